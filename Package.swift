@@ -1,0 +1,54 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+/// Settings shared by every Swift target, as swift-nio does: Swift 6 language mode plus the
+/// upcoming features Hummingbird enables.
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "Braid",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "Braid", targets: ["Braid"]),
+        .library(name: "BraidCore", targets: ["BraidCore"]),
+        .library(name: "BraidModels", targets: ["BraidModels"]),
+        .library(name: "BraidEvaluation", targets: ["BraidEvaluation"]),
+        .executable(name: "braid", targets: ["braid"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "COpenBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]
+        ),
+        .target(name: "BraidCore", dependencies: ["COpenBLAS"], swiftSettings: swiftSettings),
+        .target(name: "BraidModels", dependencies: ["BraidCore"], swiftSettings: swiftSettings),
+        .target(name: "BraidEvaluation", dependencies: ["BraidCore", "BraidModels"], swiftSettings: swiftSettings),
+        .target(name: "Braid", dependencies: ["BraidCore", "BraidModels", "BraidEvaluation"], swiftSettings: swiftSettings),
+        .target(
+            name: "BraidDemoData",
+            resources: [.copy("Resources/ml-latest-small")],
+            swiftSettings: swiftSettings
+        ),
+        .target(name: "BraidTestSupport", dependencies: ["BraidCore", "BraidModels"], swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "braid",
+            dependencies: [
+                "Braid",
+                "BraidDemoData",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "BraidCoreTests", dependencies: ["BraidCore", "BraidTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "BraidModelsTests", dependencies: ["BraidCore", "BraidModels", "BraidTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "BraidEvaluationTests", dependencies: ["BraidCore", "BraidModels", "BraidEvaluation", "BraidTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "BraidCLITests", dependencies: ["braid", "BraidTestSupport"], swiftSettings: swiftSettings),
+    ]
+)

@@ -1,0 +1,4 @@
+// The umbrella module: `import Braid` brings in every Braid module.
+@_exported import BraidCore
+@_exported import BraidModels
+@_exported import BraidEvaluation

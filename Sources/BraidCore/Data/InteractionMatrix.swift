@@ -1,0 +1,61 @@
+/// A deduplicated user × item matrix with its transpose: what models train on.
+///
+/// Rows are users and columns items of the two vocabularies; a user or item with no entry
+/// is present in the vocabulary but has no training data.
+public struct InteractionMatrix: Sendable, Equatable {
+    public let users: Vocabulary
+    public let items: Vocabulary
+    /// Users × items.
+    public let byUser: SparseMatrix
+    /// Items × users (the CSC form of `byUser`).
+    public let byItem: SparseMatrix
+
+    public init(users: Vocabulary, items: Vocabulary, byUser: SparseMatrix) {
+        precondition(byUser.rowCount == users.count && byUser.columnCount == items.count,
+                     "matrix is \(byUser.rowCount)×\(byUser.columnCount) but vocabularies have \(users.count) users and \(items.count) items")
+        self.users = users
+        self.items = items
+        self.byUser = byUser
+        self.byItem = byUser.transposed()
+    }
+
+    /// The matrix of a table; repeated pairs are combined by `policy`.
+    public init(_ table: InteractionTable, duplicates policy: DuplicatePolicy = .last) {
+        let combine: (Float, Float) -> Float = switch policy {
+        case .last: { _, later in later }
+        case .first: { earlier, _ in earlier }
+        case .sum: { $0 + $1 }
+        case .max: { Swift.max($0, $1) }
+        }
+        if policy == .last || policy == .first, table.hasTimestamps {
+            // "Later" means later in time; sort the rows by timestamp first (stable).
+            let order = (0..<table.count).sorted { table.timestamps[$0] != table.timestamps[$1] ? table.timestamps[$0] < table.timestamps[$1] : $0 < $1 }
+            let sorted = table.selecting(order)
+            self.init(users: table.users, items: table.items,
+                      byUser: SparseMatrix(rowCount: table.users.count, columnCount: table.items.count, rows: sorted.userIndices,
+                                           columns: sorted.itemIndices, values: sorted.values, combine: combine))
+        } else {
+            self.init(users: table.users, items: table.items,
+                      byUser: SparseMatrix(rowCount: table.users.count, columnCount: table.items.count, rows: table.userIndices,
+                                           columns: table.itemIndices, values: table.values, combine: combine))
+        }
+    }
+
+    public var userCount: Int { users.count }
+    public var itemCount: Int { items.count }
+    public var interactionCount: Int { byUser.nonzeroCount }
+
+    /// The items `user` interacted with, ascending.
+    public func items(ofUser user: Int) -> ArraySlice<Int32> { byUser.columns(ofRow: user) }
+
+    /// Whether each item has at least one interaction.
+    public var itemHasInteractions: [Bool] { (0..<items.count).map { byItem.count(ofRow: $0) > 0 } }
+
+    /// The mean of all stored values.
+    public var globalMean: Float {
+        byUser.nonzeroCount == 0 ? 0 : Float(byUser.values.reduce(0.0) { $0 + Double($1) } / Double(byUser.nonzeroCount))
+    }
+
+    /// Whether every value is 1 (implicit feedback without strengths).
+    public var isBinary: Bool { byUser.values.allSatisfy { $0 == 1 } }
+}

@@ -1,0 +1,180 @@
+public import Foundation
+
+/// Reads item metadata: MovieLens `movies.csv` (with `tags.csv` beside it), 1M `movies.dat`,
+/// 100k `u.item`, or a generic CSV/TSV/JSON Lines file with an id column and named fields.
+public struct ItemCatalogImporter: Sendable {
+    public init() {}
+
+    /// The MovieLens 100k genre names, in `u.item`'s flag order.
+    public static let movieLens100kGenres = [
+        "unknown", "Action", "Adventure", "Animation", "Children's", "Comedy", "Crime", "Documentary", "Drama",
+        "Fantasy", "Film-Noir", "Horror", "Musical", "Mystery", "Romance", "Sci-Fi", "Thriller", "War", "Western",
+    ]
+
+    /// Imports the file at `path`, choosing the layout by its name.
+    public func importFile(_ path: String) throws(DataError) -> ItemCatalog {
+        let name = (path as NSString).lastPathComponent.lowercased()
+        let data = try DelimitedTextReader.contents(ofFile: path)
+        var catalog: ItemCatalog
+        switch name {
+        case "u.item":
+            catalog = try movieLens100k(data, fileName: path)
+        case "movies.dat":
+            catalog = try movieLensDat(data, fileName: path)
+        default:
+            if name.hasSuffix(".jsonl") || name.hasSuffix(".ndjson") {
+                catalog = try jsonLines(data, fileName: path)
+            } else {
+                catalog = try delimited(data, fileName: path)
+            }
+        }
+        let tags = ((path as NSString).deletingLastPathComponent as NSString).appendingPathComponent("tags.csv")
+        if name == "movies.csv", FileManager.default.fileExists(atPath: tags) {
+            try addMovieLensTags(from: tags, to: &catalog)
+        }
+        return catalog
+    }
+
+    /// MovieLens 100k `u.item`: `id|title|release date|video date|IMDb URL|19 genre flags`, Latin-1.
+    func movieLens100k(_ data: Data, fileName: String) throws(DataError) -> ItemCatalog {
+        var catalog = ItemCatalog()
+        let reader = DelimitedTextReader(fileName: fileName, delimiter: .pipe, encoding: .latin1)
+        try reader.forEachRecord(in: data) { (record) throws(DataError) in
+            let f = record.fields
+            guard f.count >= 5 + Self.movieLens100kGenres.count else {
+                throw DataError(.wrongColumnCount, "expected \(5 + Self.movieLens100kGenres.count) fields, found \(f.count)",
+                                location: .init(file: fileName, line: record.line), hint: "is this MovieLens 100k's u.item?")
+            }
+            let genres = Self.movieLens100kGenres.enumerated().filter { f[5 + $0.offset] == "1" }.map(\.element)
+            var record = ItemRecord(id: f[0], title: f[1], categories: genres)
+            if let year = Self.year(fromReleaseDate: f[2]) { record.attributes["year"] = year }
+            catalog[f[0]] = record
+        }
+        return catalog
+    }
+
+    /// MovieLens 1M/10M `movies.dat`: `id::title::genre|genre`, Latin-1.
+    func movieLensDat(_ data: Data, fileName: String) throws(DataError) -> ItemCatalog {
+        var catalog = ItemCatalog()
+        let reader = DelimitedTextReader(fileName: fileName, delimiter: .doubleColon, encoding: .latin1)
+        try reader.forEachRecord(in: data) { (record) throws(DataError) in
+            let f = record.fields
+            guard f.count == 3 else {
+                throw DataError(.wrongColumnCount, "expected 3 fields (id::title::genres), found \(f.count)",
+                                location: .init(file: fileName, line: record.line))
+            }
+            catalog[f[0]] = Self.movie(id: f[0], title: f[1], genres: f[2])
+        }
+        return catalog
+    }
+
+    /// Generic delimited metadata with a header: the first column (or one named like an item
+    /// id) is the id; `title`/`name` is the title; `genres`/`categories`/`category` are
+    /// `|`-separated categories; numeric columns are attributes; other columns are text.
+    func delimited(_ data: Data, fileName: String) throws(DataError) -> ItemCatalog {
+        var catalog = ItemCatalog()
+        var header: [String]?
+        var idColumn = 0
+        let reader = DelimitedTextReader(fileName: fileName)
+        try reader.forEachRecord(in: data) { (record) throws(DataError) in
+            guard let names = header else {
+                header = record.fields
+                idColumn = record.fields.firstIndex { ColumnRole.forHeader($0) == .item || $0.lowercased() == "id" } ?? 0
+                return
+            }
+            guard record.fields.count == names.count else {
+                throw DataError(.wrongColumnCount, "expected \(names.count) fields, found \(record.fields.count)",
+                                location: .init(file: fileName, line: record.line),
+                                hint: "quote fields that contain the delimiter")
+            }
+            var fields: [String: String] = [:]
+            for (index, name) in names.enumerated() where index != idColumn { fields[name] = record.fields[index] }
+            catalog[record.fields[idColumn]] = Self.record(id: record.fields[idColumn], fields: fields)
+        }
+        guard header != nil else {
+            throw DataError(.noDataRows, "the item file has no header", location: .init(file: fileName))
+        }
+        return catalog
+    }
+
+    /// JSON Lines metadata: one object per item, fields as for `delimited`.
+    func jsonLines(_ data: Data, fileName: String) throws(DataError) -> ItemCatalog {
+        var catalog = ItemCatalog()
+        try DelimitedTextReader.forEachLine(in: data, fileName: fileName, maximumLength: 1 << 24) { (number, bytes) throws(DataError) in
+            guard bytes.contains(where: { $0 != 0x20 }) else { return }
+            guard let object = (try? JSONSerialization.jsonObject(with: Data(bytes))) as? [String: Any] else {
+                throw DataError(.invalidValue, "the line is not a JSON object", location: .init(file: fileName, line: number))
+            }
+            guard let idKey = object.keys.sorted().first(where: { ColumnRole.forHeader($0) == .item || $0.lowercased() == "id" }) else {
+                throw DataError(.missingColumn, "the object has no id field", location: .init(file: fileName, line: number),
+                                hint: "name it id or item_id")
+            }
+            let id = (object[idKey] as? NSNumber)?.stringValue ?? (object[idKey] as? String) ?? ""
+            var fields: [String: String] = [:]
+            for (key, value) in object where key != idKey {
+                switch value {
+                case let list as [Any]: fields[key] = list.map { "\($0)" }.joined(separator: "|")
+                case let number as NSNumber: fields[key] = number.stringValue
+                default: fields[key] = "\(value)"
+                }
+            }
+            catalog[id] = Self.record(id: id, fields: fields)
+        }
+        return catalog
+    }
+
+    /// Adds MovieLens tags (`userId,movieId,tag,timestamp`) to the items' `tags` text field.
+    func addMovieLensTags(from path: String, to catalog: inout ItemCatalog) throws(DataError) {
+        let data = try DelimitedTextReader.contents(ofFile: path)
+        var tags: [String: [String]] = [:]
+        var first = true
+        try DelimitedTextReader(fileName: path, delimiter: .comma).forEachRecord(in: data) { (record) throws(DataError) in
+            defer { first = false }
+            if first && record.fields.first == "userId" { return }
+            guard record.fields.count >= 3 else {
+                throw DataError(.wrongColumnCount, "expected userId,movieId,tag,timestamp", location: .init(file: path, line: record.line))
+            }
+            tags[record.fields[1], default: []].append(record.fields[2])
+        }
+        for (id, list) in tags where catalog[id] != nil {
+            var unique: [String] = []
+            for tag in list where !unique.contains(where: { $0.caseInsensitiveCompare(tag) == .orderedSame }) { unique.append(tag) }
+            catalog[id]!.text["tags"] = unique.joined(separator: ", ")
+        }
+    }
+
+    static func record(id: String, fields: [String: String]) -> ItemRecord {
+        var record = ItemRecord(id: id)
+        for (name, value) in fields {
+            switch name.lowercased() {
+            case "title", "name":
+                record.title = value
+                if let year = year(fromTitle: value) { record.attributes["year"] = year }
+            case "genres", "genre", "categories", "category":
+                record.categories = value.split(separator: "|").map(String.init).filter { $0 != "(no genres listed)" && !$0.isEmpty }
+            default:
+                if let number = Double(value), number.isFinite { record.attributes[name] = number } else if !value.isEmpty { record.text[name] = value }
+            }
+        }
+        return record
+    }
+
+    static func movie(id: String, title: String, genres: String) -> ItemRecord {
+        record(id: id, fields: ["title": title, "genres": genres])
+    }
+
+    /// The year in a MovieLens title such as `Toy Story (1995)`.
+    static func year(fromTitle title: String) -> Double? {
+        let trimmed = title.trimmingCharacters(in: " ")
+        guard trimmed.hasSuffix(")"), let open = trimmed.lastIndex(of: "(") else { return nil }
+        let inside = trimmed[trimmed.index(after: open)..<trimmed.index(before: trimmed.endIndex)]
+        guard inside.count == 4, let year = Double(inside) else { return nil }
+        return year
+    }
+
+    /// The year of a `01-Jan-1995` release date.
+    static func year(fromReleaseDate date: String) -> Double? {
+        guard date.count >= 4 else { return nil }
+        return Double(date.suffix(4))
+    }
+}

@@ -1,0 +1,66 @@
+internal import COpenBLAS
+
+/// Safe wrappers over the OpenBLAS routines Braid uses. This is the only file that imports
+/// the C module.
+public enum BLAS {
+    /// Dot product of two equal-length vectors.
+    public static func dot(_ x: UnsafeBufferPointer<Float>, _ y: UnsafeBufferPointer<Float>) -> Float {
+        precondition(x.count == y.count, "vector lengths differ: \(x.count) vs \(y.count)")
+        return cblas_sdot(Int32(x.count), x.baseAddress, 1, y.baseAddress, 1)
+    }
+
+    public static func dot(_ x: [Float], _ y: [Float]) -> Float {
+        x.withUnsafeBufferPointer { a in y.withUnsafeBufferPointer { b in dot(a, b) } }
+    }
+
+    /// `C = alpha · op(A) · op(B) + beta · C` for row-major matrices.
+    ///
+    /// - Complexity: O(m·n·k).
+    public static func gemm(_ a: DenseMatrix, transposeA: Bool = false, _ b: DenseMatrix, transposeB: Bool = false,
+                            alpha: Float = 1, beta: Float = 0, into c: inout DenseMatrix) {
+        let m = transposeA ? a.columns : a.rows
+        let k = transposeA ? a.rows : a.columns
+        let kb = transposeB ? b.columns : b.rows
+        let n = transposeB ? b.rows : b.columns
+        precondition(k == kb, "inner dimensions differ: \(k) vs \(kb)")
+        precondition(c.rows == m && c.columns == n, "result is \(c.rows)×\(c.columns), expected \(m)×\(n)")
+        a.storage.withUnsafeBufferPointer { pa in
+            b.storage.withUnsafeBufferPointer { pb in
+                c.storage.withUnsafeMutableBufferPointer { pc in
+                    cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans,
+                                transposeB ? CblasTrans : CblasNoTrans,
+                                Int32(m), Int32(n), Int32(k), alpha,
+                                pa.baseAddress, Int32(a.columns), pb.baseAddress, Int32(b.columns),
+                                beta, pc.baseAddress, Int32(c.columns))
+                }
+            }
+        }
+    }
+
+    /// The product `op(A) · op(B)` as a new matrix.
+    public static func multiply(_ a: DenseMatrix, transposeA: Bool = false, _ b: DenseMatrix, transposeB: Bool = false) -> DenseMatrix {
+        var c = DenseMatrix(rows: transposeA ? a.columns : a.rows, columns: transposeB ? b.rows : b.columns)
+        gemm(a, transposeA: transposeA, b, transposeB: transposeB, into: &c)
+        return c
+    }
+
+    /// `y = A · x` for a row-major matrix.
+    public static func multiply(_ a: DenseMatrix, _ x: [Float]) -> [Float] {
+        precondition(x.count == a.columns, "vector length \(x.count) is not \(a.columns)")
+        var y = [Float](repeating: 0, count: a.rows)
+        a.storage.withUnsafeBufferPointer { pa in
+            x.withUnsafeBufferPointer { px in
+                y.withUnsafeMutableBufferPointer { py in
+                    cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(a.rows), Int32(a.columns), 1,
+                                pa.baseAddress, Int32(a.columns), px.baseAddress, 1, 0, py.baseAddress, 1)
+                }
+            }
+        }
+        return y
+    }
+
+    /// Sets the thread count OpenBLAS uses for its own parallel kernels.
+    public static func setThreadCount(_ count: Int) {
+        openblas_set_num_threads(Int32(count))
+    }
+}

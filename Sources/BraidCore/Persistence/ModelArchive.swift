@@ -1,0 +1,256 @@
+public import Foundation
+
+/// One typed array stored in a model file.
+public enum ArchiveArray: Sendable, Equatable {
+    case float32([Float])
+    case float64([Double])
+    case int32([Int32])
+    case int64([Int64])
+
+    var dtype: String {
+        switch self {
+        case .float32: "f32"
+        case .float64: "f64"
+        case .int32: "i32"
+        case .int64: "i64"
+        }
+    }
+
+    var count: Int {
+        switch self {
+        case .float32(let a): a.count
+        case .float64(let a): a.count
+        case .int32(let a): a.count
+        case .int64(let a): a.count
+        }
+    }
+
+    var elementSize: Int { dtype == "f32" || dtype == "i32" ? 4 : 8 }
+}
+
+/// The versioned binary model file every Braid model saves to.
+///
+/// Layout (little-endian): the 8 magic bytes `BRAIDMDL`, a `UInt32` format version, a
+/// `UInt32` header length, the JSON header (model name, configuration, user and item
+/// vocabularies, and for each array its name, dtype, shape, byte offset and length), padding
+/// to 64 bytes, then the raw arrays, each 64-byte aligned, and last a `UInt64` FNV-1a checksum
+/// of everything before it. Files are written to a temporary name and renamed, so a failed
+/// save never leaves a partial file.
+public struct ModelArchive: Sendable, Equatable {
+    public static let magic = Array("BRAIDMDL".utf8)
+    public static let formatVersion: UInt32 = 1
+
+    public var model: String
+    /// The model's configuration as JSON.
+    public var configuration: Data
+    public var users: Vocabulary
+    public var items: Vocabulary
+    /// Free-form numbers (global mean, rating scale, …).
+    public var scalars: [String: Double] = [:]
+    public var arrays: [String: ArchiveArray] = [:]
+
+    public init(model: String, configuration: Data, users: Vocabulary, items: Vocabulary) {
+        self.model = model
+        self.configuration = configuration
+        self.users = users
+        self.items = items
+    }
+
+    struct Header: Codable {
+        struct Entry: Codable {
+            var name: String
+            var dtype: String
+            var count: Int
+            var offset: Int
+        }
+        var model: String
+        var configuration: String
+        var users: [String]
+        var items: [String]
+        var scalars: [String: Double]
+        var arrays: [Entry]
+        var byteOrder: String
+    }
+
+    /// The archive's bytes.
+    public func encoded() -> Data {
+        var entries: [Header.Entry] = []
+        var offset = 0
+        for name in arrays.keys.sorted() {
+            let array = arrays[name]!
+            entries.append(.init(name: name, dtype: array.dtype, count: array.count, offset: offset))
+            offset = Self.aligned(offset + array.count * array.elementSize)
+        }
+        let header = Header(model: model, configuration: String(decoding: configuration, as: UTF8.self),
+                            users: users.identifiers, items: items.identifiers, scalars: scalars, arrays: entries,
+                            byteOrder: "little")
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let headerBytes = try! encoder.encode(header)
+        var data = Data(Self.magic)
+        Self.append(Self.formatVersion, to: &data)
+        Self.append(UInt32(headerBytes.count), to: &data)
+        data.append(headerBytes)
+        data.append(Data(count: Self.aligned(data.count) - data.count))
+        let payloadStart = data.count
+        for (entry, name) in zip(entries, arrays.keys.sorted()) {
+            data.append(Data(count: payloadStart + entry.offset - data.count))
+            switch arrays[name]! {
+            case .float32(let a): a.withUnsafeBytes { data.append(contentsOf: $0) }
+            case .float64(let a): a.withUnsafeBytes { data.append(contentsOf: $0) }
+            case .int32(let a): a.withUnsafeBytes { data.append(contentsOf: $0) }
+            case .int64(let a): a.withUnsafeBytes { data.append(contentsOf: $0) }
+            }
+        }
+        Self.append(Self.checksum(data), to: &data)
+        return data
+    }
+
+    /// Writes the archive to `path` atomically.
+    public func write(to path: String) throws(DataError) {
+        let url = URL(fileURLWithPath: path)
+        do {
+            try encoded().write(to: url, options: .atomic)
+        } catch {
+            throw DataError(.writeFailed, "cannot write model file \(DataError.quote(path)): \(error.localizedDescription)",
+                            hint: "check that the directory exists and is writable")
+        }
+    }
+
+    /// Reads and validates the model file at `path` (memory-mapped).
+    public static func read(from path: String) throws(DataError) -> ModelArchive {
+        let data = try DelimitedTextReader.contents(ofFile: path)
+        return try decode(data, fileName: path)
+    }
+
+    /// Decodes archive bytes, checking magic, version, lengths and checksum.
+    public static func decode(_ data: Data, fileName: String) throws(DataError) -> ModelArchive {
+        func corrupt(_ why: String) -> DataError {
+            DataError(.corruptFile, "\(DataError.quote(fileName)) is not a usable Braid model file: \(why)",
+                      hint: "train and save the model again with braid train --out")
+        }
+        let bytes = [UInt8](data)
+        guard bytes.count >= 24, Array(bytes[0..<8]) == magic else { throw corrupt("it does not start with BRAIDMDL") }
+        let version = readInteger(UInt32.self, bytes, at: 8)
+        guard version == formatVersion else {
+            throw corrupt("format version \(version) is not the supported version \(formatVersion)")
+        }
+        let stored = readInteger(UInt64.self, bytes, at: bytes.count - 8)
+        guard stored == checksum(Data(bytes[0..<(bytes.count - 8)])) else {
+            throw corrupt("the checksum does not match (the file is truncated or damaged)")
+        }
+        let headerLength = Int(readInteger(UInt32.self, bytes, at: 12))
+        guard 16 + headerLength <= bytes.count - 8 else { throw corrupt("the header length \(headerLength) runs past the end") }
+        let header: Header
+        do {
+            header = try JSONDecoder().decode(Header.self, from: Data(bytes[16..<(16 + headerLength)]))
+        } catch {
+            throw corrupt("the header is not valid JSON (\(error))")
+        }
+        var archive = ModelArchive(model: header.model, configuration: Data(header.configuration.utf8),
+                                   users: Vocabulary(header.users), items: Vocabulary(header.items))
+        archive.scalars = header.scalars
+        let payloadStart = aligned(16 + headerLength)
+        for entry in header.arrays {
+            let size = entry.dtype == "f32" || entry.dtype == "i32" ? 4 : 8
+            let start = payloadStart + entry.offset
+            guard entry.count >= 0, start + entry.count * size <= bytes.count - 8 else {
+                throw corrupt("array \(entry.name) runs past the end of the file")
+            }
+            let slice = bytes[start..<(start + entry.count * size)]
+            switch entry.dtype {
+            case "f32": archive.arrays[entry.name] = .float32(load(slice, count: entry.count))
+            case "f64": archive.arrays[entry.name] = .float64(load(slice, count: entry.count))
+            case "i32": archive.arrays[entry.name] = .int32(load(slice, count: entry.count))
+            case "i64": archive.arrays[entry.name] = .int64(load(slice, count: entry.count))
+            default: throw corrupt("array \(entry.name) has unknown dtype \(entry.dtype)")
+            }
+        }
+        return archive
+    }
+
+    // MARK: Typed access for model decoders
+
+    public func floats(_ name: String) throws(DataError) -> [Float] {
+        guard case .float32(let a)? = arrays[name] else { throw missing(name, "f32") }
+        return a
+    }
+
+    public func doubles(_ name: String) throws(DataError) -> [Double] {
+        guard case .float64(let a)? = arrays[name] else { throw missing(name, "f64") }
+        return a
+    }
+
+    public func int32s(_ name: String) throws(DataError) -> [Int32] {
+        guard case .int32(let a)? = arrays[name] else { throw missing(name, "i32") }
+        return a
+    }
+
+    public func int64s(_ name: String) throws(DataError) -> [Int64] {
+        guard case .int64(let a)? = arrays[name] else { throw missing(name, "i64") }
+        return a
+    }
+
+    public func scalar(_ name: String) throws(DataError) -> Double {
+        guard let value = scalars[name] else { throw DataError(.corruptFile, "the model file lacks the value \(name)") }
+        return value
+    }
+
+    /// Stores a sparse matrix under `prefix`.
+    public mutating func store(_ matrix: SparseMatrix, as prefix: String) {
+        arrays[prefix + ".rowStarts"] = .int64(matrix.rowStarts.map(Int64.init))
+        arrays[prefix + ".columns"] = .int32(matrix.columns)
+        arrays[prefix + ".values"] = .float32(matrix.values)
+        scalars[prefix + ".shape"] = Double(matrix.rowCount) * 4294967296 + Double(matrix.columnCount)
+    }
+
+    /// Loads a sparse matrix stored under `prefix`, validating its structure.
+    public func sparseMatrix(_ prefix: String) throws(DataError) -> SparseMatrix {
+        let shape = try scalar(prefix + ".shape")
+        let rows = Int(shape / 4294967296), columns = Int(shape.truncatingRemainder(dividingBy: 4294967296))
+        let starts = try int64s(prefix + ".rowStarts").map(Int.init)
+        let indices = try int32s(prefix + ".columns")
+        let values = try floats(prefix + ".values")
+        guard starts.count == rows + 1, starts.first == 0, starts.last == indices.count, indices.count == values.count,
+              zip(starts, starts.dropFirst()).allSatisfy({ $0 <= $1 }),
+              indices.allSatisfy({ $0 >= 0 && Int($0) < columns }) else {
+            throw DataError(.corruptFile, "matrix \(prefix) in the model file is inconsistent")
+        }
+        return SparseMatrix(rowCount: rows, columnCount: columns, rowStarts: starts, columns: indices, values: values)
+    }
+
+    private func missing(_ name: String, _ dtype: String) -> DataError {
+        DataError(.corruptFile, "the model file lacks the \(dtype) array \(name)",
+                  hint: "it was written by a different model or version; train it again")
+    }
+
+    static func aligned(_ offset: Int) -> Int { (offset + 63) / 64 * 64 }
+
+    static func append<T: FixedWidthInteger>(_ value: T, to data: inout Data) {
+        withUnsafeBytes(of: value.littleEndian) { data.append(contentsOf: $0) }
+    }
+
+    static func readInteger<T: FixedWidthInteger>(_ type: T.Type, _ bytes: [UInt8], at offset: Int) -> T {
+        var value: T = 0
+        for k in 0..<MemoryLayout<T>.size { value |= T(bytes[offset + k]) << (8 * k) }
+        return value
+    }
+
+    static func load<T>(_ slice: ArraySlice<UInt8>, count: Int) -> [T] {
+        [T](unsafeUninitializedCapacity: count) { buffer, initialized in
+            slice.withUnsafeBytes { raw in
+                UnsafeMutableRawBufferPointer(buffer).copyMemory(from: raw)
+            }
+            initialized = count
+        }
+    }
+
+    /// FNV-1a, 64 bits.
+    static func checksum(_ data: Data) -> UInt64 {
+        var hash: UInt64 = 0xcbf29ce484222325
+        data.withUnsafeBytes { raw in
+            for byte in raw { hash = (hash ^ UInt64(byte)) &* 0x100000001b3 }
+        }
+        return hash
+    }
+}

@@ -1,0 +1,98 @@
+extension SparseMatrix {
+    /// The sparse product `self × other`, computed row by row (Gustavson's algorithm) on the
+    /// worker threads.
+    ///
+    /// - Complexity: O(flops) where flops is the number of scalar multiplications.
+    public func multiplied(by other: SparseMatrix) -> SparseMatrix {
+        precondition(columnCount == other.rowCount, "inner dimensions differ: \(columnCount) vs \(other.rowCount)")
+        let width = other.columnCount
+        let rows: [(columns: [Int32], values: [Float])] = parallelMapRows(rowCount) { range in
+            var accumulator = [Float](repeating: 0, count: width)
+            var occupied = [Bool](repeating: false, count: width)
+            var touched: [Int32] = []
+            var out: [(columns: [Int32], values: [Float])] = []
+            for r in range {
+                touched.removeAll(keepingCapacity: true)
+                for k in self.entries(ofRow: r) {
+                    let a = self.values[k]
+                    let middle = Int(self.columns[k])
+                    for m in other.entries(ofRow: middle) {
+                        let c = Int(other.columns[m])
+                        if !occupied[c] { occupied[c] = true; touched.append(Int32(c)) }
+                        accumulator[c] += a * other.values[m]
+                    }
+                }
+                touched.sort()
+                var values = [Float]()
+                values.reserveCapacity(touched.count)
+                for c in touched {
+                    values.append(accumulator[Int(c)])
+                    accumulator[Int(c)] = 0
+                    occupied[Int(c)] = false
+                }
+                out.append((touched, values))
+            }
+            return out
+        }
+        return SparseMatrix(stackingRows: rows, columnCount: width)
+    }
+
+    /// The product `self × dense` with a dense row-major right-hand side.
+    public func multiplied(by dense: DenseMatrix) -> DenseMatrix {
+        precondition(columnCount == dense.rows, "inner dimensions differ: \(columnCount) vs \(dense.rows)")
+        let width = dense.columns
+        var result = [Float](repeating: 0, count: rowCount * width)
+        result.withUnsafeMutableBufferPointer { buffer in
+            let out = SharedBuffer(buffer)
+            parallelChunks(rowCount, minimumChunk: 16) { rows in
+                dense.storage.withUnsafeBufferPointer { d in
+                    for r in rows {
+                        let target = out.base + r * width
+                        for k in self.entries(ofRow: r) {
+                            let a = self.values[k]
+                            let source = d.baseAddress! + Int(self.columns[k]) * width
+                            for c in 0..<width { target[c] += a * source[c] }
+                        }
+                    }
+                }
+            }
+        }
+        return DenseMatrix(rows: rowCount, columns: width, storage: result)
+    }
+
+    /// The product `self × vector`.
+    public func multiplied(by vector: [Float]) -> [Float] {
+        precondition(vector.count == columnCount, "vector length \(vector.count) is not \(columnCount)")
+        return (0..<rowCount).map { r in
+            var sum: Float = 0
+            for k in entries(ofRow: r) { sum += values[k] * vector[Int(columns[k])] }
+            return sum
+        }
+    }
+
+    /// Joins rows built separately into one matrix.
+    public init(stackingRows rows: [(columns: [Int32], values: [Float])], columnCount: Int) {
+        var starts = [Int](repeating: 0, count: rows.count + 1)
+        for (r, row) in rows.enumerated() { starts[r + 1] = starts[r] + row.columns.count }
+        var columns = [Int32](), values = [Float]()
+        columns.reserveCapacity(starts[rows.count])
+        values.reserveCapacity(starts[rows.count])
+        for row in rows {
+            columns.append(contentsOf: row.columns)
+            values.append(contentsOf: row.values)
+        }
+        self.init(rowCount: rows.count, columnCount: columnCount, rowStarts: starts, columns: columns, values: values)
+    }
+}
+
+/// Computes per-row results in parallel chunks, each chunk with its own scratch state, and
+/// concatenates them in row order.
+public func parallelMapRows<Row: Sendable>(_ count: Int, _ chunk: @Sendable (Range<Int>) -> [Row]) -> [Row] {
+    let threads = Parallelism.threadCount
+    let chunkSize = max(1, (count + threads * 8 - 1) / (threads * 8))
+    let chunkCount = (count + chunkSize - 1) / chunkSize
+    let pieces = parallelMap(chunkCount) { c in
+        chunk((c * chunkSize)..<min(count, (c + 1) * chunkSize))
+    }
+    return pieces.flatMap { $0 }
+}

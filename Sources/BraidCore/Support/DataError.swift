@@ -1,0 +1,84 @@
+/// An error in the data Braid was given: a file it cannot read, a row it cannot parse, an
+/// option that does not fit the data.
+///
+/// The message carries the actual values, and `location` names the file, line and column,
+/// so that the person reading it can find the row and fix it.
+/// Example: `ratings.csv line 18 column rating: "4,5" is not a number`.
+public struct DataError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// What kind of problem this is. New codes can be added without breaking callers.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        public let name: String
+        public init(_ name: String) { self.name = name }
+        public var description: String { name }
+
+        public static let fileNotFound = Code("fileNotFound")
+        public static let unreadable = Code("unreadable")
+        public static let emptyInput = Code("emptyInput")
+        public static let noDataRows = Code("noDataRows")
+        public static let invalidEncoding = Code("invalidEncoding")
+        public static let lineTooLong = Code("lineTooLong")
+        public static let unknownDelimiter = Code("unknownDelimiter")
+        public static let wrongColumnCount = Code("wrongColumnCount")
+        public static let invalidValue = Code("invalidValue")
+        public static let invalidTimestamp = Code("invalidTimestamp")
+        public static let missingColumn = Code("missingColumn")
+        public static let invalidArgument = Code("invalidArgument")
+        public static let unknownIdentifier = Code("unknownIdentifier")
+        public static let writeFailed = Code("writeFailed")
+        public static let corruptFile = Code("corruptFile")
+    }
+
+    /// Where in the input the problem is.
+    public struct Location: Sendable, Equatable {
+        public var file: String
+        public var line: Int?
+        public var column: String?
+        public init(file: String, line: Int? = nil, column: String? = nil) {
+            self.file = file
+            self.line = line
+            self.column = column
+        }
+    }
+
+    public var code: Code
+    /// What went wrong, with the offending value quoted.
+    public var message: String
+    public var location: Location?
+    /// What the reader can do about it.
+    public var hint: String?
+
+    public init(_ code: Code, _ message: String, location: Location? = nil, hint: String? = nil) {
+        self.code = code
+        self.message = message
+        self.location = location
+        self.hint = hint
+    }
+
+    public var description: String {
+        var text = ""
+        if let location {
+            text += location.file
+            if let line = location.line { text += " line \(line)" }
+            if let column = location.column { text += " column \(column)" }
+            text += ": "
+        }
+        text += message
+        if let hint { text += ". " + hint }
+        return text
+    }
+
+    /// A quoted, shortened rendering of a value for an error message.
+    public static func quote<S: StringProtocol>(_ value: S, limit: Int = 60) -> String {
+        var shown = String(value.prefix(limit))
+        if value.count > limit { shown += "…" }
+        shown = shown.replacingOccurrences(of: "\"", with: "\\\"")
+        return "\"" + shown + "\""
+    }
+}
+
+extension String {
+    fileprivate func replacingOccurrences(of target: String, with replacement: String) -> String {
+        guard contains(target) else { return self }
+        return split(separator: target, omittingEmptySubsequences: false).joined(separator: replacement)
+    }
+}

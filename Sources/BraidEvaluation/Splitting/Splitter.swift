@@ -1,0 +1,135 @@
+public import BraidCore
+
+/// One train/test pair over shared vocabularies.
+public struct TrainTestSplit: Sendable {
+    public var train: InteractionTable
+    public var test: InteractionTable
+    public init(train: InteractionTable, test: InteractionTable) {
+        self.train = train
+        self.test = test
+    }
+}
+
+/// How to divide interactions into training and test sets; every method is reproducible
+/// from its seed.
+public enum SplitMethod: Sendable, Equatable, CustomStringConvertible {
+    /// Each row goes to training with probability `ratio` (exactly ⌊ratio·n⌋ rows after a
+    /// seeded shuffle).
+    case random(ratio: Double)
+    /// Per user, a seeded ⌊ratio·n_u⌉ of the user's rows train and the rest test; users with
+    /// a single row keep it in training.
+    case userRatio(ratio: Double)
+    /// Per user, the last `count` rows by timestamp are the test set (users with at most
+    /// `count` rows keep everything in training).
+    case leaveLastOut(count: Int)
+    /// Per user, the earliest ⌊ratio·n_u⌉ rows by timestamp train and the latest test: a
+    /// temporal holdout that keeps every user in training.
+    case userTimeRatio(ratio: Double)
+    /// The earliest `ratio` of all rows by timestamp train, the rest test.
+    case timeRatio(ratio: Double)
+    /// Rows with timestamp < `time` train, the rest test.
+    case timeCut(time: Int64)
+    /// `folds`-fold cross-validation over rows: fold f is the test set of split f.
+    case kFold(folds: Int)
+
+    public var description: String {
+        switch self {
+        case .random(let r): "random \(r)"
+        case .userRatio(let r): "per-user ratio \(r)"
+        case .leaveLastOut(let k): "leave last \(k) out"
+        case .userTimeRatio(let r): "per-user time ratio \(r)"
+        case .timeRatio(let r): "global time ratio \(r)"
+        case .timeCut(let t): "time cut at \(t)"
+        case .kFold(let k): "\(k)-fold"
+        }
+    }
+}
+
+/// Splits an interaction table.
+public struct Splitter: Sendable {
+    public var method: SplitMethod
+    public var seed: UInt64
+
+    public init(_ method: SplitMethod, seed: UInt64 = 42) {
+        self.method = method
+        self.seed = seed
+    }
+
+    /// The splits: one for every method but k-fold, which gives `folds`.
+    public func split(_ table: InteractionTable) throws(DataError) -> [TrainTestSplit] {
+        var rng = SeededGenerator(seed: seed)
+        func pair(_ isTest: [Bool]) -> TrainTestSplit {
+            TrainTestSplit(train: table.selecting((0..<table.count).filter { !isTest[$0] }),
+                           test: table.selecting((0..<table.count).filter { isTest[$0] }))
+        }
+        switch method {
+        case .random(let ratio):
+            try Self.checkRatio(ratio)
+            var order = Array(0..<table.count)
+            order.shuffle(using: &rng)
+            var isTest = [Bool](repeating: false, count: table.count)
+            for row in order.dropFirst(Int((ratio * Double(table.count)).rounded(.down))) { isTest[row] = true }
+            return [pair(isTest)]
+        case .userRatio(let ratio):
+            try Self.checkRatio(ratio)
+            var isTest = [Bool](repeating: false, count: table.count)
+            for var rows in table.rowsByUser() where rows.count > 1 {
+                rows.shuffle(using: &rng)
+                let trainCount = max(1, Int((ratio * Double(rows.count)).rounded()))
+                for row in rows.dropFirst(trainCount) { isTest[row] = true }
+            }
+            return [pair(isTest)]
+        case .leaveLastOut(let count):
+            guard count >= 1 else { throw DataError(.invalidArgument, "leave-last-out needs a count of at least 1, not \(count)") }
+            try requireTimestamps(table)
+            var isTest = [Bool](repeating: false, count: table.count)
+            for rows in table.rowsByUser() where rows.count > count {
+                let ordered = rows.sorted { table.timestamps[$0] != table.timestamps[$1] ? table.timestamps[$0] < table.timestamps[$1] : $0 < $1 }
+                for row in ordered.suffix(count) { isTest[row] = true }
+            }
+            return [pair(isTest)]
+        case .userTimeRatio(let ratio):
+            try Self.checkRatio(ratio)
+            try requireTimestamps(table)
+            var isTest = [Bool](repeating: false, count: table.count)
+            for rows in table.rowsByUser() where rows.count > 1 {
+                let ordered = rows.sorted { table.timestamps[$0] != table.timestamps[$1] ? table.timestamps[$0] < table.timestamps[$1] : $0 < $1 }
+                let trainCount = max(1, Int((ratio * Double(rows.count)).rounded()))
+                for row in ordered.dropFirst(trainCount) { isTest[row] = true }
+            }
+            return [pair(isTest)]
+        case .timeRatio(let ratio):
+            try Self.checkRatio(ratio)
+            try requireTimestamps(table)
+            let ordered = (0..<table.count).sorted { table.timestamps[$0] != table.timestamps[$1] ? table.timestamps[$0] < table.timestamps[$1] : $0 < $1 }
+            var isTest = [Bool](repeating: false, count: table.count)
+            for row in ordered.dropFirst(Int((ratio * Double(table.count)).rounded(.down))) { isTest[row] = true }
+            return [pair(isTest)]
+        case .timeCut(let time):
+            try requireTimestamps(table)
+            return [pair(table.timestamps.map { $0 >= time })]
+        case .kFold(let folds):
+            guard folds >= 2 && folds <= table.count else {
+                throw DataError(.invalidArgument, "k-fold needs 2…\(table.count) folds, not \(folds)")
+            }
+            var order = Array(0..<table.count)
+            order.shuffle(using: &rng)
+            var fold = [Int](repeating: 0, count: table.count)
+            for (position, row) in order.enumerated() { fold[row] = position % folds }
+            return (0..<folds).map { f in pair(fold.map { $0 == f }) }
+        }
+    }
+
+    static func checkRatio(_ ratio: Double) throws(DataError) {
+        guard ratio > 0 && ratio < 1 else {
+            throw DataError(.invalidArgument, "the training ratio must be between 0 and 1 (exclusive), not \(ratio)")
+        }
+    }
+
+    func requireTimestamps(_ table: InteractionTable) throws(DataError) {
+        guard !table.timestamps.contains(InteractionTable.noTimestamp) else {
+            throw DataError(.invalidArgument, "\(method) needs a timestamp on every row, and some rows have none",
+                            hint: "map a timestamp column with --columns, or use --split user-ratio")
+        }
+    }
+}

@@ -1,0 +1,73 @@
+/// Model parameters as `key=value` text, as the CLI's `--param`, a config file and the
+/// tuner give them. Keys compare with `_` and `-` treated alike.
+public struct ModelParameters: Sendable, Equatable {
+    public private(set) var values: [String: String] = [:]
+
+    public init(_ values: [String: String] = [:]) {
+        for (key, value) in values { self.values[Self.normalized(key)] = value }
+    }
+
+    /// Parses `["neighbors=40", "similarity=pearson"]`.
+    public init(arguments: [String]) throws(ModelError) {
+        for argument in arguments {
+            let pair = argument.split(separator: "=", maxSplits: 1).map(String.init)
+            guard pair.count == 2, !pair[0].isEmpty else {
+                throw ModelError(.invalidParameter, "parameter \"\(argument)\" is not key=value", hint: "e.g. --param neighbors=40")
+            }
+            values[Self.normalized(pair[0])] = pair[1]
+        }
+    }
+
+    static func normalized(_ key: String) -> String { key.lowercased().replacingUnderscores() }
+
+    /// Fails when a key is not one of `known` (after applying `aliases`), naming the known keys.
+    public func checkKnown(_ known: [String], model: String) throws(ModelError) {
+        for key in values.keys.sorted() where !known.contains(key) {
+            throw ModelError(.unknownParameter, "model \(model) has no parameter \"\(key)\"",
+                             hint: "its parameters are: \(known.joined(separator: ", "))")
+        }
+    }
+
+    public func string(_ key: String) -> String? { values[Self.normalized(key)] }
+
+    public func double(_ key: String, default fallback: Double, range: ClosedRange<Double> = -.infinity ... .infinity) throws(ModelError) -> Double {
+        guard let text = string(key) else { return fallback }
+        guard let value = Double(text), value.isFinite, range.contains(value) else {
+            throw ModelError(.invalidParameter, "parameter \(key)=\(text) is not a number in \(range.lowerBound)…\(range.upperBound)")
+        }
+        return value
+    }
+
+    public func float(_ key: String, default fallback: Float, range: ClosedRange<Double> = -.infinity ... .infinity) throws(ModelError) -> Float {
+        Float(try double(key, default: Double(fallback), range: range))
+    }
+
+    public func int(_ key: String, default fallback: Int, range: ClosedRange<Int> = Int.min ... Int.max) throws(ModelError) -> Int {
+        guard let text = string(key) else { return fallback }
+        guard let value = Int(text), range.contains(value) else {
+            throw ModelError(.invalidParameter, "parameter \(key)=\(text) is not a whole number in \(range.lowerBound)…\(range.upperBound)")
+        }
+        return value
+    }
+
+    public func bool(_ key: String, default fallback: Bool) throws(ModelError) -> Bool {
+        guard let text = string(key) else { return fallback }
+        switch text.lowercased() {
+        case "true", "yes", "1", "on": return true
+        case "false", "no", "0", "off": return false
+        default: throw ModelError(.invalidParameter, "parameter \(key)=\(text) is not true or false")
+        }
+    }
+
+    public func choice<T: RawRepresentable & CaseIterable>(_ key: String, default fallback: T) throws(ModelError) -> T where T.RawValue == String {
+        guard let text = string(key) else { return fallback }
+        guard let value = T(rawValue: text.lowercased()) else {
+            throw ModelError(.invalidParameter, "parameter \(key)=\(text) is not one of \(T.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return value
+    }
+}
+
+extension String {
+    fileprivate func replacingUnderscores() -> String { String(map { $0 == "_" ? "-" : $0 }) }
+}

@@ -1,0 +1,87 @@
+public import BraidCore
+
+/// Behaviour shared by every model: top-k with filters, batches, similar items, rating by id.
+extension RecommendationModel {
+    /// The top `count` items for `user` (a dense index), best first.
+    ///
+    /// Users without training interactions get the most popular items.
+    public func recommend(user: Int, count: Int, filter: RecommendationFilter = RecommendationFilter()) -> [ScoredIndex] {
+        let hasHistory = user >= 0 && user < data.userCount && data.byUser.count(ofRow: user) > 0
+        let scores = hasHistory ? scores(forUser: user) : popularityScores()
+        return select(count, from: scores, user: hasHistory ? user : nil, filter: filter)
+    }
+
+    /// `recommend(user:count:filter:)` for many users on the worker threads; element `k` is
+    /// the list of `users[k]`, identical to the single-user call.
+    public func recommend(users: [Int], count: Int, filter: RecommendationFilter = RecommendationFilter()) -> [[ScoredIndex]] {
+        parallelMap(users.count) { k in recommend(user: users[k], count: count, filter: filter) }
+    }
+
+    /// Recommendations for a user by external id. Unknown users get popular items.
+    public func recommend(user id: String, count: Int, filter: RecommendationFilter = RecommendationFilter()) -> [Recommendation] {
+        let user = data.users.index(of: id).map(Int.init) ?? -1
+        return recommend(user: user, count: count, filter: filter).map { Recommendation(item: data.items[$0.index], score: $0.score) }
+    }
+
+    /// The `count` items most similar to `item`, best first, never `item` itself.
+    public func similarItems(to item: Int, count: Int, filter: RecommendationFilter = RecommendationFilter(excludeSeen: false)) -> [ScoredIndex] {
+        precondition(item >= 0 && item < data.itemCount, "item index \(item) is outside 0..<\(data.itemCount)")
+        var scores = itemSimilarities(to: item) ?? cooccurrenceCosine(to: item)
+        scores[item] = -.infinity
+        return select(count, from: scores, user: nil, filter: filter)
+    }
+
+    /// Similar items by external id.
+    public func similarItems(to id: String, count: Int) throws(ModelError) -> [Recommendation] {
+        guard let item = data.items.index(of: id) else {
+            throw ModelError(.unknownItem, "item \"\(id)\" is not in the training data",
+                             hint: "similar items are known only for items with training interactions")
+        }
+        return similarItems(to: Int(item), count: count).map { Recommendation(item: data.items[$0.index], score: $0.score) }
+    }
+
+    /// The predicted rating by external ids; nil when the model does not predict ratings.
+    public func predictRating(user: String, item: String) throws(ModelError) -> Float? {
+        guard let u = data.users.index(of: user) else { throw ModelError(.unknownUser, "user \"\(user)\" is not in the training data") }
+        guard let i = data.items.index(of: item) else { throw ModelError(.unknownItem, "item \"\(item)\" is not in the training data") }
+        return predictRating(user: Int(u), item: Int(i))
+    }
+
+    /// Number of training interactions per item: the cold-start ranking.
+    public func popularityScores() -> [Float] {
+        (0..<data.itemCount).map { Float(data.byItem.count(ofRow: $0)) }
+    }
+
+    /// Cosine similarity of `item`'s interaction column with every other item's.
+    public func cooccurrenceCosine(to item: Int) -> [Float] {
+        var dot = [Float](repeating: 0, count: data.itemCount)
+        for k in data.byItem.entries(ofRow: item) {
+            let user = Int(data.byItem.columns[k]), x = data.byItem.values[k]
+            for m in data.byUser.entries(ofRow: user) { dot[Int(data.byUser.columns[m])] += x * data.byUser.values[m] }
+        }
+        let norms = data.byItem.rowNorms
+        let own = norms[item]
+        return dot.indices.map { j in own > 0 && norms[j] > 0 ? dot[j] / (own * norms[j]) : 0 }
+    }
+
+    func select(_ count: Int, from scores: [Float], user: Int?, filter: RecommendationFilter) -> [ScoredIndex] {
+        var scores = scores
+        if filter.excludeSeen, let user {
+            for item in data.items(ofUser: user) { scores[Int(item)] = -.infinity }
+        }
+        for item in filter.deniedItems where Int(item) < scores.count { scores[Int(item)] = -.infinity }
+        let byItem = data.byItem
+        var selector = TopKSelector(count: count)
+        if let allowed = filter.allowedItems {
+            for item in allowed.sorted() where Int(item) < scores.count
+                && (filter.includeItemsWithoutInteractions || byItem.count(ofRow: Int(item)) > 0) {
+                selector.offer(index: item, score: scores[Int(item)])
+            }
+        } else {
+            for item in scores.indices where filter.includeItemsWithoutInteractions || byItem.count(ofRow: item) > 0 {
+                selector.offer(index: Int32(item), score: scores[item])
+            }
+        }
+        return selector.sorted()
+    }
+}

@@ -1,0 +1,59 @@
+public import BraidCore
+public import Foundation
+
+/// A model's configuration: a `Codable` struct that the CLI, a config file, the model file
+/// and the tuner all read.
+public protocol ModelConfiguration: Codable, Sendable, Equatable {
+    /// The defaults.
+    init()
+    /// Reads `key=value` parameters, starting from the defaults; unknown keys are errors.
+    init(parameters: ModelParameters) throws(ModelError)
+}
+
+/// The one interface every Braid model implements.
+///
+/// A model is fitted from an `InteractionMatrix` by `init(fitting:configuration:)` and is
+/// immutable afterwards, so it can be queried from many threads. A concrete model writes its
+/// fit, its scores and its persistence; recommending with filters, batches, similar items
+/// and rating lookup by external id are shared (`RecommendationModel+Recommend.swift`).
+public protocol RecommendationModel: Sendable {
+    associatedtype Configuration: ModelConfiguration
+
+    /// The name the CLI uses (`--model itemknn`).
+    static var name: String { get }
+    /// One line on what the model is.
+    static var summary: String { get }
+
+    var configuration: Configuration { get }
+    /// The training interactions (histories to exclude, popularity fallback).
+    var data: InteractionMatrix { get }
+
+    /// Fits the model.
+    init(fitting data: InteractionMatrix, configuration: Configuration) throws(ModelError)
+
+    /// Ranking scores of every item for a user with training data; higher is better.
+    /// The array has `data.itemCount` elements.
+    func scores(forUser user: Int) -> [Float]
+
+    /// Whether `predictRating` gives ratings on the training scale.
+    var predictsRatings: Bool { get }
+
+    /// The predicted rating of `item` by `user`, when the model predicts ratings.
+    func predictRating(user: Int, item: Int) -> Float?
+
+    /// Similarity of every item to `item`, when the model has its own notion of it. The
+    /// default (nil) makes `similarItems` use cosine over the training interactions.
+    func itemSimilarities(to item: Int) -> [Float]?
+
+    /// Saves the model's fitted state (the training matrix is saved by the caller).
+    func archive(into archive: inout ModelArchive)
+
+    /// Restores a fitted model from `archive`.
+    init(archive: ModelArchive, data: InteractionMatrix, configuration: Configuration) throws(ModelError)
+}
+
+extension RecommendationModel {
+    public var predictsRatings: Bool { false }
+    public func predictRating(user: Int, item: Int) -> Float? { nil }
+    public func itemSimilarities(to item: Int) -> [Float]? { nil }
+}

@@ -1,0 +1,166 @@
+public import BraidCore
+
+/// The fitted state of a user- or item-based neighbourhood model: the similarity of every
+/// pair of rows (users or items), each row's k strongest neighbours for top-N scoring, the
+/// means and the optional baseline.
+struct NeighborhoodIndex: Sendable {
+    enum Orientation: Sendable { case users, items }
+
+    let orientation: Orientation
+    let settings: NeighborhoodSettings
+    /// All kept similarities (positive, support ≥ min-support); row a's columns ascending.
+    let similarities: SparseMatrix
+    /// `similarities` pruned to each row's `neighbors` strongest.
+    let nearest: SparseMatrix
+    let userMeans: [Float]
+    let itemMeans: [Float]
+    let baseline: BaselineEstimates?
+    let scale: RatingScale
+
+    init(fitting data: InteractionMatrix, orientation: Orientation, settings: NeighborhoodSettings) throws(ModelError) {
+        guard data.interactionCount > 0 else { throw ModelError(.noTrainingData, "a neighbourhood model needs interactions") }
+        let userMeans = data.byUser.rowMeans()
+        let itemMeans = data.byItem.rowMeans()
+        let baseline = settings.needsBaseline ? settings.baseline.fit(data) : nil
+        // The vectors being compared: rows are the neighbours-to-be.
+        var userItem = data.byUser
+        switch settings.similarity {
+        case .pearson where orientation == .users, .adjustedCosine where orientation == .items:
+            userItem = userItem.mapValues { u, _, r in r - userMeans[u] }
+        case .pearson, .adjustedCosine:
+            userItem = userItem.mapValues { _, i, r in r - itemMeans[Int(i)] }
+        case .pearsonBaseline:
+            userItem = baseline!.residuals(ofUserItem: userItem)
+        case .cosine, .jaccard, .msd:
+            break
+        }
+        let vectors = orientation == .users ? userItem : userItem.transposed()
+        let kernel = PairwiseSimilarity(measure: settings.similarity, shrinkage: settings.effectiveShrinkage,
+                                        minimumSupport: settings.minimumSupport)
+        self.init(orientation: orientation, settings: settings, similarities: kernel.compute(vectors),
+                  userMeans: userMeans, itemMeans: itemMeans, baseline: baseline, scale: RatingScale(data))
+    }
+
+    init(orientation: Orientation, settings: NeighborhoodSettings, similarities: SparseMatrix, userMeans: [Float],
+         itemMeans: [Float], baseline: BaselineEstimates?, scale: RatingScale) {
+        self.orientation = orientation
+        self.settings = settings
+        self.similarities = similarities
+        self.userMeans = userMeans
+        self.itemMeans = itemMeans
+        self.baseline = baseline
+        self.scale = scale
+        let k = settings.neighbors
+        nearest = similarities.keepingStrongest(k)
+    }
+
+    /// Top-N scores: item-based `Σ_{j∈I(u)} W[j, i] · x_uj` (Deshpande & Karypis 2004);
+    /// user-based `Σ_{v∈N_k(u)} s(u, v) · x_vi`.
+    func scores(forUser user: Int, data: InteractionMatrix) -> [Float] {
+        var scores = [Float](repeating: 0, count: data.itemCount)
+        let byUser = data.byUser
+        let byValue = settings.rankByValue
+        switch orientation {
+        case .items:
+            for k in byUser.entries(ofRow: user) {
+                let weight = byValue ? byUser.values[k] : 1
+                let j = Int(byUser.columns[k])
+                for m in nearest.entries(ofRow: j) { scores[Int(nearest.columns[m])] += nearest.values[m] * weight }
+            }
+        case .users:
+            for m in nearest.entries(ofRow: user) {
+                let v = Int(nearest.columns[m]), s = nearest.values[m]
+                for k in byUser.entries(ofRow: v) { scores[Int(byUser.columns[k])] += s * (byValue ? byUser.values[k] : 1) }
+            }
+        }
+        return scores
+    }
+
+    /// The rating prediction from the k most similar neighbours that rated the pair.
+    func predict(user: Int, item: Int, data: InteractionMatrix) -> Float {
+        // The target row and the rated list: for items, neighbours of `item` among the items
+        // `user` rated; for users, neighbours of `user` among the users who rated `item`.
+        let (target, rated) = orientation == .items ? (item, data.byUser) : (user, data.byItem)
+        let ratedRow = orientation == .items ? user : item
+        var selector = TopKSelector(count: settings.neighbors)
+        var a = similarities.rowStarts[target], aEnd = similarities.rowStarts[target + 1]
+        var b = rated.rowStarts[ratedRow], bEnd = rated.rowStarts[ratedRow + 1]
+        while a < aEnd && b < bEnd {
+            let ca = similarities.columns[a], cb = rated.columns[b]
+            if ca < cb { a += 1 } else if ca > cb { b += 1 } else {
+                selector.offer(index: Int32(b), score: similarities.values[a])  // remember the rating's position
+                a += 1; b += 1
+            }
+        }
+        let chosen = selector.sorted()
+        let base = baseTerm(user: user, item: item)
+        guard chosen.count >= settings.minimumNeighbors else { return scale.clip(base) }
+        var numerator: Float = 0, denominator: Float = 0
+        for neighbour in chosen {
+            let position = Int(neighbour.index)
+            let other = Int(rated.columns[position])
+            let r = rated.values[position]
+            let (nu, ni) = orientation == .items ? (user, other) : (other, item)
+            let centred: Float = switch settings.prediction {
+            case .weightedSum: r
+            case .meanCentered: r - (orientation == .items ? itemMeans[ni] : userMeans[nu])
+            case .baseline: r - baseline!.estimate(user: nu, item: ni)
+            }
+            numerator += neighbour.score * centred
+            denominator += abs(neighbour.score)
+        }
+        guard denominator > 0 else { return scale.clip(base) }
+        let offset = settings.prediction == .weightedSum ? 0 : base
+        return scale.clip(offset + numerator / denominator)
+    }
+
+    /// The term a prediction is built around, and its fallback.
+    private func baseTerm(user: Int, item: Int) -> Float {
+        switch settings.prediction {
+        case .weightedSum, .meanCentered: orientation == .items ? itemMeans[item] : userMeans[user]
+        case .baseline: baseline!.estimate(user: user, item: item)
+        }
+    }
+
+    func archive(into archive: inout ModelArchive) {
+        archive.store(similarities, as: "similarities")
+        archive.arrays["userMeans"] = .float32(userMeans)
+        archive.arrays["itemMeans"] = .float32(itemMeans)
+        archive.scalars["scale.min"] = Double(scale.minimum)
+        archive.scalars["scale.max"] = Double(scale.maximum)
+        baseline?.archive(into: &archive, prefix: "baseline")
+    }
+
+    init(archive: ModelArchive, data: InteractionMatrix, orientation: Orientation, settings: NeighborhoodSettings) throws(ModelError) {
+        let (similarities, userMeans, itemMeans) = try ModelArchive.mapError { () throws(DataError) in
+            (try archive.sparseMatrix("similarities"), try archive.floats("userMeans"), try archive.floats("itemMeans"))
+        }
+        let side = orientation == .items ? data.itemCount : data.userCount
+        guard similarities.rowCount == side, similarities.columnCount == side,
+              userMeans.count == data.userCount, itemMeans.count == data.itemCount else {
+            throw ModelError(.corruptModel, "the similarity matrix does not match the vocabularies")
+        }
+        let baseline = settings.needsBaseline ? try BaselineEstimates(archive: archive, prefix: "baseline", data: data) : nil
+        self.init(orientation: orientation, settings: settings, similarities: similarities, userMeans: userMeans,
+                  itemMeans: itemMeans, baseline: baseline,
+                  scale: RatingScale(minimum: Float(archive.scalars["scale.min"] ?? 0), maximum: Float(archive.scalars["scale.max"] ?? 0)))
+    }
+}
+
+extension SparseMatrix {
+    /// Each row pruned to its `count` largest values (ties: lower column first), columns
+    /// ascending.
+    public func keepingStrongest(_ count: Int) -> SparseMatrix {
+        let rows: [(columns: [Int32], values: [Float])] = parallelMapRows(rowCount) { range in
+            range.map { r in
+                let entries = self.entries(ofRow: r)
+                guard entries.count > count else { return (Array(self.columns[entries]), Array(self.values[entries])) }
+                var selector = TopKSelector(count: count)
+                for k in entries { selector.offer(index: self.columns[k], score: self.values[k]) }
+                let kept = selector.sorted().sorted { $0.index < $1.index }
+                return (kept.map(\.index), kept.map(\.score))
+            }
+        }
+        return SparseMatrix(stackingRows: rows, columnCount: columnCount)
+    }
+}

@@ -1,0 +1,48 @@
+public import BraidCore
+
+/// How a neighbourhood model turns neighbours' ratings into a predicted rating.
+public enum RatingAggregation: String, Sendable, Codable, CaseIterable {
+    /// `r̂ = Σ w·r / Σ|w|`.
+    case weightedSum = "weighted-sum"
+    /// `r̂ = r̄ + Σ w·(r − r̄_n) / Σ|w|`, each rating centred by its owner's mean.
+    case meanCentered = "mean-centered"
+    /// `r̂ = b_ui + Σ w·(r − b) / Σ|w|`, centred by the baseline predictor (Koren 2010).
+    case baseline
+}
+
+/// The settings every neighbourhood model shares.
+public struct NeighborhoodSettings: Codable, Sendable, Equatable {
+    public var similarity: SimilarityMeasure = .cosine
+    /// k: neighbours used per prediction and per item (or user) in top-N scoring.
+    public var neighbors = 40
+    /// λ of `s · n / (n + λ)`; nil means 100 for pearson-baseline and 0 otherwise.
+    public var shrinkage: Float?
+    /// Pairs with fewer co-rated dimensions are not neighbours.
+    public var minimumSupport = 1
+    /// Predictions with fewer neighbours fall back to the base term.
+    public var minimumNeighbors = 1
+    public var prediction: RatingAggregation = .meanCentered
+    /// Weight the user's interactions by their value in top-N scoring (default: each counts 1).
+    public var rankByValue = false
+    public var baseline = BaselineSettings()
+
+    public init() {}
+
+    static let parameterNames = ["similarity", "neighbors", "shrinkage", "min-support", "min-neighbors", "prediction",
+                                 "rank-by-value"] + BaselineSettings.parameterNames
+
+    init(parameters: ModelParameters, model: String) throws(ModelError) {
+        try parameters.checkKnown(Self.parameterNames + ["k"], model: model)
+        similarity = try parameters.choice("similarity", default: similarity)
+        neighbors = try parameters.int("neighbors", default: try parameters.int("k", default: neighbors, range: 1...1_000_000), range: 1...1_000_000)
+        if parameters.string("shrinkage") != nil { shrinkage = try parameters.float("shrinkage", default: 0, range: 0...1e9) }
+        minimumSupport = try parameters.int("min-support", default: minimumSupport, range: 1...1_000_000)
+        minimumNeighbors = try parameters.int("min-neighbors", default: minimumNeighbors, range: 1...1_000_000)
+        prediction = try parameters.choice("prediction", default: similarity == .pearsonBaseline ? .baseline : prediction)
+        rankByValue = try parameters.bool("rank-by-value", default: rankByValue)
+        baseline = try BaselineSettings(parameters: parameters)
+    }
+
+    var effectiveShrinkage: Float { shrinkage ?? (similarity == .pearsonBaseline ? 100 : 0) }
+    var needsBaseline: Bool { prediction == .baseline || similarity == .pearsonBaseline }
+}

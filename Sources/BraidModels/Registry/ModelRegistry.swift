@@ -1,0 +1,81 @@
+public import BraidCore
+public import Foundation
+
+/// Every model Braid has, by CLI name, with fitting, saving and loading by name.
+public enum ModelRegistry {
+    /// The model types, in the order the leaderboard lists them.
+    public static let models: [any RecommendationModel.Type] = [
+        Popularity.self, BaselinePredictor.self, UserKNN.self, ItemKNN.self,
+    ]
+
+    public static var names: [String] { models.map { $0.name } }
+
+    /// The model type called `name`.
+    public static func model(named name: String) throws(ModelError) -> any RecommendationModel.Type {
+        guard let type = models.first(where: { $0.name == name.lowercased() }) else {
+            throw ModelError(.unknownModel, "there is no model called \"\(name)\"", hint: "models: \(names.joined(separator: ", "))")
+        }
+        return type
+    }
+
+    /// Fits the model called `name` with `parameters`.
+    public static func fit(_ name: String, parameters: ModelParameters = ModelParameters(),
+                           data: InteractionMatrix) throws(ModelError) -> any RecommendationModel {
+        try fit(try model(named: name), parameters: parameters, data: data)
+    }
+
+    static func fit<M: RecommendationModel>(_ type: M.Type, parameters: ModelParameters, data: InteractionMatrix) throws(ModelError) -> M {
+        try M(fitting: data, configuration: try M.Configuration(parameters: parameters))
+    }
+
+    /// Checks the parameters of `name` without fitting.
+    public static func validate(_ name: String, parameters: ModelParameters) throws(ModelError) {
+        func check<M: RecommendationModel>(_ type: M.Type) throws(ModelError) { _ = try M.Configuration(parameters: parameters) }
+        try check(try model(named: name))
+    }
+
+    /// The model file contents of a fitted model, including its training matrix.
+    public static func archive(_ model: some RecommendationModel) -> ModelArchive {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let configuration = (try? encoder.encode(model.configuration)) ?? Data("{}".utf8)
+        var archive = ModelArchive(model: type(of: model).name, configuration: configuration,
+                                   users: model.data.users, items: model.data.items)
+        archive.store(model.data.byUser, as: "data")
+        model.archive(into: &archive)
+        return archive
+    }
+
+    /// Saves a fitted model to `path` (atomically).
+    public static func save(_ model: some RecommendationModel, to path: String) throws(DataError) {
+        try archive(model).write(to: path)
+    }
+
+    /// Restores a model from its archive.
+    public static func load(_ archive: ModelArchive) throws(ModelError) -> any RecommendationModel {
+        let type = try model(named: archive.model)
+        return try load(type, archive: archive)
+    }
+
+    /// Loads the model file at `path`.
+    public static func load(from path: String) throws(ModelError) -> any RecommendationModel {
+        let archive: ModelArchive
+        do { archive = try ModelArchive.read(from: path) } catch { throw ModelError(.corruptModel, "cannot load the model", cause: error) }
+        return try load(archive)
+    }
+
+    static func load<M: RecommendationModel>(_ type: M.Type, archive: ModelArchive) throws(ModelError) -> M {
+        let configuration: M.Configuration
+        do {
+            configuration = try JSONDecoder().decode(M.Configuration.self, from: archive.configuration)
+        } catch {
+            throw ModelError(.corruptModel, "the model file's configuration does not decode as \(M.name): \(error)")
+        }
+        let matrix = try ModelArchive.mapError { () throws(DataError) in try archive.sparseMatrix("data") }
+        guard matrix.rowCount == archive.users.count, matrix.columnCount == archive.items.count else {
+            throw ModelError(.corruptModel, "the training matrix does not match the vocabularies")
+        }
+        let data = InteractionMatrix(users: archive.users, items: archive.items, byUser: matrix)
+        return try M(archive: archive, data: data, configuration: configuration)
+    }
+}

@@ -1,0 +1,79 @@
+import ArgumentParser
+import Braid
+import Foundation
+
+struct Evaluate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Fit models on training data and score them on test data under Braid's evaluation protocol.")
+
+    @OptionGroup var dataOptions: DataOptions
+    @OptionGroup var splitOptions: SplitOptions
+    @OptionGroup var modelOptions: ModelOptions
+
+    @Option(name: .customLong("k"), help: "Cut-off of the @k metrics.")
+    var cutoff: Int = 10
+
+    @Option(help: "Relevant test items have value ≥ T; training keeps only its positives (value ≥ T).")
+    var threshold: Float?
+
+    @Option(help: "Worker threads (default: all cores, or BRAID_THREADS).")
+    var threads: Int?
+
+    @Flag(help: "Print one JSON object.")
+    var json = false
+
+    func run() throws {
+        try reportingErrors(json: json) {
+            Parallelism.setThreadCount(threads)
+            let names = modelOptions.modelNames
+            guard !names.isEmpty else { throw CLIError("give --model (one of \(ModelRegistry.names.joined(separator: ", ")), or all)") }
+            guard cutoff > 0 else { throw CLIError("--k must be positive") }
+            let parameters = try names.map { try modelOptions.parameters(for: $0) }
+            let evaluation = EvaluationProtocol(cutoff: cutoff, threshold: threshold, duplicates: try dataOptions.duplicatePolicy())
+            let splits = try splitOptions.splits(dataOptions).map { PreparedSplit($0, protocol: evaluation) }
+            let evaluator = Evaluator(protocol: evaluation, catalog: try dataOptions.catalog(), progress: { Console.progress($0) })
+            var results: [EvaluationResult] = []
+            for (name, params) in zip(names, parameters) {
+                Console.progress("fitting and evaluating \(name)…")
+                let result = try evaluator.run(model: name, parameters: params, splits: splits)
+                Console.progress("  \(name): fit \(Console.format(result.fitSeconds, digits: 2)) s, evaluated \(result.usersEvaluated) users in \(Console.format(result.evaluateSeconds, digits: 2)) s")
+                results.append(result)
+            }
+            Leaderboard(results: results, cutoff: cutoff).print(json: json, single: names.count == 1)
+        }
+    }
+}
+
+/// The comparison table of several evaluation results.
+struct Leaderboard {
+    var results: [EvaluationResult]
+    var cutoff: Int
+
+    static func jsonObject(_ result: EvaluationResult) -> [String: Any] {
+        let data = try! JSONEncoder().encode(result)
+        var object = try! JSONSerialization.jsonObject(with: data) as! [String: Any]
+        object["metrics"] = result.metrics.filter { $0.value.isFinite }
+        return object
+    }
+
+    func print(json: Bool, single: Bool, columns: [String]? = nil) {
+        if json {
+            if single, let only = results.first { Console.printJSON(Self.jsonObject(only)) } else {
+                Console.printJSON(["cutoff": cutoff, "results": results.map(Self.jsonObject)])
+            }
+            return
+        }
+        let order = columns ?? EvaluationResult.metricOrder(cutoff: cutoff)
+        let shown = order.filter { key in results.contains { $0.metrics[key] != nil } }
+        let rows = results.map { result in
+            [result.model] + shown.map { result.metrics[$0].map { Console.format($0) } ?? "-" }
+                + [Console.format(result.fitSeconds, digits: 2)]
+        }
+        Console.printTable(["model"] + shown + ["fit s"], rows, rightAligned: Set(1...(shown.count + 1)))
+        if let first = results.first {
+            Swift.print("\(first.usersEvaluated) users evaluated" + (first.folds > 1 ? " over \(first.folds) folds" : "")
+                        + (first.usersSkippedWithoutTraining > 0 ? "; \(first.usersSkippedWithoutTraining) test users skipped (no training data)" : "")
+                        + (first.ratingsEvaluated > 0 ? "; \(first.ratingsEvaluated) ratings scored" : ""))
+        }
+    }
+}

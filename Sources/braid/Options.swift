@@ -1,0 +1,185 @@
+import ArgumentParser
+import Braid
+
+/// How to read interaction files: shared by every command that reads data.
+struct DataOptions: ParsableArguments {
+    @Option(help: "File format: auto, delimited or jsonl.")
+    var format: String = "auto"
+
+    @Option(help: "Field delimiter: tab, comma, semicolon, pipe, '::' or any text (default: detected).")
+    var delimiter: String?
+
+    @Option(help: "Header line: auto, present or absent.")
+    var header: String = "auto"
+
+    @Option(help: "Column roles by position (user,item,rating,timestamp; _ skips) or by header name (user=customer_id,item=sku).")
+    var columns: String?
+
+    @Option(help: "Text encoding: utf8 or latin1.")
+    var encoding: String = "utf8"
+
+    @Flag(help: "Skip malformed rows (reported on stderr) instead of stopping at the first.")
+    var skipInvalid = false
+
+    @Option(help: "Repeated user-item pairs: last, first, sum or max.")
+    var duplicates: String = "last"
+
+    @Option(help: "Weights per event type, e.g. view=1,click=2,cart=4,purchase=8.")
+    var eventWeights: String?
+
+    @Option(help: "k-core: drop users with fewer interactions, repeatedly.")
+    var minUserInteractions: Int = 0
+
+    @Option(help: "k-core: drop items with fewer interactions, repeatedly.")
+    var minItemInteractions: Int = 0
+
+    @Option(help: "Item metadata (MovieLens movies.csv/u.item/movies.dat, or CSV/JSON Lines with an id column).")
+    var items: String?
+
+    func importOptions() throws -> ImportOptions {
+        guard let format = ImportOptions.Format(rawValue: format.lowercased()) else {
+            throw CLIError("--format must be auto, delimited or jsonl, not \"\(self.format)\"")
+        }
+        guard let header = ImportOptions.Header(rawValue: header.lowercased()) else {
+            throw CLIError("--header must be auto, present or absent, not \"\(self.header)\"")
+        }
+        guard let encoding = TextEncoding(rawValue: encoding.lowercased().replacingOccurrences(of: "-", with: "")) else {
+            throw CLIError("--encoding must be utf8 or latin1, not \"\(self.encoding)\"")
+        }
+        return ImportOptions(format: format, delimiter: delimiter.flatMap(Delimiter.init(argument:)), header: header,
+                             columns: try columns.map { try ColumnMapping(argument: $0) }, encoding: encoding,
+                             skipInvalid: skipInvalid)
+    }
+
+    func duplicatePolicy() throws -> DuplicatePolicy {
+        guard let policy = DuplicatePolicy(rawValue: duplicates.lowercased()) else {
+            throw CLIError("--duplicates must be last, first, sum or max, not \"\(duplicates)\"")
+        }
+        return policy
+    }
+
+    /// Reads one or more files into tables sharing vocabularies, applying event weights.
+    func load(_ paths: [String]) throws -> [InteractionTable] {
+        let importer = InteractionImporter(options: try importOptions())
+        let weights = try eventWeights.map { try EventWeights(argument: $0) }
+        var shared = InteractionTable()
+        var tables: [InteractionTable] = []
+        for path in paths {
+            let started = System.monotonicSeconds()
+            var table = InteractionTable(users: shared.users, items: shared.items)
+            let report = try importer.importFile(path, into: &table)
+            shared = InteractionTable(users: table.users, items: table.items)
+            Console.progress("read \(path): \(report.rowsImported) interactions in \(Console.format(System.monotonicSeconds() - started, digits: 2)) s"
+                             + (report.rowsSkipped > 0 ? ", skipped \(report.rowsSkipped) invalid rows" : ""))
+            for (reason, count) in report.skipReasons.sorted(by: { $0.key < $1.key }) { Console.progress("  skipped \(count) rows: \(reason)") }
+            for example in report.skippedExamples { Console.progress("  e.g. \(example)") }
+            if let weights { table = table.weighted(by: weights) }
+            tables.append(table)
+        }
+        // Every table must see the final vocabularies.
+        return tables.map { table in
+            var out = table
+            var target = shared
+            target.adoptVocabularies(of: &out)
+            return out
+        }
+    }
+
+    /// The k-core filter, when asked for.
+    func filtered(_ table: InteractionTable) -> InteractionTable {
+        guard minUserInteractions > 1 || minItemInteractions > 1 else { return table }
+        let core = table.kCore(minimumUserCount: minUserInteractions, minimumItemCount: minItemInteractions)
+        Console.progress("k-core (users ≥ \(minUserInteractions), items ≥ \(minItemInteractions)): kept \(core.count) of \(table.count) interactions")
+        return core
+    }
+
+    func catalog() throws -> ItemCatalog? {
+        guard let items else { return nil }
+        return try ItemCatalogImporter().importFile(items)
+    }
+}
+
+/// Where the train/test data comes from: two files, or one file and a split method.
+struct SplitOptions: ParsableArguments {
+    @Option(help: "Training interactions file.")
+    var train: String?
+
+    @Option(help: "Test interactions file (with --train).")
+    var test: String?
+
+    @Option(help: "One interactions file to split (instead of --train/--test).")
+    var data: String?
+
+    @Option(help: "Split method for --data: user-ratio, random, user-time, time, leave-last-out, kfold.")
+    var split: String = "user-ratio"
+
+    @Option(help: "Training share for ratio splits.")
+    var ratio: Double = 0.8
+
+    @Option(help: "Rows per user to hold out for leave-last-out.")
+    var leaveOut: Int = 1
+
+    @Option(help: "Folds for kfold.")
+    var folds: Int = 5
+
+    @Option(help: "Random seed for splits and models.")
+    var seed: UInt64 = 42
+
+    func method() throws -> SplitMethod {
+        switch split.lowercased() {
+        case "user-ratio", "user": return .userRatio(ratio: ratio)
+        case "random", "global-random": return .random(ratio: ratio)
+        case "user-time", "user-time-ratio": return .userTimeRatio(ratio: ratio)
+        case "time", "global-time", "time-ratio": return .timeRatio(ratio: ratio)
+        case "leave-last-out", "leave-last", "loo": return .leaveLastOut(count: leaveOut)
+        case "kfold", "k-fold", "cv": return .kFold(folds: folds)
+        default: throw CLIError("--split must be user-ratio, random, user-time, time, leave-last-out or kfold, not \"\(split)\"")
+        }
+    }
+
+    /// The train/test pairs the options describe.
+    func splits(_ dataOptions: DataOptions) throws -> [TrainTestSplit] {
+        switch (train, test, data) {
+        case (let train?, let test?, nil):
+            let tables = try dataOptions.load([train, test])
+            return [TrainTestSplit(train: dataOptions.filtered(tables[0]), test: tables[1])]
+        case (nil, nil, let data?):
+            let table = dataOptions.filtered(try dataOptions.load([data])[0])
+            return try Splitter(try method(), seed: seed).split(table)
+        default:
+            throw CLIError("give either --train FILE --test FILE, or --data FILE [--split METHOD]")
+        }
+    }
+}
+
+/// Which model(s) and their parameters.
+struct ModelOptions: ParsableArguments {
+    @Option(name: .long, help: "Model name (repeat or comma-separate to compare several; 'all' for every model). See `braid models`.")
+    var model: [String] = []
+
+    @Option(name: .customLong("param"), help: "Model parameter key=value; prefix with a model name (itemknn.neighbors=100) to scope it.")
+    var parameters: [String] = []
+
+    var modelNames: [String] {
+        let names = model.flatMap { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } }
+        return names.contains("all") ? ModelRegistry.names : names
+    }
+
+    /// The parameters that apply to `name`: unscoped ones plus those prefixed `name.`.
+    func parameters(for name: String) throws -> ModelParameters {
+        var chosen: [String] = []
+        for parameter in parameters {
+            let key = parameter.split(separator: "=", maxSplits: 1).first.map(String.init) ?? ""
+            if let dot = key.firstIndex(of: "."), ModelRegistry.names.contains(String(key[..<dot])) {
+                if key[..<dot] == name { chosen.append(String(parameter[parameter.index(after: dot)...])) }
+            } else {
+                chosen.append(parameter)
+            }
+        }
+        let parsed = try ModelParameters(arguments: chosen)
+        try ModelRegistry.validate(name, parameters: parsed)
+        return parsed
+    }
+}
+
+import Foundation

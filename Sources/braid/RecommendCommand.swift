@@ -1,0 +1,141 @@
+import ArgumentParser
+import Braid
+import Foundation
+
+/// Where a command gets its model: a model file, or fitting on the spot.
+struct ModelSource: ParsableArguments {
+    @Option(help: "A model file written by braid train.")
+    var modelFile: String?
+
+    @Option(help: "Training interactions file (fit now instead of --model-file).")
+    var train: String?
+
+    @OptionGroup var modelOptions: ModelOptions
+
+    @Option(help: "With --train: keep only interactions with value ≥ T, as implicit positives.")
+    var threshold: Float?
+
+    func model(_ dataOptions: DataOptions) throws -> any RecommendationModel {
+        switch (modelFile, train) {
+        case (let file?, nil):
+            let started = System.monotonicSeconds()
+            let model = try ModelRegistry.load(from: file)
+            Console.progress("loaded \(type(of: model).name) from \(file) in \(Console.format(System.monotonicSeconds() - started, digits: 2)) s")
+            return model
+        case (nil, let train?):
+            return try fitModel(modelOptions: modelOptions, dataOptions: dataOptions, train: train, threshold: threshold).0
+        default:
+            throw CLIError("give either --model-file FILE, or --train FILE --model NAME")
+        }
+    }
+}
+
+struct Recommend: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Recommend the top k items for users.")
+
+    @OptionGroup var dataOptions: DataOptions
+    @OptionGroup var source: ModelSource
+
+    @Option(help: "Users: 'all' (every user with training data) or comma-separated ids.")
+    var users: String = "all"
+
+    @Option(name: .customLong("k"), help: "Items per user.")
+    var count: Int = 10
+
+    @Flag(help: "Also recommend items the user already interacted with.")
+    var includeSeen = false
+
+    @Option(help: "Only recommend these item ids (comma-separated).")
+    var allow: String?
+
+    @Option(help: "Never recommend these item ids (comma-separated).")
+    var deny: String?
+
+    @Option(help: "Worker threads (default: all cores, or BRAID_THREADS).")
+    var threads: Int?
+
+    @Flag(help: "Print one JSON object.")
+    var json = false
+
+    func run() throws {
+        try reportingErrors(json: json) {
+            Parallelism.setThreadCount(threads)
+            guard count > 0 else { throw CLIError("--k must be positive") }
+            let model = try source.model(dataOptions)
+            let catalog = try dataOptions.catalog()
+            let data = model.data
+            let ids: [String] = users == "all"
+                ? (0..<data.userCount).filter { data.byUser.count(ofRow: $0) > 0 }.map { data.users[$0] }
+                : users.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
+            let filter = RecommendationFilter(excludeSeen: !includeSeen, allowing: allow.map(Self.list), denying: deny.map(Self.list) ?? [],
+                                              items: data.items)
+            let started = System.monotonicSeconds()
+            let lists = model.recommend(users: ids.map { data.users.index(of: $0).map(Int.init) ?? -1 }, count: count, filter: filter)
+            Console.progress("recommended for \(ids.count) users in \(Console.format(System.monotonicSeconds() - started, digits: 3)) s")
+            let unknown = ids.filter { data.users.index(of: $0) == nil }
+            if !unknown.isEmpty {
+                Console.progress("note: \(unknown.count) user(s) not in the training data got popular items: \(unknown.prefix(5).joined(separator: ", "))")
+            }
+            if json {
+                Console.printJSON([
+                    "model": type(of: model).name,
+                    "recommendations": zip(ids, lists).map { id, list in
+                        ["user": id, "items": list.map { ["item": data.items[$0.index], "score": Double($0.score)] as [String: Any] }] as [String: Any]
+                    },
+                ])
+            } else {
+                var rows: [[String]] = []
+                for (id, list) in zip(ids, lists) {
+                    for (rank, entry) in list.enumerated() {
+                        let item = data.items[entry.index]
+                        rows.append([rank == 0 ? id : "", "\(rank + 1)", item, catalog?.displayName(of: item) ?? "", Console.format(Double(entry.score))])
+                    }
+                }
+                Console.printTable(["user", "rank", "item", "title", "score"], rows, rightAligned: [1, 4])
+            }
+        }
+    }
+
+    static func list(_ text: String) -> [String] { text.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } }
+}
+
+struct Similar: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List the items most similar to given items.")
+
+    @OptionGroup var dataOptions: DataOptions
+    @OptionGroup var source: ModelSource
+
+    @Option(name: .customLong("item"), help: "Item ids (comma-separated).")
+    var itemIDs: String
+
+    @Option(name: .customLong("k"), help: "Similar items per item.")
+    var count: Int = 10
+
+    @Flag(help: "Print one JSON object.")
+    var json = false
+
+    func run() throws {
+        try reportingErrors(json: json) {
+            let model = try source.model(dataOptions)
+            let catalog = try dataOptions.catalog()
+            let ids = Recommend.list(itemIDs)
+            let lists = try ids.map { id throws(ModelError) in try model.similarItems(to: id, count: count) }
+            if json {
+                Console.printJSON([
+                    "model": type(of: model).name,
+                    "similar": zip(ids, lists).map { id, list in
+                        ["item": id, "items": list.map { ["item": $0.item, "score": Double($0.score)] as [String: Any] }] as [String: Any]
+                    },
+                ])
+            } else {
+                var rows: [[String]] = []
+                for (id, list) in zip(ids, lists) {
+                    for (rank, entry) in list.enumerated() {
+                        rows.append([rank == 0 ? id : "", "\(rank + 1)", entry.item, catalog?.displayName(of: entry.item) ?? "", Console.format(Double(entry.score))])
+                    }
+                }
+                Console.printTable(["item", "rank", "similar", "title", "score"], rows, rightAligned: [1, 4])
+            }
+        }
+    }
+}

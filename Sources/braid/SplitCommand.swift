@@ -1,0 +1,61 @@
+import ArgumentParser
+import Braid
+import Foundation
+
+struct Split: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Split an interactions file into training and test files (tab-separated user, item, value, timestamp).")
+
+    @OptionGroup var dataOptions: DataOptions
+    @OptionGroup var splitOptions: SplitOptions
+
+    @Option(help: "Where to write the training rows (for kfold: a prefix; files PREFIX.N.train.tsv/.test.tsv).")
+    var trainOut: String
+
+    @Option(help: "Where to write the test rows (not used with kfold).")
+    var testOut: String?
+
+    @Flag(help: "Print one JSON object.")
+    var json = false
+
+    func run() throws {
+        try reportingErrors(json: json) {
+            guard splitOptions.data != nil else { throw CLIError("split needs --data FILE") }
+            let splits = try splitOptions.splits(dataOptions)
+            var files: [(String, InteractionTable)] = []
+            if splits.count == 1 {
+                guard let testOut else { throw CLIError("give --test-out FILE") }
+                files = [(trainOut, splits[0].train), (testOut, splits[0].test)]
+            } else {
+                for (n, split) in splits.enumerated() {
+                    files.append(("\(trainOut).\(n + 1).train.tsv", split.train))
+                    files.append(("\(trainOut).\(n + 1).test.tsv", split.test))
+                }
+            }
+            // Render everything first, then write: a failure leaves no partial set of files.
+            let rendered = files.map { ($0.0, Self.render($0.1)) }
+            for (path, data) in rendered {
+                do { try data.write(to: URL(fileURLWithPath: path), options: .atomic) } catch {
+                    throw DataError(.writeFailed, "cannot write \(DataError.quote(path)): \(error.localizedDescription)")
+                }
+            }
+            let summary = files.map { ["file": $0.0, "rows": $0.1.count] as [String: Any] }
+            if json { Console.printJSON(["files": summary]) } else {
+                Console.printTable(["file", "rows"], files.map { [$0.0, "\($0.1.count)"] }, rightAligned: [1])
+            }
+        }
+    }
+
+    static func render(_ table: InteractionTable) -> Data {
+        var text = ""
+        text.reserveCapacity(table.count * 24)
+        for row in 0..<table.count {
+            text += table.users[table.userIndices[row]] + "\t" + table.items[table.itemIndices[row]] + "\t"
+            let value = table.values[row]
+            text += value == value.rounded() && abs(value) < 1e9 ? String(Int(value)) : "\(value)"
+            if table.timestamps[row] != InteractionTable.noTimestamp { text += "\t\(table.timestamps[row])" }
+            text += "\n"
+        }
+        return Data(text.utf8)
+    }
+}

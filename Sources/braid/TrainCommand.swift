@@ -1,0 +1,63 @@
+import ArgumentParser
+import Braid
+import Foundation
+
+struct Train: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Fit a model and save it to a model file.")
+
+    @OptionGroup var dataOptions: DataOptions
+
+    @Option(help: "Training interactions file.")
+    var train: String
+
+    @OptionGroup var modelOptions: ModelOptions
+
+    @Option(help: "Keep only interactions with value ≥ T, as implicit positives.")
+    var threshold: Float?
+
+    @Option(help: "Where to write the model file.")
+    var out: String
+
+    @Option(help: "Worker threads (default: all cores, or BRAID_THREADS).")
+    var threads: Int?
+
+    @Flag(help: "Print one JSON object.")
+    var json = false
+
+    func run() throws {
+        try reportingErrors(json: json) {
+            Parallelism.setThreadCount(threads)
+            let (model, fitSeconds) = try fitModel(modelOptions: modelOptions, dataOptions: dataOptions, train: train, threshold: threshold)
+            let started = System.monotonicSeconds()
+            try ModelRegistry.save(model, to: out)
+            let bytes = (try? FileManager.default.attributesOfItem(atPath: out)[.size] as? Int) ?? 0
+            let summary: [String: Any] = [
+                "model": type(of: model).name, "out": out, "fit_seconds": fitSeconds,
+                "save_seconds": System.monotonicSeconds() - started, "bytes": bytes,
+                "users": model.data.userCount, "items": model.data.itemCount, "interactions": model.data.interactionCount,
+            ]
+            if json { Console.printJSON(summary) } else {
+                Console.printTable(["model", "users", "items", "interactions", "fit s", "file", "bytes"],
+                                   [[type(of: model).name, "\(model.data.userCount)", "\(model.data.itemCount)",
+                                     "\(model.data.interactionCount)", Console.format(fitSeconds, digits: 2), out, "\(bytes)"]])
+            }
+        }
+    }
+}
+
+/// Loads training data and fits the one model the options name.
+func fitModel(modelOptions: ModelOptions, dataOptions: DataOptions, train: String, threshold: Float?) throws -> (any RecommendationModel, Double) {
+    guard modelOptions.modelNames.count == 1, let name = modelOptions.modelNames.first else {
+        throw CLIError("give exactly one --model (one of \(ModelRegistry.names.joined(separator: ", ")))")
+    }
+    let parameters = try modelOptions.parameters(for: name)
+    var table = dataOptions.filtered(try dataOptions.load([train])[0]).deduplicated(try dataOptions.duplicatePolicy()).0
+    if let threshold { table = table.positives(threshold: threshold).compacted() }
+    let matrix = InteractionMatrix(table)
+    Console.progress("fitting \(name) on \(matrix.interactionCount) interactions…")
+    let started = System.monotonicSeconds()
+    let model = try ModelRegistry.fit(name, parameters: parameters, data: matrix)
+    let seconds = System.monotonicSeconds() - started
+    Console.progress("  fitted in \(Console.format(seconds, digits: 2)) s")
+    return (model, seconds)
+}
