@@ -98,8 +98,9 @@ struct RowLayout {
                 if recognised.contains(.user) && recognised.contains(.item) { return true }
                 // A value or timestamp field that is not a number can only be a header.
                 if case .positions(let roles) = options.columns ?? .standard {
-                    for (index, role) in roles.enumerated() where index < fields.count && (role == .value || role == .timestamp) {
-                        if case .failure = FieldParsing.value(fields[index]) { return true }
+                    for (index, role) in roles.enumerated() where index < fields.count {
+                        if role == .value, case .failure = FieldParsing.value(fields[index]) { return true }
+                        if role == .timestamp, case .failure = FieldParsing.timestamp(fields[index]) { return true }
                     }
                 }
                 return false

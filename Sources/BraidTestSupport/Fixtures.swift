@@ -1,0 +1,87 @@
+public import BraidCore
+public import Foundation
+
+/// Tiny inline datasets for tests.
+public enum Fixtures {
+    /// A checkerboard: `size` users and items; user u interacts with every item of its own
+    /// parity except item u (held out). A personalized model must rank item u first for
+    /// user u, since every other candidate belongs to the other parity.
+    public static func checkerboard(size: Int = 10) -> InteractionMatrix {
+        var table = InteractionTable()
+        for u in 0..<size { table.users.insert("u\(u)") }
+        for i in 0..<size { table.items.insert("i\(i)") }
+        for u in 0..<size {
+            for i in 0..<size where i % 2 == u % 2 && i != u {
+                table.append(user: Int32(u), item: Int32(i), value: 1)
+            }
+        }
+        return InteractionMatrix(table)
+    }
+
+    /// The same checkerboard with ratings: 5 within the parity group, plus 1-star ratings of
+    /// one other-parity item per user so that rating models see a scale.
+    public static func ratedCheckerboard(size: Int = 10) -> InteractionMatrix {
+        var table = InteractionTable()
+        for u in 0..<size { table.users.insert("u\(u)") }
+        for i in 0..<size { table.items.insert("i\(i)") }
+        for u in 0..<size {
+            for i in 0..<size where i % 2 == u % 2 && i != u {
+                table.append(user: Int32(u), item: Int32(i), value: Float(4 + (u + i) % 2))
+            }
+            table.append(user: Int32(u), item: Int32((u + 3) % size), value: 1)
+        }
+        return InteractionMatrix(table)
+    }
+
+    /// Three users, three items, ratings worked out by hand in the known-answer tests:
+    /// u0: i0=5 i1=3; u1: i0=4 i1=2 i2=5; u2: i1=1 i2=2.
+    public static func handWorked() -> InteractionMatrix {
+        InteractionMatrix(InteractionTable([
+            Interaction(user: "u0", item: "i0", value: 5), Interaction(user: "u0", item: "i1", value: 3),
+            Interaction(user: "u1", item: "i0", value: 4), Interaction(user: "u1", item: "i1", value: 2),
+            Interaction(user: "u1", item: "i2", value: 5),
+            Interaction(user: "u2", item: "i1", value: 1), Interaction(user: "u2", item: "i2", value: 2),
+        ]))
+    }
+
+    /// A deterministic random rating matrix with latent structure, for property tests.
+    public static func randomRatings(users: Int, items: Int, perUser: Int, seed: UInt64 = 7) -> InteractionMatrix {
+        var rng = SeededGenerator(seed: seed)
+        var table = InteractionTable()
+        for u in 0..<users { table.users.insert("u\(u)") }
+        for i in 0..<items { table.items.insert("i\(i)") }
+        for u in 0..<users {
+            var chosen = Set<Int>()
+            while chosen.count < min(perUser, items) {
+                // Popularity skew: low item indices are chosen more often.
+                let i = Int(Double(items) * pow(rng.nextUnit(), 2))
+                chosen.insert(min(items - 1, i))
+            }
+            for i in chosen.sorted() {
+                let affinity = (u % 3 == i % 3) ? 1.5 : -0.5
+                let value = max(1, min(5, (3 + affinity + (rng.nextUnit() - 0.5) * 2).rounded()))
+                table.append(user: Int32(u), item: Int32(i), value: Float(value), timestamp: Int64(u * 1000 + i))
+            }
+        }
+        return InteractionMatrix(table)
+    }
+
+    /// Writes `contents` to a new temporary file and returns its path.
+    public static func temporaryFile(_ contents: String, name: String = "data.csv") -> String {
+        temporaryFile(Data(contents.utf8), name: name)
+    }
+
+    public static func temporaryFile(_ data: Data, name: String = "data.csv") -> String {
+        let directory = temporaryDirectory()
+        let path = (directory as NSString).appendingPathComponent(name)
+        FileManager.default.createFile(atPath: path, contents: data)
+        return path
+    }
+
+    /// A new empty temporary directory.
+    public static func temporaryDirectory() -> String {
+        let path = (NSTemporaryDirectory() as NSString).appendingPathComponent("braid-tests-\(UUID().uuidString)")
+        try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+}

@@ -1,1 +1,0 @@
-// placeholder during bootstrap

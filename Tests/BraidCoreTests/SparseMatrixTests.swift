@@ -1,0 +1,71 @@
+import BraidCore
+import Testing
+
+@Suite struct SparseMatrixTests {
+    let matrix = SparseMatrix(rowCount: 2, columnCount: 3, rows: [0, 0, 1, 0], columns: [2, 0, 1, 2], values: [1, 2, 3, 4])
+
+    @Test func coordinatesAreSortedAndLaterDuplicatesWin() {
+        #expect(matrix.rowStarts == [0, 2, 3])
+        #expect(matrix.columns == [0, 2, 1])
+        #expect(matrix.values == [2, 4, 3])
+    }
+
+    @Test func duplicatesCanBeSummed() {
+        let summed = SparseMatrix(rowCount: 1, columnCount: 2, rows: [0, 0, 0], columns: [1, 1, 0], values: [1, 2, 5], combine: +)
+        #expect(summed.values == [5, 3])
+    }
+
+    @Test func transposeRoundTrips() {
+        let t = matrix.transposed()
+        #expect(t.rowCount == 3 && t.columnCount == 2)
+        #expect(t.value(row: 2, column: 0) == 4)
+        #expect(t.value(row: 1, column: 1) == 3)
+        #expect(t.transposed() == matrix)
+    }
+
+    @Test func statistics() {
+        #expect(matrix.rowCounts == [2, 1])
+        #expect(matrix.columnCounts == [1, 1, 1])
+        #expect(matrix.rowSums == [6, 3])
+        #expect(matrix.rowMeans() == [3, 3])
+        #expect(abs(matrix.rowNorms[0] - 20.0.squareRoot().float) < 1e-6)
+    }
+
+    @Test func sparseTimesSparseMatchesDense() {
+        // [[2,0,4],[0,3,0]] × its transpose = [[20,0],[0,9]]
+        let product = matrix.multiplied(by: matrix.transposed()).toDense()
+        #expect(product == DenseMatrix([[20, 0], [0, 9]]))
+    }
+
+    @Test func sparseTimesDense() {
+        let dense = DenseMatrix([[1, 2], [3, 4], [5, 6]])
+        // [[2,0,4],[0,3,0]] × dense = [[22, 28], [9, 12]]
+        #expect(matrix.multiplied(by: dense) == DenseMatrix([[22, 28], [9, 12]]))
+        #expect(matrix.multiplied(by: [1, 1, 1]) == [6, 3])
+    }
+
+    @Test func blasProductsMatchHandResults() {
+        let a = DenseMatrix([[1, 2], [3, 4]])
+        let b = DenseMatrix([[5, 6], [7, 8]])
+        #expect(BLAS.multiply(a, b) == DenseMatrix([[19, 22], [43, 50]]))
+        #expect(BLAS.multiply(a, transposeA: true, b) == DenseMatrix([[26, 30], [38, 44]]))
+        #expect(BLAS.multiply(a, [1, 1]) == [3, 7])
+        #expect(BLAS.dot([1, 2, 3], [4, 5, 6]) == 32)
+    }
+
+    @Test func topKBreaksTiesByIndexAndSkipsNaN() {
+        let scores: [Float] = [0.5, .nan, 0.9, 0.5, -.infinity, 0.1]
+        #expect(scores.topK(3).map(\.index) == [2, 0, 3])
+        #expect(scores.topK(10).count == 4)
+    }
+
+    @Test func strongestNeighboursPerRow() {
+        let s = SparseMatrix(rowCount: 1, columnCount: 4, rows: [0, 0, 0, 0], columns: [0, 1, 2, 3], values: [0.1, 0.9, 0.5, 0.7])
+        let kept = s.keepingStrongest(2)
+        #expect(Array(kept.columns(ofRow: 0)) == [1, 3])
+    }
+}
+
+extension Double {
+    var float: Float { Float(self) }
+}
