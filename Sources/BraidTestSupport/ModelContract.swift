@@ -1,0 +1,29 @@
+public import BraidCore
+public import BraidModels
+
+/// The models the contract suite runs over, with the parameters that make them fit the tiny
+/// fixtures. Every model in `ModelRegistry.models` must appear here.
+public enum ModelContract {
+    public struct Case: Sendable, CustomStringConvertible {
+        public var name: String
+        public var parameters: [String: String]
+        /// Whether the model personalizes (non-personalized ones cannot pass the checkerboard).
+        public var personalized: Bool
+        public var description: String { parameters.isEmpty ? name : "\(name) \(parameters.sorted { $0.key < $1.key })" }
+    }
+
+    public static let cases: [Case] = [
+        Case(name: "pop", parameters: [:], personalized: false),
+        Case(name: "baseline", parameters: [:], personalized: false),
+        Case(name: "userknn", parameters: [:], personalized: true),
+        Case(name: "userknn", parameters: ["similarity": "jaccard"], personalized: true),
+        Case(name: "itemknn", parameters: [:], personalized: true),
+        Case(name: "itemknn", parameters: ["similarity": "jaccard", "neighbors": "4"], personalized: true),
+        Case(name: "itemknn", parameters: ["similarity": "pearson-baseline"], personalized: false),
+    ]
+
+    /// Fits a case on `data`.
+    public static func fit(_ c: Case, _ data: InteractionMatrix) throws -> any RecommendationModel {
+        try ModelRegistry.fit(c.name, parameters: ModelParameters(c.parameters), data: data)
+    }
+}

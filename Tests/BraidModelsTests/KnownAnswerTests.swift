@@ -1,0 +1,87 @@
+import BraidCore
+import BraidModels
+import BraidTestSupport
+import Foundation
+import Testing
+
+/// Model outputs checked against values worked out by hand.
+@Suite struct KnownAnswerTests {
+    @Test func baselineOneUnregularizedPass() throws {
+        // Ratings u0:i0=4, u0:i1=2, u1:i0=5; μ = 11/3. One pass with λ = 0:
+        // b_i0 = ((4−μ)+(5−μ))/2 = 5/6, b_i1 = 2−μ = −5/3,
+        // b_u0 = ((4−μ−5/6)+(2−μ+5/3))/2 = −1/4, b_u1 = 5−μ−5/6 = 1/2.
+        // Prediction u1,i1 = 11/3 + 1/2 − 5/3 = 2.5.
+        let data = InteractionMatrix(InteractionTable([
+            Interaction(user: "u0", item: "i0", value: 4), Interaction(user: "u0", item: "i1", value: 2),
+            Interaction(user: "u1", item: "i0", value: 5),
+        ]))
+        let model = try ModelRegistry.fit("baseline", parameters: ModelParameters(["iterations": "1", "user-regularization": "0", "item-regularization": "0"]), data: data) as! BaselinePredictor
+        #expect(abs(model.estimates.globalMean - 11 / 3) < 1e-6)
+        #expect(abs(model.estimates.itemBiases[0] - 5 / 6) < 1e-6)
+        #expect(abs(model.estimates.itemBiases[1] + 5 / 3) < 1e-6)
+        #expect(abs(model.estimates.userBiases[0] + 0.25) < 1e-6)
+        #expect(abs(model.estimates.userBiases[1] - 0.5) < 1e-6)
+        #expect(abs(try #require(try model.predictRating(user: "u1", item: "i1")) - 2.5) < 1e-6)
+    }
+
+    @Test func itemKNNWeightedSum() throws {
+        // Items over users: i0 = (5,4,0), i1 = (3,2,1), i2 = (0,5,2). For u0 (i0=5, i1=3) and i2:
+        // s(i2,i0) = 20/√1189, s(i2,i1) = 12/√406; r̂ = (5·s0 + 3·s1)/(s0 + s1) ≈ 3.98678.
+        let model = try ModelRegistry.fit("itemknn", parameters: ModelParameters(["prediction": "weighted-sum"]), data: Fixtures.handWorked())
+        #expect(abs(try #require(try model.predictRating(user: "u0", item: "i2")) - 3.98678) < 1e-4)
+    }
+
+    @Test func itemKNNWeightedSumUsesOnlyTheKNearest() throws {
+        // With k = 1 only i1 (the more similar) counts: r̂ = 3.
+        let model = try ModelRegistry.fit("itemknn", parameters: ModelParameters(["prediction": "weighted-sum", "neighbors": "1"]), data: Fixtures.handWorked())
+        #expect(abs(try #require(try model.predictRating(user: "u0", item: "i2")) - 3) < 1e-5)
+    }
+
+    @Test func itemKNNMeanCentred() throws {
+        // Item means: i0 = 4.5, i1 = 2, i2 = 3.5. r̂ = 3.5 + (s0·(5−4.5) + s1·(3−2))/(s0 + s1)
+        //   = 3.5 + (0.290007 + 0.595550)/1.175565 ≈ 4.25330.
+        let model = try ModelRegistry.fit("itemknn", data: Fixtures.handWorked())
+        #expect(abs(try #require(try model.predictRating(user: "u0", item: "i2")) - 4.25330) < 1e-4)
+    }
+
+    @Test func userKNNWeightedSum() throws {
+        // Users: u0 = (5,3,0), u1 = (4,2,5), u2 = (0,1,2). For u0 and i2, raters u1 (5) and u2 (2):
+        // s(u0,u1) = 26/√1530, s(u0,u2) = 3/√170; r̂ = (5·s1 + 2·s2)/(s1 + s2) ≈ 4.22857.
+        let model = try ModelRegistry.fit("userknn", parameters: ModelParameters(["prediction": "weighted-sum"]), data: Fixtures.handWorked())
+        #expect(abs(try #require(try model.predictRating(user: "u0", item: "i2")) - 4.22857) < 1e-4)
+    }
+
+    @Test func itemKNNTopNScoresSumSimilarities() throws {
+        // Top-N score of i2 for u0 is s(i0,i2) + s(i1,i2) = 20/√1189 + 12/√406 ≈ 1.175565.
+        let model = try ModelRegistry.fit("itemknn", data: Fixtures.handWorked())
+        #expect(abs(model.scores(forUser: 0)[2] - 1.175565) < 1e-5)
+    }
+
+    @Test func popularityCountsUsers() throws {
+        let model = try ModelRegistry.fit("pop", data: Fixtures.handWorked())
+        #expect(model.scores(forUser: 0) == [2, 3, 2])
+    }
+
+    @Test func unknownParametersAreRejectedWithTheKnownOnes() {
+        do {
+            _ = try ModelRegistry.fit("itemknn", parameters: ModelParameters(["nieghbors": "5"]), data: Fixtures.handWorked())
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.code == .unknownParameter)
+            #expect(error.description.contains("neighbors"))
+        }
+        #expect(throws: ModelError.self) { try ModelRegistry.validate("itemknn", parameters: ModelParameters(["similarity": "euclid"])) }
+        #expect(throws: ModelError.self) { try ModelRegistry.validate("nosuchmodel", parameters: ModelParameters()) }
+    }
+
+    @Test func corruptModelFilesAreRefused() throws {
+        let model = try ModelRegistry.fit("itemknn", data: Fixtures.handWorked())
+        let bytes = ModelRegistry.archive(model as! ItemKNN).encoded()
+        let truncated = Fixtures.temporaryFile(bytes.prefix(bytes.count - 20), name: "t.braid")
+        #expect(throws: ModelError.self) { _ = try ModelRegistry.load(from: truncated) }
+        var flipped = bytes
+        flipped[flipped.count / 2] ^= 0xFF
+        #expect(throws: ModelError.self) { _ = try ModelRegistry.load(from: Fixtures.temporaryFile(flipped, name: "f.braid")) }
+        #expect(throws: ModelError.self) { _ = try ModelRegistry.load(from: Fixtures.temporaryFile("not a model", name: "x.braid")) }
+    }
+}

@@ -1,0 +1,125 @@
+import BraidCore
+import BraidModels
+import BraidTestSupport
+import Foundation
+import Testing
+
+/// The contract every model keeps (implicit's recommender_base tests, in Swift).
+@Suite struct ModelContractTests {
+    @Test func everyRegisteredModelIsCovered() {
+        #expect(Set(ModelContract.cases.map(\.name)) == Set(ModelRegistry.names))
+    }
+
+    @Test(arguments: ModelContract.cases.filter(\.personalized))
+    func checkerboardTopItemIsTheHeldOutItem(c: ModelContract.Case) throws {
+        let data = Fixtures.checkerboard(size: 10)
+        let model = try ModelContract.fit(c, data)
+        for user in 0..<10 {
+            let top = model.recommend(user: user, count: 1)
+            #expect(top.first?.index == Int32(user), "user \(user) got \(top)")
+        }
+    }
+
+    @Test(arguments: ModelContract.cases)
+    func scoresCoverEveryItemAndAreFinite(c: ModelContract.Case) throws {
+        let data = Fixtures.ratedCheckerboard()
+        let model = try ModelContract.fit(c, data)
+        for user in 0..<data.userCount {
+            let scores = model.scores(forUser: user)
+            #expect(scores.count == data.itemCount)
+            #expect(scores.allSatisfy { $0.isFinite })
+        }
+    }
+
+    @Test(arguments: ModelContract.cases)
+    func batchEqualsSingleUser(c: ModelContract.Case) throws {
+        let data = Fixtures.randomRatings(users: 40, items: 30, perUser: 8)
+        let model = try ModelContract.fit(c, data)
+        let users = Array(0..<data.userCount) + [-1]
+        let batch = model.recommend(users: users, count: 5)
+        for (k, user) in users.enumerated() { #expect(batch[k] == model.recommend(user: user, count: 5)) }
+    }
+
+    @Test(arguments: ModelContract.cases)
+    func filtersHold(c: ModelContract.Case) throws {
+        let data = Fixtures.randomRatings(users: 30, items: 25, perUser: 6)
+        let model = try ModelContract.fit(c, data)
+        let denied: Set<Int32> = [0, 1, 2]
+        for user in 0..<data.userCount {
+            let seen = Set(data.items(ofUser: user))
+            let plain = model.recommend(user: user, count: 10)
+            #expect(plain.allSatisfy { !seen.contains($0.index) }, "seen items are excluded by default")
+            let withDeny = model.recommend(user: user, count: 10, filter: RecommendationFilter(deniedItems: denied))
+            #expect(withDeny.allSatisfy { !denied.contains($0.index) })
+            let allowed: Set<Int32> = [3, 4, 5, 6]
+            let withAllow = model.recommend(user: user, count: 10, filter: RecommendationFilter(allowedItems: allowed))
+            #expect(withAllow.allSatisfy { allowed.contains($0.index) && !seen.contains($0.index) })
+            let withSeen = model.recommend(user: user, count: data.itemCount, filter: RecommendationFilter(excludeSeen: false))
+            #expect(withSeen.count == data.itemHasInteractions.filter { $0 }.count)
+        }
+    }
+
+    @Test(arguments: ModelContract.cases)
+    func countLargerThanTheCatalogue(c: ModelContract.Case) throws {
+        let data = Fixtures.checkerboard(size: 8)
+        let model = try ModelContract.fit(c, data)
+        let list = model.recommend(user: 0, count: 1000)
+        #expect(list.count == data.itemCount - data.items(ofUser: 0).count)
+        #expect(Set(list.map(\.index)).count == list.count, "no duplicates")
+        #expect(zip(list, list.dropFirst()).allSatisfy { $0.score >= $1.score }, "best first")
+    }
+
+    @Test(arguments: ModelContract.cases)
+    func unknownUsersGetPopularItems(c: ModelContract.Case) throws {
+        let data = Fixtures.randomRatings(users: 20, items: 15, perUser: 5)
+        let model = try ModelContract.fit(c, data)
+        let popular = data.byItem.rowCounts.enumerated().max { $0.element != $1.element ? $0.element < $1.element : $0.offset > $1.offset }!.offset
+        #expect(model.recommend(user: "nobody", count: 1).first?.item == data.items[popular])
+    }
+
+    @Test(arguments: ModelContract.cases)
+    func saveAndLoadGiveIdenticalScores(c: ModelContract.Case) throws {
+        let data = Fixtures.randomRatings(users: 25, items: 20, perUser: 6)
+        let model = try ModelContract.fit(c, data)
+        let path = Fixtures.temporaryDirectory() + "/model.braid"
+        try ModelRegistry.save(model, to: path)
+        let loaded = try ModelRegistry.load(from: path)
+        #expect(type(of: loaded).name == c.name)
+        #expect(loaded.data == model.data)
+        for user in 0..<data.userCount {
+            #expect(loaded.scores(forUser: user) == model.scores(forUser: user))
+            for item in 0..<data.itemCount { #expect(loaded.predictRating(user: user, item: item) == model.predictRating(user: user, item: item)) }
+        }
+        #expect(try loaded.similarItems(to: "i0", count: 5) == (try model.similarItems(to: "i0", count: 5)))
+    }
+
+    @Test(arguments: ModelContract.cases)
+    func similarItemsNeverIncludeTheItem(c: ModelContract.Case) throws {
+        let data = Fixtures.checkerboard(size: 10)
+        let model = try ModelContract.fit(c, data)
+        let similar = model.similarItems(to: 2, count: 3)
+        #expect(!similar.contains { $0.index == 2 })
+        if c.personalized {
+            #expect(similar.allSatisfy { $0.index % 2 == 0 }, "checkerboard neighbours share parity: \(similar)")
+        }
+    }
+
+    @Test(arguments: ModelContract.cases)
+    func ratingPredictionsStayOnTheScale(c: ModelContract.Case) throws {
+        let data = Fixtures.randomRatings(users: 30, items: 20, perUser: 8)
+        let model = try ModelContract.fit(c, data)
+        guard model.predictsRatings else { return }
+        for user in 0..<data.userCount {
+            for item in 0..<data.itemCount {
+                let r = try #require(model.predictRating(user: user, item: item))
+                #expect(r >= 1 && r <= 5)
+            }
+        }
+    }
+
+    @Test(arguments: ModelRegistry.names)
+    func emptyTrainingDataIsAClearError(name: String) {
+        let empty = InteractionMatrix(InteractionTable())
+        #expect(throws: ModelError.self) { _ = try ModelRegistry.fit(name, data: empty) }
+    }
+}
