@@ -1,0 +1,171 @@
+import BraidTestSupport
+import Foundation
+import Testing
+
+/// Runs the real `braid` binary, as scripts do.
+struct CLI {
+    static let executable: String = {
+        let here = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for candidate in [here, here.deletingLastPathComponent()] {
+            let path = candidate.appendingPathComponent("braid").path
+            if FileManager.default.isExecutableFile(atPath: path) { return path }
+        }
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        return root.appendingPathComponent(".build/debug/braid").path
+    }()
+
+    struct Output {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+        var json: [String: Any] { (try? JSONSerialization.jsonObject(with: Data(stdout.utf8))) as? [String: Any] ?? [:] }
+    }
+
+    static func run(_ arguments: [String]) throws -> Output {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Output(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+                      stderr: String(decoding: stderr, as: UTF8.self))
+    }
+}
+
+@Suite(.serialized) struct CLITests {
+    /// A small rating file: two taste groups with a held-out favourite each.
+    static let ratings: String = {
+        var text = "user,item,rating,timestamp\n"
+        for u in 0..<12 {
+            for i in 0..<12 where i % 2 == u % 2 && i != u { text += "u\(u),m\(i),\(4 + (u + i) % 2),\(1000 + u * 20 + i)\n" }
+            text += "u\(u),m\((u + 3) % 12),2,\(5000 + u)\n"
+        }
+        return text
+    }()
+    let train = Fixtures.temporaryFile(CLITests.ratings, name: "train.csv")
+    let test = Fixtures.temporaryFile("user,item,rating,timestamp\nu0,m0,5,9000\nu1,m1,4,9001\nu2,m2,5,9002\n", name: "test.csv")
+
+    @Test func evaluateJSONHasTheDocumentedShape() throws {
+        let out = try CLI.run(["evaluate", "--train", train, "--test", test, "--model", "itemknn", "--json"])
+        #expect(out.status == 0, "\(out.stderr)")
+        let json = out.json
+        #expect(json["model"] as? String == "itemknn")
+        let metrics = try #require(json["metrics"] as? [String: Double])
+        for key in ["ndcg@10", "recall@10", "precision@10", "f1@10", "map@10", "mrr@10", "hit@10", "coverage@10", "rmse", "mae"] {
+            #expect(metrics[key] != nil, "missing \(key)")
+        }
+        #expect(json["fit_seconds"] is Double)
+        #expect(metrics["hit@10"] == 1, "every test user's held-out favourite is in their top 10")
+    }
+
+    @Test func evaluateSeveralModelsGivesOneTable() throws {
+        let out = try CLI.run(["evaluate", "--train", train, "--test", test, "--model", "pop,userknn", "--model", "itemknn", "--k", "5"])
+        #expect(out.status == 0)
+        let lines = out.stdout.split(separator: "\n")
+        #expect(lines.first?.hasPrefix("model") == true && lines.first?.contains("ndcg@5") == true)
+        #expect(lines.contains { $0.hasPrefix("pop ") } && lines.contains { $0.hasPrefix("userknn ") } && lines.contains { $0.hasPrefix("itemknn ") })
+        let json = try CLI.run(["evaluate", "--train", train, "--test", test, "--model", "all", "--json"]).json
+        #expect((json["results"] as? [[String: Any]])?.count == 4)
+    }
+
+    @Test func evaluateWithASplitMethod() throws {
+        let out = try CLI.run(["evaluate", "--data", train, "--split", "kfold", "--folds", "3", "--model", "baseline", "--json"])
+        #expect(out.status == 0, "\(out.stderr)")
+        #expect(out.json["folds"] as? Int == 3)
+    }
+
+    @Test func trainThenRecommendFromTheFileEqualsFittingOnTheSpot() throws {
+        let modelFile = Fixtures.temporaryDirectory() + "/itemknn.braid"
+        let trained = try CLI.run(["train", "--train", train, "--model", "itemknn", "--param", "neighbors=20", "--out", modelFile, "--json"])
+        #expect(trained.status == 0, "\(trained.stderr)")
+        #expect(trained.json["fit_seconds"] is Double)
+        let fromFile = try CLI.run(["recommend", "--model-file", modelFile, "--users", "u0,u1", "--k", "3", "--json"])
+        let onTheSpot = try CLI.run(["recommend", "--train", train, "--model", "itemknn", "--param", "neighbors=20", "--users", "u0,u1", "--k", "3", "--json"])
+        #expect(fromFile.status == 0 && onTheSpot.status == 0)
+        #expect(fromFile.stdout == onTheSpot.stdout)
+        let recommendations = try #require(fromFile.json["recommendations"] as? [[String: Any]])
+        #expect(recommendations.map { $0["user"] as? String } == ["u0", "u1"])
+        let first = try #require(recommendations[0]["items"] as? [[String: Any]])
+        #expect(first.count == 3 && first[0]["item"] as? String == "m0")
+        #expect(first[0]["score"] is Double)
+    }
+
+    @Test func recommendAllUsersAndFilters() throws {
+        let all = try CLI.run(["recommend", "--train", train, "--model", "pop", "--users", "all", "--k", "2", "--json"])
+        #expect((all.json["recommendations"] as? [[String: Any]])?.count == 12)
+        let denied = try CLI.run(["recommend", "--train", train, "--model", "itemknn", "--users", "u0", "--deny", "m0", "--json"])
+        #expect(!denied.stdout.contains("\"m0\""))
+    }
+
+    @Test func similarItems() throws {
+        let out = try CLI.run(["similar", "--train", train, "--model", "itemknn", "--item", "m2", "--k", "3", "--json"])
+        #expect(out.status == 0)
+        let items = (out.json["similar"] as? [[String: Any]])?.first?["items"] as? [[String: Any]]
+        #expect(items?.count == 3)
+        #expect(items?.allSatisfy { (($0["item"] as? String).flatMap { Int($0.dropFirst()) } ?? 1) % 2 == 0 } == true)
+    }
+
+    @Test func badInputFailsClearlyAndWritesNothing() throws {
+        let bad = Fixtures.temporaryFile("user,item,rating\nu1,m1,5\nu2,m2,4,5\n", name: "bad.csv")
+        let modelFile = Fixtures.temporaryDirectory() + "/never.braid"
+        let out = try CLI.run(["train", "--train", bad, "--model", "pop", "--out", modelFile])
+        #expect(out.status != 0)
+        #expect(out.stderr.contains("bad.csv line 3") && out.stderr.contains("expected 3 fields but found 4"))
+        #expect(!FileManager.default.fileExists(atPath: modelFile))
+        let skipping = try CLI.run(["train", "--train", bad, "--model", "pop", "--out", modelFile, "--skip-invalid"])
+        #expect(skipping.status == 0)
+        #expect(skipping.stderr.contains("skipped 1 invalid rows"))
+        #expect(FileManager.default.fileExists(atPath: modelFile))
+    }
+
+    @Test func unknownModelAndParameterErrorsSayWhatExists() throws {
+        let model = try CLI.run(["evaluate", "--train", train, "--test", test, "--model", "svd9000", "--json"])
+        #expect(model.status != 0 && model.stderr.contains("itemknn"))
+        #expect((model.json["error"] as? [String: Any])?["code"] as? String == "unknownModel")
+        let parameter = try CLI.run(["evaluate", "--train", train, "--test", test, "--model", "itemknn", "--param", "neighbours=5"])
+        #expect(parameter.status != 0 && parameter.stderr.contains("neighbors"))
+    }
+
+    @Test func infoPrintsStatistics() throws {
+        let out = try CLI.run(["info", train, "--json"])
+        #expect(out.status == 0)
+        #expect(out.json["users"] as? Int == 12 && out.json["interactions"] as? Int == 72)
+    }
+
+    @Test func splitWritesBothFiles() throws {
+        let directory = Fixtures.temporaryDirectory()
+        let out = try CLI.run(["split", "--data", train, "--split", "leave-last-out", "--train-out", directory + "/a.tsv", "--test-out", directory + "/b.tsv"])
+        #expect(out.status == 0)
+        let test = try String(contentsOfFile: directory + "/b.tsv", encoding: .utf8)
+        #expect(test.split(separator: "\n").count == 12)
+    }
+
+    @Test func corruptModelFileIsAClearError() throws {
+        let path = Fixtures.temporaryFile("BRAIDMDL garbage", name: "bad.braid")
+        let out = try CLI.run(["recommend", "--model-file", path, "--users", "u0"])
+        #expect(out.status != 0 && out.stderr.contains("not a usable Braid model file"))
+    }
+}
+
+@Suite struct DemoTests {
+    @Test func demoTrainsEveryModelOnTheBuiltInData() throws {
+        let out = try CLI.run(["demo", "--json"])
+        #expect(out.status == 0, "\(out.stderr)")
+        let results = try #require(out.json["results"] as? [[String: Any]])
+        #expect(results.map { $0["model"] as? String } == ["pop", "baseline", "userknn", "itemknn"])
+        for result in results {
+            let metrics = try #require(result["metrics"] as? [String: Double])
+            for key in ["precision@10", "recall@10", "f1@10", "ndcg@10", "map@10", "coverage@10"] { #expect(metrics[key] != nil) }
+            #expect(metrics["ndcg@10"]! > 0.03, "every model beats random on MovieLens")
+        }
+        let recommendations = try #require(out.json["recommendations"] as? [[String: Any]])
+        #expect(recommendations.count == 3)
+        let first = try #require(recommendations[0]["items"] as? [[String: Any]])
+        #expect(first.count == 10 && (first[0]["title"] as? String)?.hasSuffix(")") == true)
+    }
+}
