@@ -11,15 +11,11 @@ struct Demo: ParsableCommand {
     @Option(name: .customLong("k"), help: "Cut-off of the @k metrics and list length.")
     var cutoff: Int = 10
 
-    @Option(help: "Worker threads (default: all cores, or BRAID_THREADS).")
-    var threads: Int?
 
-    @Flag(help: "Print one JSON object.")
-    var json = false
+    @OptionGroup var common: CommonOptions
 
     func run() throws {
-        try reportingErrors(json: json) {
-            Parallelism.setThreadCount(threads)
+        try common.run {
             let started = System.monotonicSeconds()
             Console.progress("Braid demo: MovieLens ml-latest-small from \(DemoDataset.directory)")
             let (table, _) = try InteractionImporter().importFile(DemoDataset.ratings)
@@ -47,7 +43,7 @@ struct Demo: ParsableCommand {
             let sampleUsers = ["1", "2", "3"].compactMap { data.users.index(of: $0) }.map(Int.init)
             let lists = model.recommend(users: sampleUsers, count: cutoff)
             let elapsed = System.monotonicSeconds() - started
-            if json {
+            if common.json {
                 Console.printJSON([
                     "dataset": "ml-latest-small", "split": "per-user temporal 80/20", "cutoff": cutoff,
                     "results": results.map(Leaderboard.jsonObject), "best_model": best.model,

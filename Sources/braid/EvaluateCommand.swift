@@ -16,15 +16,11 @@ struct Evaluate: ParsableCommand {
     @Option(help: "Relevant test items have value ≥ T; training keeps only its positives (value ≥ T).")
     var threshold: Float?
 
-    @Option(help: "Worker threads (default: all cores, or BRAID_THREADS).")
-    var threads: Int?
 
-    @Flag(help: "Print one JSON object.")
-    var json = false
+    @OptionGroup var common: CommonOptions
 
     func run() throws {
-        try reportingErrors(json: json) {
-            Parallelism.setThreadCount(threads)
+        try common.run {
             let names = modelOptions.modelNames
             guard !names.isEmpty else { throw CLIError("give --model (one of \(ModelRegistry.names.joined(separator: ", ")), or all)") }
             guard cutoff > 0 else { throw CLIError("--k must be positive") }
@@ -39,7 +35,7 @@ struct Evaluate: ParsableCommand {
                 Console.progress("  \(name): fit \(Console.format(result.fitSeconds, digits: 2)) s, evaluated \(result.usersEvaluated) users in \(Console.format(result.evaluateSeconds, digits: 2)) s")
                 results.append(result)
             }
-            Leaderboard(results: results, cutoff: cutoff).print(json: json, single: names.count == 1)
+            Leaderboard(results: results, cutoff: cutoff).print(json: common.json, single: names.count == 1)
         }
     }
 }

@@ -10,11 +10,10 @@ struct Info: ParsableCommand {
 
     @OptionGroup var dataOptions: DataOptions
 
-    @Flag(help: "Print one JSON object.")
-    var json = false
+    @OptionGroup var common: CommonOptions
 
     func run() throws {
-        try reportingErrors(json: json) {
+        try common.run {
             guard !files.isEmpty else { throw CLIError("give at least one interactions file") }
             var output: [String: Any] = [:]
             var rows: [[String]] = []
@@ -44,7 +43,7 @@ struct Info: ParsableCommand {
                     rows.append(["", "events", stats.events.sorted { $0.key < $1.key }.map { "\($0.key):\($0.value)" }.joined(separator: " ")])
                 }
             }
-            if json {
+            if common.json {
                 Console.printJSON(files.count == 1 ? output[files[0]]! : output)
             } else {
                 Console.printTable(["file", "statistic", "value"], rows)
@@ -68,11 +67,10 @@ struct Info: ParsableCommand {
 struct Models: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "List the models Braid has.")
 
-    @Flag(help: "Print one JSON object.")
-    var json = false
+    @OptionGroup var common: CommonOptions
 
     func run() throws {
-        if json {
+        if common.json {
             Console.printJSON(["models": ModelRegistry.models.map { ["name": $0.name, "summary": $0.summary] }])
         } else {
             Console.printTable(["model", "what it is"], ModelRegistry.models.map { [$0.name, $0.summary] })

@@ -183,3 +183,23 @@ struct ModelOptions: ParsableArguments {
 }
 
 import Foundation
+
+/// Options every command takes.
+struct CommonOptions: ParsableArguments {
+    @Flag(help: "Print one JSON object on stdout instead of a table.")
+    var json = false
+
+    @Option(help: "Worker threads (default: all cores, or BRAID_THREADS).")
+    var threads: Int?
+
+    @Flag(help: "No progress lines on stderr.")
+    var quiet = false
+
+    /// Applies the options and runs `body`, reporting Braid's errors clearly.
+    func run(_ body: () throws -> Void) throws {
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        Parallelism.setThreadCount(threads)
+        Console.quiet = quiet
+        try reportingErrors(json: json, body)
+    }
+}

@@ -51,15 +51,11 @@ struct Recommend: ParsableCommand {
     @Option(help: "Never recommend these item ids (comma-separated).")
     var deny: String?
 
-    @Option(help: "Worker threads (default: all cores, or BRAID_THREADS).")
-    var threads: Int?
 
-    @Flag(help: "Print one JSON object.")
-    var json = false
+    @OptionGroup var common: CommonOptions
 
     func run() throws {
-        try reportingErrors(json: json) {
-            Parallelism.setThreadCount(threads)
+        try common.run {
             guard count > 0 else { throw CLIError("--k must be positive") }
             let model = try source.model(dataOptions)
             let catalog = try dataOptions.catalog()
@@ -76,7 +72,7 @@ struct Recommend: ParsableCommand {
             if !unknown.isEmpty {
                 Console.progress("note: \(unknown.count) user(s) not in the training data got popular items: \(unknown.prefix(5).joined(separator: ", "))")
             }
-            if json {
+            if common.json {
                 Console.printJSON([
                     "model": type(of: model).name,
                     "recommendations": zip(ids, lists).map { id, list in
@@ -111,16 +107,15 @@ struct Similar: ParsableCommand {
     @Option(name: .customLong("k"), help: "Similar items per item.")
     var count: Int = 10
 
-    @Flag(help: "Print one JSON object.")
-    var json = false
+    @OptionGroup var common: CommonOptions
 
     func run() throws {
-        try reportingErrors(json: json) {
+        try common.run {
             let model = try source.model(dataOptions)
             let catalog = try dataOptions.catalog()
             let ids = Recommend.list(itemIDs)
             let lists = try ids.map { id throws(ModelError) in try model.similarItems(to: id, count: count) }
-            if json {
+            if common.json {
                 Console.printJSON([
                     "model": type(of: model).name,
                     "similar": zip(ids, lists).map { id, list in

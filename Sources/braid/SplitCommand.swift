@@ -15,11 +15,10 @@ struct Split: ParsableCommand {
     @Option(help: "Where to write the test rows (not used with kfold).")
     var testOut: String?
 
-    @Flag(help: "Print one JSON object.")
-    var json = false
+    @OptionGroup var common: CommonOptions
 
     func run() throws {
-        try reportingErrors(json: json) {
+        try common.run {
             guard splitOptions.data != nil else { throw CLIError("split needs --data FILE") }
             let splits = try splitOptions.splits(dataOptions)
             var files: [(String, InteractionTable)] = []
@@ -40,7 +39,7 @@ struct Split: ParsableCommand {
                 }
             }
             let summary = files.map { ["file": $0.0, "rows": $0.1.count] as [String: Any] }
-            if json { Console.printJSON(["files": summary]) } else {
+            if common.json { Console.printJSON(["files": summary]) } else {
                 Console.printTable(["file", "rows"], files.map { [$0.0, "\($0.1.count)"] }, rightAligned: [1])
             }
         }

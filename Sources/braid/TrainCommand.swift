@@ -18,15 +18,11 @@ struct Train: ParsableCommand {
     @Option(help: "Where to write the model file.")
     var out: String
 
-    @Option(help: "Worker threads (default: all cores, or BRAID_THREADS).")
-    var threads: Int?
 
-    @Flag(help: "Print one JSON object.")
-    var json = false
+    @OptionGroup var common: CommonOptions
 
     func run() throws {
-        try reportingErrors(json: json) {
-            Parallelism.setThreadCount(threads)
+        try common.run {
             let (model, fitSeconds) = try fitModel(modelOptions: modelOptions, dataOptions: dataOptions, train: train, threshold: threshold)
             let started = System.monotonicSeconds()
             try ModelRegistry.save(model, to: out)
@@ -36,7 +32,7 @@ struct Train: ParsableCommand {
                 "save_seconds": System.monotonicSeconds() - started, "bytes": bytes,
                 "users": model.data.userCount, "items": model.data.itemCount, "interactions": model.data.interactionCount,
             ]
-            if json { Console.printJSON(summary) } else {
+            if common.json { Console.printJSON(summary) } else {
                 Console.printTable(["model", "users", "items", "interactions", "fit s", "file", "bytes"],
                                    [[type(of: model).name, "\(model.data.userCount)", "\(model.data.itemCount)",
                                      "\(model.data.interactionCount)", Console.format(fitSeconds, digits: 2), out, "\(bytes)"]])

@@ -110,7 +110,7 @@ public struct BaselinePredictor: RecommendationModel {
         public var baseline = BaselineSettings()
         public init() {}
         public init(parameters: ModelParameters) throws(ModelError) {
-            try parameters.checkKnown(["iterations", "user-regularization", "item-regularization"], model: BaselinePredictor.name)
+            try parameters.checkKnown(["iterations", "user-regularization", "item-regularization"])
             baseline = try BaselineSettings(parameters: parameters, prefix: "")
         }
     }

@@ -6,7 +6,7 @@ public struct Popularity: RecommendationModel {
     public struct Configuration: ModelConfiguration {
         public init() {}
         public init(parameters: ModelParameters) throws(ModelError) {
-            try parameters.checkKnown([], model: Popularity.name)
+            try parameters.checkKnown([])
         }
     }
 

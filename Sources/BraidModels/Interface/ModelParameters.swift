@@ -21,10 +21,10 @@ public struct ModelParameters: Sendable, Equatable {
     static func normalized(_ key: String) -> String { key.lowercased().replacingUnderscores() }
 
     /// Fails when a key is not one of `known` (after applying `aliases`), naming the known keys.
-    public func checkKnown(_ known: [String], model: String) throws(ModelError) {
+    public func checkKnown(_ known: [String]) throws(ModelError) {
         for key in values.keys.sorted() where !known.contains(key) {
-            throw ModelError(.unknownParameter, "model \(model) has no parameter \"\(key)\"",
-                             hint: "its parameters are: \(known.joined(separator: ", "))")
+            throw ModelError(.unknownParameter, "there is no parameter \"\(key)\"",
+                             hint: known.isEmpty ? "this model takes no parameters" : "its parameters are: \(known.joined(separator: ", "))")
         }
     }
 

@@ -4,7 +4,7 @@ public import BraidCore
 /// pair of rows (users or items), each row's k strongest neighbours for top-N scoring, the
 /// means and the optional baseline.
 struct NeighborhoodIndex: Sendable {
-    enum Orientation: Sendable { case users, items }
+    typealias Orientation = NeighborhoodOrientation
 
     let orientation: Orientation
     let settings: NeighborhoodSettings

@@ -11,7 +11,7 @@ public enum RatingAggregation: String, Sendable, Codable, CaseIterable {
 }
 
 /// The settings every neighbourhood model shares.
-public struct NeighborhoodSettings: Codable, Sendable, Equatable {
+public struct NeighborhoodSettings: ModelConfiguration {
     public var similarity: SimilarityMeasure = .cosine
     /// k: neighbours used per prediction and per item (or user) in top-N scoring.
     public var neighbors = 40
@@ -31,8 +31,8 @@ public struct NeighborhoodSettings: Codable, Sendable, Equatable {
     static let parameterNames = ["similarity", "neighbors", "shrinkage", "min-support", "min-neighbors", "prediction",
                                  "rank-by-value"] + BaselineSettings.parameterNames
 
-    init(parameters: ModelParameters, model: String) throws(ModelError) {
-        try parameters.checkKnown(Self.parameterNames + ["k"], model: model)
+    public init(parameters: ModelParameters) throws(ModelError) {
+        try parameters.checkKnown(Self.parameterNames + ["k"])
         similarity = try parameters.choice("similarity", default: similarity)
         neighbors = try parameters.int("neighbors", default: try parameters.int("k", default: neighbors, range: 1...1_000_000), range: 1...1_000_000)
         if parameters.string("shrinkage") != nil { shrinkage = try parameters.float("shrinkage", default: 0, range: 0...1e9) }

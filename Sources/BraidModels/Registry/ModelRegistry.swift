@@ -25,13 +25,24 @@ public enum ModelRegistry {
     }
 
     static func fit<M: RecommendationModel>(_ type: M.Type, parameters: ModelParameters, data: InteractionMatrix) throws(ModelError) -> M {
-        try M(fitting: data, configuration: try M.Configuration(parameters: parameters))
+        try M(fitting: data, configuration: try configuration(M.self, parameters: parameters))
     }
 
     /// Checks the parameters of `name` without fitting.
     public static func validate(_ name: String, parameters: ModelParameters) throws(ModelError) {
-        func check<M: RecommendationModel>(_ type: M.Type) throws(ModelError) { _ = try M.Configuration(parameters: parameters) }
+        func check<M: RecommendationModel>(_ type: M.Type) throws(ModelError) { _ = try configuration(M.self, parameters: parameters) }
         try check(try model(named: name))
+    }
+
+    /// The configuration of `M` from parameters, with the model named in any error.
+    static func configuration<M: RecommendationModel>(_ type: M.Type, parameters: ModelParameters) throws(ModelError) -> M.Configuration {
+        do {
+            return try M.Configuration(parameters: parameters)
+        } catch {
+            var named = error
+            named.message = "model \(M.name): " + error.message
+            throw named
+        }
     }
 
     /// The model file contents of a fitted model, including its training matrix.

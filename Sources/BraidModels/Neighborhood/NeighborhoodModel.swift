@@ -1,0 +1,78 @@
+public import BraidCore
+public import Foundation
+
+/// Which side a neighbourhood model compares: users (user-based) or items (item-based).
+public protocol NeighborhoodSide: Sendable {
+    static var name: String { get }
+    static var summary: String { get }
+    static var compares: NeighborhoodOrientation { get }
+}
+
+/// The rows a neighbourhood model finds neighbours among.
+public enum NeighborhoodOrientation: Sendable {
+    case users, items
+}
+
+/// Item-based k-nearest-neighbours collaborative filtering (Sarwar et al. 2001; Deshpande &
+/// Karypis 2004): items are similar when the same users interact with them alike.
+public typealias ItemKNN = NeighborhoodModel<ItemSide>
+
+/// User-based k-nearest-neighbours collaborative filtering (Resnick et al. 1994; Herlocker et
+/// al. 1999): users are similar when they interact with the same items alike.
+public typealias UserKNN = NeighborhoodModel<UserSide>
+
+public enum ItemSide: NeighborhoodSide {
+    public static let name = "itemknn"
+    public static let summary = "item-based k-nearest neighbours (cosine, pearson, adjusted cosine, jaccard, msd, pearson-baseline)"
+    public static let compares = NeighborhoodOrientation.items
+}
+
+public enum UserSide: NeighborhoodSide {
+    public static let name = "userknn"
+    public static let summary = "user-based k-nearest neighbours (cosine, pearson, adjusted cosine, jaccard, msd, pearson-baseline)"
+    public static let compares = NeighborhoodOrientation.users
+}
+
+/// A user- or item-based k-nearest-neighbours model; `ItemKNN` and `UserKNN` are its two
+/// forms, sharing every line of code.
+public struct NeighborhoodModel<Side: NeighborhoodSide>: RecommendationModel {
+    public typealias Configuration = NeighborhoodSettings
+
+    public static var name: String { Side.name }
+    public static var summary: String { Side.summary }
+
+    public let configuration: Configuration
+    public let data: InteractionMatrix
+    let index: NeighborhoodIndex
+
+    public init(fitting data: InteractionMatrix, configuration: Configuration = Configuration()) throws(ModelError) {
+        self.configuration = configuration
+        self.data = data
+        index = try NeighborhoodIndex(fitting: data, orientation: Side.compares, settings: configuration)
+    }
+
+    /// The kept similarities between the compared rows (users or items), each row's columns
+    /// ascending.
+    public var similarities: SparseMatrix { index.similarities }
+
+    public func scores(forUser user: Int) -> [Float] { index.scores(forUser: user, data: data) }
+
+    public var predictsRatings: Bool { true }
+
+    public func predictRating(user: Int, item: Int) -> Float? { index.predict(user: user, item: item, data: data) }
+
+    public func itemSimilarities(to item: Int) -> [Float]? {
+        guard Side.compares == .items else { return nil }
+        var scores = [Float](repeating: 0, count: data.itemCount)
+        for k in index.similarities.entries(ofRow: item) { scores[Int(index.similarities.columns[k])] = index.similarities.values[k] }
+        return scores
+    }
+
+    public func archive(into archive: inout ModelArchive) { index.archive(into: &archive) }
+
+    public init(archive: ModelArchive, data: InteractionMatrix, configuration: Configuration) throws(ModelError) {
+        self.configuration = configuration
+        self.data = data
+        index = try NeighborhoodIndex(archive: archive, data: data, orientation: Side.compares, settings: configuration)
+    }
+}
