@@ -6,6 +6,10 @@ import PackageDescription
 let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
     .enableUpcomingFeature("InternalImportsByDefault"),
+    // The kernels are SIMD code: build for the machine's own vector units (AVX2/FMA and up),
+    // and drop overflow checks in release builds. Braid is always built where it runs.
+    .unsafeFlags(["-target-cpu", "native"]),
+    .unsafeFlags(["-Ounchecked"], .when(configuration: .release)),
 ]
 
 let package = Package(

@@ -67,6 +67,14 @@ struct DataOptions: ParsableArguments {
         for path in paths {
             let started = System.monotonicSeconds()
             var table = InteractionTable(users: shared.users, items: shared.items)
+            if path.hasPrefix("synth:") {
+                var generated = try SyntheticInteractions(specification: String(path.dropFirst(6))).generate()
+                table.adoptVocabularies(of: &generated)
+                tables.append(generated)
+                shared = InteractionTable(users: table.users, items: table.items)
+                Console.progress("generated \(generated.count) synthetic interactions in \(Console.format(System.monotonicSeconds() - started, digits: 2)) s")
+                continue
+            }
             let report = try importer.importFile(path, into: &table)
             shared = InteractionTable(users: table.users, items: table.items)
             Console.progress("read \(path): \(report.rowsImported) interactions in \(Console.format(System.monotonicSeconds() - started, digits: 2)) s"
@@ -101,7 +109,7 @@ struct DataOptions: ParsableArguments {
 
 /// Where the train/test data comes from: two files, or one file and a split method.
 struct SplitOptions: ParsableArguments {
-    @Option(help: "Training interactions file.")
+    @Option(help: "Training interactions file (or synth:users=…,items=…,interactions=… for synthetic data).")
     var train: String?
 
     @Option(help: "Test interactions file (with --train).")

@@ -63,4 +63,20 @@ public enum BLAS {
     public static func setThreadCount(_ count: Int) {
         openblas_set_num_threads(Int32(count))
     }
+
+    /// Runs `body` with OpenBLAS using every worker thread, for one large BLAS or LAPACK call.
+    ///
+    /// Outside such calls OpenBLAS runs single-threaded (`singleThreaded()`): its idle threads
+    /// spin and would steal cycles from Braid's own parallel loops, which call BLAS on small
+    /// blocks from many threads at once.
+    public static func parallel<R>(_ body: () throws -> R) rethrows -> R {
+        openblas_set_num_threads(Int32(Parallelism.threadCount))
+        defer { openblas_set_num_threads(1) }
+        return try body()
+    }
+
+    /// Makes OpenBLAS single-threaded for this process (Braid's default).
+    public static func singleThreaded() {
+        openblas_set_num_threads(1)
+    }
 }

@@ -77,7 +77,7 @@ public struct DataError: Error, Sendable, Equatable, CustomStringConvertible {
 }
 
 extension String {
-    fileprivate func replacingOccurrences(of target: String, with replacement: String) -> String {
+    func replacingOccurrences(of target: String, with replacement: String) -> String {
         guard contains(target) else { return self }
         return split(separator: target, omittingEmptySubsequences: false).joined(separator: replacement)
     }

@@ -26,6 +26,7 @@ public enum Parallelism {
 ///   - body: called with a range of indices; calls run concurrently.
 public func parallelChunks(_ count: Int, minimumChunk: Int = 1, _ body: @Sendable (Range<Int>) -> Void) {
     guard count > 0 else { return }
+    _ = blasConfigured
     let threads = Parallelism.threadCount
     let chunkTarget = max(minimumChunk, (count + threads * 8 - 1) / (threads * 8))
     let chunks = (count + chunkTarget - 1) / chunkTarget
@@ -38,6 +39,13 @@ public func parallelChunks(_ count: Int, minimumChunk: Int = 1, _ body: @Sendabl
         body(start..<min(count, start + chunkTarget))
     }
 }
+
+/// OpenBLAS runs single-threaded except inside `BLAS.parallel`; set once, before the first
+/// parallel loop.
+let blasConfigured: Bool = {
+    BLAS.singleThreaded()
+    return true
+}()
 
 /// Runs `body(index)` for every index in `0..<count` on the worker threads.
 public func parallelFor(_ count: Int, minimumChunk: Int = 1, _ body: @Sendable (Int) -> Void) {

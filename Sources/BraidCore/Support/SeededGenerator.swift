@@ -15,4 +15,16 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
 
     /// A uniform value in [0, 1).
     public mutating func nextUnit() -> Double { Double(next() >> 11) * 0x1.0p-53 }
+
+    /// A standard normal value (Box–Muller).
+    public mutating func nextGaussian() -> Double {
+        let u1 = max(nextUnit(), 1e-300), u2 = nextUnit()
+        return (-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2)
+    }
 }
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif

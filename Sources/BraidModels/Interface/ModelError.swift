@@ -15,6 +15,8 @@ public struct ModelError: Error, Sendable, Equatable, CustomStringConvertible {
         public static let unknownItem = Code("unknownItem")
         public static let unsupported = Code("unsupported")
         public static let corruptModel = Code("corruptModel")
+        public static let diverged = Code("diverged")
+        public static let tooLarge = Code("tooLarge")
     }
 
     public var code: Code

@@ -1,0 +1,107 @@
+/// Small dense vector kernels on raw pointers, written with explicit SIMD so that float
+/// reductions vectorize (the compiler may not reorder them on its own). Used in the inner
+/// loops of the factor models.
+public enum VectorKernels {
+    /// `Σ a[i]·b[i]` for `count` elements.
+    @inlinable @inline(__always)
+    public static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ count: Int) -> Float {
+        var acc0 = SIMD8<Float>(), acc1 = SIMD8<Float>()
+        var i = 0
+        let ra = UnsafeRawPointer(a), rb = UnsafeRawPointer(b)
+        while i + 16 <= count {
+            acc0 += ra.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self) * rb.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+            acc1 += ra.loadUnaligned(fromByteOffset: (i + 8) * 4, as: SIMD8<Float>.self) * rb.loadUnaligned(fromByteOffset: (i + 8) * 4, as: SIMD8<Float>.self)
+            i += 16
+        }
+        if i + 8 <= count {
+            acc0 += ra.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self) * rb.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+            i += 8
+        }
+        var sum = (acc0 + acc1).sum()
+        while i < count {
+            sum += a[i] * b[i]
+            i += 1
+        }
+        return sum
+    }
+
+    /// `y[i] += alpha · x[i]` for `count` elements.
+    @inlinable @inline(__always)
+    public static func axpy(_ alpha: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ count: Int) {
+        var i = 0
+        let rx = UnsafeRawPointer(x), ry = UnsafeMutableRawPointer(y)
+        let a = SIMD8<Float>(repeating: alpha)
+        while i + 8 <= count {
+            let v = ry.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self) + a * rx.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+            ry.storeBytes(of: v, toByteOffset: i * 4, as: SIMD8<Float>.self)
+            i += 8
+        }
+        while i < count {
+            y[i] += alpha * x[i]
+            i += 1
+        }
+    }
+
+    /// `y = A·x` for a symmetric row-major `n × n` matrix, computed as `Σ_c x[c]·A[c, :]` in
+    /// register blocks of 32 outputs, so no horizontal sums are needed.
+    @inlinable @inline(__always)
+    public static func symmetricMatrixVector(_ a: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
+        let ra = UnsafeRawPointer(a), ry = UnsafeMutableRawPointer(y)
+        var start = 0
+        while start + 32 <= n {
+            var y0 = SIMD8<Float>(), y1 = SIMD8<Float>(), y2 = SIMD8<Float>(), y3 = SIMD8<Float>()
+            for c in 0..<n {
+                let xc = SIMD8<Float>(repeating: x[c])
+                let offset = (c * n + start) * 4
+                y0 += xc * ra.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
+                y1 += xc * ra.loadUnaligned(fromByteOffset: offset + 32, as: SIMD8<Float>.self)
+                y2 += xc * ra.loadUnaligned(fromByteOffset: offset + 64, as: SIMD8<Float>.self)
+                y3 += xc * ra.loadUnaligned(fromByteOffset: offset + 96, as: SIMD8<Float>.self)
+            }
+            ry.storeBytes(of: y0, toByteOffset: start * 4, as: SIMD8<Float>.self)
+            ry.storeBytes(of: y1, toByteOffset: start * 4 + 32, as: SIMD8<Float>.self)
+            ry.storeBytes(of: y2, toByteOffset: start * 4 + 64, as: SIMD8<Float>.self)
+            ry.storeBytes(of: y3, toByteOffset: start * 4 + 96, as: SIMD8<Float>.self)
+            start += 32
+        }
+        while start + 8 <= n {
+            var y0 = SIMD8<Float>()
+            for c in 0..<n { y0 += SIMD8<Float>(repeating: x[c]) * ra.loadUnaligned(fromByteOffset: (c * n + start) * 4, as: SIMD8<Float>.self) }
+            ry.storeBytes(of: y0, toByteOffset: start * 4, as: SIMD8<Float>.self)
+            start += 8
+        }
+        while start < n {
+            var sum: Float = 0
+            for c in 0..<n { sum += x[c] * a[c * n + start] }
+            y[start] = sum
+            start += 1
+        }
+    }
+
+    /// Solves `A x = b` in place for a symmetric positive definite row-major `n × n` matrix
+    /// by Cholesky decomposition (A is overwritten by its factor, b by the solution).
+    /// - Returns: false when A is not positive definite.
+    @inlinable @discardableResult
+    public static func choleskySolve(_ a: UnsafeMutablePointer<Float>, _ b: UnsafeMutablePointer<Float>, _ n: Int) -> Bool {
+        // A = L Lᵀ, L stored in the lower triangle.
+        for j in 0..<n {
+            var diagonal = a[j * n + j] - dot(a + j * n, a + j * n, j)
+            guard diagonal > 0 else { return false }
+            diagonal = diagonal.squareRoot()
+            a[j * n + j] = diagonal
+            let inverse = 1 / diagonal
+            for i in (j + 1)..<max(j + 1, n) {
+                a[i * n + j] = (a[i * n + j] - dot(a + i * n, a + j * n, j)) * inverse
+            }
+        }
+        // L y = b
+        for i in 0..<n { b[i] = (b[i] - dot(a + i * n, b, i)) / a[i * n + i] }
+        // Lᵀ x = y
+        for i in stride(from: n - 1, through: 0, by: -1) {
+            var sum = b[i]
+            for k in (i + 1)..<max(i + 1, n) { sum -= a[k * n + i] * b[k] }
+            b[i] = sum / a[i * n + i]
+        }
+        return true
+    }
+}

@@ -1,0 +1,270 @@
+public import BraidCore
+public import Foundation
+
+/// Implicit-feedback alternating least squares (Hu, Koren & Volinsky 2008).
+///
+/// Each interaction value r becomes a preference p = 1 with confidence c = 1 + α·r (or
+/// 1 + α·log(1 + r/ε)); every unobserved pair has p = 0, c = 1. Each half-iteration solves, for
+/// every user in parallel, `(YᵀY + Yᵀ(C_u − I)Y + λI) x_u = Yᵀ C_u p_u` — by a few conjugate
+/// gradient steps warm-started from the previous factors (Takács, Pilászy & Tikk 2011) or
+/// exactly by Cholesky — then the same for items. YᵀY comes from one BLAS sgemm per half.
+public struct AlternatingLeastSquares: FactorizationModel {
+    public enum Solver: String, Sendable, Codable, CaseIterable {
+        case conjugateGradient = "cg"
+        case cholesky
+    }
+
+    public enum ConfidenceScaling: String, Sendable, Codable, CaseIterable {
+        /// c = 1 + α·r
+        case linear
+        /// c = 1 + α·log(1 + r/ε)
+        case log
+    }
+
+    public struct Configuration: ModelConfiguration {
+        public var factors = 100
+        public var regularization: Float = 0.01
+        public var alpha: Float = 1
+        public var iterations = 15
+        public var solver = Solver.conjugateGradient
+        public var cgSteps = 3
+        public var confidence = ConfidenceScaling.linear
+        public var epsilon: Float = 1
+        public var seed: UInt64 = 42
+
+        public init() {}
+
+        public init(parameters: ModelParameters) throws(ModelError) {
+            try parameters.checkKnown(["factors", "regularization", "alpha", "iterations", "solver", "cg-steps", "confidence", "epsilon", "seed"])
+            factors = try parameters.int("factors", default: factors, range: 1...4096)
+            regularization = try parameters.float("regularization", default: regularization, range: 0...1e9)
+            alpha = try parameters.float("alpha", default: alpha, range: 0...1e9)
+            iterations = try parameters.int("iterations", default: iterations, range: 0...100_000)
+            solver = try parameters.choice("solver", default: solver)
+            cgSteps = try parameters.int("cg-steps", default: cgSteps, range: 1...1000)
+            confidence = try parameters.choice("confidence", default: confidence)
+            epsilon = try parameters.float("epsilon", default: epsilon, range: 1e-9...1e9)
+            seed = UInt64(try parameters.int("seed", default: Int(seed), range: 0...Int.max))
+        }
+
+        func confidence(_ value: Float) -> Float {
+            switch confidence {
+            case .linear: 1 + alpha * abs(value)
+            case .log: 1 + alpha * Foundation.log(1 + abs(value) / epsilon)
+            }
+        }
+    }
+
+    public static let name = "als"
+    public static let summary = "implicit-feedback alternating least squares (Hu, Koren & Volinsky 2008), CG or Cholesky"
+
+    public let configuration: Configuration
+    public let data: InteractionMatrix
+    public let factors: LatentFactors
+
+    public init(fitting data: InteractionMatrix, configuration: Configuration = Configuration()) throws(ModelError) {
+        try self.init(fitting: data, configuration: configuration, onIteration: nil)
+    }
+
+    /// Fits, calling `onIteration(iteration, factors)` after each full iteration (for early
+    /// stopping and progress); returning false stops training.
+    public init(fitting data: InteractionMatrix, configuration: Configuration,
+                onIteration: ((Int, LatentFactors) -> Bool)?) throws(ModelError) {
+        guard data.interactionCount > 0 else { throw ModelError(.noTrainingData, "ALS needs at least one interaction") }
+        self.configuration = configuration
+        self.data = data
+        let f = configuration.factors
+        var factors = LatentFactors(users: data.userCount, items: data.itemCount, factors: f, scale: 0.01, seed: configuration.seed)
+        for iteration in 0..<configuration.iterations {
+            Self.solve(&factors.userFactors, fixed: factors.itemFactors, interactions: data.byUser, configuration: configuration)
+            Self.solve(&factors.itemFactors, fixed: factors.userFactors, interactions: data.byItem, configuration: configuration)
+            try factors.checkFinite(model: Self.name, iteration: iteration + 1)
+            if let onIteration, !onIteration(iteration + 1, factors) { break }
+        }
+        self.factors = factors
+    }
+
+    /// One half-iteration: new rows of `target` given the `fixed` side.
+    static func solve(_ target: inout DenseMatrix, fixed: DenseMatrix, interactions: SparseMatrix, configuration: Configuration) {
+        let f = fixed.columns
+        var gram = BLAS.multiply(fixed, transposeA: true, fixed)
+        for d in 0..<f { gram[d, d] += configuration.regularization }
+        let confidences = interactions.values.map { configuration.confidence($0) }
+        let preferences = interactions.values.map { $0 > 0 ? Float(1) : 0 }
+        let solver = configuration.solver, steps = configuration.cgSteps
+        target.storage.withUnsafeMutableBufferPointer { targetBuffer in
+            let out = SharedBuffer(targetBuffer)
+            withPointers(fixed.storage, gram.storage, interactions.columns, confidences, preferences, interactions.rowStarts) { y, a0, columns, c, p, rowStarts in
+                let template = RowProblem(f: f, gram: a0, fixed: y, columns: columns, confidences: c, preferences: p, entries: 0..<0)
+                let starts = UnsafeSendablePointer(rowStarts)
+                parallelChunks(interactions.rowCount, minimumChunk: 32) { rows in
+                    var scratch = RowSolver(factors: f)
+                    for row in rows {
+                        let x = out.base + row * f
+                        let entries = starts.pointer[row]..<starts.pointer[row + 1]
+                        if entries.isEmpty {
+                            x.update(repeating: 0, count: f)
+                            continue
+                        }
+                        var problem = template
+                        problem.entries = entries
+                        switch solver {
+                        case .conjugateGradient: scratch.conjugateGradient(problem, x: x, steps: steps)
+                        case .cholesky: scratch.cholesky(problem, x: x)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The factors of a new user from their history, solved exactly against the fitted item
+    /// factors without refitting (the real-time fold-in).
+    public func userVector(forHistory items: [Int32], values: [Float]) -> [Float] {
+        precondition(items.count == values.count, "items and values differ in length")
+        let f = factors.factorCount
+        var gram = BLAS.multiply(factors.itemFactors, transposeA: true, factors.itemFactors)
+        for d in 0..<f { gram[d, d] += configuration.regularization }
+        let order = items.indices.sorted { items[$0] < items[$1] }
+        let columns = order.map { items[$0] }, vals = order.map { values[$0] }
+        var x = [Float](repeating: 0, count: f)
+        var scratch = RowSolver(factors: f)
+        let confidences = vals.map { configuration.confidence($0) }, preferences = vals.map { $0 > 0 ? Float(1) : 0 }
+        x.withUnsafeMutableBufferPointer { xb in
+            withPointers(factors.itemFactors.storage, gram.storage, columns, confidences, preferences, [0, columns.count]) { y, a0, cols, c, p, _ in
+                scratch.cholesky(RowProblem(f: f, gram: a0, fixed: y, columns: cols, confidences: c, preferences: p, entries: 0..<columns.count),
+                                 x: xb.baseAddress!)
+            }
+        }
+        return x
+    }
+
+    /// Scores for a user given only their history (fold-in, then score).
+    public func scores(forHistory items: [Int32], values: [Float]) -> [Float] {
+        factors.scores(forUserVector: userVector(forHistory: items, values: values))
+    }
+
+    /// How much each history item contributed to the score of `item` for `user`
+    /// (Hu, Koren & Volinsky 2008, section 5): `s_ij · c_uj` with `s = Y W_u Yᵀ`,
+    /// `W_u = (YᵀC_uY + λI)⁻¹`. The contributions sum to the score.
+    public func explain(user: Int, item: Int) -> [(item: Int32, contribution: Float)] {
+        let f = factors.factorCount
+        let y = factors.itemFactors
+        let history = Array(data.items(ofUser: user)), values = Array(data.byUser.values(ofRow: user))
+        // W = YᵀC_uY + λI = YᵀY + λI + Σ (c − 1) y yᵀ; then solve W v = y_item.
+        var w = BLAS.multiply(y, transposeA: true, y)
+        for d in 0..<f { w[d, d] += configuration.regularization }
+        for (j, value) in zip(history, values) {
+            let c = configuration.confidence(value) - 1
+            for a in 0..<f { for b in 0..<f { w[a, b] += c * y[Int(j), a] * y[Int(j), b] } }
+        }
+        var v = y.row(item)
+        w.storage.withUnsafeMutableBufferPointer { wb in
+            v.withUnsafeMutableBufferPointer { vb in _ = VectorKernels.choleskySolve(wb.baseAddress!, vb.baseAddress!, f) }
+        }
+        return zip(history, values).map { j, value in
+            let yj = y.row(Int(j))
+            let similarity = zip(yj, v).reduce(Float(0)) { $0 + $1.0 * $1.1 }
+            return (j, similarity * configuration.confidence(value))
+        }
+    }
+
+    public func archive(into archive: inout ModelArchive) { factors.archive(into: &archive) }
+
+    public init(archive: ModelArchive, data: InteractionMatrix, configuration: Configuration) throws(ModelError) {
+        self.configuration = configuration
+        self.data = data
+        factors = try LatentFactors(archive: archive, data: data)
+    }
+}
+
+/// A pointer that parallel workers only read.
+struct UnsafeSendablePointer<T>: @unchecked Sendable {
+    let pointer: UnsafePointer<T>
+    init(_ pointer: UnsafePointer<T>) { self.pointer = pointer }
+}
+
+/// Borrows raw pointers to six arrays for the duration of `body`.
+func withPointers<R>(_ a: [Float], _ b: [Float], _ c: [Int32], _ d: [Float], _ e: [Float], _ g: [Int],
+                     _ body: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Int32>, UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Int>) -> R) -> R {
+    a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in c.withUnsafeBufferPointer { pc in
+        d.withUnsafeBufferPointer { pd in e.withUnsafeBufferPointer { pe in g.withUnsafeBufferPointer { pg in
+            body(pa.baseAddress!, pb.baseAddress!, pc.baseAddress ?? UnsafePointer(bitPattern: 8)!, pd.baseAddress ?? UnsafePointer(bitPattern: 8)!,
+                 pe.baseAddress ?? UnsafePointer(bitPattern: 8)!, pg.baseAddress!)
+        } } }
+    } } }
+}
+
+/// One row's least-squares problem in ALS: `A x = b` with `A = A₀ + Σ (c−1) y yᵀ` and
+/// `b = Σ c·p·y` over the row's entries.
+struct RowProblem: @unchecked Sendable {
+    let f: Int
+    let gram: UnsafePointer<Float>
+    let fixed: UnsafePointer<Float>
+    let columns: UnsafePointer<Int32>
+    let confidences: UnsafePointer<Float>
+    let preferences: UnsafePointer<Float>
+    var entries: Range<Int>
+}
+
+/// Per-thread scratch space and the two solvers of ALS.
+struct RowSolver {
+    let f: Int
+    let r: UnsafeMutablePointer<Float>, p: UnsafeMutablePointer<Float>, ap: UnsafeMutablePointer<Float>, matrix: UnsafeMutablePointer<Float>
+    private let storage: [Float]
+
+    init(factors: Int) {
+        f = factors
+        var storage = [Float](repeating: 0, count: 3 * factors + factors * factors)
+        let base = storage.withUnsafeMutableBufferPointer { $0.baseAddress! }
+        self.storage = storage
+        r = base
+        p = base + factors
+        ap = base + 2 * factors
+        matrix = base + 3 * factors
+    }
+
+    /// Warm-started conjugate gradient from the current `x`.
+    func conjugateGradient(_ problem: RowProblem, x: UnsafeMutablePointer<Float>, steps: Int) {
+        let f = self.f, y = problem.fixed
+        // r = b − A x
+        VectorKernels.symmetricMatrixVector(problem.gram, x, r, f)
+        for d in 0..<f { r[d] = -r[d] }
+        for k in problem.entries {
+            let yi = y + Int(problem.columns[k]) * f
+            let c = problem.confidences[k]
+            VectorKernels.axpy(c * problem.preferences[k] - (c - 1) * VectorKernels.dot(yi, x, f), yi, r, f)
+        }
+        p.update(from: r, count: f)
+        var rsOld = VectorKernels.dot(r, r, f)
+        for _ in 0..<steps {
+            if rsOld < 1e-20 { break }
+            VectorKernels.symmetricMatrixVector(problem.gram, p, ap, f)
+            for k in problem.entries {
+                let yi = y + Int(problem.columns[k]) * f
+                VectorKernels.axpy((problem.confidences[k] - 1) * VectorKernels.dot(yi, p, f), yi, ap, f)
+            }
+            let alpha = rsOld / VectorKernels.dot(p, ap, f)
+            VectorKernels.axpy(alpha, p, x, f)
+            VectorKernels.axpy(-alpha, ap, r, f)
+            let rsNew = VectorKernels.dot(r, r, f)
+            let beta = rsNew / rsOld
+            for d in 0..<f { p[d] = r[d] + beta * p[d] }
+            rsOld = rsNew
+        }
+    }
+
+    /// The exact solution by Cholesky.
+    func cholesky(_ problem: RowProblem, x: UnsafeMutablePointer<Float>) {
+        let f = self.f, y = problem.fixed, a = matrix
+        a.update(from: problem.gram, count: f * f)
+        x.update(repeating: 0, count: f)
+        for k in problem.entries {
+            let yi = y + Int(problem.columns[k]) * f
+            let c = problem.confidences[k]
+            for row in 0..<f { VectorKernels.axpy((c - 1) * yi[row], yi, a + row * f, f) }
+            VectorKernels.axpy(c * problem.preferences[k], yi, x, f)
+        }
+        if !VectorKernels.choleskySolve(a, x, f) { x.update(repeating: 0, count: f) }
+    }
+}

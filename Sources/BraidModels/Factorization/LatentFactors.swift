@@ -1,0 +1,130 @@
+public import BraidCore
+
+/// The fitted state every latent-factor model shares: user and item factor matrices and
+/// optional biases, with scoring, similar items, persistence and divergence checks written
+/// once for all of them.
+///
+/// The score of (u, i) is `globalBias + userBias[u] + itemBias[i] + p_u · q_i`.
+public struct LatentFactors: Sendable, Equatable {
+    public var userFactors: DenseMatrix
+    public var itemFactors: DenseMatrix
+    public var userBiases: [Float]?
+    public var itemBiases: [Float]?
+    public var globalBias: Float
+
+    public init(userFactors: DenseMatrix, itemFactors: DenseMatrix, userBiases: [Float]? = nil, itemBiases: [Float]? = nil,
+                globalBias: Float = 0) {
+        precondition(userFactors.columns == itemFactors.columns, "user and item factors differ in width")
+        self.userFactors = userFactors
+        self.itemFactors = itemFactors
+        self.userBiases = userBiases
+        self.itemBiases = itemBiases
+        self.globalBias = globalBias
+    }
+
+    /// Random factors, normal with standard deviation `scale`, from `seed`.
+    public init(users: Int, items: Int, factors: Int, scale: Float, seed: UInt64, biases: Bool = false) {
+        var rng = SeededGenerator(seed: seed)
+        func matrix(_ rows: Int) -> DenseMatrix {
+            DenseMatrix(rows: rows, columns: factors, storage: (0..<(rows * factors)).map { _ in Float(rng.nextGaussian()) * scale })
+        }
+        self.init(userFactors: matrix(users), itemFactors: matrix(items),
+                  userBiases: biases ? [Float](repeating: 0, count: users) : nil,
+                  itemBiases: biases ? [Float](repeating: 0, count: items) : nil)
+    }
+
+    public var factorCount: Int { userFactors.columns }
+
+    /// The score of one pair.
+    public func score(user: Int, item: Int) -> Float {
+        let f = factorCount
+        var s = globalBias + (userBiases?[user] ?? 0) + (itemBiases?[item] ?? 0)
+        userFactors.storage.withUnsafeBufferPointer { p in
+            itemFactors.storage.withUnsafeBufferPointer { q in
+                s += VectorKernels.dot(p.baseAddress! + user * f, q.baseAddress! + item * f, f)
+            }
+        }
+        return s
+    }
+
+    /// Scores of every item for a user vector.
+    public func scores(forUserVector vector: [Float], userBias: Float = 0) -> [Float] {
+        let f = factorCount
+        let base = globalBias + userBias
+        var out = [Float](repeating: 0, count: itemFactors.rows)
+        vector.withUnsafeBufferPointer { p in
+            itemFactors.storage.withUnsafeBufferPointer { q in
+                for i in 0..<itemFactors.rows {
+                    out[i] = base + (itemBiases?[i] ?? 0) + VectorKernels.dot(p.baseAddress!, q.baseAddress! + i * f, f)
+                }
+            }
+        }
+        return out
+    }
+
+    /// Scores of every item for a user.
+    public func scores(forUser user: Int) -> [Float] {
+        scores(forUserVector: userFactors.row(user), userBias: userBiases?[user] ?? 0)
+    }
+
+    /// Cosine similarity of every item's factors to `item`'s.
+    public func itemSimilarities(to item: Int) -> [Float] {
+        let f = factorCount
+        return itemFactors.storage.withUnsafeBufferPointer { q in
+            let base = q.baseAddress!
+            let own = base + item * f
+            let ownNorm = VectorKernels.dot(own, own, f).squareRoot()
+            return (0..<itemFactors.rows).map { j in
+                let other = base + j * f
+                let norm = VectorKernels.dot(other, other, f).squareRoot()
+                return ownNorm > 0 && norm > 0 ? VectorKernels.dot(own, other, f) / (ownNorm * norm) : 0
+            }
+        }
+    }
+
+    /// Fails when training produced NaN or infinite values.
+    public func checkFinite(model: String, iteration: Int) throws(ModelError) {
+        let finite = userFactors.storage.allSatisfy(\.isFinite) && itemFactors.storage.allSatisfy(\.isFinite)
+            && (userBiases ?? []).allSatisfy(\.isFinite) && (itemBiases ?? []).allSatisfy(\.isFinite) && globalBias.isFinite
+        guard finite else {
+            throw ModelError(.diverged, "\(model) diverged: factors became NaN or infinite in iteration \(iteration)",
+                             hint: "lower learning-rate or alpha, or raise regularization")
+        }
+    }
+
+    func archive(into archive: inout ModelArchive) {
+        archive.arrays["factors.user"] = .float32(userFactors.storage)
+        archive.arrays["factors.item"] = .float32(itemFactors.storage)
+        archive.scalars["factors.count"] = Double(factorCount)
+        archive.scalars["factors.globalBias"] = Double(globalBias)
+        if let userBiases { archive.arrays["factors.userBias"] = .float32(userBiases) }
+        if let itemBiases { archive.arrays["factors.itemBias"] = .float32(itemBiases) }
+    }
+
+    init(archive: ModelArchive, data: InteractionMatrix) throws(ModelError) {
+        let (users, items, f, bias) = try ModelArchive.mapError { () throws(DataError) in
+            (try archive.floats("factors.user"), try archive.floats("factors.item"), Int(try archive.scalar("factors.count")),
+             Float(try archive.scalar("factors.globalBias")))
+        }
+        guard f > 0, users.count == data.userCount * f, items.count == data.itemCount * f else {
+            throw ModelError(.corruptModel, "the factor matrices do not match the vocabularies")
+        }
+        let userBiases = try? archive.floats("factors.userBias"), itemBiases = try? archive.floats("factors.itemBias")
+        guard userBiases.map({ $0.count == data.userCount }) ?? true, itemBiases.map({ $0.count == data.itemCount }) ?? true else {
+            throw ModelError(.corruptModel, "the bias vectors do not match the vocabularies")
+        }
+        self.init(userFactors: DenseMatrix(rows: data.userCount, columns: f, storage: users),
+                  itemFactors: DenseMatrix(rows: data.itemCount, columns: f, storage: items),
+                  userBiases: userBiases, itemBiases: itemBiases, globalBias: bias)
+    }
+}
+
+/// A model whose scores come from `LatentFactors`: scoring and similar items are shared.
+public protocol FactorizationModel: RecommendationModel {
+    var factors: LatentFactors { get }
+}
+
+extension FactorizationModel {
+    public func scores(forUser user: Int) -> [Float] { factors.scores(forUser: user) }
+    public func itemSimilarities(to item: Int) -> [Float]? { factors.itemSimilarities(to: item) }
+}
