@@ -10,6 +10,9 @@ let swiftSettings: [SwiftSetting] = [
     // and drop overflow checks in release builds. Braid is always built where it runs.
     .unsafeFlags(["-target-cpu", "native"]),
     .unsafeFlags(["-Ounchecked"], .when(configuration: .release)),
+    // Debug builds still optimize (keeping every overflow and bounds check), so that the test
+    // suite fits real models in seconds rather than minutes.
+    .unsafeFlags(["-O"], .when(configuration: .debug)),
 ]
 
 let package = Package(
@@ -53,6 +56,6 @@ let package = Package(
         .testTarget(name: "BraidCoreTests", dependencies: ["BraidCore", "BraidTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "BraidModelsTests", dependencies: ["BraidCore", "BraidModels", "BraidTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "BraidEvaluationTests", dependencies: ["BraidCore", "BraidModels", "BraidEvaluation", "BraidTestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "BraidCLITests", dependencies: ["braid", "BraidTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "BraidCLITests", dependencies: ["braid", "BraidModels", "BraidTestSupport"], swiftSettings: swiftSettings),
     ]
 )

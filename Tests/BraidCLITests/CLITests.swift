@@ -1,3 +1,4 @@
+import BraidModels
 import BraidTestSupport
 import Foundation
 import Testing
@@ -70,7 +71,7 @@ struct CLI {
         #expect(lines.first?.hasPrefix("model") == true && lines.first?.contains("ndcg@5") == true)
         #expect(lines.contains { $0.hasPrefix("pop ") } && lines.contains { $0.hasPrefix("userknn ") } && lines.contains { $0.hasPrefix("itemknn ") })
         let json = try CLI.run(["evaluate", "--train", train, "--test", test, "--model", "all", "--json"]).json
-        #expect((json["results"] as? [[String: Any]])?.count == 4)
+        #expect((json["results"] as? [[String: Any]])?.count == ModelRegistry.names.count)
     }
 
     @Test func evaluateWithASplitMethod() throws {
@@ -157,7 +158,7 @@ struct CLI {
         let out = try CLI.run(["demo", "--json"])
         #expect(out.status == 0, "\(out.stderr)")
         let results = try #require(out.json["results"] as? [[String: Any]])
-        #expect(results.map { $0["model"] as? String } == ["pop", "baseline", "userknn", "itemknn"])
+        #expect(results.map { $0["model"] as? String } == ModelRegistry.names)
         for result in results {
             let metrics = try #require(result["metrics"] as? [String: Double])
             for key in ["precision@10", "recall@10", "f1@10", "ndcg@10", "map@10", "coverage@10"] { #expect(metrics[key] != nil) }

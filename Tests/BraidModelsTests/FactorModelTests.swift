@@ -1,0 +1,49 @@
+import BraidCore
+import BraidModels
+import BraidTestSupport
+import Foundation
+import Testing
+
+@Suite struct FactorModelTests {
+    func als(_ parameters: [String: String], _ data: InteractionMatrix) throws -> AlternatingLeastSquares {
+        try ModelRegistry.fit("als", parameters: ModelParameters(parameters), data: data) as! AlternatingLeastSquares
+    }
+
+    @Test func conjugateGradientConvergesToTheExactSolution() throws {
+        let data = Fixtures.randomRatings(users: 40, items: 25, perUser: 8)
+        let exact = try als(["factors": "4", "iterations": "6", "solver": "cholesky"], data)
+        let iterative = try als(["factors": "4", "iterations": "6", "cg-steps": "40"], data)
+        for (a, b) in zip(exact.factors.itemFactors.storage, iterative.factors.itemFactors.storage) { #expect(abs(a - b) < 1e-3) }
+    }
+
+    @Test func foldInSolvesTheNormalEquationsByHand() throws {
+        // One factor: x = Σ c·y_j / (Σ_all y² + Σ_hist (c − 1)·y_j² + λ) with c = 1 + α·r.
+        let data = Fixtures.randomRatings(users: 30, items: 20, perUser: 6)
+        let model = try als(["factors": "1", "iterations": "3", "alpha": "2", "regularization": "0.5"], data)
+        let y = model.factors.itemFactors.storage
+        let history: [Int32] = [1, 4, 7], values: [Float] = [1, 3, 2]
+        var numerator: Float = 0, denominator = y.reduce(Float(0)) { $0 + $1 * $1 } + 0.5
+        for (j, r) in zip(history, values) {
+            let c = 1 + 2 * r
+            numerator += c * y[Int(j)]
+            denominator += (c - 1) * y[Int(j)] * y[Int(j)]
+        }
+        let x = model.userVector(forHistory: history, values: values)
+        #expect(abs(x[0] - numerator / denominator) < 1e-5)
+    }
+
+    @Test func explanationsSumToTheScore() throws {
+        let data = Fixtures.randomRatings(users: 30, items: 20, perUser: 6)
+        let model = try als(["factors": "3", "iterations": "5"], data)
+        let user = 4, item = 11
+        let history = Array(data.items(ofUser: user)), values = Array(data.byUser.values(ofRow: user))
+        let score = model.scores(forHistory: history, values: values)[item]
+        let total = model.explain(user: user, item: item).reduce(Float(0)) { $0 + $1.contribution }
+        #expect(abs(score - total) < 1e-4)
+    }
+
+    @Test func divergenceIsAClearError() {
+        let data = Fixtures.randomRatings(users: 20, items: 10, perUser: 5)
+        #expect(throws: ModelError.self) { _ = try als(["alpha": "1e38", "factors": "2"], data) }
+    }
+}
