@@ -20,6 +20,7 @@ public enum ModelContract {
         Case(name: "itemknn", parameters: [:], personalized: true),
         Case(name: "itemknn", parameters: ["similarity": "jaccard", "neighbors": "4"], personalized: true),
         Case(name: "itemknn", parameters: ["similarity": "pearson-baseline"], personalized: false),
+        Case(name: "ease", parameters: ["lambda": "1"], personalized: true),
         Case(name: "als", parameters: ["factors": "2", "iterations": "10", "regularization": "0.1"], personalized: true),
         Case(name: "als", parameters: ["factors": "2", "iterations": "5", "solver": "cholesky", "confidence": "log", "alpha": "5"], personalized: true),
     ]

@@ -47,3 +47,33 @@ import Testing
         #expect(throws: ModelError.self) { _ = try als(["alpha": "1e38", "factors": "2"], data) }
     }
 }
+
+@Suite struct EASETests {
+    // u0 = {i0, i1}, u1 = {i0, i2}; λ = 1: XᵀX + λI = [[3,1,1],[1,2,0],[1,0,2]], det 8,
+    // P = adj/8 = [[1/2, −1/4, −1/4], [−1/4, 5/8, 1/8], [−1/4, 1/8, 5/8]],
+    // B[i, j] = −P[i, j]/P[j, j] off the diagonal: [[0, .4, .4], [.5, 0, −.2], [.5, −.2, 0]].
+    let data = InteractionMatrix(InteractionTable([
+        Interaction(user: "u0", item: "i0"), Interaction(user: "u0", item: "i1"),
+        Interaction(user: "u1", item: "i0"), Interaction(user: "u1", item: "i2"),
+    ]))
+
+    @Test func closedFormByHand() throws {
+        let model = try ModelRegistry.fit("ease", parameters: ModelParameters(["lambda": "1"]), data: data) as! EASE
+        let expected: [Float] = [0, 0.4, 0.4, 0.5, 0, -0.2, 0.5, -0.2, 0]
+        for (a, b) in zip(model.weights.storage, expected) { #expect(abs(a - b) < 1e-5) }
+        // Scores of u0 = x_u0 · B = [0.5, 0.4, 0.2]; explanations sum to them.
+        let scores = model.scores(forUser: 0)
+        #expect(abs(scores[2] - 0.2) < 1e-5)
+        #expect(abs(model.explain(user: 0, item: 2).reduce(Float(0)) { $0 + $1.contribution } - 0.2) < 1e-5)
+    }
+
+    @Test func refusesWhatWillNotFit() {
+        do {
+            _ = try ModelRegistry.fit("ease", parameters: ModelParameters(["max-memory-gb": "0.001"]),
+                                      data: Fixtures.randomRatings(users: 50, items: 600, perUser: 5))
+            Issue.record("expected a refusal")
+        } catch {
+            #expect(error.code == .tooLarge && error.message.contains("600×600"))
+        }
+    }
+}

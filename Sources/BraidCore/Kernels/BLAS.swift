@@ -59,6 +59,32 @@ public enum BLAS {
         return y
     }
 
+    /// Inverts a symmetric positive definite `n × n` matrix in place by LAPACK's Cholesky
+    /// factorization (`spotrf`) and inversion (`spotri`), then mirrors the computed triangle so
+    /// the whole matrix holds the inverse.
+    ///
+    /// - Returns: 0 on success; k > 0 when the leading minor of order k is not positive
+    ///   definite.
+    /// - Complexity: n³ flops (n³/3 for the factorization, 2n³/3 for the inversion).
+    public static func invertSymmetricPositiveDefinite(_ matrix: inout [Float], n: Int) -> Int {
+        precondition(matrix.count == n * n, "matrix holds \(matrix.count) values, not \(n)×\(n)")
+        var info: Int32 = 0
+        var order = Int32(n), lda = Int32(max(1, n))
+        var uplo = CChar(UInt8(ascii: "L"))
+        matrix.withUnsafeMutableBufferPointer { a in
+            spotrf_(&uplo, &order, a.baseAddress, &lda, &info)
+            if info == 0 { spotri_(&uplo, &order, a.baseAddress, &lda, &info) }
+        }
+        guard info == 0 else { return Int(info) }
+        // LAPACK is column-major: its lower triangle is our (row-major) upper triangle.
+        matrix.withUnsafeMutableBufferPointer { a in
+            for row in 0..<n {
+                for column in 0..<row { a[row * n + column] = a[column * n + row] }
+            }
+        }
+        return 0
+    }
+
     /// Sets the thread count OpenBLAS uses for its own parallel kernels.
     public static func setThreadCount(_ count: Int) {
         openblas_set_num_threads(Int32(count))
