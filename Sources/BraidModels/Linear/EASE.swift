@@ -5,9 +5,9 @@ public import Foundation
 /// `B` with zero diagonal, in closed form `B = I − P · diag(1/diag(P))` with
 /// `P = (XᵀX + λI)⁻¹`, inverted by LAPACK's Cholesky routines on the worker threads.
 ///
-/// Memory ceiling: the Gram matrix and B share one items² float32 buffer (4·n² bytes: 144 MB
-/// for 6,000 items, 1.6 GB for 20,000); fits that would need more than `max-memory-gb` are
-/// refused before any work.
+/// Memory ceiling: the Gram matrix and B share one n² float32 buffer, n = items with training
+/// interactions (4·n² bytes: 144 MB for 6,000 items, 1.6 GB for 20,000); fits that would need
+/// more than `max-memory-gb` are refused before any work.
 public struct EASE: RecommendationModel {
     public struct Configuration: ModelConfiguration {
         /// The L2 weight λ.
@@ -32,12 +32,19 @@ public struct EASE: RecommendationModel {
 
     public let configuration: Configuration
     public let data: InteractionMatrix
-    /// The item × item weights, row-major: score_i = Σ_j x_uj · B[j, i].
+    /// The weights among the items with training interactions, row-major over `modelled`:
+    /// score of modelled[b] = Σ_a x_u,modelled[a] · B[a, b].
     public let weights: DenseMatrix
+    /// The item indices B covers (items with at least one training interaction), ascending;
+    /// other items score 0.
+    public let modelled: [Int32]
+    /// Position in `modelled` per item index, or −1.
+    let position: [Int32]
 
     public init(fitting data: InteractionMatrix, configuration: Configuration = Configuration()) throws(ModelError) {
         guard data.interactionCount > 0 else { throw ModelError(.noTrainingData, "EASE needs at least one interaction") }
-        let n = data.itemCount
+        let modelled = (0..<data.itemCount).filter { data.byItem.count(ofRow: $0) > 0 }.map(Int32.init)
+        let n = modelled.count
         let bytes = Double(n) * Double(n) * 4
         guard bytes <= configuration.maximumMemoryGB * 1_073_741_824 else {
             throw ModelError(.tooLarge, "EASE on \(n) items needs a \(n)×\(n) float32 matrix, \(String(format: "%.1f", bytes / 1_073_741_824)) GiB, more than max-memory-gb=\(configuration.maximumMemoryGB)",
@@ -45,7 +52,9 @@ public struct EASE: RecommendationModel {
         }
         self.configuration = configuration
         self.data = data
-        var g = Self.gram(data, binarize: configuration.binarize)
+        self.modelled = modelled
+        position = Self.positions(of: modelled, itemCount: data.itemCount)
+        var g = Self.gram(data, modelled: modelled, position: position, binarize: configuration.binarize)
         for i in 0..<n { g[i * n + i] += configuration.lambda }
         let info = BLAS.parallel { BLAS.invertSymmetricPositiveDefinite(&g, n: n) }
         guard info == 0 else {
@@ -63,19 +72,25 @@ public struct EASE: RecommendationModel {
         try Self.checkFinite(weights)
     }
 
-    /// XᵀX as a dense row-major items × items matrix, one row per worker at a time.
-    static func gram(_ data: InteractionMatrix, binarize: Bool) -> [Float] {
-        let n = data.itemCount
+    static func positions(of modelled: [Int32], itemCount: Int) -> [Int32] {
+        var position = [Int32](repeating: -1, count: itemCount)
+        for (a, item) in modelled.enumerated() { position[Int(item)] = Int32(a) }
+        return position
+    }
+
+    /// XᵀX over the modelled items as a dense row-major matrix, one row per worker at a time.
+    static func gram(_ data: InteractionMatrix, modelled: [Int32], position: [Int32], binarize: Bool) -> [Float] {
+        let n = modelled.count
         var g = [Float](repeating: 0, count: n * n)
         let byItem = data.byItem, byUser = data.byUser
         g.withUnsafeMutableBufferPointer { buffer in
             let out = SharedBuffer(buffer)
-            parallelFor(n, minimumChunk: 16) { i in
-                let row = out.base + i * n
-                for k in byItem.entries(ofRow: i) {
+            parallelFor(n, minimumChunk: 16) { a in
+                let row = out.base + a * n
+                for k in byItem.entries(ofRow: Int(modelled[a])) {
                     let x = binarize ? 1 : byItem.values[k]
                     let user = Int(byItem.columns[k])
-                    for m in byUser.entries(ofRow: user) { row[Int(byUser.columns[m])] += x * (binarize ? 1 : byUser.values[m]) }
+                    for m in byUser.entries(ofRow: user) { row[Int(position[Int(byUser.columns[m])])] += x * (binarize ? 1 : byUser.values[m]) }
                 }
             }
         }
@@ -89,46 +104,62 @@ public struct EASE: RecommendationModel {
     }
 
     public func scores(forUser user: Int) -> [Float] {
-        let n = data.itemCount
-        var scores = [Float](repeating: 0, count: n)
+        let n = modelled.count
+        var compact = [Float](repeating: 0, count: n)
         let byUser = data.byUser
         weights.storage.withUnsafeBufferPointer { b in
-            scores.withUnsafeMutableBufferPointer { s in
+            compact.withUnsafeMutableBufferPointer { s in
                 for k in byUser.entries(ofRow: user) {
                     let x = configuration.binarize ? 1 : byUser.values[k]
-                    VectorKernels.axpy(x, b.baseAddress! + Int(byUser.columns[k]) * n, s.baseAddress!, n)
+                    VectorKernels.axpy(x, b.baseAddress! + Int(position[Int(byUser.columns[k])]) * n, s.baseAddress!, n)
                 }
             }
         }
+        return expanded(compact)
+    }
+
+    /// Compact scores over `modelled` spread to every item index (others 0).
+    func expanded(_ compact: [Float]) -> [Float] {
+        var scores = [Float](repeating: 0, count: data.itemCount)
+        for (a, item) in modelled.enumerated() { scores[Int(item)] = compact[a] }
         return scores
+    }
+
+    /// The weight B[from, to] between two item indices (0 when either has no training data).
+    public func weight(from: Int, to: Int) -> Float {
+        let a = position[from], b = position[to]
+        return a < 0 || b < 0 ? 0 : weights.storage[Int(a) * modelled.count + Int(b)]
     }
 
     /// The terms `B[j, i] · x_uj` that make up the score of `item` for `user`, one per history
     /// item j; they sum to the score.
     public func explain(user: Int, item: Int) -> [(item: Int32, contribution: Float)] {
-        let n = data.itemCount
-        return zip(data.items(ofUser: user), data.byUser.values(ofRow: user)).map { j, value in
-            (j, weights.storage[Int(j) * n + item] * (configuration.binarize ? 1 : value))
+        zip(data.items(ofUser: user), data.byUser.values(ofRow: user)).map { j, value in
+            (j, weight(from: Int(j), to: item) * (configuration.binarize ? 1 : value))
         }
     }
 
     /// Similar items: the weights with which other items predict `item`, B[j, item].
     public func itemSimilarities(to item: Int) -> [Float]? {
-        let n = data.itemCount
-        return (0..<n).map { weights.storage[$0 * n + item] }
+        (0..<data.itemCount).map { weight(from: $0, to: item) }
     }
 
     public func archive(into archive: inout ModelArchive) {
         archive.arrays["ease.weights"] = .float32(weights.storage)
+        archive.arrays["ease.items"] = .int32(modelled)
     }
 
     public init(archive: ModelArchive, data: InteractionMatrix, configuration: Configuration) throws(ModelError) {
         self.configuration = configuration
         self.data = data
-        let storage = try ModelArchive.mapError { () throws(DataError) in try archive.floats("ease.weights") }
-        guard storage.count == data.itemCount * data.itemCount else {
+        let (storage, modelled) = try ModelArchive.mapError { () throws(DataError) in
+            (try archive.floats("ease.weights"), try archive.int32s("ease.items"))
+        }
+        guard storage.count == modelled.count * modelled.count, modelled.allSatisfy({ $0 >= 0 && Int($0) < data.itemCount }) else {
             throw ModelError(.corruptModel, "the EASE weights do not match the items")
         }
-        weights = DenseMatrix(rows: data.itemCount, columns: data.itemCount, storage: storage)
+        self.modelled = modelled
+        position = Self.positions(of: modelled, itemCount: data.itemCount)
+        weights = DenseMatrix(rows: modelled.count, columns: modelled.count, storage: storage)
     }
 }
