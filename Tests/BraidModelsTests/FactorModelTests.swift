@@ -70,7 +70,7 @@ import Testing
     @Test func refusesWhatWillNotFit() {
         do {
             _ = try ModelRegistry.fit("ease", parameters: ModelParameters(["max-memory-gb": "0.001"]),
-                                      data: Fixtures.randomRatings(users: 50, items: 600, perUser: 5))
+                                      data: InteractionMatrix(InteractionTable((0..<600).map { Interaction(user: "u\($0)", item: "i\($0)") })))
             Issue.record("expected a refusal")
         } catch {
             #expect(error.code == .tooLarge && error.message.contains("600×600"))
