@@ -22,6 +22,9 @@ public enum ModelContract {
         Case(name: "itemknn", parameters: ["similarity": "pearson-baseline"], personalized: false),
         Case(name: "ease", parameters: ["lambda": "1"], personalized: true),
         Case(name: "als", parameters: ["factors": "2", "iterations": "10", "regularization": "0.1"], personalized: true),
+        Case(name: "bpr", parameters: ["factors": "2", "iterations": "300", "learning-rate": "0.05"], personalized: true),
+        Case(name: "svd", parameters: ["factors": "4"], personalized: false),
+        Case(name: "biasedmf", parameters: ["factors": "4", "solver": "als", "iterations": "5"], personalized: false),
         Case(name: "als", parameters: ["factors": "2", "iterations": "5", "solver": "cholesky", "confidence": "log", "alpha": "5"], personalized: true),
     ]
 

@@ -17,9 +17,18 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
     public mutating func nextUnit() -> Double { Double(next() >> 11) * 0x1.0p-53 }
 
     /// A standard normal value (Box–Muller).
-    public mutating func nextGaussian() -> Double {
-        let u1 = max(nextUnit(), 1e-300), u2 = nextUnit()
-        return (-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2)
+    public mutating func nextGaussian() -> Double { nextGaussianPair().0 }
+
+    /// Two independent standard normal values (Marsaglia's polar form of Box–Muller).
+    public mutating func nextGaussianPair() -> (Double, Double) {
+        while true {
+            let x = 2 * nextUnit() - 1, y = 2 * nextUnit() - 1
+            let s = x * x + y * y
+            if s > 0 && s < 1 {
+                let factor = (-2 * log(s) / s).squareRoot()
+                return (x * factor, y * factor)
+            }
+        }
     }
 }
 

@@ -26,7 +26,15 @@ public struct LatentFactors: Sendable, Equatable {
     public init(users: Int, items: Int, factors: Int, scale: Float, seed: UInt64, biases: Bool = false) {
         var rng = SeededGenerator(seed: seed)
         func matrix(_ rows: Int) -> DenseMatrix {
-            DenseMatrix(rows: rows, columns: factors, storage: (0..<(rows * factors)).map { _ in Float(rng.nextGaussian()) * scale })
+            var storage = [Float](repeating: 0, count: rows * factors)
+            var k = 0
+            while k < storage.count {
+                let (a, b) = rng.nextGaussianPair()
+                storage[k] = Float(a) * scale
+                if k + 1 < storage.count { storage[k + 1] = Float(b) * scale }
+                k += 2
+            }
+            return DenseMatrix(rows: rows, columns: factors, storage: storage)
         }
         self.init(userFactors: matrix(users), itemFactors: matrix(items),
                   userBiases: biases ? [Float](repeating: 0, count: users) : nil,
