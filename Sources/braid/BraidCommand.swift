@@ -8,7 +8,7 @@ struct BraidCommand: ParsableCommand {
         abstract: "Braid: collaborative filtering, content and hybrid recommenders in one Swift binary.",
         discussion: "Every command prints a human table by default and one JSON object on stdout with --json; progress goes to stderr.",
         version: "0.1.0",
-        subcommands: [Info.self, Split.self, Evaluate.self, Train.self, Recommend.self, Similar.self, Datasets.self, Demo.self, Models.self]
+        subcommands: [Info.self, Split.self, Evaluate.self, Train.self, Recommend.self, Similar.self, Tune.self, Datasets.self, Demo.self, Models.self]
     )
 }
 

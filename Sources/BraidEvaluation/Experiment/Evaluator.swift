@@ -39,6 +39,8 @@ public struct Evaluator: Sendable {
     public var catalog: ItemCatalog?
     /// Called with progress lines for long steps.
     public var progress: (@Sendable (String) -> Void)?
+    /// Compute the top-k metrics (off when only RMSE/MAE matter, as in tuning for them).
+    public var rankingMetrics = true
 
     public init(protocol evaluation: EvaluationProtocol = EvaluationProtocol(), catalog: ItemCatalog? = nil,
                 progress: (@Sendable (String) -> Void)? = nil) {
@@ -67,17 +69,29 @@ public struct Evaluator: Sendable {
 
     /// Scores a fitted model on one split.
     public func evaluate(_ model: any RecommendationModel, on split: PreparedSplit) -> EvaluationResult {
+        let scoring: @Sendable (Int) -> [Float] = { user in model.scores(forUser: user) }
+        let predict: @Sendable (Int, Int) -> Float? = { user, item in model.predictRating(user: user, item: item) }
+        let rating = model.predictsRatings ? predict : nil
+        var result = evaluate(scores: scoring, predictRating: rating, on: split)
+        result.model = type(of: model).name
+        return result
+    }
+
+    /// Scores any scoring function on one split: `scores(user)` ranks items, and
+    /// `predictRating(user, item)`, when given, is scored by RMSE and MAE.
+    public func evaluate(scores scoring: @Sendable (Int) -> [Float], predictRating: (@Sendable (Int, Int) -> Float?)?,
+                         on split: PreparedSplit) -> EvaluationResult {
         let start = System.monotonicSeconds()
         let k = evaluation.cutoff
         let train = split.train
         let itemUserCounts = train.byItem.rowCounts
         let catalogue = (0..<train.itemCount).filter { itemUserCounts[$0] > 0 }.map { Int32($0) }
         let users = split.relevant.keys.sorted()
-        let evaluable = users.filter { train.byUser.count(ofRow: Int($0)) > 0 }
+        let evaluable = rankingMetrics ? users.filter { train.byUser.count(ofRow: Int($0)) > 0 } : []
         struct PerUser: Sendable { var outcome: RankingOutcome; var auc: Double?; var list: [Int32] }
         let perUser: [PerUser] = parallelMap(evaluable.count) { position in
             let user = Int(evaluable[position])
-            var scores = model.scores(forUser: user)
+            var scores = scoring(user)
             for item in train.items(ofUser: user) { scores[Int(item)] = -.infinity }
             var selector = TopKSelector(count: k)
             var candidates: [Int32] = []
@@ -112,22 +126,22 @@ public struct Evaluator: Sendable {
             }
         }
         var ratingsEvaluated = 0
-        if evaluation.threshold == nil && model.predictsRatings {
+        if evaluation.threshold == nil, let predictRating {
             let test = split.test
             let rows = (0..<test.count).filter {
                 train.byUser.count(ofRow: Int(test.userIndices[$0])) > 0 && itemUserCounts[Int(test.itemIndices[$0])] > 0
             }
             let pairs: [(predicted: Float, actual: Float)] = parallelMap(rows.count, minimumChunk: 256) { k in
                 let row = rows[k]
-                return (model.predictRating(user: Int(test.userIndices[row]), item: Int(test.itemIndices[row])) ?? .nan, test.values[row])
+                return (predictRating(Int(test.userIndices[row]), Int(test.itemIndices[row])) ?? .nan, test.values[row])
             }
             metrics["rmse"] = RatingMetrics.rmse(pairs)
             metrics["mae"] = RatingMetrics.mae(pairs)
             ratingsEvaluated = pairs.count
         }
-        return EvaluationResult(model: type(of: model).name, parameters: [:], metrics: metrics, fitSeconds: 0,
+        return EvaluationResult(model: "", parameters: [:], metrics: metrics, fitSeconds: 0,
                                 evaluateSeconds: System.monotonicSeconds() - start, usersEvaluated: perUser.count,
-                                usersSkippedWithoutTraining: users.count - evaluable.count, ratingsEvaluated: ratingsEvaluated,
+                                usersSkippedWithoutTraining: rankingMetrics ? users.count - evaluable.count : 0, ratingsEvaluated: ratingsEvaluated,
                                 folds: 1)
     }
 

@@ -8,7 +8,7 @@ public import Foundation
 /// every user in parallel, `(YᵀY + Yᵀ(C_u − I)Y + λI) x_u = Yᵀ C_u p_u` — by a few conjugate
 /// gradient steps warm-started from the previous factors (Takács, Pilászy & Tikk 2011) or
 /// exactly by Cholesky — then the same for items. YᵀY comes from one BLAS sgemm per half.
-public struct AlternatingLeastSquares: FactorizationModel {
+public struct AlternatingLeastSquares: IterativeFactorizationModel {
     public enum Solver: String, Sendable, Codable, CaseIterable {
         case conjugateGradient = "cg"
         case cholesky

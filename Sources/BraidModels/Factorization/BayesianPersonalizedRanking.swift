@@ -6,7 +6,7 @@ public import Foundation
 /// uniformly from those they did not, with `x_ui = p_u · q_i + b_i`. Each epoch draws as many
 /// triples as there are interactions, split across the worker threads, which update the
 /// shared factors without locks (Hogwild, Recht et al. 2011).
-public struct BayesianPersonalizedRanking: FactorizationModel {
+public struct BayesianPersonalizedRanking: IterativeFactorizationModel {
     public struct Configuration: ModelConfiguration {
         public var factors = 100
         public var learningRate: Float = 0.01

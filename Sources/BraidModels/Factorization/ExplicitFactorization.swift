@@ -71,7 +71,7 @@ public struct ExplicitFactorizationSettings: Codable, Sendable, Equatable {
 }
 
 /// Biased matrix factorization, in the flavours `biasedmf` and `svd`.
-public struct ExplicitFactorization<Flavor: ExplicitFactorizationFlavor>: FactorizationModel {
+public struct ExplicitFactorization<Flavor: ExplicitFactorizationFlavor>: IterativeFactorizationModel {
     public struct Configuration: ModelConfiguration {
         public var settings: ExplicitFactorizationSettings
         public init() { settings = Flavor.defaults }

@@ -136,3 +136,17 @@ extension FactorizationModel {
     public func scores(forUser user: Int) -> [Float] { factors.scores(forUser: user) }
     public func itemSimilarities(to item: Int) -> [Float]? { factors.itemSimilarities(to: item) }
 }
+
+/// A factor model trained in iterations, which can report its factors after each one (for
+/// early stopping and progress) and be stopped early.
+public protocol IterativeFactorizationModel: FactorizationModel {
+    /// Fits, calling `onIteration(iteration, factors)` after each iteration; returning false
+    /// stops training there.
+    init(fitting data: InteractionMatrix, configuration: Configuration, onIteration: ((Int, LatentFactors) -> Bool)?) throws(ModelError)
+    /// The configured number of iterations.
+    static var iterationParameter: String { get }
+}
+
+extension IterativeFactorizationModel {
+    public static var iterationParameter: String { "iterations" }
+}
