@@ -25,6 +25,7 @@ public enum ModelContract {
         Case(name: "bpr", parameters: ["factors": "2", "iterations": "300", "learning-rate": "0.05"], personalized: true),
         Case(name: "svd", parameters: ["factors": "4"], personalized: false),
         Case(name: "biasedmf", parameters: ["factors": "4", "solver": "als", "iterations": "5"], personalized: false),
+        Case(name: "svdpp", parameters: ["factors": "4", "iterations": "5"], personalized: false),
         Case(name: "als", parameters: ["factors": "2", "iterations": "5", "solver": "cholesky", "confidence": "log", "alpha": "5"], personalized: true),
     ]
 
