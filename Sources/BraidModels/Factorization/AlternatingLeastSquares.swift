@@ -62,10 +62,6 @@ public struct AlternatingLeastSquares: IterativeFactorizationModel {
     public let data: InteractionMatrix
     public let factors: LatentFactors
 
-    public init(fitting data: InteractionMatrix, configuration: Configuration = Configuration()) throws(ModelError) {
-        try self.init(fitting: data, configuration: configuration, onIteration: nil)
-    }
-
     /// Fits, calling `onIteration(iteration, factors)` after each full iteration (for early
     /// stopping and progress); returning false stops training.
     public init(fitting data: InteractionMatrix, configuration: Configuration,

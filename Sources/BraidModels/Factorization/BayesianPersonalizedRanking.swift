@@ -33,10 +33,6 @@ public struct BayesianPersonalizedRanking: IterativeFactorizationModel {
     public let data: InteractionMatrix
     public let factors: LatentFactors
 
-    public init(fitting data: InteractionMatrix, configuration: Configuration = Configuration()) throws(ModelError) {
-        try self.init(fitting: data, configuration: configuration, onIteration: nil)
-    }
-
     /// Fits, calling `onIteration(iteration, factors)` after each epoch; returning false stops.
     public init(fitting data: InteractionMatrix, configuration: Configuration,
                 onIteration: ((Int, LatentFactors) -> Bool)?) throws(ModelError) {

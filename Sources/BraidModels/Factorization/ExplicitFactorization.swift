@@ -89,10 +89,6 @@ public struct ExplicitFactorization<Flavor: ExplicitFactorizationFlavor>: Iterat
     public let factors: LatentFactors
     public let scale: RatingScale
 
-    public init(fitting data: InteractionMatrix, configuration: Configuration = Configuration()) throws(ModelError) {
-        try self.init(fitting: data, configuration: configuration, onIteration: nil)
-    }
-
     /// Fits, calling `onIteration(iteration, factors)` after each epoch; returning false stops.
     public init(fitting data: InteractionMatrix, configuration: Configuration,
                 onIteration: ((Int, LatentFactors) -> Bool)?) throws(ModelError) {

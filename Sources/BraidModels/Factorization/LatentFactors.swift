@@ -149,4 +149,8 @@ public protocol IterativeFactorizationModel: FactorizationModel {
 
 extension IterativeFactorizationModel {
     public static var iterationParameter: String { "iterations" }
+
+    public init(fitting data: InteractionMatrix, configuration: Configuration) throws(ModelError) {
+        try self.init(fitting: data, configuration: configuration, onIteration: nil)
+    }
 }

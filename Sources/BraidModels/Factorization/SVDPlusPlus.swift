@@ -10,27 +10,20 @@ public import Foundation
 /// efficient form of Koren's per-rating update. Defaults are Surprise's `SVDpp`.
 public struct SVDPlusPlus: IterativeFactorizationModel {
     public struct Configuration: ModelConfiguration {
-        public var factors = 20
-        public var iterations = 20
-        public var learningRate: Float = 0.007
-        public var regularization: Float = 0.02
-        public var biasRegularization: Float?
-        public var initialStandardDeviation: Float = 0.1
-        public var seed: UInt64 = 42
+        /// Surprise SVDpp's defaults: 20 factors, 20 epochs, learning rate 0.007,
+        /// regularization 0.02, initial factors N(0, 0.1). Only the SGD solver applies.
+        public var settings: ExplicitFactorizationSettings
 
-        public init() {}
+        public init() {
+            settings = ExplicitFactorizationSettings()
+            settings.factors = 20
+            settings.learningRate = 0.007
+        }
 
         public init(parameters: ModelParameters) throws(ModelError) {
-            try parameters.checkKnown(["factors", "iterations", "learning-rate", "regularization", "bias-regularization", "init-std", "seed"])
-            factors = try parameters.int("factors", default: factors, range: 1...4096)
-            iterations = try parameters.int("iterations", default: iterations, range: 0...100_000)
-            learningRate = try parameters.float("learning-rate", default: learningRate, range: 1e-9...10)
-            regularization = try parameters.float("regularization", default: regularization, range: 0...1e6)
-            if parameters.string("bias-regularization") != nil {
-                biasRegularization = try parameters.float("bias-regularization", default: 0, range: 0...1e6)
-            }
-            initialStandardDeviation = try parameters.float("init-std", default: initialStandardDeviation, range: 0...10)
-            seed = UInt64(try parameters.int("seed", default: Int(seed), range: 0...Int.max))
+            self.init()
+            try settings.read(parameters)
+            guard settings.solver == .sgd else { throw ModelError(.invalidParameter, "SVD++ is fitted by SGD only (solver=sgd)") }
         }
     }
 
@@ -45,14 +38,11 @@ public struct SVDPlusPlus: IterativeFactorizationModel {
     public let implicitFactors: DenseMatrix
     public let scale: RatingScale
 
-    public init(fitting data: InteractionMatrix, configuration: Configuration = Configuration()) throws(ModelError) {
-        try self.init(fitting: data, configuration: configuration, onIteration: nil)
-    }
-
-    public init(fitting data: InteractionMatrix, configuration c: Configuration,
+    public init(fitting data: InteractionMatrix, configuration: Configuration,
                 onIteration: ((Int, LatentFactors) -> Bool)?) throws(ModelError) {
         guard data.interactionCount > 0 else { throw ModelError(.noTrainingData, "SVD++ needs at least one rating") }
-        configuration = c
+        self.configuration = configuration
+        let c = configuration.settings
         self.data = data
         scale = RatingScale(data)
         let f = c.factors
@@ -72,7 +62,8 @@ public struct SVDPlusPlus: IterativeFactorizationModel {
         factors = Self.folded(model, implicit: y, data: data)
     }
 
-    static func epoch(_ model: inout LatentFactors, implicit y: inout DenseMatrix, data: InteractionMatrix, users: [Int], configuration c: Configuration) {
+    static func epoch(_ model: inout LatentFactors, implicit y: inout DenseMatrix, data: InteractionMatrix, users: [Int],
+                      configuration c: ExplicitFactorizationSettings) {
         let f = c.factors, lr = c.learningRate, reg = c.regularization, biasReg = c.biasRegularization ?? c.regularization
         let mu = model.globalBias
         let matrix = data.byUser
