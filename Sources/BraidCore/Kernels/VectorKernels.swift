@@ -78,6 +78,63 @@ public enum VectorKernels {
         }
     }
 
+    /// `out[k] = rows[k] · x` for the `n` rows of a row-major `n × f` block, four rows at a
+    /// time so each load of `x` serves four dot products.
+    @inlinable
+    public static func multiplyRows(_ rows: UnsafePointer<Float>, _ n: Int, _ f: Int, _ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>) {
+        let rx = UnsafeRawPointer(x)
+        var k = 0
+        while k + 4 <= n && f % 8 == 0 {
+            let r0 = UnsafeRawPointer(rows + k * f), r1 = UnsafeRawPointer(rows + (k + 1) * f)
+            let r2 = UnsafeRawPointer(rows + (k + 2) * f), r3 = UnsafeRawPointer(rows + (k + 3) * f)
+            var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
+            var d = 0
+            while d < f {
+                let xv = rx.loadUnaligned(fromByteOffset: d * 4, as: SIMD8<Float>.self)
+                a0 += xv * r0.loadUnaligned(fromByteOffset: d * 4, as: SIMD8<Float>.self)
+                a1 += xv * r1.loadUnaligned(fromByteOffset: d * 4, as: SIMD8<Float>.self)
+                a2 += xv * r2.loadUnaligned(fromByteOffset: d * 4, as: SIMD8<Float>.self)
+                a3 += xv * r3.loadUnaligned(fromByteOffset: d * 4, as: SIMD8<Float>.self)
+                d += 8
+            }
+            out[k] = a0.sum(); out[k + 1] = a1.sum(); out[k + 2] = a2.sum(); out[k + 3] = a3.sum()
+            k += 4
+        }
+        while k < n {
+            out[k] = dot(rows + k * f, x, f)
+            k += 1
+        }
+    }
+
+    /// `y += Σ_k w[k] · rows[k]` over the `n` rows of a row-major `n × f` block, four rows at a
+    /// time so each load and store of `y` serves four rows.
+    @inlinable
+    public static func accumulateRows(_ rows: UnsafePointer<Float>, _ n: Int, _ f: Int, _ w: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+        let ry = UnsafeMutableRawPointer(y)
+        var k = 0
+        while k + 4 <= n && f % 8 == 0 {
+            let r0 = UnsafeRawPointer(rows + k * f), r1 = UnsafeRawPointer(rows + (k + 1) * f)
+            let r2 = UnsafeRawPointer(rows + (k + 2) * f), r3 = UnsafeRawPointer(rows + (k + 3) * f)
+            let w0 = SIMD8<Float>(repeating: w[k]), w1 = SIMD8<Float>(repeating: w[k + 1])
+            let w2 = SIMD8<Float>(repeating: w[k + 2]), w3 = SIMD8<Float>(repeating: w[k + 3])
+            var d = 0
+            while d < f {
+                var v = ry.loadUnaligned(fromByteOffset: d * 4, as: SIMD8<Float>.self)
+                v += w0 * r0.loadUnaligned(fromByteOffset: d * 4, as: SIMD8<Float>.self)
+                v += w1 * r1.loadUnaligned(fromByteOffset: d * 4, as: SIMD8<Float>.self)
+                v += w2 * r2.loadUnaligned(fromByteOffset: d * 4, as: SIMD8<Float>.self)
+                v += w3 * r3.loadUnaligned(fromByteOffset: d * 4, as: SIMD8<Float>.self)
+                ry.storeBytes(of: v, toByteOffset: d * 4, as: SIMD8<Float>.self)
+                d += 8
+            }
+            k += 4
+        }
+        while k < n {
+            axpy(w[k], rows + k * f, y, f)
+            k += 1
+        }
+    }
+
     /// Solves `A x = b` in place for a symmetric positive definite row-major `n × n` matrix
     /// by Cholesky decomposition (A is overwritten by its factor, b by the solution).
     /// - Returns: false when A is not positive definite.

@@ -95,6 +95,7 @@ public struct AlternatingLeastSquares: IterativeFactorizationModel {
                 let starts = UnsafeSendablePointer(rowStarts)
                 parallelChunks(interactions.rowCount, minimumChunk: 32) { rows in
                     var scratch = RowSolver(factors: f)
+                    defer { scratch.release() }
                     for row in rows {
                         let x = out.base + row * f
                         let entries = starts.pointer[row]..<starts.pointer[row + 1]
@@ -124,7 +125,8 @@ public struct AlternatingLeastSquares: IterativeFactorizationModel {
         let order = items.indices.sorted { items[$0] < items[$1] }
         let columns = order.map { items[$0] }, vals = order.map { values[$0] }
         var x = [Float](repeating: 0, count: f)
-        var scratch = RowSolver(factors: f)
+        let scratch = RowSolver(factors: f)
+        defer { scratch.release() }
         let confidences = vals.map { configuration.confidence($0) }, preferences = vals.map { $0 > 0 ? Float(1) : 0 }
         x.withUnsafeMutableBufferPointer { xb in
             withPointers(factors.itemFactors.storage, gram.storage, columns, confidences, preferences, [0, columns.count]) { y, a0, cols, c, p, _ in
@@ -203,43 +205,69 @@ struct RowProblem: @unchecked Sendable {
     var entries: Range<Int>
 }
 
-/// Per-thread scratch space and the two solvers of ALS.
+/// Per-thread scratch space and the two solvers of ALS. Call `release()` when done.
 struct RowSolver {
     let f: Int
     let r: UnsafeMutablePointer<Float>, p: UnsafeMutablePointer<Float>, ap: UnsafeMutablePointer<Float>, matrix: UnsafeMutablePointer<Float>
-    private let storage: [Float]
+    private var gather: UnsafeMutablePointer<Float>
+    private var gatherWeights: UnsafeMutablePointer<Float>
+    private var gatherCoefficients: UnsafeMutablePointer<Float>
+    private var gatherCapacity = 0
 
     init(factors: Int) {
         f = factors
-        var storage = [Float](repeating: 0, count: 3 * factors + factors * factors)
-        let base = storage.withUnsafeMutableBufferPointer { $0.baseAddress! }
-        self.storage = storage
+        let base = UnsafeMutablePointer<Float>.allocate(capacity: 3 * factors + factors * factors)
+        base.initialize(repeating: 0, count: 3 * factors + factors * factors)
         r = base
         p = base + factors
         ap = base + 2 * factors
         matrix = base + 3 * factors
+        gather = .allocate(capacity: 0)
+        gatherWeights = .allocate(capacity: 0)
+        gatherCoefficients = .allocate(capacity: 0)
     }
 
-    /// Warm-started conjugate gradient from the current `x`.
-    func conjugateGradient(_ problem: RowProblem, x: UnsafeMutablePointer<Float>, steps: Int) {
-        let f = self.f, y = problem.fixed
-        // r = b − A x
+    /// Frees the scratch space.
+    func release() {
+        r.deallocate()
+        gather.deallocate()
+        gatherWeights.deallocate()
+        gatherCoefficients.deallocate()
+    }
+
+    /// Warm-started conjugate gradient from the current `x`. The row's fixed-side vectors are
+    /// first gathered into a contiguous block, so the repeated passes run from L1/L2 cache.
+    mutating func conjugateGradient(_ problem: RowProblem, x: UnsafeMutablePointer<Float>, steps: Int) {
+        let f = self.f
+        let n = problem.entries.count
+        if gatherCapacity < n { growGather(n) }
+        let block = gather, weights = gatherWeights
+        var k = 0
+        for entry in problem.entries {
+            (block + k * f).update(from: problem.fixed + Int(problem.columns[entry]) * f, count: f)
+            weights[k] = problem.confidences[entry] - 1
+            k += 1
+        }
+        // r = b − A x, with b = Σ c·p·y: per row the coefficient c·p − (c − 1)·(y·x).
+        let coefficients = gatherCoefficients
         VectorKernels.symmetricMatrixVector(problem.gram, x, r, f)
         for d in 0..<f { r[d] = -r[d] }
-        for k in problem.entries {
-            let yi = y + Int(problem.columns[k]) * f
-            let c = problem.confidences[k]
-            VectorKernels.axpy(c * problem.preferences[k] - (c - 1) * VectorKernels.dot(yi, x, f), yi, r, f)
+        VectorKernels.multiplyRows(block, n, f, x, coefficients)
+        k = 0
+        for entry in problem.entries {
+            coefficients[k] = (weights[k] + 1) * problem.preferences[entry] - weights[k] * coefficients[k]
+            k += 1
         }
+        VectorKernels.accumulateRows(block, n, f, coefficients, r)
         p.update(from: r, count: f)
         var rsOld = VectorKernels.dot(r, r, f)
         for _ in 0..<steps {
             if rsOld < 1e-20 { break }
+            // Ap = A₀p + Σ (c − 1)(y·p) y
             VectorKernels.symmetricMatrixVector(problem.gram, p, ap, f)
-            for k in problem.entries {
-                let yi = y + Int(problem.columns[k]) * f
-                VectorKernels.axpy((problem.confidences[k] - 1) * VectorKernels.dot(yi, p, f), yi, ap, f)
-            }
+            VectorKernels.multiplyRows(block, n, f, p, coefficients)
+            for k in 0..<n { coefficients[k] *= weights[k] }
+            VectorKernels.accumulateRows(block, n, f, coefficients, ap)
             let alpha = rsOld / VectorKernels.dot(p, ap, f)
             VectorKernels.axpy(alpha, p, x, f)
             VectorKernels.axpy(-alpha, ap, r, f)
@@ -248,6 +276,17 @@ struct RowSolver {
             for d in 0..<f { p[d] = r[d] + beta * p[d] }
             rsOld = rsNew
         }
+    }
+
+    private mutating func growGather(_ rows: Int) {
+        let capacity = max(rows, 2 * gatherCapacity, 64)
+        gather.deallocate()
+        gatherWeights.deallocate()
+        gatherCoefficients.deallocate()
+        gather = .allocate(capacity: capacity * f)
+        gatherWeights = .allocate(capacity: capacity)
+        gatherCoefficients = .allocate(capacity: capacity)
+        gatherCapacity = capacity
     }
 
     /// The exact solution by Cholesky.
