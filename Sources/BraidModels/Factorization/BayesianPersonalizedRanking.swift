@@ -7,7 +7,17 @@ public import Foundation
 /// triples as there are interactions, split across the worker threads, which update the
 /// shared factors without locks (Hogwild, Recht et al. 2011).
 public struct BayesianPersonalizedRanking: IterativeFactorizationModel {
+    /// How negative items are drawn.
+    public enum NegativeSampling: String, Sendable, Codable, CaseIterable {
+        /// Uniformly over the catalogue (Rendle et al. 2009).
+        case uniform
+        /// In proportion to popularity: the item of a uniformly drawn interaction, as
+        /// implicit does; popular negatives are harder and often rank better.
+        case popularity
+    }
+
     public struct Configuration: ModelConfiguration {
+        public var negativeSampling = NegativeSampling.uniform
         public var factors = 100
         public var learningRate: Float = 0.01
         public var regularization: Float = 0.01
@@ -17,7 +27,8 @@ public struct BayesianPersonalizedRanking: IterativeFactorizationModel {
         public init() {}
 
         public init(parameters: ModelParameters) throws(ModelError) {
-            try parameters.checkKnown(["factors", "learning-rate", "regularization", "iterations", "seed"])
+            try parameters.checkKnown(["factors", "learning-rate", "regularization", "iterations", "seed", "negative-sampling"])
+            negativeSampling = try parameters.choice("negative-sampling", default: negativeSampling)
             factors = try parameters.int("factors", default: factors, range: 1...4096)
             learningRate = try parameters.float("learning-rate", default: learningRate, range: 1e-9...10)
             regularization = try parameters.float("regularization", default: regularization, range: 0...1e6)
@@ -65,6 +76,7 @@ public struct BayesianPersonalizedRanking: IterativeFactorizationModel {
         let samples = data.interactionCount, items = data.itemCount
         let threads = Parallelism.threadCount
         let byUser = data.byUser
+        let popular = configuration.negativeSampling == .popularity
         factors.userFactors.storage.withUnsafeMutableBufferPointer { pb in
             factors.itemFactors.storage.withUnsafeMutableBufferPointer { qb in
                 factors.itemBiases!.withUnsafeMutableBufferPointer { bb in
@@ -77,9 +89,12 @@ public struct BayesianPersonalizedRanking: IterativeFactorizationModel {
                             for _ in 0..<(samples / threads + (thread < samples % threads ? 1 : 0)) {
                                 let k = Int(rng.next() % UInt64(samples))
                                 let u = Int(owners[k]), i = Int(byUser.columns[k])
-                                var j = Int(rng.next() % UInt64(items))
+                                func negative() -> Int {
+                                    popular ? Int(byUser.columns[Int(rng.next() % UInt64(samples))]) : Int(rng.next() % UInt64(items))
+                                }
+                                var j = negative()
                                 var tries = 0
-                                while byUser.value(row: u, column: j) != nil && tries < 100 { j = Int(rng.next() % UInt64(items)); tries += 1 }
+                                while byUser.value(row: u, column: j) != nil && tries < 100 { j = negative(); tries += 1 }
                                 if tries == 100 { continue }
                                 let pu = p.base + u * f, qi = q.base + i * f, qj = q.base + j * f
                                 let x = b[i] - b[j] + VectorKernels.dot(pu, qi, f) - VectorKernels.dot(pu, qj, f)
