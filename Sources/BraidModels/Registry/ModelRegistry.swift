@@ -5,7 +5,7 @@ public import Foundation
 public enum ModelRegistry {
     /// The model types, in the order the leaderboard lists them.
     public static let models: [any RecommendationModel.Type] = [
-        Popularity.self, BaselinePredictor.self, UserKNN.self, ItemKNN.self, EASE.self, AlternatingLeastSquares.self, BayesianPersonalizedRanking.self, SVD.self, BiasedMatrixFactorization.self, SVDPlusPlus.self,
+        Popularity.self, BaselinePredictor.self, UserKNN.self, ItemKNN.self, EASE.self, AlternatingLeastSquares.self, BayesianPersonalizedRanking.self, SVD.self, BiasedMatrixFactorization.self, SVDPlusPlus.self, Blend.self,
     ]
 
     public static var names: [String] { models.map { $0.name } }
@@ -73,6 +73,16 @@ public enum ModelRegistry {
         let archive: ModelArchive
         do { archive = try ModelArchive.read(from: path) } catch { throw ModelError(.corruptModel, "cannot load the model", cause: error) }
         return try load(archive)
+    }
+
+    /// Restores a fitted model of type `name` from arrays stored by its `archive(into:)`, with
+    /// the training matrix given separately (used for the members of a blend).
+    public static func restore(_ name: String, parameters: ModelParameters, archive: ModelArchive,
+                               data: InteractionMatrix) throws(ModelError) -> any RecommendationModel {
+        func restore<M: RecommendationModel>(_ type: M.Type) throws(ModelError) -> M {
+            try M(archive: archive, data: data, configuration: try configuration(M.self, parameters: parameters))
+        }
+        return try restore(try model(named: name))
     }
 
     static func load<M: RecommendationModel>(_ type: M.Type, archive: ModelArchive) throws(ModelError) -> M {

@@ -1,0 +1,196 @@
+public import BraidCore
+public import Foundation
+
+/// A learned linear blend of several models (the fusion of the Netflix Prize ensembles, Töscher
+/// & Jahrer 2009, in its simplest honest form): every member is fitted on a share of each
+/// user's ratings, a ridge regression learns how to weigh their predictions on the held-out
+/// rest, and the members are then refitted on everything.
+///
+/// Ratings: `r̂ = w₀ + Σ_k w_k · r̂_k`, clipped to the training scale. Ranking: each member's
+/// ranking scores are standardized per user (z-scores over the catalogue) and summed with the
+/// members' non-negative weights.
+public struct Blend: RecommendationModel {
+    /// One model in the blend: its name and parameters.
+    public struct Member: Codable, Sendable, Equatable {
+        public var model: String
+        public var parameters: [String: String]
+        public init(model: String, parameters: [String: String] = [:]) {
+            self.model = model
+            self.parameters = parameters
+        }
+    }
+
+    public struct Configuration: ModelConfiguration {
+        public var members: [Member] = [
+            Member(model: "baseline"),
+            Member(model: "itemknn", parameters: ["similarity": "pearson-baseline"]),
+            Member(model: "userknn", parameters: ["similarity": "pearson-baseline"]),
+            Member(model: "biasedmf"),
+            Member(model: "svdpp", parameters: ["factors": "50", "iterations": "30", "learning-rate": "0.005", "regularization": "0.05"]),
+        ]
+        /// Share of each user's ratings held out to learn the weights.
+        public var holdout = 0.1
+        /// Ridge penalty on the weights.
+        public var regularization: Float = 1
+        public var seed: UInt64 = 42
+
+        public init() {}
+
+        /// `members=baseline+itemknn(similarity=pearson-baseline)+svdpp(factors=50,iterations=30)`.
+        public init(parameters: ModelParameters) throws(ModelError) {
+            try parameters.checkKnown(["members", "holdout", "regularization", "seed"])
+            if let text = parameters.string("members") { members = try Self.parseMembers(text) }
+            holdout = try parameters.double("holdout", default: holdout, range: 0.01...0.5)
+            regularization = try parameters.float("regularization", default: regularization, range: 0...1e9)
+            seed = UInt64(try parameters.int("seed", default: Int(seed), range: 0...Int.max))
+            for member in members {
+                guard member.model != Blend.name else { throw ModelError(.invalidParameter, "a blend cannot contain a blend") }
+                try ModelRegistry.validate(member.model, parameters: ModelParameters(member.parameters))
+            }
+        }
+
+        static func parseMembers(_ text: String) throws(ModelError) -> [Member] {
+            var members: [Member] = []
+            for part in text.split(separator: "+").map({ $0.trimmingCharacters(in: .whitespaces) }) {
+                guard let open = part.firstIndex(of: "(") else {
+                    members.append(Member(model: part))
+                    continue
+                }
+                guard part.hasSuffix(")") else {
+                    throw ModelError(.invalidParameter, "blend member \"\(part)\" is not name(key=value,…)")
+                }
+                let inside = part[part.index(after: open)..<part.index(before: part.endIndex)]
+                var parameters: [String: String] = [:]
+                for pair in inside.split(separator: ",") {
+                    let kv = pair.split(separator: "=", maxSplits: 1).map { String($0).trimmingCharacters(in: .whitespaces) }
+                    guard kv.count == 2 else { throw ModelError(.invalidParameter, "blend member parameter \"\(pair)\" is not key=value") }
+                    parameters[kv[0]] = kv[1]
+                }
+                members.append(Member(model: String(part[..<open]), parameters: parameters))
+            }
+            guard !members.isEmpty else { throw ModelError(.invalidParameter, "a blend needs at least one member") }
+            return members
+        }
+    }
+
+    public static let name = "blend"
+    public static let summary = "learned ridge blend of several models' predictions (fusion), refitted on all data"
+
+    public let configuration: Configuration
+    public let data: InteractionMatrix
+    public let members: [any RecommendationModel]
+    /// Intercept first, then one weight per member.
+    public let weights: [Float]
+    public let scale: RatingScale
+
+    public init(fitting data: InteractionMatrix, configuration: Configuration = Configuration()) throws(ModelError) {
+        guard data.interactionCount > 0 else { throw ModelError(.noTrainingData, "a blend needs ratings") }
+        self.configuration = configuration
+        self.data = data
+        scale = RatingScale(data)
+        let (fitPart, heldOut) = Self.holdOut(data, share: configuration.holdout, seed: configuration.seed)
+        // Features: each member's prediction of the held-out ratings.
+        var features: [[Float]] = []
+        for member in configuration.members {
+            let model = try ModelRegistry.fit(member.model, parameters: ModelParameters(member.parameters), data: fitPart)
+            guard model.predictsRatings else {
+                throw ModelError(.invalidParameter, "blend member \(member.model) does not predict ratings")
+            }
+            features.append(parallelMap(heldOut.count, minimumChunk: 256) { k in
+                model.predictRating(user: Int(heldOut[k].user), item: Int(heldOut[k].item)) ?? fitPart.globalMean
+            })
+        }
+        weights = try Self.ridge(features: features, targets: heldOut.map(\.value), penalty: configuration.regularization)
+        members = try configuration.members.map { member throws(ModelError) in
+            try ModelRegistry.fit(member.model, parameters: ModelParameters(member.parameters), data: data)
+        }
+    }
+
+    /// Splits each user's ratings: a seeded `share` (at least one, when the user has two or
+    /// more) is held out.
+    static func holdOut(_ data: InteractionMatrix, share: Double, seed: UInt64) -> (InteractionMatrix, [(user: Int32, item: Int32, value: Float)]) {
+        var rng = SeededGenerator(seed: seed)
+        var keep = InteractionTable(users: data.users, items: data.items)
+        var held: [(user: Int32, item: Int32, value: Float)] = []
+        for u in 0..<data.userCount {
+            var entries = Array(data.byUser.entries(ofRow: u))
+            entries.shuffle(using: &rng)
+            let holdCount = entries.count < 2 ? 0 : max(1, Int((share * Double(entries.count)).rounded()))
+            for (n, k) in entries.enumerated() {
+                if n < holdCount { held.append((Int32(u), data.byUser.columns[k], data.byUser.values[k])) } else {
+                    keep.append(user: Int32(u), item: data.byUser.columns[k], value: data.byUser.values[k])
+                }
+            }
+        }
+        return (InteractionMatrix(keep), held)
+    }
+
+    /// Ridge regression with an unpenalized intercept: `(XᵀX + λI') w = Xᵀy`.
+    static func ridge(features: [[Float]], targets: [Float], penalty: Float) throws(ModelError) -> [Float] {
+        let m = features.count + 1
+        var a = [Float](repeating: 0, count: m * m), b = [Float](repeating: 0, count: m)
+        var row = [Float](repeating: 1, count: m)
+        for n in 0..<targets.count {
+            for k in 0..<features.count { row[k + 1] = features[k][n] }
+            for x in 0..<m {
+                b[x] += row[x] * targets[n]
+                for y in 0..<m { a[x * m + y] += row[x] * row[y] }
+            }
+        }
+        for d in 1..<m { a[d * m + d] += penalty }
+        let solved = a.withUnsafeMutableBufferPointer { ap in
+            b.withUnsafeMutableBufferPointer { bp in VectorKernels.choleskySolve(ap.baseAddress!, bp.baseAddress!, m) }
+        }
+        guard solved, b.allSatisfy(\.isFinite) else {
+            throw ModelError(.diverged, "the blend's weights could not be solved", hint: "raise the blend's regularization")
+        }
+        return b
+    }
+
+    public var predictsRatings: Bool { true }
+
+    public func predictRating(user: Int, item: Int) -> Float? {
+        var r = weights[0]
+        for (k, member) in members.enumerated() { r += weights[k + 1] * (member.predictRating(user: user, item: item) ?? data.globalMean) }
+        return scale.clip(r)
+    }
+
+    public func scores(forUser user: Int) -> [Float] {
+        var total = [Float](repeating: 0, count: data.itemCount)
+        for (k, member) in members.enumerated() where weights[k + 1] > 0 {
+            let scores = member.scores(forUser: user)
+            let mean = scores.reduce(0, +) / Float(max(1, scores.count))
+            let deviation = (scores.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Float(max(1, scores.count))).squareRoot()
+            guard deviation > 0 else { continue }
+            for i in 0..<scores.count { total[i] += weights[k + 1] * (scores[i] - mean) / deviation }
+        }
+        return total
+    }
+
+    public func archive(into archive: inout ModelArchive) {
+        archive.arrays["blend.weights"] = .float32(weights)
+        archive.scalars["scale.min"] = Double(scale.minimum)
+        archive.scalars["scale.max"] = Double(scale.maximum)
+        for (k, member) in members.enumerated() {
+            var inner = ModelArchive(model: type(of: member).name, configuration: Data(), users: data.users, items: data.items)
+            member.archive(into: &inner)
+            for (name, array) in inner.arrays { archive.arrays["member\(k)/" + name] = array }
+            for (name, value) in inner.scalars { archive.scalars["member\(k)/" + name] = value }
+        }
+    }
+
+    public init(archive: ModelArchive, data: InteractionMatrix, configuration: Configuration) throws(ModelError) {
+        self.configuration = configuration
+        self.data = data
+        weights = try ModelArchive.mapError { () throws(DataError) in try archive.floats("blend.weights") }
+        guard weights.count == configuration.members.count + 1 else { throw ModelError(.corruptModel, "the blend weights do not match its members") }
+        scale = RatingScale(minimum: Float(archive.scalars["scale.min"] ?? 0), maximum: Float(archive.scalars["scale.max"] ?? 0))
+        members = try configuration.members.enumerated().map { k, member throws(ModelError) in
+            var inner = ModelArchive(model: member.model, configuration: Data(), users: data.users, items: data.items)
+            let prefix = "member\(k)/"
+            for (name, array) in archive.arrays where name.hasPrefix(prefix) { inner.arrays[String(name.dropFirst(prefix.count))] = array }
+            for (name, value) in archive.scalars where name.hasPrefix(prefix) { inner.scalars[String(name.dropFirst(prefix.count))] = value }
+            return try ModelRegistry.restore(member.model, parameters: ModelParameters(member.parameters), archive: inner, data: data)
+        }
+    }
+}
