@@ -63,20 +63,21 @@ public struct Tuner: Sendable {
 
     func run<M: RecommendationModel>(_ type: M.Type, parameters: ModelParameters, split: PreparedSplit) throws(ModelError) -> TuningTrial {
         try ModelRegistry.validate(M.name, parameters: parameters)
+        if let patience, let iterative = type as? any IterativeFactorizationModel.Type {
+            return try runWithEarlyStopping(iterative, parameters: parameters, patience: patience, split: split)
+        }
         let configuration = try M.Configuration(parameters: parameters)
         let start = System.monotonicSeconds()
-        if let patience, let iterative = type as? any IterativeFactorizationModel.Type {
-            return try runWithEarlyStopping(iterative, configuration: configuration, parameters: parameters, patience: patience, split: split)
-        }
         let model = try M(fitting: split.train, configuration: configuration)
         let fitSeconds = System.monotonicSeconds() - start
         let value = evaluator.evaluate(model, on: split).metrics[metric] ?? .nan
         return TuningTrial(parameters: parameters.values, value: value, fitSeconds: fitSeconds, bestIteration: nil)
     }
 
-    func runWithEarlyStopping<M: IterativeFactorizationModel>(_ type: M.Type, configuration: some ModelConfiguration, parameters: ModelParameters,
+    func runWithEarlyStopping<M: IterativeFactorizationModel>(_ type: M.Type, parameters: ModelParameters,
                                                               patience: Int, split: PreparedSplit) throws(ModelError) -> TuningTrial {
-        guard let configuration = configuration as? M.Configuration else { preconditionFailure("configuration type mismatch") }
+        let configuration = try M.Configuration(parameters: parameters)
+        let evaluator = self.evaluator, metric = self.metric
         let scale = RatingScale(split.train)
         var bestValue = Double.nan, bestIteration = 0
         let start = System.monotonicSeconds()
@@ -84,7 +85,7 @@ public struct Tuner: Sendable {
             let predict: @Sendable (Int, Int) -> Float? = { user, item in scale.clip(factors.score(user: user, item: item)) }
             let result = evaluator.evaluate(scores: { factors.scores(forUser: $0) }, predictRating: factors.userBiases != nil ? predict : nil, on: split)
             let value = result.metrics[metric] ?? .nan
-            if better(value, than: bestValue) { bestValue = value; bestIteration = iteration }
+            if self.better(value, than: bestValue) { bestValue = value; bestIteration = iteration }
             return iteration - bestIteration < patience
         }
         var values = parameters.values
