@@ -26,6 +26,7 @@ public enum ModelContract {
         Case(name: "svd", parameters: ["factors": "4"], personalized: false),
         Case(name: "biasedmf", parameters: ["factors": "4", "solver": "als", "iterations": "5"], personalized: false),
         Case(name: "svdpp", parameters: ["factors": "4", "iterations": "5"], personalized: false),
+        Case(name: "blend", parameters: ["members": "baseline+itemknn(neighbors=4,similarity=jaccard)+svd(factors=2)"], personalized: false),
         Case(name: "als", parameters: ["factors": "2", "iterations": "5", "solver": "cholesky", "confidence": "log", "alpha": "5"], personalized: true),
     ]
 

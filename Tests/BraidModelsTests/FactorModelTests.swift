@@ -1,5 +1,5 @@
+@testable import BraidModels
 import BraidCore
-import BraidModels
 import BraidTestSupport
 import Foundation
 import Testing
@@ -75,5 +75,32 @@ import Testing
         } catch {
             #expect(error.code == .tooLarge && error.message.contains("600×600"))
         }
+    }
+}
+
+@Suite struct BlendTests {
+    @Test func ridgeRecoversExactWeights() throws {
+        // targets = 1 + 2·a − 0.5·b exactly; with no penalty the solve returns those weights.
+        let a: [Float] = [1, 2, 3, 4, 5, 2, 7], b: [Float] = [3, 1, 4, 1, 5, 9, 2]
+        let targets = zip(a, b).map { 1 + 2 * $0 - 0.5 * $1 }
+        let w = try Blend.ridge(features: [a, b], targets: targets, penalty: 0)
+        #expect(abs(w[0] - 1) < 1e-3 && abs(w[1] - 2) < 1e-3 && abs(w[2] + 0.5) < 1e-3)
+    }
+
+    @Test func membersParse() throws {
+        let members = try Blend.Configuration.parseMembers("baseline+itemknn(similarity=pearson-baseline,neighbors=20)")
+        #expect(members == [Blend.Member(model: "baseline"),
+                            Blend.Member(model: "itemknn", parameters: ["similarity": "pearson-baseline", "neighbors": "20"])])
+        #expect(throws: ModelError.self) {
+            try ModelRegistry.fit("blend", parameters: ModelParameters(["members": "pop"]), data: Fixtures.randomRatings(users: 20, items: 10, perUser: 4))
+        }
+        #expect(throws: ModelError.self) { try Blend.Configuration(parameters: ModelParameters(["members": "itemknn(nope=1)"])) }
+    }
+
+    @Test func blendIsNoWorseThanItsBestMemberOnTheHoldout() throws {
+        let data = Fixtures.randomRatings(users: 80, items: 40, perUser: 12)
+        let blend = try ModelRegistry.fit("blend", parameters: ModelParameters(["members": "baseline+itemknn+svd(factors=4)"]), data: data) as! Blend
+        #expect(blend.weights.count == 10)
+        #expect(blend.members.map { type(of: $0).name } == ["baseline", "itemknn", "svd"])
     }
 }

@@ -22,10 +22,12 @@ public enum BiasedMFFlavor: ExplicitFactorizationFlavor {
     public static let summary = "biased matrix factorization for ratings (SGD as Funk/Koren, or ALS)"
     public static var defaults: ExplicitFactorizationSettings {
         var settings = ExplicitFactorizationSettings()
-        settings.factors = 100
-        settings.iterations = 60
-        settings.learningRate = 0.007
-        settings.regularization = 0.06
+        // Chosen by `braid tune` (early stopping on RMSE) on a validation split of MovieLens
+        // 100k's u1.base; the test folds were not consulted.
+        settings.factors = 200
+        settings.iterations = 35
+        settings.learningRate = 0.01
+        settings.regularization = 0.08
         settings.initialStandardDeviation = 0.05
         return settings
     }

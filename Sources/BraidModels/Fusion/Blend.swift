@@ -6,7 +6,10 @@ public import Foundation
 /// user's ratings, a ridge regression learns how to weigh their predictions on the held-out
 /// rest, and the members are then refitted on everything.
 ///
-/// Ratings: `r̂ = w₀ + Σ_k w_k · r̂_k`, clipped to the training scale. Ranking: each member's
+/// Ratings: `r̂ = w₀ + Σ_k (w_k + w'_k·s_u + w''_k·s_i) · r̂_k`, clipped to the training scale,
+/// where `s_u` and `s_i` are the user's and item's support, log(1 + n)/log(1 + n_max), so the
+/// blend can trust the neighbourhood and factor members differently for sparse and dense
+/// users and items (the support meta-features of the Netflix Prize blends). Ranking: each member's
 /// ranking scores are standardized per user (z-scores over the catalogue) and summed with the
 /// members' non-negative weights.
 public struct Blend: RecommendationModel {
@@ -21,15 +24,21 @@ public struct Blend: RecommendationModel {
     }
 
     public struct Configuration: ModelConfiguration {
+        /// The default members: the baseline, neighbourhood models with pearson-baseline and with
+        /// cosine similarities, biased MF by SGD and by ALS, and SVD++ (the factor models'
+        /// settings chosen by `braid tune` on a validation split of MovieLens 100k's u1.base).
         public var members: [Member] = [
             Member(model: "baseline"),
             Member(model: "itemknn", parameters: ["similarity": "pearson-baseline"]),
             Member(model: "userknn", parameters: ["similarity": "pearson-baseline"]),
+            Member(model: "itemknn"),
+            Member(model: "userknn"),
             Member(model: "biasedmf"),
-            Member(model: "svdpp", parameters: ["factors": "50", "iterations": "30", "learning-rate": "0.005", "regularization": "0.05"]),
+            Member(model: "biasedmf", parameters: ["solver": "als", "factors": "20", "iterations": "15", "regularization": "0.05"]),
+            Member(model: "svdpp", parameters: ["factors": "120", "iterations": "44", "learning-rate": "0.009", "regularization": "0.12"]),
         ]
         /// Share of each user's ratings held out to learn the weights.
-        public var holdout = 0.1
+        public var holdout = 0.2
         /// Ridge penalty on the weights.
         public var regularization: Float = 1
         public var seed: UInt64 = 42
@@ -79,26 +88,33 @@ public struct Blend: RecommendationModel {
     public let configuration: Configuration
     public let data: InteractionMatrix
     public let members: [any RecommendationModel]
-    /// Intercept first, then one weight per member.
+    /// Intercept first, then three weights per member (plain, × user support, × item support).
     public let weights: [Float]
     public let scale: RatingScale
+    let support: Support
 
     public init(fitting data: InteractionMatrix, configuration: Configuration = Configuration()) throws(ModelError) {
         guard data.interactionCount > 0 else { throw ModelError(.noTrainingData, "a blend needs ratings") }
         self.configuration = configuration
         self.data = data
         scale = RatingScale(data)
+        support = Support(data)
         let (fitPart, heldOut) = Self.holdOut(data, share: configuration.holdout, seed: configuration.seed)
-        // Features: each member's prediction of the held-out ratings.
+        // Features: each member's prediction of the held-out ratings, alone and times the
+        // user's and the item's support.
+        let fitSupport = Support(fitPart)
         var features: [[Float]] = []
         for member in configuration.members {
             let model = try ModelRegistry.fit(member.model, parameters: ModelParameters(member.parameters), data: fitPart)
             guard model.predictsRatings else {
                 throw ModelError(.invalidParameter, "blend member \(member.model) does not predict ratings")
             }
-            features.append(parallelMap(heldOut.count, minimumChunk: 256) { k in
+            let predictions = parallelMap(heldOut.count, minimumChunk: 256) { k in
                 model.predictRating(user: Int(heldOut[k].user), item: Int(heldOut[k].item)) ?? fitPart.globalMean
-            })
+            }
+            features.append(predictions)
+            features.append(predictions.indices.map { predictions[$0] * fitSupport.user(Int(heldOut[$0].user)) })
+            features.append(predictions.indices.map { predictions[$0] * fitSupport.item(Int(heldOut[$0].item)) })
         }
         weights = try Self.ridge(features: features, targets: heldOut.map(\.value), penalty: configuration.regularization)
         members = try configuration.members.map { member throws(ModelError) in
@@ -150,19 +166,39 @@ public struct Blend: RecommendationModel {
     public var predictsRatings: Bool { true }
 
     public func predictRating(user: Int, item: Int) -> Float? {
+        let su = support.user(user), si = support.item(item)
         var r = weights[0]
-        for (k, member) in members.enumerated() { r += weights[k + 1] * (member.predictRating(user: user, item: item) ?? data.globalMean) }
+        for (k, member) in members.enumerated() {
+            let prediction = member.predictRating(user: user, item: item) ?? data.globalMean
+            r += (weights[3 * k + 1] + weights[3 * k + 2] * su + weights[3 * k + 3] * si) * prediction
+        }
         return scale.clip(r)
+    }
+
+    /// log(1 + n)/log(1 + n_max) for users and items.
+    struct Support: Sendable {
+        let byUser: SparseMatrix, byItem: SparseMatrix
+        let userScale: Float, itemScale: Float
+
+        init(_ data: InteractionMatrix) {
+            byUser = data.byUser
+            byItem = data.byItem
+            userScale = 1 / log(1 + Float(max(1, byUser.rowCounts.max() ?? 1)))
+            itemScale = 1 / log(1 + Float(max(1, byItem.rowCounts.max() ?? 1)))
+        }
+
+        func user(_ u: Int) -> Float { log(1 + Float(byUser.count(ofRow: u))) * userScale }
+        func item(_ i: Int) -> Float { log(1 + Float(byItem.count(ofRow: i))) * itemScale }
     }
 
     public func scores(forUser user: Int) -> [Float] {
         var total = [Float](repeating: 0, count: data.itemCount)
-        for (k, member) in members.enumerated() where weights[k + 1] > 0 {
+        for (k, member) in members.enumerated() where weights[3 * k + 1] > 0 {
             let scores = member.scores(forUser: user)
             let mean = scores.reduce(0, +) / Float(max(1, scores.count))
             let deviation = (scores.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Float(max(1, scores.count))).squareRoot()
             guard deviation > 0 else { continue }
-            for i in 0..<scores.count { total[i] += weights[k + 1] * (scores[i] - mean) / deviation }
+            for i in 0..<scores.count { total[i] += weights[3 * k + 1] * (scores[i] - mean) / deviation }
         }
         return total
     }
@@ -183,8 +219,9 @@ public struct Blend: RecommendationModel {
         self.configuration = configuration
         self.data = data
         weights = try ModelArchive.mapError { () throws(DataError) in try archive.floats("blend.weights") }
-        guard weights.count == configuration.members.count + 1 else { throw ModelError(.corruptModel, "the blend weights do not match its members") }
+        guard weights.count == 3 * configuration.members.count + 1 else { throw ModelError(.corruptModel, "the blend weights do not match its members") }
         scale = RatingScale(minimum: Float(archive.scalars["scale.min"] ?? 0), maximum: Float(archive.scalars["scale.max"] ?? 0))
+        support = Support(data)
         members = try configuration.members.enumerated().map { k, member throws(ModelError) in
             var inner = ModelArchive(model: member.model, configuration: Data(), users: data.users, items: data.items)
             let prefix = "member\(k)/"
