@@ -67,14 +67,15 @@ struct Recommend: ParsableCommand {
                                               items: data.items)
             let started = System.monotonicSeconds()
             let lists = model.recommend(users: ids.map { data.users.index(of: $0).map(Int.init) ?? -1 }, count: count, filter: filter)
-            Console.progress("recommended for \(ids.count) users in \(Console.format(System.monotonicSeconds() - started, digits: 3)) s")
+            let seconds = System.monotonicSeconds() - started
+            Console.progress("recommended for \(ids.count) users in \(Console.format(seconds, digits: 3)) s")
             let unknown = ids.filter { data.users.index(of: $0) == nil }
             if !unknown.isEmpty {
                 Console.progress("note: \(unknown.count) user(s) not in the training data got popular items: \(unknown.prefix(5).joined(separator: ", "))")
             }
             if common.json {
                 Console.printJSON([
-                    "model": type(of: model).name,
+                    "model": type(of: model).name, "seconds": seconds,
                     "recommendations": zip(ids, lists).map { id, list in
                         ["user": id, "items": list.map { ["item": data.items[$0.index], "score": Double($0.score)] as [String: Any] }] as [String: Any]
                     },
