@@ -37,7 +37,8 @@ let package = Package(
         .target(name: "BraidCore", dependencies: ["COpenBLAS"], swiftSettings: swiftSettings),
         .target(name: "BraidModels", dependencies: ["BraidCore"], swiftSettings: swiftSettings),
         .target(name: "BraidEvaluation", dependencies: ["BraidCore", "BraidModels"], swiftSettings: swiftSettings),
-        .target(name: "Braid", dependencies: ["BraidCore", "BraidModels", "BraidEvaluation"], swiftSettings: swiftSettings),
+        .target(name: "BraidText", dependencies: ["BraidCore"], swiftSettings: swiftSettings),
+        .target(name: "Braid", dependencies: ["BraidCore", "BraidModels", "BraidEvaluation", "BraidText"], swiftSettings: swiftSettings),
         .target(
             name: "BraidDemoData",
             resources: [.copy("Resources/ml-latest-small")],
@@ -56,6 +57,7 @@ let package = Package(
         .testTarget(name: "BraidCoreTests", dependencies: ["BraidCore", "BraidTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "BraidModelsTests", dependencies: ["BraidCore", "BraidModels", "BraidTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "BraidEvaluationTests", dependencies: ["BraidCore", "BraidModels", "BraidEvaluation", "BraidTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "BraidTextTests", dependencies: ["BraidText", "BraidTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "BraidCLITests", dependencies: ["braid", "BraidModels", "BraidTestSupport"], swiftSettings: swiftSettings),
     ]
 )

@@ -2,3 +2,4 @@
 @_exported import BraidCore
 @_exported import BraidModels
 @_exported import BraidEvaluation
+@_exported import BraidText

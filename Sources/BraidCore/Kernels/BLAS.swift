@@ -37,6 +37,16 @@ public enum BLAS {
         }
     }
 
+    /// `C = alpha · op(A) · op(B) + beta · C` on raw row-major storage with leading
+    /// dimensions, for sub-blocks such as one attention head's columns.
+    public static func gemm(m: Int, n: Int, k: Int, alpha: Float = 1,
+                            a: UnsafePointer<Float>, lda: Int, transposeA: Bool = false,
+                            b: UnsafePointer<Float>, ldb: Int, transposeB: Bool = false,
+                            beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+
     /// The product `op(A) · op(B)` as a new matrix.
     public static func multiply(_ a: DenseMatrix, transposeA: Bool = false, _ b: DenseMatrix, transposeB: Bool = false) -> DenseMatrix {
         var c = DenseMatrix(rows: transposeA ? a.columns : a.rows, columns: transposeB ? b.rows : b.columns)

@@ -1,0 +1,182 @@
+public import BraidCore
+public import Foundation
+
+/// A BERT-family transformer encoder: token, position and segment embeddings with LayerNorm,
+/// then N layers of multi-head self-attention (padding masked) and GELU feed-forward, each
+/// with residual connections and LayerNorm. Dense products run through BLAS sgemm over the
+/// whole batch; attention runs per sequence and head on the worker threads.
+public struct BertEncoder: Sendable {
+    struct Dense: Sendable {
+        /// Row-major [out, in], as PyTorch stores it.
+        let weight: [Float]
+        let bias: [Float]
+        let inputs: Int, outputs: Int
+    }
+
+    struct Norm: Sendable {
+        let gamma: [Float], beta: [Float]
+    }
+
+    struct Layer: Sendable {
+        let query: Dense, key: Dense, value: Dense, attentionOutput: Dense
+        let attentionNorm: Norm
+        let intermediate: Dense, output: Dense
+        let outputNorm: Norm
+    }
+
+    public let configuration: BertConfiguration
+    let wordEmbeddings: [Float], positionEmbeddings: [Float], typeEmbeddings: [Float]
+    let embeddingNorm: Norm
+    let layers: [Layer]
+
+    /// Loads the weights from a safetensors file (names with or without a `bert.` prefix).
+    public init(weights: SafetensorsFile, configuration: BertConfiguration) throws(TextModelError) {
+        self.configuration = configuration
+        let h = configuration.hiddenSize
+        guard configuration.heads > 0, h % configuration.heads == 0 else {
+            throw TextModelError(.invalidConfiguration, "hidden size \(h) is not divisible by \(configuration.heads) heads")
+        }
+        let prefix = weights.tensors["embeddings.word_embeddings.weight"] != nil ? "" : "bert."
+        func tensor(_ name: String, _ shape: [Int]) throws(TextModelError) -> [Float] {
+            let (values, actual) = try weights.floats(prefix + name)
+            guard actual == shape else {
+                throw TextModelError(.invalidConfiguration, "tensor \(prefix + name) has shape \(actual), config.json implies \(shape)")
+            }
+            return values
+        }
+        func dense(_ name: String, _ inputs: Int, _ outputs: Int) throws(TextModelError) -> Dense {
+            Dense(weight: try tensor(name + ".weight", [outputs, inputs]), bias: try tensor(name + ".bias", [outputs]), inputs: inputs, outputs: outputs)
+        }
+        func norm(_ name: String) throws(TextModelError) -> Norm {
+            Norm(gamma: try tensor(name + ".weight", [h]), beta: try tensor(name + ".bias", [h]))
+        }
+        let vocabularyRows = weights.tensors[prefix + "embeddings.word_embeddings.weight"]?.shape.first ?? 0
+        wordEmbeddings = try tensor("embeddings.word_embeddings.weight", [vocabularyRows, h])
+        positionEmbeddings = try tensor("embeddings.position_embeddings.weight", [configuration.maximumPositions, h])
+        typeEmbeddings = try tensor("embeddings.token_type_embeddings.weight", [configuration.typeVocabularySize, h])
+        embeddingNorm = try norm("embeddings.LayerNorm")
+        var layers: [Layer] = []
+        for l in 0..<configuration.layers {
+            let p = "encoder.layer.\(l)."
+            layers.append(Layer(query: try dense(p + "attention.self.query", h, h), key: try dense(p + "attention.self.key", h, h),
+                                value: try dense(p + "attention.self.value", h, h),
+                                attentionOutput: try dense(p + "attention.output.dense", h, h),
+                                attentionNorm: try norm(p + "attention.output.LayerNorm"),
+                                intermediate: try dense(p + "intermediate.dense", h, configuration.intermediateSize),
+                                output: try dense(p + "output.dense", configuration.intermediateSize, h),
+                                outputNorm: try norm(p + "output.LayerNorm")))
+        }
+        self.layers = layers
+    }
+
+    /// The last hidden states of a batch of token-id sequences, padded to the longest:
+    /// `[batch × length × hidden]` row-major, with the length.
+    public func hiddenStates(_ batch: [[Int32]]) -> (states: [Float], length: Int) {
+        let h = configuration.hiddenSize
+        let length = batch.map(\.count).max() ?? 0
+        let rows = batch.count * length
+        var x = [Float](repeating: 0, count: rows * h)
+        // Embeddings.
+        for (b, ids) in batch.enumerated() {
+            for t in 0..<length {
+                let row = (b * length + t) * h
+                let id = t < ids.count ? Int(ids[t]) : 0
+                let word = min(max(0, id), wordEmbeddings.count / h - 1)
+                for d in 0..<h {
+                    x[row + d] = wordEmbeddings[word * h + d] + positionEmbeddings[t * h + d] + typeEmbeddings[d]
+                }
+            }
+        }
+        layerNorm(&x, rows: rows, embeddingNorm)
+        let lengths = batch.map(\.count)
+        for layer in layers { apply(layer, to: &x, batch: batch.count, length: length, lengths: lengths) }
+        return (x, length)
+    }
+
+    func apply(_ layer: Layer, to x: inout [Float], batch: Int, length: Int, lengths: [Int]) {
+        let h = configuration.hiddenSize, heads = configuration.heads, dh = h / heads
+        let rows = batch * length
+        let q = dense(x, rows: rows, layer.query), k = dense(x, rows: rows, layer.key), v = dense(x, rows: rows, layer.value)
+        var context = [Float](repeating: 0, count: rows * h)
+        let scale = 1 / Float(dh).squareRoot()
+        q.withUnsafeBufferPointer { qb in k.withUnsafeBufferPointer { kb in v.withUnsafeBufferPointer { vb in
+            context.withUnsafeMutableBufferPointer { cb in
+                let qp = UnsafeSendable(qb.baseAddress!), kp = UnsafeSendable(kb.baseAddress!), vp = UnsafeSendable(vb.baseAddress!)
+                let out = SharedBuffer(cb)
+                parallelFor(batch * heads) { job in
+                    let b = job / heads, head = job % heads
+                    let n = lengths[b]
+                    guard n > 0 else { return }
+                    let base = b * length * h + head * dh
+                    var scores = [Float](repeating: 0, count: n * n)
+                    scores.withUnsafeMutableBufferPointer { sb in
+                        let s = sb.baseAddress!
+                        // scores = Q_h K_hᵀ / √d over the real tokens only (padding keys are masked).
+                        BLAS.gemm(m: n, n: n, k: dh, alpha: scale, a: qp.pointer + base, lda: h,
+                                  b: kp.pointer + base, ldb: h, transposeB: true, c: s, ldc: n)
+                        for i in 0..<n {
+                            let row = s + i * n
+                            var maximum = -Float.infinity
+                            for j in 0..<n { maximum = max(maximum, row[j]) }
+                            var sum: Float = 0
+                            for j in 0..<n { row[j] = exp(row[j] - maximum); sum += row[j] }
+                            let inverse = 1 / sum
+                            for j in 0..<n { row[j] *= inverse }
+                        }
+                        BLAS.gemm(m: n, n: dh, k: n, a: s, lda: n, b: vp.pointer + base, ldb: h, c: out.base + base, ldc: h)
+                    }
+                }
+            }
+        } } }
+        var attended = dense(context, rows: rows, layer.attentionOutput)
+        for i in 0..<(rows * h) { attended[i] += x[i] }
+        layerNorm(&attended, rows: rows, layer.attentionNorm)
+        var intermediate = dense(attended, rows: rows, layer.intermediate)
+        intermediate.withUnsafeMutableBufferPointer { ib in
+            let buffer = SharedBuffer(ib)
+            parallelChunks(buffer.count, minimumChunk: 4096) { range in
+                for i in range { let value = buffer[i]; buffer[i] = 0.5 * value * (1 + erf(value * 0.70710678118654752)) }
+            }
+        }
+        var output = dense(intermediate, rows: rows, layer.output)
+        for i in 0..<(rows * h) { output[i] += attended[i] }
+        layerNorm(&output, rows: rows, layer.outputNorm)
+        x = output
+    }
+
+    /// `input · Wᵀ + b` for `rows` input rows.
+    func dense(_ input: [Float], rows: Int, _ layer: Dense) -> [Float] {
+        var out = [Float](repeating: 0, count: rows * layer.outputs)
+        for r in 0..<rows { for o in 0..<layer.outputs { out[r * layer.outputs + o] = layer.bias[o] } }
+        input.withUnsafeBufferPointer { a in
+            layer.weight.withUnsafeBufferPointer { w in
+                out.withUnsafeMutableBufferPointer { c in
+                    BLAS.parallel {
+                        BLAS.gemm(m: rows, n: layer.outputs, k: layer.inputs, a: a.baseAddress!, lda: layer.inputs,
+                                  b: w.baseAddress!, ldb: layer.inputs, transposeB: true, beta: 1, c: c.baseAddress!, ldc: layer.outputs)
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    func layerNorm(_ x: inout [Float], rows: Int, _ norm: Norm) {
+        let h = configuration.hiddenSize, epsilon = configuration.layerNormEpsilon
+        for r in 0..<rows {
+            var mean: Float = 0
+            for d in 0..<h { mean += x[r * h + d] }
+            mean /= Float(h)
+            var variance: Float = 0
+            for d in 0..<h { let c = x[r * h + d] - mean; variance += c * c }
+            let inverse = 1 / (variance / Float(h) + epsilon).squareRoot()
+            for d in 0..<h { x[r * h + d] = (x[r * h + d] - mean) * inverse * norm.gamma[d] + norm.beta[d] }
+        }
+    }
+}
+
+/// A read-only pointer shared with worker threads.
+struct UnsafeSendable<T>: @unchecked Sendable {
+    let pointer: UnsafePointer<T>
+    init(_ pointer: UnsafePointer<T>) { self.pointer = pointer }
+}
