@@ -8,7 +8,7 @@ struct BraidCommand: ParsableCommand {
         abstract: "Braid: collaborative filtering, content and hybrid recommenders in one Swift binary.",
         discussion: "Every command prints a human table by default and one JSON object on stdout with --json; progress goes to stderr.",
         version: "0.1.0",
-        subcommands: [Info.self, Split.self, Evaluate.self, Train.self, Recommend.self, Similar.self, Tune.self, Datasets.self, Demo.self, Models.self]
+        subcommands: [Info.self, Split.self, Evaluate.self, Train.self, Recommend.self, Similar.self, Tune.self, Embed.self, Datasets.self, Demo.self, Models.self]
     )
 }
 
@@ -22,6 +22,8 @@ func reportingErrors(json: Bool, _ body: () throws -> Void) throws {
     } catch let error as DataError {
         fail(json: json, code: error.code.name, message: error.description)
     } catch let error as ModelError {
+        fail(json: json, code: error.code.name, message: error.description)
+    } catch let error as TextModelError {
         fail(json: json, code: error.code.name, message: error.description)
     } catch let error as CLIError {
         fail(json: json, code: "usage", message: error.message)

@@ -9,6 +9,8 @@ public struct InteractionMatrix: Sendable, Equatable {
     public let byUser: SparseMatrix
     /// Items × users (the CSC form of `byUser`).
     public let byItem: SparseMatrix
+    /// Item metadata for content models (titles, categories, text), when given.
+    public var catalog: ItemCatalog?
 
     public init(users: Vocabulary, items: Vocabulary, byUser: SparseMatrix) {
         precondition(byUser.rowCount == users.count && byUser.columnCount == items.count,
