@@ -35,7 +35,7 @@ let package = Package(
             providers: [.apt(["libopenblas-dev"])]
         ),
         .target(name: "BraidCore", dependencies: ["COpenBLAS"], swiftSettings: swiftSettings),
-        .target(name: "BraidModels", dependencies: ["BraidCore"], swiftSettings: swiftSettings),
+        .target(name: "BraidModels", dependencies: ["BraidCore", "BraidText"], swiftSettings: swiftSettings),
         .target(name: "BraidEvaluation", dependencies: ["BraidCore", "BraidModels"], swiftSettings: swiftSettings),
         .target(name: "BraidText", dependencies: ["BraidCore"], swiftSettings: swiftSettings),
         .target(name: "Braid", dependencies: ["BraidCore", "BraidModels", "BraidEvaluation", "BraidText"], swiftSettings: swiftSettings),

@@ -26,12 +26,28 @@ public enum ModelContract {
         Case(name: "svd", parameters: ["factors": "4"], personalized: false),
         Case(name: "biasedmf", parameters: ["factors": "4", "solver": "als", "iterations": "5"], personalized: false),
         Case(name: "svdpp", parameters: ["factors": "4", "iterations": "5"], personalized: false),
+        Case(name: "content-tfidf", parameters: [:], personalized: true),
+        Case(name: "content-bm25", parameters: [:], personalized: true),
+        Case(name: "content-attributes", parameters: [:], personalized: true),
+        Case(name: "content-dense", parameters: [:], personalized: false),
         Case(name: "blend", parameters: ["members": "baseline+itemknn(neighbors=4,similarity=jaccard)+svd(factors=2)"], personalized: false),
         Case(name: "als", parameters: ["factors": "2", "iterations": "5", "solver": "cholesky", "confidence": "log", "alpha": "5"], personalized: true),
     ]
 
     /// Fits a case on `data`.
     public static func fit(_ c: Case, _ data: InteractionMatrix) throws -> any RecommendationModel {
-        try ModelRegistry.fit(c.name, parameters: ModelParameters(c.parameters), data: data)
+        var data = data
+        data.catalog = catalog(for: data.items)
+        return try ModelRegistry.fit(c.name, parameters: ModelParameters(c.parameters), data: data)
+    }
+
+    /// Metadata for fixture items `i<n>`: the parity is the category and a title word, so content
+    /// models can find the checkerboard's structure.
+    public static func catalog(for items: Vocabulary) -> ItemCatalog {
+        ItemCatalog(items.identifiers.map { id in
+            let n = Int(id.dropFirst()) ?? 0
+            let parity = n % 2 == 0 ? "even" : "odd"
+            return ItemRecord(id: id, title: "\(parity) item number \(n)", categories: [parity], text: ["tags": "\(parity)-tag"])
+        })
     }
 }

@@ -23,7 +23,8 @@ struct Demo: ParsableCommand {
             let stats = DatasetStatistics(table)
             Console.progress("\(stats.interactions) ratings by \(stats.users) users on \(stats.items) movies; split: each user's latest 20% by time is the test set")
             let evaluation = EvaluationProtocol(cutoff: cutoff)
-            let split = PreparedSplit(try Splitter(.userTimeRatio(ratio: 0.8)).split(table)[0], protocol: evaluation)
+            var split = PreparedSplit(try Splitter(.userTimeRatio(ratio: 0.8)).split(table)[0], protocol: evaluation)
+            split.train.catalog = catalog
             let evaluator = Evaluator(protocol: evaluation, catalog: catalog)
             var results: [EvaluationResult] = []
             var models: [String: any RecommendationModel] = [:]

@@ -16,18 +16,33 @@ struct Evaluate: ParsableCommand {
     @Option(help: "Relevant test items have value ≥ T; training keeps only its positives (value ≥ T).")
     var threshold: Float?
 
+    @Option(help: "standard; cold-items (rank only items that occur in the test set and never in training); cold-users (only users with at most --cold-user-history training interactions).")
+    var `protocol`: String = "standard"
+
+    @Option(help: "The largest training history of a cold user (with --protocol cold-users).")
+    var coldUserHistory: Int = 5
+
 
     @OptionGroup var common: CommonOptions
 
     func run() throws {
         try common.run {
-            let names = modelOptions.modelNames
+            let names = modelOptions.modelNames(withItemMetadata: dataOptions.items != nil)
             guard !names.isEmpty else { throw CLIError("give --model (one of \(ModelRegistry.names.joined(separator: ", ")), or all)") }
             guard cutoff > 0 else { throw CLIError("--k must be positive") }
             let parameters = try names.map { try modelOptions.parameters(for: $0) }
-            let evaluation = EvaluationProtocol(cutoff: cutoff, threshold: threshold, duplicates: try dataOptions.duplicatePolicy())
-            let splits = try splitOptions.splits(dataOptions).map { PreparedSplit($0, protocol: evaluation) }
-            let evaluator = Evaluator(protocol: evaluation, catalog: try dataOptions.catalog(), progress: { Console.progress($0) })
+            guard let mode = EvaluationProtocol.Mode(rawValue: `protocol`) else {
+                throw CLIError("--protocol must be standard, cold-items or cold-users, not \"\(`protocol`)\"")
+            }
+            let evaluation = EvaluationProtocol(cutoff: cutoff, threshold: threshold, duplicates: try dataOptions.duplicatePolicy(),
+                                                mode: mode, coldUserHistory: coldUserHistory)
+            let catalog = try dataOptions.catalog()
+            let splits = try splitOptions.splits(dataOptions).map { split in
+                var prepared = PreparedSplit(split, protocol: evaluation)
+                prepared.train.catalog = catalog
+                return prepared
+            }
+            let evaluator = Evaluator(protocol: evaluation, catalog: catalog, progress: { Console.progress($0) })
             var results: [EvaluationResult] = []
             for (name, params) in zip(names, parameters) {
                 Console.progress("fitting and evaluating \(name)…")

@@ -168,9 +168,12 @@ struct ModelOptions: ParsableArguments {
     @Option(name: .customLong("param"), help: "Model parameter key=value; prefix with a model name (itemknn.neighbors=100) to scope it.")
     var parameters: [String] = []
 
-    var modelNames: [String] {
+    /// The named models; `all` means every model, the content models only when item
+    /// metadata is given.
+    func modelNames(withItemMetadata: Bool) -> [String] {
         let names = model.flatMap { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } }
-        return names.contains("all") ? ModelRegistry.names : names
+        guard names.contains("all") else { return names }
+        return ModelRegistry.models.filter { withItemMetadata || !$0.needsItemMetadata }.map { $0.name }
     }
 
     /// The parameters that apply to `name`: unscoped ones plus those prefixed `name.`.

@@ -43,13 +43,15 @@ struct Train: ParsableCommand {
 
 /// Loads training data and fits the one model the options name.
 func fitModel(modelOptions: ModelOptions, dataOptions: DataOptions, train: String, threshold: Float?) throws -> (any RecommendationModel, Double) {
-    guard modelOptions.modelNames.count == 1, let name = modelOptions.modelNames.first else {
+    let names = modelOptions.modelNames(withItemMetadata: dataOptions.items != nil)
+    guard names.count == 1, let name = names.first else {
         throw CLIError("give exactly one --model (one of \(ModelRegistry.names.joined(separator: ", ")))")
     }
     let parameters = try modelOptions.parameters(for: name)
     var table = dataOptions.filtered(try dataOptions.load([train])[0]).deduplicated(try dataOptions.duplicatePolicy()).0
     if let threshold { table = table.positives(threshold: threshold).compacted() }
-    let matrix = InteractionMatrix(table)
+    var matrix = InteractionMatrix(table)
+    matrix.catalog = try dataOptions.catalog()
     Console.progress("fitting \(name) on \(matrix.interactionCount) interactions…")
     let started = System.monotonicSeconds()
     let model = try ModelRegistry.fit(name, parameters: parameters, data: matrix)

@@ -39,7 +39,8 @@ struct Tune: ParsableCommand {
 
     func run() throws {
         try common.run {
-            guard modelOptions.modelNames.count == 1, let name = modelOptions.modelNames.first else {
+            let names = modelOptions.modelNames(withItemMetadata: dataOptions.items != nil)
+    guard names.count == 1, let name = names.first else {
                 throw CLIError("tune takes exactly one --model")
             }
             let searchSpace = try ParameterSpace(arguments: space)
@@ -49,7 +50,8 @@ struct Tune: ParsableCommand {
             let evaluation = EvaluationProtocol(cutoff: cutoff, threshold: threshold, duplicates: try dataOptions.duplicatePolicy())
             let split = try splitOptions.splits(dataOptions)
             guard split.count == 1 else { throw CLIError("tune needs one validation split, not k-fold") }
-            let prepared = PreparedSplit(split[0], protocol: evaluation)
+            var prepared = PreparedSplit(split[0], protocol: evaluation)
+            prepared.train.catalog = try dataOptions.catalog()
             let tuner = Tuner(evaluator: Evaluator(protocol: evaluation), metric: metric, patience: earlyStopping)
             Console.progress("tuning \(name): \(candidates.count) configurations, optimizing \(metric) (\(tuner.lowerIsBetter ? "lower" : "higher") is better)")
             let trials = try tuner.run(model: name, base: base, candidates: candidates, split: prepared) { trial, n in

@@ -58,6 +58,11 @@ public struct InteractionMatrix: Sendable, Equatable {
         byUser.nonzeroCount == 0 ? 0 : Float(byUser.values.reduce(0.0) { $0 + Double($1) } / Double(byUser.nonzeroCount))
     }
 
+    /// Equal interactions and vocabularies (the catalog is side information and not compared).
+    public static func == (a: InteractionMatrix, b: InteractionMatrix) -> Bool {
+        a.users == b.users && a.items == b.items && a.byUser == b.byUser
+    }
+
     /// Whether every value is 1 (implicit feedback without strengths).
     public var isBinary: Bool { byUser.values.allSatisfy { $0 == 1 } }
 }

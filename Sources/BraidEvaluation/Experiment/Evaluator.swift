@@ -85,7 +85,13 @@ public struct Evaluator: Sendable {
         let k = evaluation.cutoff
         let train = split.train
         let itemUserCounts = train.byItem.rowCounts
-        let catalogue = (0..<train.itemCount).filter { itemUserCounts[$0] > 0 }.map { Int32($0) }
+        let catalogue: [Int32]
+        if evaluation.mode == .coldItems {
+            let testItems = Set(split.test.itemIndices)
+            catalogue = (0..<train.itemCount).filter { itemUserCounts[$0] == 0 && testItems.contains(Int32($0)) }.map { Int32($0) }
+        } else {
+            catalogue = (0..<train.itemCount).filter { itemUserCounts[$0] > 0 }.map { Int32($0) }
+        }
         let users = split.relevant.keys.sorted()
         let evaluable = rankingMetrics ? users.filter { train.byUser.count(ofRow: Int($0)) > 0 } : []
         struct PerUser: Sendable { var outcome: RankingOutcome; var auc: Double?; var list: [Int32] }

