@@ -13,6 +13,7 @@ public enum ModelContract {
     }
 
     public static let cases: [Case] = [
+        Case(name: "random", parameters: [:], personalized: false),
         Case(name: "pop", parameters: [:], personalized: false),
         Case(name: "baseline", parameters: [:], personalized: false),
         Case(name: "userknn", parameters: [:], personalized: true),

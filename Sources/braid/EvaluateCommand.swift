@@ -81,7 +81,11 @@ struct Leaderboard {
                 + [Console.format(result.fitSeconds, digits: 2)]
         }
         Console.printTable(["model"] + shown + ["fit s"], rows, rightAligned: Set(1...(shown.count + 1)))
-        if let first = results.first {
+        let unscored = results.filter { $0.metrics.isEmpty }.map(\.model)
+        if !unscored.isEmpty {
+            Swift.print("no metrics for \(unscored.joined(separator: ", ")): they cannot score items without interactions (cold items)")
+        }
+        if let first = results.first(where: { !$0.metrics.isEmpty }) {
             Swift.print("\(first.usersEvaluated) users evaluated" + (first.folds > 1 ? " over \(first.folds) folds" : "")
                         + (first.usersSkippedWithoutTraining > 0 ? "; \(first.usersSkippedWithoutTraining) test users skipped (no training data)" : "")
                         + (first.ratingsEvaluated > 0 ? "; \(first.ratingsEvaluated) ratings scored" : ""))

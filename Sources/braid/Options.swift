@@ -118,7 +118,7 @@ struct SplitOptions: ParsableArguments {
     @Option(help: "One interactions file to split (instead of --train/--test).")
     var data: String?
 
-    @Option(help: "Split method for --data: user-ratio, random, user-time, time, leave-last-out, kfold.")
+    @Option(help: "Split method for --data: user-ratio, random, user-time, time, leave-last-out, kfold, cold-items.")
     var split: String = "user-ratio"
 
     @Option(help: "Training share for ratio splits.")
@@ -133,6 +133,12 @@ struct SplitOptions: ParsableArguments {
     @Option(help: "Random seed for splits and models.")
     var seed: UInt64 = 42
 
+    @Option(help: "cold-items split: only items with at least this many interactions (of value ≥ --cold-min-value) may be held out.")
+    var coldMinimum: Int = 5
+
+    @Option(help: "cold-items split: the value an interaction needs to count toward --cold-minimum.")
+    var coldMinimumValue: Float?
+
     func method() throws -> SplitMethod {
         switch split.lowercased() {
         case "user-ratio", "user": return .userRatio(ratio: ratio)
@@ -141,7 +147,8 @@ struct SplitOptions: ParsableArguments {
         case "time", "global-time", "time-ratio": return .timeRatio(ratio: ratio)
         case "leave-last-out", "leave-last", "loo": return .leaveLastOut(count: leaveOut)
         case "kfold", "k-fold", "cv": return .kFold(folds: folds)
-        default: throw CLIError("--split must be user-ratio, random, user-time, time, leave-last-out or kfold, not \"\(split)\"")
+        case "cold-items": return .coldItems(ratio: ratio, minimumInteractions: coldMinimum, minimumValue: coldMinimumValue)
+        default: throw CLIError("--split must be user-ratio, random, user-time, time, leave-last-out, kfold or cold-items, not \"\(split)\"")
         }
     }
 

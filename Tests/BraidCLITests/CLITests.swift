@@ -162,7 +162,9 @@ struct CLI {
         for result in results {
             let metrics = try #require(result["metrics"] as? [String: Double])
             for key in ["precision@10", "recall@10", "f1@10", "ndcg@10", "map@10", "coverage@10"] { #expect(metrics[key] != nil) }
-            #expect(metrics["ndcg@10"]! > 0.01, "every model beats random (about 0.002) on MovieLens")
+            if result["model"] as? String != "random" {
+                #expect(metrics["ndcg@10"]! > 0.01, "every model beats random on MovieLens")
+            }
         }
         let recommendations = try #require(out.json["recommendations"] as? [[String: Any]])
         #expect(recommendations.count == 3)

@@ -70,3 +70,51 @@ import Testing
 #if canImport(Glibc)
 import Glibc
 #endif
+
+@Suite struct ColdStartTests {
+    /// Items 0–5 with genres by parity; users like items of one parity. Item 4 and 5 are held out
+    /// whole (cold): content models must rank the same-parity cold item first.
+    func split() throws -> PreparedSplit {
+        var table = InteractionTable()
+        for u in 0..<6 {
+            for i in 0..<6 where i % 2 == u % 2 { table.append(Interaction(user: "u\(u)", item: "i\(i)", value: 5)) }
+        }
+        let coldItems: Set<String> = ["i4", "i5"]
+        let rows = (0..<table.count)
+        let train = table.selecting(rows.filter { !coldItems.contains(table[$0].item) })
+        let test = table.selecting(rows.filter { coldItems.contains(table[$0].item) })
+        var prepared = PreparedSplit(TrainTestSplit(train: train, test: test), protocol: EvaluationProtocol(cutoff: 1, mode: .coldItems))
+        prepared.train.catalog = ModelContract.catalog(for: prepared.train.items)
+        return prepared
+    }
+
+    @Test func coldItemSplitHoldsOutWholeItems() throws {
+        var table = InteractionTable()
+        for u in 0..<20 { for i in 0..<10 { table.append(Interaction(user: "u\(u)", item: "i\(i)", value: Float(1 + (u + i) % 5))) } }
+        let split = try Splitter(.coldItems(ratio: 0.8, minimumInteractions: 5, minimumValue: 4), seed: 3).split(table)[0]
+        let trainItems = Set((0..<split.train.count).map { split.train[$0].item }), testItems = Set((0..<split.test.count).map { split.test[$0].item })
+        #expect(trainItems.isDisjoint(with: testItems))
+        #expect(testItems.count == 2 && split.test.count == 40)
+    }
+
+    @Test func contentModelsRankTheNewCatalogue() throws {
+        let prepared = try split()
+        let evaluator = Evaluator(protocol: EvaluationProtocol(cutoff: 1, mode: .coldItems))
+        let content = try ModelRegistry.fit("content-attributes", data: prepared.train)
+        let result = evaluator.evaluate(content, on: prepared)
+        #expect(result.usersEvaluated == 6)
+        #expect(result.metrics["hit@1"] == 1, "every user's same-parity cold item ranks first")
+        let collaborative = try ModelRegistry.fit("itemknn", data: prepared.train)
+        #expect(evaluator.evaluate(collaborative, on: prepared).metrics.isEmpty, "collaborative models cannot score cold items")
+    }
+
+    @Test func coldUsersAreThoseWithShortHistories() throws {
+        var table = InteractionTable()
+        for i in 0..<8 { table.append(Interaction(user: "heavy", item: "i\(i)")) }
+        table.append(Interaction(user: "light", item: "i0"))
+        var test = InteractionTable([Interaction(user: "heavy", item: "i9"), Interaction(user: "light", item: "i1")])
+        table.adoptVocabularies(of: &test)
+        let prepared = PreparedSplit(TrainTestSplit(train: table, test: test), protocol: EvaluationProtocol(mode: .coldUsers, coldUserHistory: 2))
+        #expect(prepared.relevant.keys.map { prepared.train.users[$0] } == ["light"])
+    }
+}

@@ -69,6 +69,12 @@ public struct Evaluator: Sendable {
 
     /// Scores a fitted model on one split.
     public func evaluate(_ model: any RecommendationModel, on split: PreparedSplit) -> EvaluationResult {
+        guard evaluation.mode != .coldItems || model.scoresItemsWithoutInteractions else {
+            // Collaborative models cannot score items nobody interacted with; ranking by ties
+            // would only measure the index order. Such models get no cold-item metrics.
+            return EvaluationResult(model: type(of: model).name, parameters: [:], metrics: [:], fitSeconds: 0, evaluateSeconds: 0,
+                                    usersEvaluated: 0, usersSkippedWithoutTraining: 0, ratingsEvaluated: 0, folds: 1)
+        }
         let scoring: @Sendable (Int) -> [Float] = { user in model.scores(forUser: user) }
         let predict: @Sendable (Int, Int) -> Float? = { user, item in model.predictRating(user: user, item: item) }
         let rating = model.predictsRatings ? predict : nil

@@ -31,6 +31,10 @@ public enum SplitMethod: Sendable, Equatable, CustomStringConvertible {
     case timeCut(time: Int64)
     /// `folds`-fold cross-validation over rows: fold f is the test set of split f.
     case kFold(folds: Int)
+    /// Item cold start: a seeded (1 − ratio) share of the items with at least
+    /// `minimumInteractions` rows of value ≥ `minimumValue` is held out whole — every row of
+    /// those items is a test row, so they never occur in training.
+    case coldItems(ratio: Double, minimumInteractions: Int, minimumValue: Float?)
 
     public var description: String {
         switch self {
@@ -41,6 +45,7 @@ public enum SplitMethod: Sendable, Equatable, CustomStringConvertible {
         case .timeRatio(let r): "global time ratio \(r)"
         case .timeCut(let t): "time cut at \(t)"
         case .kFold(let k): "\(k)-fold"
+        case .coldItems(let r, let n, _): "cold items \(1 - r) of items with ≥ \(n) interactions"
         }
     }
 }
@@ -108,6 +113,14 @@ public struct Splitter: Sendable {
         case .timeCut(let time):
             try requireTimestamps(table)
             return [pair(table.timestamps.map { $0 >= time })]
+        case .coldItems(let ratio, let minimum, let minimumValue):
+            try Self.checkRatio(ratio)
+            var counts = [Int](repeating: 0, count: table.items.count)
+            for row in 0..<table.count where minimumValue.map({ table.values[row] >= $0 }) ?? true { counts[Int(table.itemIndices[row])] += 1 }
+            var eligible = (0..<table.items.count).filter { counts[$0] >= minimum }
+            eligible.shuffle(using: &rng)
+            let held = Set(eligible.prefix(Int((Double(eligible.count) * (1 - ratio)).rounded())).map { Int32($0) })
+            return [pair(table.itemIndices.map { held.contains($0) })]
         case .kFold(let folds):
             guard folds >= 2 && folds <= table.count else {
                 throw DataError(.invalidArgument, "k-fold needs 2…\(table.count) folds, not \(folds)")

@@ -5,7 +5,7 @@ public import Foundation
 public enum ModelRegistry {
     /// The model types, in the order the leaderboard lists them.
     public static let models: [any RecommendationModel.Type] = [
-        Popularity.self, BaselinePredictor.self, UserKNN.self, ItemKNN.self, EASE.self, AlternatingLeastSquares.self, BayesianPersonalizedRanking.self, SVD.self, BiasedMatrixFactorization.self, SVDPlusPlus.self, Blend.self,
+        RandomScores.self, Popularity.self, BaselinePredictor.self, UserKNN.self, ItemKNN.self, EASE.self, AlternatingLeastSquares.self, BayesianPersonalizedRanking.self, SVD.self, BiasedMatrixFactorization.self, SVDPlusPlus.self, Blend.self,
         TFIDFContent.self, BM25Content.self, AttributeContent.self, DenseContent.self,
     ]
 
