@@ -114,15 +114,7 @@ public struct BertEncoder: Sendable {
                         // scores = Q_h K_hᵀ / √d over the real tokens only (padding keys are masked).
                         BLAS.gemm(m: n, n: n, k: dh, alpha: scale, a: qp.pointer + base, lda: h,
                                   b: kp.pointer + base, ldb: h, transposeB: true, c: s, ldc: n)
-                        for i in 0..<n {
-                            let row = s + i * n
-                            var maximum = -Float.infinity
-                            for j in 0..<n { maximum = max(maximum, row[j]) }
-                            var sum: Float = 0
-                            for j in 0..<n { row[j] = exp(row[j] - maximum); sum += row[j] }
-                            let inverse = 1 / sum
-                            for j in 0..<n { row[j] *= inverse }
-                        }
+                        for i in 0..<n { VectorKernels.softmax(s + i * n, n) }
                         BLAS.gemm(m: n, n: dh, k: n, a: s, lda: n, b: vp.pointer + base, ldb: h, c: out.base + base, ldc: h)
                     }
                 }
@@ -135,7 +127,7 @@ public struct BertEncoder: Sendable {
         intermediate.withUnsafeMutableBufferPointer { ib in
             let buffer = SharedBuffer(ib)
             parallelChunks(buffer.count, minimumChunk: 4096) { range in
-                for i in range { let value = buffer[i]; buffer[i] = 0.5 * value * (1 + erf(value * 0.70710678118654752)) }
+                VectorKernels.gelu(buffer.base + range.lowerBound, range.count)
             }
         }
         var output = dense(intermediate, rows: rows, layer.output)
