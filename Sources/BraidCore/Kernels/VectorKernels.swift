@@ -163,11 +163,17 @@ public enum VectorKernels {
     /// In-place `v[i] = e^(v[i] − max) / Σ` over `count` values (a numerically stable softmax).
     @inlinable
     public static func softmax(_ v: UnsafeMutablePointer<Float>, _ count: Int) {
-        var maximum = -Float.infinity
-        for i in 0..<count { maximum = Swift.max(maximum, v[i]) }
         let raw = UnsafeMutableRawPointer(v)
-        var sum: Float = 0
+        var lanes = SIMD8<Float>(repeating: -.infinity)
         var i = 0
+        while i + 8 <= count {
+            lanes = pointwiseMax(lanes, raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self))
+            i += 8
+        }
+        var maximum = lanes.max()
+        while i < count { maximum = Swift.max(maximum, v[i]); i += 1 }
+        var sum: Float = 0
+        i = 0
         let shift = SIMD8<Float>(repeating: maximum)
         while i + 8 <= count {
             let e = exp(raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self) - shift)
@@ -183,7 +189,12 @@ public enum VectorKernels {
             i += 1
         }
         let inverse = 1 / sum
-        for k in 0..<count { v[k] *= inverse }
+        i = 0
+        while i + 8 <= count {
+            raw.storeBytes(of: raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self) * inverse, toByteOffset: i * 4, as: SIMD8<Float>.self)
+            i += 8
+        }
+        while i < count { v[i] *= inverse; i += 1 }
     }
 
     /// In-place exact-form GELU, `0.5·x·(1 + erf(x/√2))`, with erf from Abramowitz & Stegun

@@ -136,16 +136,24 @@ public struct BertEncoder: Sendable {
         x = output
     }
 
-    /// `input · Wᵀ + b` for `rows` input rows.
+    /// `input · Wᵀ + b` for `rows` input rows, split in row blocks across the worker threads,
+    /// each block one single-threaded sgemm (OpenBLAS's own threads would spin against the
+    /// workers running attention).
     func dense(_ input: [Float], rows: Int, _ layer: Dense) -> [Float] {
         var out = [Float](repeating: 0, count: rows * layer.outputs)
-        for r in 0..<rows { for o in 0..<layer.outputs { out[r * layer.outputs + o] = layer.bias[o] } }
         input.withUnsafeBufferPointer { a in
             layer.weight.withUnsafeBufferPointer { w in
                 out.withUnsafeMutableBufferPointer { c in
-                    BLAS.parallel {
-                        BLAS.gemm(m: rows, n: layer.outputs, k: layer.inputs, a: a.baseAddress!, lda: layer.inputs,
-                                  b: w.baseAddress!, ldb: layer.inputs, transposeB: true, beta: 1, c: c.baseAddress!, ldc: layer.outputs)
+                    let ap = UnsafeSendable(a.baseAddress!), wp = UnsafeSendable(w.baseAddress!), cp = SharedBuffer(c)
+                    let blocks = max(1, min(Parallelism.threadCount * 2, rows / 64))
+                    let blockRows = (rows + blocks - 1) / blocks
+                    parallelFor(blocks) { block in
+                        let start = block * blockRows, count = min(blockRows, rows - start)
+                        guard count > 0 else { return }
+                        let target = cp.base + start * layer.outputs
+                        for r in 0..<count { (target + r * layer.outputs).update(from: layer.bias, count: layer.outputs) }
+                        BLAS.gemm(m: count, n: layer.outputs, k: layer.inputs, a: ap.pointer + start * layer.inputs, lda: layer.inputs,
+                                  b: wp.pointer, ldb: layer.inputs, transposeB: true, beta: 1, c: target, ldc: layer.outputs)
                     }
                 }
             }
