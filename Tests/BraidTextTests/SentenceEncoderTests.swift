@@ -106,3 +106,30 @@ import Testing
         #expect(t.encode(String(repeating: "movie ", count: 400)).count == 256)
     }
 }
+
+@Suite struct EmbeddingCacheTests {
+    @Test func storesAndReloadsByText() {
+        let directory = Fixtures.temporaryDirectory()
+        let cache = EmbeddingCache(directory: directory, digest: "abc123", dimension: 3)
+        cache.store("hello", [1, 2, 3])
+        cache.store("world", [4, 5, 6])
+        cache.store("hello", [9, 9, 9])  // first value wins: same text, same model
+        cache.flush()
+        let reopened = EmbeddingCache(directory: directory, digest: "abc123", dimension: 3)
+        #expect(reopened.count == 2)
+        #expect(reopened.lookup("hello") == [1, 2, 3] && reopened.lookup("world") == [4, 5, 6])
+        #expect(reopened.lookup("other") == nil)
+        #expect(EmbeddingCache(directory: directory, digest: "different", dimension: 3).count == 0, "keyed by model digest")
+    }
+
+    @Test(.enabled(if: SentenceEncoderTests.directory != nil, "the text model is installed by scripts/setup"))
+    func cachedEmbeddingsEqualFreshOnes() throws {
+        let model = try SentenceEncoder(directory: SentenceEncoderTests.directory!)
+        let cache = EmbeddingCache(directory: Fixtures.temporaryDirectory(), digest: model.weightDigest, dimension: model.dimension)
+        let texts = ["Heat (1995) Action Crime", "Toy Story (1995)", "Heat (1995) Action Crime"]
+        let first = model.embed(texts, cache: cache)
+        #expect(cache.count == 2)
+        #expect(first == model.embed(texts, cache: cache))
+        #expect(first[0] == first[2])
+    }
+}
