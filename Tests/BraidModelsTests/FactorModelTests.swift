@@ -104,3 +104,47 @@ import Testing
         #expect(blend.members.map { type(of: $0).name } == ["baseline", "itemknn", "svd"])
     }
 }
+
+@Suite struct ContentModelTests {
+    /// Items: two "space" films and two "romance" films; the user saw one of each, the romance
+    /// one long ago and the space one yesterday.
+    func data() -> InteractionMatrix {
+        let day: Int64 = 86400
+        var matrix = InteractionMatrix(InteractionTable([
+            Interaction(user: "u", item: "space1", value: 1, timestamp: 100 * day),
+            Interaction(user: "u", item: "romance1", value: 1, timestamp: 10 * day),
+            Interaction(user: "v", item: "space2", value: 1, timestamp: 99 * day),
+            Interaction(user: "v", item: "romance2", value: 1, timestamp: 98 * day),
+        ]))
+        matrix.catalog = ItemCatalog([
+            ItemRecord(id: "space1", title: "Star voyage", categories: ["SciFi"]), ItemRecord(id: "space2", title: "Star return", categories: ["SciFi"]),
+            ItemRecord(id: "romance1", title: "Paris love", categories: ["Romance"]), ItemRecord(id: "romance2", title: "Rome love", categories: ["Romance"]),
+        ])
+        return matrix
+    }
+
+    @Test func recencyHalfLifeFavoursRecentTaste() throws {
+        let data = data()
+        #expect(data.ageInDays?.values(ofRow: 0).map { $0 } == [0, 90], "ages in days before the latest interaction")
+        let plain = try ModelRegistry.fit("content-attributes", data: data)
+        let recent = try ModelRegistry.fit("content-attributes", parameters: ModelParameters(["half-life-days": "30"]), data: data)
+        let space2 = Int(data.items.index(of: "space2")!), romance2 = Int(data.items.index(of: "romance2")!)
+        let p = plain.scores(forUser: 0), r = recent.scores(forUser: 0)
+        #expect(abs(p[space2] - p[romance2]) < 1e-6, "without recency both tastes weigh the same")
+        #expect(r[space2] > r[romance2])
+        // Two half-lives of weight ratio 2^-3 = 1/8: cosines (1, 1/8)/|(1, 1/8)| against one-hot vectors.
+        #expect(abs(r[space2] - 1 / (1 + 1.0 / 64).squareRoot()) < 1e-5)
+    }
+
+    @Test func tfidfByHand() throws {
+        // Documents: space1 "star voyage scifi", space2 "star return scifi", romance1 "paris love
+        // romance", romance2 "rome love romance". idf = ln((1+4)/(1+df)) + 1: df 2 → ln(5/3)+1.
+        let model = try ModelRegistry.fit("content-tfidf", data: data()) as! TFIDFContent
+        guard case .sparse(let m) = model.vectors else { Issue.record("expected sparse vectors"); return }
+        let rare = log(5.0 / 2) + 1, common = log(5.0 / 3) + 1
+        let norm = (rare * rare + 2 * common * common).squareRoot()
+        let row = Int(model.data.items.index(of: "space1")!)
+        #expect(Set(m.values(ofRow: row).map { (Double($0) * 1e5).rounded() }) == Set([rare / norm, common / norm].map { ($0 * 1e5).rounded() }))
+        #expect(try model.similarItems(to: "space1", count: 1).first?.item == "space2")
+    }
+}

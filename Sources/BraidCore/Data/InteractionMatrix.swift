@@ -11,6 +11,10 @@ public struct InteractionMatrix: Sendable, Equatable {
     public let byItem: SparseMatrix
     /// Item metadata for content models (titles, categories, text), when given.
     public var catalog: ItemCatalog?
+    /// Per entry of `byUser` (same pattern): days between the interaction and the latest
+    /// timestamp in the data, when the rows had timestamps. Content models use it to weight
+    /// recent history more.
+    public var ageInDays: SparseMatrix?
 
     public init(users: Vocabulary, items: Vocabulary, byUser: SparseMatrix) {
         precondition(byUser.rowCount == users.count && byUser.columnCount == items.count,
@@ -36,6 +40,12 @@ public struct InteractionMatrix: Sendable, Equatable {
             self.init(users: table.users, items: table.items,
                       byUser: SparseMatrix(rowCount: table.users.count, columnCount: table.items.count, rows: sorted.userIndices,
                                            columns: sorted.itemIndices, values: sorted.values, combine: combine))
+            // Ages of the kept (latest, or earliest for `first`) interactions.
+            let latest = sorted.timestamps.filter { $0 != InteractionTable.noTimestamp }.max() ?? 0
+            let ages = sorted.timestamps.map { $0 == InteractionTable.noTimestamp ? Float(0) : Float(Double(latest - $0) / 86400) }
+            let keepAge: (Float, Float) -> Float = policy == .last ? { _, later in later } : { earlier, _ in earlier }
+            ageInDays = SparseMatrix(rowCount: table.users.count, columnCount: table.items.count, rows: sorted.userIndices,
+                                     columns: sorted.itemIndices, values: ages, combine: keepAge)
         } else {
             self.init(users: table.users, items: table.items,
                       byUser: SparseMatrix(rowCount: table.users.count, columnCount: table.items.count, rows: table.userIndices,

@@ -35,11 +35,15 @@ public struct ContentSettings: ModelConfiguration {
     public var textModel: String?
     /// Weight each history item by the interaction value (else 1).
     public var weightByValue = true
+    /// Halve a history item's weight every this many days before the latest interaction in
+    /// the data (nil: no recency weighting). Needs timestamps.
+    public var halfLifeDays: Float?
 
     public init() {}
 
     public init(parameters: ModelParameters) throws(ModelError) {
-        try parameters.checkKnown(["k1", "b", "min-df", "text-model", "weight-by-value"])
+        try parameters.checkKnown(["k1", "b", "min-df", "text-model", "weight-by-value", "half-life-days"])
+        if parameters.string("half-life-days") != nil { halfLifeDays = try parameters.float("half-life-days", default: 30, range: 0.001...1e9) }
         k1 = try parameters.float("k1", default: k1, range: 0...100)
         b = try parameters.float("b", default: b, range: 0...1)
         minimumDocumentFrequency = try parameters.int("min-df", default: minimumDocumentFrequency, range: 1...1_000_000)
@@ -74,10 +78,14 @@ public struct ContentModel<Representation: ContentRepresentation>: Recommendatio
 
     public var scoresItemsWithoutInteractions: Bool { true }
 
-    /// The user's profile: Σ_j w_uj · v_j over the training history.
+    /// The user's profile: Σ_j w_uj · v_j over the training history, w_uj = value (or 1) ×
+    /// 2^(−age/half-life) when a half-life is set.
     public func scores(forUser user: Int) -> [Float] {
         let history = Array(data.items(ofUser: user))
-        let weights = configuration.weightByValue ? Array(data.byUser.values(ofRow: user)) : [Float](repeating: 1, count: history.count)
+        var weights = configuration.weightByValue ? Array(data.byUser.values(ofRow: user)) : [Float](repeating: 1, count: history.count)
+        if let halfLife = configuration.halfLifeDays, let ages = data.ageInDays {
+            for (n, age) in ages.values(ofRow: user).enumerated() { weights[n] *= pow(2, -age / halfLife) }
+        }
         return scores(forHistory: history, weights: weights)
     }
 

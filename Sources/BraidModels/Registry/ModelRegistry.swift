@@ -54,6 +54,7 @@ public enum ModelRegistry {
         var archive = ModelArchive(model: type(of: model).name, configuration: configuration,
                                    users: model.data.users, items: model.data.items)
         archive.store(model.data.byUser, as: "data")
+        if let ages = model.data.ageInDays { archive.store(ages, as: "data.ages") }
         model.archive(into: &archive)
         return archive
     }
@@ -97,7 +98,10 @@ public enum ModelRegistry {
         guard matrix.rowCount == archive.users.count, matrix.columnCount == archive.items.count else {
             throw ModelError(.corruptModel, "the training matrix does not match the vocabularies")
         }
-        let data = InteractionMatrix(users: archive.users, items: archive.items, byUser: matrix)
+        var data = InteractionMatrix(users: archive.users, items: archive.items, byUser: matrix)
+        if archive.scalars["data.ages.shape"] != nil {
+            data.ageInDays = try ModelArchive.mapError { () throws(DataError) in try archive.sparseMatrix("data.ages") }
+        }
         return try M(archive: archive, data: data, configuration: configuration)
     }
 }
