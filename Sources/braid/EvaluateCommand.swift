@@ -60,11 +60,13 @@ struct Leaderboard {
     var results: [EvaluationResult]
     var cutoff: Int
 
+    /// The result as a JSON object; metrics that are undefined for the data (NaN: e.g. AUC
+    /// when no user has an irrelevant candidate) are left out.
     static func jsonObject(_ result: EvaluationResult) -> [String: Any] {
-        let data = try! JSONEncoder().encode(result)
-        var object = try! JSONSerialization.jsonObject(with: data) as! [String: Any]
-        object["metrics"] = result.metrics.filter { $0.value.isFinite }
-        return object
+        var finite = result
+        finite.metrics = result.metrics.filter { $0.value.isFinite }
+        let data = try! JSONEncoder().encode(finite)
+        return try! JSONSerialization.jsonObject(with: data) as! [String: Any]
     }
 
     func print(json: Bool, single: Bool, columns: [String]? = nil) {

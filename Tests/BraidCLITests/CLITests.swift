@@ -172,3 +172,15 @@ struct CLI {
         #expect(first.count == 10 && (first[0]["title"] as? String)?.hasSuffix(")") == true)
     }
 }
+
+@Suite struct CLIEdgeCaseTests {
+    @Test func undefinedMetricsAreLeftOutOfJSON() throws {
+        // u0's only candidate is relevant, so AUC has no negatives: it must be omitted, not crash.
+        let train = Fixtures.temporaryFile("user,item,rating,timestamp\nu0,m0,5,1\nu0,m2,4,2\nu1,m1,5,3\nu1,m0,3,4\nu2,m2,5,5\n", name: "t.csv")
+        let test = Fixtures.temporaryFile("user,item,rating,timestamp\nu0,m1,5,9\n", name: "te.csv")
+        let out = try CLI.run(["evaluate", "--train", train, "--test", test, "--model", "itemknn", "--json"])
+        #expect(out.status == 0, "\(out.stderr)")
+        let metrics = try #require(out.json["metrics"] as? [String: Double])
+        #expect(metrics["auc"] == nil && metrics["ndcg@10"] == 1)
+    }
+}
