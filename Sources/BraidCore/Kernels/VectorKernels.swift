@@ -167,7 +167,8 @@ public enum VectorKernels {
         var lanes = SIMD8<Float>(repeating: -.infinity)
         var i = 0
         while i + 8 <= count {
-            lanes = pointwiseMax(lanes, raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self))
+            let v = raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+            lanes = lanes.replacing(with: v, where: v .> lanes)
             i += 8
         }
         var maximum = lanes.max()

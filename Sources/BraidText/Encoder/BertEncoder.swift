@@ -103,19 +103,24 @@ public struct BertEncoder: Sendable {
             context.withUnsafeMutableBufferPointer { cb in
                 let qp = UnsafeSendable(qb.baseAddress!), kp = UnsafeSendable(kb.baseAddress!), vp = UnsafeSendable(vb.baseAddress!)
                 let out = SharedBuffer(cb)
-                parallelFor(batch * heads) { job in
-                    let b = job / heads, head = job % heads
-                    let n = lengths[b]
-                    guard n > 0 else { return }
-                    let base = b * length * h + head * dh
-                    var scores = [Float](repeating: 0, count: n * n)
+                let longest = lengths.max() ?? 0
+                parallelChunks(batch * heads) { jobs in
+                    // One score buffer per chunk of jobs, reused: fresh 256 KB buffers per head
+                    // would page-fault on every allocation.
+                    var scores = [Float](repeating: 0, count: longest * longest)
                     scores.withUnsafeMutableBufferPointer { sb in
                         let s = sb.baseAddress!
-                        // scores = Q_h K_hᵀ / √d over the real tokens only (padding keys are masked).
-                        BLAS.gemm(m: n, n: n, k: dh, alpha: scale, a: qp.pointer + base, lda: h,
-                                  b: kp.pointer + base, ldb: h, transposeB: true, c: s, ldc: n)
-                        for i in 0..<n { VectorKernels.softmax(s + i * n, n) }
-                        BLAS.gemm(m: n, n: dh, k: n, a: s, lda: n, b: vp.pointer + base, ldb: h, c: out.base + base, ldc: h)
+                        for job in jobs {
+                            let b = job / heads, head = job % heads
+                            let n = lengths[b]
+                            guard n > 0 else { continue }
+                            let base = b * length * h + head * dh
+                            // scores = Q_h K_hᵀ / √d over the real tokens only (padding keys are masked).
+                            BLAS.gemm(m: n, n: n, k: dh, alpha: scale, a: qp.pointer + base, lda: h,
+                                      b: kp.pointer + base, ldb: h, transposeB: true, c: s, ldc: n)
+                            for i in 0..<n { VectorKernels.softmax(s + i * n, n) }
+                            BLAS.gemm(m: n, n: dh, k: n, a: s, lda: n, b: vp.pointer + base, ldb: h, c: out.base + base, ldc: h)
+                        }
                     }
                 }
             }
