@@ -126,8 +126,7 @@ public struct BertEncoder: Sendable {
             }
         } } }
         var attended = dense(context, rows: rows, layer.attentionOutput)
-        for i in 0..<(rows * h) { attended[i] += x[i] }
-        layerNorm(&attended, rows: rows, layer.attentionNorm)
+        layerNorm(&attended, rows: rows, layer.attentionNorm, adding: x)
         var intermediate = dense(attended, rows: rows, layer.intermediate)
         intermediate.withUnsafeMutableBufferPointer { ib in
             let buffer = SharedBuffer(ib)
@@ -136,8 +135,7 @@ public struct BertEncoder: Sendable {
             }
         }
         var output = dense(intermediate, rows: rows, layer.output)
-        for i in 0..<(rows * h) { output[i] += attended[i] }
-        layerNorm(&output, rows: rows, layer.outputNorm)
+        layerNorm(&output, rows: rows, layer.outputNorm, adding: attended)
         x = output
     }
 
@@ -166,16 +164,24 @@ public struct BertEncoder: Sendable {
         return out
     }
 
-    func layerNorm(_ x: inout [Float], rows: Int, _ norm: Norm) {
+    /// `x = LayerNorm(x + residual)` row by row on the worker threads (residual optional).
+    func layerNorm(_ x: inout [Float], rows: Int, _ norm: Norm, adding residual: [Float]? = nil) {
         let h = configuration.hiddenSize, epsilon = configuration.layerNormEpsilon
-        for r in 0..<rows {
-            var mean: Float = 0
-            for d in 0..<h { mean += x[r * h + d] }
-            mean /= Float(h)
-            var variance: Float = 0
-            for d in 0..<h { let c = x[r * h + d] - mean; variance += c * c }
-            let inverse = 1 / (variance / Float(h) + epsilon).squareRoot()
-            for d in 0..<h { x[r * h + d] = (x[r * h + d] - mean) * inverse * norm.gamma[d] + norm.beta[d] }
+        x.withUnsafeMutableBufferPointer { xb in
+            let buffer = SharedBuffer(xb)
+            parallelChunks(rows, minimumChunk: 64) { range in
+                for r in range {
+                    let row = buffer.base + r * h
+                    if let residual { for d in 0..<h { row[d] += residual[r * h + d] } }
+                    var mean: Float = 0
+                    for d in 0..<h { mean += row[d] }
+                    mean /= Float(h)
+                    var variance: Float = 0
+                    for d in 0..<h { let c = row[d] - mean; variance += c * c }
+                    let inverse = 1 / (variance / Float(h) + epsilon).squareRoot()
+                    for d in 0..<h { row[d] = (row[d] - mean) * inverse * norm.gamma[d] + norm.beta[d] }
+                }
+            }
         }
     }
 }
