@@ -81,6 +81,7 @@ public enum ColumnMapping: Sendable, Equatable {
 
 extension String {
     func trimmingCharacters(in set: Character) -> String {
+        guard first == set || last == set else { return self }
         var text = Substring(self)
         while text.first == set { text = text.dropFirst() }
         while text.last == set { text = text.dropLast() }

@@ -56,7 +56,8 @@ public struct DelimitedTextReader: Sendable {
         var sawLine = false
         try Self.forEachLine(in: data, fileName: fileName, maximumLength: maximumLineLength) { (number, bytes) throws(DataError) in
             let text = try decode(bytes, line: number)
-            if text.allSatisfy(\.isWhitespace) { return }
+            // Blank lines are skipped; a visible first byte settles it without a character scan.
+            if !(text.utf8.first.map { $0 > 0x20 && $0 < 0x80 } ?? false), text.allSatisfy(\.isWhitespace) { return }
             sawLine = true
             if chosen == nil {
                 guard let detected = Delimiter.detect(in: text) else {
@@ -138,7 +139,12 @@ public struct DelimitedTextReader: Sendable {
     /// Splits one line into fields.
     func split(_ line: String, by delimiter: Delimiter, line number: Int) throws(DataError) -> [String] {
         let separator = delimiter.text
-        guard delimiter.allowsQuoting, line.contains("\"") else {
+        guard delimiter.allowsQuoting, line.utf8.contains(UInt8(ascii: "\"")) else {
+            let bytes = Array(separator.utf8)
+            if bytes.count == 1 {
+                // The common case: split the UTF-8 view on one byte (fast, no Foundation search).
+                return line.utf8.split(separator: bytes[0], omittingEmptySubsequences: false).map { String(Substring($0)) }
+            }
             return line.split(separator: separator, omittingEmptySubsequences: false).map(String.init)
         }
         let separatorCharacter = separator.first!
