@@ -1,0 +1,35 @@
+import Braid
+import BraidTestSupport
+import Foundation
+import Testing
+
+/// The README's library example, kept compiling and running.
+@Suite struct ReadmeExampleTests {
+    @Test func libraryExampleRuns() throws {
+        var text = "user,item,rating,timestamp\n"
+        for u in 0..<30 { for i in 0..<20 where (u + i) % 3 != 0 { text += "\(u),\(i),\(1 + (u * i) % 5),\(u * 100 + i)\n" } }
+        let (table, report) = try InteractionImporter().importFile(Fixtures.temporaryFile(text, name: "ratings.csv"))
+        #expect(report.rowsImported == table.count)
+        let split = try Splitter(.userRatio(ratio: 0.8), seed: 1).split(table)[0]
+        let evaluation = EvaluationProtocol(cutoff: 10, threshold: 4)
+        let prepared = PreparedSplit(split, protocol: evaluation)
+
+        let model = try ItemKNN(fitting: prepared.train, configuration: try .init(parameters: ModelParameters(["neighbors": "100"])))
+        let result = Evaluator(protocol: evaluation).evaluate(model, on: prepared)
+        #expect(result.metrics["ndcg@10"] != nil)
+
+        let top = model.recommend(user: "4", count: 10)
+        let batch = model.recommend(users: [0, 1, 2], count: 10)
+        let similar = try model.similarItems(to: "3", count: 5)
+        let path = Fixtures.temporaryDirectory() + "/itemknn.braid"
+        try ModelRegistry.save(model, to: path)
+        let loaded = try ModelRegistry.load(from: path)
+        #expect(!top.isEmpty && batch.count == 3 && !similar.isEmpty && type(of: loaded).name == "itemknn")
+
+        var train = prepared.train
+        train.catalog = ItemCatalog((0..<20).map { ItemRecord(id: "\($0)", title: "Film \($0)", categories: [$0 % 2 == 0 ? "Drama" : "Comedy"]) })
+        let content = try BM25Content(fitting: train)
+        let coldScores = content.scores(forHistory: [12, 4], weights: [1, 1])
+        #expect(coldScores.count == train.itemCount)
+    }
+}
