@@ -247,10 +247,6 @@ public struct ModelArchive: Sendable, Equatable {
 
     /// FNV-1a, 64 bits.
     static func checksum(_ data: Data) -> UInt64 {
-        var hash: UInt64 = 0xcbf29ce484222325
-        data.withUnsafeBytes { raw in
-            for byte in raw { hash = (hash ^ UInt64(byte)) &* 0x100000001b3 }
-        }
-        return hash
+        data.withUnsafeBytes { FNV1a.hash($0) }
     }
 }

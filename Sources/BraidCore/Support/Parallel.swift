@@ -73,6 +73,12 @@ public struct SharedBuffer<Element>: @unchecked Sendable {
     }
 }
 
+/// A pointer that parallel workers only read.
+public struct UnsafeSendablePointer<Element>: @unchecked Sendable {
+    public let pointer: UnsafePointer<Element>
+    public init(_ pointer: UnsafePointer<Element>) { self.pointer = pointer }
+}
+
 /// Fills a new array of `count` elements in parallel; `body` writes a chunk of the array.
 public func parallelArray<Element>(
     count: Int, repeating initial: Element, minimumChunk: Int = 1,

@@ -1,3 +1,12 @@
+/// The 64-bit FNV-1a hash (Fowler, Noll & Vo): file checksums and text keys.
+public enum FNV1a {
+    public static func hash<Bytes: Sequence>(_ bytes: Bytes) -> UInt64 where Bytes.Element == UInt8 {
+        var hash: UInt64 = 0xcbf29ce484222325
+        for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x100000001b3 }
+        return hash
+    }
+}
+
 /// A fast, seedable random number generator (SplitMix64, Steele et al. 2014), so that every
 /// split, sample and initialization in Braid is reproducible from one seed.
 public struct SeededGenerator: RandomNumberGenerator, Sendable {

@@ -80,6 +80,15 @@ public struct RatingScale: Sendable, Equatable, Codable {
     }
 
     @inlinable public func clip(_ value: Float) -> Float { Swift.min(maximum, Swift.max(minimum, value)) }
+
+    func archive(into archive: inout ModelArchive) {
+        archive.scalars["scale.min"] = Double(minimum)
+        archive.scalars["scale.max"] = Double(maximum)
+    }
+
+    init(archive: ModelArchive) {
+        self.init(minimum: Float(archive.scalars["scale.min"] ?? 0), maximum: Float(archive.scalars["scale.max"] ?? 0))
+    }
 }
 
 /// Regularization settings of the baseline predictor, shared by every model that uses it.
@@ -141,14 +150,13 @@ public struct BaselinePredictor: RecommendationModel {
 
     public func archive(into archive: inout ModelArchive) {
         estimates.archive(into: &archive, prefix: "baseline")
-        archive.scalars["scale.min"] = Double(scale.minimum)
-        archive.scalars["scale.max"] = Double(scale.maximum)
+        scale.archive(into: &archive)
     }
 
     public init(archive: ModelArchive, data: InteractionMatrix, configuration: Configuration) throws(ModelError) {
         self.configuration = configuration
         self.data = data
         estimates = try BaselineEstimates(archive: archive, prefix: "baseline", data: data)
-        scale = RatingScale(minimum: Float(archive.scalars["scale.min"] ?? 0), maximum: Float(archive.scalars["scale.max"] ?? 0))
+        scale = RatingScale(archive: archive)
     }
 }

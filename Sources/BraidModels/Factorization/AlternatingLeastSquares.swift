@@ -176,12 +176,6 @@ public struct AlternatingLeastSquares: IterativeFactorizationModel {
     }
 }
 
-/// A pointer that parallel workers only read.
-struct UnsafeSendablePointer<T>: @unchecked Sendable {
-    let pointer: UnsafePointer<T>
-    init(_ pointer: UnsafePointer<T>) { self.pointer = pointer }
-}
-
 /// Borrows raw pointers to six arrays for the duration of `body`.
 func withPointers<R>(_ a: [Float], _ b: [Float], _ c: [Int32], _ d: [Float], _ e: [Float], _ g: [Int],
                      _ body: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Int32>, UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Int>) -> R) -> R {

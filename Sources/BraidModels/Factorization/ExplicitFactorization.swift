@@ -157,15 +157,14 @@ public struct ExplicitFactorization<Flavor: ExplicitFactorizationFlavor>: Iterat
 
     public func archive(into archive: inout ModelArchive) {
         factors.archive(into: &archive)
-        archive.scalars["scale.min"] = Double(scale.minimum)
-        archive.scalars["scale.max"] = Double(scale.maximum)
+        scale.archive(into: &archive)
     }
 
     public init(archive: ModelArchive, data: InteractionMatrix, configuration: Configuration) throws(ModelError) {
         self.configuration = configuration
         self.data = data
         factors = try LatentFactors(archive: archive, data: data)
-        scale = RatingScale(minimum: Float(archive.scalars["scale.min"] ?? 0), maximum: Float(archive.scalars["scale.max"] ?? 0))
+        scale = RatingScale(archive: archive)
     }
 }
 

@@ -137,8 +137,7 @@ public struct SVDPlusPlus: IterativeFactorizationModel {
     public func archive(into archive: inout ModelArchive) {
         factors.archive(into: &archive)
         archive.arrays["svdpp.implicit"] = .float32(implicitFactors.storage)
-        archive.scalars["scale.min"] = Double(scale.minimum)
-        archive.scalars["scale.max"] = Double(scale.maximum)
+        scale.archive(into: &archive)
     }
 
     public init(archive: ModelArchive, data: InteractionMatrix, configuration: Configuration) throws(ModelError) {
@@ -148,6 +147,6 @@ public struct SVDPlusPlus: IterativeFactorizationModel {
         let y = try ModelArchive.mapError { () throws(DataError) in try archive.floats("svdpp.implicit") }
         guard y.count == data.itemCount * factors.factorCount else { throw ModelError(.corruptModel, "the implicit factors do not match the items") }
         implicitFactors = DenseMatrix(rows: data.itemCount, columns: factors.factorCount, storage: y)
-        scale = RatingScale(minimum: Float(archive.scalars["scale.min"] ?? 0), maximum: Float(archive.scalars["scale.max"] ?? 0))
+        scale = RatingScale(archive: archive)
     }
 }

@@ -205,8 +205,7 @@ public struct Blend: RecommendationModel {
 
     public func archive(into archive: inout ModelArchive) {
         archive.arrays["blend.weights"] = .float32(weights)
-        archive.scalars["scale.min"] = Double(scale.minimum)
-        archive.scalars["scale.max"] = Double(scale.maximum)
+        scale.archive(into: &archive)
         for (k, member) in members.enumerated() {
             var inner = ModelArchive(model: type(of: member).name, configuration: Data(), users: data.users, items: data.items)
             member.archive(into: &inner)
@@ -220,7 +219,7 @@ public struct Blend: RecommendationModel {
         self.data = data
         weights = try ModelArchive.mapError { () throws(DataError) in try archive.floats("blend.weights") }
         guard weights.count == 3 * configuration.members.count + 1 else { throw ModelError(.corruptModel, "the blend weights do not match its members") }
-        scale = RatingScale(minimum: Float(archive.scalars["scale.min"] ?? 0), maximum: Float(archive.scalars["scale.max"] ?? 0))
+        scale = RatingScale(archive: archive)
         support = Support(data)
         members = try configuration.members.enumerated().map { k, member throws(ModelError) in
             var inner = ModelArchive(model: member.model, configuration: Data(), users: data.users, items: data.items)

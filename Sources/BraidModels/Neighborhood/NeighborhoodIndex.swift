@@ -126,8 +126,7 @@ struct NeighborhoodIndex: Sendable {
         archive.store(similarities, as: "similarities")
         archive.arrays["userMeans"] = .float32(userMeans)
         archive.arrays["itemMeans"] = .float32(itemMeans)
-        archive.scalars["scale.min"] = Double(scale.minimum)
-        archive.scalars["scale.max"] = Double(scale.maximum)
+        scale.archive(into: &archive)
         baseline?.archive(into: &archive, prefix: "baseline")
     }
 
@@ -143,6 +142,6 @@ struct NeighborhoodIndex: Sendable {
         let baseline = settings.needsBaseline ? try BaselineEstimates(archive: archive, prefix: "baseline", data: data) : nil
         self.init(orientation: orientation, settings: settings, similarities: similarities, userMeans: userMeans,
                   itemMeans: itemMeans, baseline: baseline,
-                  scale: RatingScale(minimum: Float(archive.scalars["scale.min"] ?? 0), maximum: Float(archive.scalars["scale.max"] ?? 0)))
+                  scale: RatingScale(archive: archive))
     }
 }

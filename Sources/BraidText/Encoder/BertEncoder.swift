@@ -101,7 +101,7 @@ public struct BertEncoder: Sendable {
         let scale = 1 / Float(dh).squareRoot()
         q.withUnsafeBufferPointer { qb in k.withUnsafeBufferPointer { kb in v.withUnsafeBufferPointer { vb in
             context.withUnsafeMutableBufferPointer { cb in
-                let qp = UnsafeSendable(qb.baseAddress!), kp = UnsafeSendable(kb.baseAddress!), vp = UnsafeSendable(vb.baseAddress!)
+                let qp = UnsafeSendablePointer(qb.baseAddress!), kp = UnsafeSendablePointer(kb.baseAddress!), vp = UnsafeSendablePointer(vb.baseAddress!)
                 let out = SharedBuffer(cb)
                 let longest = lengths.max() ?? 0
                 parallelChunks(batch * heads) { jobs in
@@ -147,7 +147,7 @@ public struct BertEncoder: Sendable {
         input.withUnsafeBufferPointer { a in
             layer.weight.withUnsafeBufferPointer { w in
                 out.withUnsafeMutableBufferPointer { c in
-                    let ap = UnsafeSendable(a.baseAddress!), wp = UnsafeSendable(w.baseAddress!), cp = SharedBuffer(c)
+                    let ap = UnsafeSendablePointer(a.baseAddress!), wp = UnsafeSendablePointer(w.baseAddress!), cp = SharedBuffer(c)
                     let blocks = max(1, min(Parallelism.threadCount * 2, rows / 64))
                     let blockRows = (rows + blocks - 1) / blocks
                     parallelFor(blocks) { block in
@@ -184,10 +184,4 @@ public struct BertEncoder: Sendable {
             }
         }
     }
-}
-
-/// A read-only pointer shared with worker threads.
-struct UnsafeSendable<T>: @unchecked Sendable {
-    let pointer: UnsafePointer<T>
-    init(_ pointer: UnsafePointer<T>) { self.pointer = pointer }
 }

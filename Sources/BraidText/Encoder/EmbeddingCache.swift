@@ -1,4 +1,5 @@
 public import Foundation
+import BraidCore
 
 /// A persistent cache of text embeddings keyed by the model's weight digest and a hash of the
 /// text, so items are not encoded twice across runs. One append-only file per model:
@@ -36,9 +37,7 @@ public final class EmbeddingCache: @unchecked Sendable {
     }
 
     static func key(_ text: String) -> Key {
-        var hash: UInt64 = 0xcbf29ce484222325
-        for byte in text.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100000001b3 }
-        return Key(hash: hash, length: UInt32(truncatingIfNeeded: text.utf8.count))
+        Key(hash: FNV1a.hash(text.utf8), length: UInt32(truncatingIfNeeded: text.utf8.count))
     }
 
     public var count: Int { lock.withLock { entries.count } }

@@ -69,6 +69,9 @@ public struct SafetensorsFile: @unchecked Sendable {
         dataStart = headerEnd
     }
 
+    /// Calls `body` with the whole file's bytes (memory-mapped, not copied).
+    public func withBytes<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R { data.withUnsafeBytes(body) }
+
     /// The tensor `name` as row-major `Float`s, with its shape.
     public func floats(_ name: String) throws(TextModelError) -> (values: [Float], shape: [Int]) {
         guard let info = tensors[name] else {
