@@ -62,33 +62,34 @@ struct DataOptions: ParsableArguments {
     func load(_ paths: [String]) throws -> [InteractionTable] {
         let importer = InteractionImporter(options: try importOptions())
         let weights = try eventWeights.map { try EventWeights(argument: $0) }
-        var shared = InteractionTable()
+        var users = Vocabulary(), items = Vocabulary()
         var tables: [InteractionTable] = []
         for path in paths {
             let started = System.monotonicSeconds()
-            var table = InteractionTable(users: shared.users, items: shared.items)
+            var table = InteractionTable(users: users, items: items)
             if path.hasPrefix("synth:") {
                 var generated = try SyntheticInteractions(specification: String(path.dropFirst(6))).generate()
                 table.adoptVocabularies(of: &generated)
-                tables.append(generated)
-                shared = InteractionTable(users: table.users, items: table.items)
+                table = generated
                 Console.progress("generated \(generated.count) synthetic interactions in \(Console.format(System.monotonicSeconds() - started, digits: 2)) s")
-                continue
+            } else {
+                let report = try importer.importFile(path, into: &table)
+                Console.progress("read \(path): \(report.rowsImported) interactions in \(Console.format(System.monotonicSeconds() - started, digits: 2)) s"
+                                 + (report.rowsSkipped > 0 ? ", skipped \(report.rowsSkipped) invalid rows" : ""))
+                for (reason, count) in report.skipReasons.sorted(by: { $0.key < $1.key }) { Console.progress("  skipped \(count) rows: \(reason)") }
+                for example in report.skippedExamples { Console.progress("  e.g. \(example)") }
             }
-            let report = try importer.importFile(path, into: &table)
-            shared = InteractionTable(users: table.users, items: table.items)
-            Console.progress("read \(path): \(report.rowsImported) interactions in \(Console.format(System.monotonicSeconds() - started, digits: 2)) s"
-                             + (report.rowsSkipped > 0 ? ", skipped \(report.rowsSkipped) invalid rows" : ""))
-            for (reason, count) in report.skipReasons.sorted(by: { $0.key < $1.key }) { Console.progress("  skipped \(count) rows: \(reason)") }
-            for example in report.skippedExamples { Console.progress("  e.g. \(example)") }
             if let weights { table = table.weighted(by: weights) }
+            users = table.users
+            items = table.items
             tables.append(table)
         }
-        // Every table must see the final vocabularies.
+        // Vocabularies only grow by appending, so earlier tables' indices stay valid: they
+        // just take the final vocabularies.
         return tables.map { table in
             var out = table
-            var target = shared
-            target.adoptVocabularies(of: &out)
+            out.users = users
+            out.items = items
             return out
         }
     }
