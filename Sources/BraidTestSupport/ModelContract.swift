@@ -9,29 +9,31 @@ public enum ModelContract {
         public var parameters: [String: String]
         /// Whether the model personalizes (non-personalized ones cannot pass the checkerboard).
         public var personalized: Bool
+        /// Whether the model refuses data whose values are all equal (binary positives).
+        public var needsGradedValues = false
         public var description: String { parameters.isEmpty ? name : "\(name) \(parameters.sorted { $0.key < $1.key })" }
     }
 
     public static let cases: [Case] = [
         Case(name: "random", parameters: [:], personalized: false),
         Case(name: "pop", parameters: [:], personalized: false),
-        Case(name: "baseline", parameters: [:], personalized: false),
+        Case(name: "baseline", parameters: [:], personalized: false, needsGradedValues: true),
         Case(name: "userknn", parameters: [:], personalized: true),
         Case(name: "userknn", parameters: ["similarity": "jaccard"], personalized: true),
         Case(name: "itemknn", parameters: [:], personalized: true),
         Case(name: "itemknn", parameters: ["similarity": "jaccard", "neighbors": "4"], personalized: true),
-        Case(name: "itemknn", parameters: ["similarity": "pearson-baseline"], personalized: false),
+        Case(name: "itemknn", parameters: ["similarity": "pearson-baseline"], personalized: false, needsGradedValues: true),
         Case(name: "ease", parameters: ["lambda": "1"], personalized: true),
         Case(name: "als", parameters: ["factors": "2", "iterations": "10", "regularization": "0.1"], personalized: true),
         Case(name: "bpr", parameters: ["factors": "2", "iterations": "300", "learning-rate": "0.05"], personalized: true),
-        Case(name: "svd", parameters: ["factors": "4"], personalized: false),
-        Case(name: "biasedmf", parameters: ["factors": "4", "solver": "als", "iterations": "5"], personalized: false),
-        Case(name: "svdpp", parameters: ["factors": "4", "iterations": "5"], personalized: false),
+        Case(name: "svd", parameters: ["factors": "4"], personalized: false, needsGradedValues: true),
+        Case(name: "biasedmf", parameters: ["factors": "4", "solver": "als", "iterations": "5"], personalized: false, needsGradedValues: true),
+        Case(name: "svdpp", parameters: ["factors": "4", "iterations": "5"], personalized: false, needsGradedValues: true),
         Case(name: "content-tfidf", parameters: [:], personalized: true),
         Case(name: "content-bm25", parameters: [:], personalized: true),
         Case(name: "content-attributes", parameters: [:], personalized: true),
         Case(name: "content-dense", parameters: [:], personalized: false),
-        Case(name: "blend", parameters: ["members": "baseline+itemknn(neighbors=4,similarity=jaccard)+svd(factors=2)"], personalized: false),
+        Case(name: "blend", parameters: ["members": "baseline+itemknn(neighbors=4,similarity=jaccard)+svd(factors=2)"], personalized: false, needsGradedValues: true),
         Case(name: "als", parameters: ["factors": "2", "iterations": "5", "solver": "cholesky", "confidence": "log", "alpha": "5"], personalized: true),
     ]
 

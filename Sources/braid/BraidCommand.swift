@@ -8,8 +8,27 @@ struct BraidCommand: ParsableCommand {
         abstract: "Braid: collaborative filtering, content and hybrid recommenders in one Swift binary.",
         discussion: "Every command prints a human table by default and one JSON object on stdout with --json; progress goes to stderr.",
         version: "0.1.0",
-        subcommands: [Info.self, Split.self, Evaluate.self, Train.self, Recommend.self, Similar.self, Tune.self, Embed.self, Datasets.self, Demo.self, Models.self]
+        subcommands: [Info.self, Split.self, Evaluate.self, Compare.self, Train.self, Recommend.self, Similar.self, Tune.self, Embed.self, Datasets.self, Demo.self, Models.self]
     )
+
+    /// Parses and runs, giving argument errors the same contract as data errors: one line on
+    /// stderr, with `--json` one `{"error": …}` object on stdout, and exit status 2.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            if error is ExitCode || exitCode(for: error) == .success { exit(withError: error) }
+            var message = message(for: error)
+            let arguments = CommandLine.arguments
+            if message.hasPrefix("Missing value"), arguments.contains(where: { $0.count > 1 && $0.hasPrefix("-") && Double($0) != nil }) {
+                message += " (negative numbers are not valid here)"
+            }
+            Console.error("error: \(message)\n" + fullMessage(for: error).split(separator: "\n").dropFirst().joined(separator: "\n"))
+            if arguments.contains("--json") { Console.printJSON(["error": ["code": "usage", "message": message]]) }
+            Foundation.exit(2)
+        }
+    }
 }
 
 /// Runs a command body, turning Braid's errors into one clear line on stderr (and a JSON
@@ -26,6 +45,8 @@ func reportingErrors(json: Bool, _ body: () throws -> Void) throws {
     } catch let error as TextModelError {
         fail(json: json, code: error.code.name, message: error.description)
     } catch let error as CLIError {
+        fail(json: json, code: error.code, message: error.message)
+    } catch let error as ValidationError {
         fail(json: json, code: "usage", message: error.message)
     }
 }
@@ -38,8 +59,12 @@ private func fail(json: Bool, code: String, message: String) -> Never {
 
 /// A mistake in how the command was called.
 struct CLIError: Error {
+    var code: String
     var message: String
-    init(_ message: String) { self.message = message }
+    init(code: String = "usage", _ message: String) {
+        self.code = code
+        self.message = message
+    }
 }
 
 import Foundation

@@ -1,3 +1,4 @@
+import Braid
 import Foundation
 
 /// Output helpers: stdout for results, stderr for progress and errors.
@@ -44,6 +45,14 @@ enum Console {
         print(line(header))
         print(widths.map { String(repeating: "-", count: $0) }.joined(separator: "  "))
         for row in rows { print(line(row)) }
+    }
+
+    /// Writes `text` to `path` through a temporary file, so a failure leaves nothing half-written.
+    static func writeAtomically(_ text: String, to path: String) throws {
+        do { try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic) } catch {
+            throw DataError(.writeFailed, "cannot write \(DataError.quote(path)): \(error.localizedDescription)",
+                            hint: "check that the directory exists and is writable")
+        }
     }
 
     static func format(_ value: Double, digits: Int = 4) -> String {

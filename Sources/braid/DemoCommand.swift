@@ -16,6 +16,7 @@ struct Demo: ParsableCommand {
 
     func run() throws {
         try common.run {
+            try CommonOptions.requirePositive(cutoff, "--k")
             let started = System.monotonicSeconds()
             Console.progress("Braid demo: MovieLens ml-latest-small from \(DemoDataset.directory)")
             let (table, _) = try InteractionImporter().importFile(DemoDataset.ratings)
@@ -23,14 +24,19 @@ struct Demo: ParsableCommand {
             let stats = DatasetStatistics(table)
             Console.progress("\(stats.interactions) ratings by \(stats.users) users on \(stats.items) movies; split: each user's latest 20% by time is the test set")
             let evaluation = EvaluationProtocol(cutoff: cutoff)
-            var split = PreparedSplit(try Splitter(.userTimeRatio(ratio: 0.8)).split(table)[0], protocol: evaluation)
-            split.train.catalog = catalog
+            var split = try PreparedSplit(try Splitter(.userTimeRatio(ratio: 0.8)).split(table)[0], protocol: evaluation)
+            split.attach(catalog)
             let evaluator = Evaluator(protocol: evaluation, catalog: catalog)
             var results: [EvaluationResult] = []
             var models: [String: any RecommendationModel] = [:]
             for name in ModelRegistry.names {
                 let fitStart = System.monotonicSeconds()
-                let model = try ModelRegistry.fit(name, data: split.train)
+                let model: any RecommendationModel
+                do throws(ModelError) { model = try ModelRegistry.fit(name, data: split.train) } catch {
+                    Console.progress("  \(name): failed: \(error)")
+                    results.append(EvaluationResult(model: name, failure: .init(code: error.code.name, message: error.description)))
+                    continue
+                }
                 let fitSeconds = System.monotonicSeconds() - fitStart
                 var result = evaluator.evaluate(model, on: split)
                 result.fitSeconds = fitSeconds

@@ -16,12 +16,14 @@ struct Evaluate: ParsableCommand {
     @Option(help: "Relevant test items have value ≥ T; training keeps only its positives (value ≥ T).")
     var threshold: Float?
 
-    @Option(help: "standard; cold-items (rank only items that occur in the test set and never in training); cold-users (only users with at most --cold-user-history training interactions).")
+    @Option(help: "standard; cold-items (rank only items that occur in the test set and never in training); cold-users (only users with at most --cold-user-history training interactions); repeat (re-consumption: seen items stay candidates and count; splits hold out rows).")
     var `protocol`: String = "standard"
 
     @Option(help: "The largest training history of a cold user (with --protocol cold-users).")
     var coldUserHistory: Int = 5
 
+    @Option(help: "Write every evaluated user's metrics here (JSON Lines: model, fold, user, metrics) for `braid compare`.")
+    var perUser: String?
 
     @OptionGroup var common: CommonOptions
 
@@ -29,28 +31,49 @@ struct Evaluate: ParsableCommand {
         try common.run {
             let names = modelOptions.modelNames(withItemMetadata: dataOptions.items != nil)
             guard !names.isEmpty else { throw CLIError("give --model (one of \(ModelRegistry.names.joined(separator: ", ")), or all)") }
-            guard cutoff > 0 else { throw CLIError("--k must be positive") }
+            try CommonOptions.requirePositive(cutoff, "--k")
             let parameters = try names.map { try modelOptions.parameters(for: $0) }
             guard let mode = EvaluationProtocol.Mode(rawValue: `protocol`) else {
-                throw CLIError("--protocol must be standard, cold-items or cold-users, not \"\(`protocol`)\"")
+                throw CLIError("--protocol must be standard, cold-items, cold-users or repeat, not \"\(`protocol`)\"")
             }
             let evaluation = EvaluationProtocol(cutoff: cutoff, threshold: threshold, duplicates: try dataOptions.duplicatePolicy(),
-                                                mode: mode, coldUserHistory: coldUserHistory)
+                                                mode: mode, coldUserHistory: coldUserHistory, seed: splitOptions.seed)
             let catalog = try dataOptions.catalog()
-            let splits = try splitOptions.splits(dataOptions).map { split in
-                var prepared = PreparedSplit(split, protocol: evaluation)
-                prepared.train.catalog = catalog
+            let splits = try splitOptions.splits(dataOptions, repeatProtocol: mode == .repeat).map { split throws(DataError) in
+                var prepared = try PreparedSplit(split, protocol: evaluation)
+                prepared.attach(catalog)
                 return prepared
             }
+            if let catalog, catalog.userTextCount > 0, let first = splits.first, let kept = first.train.catalog?.userTextCount {
+                Console.progress("item text: kept \(kept) of \(catalog.userTextCount) user-written texts (none on held-out items, on test pairs or after the training period)")
+            }
+            let overlap = splits.reduce(0) { $0 + $1.testPairsInTraining }
+            if overlap > 0 {
+                Console.progress(mode == .repeat
+                    ? "\(overlap) test pairs repeat training pairs: relevant under --protocol repeat"
+                    : "\(overlap) test pairs also occur in training: they cannot be recommended, so they are not counted as relevant (use --protocol repeat to score re-consumption)")
+            }
             let evaluator = Evaluator(protocol: evaluation, catalog: catalog, progress: { Console.progress($0) })
-            var results: [EvaluationResult] = []
-            for (name, params) in zip(names, parameters) {
-                Console.progress("fitting and evaluating \(name)…")
-                let result = try evaluator.run(model: name, parameters: params, splits: splits)
-                Console.progress("  \(name): fit \(Console.format(result.fitSeconds, digits: 2)) s, evaluated \(result.usersEvaluated) users in \(Console.format(result.evaluateSeconds, digits: 2)) s")
-                results.append(result)
+            let results = evaluator.run(models: Array(zip(names, parameters)), splits: splits) { result in
+                if let failure = result.failure {
+                    Console.progress("  \(result.model): failed: \(failure.message)")
+                } else {
+                    Console.progress("  \(result.model): fit \(Console.format(result.fitSeconds, digits: 2)) s, evaluated \(result.usersEvaluated) users in \(Console.format(result.evaluateSeconds, digits: 2)) s")
+                }
+            }
+            if names.count == 1, let failure = results[0].failure {
+                throw CLIError(code: failure.code, failure.message)
+            }
+            if let perUser {
+                var lines = ""
+                for result in results where result.failure == nil {
+                    for outcome in result.perUser { lines += PerUserMetricsFile.line(model: result.model, outcome) + "\n" }
+                }
+                try Console.writeAtomically(lines, to: perUser)
+                Console.progress("wrote per-user metrics to \(perUser)")
             }
             Leaderboard(results: results, cutoff: cutoff).print(json: common.json, single: names.count == 1)
+            if results.allSatisfy({ $0.failure != nil }) { throw CLIError(code: "allModelsFailed", "every model failed (see the table)") }
         }
     }
 }
@@ -79,18 +102,22 @@ struct Leaderboard {
         let order = columns ?? EvaluationResult.metricOrder(cutoff: cutoff)
         let shown = order.filter { key in results.contains { $0.metrics[key] != nil } }
         let rows = results.map { result in
-            [result.model] + shown.map { result.metrics[$0].map { Console.format($0) } ?? "-" }
-                + [Console.format(result.fitSeconds, digits: 2)]
+            [result.model] + shown.enumerated().map { column, key in
+                result.metrics[key].map { Console.format($0) } ?? (result.failure == nil ? "-" : column == 0 ? "error" : "")
+            }
+                + [result.failure != nil ? "-" : Console.format(result.fitSeconds, digits: 2)]
         }
         Console.printTable(["model"] + shown + ["fit s"], rows, rightAligned: Set(1...(shown.count + 1)))
-        let unscored = results.filter { $0.metrics.isEmpty }.map(\.model)
+        for result in results { if let failure = result.failure { Swift.print("\(result.model) failed (\(failure.code)): \(failure.message)") } }
+        let unscored = results.filter { $0.metrics.isEmpty && $0.failure == nil }.map(\.model)
         if !unscored.isEmpty {
             Swift.print("no metrics for \(unscored.joined(separator: ", ")): they cannot score items without interactions (cold items)")
         }
         if let first = results.first(where: { !$0.metrics.isEmpty }) {
             Swift.print("\(first.usersEvaluated) users evaluated" + (first.folds > 1 ? " over \(first.folds) folds" : "")
                         + (first.usersSkippedWithoutTraining > 0 ? "; \(first.usersSkippedWithoutTraining) test users skipped (no training data)" : "")
-                        + (first.ratingsEvaluated > 0 ? "; \(first.ratingsEvaluated) ratings scored" : ""))
+                        + (first.ratingsEvaluated > 0 ? "; \(first.ratingsEvaluated) ratings scored" : "")
+                        + (first.testPairsInTraining > 0 ? "; \(first.testPairsInTraining) test pairs also in training" : ""))
         }
     }
 }

@@ -134,6 +134,9 @@ struct SplitOptions: ParsableArguments {
     @Option(help: "Random seed for splits and models.")
     var seed: UInt64 = 42
 
+    @Option(help: "What the split holds out: pairs (default: repeated user-item rows are combined by --duplicates first, so no test pair is in training) or rows (default with --protocol repeat).")
+    var holdOut: String?
+
     @Option(help: "cold-items split: only items with at least this many interactions (of value ≥ --cold-min-value) may be held out.")
     var coldMinimum: Int = 5
 
@@ -153,15 +156,33 @@ struct SplitOptions: ParsableArguments {
         }
     }
 
+    /// What the split holds out: pairs (repeats combined by --duplicates first), or rows for
+    /// the re-consumption protocol.
+    func unit(_ dataOptions: DataOptions, repeatProtocol: Bool) throws -> SplitUnit {
+        switch holdOut?.lowercased() {
+        case nil: return repeatProtocol ? .rows : .pairs(try dataOptions.duplicatePolicy())
+        case "pairs": return .pairs(try dataOptions.duplicatePolicy())
+        case "rows": return .rows
+        case let other?: throw CLIError("--hold-out must be pairs or rows, not \"\(other)\"")
+        }
+    }
+
     /// The train/test pairs the options describe.
-    func splits(_ dataOptions: DataOptions) throws -> [TrainTestSplit] {
+    func splits(_ dataOptions: DataOptions, repeatProtocol: Bool = false) throws -> [TrainTestSplit] {
         switch (train, test, data) {
         case (let train?, let test?, nil):
             let tables = try dataOptions.load([train, test])
             return [TrainTestSplit(train: dataOptions.filtered(tables[0]), test: tables[1])]
         case (nil, nil, let data?):
             let table = dataOptions.filtered(try dataOptions.load([data])[0])
-            return try Splitter(try method(), seed: seed).split(table)
+            let unit = try unit(dataOptions, repeatProtocol: repeatProtocol)
+            if case .pairs(let policy) = unit {
+                let pairs = table.deduplicated(policy).1
+                if pairs > 0 {
+                    Console.progress("split: \(pairs) repeated rows combined into their (user, item) pairs by --duplicates \(policy.rawValue); each pair is held out whole")
+                }
+            }
+            return try Splitter(try method(), seed: seed, unit: unit).split(table)
         default:
             throw CLIError("give either --train FILE --test FILE, or --data FILE [--split METHOD]")
         }
@@ -216,9 +237,16 @@ struct CommonOptions: ParsableArguments {
 
     /// Applies the options and runs `body`, reporting Braid's errors clearly.
     func run(_ body: () throws -> Void) throws {
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
-        Parallelism.setThreadCount(threads)
         Console.quiet = quiet
-        try reportingErrors(json: json, body)
+        try reportingErrors(json: json) {
+            if let threads { try Self.requirePositive(threads, "--threads") }
+            Parallelism.setThreadCount(threads)
+            try body()
+        }
+    }
+
+    /// Throws a usage error unless `value` is at least 1.
+    static func requirePositive(_ value: Int, _ option: String) throws {
+        guard value >= 1 else { throw CLIError("\(option) must be at least 1, not \(value)") }
     }
 }

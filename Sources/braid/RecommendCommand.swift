@@ -56,13 +56,19 @@ struct Recommend: ParsableCommand {
 
     func run() throws {
         try common.run {
-            guard count > 0 else { throw CLIError("--k must be positive") }
+            try CommonOptions.requirePositive(count, "--k")
             let model = try source.model(dataOptions)
             let catalog = try dataOptions.catalog()
             let data = model.data
             let ids: [String] = users == "all"
                 ? (0..<data.userCount).filter { data.byUser.count(ofRow: $0) > 0 }.map { data.users[$0] }
                 : users.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
+            if let allow {
+                let unknown = Self.list(allow).filter { data.items.index(of: $0) == nil }
+                if !unknown.isEmpty {
+                    throw CLIError(code: "unknownItem", "--allow names \(unknown.count) item(s) the model does not know: \(unknown.prefix(10).joined(separator: ", "))\(unknown.count > 10 ? ", …" : "")")
+                }
+            }
             let filter = RecommendationFilter(excludeSeen: !includeSeen, allowing: allow.map(Self.list), denying: deny.map(Self.list) ?? [],
                                               items: data.items)
             let started = System.monotonicSeconds()
@@ -112,6 +118,7 @@ struct Similar: ParsableCommand {
 
     func run() throws {
         try common.run {
+            try CommonOptions.requirePositive(count, "--k")
             let model = try source.model(dataOptions)
             let catalog = try dataOptions.catalog()
             let ids = Recommend.list(itemIDs)

@@ -39,6 +39,7 @@ struct Tune: ParsableCommand {
 
     func run() throws {
         try common.run {
+            try CommonOptions.requirePositive(cutoff, "--k")
             let names = modelOptions.modelNames(withItemMetadata: dataOptions.items != nil)
     guard names.count == 1, let name = names.first else {
                 throw CLIError("tune takes exactly one --model")
@@ -50,8 +51,8 @@ struct Tune: ParsableCommand {
             let evaluation = EvaluationProtocol(cutoff: cutoff, threshold: threshold, duplicates: try dataOptions.duplicatePolicy())
             let split = try splitOptions.splits(dataOptions)
             guard split.count == 1 else { throw CLIError("tune needs one validation split, not k-fold") }
-            var prepared = PreparedSplit(split[0], protocol: evaluation)
-            prepared.train.catalog = try dataOptions.catalog()
+            var prepared = try PreparedSplit(split[0], protocol: evaluation)
+            prepared.attach(try dataOptions.catalog())
             let tuner = Tuner(evaluator: Evaluator(protocol: evaluation), metric: metric, patience: earlyStopping)
             Console.progress("tuning \(name): \(candidates.count) configurations, optimizing \(metric) (\(tuner.lowerIsBetter ? "lower" : "higher") is better)")
             let trials = try tuner.run(model: name, base: base, candidates: candidates, split: prepared) { trial, n in

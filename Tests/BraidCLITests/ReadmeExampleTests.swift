@@ -12,7 +12,7 @@ import Testing
         #expect(report.rowsImported == table.count)
         let split = try Splitter(.userRatio(ratio: 0.8), seed: 1).split(table)[0]
         let evaluation = EvaluationProtocol(cutoff: 10, threshold: 4)
-        let prepared = PreparedSplit(split, protocol: evaluation)
+        let prepared = try PreparedSplit(split, protocol: evaluation)
 
         let model = try ItemKNN(fitting: prepared.train, configuration: try .init(parameters: ModelParameters(["neighbors": "100"])))
         let result = Evaluator(protocol: evaluation).evaluate(model, on: prepared)

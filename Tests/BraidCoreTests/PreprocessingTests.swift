@@ -56,7 +56,9 @@ import Testing
         #expect(catalog["1"]?.title == "American President, The (1995)")
         #expect(catalog["1"]?.categories == ["Comedy", "Drama", "Romance"])
         #expect(catalog["1"]?.attributes["year"] == 1995)
-        #expect(catalog["1"]?.text["tags"] == "funny, politics")
+        #expect(catalog["1"]?.distinctUserText == ["funny", "politics"])
+        #expect(catalog["1"]?.userText.map(\.user) == ["2", "3", "3"], "each tag keeps its author")
+        #expect(catalog["1"]?.userText.map(\.timestamp) == [1, 2, 3])
         #expect(catalog["2"]?.categories == [])
 
         var line = Data("1|Caf".utf8) + Data([0xE9]) + Data(" (1995)|01-Jan-1995||http://x|0|1|0|0|0|0|0|0|0|0|0|0|0|0|0|0|0|0|1\n".utf8)

@@ -22,12 +22,15 @@ import Testing
     }
 
     @Test func protocolCountsUnrankableRelevantItemsAndSkipsUsersWithoutTraining() throws {
-        let prepared = PreparedSplit(split(), protocol: EvaluationProtocol(cutoff: 2))
-        let model = try ModelRegistry.fit("pop", data: prepared.train)
-        let result = Evaluator(protocol: EvaluationProtocol(cutoff: 2)).evaluate(model, on: prepared)
+        let prepared = try PreparedSplit(split(), protocol: EvaluationProtocol(cutoff: 2))
+        let items = prepared.train.items
+        let z = Int(items.index(of: "z")!)
+        // Popularity, with z lifted above q so that no tie decides the order.
+        let popularity = (0..<prepared.train.itemCount).map { Float(prepared.train.byItem.count(ofRow: $0)) + ($0 == z ? 0.5 : 0) }
+        let result = Evaluator(protocol: EvaluationProtocol(cutoff: 2)).evaluate(scores: { _ in popularity }, predictRating: nil, on: prepared)
         #expect(result.usersEvaluated == 2)
         #expect(result.usersSkippedWithoutTraining == 1)
-        // Popularity: x 2, y 2, z 1, q 1. a's candidates: z, q → top-2 [z, q]; relevant {z, w}:
+        // Scores: x 2, y 2, z 1.5, q 1. a's candidates: z, q → top-2 [z, q]; relevant {z, w}:
         // 1 hit at rank 1 → recall 1/2, precision 1/2, ndcg 1/(1 + 1/log2 3).
         // b's candidates: y, q → [y, q]; relevant {y}: hit at rank 1 → recall 1, ndcg 1.
         #expect(abs(result.metrics["recall@2"]! - 0.75) < 1e-9)
@@ -35,19 +38,19 @@ import Testing
         let ndcgA = 1 / (1 + 1 / log2(3.0))
         #expect(abs(result.metrics["ndcg@2"]! - (ndcgA + 1) / 2) < 1e-9)
         #expect(result.metrics["coverage@2"] == 0.75)  // {z, q, y} of 4 trained items
-        #expect(result.metrics["rmse"] == nil, "popularity predicts no ratings")
+        #expect(result.metrics["rmse"] == nil, "no rating predictions given")
     }
 
     @Test func thresholdKeepsOnlyPositives() throws {
         let evaluation = EvaluationProtocol(cutoff: 2, threshold: 4)
-        let prepared = PreparedSplit(split(), protocol: evaluation)
+        let prepared = try PreparedSplit(split(), protocol: evaluation)
         #expect(prepared.train.interactionCount == 5, "c's 1★ rating of q is not a positive")
         #expect(prepared.train.isBinary)
         #expect(prepared.relevant[Int32(prepared.train.users.index(of: "a")!)] == [Int32(prepared.train.items.index(of: "z")!)])
     }
 
     @Test func ratingMetricsCoverKnownPairsOnly() throws {
-        let prepared = PreparedSplit(split(), protocol: EvaluationProtocol())
+        let prepared = try PreparedSplit(split(), protocol: EvaluationProtocol())
         let model = try ModelRegistry.fit("baseline", data: prepared.train)
         let result = Evaluator().evaluate(model, on: prepared)
         // a/z and b/y are known pairs; a/w (w untrained) and d/x (d untrained) are not.
@@ -59,7 +62,7 @@ import Testing
         let table = Fixtures.randomRatings(users: 30, items: 20, perUser: 8)
         var rows = InteractionTable(users: table.users, items: table.items)
         for u in 0..<table.userCount { for k in table.byUser.entries(ofRow: u) { rows.append(user: Int32(u), item: table.byUser.columns[k], value: table.byUser.values[k]) } }
-        let splits = try Splitter(.kFold(folds: 3)).split(rows).map { PreparedSplit($0, protocol: EvaluationProtocol()) }
+        let splits = try Splitter(.kFold(folds: 3)).split(rows).map { try PreparedSplit($0, protocol: EvaluationProtocol()) }
         let result = try Evaluator().run(model: "itemknn", splits: splits)
         #expect(result.folds == 3)
         let single = try (0..<3).map { try Evaluator().run(model: "itemknn", splits: [splits[$0]]).metrics["ndcg@10"]! }
@@ -83,7 +86,7 @@ import Glibc
         let rows = (0..<table.count)
         let train = table.selecting(rows.filter { !coldItems.contains(table[$0].item) })
         let test = table.selecting(rows.filter { coldItems.contains(table[$0].item) })
-        var prepared = PreparedSplit(TrainTestSplit(train: train, test: test), protocol: EvaluationProtocol(cutoff: 1, mode: .coldItems))
+        var prepared = try PreparedSplit(TrainTestSplit(train: train, test: test), protocol: EvaluationProtocol(cutoff: 1, mode: .coldItems))
         prepared.train.catalog = ModelContract.catalog(for: prepared.train.items)
         return prepared
     }
@@ -114,7 +117,7 @@ import Glibc
         table.append(Interaction(user: "light", item: "i0"))
         var test = InteractionTable([Interaction(user: "heavy", item: "i9"), Interaction(user: "light", item: "i1")])
         table.adoptVocabularies(of: &test)
-        let prepared = PreparedSplit(TrainTestSplit(train: table, test: test), protocol: EvaluationProtocol(mode: .coldUsers, coldUserHistory: 2))
+        let prepared = try PreparedSplit(TrainTestSplit(train: table, test: test), protocol: EvaluationProtocol(mode: .coldUsers, coldUserHistory: 2))
         #expect(prepared.relevant.keys.map { prepared.train.users[$0] } == ["light"])
     }
 }

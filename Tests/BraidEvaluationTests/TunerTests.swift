@@ -33,7 +33,7 @@ import Testing
         let data = Fixtures.randomRatings(users: 60, items: 30, perUser: 10)
         var table = InteractionTable(users: data.users, items: data.items)
         for u in 0..<data.userCount { for k in data.byUser.entries(ofRow: u) { table.append(user: Int32(u), item: data.byUser.columns[k], value: data.byUser.values[k]) } }
-        return PreparedSplit(try Splitter(.userRatio(ratio: 0.8), seed: 4).split(table)[0], protocol: EvaluationProtocol())
+        return try PreparedSplit(try Splitter(.userRatio(ratio: 0.8), seed: 4).split(table)[0], protocol: EvaluationProtocol())
     }
 
     @Test func picksTheBestByTheMetricsDirection() throws {

@@ -61,7 +61,7 @@ import Testing
 
     @Test(arguments: ModelContract.cases)
     func countLargerThanTheCatalogue(c: ModelContract.Case) throws {
-        let data = Fixtures.checkerboard(size: 8)
+        let data = c.needsGradedValues ? Fixtures.ratedCheckerboard(size: 8) : Fixtures.checkerboard(size: 8)
         let model = try ModelContract.fit(c, data)
         let list = model.recommend(user: 0, count: 1000)
         #expect(list.count == data.itemCount - data.items(ofUser: 0).count)
@@ -95,7 +95,7 @@ import Testing
 
     @Test(arguments: ModelContract.cases)
     func similarItemsNeverIncludeTheItem(c: ModelContract.Case) throws {
-        let data = Fixtures.checkerboard(size: 10)
+        let data = c.needsGradedValues ? Fixtures.ratedCheckerboard(size: 10) : Fixtures.checkerboard(size: 10)
         let model = try ModelContract.fit(c, data)
         let similar = model.similarItems(to: 2, count: 3)
         #expect(!similar.contains { $0.index == 2 })
@@ -114,6 +114,22 @@ import Testing
                 let r = try #require(model.predictRating(user: user, item: item))
                 #expect(r >= 1 && r <= 5)
             }
+        }
+    }
+
+    /// Binary positives (ratings ≥ 4 turned into 1s) leave nothing to centre or regress on: a
+    /// model that needs graded values refuses them by name instead of ranking by index.
+    @Test(arguments: ModelContract.cases)
+    func binaryDataIsUsedOrClearlyRefused(c: ModelContract.Case) throws {
+        let data = Fixtures.checkerboard(size: 10)
+        #expect(data.isBinary)
+        if c.needsGradedValues {
+            let error = #expect(throws: ModelError.self) { _ = try ModelContract.fit(c, data) }
+            #expect(error?.code == .needsGradedValues)
+            #expect(error?.message.contains(c.name) == true)
+        } else {
+            let model = try ModelContract.fit(c, data)
+            #expect(model.scores(forUser: 0).count == data.itemCount)
         }
     }
 

@@ -75,4 +75,11 @@ public struct InteractionMatrix: Sendable, Equatable {
 
     /// Whether every value is 1 (implicit feedback without strengths).
     public var isBinary: Bool { byUser.values.allSatisfy { $0 == 1 } }
+
+    /// Whether the values take at least two distinct levels: what centring similarities
+    /// (Pearson, adjusted cosine), biases and rating regressions need to learn anything.
+    public var hasGradedValues: Bool {
+        guard let first = byUser.values.first else { return false }
+        return byUser.values.contains { $0 != first }
+    }
 }

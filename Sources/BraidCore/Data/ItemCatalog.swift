@@ -1,21 +1,46 @@
+/// Text that one user wrote about an item (a MovieLens tag, a review): it carries that user's
+/// taste, so evaluation must not let it describe an item the user is tested on.
+public struct UserText: Sendable, Equatable, Codable {
+    /// The author's external user id.
+    public var user: String
+    public var text: String
+    /// Epoch seconds, or `InteractionTable.noTimestamp`.
+    public var timestamp: Int64
+
+    public init(user: String, text: String, timestamp: Int64 = InteractionTable.noTimestamp) {
+        self.user = user
+        self.text = text
+        self.timestamp = timestamp
+    }
+}
+
 /// What Braid knows about one item beyond its interactions.
 public struct ItemRecord: Sendable, Equatable, Codable {
     public var id: String
     public var title: String?
     /// Categorical labels (genres, departments, topics).
     public var categories: [String]
-    /// Named free-text fields (description, tags, …).
+    /// Named free-text fields from the catalogue itself (description, …).
     public var text: [String: String]
     /// Named numeric attributes (price, year, duration, …).
     public var attributes: [String: Double]
+    /// Text written by users (tags, reviews), with author and time.
+    public var userText: [UserText]
 
     public init(id: String, title: String? = nil, categories: [String] = [], text: [String: String] = [:],
-                attributes: [String: Double] = [:]) {
+                attributes: [String: Double] = [:], userText: [UserText] = []) {
         self.id = id
         self.title = title
         self.categories = categories
         self.text = text
         self.attributes = attributes
+        self.userText = userText
+    }
+
+    /// The users' texts, each distinct text once (case-insensitively), in their order.
+    public var distinctUserText: [String] {
+        var seen = Set<String>()
+        return userText.map(\.text).filter { seen.insert($0.lowercased()).inserted }
     }
 }
 
@@ -49,6 +74,18 @@ public struct ItemCatalog: Sendable, Equatable {
 
     /// The title of `id`, or the id itself when no title is known.
     public func displayName(of id: String) -> String { records[id]?.title ?? id }
+
+    /// The number of user-written texts in the catalogue.
+    public var userTextCount: Int { records.values.reduce(0) { $0 + $1.userText.count } }
+
+    /// The catalogue with only the user-written texts `keep(item, text)` accepts.
+    public func filteringUserText(_ keep: (String, UserText) -> Bool) -> ItemCatalog {
+        var out = self
+        for (id, record) in records where !record.userText.isEmpty {
+            out.records[id]!.userText = record.userText.filter { keep(id, $0) }
+        }
+        return out
+    }
 
     /// Categories per item index of `items`; empty for unknown items.
     public func categoryIndex(for items: Vocabulary) -> [[String]] {

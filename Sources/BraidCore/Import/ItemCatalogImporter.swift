@@ -123,10 +123,10 @@ public struct ItemCatalogImporter: Sendable {
         return catalog
     }
 
-    /// Adds MovieLens tags (`userId,movieId,tag,timestamp`) to the items' `tags` text field.
+    /// Adds MovieLens tags (`userId,movieId,tag,timestamp`) to the items as user-written text,
+    /// keeping each tag's author and time so that evaluation can leave out what test users wrote.
     func addMovieLensTags(from path: String, to catalog: inout ItemCatalog) throws(DataError) {
         let data = try DelimitedTextReader.contents(ofFile: path)
-        var tags: [String: [String]] = [:]
         var first = true
         try DelimitedTextReader(fileName: path, delimiter: .comma).forEachRecord(in: data) { (record) throws(DataError) in
             defer { first = false }
@@ -134,12 +134,8 @@ public struct ItemCatalogImporter: Sendable {
             guard record.fields.count >= 3 else {
                 throw DataError(.wrongColumnCount, "expected userId,movieId,tag,timestamp", location: .init(file: path, line: record.line))
             }
-            tags[record.fields[1], default: []].append(record.fields[2])
-        }
-        for (id, list) in tags where catalog[id] != nil {
-            var unique: [String] = []
-            for tag in list where !unique.contains(where: { $0.caseInsensitiveCompare(tag) == .orderedSame }) { unique.append(tag) }
-            catalog[id]!.text["tags"] = unique.joined(separator: ", ")
+            let timestamp = record.fields.count >= 4 ? Int64(record.fields[3]) ?? InteractionTable.noTimestamp : InteractionTable.noTimestamp
+            catalog[record.fields[1]]?.userText.append(UserText(user: record.fields[0], text: record.fields[2], timestamp: timestamp))
         }
     }
 

@@ -8,22 +8,38 @@ public struct ScoredIndex: Sendable, Equatable, Hashable {
     }
 }
 
-/// Selects the `count` highest scores, best first; ties go to the lower index, so results are
-/// deterministic. Scores that are NaN or `-infinity` are never selected.
+/// Selects the `count` highest scores, best first. Scores that are NaN or `-infinity` are never
+/// selected.
+///
+/// Ties go to the lower index by default, so serving is deterministic. Evaluation passes a
+/// `tieBreakSeed`: tied items are then ordered by a seeded pseudo-random key per index, so a
+/// model that cannot tell items apart scores like a random ranking, not like the index order.
 ///
 /// - Complexity: O(n log count) with a bounded min-heap.
 public struct TopKSelector {
     private var heap: [ScoredIndex] = []
     public let capacity: Int
+    /// Orders ties pseudo-randomly when set.
+    public let tieBreakSeed: UInt64?
 
-    public init(count: Int) {
+    public init(count: Int, tieBreakSeed: UInt64? = nil) {
         capacity = max(0, count)
+        self.tieBreakSeed = tieBreakSeed
         heap.reserveCapacity(capacity)
     }
 
+    /// The tie-break key of `index` under `seed`: one SplitMix64 output of their mix.
+    @inlinable public static func tieKey(_ index: Int32, seed: UInt64) -> UInt64 {
+        var generator = SeededGenerator(seed: seed ^ (UInt64(UInt32(bitPattern: index)) &* 0xD1B5_4A32_D192_ED03))
+        return generator.next()
+    }
+
     /// `a` ranks above `b`.
-    @inlinable static func ranksAbove(_ a: ScoredIndex, _ b: ScoredIndex) -> Bool {
-        a.score > b.score || (a.score == b.score && a.index < b.index)
+    @inlinable func ranksAbove(_ a: ScoredIndex, _ b: ScoredIndex) -> Bool {
+        if a.score != b.score { return a.score > b.score }
+        guard let seed = tieBreakSeed else { return a.index < b.index }
+        let ka = Self.tieKey(a.index, seed: seed), kb = Self.tieKey(b.index, seed: seed)
+        return ka != kb ? ka < kb : a.index < b.index
     }
 
     /// Offers one candidate.
@@ -34,7 +50,7 @@ public struct TopKSelector {
         if heap.count < capacity {
             heap.append(candidate)
             siftUp(heap.count - 1)
-        } else if Self.ranksAbove(candidate, heap[0]) {
+        } else if ranksAbove(candidate, heap[0]) {
             heap[0] = candidate
             siftDown(0)
         }
@@ -44,14 +60,14 @@ public struct TopKSelector {
     public var threshold: Float { heap.count < capacity ? -.infinity : heap[0].score }
 
     /// The selection, best first.
-    public func sorted() -> [ScoredIndex] { heap.sorted(by: Self.ranksAbove) }
+    public func sorted() -> [ScoredIndex] { heap.sorted(by: ranksAbove) }
 
     // The heap's root is the worst kept candidate.
     private mutating func siftUp(_ start: Int) {
         var child = start
         while child > 0 {
             let parent = (child - 1) / 2
-            if Self.ranksAbove(heap[parent], heap[child]) { heap.swapAt(parent, child); child = parent } else { return }
+            if ranksAbove(heap[parent], heap[child]) { heap.swapAt(parent, child); child = parent } else { return }
         }
     }
 
@@ -62,8 +78,8 @@ public struct TopKSelector {
             if left >= heap.count { return }
             var worst = left
             let right = left + 1
-            if right < heap.count && Self.ranksAbove(heap[left], heap[right]) { worst = right }
-            if Self.ranksAbove(heap[parent], heap[worst]) { heap.swapAt(parent, worst); parent = worst } else { return }
+            if right < heap.count && ranksAbove(heap[left], heap[right]) { worst = right }
+            if ranksAbove(heap[parent], heap[worst]) { heap.swapAt(parent, worst); parent = worst } else { return }
         }
     }
 }

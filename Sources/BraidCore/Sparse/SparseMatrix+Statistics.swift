@@ -1,4 +1,14 @@
 extension SparseMatrix {
+    /// Whether the entry (`row`, `column`) is stored (binary search in the row).
+    public func contains(row: Int, column: Int32) -> Bool {
+        var low = rowStarts[row], high = rowStarts[row + 1]
+        while low < high {
+            let mid = (low + high) / 2
+            if columns[mid] < column { low = mid + 1 } else { high = mid }
+        }
+        return low < rowStarts[row + 1] && columns[low] == column
+    }
+
     /// Entries per row.
     public var rowCounts: [Int] { (0..<rowCount).map { count(ofRow: $0) } }
 

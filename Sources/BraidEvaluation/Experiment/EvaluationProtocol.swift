@@ -2,16 +2,23 @@ public import BraidCore
 
 /// The one evaluation protocol Braid uses everywhere (README, "Evaluation protocol"):
 ///
+/// - Splits hold out (user, item) pairs, not rows: repeated events are combined by the
+///   duplicate policy first, so a pair is in training or in test, never both.
 /// - Each evaluated user's candidates are every item with training interactions, minus the
-///   user's own training items.
+///   user's own training items (under `repeat`, the user's training items stay candidates).
 /// - Relevant items are the user's test interactions (with a threshold T: value ≥ T; the
 ///   training data is then also reduced to its positives, value ≥ T, as implicit feedback).
+///   Test pairs that also occur in training (given train and test files that overlap) can
+///   never be recommended, so they are not relevant and are counted instead; under `repeat`
+///   they are relevant.
 /// - Relevant items that never occur in training still count in the denominators.
+/// - Ties in a model's scores are broken by a seeded pseudo-random order per user, so a model
+///   that cannot tell items apart scores like `random`.
 /// - Users without training data are skipped and counted; metrics average over users with at
 ///   least one relevant test item.
 /// - NDCG uses binary gains and log2(rank + 1) discounts.
-/// - RMSE and MAE cover the test rows whose user and item both occur in training, when the
-///   model predicts ratings and no threshold is set.
+/// - RMSE and MAE cover the test pairs whose user and item both occur in training and that
+///   were not themselves trained on, when the model predicts ratings and no threshold is set.
 public struct EvaluationProtocol: Sendable, Codable, Equatable {
     /// Which items are ranked and which users evaluated.
     public enum Mode: String, Sendable, Codable, CaseIterable {
@@ -22,6 +29,10 @@ public struct EvaluationProtocol: Sendable, Codable, Equatable {
         case coldItems = "cold-items"
         /// User cold start: only users with at most `coldUserHistory` training interactions.
         case coldUsers = "cold-users"
+        /// Re-consumption: the user's training items stay candidates and count when the user
+        /// returns to them in the test period (plays, purchases, visits). Use it with a split
+        /// of rows (`Splitter.unit = .rows`), usually by time.
+        case `repeat`
     }
 
     /// k of the @k metrics.
@@ -31,41 +42,86 @@ public struct EvaluationProtocol: Sendable, Codable, Equatable {
     public var mode: Mode
     /// The largest training history of a cold user.
     public var coldUserHistory: Int
+    /// Seeds the order of tied scores.
+    public var seed: UInt64
 
     public init(cutoff: Int = 10, threshold: Float? = nil, duplicates: DuplicatePolicy = .last, mode: Mode = .standard,
-                coldUserHistory: Int = 5) {
+                coldUserHistory: Int = 5, seed: UInt64 = 42) {
         self.cutoff = cutoff
         self.threshold = threshold
         self.duplicates = duplicates
         self.mode = mode
         self.coldUserHistory = coldUserHistory
+        self.seed = seed
     }
 }
 
 /// A split made ready for fitting and scoring under a protocol.
 public struct PreparedSplit: Sendable {
-    /// What models are fitted on (set `train.catalog` to give content models item metadata).
+    /// What models are fitted on (set `train.catalog`, or call `attach(_:)`, to give content
+    /// models item metadata).
     public var train: InteractionMatrix
     /// Test rows after deduplication (all of them, for rating metrics).
     public let test: InteractionTable
     /// Relevant test items per user index.
     public let relevant: [Int32: Set<Int32>]
+    /// The test rows RMSE and MAE score: user and item known in training, pair not trained on.
+    public let ratedRows: [Int]
+    /// Test pairs that also occur in the training data (before any threshold).
+    public let testPairsInTraining: Int
+    /// The latest training timestamp, when the training rows have timestamps.
+    public let latestTrainingTimestamp: Int64?
 
-    public init(_ split: TrainTestSplit, protocol evaluation: EvaluationProtocol) {
-        precondition(split.train.users == split.test.users && split.train.items == split.test.items,
-                     "train and test must share vocabularies")
-        var train = split.train.deduplicated(evaluation.duplicates).0
+    public init(_ split: TrainTestSplit, protocol evaluation: EvaluationProtocol) throws(DataError) {
+        guard split.train.users == split.test.users && split.train.items == split.test.items else {
+            throw DataError(.invalidArgument, "the training and test tables must share their user and item vocabularies",
+                            hint: "load them together (InteractionImporter.importFile(_:into:) with one table's vocabularies)")
+        }
+        let trainTable = split.train.deduplicated(evaluation.duplicates).0
+        latestTrainingTimestamp = trainTable.timestamps.filter { $0 != InteractionTable.noTimestamp }.max()
+        let trainedPairs = InteractionMatrix(trainTable, duplicates: evaluation.duplicates).byUser
+        var train = trainTable
         if let threshold = evaluation.threshold { train = train.positives(threshold: threshold) }
         self.train = InteractionMatrix(train, duplicates: evaluation.duplicates)
         let test = split.test.deduplicated(evaluation.duplicates).0
         var relevant: [Int32: Set<Int32>] = [:]
+        var ratedRows: [Int] = []
+        var inTraining = 0
         let trainedItems = self.train.itemHasInteractions
-        for row in 0..<test.count where evaluation.threshold.map({ test.values[row] >= $0 }) ?? true {
-            if evaluation.mode == .coldItems && trainedItems[Int(test.itemIndices[row])] { continue }
-            if evaluation.mode == .coldUsers && self.train.byUser.count(ofRow: Int(test.userIndices[row])) > evaluation.coldUserHistory { continue }
-            relevant[test.userIndices[row], default: []].insert(test.itemIndices[row])
+        let ratedUsers = trainedPairs.rowCounts, ratedItems = trainedPairs.columnCounts
+        for row in 0..<test.count {
+            let user = Int(test.userIndices[row]), item = test.itemIndices[row]
+            let seen = trainedPairs.contains(row: user, column: item)
+            if seen { inTraining += 1 }
+            if !seen && ratedUsers[user] > 0 && ratedItems[Int(item)] > 0 { ratedRows.append(row) }
+            guard evaluation.threshold.map({ test.values[row] >= $0 }) ?? true else { continue }
+            if seen && evaluation.mode != .repeat { continue }
+            if evaluation.mode == .coldItems && trainedItems[Int(item)] { continue }
+            if evaluation.mode == .coldUsers && self.train.byUser.count(ofRow: user) > evaluation.coldUserHistory { continue }
+            relevant[Int32(user), default: []].insert(item)
         }
         self.test = test
         self.relevant = relevant
+        self.ratedRows = ratedRows
+        self.testPairsInTraining = inTraining
+    }
+
+    /// Gives the content models item metadata that cannot leak the test set: text written by a
+    /// user about an item is kept only when the item has training data (so never for a held-out
+    /// cold item), the pair is not a test pair, and it was written no later than the latest
+    /// training interaction.
+    public mutating func attach(_ catalog: ItemCatalog?) {
+        guard let catalog else { train.catalog = nil; return }
+        let hasData = train.itemHasInteractions
+        var testPairs = Set<Int64>()
+        for row in 0..<test.count { testPairs.insert(Int64(test.userIndices[row]) << 32 | Int64(test.itemIndices[row])) }
+        let latest = latestTrainingTimestamp
+        let users = train.users, items = train.items
+        train.catalog = catalog.filteringUserText { id, written in
+            guard let item = items.index(of: id), hasData[Int(item)] else { return false }
+            if let user = users.index(of: written.user), testPairs.contains(Int64(user) << 32 | Int64(item)) { return false }
+            if let latest, written.timestamp != InteractionTable.noTimestamp, written.timestamp > latest { return false }
+            return true
+        }
     }
 }

@@ -1,8 +1,34 @@
 public import BraidCore
 public import BraidModels
 
+/// One user's metrics in one fold: what a paired comparison of two models pairs up.
+public struct UserOutcome: Sendable, Equatable {
+    /// The user's external id.
+    public var user: String
+    /// The fold (0 for a single split).
+    public var fold: Int
+    /// Metric name → value (the @k ranking metrics and AUC when defined).
+    public var metrics: [String: Double]
+
+    public init(user: String, fold: Int, metrics: [String: Double]) {
+        self.user = user
+        self.fold = fold
+        self.metrics = metrics
+    }
+}
+
 /// The outcome of evaluating one model configuration, averaged over folds.
 public struct EvaluationResult: Sendable, Codable, Equatable {
+    /// Why a model produced no result, in a run that went on with the other models.
+    public struct Failure: Sendable, Codable, Equatable {
+        public var code: String
+        public var message: String
+        public init(code: String, message: String) {
+            self.code = code
+            self.message = message
+        }
+    }
+
     public var model: String
     public var parameters: [String: String]
     /// Metric name (`ndcg@10`, `rmse`, …) → value.
@@ -14,7 +40,30 @@ public struct EvaluationResult: Sendable, Codable, Equatable {
     public var usersSkippedWithoutTraining: Int
     /// Test rows scored by RMSE/MAE.
     public var ratingsEvaluated: Int
+    /// Test pairs that also occur in training: not relevant (but under `repeat`), not rated.
+    public var testPairsInTraining: Int
     public var folds: Int
+    /// Set when the model could not be fitted or evaluated; the metrics are then empty.
+    public var failure: Failure?
+    /// Every evaluated user's metrics, fold by fold (not part of the JSON summary; see
+    /// `braid evaluate --per-user`).
+    public var perUser: [UserOutcome] = []
+
+    public init(model: String, parameters: [String: String] = [:], metrics: [String: Double] = [:], fitSeconds: Double = 0,
+                evaluateSeconds: Double = 0, usersEvaluated: Int = 0, usersSkippedWithoutTraining: Int = 0, ratingsEvaluated: Int = 0,
+                testPairsInTraining: Int = 0, folds: Int = 1, failure: Failure? = nil) {
+        self.model = model
+        self.parameters = parameters
+        self.metrics = metrics
+        self.fitSeconds = fitSeconds
+        self.evaluateSeconds = evaluateSeconds
+        self.usersEvaluated = usersEvaluated
+        self.usersSkippedWithoutTraining = usersSkippedWithoutTraining
+        self.ratingsEvaluated = ratingsEvaluated
+        self.testPairsInTraining = testPairsInTraining
+        self.folds = folds
+        self.failure = failure
+    }
 
     enum CodingKeys: String, CodingKey {
         case model, parameters, metrics, folds
@@ -23,6 +72,8 @@ public struct EvaluationResult: Sendable, Codable, Equatable {
         case usersEvaluated = "users_evaluated"
         case usersSkippedWithoutTraining = "users_skipped_without_training"
         case ratingsEvaluated = "ratings_evaluated"
+        case testPairsInTraining = "test_pairs_in_training"
+        case failure = "error"
     }
 
     /// The order metrics are shown in.
@@ -52,7 +103,7 @@ public struct Evaluator: Sendable {
     /// Fits `model` with `parameters` on every split and averages the metrics.
     public func run(model name: String, parameters: ModelParameters = ModelParameters(),
                     splits: [PreparedSplit]) throws(ModelError) -> EvaluationResult {
-        precondition(!splits.isEmpty, "need at least one split")
+        guard !splits.isEmpty else { throw ModelError(.invalidParameter, "evaluating \(name) needs at least one split") }
         var results: [EvaluationResult] = []
         for (fold, split) in splits.enumerated() {
             if splits.count > 1 { progress?("\(name): fold \(fold + 1)/\(splits.count)") }
@@ -62,18 +113,35 @@ public struct Evaluator: Sendable {
             var result = evaluate(model, on: split)
             result.fitSeconds = fitted - start
             result.parameters = parameters.values
+            for k in result.perUser.indices { result.perUser[k].fold = fold }
             results.append(result)
         }
         return Self.average(results)
+    }
+
+    /// Evaluates several models on the same splits. A model that fails (bad parameters,
+    /// data it cannot use) gets a result with `failure` set, and the others still run.
+    public func run(models: [(name: String, parameters: ModelParameters)], splits: [PreparedSplit],
+                    onResult: ((EvaluationResult) -> Void)? = nil) -> [EvaluationResult] {
+        models.map { entry in
+            let result: EvaluationResult
+            do throws(ModelError) {
+                result = try run(model: entry.name, parameters: entry.parameters, splits: splits)
+            } catch {
+                result = EvaluationResult(model: entry.name, parameters: entry.parameters.values,
+                                          failure: .init(code: error.code.name, message: error.description))
+            }
+            onResult?(result)
+            return result
+        }
     }
 
     /// Scores a fitted model on one split.
     public func evaluate(_ model: any RecommendationModel, on split: PreparedSplit) -> EvaluationResult {
         guard evaluation.mode != .coldItems || model.scoresItemsWithoutInteractions else {
             // Collaborative models cannot score items nobody interacted with; ranking by ties
-            // would only measure the index order. Such models get no cold-item metrics.
-            return EvaluationResult(model: type(of: model).name, parameters: [:], metrics: [:], fitSeconds: 0, evaluateSeconds: 0,
-                                    usersEvaluated: 0, usersSkippedWithoutTraining: 0, ratingsEvaluated: 0, folds: 1)
+            // would only measure the tie order. Such models get no cold-item metrics.
+            return EvaluationResult(model: type(of: model).name, testPairsInTraining: split.testPairsInTraining)
         }
         let scoring: @Sendable (Int) -> [Float] = { user in model.scores(forUser: user) }
         let predict: @Sendable (Int, Int) -> Float? = { user, item in model.predictRating(user: user, item: item) }
@@ -100,12 +168,15 @@ public struct Evaluator: Sendable {
         }
         let users = split.relevant.keys.sorted()
         let evaluable = rankingMetrics ? users.filter { train.byUser.count(ofRow: Int($0)) > 0 } : []
+        let excludeSeen = evaluation.mode != .repeat
+        let seed = evaluation.seed
         struct PerUser: Sendable { var outcome: RankingOutcome; var auc: Double?; var list: [Int32] }
         let perUser: [PerUser] = parallelMap(evaluable.count) { position in
             let user = Int(evaluable[position])
             var scores = scoring(user)
-            for item in train.items(ofUser: user) { scores[Int(item)] = -.infinity }
-            var selector = TopKSelector(count: k)
+            if excludeSeen { for item in train.items(ofUser: user) { scores[Int(item)] = -.infinity } }
+            // Ties in the user's scores are ordered by a seeded pseudo-random key per item.
+            var selector = TopKSelector(count: k, tieBreakSeed: TopKSelector.tieKey(Int32(truncatingIfNeeded: user), seed: seed))
             var candidates: [Int32] = []
             candidates.reserveCapacity(catalogue.count)
             for item in catalogue where scores[Int(item)] > -.infinity {
@@ -118,15 +189,14 @@ public struct Evaluator: Sendable {
                            auc: RankingMetrics.auc(scores: scores, candidates: candidates, relevant: relevant), list: list)
         }
         func mean(_ values: [Double]) -> Double { values.isEmpty ? .nan : values.reduce(0, +) / Double(values.count) }
+        let rankingNames: [(String, KeyPath<RankingOutcome, Double>)] = [
+            ("precision@\(k)", \.precision), ("recall@\(k)", \.recall), ("f1@\(k)", \.f1), ("ndcg@\(k)", \.ndcg),
+            ("map@\(k)", \.averagePrecision), ("mrr@\(k)", \.reciprocalRank), ("hit@\(k)", \.hit),
+        ]
         var metrics: [String: Double] = [:]
+        var outcomes: [UserOutcome] = []
         if !perUser.isEmpty {
-            metrics["precision@\(k)"] = mean(perUser.map(\.outcome.precision))
-            metrics["recall@\(k)"] = mean(perUser.map(\.outcome.recall))
-            metrics["f1@\(k)"] = mean(perUser.map(\.outcome.f1))
-            metrics["ndcg@\(k)"] = mean(perUser.map(\.outcome.ndcg))
-            metrics["map@\(k)"] = mean(perUser.map(\.outcome.averagePrecision))
-            metrics["mrr@\(k)"] = mean(perUser.map(\.outcome.reciprocalRank))
-            metrics["hit@\(k)"] = mean(perUser.map(\.outcome.hit))
+            for (name, path) in rankingNames { metrics[name] = mean(perUser.map { $0.outcome[keyPath: path] }) }
             metrics["auc"] = mean(perUser.compactMap(\.auc))
             let lists = perUser.map(\.list)
             metrics["coverage@\(k)"] = BeyondAccuracyMetrics.coverage(lists, catalogueSize: catalogue.count)
@@ -136,13 +206,16 @@ public struct Evaluator: Sendable {
             if let catalog, catalog.count > 0 {
                 metrics["diversity@\(k)"] = BeyondAccuracyMetrics.intraListDiversity(lists, categories: catalog.categoryIndex(for: train.items))
             }
+            outcomes = zip(evaluable, perUser).map { user, result in
+                var values = Dictionary(uniqueKeysWithValues: rankingNames.map { ($0.0, result.outcome[keyPath: $0.1]) })
+                if let auc = result.auc { values["auc"] = auc }
+                return UserOutcome(user: train.users[user], fold: 0, metrics: values)
+            }
         }
         var ratingsEvaluated = 0
         if evaluation.threshold == nil, let predictRating {
             let test = split.test
-            let rows = (0..<test.count).filter {
-                train.byUser.count(ofRow: Int(test.userIndices[$0])) > 0 && itemUserCounts[Int(test.itemIndices[$0])] > 0
-            }
+            let rows = split.ratedRows
             let pairs: [(predicted: Float, actual: Float)] = parallelMap(rows.count, minimumChunk: 256) { k in
                 let row = rows[k]
                 return (predictRating(Int(test.userIndices[row]), Int(test.itemIndices[row])) ?? .nan, test.values[row])
@@ -151,24 +224,35 @@ public struct Evaluator: Sendable {
             metrics["mae"] = RatingMetrics.mae(pairs)
             ratingsEvaluated = pairs.count
         }
-        return EvaluationResult(model: "", parameters: [:], metrics: metrics, fitSeconds: 0,
-                                evaluateSeconds: System.monotonicSeconds() - start, usersEvaluated: perUser.count,
-                                usersSkippedWithoutTraining: rankingMetrics ? users.count - evaluable.count : 0, ratingsEvaluated: ratingsEvaluated,
-                                folds: 1)
+        var result = EvaluationResult(model: "", metrics: metrics, evaluateSeconds: System.monotonicSeconds() - start,
+                                      usersEvaluated: perUser.count,
+                                      usersSkippedWithoutTraining: rankingMetrics ? users.count - evaluable.count : 0,
+                                      ratingsEvaluated: ratingsEvaluated, testPairsInTraining: split.testPairsInTraining)
+        result.perUser = outcomes
+        return result
     }
 
-    /// The mean of per-fold results (times are summed).
-    static func average(_ results: [EvaluationResult]) -> EvaluationResult {
+    /// The mean of per-fold results: each metric divided by the number of folds that have it
+    /// (a fold without test users for a metric does not pull its mean toward zero). Times and
+    /// counts are summed.
+    public static func average(_ results: [EvaluationResult]) -> EvaluationResult {
         guard results.count > 1 else { return results[0] }
         var out = results[0]
-        var sums: [String: Double] = [:]
-        for result in results { for (key, value) in result.metrics { sums[key, default: 0] += value } }
-        out.metrics = sums.mapValues { $0 / Double(results.count) }
+        var sums: [String: (total: Double, folds: Int)] = [:]
+        for result in results {
+            for (key, value) in result.metrics where !value.isNaN {
+                sums[key, default: (0, 0)].total += value
+                sums[key, default: (0, 0)].folds += 1
+            }
+        }
+        out.metrics = sums.mapValues { $0.total / Double($0.folds) }
         out.fitSeconds = results.reduce(0) { $0 + $1.fitSeconds }
         out.evaluateSeconds = results.reduce(0) { $0 + $1.evaluateSeconds }
         out.usersEvaluated = results.reduce(0) { $0 + $1.usersEvaluated }
         out.usersSkippedWithoutTraining = results.reduce(0) { $0 + $1.usersSkippedWithoutTraining }
         out.ratingsEvaluated = results.reduce(0) { $0 + $1.ratingsEvaluated }
+        out.testPairsInTraining = results.reduce(0) { $0 + $1.testPairsInTraining }
+        out.perUser = results.flatMap(\.perUser)
         out.folds = results.count
         return out
     }

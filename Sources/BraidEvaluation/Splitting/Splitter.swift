@@ -13,8 +13,9 @@ public struct TrainTestSplit: Sendable {
 /// How to divide interactions into training and test sets; every method is reproducible
 /// from its seed.
 public enum SplitMethod: Sendable, Equatable, CustomStringConvertible {
-    /// Each row goes to training with probability `ratio` (exactly ⌊ratio·n⌋ rows after a
-    /// seeded shuffle).
+    /// Each row (each pair, when splitting pairs) goes to training with probability `ratio`
+    /// (exactly ⌊ratio·n⌋ rows after a seeded shuffle). The other methods, too, count rows
+    /// after the duplicate policy has made them pairs.
     case random(ratio: Double)
     /// Per user, a seeded ⌊ratio·n_u⌉ of the user's rows train and the rest test; users with
     /// a single row keep it in training.
@@ -50,18 +51,35 @@ public enum SplitMethod: Sendable, Equatable, CustomStringConvertible {
     }
 }
 
+/// What a split holds out.
+public enum SplitUnit: Sendable, Equatable {
+    /// (User, item) pairs: repeated events of a pair are first combined by the policy, so a
+    /// pair lands in training or in test, never in both. The default: without it, event logs
+    /// put most test pairs in training too, where no model may recommend them.
+    case pairs(DuplicatePolicy)
+    /// Raw rows, repeats and all: for the re-consumption protocol (`EvaluationProtocol.Mode.repeat`).
+    case rows
+}
+
 /// Splits an interaction table.
 public struct Splitter: Sendable {
     public var method: SplitMethod
     public var seed: UInt64
+    public var unit: SplitUnit
 
-    public init(_ method: SplitMethod, seed: UInt64 = 42) {
+    public init(_ method: SplitMethod, seed: UInt64 = 42, unit: SplitUnit = .pairs(.last)) {
         self.method = method
         self.seed = seed
+        self.unit = unit
     }
 
     /// The splits: one for every method but k-fold, which gives `folds`.
-    public func split(_ table: InteractionTable) throws(DataError) -> [TrainTestSplit] {
+    public func split(_ input: InteractionTable) throws(DataError) -> [TrainTestSplit] {
+        let table: InteractionTable
+        switch unit {
+        case .pairs(let policy): table = input.deduplicated(policy).0
+        case .rows: table = input
+        }
         var rng = SeededGenerator(seed: seed)
         func pair(_ isTest: [Bool]) -> TrainTestSplit {
             TrainTestSplit(train: table.selecting((0..<table.count).filter { !isTest[$0] }),

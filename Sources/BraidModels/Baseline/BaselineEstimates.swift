@@ -134,6 +134,7 @@ public struct BaselinePredictor: RecommendationModel {
 
     public init(fitting data: InteractionMatrix, configuration: Configuration = Configuration()) throws(ModelError) {
         guard data.interactionCount > 0 else { throw ModelError(.noTrainingData, "the baseline needs at least one interaction") }
+        try data.requireGradedValues(model: Self.name, because: "user and item biases are deviations from the mean value")
         self.configuration = configuration
         self.data = data
         estimates = configuration.baseline.fit(data)

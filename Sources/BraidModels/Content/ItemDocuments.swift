@@ -1,13 +1,16 @@
 public import BraidCore
 
 extension ItemRecord {
-    /// The item's text for content models: title, categories, then the other text fields in
-    /// name order (MovieLens: "Toy Story (1995). Adventure, Animation, Children. pixar, fun").
+    /// The item's text for content models: title, categories, the other text fields in name
+    /// order, then the users' distinct texts (MovieLens: "Toy Story (1995). Adventure,
+    /// Animation, Children. pixar, fun").
     public var document: String {
         var parts: [String] = []
         if let title { parts.append(title) }
         if !categories.isEmpty { parts.append(categories.joined(separator: ", ")) }
         for key in text.keys.sorted() where !(text[key] ?? "").isEmpty { parts.append(text[key]!) }
+        let written = distinctUserText
+        if !written.isEmpty { parts.append(written.joined(separator: ", ")) }
         return parts.joined(separator: ". ")
     }
 }

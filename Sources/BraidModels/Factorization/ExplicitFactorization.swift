@@ -95,6 +95,7 @@ public struct ExplicitFactorization<Flavor: ExplicitFactorizationFlavor>: Iterat
     public init(fitting data: InteractionMatrix, configuration: Configuration,
                 onIteration: ((Int, LatentFactors) -> Bool)?) throws(ModelError) {
         guard data.interactionCount > 0 else { throw ModelError(.noTrainingData, "\(Flavor.name) needs at least one rating") }
+        try data.requireGradedValues(model: Self.name, because: "it regresses on the rating values")
         self.configuration = configuration
         self.data = data
         scale = RatingScale(data)

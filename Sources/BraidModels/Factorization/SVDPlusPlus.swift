@@ -41,6 +41,7 @@ public struct SVDPlusPlus: IterativeFactorizationModel {
     public init(fitting data: InteractionMatrix, configuration: Configuration,
                 onIteration: ((Int, LatentFactors) -> Bool)?) throws(ModelError) {
         guard data.interactionCount > 0 else { throw ModelError(.noTrainingData, "SVD++ needs at least one rating") }
+        try data.requireGradedValues(model: Self.name, because: "it regresses on the rating values")
         self.configuration = configuration
         let c = configuration.settings
         self.data = data

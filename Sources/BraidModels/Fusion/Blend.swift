@@ -95,6 +95,7 @@ public struct Blend: RecommendationModel {
 
     public init(fitting data: InteractionMatrix, configuration: Configuration = Configuration()) throws(ModelError) {
         guard data.interactionCount > 0 else { throw ModelError(.noTrainingData, "a blend needs ratings") }
+        try data.requireGradedValues(model: Self.name, because: "it learns its weights by regressing on held-out ratings")
         self.configuration = configuration
         self.data = data
         scale = RatingScale(data)

@@ -17,6 +17,7 @@ public struct ModelError: Error, Sendable, Equatable, CustomStringConvertible {
         public static let corruptModel = Code("corruptModel")
         public static let diverged = Code("diverged")
         public static let tooLarge = Code("tooLarge")
+        public static let needsGradedValues = Code("needsGradedValues")
     }
 
     public var code: Code
@@ -37,5 +38,17 @@ public struct ModelError: Error, Sendable, Equatable, CustomStringConvertible {
         if let cause { text += ": \(cause)" }
         if let hint { text += ". " + hint }
         return text
+    }
+}
+
+extension InteractionMatrix {
+    /// Throws `needsGradedValues` when the data has interactions that all carry one value (for
+    /// instance ratings turned into positives by a threshold): a model that centres values or
+    /// regresses on them would see only zeros and rank items by index.
+    public func requireGradedValues(model: String, because reason: String) throws(ModelError) {
+        guard interactionCount > 0, !hasGradedValues else { return }
+        throw ModelError(.needsGradedValues,
+                         "model \(model) needs graded values (\(reason)), but every training value is \(byUser.values[0])",
+                         hint: "Give it ratings or counts (no --threshold), or use a model for implicit feedback (pop, itemknn, userknn with cosine or jaccard, ease, als, bpr)")
     }
 }
