@@ -48,7 +48,7 @@ struct Demo: ParsableCommand {
             let model = models[best.model]!
             let data = split.train
             let sampleUsers = ["1", "2", "3"].compactMap { data.users.index(of: $0) }.map(Int.init)
-            let lists = model.recommend(users: sampleUsers, count: cutoff)
+            let lists = model.recommend(userIndices: sampleUsers, count: cutoff)
             let elapsed = System.monotonicSeconds() - started
             if common.json {
                 Console.printJSON([

@@ -72,7 +72,7 @@ struct Recommend: ParsableCommand {
             let filter = RecommendationFilter(excludeSeen: !includeSeen, allowing: allow.map(Self.list), denying: deny.map(Self.list) ?? [],
                                               items: data.items)
             let started = System.monotonicSeconds()
-            let lists = model.recommend(users: ids.map { data.users.index(of: $0).map(Int.init) ?? -1 }, count: count, filter: filter)
+            let lists = model.recommend(userIndices: ids.map { data.users.index(of: $0).map(Int.init) ?? -1 }, count: count, filter: filter)
             let seconds = System.monotonicSeconds() - started
             Console.progress("recommended for \(ids.count) users in \(Console.format(seconds, digits: 3)) s")
             let unknown = ids.filter { data.users.index(of: $0) == nil }

@@ -19,7 +19,7 @@ import Testing
         #expect(result.metrics["ndcg@10"] != nil)
 
         let top = model.recommend(user: "4", count: 10)
-        let batch = model.recommend(users: [0, 1, 2], count: 10)
+        let batch = model.recommend(userIndices: [0, 1, 2], count: 10)
         let similar = try model.similarItems(to: "3", count: 5)
         let path = Fixtures.temporaryDirectory() + "/itemknn.braid"
         try ModelRegistry.save(model, to: path)

@@ -15,7 +15,7 @@ import Testing
         let data = Fixtures.checkerboard(size: 10)
         let model = try ModelContract.fit(c, data)
         for user in 0..<10 {
-            let top = model.recommend(user: user, count: 1)
+            let top = model.recommend(userIndex: user, count: 1)
             #expect(top.first?.index == Int32(user), "user \(user) got \(top)")
         }
     }
@@ -36,8 +36,8 @@ import Testing
         let data = Fixtures.randomRatings(users: 40, items: 30, perUser: 8)
         let model = try ModelContract.fit(c, data)
         let users = Array(0..<data.userCount) + [-1]
-        let batch = model.recommend(users: users, count: 5)
-        for (k, user) in users.enumerated() { #expect(batch[k] == model.recommend(user: user, count: 5)) }
+        let batch = model.recommend(userIndices: users, count: 5)
+        for (k, user) in users.enumerated() { #expect(batch[k] == model.recommend(userIndex: user, count: 5)) }
     }
 
     @Test(arguments: ModelContract.cases)
@@ -47,14 +47,14 @@ import Testing
         let denied: Set<Int32> = [0, 1, 2]
         for user in 0..<data.userCount {
             let seen = Set(data.items(ofUser: user))
-            let plain = model.recommend(user: user, count: 10)
+            let plain = model.recommend(userIndex: user, count: 10)
             #expect(plain.allSatisfy { !seen.contains($0.index) }, "seen items are excluded by default")
-            let withDeny = model.recommend(user: user, count: 10, filter: RecommendationFilter(deniedItems: denied))
+            let withDeny = model.recommend(userIndex: user, count: 10, filter: RecommendationFilter(deniedItems: denied))
             #expect(withDeny.allSatisfy { !denied.contains($0.index) })
             let allowed: Set<Int32> = [3, 4, 5, 6]
-            let withAllow = model.recommend(user: user, count: 10, filter: RecommendationFilter(allowedItems: allowed))
+            let withAllow = model.recommend(userIndex: user, count: 10, filter: RecommendationFilter(allowedItems: allowed))
             #expect(withAllow.allSatisfy { allowed.contains($0.index) && !seen.contains($0.index) })
-            let withSeen = model.recommend(user: user, count: data.itemCount, filter: RecommendationFilter(excludeSeen: false))
+            let withSeen = model.recommend(userIndex: user, count: data.itemCount, filter: RecommendationFilter(excludeSeen: false))
             #expect(withSeen.count == data.itemHasInteractions.filter { $0 }.count)
         }
     }
@@ -63,7 +63,7 @@ import Testing
     func countLargerThanTheCatalogue(c: ModelContract.Case) throws {
         let data = c.needsGradedValues ? Fixtures.ratedCheckerboard(size: 8) : Fixtures.checkerboard(size: 8)
         let model = try ModelContract.fit(c, data)
-        let list = model.recommend(user: 0, count: 1000)
+        let list = model.recommend(userIndex: 0, count: 1000)
         #expect(list.count == data.itemCount - data.items(ofUser: 0).count)
         #expect(Set(list.map(\.index)).count == list.count, "no duplicates")
         #expect(zip(list, list.dropFirst()).allSatisfy { $0.score >= $1.score }, "best first")
@@ -97,7 +97,7 @@ import Testing
     func similarItemsNeverIncludeTheItem(c: ModelContract.Case) throws {
         let data = c.needsGradedValues ? Fixtures.ratedCheckerboard(size: 10) : Fixtures.checkerboard(size: 10)
         let model = try ModelContract.fit(c, data)
-        let similar = model.similarItems(to: 2, count: 3)
+        let similar = try model.similarItems(toItemIndex: 2, count: 3)
         #expect(!similar.contains { $0.index == 2 })
         if c.personalized {
             #expect(similar.allSatisfy { $0.index % 2 == 0 }, "checkerboard neighbours share parity: \(similar)")

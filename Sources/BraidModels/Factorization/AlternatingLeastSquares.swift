@@ -71,9 +71,11 @@ public struct AlternatingLeastSquares: IterativeFactorizationModel {
         self.data = data
         let f = configuration.factors
         var factors = LatentFactors(users: data.userCount, items: data.itemCount, factors: f, scale: 0.01, seed: configuration.seed)
+        // Items first, users last: the served user factors are then solved against the final
+        // item factors, the same system `explain(user:item:)` decomposes.
         for iteration in 0..<configuration.iterations {
-            Self.solve(&factors.userFactors, fixed: factors.itemFactors, interactions: data.byUser, configuration: configuration)
             Self.solve(&factors.itemFactors, fixed: factors.userFactors, interactions: data.byItem, configuration: configuration)
+            Self.solve(&factors.userFactors, fixed: factors.itemFactors, interactions: data.byUser, configuration: configuration)
             try factors.checkFinite(model: Self.name, iteration: iteration + 1)
             if let onIteration, !onIteration(iteration + 1, factors) { break }
         }
@@ -142,9 +144,12 @@ public struct AlternatingLeastSquares: IterativeFactorizationModel {
         factors.scores(forUserVector: userVector(forHistory: items, values: values))
     }
 
-    /// How much each history item contributed to the score of `item` for `user`
-    /// (Hu, Koren & Volinsky 2008, section 5): `s_ij · c_uj` with `s = Y W_u Yᵀ`,
-    /// `W_u = (YᵀC_uY + λI)⁻¹`. The contributions sum to the score.
+    /// How much each history item contributed to the served score of `item` for `user`
+    /// (Hu, Koren & Volinsky 2008, section 5): `s_ij · c_uj · p_uj` with `s = Y W_u Yᵀ`,
+    /// `W_u = (YᵀC_uY + λI)⁻¹`, over the final item factors. Only items with a positive
+    /// preference (p_uj = 1) contribute. The user's served factors solve the same system, so
+    /// the contributions sum to the served score: exactly (up to rounding) with
+    /// `solver=cholesky`, and to within the conjugate-gradient tolerance with `solver=cg`.
     public func explain(user: Int, item: Int) -> [(item: Int32, contribution: Float)] {
         let f = factors.factorCount
         let y = factors.itemFactors
@@ -160,7 +165,7 @@ public struct AlternatingLeastSquares: IterativeFactorizationModel {
         w.storage.withUnsafeMutableBufferPointer { wb in
             v.withUnsafeMutableBufferPointer { vb in _ = VectorKernels.choleskySolve(wb.baseAddress!, vb.baseAddress!, f) }
         }
-        return zip(history, values).map { j, value in
+        return zip(history, values).filter { $0.1 > 0 }.map { j, value in
             let yj = y.row(Int(j))
             let similarity = zip(yj, v).reduce(Float(0)) { $0 + $1.0 * $1.1 }
             return (j, similarity * configuration.confidence(value))

@@ -2,30 +2,36 @@ public import BraidCore
 
 /// Behaviour shared by every model: top-k with filters, batches, similar items, rating by id.
 extension RecommendationModel {
-    /// The top `count` items for `user` (a dense index), best first.
+    /// The top `count` items for the user at dense index `user` of `data.users` (not the
+    /// external id: see `recommend(user:count:filter:)` for that), best first.
     ///
-    /// Users without training interactions get the most popular items.
-    public func recommend(user: Int, count: Int, filter: RecommendationFilter = RecommendationFilter()) -> [ScoredIndex] {
+    /// Users without training interactions (and indices outside the vocabulary) get the most
+    /// popular items.
+    public func recommend(userIndex user: Int, count: Int, filter: RecommendationFilter = RecommendationFilter()) -> [ScoredIndex] {
         let hasHistory = user >= 0 && user < data.userCount && data.byUser.count(ofRow: user) > 0
         let scores = hasHistory ? scores(forUser: user) : popularityScores()
         return select(count, from: scores, user: hasHistory ? user : nil, filter: filter)
     }
 
-    /// `recommend(user:count:filter:)` for many users on the worker threads; element `k` is
-    /// the list of `users[k]`, identical to the single-user call.
-    public func recommend(users: [Int], count: Int, filter: RecommendationFilter = RecommendationFilter()) -> [[ScoredIndex]] {
-        parallelMap(users.count) { k in recommend(user: users[k], count: count, filter: filter) }
+    /// `recommend(userIndex:count:filter:)` for many user indices on the worker threads;
+    /// element `k` is the list of `users[k]`, identical to the single-user call.
+    public func recommend(userIndices users: [Int], count: Int, filter: RecommendationFilter = RecommendationFilter()) -> [[ScoredIndex]] {
+        parallelMap(users.count) { k in recommend(userIndex: users[k], count: count, filter: filter) }
     }
 
     /// Recommendations for a user by external id. Unknown users get popular items.
     public func recommend(user id: String, count: Int, filter: RecommendationFilter = RecommendationFilter()) -> [Recommendation] {
         let user = data.users.index(of: id).map(Int.init) ?? -1
-        return recommend(user: user, count: count, filter: filter).map { Recommendation(item: data.items[$0.index], score: $0.score) }
+        return recommend(userIndex: user, count: count, filter: filter).map { Recommendation(item: data.items[$0.index], score: $0.score) }
     }
 
-    /// The `count` items most similar to `item`, best first, never `item` itself.
-    public func similarItems(to item: Int, count: Int, filter: RecommendationFilter = RecommendationFilter(excludeSeen: false)) -> [ScoredIndex] {
-        precondition(item >= 0 && item < data.itemCount, "item index \(item) is outside 0..<\(data.itemCount)")
+    /// The `count` items most similar to the item at dense index `item` of `data.items`, best
+    /// first, never `item` itself.
+    public func similarItems(toItemIndex item: Int, count: Int,
+                             filter: RecommendationFilter = RecommendationFilter(excludeSeen: false)) throws(ModelError) -> [ScoredIndex] {
+        guard item >= 0 && item < data.itemCount else {
+            throw ModelError(.unknownItem, "item index \(item) is outside 0..<\(data.itemCount)")
+        }
         var scores = itemSimilarities(to: item) ?? cooccurrenceCosine(to: item)
         scores[item] = -.infinity
         return select(count, from: scores, user: nil, filter: filter)
@@ -37,7 +43,7 @@ extension RecommendationModel {
             throw ModelError(.unknownItem, "item \"\(id)\" is not in the training data",
                              hint: "similar items are known only for items with training interactions")
         }
-        return similarItems(to: Int(item), count: count).map { Recommendation(item: data.items[$0.index], score: $0.score) }
+        return try similarItems(toItemIndex: Int(item), count: count).map { Recommendation(item: data.items[$0.index], score: $0.score) }
     }
 
     /// The predicted rating by external ids; nil when the model does not predict ratings.
