@@ -6,13 +6,6 @@ import PackageDescription
 let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
     .enableUpcomingFeature("InternalImportsByDefault"),
-    // The kernels are SIMD code: build for the machine's own vector units (AVX2/FMA and up),
-    // and drop overflow checks in release builds. Braid is always built where it runs.
-    .unsafeFlags(["-target-cpu", "native"]),
-    .unsafeFlags(["-Ounchecked"], .when(configuration: .release)),
-    // Debug builds still optimize (keeping every overflow and bounds check), so that the test
-    // suite fits real models in seconds rather than minutes.
-    .unsafeFlags(["-O"], .when(configuration: .debug)),
 ]
 
 let package = Package(
@@ -34,7 +27,10 @@ let package = Package(
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]
         ),
-        .target(name: "BraidCore", dependencies: ["COpenBLAS"], swiftSettings: swiftSettings),
+        // The hot float kernels in C, built for the baseline ISA and for AVX2+FMA, dispatched at
+        // run time: no machine-specific compiler flags, so Braid builds as a dependency.
+        .target(name: "CBraidKernels", exclude: ["kernel_bodies.h"]),
+        .target(name: "BraidCore", dependencies: ["COpenBLAS", "CBraidKernels"], swiftSettings: swiftSettings),
         .target(name: "BraidModels", dependencies: ["BraidCore", "BraidText"], swiftSettings: swiftSettings),
         .target(name: "BraidEvaluation", dependencies: ["BraidCore", "BraidModels"], swiftSettings: swiftSettings),
         .target(name: "BraidText", dependencies: ["BraidCore"], swiftSettings: swiftSettings),

@@ -1,138 +1,68 @@
-/// Small dense vector kernels on raw pointers, written with explicit SIMD so that float
-/// reductions vectorize (the compiler may not reorder them on its own). Used in the inner
-/// loops of the factor models.
+internal import CBraidKernels
+
+/// Small dense vector kernels on raw pointers, used in the inner loops of the factor models.
+/// The hot ones live in the C target `CBraidKernels`, compiled for the baseline instruction
+/// set and again for AVX2+FMA, with the path chosen at run time (`VectorKernels.path`): one
+/// binary runs on any x86-64 or arm64 machine and uses wide vectors where the CPU has them.
 public enum VectorKernels {
-    /// `Σ a[i]·b[i]` for `count` elements.
+    /// The instruction-set path the C kernels take on this CPU: "avx2+fma" or "generic".
+    public static var path: String { String(cString: braid_kernels_path()) }
+
+    /// `Σ a[i]·b[i]` for `count` elements. Short vectors (SVD++'s 20 factors) stay inline in
+    /// four-wide vectors, which every target has; longer ones go to the dispatched kernel.
     @inlinable @inline(__always)
     public static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ count: Int) -> Float {
-        var acc0 = SIMD8<Float>(), acc1 = SIMD8<Float>()
-        var i = 0
+        guard count < 32 else { return dotKernel(a, b, count) }
         let ra = UnsafeRawPointer(a), rb = UnsafeRawPointer(b)
-        while i + 16 <= count {
-            acc0 += ra.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self) * rb.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
-            acc1 += ra.loadUnaligned(fromByteOffset: (i + 8) * 4, as: SIMD8<Float>.self) * rb.loadUnaligned(fromByteOffset: (i + 8) * 4, as: SIMD8<Float>.self)
-            i += 16
+        var acc = SIMD4<Float>()
+        var i = 0
+        while i + 4 <= count {
+            acc += ra.loadUnaligned(fromByteOffset: i &* 4, as: SIMD4<Float>.self) * rb.loadUnaligned(fromByteOffset: i &* 4, as: SIMD4<Float>.self)
+            i &+= 4
         }
-        if i + 8 <= count {
-            acc0 += ra.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self) * rb.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
-            i += 8
-        }
-        var sum = (acc0 + acc1).sum()
-        while i < count {
-            sum += a[i] * b[i]
-            i += 1
-        }
+        var sum = acc.sum()
+        while i < count { sum += a[i] * b[i]; i &+= 1 }
         return sum
     }
 
-    /// `y[i] += alpha · x[i]` for `count` elements.
+    @usableFromInline static func dotKernel(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ count: Int) -> Float {
+        braid_dot(a, b, count)
+    }
+
+    /// `y[i] += alpha · x[i]` for `count` elements (short vectors inline, as for `dot`).
     @inlinable @inline(__always)
     public static func axpy(_ alpha: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ count: Int) {
+        guard count < 32 else { return axpyKernel(alpha, x, y, count) }
         var i = 0
-        let rx = UnsafeRawPointer(x), ry = UnsafeMutableRawPointer(y)
-        let a = SIMD8<Float>(repeating: alpha)
-        while i + 8 <= count {
-            let v = ry.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self) + a * rx.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
-            ry.storeBytes(of: v, toByteOffset: i * 4, as: SIMD8<Float>.self)
-            i += 8
-        }
-        while i < count {
-            y[i] += alpha * x[i]
-            i += 1
-        }
+        while i < count { y[i] += alpha * x[i]; i &+= 1 }
+    }
+
+    @usableFromInline static func axpyKernel(_ alpha: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ count: Int) {
+        braid_axpy(alpha, x, y, count)
     }
 
     /// `y = A·x` for a symmetric row-major `n × n` matrix, computed as `Σ_c x[c]·A[c, :]` in
     /// register blocks of 32 outputs, so no horizontal sums are needed.
-    @inlinable @inline(__always)
     public static func symmetricMatrixVector(_ a: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
-        let ra = UnsafeRawPointer(a), ry = UnsafeMutableRawPointer(y)
-        var start = 0
-        while start + 32 <= n {
-            var y0 = SIMD8<Float>(), y1 = SIMD8<Float>(), y2 = SIMD8<Float>(), y3 = SIMD8<Float>()
-            for c in 0..<n {
-                let xc = SIMD8<Float>(repeating: x[c])
-                let offset = (c * n + start) * 4
-                y0 += xc * ra.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
-                y1 += xc * ra.loadUnaligned(fromByteOffset: offset + 32, as: SIMD8<Float>.self)
-                y2 += xc * ra.loadUnaligned(fromByteOffset: offset + 64, as: SIMD8<Float>.self)
-                y3 += xc * ra.loadUnaligned(fromByteOffset: offset + 96, as: SIMD8<Float>.self)
-            }
-            ry.storeBytes(of: y0, toByteOffset: start * 4, as: SIMD8<Float>.self)
-            ry.storeBytes(of: y1, toByteOffset: start * 4 + 32, as: SIMD8<Float>.self)
-            ry.storeBytes(of: y2, toByteOffset: start * 4 + 64, as: SIMD8<Float>.self)
-            ry.storeBytes(of: y3, toByteOffset: start * 4 + 96, as: SIMD8<Float>.self)
-            start += 32
-        }
-        while start + 8 <= n {
-            var y0 = SIMD8<Float>()
-            for c in 0..<n { y0 += SIMD8<Float>(repeating: x[c]) * ra.loadUnaligned(fromByteOffset: (c * n + start) * 4, as: SIMD8<Float>.self) }
-            ry.storeBytes(of: y0, toByteOffset: start * 4, as: SIMD8<Float>.self)
-            start += 8
-        }
-        while start < n {
-            var sum: Float = 0
-            for c in 0..<n { sum += x[c] * a[c * n + start] }
-            y[start] = sum
-            start += 1
-        }
+        braid_symmetric_matrix_vector(a, x, y, n)
     }
 
     /// `out[k] = rows[k] · x` for the `n` rows of a row-major `n × f` block, four rows at a
     /// time so each load of `x` serves four dot products.
-    @inlinable
     public static func multiplyRows(_ rows: UnsafePointer<Float>, _ n: Int, _ f: Int, _ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>) {
-        let rx = UnsafeRawPointer(x)
-        var k = 0
-        while k + 4 <= n && f % 8 == 0 {
-            let r0 = UnsafeRawPointer(rows + k * f), r1 = UnsafeRawPointer(rows + (k + 1) * f)
-            let r2 = UnsafeRawPointer(rows + (k + 2) * f), r3 = UnsafeRawPointer(rows + (k + 3) * f)
-            var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
-            var d = 0
-            while d < f {
-                let xv = rx.loadUnaligned(fromByteOffset: d * 4, as: SIMD8<Float>.self)
-                a0 += xv * r0.loadUnaligned(fromByteOffset: d * 4, as: SIMD8<Float>.self)
-                a1 += xv * r1.loadUnaligned(fromByteOffset: d * 4, as: SIMD8<Float>.self)
-                a2 += xv * r2.loadUnaligned(fromByteOffset: d * 4, as: SIMD8<Float>.self)
-                a3 += xv * r3.loadUnaligned(fromByteOffset: d * 4, as: SIMD8<Float>.self)
-                d += 8
-            }
-            out[k] = a0.sum(); out[k + 1] = a1.sum(); out[k + 2] = a2.sum(); out[k + 3] = a3.sum()
-            k += 4
-        }
-        while k < n {
-            out[k] = dot(rows + k * f, x, f)
-            k += 1
-        }
+        braid_multiply_rows(rows, n, f, x, out)
     }
 
     /// `y += Σ_k w[k] · rows[k]` over the `n` rows of a row-major `n × f` block, four rows at a
     /// time so each load and store of `y` serves four rows.
-    @inlinable
     public static func accumulateRows(_ rows: UnsafePointer<Float>, _ n: Int, _ f: Int, _ w: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-        let ry = UnsafeMutableRawPointer(y)
-        var k = 0
-        while k + 4 <= n && f % 8 == 0 {
-            let r0 = UnsafeRawPointer(rows + k * f), r1 = UnsafeRawPointer(rows + (k + 1) * f)
-            let r2 = UnsafeRawPointer(rows + (k + 2) * f), r3 = UnsafeRawPointer(rows + (k + 3) * f)
-            let w0 = SIMD8<Float>(repeating: w[k]), w1 = SIMD8<Float>(repeating: w[k + 1])
-            let w2 = SIMD8<Float>(repeating: w[k + 2]), w3 = SIMD8<Float>(repeating: w[k + 3])
-            var d = 0
-            while d < f {
-                var v = ry.loadUnaligned(fromByteOffset: d * 4, as: SIMD8<Float>.self)
-                v += w0 * r0.loadUnaligned(fromByteOffset: d * 4, as: SIMD8<Float>.self)
-                v += w1 * r1.loadUnaligned(fromByteOffset: d * 4, as: SIMD8<Float>.self)
-                v += w2 * r2.loadUnaligned(fromByteOffset: d * 4, as: SIMD8<Float>.self)
-                v += w3 * r3.loadUnaligned(fromByteOffset: d * 4, as: SIMD8<Float>.self)
-                ry.storeBytes(of: v, toByteOffset: d * 4, as: SIMD8<Float>.self)
-                d += 8
-            }
-            k += 4
-        }
-        while k < n {
-            axpy(w[k], rows + k * f, y, f)
-            k += 1
-        }
+        braid_accumulate_rows(rows, n, f, w, y)
+    }
+
+    /// One SGD step of a factor pair: `p += lr·(e·q − λ·p)` and `q += lr·(e·p_old − λ·q)`.
+    public static func sgdStep(_ p: UnsafeMutablePointer<Float>, _ q: UnsafeMutablePointer<Float>, error: Float, learningRate: Float,
+                               regularization: Float, count: Int) {
+        braid_sgd_step(p, q, error, learningRate, regularization, count)
     }
 
     /// e^x for eight lanes (Cephes' single-precision method: x = n·ln2 + r, a degree-5

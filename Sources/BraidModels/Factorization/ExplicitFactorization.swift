@@ -141,7 +141,7 @@ public struct ExplicitFactorization<Flavor: ExplicitFactorizationFlavor>: Iterat
                                         let error = values[k] - (mu + bu[u] + bi[i] + VectorKernels.dot(pu, qi, f))
                                         bu[u] += lr * (error - biasReg * bu[u])
                                         bi[i] += lr * (error - biasReg * bi[i])
-                                        FactorKernels.sgdStep(pu, qi, error: error, learningRate: lr, regularization: reg, count: f)
+                                        VectorKernels.sgdStep(pu, qi, error: error, learningRate: lr, regularization: reg, count: f)
                                     }
                                 }
                             }
@@ -166,31 +166,6 @@ public struct ExplicitFactorization<Flavor: ExplicitFactorizationFlavor>: Iterat
         self.data = data
         factors = try LatentFactors(archive: archive, data: data)
         scale = RatingScale(archive: archive)
-    }
-}
-
-/// Inner-loop kernels of the SGD factor models.
-enum FactorKernels {
-    /// `p += lr·(e·q − λ·p)` and `q += lr·(e·p_old − λ·q)` in one SIMD pass.
-    @inline(__always)
-    static func sgdStep(_ p: UnsafeMutablePointer<Float>, _ q: UnsafeMutablePointer<Float>, error: Float, learningRate lr: Float,
-                        regularization reg: Float, count f: Int) {
-        let rp = UnsafeMutableRawPointer(p), rq = UnsafeMutableRawPointer(q)
-        let e = SIMD8<Float>(repeating: error), rate = SIMD8<Float>(repeating: lr), lambda = SIMD8<Float>(repeating: reg)
-        var d = 0
-        while d + 8 <= f {
-            let pv = rp.loadUnaligned(fromByteOffset: d * 4, as: SIMD8<Float>.self)
-            let qv = rq.loadUnaligned(fromByteOffset: d * 4, as: SIMD8<Float>.self)
-            rp.storeBytes(of: pv + rate * (e * qv - lambda * pv), toByteOffset: d * 4, as: SIMD8<Float>.self)
-            rq.storeBytes(of: qv + rate * (e * pv - lambda * qv), toByteOffset: d * 4, as: SIMD8<Float>.self)
-            d += 8
-        }
-        while d < f {
-            let pd = p[d], qd = q[d]
-            p[d] = pd + lr * (error * qd - reg * pd)
-            q[d] = qd + lr * (error * pd - reg * qd)
-            d += 1
-        }
     }
 }
 

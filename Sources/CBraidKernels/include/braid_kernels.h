@@ -1,0 +1,29 @@
+#ifndef BRAID_KERNELS_H
+#define BRAID_KERNELS_H
+
+/// Braid's hot float kernels, compiled twice: for the x86-64 baseline (SSE2) or arm64 (NEON),
+/// and, on x86-64, with AVX2 and FMA. The AVX2 path is chosen at run time when the CPU has
+/// it, so one binary runs on any x86-64 or arm64 Linux machine and still uses wide vectors.
+
+/// Which path the kernels take: "avx2+fma" or "generic".
+const char *braid_kernels_path(void);
+
+/// Σ a[i]·b[i].
+float braid_dot(const float *a, const float *b, long count);
+
+/// y[i] += alpha·x[i].
+void braid_axpy(float alpha, const float *x, float *y, long count);
+
+/// y = A·x for a symmetric row-major n×n matrix A.
+void braid_symmetric_matrix_vector(const float *a, const float *x, float *y, long n);
+
+/// out[k] = rows[k]·x for the n rows of a row-major n×f block.
+void braid_multiply_rows(const float *rows, long n, long f, const float *x, float *out);
+
+/// y += Σ_k w[k]·rows[k] over the n rows of a row-major n×f block.
+void braid_accumulate_rows(const float *rows, long n, long f, const float *w, float *y);
+
+/// p += lr·(e·q − λ·p) and q += lr·(e·p_old − λ·q), element by element.
+void braid_sgd_step(float *p, float *q, float error, float rate, float lambda, long count);
+
+#endif

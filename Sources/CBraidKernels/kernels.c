@@ -1,0 +1,46 @@
+#include "braid_kernels.h"
+#include <string.h>
+
+typedef float v8f __attribute__((ext_vector_type(8)));
+
+// Unaligned loads and stores; memcpy of a constant size compiles to one vector move.
+#define load8(pointer) ({ v8f value_; memcpy(&value_, (pointer), sizeof value_); value_; })
+#define store8(pointer, value) do { v8f stored_ = (value); memcpy((pointer), &stored_, sizeof stored_); } while (0)
+#define horizontal_sum(v) (((v)[0] + (v)[1]) + ((v)[2] + (v)[3]) + (((v)[4] + (v)[5]) + ((v)[6] + (v)[7])))
+
+// The portable path: the baseline instruction set of the target (SSE2 on x86-64, NEON on arm64).
+#define KERNEL(name) name##_generic
+#define KERNEL_ATTRIBUTES
+#include "kernel_bodies.h"
+#undef KERNEL
+#undef KERNEL_ATTRIBUTES
+
+#if defined(__x86_64__) || defined(__i386__)
+// The same code for CPUs with AVX2 and FMA (Haswell and later, Zen): 256-bit vectors and
+// fused multiply-adds (clang contracts a*b + c within an expression by default).
+#define KERNEL(name) name##_avx2
+#define KERNEL_ATTRIBUTES __attribute__((target("avx2,fma")))
+#include "kernel_bodies.h"
+#undef KERNEL
+#undef KERNEL_ATTRIBUTES
+
+static int braid_has_avx2 = 0;
+
+__attribute__((constructor)) static void braid_detect_cpu(void) {
+    __builtin_cpu_init();
+    braid_has_avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+}
+
+#define DISPATCH(name, ...) (braid_has_avx2 ? name##_avx2(__VA_ARGS__) : name##_generic(__VA_ARGS__))
+const char *braid_kernels_path(void) { return braid_has_avx2 ? "avx2+fma" : "generic"; }
+#else
+#define DISPATCH(name, ...) name##_generic(__VA_ARGS__)
+const char *braid_kernels_path(void) { return "generic"; }
+#endif
+
+float braid_dot(const float *a, const float *b, long count) { return DISPATCH(dot, a, b, count); }
+void braid_axpy(float alpha, const float *x, float *y, long count) { DISPATCH(axpy, alpha, x, y, count); }
+void braid_symmetric_matrix_vector(const float *a, const float *x, float *y, long n) { DISPATCH(symmetric_matrix_vector, a, x, y, n); }
+void braid_multiply_rows(const float *rows, long n, long f, const float *x, float *out) { DISPATCH(multiply_rows, rows, n, f, x, out); }
+void braid_accumulate_rows(const float *rows, long n, long f, const float *w, float *y) { DISPATCH(accumulate_rows, rows, n, f, w, y); }
+void braid_sgd_step(float *p, float *q, float error, float rate, float lambda, long count) { DISPATCH(sgd_step, p, q, error, rate, lambda, count); }
