@@ -46,8 +46,6 @@ func reportingErrors(json: Bool, _ body: () throws -> Void) throws {
         fail(json: json, code: error.code.name, message: error.description)
     } catch let error as CLIError {
         fail(json: json, code: error.code, message: error.message)
-    } catch let error as ValidationError {
-        fail(json: json, code: "usage", message: error.message)
     }
 }
 

@@ -55,20 +55,20 @@ struct Compare: ParsableCommand {
             } else {
                 metrics = shared.sorted()
             }
-            var rows: [(String, Int, PairedComparison)] = []
+            var rows: [(String, PairedComparison)] = []
             for name in metrics {
                 let values = paired.compactMap { pa, pb -> (Double, Double)? in
                     guard let x = pa.metrics[name], let y = pb.metrics[name] else { return nil }
                     return (x, y)
                 }
-                rows.append((name, values.count, try PairedComparison(a: values.map(\.0), b: values.map(\.1), resamples: resamples, seed: seed)))
+                rows.append((name, try PairedComparison(a: values.map(\.0), b: values.map(\.1), resamples: resamples, seed: seed)))
             }
             let unpaired = a.count + b.count - 2 * paired.count
             if common.json {
                 Console.printJSON([
                     "a": ["file": fileA, "model": nameA], "b": ["file": fileB, "model": nameB],
                     "pairs": paired.count, "unpaired": unpaired, "resamples": resamples,
-                    "metrics": Dictionary(uniqueKeysWithValues: rows.map { name, _, c in
+                    "metrics": Dictionary(uniqueKeysWithValues: rows.map { name, c in
                         (name, [
                             "pairs": c.pairs, "mean_a": c.meanA, "mean_b": c.meanB, "difference": c.meanDifference,
                             "ci95": [c.lower, c.upper],
@@ -81,7 +81,7 @@ struct Compare: ParsableCommand {
                 return
             }
             print("A = \(nameA) (\(fileA)), B = \(nameB) (\(fileB)): \(paired.count) paired users" + (unpaired > 0 ? ", \(unpaired) unpaired records left out" : ""))
-            Console.printTable(["metric", "A", "B", "A − B", "95% CI", "Wilcoxon p", "t-test p", "verdict"], rows.map { name, _, c in
+            Console.printTable(["metric", "A", "B", "A − B", "95% CI", "Wilcoxon p", "t-test p", "verdict"], rows.map { name, c in
                 [name, Console.format(c.meanA), Console.format(c.meanB), Console.format(c.meanDifference),
                  "[\(Console.format(c.lower)), \(Console.format(c.upper))]", Self.formatP(c.wilcoxon.p), Self.formatP(c.tTest.p),
                  Self.verdict(c, nameA, nameB)]

@@ -48,8 +48,8 @@ enum Console {
     }
 
     /// Writes `text` to `path` through a temporary file, so a failure leaves nothing half-written.
-    static func writeAtomically(_ text: String, to path: String) throws {
-        do { try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic) } catch {
+    static func writeAtomically(_ data: Data, to path: String) throws {
+        do { try data.write(to: URL(fileURLWithPath: path), options: .atomic) } catch {
             throw DataError(.writeFailed, "cannot write \(DataError.quote(path)): \(error.localizedDescription)",
                             hint: "check that the directory exists and is writable")
         }

@@ -69,7 +69,7 @@ struct Evaluate: ParsableCommand {
                 for result in results where result.failure == nil {
                     for outcome in result.perUser { lines += PerUserMetricsFile.line(model: result.model, outcome) + "\n" }
                 }
-                try Console.writeAtomically(lines, to: perUser)
+                try Console.writeAtomically(Data(lines.utf8), to: perUser)
                 Console.progress("wrote per-user metrics to \(perUser)")
             }
             Leaderboard(results: results, cutoff: cutoff).print(json: common.json, single: names.count == 1)

@@ -175,14 +175,15 @@ struct SplitOptions: ParsableArguments {
             return [TrainTestSplit(train: dataOptions.filtered(tables[0]), test: tables[1])]
         case (nil, nil, let data?):
             let table = dataOptions.filtered(try dataOptions.load([data])[0])
-            let unit = try unit(dataOptions, repeatProtocol: repeatProtocol)
-            if case .pairs(let policy) = unit {
-                let pairs = table.deduplicated(policy).1
-                if pairs > 0 {
-                    Console.progress("split: \(pairs) repeated rows combined into their (user, item) pairs by --duplicates \(policy.rawValue); each pair is held out whole")
-                }
+            guard case .pairs(let policy) = try unit(dataOptions, repeatProtocol: repeatProtocol) else {
+                return try Splitter(try method(), seed: seed, unit: .rows).split(table)
             }
-            return try Splitter(try method(), seed: seed, unit: unit).split(table)
+            // Combine repeats once here, to say how many; the rows left are pairs already.
+            let (pairs, merged) = table.deduplicated(policy)
+            if merged > 0 {
+                Console.progress("split: \(merged) repeated rows combined into their (user, item) pairs by --duplicates \(policy.rawValue); each pair is held out whole")
+            }
+            return try Splitter(try method(), seed: seed, unit: .rows).split(pairs)
         default:
             throw CLIError("give either --train FILE --test FILE, or --data FILE [--split METHOD]")
         }

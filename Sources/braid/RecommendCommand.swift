@@ -63,13 +63,7 @@ struct Recommend: ParsableCommand {
             let ids: [String] = users == "all"
                 ? (0..<data.userCount).filter { data.byUser.count(ofRow: $0) > 0 }.map { data.users[$0] }
                 : users.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
-            if let allow {
-                let unknown = Self.list(allow).filter { data.items.index(of: $0) == nil }
-                if !unknown.isEmpty {
-                    throw CLIError(code: "unknownItem", "--allow names \(unknown.count) item(s) the model does not know: \(unknown.prefix(10).joined(separator: ", "))\(unknown.count > 10 ? ", …" : "")")
-                }
-            }
-            let filter = RecommendationFilter(excludeSeen: !includeSeen, allowing: allow.map(Self.list), denying: deny.map(Self.list) ?? [],
+            let filter = try RecommendationFilter(excludeSeen: !includeSeen, allowing: allow.map(Self.list), denying: deny.map(Self.list) ?? [],
                                               items: data.items)
             let started = System.monotonicSeconds()
             let lists = model.recommend(userIndices: ids.map { data.users.index(of: $0).map(Int.init) ?? -1 }, count: count, filter: filter)

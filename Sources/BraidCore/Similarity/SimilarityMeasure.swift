@@ -17,6 +17,15 @@ public enum SimilarityMeasure: String, Sendable, Codable, CaseIterable {
     /// Mean squared difference similarity `1 / (msd + 1)` over co-rated dimensions.
     case msd
 
+    /// Whether the measure centres each value (by a mean or a baseline), so that data whose
+    /// values are all equal leaves it nothing but zeros.
+    public var centresValues: Bool {
+        switch self {
+        case .pearson, .adjustedCosine, .pearsonBaseline: true
+        case .cosine, .jaccard, .msd: false
+        }
+    }
+
     /// Whether the measure sums over co-rated dimensions only.
     public var usesCoRatedDimensions: Bool {
         switch self {

@@ -79,10 +79,15 @@ public struct PreparedSplit: Sendable {
         }
         let trainTable = split.train.deduplicated(evaluation.duplicates).0
         latestTrainingTimestamp = trainTable.timestamps.filter { $0 != InteractionTable.noTimestamp }.max()
-        let trainedPairs = InteractionMatrix(trainTable, duplicates: evaluation.duplicates).byUser
-        var train = trainTable
-        if let threshold = evaluation.threshold { train = train.positives(threshold: threshold) }
-        self.train = InteractionMatrix(train, duplicates: evaluation.duplicates)
+        // Every training pair, before the threshold drops the low values; without a threshold
+        // that is the matrix the models train on.
+        let allPairs = InteractionMatrix(trainTable, duplicates: evaluation.duplicates)
+        let trainedPairs = allPairs.byUser
+        if let threshold = evaluation.threshold {
+            train = InteractionMatrix(trainTable.positives(threshold: threshold), duplicates: evaluation.duplicates)
+        } else {
+            train = allPairs
+        }
         let test = split.test.deduplicated(evaluation.duplicates).0
         var relevant: [Int32: Set<Int32>] = [:]
         var ratedRows: [Int] = []

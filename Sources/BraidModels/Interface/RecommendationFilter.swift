@@ -20,8 +20,16 @@ public struct RecommendationFilter: Sendable, Equatable {
         self.includeItemsWithoutInteractions = includeItemsWithoutInteractions
     }
 
-    /// Resolves external item ids to indices; ids the model does not know are ignored.
-    public init(excludeSeen: Bool = true, allowing allowed: [String]?, denying denied: [String], items: Vocabulary) {
+    /// Resolves external item ids to indices. An allowed id the model does not know is an
+    /// `unknownItem` error naming every such id; unknown denied ids are ignored (there is
+    /// nothing to leave out).
+    public init(excludeSeen: Bool = true, allowing allowed: [String]?, denying denied: [String], items: Vocabulary) throws(ModelError) {
+        let unknown = allowed?.filter { items.index(of: $0) == nil } ?? []
+        guard unknown.isEmpty else {
+            throw ModelError(.unknownItem, "the allowed items include \(unknown.count) the model does not know: "
+                             + unknown.prefix(10).joined(separator: ", ") + (unknown.count > 10 ? ", …" : ""),
+                             hint: "allow only items that occur in the training data")
+        }
         self.init(excludeSeen: excludeSeen,
                   allowedItems: allowed.map { Set($0.compactMap { items.index(of: $0) }) },
                   deniedItems: Set(denied.compactMap { items.index(of: $0) }))

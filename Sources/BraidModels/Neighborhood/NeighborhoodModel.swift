@@ -46,10 +46,8 @@ public struct NeighborhoodModel<Side: NeighborhoodSide>: RecommendationModel {
     let index: NeighborhoodIndex
 
     public init(fitting data: InteractionMatrix, configuration: Configuration = Configuration()) throws(ModelError) {
-        switch configuration.similarity {
-        case .pearson, .adjustedCosine, .pearsonBaseline:
+        if configuration.similarity.centresValues {
             try data.requireGradedValues(model: Self.name, because: "\(configuration.similarity.rawValue) similarity centres each value")
-        case .cosine, .jaccard, .msd: break
         }
         self.configuration = configuration
         self.data = data
