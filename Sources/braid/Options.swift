@@ -241,8 +241,7 @@ struct CommonOptions: ParsableArguments {
         Console.quiet = quiet
         try reportingErrors(json: json) {
             if let threads { try Self.requirePositive(threads, "--threads") }
-            Parallelism.setThreadCount(threads)
-            try body()
+            try Parallelism.withThreadCount(threads, body)
         }
     }
 

@@ -69,50 +69,36 @@ public enum BLAS {
         return y
     }
 
-    /// Inverts a symmetric positive definite `n × n` matrix in place by LAPACK's Cholesky
-    /// factorization (`spotrf`) and inversion (`spotri`), then mirrors the computed triangle so
-    /// the whole matrix holds the inverse.
+    /// Inverts a symmetric positive definite `n × n` matrix in place, on Braid's worker threads:
+    /// the Cholesky factorization `A = L·Lᵀ`, the inverse `W = L⁻¹` and the product
+    /// `A⁻¹ = Wᵀ·W`, as LAPACK's `spotrf`, `strtri` and `slauum` compute them, recursively by
+    /// blocks with each large block product split across the threads and every BLAS call
+    /// single-threaded (so no process-wide OpenBLAS thread switch is ever flipped).
     ///
     /// - Returns: 0 on success; k > 0 when the leading minor of order k is not positive
     ///   definite.
-    /// - Complexity: n³ flops (n³/3 for the factorization, 2n³/3 for the inversion).
+    /// - Complexity: n³ flops (n³/3 for each of the three steps).
     public static func invertSymmetricPositiveDefinite(_ matrix: inout [Float], n: Int) -> Int {
         precondition(matrix.count == n * n, "matrix holds \(matrix.count) values, not \(n)×\(n)")
-        var info: Int32 = 0
-        var order = Int32(n), lda = Int32(max(1, n))
-        var uplo = CChar(UInt8(ascii: "L"))
-        matrix.withUnsafeMutableBufferPointer { a in
-            spotrf_(&uplo, &order, a.baseAddress, &lda, &info)
-            if info == 0 { spotri_(&uplo, &order, a.baseAddress, &lda, &info) }
-        }
-        guard info == 0 else { return Int(info) }
-        // LAPACK is column-major: its lower triangle is our (row-major) upper triangle.
-        matrix.withUnsafeMutableBufferPointer { a in
-            for row in 0..<n {
-                for column in 0..<row { a[row * n + column] = a[column * n + row] }
+        guard n > 0 else { return 0 }
+        _ = blasConfigured
+        return matrix.withUnsafeMutableBufferPointer { buffer -> Int in
+            let a = SharedBuffer(buffer)
+            let info = BlockedCholesky.factor(a.base, order: n, ld: n)
+            guard info == 0 else { return info }
+            BlockedCholesky.invertLower(a.base, order: n, ld: n)
+            BlockedCholesky.lowerGram(a.base, order: n, ld: n)
+            // Mirror the lower triangle into the upper one.
+            parallelFor(n, minimumChunk: 64) { row in
+                for column in 0..<row { a[column * n + row] = a[row * n + column] }
             }
+            return 0
         }
-        return 0
     }
 
-    /// Sets the thread count OpenBLAS uses for its own parallel kernels.
-    public static func setThreadCount(_ count: Int) {
-        openblas_set_num_threads(Int32(count))
-    }
-
-    /// Runs `body` with OpenBLAS using every worker thread, for one large BLAS or LAPACK call.
-    ///
-    /// Outside such calls OpenBLAS runs single-threaded (`singleThreaded()`): its idle threads
-    /// spin and would steal cycles from Braid's own parallel loops, which call BLAS on small
-    /// blocks from many threads at once.
-    public static func parallel<R>(_ body: () throws -> R) rethrows -> R {
-        openblas_set_num_threads(Int32(Parallelism.threadCount))
-        defer { openblas_set_num_threads(1) }
-        return try body()
-    }
-
-    /// Makes OpenBLAS single-threaded for this process (Braid's default).
-    public static func singleThreaded() {
+    /// Makes OpenBLAS single-threaded for this process, once, before the first parallel loop:
+    /// Braid parallelizes around BLAS calls, never inside them.
+    static func singleThreaded() {
         openblas_set_num_threads(1)
     }
 }

@@ -1,20 +1,27 @@
 import Dispatch
 
-/// How many worker threads Braid's kernels use: `BRAID_THREADS` when set, otherwise every
-/// core the process may run on.
+/// How many worker threads Braid's kernels use: the count bound by `withThreadCount` for the
+/// current task or thread, else `BRAID_THREADS`, else every core the process may run on.
+///
+/// There is no process-wide switch: a server fitting a model on two threads while it answers
+/// queries on others binds the count around the fit only, and the parallel loops carry it into
+/// their workers.
 public enum Parallelism {
-    nonisolated(unsafe) private static var override: Int?
+    @TaskLocal static var bound: Int?
 
     public static var threadCount: Int {
-        if let override { return override }
+        if let bound { return bound }
         if let text = getenvString("BRAID_THREADS"), let value = Int(text), value > 0 { return value }
         return max(1, System.activeProcessorCount)
     }
 
-    /// Sets the worker count for this process (the CLI's `--threads`). Call before any work starts.
-    public static func setThreadCount(_ count: Int?) {
-        precondition(count.map { $0 > 0 } ?? true, "thread count must be positive")
-        override = count
+    /// Runs `body` with `count` worker threads (nil: the default) for every parallel loop it
+    /// starts, on this thread and the workers those loops use.
+    public static func withThreadCount<R, Failure: Error>(_ count: Int?, _ body: () throws(Failure) -> R) throws(Failure) -> R {
+        let result: Result<R, Failure> = $bound.withValue(count.map { max(1, $0) }) {
+            do throws(Failure) { return .success(try body()) } catch { return .failure(error) }
+        }
+        return try result.get()
     }
 }
 
@@ -34,14 +41,23 @@ public func parallelChunks(_ count: Int, minimumChunk: Int = 1, _ body: @Sendabl
         body(0..<count)
         return
     }
-    DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-        let start = chunk * chunkTarget
-        body(start..<min(count, start + chunkTarget))
+    // Workers are not in the caller's task: carry its thread count into them, so that loops
+    // nested inside `body` keep to it.
+    let bound = Parallelism.bound
+    // One Dispatch iteration per worker (Dispatch would otherwise run chunks on every core),
+    // each taking every `threads`-th chunk.
+    let workers = min(threads, chunks)
+    DispatchQueue.concurrentPerform(iterations: workers) { worker in
+        Parallelism.$bound.withValue(bound) {
+            for chunk in stride(from: worker, to: chunks, by: workers) {
+                let start = chunk * chunkTarget
+                body(start..<min(count, start + chunkTarget))
+            }
+        }
     }
 }
 
-/// OpenBLAS runs single-threaded except inside `BLAS.parallel`; set once, before the first
-/// parallel loop.
+/// OpenBLAS runs single-threaded, set once, before the first parallel loop.
 let blasConfigured: Bool = {
     BLAS.singleThreaded()
     return true

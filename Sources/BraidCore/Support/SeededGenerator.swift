@@ -14,12 +14,25 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
 
     public init(seed: UInt64) { state = seed }
 
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E3779B97F4A7C15
-        var z = state
+    /// A generator for stream `stream` of `seed`, for one worker, chunk or epoch: the stream
+    /// number is hashed into the starting state, so the streams of one seed share no run of
+    /// outputs. (Offsetting the seed by a multiple of SplitMix64's own increment would not do:
+    /// stream k + 1 would replay stream k shifted by one draw.)
+    public init(seed: UInt64, stream: UInt64) {
+        state = Self.mix(seed ^ Self.mix(stream &+ 0x632B_E59B_D9B4_E019))
+    }
+
+    /// SplitMix64's output function: a bijective 64-bit hash.
+    @inlinable public static func mix(_ value: UInt64) -> UInt64 {
+        var z = value
         z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
         z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
         return z ^ (z >> 31)
+    }
+
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E3779B97F4A7C15
+        return Self.mix(state)
     }
 
     /// A uniform value in [0, 1).

@@ -64,7 +64,7 @@ public struct PairedComparison: Sendable, Equatable {
         // result does not depend on the thread count.
         let chunk = 256
         let means: [[Double]] = parallelMap((resamples + chunk - 1) / chunk) { c in
-            var rng = SeededGenerator(seed: seed &+ UInt64(c) &* 0x9E37_79B9_7F4A_7C15)
+            var rng = SeededGenerator(seed: seed, stream: UInt64(c))
             return (c * chunk..<min(resamples, (c + 1) * chunk)).map { _ in
                 var sum = 0.0
                 for _ in 0..<n { sum += d[Int(rng.next() % UInt64(n))] }

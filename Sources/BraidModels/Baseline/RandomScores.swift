@@ -28,7 +28,7 @@ public struct RandomScores: RecommendationModel {
 
     public func scores(forUser user: Int) -> [Float] {
         (0..<data.itemCount).map { item in
-            var generator = SeededGenerator(seed: configuration.seed ^ (UInt64(user) << 32) ^ UInt64(item) &* 0x9E3779B97F4A7C15)
+            var generator = SeededGenerator(seed: configuration.seed, stream: UInt64(user) << 32 | UInt64(item))
             return Float(generator.nextUnit())
         }
     }

@@ -3,16 +3,21 @@ public import Foundation
 
 /// Bayesian personalized ranking (Rendle et al. 2009): stochastic gradient ascent on
 /// `ln σ(x_ui − x_uj)` over triples of a user, an item they interacted with and an item drawn
-/// uniformly from those they did not, with `x_ui = p_u · q_i + b_i`. Each epoch draws as many
-/// triples as there are interactions, split across the worker threads, which update the
-/// shared factors without locks (Hogwild, Recht et al. 2011).
+/// from those they did not, with `x_ui = p_u · q_i + b_i`. Each epoch draws as many triples as
+/// there are interactions, in 64 fixed blocks with their own random streams, shared out to the
+/// worker threads, which update the factors without locks (Hogwild, Recht et al. 2011).
+///
+/// Reproducibility: a seed draws the same triples on any machine and thread count. With one
+/// thread (`--threads 1`) the fitted factors are identical run to run; with more, the
+/// lock-free updates interleave in whatever order the threads run, so factors (and metrics, in
+/// the third or fourth decimal) vary between runs.
 public struct BayesianPersonalizedRanking: IterativeFactorizationModel {
     /// How negative items are drawn.
     public enum NegativeSampling: String, Sendable, Codable, CaseIterable {
         /// Uniformly over the catalogue (Rendle et al. 2009).
         case uniform
         /// In proportion to popularity: the item of a uniformly drawn interaction, as
-        /// implicit does; popular negatives are harder and often rank better.
+        /// implicit does (a draw the user has interacted with is skipped, not redrawn).
         case popularity
     }
 
@@ -59,62 +64,98 @@ public struct BayesianPersonalizedRanking: IterativeFactorizationModel {
         var factors = LatentFactors(userFactors: DenseMatrix(rows: data.userCount, columns: f, storage: uniform(data.userCount * f)),
                                     itemFactors: DenseMatrix(rows: data.itemCount, columns: f, storage: uniform(data.itemCount * f)),
                                     itemBiases: [Float](repeating: 0, count: data.itemCount))
+        // An item nobody interacted with is never a positive, and under popularity sampling
+        // never a negative either: start it at zero rather than leave it random noise.
+        let hasData = data.itemHasInteractions
+        for item in 0..<data.itemCount where !hasData[item] {
+            for d in 0..<f { factors.itemFactors.storage[item * f + d] = 0 }
+        }
         // Each interaction's user, for drawing a positive pair uniformly.
         var owners = [Int32](repeating: 0, count: data.interactionCount)
         for u in 0..<data.userCount { for k in data.byUser.entries(ofRow: u) { owners[k] = Int32(u) } }
         for iteration in 0..<configuration.iterations {
-            Self.epoch(&factors, data: data, owners: owners, configuration: configuration,
-                       seed: configuration.seed &+ UInt64(iteration + 1) &* 0x9E3779B97F4A7C15)
+            Self.epoch(&factors, data: data, owners: owners, configuration: configuration, epoch: iteration)
             try factors.checkFinite(model: Self.name, iteration: iteration + 1)
             if let onIteration, !onIteration(iteration + 1, factors) { break }
         }
         self.factors = factors
     }
 
-    static func epoch(_ factors: inout LatentFactors, data: InteractionMatrix, owners: [Int32], configuration: Configuration, seed: UInt64) {
+    /// The number of sample blocks an epoch is cut into, whatever the thread count: block `b`
+    /// of epoch `e` always draws the same triples from its own random stream, so the threads
+    /// only decide who runs which block.
+    static let blocksPerEpoch = 64
+
+    /// One epoch: as many (u, i, j) triples as there are interactions, each followed by one
+    /// SGD step. Uniform negatives are redrawn until the user has not interacted with them, as
+    /// the paper samples from I \ I_u; popularity negatives the user has are skipped, as
+    /// implicit does.
+    static func epoch(_ factors: inout LatentFactors, data: InteractionMatrix, owners: [Int32], configuration: Configuration, epoch: Int) {
         let f = configuration.factors, lr = configuration.learningRate, reg = configuration.regularization
         let samples = data.interactionCount, items = data.itemCount
-        let threads = Parallelism.threadCount
+        let blocks = min(blocksPerEpoch, samples)
+        let threads = min(Parallelism.threadCount, blocks)
         let byUser = data.byUser
         let popular = configuration.negativeSampling == .popularity
+        let seed = configuration.seed
         factors.userFactors.storage.withUnsafeMutableBufferPointer { pb in
             factors.itemFactors.storage.withUnsafeMutableBufferPointer { qb in
                 factors.itemBiases!.withUnsafeMutableBufferPointer { bb in
                     let p = SharedBuffer(pb), q = SharedBuffer(qb), b = SharedBuffer(bb)
+                    let runBlock = { @Sendable (block: Int, g: UnsafeMutablePointer<Float>) in
+                        var rng = SeededGenerator(seed: seed, stream: UInt64(epoch) << 16 | UInt64(block))
+                        for _ in 0..<(samples / blocks + (block < samples % blocks ? 1 : 0)) {
+                            let k = Int(rng.next() % UInt64(samples))
+                            let u = Int(owners[k]), i = Int(byUser.columns[k])
+                            var j: Int
+                            if popular {
+                                j = Int(byUser.columns[Int(rng.next() % UInt64(samples))])
+                                if byUser.value(row: u, column: j) != nil { continue }
+                            } else {
+                                // The fit checks that every user has a negative; 1,000 draws
+                                // bound the loop for a user who has nearly every item.
+                                var draws = 0
+                                repeat { j = Int(rng.next() % UInt64(items)); draws += 1 }
+                                while byUser.value(row: u, column: j) != nil && draws < 1000
+                                if draws == 1000 { continue }
+                            }
+                            step(user: p.base + u * f, positive: q.base + i * f, negative: q.base + j * f,
+                                 positiveBias: b.base + i, negativeBias: b.base + j, gradient: g, count: f,
+                                 learningRate: lr, regularization: reg)
+                        }
+                    }
                     DispatchQueue.concurrentPerform(iterations: threads) { thread in
-                        var rng = SeededGenerator(seed: seed &+ UInt64(thread) &* 0xD1B54A32D192ED03)
                         var gradient = [Float](repeating: 0, count: f)
                         gradient.withUnsafeMutableBufferPointer { gb in
-                            let g = gb.baseAddress!
-                            for _ in 0..<(samples / threads + (thread < samples % threads ? 1 : 0)) {
-                                let k = Int(rng.next() % UInt64(samples))
-                                let u = Int(owners[k]), i = Int(byUser.columns[k])
-                                func negative() -> Int {
-                                    popular ? Int(byUser.columns[Int(rng.next() % UInt64(samples))]) : Int(rng.next() % UInt64(items))
-                                }
-                                var j = negative()
-                                var tries = 0
-                                while byUser.value(row: u, column: j) != nil && tries < 100 { j = negative(); tries += 1 }
-                                if tries == 100 { continue }
-                                let pu = p.base + u * f, qi = q.base + i * f, qj = q.base + j * f
-                                let x = b[i] - b[j] + VectorKernels.dot(pu, qi, f) - VectorKernels.dot(pu, qj, f)
-                                let sigma = 1 / (1 + exp(x))  // d/dx ln σ(x) = σ(−x)
-                                // gradient for p_u: σ(q_i − q_j) − reg·p_u, taken before q moves.
-                                for d in 0..<f { g[d] = sigma * (qi[d] - qj[d]) - reg * pu[d] }
-                                for d in 0..<f {
-                                    let pud = pu[d]
-                                    qi[d] += lr * (sigma * pud - reg * qi[d])
-                                    qj[d] += lr * (-sigma * pud - reg * qj[d])
-                                }
-                                VectorKernels.axpy(lr, g, pu, f)
-                                b[i] += lr * (sigma - reg * b[i])
-                                b[j] += lr * (-sigma - reg * b[j])
-                            }
+                            for block in stride(from: thread, to: blocks, by: threads) { runBlock(block, gb.baseAddress!) }
                         }
                     }
                 }
             }
         }
+    }
+
+    /// One stochastic gradient ascent step on `ln σ(x_ui − x_uj) − λ(‖p_u‖² + ‖q_i‖² + ‖q_j‖² + b_i² + b_j²)/2`
+    /// with `x_ui = p_u · q_i + b_i`: every parameter moves by `learningRate` times its partial
+    /// derivative, all taken at the values before the step. Returns σ(−(x_ui − x_uj)).
+    @discardableResult
+    public static func step(user pu: UnsafeMutablePointer<Float>, positive qi: UnsafeMutablePointer<Float>,
+                            negative qj: UnsafeMutablePointer<Float>, positiveBias bi: UnsafeMutablePointer<Float>,
+                            negativeBias bj: UnsafeMutablePointer<Float>, gradient g: UnsafeMutablePointer<Float>, count f: Int,
+                            learningRate lr: Float, regularization reg: Float) -> Float {
+        let x = bi.pointee - bj.pointee + VectorKernels.dot(pu, qi, f) - VectorKernels.dot(pu, qj, f)
+        let sigma = 1 / (1 + exp(x))  // d/dx ln σ(x) = σ(−x)
+        // gradient for p_u: σ(q_i − q_j) − reg·p_u, taken before q moves.
+        for d in 0..<f { g[d] = sigma * (qi[d] - qj[d]) - reg * pu[d] }
+        for d in 0..<f {
+            let pud = pu[d]
+            qi[d] += lr * (sigma * pud - reg * qi[d])
+            qj[d] += lr * (-sigma * pud - reg * qj[d])
+        }
+        VectorKernels.axpy(lr, g, pu, f)
+        bi.pointee += lr * (sigma - reg * bi.pointee)
+        bj.pointee += lr * (-sigma - reg * bj.pointee)
+        return sigma
     }
 
     public func archive(into archive: inout ModelArchive) { factors.archive(into: &archive) }

@@ -103,7 +103,7 @@ public struct ExplicitFactorization<Flavor: ExplicitFactorizationFlavor>: Iterat
         var factors = LatentFactors(users: data.userCount, items: data.itemCount, factors: s.factors,
                                     scale: s.initialStandardDeviation, seed: s.seed, biases: true)
         factors.globalBias = data.globalMean
-        var rng = SeededGenerator(seed: s.seed &+ 1)
+        var rng = SeededGenerator(seed: s.seed, stream: 1)
         var users = Array(0..<data.userCount)
         for iteration in 0..<s.iterations {
             switch s.solver {

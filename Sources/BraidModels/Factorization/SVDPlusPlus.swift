@@ -50,8 +50,8 @@ public struct SVDPlusPlus: IterativeFactorizationModel {
         var model = LatentFactors(users: data.userCount, items: data.itemCount, factors: f, scale: c.initialStandardDeviation,
                                   seed: c.seed, biases: true)
         model.globalBias = data.globalMean
-        var y = LatentFactors(users: 0, items: data.itemCount, factors: f, scale: c.initialStandardDeviation, seed: c.seed &+ 7).itemFactors
-        var rng = SeededGenerator(seed: c.seed &+ 1)
+        var y = LatentFactors(users: 0, items: data.itemCount, factors: f, scale: c.initialStandardDeviation, seed: SeededGenerator.mix(c.seed ^ 2)).itemFactors
+        var rng = SeededGenerator(seed: c.seed, stream: 1)
         var users = Array(0..<data.userCount)
         for iteration in 0..<c.iterations {
             users.shuffle(using: &rng)

@@ -56,7 +56,7 @@ public struct EASE: RecommendationModel {
         position = Self.positions(of: modelled, itemCount: data.itemCount)
         var g = Self.gram(data, modelled: modelled, position: position, binarize: configuration.binarize)
         for i in 0..<n { g[i * n + i] += configuration.lambda }
-        let info = BLAS.parallel { BLAS.invertSymmetricPositiveDefinite(&g, n: n) }
+        let info = BLAS.invertSymmetricPositiveDefinite(&g, n: n)
         guard info == 0 else {
             throw ModelError(.diverged, "EASE: XᵀX + λI is not positive definite (minor \(info))", hint: "raise lambda")
         }
