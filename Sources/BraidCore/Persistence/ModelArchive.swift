@@ -123,24 +123,33 @@ public struct ModelArchive: Sendable, Equatable {
         return try decode(data, fileName: path)
     }
 
-    /// Decodes archive bytes, checking magic, version, lengths and checksum.
+    /// Decodes archive bytes, checking magic, version, lengths and checksum, and that every
+    /// array lies inside the payload at a non-negative offset aligned to its element size
+    /// (a crafted header with a valid checksum is refused, never trusted). Reads `data` in
+    /// place: the only copies are the decoded arrays themselves.
     public static func decode(_ data: Data, fileName: String) throws(DataError) -> ModelArchive {
+        let result: Result<ModelArchive, DataError> = data.withUnsafeBytes { raw in
+            do throws(DataError) { return .success(try decode(raw, fileName: fileName)) } catch { return .failure(error) }
+        }
+        return try result.get()
+    }
+
+    static func decode(_ bytes: UnsafeRawBufferPointer, fileName: String) throws(DataError) -> ModelArchive {
         func corrupt(_ why: String) -> DataError {
             DataError(.corruptFile, "\(DataError.quote(fileName)) is not a usable Braid model file: \(why)",
                       hint: "train and save the model again with braid train --out")
         }
-        let bytes = [UInt8](data)
         guard bytes.count >= 24, Array(bytes[0..<8]) == magic else { throw corrupt("it does not start with BRAIDMDL") }
         let version = readInteger(UInt32.self, bytes, at: 8)
         guard version == formatVersion else {
             throw corrupt("format version \(version) is not the supported version \(formatVersion)")
         }
-        let stored = readInteger(UInt64.self, bytes, at: bytes.count - 8)
-        guard stored == checksum(Data(bytes[0..<(bytes.count - 8)])) else {
+        let end = bytes.count - 8
+        guard readInteger(UInt64.self, bytes, at: end) == FNV1a.hash(UnsafeRawBufferPointer(rebasing: bytes[0..<end])) else {
             throw corrupt("the checksum does not match (the file is truncated or damaged)")
         }
         let headerLength = Int(readInteger(UInt32.self, bytes, at: 12))
-        guard 16 + headerLength <= bytes.count - 8 else { throw corrupt("the header length \(headerLength) runs past the end") }
+        guard 16 + headerLength <= end else { throw corrupt("the header length \(headerLength) runs past the end") }
         let header: Header
         do {
             header = try JSONDecoder().decode(Header.self, from: Data(bytes[16..<(16 + headerLength)]))
@@ -152,18 +161,28 @@ public struct ModelArchive: Sendable, Equatable {
         archive.scalars = header.scalars
         let payloadStart = aligned(16 + headerLength)
         for entry in header.arrays {
-            let size = entry.dtype == "f32" || entry.dtype == "i32" ? 4 : 8
-            let start = payloadStart + entry.offset
-            guard entry.count >= 0, start + entry.count * size <= bytes.count - 8 else {
-                throw corrupt("array \(entry.name) runs past the end of the file")
+            let size: Int
+            switch entry.dtype {
+            case "f32", "i32": size = 4
+            case "f64", "i64": size = 8
+            default: throw corrupt("array \(entry.name) has unknown dtype \(entry.dtype)")
             }
-            let slice = bytes[start..<(start + entry.count * size)]
+            guard entry.offset >= 0, entry.count >= 0 else {
+                throw corrupt("array \(entry.name) has a negative offset (\(entry.offset)) or length (\(entry.count))")
+            }
+            guard entry.offset % size == 0 else {
+                throw corrupt("array \(entry.name) starts at offset \(entry.offset), not a multiple of its \(size)-byte elements")
+            }
+            let (length, overflow) = entry.count.multipliedReportingOverflow(by: size)
+            guard !overflow, entry.offset <= end - payloadStart, length <= end - payloadStart - entry.offset else {
+                throw corrupt("array \(entry.name) (\(entry.count) values at offset \(entry.offset)) runs past the end of the file")
+            }
+            let slice = UnsafeRawBufferPointer(rebasing: bytes[(payloadStart + entry.offset)..<(payloadStart + entry.offset + length)])
             switch entry.dtype {
             case "f32": archive.arrays[entry.name] = .float32(load(slice, count: entry.count))
             case "f64": archive.arrays[entry.name] = .float64(load(slice, count: entry.count))
             case "i32": archive.arrays[entry.name] = .int32(load(slice, count: entry.count))
-            case "i64": archive.arrays[entry.name] = .int64(load(slice, count: entry.count))
-            default: throw corrupt("array \(entry.name) has unknown dtype \(entry.dtype)")
+            default: archive.arrays[entry.name] = .int64(load(slice, count: entry.count))
             }
         }
         return archive
@@ -230,17 +249,15 @@ public struct ModelArchive: Sendable, Equatable {
         withUnsafeBytes(of: value.littleEndian) { data.append(contentsOf: $0) }
     }
 
-    static func readInteger<T: FixedWidthInteger>(_ type: T.Type, _ bytes: [UInt8], at offset: Int) -> T {
+    static func readInteger<T: FixedWidthInteger>(_ type: T.Type, _ bytes: UnsafeRawBufferPointer, at offset: Int) -> T {
         var value: T = 0
         for k in 0..<MemoryLayout<T>.size { value |= T(bytes[offset + k]) << (8 * k) }
         return value
     }
 
-    static func load<T>(_ slice: ArraySlice<UInt8>, count: Int) -> [T] {
+    static func load<T>(_ slice: UnsafeRawBufferPointer, count: Int) -> [T] {
         [T](unsafeUninitializedCapacity: count) { buffer, initialized in
-            slice.withUnsafeBytes { raw in
-                UnsafeMutableRawBufferPointer(buffer).copyMemory(from: raw)
-            }
+            UnsafeMutableRawBufferPointer(buffer).copyMemory(from: slice)
             initialized = count
         }
     }

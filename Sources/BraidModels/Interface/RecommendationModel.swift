@@ -10,6 +10,27 @@ public protocol ModelConfiguration: Codable, Sendable, Equatable {
     init(parameters: ModelParameters) throws(ModelError)
 }
 
+extension ModelConfiguration {
+    /// Decodes a configuration saved by this or an older version of Braid: every field the
+    /// JSON lacks keeps its default (the saved fields are laid over `init()`'s encoding), so a
+    /// field added later never makes an old model file unreadable.
+    public static func decodingSaved(_ json: Data) throws -> Self {
+        let defaults = try JSONSerialization.jsonObject(with: JSONEncoder().encode(Self()))
+        let saved = try JSONSerialization.jsonObject(with: json)
+        guard saved is [String: Any] else {
+            throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: "the configuration is not a JSON object"))
+        }
+        return try JSONDecoder().decode(Self.self, from: JSONSerialization.data(withJSONObject: overlay(saved, on: defaults)))
+    }
+}
+
+/// `top` laid over `base`: objects merge key by key, anything else in `top` wins.
+private func overlay(_ top: Any, on base: Any) -> Any {
+    guard let top = top as? [String: Any], var merged = base as? [String: Any] else { return top }
+    for (key, value) in top { merged[key] = merged[key].map { overlay(value, on: $0) } ?? value }
+    return merged
+}
+
 /// The one interface every Braid model implements.
 ///
 /// A model is fitted from an `InteractionMatrix` by `init(fitting:configuration:)` and is

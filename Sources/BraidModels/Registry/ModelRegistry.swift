@@ -90,7 +90,7 @@ public enum ModelRegistry {
     static func load<M: RecommendationModel>(_ type: M.Type, archive: ModelArchive) throws(ModelError) -> M {
         let configuration: M.Configuration
         do {
-            configuration = try JSONDecoder().decode(M.Configuration.self, from: archive.configuration)
+            configuration = try M.Configuration.decodingSaved(archive.configuration)
         } catch {
             throw ModelError(.corruptModel, "the model file's configuration does not decode as \(M.name): \(error)")
         }

@@ -1,0 +1,68 @@
+import BraidCore
+import BraidModels
+import Foundation
+import Testing
+
+/// Model files written by an earlier Braid (scripts/make-model-fixtures; committed, never
+/// regenerated to make a test pass) must keep loading and recommend what they did then.
+@Suite struct ModelFileFixtureTests {
+    static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("Fixtures/model-files")
+
+    static var models: [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? [])
+            .filter { $0.hasSuffix(".braid") }.map { String($0.dropLast(6)) }.sorted()
+    }
+
+    struct Expected: Decodable {
+        struct List: Decodable {
+            struct Entry: Decodable { var item: String; var score: Float }
+            var user: String
+            var items: [Entry]
+        }
+        var recommendations: [List]
+    }
+
+    @Test func everyRegisteredModelButTheTextEncoderHasAFixture() {
+        #expect(Set(Self.models) == Set(ModelRegistry.names).subtracting(["content-dense"]))
+    }
+
+    @Test(arguments: models)
+    func fixtureLoadsAndRecommendsAsWhenWritten(name: String) throws {
+        let model = try ModelRegistry.load(from: Self.directory.appendingPathComponent(name + ".braid").path)
+        let expected = try JSONDecoder().decode(Expected.self, from: Data(contentsOf: Self.directory.appendingPathComponent(name + ".expected.json")))
+        #expect(expected.recommendations.count == 3)
+        for list in expected.recommendations {
+            let got = model.recommend(user: list.user, count: list.items.count)
+            #expect(got.map(\.item) == list.items.map(\.item), "\(name), user \(list.user)")
+            for (a, b) in zip(got, list.items) { #expect(abs(a.score - b.score) <= 1e-5 * max(1, abs(b.score)), "\(name): \(a) vs \(b)") }
+        }
+    }
+
+    /// A configuration saved before a field existed: the field takes its default.
+    @Test func configurationFieldsMissingFromAnOlderFileTakeTheirDefaults() throws {
+        var archive = try ModelArchive.read(from: Self.directory.appendingPathComponent("bpr.braid").path)
+        var json = try JSONSerialization.jsonObject(with: archive.configuration) as! [String: Any]
+        #expect(json["negativeSampling"] != nil && json["iterations"] != nil)
+        json["negativeSampling"] = nil
+        json["learningRate"] = nil
+        archive.configuration = try JSONSerialization.data(withJSONObject: json)
+        let model = try ModelRegistry.load(archive) as! BayesianPersonalizedRanking
+        let defaults = BayesianPersonalizedRanking.Configuration()
+        #expect(model.configuration.negativeSampling == defaults.negativeSampling)
+        #expect(model.configuration.learningRate == defaults.learningRate)
+        #expect(model.configuration.iterations == 5, "saved fields are kept")
+    }
+
+    /// Values the model cannot do without are errors, never zeros.
+    @Test func missingArraysAndMistypedFieldsAreErrors() throws {
+        let path = Self.directory.appendingPathComponent("als.braid").path
+        var archive = try ModelArchive.read(from: path)
+        let name = try #require(archive.arrays.keys.first { $0.contains("item") })
+        archive.arrays[name] = nil
+        #expect(throws: ModelError.self) { _ = try ModelRegistry.load(archive) }
+        var mistyped = try ModelArchive.read(from: path)
+        mistyped.configuration = Data(#"{"factors": "many"}"#.utf8)
+        #expect(throws: ModelError.self) { _ = try ModelRegistry.load(mistyped) }
+    }
+}
