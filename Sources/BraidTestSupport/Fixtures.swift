@@ -45,7 +45,9 @@ public enum Fixtures {
     }
 
     /// A deterministic random rating matrix with latent structure, for property tests.
-    public static func randomRatings(users: Int, items: Int, perUser: Int, seed: UInt64 = 7) -> InteractionMatrix {
+    /// With `biases`, each user and item also shifts its ratings by a fixed amount (between
+    /// −0.8 and +0.8 for users, −0.6 and +0.6 for items), as real raters and items do.
+    public static func randomRatings(users: Int, items: Int, perUser: Int, seed: UInt64 = 7, biases: Bool = false) -> InteractionMatrix {
         var rng = SeededGenerator(seed: seed)
         var table = InteractionTable()
         for u in 0..<users { table.users.insert("u\(u)") }
@@ -59,11 +61,39 @@ public enum Fixtures {
             }
             for i in chosen.sorted() {
                 let affinity = (u % 3 == i % 3) ? 1.5 : -0.5
-                let value = max(1, min(5, (3 + affinity + (rng.nextUnit() - 0.5) * 2).rounded()))
+                let shift = biases ? Double((u * 7) % 5 - 2) * 0.4 + Double((i * 3) % 5 - 2) * 0.3 : 0
+                let value = max(1, min(5, (3 + affinity + shift + (rng.nextUnit() - 0.5) * 2).rounded()))
                 table.append(user: Int32(u), item: Int32(i), value: Float(value), timestamp: Int64(u * 1000 + i))
             }
         }
         return InteractionMatrix(table)
+    }
+
+    /// Holds out `perUser` randomly chosen ratings of each user who has more than that: a
+    /// training matrix on the same vocabularies and the held-out ratings.
+    public static func holdOut(_ data: InteractionMatrix, perUser: Int, seed: UInt64 = 11) -> (train: InteractionMatrix, test: [(user: Int, item: Int, value: Float)]) {
+        var rng = SeededGenerator(seed: seed)
+        var table = InteractionTable(users: data.users, items: data.items)
+        var test: [(user: Int, item: Int, value: Float)] = []
+        for u in 0..<data.userCount {
+            let entries = Array(data.byUser.entries(ofRow: u))
+            let held = entries.count > perUser ? Set(entries.shuffled(using: &rng).prefix(perUser)) : []
+            for k in entries {
+                let item = Int(data.byUser.columns[k]), value = data.byUser.values[k]
+                if held.contains(k) {
+                    test.append((u, item, value))
+                } else {
+                    table.append(user: Int32(u), item: Int32(item), value: value)
+                }
+            }
+        }
+        return (InteractionMatrix(table), test)
+    }
+
+    /// Root mean squared error of `predict` over `rows`.
+    public static func rmse(_ rows: [(user: Int, item: Int, value: Float)], _ predict: (Int, Int) -> Float?) -> Double {
+        let squares = rows.map { row in Double((predict(row.user, row.item) ?? .nan) - row.value) }.map { $0 * $0 }
+        return (squares.reduce(0, +) / Double(rows.count)).squareRoot()
     }
 
     /// Writes `contents` to a new temporary file and returns its path.

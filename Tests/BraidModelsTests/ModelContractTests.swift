@@ -104,17 +104,28 @@ import Testing
         }
     }
 
+    /// Predictions stay on the rating scale *and* carry information: on held-out ratings they
+    /// beat the training mean, and they are not mostly pinned to the scale's ends (clipping
+    /// alone would pass a bounds check).
     @Test(arguments: ModelContract.cases)
-    func ratingPredictionsStayOnTheScale(c: ModelContract.Case) throws {
-        let data = Fixtures.randomRatings(users: 30, items: 20, perUser: 8)
-        let model = try ModelContract.fit(c, data)
+    func ratingPredictionsStayOnTheScaleAndBeatTheMean(c: ModelContract.Case) throws {
+        let (train, test) = Fixtures.holdOut(Fixtures.randomRatings(users: 150, items: 30, perUser: 20, biases: true), perUser: 4)
+        let model = try ModelContract.fit(c, train)
         guard model.predictsRatings else { return }
-        for user in 0..<data.userCount {
-            for item in 0..<data.itemCount {
+        var pinned = 0, total = 0
+        for user in 0..<train.userCount {
+            for item in 0..<train.itemCount {
                 let r = try #require(model.predictRating(user: user, item: item))
                 #expect(r >= 1 && r <= 5)
+                if r == 1 || r == 5 { pinned += 1 }
+                total += 1
             }
         }
+        #expect(pinned * 2 < total, "\(pinned) of \(total) predictions sit on the scale's ends")
+        let mean = train.globalMean
+        let modelError = Fixtures.rmse(test) { model.predictRating(user: $0, item: $1) }
+        let meanError = Fixtures.rmse(test) { _, _ in mean }
+        #expect(modelError < meanError * 0.95, "RMSE \(modelError) vs the mean's \(meanError)")
     }
 
     /// Binary positives (ratings ≥ 4 turned into 1s) leave nothing to centre or regress on: a
