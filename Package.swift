@@ -14,7 +14,10 @@ let package = Package(
     products: [
         .library(name: "Braid", targets: ["Braid"]),
         .library(name: "BraidCore", targets: ["BraidCore"]),
+        .library(name: "BraidData", targets: ["BraidData"]),
         .library(name: "BraidModels", targets: ["BraidModels"]),
+        .library(name: "BraidText", targets: ["BraidText"]),
+        .library(name: "BraidTextModels", targets: ["BraidTextModels"]),
         .library(name: "BraidEvaluation", targets: ["BraidEvaluation"]),
         .executable(name: "braid", targets: ["braid"]),
     ],
@@ -30,11 +33,15 @@ let package = Package(
         // The hot float kernels in C, built for the baseline ISA and for AVX2+FMA, dispatched at
         // run time: no machine-specific compiler flags, so Braid builds as a dependency.
         .target(name: "CBraidKernels", exclude: ["kernel_bodies.h"]),
+        // The module graph (README, "Modules"): each target lists everything it may import.
         .target(name: "BraidCore", dependencies: ["COpenBLAS", "CBraidKernels"], swiftSettings: swiftSettings),
-        .target(name: "BraidModels", dependencies: ["BraidCore", "BraidText"], swiftSettings: swiftSettings),
-        .target(name: "BraidEvaluation", dependencies: ["BraidCore", "BraidModels"], swiftSettings: swiftSettings),
+        .target(name: "BraidData", dependencies: ["BraidCore"], swiftSettings: swiftSettings),
+        .target(name: "BraidModels", dependencies: ["BraidCore"], swiftSettings: swiftSettings),
         .target(name: "BraidText", dependencies: ["BraidCore"], swiftSettings: swiftSettings),
-        .target(name: "Braid", dependencies: ["BraidCore", "BraidModels", "BraidEvaluation", "BraidText"], swiftSettings: swiftSettings),
+        .target(name: "BraidTextModels", dependencies: ["BraidCore", "BraidModels", "BraidText"], swiftSettings: swiftSettings),
+        .target(name: "BraidEvaluation", dependencies: ["BraidCore", "BraidModels"], swiftSettings: swiftSettings),
+        .target(name: "Braid", dependencies: ["BraidCore", "BraidData", "BraidModels", "BraidEvaluation", "BraidText", "BraidTextModels"],
+                swiftSettings: swiftSettings),
         .target(
             name: "BraidDemoData",
             resources: [.copy("Resources/ml-latest-small")],
@@ -51,9 +58,10 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "BraidCoreTests", dependencies: ["BraidCore", "BraidTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "BraidDataTests", dependencies: ["BraidCore", "BraidData", "BraidTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "BraidModelsTests", dependencies: ["BraidCore", "BraidModels", "BraidTestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "BraidEvaluationTests", dependencies: ["BraidCore", "BraidModels", "BraidEvaluation", "BraidTestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "BraidTextTests", dependencies: ["BraidText", "BraidTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "BraidEvaluationTests", dependencies: ["BraidCore", "BraidData", "BraidModels", "BraidEvaluation", "BraidTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "BraidTextTests", dependencies: ["BraidText", "BraidTextModels", "BraidModels", "BraidTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "BraidCLITests", dependencies: ["braid", "BraidModels", "BraidTestSupport"], swiftSettings: swiftSettings),
     ]
 )

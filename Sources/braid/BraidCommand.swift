@@ -14,6 +14,7 @@ struct BraidCommand: ParsableCommand {
     /// Parses and runs, giving argument errors the same contract as data errors: one line on
     /// stderr, with `--json` one `{"error": …}` object on stdout, and exit status 2.
     static func main() {
+        TextModels.register()
         do {
             var command = try parseAsRoot()
             try command.run()

@@ -60,25 +60,19 @@ struct DataOptions: ParsableArguments {
 
     /// Reads one or more files into tables sharing vocabularies, applying event weights.
     func load(_ paths: [String]) throws -> [InteractionTable] {
-        let importer = InteractionImporter(options: try importOptions())
+        let options = try importOptions()
         let weights = try eventWeights.map { try EventWeights(argument: $0) }
         var users = Vocabulary(), items = Vocabulary()
         var tables: [InteractionTable] = []
         for path in paths {
             let started = System.monotonicSeconds()
             var table = InteractionTable(users: users, items: items)
-            if path.hasPrefix("synth:") {
-                var generated = try SyntheticInteractions(specification: String(path.dropFirst(6))).generate()
-                table.adoptVocabularies(of: &generated)
-                table = generated
-                Console.progress("generated \(generated.count) synthetic interactions in \(Console.format(System.monotonicSeconds() - started, digits: 2)) s")
-            } else {
-                let report = try importer.importFile(path, into: &table)
-                Console.progress("read \(path): \(report.rowsImported) interactions in \(Console.format(System.monotonicSeconds() - started, digits: 2)) s"
-                                 + (report.rowsSkipped > 0 ? ", skipped \(report.rowsSkipped) invalid rows" : ""))
-                for (reason, count) in report.skipReasons.sorted(by: { $0.key < $1.key }) { Console.progress("  skipped \(count) rows: \(reason)") }
-                for example in report.skippedExamples { Console.progress("  e.g. \(example)") }
-            }
+            let source = try InteractionSources.parse(path, options: options)
+            let report = try source.load(into: &table)
+            Console.progress("read \(source): \(report.rowsImported) interactions in \(Console.format(System.monotonicSeconds() - started, digits: 2)) s"
+                             + (report.rowsSkipped > 0 ? ", skipped \(report.rowsSkipped) invalid rows" : ""))
+            for (reason, count) in report.skipReasons.sorted(by: { $0.key < $1.key }) { Console.progress("  skipped \(count) rows: \(reason)") }
+            for example in report.skippedExamples { Console.progress("  e.g. \(example)") }
             if let weights { table = table.weighted(by: weights) }
             users = table.users
             items = table.items

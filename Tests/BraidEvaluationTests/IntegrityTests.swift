@@ -1,4 +1,5 @@
 import BraidCore
+import BraidData
 import BraidEvaluation
 import BraidModels
 import BraidTestSupport

@@ -64,6 +64,17 @@ public struct InteractionTable: Sendable, Equatable {
         events.append(event)
     }
 
+    /// Appends `other`'s rows, which must already use this table's vocabularies (see
+    /// `adoptVocabularies(of:)`); event types are matched by name.
+    public mutating func append(contentsOf other: InteractionTable) {
+        let eventMap = other.eventNames.map { eventIndex($0) }
+        userIndices += other.userIndices
+        itemIndices += other.itemIndices
+        values += other.values
+        timestamps += other.timestamps
+        events += other.events.map { $0 < 0 ? -1 : eventMap[Int($0)] }
+    }
+
     /// The index of an event name, adding it when new.
     public mutating func eventIndex(_ name: String) -> Int16 {
         if let index = eventNames.firstIndex(of: name) { return Int16(index) }

@@ -119,7 +119,7 @@ public struct ModelArchive: Sendable, Equatable {
 
     /// Reads and validates the model file at `path` (memory-mapped).
     public static func read(from path: String) throws(DataError) -> ModelArchive {
-        let data = try DelimitedTextReader.contents(ofFile: path)
+        let data = try DataFile.contents(of: path)
         return try decode(data, fileName: path)
     }
 

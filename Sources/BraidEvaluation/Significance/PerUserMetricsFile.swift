@@ -29,7 +29,7 @@ public enum PerUserMetricsFile {
 
     /// Reads a per-user file; every line must be a record.
     public static func read(_ path: String) throws(DataError) -> [Record] {
-        let data = try DelimitedTextReader.contents(ofFile: path)
+        let data = try DataFile.contents(of: path)
         var records: [Record] = []
         let decoder = JSONDecoder()
         for (number, line) in String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).enumerated() {

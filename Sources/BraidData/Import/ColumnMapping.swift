@@ -1,3 +1,4 @@
+public import BraidCore
 /// The role a column plays in an interactions file.
 public enum ColumnRole: String, Sendable, Codable, CaseIterable {
     case user, item, value, timestamp, event, ignore

@@ -1,4 +1,5 @@
 import BraidCore
+import BraidData
 import BraidTestSupport
 import Foundation
 import Testing

@@ -1,3 +1,4 @@
+public import BraidCore
 /// Deterministic synthetic implicit-feedback data for scale tests: power-law user activity
 /// and item popularity, and latent taste clusters (users mostly pick items of their own
 /// cluster), so that collaborative models have structure to find.

@@ -1,3 +1,4 @@
+public import BraidCore
 public import Foundation
 
 /// Reads item metadata: MovieLens `movies.csv` (with `tags.csv` beside it), 1M `movies.dat`,

@@ -1,3 +1,4 @@
+public import BraidCore
 public import Foundation
 
 /// Reads interactions from delimited text or JSON Lines into an `InteractionTable`.

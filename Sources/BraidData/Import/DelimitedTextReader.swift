@@ -1,3 +1,4 @@
+public import BraidCore
 public import Foundation
 
 /// One parsed line of a delimited text file.
@@ -28,22 +29,8 @@ public struct DelimitedTextReader: Sendable {
         self.maximumLineLength = maximumLineLength
     }
 
-    /// Reads the whole file at `path`.
-    public static func contents(ofFile path: String) throws(DataError) -> Data {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw DataError(.fileNotFound, "file \(DataError.quote(path)) does not exist",
-                            hint: "check the path; relative paths start at \(FileManager.default.currentDirectoryPath)")
-        }
-        guard !isDirectory.boolValue else {
-            throw DataError(.unreadable, "\(DataError.quote(path)) is a directory, not a file")
-        }
-        do {
-            return try Data(contentsOf: URL(fileURLWithPath: path), options: .mappedIfSafe)
-        } catch {
-            throw DataError(.unreadable, "cannot read \(DataError.quote(path)): \(error.localizedDescription)")
-        }
-    }
+    /// Reads the whole file at `path` (memory-mapped when safe).
+    public static func contents(ofFile path: String) throws(DataError) -> Data { try DataFile.contents(of: path) }
 
     /// Calls `body` for every non-blank line, in order, with its fields.
     ///

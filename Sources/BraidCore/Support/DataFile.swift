@@ -1,0 +1,22 @@
+public import Foundation
+
+/// Reading files whole, for every module that loads one.
+public enum DataFile {
+    /// Reads the whole file at `path`, memory-mapped when safe, with clear errors for a
+    /// missing file or a directory.
+    public static func contents(of path: String) throws(DataError) -> Data {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw DataError(.fileNotFound, "file \(DataError.quote(path)) does not exist",
+                            hint: "check the path; relative paths start at \(FileManager.default.currentDirectoryPath)")
+        }
+        guard !isDirectory.boolValue else {
+            throw DataError(.unreadable, "\(DataError.quote(path)) is a directory, not a file")
+        }
+        do {
+            return try Data(contentsOf: URL(fileURLWithPath: path), options: .mappedIfSafe)
+        } catch {
+            throw DataError(.unreadable, "cannot read \(DataError.quote(path)): \(error.localizedDescription)")
+        }
+    }
+}

@@ -1,0 +1,58 @@
+import BraidCore
+import BraidModels
+import BraidTestSupport
+import BraidText
+import BraidTextModels
+import Foundation
+import Testing
+
+/// The model contract for `content-dense`, which needs the installed text model (CI installs
+/// it through scripts/setup; elsewhere these tests are skipped and say why).
+@Suite(.enabled(if: SentenceEncoder.defaultDirectory() != nil,
+                "the all-MiniLM-L6-v2 text model is not installed: run scripts/setup, or set BRAID_TEXT_MODEL"))
+struct TextModelContractTests {
+    init() { TextModels.register() }
+
+    func fitted(_ data: InteractionMatrix) throws -> any RecommendationModel {
+        var data = data
+        data.catalog = ModelContract.catalog(for: data.items)
+        return try ModelRegistry.fit("content-dense", data: data)
+    }
+
+    @Test func registrationAddsTheModelOnce() {
+        TextModels.register()
+        #expect(ModelRegistry.names.filter { $0 == "content-dense" }.count == 1)
+        #expect(!ModelRegistry.builtIn.contains { $0.name == "content-dense" }, "plain CF does not link the encoder")
+    }
+
+    @Test func scoresBatchesAndFiltersKeepTheContract() throws {
+        let data = Fixtures.randomRatings(users: 20, items: 16, perUser: 5)
+        let model = try fitted(data)
+        let users = Array(0..<data.userCount) + [-1]
+        #expect(model.recommend(userIndices: users, count: 5) == users.map { model.recommend(userIndex: $0, count: 5) })
+        for user in 0..<data.userCount {
+            let scores = model.scores(forUser: user)
+            #expect(scores.count == data.itemCount && scores.allSatisfy(\.isFinite))
+            let seen = Set(data.items(ofUser: user))
+            #expect(model.recommend(userIndex: user, count: 10).allSatisfy { !seen.contains($0.index) })
+        }
+        #expect(try !model.similarItems(toItemIndex: 2, count: 3).contains { $0.index == 2 })
+    }
+
+    @Test func sameTextRanksFirst() throws {
+        // Checkerboard items share a parity word with every other item of their parity.
+        let model = try fitted(Fixtures.checkerboard(size: 10))
+        let similar = try model.similarItems(toItemIndex: 2, count: 3)
+        #expect(similar.allSatisfy { $0.index % 2 == 0 }, "\(similar)")
+    }
+
+    @Test func saveAndLoadGiveIdenticalScores() throws {
+        let data = Fixtures.randomRatings(users: 12, items: 10, perUser: 4)
+        let model = try fitted(data)
+        let path = Fixtures.temporaryDirectory() + "/dense.braid"
+        try ModelRegistry.save(model, to: path)
+        let loaded = try ModelRegistry.load(from: path)
+        #expect(type(of: loaded).name == "content-dense")
+        for user in 0..<data.userCount { #expect(loaded.scores(forUser: user) == model.scores(forUser: user)) }
+    }
+}
