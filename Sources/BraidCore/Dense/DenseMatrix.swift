@@ -2,7 +2,7 @@
 public struct DenseMatrix: Sendable, Equatable {
     public let rows: Int
     public let columns: Int
-    public var storage: [Float]
+    public var storage: FloatBuffer
 
     /// A zero matrix.
     public init(rows: Int, columns: Int) {
@@ -10,6 +10,11 @@ public struct DenseMatrix: Sendable, Equatable {
     }
 
     public init(rows: Int, columns: Int, storage: [Float]) {
+        self.init(rows: rows, columns: columns, storage: FloatBuffer(storage))
+    }
+
+    /// A matrix over `storage` as it is (owned or mapped from a model file).
+    public init(rows: Int, columns: Int, storage: FloatBuffer) {
         precondition(storage.count == rows * columns, "storage holds \(storage.count) values, not \(rows)×\(columns)")
         self.rows = rows
         self.columns = columns
@@ -29,7 +34,9 @@ public struct DenseMatrix: Sendable, Equatable {
     }
 
     /// A copy of one row.
-    public func row(_ index: Int) -> [Float] { Array(storage[(index * columns)..<((index + 1) * columns)]) }
+    public func row(_ index: Int) -> [Float] {
+        storage.withUnsafeBufferPointer { Array($0[(index * columns)..<((index + 1) * columns)]) }
+    }
 
     /// The transpose.
     public func transposed() -> DenseMatrix {

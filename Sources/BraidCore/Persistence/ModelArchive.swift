@@ -2,7 +2,7 @@ public import Foundation
 
 /// One typed array stored in a model file.
 public enum ArchiveArray: Sendable, Equatable {
-    case float32([Float])
+    case float32(FloatBuffer)
     case float64([Double])
     case int32([Int32])
     case int64([Int64])
@@ -96,7 +96,7 @@ public struct ModelArchive: Sendable, Equatable {
         for (entry, name) in zip(entries, arrays.keys.sorted()) {
             data.append(Data(count: payloadStart + entry.offset - data.count))
             switch arrays[name]! {
-            case .float32(let a): a.withUnsafeBytes { data.append(contentsOf: $0) }
+            case .float32(let a): a.withUnsafeBufferPointer { data.append(contentsOf: UnsafeRawBufferPointer($0)) }
             case .float64(let a): a.withUnsafeBytes { data.append(contentsOf: $0) }
             case .int32(let a): a.withUnsafeBytes { data.append(contentsOf: $0) }
             case .int64(let a): a.withUnsafeBytes { data.append(contentsOf: $0) }
@@ -117,10 +117,14 @@ public struct ModelArchive: Sendable, Equatable {
         }
     }
 
-    /// Reads and validates the model file at `path` (memory-mapped).
+    /// Reads and validates the model file at `path`. The file is memory-mapped and its f32
+    /// arrays (factors, weights, embeddings) are read in place, not copied: the mapping lives
+    /// as long as any array from it.
     public static func read(from path: String) throws(DataError) -> ModelArchive {
-        let data = try DataFile.contents(of: path)
-        return try decode(data, fileName: path)
+        guard let region = MappedRegion(path: path) else {
+            return try decode(try DataFile.contents(of: path), fileName: path)
+        }
+        return try decode(region.bytes, fileName: path, region: region)
     }
 
     /// Decodes archive bytes, checking magic, version, lengths and checksum, and that every
@@ -129,12 +133,13 @@ public struct ModelArchive: Sendable, Equatable {
     /// place: the only copies are the decoded arrays themselves.
     public static func decode(_ data: Data, fileName: String) throws(DataError) -> ModelArchive {
         let result: Result<ModelArchive, DataError> = data.withUnsafeBytes { raw in
-            do throws(DataError) { return .success(try decode(raw, fileName: fileName)) } catch { return .failure(error) }
+            do throws(DataError) { return .success(try decode(raw, fileName: fileName, region: nil)) } catch { return .failure(error) }
         }
         return try result.get()
     }
 
-    static func decode(_ bytes: UnsafeRawBufferPointer, fileName: String) throws(DataError) -> ModelArchive {
+    /// Decodes `bytes`; with `region` (which `bytes` must be), f32 arrays are views into it.
+    static func decode(_ bytes: UnsafeRawBufferPointer, fileName: String, region: MappedRegion?) throws(DataError) -> ModelArchive {
         func corrupt(_ why: String) -> DataError {
             DataError(.corruptFile, "\(DataError.quote(fileName)) is not a usable Braid model file: \(why)",
                       hint: "train and save the model again with braid train --out")
@@ -177,9 +182,10 @@ public struct ModelArchive: Sendable, Equatable {
             guard !overflow, entry.offset <= end - payloadStart, length <= end - payloadStart - entry.offset else {
                 throw corrupt("array \(entry.name) (\(entry.count) values at offset \(entry.offset)) runs past the end of the file")
             }
-            let slice = UnsafeRawBufferPointer(rebasing: bytes[(payloadStart + entry.offset)..<(payloadStart + entry.offset + length)])
+            let start = payloadStart + entry.offset
+            let slice = UnsafeRawBufferPointer(rebasing: bytes[start..<(start + length)])
             switch entry.dtype {
-            case "f32": archive.arrays[entry.name] = .float32(load(slice, count: entry.count))
+            case "f32": archive.arrays[entry.name] = .float32(region.map { FloatBuffer(region: $0, byteOffset: start, count: entry.count) } ?? FloatBuffer(load(slice, count: entry.count)))
             case "f64": archive.arrays[entry.name] = .float64(load(slice, count: entry.count))
             case "i32": archive.arrays[entry.name] = .int32(load(slice, count: entry.count))
             default: archive.arrays[entry.name] = .int64(load(slice, count: entry.count))
@@ -190,7 +196,10 @@ public struct ModelArchive: Sendable, Equatable {
 
     // MARK: Typed access for model decoders
 
-    public func floats(_ name: String) throws(DataError) -> [Float] {
+    public func floats(_ name: String) throws(DataError) -> [Float] { try floatBuffer(name).array }
+
+    /// An f32 array as stored: read in place when the archive was read from a mapped file.
+    public func floatBuffer(_ name: String) throws(DataError) -> FloatBuffer {
         guard case .float32(let a)? = arrays[name] else { throw missing(name, "f32") }
         return a
     }
@@ -219,7 +228,7 @@ public struct ModelArchive: Sendable, Equatable {
     public mutating func store(_ matrix: SparseMatrix, as prefix: String) {
         arrays[prefix + ".rowStarts"] = .int64(matrix.rowStarts.map(Int64.init))
         arrays[prefix + ".columns"] = .int32(matrix.columns)
-        arrays[prefix + ".values"] = .float32(matrix.values)
+        arrays[prefix + ".values"] = .float32(FloatBuffer(matrix.values))
         scalars[prefix + ".shape"] = Double(matrix.rowCount) * 4294967296 + Double(matrix.columnCount)
     }
 

@@ -49,8 +49,8 @@ public struct BaselineEstimates: Sendable, Equatable {
 
     func archive(into archive: inout ModelArchive, prefix: String) {
         archive.scalars[prefix + ".globalMean"] = Double(globalMean)
-        archive.arrays[prefix + ".userBiases"] = .float32(userBiases)
-        archive.arrays[prefix + ".itemBiases"] = .float32(itemBiases)
+        archive.arrays[prefix + ".userBiases"] = .float32(FloatBuffer(userBiases))
+        archive.arrays[prefix + ".itemBiases"] = .float32(FloatBuffer(itemBiases))
     }
 
     init(archive: ModelArchive, prefix: String, data: InteractionMatrix) throws(ModelError) {

@@ -28,7 +28,7 @@ public struct Popularity: RecommendationModel {
     public func scores(forUser user: Int) -> [Float] { counts }
 
     public func archive(into archive: inout ModelArchive) {
-        archive.arrays["counts"] = .float32(counts)
+        archive.arrays["counts"] = .float32(FloatBuffer(counts))
     }
 
     public init(archive: ModelArchive, data: InteractionMatrix, configuration: Configuration) throws(ModelError) {

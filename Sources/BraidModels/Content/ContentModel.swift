@@ -136,7 +136,7 @@ public struct ContentModel<Representation: ContentRepresentation>: Recommendatio
         self.configuration = configuration
         self.data = data
         if let dimension = archive.scalars["content.dimension"] {
-            let storage = try ModelArchive.mapError { () throws(DataError) in try archive.floats("content.dense") }
+            let storage = try ModelArchive.mapError { () throws(DataError) in try archive.floatBuffer("content.dense") }
             guard Int(dimension) > 0, storage.count == data.itemCount * Int(dimension) else {
                 throw ModelError(.corruptModel, "the content vectors do not match the items")
             }

@@ -182,7 +182,7 @@ public struct AlternatingLeastSquares: IterativeFactorizationModel {
 }
 
 /// Borrows raw pointers to six arrays for the duration of `body`.
-func withPointers<R>(_ a: [Float], _ b: [Float], _ c: [Int32], _ d: [Float], _ e: [Float], _ g: [Int],
+func withPointers<R>(_ a: FloatBuffer, _ b: FloatBuffer, _ c: [Int32], _ d: [Float], _ e: [Float], _ g: [Int],
                      _ body: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Int32>, UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Int>) -> R) -> R {
     a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in c.withUnsafeBufferPointer { pc in
         d.withUnsafeBufferPointer { pd in e.withUnsafeBufferPointer { pe in g.withUnsafeBufferPointer { pg in

@@ -105,13 +105,13 @@ public struct LatentFactors: Sendable, Equatable {
         archive.arrays["factors.item"] = .float32(itemFactors.storage)
         archive.scalars["factors.count"] = Double(factorCount)
         archive.scalars["factors.globalBias"] = Double(globalBias)
-        if let userBiases { archive.arrays["factors.userBias"] = .float32(userBiases) }
-        if let itemBiases { archive.arrays["factors.itemBias"] = .float32(itemBiases) }
+        if let userBiases { archive.arrays["factors.userBias"] = .float32(FloatBuffer(userBiases)) }
+        if let itemBiases { archive.arrays["factors.itemBias"] = .float32(FloatBuffer(itemBiases)) }
     }
 
     init(archive: ModelArchive, data: InteractionMatrix) throws(ModelError) {
         let (users, items, f, bias) = try ModelArchive.mapError { () throws(DataError) in
-            (try archive.floats("factors.user"), try archive.floats("factors.item"), Int(try archive.scalar("factors.count")),
+            (try archive.floatBuffer("factors.user"), try archive.floatBuffer("factors.item"), Int(try archive.scalar("factors.count")),
              Float(try archive.scalar("factors.globalBias")))
         }
         guard f > 0, users.count == data.userCount * f, items.count == data.itemCount * f else {

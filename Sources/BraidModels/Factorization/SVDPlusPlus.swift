@@ -145,7 +145,7 @@ public struct SVDPlusPlus: IterativeFactorizationModel {
         self.configuration = configuration
         self.data = data
         factors = try LatentFactors(archive: archive, data: data)
-        let y = try ModelArchive.mapError { () throws(DataError) in try archive.floats("svdpp.implicit") }
+        let y = try ModelArchive.mapError { () throws(DataError) in try archive.floatBuffer("svdpp.implicit") }
         guard y.count == data.itemCount * factors.factorCount else { throw ModelError(.corruptModel, "the implicit factors do not match the items") }
         implicitFactors = DenseMatrix(rows: data.itemCount, columns: factors.factorCount, storage: y)
         scale = RatingScale(archive: archive)

@@ -205,7 +205,7 @@ public struct Blend: RecommendationModel {
     }
 
     public func archive(into archive: inout ModelArchive) {
-        archive.arrays["blend.weights"] = .float32(weights)
+        archive.arrays["blend.weights"] = .float32(FloatBuffer(weights))
         scale.archive(into: &archive)
         for (k, member) in members.enumerated() {
             var inner = ModelArchive(model: type(of: member).name, configuration: Data(), users: data.users, items: data.items)

@@ -153,7 +153,7 @@ public struct EASE: RecommendationModel {
         self.configuration = configuration
         self.data = data
         let (storage, modelled) = try ModelArchive.mapError { () throws(DataError) in
-            (try archive.floats("ease.weights"), try archive.int32s("ease.items"))
+            (try archive.floatBuffer("ease.weights"), try archive.int32s("ease.items"))
         }
         guard storage.count == modelled.count * modelled.count, modelled.allSatisfy({ $0 >= 0 && Int($0) < data.itemCount }) else {
             throw ModelError(.corruptModel, "the EASE weights do not match the items")

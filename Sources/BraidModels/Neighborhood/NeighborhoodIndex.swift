@@ -124,8 +124,8 @@ struct NeighborhoodIndex: Sendable {
 
     func archive(into archive: inout ModelArchive) {
         archive.store(similarities, as: "similarities")
-        archive.arrays["userMeans"] = .float32(userMeans)
-        archive.arrays["itemMeans"] = .float32(itemMeans)
+        archive.arrays["userMeans"] = .float32(FloatBuffer(userMeans))
+        archive.arrays["itemMeans"] = .float32(FloatBuffer(itemMeans))
         scale.archive(into: &archive)
         baseline?.archive(into: &archive, prefix: "baseline")
     }

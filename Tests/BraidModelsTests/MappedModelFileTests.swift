@@ -1,0 +1,50 @@
+import BraidCore
+import BraidModels
+import BraidTestSupport
+import Foundation
+import Testing
+
+/// Model files are memory-mapped: their large arrays are read in place.
+@Suite struct MappedModelFileTests {
+    /// Anonymous (non-file) resident memory of this process, from /proc/self/status.
+    static func anonymousResidentBytes() -> Int? {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("RssAnon:") }),
+              let kilobytes = Int(line.split(separator: " ").dropFirst().first ?? "") else { return nil }
+        return kilobytes * 1024
+    }
+
+    @Test func loadedFactorsAndWeightsAreViewsOfTheFile() throws {
+        let data = Fixtures.randomRatings(users: 40, items: 30, perUser: 8)
+        let path = Fixtures.temporaryDirectory() + "/m.braid"
+        for name in ["ease", "als", "svdpp"] {
+            let model = try ModelRegistry.fit(name, data: data)
+            try ModelRegistry.save(model, to: path)
+            let loaded = try ModelRegistry.load(from: path)
+            switch loaded {
+            case let ease as EASE: #expect(ease.weights.storage.isMapped)
+            case let factors as any FactorizationModel: #expect(factors.factors.itemFactors.storage.isMapped, "\(name)")
+            default: Issue.record("unexpected type \(type(of: loaded))")
+            }
+            for user in 0..<data.userCount { #expect(loaded.scores(forUser: user) == model.scores(forUser: user)) }
+        }
+    }
+
+    /// Loading an EASE model of 2,500 items (a 25 MB file) and scoring every user adds less than
+    /// 10% of the file's size in anonymous memory; copying the weights would add all of it.
+    @Test(.enabled(if: anonymousResidentBytes() != nil, "needs /proc/self/status (Linux)"))
+    func loadingAddsLittleMemoryBeyondTheMapping() throws {
+        let data = Fixtures.randomRatings(users: 400, items: 2500, perUser: 40)
+        let path = Fixtures.temporaryDirectory() + "/ease.braid"
+        try ModelRegistry.save(try ModelRegistry.fit("ease", data: data), to: path)
+        let fileSize = try #require(try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int)
+        #expect(fileSize > 20_000_000)
+        let before = try #require(Self.anonymousResidentBytes())
+        let loaded = try ModelRegistry.load(from: path)
+        var checksum: Float = 0
+        for user in 0..<data.userCount { checksum += loaded.scores(forUser: user).reduce(0, +) }
+        let added = try #require(Self.anonymousResidentBytes()) - before
+        #expect(checksum.isFinite)
+        #expect(added < fileSize / 10, "loading added \(added) bytes for a \(fileSize)-byte file")
+    }
+}
