@@ -22,10 +22,14 @@ struct CLI {
         var json: [String: Any] { (try? JSONSerialization.jsonObject(with: Data(stdout.utf8))) as? [String: Any] ?? [:] }
     }
 
-    static func run(_ arguments: [String]) throws -> Output {
+    static func run(_ arguments: [String]) throws -> Output { try run(executable, arguments) }
+
+    /// Runs any program, optionally in `directory`, collecting its output.
+    static func run(_ program: String, _ arguments: [String], in directory: String? = nil) throws -> Output {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
+        process.executableURL = URL(fileURLWithPath: program)
         process.arguments = arguments
+        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
