@@ -8,8 +8,10 @@ import Testing
     @Test func libraryExampleRuns() throws {
         var text = "user,item,rating,timestamp\n"
         for u in 0..<30 { for i in 0..<20 where (u + i) % 3 != 0 { text += "\(u),\(i),\(1 + (u * i) % 5),\(u * 100 + i)\n" } }
-        let (table, report) = try InteractionImporter().importFile(Fixtures.temporaryFile(text, name: "ratings.csv"))
-        #expect(report.rowsImported == table.count)
+        let table = try InteractionFile(Fixtures.temporaryFile(text, name: "ratings.csv")).load()
+        #expect(table.count == 30 * 20 - 200)
+        let synthetic = try InteractionSources.parse("synth:users=50,items=40,interactions=300").load()
+        #expect(synthetic.count == 300)
         let split = try Splitter(.userRatio(ratio: 0.8), seed: 1).split(table)[0]
         let evaluation = EvaluationProtocol(cutoff: 10, threshold: 4)
         let prepared = try PreparedSplit(split, protocol: evaluation)

@@ -24,7 +24,7 @@ import Testing
     }
 
     @Test func everyRegisteredModelButTheTextEncoderHasAFixture() {
-        #expect(Set(Self.models) == Set(ModelRegistry.names).subtracting(["content-dense"]))
+        #expect(Set(Self.models) == Set(ModelRegistry.builtIn.map { $0.name }))
     }
 
     @Test(arguments: models)

@@ -69,6 +69,15 @@ public struct FloatBuffer: Sendable, RandomAccessCollection, MutableCollection, 
         return try owned.withUnsafeMutableBufferPointer(body)
     }
 
+    /// Whether every value is finite (a contiguous scan, not element by element).
+    public var allFinite: Bool { withUnsafeBufferPointer { $0.allSatisfy(\.isFinite) } }
+
+    /// Contiguous access for the standard library's algorithms.
+    @inlinable public func withContiguousStorageIfAvailable<R>(_ body: (UnsafeBufferPointer<Float>) throws -> R) rethrows -> R? {
+        if let mapped { return try body(UnsafeBufferPointer(start: mapped.base, count: mapped.count)) }
+        return try owned.withUnsafeBufferPointer(body)
+    }
+
     /// The values as an array (a copy when mapped).
     public var array: [Float] { mapped == nil ? owned : withUnsafeBufferPointer { Array($0) } }
 }

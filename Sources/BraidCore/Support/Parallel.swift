@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 
 /// How many worker threads Braid's kernels use: the count bound by `withThreadCount` for the
 /// current task or thread, else `BRAID_THREADS`, else every core the process may run on.
@@ -44,16 +45,34 @@ public func parallelChunks(_ count: Int, minimumChunk: Int = 1, _ body: @Sendabl
     // Workers are not in the caller's task: carry its thread count into them, so that loops
     // nested inside `body` keep to it.
     let bound = Parallelism.bound
-    // One Dispatch iteration per worker (Dispatch would otherwise run chunks on every core),
-    // each taking every `threads`-th chunk.
+    // One Dispatch iteration per worker (Dispatch would otherwise run chunks on every core);
+    // each worker takes the next chunk until none is left, so uneven chunks balance out.
     let workers = min(threads, chunks)
-    DispatchQueue.concurrentPerform(iterations: workers) { worker in
+    let next = ChunkCounter(limit: chunks)
+    DispatchQueue.concurrentPerform(iterations: workers) { _ in
         Parallelism.$bound.withValue(bound) {
-            for chunk in stride(from: worker, to: chunks, by: workers) {
+            while let chunk = next.take() {
                 let start = chunk * chunkTarget
                 body(start..<min(count, start + chunkTarget))
             }
         }
+    }
+}
+
+/// Hands out chunk numbers 0..<limit, each once, to whichever worker asks first.
+final class ChunkCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var next = 0
+    private let limit: Int
+
+    init(limit: Int) { self.limit = limit }
+
+    func take() -> Int? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard next < limit else { return nil }
+        next += 1
+        return next - 1
     }
 }
 

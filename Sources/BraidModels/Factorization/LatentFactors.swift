@@ -92,7 +92,7 @@ public struct LatentFactors: Sendable, Equatable {
 
     /// Fails when training produced NaN or infinite values.
     public func checkFinite(model: String, iteration: Int) throws(ModelError) {
-        let finite = userFactors.storage.allSatisfy(\.isFinite) && itemFactors.storage.allSatisfy(\.isFinite)
+        let finite = userFactors.storage.allFinite && itemFactors.storage.allFinite
             && (userBiases ?? []).allSatisfy(\.isFinite) && (itemBiases ?? []).allSatisfy(\.isFinite) && globalBias.isFinite
         guard finite else {
             throw ModelError(.diverged, "\(model) diverged: factors became NaN or infinite in iteration \(iteration)",

@@ -13,15 +13,8 @@ public import Foundation
 /// ranking scores are standardized per user (z-scores over the catalogue) and summed with the
 /// members' non-negative weights.
 public struct Blend: RecommendationModel {
-    /// One model in the blend: its name and parameters.
-    public struct Member: Codable, Sendable, Equatable {
-        public var model: String
-        public var parameters: [String: String]
-        public init(model: String, parameters: [String: String] = [:]) {
-            self.model = model
-            self.parameters = parameters
-        }
-    }
+    /// One model in the blend.
+    public typealias Member = MemberSpec
 
     public struct Configuration: ModelConfiguration {
         /// The default members: the baseline, neighbourhood models with pearson-baseline and with
@@ -52,34 +45,10 @@ public struct Blend: RecommendationModel {
             holdout = try parameters.double("holdout", default: holdout, range: 0.01...0.5)
             regularization = try parameters.float("regularization", default: regularization, range: 0...1e9)
             seed = UInt64(try parameters.int("seed", default: Int(seed), range: 0...Int.max))
-            for member in members {
-                guard member.model != Blend.name else { throw ModelError(.invalidParameter, "a blend cannot contain a blend") }
-                try ModelRegistry.validate(member.model, parameters: ModelParameters(member.parameters))
-            }
+            try MemberSpec.validate(members, composite: "blend", forbidden: [Blend.name, Fusion.name])
         }
 
-        static func parseMembers(_ text: String) throws(ModelError) -> [Member] {
-            var members: [Member] = []
-            for part in text.split(separator: "+").map({ $0.trimmingCharacters(in: .whitespaces) }) {
-                guard let open = part.firstIndex(of: "(") else {
-                    members.append(Member(model: part))
-                    continue
-                }
-                guard part.hasSuffix(")") else {
-                    throw ModelError(.invalidParameter, "blend member \"\(part)\" is not name(key=value,…)")
-                }
-                let inside = part[part.index(after: open)..<part.index(before: part.endIndex)]
-                var parameters: [String: String] = [:]
-                for pair in inside.split(separator: ",") {
-                    let kv = pair.split(separator: "=", maxSplits: 1).map { String($0).trimmingCharacters(in: .whitespaces) }
-                    guard kv.count == 2 else { throw ModelError(.invalidParameter, "blend member parameter \"\(pair)\" is not key=value") }
-                    parameters[kv[0]] = kv[1]
-                }
-                members.append(Member(model: String(part[..<open]), parameters: parameters))
-            }
-            guard !members.isEmpty else { throw ModelError(.invalidParameter, "a blend needs at least one member") }
-            return members
-        }
+        static func parseMembers(_ text: String) throws(ModelError) -> [Member] { try MemberSpec.parse(text, composite: "blend") }
     }
 
     public static let name = "blend"
@@ -118,9 +87,7 @@ public struct Blend: RecommendationModel {
             features.append(predictions.indices.map { predictions[$0] * fitSupport.item(Int(heldOut[$0].item)) })
         }
         weights = try Self.ridge(features: features, targets: heldOut.map(\.value), penalty: configuration.regularization)
-        members = try configuration.members.map { member throws(ModelError) in
-            try ModelRegistry.fit(member.model, parameters: ModelParameters(member.parameters), data: data)
-        }
+        members = try MemberSpec.fit(configuration.members, data: data)
     }
 
     /// Splits each user's ratings: a seeded `share` (at least one, when the user has two or
@@ -207,12 +174,7 @@ public struct Blend: RecommendationModel {
     public func archive(into archive: inout ModelArchive) {
         archive.arrays["blend.weights"] = .float32(FloatBuffer(weights))
         scale.archive(into: &archive)
-        for (k, member) in members.enumerated() {
-            var inner = ModelArchive(model: type(of: member).name, configuration: Data(), users: data.users, items: data.items)
-            member.archive(into: &inner)
-            for (name, array) in inner.arrays { archive.arrays["member\(k)/" + name] = array }
-            for (name, value) in inner.scalars { archive.scalars["member\(k)/" + name] = value }
-        }
+        MemberSpec.archive(members, into: &archive, data: data)
     }
 
     public init(archive: ModelArchive, data: InteractionMatrix, configuration: Configuration) throws(ModelError) {
@@ -222,12 +184,6 @@ public struct Blend: RecommendationModel {
         guard weights.count == 3 * configuration.members.count + 1 else { throw ModelError(.corruptModel, "the blend weights do not match its members") }
         scale = RatingScale(archive: archive)
         support = Support(data)
-        members = try configuration.members.enumerated().map { k, member throws(ModelError) in
-            var inner = ModelArchive(model: member.model, configuration: Data(), users: data.users, items: data.items)
-            let prefix = "member\(k)/"
-            for (name, array) in archive.arrays where name.hasPrefix(prefix) { inner.arrays[String(name.dropFirst(prefix.count))] = array }
-            for (name, value) in archive.scalars where name.hasPrefix(prefix) { inner.scalars[String(name.dropFirst(prefix.count))] = value }
-            return try ModelRegistry.restore(member.model, parameters: ModelParameters(member.parameters), archive: inner, data: data)
-        }
+        members = try MemberSpec.restore(configuration.members, from: archive, data: data)
     }
 }

@@ -98,7 +98,7 @@ public struct EASE: RecommendationModel {
     }
 
     static func checkFinite(_ weights: DenseMatrix) throws(ModelError) {
-        guard weights.storage.allSatisfy(\.isFinite) else {
+        guard weights.storage.allFinite else {
             throw ModelError(.diverged, "EASE produced NaN or infinite weights", hint: "raise lambda")
         }
     }

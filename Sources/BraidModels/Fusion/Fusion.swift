@@ -1,0 +1,311 @@
+public import BraidCore
+public import Foundation
+
+/// Two-stage learned rank fusion. Candidate generators (any registered models, content models
+/// included) each propose their top `candidates` unseen items; LambdaMART orders the union
+/// from features of each (user, candidate): every member's score (standardized over the
+/// user's unseen items) and rank, the item's popularity and its recent trend, the user's
+/// history length and recency, the item's age, and the item's co-occurrence with the user's
+/// latest items.
+///
+/// The ranker learns on an inner split of the training data only: each user's latest
+/// `holdout` share when the data has timestamps (else a seeded random share) is held out, the
+/// members are fitted on the rest, and their candidates are labelled by whether the user went
+/// on to interact with them; a fifth of those users are kept aside to stop boosting early. The
+/// members are then refitted on all the training data.
+public struct Fusion: RecommendationModel {
+    /// How the ranker's inner validation split is carved from the training data.
+    public enum Validation: String, Codable, Sendable, CaseIterable {
+        /// Temporal when the data has timestamps, else random.
+        case auto
+        /// Each user's latest interactions are held out.
+        case temporal
+        /// A seeded random share of each user's interactions is held out.
+        case random
+    }
+
+    public struct Configuration: ModelConfiguration {
+        public var members: [MemberSpec] = [MemberSpec(model: "ease"), MemberSpec(model: "itemknn"), MemberSpec(model: "userknn"),
+                                            MemberSpec(model: "als", parameters: ["factors": "64"])]
+        /// Items each member proposes per user.
+        public var candidates = 50
+        /// Share of each user's training interactions held out to train the ranker.
+        public var holdout = 0.2
+        public var validation = Validation.auto
+        /// Share of the ranker's training users kept aside to stop boosting early (0: none).
+        public var earlyStoppingShare = 0.2
+        public var ranker = LambdaMART.Settings()
+        public var seed: UInt64 = 42
+
+        public init() {}
+
+        public init(parameters: ModelParameters) throws(ModelError) {
+            try parameters.checkKnown(["members", "candidates", "holdout", "validation", "trees", "leaves", "learning-rate", "min-leaf",
+                                       "l2", "patience", "early-stopping-share", "seed"])
+            if let text = parameters.string("members") { members = try MemberSpec.parse(text, composite: "fusion") }
+            candidates = try parameters.int("candidates", default: candidates, range: 1...100_000)
+            holdout = try parameters.double("holdout", default: holdout, range: 0.01...0.5)
+            validation = try parameters.choice("validation", default: validation)
+            ranker.trees = try parameters.int("trees", default: ranker.trees, range: 1...100_000)
+            ranker.leaves = try parameters.int("leaves", default: ranker.leaves, range: 2...4096)
+            ranker.learningRate = try parameters.float("learning-rate", default: ranker.learningRate, range: 1e-6...1)
+            ranker.minimumLeafSamples = try parameters.int("min-leaf", default: ranker.minimumLeafSamples, range: 1...1_000_000)
+            ranker.l2 = try parameters.float("l2", default: ranker.l2, range: 0...1e9)
+            ranker.patience = try parameters.int("patience", default: ranker.patience, range: 1...100_000)
+            earlyStoppingShare = try parameters.double("early-stopping-share", default: earlyStoppingShare, range: 0...0.9)
+            seed = UInt64(try parameters.int("seed", default: Int(seed), range: 0...Int.max))
+            try MemberSpec.validate(members, composite: "fusion", forbidden: [Fusion.name])
+        }
+    }
+
+    public static let name = "fusion"
+    public static let summary = "two-stage learned rank fusion: members propose candidates, LambdaMART (LambdaRank NDCG) orders them"
+
+    public let configuration: Configuration
+    public let data: InteractionMatrix
+    public let members: [any RecommendationModel]
+    public let ranker: LambdaMART
+    /// The member whose standardized score the ranker starts from (the best one, by NDCG@10 on
+    /// the inner validation users); the trees learn corrections to its ranking.
+    public let baseMember: Int
+    let context: FusionFeatures
+
+    public static var needsItemMetadata: Bool { false }
+    public var scoresItemsWithoutInteractions: Bool { members.contains { $0.scoresItemsWithoutInteractions } }
+
+    public init(fitting data: InteractionMatrix, configuration: Configuration = Configuration()) throws(ModelError) {
+        guard data.interactionCount > 0 else { throw ModelError(.noTrainingData, "the fusion needs interactions") }
+        self.configuration = configuration
+        self.data = data
+        let temporal = configuration.validation == .temporal || (configuration.validation == .auto && data.ageInDays != nil)
+        let (inner, heldOut) = Self.holdOut(data, share: configuration.holdout, temporal: temporal, seed: configuration.seed)
+        guard inner.interactionCount > 0, !heldOut.isEmpty else {
+            throw ModelError(.noTrainingData, "the fusion needs users with at least two interactions to learn its ranker")
+        }
+        let innerMembers = try MemberSpec.fit(configuration.members, data: inner)
+        let innerContext = FusionFeatures(inner, members: innerMembers.count)
+        var rng = SeededGenerator(seed: configuration.seed, stream: 1)
+        let users = Array(heldOut.keys).sorted().shuffled(using: &rng)
+        let validationCount = users.count >= 50 ? Int(Double(users.count) * configuration.earlyStoppingShare) : 0
+        let groups: [(features: [Float], labels: [Float])?] = parallelMap(users.count) { k in
+            let user = Int(users[k])
+            let candidates = innerContext.candidates(user: user, members: innerMembers, count: configuration.candidates)
+            let relevant = heldOut[Int32(user)]!
+            let labels = candidates.items.map { relevant.contains($0) ? Float(1) : 0 }
+            return labels.contains(1) ? (candidates.features, labels) : nil
+        }
+        let kept = groups.enumerated().compactMap { k, group in group.map { (validation: k < validationCount, group: $0) } }
+        // The base: the member whose own ranking of the candidates scores best.
+        var probe = LambdaMART.Dataset(featureCount: innerContext.featureCount)
+        for entry in kept { probe.append(features: entry.group.features, labels: entry.group.labels) }
+        let width = innerContext.featureCount
+        let memberNDCG = (0..<configuration.members.count).map { m in
+            LambdaMART.meanNDCG(probe, scores: (0..<probe.rowCount).map { probe.features[$0 * width + 2 * m] }, cutoff: 10)
+        }
+        let baseMember = memberNDCG.indices.max { memberNDCG[$0] < memberNDCG[$1] } ?? 0
+        self.baseMember = baseMember
+        var training = LambdaMART.Dataset(featureCount: width), validation = LambdaMART.Dataset(featureCount: width)
+        for entry in kept {
+            let base = (0..<entry.group.labels.count).map { entry.group.features[$0 * width + 2 * baseMember] }
+            if entry.validation { validation.append(features: entry.group.features, labels: entry.group.labels, baseScores: base) } else {
+                training.append(features: entry.group.features, labels: entry.group.labels, baseScores: base)
+            }
+        }
+        ranker = LambdaMART(training: training, validation: validation.queryCount > 0 ? validation : nil, settings: configuration.ranker)
+        members = try MemberSpec.fit(configuration.members, data: data)
+        context = FusionFeatures(data, members: members.count)
+    }
+
+    /// Holds out, per user with at least two interactions, a `share` (at least one): the
+    /// latest ones by timestamp when `temporal`, else a seeded random choice.
+    static func holdOut(_ data: InteractionMatrix, share: Double, temporal: Bool, seed: UInt64) -> (InteractionMatrix, [Int32: Set<Int32>]) {
+        var rng = SeededGenerator(seed: seed)
+        var keep = InteractionTable(users: data.users, items: data.items)
+        var held: [Int32: Set<Int32>] = [:]
+        let ages = data.ageInDays
+        for u in 0..<data.userCount {
+            var entries = Array(data.byUser.entries(ofRow: u))
+            if temporal, let ages {
+                entries.sort { ages.values[$0] != ages.values[$1] ? ages.values[$0] < ages.values[$1] : $0 < $1 }
+            } else {
+                entries.shuffle(using: &rng)
+            }
+            let holdCount = entries.count < 2 ? 0 : max(1, Int((share * Double(entries.count)).rounded()))
+            for (n, k) in entries.enumerated() {
+                let item = data.byUser.columns[k]
+                if n < holdCount { held[Int32(u), default: []].insert(item) } else {
+                    let timestamp = ages.map { Int64((-$0.values[k] * 86400).rounded()) } ?? InteractionTable.noTimestamp
+                    keep.append(user: Int32(u), item: item, value: data.byUser.values[k], timestamp: timestamp)
+                }
+            }
+        }
+        return (InteractionMatrix(keep), held)
+    }
+
+    public func scores(forUser user: Int) -> [Float] {
+        let candidates = context.candidates(user: user, members: members, count: configuration.candidates)
+        var out = [Float](repeating: 0, count: data.itemCount)
+        let width = context.featureCount, base = baseMember
+        let ranked = ranker.scores(candidates.features, base: (0..<candidates.items.count).map { candidates.features[$0 * width + 2 * base] })
+        let floor = (ranked.min() ?? 0) - 1
+        // Items no member proposed rank below every candidate, in the first member's order.
+        let fallback = candidates.firstMemberRank
+        for item in 0..<data.itemCount { out[item] = floor - Float(fallback[item]) / Float(max(1, data.itemCount)) }
+        for (k, item) in candidates.items.enumerated() { out[Int(item)] = ranked[k] }
+        return out
+    }
+
+    public func archive(into archive: inout ModelArchive) {
+        var starts: [Int32] = [0], feature: [Int32] = [], left: [Int32] = [], right: [Int32] = []
+        var threshold: [Float] = [], value: [Float] = []
+        for tree in ranker.trees {
+            feature += tree.feature; left += tree.left; right += tree.right; threshold += tree.threshold; value += tree.value
+            starts.append(Int32(feature.count))
+        }
+        archive.arrays["fusion.trees.starts"] = .int32(starts)
+        archive.arrays["fusion.trees.feature"] = .int32(feature)
+        archive.arrays["fusion.trees.left"] = .int32(left)
+        archive.arrays["fusion.trees.right"] = .int32(right)
+        archive.arrays["fusion.trees.threshold"] = .float32(FloatBuffer(threshold))
+        archive.arrays["fusion.trees.value"] = .float32(FloatBuffer(value))
+        archive.scalars["fusion.features"] = Double(ranker.featureCount)
+        archive.scalars["fusion.baseMember"] = Double(baseMember)
+        MemberSpec.archive(members, into: &archive, data: data)
+    }
+
+    public init(archive: ModelArchive, data: InteractionMatrix, configuration: Configuration) throws(ModelError) {
+        self.configuration = configuration
+        self.data = data
+        members = try MemberSpec.restore(configuration.members, from: archive, data: data)
+        context = FusionFeatures(data, members: members.count)
+        let (starts, feature, left, right, threshold, value, width, base) = try ModelArchive.mapError { () throws(DataError) in
+            (try archive.int32s("fusion.trees.starts"), try archive.int32s("fusion.trees.feature"), try archive.int32s("fusion.trees.left"),
+             try archive.int32s("fusion.trees.right"), try archive.floats("fusion.trees.threshold"), try archive.floats("fusion.trees.value"),
+             Int(try archive.scalar("fusion.features")), Int(try archive.scalar("fusion.baseMember")))
+        }
+        guard base >= 0, base < members.count else { throw ModelError(.corruptModel, "the fusion's base member \(base) does not exist") }
+        baseMember = base
+        let nodes = feature.count
+        guard width == context.featureCount, starts.first == 0, starts.last.map(Int.init) == nodes,
+              [left.count, right.count, threshold.count, value.count].allSatisfy({ $0 == nodes }),
+              zip(starts, starts.dropFirst()).allSatisfy({ $0 < $1 }) else {
+            throw ModelError(.corruptModel, "the fusion's trees are inconsistent")
+        }
+        var trees: [LambdaMART.Tree] = []
+        for t in 0..<(starts.count - 1) {
+            let range = Int(starts[t])..<Int(starts[t + 1])
+            let size = range.count
+            let tree = LambdaMART.Tree(feature: Array(feature[range]), threshold: Array(threshold[range]), left: Array(left[range]),
+                                       right: Array(right[range]), value: Array(value[range]))
+            // Every internal node names a feature and two children inside the tree that come after it.
+            for n in 0..<size where tree.feature[n] >= 0 {
+                guard Int(tree.feature[n]) < width, tree.left[n] > Int32(n), tree.right[n] > Int32(n),
+                      Int(tree.left[n]) < size, Int(tree.right[n]) < size else {
+                    throw ModelError(.corruptModel, "tree \(t) of the fusion is malformed at node \(n)")
+                }
+            }
+            trees.append(tree)
+        }
+        ranker = LambdaMART(trees: trees, featureCount: width)
+    }
+}
+
+/// The per-(user, candidate) features of the fusion, from one training matrix.
+struct FusionFeatures: Sendable {
+    let data: InteractionMatrix
+    let memberCount: Int
+    /// log(1 + interactions) per item and per user.
+    let itemPopularity: [Float], userLength: [Float]
+    /// Share of the item's interactions in the latest tenth of the data's time span.
+    let itemTrend: [Float]
+    /// log(1 + days) since the item's first interaction, and since the user's latest one.
+    let itemAge: [Float], userRecency: [Float]
+
+    /// Two per member (standardized score, 1/log2(2 + rank)), then the six above and the
+    /// co-occurrence with the user's latest items.
+    var featureCount: Int { 2 * memberCount + 6 }
+
+    init(_ data: InteractionMatrix, members: Int) {
+        self.data = data
+        memberCount = members
+        itemPopularity = (0..<data.itemCount).map { log(1 + Float(data.byItem.count(ofRow: $0))) }
+        userLength = (0..<data.userCount).map { log(1 + Float(data.byUser.count(ofRow: $0))) }
+        if let ages = data.ageInDays {
+            let byItem = ages.transposed()
+            let window = max(1, (ages.values.max() ?? 0) / 10)
+            itemTrend = (0..<data.itemCount).map { i in
+                let values = byItem.values(ofRow: i)
+                return values.isEmpty ? 0 : Float(values.filter { $0 <= window }.count) / Float(values.count)
+            }
+            itemAge = (0..<data.itemCount).map { log(1 + (byItem.values(ofRow: $0).max() ?? 0)) }
+            userRecency = (0..<data.userCount).map { log(1 + (ages.values(ofRow: $0).min() ?? 0)) }
+        } else {
+            itemTrend = [Float](repeating: 0, count: data.itemCount)
+            itemAge = itemTrend
+            userRecency = [Float](repeating: 0, count: data.userCount)
+        }
+    }
+
+    /// The union of every member's top `count` unseen items, with their feature rows.
+    func candidates(user: Int, members: [any RecommendationModel], count: Int) -> (items: [Int32], features: [Float], firstMemberRank: [Int32]) {
+        let n = data.itemCount
+        var seen = [Bool](repeating: false, count: n)
+        for item in data.items(ofUser: user) { seen[Int(item)] = true }
+        var chosen: [Int32] = []
+        var isChosen = [Bool](repeating: false, count: n)
+        var standardized: [[Float]] = [], reciprocalRank: [[Float]] = []
+        var firstRank = [Int32](repeating: Int32(n), count: n)
+        for (m, member) in members.enumerated() {
+            let scores = member.scores(forUser: user)
+            let eligible = (0..<n).filter { !seen[$0] && (member.scoresItemsWithoutInteractions || data.byItem.count(ofRow: $0) > 0) }
+            let mean = eligible.reduce(0.0) { $0 + Double(scores[$1]) } / Double(max(1, eligible.count))
+            let variance = eligible.reduce(0.0) { $0 + (Double(scores[$1]) - mean) * (Double(scores[$1]) - mean) } / Double(max(1, eligible.count))
+            let deviation = variance > 0 ? variance.squareRoot() : 1
+            let order = eligible.sorted { scores[$0] != scores[$1] ? scores[$0] > scores[$1] : $0 < $1 }
+            var z = [Float](repeating: -10, count: n), r = [Float](repeating: 0, count: n)
+            for (position, item) in order.enumerated() {
+                z[item] = Float((Double(scores[item]) - mean) / deviation)
+                r[item] = 1 / log2(2 + Float(position))
+                if m == 0 { firstRank[item] = Int32(position) }
+            }
+            for item in order.prefix(count) where !isChosen[item] {
+                isChosen[item] = true
+                chosen.append(Int32(item))
+            }
+            standardized.append(z)
+            reciprocalRank.append(r)
+        }
+        // Co-occurrence (cosine of the two items' user sets) with the user's latest three items.
+        let history = Array(data.byUser.entries(ofRow: user))
+        let latest: [Int] = {
+            guard let ages = data.ageInDays else { return [] }
+            return history.sorted { ages.values[$0] < ages.values[$1] }.prefix(3).map { Int(data.byUser.columns[$0]) }
+        }()
+        var features = [Float]()
+        features.reserveCapacity(chosen.count * featureCount)
+        for item in chosen.map(Int.init) {
+            for m in 0..<memberCount {
+                features.append(standardized[m][item])
+                features.append(reciprocalRank[m][item])
+            }
+            features.append(itemPopularity[item])
+            features.append(itemTrend[item])
+            features.append(itemAge[item])
+            features.append(userLength[user])
+            features.append(userRecency[user])
+            features.append(latest.isEmpty ? 0 : latest.reduce(0) { $0 + cooccurrence(item, $1) } / Float(latest.count))
+        }
+        return (chosen, features, firstRank)
+    }
+
+    /// |U_a ∩ U_b| / √(|U_a| |U_b|) over the items' sorted user lists.
+    func cooccurrence(_ a: Int, _ b: Int) -> Float {
+        let x = data.byItem.columns(ofRow: a), y = data.byItem.columns(ofRow: b)
+        guard !x.isEmpty, !y.isEmpty else { return 0 }
+        var i = x.startIndex, j = y.startIndex, common = 0
+        while i < x.endIndex && j < y.endIndex {
+            if x[i] < y[j] { i += 1 } else if x[i] > y[j] { j += 1 } else { common += 1; i += 1; j += 1 }
+        }
+        return Float(common) / (Float(x.count) * Float(y.count)).squareRoot()
+    }
+}

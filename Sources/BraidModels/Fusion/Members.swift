@@ -1,0 +1,79 @@
+public import BraidCore
+public import Foundation
+
+/// One model inside a composite model (the blend, the fusion): its registered name and
+/// parameters, written `name(key=value,…)` on the command line.
+public struct MemberSpec: Codable, Sendable, Equatable, CustomStringConvertible {
+    public var model: String
+    public var parameters: [String: String]
+
+    public init(model: String, parameters: [String: String] = [:]) {
+        self.model = model
+        self.parameters = parameters
+    }
+
+    public var description: String {
+        parameters.isEmpty ? model : "\(model)(\(parameters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")))"
+    }
+
+    /// Parses `ease+itemknn(similarity=pearson-baseline)+als(factors=64,iterations=15)`.
+    public static func parse(_ text: String, composite: String) throws(ModelError) -> [MemberSpec] {
+        var members: [MemberSpec] = []
+        for part in text.split(separator: "+").map({ $0.trimmingCharacters(in: .whitespaces) }) {
+            guard let open = part.firstIndex(of: "(") else {
+                members.append(MemberSpec(model: part))
+                continue
+            }
+            guard part.hasSuffix(")") else {
+                throw ModelError(.invalidParameter, "\(composite) member \"\(part)\" is not name(key=value,…)")
+            }
+            let inside = part[part.index(after: open)..<part.index(before: part.endIndex)]
+            var parameters: [String: String] = [:]
+            for pair in inside.split(separator: ",") {
+                let kv = pair.split(separator: "=", maxSplits: 1).map { String($0).trimmingCharacters(in: .whitespaces) }
+                guard kv.count == 2 else { throw ModelError(.invalidParameter, "\(composite) member parameter \"\(pair)\" is not key=value") }
+                parameters[kv[0]] = kv[1]
+            }
+            members.append(MemberSpec(model: String(part[..<open]), parameters: parameters))
+        }
+        guard !members.isEmpty else { throw ModelError(.invalidParameter, "a \(composite) needs at least one member") }
+        return members
+    }
+
+    /// Checks that every member is a registered model with valid parameters and not itself a
+    /// composite of the kinds named in `forbidden`.
+    static func validate(_ members: [MemberSpec], composite: String, forbidden: Set<String>) throws(ModelError) {
+        for member in members {
+            guard !forbidden.contains(member.model) else {
+                throw ModelError(.invalidParameter, "a \(composite) cannot contain a \(member.model)")
+            }
+            try ModelRegistry.validate(member.model, parameters: ModelParameters(member.parameters))
+        }
+    }
+
+    /// Fits every member on `data`.
+    static func fit(_ members: [MemberSpec], data: InteractionMatrix) throws(ModelError) -> [any RecommendationModel] {
+        try members.map { member throws(ModelError) in try ModelRegistry.fit(member.model, parameters: ModelParameters(member.parameters), data: data) }
+    }
+
+    /// Stores fitted members' arrays and scalars under `member<k>/`.
+    static func archive(_ members: [any RecommendationModel], into archive: inout ModelArchive, data: InteractionMatrix) {
+        for (k, member) in members.enumerated() {
+            var inner = ModelArchive(model: type(of: member).name, configuration: Data(), users: data.users, items: data.items)
+            member.archive(into: &inner)
+            for (name, array) in inner.arrays { archive.arrays["member\(k)/" + name] = array }
+            for (name, value) in inner.scalars { archive.scalars["member\(k)/" + name] = value }
+        }
+    }
+
+    /// Restores the members stored by `archive(_:into:data:)`.
+    static func restore(_ members: [MemberSpec], from archive: ModelArchive, data: InteractionMatrix) throws(ModelError) -> [any RecommendationModel] {
+        try members.enumerated().map { k, member throws(ModelError) in
+            var inner = ModelArchive(model: member.model, configuration: Data(), users: data.users, items: data.items)
+            let prefix = "member\(k)/"
+            for (name, array) in archive.arrays where name.hasPrefix(prefix) { inner.arrays[String(name.dropFirst(prefix.count))] = array }
+            for (name, value) in archive.scalars where name.hasPrefix(prefix) { inner.scalars[String(name.dropFirst(prefix.count))] = value }
+            return try ModelRegistry.restore(member.model, parameters: ModelParameters(member.parameters), archive: inner, data: data)
+        }
+    }
+}
