@@ -28,7 +28,9 @@ import Testing
             numerator += c * y[Int(j)]
             denominator += (c - 1) * y[Int(j)] * y[Int(j)]
         }
-        let x = model.userVector(forHistory: history, values: values)
+        let x = try model.userVector(forHistory: history, values: values)
+        #expect(throws: ModelError.self) { try model.userVector(forHistory: [Int32(model.data.itemCount)], values: [1]) }
+        #expect(throws: ModelError.self) { try model.userVector(forHistory: [0, 1], values: [1]) }
         #expect(abs(x[0] - numerator / denominator) < 1e-5)
     }
 

@@ -47,3 +47,44 @@ import Testing
         #expect(random < 0.7)
     }
 }
+
+@Suite struct HybridTests {
+    /// Warm items' content rows (1, 0), (0, 1), (1, 0) with factors 2, 4, 4; λ = 1:
+    /// XᵀX + λI = diag(3, 2), Xᵀq = (6, 4), so b = (2, 2), and a cold item with content
+    /// (0.6, 0.8) gets 0.6·2 + 0.8·2 = 2.8.
+    @Test func ridgeMapByHand() {
+        let x = SparseMatrix(rowCount: 4, columnCount: 2, rowStarts: [0, 1, 2, 3, 5], columns: [0, 1, 0, 0, 1], values: [1, 1, 1, 0.6, 0.8])
+        let factors = LatentFactors(userFactors: DenseMatrix(rows: 1, columns: 1, storage: [1]),
+                                    itemFactors: DenseMatrix(rows: 4, columns: 1, storage: [2, 4, 4, 0]))
+        let map = Hybrid.ridge(x, targets: factors, warm: [true, true, true, false], regularization: 1, iterations: 50)
+        #expect(abs(map.predict(x, item: 0, column: 0) - 2) < 1e-5)
+        #expect(abs(map.predict(x, item: 3, column: 0) - 2.8) < 1e-5)
+    }
+
+    /// Items whose text names their taste group: cold items of a user's group must outrank
+    /// the others, and warm items keep the collaborative model's scores.
+    @Test func coldItemsRankByTheirContent() throws {
+        var table = InteractionTable()
+        for u in 0..<40 {
+            for i in 0..<16 where i % 2 == u % 2 && (u + i) % 3 != 0 { table.append(Interaction(user: "u\(u)", item: "i\(i)")) }
+        }
+        var data = InteractionMatrix(table)
+        var records = (0..<20).map { i in ItemRecord(id: "i\(i)", title: i % 2 == 0 ? "even story \(i)" : "odd story \(i)") }
+        records.append(ItemRecord(id: "cold-even", title: "even story new"))
+        records.append(ItemRecord(id: "cold-odd", title: "odd story new"))
+        data.catalog = ItemCatalog(records)
+        var withCold = InteractionTable(users: data.users, items: data.items)
+        _ = withCold.items.insert("cold-even"); _ = withCold.items.insert("cold-odd")
+        withCold.append(contentsOf: table)
+        var matrix = InteractionMatrix(withCold)
+        matrix.catalog = data.catalog
+        let model = try ModelRegistry.fit("hybrid", parameters: ModelParameters(["collaborative": "als(factors=4,iterations=10)", "regularization": "0.1"]), data: matrix)
+        let even = Int(matrix.items.index(of: "cold-even")!), odd = Int(matrix.items.index(of: "cold-odd")!)
+        for user in 0..<matrix.userCount {
+            let s = model.scores(forUser: user)
+            #expect(user % 2 == 0 ? s[even] > s[odd] : s[odd] > s[even], "user \(user): \(s[even]) vs \(s[odd])")
+        }
+        let als = try ModelRegistry.fit("als", parameters: ModelParameters(["factors": "4", "iterations": "10"]), data: matrix)
+        #expect(Array(model.scores(forUser: 0)[0..<16]) == Array(als.scores(forUser: 0)[0..<16]))
+    }
+}

@@ -85,11 +85,17 @@ public struct ContentModel<Representation: ContentRepresentation>: Recommendatio
         if let halfLife = configuration.halfLifeDays, let ages = data.ageInDays {
             for (n, age) in ages.values(ofRow: user).enumerated() { weights[n] *= pow(2, -age / halfLife) }
         }
-        return scores(forHistory: history, weights: weights)
+        return profileScores(history, weights: weights)
     }
 
     /// Scores for any history (a new user, a session): cosine of each item to the profile.
-    public func scores(forHistory history: [Int32], weights: [Float]) -> [Float] {
+    public func scores(forHistory history: [Int32], weights: [Float]) throws(ModelError) -> [Float] {
+        try validateHistory(history, values: weights)
+        return profileScores(history, weights: weights)
+    }
+
+    /// Cosine of every item's vector to the weighted profile of `history` (valid indices).
+    func profileScores(_ history: [Int32], weights: [Float]) -> [Float] {
         switch vectors {
         case .sparse(let m):
             var profile = [Float](repeating: 0, count: m.columnCount)

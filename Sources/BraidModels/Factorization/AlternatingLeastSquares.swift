@@ -118,9 +118,10 @@ public struct AlternatingLeastSquares: IterativeFactorizationModel {
     }
 
     /// The factors of a new user from their history, solved exactly against the fitted item
-    /// factors without refitting (the real-time fold-in).
-    public func userVector(forHistory items: [Int32], values: [Float]) -> [Float] {
-        precondition(items.count == values.count, "items and values differ in length")
+    /// factors without refitting (the real-time fold-in). Throws when the two arrays differ in
+    /// length or an item index is outside the catalogue.
+    public func userVector(forHistory items: [Int32], values: [Float]) throws(ModelError) -> [Float] {
+        try validateHistory(items, values: values)
         let f = factors.factorCount
         var gram = BLAS.multiply(factors.itemFactors, transposeA: true, factors.itemFactors)
         for d in 0..<f { gram[d, d] += configuration.regularization }
@@ -140,8 +141,8 @@ public struct AlternatingLeastSquares: IterativeFactorizationModel {
     }
 
     /// Scores for a user given only their history (fold-in, then score).
-    public func scores(forHistory items: [Int32], values: [Float]) -> [Float] {
-        factors.scores(forUserVector: userVector(forHistory: items, values: values))
+    public func scores(forHistory items: [Int32], values: [Float]) throws(ModelError) -> [Float] {
+        factors.scores(forUserVector: try userVector(forHistory: items, values: values))
     }
 
     /// How much each history item contributed to the served score of `item` for `user`

@@ -91,4 +91,16 @@ extension RecommendationModel {
         }
         return selector.sorted()
     }
+
+    /// Checks a history passed in from outside (a session, a new user): as many values as
+    /// items, every item index in the catalogue, every value finite.
+    func validateHistory(_ items: [Int32], values: [Float]) throws(ModelError) {
+        guard items.count == values.count else {
+            throw ModelError(.invalidParameter, "the history has \(items.count) items but \(values.count) values")
+        }
+        if let bad = items.first(where: { $0 < 0 || Int($0) >= data.itemCount }) {
+            throw ModelError(.unknownItem, "item index \(bad) is outside 0..<\(data.itemCount)")
+        }
+        guard values.allSatisfy(\.isFinite) else { throw ModelError(.invalidParameter, "the history's values must be finite numbers") }
+    }
 }

@@ -1,0 +1,156 @@
+public import BraidCore
+public import Foundation
+
+/// Content mapped into the collaborative space, for cold start: a latent-factor model is
+/// fitted on the interactions, and a ridge regression learns the item factors (and bias) of
+/// the items with interactions from their content vectors (BM25, TF-IDF or attributes). An item
+/// nobody interacted with gets the factors its content predicts, so it is scored by the same
+/// user vector as a warm item and both rank in one list.
+///
+/// Ridge: B = argmin ‖X_w B − Q_w‖² + λ‖B‖² over the warm items' content rows X_w and factors
+/// Q_w, solved column by column by conjugate gradient on (X_wᵀX_w + λI) b = X_wᵀq, which needs
+/// only sparse products (the vocabulary can be large).
+public struct Hybrid: RecommendationModel {
+    /// Which content vectors the map reads.
+    public enum Content: String, Codable, Sendable, CaseIterable {
+        case bm25, tfidf, attributes
+    }
+
+    public struct Configuration: ModelConfiguration {
+        /// The collaborative model; it must be a latent-factor model (als, bpr, svd, biasedmf).
+        public var collaborative = MemberSpec(model: "als", parameters: ["factors": "64"])
+        public var content = Content.bm25
+        /// λ of the ridge map (chosen on ml-latest-small's seed-2 cold-item split, titles and
+        /// genres only, from 0.01–300; the README's numbers use seed 1).
+        public var regularization: Float = 5
+        /// Conjugate-gradient iterations per factor.
+        public var iterations = 100
+        public var contentSettings = ContentSettings()
+
+        public init() {}
+
+        public init(parameters: ModelParameters) throws(ModelError) {
+            try parameters.checkKnown(["collaborative", "content", "regularization", "iterations", "k1", "b", "min-df"])
+            if let text = parameters.string("collaborative") {
+                let parsed = try MemberSpec.parse(text, composite: "hybrid")
+                guard parsed.count == 1 else { throw ModelError(.invalidParameter, "the hybrid takes one collaborative model, not \(parsed.count)") }
+                collaborative = parsed[0]
+            }
+            content = try parameters.choice("content", default: content)
+            regularization = try parameters.float("regularization", default: regularization, range: 1e-6...1e9)
+            iterations = try parameters.int("iterations", default: iterations, range: 1...100_000)
+            contentSettings.k1 = try parameters.float("k1", default: contentSettings.k1, range: 0...100)
+            contentSettings.b = try parameters.float("b", default: contentSettings.b, range: 0...1)
+            contentSettings.minimumDocumentFrequency = try parameters.int("min-df", default: contentSettings.minimumDocumentFrequency, range: 1...1_000_000)
+            try MemberSpec.validate([collaborative], composite: "hybrid", forbidden: [Hybrid.name, Fusion.name, Blend.name])
+        }
+    }
+
+    public static let name = "hybrid"
+    public static let summary = "content mapped into a latent-factor model's item space by ridge regression: cold items scored like warm ones"
+    public static var needsItemMetadata: Bool { true }
+
+    public let configuration: Configuration
+    public let data: InteractionMatrix
+    /// The collaborative factors, with every item without interactions given the factors (and
+    /// bias) its content predicts.
+    public let factors: LatentFactors
+
+    public var scoresItemsWithoutInteractions: Bool { true }
+
+    public init(fitting data: InteractionMatrix, configuration: Configuration = Configuration()) throws(ModelError) {
+        guard let catalog = data.catalog, catalog.count > 0 else {
+            throw ModelError(.noTrainingData, "hybrid needs item metadata", hint: "pass --items FILE")
+        }
+        guard data.interactionCount > 0 else { throw ModelError(.noTrainingData, "hybrid needs interactions") }
+        self.configuration = configuration
+        self.data = data
+        let member = configuration.collaborative
+        guard let collaborative = try ModelRegistry.fit(member.model, parameters: ModelParameters(member.parameters), data: data) as? any FactorizationModel else {
+            throw ModelError(.invalidParameter, "the hybrid's collaborative model must be a latent-factor model (als, bpr, svd, biasedmf), not \(member.model)")
+        }
+        let vectors: ItemVectors
+        switch configuration.content {
+        case .bm25: vectors = try BM25Representation.itemVectors(data, catalog, settings: configuration.contentSettings)
+        case .tfidf: vectors = try TFIDFRepresentation.itemVectors(data, catalog, settings: configuration.contentSettings)
+        case .attributes: vectors = try AttributeRepresentation.itemVectors(data, catalog, settings: configuration.contentSettings)
+        }
+        guard case .sparse(let x) = vectors else { throw ModelError(.invalidParameter, "the hybrid maps sparse content vectors") }
+        var mapped = collaborative.factors
+        let warm = data.itemHasInteractions
+        let map = Self.ridge(x, targets: mapped, warm: warm, regularization: configuration.regularization, iterations: configuration.iterations)
+        let f = mapped.factorCount
+        for item in 0..<data.itemCount where !warm[item] {
+            for d in 0..<f { mapped.itemFactors.storage[item * f + d] = map.predict(x, item: item, column: d) }
+            if mapped.itemBiases != nil { mapped.itemBiases![item] = map.predict(x, item: item, column: f) }
+        }
+        try mapped.checkFinite(model: Self.name, iteration: 0)
+        factors = mapped
+    }
+
+    /// The learned map: `vocabulary × targets` weights, targets being the factors then the bias.
+    struct RidgeMap {
+        let weights: [Float]
+        let targets: Int
+
+        func predict(_ x: SparseMatrix, item: Int, column: Int) -> Float {
+            var s: Float = 0
+            for k in x.entries(ofRow: item) { s += x.values[k] * weights[Int(x.columns[k]) * targets + column] }
+            return s
+        }
+    }
+
+    /// Solves the ridge map for every target column in parallel, each by conjugate gradient
+    /// on the normal equations over the warm rows.
+    static func ridge(_ x: SparseMatrix, targets factors: LatentFactors, warm: [Bool], regularization: Float, iterations: Int) -> RidgeMap {
+        let f = factors.factorCount, targets = f + (factors.itemBiases == nil ? 0 : 1)
+        let vocabulary = x.columnCount
+        let rows = (0..<x.rowCount).filter { warm[$0] }
+        let columns: [[Float]] = parallelMap(targets) { t in
+            let y = rows.map { t < f ? factors.itemFactors.storage[$0 * f + t] : factors.itemBiases![$0] }
+            // A·v = X_wᵀ(X_w v) + λv; right-hand side X_wᵀy.
+            func apply(_ v: [Float]) -> [Float] {
+                var out = v.map { $0 * regularization }
+                for row in rows {
+                    var s: Float = 0
+                    for k in x.entries(ofRow: row) { s += x.values[k] * v[Int(x.columns[k])] }
+                    for k in x.entries(ofRow: row) { out[Int(x.columns[k])] += x.values[k] * s }
+                }
+                return out
+            }
+            var rhs = [Float](repeating: 0, count: vocabulary)
+            for (n, row) in rows.enumerated() { for k in x.entries(ofRow: row) { rhs[Int(x.columns[k])] += x.values[k] * y[n] } }
+            var b = [Float](repeating: 0, count: vocabulary)
+            var r = rhs, p = rhs
+            var rr = r.reduce(0) { $0 + $1 * $1 }
+            let tolerance = rr * 1e-10
+            for _ in 0..<iterations where rr > tolerance {
+                let ap = apply(p)
+                let pap = zip(p, ap).reduce(0) { $0 + $1.0 * $1.1 }
+                guard pap > 0 else { break }
+                let alpha = rr / pap
+                for k in 0..<vocabulary { b[k] += alpha * p[k]; r[k] -= alpha * ap[k] }
+                let next = r.reduce(0) { $0 + $1 * $1 }
+                let beta = next / rr
+                rr = next
+                for k in 0..<vocabulary { p[k] = r[k] + beta * p[k] }
+            }
+            return b
+        }
+        var weights = [Float](repeating: 0, count: vocabulary * targets)
+        for t in 0..<targets { for k in 0..<vocabulary { weights[k * targets + t] = columns[t][k] } }
+        return RidgeMap(weights: weights, targets: targets)
+    }
+
+    public func scores(forUser user: Int) -> [Float] { factors.scores(forUser: user) }
+
+    public func itemSimilarities(to item: Int) -> [Float]? { factors.itemSimilarities(to: item) }
+
+    public func archive(into archive: inout ModelArchive) { factors.archive(into: &archive) }
+
+    public init(archive: ModelArchive, data: InteractionMatrix, configuration: Configuration) throws(ModelError) {
+        self.configuration = configuration
+        self.data = data
+        factors = try LatentFactors(archive: archive, data: data)
+    }
+}
