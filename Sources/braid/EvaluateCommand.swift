@@ -29,7 +29,7 @@ struct Evaluate: ParsableCommand {
 
     func run() throws {
         try common.run {
-            let names = modelOptions.modelNames(withItemMetadata: dataOptions.items != nil)
+            let names = modelOptions.modelNames(withItemMetadata: dataOptions.hasItemMetadata)
             guard !names.isEmpty else { throw CLIError("give --model (one of \(ModelRegistry.names.joined(separator: ", ")), or all)") }
             try CommonOptions.requirePositive(cutoff, "--k")
             let parameters = try names.map { try modelOptions.parameters(for: $0) }
@@ -38,8 +38,9 @@ struct Evaluate: ParsableCommand {
             }
             let evaluation = EvaluationProtocol(cutoff: cutoff, threshold: threshold, duplicates: try dataOptions.duplicatePolicy(),
                                                 mode: mode, coldUserHistory: coldUserHistory, seed: splitOptions.seed)
-            let catalog = try dataOptions.catalog()
-            let splits = try splitOptions.splits(dataOptions, repeatProtocol: mode == .repeat).map { split throws(DataError) in
+            let rawSplits = try splitOptions.splits(dataOptions, repeatProtocol: mode == .repeat)
+            let catalog = try dataOptions.catalog(knownItems: rawSplits.first?.train.items)
+            let splits = try rawSplits.map { split throws(DataError) in
                 var prepared = try PreparedSplit(split, protocol: evaluation)
                 prepared.attach(catalog)
                 return prepared

@@ -36,6 +36,12 @@ struct DataOptions: ParsableArguments {
     @Option(help: "Item metadata (MovieLens movies.csv/u.item/movies.dat, or CSV/JSON Lines with an id column).")
     var items: String?
 
+    @Option(help: "Item embeddings of any modality, used by content-dense and the hybrid: JSON Lines {\"item\", \"vector\"}, or a .npy matrix with its item ids one per line in a .ids file beside it.")
+    var itemVectors: String?
+
+    /// Whether item metadata or vectors were given (models that need them can run).
+    var hasItemMetadata: Bool { items != nil || itemVectors != nil }
+
     func importOptions() throws -> ImportOptions {
         guard let format = ImportOptions.Format(rawValue: format.lowercased()) else {
             throw CLIError("--format must be auto, delimited or jsonl, not \"\(self.format)\"")
@@ -96,9 +102,26 @@ struct DataOptions: ParsableArguments {
         return core
     }
 
-    func catalog() throws -> ItemCatalog? {
-        guard let items else { return nil }
-        return try ItemCatalogImporter().importFile(items)
+    /// The item catalogue from `--items`, with `--item-vectors` attached. With `--items`, a
+    /// vector whose item is neither in the catalogue nor among `knownItems` (the interactions'
+    /// items) is an error; without it, the vectors' items are the catalogue (new items included).
+    func catalog(knownItems: Vocabulary? = nil) throws -> ItemCatalog? {
+        var catalog = try items.map { try ItemCatalogImporter().importFile($0) }
+        guard let itemVectors else { return catalog }
+        let vectors = try ItemVectorsImporter().importFile(itemVectors)
+        if catalog != nil {
+            let unknown = vectors.keys.filter { id in catalog?[id] == nil && knownItems?.index(of: id) == nil }.sorted()
+            if !unknown.isEmpty {
+                throw DataError(.invalidValue, "\(DataError.quote(itemVectors)) has vectors for \(unknown.count) items that are in neither the interactions nor --items: "
+                                + unknown.prefix(5).map { DataError.quote($0) }.joined(separator: ", ") + (unknown.count > 5 ? ", …" : ""),
+                                hint: "item vectors must use the data's item ids")
+            }
+        }
+        Console.progress("item vectors: \(vectors.count) items, \(vectors.values.first?.count ?? 0) dimensions")
+        var out = catalog ?? ItemCatalog()
+        out.attach(vectors: vectors)
+        catalog = out
+        return catalog
     }
 }
 

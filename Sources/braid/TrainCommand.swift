@@ -43,15 +43,21 @@ struct Train: ParsableCommand {
 
 /// Loads training data and fits the one model the options name.
 func fitModel(modelOptions: ModelOptions, dataOptions: DataOptions, train: String, threshold: Float?) throws -> (any RecommendationModel, Double) {
-    let names = modelOptions.modelNames(withItemMetadata: dataOptions.items != nil)
+    let names = modelOptions.modelNames(withItemMetadata: dataOptions.hasItemMetadata)
     guard names.count == 1, let name = names.first else {
         throw CLIError("give exactly one --model (one of \(ModelRegistry.names.joined(separator: ", ")))")
     }
     let parameters = try modelOptions.parameters(for: name)
     var table = dataOptions.filtered(try dataOptions.load([train])[0]).deduplicated(try dataOptions.duplicatePolicy()).0
     if let threshold { table = table.positives(threshold: threshold).compacted() }
+    let catalog = try dataOptions.catalog(knownItems: table.items)
+    // Catalogue items nobody interacted with join the vocabulary, so the models that score
+    // such items (content, hybrid) can recommend them after loading.
+    if let catalog {
+        for id in catalog.records.keys.sorted() { _ = table.items.insert(id) }
+    }
     var matrix = InteractionMatrix(table)
-    matrix.catalog = try dataOptions.catalog()
+    matrix.catalog = catalog
     Console.progress("fitting \(name) on \(matrix.interactionCount) interactions…")
     let started = System.monotonicSeconds()
     let model = try ModelRegistry.fit(name, parameters: parameters, data: matrix)

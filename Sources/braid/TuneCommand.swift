@@ -40,7 +40,7 @@ struct Tune: ParsableCommand {
     func run() throws {
         try common.run {
             try CommonOptions.requirePositive(cutoff, "--k")
-            let names = modelOptions.modelNames(withItemMetadata: dataOptions.items != nil)
+            let names = modelOptions.modelNames(withItemMetadata: dataOptions.hasItemMetadata)
     guard names.count == 1, let name = names.first else {
                 throw CLIError("tune takes exactly one --model")
             }

@@ -26,15 +26,19 @@ public struct ItemRecord: Sendable, Equatable, Codable {
     public var attributes: [String: Double]
     /// Text written by users (tags, reviews), with author and time.
     public var userText: [UserText]
+    /// An embedding from any modality (image, audio, a model of your own), used by
+    /// `content-dense` and the hybrid like a text embedding (`--item-vectors`).
+    public var vector: [Float]?
 
     public init(id: String, title: String? = nil, categories: [String] = [], text: [String: String] = [:],
-                attributes: [String: Double] = [:], userText: [UserText] = []) {
+                attributes: [String: Double] = [:], userText: [UserText] = [], vector: [Float]? = nil) {
         self.id = id
         self.title = title
         self.categories = categories
         self.text = text
         self.attributes = attributes
         self.userText = userText
+        self.vector = vector
     }
 
     /// The users' texts, each distinct text once (case-insensitively), in their order.
@@ -85,6 +89,14 @@ public struct ItemCatalog: Sendable, Equatable {
             out.records[id]!.userText = record.userText.filter { keep(id, $0) }
         }
         return out
+    }
+
+    /// The dimension of the items' vectors, when any item has one.
+    public var vectorDimension: Int? { records.values.lazy.compactMap { $0.vector?.count }.first }
+
+    /// Attaches `vectors` by item id, adding a record for an id the catalogue lacks.
+    public mutating func attach(vectors: [String: [Float]]) {
+        for (id, vector) in vectors { records[id, default: ItemRecord(id: id)].vector = vector }
     }
 
     /// Categories per item index of `items`; empty for unknown items.

@@ -202,6 +202,22 @@ public enum AttributeRepresentation: ContentRepresentation {
     }
 }
 
+extension ItemVectors {
+    /// The vectors attached to the catalogue's items (`--item-vectors`), one L2-normalized row
+    /// per item of `data.items` (zero for items without one), or nil when no item has one.
+    public static func supplied(_ data: InteractionMatrix, _ catalog: ItemCatalog) -> DenseMatrix? {
+        guard let dimension = catalog.vectorDimension else { return nil }
+        var storage = [Float](repeating: 0, count: data.itemCount * dimension)
+        for (row, id) in data.items.identifiers.enumerated() {
+            guard let vector = catalog[id]?.vector, vector.count == dimension else { continue }
+            let norm = vector.reduce(0) { $0 + $1 * $1 }.squareRoot()
+            guard norm > 0 else { continue }
+            for d in 0..<dimension { storage[row * dimension + d] = vector[d] / norm }
+        }
+        return DenseMatrix(rows: data.itemCount, columns: dimension, storage: storage)
+    }
+}
+
 /// Shared term counting for the sparse text representations.
 enum TermWeighting {
     /// Term vectors with `weight(tf, df, N, length, averageLength)`, rows L2-normalized.

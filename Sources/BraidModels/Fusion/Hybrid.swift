@@ -14,6 +14,8 @@ public struct Hybrid: RecommendationModel {
     /// Which content vectors the map reads.
     public enum Content: String, Codable, Sendable, CaseIterable {
         case bm25, tfidf, attributes
+        /// The vectors supplied with the items (`--item-vectors`: image, audio, any embedding).
+        case vectors
     }
 
     public struct Configuration: ModelConfiguration {
@@ -74,8 +76,20 @@ public struct Hybrid: RecommendationModel {
         case .bm25: vectors = try BM25Representation.itemVectors(data, catalog, settings: configuration.contentSettings)
         case .tfidf: vectors = try TFIDFRepresentation.itemVectors(data, catalog, settings: configuration.contentSettings)
         case .attributes: vectors = try AttributeRepresentation.itemVectors(data, catalog, settings: configuration.contentSettings)
+        case .vectors:
+            guard let supplied = ItemVectors.supplied(data, catalog) else {
+                throw ModelError(.noTrainingData, "hybrid content=vectors needs item vectors", hint: "pass --item-vectors FILE")
+            }
+            vectors = .dense(supplied)
         }
-        guard case .sparse(let x) = vectors else { throw ModelError(.invalidParameter, "the hybrid maps sparse content vectors") }
+        let x: SparseMatrix
+        switch vectors {
+        case .sparse(let m): x = m
+        case .dense(let m):
+            // Dense rows as sparse ones with every column, so one ridge solver serves both.
+            x = SparseMatrix(stackingRows: (0..<m.rows).map { r in (columns: (0..<Int32(m.columns)).map { $0 }, values: m.row(r)) },
+                             columnCount: m.columns)
+        }
         var mapped = collaborative.factors
         let warm = data.itemHasInteractions
         let map = Self.ridge(x, targets: mapped, warm: warm, regularization: configuration.regularization, iterations: configuration.iterations)

@@ -1,0 +1,50 @@
+import BraidTestSupport
+import Foundation
+import Testing
+
+/// `--item-vectors`: embeddings of any modality feed content-dense and the hybrid.
+@Suite struct ItemVectorsCLITests {
+    /// CLITests.ratings: users u0…u11 like the items m0…m11 of their own parity. Each item's
+    /// vector says its parity; two new items (no interactions) have vectors only.
+    static func vectors(extra: String = "") -> String {
+        var text = ""
+        for i in 0..<12 { text += "{\"item\": \"m\(i)\", \"vector\": [\(i % 2 == 0 ? "1, 0.1" : "0.1, 1")]}\n" }
+        return text + "{\"item\": \"new-even\", \"vector\": [0.9, 0.2]}\n{\"item\": \"new-odd\", \"vector\": [0.2, 0.9]}\n" + extra
+    }
+
+    @Test(arguments: ["hybrid", "content-dense"])
+    func coldItemsRankByTheirVectors(model: String) throws {
+        let train = Fixtures.temporaryFile(CLITests.ratings, name: "train.csv")
+        let vectors = Fixtures.temporaryFile(Self.vectors(), name: "vectors.jsonl")
+        let out = Fixtures.temporaryDirectory() + "/m.braid"
+        var arguments = ["train", "--train", train, "--item-vectors", vectors, "--model", model, "--out", out]
+        if model == "hybrid" { arguments += ["--param", "content=vectors", "--param", "collaborative=als(factors=4,iterations=10)", "--param", "regularization=0.1"] }
+        let trained = try CLI.run(arguments)
+        #expect(trained.status == 0, "\(trained.stderr)")
+        #expect(trained.stderr.contains("item vectors: 14 items, 2 dimensions"))
+        let listed = try CLI.run(["recommend", "--model-file", out, "--users", "u0,u1", "--k", "20", "--json"])
+        let lists = listed.json["recommendations"] as? [[String: Any]] ?? []
+        #expect(lists.count == 2)
+        for list in lists {
+            let items = (list["items"] as? [[String: Any]] ?? []).compactMap { $0["item"] as? String }
+            let even = items.firstIndex(of: "new-even"), odd = items.firstIndex(of: "new-odd")
+            #expect(even != nil && odd != nil, "\(items)")
+            if let even, let odd { #expect(list["user"] as? String == "u0" ? even < odd : odd < even, "\(list)") }
+        }
+    }
+
+    @Test func unknownItemsAndBadVectorsAreClearErrors() throws {
+        let train = Fixtures.temporaryFile(CLITests.ratings, name: "train.csv")
+        let out = Fixtures.temporaryDirectory() + "/m.braid"
+        let unknown = Fixtures.temporaryFile(Self.vectors(), name: "vectors.jsonl")
+        let items = Fixtures.temporaryFile("movieId,title,genres\n" + (0..<12).map { "m\($0),Film \($0),Drama" }.joined(separator: "\n") + "\n", name: "items.csv")
+        let refused = try CLI.run(["train", "--train", train, "--items", items, "--item-vectors", unknown, "--model", "content-dense", "--out", out, "--json"])
+        #expect(refused.status == 2)
+        #expect(refused.stderr.contains("2 items that are in neither the interactions nor --items") && refused.stderr.contains("\"new-even\""), "\(refused.stderr)")
+        let mismatched = Fixtures.temporaryFile(Self.vectors(extra: "{\"item\": \"m3\", \"vector\": [1, 2, 3]}\n"), name: "bad.jsonl")
+        let bad = try CLI.run(["train", "--train", train, "--item-vectors", mismatched, "--model", "content-dense", "--out", out, "--json"])
+        #expect(bad.status == 2)
+        #expect(bad.stderr.contains("bad.jsonl") && bad.stderr.contains("15") && bad.stderr.contains("3-dimensional"), "\(bad.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: out), "no model file is left behind")
+    }
+}
