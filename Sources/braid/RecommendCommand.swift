@@ -48,6 +48,9 @@ struct Recommend: ParsableCommand {
     @Option(help: "Only recommend these item ids (comma-separated).")
     var allow: String?
 
+    @Flag(help: "Give each item's reasons: the history items (or neighbour users) whose contributions make up its score, and for the fusion the members' scores.")
+    var explain = false
+
     @Option(help: "Never recommend these item ids (comma-separated).")
     var deny: String?
 
@@ -73,11 +76,25 @@ struct Recommend: ParsableCommand {
             if !unknown.isEmpty {
                 Console.progress("note: \(unknown.count) user(s) not in the training data got popular items: \(unknown.prefix(5).joined(separator: ", "))")
             }
+            // The reasons of each listed item, largest first, when asked for.
+            func reasons(_ id: String, _ index: Int32) -> Explanation? {
+                guard explain, let user = data.users.index(of: id) else { return nil }
+                return model.explanation(user: Int(user), item: Int(index))?.sorted()
+            }
             if common.json {
                 Console.printJSON([
                     "model": type(of: model).name, "seconds": seconds,
                     "recommendations": zip(ids, lists).map { id, list in
-                        ["user": id, "items": list.map { ["item": data.items[$0.index], "score": Double($0.score)] as [String: Any] }] as [String: Any]
+                        ["user": id, "items": list.map { entry in
+                            var out: [String: Any] = ["item": data.items[entry.index], "score": Double(entry.score)]
+                            if let why = reasons(id, entry.index) {
+                                out["because"] = why.items.map { ["item": data.items[$0.index], "weight": Double($0.weight)] as [String: Any] }
+                                    + why.users.map { ["user": data.users[$0.index], "weight": Double($0.weight)] as [String: Any] }
+                                if !why.members.isEmpty { out["members"] = Dictionary(why.members.map { ($0.name, Double($0.score)) }) { a, _ in a } }
+                                out["because_sums_to_score"] = why.sumsToScore
+                            }
+                            return out
+                        }] as [String: Any]
                     },
                 ])
             } else {
@@ -85,10 +102,17 @@ struct Recommend: ParsableCommand {
                 for (id, list) in zip(ids, lists) {
                     for (rank, entry) in list.enumerated() {
                         let item = data.items[entry.index]
-                        rows.append([rank == 0 ? id : "", "\(rank + 1)", item, catalog?.displayName(of: item) ?? "", Console.format(Double(entry.score))])
+                        var row = [rank == 0 ? id : "", "\(rank + 1)", item, catalog?.displayName(of: item) ?? "", Console.format(Double(entry.score))]
+                        if explain {
+                            let why = reasons(id, entry.index)
+                            let parts = (why?.items.prefix(3).map { data.items[$0.index] + " " + Console.format(Double($0.weight)) } ?? [])
+                                + (why?.users.prefix(3).map { "user " + data.users[$0.index] + " " + Console.format(Double($0.weight)) } ?? [])
+                            row.append(parts.joined(separator: ", "))
+                        }
+                        rows.append(row)
                     }
                 }
-                Console.printTable(["user", "rank", "item", "title", "score"], rows, rightAligned: [1, 4])
+                Console.printTable(["user", "rank", "item", "title", "score"] + (explain ? ["because"] : []), rows, rightAligned: [1, 4])
             }
         }
     }

@@ -48,3 +48,24 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: out), "no model file is left behind")
     }
 }
+
+@Suite struct ExplainCLITests {
+    @Test(arguments: ["itemknn", "userknn", "ease"])
+    func explainedListsCarryTheirReasons(model: String) throws {
+        let train = Fixtures.temporaryFile(CLITests.ratings, name: "train.csv")
+        let result = try CLI.run(["recommend", "--train", train, "--model", model, "--users", "u0,u3", "--k", "3", "--explain", "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let lists = result.json["recommendations"] as? [[String: Any]] ?? []
+        #expect(lists.count == 2)
+        for list in lists {
+            for entry in list["items"] as? [[String: Any]] ?? [] {
+                let because = entry["because"] as? [[String: Any]] ?? []
+                #expect(!because.isEmpty, "\(entry)")
+                #expect(because.allSatisfy { ($0["item"] ?? $0["user"]) is String && $0["weight"] is Double })
+                let total = because.reduce(0.0) { $0 + ($1["weight"] as? Double ?? 0) }
+                #expect(entry["because_sums_to_score"] as? Bool == true)
+                #expect(abs(total - (entry["score"] as? Double ?? .nan)) < 1e-4, "\(entry)")
+            }
+        }
+    }
+}

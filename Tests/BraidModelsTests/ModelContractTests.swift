@@ -144,6 +144,23 @@ import Testing
         }
     }
 
+    /// Where a model says its reasons add up to the score, they do: for the top items of
+    /// every user, the contributions sum to the served score.
+    @Test(arguments: ModelContract.cases)
+    func explanationsAddUpToTheServedScore(c: ModelContract.Case) throws {
+        let data = c.needsGradedValues ? Fixtures.randomRatings(users: 25, items: 20, perUser: 6) : Fixtures.checkerboard(size: 10)
+        let model = try ModelContract.fit(c, data)
+        for user in 0..<data.userCount {
+            let scores = model.scores(forUser: user)
+            for entry in model.recommend(userIndex: user, count: 3) {
+                guard let why = model.explanation(user: user, item: Int(entry.index)), why.sumsToScore else { continue }
+                let total = why.items.reduce(0) { $0 + $1.weight } + why.users.reduce(0) { $0 + $1.weight }
+                #expect(abs(total - scores[Int(entry.index)]) <= 1e-4 * max(1, abs(scores[Int(entry.index)])),
+                        "\(c): user \(user), item \(entry.index): \(total) vs \(scores[Int(entry.index)])")
+            }
+        }
+    }
+
     @Test(arguments: ModelRegistry.names)
     func emptyTrainingDataIsAClearError(name: String) {
         let empty = InteractionMatrix(InteractionTable())

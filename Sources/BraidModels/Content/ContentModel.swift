@@ -80,12 +80,47 @@ public struct ContentModel<Representation: ContentRepresentation>: Recommendatio
     /// The user's profile: Σ_j w_uj · v_j over the training history, w_uj = value (or 1) ×
     /// 2^(−age/half-life) when a half-life is set.
     public func scores(forUser user: Int) -> [Float] {
+        let (history, weights) = historyWeights(user)
+        return profileScores(history, weights: weights)
+    }
+
+    /// The user's history and each item's weight in the profile.
+    func historyWeights(_ user: Int) -> ([Int32], [Float]) {
         let history = Array(data.items(ofUser: user))
         var weights = configuration.weightByValue ? Array(data.byUser.values(ofRow: user)) : [Float](repeating: 1, count: history.count)
         if let halfLife = configuration.halfLifeDays, let ages = data.ageInDays {
             for (n, age) in ages.values(ofRow: user).enumerated() { weights[n] *= pow(2, -age / halfLife) }
         }
-        return profileScores(history, weights: weights)
+        return (history, weights)
+    }
+
+    /// The score is the cosine to the profile, Σ_j w_j (v_j · v_i) / ‖Σ_j w_j v_j‖: each
+    /// history item's term is its share.
+    public func explanation(user: Int, item: Int) -> Explanation? {
+        let (history, weights) = historyWeights(user)
+        func dot(_ a: Int, _ b: Int) -> Float {
+            switch vectors {
+            case .sparse(let m):
+                var own = [Int32: Float]()
+                for k in m.entries(ofRow: a) { own[m.columns[k]] = m.values[k] }
+                return m.entries(ofRow: b).reduce(0) { $0 + (own[m.columns[$1]] ?? 0) * m.values[$1] }
+            case .dense(let m):
+                return (0..<m.columns).reduce(0) { $0 + m[a, $1] * m[b, $1] }
+            }
+        }
+        var profile: [Float]
+        switch vectors {
+        case .sparse(let m):
+            profile = [Float](repeating: 0, count: m.columnCount)
+            for (x, w) in zip(history, weights) { for k in m.entries(ofRow: Int(x)) { profile[Int(m.columns[k])] += w * m.values[k] } }
+        case .dense(let m):
+            profile = [Float](repeating: 0, count: m.columns)
+            for (x, w) in zip(history, weights) { for d in 0..<m.columns { profile[d] += w * m[Int(x), d] } }
+        }
+        let norm = profile.reduce(0) { $0 + $1 * $1 }.squareRoot()
+        guard norm > 0 else { return Explanation(sumsToScore: true) }
+        let scale = 1 / norm
+        return Explanation(items: zip(history, weights).map { ($0, $1 * dot(Int($0), item) * scale) }, sumsToScore: true)
     }
 
     /// Scores for any history (a new user, a session): cosine of each item to the profile.

@@ -173,6 +173,10 @@ public struct AlternatingLeastSquares: IterativeFactorizationModel {
         }
     }
 
+    public func explanation(user: Int, item: Int) -> Explanation? {
+        Explanation(items: explain(user: user, item: item).map { ($0.item, $0.contribution) }, sumsToScore: configuration.solver == .cholesky)
+    }
+
     public func archive(into archive: inout ModelArchive) { factors.archive(into: &archive) }
 
     public init(archive: ModelArchive, data: InteractionMatrix, configuration: Configuration) throws(ModelError) {

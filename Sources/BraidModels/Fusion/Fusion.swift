@@ -155,6 +155,17 @@ public struct Fusion: RecommendationModel {
         return out
     }
 
+    /// The members' standardized scores for the item (what the trees weighed) and the base
+    /// member's own reasons; trees are not additive in these, so they do not sum to the score.
+    public func explanation(user: Int, item: Int) -> Explanation? {
+        let candidates = context.candidates(user: user, members: members, count: configuration.candidates)
+        guard let k = candidates.items.firstIndex(of: Int32(item)) else { return Explanation(sumsToScore: false) }
+        let width = context.featureCount
+        let scores = configuration.members.enumerated().map { ($1.description, candidates.features[k * width + 2 * $0]) }
+        let base = members[baseMember].explanation(user: user, item: item)
+        return Explanation(items: base?.items ?? [], users: base?.users ?? [], members: scores, sumsToScore: false)
+    }
+
     public func archive(into archive: inout ModelArchive) {
         var starts: [Int32] = [0], feature: [Int32] = [], left: [Int32] = [], right: [Int32] = []
         var threshold: [Float] = [], value: [Float] = []

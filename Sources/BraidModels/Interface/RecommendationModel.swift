@@ -68,6 +68,10 @@ public protocol RecommendationModel: Sendable {
     /// default (nil) makes `similarItems` use cosine over the training interactions.
     func itemSimilarities(to item: Int) -> [Float]?
 
+    /// Why `item` scored as it did for `user` (both dense indices), or nil when the model does
+    /// not explain itself.
+    func explanation(user: Int, item: Int) -> Explanation?
+
     /// Whether the model can score items nobody interacted with in training (content models);
     /// such items are then candidates for recommendation.
     var scoresItemsWithoutInteractions: Bool { get }
@@ -84,5 +88,6 @@ extension RecommendationModel {
     public var predictsRatings: Bool { false }
     public func predictRating(user: Int, item: Int) -> Float? { nil }
     public func itemSimilarities(to item: Int) -> [Float]? { nil }
+    public func explanation(user: Int, item: Int) -> Explanation? { nil }
     public var scoresItemsWithoutInteractions: Bool { false }
 }

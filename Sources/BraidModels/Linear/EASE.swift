@@ -118,6 +118,19 @@ public struct EASE: RecommendationModel {
         return expanded(compact)
     }
 
+    /// Each history item's term x_j·B[j, i] of the score of `item`.
+    public func explanation(user: Int, item: Int) -> Explanation? {
+        let n = modelled.count, target = position[item]
+        guard target >= 0 else { return Explanation(sumsToScore: true) }
+        let byUser = data.byUser
+        let parts: [(index: Int32, weight: Float)] = byUser.entries(ofRow: user).compactMap { k in
+            let j = position[Int(byUser.columns[k])]
+            guard j >= 0 else { return nil }
+            return (byUser.columns[k], (configuration.binarize ? 1 : byUser.values[k]) * weights.storage[Int(j) * n + Int(target)])
+        }
+        return Explanation(items: parts, sumsToScore: true)
+    }
+
     /// Compact scores over `modelled` spread to every item index (others 0).
     func expanded(_ compact: [Float]) -> [Float] {
         var scores = [Float](repeating: 0, count: data.itemCount)

@@ -76,6 +76,31 @@ struct NeighborhoodIndex: Sendable {
         return scores
     }
 
+    /// The terms of `scores(forUser:data:)` for one item: each history item's (item-based) or
+    /// each neighbour's (user-based) share.
+    func explanation(user: Int, item: Int, data: InteractionMatrix) -> Explanation {
+        let byUser = data.byUser
+        let byValue = settings.rankByValue
+        switch orientation {
+        case .items:
+            var parts: [(index: Int32, weight: Float)] = []
+            for k in byUser.entries(ofRow: user) {
+                let j = Int(byUser.columns[k])
+                for m in nearest.entries(ofRow: j) where Int(nearest.columns[m]) == item {
+                    parts.append((Int32(j), nearest.values[m] * (byValue ? byUser.values[k] : 1)))
+                }
+            }
+            return Explanation(items: parts, sumsToScore: true)
+        case .users:
+            var parts: [(index: Int32, weight: Float)] = []
+            for m in nearest.entries(ofRow: user) {
+                let v = Int(nearest.columns[m])
+                if let value = byUser.value(row: v, column: item) { parts.append((Int32(v), nearest.values[m] * (byValue ? value : 1))) }
+            }
+            return Explanation(users: parts, sumsToScore: true)
+        }
+    }
+
     /// The rating prediction from the k most similar neighbours that rated the pair.
     func predict(user: Int, item: Int, data: InteractionMatrix) -> Float {
         // The target row and the rated list: for items, neighbours of `item` among the items

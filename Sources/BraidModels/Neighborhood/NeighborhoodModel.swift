@@ -64,6 +64,8 @@ public struct NeighborhoodModel<Side: NeighborhoodSide>: RecommendationModel {
 
     public func predictRating(user: Int, item: Int) -> Float? { index.predict(user: user, item: item, data: data) }
 
+    public func explanation(user: Int, item: Int) -> Explanation? { index.explanation(user: user, item: item, data: data) }
+
     public func itemSimilarities(to item: Int) -> [Float]? {
         guard Side.compares == .items else { return nil }
         var scores = [Float](repeating: 0, count: data.itemCount)

@@ -1,0 +1,35 @@
+public import BraidCore
+
+/// Why a model scored an item for a user: the parts that add up to the score, where the model
+/// is additive in them (`sumsToScore`), else the signals it weighed.
+public struct Explanation: Sendable, Equatable {
+    /// The user's history items and how much each contributed (item kNN, EASE, ALS, content).
+    public var items: [(index: Int32, weight: Float)]
+    /// Neighbour users and how much each contributed (user kNN).
+    public var users: [(index: Int32, weight: Float)]
+    /// Members' standardized scores for the item (fusion), by member.
+    public var members: [(name: String, score: Float)]
+    /// Whether the item and user contributions add up to the served score.
+    public var sumsToScore: Bool
+
+    public init(items: [(index: Int32, weight: Float)] = [], users: [(index: Int32, weight: Float)] = [],
+                members: [(name: String, score: Float)] = [], sumsToScore: Bool) {
+        self.items = items
+        self.users = users
+        self.members = members
+        self.sumsToScore = sumsToScore
+    }
+
+    /// The contributions, largest first, without zeros.
+    public func sorted() -> Explanation {
+        var out = self
+        out.items = items.filter { $0.weight != 0 }.sorted { abs($0.weight) > abs($1.weight) }
+        out.users = users.filter { $0.weight != 0 }.sorted { abs($0.weight) > abs($1.weight) }
+        return out
+    }
+
+    public static func == (a: Explanation, b: Explanation) -> Bool {
+        a.sumsToScore == b.sumsToScore && a.items.elementsEqual(b.items) { $0 == $1 } && a.users.elementsEqual(b.users) { $0 == $1 }
+            && a.members.elementsEqual(b.members) { $0 == $1 }
+    }
+}
