@@ -11,6 +11,8 @@ public struct DatasetStatistics: Sendable, Codable, Equatable {
     public var valueMean: Double?
     /// Value → count when there are at most 20 distinct values (rating scales).
     public var valueHistogram: [String: Int]?
+    /// What the values are: binary, ratings, counts or continuous (see `ValueKind`).
+    public var valueKind: ValueKind
     public var firstTimestamp: Int64?
     public var lastTimestamp: Int64?
     public var interactionsPerUser: Summary
@@ -64,6 +66,7 @@ public struct DatasetStatistics: Sendable, Codable, Equatable {
             if histogram.count > 20 { break }
         }
         valueHistogram = histogram.count <= 20 ? Dictionary(uniqueKeysWithValues: histogram.map { ("\($0.key)", $0.value) }) : nil
+        valueKind = ValueKind.detect(table.values)
         let times = table.timestamps.filter { $0 != InteractionTable.noTimestamp }
         firstTimestamp = times.min()
         lastTimestamp = times.max()

@@ -28,6 +28,7 @@ struct Info: ParsableCommand {
                     ["", "items", "\(stats.items)"],
                     ["", "density", Console.format(stats.density, digits: 5)],
                     ["", "duplicate pairs", "\(stats.duplicatePairs)"],
+                    ["", "value kind", stats.valueKind.rawValue + (stats.events.isEmpty ? "" : ", typed events")],
                     ["", "value min/mean/max", [stats.valueMin, stats.valueMean, stats.valueMax].map { $0.map { Console.format($0, digits: 3) } ?? "-" }.joined(separator: " / ")],
                     ["", "per user min/median/mean/max", summary(stats.interactionsPerUser)],
                     ["", "per item min/median/mean/max", summary(stats.interactionsPerItem)],

@@ -1,4 +1,5 @@
 public import BraidCore
+import Foundation
 
 /// The fitted state of a user- or item-based neighbourhood model: the similarity of every
 /// pair of rows (users or items), each row's k strongest neighbours for top-N scoring, the
@@ -24,6 +25,9 @@ struct NeighborhoodIndex: Sendable {
         let baseline = settings.needsBaseline ? settings.baseline.fit(data) : nil
         // The vectors being compared: rows are the neighbours-to-be.
         var userItem = data.byUser
+        if settings.valueTransform == .log || (settings.valueTransform == .auto && data.valueKind == .counts) {
+            userItem = userItem.mapValues { _, _, r in Foundation.log1p(max(0, r)) }
+        }
         switch settings.similarity {
         case .pearson where orientation == .users, .adjustedCosine where orientation == .items:
             userItem = userItem.mapValues { u, _, r in r - userMeans[u] }

@@ -25,11 +25,18 @@ public struct NeighborhoodSettings: ModelConfiguration {
     /// Weight the user's interactions by their value in top-N scoring (default: each counts 1).
     public var rankByValue = false
     public var baseline = BaselineSettings()
+    /// How values enter the similarities: `none` (the default) as they are, `log` as
+    /// log(1 + x), `auto` log for counts only (so a few heavy plays do not dominate a cosine).
+    public var valueTransform = ValueTransform.none
+
+    public enum ValueTransform: String, Codable, Sendable, CaseIterable {
+        case auto, none, log
+    }
 
     public init() {}
 
     static let parameterNames = ["similarity", "neighbors", "shrinkage", "min-support", "min-neighbors", "prediction",
-                                 "rank-by-value"] + BaselineSettings.parameterNames
+                                 "rank-by-value", "value-transform"] + BaselineSettings.parameterNames
 
     public init(parameters: ModelParameters) throws(ModelError) {
         try parameters.checkKnown(Self.parameterNames + ["k"])
@@ -41,6 +48,7 @@ public struct NeighborhoodSettings: ModelConfiguration {
         prediction = try parameters.choice("prediction", default: similarity == .pearsonBaseline ? .baseline : prediction)
         rankByValue = try parameters.bool("rank-by-value", default: rankByValue)
         baseline = try BaselineSettings(parameters: parameters)
+        valueTransform = try parameters.choice("value-transform", default: valueTransform)
     }
 
     var effectiveShrinkage: Float { shrinkage ?? (similarity == .pearsonBaseline ? 100 : 0) }
