@@ -69,3 +69,33 @@ import Testing
         }
     }
 }
+
+@Suite struct CreateCLITests {
+    @Test func createTunesWithinItsBudgetAndSavesAUsableModel() throws {
+        // Two taste groups rating their own items 4 or 5, a few 1s; every user's latest rows
+        // are liked items, so the temporal validation has something to find.
+        var text = "user,item,rating,timestamp\n"
+        for u in 0..<40 {
+            for i in 0..<20 where i % 2 == u % 2 { text += "u\(u),m\(i),\(4 + (u * i) % 2),\(1000 + u * 50 + (i * 7 + u) % 20)\n" }
+            text += "u\(u),m\((u + 1) % 20),1,\(900 + u)\n"
+        }
+        let data = Fixtures.temporaryFile(text, name: "ratings.csv")
+        let out = Fixtures.temporaryDirectory() + "/created.braid"
+        let started = Date()
+        let result = try CLI.run(["create", "--data", data, "--out", out, "--budget", "8", "--json"])
+        let seconds = Date().timeIntervalSince(started)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(seconds < 8 * 1.1 + 2, "took \(seconds) s for an 8 s budget")
+        let board = result.json["leaderboard"] as? [[String: Any]] ?? []
+        #expect(board.count >= 3, "\(result.stdout)")
+        let values = board.compactMap { $0["ndcg@10"] as? Double }
+        #expect(values == values.sorted(by: >), "best first")
+        #expect(result.json["model"] as? String == board.first?["model"] as? String)
+        #expect(result.json["value_kind"] as? String == "ratings" && result.json["threshold"] as? Double == 4)
+        let recommended = try CLI.run(["recommend", "--model-file", out, "--users", "u0", "--k", "3", "--json"])
+        #expect(recommended.status == 0)
+        let refused = try CLI.run(["create", "--data", data, "--out", out + "2", "--budget", "0", "--json"])
+        #expect(refused.status == 2)
+        #expect(!FileManager.default.fileExists(atPath: out + "2"))
+    }
+}

@@ -1,0 +1,143 @@
+import ArgumentParser
+import Braid
+import Foundation
+
+struct Create: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "From data to one model file: inspect the data, tune each model family within a time budget, pick the best on a validation split, fit it on everything.",
+        discussion: """
+            The data decides the protocol: ratings are turned into positives at 80% of the top of
+            the scale (4 of 5 stars); with timestamps each user's latest 20% is the validation set,
+            otherwise a seeded random 20%. Each family (popularity, item and user kNN, EASE, ALS,
+            BPR; the content models and the hybrid with --items or --item-vectors) gets random
+            configurations in turn until 70% of the budget is spent; the fusion over the three best
+            is tried when time remains, and kept only if it beats them on validation. The winner
+            is refitted on all the data and saved.
+              braid create --data ratings.csv --items movies.csv --out model.braid --budget 120
+            """)
+
+    @OptionGroup var dataOptions: DataOptions
+
+    @Option(help: "Interactions file.")
+    var data: String
+
+    @Option(help: "Where to write the model file.")
+    var out: String
+
+    @Option(help: "Time budget in seconds for tuning and the final fit.")
+    var budget: Double = 120
+
+    @Option(help: "Metric to optimize: ndcg@K, recall@K, precision@K, map@K, mrr@K, hit@K, auc.")
+    var metric: String = "ndcg@10"
+
+    @Option(help: "Random seed for the split, the search and the models.")
+    var seed: UInt64 = 42
+
+    @OptionGroup var common: CommonOptions
+
+    /// The families and their search spaces.
+    static let families: [(name: String, space: [String], needsMetadata: Bool)] = [
+        ("pop", [], false),
+        ("itemknn", ["neighbors=20:500:int:log"], false),
+        ("userknn", ["neighbors=20:300:int:log"], false),
+        ("ease", ["lambda=20:3000:log"], false),
+        ("als", ["factors=16:128:int:log", "regularization=0.001:1:log", "alpha=0.3:30:log"], false),
+        ("bpr", ["factors=16:128:int:log", "learning-rate=0.003:0.05:log", "regularization=0.0005:0.05:log"], false),
+        ("content-bm25", [], true),
+        ("hybrid", ["regularization=0.5:50:log"], true),
+    ]
+
+    func run() throws {
+        try common.run {
+            let started = System.monotonicSeconds()
+            guard budget >= 1 else { throw CLIError("--budget must be at least 1 second, not \(budget)") }
+            let table = dataOptions.filtered(try dataOptions.load([data])[0]).deduplicated(try dataOptions.duplicatePolicy()).0
+            let kind = ValueKind.detect(table.values)
+            let threshold: Float? = kind == .ratings ? ((table.values.max() ?? 5) * 0.8).rounded() : nil
+            let temporal = table.hasTimestamps
+            Console.progress("data: \(table.count) interactions, values are \(kind.rawValue)"
+                             + (threshold.map { ", positives are ≥ \(Console.format(Double($0)))" } ?? "")
+                             + (temporal ? ", validation = each user's latest 20%" : ", validation = a random 20% per user"))
+            let split = try Splitter(temporal ? .userTimeRatio(ratio: 0.8) : .userRatio(ratio: 0.8), seed: seed, unit: .rows).split(table)[0]
+            let evaluation = EvaluationProtocol(cutoff: 10, threshold: threshold, seed: seed)
+            var prepared = try PreparedSplit(split, protocol: evaluation)
+            let catalog = try dataOptions.catalog(knownItems: table.items)
+            prepared.attach(catalog)
+            let tuner = Tuner(evaluator: Evaluator(protocol: evaluation), metric: metric)
+            let families = Self.families.filter { !$0.needsMetadata || catalog != nil }
+            var samples = try families.map { family -> [[String: String]] in
+                family.space.isEmpty ? [[:]] : try ParameterSpace(arguments: family.space).sample(64, seed: seed)
+            }
+            // Every family's defaults first, then random configurations in turn.
+            for k in samples.indices where !families[k].space.isEmpty { samples[k].insert([:], at: 0) }
+            var best: [(trial: TuningTrial, family: String)?] = Array(repeating: nil, count: families.count)
+            var next = Array(repeating: 0, count: families.count)
+            var slowest = Array(repeating: 0.0, count: families.count)
+            var defaults: [String: Double] = [:]
+            let tuningBudget = budget * 0.7
+            var round = 0
+            searching: while true {
+                var tried = false
+                for k in families.indices where next[k] < samples[k].count {
+                    let elapsed = System.monotonicSeconds() - started
+                    if elapsed + 2 * slowest[k] > tuningBudget { continue }
+                    let candidate = samples[k][next[k]]
+                    next[k] += 1
+                    let t0 = System.monotonicSeconds()
+                    let trial: TuningTrial
+                    do { trial = try tuner.run(model: families[k].name, base: [:], candidates: [candidate], split: prepared)[0] } catch {
+                        Console.progress("  \(families[k].name) \(Tune.describe(candidate)): \(error)")
+                        continue
+                    }
+                    slowest[k] = max(slowest[k], System.monotonicSeconds() - t0)
+                    if candidate.isEmpty { defaults[families[k].name] = trial.value }
+                    tried = true
+                    if best[k].map({ tuner.better(trial.value, than: $0.trial.value) }) ?? trial.value.isFinite { best[k] = (trial, families[k].name) }
+                    Console.progress("  \(families[k].name) \(Tune.describe(candidate).isEmpty ? "defaults" : Tune.describe(candidate)): \(metric) \(Console.format(trial.value))")
+                }
+                round += 1
+                if !tried { break searching }
+            }
+            var board = best.compactMap { $0 }.sorted { tuner.better($0.trial.value, than: $1.trial.value) }
+            guard !board.isEmpty else {
+                if prepared.relevant.isEmpty {
+                    throw CLIError(code: "noValidationData", "the validation split holds no relevant interactions"
+                                   + (threshold.map { " (values ≥ \(Console.format(Double($0))))" } ?? "") + ", so no model can be compared; more data is needed")
+                }
+                throw CLIError("no model could be fitted and measured within the budget; raise --budget")
+            }
+            // The fusion over the three best families, when there is time for it.
+            if board.count >= 2, System.monotonicSeconds() - started + 3 * board.prefix(3).reduce(0) { $0 + $1.trial.fitSeconds } < budget * 0.85 {
+                let members = board.prefix(3).map { entry in MemberSpec(model: entry.family, parameters: entry.trial.parameters).description }.joined(separator: "+")
+                if let trial = try? tuner.run(model: "fusion", base: [:], candidates: [["members": members, "validation": temporal ? "temporal" : "random"]],
+                                              split: prepared)[0] {
+                    Console.progress("  fusion of \(members): \(metric) \(Console.format(trial.value))")
+                    board.append((trial, "fusion"))
+                    board.sort { tuner.better($0.trial.value, than: $1.trial.value) }
+                }
+            }
+            let winner = board[0]
+            Console.progress("fitting \(winner.family) \(Tune.describe(winner.trial.parameters)) on all \(table.count) interactions…")
+            var full = InteractionMatrix(threshold.map { table.positives(threshold: $0) } ?? table)
+            full.catalog = catalog
+            let model = try ModelRegistry.fit(winner.family, parameters: ModelParameters(winner.trial.parameters), data: full)
+            try ModelRegistry.save(model, to: out)
+            let seconds = System.monotonicSeconds() - started
+            Console.progress("saved \(out) in \(Console.format(seconds, digits: 1)) s of a \(Console.format(budget, digits: 0)) s budget")
+            if common.json {
+                Console.printJSON([
+                    "model": winner.family, "parameters": winner.trial.parameters, "metric": metric, "out": out, "seconds": seconds,
+                    "defaults": defaults, "value_kind": kind.rawValue, "threshold": threshold.map { Double($0) } as Any, "temporal_validation": temporal,
+                    "leaderboard": board.map { ["model": $0.family, "parameters": $0.trial.parameters, metric: $0.trial.value,
+                                                "fit_seconds": $0.trial.fitSeconds] as [String: Any] },
+                ])
+            } else {
+                Console.printTable(["model", metric, "fit s", "parameters"], board.map { entry in
+                    [entry.family, Console.format(entry.trial.value), Console.format(entry.trial.fitSeconds, digits: 2), Tune.describe(entry.trial.parameters)]
+                }, rightAligned: [1, 2])
+                let beaten = defaults.filter { tuner.better(winner.trial.value, than: $0.value) }.count
+                print("\nsaved \(winner.family) to \(out); on validation it beats \(beaten) of the \(defaults.count) families at their default parameters")
+            }
+        }
+    }
+}
