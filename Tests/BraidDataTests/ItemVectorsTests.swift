@@ -44,4 +44,25 @@ import Testing
         try "x\n".write(toFile: directory + "/v.ids", atomically: true, encoding: .utf8)
         #expect(throws: DataError.self) { try ItemVectorsImporter().importFile(directory + "/v.npy") }
     }
+
+    /// A safetensors file laid out by hand: 8-byte header length, JSON header, raw F32 data.
+    @Test func safetensorsWithIdsInTheMetadata() throws {
+        func file(_ header: String, _ values: [Float]) -> Data {
+            var bytes: [UInt8] = []
+            withUnsafeBytes(of: UInt64(header.utf8.count).littleEndian) { bytes += $0 }
+            bytes += Array(header.utf8)
+            for value in values { withUnsafeBytes(of: value.bitPattern.littleEndian) { bytes += $0 } }
+            return Data(bytes)
+        }
+        let directory = Fixtures.temporaryDirectory()
+        let good = #"{"__metadata__": {"items": "[\"a\", \"b\"]"}, "vectors": {"dtype": "F32", "shape": [2, 2], "data_offsets": [0, 16]}}"#
+        try file(good, [1, 2, 3, 4]).write(to: URL(fileURLWithPath: directory + "/v.safetensors"))
+        #expect(try ItemVectorsImporter().importFile(directory + "/v.safetensors") == ["a": [1, 2], "b": [3, 4]])
+        let wrongOffsets = #"{"__metadata__": {"items": "[\"a\", \"b\"]"}, "vectors": {"dtype": "F32", "shape": [2, 2], "data_offsets": [0, 12]}}"#
+        try file(wrongOffsets, [1, 2, 3, 4]).write(to: URL(fileURLWithPath: directory + "/w.safetensors"))
+        #expect(throws: DataError.self) { try ItemVectorsImporter().importFile(directory + "/w.safetensors") }
+        let infinite = #"{"__metadata__": {"items": "[\"a\", \"b\"]"}, "vectors": {"dtype": "F32", "shape": [2, 2], "data_offsets": [0, 16]}}"#
+        try file(infinite, [1, .infinity, 3, 4]).write(to: URL(fileURLWithPath: directory + "/i.safetensors"))
+        #expect(throws: DataError.self) { try ItemVectorsImporter().importFile(directory + "/i.safetensors") }
+    }
 }

@@ -1,16 +1,21 @@
 public import BraidCore
 public import Foundation
 
-/// Reads item embeddings from any modality: JSON Lines of `{"item": "id", "vector": [..]}`, or
-/// a NumPy `.npy` matrix (float32 or float64, C order, one row per item) whose item ids are in
-/// a text file beside it, one per line (`vectors.npy` → `vectors.ids`). Every vector must have
-/// the same dimension and finite values; errors name the file, line (or row) and item.
+/// Reads item embeddings from any modality: JSON Lines of `{"item": "id", "vector": [..]}`; a
+/// NumPy `.npy` matrix (float32 or float64, C order, one row per item) whose item ids are in a
+/// text file beside it, one per line (`vectors.npy` → `vectors.ids`); or a `.safetensors` file
+/// whose one 2-D F32/F64 tensor (or the one named `vectors`) holds the rows, with the ids as a
+/// JSON array in the header's `__metadata__.items` or in the `.ids` file. Every vector must
+/// have the same dimension and finite values; errors name the file, line (or row) and item.
 public struct ItemVectorsImporter: Sendable {
     public init() {}
 
     public func importFile(_ path: String) throws(DataError) -> [String: [Float]] {
         let data = try DataFile.contents(of: path)
-        return path.lowercased().hasSuffix(".npy") ? try numpy(data, path: path) : try jsonLines(data, path: path)
+        let lower = path.lowercased()
+        if lower.hasSuffix(".npy") { return try numpy(data, path: path) }
+        if lower.hasSuffix(".safetensors") { return try safetensors(data, path: path) }
+        return try jsonLines(data, path: path)
     }
 
     func jsonLines(_ data: Data, path: String) throws(DataError) -> [String: [Float]] {
@@ -81,17 +86,27 @@ public struct ItemVectorsImporter: Sendable {
         guard let open = header.range(of: "'shape': ("), let close = header[open.upperBound...].firstIndex(of: ")") else { throw bad("no shape") }
         let dims = header[open.upperBound..<close].split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
         guard dims.count == 2, dims[0] > 0, dims[1] > 0 else { throw bad("shape \(dims) is not rows × dimension") }
-        let (rows, dimension) = (dims[0], dims[1])
+        let (count, dimension) = (dims[0], dims[1])
         let payload = start + headerLength
-        guard bytes.count - payload == rows * dimension * size else { throw bad("it holds \(bytes.count - payload) data bytes, not \(rows)×\(dimension)×\(size)") }
+        guard bytes.count - payload == count * dimension * size else { throw bad("it holds \(bytes.count - payload) data bytes, not \(count)×\(dimension)×\(size)") }
+        return try rows(bytes, at: payload, count: count, dimension: dimension, size: size, ids: try ids(beside: path, count: count), path: path)
+    }
+
+    /// The item ids in the `.ids` file beside `path`, one per line, exactly `count` of them.
+    func ids(beside path: String, count: Int) throws(DataError) -> [String] {
         let idsPath = (path as NSString).deletingPathExtension + ".ids"
         let ids = String(decoding: try DataFile.contents(of: idsPath), as: UTF8.self)
             .split(separator: "\n", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
             .filter { !$0.isEmpty }
-        guard ids.count == rows else {
-            throw DataError(.wrongColumnCount, "\(DataError.quote(idsPath)) lists \(ids.count) item ids for \(rows) rows of \(DataError.quote(path))",
+        guard ids.count == count else {
+            throw DataError(.wrongColumnCount, "\(DataError.quote(idsPath)) lists \(ids.count) item ids for \(count) rows of \(DataError.quote(path))",
                             hint: "one item id per line, in the matrix's row order")
         }
+        return ids
+    }
+
+    /// `count` little-endian rows of `dimension` floats of `size` bytes at `payload`, by id.
+    func rows(_ bytes: [UInt8], at payload: Int, count: Int, dimension: Int, size: Int, ids: [String], path: String) throws(DataError) -> [String: [Float]] {
         var out: [String: [Float]] = [:]
         for (row, id) in ids.enumerated() {
             var vector = [Float](repeating: 0, count: dimension)
@@ -105,9 +120,52 @@ public struct ItemVectorsImporter: Sendable {
                 }
             }
             guard out.updateValue(vector, forKey: id) == nil else {
-                throw DataError(.invalidValue, "item \(DataError.quote(id)) appears twice in \(DataError.quote(idsPath))")
+                throw DataError(.invalidValue, "item \(DataError.quote(id)) appears twice in the ids of \(DataError.quote(path))")
             }
         }
         return out
+    }
+
+    func safetensors(_ data: Data, path: String) throws(DataError) -> [String: [Float]] {
+        let bytes = [UInt8](data)
+        func bad(_ why: String) -> DataError {
+            DataError(.invalidValue, "\(DataError.quote(path)) is not a usable safetensors file of item vectors: \(why)",
+                      hint: "save one 2-D F32 or F64 tensor (named \"vectors\" if there are several) and the ids in __metadata__[\"items\"]")
+        }
+        guard bytes.count >= 8 else { throw bad("it is shorter than its header length") }
+        var length = 0
+        for b in 0..<8 { length |= Int(bytes[b]) << (8 * b) }
+        guard length > 0, length <= bytes.count - 8,
+              let header = (try? JSONSerialization.jsonObject(with: Data(bytes[8..<(8 + length)]))) as? [String: Any] else {
+            throw bad("the header is not a JSON object")
+        }
+        let tensors = header.filter { $0.key != "__metadata__" }.compactMap { name, value -> (String, [String: Any])? in
+            guard let entry = value as? [String: Any], (entry["shape"] as? [Int])?.count == 2 else { return nil }
+            return (name, entry)
+        }
+        guard let (name, entry) = tensors.count == 1 ? tensors.first : tensors.first(where: { $0.0 == "vectors" }) else {
+            throw bad("it has \(tensors.count) 2-D tensors and none is named \"vectors\"")
+        }
+        let shape = entry["shape"] as! [Int]
+        let size: Int
+        switch entry["dtype"] as? String {
+        case "F32": size = 4
+        case "F64": size = 8
+        default: throw bad("tensor \(name) has dtype \(entry["dtype"] ?? "none"), not F32 or F64")
+        }
+        guard let offsets = entry["data_offsets"] as? [Int], offsets.count == 2, shape[0] > 0, shape[1] > 0,
+              offsets[0] >= 0, offsets[1] - offsets[0] == shape[0] * shape[1] * size, 8 + length + offsets[1] <= bytes.count else {
+            throw bad("tensor \(name)'s offsets do not match its \(shape) shape")
+        }
+        let ids: [String]
+        if let metadata = header["__metadata__"] as? [String: Any], let text = metadata["items"] as? String {
+            guard let list = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [Any], list.count == shape[0] else {
+                throw bad("__metadata__.items is not a JSON array of \(shape[0]) ids")
+            }
+            ids = list.map { ($0 as? String) ?? "\($0)" }
+        } else {
+            ids = try self.ids(beside: path, count: shape[0])
+        }
+        return try rows(bytes, at: 8 + length + offsets[0], count: shape[0], dimension: shape[1], size: size, ids: ids, path: path)
     }
 }
