@@ -1,0 +1,79 @@
+public import BraidCore
+public import Foundation
+
+/// RP³β (Paudel et al. 2016; as evaluated by Ferrari Dacrema et al. 2019): a three-step random
+/// walk item → user → item on the bipartite interaction graph, with transition probabilities
+/// raised to α and the arrival item's popularity divided out to the power β:
+/// `W_ij = (Σ_u P(u|i)^α · P(j|u)^α) / pop(j)^β`, P(u|i) = 1/|U_i|, P(j|u) = 1/|I_u|, each row
+/// of W kept to its `neighbors` largest entries. A user's score for j is `Σ_{i ∈ I_u} W_ij`,
+/// so explanations are the history items' terms.
+public struct RP3Beta: RecommendationModel {
+    public struct Configuration: ModelConfiguration {
+        public var alpha: Float = 1
+        public var beta: Float = 0.6
+        public var neighbors = 200
+
+        public init() {}
+
+        public init(parameters: ModelParameters) throws(ModelError) {
+            try parameters.checkKnown(["alpha", "beta", "neighbors"])
+            alpha = try parameters.float("alpha", default: alpha, range: 0...10)
+            beta = try parameters.float("beta", default: beta, range: 0...10)
+            neighbors = try parameters.int("neighbors", default: neighbors, range: 1...1_000_000)
+        }
+    }
+
+    public static let name = "rp3beta"
+    public static let summary = "RP3beta (Paudel et al. 2016): item-user-item random walk with popularity penalized by pop^beta"
+
+    public let configuration: Configuration
+    public let data: InteractionMatrix
+    /// Items × items, row i holding W_i· (its strongest entries).
+    public let weights: SparseMatrix
+
+    public init(fitting data: InteractionMatrix, configuration: Configuration = Configuration()) throws(ModelError) {
+        guard data.interactionCount > 0 else { throw ModelError(.noTrainingData, "RP3beta needs interactions") }
+        self.configuration = configuration
+        self.data = data
+        let alpha = configuration.alpha, beta = configuration.beta
+        let itemUser = data.byItem.mapValues { i, _, _ in pow(1 / Float(data.byItem.count(ofRow: i)), alpha) }
+        let userItem = data.byUser.mapValues { u, _, _ in pow(1 / Float(data.byUser.count(ofRow: u)), alpha) }
+        let popularity = (0..<data.itemCount).map { Float(data.byItem.count(ofRow: $0)) }
+        let walk = itemUser.multiplied(by: userItem).mapValues { i, j, w in
+            Int(j) == i ? 0 : w / pow(max(1, popularity[Int(j)]), beta)
+        }
+        weights = walk.keepingStrongest(configuration.neighbors)
+    }
+
+    public func scores(forUser user: Int) -> [Float] {
+        var scores = [Float](repeating: 0, count: data.itemCount)
+        for i in data.items(ofUser: user) {
+            for k in weights.entries(ofRow: Int(i)) { scores[Int(weights.columns[k])] += weights.values[k] }
+        }
+        return scores
+    }
+
+    public func explanation(user: Int, item: Int) -> Explanation? {
+        let parts: [(index: Int32, weight: Float)] = data.items(ofUser: user).map { i in
+            (i, weights.value(row: Int(i), column: item) ?? 0)
+        }
+        return Explanation(items: parts, sumsToScore: true)
+    }
+
+    public func itemSimilarities(to item: Int) -> [Float]? {
+        var out = [Float](repeating: 0, count: data.itemCount)
+        for k in weights.entries(ofRow: item) { out[Int(weights.columns[k])] = weights.values[k] }
+        return out
+    }
+
+    public func archive(into archive: inout ModelArchive) { archive.store(weights, as: "rp3beta.weights") }
+
+    public init(archive: ModelArchive, data: InteractionMatrix, configuration: Configuration) throws(ModelError) {
+        self.configuration = configuration
+        self.data = data
+        weights = try ModelArchive.mapError { () throws(DataError) in try archive.sparseMatrix("rp3beta.weights") }
+        guard weights.rowCount == data.itemCount, weights.columnCount == data.itemCount else {
+            throw ModelError(.corruptModel, "the RP3beta weights do not match the items")
+        }
+    }
+}
