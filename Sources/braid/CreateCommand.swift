@@ -10,7 +10,7 @@ struct Create: ParsableCommand {
             the scale (4 of 5 stars); with timestamps each user's latest 20% is the validation set,
             otherwise a seeded random 20%. Each family (popularity, item and user kNN, EASE, ALS,
             BPR; the content models and the hybrid with --items or --item-vectors) gets random
-            configurations in turn until 70% of the budget is spent; the fusion over the three best
+            configurations in turn until 60% of the budget is spent; the fusion over the three best
             is tried when time remains, and kept only if it beats them on validation. The winner
             is refitted on all the data and saved.
               braid create --data ratings.csv --items movies.csv --out model.braid --budget 120
@@ -32,6 +32,9 @@ struct Create: ParsableCommand {
 
     @Option(help: "Random seed for the split, the search and the models.")
     var seed: UInt64 = 42
+
+    @Option(help: "Also write a self-contained HTML report (statistics, long tail, leaderboard, NDCG/recall curves, explained examples).")
+    var report: String?
 
     @OptionGroup var common: CommonOptions
 
@@ -75,7 +78,7 @@ struct Create: ParsableCommand {
             var next = Array(repeating: 0, count: families.count)
             var slowest = Array(repeating: 0.0, count: families.count)
             var defaults: [String: Double] = [:]
-            let tuningBudget = budget * 0.7
+            let tuningBudget = budget * 0.6
             var round = 0
             searching: while true {
                 var tried = false
@@ -108,7 +111,8 @@ struct Create: ParsableCommand {
                 throw CLIError("no model could be fitted and measured within the budget; raise --budget")
             }
             // The fusion over the three best families, when there is time for it.
-            if board.count >= 2, System.monotonicSeconds() - started + 3 * board.prefix(3).reduce(0) { $0 + $1.trial.fitSeconds } < budget * 0.85 {
+            // The fusion refits its members twice and boosts trees: estimate 3× their fits plus 2 s.
+            if board.count >= 2, System.monotonicSeconds() - started + 2 + 3 * board.prefix(3).reduce(0) { $0 + $1.trial.fitSeconds } < budget * 0.8 {
                 let members = board.prefix(3).map { entry in MemberSpec(model: entry.family, parameters: entry.trial.parameters).description }.joined(separator: "+")
                 if let trial = try? tuner.run(model: "fusion", base: [:], candidates: [["members": members, "validation": temporal ? "temporal" : "random"]],
                                               split: prepared)[0] {
@@ -123,6 +127,28 @@ struct Create: ParsableCommand {
             full.catalog = catalog
             let model = try ModelRegistry.fit(winner.family, parameters: ModelParameters(winner.trial.parameters), data: full)
             try ModelRegistry.save(model, to: out)
+            if let report {
+                Console.progress("writing the report…")
+                let curves = board.prefix(6).compactMap { entry -> (model: String, ndcg: [Double], recall: [Double])? in
+                    guard let fitted = try? ModelRegistry.fit(entry.family, parameters: ModelParameters(entry.trial.parameters), data: prepared.train) else { return nil }
+                    let c = CreateReport.curves(of: fitted, on: prepared)
+                    return (entry.family, c.ndcg, c.recall)
+                }
+                let names = { (id: String) in catalog?.displayName(of: id) ?? id }
+                let users = (0..<full.userCount).filter { full.byUser.count(ofRow: $0) > 0 }.prefix(3)
+                let samples = users.map { user in
+                    (user: full.users[user], history: full.items(ofUser: user).prefix(8).map { names(full.items[$0]) },
+                     recommendations: model.recommend(userIndex: user, count: 5).map { entry in
+                        (item: names(full.items[entry.index]), score: entry.score,
+                         because: (model.explanation(user: user, item: Int(entry.index))?.sorted().items.prefix(3).map { names(full.items[$0.index]) }) ?? [])
+                     })
+                }
+                let page = CreateReport(dataName: (data as NSString).lastPathComponent, statistics: DatasetStatistics(table),
+                                        itemCounts: table.userItemMatrix().columnCounts, metric: metric,
+                                        leaderboard: board.map { .init(model: $0.family, parameters: $0.trial.parameters, value: $0.trial.value, fitSeconds: $0.trial.fitSeconds) },
+                                        defaults: defaults, curves: curves, samples: samples).html()
+                try Console.writeAtomically(Data(page.utf8), to: report)
+            }
             let seconds = System.monotonicSeconds() - started
             Console.progress("saved \(out) in \(Console.format(seconds, digits: 1)) s of a \(Console.format(budget, digits: 0)) s budget")
             if common.json {

@@ -98,4 +98,26 @@ import Testing
         #expect(refused.status == 2)
         #expect(!FileManager.default.fileExists(atPath: out + "2"))
     }
+
+    static let chromium = PackageDependencyTests.executable("chromium")
+
+    /// The report renders in headless Chromium and its leaderboard shows the JSON's numbers.
+    @Test(.enabled(if: chromium != nil, "needs Debian's chromium (scripts/setup installs it)"))
+    func reportRendersWithTheNumbersOfTheJSON() throws {
+        let directory = Fixtures.temporaryDirectory()
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures/model-files")
+        let result = try CLI.run(["create", "--data", root.appendingPathComponent("ratings.tsv").path, "--items", root.appendingPathComponent("movies.csv").path,
+                                  "--out", directory + "/m.braid", "--budget", "6", "--report", directory + "/report.html", "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let board = result.json["leaderboard"] as? [[String: Any]] ?? []
+        #expect(!board.isEmpty)
+        let dom = try CLI.run(Self.chromium!, ["--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", "file://" + directory + "/report.html"])
+        #expect(dom.stdout.contains("<svg") && dom.stdout.contains("Leaderboard"), "\(dom.stderr.prefix(500))")
+        for entry in board {
+            let model = entry["model"] as? String ?? "", value = entry["ndcg@10"] as? Double ?? .nan
+            let cell = "data-model=\"\(model)\" data-metric=\"ndcg@10\">\(String(format: "%.4f", value))<"
+            #expect(dom.stdout.contains(cell), "\(model) \(value) is not on the rendered page")
+        }
+        #expect(dom.stdout.contains("data-statistic=\"interactions\">1635<"))
+    }
 }
