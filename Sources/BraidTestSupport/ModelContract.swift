@@ -37,6 +37,7 @@ public enum ModelContract {
         Case(name: "blend", parameters: ["members": "baseline+itemknn(neighbors=4,similarity=jaccard)+svd(factors=2)"], personalized: false, needsGradedValues: true),
         Case(name: "als", parameters: ["factors": "2", "iterations": "5", "solver": "cholesky", "confidence": "log", "alpha": "5"], personalized: true),
         Case(name: "hybrid", parameters: ["collaborative": "als(factors=4,iterations=10)"], personalized: true),
+        Case(name: "hybrid", parameters: ["collaborative": "als(factors=4,iterations=10,solver=cholesky)", "content": "attributes"], personalized: true),
         Case(name: "fusion", parameters: ["members": "itemknn+pop", "candidates": "8", "trees": "10", "min-leaf": "2", "holdout": "0.3"], personalized: true),
     ]
 

@@ -164,6 +164,12 @@ public struct AlternatingLeastSquares: IterativeFactorizationModel {
     /// the contributions sum to the served score: exactly (up to rounding) with
     /// `solver=cholesky`, and to within the conjugate-gradient tolerance with `solver=cg`.
     public func explain(user: Int, item: Int) -> [(item: Int32, contribution: Float)] {
+        Self.explain(factors: factors, data: data, configuration: configuration, user: user, item: item)
+    }
+
+    /// `explain(user:item:)` for any factors solved by ALS with `configuration` on `data`.
+    static func explain(factors: LatentFactors, data: InteractionMatrix, configuration: Configuration,
+                        user: Int, item: Int) -> [(item: Int32, contribution: Float)] {
         let f = factors.factorCount
         let y = factors.itemFactors
         let history = Array(data.items(ofUser: user)), values = Array(data.byUser.values(ofRow: user))

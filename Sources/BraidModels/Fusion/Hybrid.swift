@@ -158,6 +158,17 @@ public struct Hybrid: RecommendationModel {
 
     public func scores(forUser user: Int) -> [Float] { factors.scores(forUser: user) }
 
+    /// With ALS as the collaborative model, ALS's decomposition over the user's history: it
+    /// holds for a cold item's predicted factors as for a warm item's.
+    public func explanation(user: Int, item: Int) -> Explanation? {
+        let member = configuration.collaborative
+        guard member.model == AlternatingLeastSquares.name,
+              let settings = try? AlternatingLeastSquares.Configuration(parameters: ModelParameters(member.parameters)) else { return nil }
+        let resolved = settings.resolved(for: data)
+        let parts = AlternatingLeastSquares.explain(factors: factors, data: data, configuration: resolved, user: user, item: item)
+        return Explanation(items: parts.map { ($0.item, $0.contribution) }, sumsToScore: resolved.solver == .cholesky)
+    }
+
     public func itemSimilarities(to item: Int) -> [Float]? { factors.itemSimilarities(to: item) }
 
     public func archive(into archive: inout ModelArchive) { factors.archive(into: &archive) }
