@@ -28,17 +28,12 @@ struct CreateReport {
         var ndcg = [Double](repeating: 0, count: depth), recall = ndcg
         var users = 0
         for (user, relevant) in split.relevant where !relevant.isEmpty {
-            let list = model.recommend(userIndex: Int(user), count: depth)
+            let list = model.recommend(userIndex: Int(user), count: depth).map(\.index)
             users += 1
-            var dcg = 0.0, hits = 0
             for k in 0..<depth {
-                if k < list.count, relevant.contains(list[k].index) {
-                    dcg += 1 / log2(Double(k) + 2)
-                    hits += 1
-                }
-                let ideal = (0..<min(k + 1, relevant.count)).reduce(0.0) { $0 + 1 / log2(Double($1) + 2) }
-                ndcg[k] += dcg / ideal
-                recall[k] += Double(hits) / Double(relevant.count)
+                let outcome = RankingMetrics.evaluate(ranked: list, relevant: relevant, k: k + 1)
+                ndcg[k] += outcome.ndcg
+                recall[k] += outcome.recall
             }
         }
         let n = Double(max(1, users))

@@ -88,6 +88,13 @@ public struct SparseMatrix: Sendable, Equatable {
     /// The values of `row`.
     public func values(ofRow row: Int) -> ArraySlice<Float> { values[entries(ofRow: row)] }
 
+    /// `row` as a dense vector of `columnCount` values (absent entries 0).
+    public func denseRow(_ row: Int) -> [Float] {
+        var out = [Float](repeating: 0, count: columnCount)
+        for k in entries(ofRow: row) { out[Int(columns[k])] = values[k] }
+        return out
+    }
+
     /// The number of entries in `row`.
     @inlinable public func count(ofRow row: Int) -> Int { rowStarts[row + 1] - rowStarts[row] }
 

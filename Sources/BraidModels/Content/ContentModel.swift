@@ -98,16 +98,6 @@ public struct ContentModel<Representation: ContentRepresentation>: Recommendatio
     /// history item's term is its share.
     public func explanation(user: Int, item: Int) -> Explanation? {
         let (history, weights) = historyWeights(user)
-        func dot(_ a: Int, _ b: Int) -> Float {
-            switch vectors {
-            case .sparse(let m):
-                var own = [Int32: Float]()
-                for k in m.entries(ofRow: a) { own[m.columns[k]] = m.values[k] }
-                return m.entries(ofRow: b).reduce(0) { $0 + (own[m.columns[$1]] ?? 0) * m.values[$1] }
-            case .dense(let m):
-                return (0..<m.columns).reduce(0) { $0 + m[a, $1] * m[b, $1] }
-            }
-        }
         var profile: [Float]
         switch vectors {
         case .sparse(let m):
@@ -120,7 +110,8 @@ public struct ContentModel<Representation: ContentRepresentation>: Recommendatio
         let norm = profile.reduce(0) { $0 + $1 * $1 }.squareRoot()
         guard norm > 0 else { return Explanation(sumsToScore: true) }
         let scale = 1 / norm
-        return Explanation(items: zip(history, weights).map { ($0, $1 * dot(Int($0), item) * scale) }, sumsToScore: true)
+        let similarity = itemSimilarities(to: item)!
+        return Explanation(items: zip(history, weights).map { ($0, $1 * similarity[Int($0)] * scale) }, sumsToScore: true)
     }
 
     /// Scores for any history (a new user, a session): cosine of each item to the profile.
@@ -156,8 +147,7 @@ public struct ContentModel<Representation: ContentRepresentation>: Recommendatio
     public func itemSimilarities(to item: Int) -> [Float]? {
         switch vectors {
         case .sparse(let m):
-            var own = [Float](repeating: 0, count: m.columnCount)
-            for k in m.entries(ofRow: item) { own[Int(m.columns[k])] = m.values[k] }
+            let own = m.denseRow(item)
             return (0..<m.rowCount).map { i in m.entries(ofRow: i).reduce(Float(0)) { $0 + own[Int(m.columns[$1])] * m.values[$1] } }
         case .dense(let m):
             return BLAS.multiply(m, m.row(item))

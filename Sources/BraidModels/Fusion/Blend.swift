@@ -69,7 +69,7 @@ public struct Blend: RecommendationModel {
         self.data = data
         scale = RatingScale(data)
         support = Support(data)
-        let (fitPart, heldOut) = Self.holdOut(data, share: configuration.holdout, seed: configuration.seed)
+        let (fitPart, heldOut) = data.holdingOut(share: configuration.holdout, temporal: false, seed: configuration.seed)
         // Features: each member's prediction of the held-out ratings, alone and times the
         // user's and the item's support.
         let fitSupport = Support(fitPart)
@@ -88,25 +88,6 @@ public struct Blend: RecommendationModel {
         }
         weights = try Self.ridge(features: features, targets: heldOut.map(\.value), penalty: configuration.regularization)
         members = try MemberSpec.fit(configuration.members, data: data)
-    }
-
-    /// Splits each user's ratings: a seeded `share` (at least one, when the user has two or
-    /// more) is held out.
-    static func holdOut(_ data: InteractionMatrix, share: Double, seed: UInt64) -> (InteractionMatrix, [(user: Int32, item: Int32, value: Float)]) {
-        var rng = SeededGenerator(seed: seed)
-        var keep = InteractionTable(users: data.users, items: data.items)
-        var held: [(user: Int32, item: Int32, value: Float)] = []
-        for u in 0..<data.userCount {
-            var entries = Array(data.byUser.entries(ofRow: u))
-            entries.shuffle(using: &rng)
-            let holdCount = entries.count < 2 ? 0 : max(1, Int((share * Double(entries.count)).rounded()))
-            for (n, k) in entries.enumerated() {
-                if n < holdCount { held.append((Int32(u), data.byUser.columns[k], data.byUser.values[k])) } else {
-                    keep.append(user: Int32(u), item: data.byUser.columns[k], value: data.byUser.values[k])
-                }
-            }
-        }
-        return (InteractionMatrix(keep), held)
     }
 
     /// Ridge regression with an unpenalized intercept: `(XᵀX + λI') w = Xᵀy`.

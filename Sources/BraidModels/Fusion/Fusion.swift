@@ -78,7 +78,8 @@ public struct Fusion: RecommendationModel {
         self.configuration = configuration
         self.data = data
         let temporal = configuration.validation == .temporal || (configuration.validation == .auto && data.ageInDays != nil)
-        let (inner, heldOut) = Self.holdOut(data, share: configuration.holdout, temporal: temporal, seed: configuration.seed)
+        let (inner, heldRows) = data.holdingOut(share: configuration.holdout, temporal: temporal, seed: configuration.seed)
+        let heldOut = Dictionary(grouping: heldRows, by: \.user).mapValues { Set($0.map(\.item)) }
         guard inner.interactionCount > 0, !heldOut.isEmpty else {
             throw ModelError(.noTrainingData, "the fusion needs users with at least two interactions to learn its ranker")
         }
@@ -114,32 +115,6 @@ public struct Fusion: RecommendationModel {
         ranker = LambdaMART(training: training, validation: validation.queryCount > 0 ? validation : nil, settings: configuration.ranker)
         members = try MemberSpec.fit(configuration.members, data: data)
         context = FusionFeatures(data, members: members.count)
-    }
-
-    /// Holds out, per user with at least two interactions, a `share` (at least one): the
-    /// latest ones by timestamp when `temporal`, else a seeded random choice.
-    static func holdOut(_ data: InteractionMatrix, share: Double, temporal: Bool, seed: UInt64) -> (InteractionMatrix, [Int32: Set<Int32>]) {
-        var rng = SeededGenerator(seed: seed)
-        var keep = InteractionTable(users: data.users, items: data.items)
-        var held: [Int32: Set<Int32>] = [:]
-        let ages = data.ageInDays
-        for u in 0..<data.userCount {
-            var entries = Array(data.byUser.entries(ofRow: u))
-            if temporal, let ages {
-                entries.sort { ages.values[$0] != ages.values[$1] ? ages.values[$0] < ages.values[$1] : $0 < $1 }
-            } else {
-                entries.shuffle(using: &rng)
-            }
-            let holdCount = entries.count < 2 ? 0 : max(1, Int((share * Double(entries.count)).rounded()))
-            for (n, k) in entries.enumerated() {
-                let item = data.byUser.columns[k]
-                if n < holdCount { held[Int32(u), default: []].insert(item) } else {
-                    let timestamp = ages.map { Int64((-$0.values[k] * 86400).rounded()) } ?? InteractionTable.noTimestamp
-                    keep.append(user: Int32(u), item: item, value: data.byUser.values[k], timestamp: timestamp)
-                }
-            }
-        }
-        return (InteractionMatrix(keep), held)
     }
 
     public func scores(forUser user: Int) -> [Float] {

@@ -58,7 +58,16 @@ public struct Hybrid: RecommendationModel {
     /// bias) its content predicts.
     public let factors: LatentFactors
 
+    /// The collaborative model's settings, resolved for the data, when it is ALS (for
+    /// explanations).
+    let als: AlternatingLeastSquares.Configuration?
+
     public var scoresItemsWithoutInteractions: Bool { true }
+
+    static func alsSettings(_ member: MemberSpec, data: InteractionMatrix) -> AlternatingLeastSquares.Configuration? {
+        guard member.model == AlternatingLeastSquares.name else { return nil }
+        return (try? AlternatingLeastSquares.Configuration(parameters: ModelParameters(member.parameters)))?.resolved(for: data)
+    }
 
     public init(fitting data: InteractionMatrix, configuration: Configuration = Configuration()) throws(ModelError) {
         guard let catalog = data.catalog, catalog.count > 0 else {
@@ -100,6 +109,7 @@ public struct Hybrid: RecommendationModel {
         }
         try mapped.checkFinite(model: Self.name, iteration: 0)
         factors = mapped
+        als = Self.alsSettings(member, data: data)
     }
 
     /// The learned map: `vocabulary × targets` weights, targets being the factors then the bias.
@@ -161,10 +171,7 @@ public struct Hybrid: RecommendationModel {
     /// With ALS as the collaborative model, ALS's decomposition over the user's history: it
     /// holds for a cold item's predicted factors as for a warm item's.
     public func explanation(user: Int, item: Int) -> Explanation? {
-        let member = configuration.collaborative
-        guard member.model == AlternatingLeastSquares.name,
-              let settings = try? AlternatingLeastSquares.Configuration(parameters: ModelParameters(member.parameters)) else { return nil }
-        let resolved = settings.resolved(for: data)
+        guard let resolved = als else { return nil }
         let parts = AlternatingLeastSquares.explain(factors: factors, data: data, configuration: resolved, user: user, item: item)
         return Explanation(items: parts.map { ($0.item, $0.contribution) }, sumsToScore: resolved.solver == .cholesky)
     }
@@ -177,5 +184,6 @@ public struct Hybrid: RecommendationModel {
         self.configuration = configuration
         self.data = data
         factors = try LatentFactors(archive: archive, data: data)
+        als = Self.alsSettings(configuration.collaborative, data: data)
     }
 }

@@ -77,3 +77,31 @@ public struct MemberSpec: Codable, Sendable, Equatable, CustomStringConvertible 
         }
     }
 }
+
+extension InteractionMatrix {
+    /// The inner split composite models learn on: per user with at least two interactions, a
+    /// `share` (at least one) is held out — the latest by timestamp when `temporal` and the data
+    /// has timestamps, else a seeded random choice. The kept part keeps its timestamps.
+    func holdingOut(share: Double, temporal: Bool, seed: UInt64) -> (kept: InteractionMatrix, heldOut: [(user: Int32, item: Int32, value: Float)]) {
+        var rng = SeededGenerator(seed: seed)
+        var keep = InteractionTable(users: users, items: items)
+        var held: [(user: Int32, item: Int32, value: Float)] = []
+        let ages = ageInDays
+        for u in 0..<userCount {
+            var entries = Array(byUser.entries(ofRow: u))
+            if temporal, let ages {
+                entries.sort { ages.values[$0] != ages.values[$1] ? ages.values[$0] < ages.values[$1] : $0 < $1 }
+            } else {
+                entries.shuffle(using: &rng)
+            }
+            let holdCount = entries.count < 2 ? 0 : max(1, Int((share * Double(entries.count)).rounded()))
+            for (n, k) in entries.enumerated() {
+                if n < holdCount { held.append((Int32(u), byUser.columns[k], byUser.values[k])) } else {
+                    let timestamp = ages.map { Int64((-$0.values[k] * 86400).rounded()) } ?? InteractionTable.noTimestamp
+                    keep.append(user: Int32(u), item: byUser.columns[k], value: byUser.values[k], timestamp: timestamp)
+                }
+            }
+        }
+        return (InteractionMatrix(keep), held)
+    }
+}

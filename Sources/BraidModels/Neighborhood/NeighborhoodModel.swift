@@ -68,9 +68,7 @@ public struct NeighborhoodModel<Side: NeighborhoodSide>: RecommendationModel {
 
     public func itemSimilarities(to item: Int) -> [Float]? {
         guard Side.compares == .items else { return nil }
-        var scores = [Float](repeating: 0, count: data.itemCount)
-        for k in index.similarities.entries(ofRow: item) { scores[Int(index.similarities.columns[k])] = index.similarities.values[k] }
-        return scores
+        return index.similarities.denseRow(item)
     }
 
     public func archive(into archive: inout ModelArchive) { index.archive(into: &archive) }

@@ -60,11 +60,7 @@ public struct RP3Beta: RecommendationModel {
         return Explanation(items: parts, sumsToScore: true)
     }
 
-    public func itemSimilarities(to item: Int) -> [Float]? {
-        var out = [Float](repeating: 0, count: data.itemCount)
-        for k in weights.entries(ofRow: item) { out[Int(weights.columns[k])] = weights.values[k] }
-        return out
-    }
+    public func itemSimilarities(to item: Int) -> [Float]? { weights.denseRow(item) }
 
     public func archive(into archive: inout ModelArchive) { archive.store(weights, as: "rp3beta.weights") }
 
