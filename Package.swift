@@ -19,10 +19,18 @@ let package = Package(
         .library(name: "BraidText", targets: ["BraidText"]),
         .library(name: "BraidTextModels", targets: ["BraidTextModels"]),
         .library(name: "BraidEvaluation", targets: ["BraidEvaluation"]),
+        .library(name: "BraidStore", targets: ["BraidStore"]),
+        .library(name: "BraidServer", targets: ["BraidServer"]),
         .executable(name: "braid", targets: ["braid"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.0"),
     ],
     targets: [
         .systemLibrary(
@@ -40,6 +48,17 @@ let package = Package(
         .target(name: "BraidText", dependencies: ["BraidCore"], swiftSettings: swiftSettings),
         .target(name: "BraidTextModels", dependencies: ["BraidCore", "BraidModels", "BraidText"], swiftSettings: swiftSettings),
         .target(name: "BraidEvaluation", dependencies: ["BraidCore", "BraidModels"], swiftSettings: swiftSettings),
+        // The server's layers: the store knows the schema and SQL, the server knows HTTP; the
+        // models never import either.
+        .target(name: "BraidStore", dependencies: ["BraidCore", .product(name: "GRDB", package: "GRDB.swift"),
+                                                   .product(name: "Crypto", package: "swift-crypto")],
+                swiftSettings: swiftSettings),
+        .target(name: "BraidServer", dependencies: ["BraidCore", "BraidModels", "BraidStore",
+                                                    .product(name: "Hummingbird", package: "hummingbird"),
+                                                    .product(name: "Logging", package: "swift-log"),
+                                                    .product(name: "Metrics", package: "swift-metrics"),
+                                                    .product(name: "Prometheus", package: "swift-prometheus")],
+                swiftSettings: swiftSettings),
         .target(name: "Braid", dependencies: ["BraidCore", "BraidData", "BraidModels", "BraidEvaluation", "BraidText", "BraidTextModels"],
                 swiftSettings: swiftSettings),
         .target(
@@ -53,6 +72,9 @@ let package = Package(
             dependencies: [
                 "Braid",
                 "BraidDemoData",
+                "BraidStore",
+                "BraidServer",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -62,6 +84,9 @@ let package = Package(
         .testTarget(name: "BraidModelsTests", dependencies: ["BraidCore", "BraidModels", "BraidTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "BraidEvaluationTests", dependencies: ["BraidCore", "BraidData", "BraidModels", "BraidEvaluation", "BraidTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "BraidTextTests", dependencies: ["BraidText", "BraidTextModels", "BraidModels", "BraidTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "BraidServerTests", dependencies: ["BraidCore", "BraidModels", "BraidStore", "BraidServer", "BraidTestSupport",
+                                                             .product(name: "HummingbirdTesting", package: "hummingbird")],
+                    swiftSettings: swiftSettings),
         .testTarget(name: "BraidCLITests", dependencies: ["braid", "BraidModels", "BraidTestSupport"], swiftSettings: swiftSettings),
     ]
 )

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Braid
+import BraidStore
 
 @main
 struct BraidCommand: ParsableCommand {
@@ -8,7 +9,7 @@ struct BraidCommand: ParsableCommand {
         abstract: "Braid: collaborative filtering, content and hybrid recommenders in one Swift binary.",
         discussion: "Every command prints a human table by default and one JSON object on stdout with --json; progress goes to stderr.",
         version: "0.1.0",
-        subcommands: [Info.self, Split.self, Evaluate.self, Compare.self, Train.self, Create.self, Recommend.self, Similar.self, Tune.self, Embed.self, Datasets.self, Demo.self, Models.self]
+        subcommands: [Info.self, Split.self, Evaluate.self, Compare.self, Train.self, Create.self, Recommend.self, Similar.self, Tune.self, Embed.self, Datasets.self, Demo.self, Models.self, Serve.self, Keys.self]
     )
 
     /// Parses and runs, giving argument errors the same contract as data errors: one line on
@@ -45,6 +46,8 @@ func reportingErrors(json: Bool, _ body: () throws -> Void) throws {
         fail(json: json, code: error.code.name, message: error.description)
     } catch let error as TextModelError {
         fail(json: json, code: error.code.name, message: error.description)
+    } catch let error as StoreError {
+        fail(json: json, code: "store", message: error.description)
     } catch let error as CLIError {
         fail(json: json, code: error.code, message: error.message)
     }

@@ -31,7 +31,7 @@ import Testing
         var train = prepared.train
         train.catalog = ItemCatalog((0..<20).map { ItemRecord(id: "\($0)", title: "Film \($0)", categories: [$0 % 2 == 0 ? "Drama" : "Comedy"]) })
         let content = try BM25Content(fitting: train)
-        let coldScores = try content.scores(forHistory: [12, 4], weights: [1, 1])
+        let coldScores = try content.scores(forHistory: [12, 4], values: [1, 1])
         #expect(coldScores.count == train.itemCount)
     }
 }

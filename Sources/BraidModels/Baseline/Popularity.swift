@@ -27,6 +27,13 @@ public struct Popularity: RecommendationModel {
 
     public func scores(forUser user: Int) -> [Float] { counts }
 
+    public var scoresAnyHistory: Bool { true }
+
+    public func scores(forHistory items: [Int32], values: [Float]) throws(ModelError) -> [Float] {
+        try validateHistory(items, values: values)
+        return counts
+    }
+
     public func archive(into archive: inout ModelArchive) {
         archive.arrays["counts"] = .float32(FloatBuffer(counts))
     }

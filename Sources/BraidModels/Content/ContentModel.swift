@@ -114,10 +114,13 @@ public struct ContentModel<Representation: ContentRepresentation>: Recommendatio
         return Explanation(items: zip(history, weights).map { ($0, $1 * similarity[Int($0)] * scale) }, sumsToScore: true)
     }
 
-    /// Scores for any history (a new user, a session): cosine of each item to the profile.
-    public func scores(forHistory history: [Int32], weights: [Float]) throws(ModelError) -> [Float] {
-        try validateHistory(history, values: weights)
-        return profileScores(history, weights: weights)
+    public var scoresAnyHistory: Bool { true }
+
+    /// Scores for any history (a new user, a session): cosine of each item to the profile,
+    /// with the values as the profile's weights.
+    public func scores(forHistory items: [Int32], values: [Float]) throws(ModelError) -> [Float] {
+        try validateHistory(items, values: values)
+        return profileScores(items, weights: values)
     }
 
     /// Cosine of every item's vector to the weighted profile of `history` (valid indices).

@@ -72,6 +72,9 @@ public struct AlternatingLeastSquares: IterativeFactorizationModel {
     public let configuration: Configuration
     public let data: InteractionMatrix
     public let factors: LatentFactors
+    /// YᵀY + λI over the final item factors, computed once so that folding in a new history
+    /// costs one f×f solve over the history's items.
+    let foldInGram: DenseMatrix
 
     /// Fits, calling `onIteration(iteration, factors)` after each full iteration (for early
     /// stopping and progress); returning false stops training.
@@ -92,6 +95,14 @@ public struct AlternatingLeastSquares: IterativeFactorizationModel {
             if let onIteration, !onIteration(iteration + 1, factors) { break }
         }
         self.factors = factors
+        foldInGram = Self.foldInGram(factors.itemFactors, regularization: configuration.regularization)
+    }
+
+    /// YᵀY + λI of `itemFactors` (rows of items without data are zero, as ALS leaves them).
+    static func foldInGram(_ itemFactors: DenseMatrix, regularization: Float) -> DenseMatrix {
+        var gram = BLAS.multiply(itemFactors, transposeA: true, itemFactors)
+        for d in 0..<itemFactors.columns { gram[d, d] += regularization }
+        return gram
     }
 
     /// One half-iteration: new rows of `target` given the `fixed` side.
@@ -134,9 +145,13 @@ public struct AlternatingLeastSquares: IterativeFactorizationModel {
     /// length or an item index is outside the catalogue.
     public func userVector(forHistory items: [Int32], values: [Float]) throws(ModelError) -> [Float] {
         try validateHistory(items, values: values)
+        return Self.foldIn(items, values: values, factors: factors, gram: foldInGram, configuration: configuration)
+    }
+
+    /// The exact ALS user solve `(YᵀC_uY + λI) x = YᵀC_u p_u` against fixed item factors,
+    /// given `gram` = YᵀY + λI; the history must be valid.
+    static func foldIn(_ items: [Int32], values: [Float], factors: LatentFactors, gram: DenseMatrix, configuration: Configuration) -> [Float] {
         let f = factors.factorCount
-        var gram = BLAS.multiply(factors.itemFactors, transposeA: true, factors.itemFactors)
-        for d in 0..<f { gram[d, d] += configuration.regularization }
         let order = items.indices.sorted { items[$0] < items[$1] }
         let columns = order.map { items[$0] }, vals = order.map { values[$0] }
         var x = [Float](repeating: 0, count: f)
@@ -151,6 +166,8 @@ public struct AlternatingLeastSquares: IterativeFactorizationModel {
         }
         return x
     }
+
+    public var scoresAnyHistory: Bool { true }
 
     /// Scores for a user given only their history (fold-in, then score).
     public func scores(forHistory items: [Int32], values: [Float]) throws(ModelError) -> [Float] {
@@ -202,6 +219,7 @@ public struct AlternatingLeastSquares: IterativeFactorizationModel {
         self.configuration = configuration
         self.data = data
         factors = try LatentFactors(archive: archive, data: data)
+        foldInGram = Self.foldInGram(factors.itemFactors, regularization: configuration.regularization)
     }
 }
 

@@ -61,6 +61,9 @@ public struct Hybrid: RecommendationModel {
     /// The collaborative model's settings, resolved for the data, when it is ALS (for
     /// explanations).
     let als: AlternatingLeastSquares.Configuration?
+    /// With ALS: YᵀY + λI over the warm items' factors (the system ALS solved), for folding in
+    /// new histories, whose cold items then count by their predicted factors.
+    let foldInGram: DenseMatrix?
 
     public var scoresItemsWithoutInteractions: Bool { true }
 
@@ -110,6 +113,29 @@ public struct Hybrid: RecommendationModel {
         try mapped.checkFinite(model: Self.name, iteration: 0)
         factors = mapped
         als = Self.alsSettings(member, data: data)
+        foldInGram = Self.foldInGram(mapped, data: data, als: als)
+    }
+
+    static func foldInGram(_ factors: LatentFactors, data: InteractionMatrix, als: AlternatingLeastSquares.Configuration?) -> DenseMatrix? {
+        guard let als else { return nil }
+        var warm = factors.itemFactors
+        let f = factors.factorCount
+        for item in 0..<data.itemCount where data.byItem.count(ofRow: item) == 0 {
+            for d in 0..<f { warm.storage[item * f + d] = 0 }
+        }
+        return AlternatingLeastSquares.foldInGram(warm, regularization: als.regularization)
+    }
+
+    /// With ALS as the collaborative model, any history folds in as ALS folds it in.
+    public var scoresAnyHistory: Bool { als != nil }
+
+    public func scores(forHistory items: [Int32], values: [Float]) throws(ModelError) -> [Float] {
+        guard let als, let foldInGram else {
+            throw ModelError(.unsupported, "the hybrid folds in new histories only over ALS", hint: "use collaborative=als")
+        }
+        try validateHistory(items, values: values)
+        let x = AlternatingLeastSquares.foldIn(items, values: values, factors: factors, gram: foldInGram, configuration: als)
+        return factors.scores(forUserVector: x)
     }
 
     /// The learned map: `vocabulary × targets` weights, targets being the factors then the bias.
@@ -185,5 +211,6 @@ public struct Hybrid: RecommendationModel {
         self.data = data
         factors = try LatentFactors(archive: archive, data: data)
         als = Self.alsSettings(configuration.collaborative, data: data)
+        foldInGram = Self.foldInGram(factors, data: data, als: als)
     }
 }

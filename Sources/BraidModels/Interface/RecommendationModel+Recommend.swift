@@ -70,7 +70,9 @@ extension RecommendationModel {
         return dot.indices.map { j in own > 0 && norms[j] > 0 ? dot[j] / (own * norms[j]) : 0 }
     }
 
-    func select(_ count: Int, from scores: [Float], user: Int?, filter: RecommendationFilter) -> [ScoredIndex] {
+    /// The best `count` items of `scores` that pass `filter` (and, with `user`, that the user
+    /// has not seen when the filter excludes seen items), best first.
+    public func select(_ count: Int, from scores: [Float], user: Int?, filter: RecommendationFilter) -> [ScoredIndex] {
         var scores = scores
         if filter.excludeSeen, let user {
             for item in data.items(ofUser: user) { scores[Int(item)] = -.infinity }

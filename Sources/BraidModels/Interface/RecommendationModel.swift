@@ -58,6 +58,15 @@ public protocol RecommendationModel: Sendable {
     /// The array has `data.itemCount` elements.
     func scores(forUser user: Int) -> [Float]
 
+    /// Ranking scores of every item for a history given from outside the training data (a
+    /// user's current history in the server, an anonymous session), without refitting:
+    /// `items` are dense item indices, `values` their interaction values as in training.
+    /// Models that score only their training users throw `.unsupported`.
+    func scores(forHistory items: [Int32], values: [Float]) throws(ModelError) -> [Float]
+
+    /// Whether `scores(forHistory:values:)` works for this model.
+    var scoresAnyHistory: Bool { get }
+
     /// Whether `predictRating` gives ratings on the training scale.
     var predictsRatings: Bool { get }
 
@@ -90,4 +99,9 @@ extension RecommendationModel {
     public func itemSimilarities(to item: Int) -> [Float]? { nil }
     public func explanation(user: Int, item: Int) -> Explanation? { nil }
     public var scoresItemsWithoutInteractions: Bool { false }
+    public var scoresAnyHistory: Bool { false }
+    public func scores(forHistory items: [Int32], values: [Float]) throws(ModelError) -> [Float] {
+        throw ModelError(.unsupported, "\(Self.name) scores only the users it was trained on",
+                         hint: "use a model that folds in new histories: ease, itemknn, rp3beta, als, pop, content-*, hybrid")
+    }
 }

@@ -104,14 +104,26 @@ public struct EASE: RecommendationModel {
     }
 
     public func scores(forUser user: Int) -> [Float] {
+        let byUser = data.byUser
+        return profileScores(byUser.columns(ofRow: user), values: byUser.values(ofRow: user))
+    }
+
+    public var scoresAnyHistory: Bool { true }
+
+    /// x·B for any history: the same formula as for a training user, so a new event counts at
+    /// once. Items the model has no weights for (no training interactions) add nothing.
+    public func scores(forHistory items: [Int32], values: [Float]) throws(ModelError) -> [Float] {
+        try validateHistory(items, values: values)
+        return profileScores(items, values: values)
+    }
+
+    func profileScores<Items: Collection<Int32>, Values: Collection<Float>>(_ items: Items, values: Values) -> [Float] {
         let n = modelled.count
         var compact = [Float](repeating: 0, count: n)
-        let byUser = data.byUser
         weights.storage.withUnsafeBufferPointer { b in
             compact.withUnsafeMutableBufferPointer { s in
-                for k in byUser.entries(ofRow: user) {
-                    let x = configuration.binarize ? 1 : byUser.values[k]
-                    VectorKernels.axpy(x, b.baseAddress! + Int(position[Int(byUser.columns[k])]) * n, s.baseAddress!, n)
+                for (item, value) in zip(items, values) where position[Int(item)] >= 0 {
+                    VectorKernels.axpy(configuration.binarize ? 1 : value, b.baseAddress! + Int(position[Int(item)]) * n, s.baseAddress!, n)
                 }
             }
         }

@@ -66,16 +66,22 @@ struct NeighborhoodIndex: Sendable {
         let byValue = settings.rankByValue
         switch orientation {
         case .items:
-            for k in byUser.entries(ofRow: user) {
-                let weight = byValue ? byUser.values[k] : 1
-                let j = Int(byUser.columns[k])
-                for m in nearest.entries(ofRow: j) { scores[Int(nearest.columns[m])] += nearest.values[m] * weight }
-            }
+            return self.scores(forHistory: byUser.columns(ofRow: user), values: byUser.values(ofRow: user), itemCount: data.itemCount)
         case .users:
             for m in nearest.entries(ofRow: user) {
                 let v = Int(nearest.columns[m]), s = nearest.values[m]
                 for k in byUser.entries(ofRow: v) { scores[Int(byUser.columns[k])] += s * (byValue ? byUser.values[k] : 1) }
             }
+        }
+        return scores
+    }
+
+    /// Item-based scores of any history: `Σ_j W[j, i] · x_j` over its items.
+    func scores<Items: Collection<Int32>, Values: Collection<Float>>(forHistory items: Items, values: Values, itemCount: Int) -> [Float] {
+        var scores = [Float](repeating: 0, count: itemCount)
+        for (item, value) in zip(items, values) {
+            let weight = settings.rankByValue ? value : 1
+            for m in nearest.entries(ofRow: Int(item)) { scores[Int(nearest.columns[m])] += nearest.values[m] * weight }
         }
         return scores
     }

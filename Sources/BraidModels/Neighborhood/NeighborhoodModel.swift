@@ -60,6 +60,18 @@ public struct NeighborhoodModel<Side: NeighborhoodSide>: RecommendationModel {
 
     public func scores(forUser user: Int) -> [Float] { index.scores(forUser: user, data: data) }
 
+    /// Item-based neighbourhoods score any history with the same sum; user-based ones would
+    /// need the new user's similarities to every training user, and do not.
+    public var scoresAnyHistory: Bool { Side.compares == .items }
+
+    public func scores(forHistory items: [Int32], values: [Float]) throws(ModelError) -> [Float] {
+        guard Side.compares == .items else {
+            throw ModelError(.unsupported, "\(Self.name) scores only the users it was trained on", hint: "use itemknn for new histories")
+        }
+        try validateHistory(items, values: values)
+        return index.scores(forHistory: items, values: values, itemCount: data.itemCount)
+    }
+
     public var predictsRatings: Bool { true }
 
     public func predictRating(user: Int, item: Int) -> Float? { index.predict(user: user, item: item, data: data) }

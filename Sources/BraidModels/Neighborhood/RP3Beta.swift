@@ -45,9 +45,19 @@ public struct RP3Beta: RecommendationModel {
         weights = walk.keepingStrongest(configuration.neighbors)
     }
 
-    public func scores(forUser user: Int) -> [Float] {
+    public func scores(forUser user: Int) -> [Float] { walkScores(data.items(ofUser: user)) }
+
+    public var scoresAnyHistory: Bool { true }
+
+    /// The same walk from any history; its values are ignored, as in training.
+    public func scores(forHistory items: [Int32], values: [Float]) throws(ModelError) -> [Float] {
+        try validateHistory(items, values: values)
+        return walkScores(items)
+    }
+
+    func walkScores<Items: Collection<Int32>>(_ items: Items) -> [Float] {
         var scores = [Float](repeating: 0, count: data.itemCount)
-        for i in data.items(ofUser: user) {
+        for i in items {
             for k in weights.entries(ofRow: Int(i)) { scores[Int(weights.columns[k])] += weights.values[k] }
         }
         return scores

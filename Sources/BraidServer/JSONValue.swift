@@ -1,0 +1,251 @@
+public import Foundation
+
+/// Any JSON value, decoded strictly (a number is never a string, a Boolean never a number),
+/// so that a request's fields can be checked one by one and an error can name the field.
+public enum JSONValue: Sendable, Equatable, Codable {
+    case null
+    case bool(Bool)
+    case number(Double)
+    case string(String)
+    case array([JSONValue])
+    case object([String: JSONValue])
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if container.decodeNil() {
+            self = .null
+        } else if let value = try? container.decode(Bool.self) {
+            self = .bool(value)
+        } else if let value = try? container.decode(Double.self) {
+            self = .number(value)
+        } else if let value = try? container.decode(String.self) {
+            self = .string(value)
+        } else if let value = try? container.decode([JSONValue].self) {
+            self = .array(value)
+        } else {
+            self = .object(try container.decode([String: JSONValue].self))
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .null: try container.encodeNil()
+        case .bool(let value): try container.encode(value)
+        case .number(let value): try container.encode(value.isFinite ? value : 0)
+        case .string(let value): try container.encode(value)
+        case .array(let value): try container.encode(value)
+        case .object(let value): try container.encode(value)
+        }
+    }
+
+    var typeName: String {
+        switch self {
+        case .null: "null"
+        case .bool: "a Boolean"
+        case .number: "a number"
+        case .string: "a string"
+        case .array: "an array"
+        case .object: "an object"
+        }
+    }
+
+    /// Compact JSON text.
+    public var text: String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: (try? encoder.encode(self)) ?? Data("null".utf8), as: UTF8.self)
+    }
+
+    static func parse(_ data: Data) throws(APIError) -> JSONValue {
+        guard String(validating: data, as: UTF8.self) != nil else {
+            throw APIError(.badRequest, "invalidJSON", "the request body is not valid UTF-8")
+        }
+        do {
+            return try JSONDecoder().decode(JSONValue.self, from: data)
+        } catch {
+            throw APIError(.badRequest, "invalidJSON", "the request body is not valid JSON: \(Self.describe(error))")
+        }
+    }
+
+    static func describe(_ error: any Error) -> String {
+        if case DecodingError.dataCorrupted(let context) = error {
+            return (context.underlyingError.map { "\($0.localizedDescription)" }) ?? context.debugDescription
+        }
+        return "\(error)"
+    }
+}
+
+extension JSONValue: ExpressibleByStringLiteral, ExpressibleByFloatLiteral, ExpressibleByIntegerLiteral, ExpressibleByBooleanLiteral,
+                     ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral {
+    public init(stringLiteral value: String) { self = .string(value) }
+    public init(floatLiteral value: Double) { self = .number(value) }
+    public init(integerLiteral value: Int) { self = .number(Double(value)) }
+    public init(booleanLiteral value: Bool) { self = .bool(value) }
+    public init(arrayLiteral elements: JSONValue...) { self = .array(elements) }
+    public init(dictionaryLiteral elements: (String, JSONValue)...) { self = .object(Dictionary(elements) { a, _ in a }) }
+}
+
+/// A JSON object from a request, read field by field: every error names the field's path
+/// (`feedback[3].value`) and the value that was wrong.
+struct Fields {
+    let object: [String: JSONValue]
+    let path: String
+    let limits: Limits
+
+    init(_ value: JSONValue, path: String, limits: Limits) throws(APIError) {
+        guard case .object(let object) = value else {
+            throw APIError(.badRequest, "invalidField", "\(path.isEmpty ? "the body" : path) must be an object, not \(value.typeName)")
+        }
+        self.object = object
+        self.path = path
+        self.limits = limits
+    }
+
+    func name(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
+
+    /// Refuses fields the endpoint does not know (a typo would otherwise be silently ignored).
+    func onlyKnown(_ keys: Set<String>) throws(APIError) {
+        if let unknown = object.keys.sorted().first(where: { !keys.contains($0) }) {
+            throw APIError(.badRequest, "unknownField", "unknown field \(name(unknown)); known fields: \(keys.sorted().joined(separator: ", "))")
+        }
+    }
+
+    func value(_ key: String) -> JSONValue? {
+        if case .null = object[key] { return nil }
+        return object[key]
+    }
+
+    func id(_ key: String) throws(APIError) -> String {
+        guard let text = try string(key) else { throw APIError(.badRequest, "missingField", "\(name(key)) is required") }
+        try limits.checkID(text, field: name(key))
+        return text
+    }
+
+    func string(_ key: String, maxLength: Int? = nil) throws(APIError) -> String? {
+        guard let value = value(key) else { return nil }
+        guard case .string(let text) = value else {
+            throw APIError(.badRequest, "invalidField", "\(name(key)) must be a string, not \(value.typeName) (\(value.text.prefix(80)))")
+        }
+        if let maxLength, text.count > maxLength {
+            throw APIError(.badRequest, "invalidField", "\(name(key)) has \(text.count) characters; the limit is \(maxLength)")
+        }
+        return text
+    }
+
+    func number(_ key: String) throws(APIError) -> Double? {
+        guard let value = value(key) else { return nil }
+        guard case .number(let number) = value else {
+            throw APIError(.badRequest, "invalidField", "\(name(key)) must be a number, not \(value.typeName) (\(value.text.prefix(80)))")
+        }
+        guard number.isFinite else { throw APIError(.badRequest, "invalidField", "\(name(key)) must be a finite number") }
+        return number
+    }
+
+    func bool(_ key: String) throws(APIError) -> Bool? {
+        guard let value = value(key) else { return nil }
+        guard case .bool(let flag) = value else {
+            throw APIError(.badRequest, "invalidField", "\(name(key)) must be true or false, not \(value.typeName)")
+        }
+        return flag
+    }
+
+    /// Seconds since 1970, from a number or an ISO 8601 text.
+    func timestamp(_ key: String) throws(APIError) -> Double? {
+        guard let value = value(key) else { return nil }
+        switch value {
+        case .number(let seconds) where seconds.isFinite && abs(seconds) < 1e11:
+            return seconds
+        case .string(let text):
+            if let date = Self.parseDate(text) { return date.timeIntervalSince1970 }
+            throw APIError(.badRequest, "invalidField", "\(name(key)) \"\(text.prefix(60))\" is not an ISO 8601 time (e.g. 2026-11-29T10:00:00Z)")
+        default:
+            throw APIError(.badRequest, "invalidField", "\(name(key)) must be epoch seconds or an ISO 8601 time, not \(value.text.prefix(60))")
+        }
+    }
+
+    static func parseDate(_ text: String) -> Date? {
+        let full = ISO8601DateFormatter()
+        if let date = full.date(from: text) { return date }
+        full.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        if let date = full.date(from: text) { return date }
+        full.formatOptions = [.withFullDate]
+        return full.date(from: text)
+    }
+
+    func strings(_ key: String) throws(APIError) -> [String]? {
+        guard let value = value(key) else { return nil }
+        guard case .array(let elements) = value else {
+            throw APIError(.badRequest, "invalidField", "\(name(key)) must be an array of strings, not \(value.typeName)")
+        }
+        var result: [String] = []
+        for (n, element) in elements.enumerated() {
+            guard case .string(let text) = element else {
+                throw APIError(.badRequest, "invalidField", "\(name(key))[\(n)] must be a string, not \(element.typeName)")
+            }
+            try limits.checkID(text, field: "\(name(key))[\(n)]")
+            result.append(text)
+        }
+        return result
+    }
+
+    func floats(_ key: String) throws(APIError) -> [Float]? {
+        guard let value = value(key) else { return nil }
+        guard case .array(let elements) = value else {
+            throw APIError(.badRequest, "invalidField", "\(name(key)) must be an array of numbers, not \(value.typeName)")
+        }
+        var result: [Float] = []
+        for (n, element) in elements.enumerated() {
+            guard case .number(let number) = element, number.isFinite, Float(number).isFinite else {
+                throw APIError(.badRequest, "invalidField", "\(name(key))[\(n)] must be a finite number, not \(element.text.prefix(40))")
+            }
+            result.append(Float(number))
+        }
+        return result
+    }
+
+    /// A nested object, returned as JSON text.
+    func objectText(_ key: String) throws(APIError) -> String? {
+        guard let value = value(key) else { return nil }
+        guard case .object = value else { throw APIError(.badRequest, "invalidField", "\(name(key)) must be an object, not \(value.typeName)") }
+        return value.text
+    }
+
+    /// An array of objects (a batch), each read with `Fields`.
+    func batch(_ key: String) throws(APIError) -> [Fields] {
+        guard let value = value(key) else { throw APIError(.badRequest, "missingField", "\(name(key)) is required") }
+        guard case .array(let elements) = value else {
+            throw APIError(.badRequest, "invalidField", "\(name(key)) must be an array, not \(value.typeName)")
+        }
+        guard elements.count <= limits.batch else {
+            throw APIError(.contentTooLarge, "batchTooLarge", "\(name(key)) has \(elements.count) elements; the limit is \(limits.batch) per request")
+        }
+        var result: [Fields] = []
+        for (n, element) in elements.enumerated() { result.append(try Fields(element, path: "\(name(key))[\(n)]", limits: limits)) }
+        return result
+    }
+}
+
+/// The request limits a server enforces.
+public struct Limits: Sendable {
+    /// Largest request body, in bytes.
+    public var body = 8 << 20
+    /// Longest user or item id, in characters.
+    public var idLength = 256
+    /// Most elements in one batch.
+    public var batch = 100_000
+    /// Most items in one list.
+    public var listLength = 1_000
+
+    public init() {}
+
+    func checkID(_ id: String, field: String) throws(APIError) {
+        guard !id.isEmpty else { throw APIError(.badRequest, "invalidField", "\(field) must not be empty") }
+        guard id.count <= idLength else {
+            throw APIError(.badRequest, "invalidField", "\(field) has \(id.count) characters; ids are limited to \(idLength)")
+        }
+        guard !id.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            throw APIError(.badRequest, "invalidField", "\(field) contains control characters")
+        }
+    }
+}

@@ -1,0 +1,109 @@
+/// The OpenAPI 3.1 description served at `/openapi.json`. A test sends a request to every
+/// operation it lists and checks the answers against it, so it stays true.
+enum OpenAPI {
+    static let document = #"""
+{
+  "openapi": "3.1.0",
+  "info": {"title": "Braid recommendation server", "version": "1.0.0",
+           "description": "Recommendations, similar items and feedback over HTTP. Send an API key as `Authorization: Bearer KEY` (keys are created with `braid keys create --role read|write|admin`). Errors are `{\"error\": {\"code\", \"message\"}}`."},
+  "security": [{"bearer": []}],
+  "paths": {
+    "/health": {"get": {"operationId": "health", "security": [], "summary": "Liveness",
+      "responses": {"200": {"description": "Alive", "content": {"application/json": {"schema": {"type": "object", "required": ["status"], "properties": {"status": {"type": "string"}}}}}}}}},
+    "/ready": {"get": {"operationId": "ready", "security": [], "summary": "Readiness: a model is loaded",
+      "responses": {"200": {"description": "Ready", "content": {"application/json": {"schema": {"type": "object", "required": ["ready", "model", "version"], "properties": {"ready": {"type": "boolean"}, "model": {"type": "string"}, "version": {"type": "integer"}}}}}}}}},
+    "/metrics": {"get": {"operationId": "metrics", "security": [], "summary": "Prometheus metrics",
+      "responses": {"200": {"description": "Prometheus text format", "content": {"text/plain": {"schema": {"type": "string"}}}}}}},
+    "/openapi.json": {"get": {"operationId": "openapi", "security": [], "summary": "This document",
+      "responses": {"200": {"description": "OpenAPI 3.1", "content": {"application/json": {"schema": {"type": "object"}}}}}}},
+    "/models": {"get": {"operationId": "listModels", "summary": "Model versions served by this process, newest first",
+      "responses": {"200": {"description": "Versions", "content": {"application/json": {"schema": {"type": "object", "required": ["models"], "properties": {"models": {"type": "array", "items": {"$ref": "#/components/schemas/ModelVersion"}}}}}}},
+                    "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}}}},
+    "/users": {"post": {"operationId": "upsertUsers", "summary": "Create or replace users in a batch",
+      "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "additionalProperties": false, "required": ["users"], "properties": {"users": {"type": "array", "items": {"$ref": "#/components/schemas/UserInput"}}}}}}},
+      "responses": {"200": {"$ref": "#/components/responses/Stored"}, "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}, "413": {"$ref": "#/components/responses/Error"}}}},
+    "/users/{id}": {
+      "parameters": [{"$ref": "#/components/parameters/UserID"}],
+      "get": {"operationId": "getUser", "summary": "A user and the size of their history",
+        "responses": {"200": {"description": "The user", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/User"}}}}, "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}},
+      "patch": {"operationId": "patchUser", "summary": "Replace a user's attributes",
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "additionalProperties": false, "properties": {"attributes": {"type": "object"}}}}}},
+        "responses": {"200": {"$ref": "#/components/responses/ID"}, "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}, "413": {"$ref": "#/components/responses/Error"}}},
+      "delete": {"operationId": "eraseUser", "summary": "Erase a user: their rows leave the store at once; the model forgets them at once or at the next retrain (see /erasures/{id})",
+        "responses": {"200": {"description": "Erased", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErasureResult"}}}}, "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}}}},
+    "/erasures/{id}": {
+      "parameters": [{"$ref": "#/components/parameters/UserID"}],
+      "get": {"operationId": "getErasure", "summary": "State of a user's erasure",
+        "responses": {"200": {"description": "The erasure", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Erasure"}}}}, "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}},
+    "/items": {"post": {"operationId": "upsertItems", "summary": "Create or replace items in a batch",
+      "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "additionalProperties": false, "required": ["items"], "properties": {"items": {"type": "array", "items": {"$ref": "#/components/schemas/ItemInput"}}}}}}},
+      "responses": {"200": {"$ref": "#/components/responses/Stored"}, "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}, "413": {"$ref": "#/components/responses/Error"}}}},
+    "/items/{id}": {
+      "parameters": [{"$ref": "#/components/parameters/ItemID"}],
+      "get": {"operationId": "getItem", "summary": "An item",
+        "responses": {"200": {"description": "The item", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Item"}}}}, "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}},
+      "patch": {"operationId": "patchItem", "summary": "Change some of an item's fields (hidden: true keeps it out of every list)",
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ItemPatch"}}}},
+        "responses": {"200": {"$ref": "#/components/responses/ID"}, "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}, "413": {"$ref": "#/components/responses/Error"}}},
+      "delete": {"operationId": "deleteItem", "summary": "Remove an item from the catalogue; it never appears in a list again",
+        "responses": {"200": {"description": "Deleted", "content": {"application/json": {"schema": {"type": "object", "required": ["id", "deleted"], "properties": {"id": {"type": "string"}, "deleted": {"type": "boolean"}}}}}}, "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}}}},
+    "/feedback": {"post": {"operationId": "addFeedback", "summary": "Record feedback events in a batch. An event is identified by (user, item, event, timestamp): sending it again replaces its value, so retries are idempotent.",
+      "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "additionalProperties": false, "required": ["feedback"], "properties": {"feedback": {"type": "array", "items": {"$ref": "#/components/schemas/Feedback"}}}}}}},
+      "responses": {"200": {"description": "Stored durably", "content": {"application/json": {"schema": {"type": "object", "required": ["accepted", "new", "replaced"], "properties": {"accepted": {"type": "integer"}, "new": {"type": "integer"}, "replaced": {"type": "integer"}}}}}}, "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}, "413": {"$ref": "#/components/responses/Error"}}}},
+    "/users/{id}/recommendations": {
+      "parameters": [{"$ref": "#/components/parameters/UserID"}, {"$ref": "#/components/parameters/N"}, {"$ref": "#/components/parameters/Exclude"}, {"$ref": "#/components/parameters/Category"},
+                     {"name": "explain", "in": "query", "schema": {"type": "string", "enum": ["true", "false"]}, "description": "Give each item's reasons"}],
+      "get": {"operationId": "recommend", "summary": "Recommendations from the user's current history (new feedback counts at once). Unknown users get popular items.",
+        "responses": {"200": {"description": "A list", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/List"}}}}, "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"}}}},
+    "/recommendations": {"post": {"operationId": "recommendSession", "summary": "Recommendations for an anonymous session whose history is in the body",
+      "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "additionalProperties": false, "required": ["history"], "properties": {
+        "history": {"type": "array", "items": {"type": "object", "additionalProperties": false, "required": ["item"], "properties": {"item": {"$ref": "#/components/schemas/ID"}, "value": {"type": "number"}, "event": {"type": "string", "maxLength": 64}, "timestamp": {"$ref": "#/components/schemas/Timestamp"}}}},
+        "n": {"type": "integer", "minimum": 1, "maximum": 1000}, "exclude": {"type": "array", "items": {"$ref": "#/components/schemas/ID"}}, "category": {"type": "string", "maxLength": 256}}}}}},
+      "responses": {"200": {"description": "A list", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/List"}}}}, "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"}, "413": {"$ref": "#/components/responses/Error"}}}},
+    "/items/{id}/similar": {
+      "parameters": [{"$ref": "#/components/parameters/ItemID"}, {"$ref": "#/components/parameters/N"}, {"$ref": "#/components/parameters/Exclude"}, {"$ref": "#/components/parameters/Category"}],
+      "get": {"operationId": "similarItems", "summary": "The items most similar to an item",
+        "responses": {"200": {"description": "A list", "content": {"application/json": {"schema": {"type": "object", "required": ["item", "items"], "properties": {"item": {"type": "string"}, "items": {"type": "array", "items": {"$ref": "#/components/schemas/Scored"}}}}}}}, "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}},
+    "/popular": {
+      "parameters": [{"$ref": "#/components/parameters/N"}, {"$ref": "#/components/parameters/Exclude"}, {"$ref": "#/components/parameters/Category"}],
+      "get": {"operationId": "popular", "summary": "The most popular items",
+        "responses": {"200": {"description": "A list", "content": {"application/json": {"schema": {"type": "object", "required": ["items"], "properties": {"items": {"type": "array", "items": {"$ref": "#/components/schemas/Scored"}}}}}}}, "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"}}}}
+  },
+  "components": {
+    "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+    "parameters": {
+      "UserID": {"name": "id", "in": "path", "required": true, "schema": {"$ref": "#/components/schemas/ID"}},
+      "ItemID": {"name": "id", "in": "path", "required": true, "schema": {"$ref": "#/components/schemas/ID"}},
+      "N": {"name": "n", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 10}},
+      "Exclude": {"name": "exclude", "in": "query", "description": "Comma-separated item ids never to list", "schema": {"type": "string"}},
+      "Category": {"name": "category", "in": "query", "description": "Only items in this category", "schema": {"type": "string"}}
+    },
+    "responses": {
+      "Error": {"description": "An error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+      "Stored": {"description": "Stored durably", "content": {"application/json": {"schema": {"type": "object", "required": ["stored"], "properties": {"stored": {"type": "integer"}}}}}},
+      "ID": {"description": "Done", "content": {"application/json": {"schema": {"type": "object", "required": ["id"], "properties": {"id": {"type": "string"}}}}}}
+    },
+    "schemas": {
+      "ID": {"type": "string", "minLength": 1, "maxLength": 256},
+      "Timestamp": {"oneOf": [{"type": "number", "description": "Seconds since 1970"}, {"type": "string", "description": "ISO 8601"}]},
+      "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}}},
+      "UserInput": {"type": "object", "additionalProperties": false, "required": ["id"], "properties": {"id": {"$ref": "#/components/schemas/ID"}, "attributes": {"type": "object"}}},
+      "User": {"type": "object", "required": ["id", "attributes", "feedback_events", "history_items", "in_model"], "properties": {"id": {"type": "string"}, "attributes": {"type": "object"}, "feedback_events": {"type": "integer"}, "history_items": {"type": "integer"}, "in_model": {"type": "boolean"}}},
+      "ItemPatch": {"type": "object", "additionalProperties": false, "properties": {"title": {"type": "string"}, "text": {"type": "string"}, "categories": {"type": "array", "items": {"$ref": "#/components/schemas/ID"}}, "attributes": {"type": "object"}, "timestamp": {"$ref": "#/components/schemas/Timestamp"}, "hidden": {"type": "boolean"}, "vector": {"type": "array", "items": {"type": "number"}}}},
+      "ItemInput": {"allOf": [{"$ref": "#/components/schemas/ItemPatch"}], "type": "object", "required": ["id"], "properties": {"id": {"$ref": "#/components/schemas/ID"}}},
+      "Item": {"type": "object", "required": ["id", "in_model"], "properties": {"id": {"type": "string"}, "title": {"type": "string"}, "text": {"type": "string"}, "categories": {"type": "array", "items": {"type": "string"}}, "attributes": {"type": "object"}, "timestamp": {"type": "number"}, "hidden": {"type": "boolean"}, "vector": {"type": "array", "items": {"type": "number"}}, "in_model": {"type": "boolean"}}},
+      "Feedback": {"type": "object", "additionalProperties": false, "required": ["user", "item"], "properties": {"user": {"$ref": "#/components/schemas/ID"}, "item": {"$ref": "#/components/schemas/ID"}, "event": {"type": "string", "maxLength": 64, "default": "rating"}, "value": {"type": "number", "default": 1}, "timestamp": {"$ref": "#/components/schemas/Timestamp"}}},
+      "Scored": {"type": "object", "required": ["item", "score"], "properties": {"item": {"type": "string"}, "score": {"type": "number"}}},
+      "List": {"type": "object", "required": ["items", "method", "model_version"], "properties": {"user": {"type": "string"}, "method": {"type": "string", "enum": ["trained", "fold-in", "trained-stale", "popular"]}, "model_version": {"type": "integer"},
+        "items": {"type": "array", "items": {"type": "object", "required": ["item", "score"], "properties": {"item": {"type": "string"}, "score": {"type": "number"},
+          "because": {"type": "array", "items": {"type": "object", "required": ["weight"], "properties": {"item": {"type": "string"}, "user": {"type": "string"}, "weight": {"type": "number"}}}},
+          "members": {"type": "object", "additionalProperties": {"type": "number"}}}}}}},
+      "ErasureResult": {"type": "object", "required": ["user", "rows_removed", "model"], "properties": {"user": {"type": "string"}, "rows_removed": {"type": "integer"}, "model": {"$ref": "#/components/schemas/ErasureModelState"}}},
+      "Erasure": {"type": "object", "required": ["user", "requested", "rows_removed", "model", "model_done"], "properties": {"user": {"type": "string"}, "requested": {"type": "number"}, "rows_removed": {"type": "integer"}, "model": {"$ref": "#/components/schemas/ErasureModelState"}, "model_done": {"type": ["number", "null"]}}},
+      "ErasureModelState": {"type": "string", "enum": ["exact", "pending-retrain", "retrained", "not-in-model"]},
+      "ModelVersion": {"type": "object", "required": ["version", "model", "source", "loaded", "users", "items", "metrics"], "properties": {"version": {"type": "integer"}, "model": {"type": "string"}, "source": {"type": "string"}, "loaded": {"type": "number"}, "users": {"type": "integer"}, "items": {"type": "integer"}, "metrics": {"type": "object", "additionalProperties": {"type": "number"}}}}
+    }
+  }
+}
+"""#
+}

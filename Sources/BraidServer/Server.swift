@@ -1,0 +1,419 @@
+public import BraidCore
+public import BraidModels
+public import BraidStore
+public import Foundation
+public import Hummingbird
+public import Logging
+
+/// The recommendation server: the HTTP API over a store and a served model. `router()`
+/// builds the routes (the tests drive it in-process); `run` serves them until SIGTERM or
+/// SIGINT, finishing the requests in flight.
+public final class RecommendationServer: Sendable {
+    public struct Configuration: Sendable {
+        public var host = "127.0.0.1"
+        public var port = 8080
+        public var limits = Limits()
+        public var feedback = FeedbackPolicy()
+        /// Serve without API keys while the store has none (every request is then admin).
+        /// `braid serve` allows it only on a loopback address.
+        public var allowAnonymous = false
+        public init() {}
+    }
+
+    public let store: any Store
+    public let slot: ModelSlot
+    public let configuration: Configuration
+    let metrics = ServerMetrics()
+    let started = Date()
+
+    public init(store: any Store, model: ServedModel, configuration: Configuration = Configuration()) {
+        self.store = store
+        slot = ModelSlot(model)
+        self.configuration = configuration
+    }
+
+    /// Serves on the configured address until the process is asked to stop.
+    public func run(logger: Logger = Logger(label: "braid.serve"), onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        let app = Application(router: router(), configuration: .init(address: .hostname(configuration.host, port: configuration.port),
+                                                                     serverName: "braid"),
+                              onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) }, logger: logger)
+        try await app.runService()
+    }
+
+    // MARK: Routes
+
+    public func router() -> Router<BasicRequestContext> {
+        let router = Router()
+        router.add(middleware: JSONErrors())
+        route(router, .get, "/health", role: nil) { _, _ in ["status": "ok"] }
+        route(router, .get, "/ready", role: nil) { [self] _, _ in
+            let served = slot.served
+            return ["ready": true, "model": .string(type(of: served.model).name), "version": .number(Double(served.version))]
+        }
+        router.get("/metrics") { [self] _, _ in
+            metrics.modelVersion.set(Double(slot.served.version))
+            metrics.modelAge.set(Date().timeIntervalSince(slot.served.loaded))
+            if let counts = try? await store.counts() { metrics.storeRows(counts) }
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                            body: .init(byteBuffer: ByteBuffer(string: metrics.text())))
+        }
+        router.get("/openapi.json") { _, _ in
+            Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: OpenAPI.document)))
+        }
+        route(router, .get, "/models", role: .read) { [self] _, _ in
+            ["models": .array(slot.versions.map(Self.describe))]
+        }
+
+        // Users
+        route(router, .post, "/users", role: .write) { [self] request, _ in
+            let body = try await fields(request)
+            try body.onlyKnown(["users"])
+            var users: [StoredUser] = []
+            for user in try body.batch("users") {
+                try user.onlyKnown(["id", "attributes"])
+                users.append(StoredUser(id: try user.id("id"), attributes: try user.objectText("attributes") ?? "{}"))
+            }
+            try await store.upsertUsers(users)
+            return ["stored": .number(Double(users.count))]
+        }
+        route(router, .get, "/users/{id}", role: .read) { [self] request, context in
+            let id = try pathID(context, "id")
+            let served = slot.served
+            let stored = try await store.user(id)
+            let feedback = try await store.feedback(user: id)
+            let erased = try await store.erasure(id) != nil && stored == nil
+            let trained = !erased && served.model.data.users.index(of: id) != nil
+            guard stored != nil || !feedback.isEmpty || trained else {
+                throw APIError(.notFound, "unknownUser", "user \(id) is not in the store or the model")
+            }
+            let history = served.history(user: id, feedback: feedback, erased: erased, policy: configuration.feedback)
+            return ["id": .string(id), "attributes": Self.parsed(stored?.attributes), "feedback_events": .number(Double(feedback.count)),
+                    "history_items": .number(Double(history.items.count)), "in_model": .bool(trained)]
+        }
+        route(router, .patch, "/users/{id}", role: .write) { [self] request, context in
+            let id = try pathID(context, "id")
+            let body = try await fields(request)
+            try body.onlyKnown(["attributes"])
+            try await store.upsertUsers([StoredUser(id: id, attributes: try body.objectText("attributes") ?? "{}")])
+            return ["id": .string(id)]
+        }
+        route(router, .delete, "/users/{id}", role: .admin) { [self] _, context in
+            let id = try pathID(context, "id")
+            let inModel = slot.served.model.data.users.index(of: id) != nil
+            // The served model keeps the user's influence until a retrain; their own training
+            // row stops being served at once.
+            let state: Erasure.ModelState = inModel ? .pendingRetrain : .notInModel
+            let removed = try await store.eraseUser(id, model: state, at: Date().timeIntervalSince1970)
+            return ["user": .string(id), "rows_removed": .number(Double(removed)), "model": .string(state.rawValue)]
+        }
+        route(router, .get, "/erasures/{id}", role: .admin) { [self] _, context in
+            let id = try pathID(context, "id")
+            guard let erasure = try await store.erasure(id) else { throw APIError(.notFound, "unknownErasure", "no erasure of user \(id)") }
+            return ["user": .string(erasure.user), "requested": .number(erasure.requested), "rows_removed": .number(Double(erasure.rowsRemoved)),
+                    "model": .string(erasure.model.rawValue), "model_done": erasure.modelDone.map(JSONValue.number) ?? .null]
+        }
+
+        // Items
+        route(router, .post, "/items", role: .write) { [self] request, _ in
+            let body = try await fields(request)
+            try body.onlyKnown(["items"])
+            let items = try body.batch("items").map { fields throws(APIError) in try Self.item(fields, base: nil) }
+            try await store.upsertItems(items)
+            return ["stored": .number(Double(items.count))]
+        }
+        route(router, .get, "/items/{id}", role: .read) { [self] _, context in
+            let id = try pathID(context, "id")
+            guard let item = try await store.item(id) else {
+                if slot.served.model.data.items.index(of: id) != nil { return ["id": .string(id), "in_model": true] }
+                throw APIError(.notFound, "unknownItem", "item \(id) is not in the store or the model")
+            }
+            return Self.describe(item, inModel: slot.served.model.data.items.index(of: id) != nil)
+        }
+        route(router, .patch, "/items/{id}", role: .write) { [self] request, context in
+            let id = try pathID(context, "id")
+            let body = try await fields(request)
+            let existing = try await store.item(id) ?? StoredItem(id: id)
+            try await store.upsertItems([try Self.item(body, base: existing)])
+            return ["id": .string(id)]
+        }
+        route(router, .delete, "/items/{id}", role: .write) { [self] _, context in
+            let id = try pathID(context, "id")
+            let existed = try await store.deleteItem(id)
+            return ["id": .string(id), "deleted": .bool(existed || slot.served.model.data.items.index(of: id) != nil)]
+        }
+
+        // Feedback
+        route(router, .post, "/feedback", role: .write) { [self] request, _ in
+            let body = try await fields(request)
+            try body.onlyKnown(["feedback"])
+            let now = Date().timeIntervalSince1970
+            var events: [FeedbackEvent] = []
+            for event in try body.batch("feedback") {
+                try event.onlyKnown(["user", "item", "event", "value", "timestamp"])
+                events.append(FeedbackEvent(user: try event.id("user"), item: try event.id("item"), event: try event.string("event", maxLength: 64) ?? "rating",
+                                            value: try event.number("value") ?? 1, timestamp: try event.timestamp("timestamp") ?? now))
+            }
+            let added = try await store.addFeedback(events)
+            metrics.events.increment(by: Int64(events.count))
+            return ["accepted": .number(Double(events.count)), "new": .number(Double(added)), "replaced": .number(Double(events.count - added))]
+        }
+
+        // Recommendations
+        route(router, .get, "/users/{id}/recommendations", role: .read) { [self] request, context in
+            let id = try pathID(context, "id")
+            let query = try ListQuery(request, limits: configuration.limits)
+            let served = slot.served
+            let erased = try await store.erasure(id) != nil
+            let history = served.history(user: id, feedback: try await store.feedback(user: id), erased: erased, policy: configuration.feedback)
+            return try await list(user: id, history: history, query: query, served: served)
+        }
+        route(router, .post, "/recommendations", role: .read) { [self] request, _ in
+            let body = try await fields(request)
+            try body.onlyKnown(["history", "n", "exclude", "category"])
+            var events: [FeedbackEvent] = []
+            for entry in try body.batch("history") {
+                try entry.onlyKnown(["item", "value", "event", "timestamp"])
+                events.append(FeedbackEvent(user: "", item: try entry.id("item"), event: try entry.string("event", maxLength: 64) ?? "rating",
+                                            value: try entry.number("value") ?? 1, timestamp: try entry.timestamp("timestamp") ?? 0))
+            }
+            var query = ListQuery(limits: configuration.limits)
+            if let n = try body.number("n") { query.count = try ListQuery.count(n, limits: configuration.limits) }
+            query.exclude = Set(try body.strings("exclude") ?? [])
+            query.category = try body.string("category", maxLength: configuration.limits.idLength)
+            let served = slot.served
+            let history = served.history(user: "", feedback: events, erased: true, policy: configuration.feedback)
+            return try await list(user: nil, history: history, query: query, served: served)
+        }
+        route(router, .get, "/items/{id}/similar", role: .read) { [self] request, context in
+            let id = try pathID(context, "id")
+            let query = try ListQuery(request, limits: configuration.limits)
+            let served = slot.served
+            let data = served.model.data
+            guard let item = data.items.index(of: id) else {
+                throw APIError(.notFound, "unknownItem", "item \(id) is not in the served model")
+            }
+            var scores: [Float]
+            do {
+                scores = try served.model.similarItems(toItemIndex: Int(item), count: data.itemCount, filter: RecommendationFilter(excludeSeen: false))
+                    .reduce(into: [Float](repeating: -.infinity, count: data.itemCount)) { $0[Int($1.index)] = $1.score }
+            } catch {
+                throw APIError(.notFound, "unknownItem", "\(error)")
+            }
+            scores[Int(item)] = -.infinity
+            let chosen = try await select(scores, query: query, seen: [], served: served)
+            return ["item": .string(id), "items": .array(chosen.map { ["item": .string(data.items[$0.index]), "score": .number(Double($0.score))] })]
+        }
+        route(router, .get, "/popular", role: .read) { [self] request, _ in
+            let query = try ListQuery(request, limits: configuration.limits)
+            let served = slot.served
+            let chosen = try await select(served.model.popularityScores(), query: query, seen: [], served: served)
+            return ["items": .array(chosen.map { ["item": .string(served.model.data.items[$0.index]), "score": .number(Double($0.score))] })]
+        }
+        return router
+    }
+
+    // MARK: Lists
+
+    struct ListQuery {
+        var count = 10
+        var exclude: Set<String> = []
+        var category: String?
+        var explain = false
+
+        init(limits: Limits) {}
+
+        init(_ request: Request, limits: Limits) throws(APIError) {
+            let parameters = request.uri.queryParameters
+            for key in parameters.map(\.key) where !["n", "exclude", "category", "explain"].contains(String(key)) {
+                throw APIError(.badRequest, "unknownParameter", "unknown query parameter \(key); known: n, exclude, category, explain")
+            }
+            if let text = parameters.get("n") {
+                guard let n = Double(text) else { throw APIError(.badRequest, "invalidParameter", "n must be a whole number, not \(text.prefix(40))") }
+                count = try Self.count(n, limits: limits)
+            }
+            if let text = parameters.get("exclude") {
+                exclude = Set(text.split(separator: ",").map(String.init))
+                for id in exclude { try limits.checkID(id, field: "exclude") }
+            }
+            category = parameters.get("category")
+            if let text = parameters.get("explain") {
+                guard let flag = Bool(text) else { throw APIError(.badRequest, "invalidParameter", "explain must be true or false, not \(text.prefix(40))") }
+                explain = flag
+            }
+        }
+
+        static func count(_ n: Double, limits: Limits) throws(APIError) -> Int {
+            guard n.rounded() == n, n >= 1, n <= Double(limits.listLength) else {
+                throw APIError(.badRequest, "invalidParameter", "n must be a whole number from 1 to \(limits.listLength), not \(n)")
+            }
+            return Int(n)
+        }
+    }
+
+    func list(user: String?, history: ServedHistory, query: ListQuery, served: ServedModel) async throws -> JSONValue {
+        let (scores, method) = served.scores(for: history)
+        let chosen = try await select(scores, query: query, seen: Set(history.items), served: served)
+        let data = served.model.data
+        let items: [JSONValue] = chosen.map { entry in
+            var out: [String: JSONValue] = ["item": .string(data.items[entry.index]), "score": .number(Double(entry.score))]
+            if query.explain, method == "trained", let user = history.trainedUser,
+               let why = served.model.explanation(user: user, item: Int(entry.index))?.sorted() {
+                // The ten largest terms, and the sum of the rest, so the terms still add up to the score.
+                let terms = (why.items.map { (["item": .string(data.items[$0.index])] as [String: JSONValue], $0.weight) }
+                    + why.users.map { (["user": .string(data.users[$0.index])] as [String: JSONValue], $0.weight) })
+                    .sorted { abs($0.1) > abs($1.1) }
+                out["because"] = .array(terms.prefix(10).map { term in .object(term.0.merging(["weight": .number(Double(term.1))]) { a, _ in a }) })
+                if terms.count > 10 { out["because_rest"] = .number(terms.dropFirst(10).reduce(0.0) { $0 + Double($1.1) }) }
+                if !why.members.isEmpty {
+                    out["members"] = .object(Dictionary(why.members.map { ($0.name, JSONValue.number(Double($0.score))) }) { a, _ in a })
+                }
+            }
+            return .object(out)
+        }
+        var result: [String: JSONValue] = ["items": .array(items), "method": .string(method), "model_version": .number(Double(served.version))]
+        if let user { result["user"] = .string(user) }
+        return .object(result)
+    }
+
+    /// The best `query.count` items: never seen ones, hidden or deleted ones, excluded ones,
+    /// or (with a category) ones outside it.
+    func select(_ scores: [Float], query: ListQuery, seen: Set<Int32>, served: ServedModel) async throws -> [ScoredIndex] {
+        let data = served.model.data
+        var denied = seen
+        for id in try await store.excludedItems().union(query.exclude) { if let item = data.items.index(of: id) { denied.insert(item) } }
+        var allowed: Set<Int32>?
+        if let category = query.category {
+            var inCategory = Set<Int32>()
+            for (id, categories) in try await store.itemCategories() where categories.contains(category) {
+                if let item = data.items.index(of: id) { inCategory.insert(item) }
+            }
+            if let catalog = data.catalog {
+                for item in 0..<data.itemCount where catalog[data.items[item]]?.categories.contains(category) == true {
+                    inCategory.insert(Int32(item))
+                }
+            }
+            allowed = inCategory
+        }
+        let filter = RecommendationFilter(excludeSeen: false, allowedItems: allowed, deniedItems: denied)
+        return served.model.select(query.count, from: scores, user: nil, filter: filter)
+    }
+
+    // MARK: Helpers
+
+    typealias Handler = @Sendable (Request, BasicRequestContext) async throws -> JSONValue
+
+    /// Registers a JSON route: checks the caller's role, times it, and answers errors as JSON.
+    func route(_ router: Router<BasicRequestContext>, _ method: HTTPRequest.Method, _ path: String, role: Role?, _ handler: @escaping Handler) {
+        router.on(RouterPath(path), method: method) { [self] request, context in
+            let clock = ContinuousClock(), start = clock.now
+            let response: Response
+            do {
+                if let role { try await authorize(request, needs: role) }
+                response = Self.json(.ok, try await handler(request, context))
+            } catch let error as APIError {
+                response = Self.json(error.status, error.body)
+            } catch {
+                response = Self.json(.internalServerError, APIError(.internalServerError, "internal", "\(error)").body)
+            }
+            metrics.record(route: path, method: method.rawValue, status: response.status.code, duration: clock.now - start)
+            return response
+        }
+    }
+
+    func authorize(_ request: Request, needs role: Role) async throws {
+        guard let header = request.headers[.authorization] else {
+            if try await store.keyCount() == 0 {
+                guard configuration.allowAnonymous else {
+                    throw APIError(.unauthorized, "noKeys", "this server requires API keys and none exist; create one with braid keys create --role admin")
+                }
+                return
+            }
+            throw APIError(.unauthorized, "missingKey", "send an API key as Authorization: Bearer KEY")
+        }
+        guard header.hasPrefix("Bearer "), let granted = try await store.role(forKeyHash: APIKeys.hash(String(header.dropFirst(7)))) else {
+            throw APIError(.unauthorized, "invalidKey", "the API key is not valid")
+        }
+        guard granted >= role else {
+            throw APIError(.forbidden, "forbidden", "this needs a \(role.rawValue) key; the key given has the \(granted.rawValue) role")
+        }
+    }
+
+    func fields(_ request: Request) async throws -> Fields {
+        var request = request
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.collectBody(upTo: configuration.limits.body)
+        } catch {
+            throw APIError(.contentTooLarge, "bodyTooLarge", "the request body exceeds \(configuration.limits.body) bytes")
+        }
+        let value = try JSONValue.parse(Data(buffer.readableBytesView))
+        return try Fields(value, path: "", limits: configuration.limits)
+    }
+
+    func pathID(_ context: BasicRequestContext, _ name: String) throws(APIError) -> String {
+        guard let id = context.parameters.get(name)?.removingPercentEncoding else {
+            throw APIError(.badRequest, "invalidParameter", "the path's \(name) is not valid percent-encoded text")
+        }
+        try configuration.limits.checkID(id, field: name)
+        return id
+    }
+
+    static func json(_ status: HTTPResponse.Status, _ value: JSONValue) -> Response {
+        Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: value.text)))
+    }
+
+    static func parsed(_ text: String?) -> JSONValue {
+        guard let text, let value = try? JSONValue.parse(Data(text.utf8)) else { return [:] }
+        return value
+    }
+
+    static func describe(_ served: ServedModel) -> JSONValue {
+        ["version": .number(Double(served.version)), "model": .string(type(of: served.model).name), "source": .string(served.source),
+         "loaded": .number(served.loaded.timeIntervalSince1970), "users": .number(Double(served.model.data.userCount)),
+         "items": .number(Double(served.model.data.itemCount)),
+         "metrics": .object(served.metrics.mapValues(JSONValue.number))]
+    }
+
+    static func describe(_ item: StoredItem, inModel: Bool) -> JSONValue {
+        var out: [String: JSONValue] = ["id": .string(item.id), "categories": .array(item.categories.map(JSONValue.string)),
+                                        "attributes": parsed(item.attributes), "hidden": .bool(item.hidden), "in_model": .bool(inModel)]
+        if let title = item.title { out["title"] = .string(title) }
+        if let text = item.text { out["text"] = .string(text) }
+        if let timestamp = item.timestamp { out["timestamp"] = .number(timestamp) }
+        if let vector = item.vector { out["vector"] = .array(vector.map { .number(Double($0)) }) }
+        return .object(out)
+    }
+
+    /// An item from a request's fields; with `base`, fields left out keep their values (PATCH).
+    static func item(_ fields: Fields, base: StoredItem?) throws(APIError) -> StoredItem {
+        try fields.onlyKnown(base == nil ? ["id", "title", "text", "categories", "attributes", "timestamp", "hidden", "vector"]
+                                         : ["title", "text", "categories", "attributes", "timestamp", "hidden", "vector"])
+        var item: StoredItem
+        if let base { item = base } else { item = StoredItem(id: try fields.id("id")) }
+        if let title = try fields.string("title", maxLength: 10_000) { item.title = title }
+        if let text = try fields.string("text", maxLength: 1_000_000) { item.text = text }
+        if let categories = try fields.strings("categories") { item.categories = categories }
+        if let attributes = try fields.objectText("attributes") { item.attributes = attributes }
+        if let timestamp = try fields.timestamp("timestamp") { item.timestamp = timestamp }
+        if let hidden = try fields.bool("hidden") { item.hidden = hidden }
+        if let vector = try fields.floats("vector") { item.vector = vector }
+        item.updated = Date().timeIntervalSince1970
+        return item
+    }
+}
+
+/// Answers errors thrown outside the JSON routes (no route matched, a bad method) in the same
+/// `{"error": {"code", "message"}}` shape.
+struct JSONErrors: RouterMiddleware {
+    func handle(_ request: Request, context: BasicRequestContext, next: (Request, BasicRequestContext) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as APIError {
+            return RecommendationServer.json(error.status, error.body)
+        } catch let error as any HTTPResponseError {
+            let code = error.status == .notFound ? "notFound" : "httpError"
+            let message = error.status == .notFound ? "no route \(request.method.rawValue) \(request.uri.path)" : "\(error.status)"
+            return RecommendationServer.json(error.status, APIError(error.status, code, message).body)
+        }
+    }
+}

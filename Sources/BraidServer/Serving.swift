@@ -1,0 +1,145 @@
+public import BraidCore
+public import BraidModels
+public import BraidStore
+public import Foundation
+
+/// One model version being served.
+public struct ServedModel: Sendable {
+    public let model: any RecommendationModel
+    public let version: Int
+    public let loaded: Date
+    /// Where it came from (a file path, or "fitted at start").
+    public let source: String
+    /// Offline metrics measured when it was made, if any.
+    public let metrics: [String: Double]
+
+    public init(model: any RecommendationModel, version: Int, source: String, metrics: [String: Double] = [:], loaded: Date = Date()) {
+        self.model = model
+        self.version = version
+        self.source = source
+        self.metrics = metrics
+        self.loaded = loaded
+    }
+}
+
+/// The model currently served, swapped atomically: a request takes the version that is
+/// current when it starts and uses it to the end.
+public final class ModelSlot: @unchecked Sendable {
+    private let lock = NSLock()
+    private var current: ServedModel
+    private var history: [ServedModel] = []
+
+    public init(_ model: ServedModel) { current = model }
+
+    public var served: ServedModel { lock.withLock { current } }
+
+    /// Replaces the served model; the previous one keeps serving the requests that took it.
+    public func swap(to model: ServedModel) {
+        lock.withLock {
+            history.append(current)
+            if history.count > 8 { history.removeFirst() }
+            current = model
+        }
+    }
+
+    /// Every version this process served, newest first.
+    public var versions: [ServedModel] { lock.withLock { [current] + history.reversed() } }
+}
+
+/// How feedback events become the values a model scores: each event type's weight
+/// multiplies the event's value, events below the threshold are dropped, and several events
+/// on one item combine by the duplicates policy (as `braid train` does).
+public struct FeedbackPolicy: Sendable {
+    public enum Combine: String, Sendable, CaseIterable { case last, first, sum, max }
+
+    /// Weight per event type; a type not listed has `defaultWeight`.
+    public var eventWeights: [String: Double] = [:]
+    public var defaultWeight = 1.0
+    /// Keep only (weighted) values ≥ this, as `braid train --threshold` does.
+    public var threshold: Double?
+    public var combine = Combine.last
+
+    public init(eventWeights: [String: Double] = [:], defaultWeight: Double = 1, threshold: Double? = nil, combine: Combine = .last) {
+        self.eventWeights = eventWeights
+        self.defaultWeight = defaultWeight
+        self.threshold = threshold
+        self.combine = combine
+    }
+
+    /// The per-item values of a history (oldest first), in first-seen order.
+    func values(of events: [FeedbackEvent]) -> [(item: String, value: Double)] {
+        var order: [String] = [], values: [String: Double] = [:]
+        for event in events {
+            let value = event.value * (eventWeights[event.event] ?? defaultWeight)
+            if let threshold, value < threshold { continue }
+            if let old = values[event.item] {
+                switch combine {
+                case .last: values[event.item] = value
+                case .first: break
+                case .sum: values[event.item] = old + value
+                case .max: values[event.item] = Swift.max(old, value)
+                }
+            } else {
+                order.append(event.item)
+                values[event.item] = value
+            }
+        }
+        return order.map { ($0, values[$0]!) }
+    }
+}
+
+/// A user's history as the served model sees it: the training row (unless erased) with the
+/// store's newer feedback laid over it.
+struct ServedHistory {
+    var items: [Int32] = []
+    var values: [Float] = []
+    /// Items with feedback that the model's vocabulary does not know (new items).
+    var unknownItems: [String] = []
+    /// Whether it equals the user's training row (the model's own scores then apply as is).
+    var isTrainingRow = false
+    /// The user's index in the model, when it was trained on them.
+    var trainedUser: Int?
+}
+
+extension ServedModel {
+    func history(user: String, feedback: [FeedbackEvent], erased: Bool, policy: FeedbackPolicy) -> ServedHistory {
+        let data = model.data
+        var history = ServedHistory()
+        var position: [Int32: Int] = [:]
+        if !erased, let u = data.users.index(of: user) {
+            history.trainedUser = Int(u)
+            for k in data.byUser.entries(ofRow: Int(u)) {
+                position[data.byUser.columns[k]] = history.items.count
+                history.items.append(data.byUser.columns[k])
+                history.values.append(data.byUser.values[k])
+            }
+        }
+        let fresh = policy.values(of: feedback)
+        history.isTrainingRow = history.trainedUser != nil && fresh.isEmpty
+        for (id, value) in fresh {
+            guard let item = data.items.index(of: id) else {
+                history.unknownItems.append(id)
+                continue
+            }
+            if let p = position[item] {
+                history.values[p] = Float(value)
+            } else {
+                position[item] = history.items.count
+                history.items.append(item)
+                history.values.append(Float(value))
+            }
+        }
+        return history
+    }
+
+    /// The scores for a history: the model's own for an unchanged training user, a fold-in
+    /// where the model can, else the training scores (stale) or popularity. Returns how.
+    func scores(for history: ServedHistory) -> (scores: [Float], method: String) {
+        if history.isTrainingRow, let user = history.trainedUser { return (model.scores(forUser: user), "trained") }
+        if !history.items.isEmpty, model.scoresAnyHistory, let scores = try? model.scores(forHistory: history.items, values: history.values) {
+            return (scores, "fold-in")
+        }
+        if let user = history.trainedUser { return (model.scores(forUser: user), "trained-stale") }
+        return (model.popularityScores(), "popular")
+    }
+}

@@ -1,0 +1,76 @@
+public import Foundation
+import Crypto
+
+/// Where the server keeps users, items, feedback, API keys and erasures. Every write is
+/// durable when the call returns (the reply is sent after it), so an acknowledged write
+/// survives the server being killed.
+public protocol Store: Sendable {
+    func upsertUsers(_ users: [StoredUser]) async throws
+    func user(_ id: String) async throws -> StoredUser?
+    func upsertItems(_ items: [StoredItem]) async throws
+    func item(_ id: String) async throws -> StoredItem?
+    /// Removes the item from the catalogue (its feedback stays, as history); false when absent.
+    func deleteItem(_ id: String) async throws -> Bool
+    /// Items that must never be recommended: hidden or deleted.
+    func excludedItems() async throws -> Set<String>
+    /// Each item's categories, for the `category=` filter.
+    func itemCategories() async throws -> [String: [String]]
+
+    /// Stores a batch in one transaction; returns how many were new (the rest replaced an
+    /// identical `(user, item, event, timestamp)`).
+    func addFeedback(_ events: [FeedbackEvent]) async throws -> Int
+    /// The user's feedback, oldest first.
+    func feedback(user: String) async throws -> [FeedbackEvent]
+    /// Every feedback event, oldest first (for retraining).
+    func allFeedback() async throws -> [FeedbackEvent]
+
+    /// Deletes the user's record and every feedback row in one transaction, records the
+    /// erasure, and returns the rows removed.
+    func eraseUser(_ id: String, model: Erasure.ModelState, at time: Double) async throws -> Int
+    func erasure(_ user: String) async throws -> Erasure?
+    /// Users whose erasure is recorded (their training history must not be served).
+    func erasedUsers() async throws -> Set<String>
+    func markErasures(_ users: [String], as state: Erasure.ModelState, at time: Double) async throws
+
+    /// Stores the key's SHA-256 with its role.
+    func addKey(hash: String, role: Role, name: String) async throws
+    func role(forKeyHash hash: String) async throws -> Role?
+    func keyCount() async throws -> Int
+
+    /// Row counts per table, for `/metrics`.
+    func counts() async throws -> [String: Int]
+}
+
+/// API keys: random 32 bytes, shown once; the store keeps only their SHA-256.
+public enum APIKeys {
+    public static func generate() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+        let text = Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+        return "braid_" + text
+    }
+
+    public static func hash(_ key: String) -> String {
+        SHA256.hash(data: Data(key.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// Creates a key with `role` in `store` and returns it (the only time it is visible).
+    public static func create(role: Role, name: String = "", in store: any Store) async throws -> String {
+        let key = generate()
+        try await store.addKey(hash: hash(key), role: role, name: name)
+        return key
+    }
+}
+
+/// Opens a store by its address: a SQLite file path (the default, embedded), or
+/// `sqlite:PATH`.
+public enum Stores {
+    public static func open(_ address: String) throws -> any Store {
+        if address.hasPrefix("postgres://") || address.hasPrefix("postgresql://") {
+            throw StoreError("PostgreSQL stores are not available in this build: \(address)")
+        }
+        let path = address.hasPrefix("sqlite:") ? String(address.dropFirst("sqlite:".count)) : address
+        return try SQLiteStore(path: path)
+    }
+}

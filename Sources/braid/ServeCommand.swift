@@ -1,0 +1,118 @@
+import ArgumentParser
+import Braid
+import BraidServer
+import BraidStore
+import Foundation
+import Logging
+
+struct Serve: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Serve recommendations over HTTP with a store for users, items and feedback.",
+        discussion: """
+            The API is described at /openapi.json. New feedback changes the user's next list at once (models that fold in \
+            histories: ease, itemknn, rp3beta, als, pop, content-*, hybrid). Without API keys in the store the server answers \
+            anonymous requests only on a loopback address; create keys with braid keys create. Stops cleanly on SIGTERM or SIGINT.
+            """)
+
+    @OptionGroup var dataOptions: DataOptions
+    @OptionGroup var source: ModelSource
+
+    @Option(help: "The store: a SQLite file (created if missing).")
+    var store = "braid.sqlite"
+
+    @Option(help: "Address to listen on.")
+    var host = "127.0.0.1"
+
+    @Option(help: "Port to listen on (0: any free port).")
+    var port = 8080
+
+    @Option(help: "Largest request body in bytes.")
+    var maxBodyBytes = 8 << 20
+
+    @OptionGroup var common: CommonOptions
+
+    func run() throws {
+        try common.run {
+            try CommonOptions.requirePositive(maxBodyBytes, "--max-body-bytes")
+            guard (0...65535).contains(port) else { throw CLIError("--port must be from 0 to 65535, not \(port)") }
+            guard let combined = FeedbackPolicy.Combine(rawValue: dataOptions.duplicates.lowercased()) else {
+                throw CLIError("--duplicates must be last, first, sum or max, not \"\(dataOptions.duplicates)\"")
+            }
+            let weights = try dataOptions.eventWeights.map { try EventWeights(argument: $0) }
+            var configuration = RecommendationServer.Configuration()
+            configuration.host = host
+            configuration.port = port
+            configuration.limits.body = maxBodyBytes
+            configuration.feedback = FeedbackPolicy(eventWeights: weights?.weights.mapValues(Double.init) ?? [:],
+                                                    defaultWeight: Double(weights?.defaultWeight ?? 1), threshold: source.threshold.map(Double.init),
+                                                    combine: combined)
+            configuration.allowAnonymous = ["127.0.0.1", "::1", "localhost"].contains(host)
+            let store = try Self.openStore(store)
+            let model = try source.model(dataOptions)
+            let served = ServedModel(model: model, version: 1, source: source.modelFile ?? "fitted at start from \(source.train ?? "")")
+            let server = RecommendationServer(store: store, model: served, configuration: configuration)
+            let json = common.json
+            var logger = Logger(label: "braid.serve") { StreamLogHandler.standardError(label: $0) }
+            logger.logLevel = common.quiet ? .warning : .info
+            let settings = configuration, log = logger
+            try blocking {
+                if try await store.keyCount() == 0 && !settings.allowAnonymous {
+                    throw CLIError(code: "noKeys", "the store has no API keys and \(host) is not a loopback address; create one with braid keys create --role admin --store \(self.store)")
+                }
+                try await server.run(logger: log) { port in
+                    if json { Console.printJSON(["listening": "http://\(settings.host):\(port)", "port": port]) }
+                    Console.progress("serving \(type(of: model).name) on http://\(settings.host):\(port) (store \(self.store))")
+                }
+            }
+        }
+    }
+
+    static func openStore(_ address: String) throws -> any Store {
+        do { return try Stores.open(address) } catch { throw CLIError(code: "store", "\(error)") }
+    }
+}
+
+struct Keys: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Manage the server's API keys.", subcommands: [Create.self])
+
+    struct Create: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create an API key; it is printed once and stored only as its SHA-256.")
+
+        @Option(help: "What the key may do: read, write or admin (each includes the ones before).")
+        var role: String
+
+        @Option(help: "The store: a SQLite file (created if missing).")
+        var store = "braid.sqlite"
+
+        @Option(help: "A name to remember the key by.")
+        var name = ""
+
+        @OptionGroup var common: CommonOptions
+
+        func run() throws {
+            try common.run {
+                guard let role = Role(rawValue: role) else { throw CLIError("--role must be read, write or admin, not \(self.role)") }
+                let store = try Serve.openStore(self.store)
+                let key = try blocking { try await APIKeys.create(role: role, name: name, in: store) }
+                if common.json {
+                    Console.printJSON(["key": key, "role": role.rawValue])
+                } else {
+                    print(key)
+                    Console.progress("created a \(role.rawValue) key in \(self.store); it is not shown again")
+                }
+            }
+        }
+    }
+}
+
+/// Runs async work from a synchronous command and returns its result.
+func blocking<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) throws -> T {
+    nonisolated(unsafe) var result: Result<T, any Error>?
+    let done = DispatchSemaphore(value: 0)
+    Task {
+        do { result = .success(try await body()) } catch { result = .failure(error) }
+        done.signal()
+    }
+    done.wait()
+    return try result!.get()
+}
