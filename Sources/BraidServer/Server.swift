@@ -25,11 +25,13 @@ public final class RecommendationServer: Sendable {
     public let configuration: Configuration
     let metrics = ServerMetrics()
     let started = Date()
+    let maintainer: ModelMaintainer
 
     public init(store: any Store, model: ServedModel, configuration: Configuration = Configuration()) {
         self.store = store
         slot = ModelSlot(model)
         self.configuration = configuration
+        maintainer = ModelMaintainer(store: store, slot: slot)
     }
 
     /// Serves on the configured address until the process is asked to stop.
@@ -99,11 +101,7 @@ public final class RecommendationServer: Sendable {
         }
         route(router, .delete, "/users/{id}", role: .admin) { [self] _, context in
             let id = try pathID(context, "id")
-            let inModel = slot.served.model.data.users.index(of: id) != nil
-            // The served model keeps the user's influence until a retrain; their own training
-            // row stops being served at once.
-            let state: Erasure.ModelState = inModel ? .pendingRetrain : .notInModel
-            let removed = try await store.eraseUser(id, model: state, at: Date().timeIntervalSince1970)
+            let (state, removed) = try await maintainer.erase(id)
             return ["user": .string(id), "rows_removed": .number(Double(removed)), "model": .string(state.rawValue)]
         }
         route(router, .get, "/erasures/{id}", role: .admin) { [self] _, context in

@@ -59,6 +59,52 @@ import Testing
         }
     }
 
+    /// A model that scores any history gives a training user, from their own training row,
+    /// the scores it gives them by index (ALS folds in exactly what it solved last), and a
+    /// new item changes the list at once.
+    @Test(arguments: ModelContract.cases)
+    func historyScoresEqualTrainingScores(c: ModelContract.Case) throws {
+        let data = Fixtures.randomRatings(users: 30, items: 25, perUser: 6)
+        let model = try ModelContract.fit(c, data)
+        guard model.scoresAnyHistory else {
+            #expect(throws: ModelError.self) { try model.scores(forHistory: [0], values: [1]) }
+            return
+        }
+        for user in [0, 7, 19] {
+            let own = try model.scores(forHistory: Array(data.items(ofUser: user)), values: Array(data.byUser.values(ofRow: user)))
+            let trained = model.scores(forUser: user)
+            let scale = max(1e-3, trained.map(abs).max() ?? 1)
+            for (a, b) in zip(own, trained) { #expect(abs(a - b) <= 1e-3 * scale, "user \(user): \(a) vs \(b)") }
+        }
+        #expect(throws: ModelError.self) { try model.scores(forHistory: [Int32(data.itemCount)], values: [1]) }
+        #expect(throws: ModelError.self) { try model.scores(forHistory: [0, 1], values: [1]) }
+        #expect(throws: ModelError.self) { try model.scores(forHistory: [0], values: [.nan]) }
+    }
+
+    /// Forgetting users gives the scores of the model refitted without them.
+    @Test(arguments: ModelContract.cases)
+    func forgettingEqualsRefitting(c: ModelContract.Case) throws {
+        let data = Fixtures.randomRatings(users: 40, items: 30, perUser: 8)
+        let model = try ModelContract.fit(c, data)
+        guard let forgetting = model as? any ForgettingModel else { return }
+        let removed: Set<Int> = [3, 17]
+        let forgot = try forgetting.forgetting(users: removed)
+        let refitted = try ModelContract.fit(c, data.removingUsers(removed))
+        #expect(forgot.data.interactionCount == data.interactionCount - data.byUser.count(ofRow: 3) - data.byUser.count(ofRow: 17))
+        if c.personalized {
+            let change = (0..<data.userCount).filter { !removed.contains($0) }.map { user in
+                zip(model.scores(forUser: user), forgot.scores(forUser: user)).map { abs($0 - $1) }.max() ?? 0
+            }.max() ?? 0
+            #expect(change > 1e-3, "forgetting two users must change someone's scores (the check below could not fail otherwise)")
+        }
+        for user in 0..<data.userCount where !removed.contains(user) {
+            let a = forgot.scores(forUser: user), b = refitted.scores(forUser: user)
+            for item in 0..<data.itemCount where refitted.data.byItem.count(ofRow: item) > 0 {
+                #expect(abs(a[item] - b[item]) <= 1e-4, "\(c.name) user \(user) item \(item): \(a[item]) vs \(b[item])")
+            }
+        }
+    }
+
     @Test(arguments: ModelContract.cases)
     func countLargerThanTheCatalogue(c: ModelContract.Case) throws {
         let data = c.needsGradedValues ? Fixtures.ratedCheckerboard(size: 8) : Fixtures.checkerboard(size: 8)

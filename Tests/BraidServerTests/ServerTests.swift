@@ -1,1 +1,238 @@
+import BraidCore
+import BraidModels
+import BraidServer
+import BraidStore
+import BraidTestSupport
+import Foundation
+import Hummingbird
+import HummingbirdTesting
 import Testing
+
+/// The HTTP API driven in-process (Hummingbird's router test client) over a real SQLite store.
+@Suite struct ServerTests {
+    /// A server over EASE (λ = 1) fitted on 30 users × 25 items, with a fresh store.
+    static func server(limits: Limits = Limits(), model: (any RecommendationModel)? = nil) throws -> (RecommendationServer, InteractionMatrix) {
+        let data = Fixtures.randomRatings(users: 30, items: 25, perUser: 6)
+        let fitted = try model ?? EASE(fitting: data, configuration: EASE.Configuration(parameters: ModelParameters(["lambda": "1"])))
+        let store = try SQLiteStore(path: Fixtures.temporaryDirectory() + "/store.sqlite")
+        var configuration = RecommendationServer.Configuration()
+        configuration.allowAnonymous = true
+        configuration.limits = limits
+        return (RecommendationServer(store: store, model: ServedModel(model: fitted, version: 1, source: "test"), configuration: configuration), data)
+    }
+
+    static func run<T: Sendable>(_ server: RecommendationServer, _ body: @Sendable (any TestClientProtocol) async throws -> T) async throws -> T {
+        try await Application(router: server.router()).test(.router, body)
+    }
+
+    static func json(_ response: TestResponse) throws -> [String: Any] {
+        try #require(JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [String: Any], "\(String(buffer: response.body))")
+    }
+
+    static func body(_ text: String) -> ByteBuffer { ByteBuffer(string: text) }
+
+    static func items(_ response: TestResponse) throws -> [(item: String, score: Double)] {
+        try (json(response)["items"] as? [[String: Any]] ?? []).map { ($0["item"] as! String, $0["score"] as! Double) }
+    }
+
+    @Test func feedbackChangesTheNextListAtOnce() async throws {
+        let (server, data) = try Self.server()
+        let user = data.users[0]
+        try await Self.run(server) { client in
+            let before = try Self.items(try await client.execute(uri: "/users/\(user)/recommendations?n=5", method: .get))
+            #expect(before.count == 5)
+            let top = before[0].item
+            let posted = try await client.execute(uri: "/feedback", method: .post,
+                                                  body: Self.body(#"{"feedback": [{"user": "\#(user)", "item": "\#(top)", "value": 5, "timestamp": 1700000000}]}"#))
+            #expect(posted.status == .ok)
+            #expect(try Self.json(posted)["new"] as? Int == 1)
+            // A retry of the same event replaces it instead of adding a row.
+            let retried = try await client.execute(uri: "/feedback", method: .post,
+                                                   body: Self.body(#"{"feedback": [{"user": "\#(user)", "item": "\#(top)", "value": 5, "timestamp": "2023-11-14T22:13:20Z"}]}"#))
+            #expect(try Self.json(retried)["replaced"] as? Int == 1)
+            let after = try await client.execute(uri: "/users/\(user)/recommendations?n=5", method: .get)
+            #expect(try Self.json(after)["method"] as? String == "fold-in")
+            let list = try Self.items(after)
+            #expect(!list.contains { $0.item == top }, "the item just interacted with is not recommended again")
+            // The served scores are EASE's for the history with the new item added.
+            let model = server.slot.served.model
+            var history = Array(data.items(ofUser: 0)), values = Array(data.byUser.values(ofRow: 0))
+            history.append(data.items.index(of: top)!)
+            values.append(5)
+            let expected = try model.scores(forHistory: history, values: values)
+            for entry in list { #expect(abs(entry.score - Double(expected[Int(data.items.index(of: entry.item)!)])) < 1e-5) }
+        }
+        #expect(try await server.store.feedback(user: data.users[0]).count == 1)
+    }
+
+    @Test func anonymousSessionsAndUnknownUsers() async throws {
+        let (server, data) = try Self.server()
+        try await Self.run(server) { client in
+            let session = try await client.execute(uri: "/recommendations", method: .post,
+                                                   body: Self.body(#"{"history": [{"item": "\#(data.items[0])"}, {"item": "\#(data.items[1])", "value": 4}], "n": 3}"#))
+            #expect(session.status == .ok)
+            let expected = try server.slot.served.model.scores(forHistory: [0, 1], values: [1, 4])
+            let list = try Self.items(session)
+            #expect(list.count == 3 && !list.contains { $0.item == data.items[0] || $0.item == data.items[1] })
+            #expect(abs(list[0].score - Double(expected.enumerated().filter { $0.offset > 1 }.map(\.element).max()!)) < 1e-5)
+            let stranger = try await client.execute(uri: "/users/nobody/recommendations?n=1", method: .get)
+            #expect(try Self.json(stranger)["method"] as? String == "popular")
+            let popular = try Self.items(try await client.execute(uri: "/popular?n=1", method: .get))
+            #expect(try Self.items(stranger).map(\.item) == popular.map(\.item))
+        }
+    }
+
+    @Test func hiddenAndDeletedItemsNeverAppear() async throws {
+        let (server, data) = try Self.server()
+        try await Self.run(server) { client in
+            let first = try Self.items(try await client.execute(uri: "/popular?n=2", method: .get)).map(\.item)
+            let hide = try await client.execute(uri: "/items", method: .post,
+                                                body: Self.body(#"{"items": [{"id": "\#(first[0])", "title": "A", "categories": ["x"], "hidden": true}]}"#))
+            #expect(hide.status == .ok)
+            _ = try await client.execute(uri: "/items/\(first[1])", method: .delete)
+            let now = try Self.items(try await client.execute(uri: "/popular?n=25", method: .get)).map(\.item)
+            #expect(!now.contains(first[0]) && !now.contains(first[1]))
+            for user in 0..<5 {
+                let list = try Self.items(try await client.execute(uri: "/users/\(data.users[user])/recommendations?n=25", method: .get)).map(\.item)
+                #expect(!list.contains(first[0]) && !list.contains(first[1]))
+            }
+            // Unhiding by PATCH brings it back.
+            _ = try await client.execute(uri: "/items/\(first[0])", method: .patch, body: Self.body(#"{"hidden": false}"#))
+            let back = try Self.items(try await client.execute(uri: "/popular?n=1", method: .get)).map(\.item)
+            #expect(back == [first[0]])
+            let category = try Self.items(try await client.execute(uri: "/popular?n=5&category=x", method: .get)).map(\.item)
+            #expect(category == [first[0]])
+        }
+    }
+
+    /// DELETE /users/{id}: the rows leave the store, and EASE forgets the user exactly: the
+    /// served scores equal those of EASE fitted without the user, to 1e-4.
+    @Test func erasureIsExactForEASE() async throws {
+        let (server, data) = try Self.server()
+        let erased = data.users[4], other = data.users[9]
+        try await Self.run(server) { client in
+            _ = try await client.execute(uri: "/feedback", method: .post, body: Self.body(#"{"feedback": [{"user": "\#(erased)", "item": "\#(data.items[3])"}]}"#))
+            let deleted = try await client.execute(uri: "/users/\(erased)", method: .delete)
+            let answer = try Self.json(deleted)
+            #expect(answer["model"] as? String == "exact")
+            #expect(answer["rows_removed"] as? Int == 1)
+            let state = try Self.json(try await client.execute(uri: "/erasures/\(erased)", method: .get))
+            #expect(state["model"] as? String == "exact" && state["model_done"] is Double)
+            let list = try Self.items(try await client.execute(uri: "/users/\(other)/recommendations?n=10", method: .get))
+            let refitted = try EASE(fitting: data.removingUsers([4]), configuration: EASE.Configuration(parameters: ModelParameters(["lambda": "1"])))
+            let expected = refitted.scores(forUser: 9)
+            for entry in list { #expect(abs(entry.score - Double(expected[Int(data.items.index(of: entry.item)!)])) < 1e-4) }
+            let original = server.slot.versions.last!.model.scores(forUser: 9)
+            #expect(zip(original, expected).contains { abs($0 - $1) > 1e-3 }, "the erased user did influence user 9's scores")
+            #expect(try Self.json(try await client.execute(uri: "/users/\(erased)/recommendations", method: .get))["method"] as? String == "popular")
+        }
+        #expect(try await server.store.feedback(user: erased).isEmpty)
+        #expect(server.slot.served.version == 2)
+    }
+
+    @Test func keysAndRoles() async throws {
+        let (server, _) = try Self.server()
+        let reader = try await APIKeys.create(role: .read, in: server.store)
+        let admin = try await APIKeys.create(role: .admin, in: server.store)
+        #expect(try await server.store.role(forKeyHash: APIKeys.hash(admin)) == .admin)
+        try await Self.run(server) { client in
+            let none = try await client.execute(uri: "/popular", method: .get)
+            #expect(none.status == .unauthorized)
+            #expect((try Self.json(none)["error"] as? [String: Any])?["code"] as? String == "missingKey")
+            let wrong = try await client.execute(uri: "/popular", method: .get, headers: [.authorization: "Bearer nope"])
+            #expect(wrong.status == .unauthorized)
+            let read = try await client.execute(uri: "/popular", method: .get, headers: [.authorization: "Bearer \(reader)"])
+            #expect(read.status == .ok)
+            let write = try await client.execute(uri: "/feedback", method: .post, headers: [.authorization: "Bearer \(reader)"],
+                                                 body: Self.body(#"{"feedback": []}"#))
+            #expect(write.status == .forbidden)
+            let erase = try await client.execute(uri: "/users/x", method: .delete, headers: [.authorization: "Bearer \(admin)"])
+            #expect(erase.status == .ok)
+            #expect(try await client.execute(uri: "/health", method: .get).status == .ok)
+        }
+    }
+
+    /// Every malformed request gets a 4xx naming the field and value, and stores nothing.
+    @Test func badInputIsRefusedAndLosesNothing() async throws {
+        var limits = Limits()
+        limits.body = 2_000
+        limits.idLength = 20
+        let (server, _) = try Self.server(limits: limits)
+        let cases: [(String, String, String)] = [
+            (#"{"feedback": [{"user": "a", "item": "b", "value": "5"}]}"#, "invalidField", "feedback[0].value"),
+            (#"{"feedback": [{"user": "a", "item": "b", "vaule": 5}]}"#, "unknownField", "feedback[0].vaule"),
+            (#"{"feedback": [{"user": "a", "item": "b", "value": 1e999}]}"#, "", ""),
+            (#"{"feedback": [{"user": "a", "item": "b", "timestamp": "yesterday"}]}"#, "invalidField", "feedback[0].timestamp"),
+            (#"{"feedback": [{"user": "aaaaaaaaaaaaaaaaaaaaaaaaa", "item": "b"}]}"#, "invalidField", "feedback[0].user"),
+            (#"{"feedback": [{"item": "b"}]}"#, "missingField", "feedback[0].user"),
+            (#"{"feedback": {"user": "a"}}"#, "invalidField", "feedback"),
+            (#"{"feedback": [{"user": "a", "item": "b"}, 7]}"#, "invalidField", "feedback[1]"),
+            (#"[1, 2]"#, "invalidField", "the body"),
+            (#"{"feedback": [{"user": "a", "item": "b""#, "invalidJSON", ""),
+            ("{\"feedback\": [{\"user\": \"" + String(repeating: "x", count: 3_000) + "\"}]}", "bodyTooLarge", ""),
+        ]
+        try await Self.run(server) { client in
+            for (body, code, field) in cases {
+                let response = try await client.execute(uri: "/feedback", method: .post, body: Self.body(body))
+                #expect((400..<500).contains(response.status.code), "\(body.prefix(60)) → \(response.status)")
+                let error = try Self.json(response)["error"] as? [String: Any]
+                if !code.isEmpty { #expect(error?["code"] as? String == code, "\(body.prefix(60)): \(error ?? [:])") }
+                if !field.isEmpty { #expect((error?["message"] as? String)?.contains(field) == true, "\(error ?? [:])") }
+            }
+            var invalid = ByteBuffer(string: #"{"feedback": [{"user": ""#)
+            invalid.writeBytes([0xFF, 0xFE])
+            invalid.writeString(#"", "item": "b"}]}"#)
+            let bytes = try await client.execute(uri: "/feedback", method: .post, body: invalid)
+            #expect(bytes.status == .badRequest)
+            #expect(try await client.execute(uri: "/popular?n=0", method: .get).status == .badRequest)
+            #expect(try await client.execute(uri: "/popular?n=abc", method: .get).status == .badRequest)
+            #expect(try await client.execute(uri: "/items/nothing/similar", method: .get).status == .notFound)
+            let missing = try await client.execute(uri: "/no/such/route", method: .get)
+            #expect(missing.status == .notFound)
+            #expect((try Self.json(missing)["error"] as? [String: Any])?["code"] as? String == "notFound")
+        }
+        #expect(try await server.store.allFeedback().isEmpty, "a refused batch stores none of its events")
+    }
+
+    /// The served OpenAPI document lists every route the server answers, and each listed
+    /// operation is routed (a wrong document would send clients to 404s).
+    @Test func openAPIDocumentMatchesTheRoutes() async throws {
+        let (server, data) = try Self.server()
+        try await Self.run(server) { client in
+            let document = try Self.json(try await client.execute(uri: "/openapi.json", method: .get))
+            #expect(document["openapi"] as? String == "3.1.0")
+            let paths = try #require(document["paths"] as? [String: [String: Any]])
+            let operations = Set(paths.flatMap { path, item in item.keys.filter { $0 != "parameters" }.map { "\($0.uppercased()) \(path)" } })
+            #expect(operations == Set(Self.routes))
+            for operation in operations.sorted() {
+                let parts = operation.split(separator: " ")
+                let uri = String(parts[1]).replacingOccurrences(of: "{id}", with: data.items[0])
+                let body: ByteBuffer? = ["POST", "PATCH"].contains(String(parts[0])) ? Self.body("{}") : nil
+                let response = try await client.execute(uri: uri, method: HTTPRequest.Method(String(parts[0]))!, body: body)
+                if response.status == .notFound, let error = try? Self.json(response)["error"] as? [String: Any] {
+                    #expect(error["code"] as? String != "notFound", "\(operation) is not routed")
+                }
+            }
+        }
+    }
+
+    /// The routes `RecommendationServer.router()` registers.
+    static let routes = [
+        "GET /health", "GET /ready", "GET /metrics", "GET /openapi.json", "GET /models", "POST /users", "GET /users/{id}", "PATCH /users/{id}",
+        "DELETE /users/{id}", "GET /erasures/{id}", "POST /items", "GET /items/{id}", "PATCH /items/{id}", "DELETE /items/{id}", "POST /feedback",
+        "GET /users/{id}/recommendations", "POST /recommendations", "GET /items/{id}/similar", "GET /popular",
+    ]
+
+    @Test func metricsCountRequestsByRoute() async throws {
+        let (server, _) = try Self.server()
+        try await Self.run(server) { client in
+            _ = try await client.execute(uri: "/popular", method: .get)
+            _ = try await client.execute(uri: "/feedback", method: .post, body: Self.body(#"{"feedback": [{"user": "a", "item": "b"}, {"user": "a", "item": "c"}]}"#))
+            let text = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
+            #expect(text.contains(#"braid_http_requests_total{route="/popular",method="GET",status="200"} 1"#), "\(text.prefix(400))")
+            #expect(text.contains("braid_feedback_events_total 2"))
+            #expect(text.contains(#"braid_store_rows{table="feedback"} 2"#))
+            #expect(text.contains("braid_http_request_duration_seconds_bucket"))
+        }
+    }
+}

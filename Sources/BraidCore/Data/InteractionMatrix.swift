@@ -83,3 +83,15 @@ public struct InteractionMatrix: Sendable, Equatable {
         return byUser.values.contains { $0 != first }
     }
 }
+
+extension InteractionMatrix {
+    /// The same matrix without these users' interactions (their rows emptied; the
+    /// vocabularies, and so every index, unchanged).
+    public func removingUsers(_ removed: Set<Int>) -> InteractionMatrix {
+        guard !removed.isEmpty else { return self }
+        var result = InteractionMatrix(users: users, items: items, byUser: byUser.filter { row, _, _ in !removed.contains(row) })
+        result.catalog = catalog
+        result.ageInDays = ageInDays?.filter { row, _, _ in !removed.contains(row) }
+        return result
+    }
+}

@@ -72,6 +72,14 @@ public struct EASE: RecommendationModel {
         try Self.checkFinite(weights)
     }
 
+    init(configuration: Configuration, data: InteractionMatrix, modelled: [Int32], position: [Int32], weights: DenseMatrix) {
+        self.configuration = configuration
+        self.data = data
+        self.modelled = modelled
+        self.position = position
+        self.weights = weights
+    }
+
     static func positions(of modelled: [Int32], itemCount: Int) -> [Int32] {
         var position = [Int32](repeating: -1, count: itemCount)
         for (a, item) in modelled.enumerated() { position[Int(item)] = Int32(a) }
