@@ -53,7 +53,7 @@ let package = Package(
         .target(name: "BraidStore", dependencies: ["BraidCore", .product(name: "GRDB", package: "GRDB.swift"),
                                                    .product(name: "Crypto", package: "swift-crypto")],
                 swiftSettings: swiftSettings),
-        .target(name: "BraidServer", dependencies: ["BraidCore", "BraidModels", "BraidStore",
+        .target(name: "BraidServer", dependencies: ["BraidCore", "BraidModels", "BraidEvaluation", "BraidStore",
                                                     .product(name: "Hummingbird", package: "hummingbird"),
                                                     .product(name: "Logging", package: "swift-log"),
                                                     .product(name: "Metrics", package: "swift-metrics"),

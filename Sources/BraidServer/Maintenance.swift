@@ -1,16 +1,136 @@
 import BraidCore
+import BraidEvaluation
 import BraidModels
 import BraidStore
-import Foundation
+public import Foundation
+
+/// When the server refits its model in the background.
+public struct RetrainPolicy: Sendable {
+    /// After this many feedback events since the last fit.
+    public var afterEvents: Int?
+    /// Every this many seconds (when there was feedback or an erasure since the last fit).
+    public var interval: Double?
+    /// Share of each user's interactions held out to measure the new version (NDCG@10, recall@10).
+    public var validationShare = 0.1
+
+    public init(afterEvents: Int? = nil, interval: Double? = nil) {
+        self.afterEvents = afterEvents
+        self.interval = interval
+    }
+}
+
+/// The outcome of the latest background fit.
+public struct RetrainReport: Sendable {
+    public var started: Date
+    public var seconds: Double
+    /// nil when it succeeded (the new version serves); else why the old one still serves.
+    public var error: String?
+    public var version: Int?
+}
 
 /// Changes to the served model, one at a time (an erasure and a retrain never race to swap).
 actor ModelMaintainer {
     let store: any Store
     let slot: ModelSlot
+    let policy: FeedbackPolicy
+    let retrainPolicy: RetrainPolicy
+    private(set) var eventsSinceFit = 0
+    private(set) var lastRetrain: RetrainReport?
+    private var retraining = false
 
-    init(store: any Store, slot: ModelSlot) {
+    init(store: any Store, slot: ModelSlot, policy: FeedbackPolicy, retrain: RetrainPolicy) {
         self.store = store
         self.slot = slot
+        self.policy = policy
+        retrainPolicy = retrain
+    }
+
+    /// Counts acknowledged events; starts a retrain in the background once enough arrived.
+    func noteEvents(_ count: Int) {
+        eventsSinceFit += count
+        if let after = retrainPolicy.afterEvents, eventsSinceFit >= after, !retraining {
+            Task { await self.retrain() }
+        }
+    }
+
+    /// Erasures that wait for a retrain.
+    private var pendingErasures = false
+
+    /// Whether anything changed since the last fit (for the interval schedule).
+    var hasChanges: Bool { eventsSinceFit > 0 || pendingErasures }
+
+    /// Refits the served model's type and configuration on its training data plus the
+    /// store's feedback, without erased users, on the worker threads; measures it on a held-out
+    /// share; and swaps it in. A failed fit keeps the old version serving and is reported.
+    @discardableResult
+    func retrain() async -> RetrainReport {
+        if retraining, let lastRetrain { return lastRetrain }
+        retraining = true
+        defer { retraining = false }
+        let started = Date(), clock = ContinuousClock(), start = clock.now
+        let base = slot.served
+        let counted = eventsSinceFit
+        var report = RetrainReport(started: started, seconds: 0, error: nil, version: nil)
+        do {
+            let erased = try await store.erasedUsers()
+            let feedback = try await store.allFeedback()
+            let data = base.trainingData(feedback: feedback, erased: erased, policy: policy)
+            let share = retrainPolicy.validationShare
+            let fitted = try await Task.detached { try Self.fitAndMeasure(like: base.model, data: data, validationShare: share) }.value
+            var model = fitted.model
+            // Users erased while the fit ran: forget them now, or leave them for the next fit.
+            let late = try await store.erasedUsers().subtracting(erased)
+            var lateForgotten: [String] = []
+            if !late.isEmpty, let forgetting = model as? any ForgettingModel {
+                let indices = Set(late.compactMap { model.data.users.index(of: $0).map(Int.init) })
+                model = try forgetting.forgetting(users: indices)
+                lateForgotten = Array(late)
+            }
+            let version = slot.served.version + 1
+            slot.swap(to: ServedModel(model: model, version: version, source: "retrained on \(data.interactionCount) interactions",
+                                      metrics: fitted.metrics, feedbackWatermark: feedback.map(\.sequence).max() ?? base.feedbackWatermark))
+            try await store.markErasures(Array(erased), as: .retrained, at: Date().timeIntervalSince1970)
+            try await store.markErasures(lateForgotten, as: .exact, at: Date().timeIntervalSince1970)
+            eventsSinceFit -= counted
+            pendingErasures = false
+            report.version = version
+        } catch {
+            report.error = "\(error)"
+        }
+        let elapsed = clock.now - start
+        report.seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+        lastRetrain = report
+        return report
+    }
+
+    /// Fits a model of `template`'s type and configuration on `data` minus a held-out share,
+    /// measures NDCG@10 and recall@10 on the held-out items, then fits on all of `data`.
+    nonisolated static func fitAndMeasure(like template: any RecommendationModel, data: InteractionMatrix,
+                                          validationShare: Double) throws -> (model: any RecommendationModel, metrics: [String: Double]) {
+        func refit<M: RecommendationModel>(_ model: M, _ data: InteractionMatrix) throws -> any RecommendationModel {
+            try M(fitting: data, configuration: model.configuration)
+        }
+        var metrics: [String: Double] = [:]
+        if validationShare > 0 {
+            let (kept, held) = data.holdingOut(share: validationShare, temporal: data.ageInDays != nil, seed: 1)
+            let probe = try refit(template, kept)
+            let byUser = Dictionary(grouping: held, by: \.user)
+            let users = byUser.keys.sorted()
+            let lists = probe.recommend(userIndices: users.map(Int.init), count: 10)
+            var ndcg = 0.0, recall = 0.0
+            for (user, list) in zip(users, lists) {
+                let outcome = RankingMetrics.evaluate(ranked: list.map(\.index), relevant: Set(byUser[user]!.map(\.item)), k: 10)
+                ndcg += outcome.ndcg
+                recall += outcome.recall
+            }
+            if !users.isEmpty {
+                metrics["ndcg@10"] = ndcg / Double(users.count)
+                metrics["recall@10"] = recall / Double(users.count)
+                metrics["validation_users"] = Double(users.count)
+            }
+        }
+        metrics["interactions"] = Double(data.interactionCount)
+        return (try refit(template, data), metrics)
     }
 
     /// Erases a user: their rows leave the store in one transaction, then the served model
@@ -23,6 +143,7 @@ actor ModelMaintainer {
             return (.notInModel, try await store.eraseUser(id, model: .notInModel, at: now))
         }
         guard let forgetting = served.model as? any ForgettingModel else {
+            pendingErasures = true
             return (.pendingRetrain, try await store.eraseUser(id, model: .pendingRetrain, at: now))
         }
         // Store first: once this returns, the user's rows are gone whatever happens next.
@@ -30,10 +151,11 @@ actor ModelMaintainer {
         do {
             let forgot = try forgetting.forgetting(users: [Int(user)])
             slot.swap(to: ServedModel(model: forgot, version: slot.served.version + 1, source: "\(served.source), without erased user \(id)",
-                                      metrics: served.metrics))
+                                      metrics: served.metrics, feedbackWatermark: served.feedbackWatermark))
             try await store.markErasures([id], as: .exact, at: Date().timeIntervalSince1970)
             return (.exact, removed)
         } catch {
+            pendingErasures = true
             // The model keeps serving; the user's training row is no longer served, and the
             // next retrain removes the rest.
             return (.pendingRetrain, removed)

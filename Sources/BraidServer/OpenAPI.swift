@@ -17,8 +17,10 @@ enum OpenAPI {
     "/openapi.json": {"get": {"operationId": "openapi", "security": [], "summary": "This document",
       "responses": {"200": {"description": "OpenAPI 3.1", "content": {"application/json": {"schema": {"type": "object"}}}}}}},
     "/models": {"get": {"operationId": "listModels", "summary": "Model versions served by this process, newest first",
-      "responses": {"200": {"description": "Versions", "content": {"application/json": {"schema": {"type": "object", "required": ["models"], "properties": {"models": {"type": "array", "items": {"$ref": "#/components/schemas/ModelVersion"}}}}}}},
+      "responses": {"200": {"description": "Versions", "content": {"application/json": {"schema": {"type": "object", "required": ["models"], "properties": {"models": {"type": "array", "items": {"$ref": "#/components/schemas/ModelVersion"}}, "last_retrain": {"$ref": "#/components/schemas/Retrain"}}}}}},
                     "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}}}},
+    "/models/retrain": {"post": {"operationId": "retrain", "summary": "Refit the served model's type and configuration on its data plus the store's feedback, without erased users; the new version serves when ready (422 and the old version keeps serving if the fit fails)",
+      "responses": {"200": {"description": "The new version serves", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Retrain"}}}}, "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}, "422": {"$ref": "#/components/responses/Error"}}}},
     "/users": {"post": {"operationId": "upsertUsers", "summary": "Create or replace users in a batch",
       "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "additionalProperties": false, "required": ["users"], "properties": {"users": {"type": "array", "items": {"$ref": "#/components/schemas/UserInput"}}}}}}},
       "responses": {"200": {"$ref": "#/components/responses/Stored"}, "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}, "413": {"$ref": "#/components/responses/Error"}}}},
@@ -100,6 +102,7 @@ enum OpenAPI {
           "members": {"type": "object", "additionalProperties": {"type": "number"}}}}}}},
       "ErasureResult": {"type": "object", "required": ["user", "rows_removed", "model"], "properties": {"user": {"type": "string"}, "rows_removed": {"type": "integer"}, "model": {"$ref": "#/components/schemas/ErasureModelState"}}},
       "Erasure": {"type": "object", "required": ["user", "requested", "rows_removed", "model", "model_done"], "properties": {"user": {"type": "string"}, "requested": {"type": "number"}, "rows_removed": {"type": "integer"}, "model": {"$ref": "#/components/schemas/ErasureModelState"}, "model_done": {"type": ["number", "null"]}}},
+      "Retrain": {"type": "object", "required": ["started", "seconds", "version", "error"], "properties": {"started": {"type": "number"}, "seconds": {"type": "number"}, "version": {"type": ["integer", "null"]}, "error": {"type": ["string", "null"]}}},
       "ErasureModelState": {"type": "string", "enum": ["exact", "pending-retrain", "retrained", "not-in-model"]},
       "ModelVersion": {"type": "object", "required": ["version", "model", "source", "loaded", "users", "items", "metrics"], "properties": {"version": {"type": "integer"}, "model": {"type": "string"}, "source": {"type": "string"}, "loaded": {"type": "number"}, "users": {"type": "integer"}, "items": {"type": "integer"}, "metrics": {"type": "object", "additionalProperties": {"type": "number"}}}}
     }

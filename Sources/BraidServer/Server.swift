@@ -17,6 +17,8 @@ public final class RecommendationServer: Sendable {
         /// Serve without API keys while the store has none (every request is then admin).
         /// `braid serve` allows it only on a loopback address.
         public var allowAnonymous = false
+        /// When to refit in the background (never, by default).
+        public var retrain = RetrainPolicy()
         public init() {}
     }
 
@@ -31,7 +33,7 @@ public final class RecommendationServer: Sendable {
         self.store = store
         slot = ModelSlot(model)
         self.configuration = configuration
-        maintainer = ModelMaintainer(store: store, slot: slot)
+        maintainer = ModelMaintainer(store: store, slot: slot, policy: configuration.feedback, retrain: configuration.retrain)
     }
 
     /// Serves on the configured address until the process is asked to stop.
@@ -39,6 +41,18 @@ public final class RecommendationServer: Sendable {
         let app = Application(router: router(), configuration: .init(address: .hostname(configuration.host, port: configuration.port),
                                                                      serverName: "braid"),
                               onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) }, logger: logger)
+        let schedule = configuration.retrain.interval.map { interval in
+            Task { [maintainer] in
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .seconds(interval))
+                    if await maintainer.hasChanges {
+                        let report = await maintainer.retrain()
+                        if let error = report.error { logger.error("retrain failed, the previous model keeps serving: \(error)") }
+                    }
+                }
+            }
+        }
+        defer { schedule?.cancel() }
         try await app.runService()
     }
 
@@ -63,7 +77,14 @@ public final class RecommendationServer: Sendable {
             Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: OpenAPI.document)))
         }
         route(router, .get, "/models", role: .read) { [self] _, _ in
-            ["models": .array(slot.versions.map(Self.describe))]
+            var out: [String: JSONValue] = ["models": .array(slot.versions.map(Self.describe))]
+            if let report = await maintainer.lastRetrain { out["last_retrain"] = Self.describe(report) }
+            return .object(out)
+        }
+        route(router, .post, "/models/retrain", role: .admin) { [self] _, _ in
+            let report = await maintainer.retrain()
+            if let error = report.error { throw APIError(.unprocessableContent, "retrainFailed", "the previous model keeps serving: \(error)") }
+            return Self.describe(report)
         }
 
         // Users
@@ -153,6 +174,7 @@ public final class RecommendationServer: Sendable {
             }
             let added = try await store.addFeedback(events)
             metrics.events.increment(by: Int64(events.count))
+            await maintainer.noteEvents(events.count)
             return ["accepted": .number(Double(events.count)), "new": .number(Double(added)), "replaced": .number(Double(events.count - added))]
         }
 
@@ -171,8 +193,10 @@ public final class RecommendationServer: Sendable {
             var events: [FeedbackEvent] = []
             for entry in try body.batch("history") {
                 try entry.onlyKnown(["item", "value", "event", "timestamp"])
-                events.append(FeedbackEvent(user: "", item: try entry.id("item"), event: try entry.string("event", maxLength: 64) ?? "rating",
-                                            value: try entry.number("value") ?? 1, timestamp: try entry.timestamp("timestamp") ?? 0))
+                var event = FeedbackEvent(user: "", item: try entry.id("item"), event: try entry.string("event", maxLength: 64) ?? "rating",
+                                          value: try entry.number("value") ?? 1, timestamp: try entry.timestamp("timestamp") ?? 0)
+                event.sequence = .max  // newer than any model
+                events.append(event)
             }
             var query = ListQuery(limits: configuration.limits)
             if let n = try body.number("n") { query.count = try ListQuery.count(n, limits: configuration.limits) }
@@ -370,6 +394,11 @@ public final class RecommendationServer: Sendable {
          "loaded": .number(served.loaded.timeIntervalSince1970), "users": .number(Double(served.model.data.userCount)),
          "items": .number(Double(served.model.data.itemCount)),
          "metrics": .object(served.metrics.mapValues(JSONValue.number))]
+    }
+
+    static func describe(_ report: RetrainReport) -> JSONValue {
+        ["started": .number(report.started.timeIntervalSince1970), "seconds": .number(report.seconds),
+         "version": report.version.map { .number(Double($0)) } ?? .null, "error": report.error.map(JSONValue.string) ?? .null]
     }
 
     static func describe(_ item: StoredItem, inModel: Bool) -> JSONValue {

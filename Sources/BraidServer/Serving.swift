@@ -12,9 +12,14 @@ public struct ServedModel: Sendable {
     public let source: String
     /// Offline metrics measured when it was made, if any.
     public let metrics: [String: Double]
+    /// The store's feedback up to this sequence number is in the model; later events are laid
+    /// over the training histories when serving.
+    public let feedbackWatermark: Int64
 
-    public init(model: any RecommendationModel, version: Int, source: String, metrics: [String: Double] = [:], loaded: Date = Date()) {
+    public init(model: any RecommendationModel, version: Int, source: String, metrics: [String: Double] = [:], feedbackWatermark: Int64 = 0,
+                loaded: Date = Date()) {
         self.model = model
+        self.feedbackWatermark = feedbackWatermark
         self.version = version
         self.source = source
         self.metrics = metrics
@@ -114,7 +119,7 @@ extension ServedModel {
                 history.values.append(data.byUser.values[k])
             }
         }
-        let fresh = policy.values(of: feedback)
+        let fresh = policy.values(of: feedback.filter { $0.sequence > feedbackWatermark })
         history.isTrainingRow = history.trainedUser != nil && fresh.isEmpty
         for (id, value) in fresh {
             guard let item = data.items.index(of: id) else {
@@ -141,5 +146,37 @@ extension ServedModel {
         }
         if let user = history.trainedUser { return (model.scores(forUser: user), "trained-stale") }
         return (model.popularityScores(), "popular")
+    }
+}
+
+extension ServedModel {
+    /// What a retrain fits on: the model's training interactions (without erased users) and
+    /// the store's feedback (weighted and thresholded by `policy`), repeated pairs combined by
+    /// the policy, later feedback winning under `last`. The model's data keeps only ages, not
+    /// dates, so its interactions are placed just before the store's first event.
+    func trainingData(feedback: [FeedbackEvent], erased: Set<String>, policy: FeedbackPolicy) -> InteractionMatrix {
+        let old = model.data
+        var table = InteractionTable(users: old.users, items: old.items)
+        let anchor = Int64(feedback.map(\.timestamp).min() ?? 0)
+        for u in 0..<old.userCount where !erased.contains(old.users[u]) {
+            for k in old.byUser.entries(ofRow: u) {
+                let timestamp = old.ageInDays.map { anchor - Int64(($0.values[k] * 86400).rounded()) } ?? InteractionTable.noTimestamp
+                table.append(user: Int32(u), item: old.byUser.columns[k], value: old.byUser.values[k], timestamp: timestamp)
+            }
+        }
+        for event in feedback where !erased.contains(event.user) {
+            let value = event.value * (policy.eventWeights[event.event] ?? policy.defaultWeight)
+            if let threshold = policy.threshold, value < threshold { continue }
+            table.append(Interaction(user: event.user, item: event.item, value: Float(value), timestamp: Int64(event.timestamp.rounded())))
+        }
+        let duplicates: DuplicatePolicy = switch policy.combine {
+        case .last: .last
+        case .first: .first
+        case .sum: .sum
+        case .max: .max
+        }
+        var data = InteractionMatrix(table, duplicates: duplicates)
+        data.catalog = old.catalog
+        return data
     }
 }

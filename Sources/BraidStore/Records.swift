@@ -55,6 +55,8 @@ public struct FeedbackEvent: Sendable, Equatable, Codable {
     public var value: Double
     /// Seconds since 1970.
     public var timestamp: Double
+    /// The store's arrival order (set when read back; 0 before).
+    public var sequence: Int64 = 0
 
     public init(user: String, item: String, event: String = "rating", value: Double = 1, timestamp: Double) {
         self.user = user

@@ -146,19 +146,21 @@ public final class SQLiteStore: Store {
 
     public func feedback(user: String) async throws -> [FeedbackEvent] {
         try await pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT user, item, event, value, timestamp FROM feedback WHERE user = ? ORDER BY seq",
+            try Row.fetchAll(db, sql: "SELECT seq, user, item, event, value, timestamp FROM feedback WHERE user = ? ORDER BY seq",
                              arguments: [user]).map(Self.event)
         }
     }
 
     public func allFeedback() async throws -> [FeedbackEvent] {
         try await pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT user, item, event, value, timestamp FROM feedback ORDER BY seq").map(Self.event)
+            try Row.fetchAll(db, sql: "SELECT seq, user, item, event, value, timestamp FROM feedback ORDER BY seq").map(Self.event)
         }
     }
 
     static func event(_ row: Row) -> FeedbackEvent {
-        FeedbackEvent(user: row["user"], item: row["item"], event: row["event"], value: row["value"], timestamp: row["timestamp"])
+        var event = FeedbackEvent(user: row["user"], item: row["item"], event: row["event"], value: row["value"], timestamp: row["timestamp"])
+        event.sequence = row["seq"]
+        return event
     }
 
     // MARK: Erasure

@@ -26,6 +26,12 @@ struct Serve: ParsableCommand {
     @Option(help: "Port to listen on (0: any free port).")
     var port = 8080
 
+    @Option(help: "Refit in the background after this many feedback events (the old version serves until the new one is ready).")
+    var retrainAfterEvents: Int?
+
+    @Option(help: "Refit in the background every this many seconds when feedback or erasures arrived.")
+    var retrainEvery: Double?
+
     @Option(help: "Largest request body in bytes.")
     var maxBodyBytes = 8 << 20
 
@@ -43,6 +49,11 @@ struct Serve: ParsableCommand {
             configuration.host = host
             configuration.port = port
             configuration.limits.body = maxBodyBytes
+            if let retrainAfterEvents { try CommonOptions.requirePositive(retrainAfterEvents, "--retrain-after-events") }
+            if let retrainEvery, !(retrainEvery > 0 && retrainEvery.isFinite) {
+                throw CLIError("--retrain-every must be a positive number of seconds, not \(retrainEvery)")
+            }
+            configuration.retrain = RetrainPolicy(afterEvents: retrainAfterEvents, interval: retrainEvery)
             configuration.feedback = FeedbackPolicy(eventWeights: weights?.weights.mapValues(Double.init) ?? [:],
                                                     defaultWeight: Double(weights?.defaultWeight ?? 1), threshold: source.threshold.map(Double.init),
                                                     combine: combined)

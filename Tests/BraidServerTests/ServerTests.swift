@@ -218,10 +218,39 @@ import Testing
 
     /// The routes `RecommendationServer.router()` registers.
     static let routes = [
-        "GET /health", "GET /ready", "GET /metrics", "GET /openapi.json", "GET /models", "POST /users", "GET /users/{id}", "PATCH /users/{id}",
+        "GET /health", "GET /ready", "GET /metrics", "GET /openapi.json", "GET /models", "POST /models/retrain", "POST /users", "GET /users/{id}", "PATCH /users/{id}",
         "DELETE /users/{id}", "GET /erasures/{id}", "POST /items", "GET /items/{id}", "PATCH /items/{id}", "DELETE /items/{id}", "POST /feedback",
         "GET /users/{id}/recommendations", "POST /recommendations", "GET /items/{id}/similar", "GET /popular",
     ]
+
+    /// A retrain folds the store's feedback (new users and items too) into a new version and
+    /// completes pending erasures; the previous version is listed beside it with its metrics.
+    @Test func retrainingSwapsInANewVersion() async throws {
+        let data = Fixtures.randomRatings(users: 30, items: 25, perUser: 6)
+        let als = try AlternatingLeastSquares(fitting: data, configuration: AlternatingLeastSquares.Configuration(parameters: ModelParameters(["factors": "4"])),
+                                              onIteration: nil)
+        let (server, _) = try Self.server(model: als)
+        try await Self.run(server) { client in
+            let erased = try Self.json(try await client.execute(uri: "/users/\(data.users[2])", method: .delete))
+            #expect(erased["model"] as? String == "pending-retrain", "ALS cannot forget exactly")
+            _ = try await client.execute(uri: "/feedback", method: .post, body: Self.body(#"{"feedback": [{"user": "newcomer", "item": "brand-new", "value": 4}, {"user": "newcomer", "item": "\#(data.items[1])", "value": 3}, {"user": "\#(data.users[0])", "item": "brand-new", "value": 5}]}"#))
+            let report = try await client.execute(uri: "/models/retrain", method: .post)
+            #expect(report.status == .ok, "\(String(buffer: report.body))")
+            let served = server.slot.served
+            #expect(served.version == 2)
+            #expect(served.model.data.users.index(of: "newcomer") != nil && served.model.data.items.index(of: "brand-new") != nil)
+            #expect(served.model.data.byUser.count(ofRow: Int(served.model.data.users.index(of: data.users[2])!)) == 0, "the erased user's rows are gone")
+            #expect(served.model.data.interactionCount == data.interactionCount - data.byUser.count(ofRow: 2) + 3)
+            #expect(served.metrics["ndcg@10"] != nil)
+            let state = try Self.json(try await client.execute(uri: "/erasures/\(data.users[2])", method: .get))
+            #expect(state["model"] as? String == "retrained")
+            let models = try Self.json(try await client.execute(uri: "/models", method: .get))
+            #expect((models["models"] as? [[String: Any]])?.map { $0["version"] as? Int } == [2, 1])
+            #expect((models["last_retrain"] as? [String: Any])?["version"] as? Int == 2)
+            let list = try Self.json(try await client.execute(uri: "/users/newcomer/recommendations?n=3", method: .get))
+            #expect(list["method"] as? String == "trained")
+        }
+    }
 
     @Test func metricsCountRequestsByRoute() async throws {
         let (server, _) = try Self.server()

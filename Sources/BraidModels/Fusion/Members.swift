@@ -82,7 +82,7 @@ extension InteractionMatrix {
     /// The inner split composite models learn on: per user with at least two interactions, a
     /// `share` (at least one) is held out — the latest by timestamp when `temporal` and the data
     /// has timestamps, else a seeded random choice. The kept part keeps its timestamps.
-    func holdingOut(share: Double, temporal: Bool, seed: UInt64) -> (kept: InteractionMatrix, heldOut: [(user: Int32, item: Int32, value: Float)]) {
+    public func holdingOut(share: Double, temporal: Bool, seed: UInt64) -> (kept: InteractionMatrix, heldOut: [(user: Int32, item: Int32, value: Float)]) {
         var rng = SeededGenerator(seed: seed)
         var keep = InteractionTable(users: users, items: items)
         var held: [(user: Int32, item: Int32, value: Float)] = []
