@@ -86,9 +86,15 @@ actor ModelMaintainer {
                 model = try forgetting.forgetting(users: indices)
                 lateForgotten = Array(late)
             }
-            let version = slot.served.version + 1
-            slot.swap(to: ServedModel(model: model, version: version, source: "retrained on \(data.interactionCount) interactions",
-                                      metrics: fitted.metrics, feedbackWatermark: feedback.map(\.sequence).max() ?? base.feedbackWatermark))
+            let published = try await store.latestModel()?.version ?? 0
+            let version = max(slot.served.version, published) + 1
+            let watermark = feedback.map(\.sequence).max() ?? base.feedbackWatermark
+            let source = "retrained on \(data.interactionCount) interactions"
+            // Published before it serves here, so that every server sharing the store swaps to it.
+            try await store.publishModel(PublishedModel(version: version, source: source, metrics: fitted.metrics, feedbackWatermark: watermark,
+                                                        bytes: try Self.bytes(of: fitted.model)))
+            slot.swap(to: ServedModel(model: model, version: version, source: source, metrics: fitted.metrics, feedbackWatermark: watermark,
+                                      publishedVersion: version))
             try await store.markErasures(Array(erased), as: .retrained, at: Date().timeIntervalSince1970)
             try await store.markErasures(lateForgotten, as: .exact, at: Date().timeIntervalSince1970)
             eventsSinceFit -= counted
@@ -101,6 +107,44 @@ actor ModelMaintainer {
         report.seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
         lastRetrain = report
         return report
+    }
+
+    /// Another server erased `id`: forget them here too when the served model can (the store's
+    /// rows are already gone, and their training row is no longer served).
+    func forgetErased(_ id: String) {
+        let served = slot.served
+        guard let user = served.model.data.users.index(of: id), served.model.data.byUser.count(ofRow: Int(user)) > 0 else { return }
+        guard let forgetting = served.model as? any ForgettingModel, let forgot = try? forgetting.forgetting(users: [Int(user)]) else {
+            pendingErasures = true
+            return
+        }
+        slot.swap(to: ServedModel(model: forgot, version: served.version + 1, source: "\(served.source), without erased user \(id)",
+                                  metrics: served.metrics, feedbackWatermark: served.feedbackWatermark, publishedVersion: served.publishedVersion))
+    }
+
+    /// Serves the newest version published in the store, when it is newer than this one's.
+    @discardableResult
+    func adoptPublished() async throws -> Bool {
+        guard let published = try await store.latestModel(), published.version > slot.served.publishedVersion else { return false }
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("braid-published-\(UUID().uuidString).braid").path
+        try published.bytes.write(to: URL(fileURLWithPath: path))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        var model = try ModelRegistry.load(from: path)
+        // Users erased since it was published.
+        let erased = try await store.erasedUsers()
+        let present = Set(erased.compactMap { model.data.users.index(of: $0).map(Int.init) }.filter { model.data.byUser.count(ofRow: $0) > 0 })
+        if !present.isEmpty, let forgetting = model as? any ForgettingModel { model = try forgetting.forgetting(users: present) }
+        slot.swap(to: ServedModel(model: model, version: max(slot.served.version + 1, published.version), source: published.source,
+                                  metrics: published.metrics, feedbackWatermark: published.feedbackWatermark, publishedVersion: published.version))
+        return true
+    }
+
+    /// A model file's bytes.
+    nonisolated static func bytes(of model: any RecommendationModel) throws -> Data {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("braid-publish-\(UUID().uuidString).braid").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try ModelRegistry.save(model, to: path)
+        return try Data(contentsOf: URL(fileURLWithPath: path))
     }
 
     /// Fits a model of `template`'s type and configuration on `data` minus a held-out share,
@@ -151,7 +195,7 @@ actor ModelMaintainer {
         do {
             let forgot = try forgetting.forgetting(users: [Int(user)])
             slot.swap(to: ServedModel(model: forgot, version: slot.served.version + 1, source: "\(served.source), without erased user \(id)",
-                                      metrics: served.metrics, feedbackWatermark: served.feedbackWatermark))
+                                      metrics: served.metrics, feedbackWatermark: served.feedbackWatermark, publishedVersion: served.publishedVersion))
             try await store.markErasures([id], as: .exact, at: Date().timeIntervalSince1970)
             return (.exact, removed)
         } catch {

@@ -53,6 +53,20 @@ public final class RecommendationServer: Sendable {
             }
         }
         defer { schedule?.cancel() }
+        // A newer version published by another server (or before a restart) serves at once;
+        // later ones, and other servers' erasures, arrive as announcements.
+        do { try await maintainer.adoptPublished() } catch { logger.error("cannot load the store's published model: \(error)") }
+        let listener = Task { [maintainer, store] in
+            for await announcement in store.announcements() {
+                switch announcement {
+                case .model:
+                    do { try await maintainer.adoptPublished() } catch { logger.error("cannot load a published model: \(error)") }
+                case .erasure(let user):
+                    await maintainer.forgetErased(user)
+                }
+            }
+        }
+        defer { listener.cancel() }
         try await app.runService()
     }
 

@@ -15,10 +15,14 @@ public struct ServedModel: Sendable {
     /// The store's feedback up to this sequence number is in the model; later events are laid
     /// over the training histories when serving.
     public let feedbackWatermark: Int64
+    /// The version published through the store that this model is (or derives from by an
+    /// erasure); 0 for a model from a file or fitted at start.
+    public let publishedVersion: Int
 
     public init(model: any RecommendationModel, version: Int, source: String, metrics: [String: Double] = [:], feedbackWatermark: Int64 = 0,
-                loaded: Date = Date()) {
+                publishedVersion: Int = 0, loaded: Date = Date()) {
         self.model = model
+        self.publishedVersion = publishedVersion
         self.feedbackWatermark = feedbackWatermark
         self.version = version
         self.source = source

@@ -38,6 +38,12 @@ public final class SQLiteStore: Store {
                                        model TEXT NOT NULL, model_done REAL);
                 """)
         }
+        migrator.registerMigration("v2: models") { db in
+            try db.execute(sql: """
+                CREATE TABLE models (version INTEGER PRIMARY KEY, source TEXT NOT NULL, metrics TEXT NOT NULL, watermark INTEGER NOT NULL,
+                                     bytes BLOB NOT NULL, created REAL NOT NULL);
+                """)
+        }
         return migrator
     }
 
@@ -229,4 +235,29 @@ public final class SQLiteStore: Store {
             return result
         }
     }
+
+    // MARK: Models
+
+    public func publishModel(_ model: PublishedModel) async throws {
+        let metrics = String(decoding: try JSONEncoder().encode(model.metrics), as: UTF8.self)
+        try await pool.write { db in
+            try db.execute(sql: """
+                INSERT OR IGNORE INTO models (version, source, metrics, watermark, bytes, created) VALUES (?, ?, ?, ?, ?, ?)
+                """, arguments: [model.version, model.source, metrics, model.feedbackWatermark, model.bytes, Date().timeIntervalSince1970])
+            try db.execute(sql: "DELETE FROM models WHERE version < ?", arguments: [model.version - 1])
+        }
+    }
+
+    public func latestModel() async throws -> PublishedModel? {
+        try await pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM models ORDER BY version DESC LIMIT 1").map { row in
+                PublishedModel(version: row["version"], source: row["source"],
+                               metrics: try JSONDecoder().decode([String: Double].self, from: Data((row["metrics"] as String).utf8)),
+                               feedbackWatermark: row["watermark"], bytes: row["bytes"])
+            }
+        }
+    }
+
+    /// One process owns a SQLite store: nothing to announce.
+    public func announcements() -> AsyncStream<StoreAnnouncement> { AsyncStream { $0.finish() } }
 }

@@ -39,6 +39,51 @@ public protocol Store: Sendable {
 
     /// Row counts per table, for `/metrics`.
     func counts() async throws -> [String: Int]
+
+    /// Keeps a model version in the store (the latest two are kept) and announces it.
+    func publishModel(_ model: PublishedModel) async throws
+    /// The newest published version, if any.
+    func latestModel() async throws -> PublishedModel?
+    /// Model versions and erasures announced by any server sharing the store (PostgreSQL's
+    /// LISTEN/NOTIFY); a store used by one process announces nothing.
+    func announcements() -> AsyncStream<StoreAnnouncement>
+}
+
+/// A model version as the store keeps it: a model file's bytes and what the server knows of it.
+public struct PublishedModel: Sendable {
+    public var version: Int
+    public var source: String
+    public var metrics: [String: Double]
+    /// The store's feedback up to this sequence number is in the model.
+    public var feedbackWatermark: Int64
+    public var bytes: Data
+
+    public init(version: Int, source: String, metrics: [String: Double], feedbackWatermark: Int64, bytes: Data) {
+        self.version = version
+        self.source = source
+        self.metrics = metrics
+        self.feedbackWatermark = feedbackWatermark
+        self.bytes = bytes
+    }
+}
+
+/// What one server tells the others through a shared store.
+public enum StoreAnnouncement: Sendable, Equatable {
+    /// A new model version was published.
+    case model(version: Int)
+    /// A user was erased: every server's model must forget them.
+    case erasure(user: String)
+
+    /// Parses a notification's payload (`model:3`, `erasure:user-id`).
+    public init?(_ payload: String) {
+        if payload.hasPrefix("model:"), let version = Int(payload.dropFirst(6)) {
+            self = .model(version: version)
+        } else if payload.hasPrefix("erasure:") {
+            self = .erasure(user: String(payload.dropFirst(8)))
+        } else {
+            return nil
+        }
+    }
 }
 
 /// API keys: random 32 bytes, shown once; the store keeps only their SHA-256.
@@ -63,12 +108,12 @@ public enum APIKeys {
     }
 }
 
-/// Opens a store by its address: a SQLite file path (the default, embedded), or
-/// `sqlite:PATH`.
+/// Opens a store by its address: a SQLite file path (the default, embedded), `sqlite:PATH`,
+/// or `postgres://user:password@host:port/database` (shared by several servers).
 public enum Stores {
-    public static func open(_ address: String) throws -> any Store {
+    public static func open(_ address: String) async throws -> any Store {
         if address.hasPrefix("postgres://") || address.hasPrefix("postgresql://") {
-            throw StoreError("PostgreSQL stores are not available in this build: \(address)")
+            return try await PostgresStore(address: address)
         }
         let path = address.hasPrefix("sqlite:") ? String(address.dropFirst("sqlite:".count)) : address
         return try SQLiteStore(path: path)

@@ -79,7 +79,7 @@ struct Serve: ParsableCommand {
     }
 
     static func openStore(_ address: String) throws -> any Store {
-        do { return try Stores.open(address) } catch { throw CLIError(code: "store", "\(error)") }
+        do { return try blocking { try await Stores.open(address) } } catch { throw CLIError(code: "store", "\(error)") }
     }
 }
 

@@ -1,0 +1,106 @@
+import BraidStore
+import BraidTestSupport
+import Foundation
+import Testing
+
+/// The same contract over both stores: SQLite (embedded) and PostgreSQL (a cluster the test
+/// starts on loopback).
+@Suite struct StoreTests {
+    enum Kind: String, CaseIterable, CustomStringConvertible {
+        case sqlite, postgres
+        var description: String { rawValue }
+    }
+
+    static func open(_ kind: Kind) async throws -> any Store {
+        switch kind {
+        case .sqlite: try SQLiteStore(path: Fixtures.temporaryDirectory() + "/store.sqlite")
+        case .postgres: try await PostgresStore(address: try PostgresCluster.shared.get().newDatabase())
+        }
+    }
+
+    @Test(arguments: Kind.allCases)
+    func feedbackIsIdempotentAndOrdered(kind: Kind) async throws {
+        try #require(kind == .sqlite || PostgresCluster.available, "PostgreSQL: \(PostgresCluster.shared)")
+        let store = try await Self.open(kind)
+        let events = [FeedbackEvent(user: "a", item: "x", value: 1, timestamp: 10), FeedbackEvent(user: "a", item: "y", value: 2, timestamp: 11),
+                      FeedbackEvent(user: "b", item: "x", event: "view", value: 1, timestamp: 10)]
+        #expect(try await store.addFeedback(events) == 3)
+        var retry = events[0]
+        retry.value = 5
+        #expect(try await store.addFeedback([retry, events[2]]) == 0, "a retried event replaces, never adds")
+        let a = try await store.feedback(user: "a")
+        #expect(a.map(\.item) == ["x", "y"] && a[0].value == 5)
+        #expect(a[0].sequence < a[1].sequence)
+        #expect(try await store.allFeedback().count == 3)
+        #expect(try await store.counts()["feedback"] == 3)
+    }
+
+    @Test(arguments: Kind.allCases)
+    func erasureRemovesEveryRowInOneGo(kind: Kind) async throws {
+        try #require(kind == .sqlite || PostgresCluster.available, "PostgreSQL: \(PostgresCluster.shared)")
+        let store = try await Self.open(kind)
+        try await store.upsertUsers([StoredUser(id: "a", attributes: #"{"age": 30}"#)])
+        _ = try await store.addFeedback([FeedbackEvent(user: "a", item: "x", timestamp: 1), FeedbackEvent(user: "a", item: "y", timestamp: 2),
+                                         FeedbackEvent(user: "b", item: "x", timestamp: 1)])
+        #expect(try await store.eraseUser("a", model: .pendingRetrain, at: 100) == 3)
+        #expect(try await store.feedback(user: "a").isEmpty)
+        #expect(try await store.user("a") == nil)
+        #expect(try await store.feedback(user: "b").count == 1)
+        #expect(try await store.erasure("a")?.model == .pendingRetrain)
+        try await store.markErasures(["a"], as: .retrained, at: 200)
+        let erasure = try await store.erasure("a")
+        #expect(erasure?.model == .retrained && erasure?.modelDone == 200)
+        #expect(try await store.erasedUsers() == ["a"])
+    }
+
+    @Test(arguments: Kind.allCases)
+    func itemsKeysAndModels(kind: Kind) async throws {
+        try #require(kind == .sqlite || PostgresCluster.available, "PostgreSQL: \(PostgresCluster.shared)")
+        let store = try await Self.open(kind)
+        let item = StoredItem(id: "x", title: "X", text: "about x", categories: ["c"], attributes: "{}", timestamp: 5, hidden: false,
+                              vector: [1, -2.5], updated: 7)
+        try await store.upsertItems([item, StoredItem(id: "y", hidden: true, updated: 7)])
+        #expect(try await store.item("x") == item)
+        #expect(try await store.excludedItems() == ["y"])
+        #expect(try await store.deleteItem("x") == true)
+        #expect(try await store.deleteItem("never") == false)
+        #expect(try await store.excludedItems() == ["x", "y", "never"])
+        #expect(try await store.itemCategories().isEmpty)
+        #expect(try await store.keyCount() == 0)
+        try await store.addKey(hash: APIKeys.hash("k"), role: .write, name: "")
+        #expect(try await store.role(forKeyHash: APIKeys.hash("k")) == .write)
+        #expect(try await store.role(forKeyHash: APIKeys.hash("other")) == nil)
+        for version in 1...3 {
+            try await store.publishModel(PublishedModel(version: version, source: "v\(version)", metrics: ["ndcg@10": 0.3], feedbackWatermark: 9,
+                                                        bytes: Data(repeating: UInt8(version), count: 1000)))
+        }
+        let latest = try #require(try await store.latestModel())
+        #expect(latest.version == 3 && latest.bytes == Data(repeating: 3, count: 1000) && latest.metrics == ["ndcg@10": 0.3])
+    }
+
+    /// PostgreSQL announces model versions and erasures to every store on the database.
+    @Test(.enabled(if: PostgresCluster.available, "needs PostgreSQL"))
+    func postgresAnnouncesToOtherServers() async throws {
+        let address = try PostgresCluster.shared.get().newDatabase()
+        let first = try await PostgresStore(address: address), second = try await PostgresStore(address: address)
+        let received = Task {
+            var seen: [StoreAnnouncement] = []
+            for await announcement in second.announcements() {
+                seen.append(announcement)
+                if seen.count == 2 { break }
+            }
+            return seen
+        }
+        try await Task.sleep(for: .milliseconds(300))  // LISTEN is in place
+        try await first.publishModel(PublishedModel(version: 4, source: "", metrics: [:], feedbackWatermark: 0, bytes: Data([1])))
+        _ = try await first.eraseUser("someone", model: .pendingRetrain, at: 1)
+        let seen = try await withThrowingTaskGroup(of: [StoreAnnouncement].self) { group in
+            group.addTask { await received.value }
+            group.addTask { try await Task.sleep(for: .seconds(10)); return [] }
+            let first = try await group.next()!
+            group.cancelAll()
+            return first
+        }
+        #expect(seen == [.model(version: 4), .erasure(user: "someone")])
+    }
+}
