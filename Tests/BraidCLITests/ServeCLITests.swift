@@ -94,6 +94,46 @@ import Testing
     }
 }
 
+extension ServeCLITests {
+    /// Two replicas on one PostgreSQL store: a write through one is used by the other's next
+    /// list, a retrain through one is served by the other within a second, and so is an erasure.
+    @Test(.enabled(if: PostgresCluster.available, "needs PostgreSQL (scripts/setup installs it)"), .timeLimit(.minutes(2)))
+    func twoReplicasShareAPostgreSQLStore() async throws {
+        let directory = try Self.model()
+        let arguments = ["--model-file", directory + "/m.braid", "--store", try PostgresCluster.shared.get().newDatabase()]
+        let a = try Server(arguments: arguments), b = try Server(arguments: arguments)
+        defer { a.process.terminate(); b.process.terminate() }
+        let (_, before) = try await b.request("GET", "/users/visitor/recommendations?n=5")
+        #expect(before["method"] as? String == "popular")
+        let top = try #require((before["items"] as? [[String: Any]])?.first?["item"] as? String)
+        let (status, _) = try await a.request("POST", "/feedback", body: #"{"feedback": [{"user": "visitor", "item": "\#(top)", "value": 1}]}"#)
+        #expect(status == 200)
+        let (_, after) = try await b.request("GET", "/users/visitor/recommendations?n=5")
+        #expect(after["method"] as? String == "fold-in", "replica b reads the write made through replica a")
+        #expect(!((after["items"] as? [[String: Any]]) ?? []).contains { $0["item"] as? String == top })
+
+        let (retrained, report) = try await a.request("POST", "/models/retrain")
+        #expect(retrained == 200, "\(report)")
+        let published = try #require(report["version"] as? Int)
+        let clock = ContinuousClock(), start = clock.now
+        var seen = 0
+        while clock.now - start < .seconds(1) {
+            let (_, models) = try await b.request("GET", "/models")
+            seen = ((models["models"] as? [[String: Any]])?.first?["version"] as? Int) ?? 0
+            if seen >= published { break }
+            try await Task.sleep(for: .milliseconds(25))
+        }
+        #expect(seen >= published, "replica b serves the version replica a published within a second")
+        let (_, list) = try await b.request("GET", "/users/visitor/recommendations?n=5")
+        #expect(list["method"] as? String == "trained", "the new version includes the visitor's feedback")
+
+        let (erased, answer) = try await a.request("DELETE", "/users/u3")
+        #expect(erased == 200 && answer["model"] as? String == "exact")
+        let (_, gone) = try await b.request("GET", "/users/u3/recommendations")
+        #expect(gone["method"] as? String == "popular", "replica b stops serving the erased user's history at once")
+    }
+}
+
 final class Counter: @unchecked Sendable {
     private let lock = NSLock()
     private var count = 0
