@@ -28,6 +28,11 @@ public final class RecommendationServer: Sendable {
     let metrics = ServerMetrics()
     let started = Date()
     let maintainer: ModelMaintainer
+    /// What every list filters by and every request checks, read from the store at most once a
+    /// second (writes through this server refresh them at once; other servers' and `braid keys`'
+    /// changes apply within a second).
+    let excluded = Cached<Set<String>>(), categories = Cached<[String: [String]]>(), keyCount = Cached<Int>()
+    let roles = Cached<[String: Role]>()
 
     public init(store: any Store, model: ServedModel, configuration: Configuration = Configuration()) {
         self.store = store
@@ -152,6 +157,8 @@ public final class RecommendationServer: Sendable {
             try body.onlyKnown(["items"])
             let items = try body.batch("items").map { fields throws(APIError) in try Self.item(fields, base: nil) }
             try await store.upsertItems(items)
+            excluded.invalidate()
+            categories.invalidate()
             return ["stored": .number(Double(items.count))]
         }
         route(router, .get, "/items/{id}", role: .read) { [self] _, context in
@@ -167,11 +174,15 @@ public final class RecommendationServer: Sendable {
             let body = try await fields(request)
             let existing = try await store.item(id) ?? StoredItem(id: id)
             try await store.upsertItems([try Self.item(body, base: existing)])
+            excluded.invalidate()
+            categories.invalidate()
             return ["id": .string(id)]
         }
         route(router, .delete, "/items/{id}", role: .write) { [self] _, context in
             let id = try pathID(context, "id")
             let existed = try await store.deleteItem(id)
+            excluded.invalidate()
+            categories.invalidate()
             return ["id": .string(id), "deleted": .bool(existed || slot.served.model.data.items.index(of: id) != nil)]
         }
 
@@ -197,8 +208,8 @@ public final class RecommendationServer: Sendable {
             let id = try pathID(context, "id")
             let query = try ListQuery(request, limits: configuration.limits)
             let served = slot.served
-            let erased = try await store.erasure(id) != nil
-            let history = served.history(user: id, feedback: try await store.feedback(user: id), erased: erased, policy: configuration.feedback)
+            let (feedback, erased) = try await store.history(user: id)
+            let history = served.history(user: id, feedback: feedback, erased: erased, policy: configuration.feedback)
             return try await list(user: id, history: history, query: query, served: served)
         }
         route(router, .post, "/recommendations", role: .read) { [self] request, _ in
@@ -316,11 +327,13 @@ public final class RecommendationServer: Sendable {
     func select(_ scores: [Float], query: ListQuery, seen: Set<Int32>, served: ServedModel) async throws -> [ScoredIndex] {
         let data = served.model.data
         var denied = seen
-        for id in try await store.excludedItems().union(query.exclude) { if let item = data.items.index(of: id) { denied.insert(item) } }
+        for id in try await excluded.get({ try await self.store.excludedItems() }).union(query.exclude) {
+            if let item = data.items.index(of: id) { denied.insert(item) }
+        }
         var allowed: Set<Int32>?
         if let category = query.category {
             var inCategory = Set<Int32>()
-            for (id, categories) in try await store.itemCategories() where categories.contains(category) {
+            for (id, categories) in try await categories.get({ try await self.store.itemCategories() }) where categories.contains(category) {
                 if let item = data.items.index(of: id) { inCategory.insert(item) }
             }
             if let catalog = data.catalog {
@@ -358,7 +371,7 @@ public final class RecommendationServer: Sendable {
 
     func authorize(_ request: Request, needs role: Role) async throws {
         guard let header = request.headers[.authorization] else {
-            if try await store.keyCount() == 0 {
+            if try await keyCount.get({ try await self.store.keyCount() }) == 0 {
                 guard configuration.allowAnonymous else {
                     throw APIError(.unauthorized, "noKeys", "this server requires API keys and none exist; create one with braid keys create --role admin")
                 }
@@ -366,7 +379,13 @@ public final class RecommendationServer: Sendable {
             }
             throw APIError(.unauthorized, "missingKey", "send an API key as Authorization: Bearer KEY")
         }
-        guard header.hasPrefix("Bearer "), let granted = try await store.role(forKeyHash: APIKeys.hash(String(header.dropFirst(7)))) else {
+        let hash = APIKeys.hash(String(header.dropFirst(7)))
+        var granted = try await roles.get { [:] }[hash]
+        if granted == nil, let role = try await store.role(forKeyHash: hash) {
+            roles.update { $0[hash] = role }
+            granted = role
+        }
+        guard header.hasPrefix("Bearer "), let granted else {
             throw APIError(.unauthorized, "invalidKey", "the API key is not valid")
         }
         guard granted >= role else {
@@ -458,3 +477,29 @@ struct JSONErrors: RouterMiddleware {
         }
     }
 }
+
+/// A value read from the store, kept for `lifetime` seconds.
+final class Cached<Value: Sendable>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: Value?
+    private var fetched = 0.0
+    let lifetime: Double
+
+    init(lifetime: Double = 1) { self.lifetime = lifetime }
+
+    func get(_ load: @Sendable () async throws -> Value) async throws -> Value {
+        let now = ProcessInfo.processInfo.systemUptime
+        if let value = lock.withLock({ now - fetched < lifetime ? value : nil }) { return value }
+        let fresh = try await load()
+        lock.withLock {
+            value = fresh
+            fetched = now
+        }
+        return fresh
+    }
+
+    func update(_ change: (inout Value) -> Void) { lock.withLock { if value != nil { change(&value!) } } }
+
+    func invalidate() { lock.withLock { value = nil } }
+}
+

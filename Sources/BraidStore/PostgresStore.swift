@@ -181,6 +181,23 @@ public final class PostgresStore: Store {
                                       logger: logger))
     }
 
+    public func history(user: String) async throws -> (feedback: [FeedbackEvent], erased: Bool) {
+        // One round trip: the erasure flag rides on every row, or on a lone row without feedback.
+        let rows = try await client.query("""
+            SELECT f.seq, f.user_id, f.item, f.event, f.value, f.timestamp, EXISTS (SELECT 1 FROM erasures WHERE user_id = \(user))
+            FROM (SELECT 1) AS one LEFT JOIN feedback f ON f.user_id = \(user) ORDER BY f.seq
+            """, logger: logger)
+        var result: [FeedbackEvent] = [], erased = false
+        for try await (seq, id, item, event, value, timestamp, flag) in rows.decode((Int64?, String?, String?, String?, Double?, Double?, Bool).self) {
+            erased = flag
+            guard let seq, let id, let item, let event, let value, let timestamp else { continue }
+            var entry = FeedbackEvent(user: id, item: item, event: event, value: value, timestamp: timestamp)
+            entry.sequence = seq
+            result.append(entry)
+        }
+        return (result, erased)
+    }
+
     public func allFeedback() async throws -> [FeedbackEvent] {
         try await events(client.query("SELECT seq, user_id, item, event, value, timestamp FROM feedback ORDER BY seq", logger: logger))
     }

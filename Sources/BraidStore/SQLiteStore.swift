@@ -157,6 +157,16 @@ public final class SQLiteStore: Store {
         }
     }
 
+    public func history(user: String) async throws -> (feedback: [FeedbackEvent], erased: Bool) {
+        try await pool.read { db in
+            // Prepared once per connection: this runs for every list served.
+            let events = try Row.fetchAll(db.cachedStatement(sql: "SELECT seq, user, item, event, value, timestamp FROM feedback WHERE user = ? ORDER BY seq"),
+                                          arguments: [user]).map(Self.event)
+            let erased = try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM erasures WHERE user = ?)"), arguments: [user]) ?? false
+            return (events, erased)
+        }
+    }
+
     public func allFeedback() async throws -> [FeedbackEvent] {
         try await pool.read { db in
             try Row.fetchAll(db, sql: "SELECT seq, user, item, event, value, timestamp FROM feedback ORDER BY seq").map(Self.event)
@@ -218,7 +228,7 @@ public final class SQLiteStore: Store {
 
     public func role(forKeyHash hash: String) async throws -> Role? {
         try await pool.read { db in
-            try String.fetchOne(db, sql: "SELECT role FROM api_keys WHERE hash = ?", arguments: [hash]).flatMap(Role.init(rawValue:))
+            try String.fetchOne(db.cachedStatement(sql: "SELECT role FROM api_keys WHERE hash = ?"), arguments: [hash]).flatMap(Role.init(rawValue:))
         }
     }
 

@@ -15,8 +15,10 @@ enum Console {
         error(line)
     }
 
-    static func printJSON(_ value: Any) {
-        let data = try! JSONSerialization.data(withJSONObject: sanitized(value), options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
+    /// Prints one JSON object (`compact`: on one line, for events a script reads line by line).
+    static func printJSON(_ value: Any, compact: Bool = false) {
+        let options: JSONSerialization.WritingOptions = compact ? [.sortedKeys, .withoutEscapingSlashes] : [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        let data = try! JSONSerialization.data(withJSONObject: sanitized(value), options: options)
         FileHandle.standardOutput.write(data)
         FileHandle.standardOutput.write(Data("\n".utf8))
     }

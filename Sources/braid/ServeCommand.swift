@@ -71,7 +71,7 @@ struct Serve: ParsableCommand {
                     throw CLIError(code: "noKeys", "the store has no API keys and \(host) is not a loopback address; create one with braid keys create --role admin --store \(self.store)")
                 }
                 try await server.run(logger: log) { port in
-                    if json { Console.printJSON(["listening": "http://\(settings.host):\(port)", "port": port]) }
+                    if json { Console.printJSON(["listening": "http://\(settings.host):\(port)", "port": port], compact: true) }
                     Console.progress("serving \(type(of: model).name) on http://\(settings.host):\(port) (store \(self.store))")
                 }
             }

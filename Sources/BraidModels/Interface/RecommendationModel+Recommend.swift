@@ -22,7 +22,8 @@ extension RecommendationModel {
     /// Recommendations for a user by external id. Unknown users get popular items.
     public func recommend(user id: String, count: Int, filter: RecommendationFilter = RecommendationFilter()) -> [Recommendation] {
         let user = data.users.index(of: id).map(Int.init) ?? -1
-        return recommend(userIndex: user, count: count, filter: filter).map { Recommendation(item: data.items[$0.index], score: $0.score) }
+        let items = data.items
+        return recommend(userIndex: user, count: count, filter: filter).map { Recommendation(item: items[$0.index], score: $0.score) }
     }
 
     /// The `count` items most similar to the item at dense index `item` of `data.items`, best
@@ -43,7 +44,8 @@ extension RecommendationModel {
             throw ModelError(.unknownItem, "item \"\(id)\" is not in the training data",
                              hint: "similar items are known only for items with training interactions")
         }
-        return try similarItems(toItemIndex: Int(item), count: count).map { Recommendation(item: data.items[$0.index], score: $0.score) }
+        let items = data.items
+        return try similarItems(toItemIndex: Int(item), count: count).map { Recommendation(item: items[$0.index], score: $0.score) }
     }
 
     /// The predicted rating by external ids; nil when the model does not predict ratings.
@@ -55,17 +57,19 @@ extension RecommendationModel {
 
     /// Number of training interactions per item: the cold-start ranking.
     public func popularityScores() -> [Float] {
-        (0..<data.itemCount).map { Float(data.byItem.count(ofRow: $0)) }
+        let byItem = data.byItem  // once: `data` through the protocol is a copy per access
+        return (0..<byItem.rowCount).map { Float(byItem.count(ofRow: $0)) }
     }
 
     /// Cosine similarity of `item`'s interaction column with every other item's.
     public func cooccurrenceCosine(to item: Int) -> [Float] {
-        var dot = [Float](repeating: 0, count: data.itemCount)
-        for k in data.byItem.entries(ofRow: item) {
-            let user = Int(data.byItem.columns[k]), x = data.byItem.values[k]
-            for m in data.byUser.entries(ofRow: user) { dot[Int(data.byUser.columns[m])] += x * data.byUser.values[m] }
+        let byItem = data.byItem, byUser = data.byUser
+        var dot = [Float](repeating: 0, count: byItem.rowCount)
+        for k in byItem.entries(ofRow: item) {
+            let user = Int(byItem.columns[k]), x = byItem.values[k]
+            for m in byUser.entries(ofRow: user) { dot[Int(byUser.columns[m])] += x * byUser.values[m] }
         }
-        let norms = data.byItem.rowNorms
+        let norms = byItem.rowNorms
         let own = norms[item]
         return dot.indices.map { j in own > 0 && norms[j] > 0 ? dot[j] / (own * norms[j]) : 0 }
     }
@@ -100,8 +104,9 @@ extension RecommendationModel {
         guard items.count == values.count else {
             throw ModelError(.invalidParameter, "the history has \(items.count) items but \(values.count) values")
         }
-        if let bad = items.first(where: { $0 < 0 || Int($0) >= data.itemCount }) {
-            throw ModelError(.unknownItem, "item index \(bad) is outside 0..<\(data.itemCount)")
+        let itemCount = data.itemCount
+        if let bad = items.first(where: { $0 < 0 || Int($0) >= itemCount }) {
+            throw ModelError(.unknownItem, "item index \(bad) is outside 0..<\(itemCount)")
         }
         guard values.allSatisfy(\.isFinite) else { throw ModelError(.invalidParameter, "the history's values must be finite numbers") }
     }

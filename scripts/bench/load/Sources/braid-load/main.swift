@@ -3,6 +3,7 @@ import AsyncHTTPClient
 import Foundation
 import Histogram
 import NIOCore
+import NIOHTTP1
 
 /// Drives a running `braid serve` and prints one JSON object of throughput and latency.
 ///
@@ -31,7 +32,6 @@ struct Load: AsyncParsableCommand {
         var configuration = HTTPClient.Configuration()
         configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 256
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-        defer { try? client.syncShutdown() }
         let result: [String: Any]
         switch mode {
         case "mixed": result = try await mixed(client, userIDs, itemIDs)
@@ -39,6 +39,7 @@ struct Load: AsyncParsableCommand {
         case "erase": result = try await erase(client, userIDs)
         default: throw ValidationError("--mode must be mixed, feedback or erase")
         }
+        try await client.shutdown()
         let data = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
         print(String(decoding: data, as: UTF8.self))
     }
@@ -80,10 +81,10 @@ struct Load: AsyncParsableCommand {
                 .record(max(1, micros))
         }
 
-        func summary(seconds: Double) -> [String: Any] {
-            var out: [String: Any] = [:]
+        func summary(seconds: Double) -> [String: [String: Double]] {
+            var out: [String: [String: Double]] = [:]
             for (kind, h) in histograms {
-                out[kind] = ["requests": sent[kind] ?? 0, "errors": errors[kind] ?? 0, "per_second": Double(sent[kind] ?? 0) / seconds,
+                out[kind] = ["requests": Double(sent[kind] ?? 0), "errors": Double(errors[kind] ?? 0), "per_second": Double(sent[kind] ?? 0) / seconds,
                              "p50_ms": Double(h.valueAtPercentile(50)) / 1000, "p99_ms": Double(h.valueAtPercentile(99)) / 1000,
                              "p99_9_ms": Double(h.valueAtPercentile(99.9)) / 1000, "max_ms": Double(h.max) / 1000, "mean_ms": h.mean / 1000]
             }
