@@ -86,7 +86,7 @@ enum OpenAPI {
       "ID": {"description": "Done", "content": {"application/json": {"schema": {"type": "object", "required": ["id"], "properties": {"id": {"type": "string"}}}}}}
     },
     "schemas": {
-      "ID": {"type": "string", "minLength": 1, "maxLength": 256},
+      "ID": {"type": "string", "minLength": 1, "maxLength": 256, "pattern": "^[^\\u0000-\\u001f\\u007f]+$", "description": "Up to 256 characters, no control characters"},
       "Timestamp": {"oneOf": [{"type": "number", "description": "Seconds since 1970"}, {"type": "string", "description": "ISO 8601"}]},
       "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}}},
       "UserInput": {"type": "object", "additionalProperties": false, "required": ["id"], "properties": {"id": {"$ref": "#/components/schemas/ID"}, "attributes": {"type": "object"}}},
