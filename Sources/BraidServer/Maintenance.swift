@@ -109,6 +109,33 @@ actor ModelMaintainer {
         return report
     }
 
+    /// New catalogue items become recommendable at once through models that score items from
+    /// their content (content models, the hybrid, a fusion with a content member): the served
+    /// model is refitted with the items added to its catalogue (a content model refits in about
+    /// 0.1 s on ml-latest-small, the hybrid in 0.4 s) and swapped in. Other models learn of
+    /// items from their interactions, at the next retrain.
+    @discardableResult
+    func addItems(_ items: [StoredItem]) async throws -> Bool {
+        let served = slot.served
+        guard served.model.scoresItemsWithoutInteractions else { return false }
+        let known = served.model.data.items
+        let records = items.filter { $0.title != nil || $0.text != nil || !$0.categories.isEmpty || $0.vector != nil }.map(Self.record)
+        guard records.contains(where: { known.index(of: $0.id) == nil }) else { return false }
+        let data = served.model.data.addingItems(records)
+        let refitted = try await Task.detached { try Self.fitAndMeasure(like: served.model, data: data, validationShare: 0).model }.value
+        let current = slot.served
+        // A retrain or an erasure swapped meanwhile: leave the items to the next retrain.
+        guard current.version == served.version else { return false }
+        slot.swap(to: ServedModel(model: refitted, version: current.version + 1, source: "\(current.source), with \(records.count) new items",
+                                  metrics: current.metrics, feedbackWatermark: current.feedbackWatermark, publishedVersion: current.publishedVersion))
+        return true
+    }
+
+    /// A store item as the models' catalogue record.
+    static func record(_ item: StoredItem) -> ItemRecord {
+        ItemRecord(id: item.id, title: item.title, categories: item.categories, text: item.text.map { ["text": $0] } ?? [:], vector: item.vector)
+    }
+
     /// Another server erased `id`: forget them here too when the served model can (the store's
     /// rows are already gone, and their training row is no longer served).
     func forgetErased(_ id: String) {

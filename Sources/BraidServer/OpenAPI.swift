@@ -82,7 +82,7 @@ enum OpenAPI {
     },
     "responses": {
       "Error": {"description": "An error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
-      "Stored": {"description": "Stored durably", "content": {"application/json": {"schema": {"type": "object", "required": ["stored"], "properties": {"stored": {"type": "integer"}}}}}},
+      "Stored": {"description": "Stored durably", "content": {"application/json": {"schema": {"type": "object", "required": ["stored"], "properties": {"stored": {"type": "integer"}, "recommendable_now": {"type": "boolean", "description": "New items with content were added to the served content or hybrid model before this reply"}}}}}},
       "ID": {"description": "Done", "content": {"application/json": {"schema": {"type": "object", "required": ["id"], "properties": {"id": {"type": "string"}}}}}}
     },
     "schemas": {

@@ -159,7 +159,9 @@ public final class RecommendationServer: Sendable {
             try await store.upsertItems(items)
             excluded.invalidate()
             categories.invalidate()
-            return ["stored": .number(Double(items.count))]
+            // Content-scoring models take new items at once (before this reply).
+            let added = try await maintainer.addItems(items)
+            return ["stored": .number(Double(items.count)), "recommendable_now": .bool(added)]
         }
         route(router, .get, "/items/{id}", role: .read) { [self] _, context in
             let id = try pathID(context, "id")

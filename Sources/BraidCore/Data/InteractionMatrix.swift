@@ -95,3 +95,22 @@ extension InteractionMatrix {
         return result
     }
 }
+
+extension InteractionMatrix {
+    /// The same interactions with items added to the vocabulary (without interactions), each
+    /// with its record in the catalogue; ids already known only update their records.
+    public func addingItems(_ records: [ItemRecord]) -> InteractionMatrix {
+        var items = self.items
+        for record in records { _ = items.insert(record.id) }
+        let count = items.count
+        func widened(_ m: SparseMatrix) -> SparseMatrix {
+            SparseMatrix(rowCount: m.rowCount, columnCount: count, rowStarts: m.rowStarts, columns: m.columns, values: m.values)
+        }
+        var result = InteractionMatrix(users: users, items: items, byUser: widened(byUser))
+        result.ageInDays = ageInDays.map(widened)
+        var catalog = self.catalog ?? ItemCatalog()
+        for record in records { catalog[record.id] = record }
+        result.catalog = catalog
+        return result
+    }
+}
