@@ -252,6 +252,26 @@ import Testing
         }
     }
 
+    /// A fit that fails leaves the previous version serving and says why.
+    @Test func aFailedRetrainKeepsTheServedVersion() async throws {
+        let data = Fixtures.randomRatings(users: 30, items: 25, perUser: 6)
+        var configuration = EASE.Configuration()
+        configuration.lambda = 1
+        configuration.maximumMemoryGB = 2.5e-6  // 25 items fit (2,500 bytes), 26 do not
+        let (server, _) = try Self.server(model: try EASE(fitting: data, configuration: configuration))
+        try await Self.run(server) { client in
+            _ = try await client.execute(uri: "/feedback", method: .post, body: Self.body(#"{"feedback": [{"user": "u", "item": "one-too-many"}]}"#))
+            let failed = try await client.execute(uri: "/models/retrain", method: .post)
+            #expect(failed.status == .unprocessableContent)
+            #expect((try Self.json(failed)["error"] as? [String: Any])?["code"] as? String == "retrainFailed")
+            #expect(server.slot.served.version == 1)
+            let models = try Self.json(try await client.execute(uri: "/models", method: .get))
+            #expect(((models["last_retrain"] as? [String: Any])?["error"] as? String)?.contains("max-memory-gb") == true)
+            let list = try await client.execute(uri: "/users/\(data.users[0])/recommendations", method: .get)
+            #expect(list.status == .ok)
+        }
+    }
+
     /// A new item with text is recommendable at once through a content model: it is added to
     /// the served model's catalogue before POST /items answers.
     @Test func newItemsWithTextAreRecommendableAtOnce() async throws {
