@@ -117,7 +117,10 @@ extension ServedModel {
         var position: [Int32: Int] = [:]
         if !erased, let u = data.users.index(of: user) {
             history.trainedUser = Int(u)
-            for k in data.byUser.entries(ofRow: Int(u)) {
+            // Oldest first when the data has timestamps, so that the latest come last.
+            var entries = Array(data.byUser.entries(ofRow: Int(u)))
+            if let ages = data.ageInDays { entries.sort { ages.values[$0] > ages.values[$1] } }
+            for k in entries {
                 position[data.byUser.columns[k]] = history.items.count
                 history.items.append(data.byUser.columns[k])
                 history.values.append(data.byUser.values[k])

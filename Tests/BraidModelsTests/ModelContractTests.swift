@@ -72,6 +72,11 @@ import Testing
         }
         for user in [0, 7, 19] {
             let own = try model.scores(forHistory: Array(data.items(ofUser: user)), values: Array(data.byUser.values(ofRow: user)))
+            #expect(own.count == data.itemCount && own.allSatisfy(\.isFinite))
+            // The fusion's features include how recently the user was active: a history given
+            // now is active now, unlike the same row in the training data, so its scores differ
+            // by design (with the row's timestamps equal, they are equal: see FusionTests).
+            if c.name == "fusion" { continue }
             let trained = model.scores(forUser: user)
             let scale = max(1e-3, trained.map(abs).max() ?? 1)
             for (a, b) in zip(own, trained) { #expect(abs(a - b) <= 1e-3 * scale, "user \(user): \(a) vs \(b)") }

@@ -118,7 +118,28 @@ public struct Fusion: RecommendationModel {
     }
 
     public func scores(forUser user: Int) -> [Float] {
-        let candidates = context.candidates(user: user, members: members, count: configuration.candidates)
+        ranked(context.candidates(user: user, members: members, count: configuration.candidates))
+    }
+
+    /// A fusion whose members all fold in new histories does too: the members score the
+    /// history, and the trees rank their candidates with the history's own features (its
+    /// latest items, its length, active now).
+    public var scoresAnyHistory: Bool { members.allSatisfy(\.scoresAnyHistory) }
+
+    public func scores(forHistory items: [Int32], values: [Float]) throws(ModelError) -> [Float] {
+        guard scoresAnyHistory else {
+            let names = members.filter { !$0.scoresAnyHistory }.map { type(of: $0).name }
+            throw ModelError(.unsupported, "the fusion folds in new histories only when every member does; \(names.joined(separator: ", ")) cannot",
+                             hint: "use members that score any history, e.g. members=ease,itemknn,rp3beta,als")
+        }
+        try validateHistory(items, values: values)
+        var scores: [[Float]] = []
+        for member in members { scores.append(try member.scores(forHistory: items, values: values)) }
+        return ranked(context.candidates(context.profile(history: items), scores: scores, members: members, count: configuration.candidates))
+    }
+
+    /// The trees' scores for the candidates; every other item below them in the first member's order.
+    func ranked(_ candidates: (items: [Int32], features: [Float], firstMemberRank: [Int32])) -> [Float] {
         var out = [Float](repeating: 0, count: data.itemCount)
         let width = context.featureCount, base = baseMember
         let ranked = ranker.scores(candidates.features, base: (0..<candidates.items.count).map { candidates.features[$0 * width + 2 * base] })
@@ -234,15 +255,56 @@ struct FusionFeatures: Sendable {
 
     /// The union of every member's top `count` unseen items, with their feature rows.
     func candidates(user: Int, members: [any RecommendationModel], count: Int) -> (items: [Int32], features: [Float], firstMemberRank: [Int32]) {
+        // The user's latest three items, for the co-occurrence feature.
+        let history = Array(data.byUser.entries(ofRow: user))
+        let latest: [Int] = {
+            guard let ages = data.ageInDays else { return [] }
+            return history.sorted { ages.values[$0] < ages.values[$1] }.prefix(3).map { Int(data.byUser.columns[$0]) }
+        }()
+        let profile = Profile(seen: Array(data.items(ofUser: user)), latest: latest, length: userLength[user], recency: userRecency[user])
+        return candidates(profile, scores: members.map { $0.scores(forUser: user) }, members: members, count: count)
+    }
+
+    /// What the features need of a user: their items, their latest three, log(1 + history
+    /// length) and log(1 + days since their latest interaction).
+    struct Profile {
+        var seen: [Int32]
+        var latest: [Int]
+        var length: Float
+        var recency: Float
+
+        init(seen: [Int32], latest: [Int], length: Float, recency: Float) {
+            self.seen = seen
+            self.latest = latest
+            self.length = length
+            self.recency = recency
+        }
+    }
+
+    /// A history given from outside (a session or a user's current history), oldest first: its
+    /// last three items are the latest and it is active now. Without timestamps in the training
+    /// data the ranker never saw those two features vary, and they stay as in training (none, 0).
+    func profile(history items: [Int32]) -> Profile {
+        var latest: [Int] = []
+        if data.ageInDays != nil {
+            for item in items.reversed() where !latest.contains(Int(item)) && latest.count < 3 { latest.append(Int(item)) }
+        }
+        return Profile(seen: items, latest: latest, length: log(1 + Float(Set(items).count)), recency: 0)
+    }
+
+    /// The union of every member's top `count` unseen items, with their feature rows, from the
+    /// members' `scores` for the user described by `profile`.
+    func candidates(_ profile: Profile, scores memberScores: [[Float]], members: [any RecommendationModel],
+                    count: Int) -> (items: [Int32], features: [Float], firstMemberRank: [Int32]) {
         let n = data.itemCount
         var seen = [Bool](repeating: false, count: n)
-        for item in data.items(ofUser: user) { seen[Int(item)] = true }
+        for item in profile.seen { seen[Int(item)] = true }
         var chosen: [Int32] = []
         var isChosen = [Bool](repeating: false, count: n)
         var standardized: [[Float]] = [], reciprocalRank: [[Float]] = []
         var firstRank = [Int32](repeating: Int32(n), count: n)
         for (m, member) in members.enumerated() {
-            let scores = member.scores(forUser: user)
+            let scores = memberScores[m]
             let eligible = (0..<n).filter { !seen[$0] && (member.scoresItemsWithoutInteractions || data.byItem.count(ofRow: $0) > 0) }
             let mean = eligible.reduce(0.0) { $0 + Double(scores[$1]) } / Double(max(1, eligible.count))
             let variance = eligible.reduce(0.0) { $0 + (Double(scores[$1]) - mean) * (Double(scores[$1]) - mean) } / Double(max(1, eligible.count))
@@ -262,11 +324,7 @@ struct FusionFeatures: Sendable {
             reciprocalRank.append(r)
         }
         // Co-occurrence (cosine of the two items' user sets) with the user's latest three items.
-        let history = Array(data.byUser.entries(ofRow: user))
-        let latest: [Int] = {
-            guard let ages = data.ageInDays else { return [] }
-            return history.sorted { ages.values[$0] < ages.values[$1] }.prefix(3).map { Int(data.byUser.columns[$0]) }
-        }()
+        let latest = profile.latest
         var features = [Float]()
         features.reserveCapacity(chosen.count * featureCount)
         for item in chosen.map(Int.init) {
@@ -277,8 +335,8 @@ struct FusionFeatures: Sendable {
             features.append(itemPopularity[item])
             features.append(itemTrend[item])
             features.append(itemAge[item])
-            features.append(userLength[user])
-            features.append(userRecency[user])
+            features.append(profile.length)
+            features.append(profile.recency)
             features.append(latest.isEmpty ? 0 : latest.reduce(0) { $0 + cooccurrence(item, $1) } / Float(latest.count))
         }
         return (chosen, features, firstRank)
