@@ -1,5 +1,5 @@
 import BraidCore
-import BraidModels
+@testable import BraidModels
 import BraidTestSupport
 import Foundation
 import Testing
@@ -28,5 +28,21 @@ import Testing
         let model = try Self.fit("itemknn+userknn", Fixtures.randomRatings(users: 30, items: 25, perUser: 6))
         #expect(!model.scoresAnyHistory)
         #expect(throws: ModelError.self) { try model.scores(forHistory: [0], values: [1]) }
+    }
+
+    /// The integer-key order equals sorting by descending score with ties by index.
+    @Test func descendingOrderMatchesTheComparator() {
+        var rng = SeededGenerator(seed: 3)
+        let scores: [Float] = (0..<500).map { k in
+            switch k % 5 {
+            case 0: 0
+            case 1: -0.0
+            case 2: Float(Int(rng.next() % 7)) - 3  // many ties
+            default: Float(Double(rng.next() % 1_000_000) / 1000 - 500)
+            }
+        }
+        let items = Array((0..<500).filter { $0 % 7 != 0 })
+        let expected = items.sorted { scores[$0] != scores[$1] ? scores[$0] > scores[$1] : $0 < $1 }
+        #expect(FusionFeatures.descendingOrder(items, scores) == expected)
     }
 }

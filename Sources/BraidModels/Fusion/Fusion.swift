@@ -309,7 +309,7 @@ struct FusionFeatures: Sendable {
             let mean = eligible.reduce(0.0) { $0 + Double(scores[$1]) } / Double(max(1, eligible.count))
             let variance = eligible.reduce(0.0) { $0 + (Double(scores[$1]) - mean) * (Double(scores[$1]) - mean) } / Double(max(1, eligible.count))
             let deviation = variance > 0 ? variance.squareRoot() : 1
-            let order = eligible.sorted { scores[$0] != scores[$1] ? scores[$0] > scores[$1] : $0 < $1 }
+            let order = Self.descendingOrder(eligible, scores)
             var z = [Float](repeating: -10, count: n), r = [Float](repeating: 0, count: n)
             for (position, item) in order.enumerated() {
                 z[item] = Float((Double(scores[item]) - mean) / deviation)
@@ -340,6 +340,20 @@ struct FusionFeatures: Sendable {
             features.append(latest.isEmpty ? 0 : latest.reduce(0) { $0 + cooccurrence(item, $1) } / Float(latest.count))
         }
         return (chosen, features, firstRank)
+    }
+
+    /// `items` by descending score, ties by ascending index: each becomes one integer key (the
+    /// score's bits made order-preserving and inverted, then the index), so the sort compares
+    /// integers instead of calling a closure — the fusion's hottest loop when serving.
+    static func descendingOrder(_ items: [Int], _ scores: [Float]) -> [Int] {
+        var keys = items.map { item -> UInt64 in
+            let score = scores[item] == 0 ? 0 : scores[item]  // −0 ties with +0
+            let bits = score.bitPattern
+            let ascending = bits & 0x8000_0000 != 0 ? ~bits : bits | 0x8000_0000
+            return UInt64(~ascending) << 32 | UInt64(UInt32(item))
+        }
+        keys.sort()
+        return keys.map { Int(UInt32(truncatingIfNeeded: $0)) }
     }
 
     /// |U_a ∩ U_b| / √(|U_a| |U_b|) over the items' sorted user lists.
