@@ -5,8 +5,10 @@ import FoundationNetworking
 #endif
 import Testing
 
-/// `braid serve` as a real process on loopback.
-@Suite struct ServeCLITests {
+/// `braid serve` as a real process on loopback. Serialized, and every blocking wait for a
+/// process runs on a Dispatch thread (`offPool`), so the tests never hold the few threads of
+/// Swift's cooperative pool that URLSession's replies need.
+@Suite(.serialized) struct ServeCLITests {
     /// A running `braid serve` and the port it chose.
     final class Server: @unchecked Sendable {
         let process = Process()
@@ -58,7 +60,18 @@ import Testing
         }
     }
 
-    static func model() throws -> String {
+    /// Runs blocking work on a Dispatch thread, outside Swift's cooperative pool.
+    static func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(with: Result { try body() }) }
+        }
+    }
+
+    static func model() async throws -> String {
+        try await offPool { try Self.blockingModel() }
+    }
+
+    static func blockingModel() throws -> String {
         let directory = Fixtures.temporaryDirectory()
         let trained = try CLI.run(["train", "--train", "synth:users=60,items=40,interactions=600", "--model", "ease", "--out", directory + "/m.braid", "--quiet"])
         #expect(trained.status == 0, "\(trained.stderr)")
@@ -67,9 +80,9 @@ import Testing
 
     /// Every acknowledged event survives `kill -9` in the middle of a stream of writes.
     @Test(.timeLimit(.minutes(2))) func acknowledgedWritesSurviveKillNine() async throws {
-        let directory = try Self.model()
+        let directory = try await Self.model()
         let arguments = ["--model-file", directory + "/m.braid", "--store", directory + "/store.sqlite"]
-        let server = try Server(arguments: arguments)
+        let server = try await Self.offPool { try Server(arguments: arguments) }
         let acknowledged = Counter()
         let writer = Task {
             var batch = 0
@@ -86,7 +99,7 @@ import Testing
         writer.cancel()
         _ = await writer.value
         #expect(acknowledged.value > 0)
-        let restarted = try Server(arguments: arguments)
+        let restarted = try await Self.offPool { try Server(arguments: arguments) }
         defer { restarted.process.terminate() }
         let (status, user) = try await restarted.request("GET", "/users/writer")
         #expect(status == 200)
@@ -96,17 +109,17 @@ import Testing
     }
 
     /// SIGTERM finishes cleanly (exit 0); a server on a public address without keys refuses to start.
-    @Test(.timeLimit(.minutes(1))) func shutsDownOnSIGTERMAndRefusesOpenAccess() async throws {
-        let directory = try Self.model()
-        let server = try Server(arguments: ["--model-file", directory + "/m.braid", "--store", directory + "/store.sqlite"])
+    @Test(.timeLimit(.minutes(2))) func shutsDownOnSIGTERMAndRefusesOpenAccess() async throws {
+        let directory = try await Self.model()
+        let server = try await Self.offPool { try Server(arguments: ["--model-file", directory + "/m.braid", "--store", directory + "/store.sqlite"]) }
         let (status, _) = try await server.request("GET", "/health")
         #expect(status == 200)
         server.process.terminate()
         #expect(await server.exitStatus(within: 20) == 0, "SIGTERM ends the server cleanly")
-        let open = try CLI.run(["serve", "--model-file", directory + "/m.braid", "--store", directory + "/store.sqlite", "--host", "0.0.0.0", "--port", "0", "--json"])
+        let open = try await Self.offPool { try CLI.run(["serve", "--model-file", directory + "/m.braid", "--store", directory + "/store.sqlite", "--host", "0.0.0.0", "--port", "0", "--json"]) }
         #expect(open.status != 0)
         #expect((open.json["error"] as? [String: Any])?["code"] as? String == "noKeys")
-        let key = try CLI.run(["keys", "create", "--role", "admin", "--store", directory + "/store.sqlite", "--json"])
+        let key = try await Self.offPool { try CLI.run(["keys", "create", "--role", "admin", "--store", directory + "/store.sqlite", "--json"]) }
         #expect((key.json["key"] as? String)?.hasPrefix("braid_") == true)
     }
 }
@@ -116,9 +129,9 @@ extension ServeCLITests {
     /// list, a retrain through one is served by the other within a second, and so is an erasure.
     @Test(.enabled(if: PostgresCluster.available, "needs PostgreSQL (scripts/setup installs it)"), .timeLimit(.minutes(2)))
     func twoReplicasShareAPostgreSQLStore() async throws {
-        let directory = try Self.model()
+        let directory = try await Self.model()
         let arguments = ["--model-file", directory + "/m.braid", "--store", try PostgresCluster.shared.get().newDatabase()]
-        let a = try Server(arguments: arguments), b = try Server(arguments: arguments)
+        let a = try await Self.offPool { try Server(arguments: arguments) }, b = try await Self.offPool { try Server(arguments: arguments) }
         defer { a.process.terminate(); b.process.terminate() }
         let (_, before) = try await b.request("GET", "/users/visitor/recommendations?n=5")
         #expect(before["method"] as? String == "popular")
