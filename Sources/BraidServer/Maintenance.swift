@@ -126,8 +126,7 @@ actor ModelMaintainer {
         let current = slot.served
         // A retrain or an erasure swapped meanwhile: leave the items to the next retrain.
         guard current.version == served.version else { return false }
-        slot.swap(to: ServedModel(model: refitted, version: current.version + 1, source: "\(current.source), with \(records.count) new items",
-                                  metrics: current.metrics, feedbackWatermark: current.feedbackWatermark, publishedVersion: current.publishedVersion))
+        slot.swap(to: current.replacing(model: refitted, source: "\(current.source), with \(records.count) new items"))
         return true
     }
 
@@ -145,8 +144,7 @@ actor ModelMaintainer {
             pendingErasures = true
             return
         }
-        slot.swap(to: ServedModel(model: forgot, version: served.version + 1, source: "\(served.source), without erased user \(id)",
-                                  metrics: served.metrics, feedbackWatermark: served.feedbackWatermark, publishedVersion: served.publishedVersion))
+        slot.swap(to: served.replacing(model: forgot, source: "\(served.source), without erased user \(id)"))
     }
 
     /// Serves the newest version published in the store, when it is newer than this one's.
@@ -221,8 +219,7 @@ actor ModelMaintainer {
         let removed = try await store.eraseUser(id, model: .pendingRetrain, at: now)
         do {
             let forgot = try forgetting.forgetting(users: [Int(user)])
-            slot.swap(to: ServedModel(model: forgot, version: slot.served.version + 1, source: "\(served.source), without erased user \(id)",
-                                      metrics: served.metrics, feedbackWatermark: served.feedbackWatermark, publishedVersion: served.publishedVersion))
+            slot.swap(to: served.replacing(model: forgot, source: "\(served.source), without erased user \(id)", version: slot.served.version + 1))
             try await store.markErasures([id], as: .exact, at: Date().timeIntervalSince1970)
             return (.exact, removed)
         } catch {

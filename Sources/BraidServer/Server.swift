@@ -424,11 +424,10 @@ public final class RecommendationServer: Sendable {
         return value
     }
 
-    static func describe(_ served: ServedModel) -> JSONValue {
-        ["version": .number(Double(served.version)), "model": .string(type(of: served.model).name), "source": .string(served.source),
-         "loaded": .number(served.loaded.timeIntervalSince1970), "users": .number(Double(served.model.data.userCount)),
-         "items": .number(Double(served.model.data.itemCount)),
-         "metrics": .object(served.metrics.mapValues(JSONValue.number))]
+    static func describe(_ version: ModelVersion) -> JSONValue {
+        ["version": .number(Double(version.version)), "model": .string(version.model), "source": .string(version.source),
+         "loaded": .number(version.loaded.timeIntervalSince1970), "users": .number(Double(version.users)),
+         "items": .number(Double(version.items)), "metrics": .object(version.metrics.mapValues(JSONValue.number))]
     }
 
     static func describe(_ report: RetrainReport) -> JSONValue {

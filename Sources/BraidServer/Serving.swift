@@ -31,12 +31,33 @@ public struct ServedModel: Sendable {
     }
 }
 
+/// What `/models` lists of a version: its description, not its model (an earlier version's
+/// weights are freed once no request uses them).
+public struct ModelVersion: Sendable {
+    public let version: Int
+    public let model: String
+    public let source: String
+    public let loaded: Date
+    public let users: Int, items: Int
+    public let metrics: [String: Double]
+
+    init(_ served: ServedModel) {
+        version = served.version
+        model = type(of: served.model).name
+        source = served.source
+        loaded = served.loaded
+        users = served.model.data.userCount
+        items = served.model.data.itemCount
+        metrics = served.metrics
+    }
+}
+
 /// The model currently served, swapped atomically: a request takes the version that is
 /// current when it starts and uses it to the end.
 public final class ModelSlot: @unchecked Sendable {
     private let lock = NSLock()
     private var current: ServedModel
-    private var history: [ServedModel] = []
+    private var history: [ModelVersion] = []
 
     public init(_ model: ServedModel) { current = model }
 
@@ -45,49 +66,48 @@ public final class ModelSlot: @unchecked Sendable {
     /// Replaces the served model; the previous one keeps serving the requests that took it.
     public func swap(to model: ServedModel) {
         lock.withLock {
-            history.append(current)
+            history.append(ModelVersion(current))
             if history.count > 8 { history.removeFirst() }
             current = model
         }
     }
 
     /// Every version this process served, newest first.
-    public var versions: [ServedModel] { lock.withLock { [current] + history.reversed() } }
+    public var versions: [ModelVersion] { lock.withLock { [ModelVersion(current)] + history.reversed() } }
 }
 
 /// How feedback events become the values a model scores: each event type's weight
 /// multiplies the event's value, events below the threshold are dropped, and several events
 /// on one item combine by the duplicates policy (as `braid train` does).
 public struct FeedbackPolicy: Sendable {
-    public enum Combine: String, Sendable, CaseIterable { case last, first, sum, max }
-
     /// Weight per event type; a type not listed has `defaultWeight`.
     public var eventWeights: [String: Double] = [:]
     public var defaultWeight = 1.0
     /// Keep only (weighted) values ≥ this, as `braid train --threshold` does.
     public var threshold: Double?
-    public var combine = Combine.last
+    public var combine = DuplicatePolicy.last
 
-    public init(eventWeights: [String: Double] = [:], defaultWeight: Double = 1, threshold: Double? = nil, combine: Combine = .last) {
+    public init(eventWeights: [String: Double] = [:], defaultWeight: Double = 1, threshold: Double? = nil, combine: DuplicatePolicy = .last) {
         self.eventWeights = eventWeights
         self.defaultWeight = defaultWeight
         self.threshold = threshold
         self.combine = combine
     }
 
+    /// The event's weighted value, or nil when the threshold drops it.
+    func value(of event: FeedbackEvent) -> Double? {
+        let value = event.value * (eventWeights[event.event] ?? defaultWeight)
+        if let threshold, value < threshold { return nil }
+        return value
+    }
+
     /// The per-item values of a history (oldest first), in first-seen order.
     func values(of events: [FeedbackEvent]) -> [(item: String, value: Double)] {
         var order: [String] = [], values: [String: Double] = [:]
         for event in events {
-            let value = event.value * (eventWeights[event.event] ?? defaultWeight)
-            if let threshold, value < threshold { continue }
+            guard let value = value(of: event) else { continue }
             if let old = values[event.item] {
-                switch combine {
-                case .last: values[event.item] = value
-                case .first: break
-                case .sum: values[event.item] = old + value
-                case .max: values[event.item] = Swift.max(old, value)
-                }
+                values[event.item] = combine.combine(old, value)
             } else {
                 order.append(event.item)
                 values[event.item] = value
@@ -111,6 +131,13 @@ struct ServedHistory {
 }
 
 extension ServedModel {
+    /// The next version (by default this one's + 1): `model` in place of this one's, everything
+    /// else carried over.
+    func replacing(model: any RecommendationModel, source: String, version next: Int? = nil) -> ServedModel {
+        ServedModel(model: model, version: next ?? version + 1, source: source, metrics: metrics, feedbackWatermark: feedbackWatermark,
+                    publishedVersion: publishedVersion)
+    }
+
     func history(user: String, feedback: [FeedbackEvent], erased: Bool, policy: FeedbackPolicy) -> ServedHistory {
         let data = model.data
         var history = ServedHistory()
@@ -172,17 +199,10 @@ extension ServedModel {
             }
         }
         for event in feedback where !erased.contains(event.user) {
-            let value = event.value * (policy.eventWeights[event.event] ?? policy.defaultWeight)
-            if let threshold = policy.threshold, value < threshold { continue }
+            guard let value = policy.value(of: event) else { continue }
             table.append(Interaction(user: event.user, item: event.item, value: Float(value), timestamp: Int64(event.timestamp.rounded())))
         }
-        let duplicates: DuplicatePolicy = switch policy.combine {
-        case .last: .last
-        case .first: .first
-        case .sum: .sum
-        case .max: .max
-        }
-        var data = InteractionMatrix(table, duplicates: duplicates)
+        var data = InteractionMatrix(table, duplicates: policy.combine)
         data.catalog = old.catalog
         return data
     }

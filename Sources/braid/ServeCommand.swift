@@ -41,7 +41,7 @@ struct Serve: ParsableCommand {
         try common.run {
             try CommonOptions.requirePositive(maxBodyBytes, "--max-body-bytes")
             guard (0...65535).contains(port) else { throw CLIError("--port must be from 0 to 65535, not \(port)") }
-            guard let combined = FeedbackPolicy.Combine(rawValue: dataOptions.duplicates.lowercased()) else {
+            guard let combined = DuplicatePolicy(rawValue: dataOptions.duplicates.lowercased()) else {
                 throw CLIError("--duplicates must be last, first, sum or max, not \"\(dataOptions.duplicates)\"")
             }
             let weights = try dataOptions.eventWeights.map { try EventWeights(argument: $0) }

@@ -27,12 +27,7 @@ public struct InteractionMatrix: Sendable, Equatable {
 
     /// The matrix of a table; repeated pairs are combined by `policy`.
     public init(_ table: InteractionTable, duplicates policy: DuplicatePolicy = .last) {
-        let combine: (Float, Float) -> Float = switch policy {
-        case .last: { _, later in later }
-        case .first: { earlier, _ in earlier }
-        case .sum: { $0 + $1 }
-        case .max: { Swift.max($0, $1) }
-        }
+        let combine: (Float, Float) -> Float = policy.combine
         if policy == .last || policy == .first, table.hasTimestamps {
             // "Later" means later in time; sort the rows by timestamp first (stable).
             let order = (0..<table.count).sorted { table.timestamps[$0] != table.timestamps[$1] ? table.timestamps[$0] < table.timestamps[$1] : $0 < $1 }

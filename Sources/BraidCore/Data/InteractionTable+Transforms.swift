@@ -10,6 +10,16 @@ public enum DuplicatePolicy: String, Sendable, Codable, CaseIterable {
     case sum
     /// The largest value wins.
     case max
+
+    /// The value an earlier and a later interaction on one pair combine to.
+    @inlinable public func combine<Value: FloatingPoint>(_ earlier: Value, _ later: Value) -> Value {
+        switch self {
+        case .last: later
+        case .first: earlier
+        case .sum: earlier + later
+        case .max: Swift.max(earlier, later)
+        }
+    }
 }
 
 extension InteractionTable {
