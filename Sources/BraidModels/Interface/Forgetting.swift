@@ -42,15 +42,19 @@ extension EASE: ForgettingModel {
         let n = modelled.count
         let byUser = data.byUser
         let binarize = configuration.binarize
+        /// A user's row over the modelled items: (position, value).
+        func modelledRow(_ u: Int) -> [(Int, Double)] {
+            byUser.entries(ofRow: u).compactMap { k -> (Int, Double)? in
+                let a = Int(position[Int(byUser.columns[k])])
+                return a >= 0 ? (a, binarize ? 1 : Double(byUser.values[k])) : nil
+            }
+        }
         // Σ_k G[j, k] B[k, j] over the co-occurrences, per modelled item j.
         var coupling = [Double](repeating: 0, count: n)
         var ownGram = [Double](repeating: Double(configuration.lambda), count: n)
         weights.storage.withUnsafeBufferPointer { b in
             for u in 0..<data.userCount where byUser.count(ofRow: u) > 0 {
-                let row = byUser.entries(ofRow: u).compactMap { k -> (Int, Double)? in
-                    let a = Int(position[Int(byUser.columns[k])])
-                    return a >= 0 ? (a, binarize ? 1 : Double(byUser.values[k])) : nil
-                }
+                let row = modelledRow(u)
                 for (j, xj) in row {
                     ownGram[j] += xj * xj
                     var sum = 0.0
@@ -62,10 +66,7 @@ extension EASE: ForgettingModel {
         var d = (0..<n).map { 1 / (ownGram[$0] - coupling[$0]) }
         var storage = weights.storage
         for user in users.sorted() where user >= 0 && user < data.userCount && byUser.count(ofRow: user) > 0 {
-            let row = byUser.entries(ofRow: user).compactMap { k -> (Int, Double)? in
-                let a = Int(position[Int(byUser.columns[k])])
-                return a >= 0 ? (a, binarize ? 1 : Double(byUser.values[k])) : nil
-            }
+            let row = modelledRow(user)
             // v = P x with P[i, j] = (δ_ij − B[i, j]) d_j.
             var v = [Double](repeating: 0, count: n)
             storage.withUnsafeBufferPointer { b in
