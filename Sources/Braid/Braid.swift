@@ -2,6 +2,7 @@
 @_exported import BraidCore
 @_exported import BraidData
 @_exported import BraidModels
+@_exported import BraidNeural
 @_exported import BraidEvaluation
 @_exported import BraidText
 @_exported import BraidTextModels

@@ -12,6 +12,11 @@ public enum ModelContract {
         public var personalized: Bool
         /// Whether the model refuses data whose values are all equal (binary positives).
         public var needsGradedValues = false
+        /// Whether the model reads histories as sequences and predicts what comes next; the
+        /// checkerboard's unordered sets say nothing about that (a user's held-out item is
+        /// never anyone's next item), so such models show personalization on ordered walks
+        /// instead (SequentialModelTests).
+        public var sequential = false
         public var description: String { parameters.isEmpty ? name : "\(name) \(parameters.sorted { $0.key < $1.key })" }
     }
 
@@ -38,6 +43,8 @@ public enum ModelContract {
         Case(name: "als", parameters: ["factors": "2", "iterations": "5", "solver": "cholesky", "confidence": "log", "alpha": "5"], personalized: true),
         Case(name: "hybrid", parameters: ["collaborative": "als(factors=4,iterations=10)"], personalized: true),
         Case(name: "hybrid", parameters: ["collaborative": "als(factors=4,iterations=10,solver=cholesky)", "content": "attributes"], personalized: true),
+        Case(name: "sasrec", parameters: ["factors": "8", "layers": "1", "inner": "16", "max-length": "8", "epochs": "40", "patience": "0",
+                                          "dropout": "0", "attention-dropout": "0", "learning-rate": "0.02", "batch-size": "8"], personalized: true, sequential: true),
         Case(name: "fusion", parameters: ["members": "itemknn+pop", "candidates": "8", "trees": "10", "min-leaf": "2", "holdout": "0.3"], personalized: true),
     ]
 

@@ -256,6 +256,7 @@ struct CommonOptions: ParsableArguments {
     /// Applies the options and runs `body`, reporting Braid's errors clearly.
     func run(_ body: () throws -> Void) throws {
         Console.quiet = quiet
+        if quiet { TrainingLog.setHandler(nil) } else { TrainingLog.setHandler { line in Console.progress(line) } }
         try reportingErrors(json: json) {
             if let threads { try Self.requirePositive(threads, "--threads") }
             try Parallelism.withThreadCount(threads, body)

@@ -10,7 +10,7 @@ import Testing
         #expect(Set(ModelContract.cases.map(\.name)) == Set(ModelRegistry.builtIn.map { $0.name }))
     }
 
-    @Test(arguments: ModelContract.cases.filter(\.personalized))
+    @Test(arguments: ModelContract.cases.filter { $0.personalized && !$0.sequential })
     func checkerboardTopItemIsTheHeldOutItem(c: ModelContract.Case) throws {
         let data = Fixtures.checkerboard(size: 10)
         let model = try ModelContract.fit(c, data)

@@ -15,6 +15,10 @@ public struct InteractionMatrix: Sendable, Equatable {
     /// timestamp in the data, when the rows had timestamps. Content models use it to weight
     /// recent history more.
     public var ageInDays: SparseMatrix?
+    /// Per entry of `byUser` (same pattern): the entry's place in its user's history in time
+    /// order (larger is later; ties in time keep the rows' order in the input), when the rows had
+    /// timestamps. Sequence models read each history in this order. Exact, unlike the ages.
+    public var sequence: SparseMatrix?
 
     public init(users: Vocabulary, items: Vocabulary, byUser: SparseMatrix) {
         precondition(byUser.rowCount == users.count && byUser.columnCount == items.count,
@@ -41,6 +45,15 @@ public struct InteractionMatrix: Sendable, Equatable {
             let keepAge: (Float, Float) -> Float = policy == .last ? { _, later in later } : { earlier, _ in earlier }
             ageInDays = SparseMatrix(rowCount: table.users.count, columnCount: table.items.count, rows: sorted.userIndices,
                                      columns: sorted.itemIndices, values: ages, combine: keepAge)
+            // The k-th row of a user in time order has place k (exact in Float below 2²⁴ rows per user).
+            var counts = [Int](repeating: 0, count: table.users.count)
+            let places = sorted.userIndices.map { user -> Float in
+                counts[Int(user)] += 1
+                return Float(counts[Int(user)])
+            }
+            let keepPlace: (Float, Float) -> Float = policy == .last ? { _, later in later } : { earlier, _ in earlier }
+            sequence = SparseMatrix(rowCount: table.users.count, columnCount: table.items.count, rows: sorted.userIndices,
+                                    columns: sorted.itemIndices, values: places, combine: keepPlace)
         } else {
             self.init(users: table.users, items: table.items,
                       byUser: SparseMatrix(rowCount: table.users.count, columnCount: table.items.count, rows: table.userIndices,
@@ -59,6 +72,14 @@ public struct InteractionMatrix: Sendable, Equatable {
     public var itemHasInteractions: [Bool] { (0..<items.count).map { byItem.count(ofRow: $0) > 0 } }
 
     /// The mean of all stored values.
+    /// The items of `user` in time order, earliest first (`sequence`; without timestamps, the
+    /// ascending item order of the row).
+    public func history(ofUser user: Int) -> [Int32] {
+        let entries = byUser.entries(ofRow: user)
+        guard let sequence else { return Array(byUser.columns[entries]) }
+        return entries.sorted { sequence.values[$0] < sequence.values[$1] }.map { byUser.columns[$0] }
+    }
+
     public var globalMean: Float {
         byUser.nonzeroCount == 0 ? 0 : Float(byUser.values.reduce(0.0) { $0 + Double($1) } / Double(byUser.nonzeroCount))
     }
@@ -87,6 +108,7 @@ extension InteractionMatrix {
         var result = InteractionMatrix(users: users, items: items, byUser: byUser.filter { row, _, _ in !removed.contains(row) })
         result.catalog = catalog
         result.ageInDays = ageInDays?.filter { row, _, _ in !removed.contains(row) }
+        result.sequence = sequence?.filter { row, _, _ in !removed.contains(row) }
         return result
     }
 }
@@ -103,6 +125,7 @@ extension InteractionMatrix {
         }
         var result = InteractionMatrix(users: users, items: items, byUser: widened(byUser))
         result.ageInDays = ageInDays.map(widened)
+        result.sequence = sequence.map(widened)
         var catalog = self.catalog ?? ItemCatalog()
         for record in records { catalog[record.id] = record }
         result.catalog = catalog

@@ -8,7 +8,7 @@ public import Foundation
 public enum ModelRegistry {
     /// The built-in model types, in the order the leaderboard lists them.
     public static let builtIn: [any RecommendationModel.Type] = [
-        RandomScores.self, Popularity.self, BaselinePredictor.self, UserKNN.self, ItemKNN.self, RP3Beta.self, EASE.self, AlternatingLeastSquares.self, BayesianPersonalizedRanking.self, SVD.self, BiasedMatrixFactorization.self, SVDPlusPlus.self, Blend.self, Fusion.self, Hybrid.self,
+        RandomScores.self, Popularity.self, BaselinePredictor.self, UserKNN.self, ItemKNN.self, RP3Beta.self, EASE.self, AlternatingLeastSquares.self, BayesianPersonalizedRanking.self, SVD.self, BiasedMatrixFactorization.self, SVDPlusPlus.self, SASRec.self, Blend.self, Fusion.self, Hybrid.self,
         TFIDFContent.self, BM25Content.self, AttributeContent.self,
     ]
 
@@ -70,6 +70,7 @@ public enum ModelRegistry {
                                    users: model.data.users, items: model.data.items)
         archive.store(model.data.byUser, as: "data")
         if let ages = model.data.ageInDays { archive.store(ages, as: "data.ages") }
+        if let sequence = model.data.sequence { archive.store(sequence, as: "data.sequence") }
         model.archive(into: &archive)
         return archive
     }
@@ -116,6 +117,9 @@ public enum ModelRegistry {
         var data = InteractionMatrix(users: archive.users, items: archive.items, byUser: matrix)
         if archive.scalars["data.ages.shape"] != nil {
             data.ageInDays = try ModelArchive.mapError { () throws(DataError) in try archive.sparseMatrix("data.ages") }
+        }
+        if archive.scalars["data.sequence.shape"] != nil {
+            data.sequence = try ModelArchive.mapError { () throws(DataError) in try archive.sparseMatrix("data.sequence") }
         }
         return try M(archive: archive, data: data, configuration: configuration)
     }

@@ -1,0 +1,189 @@
+public import BraidCore
+public import BraidNeural
+import Foundation
+
+/// SASRec, self-attentive sequential recommendation (Kang & McAuley 2018), in the form RecBole
+/// implements: item + learned position embeddings, layer norm and dropout, post-norm
+/// transformer blocks with causal attention, and the last position's hidden state scored
+/// against the (tied) item embeddings. Trained with the full softmax over every item at every
+/// position of each window of a user's history in time order — the sum over positions is the
+/// objective of training on every prefix separately, computed in one pass — by Adam, with
+/// early stopping on each user's latest item.
+///
+/// A history is read in time order (`InteractionMatrix.sequence`; without timestamps, item
+/// order); `scores(forHistory:)` takes the items oldest first, so one new event changes the
+/// next list at once.
+public struct SASRec: RecommendationModel {
+    public struct Configuration: ModelConfiguration {
+        /// Hidden width d (item and position embeddings).
+        public var factors = 64
+        public var layers = 2
+        public var heads = 2
+        /// Width of the feed-forward layer inside each block.
+        public var innerSize = 256
+        /// The latest items a history is read from.
+        public var maximumLength = 50
+        public var dropout: Float = 0.5
+        public var attentionDropout: Float = 0.5
+        public var activation = Activation.gelu
+        public var training = NeuralTrainingSettings()
+
+        public init() {}
+
+        public init(parameters: ModelParameters) throws(ModelError) {
+            try parameters.checkKnown(["factors", "layers", "heads", "inner", "max-length", "dropout", "attention-dropout", "activation"] + NeuralTrainingSettings.keys)
+            factors = try parameters.int("factors", default: factors, range: 1...4096)
+            layers = try parameters.int("layers", default: layers, range: 0...64)
+            heads = try parameters.int("heads", default: heads, range: 1...64)
+            innerSize = try parameters.int("inner", default: innerSize, range: 1...65536)
+            maximumLength = try parameters.int("max-length", default: maximumLength, range: 1...4096)
+            dropout = try parameters.float("dropout", default: dropout, range: 0...0.99)
+            attentionDropout = try parameters.float("attention-dropout", default: attentionDropout, range: 0...0.99)
+            activation = try parameters.choice("activation", default: activation)
+            training = try NeuralTrainingSettings(parameters: parameters, defaults: training)
+            guard factors % heads == 0 else {
+                throw ModelError(.invalidParameter, "factors=\(factors) is not a multiple of heads=\(heads)",
+                                 hint: "each head takes factors/heads dimensions; e.g. factors=64 heads=2")
+            }
+        }
+    }
+
+    public static let name = "sasrec"
+    public static let summary = "SASRec self-attentive sequential model (Kang & McAuley 2018), trained natively with full softmax"
+
+    public let configuration: Configuration
+    public let data: InteractionMatrix
+    let encoder: SequenceEncoder
+
+    static func makeEncoder(_ c: Configuration, items: Int) -> SequenceEncoder {
+        SequenceEncoder(tokens: items + 1, width: c.factors, maximumLength: c.maximumLength, layers: c.layers, heads: c.heads,
+                        innerWidth: c.innerSize, causal: true, activation: c.activation, seed: c.training.seed)
+    }
+
+    public init(fitting data: InteractionMatrix, configuration: Configuration = Configuration()) throws(ModelError) {
+        guard data.interactionCount > 0 else { throw ModelError(.noTrainingData, "SASRec needs at least one interaction") }
+        self.configuration = configuration
+        self.data = data
+        let encoder = Self.makeEncoder(configuration, items: data.itemCount)
+        self.encoder = encoder
+        let c = configuration
+        var histories = data.histories
+        var validation: NextItemValidation?
+        if c.training.patience > 0 {
+            let split = NextItemValidation.split(histories)
+            histories = split.training
+            validation = split.validation
+        }
+        let windows = NextItemWindows(histories, length: c.maximumLength)
+        guard windows.count > 0 else {
+            throw ModelError(.noTrainingData, "SASRec needs a user with at least two interactions to learn what comes next")
+        }
+        var adam = Adam(learningRate: c.training.learningRate, weightDecay: c.training.weightDecay, clipNorm: c.training.clipNorm)
+        let parameters = encoder.parameters
+        let itemCount = data.itemCount
+        let model = self
+        TrainingLog.report("sasrec: \(windows.count) windows of up to \(c.maximumLength) items, \(parameters.reduce(0) { $0 + $1.count }) parameters")
+        try trainByEpochs(model: Self.name, parameters: parameters, settings: c.training, examples: windows.count, step: { batch, generator in
+            let (tokens, targets, counts, length) = windows.batch(batch)
+            let (hidden, tape) = encoder.forward(tokens: tokens, batch: batch.count, length: length, counts: counts,
+                                                 dropout: c.dropout, attentionDropout: c.attentionDropout, generator: &generator)
+            let (loss, dHidden) = SoftmaxCrossEntropy.full(hidden: hidden, rows: batch.count * length, width: c.factors, targets: targets,
+                                                           table: encoder.items.table, first: 1, classes: itemCount)
+            encoder.backward(dHidden, tape: tape, batch: batch.count, length: length)
+            adam.update(parameters)
+            return loss
+        }, validate: validation.map { v in { v.ndcg { model.sequenceScores($0) } } })
+    }
+
+    /// Scores of every item after `history` (oldest first; the latest `maximumLength` count).
+    func sequenceScores(_ history: [Int32]) -> [Float] {
+        let itemCount = data.itemCount
+        guard !history.isEmpty else { return [Float](repeating: 0, count: itemCount) }
+        let recent = history.suffix(configuration.maximumLength).map { $0 + 1 }
+        var none = SeededGenerator(seed: 0)
+        let (hidden, _) = encoder.forward(tokens: recent, batch: 1, length: recent.count, counts: [recent.count], dropout: 0,
+                                          attentionDropout: 0, generator: &none)
+        let d = configuration.factors
+        let last = Array(hidden[((recent.count - 1) * d)..<(recent.count * d)])
+        var scores = [Float](repeating: 0, count: itemCount)
+        encoder.items.table.value.withUnsafeBufferPointer { e in
+            last.withUnsafeBufferPointer { h in
+                scores.withUnsafeMutableBufferPointer { s in
+                    BLAS.gemm(m: itemCount, n: 1, k: d, a: e.baseAddress! + d, lda: d, b: h.baseAddress!, ldb: 1, c: s.baseAddress!, ldc: 1)
+                }
+            }
+        }
+        return scores
+    }
+
+    public func scores(forUser user: Int) -> [Float] { sequenceScores(data.history(ofUser: user)) }
+
+    public var scoresAnyHistory: Bool { true }
+
+    /// Scores after a history given oldest first (the values are not used: the order is the signal).
+    public func scores(forHistory items: [Int32], values: [Float]) throws(ModelError) -> [Float] {
+        try validateHistory(items, values: values)
+        return sequenceScores(items)
+    }
+
+    /// Similar items: cosine between item embeddings.
+    public func itemSimilarities(to item: Int) -> [Float]? {
+        let d = configuration.factors, e = encoder.items.table.value
+        func norm(_ i: Int) -> Float { (0..<d).reduce(Float(0)) { $0 + e[(i + 1) * d + $1] * e[(i + 1) * d + $1] }.squareRoot() }
+        let n = norm(item)
+        return (0..<data.itemCount).map { j in
+            var dot: Float = 0
+            for k in 0..<d { dot += e[(item + 1) * d + k] * e[(j + 1) * d + k] }
+            return dot / max(n * norm(j), 1e-12)
+        }
+    }
+
+    public func archive(into archive: inout ModelArchive) {
+        NeuralArchive.store(encoder.parameters, prefix: "sasrec.", into: &archive)
+    }
+
+    public init(archive: ModelArchive, data: InteractionMatrix, configuration: Configuration) throws(ModelError) {
+        self.configuration = configuration
+        self.data = data
+        encoder = Self.makeEncoder(configuration, items: data.itemCount)
+        try NeuralArchive.restore(encoder.parameters, prefix: "sasrec.", from: archive)
+    }
+}
+
+/// Next-item training windows: for each history s, inputs s₀…s_{n−2} and targets s₁…s_{n−1},
+/// cut into windows of at most `length` positions from the end (so the latest items always
+/// share a window with their predecessors).
+struct NextItemWindows: Sendable {
+    var inputs: [[Int32]] = []
+    var targets: [[Int32]] = []
+
+    init(_ histories: [[Int32]], length: Int) {
+        for history in histories where history.count >= 2 {
+            let input = Array(history.dropLast()), target = Array(history.dropFirst())
+            var end = input.count
+            while end > 0 {
+                let start = max(0, end - length)
+                inputs.append(Array(input[start..<end]))
+                targets.append(Array(target[start..<end]))
+                end = start
+            }
+        }
+    }
+
+    var count: Int { inputs.count }
+
+    /// Tokens (item + 1, 0 after the end), targets (−1 after the end), real lengths, and the
+    /// padded length (the longest window in the batch).
+    func batch(_ indices: [Int]) -> (tokens: [Int32], targets: [Int32], counts: [Int], length: Int) {
+        let length = indices.map { inputs[$0].count }.max() ?? 0
+        var tokens = [Int32](repeating: 0, count: indices.count * length)
+        var out = [Int32](repeating: -1, count: indices.count * length)
+        for (b, w) in indices.enumerated() {
+            for (p, item) in inputs[w].enumerated() {
+                tokens[b * length + p] = item + 1
+                out[b * length + p] = targets[w][p]
+            }
+        }
+        return (tokens, out, indices.map { inputs[$0].count }, length)
+    }
+}

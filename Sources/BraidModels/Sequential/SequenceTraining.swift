@@ -1,0 +1,141 @@
+public import BraidCore
+public import BraidNeural
+import Foundation
+
+/// The settings every neural model trained by epochs shares.
+public struct NeuralTrainingSettings: Codable, Sendable, Equatable {
+    public var epochs = 200
+    /// Sequences (or examples) per gradient step.
+    public var batchSize = 64
+    public var learningRate: Float = 0.001
+    /// Decoupled (AdamW) weight decay on weights and embeddings.
+    public var weightDecay: Float = 0
+    /// Clip the global gradient norm to this (0: no clipping).
+    public var clipNorm: Float = 0
+    /// Stop after this many epochs without a better validation NDCG@10 and keep the best
+    /// epoch's weights; 0 trains every epoch without holding anything out.
+    public var patience = 10
+    public var seed: UInt64 = 1
+
+    public init() {}
+
+    static let keys = ["epochs", "batch-size", "learning-rate", "weight-decay", "clip", "patience", "seed"]
+
+    init(parameters: ModelParameters, defaults: NeuralTrainingSettings) throws(ModelError) {
+        self = defaults
+        epochs = try parameters.int("epochs", default: epochs, range: 0...100_000)
+        batchSize = try parameters.int("batch-size", default: batchSize, range: 1...1_000_000)
+        learningRate = try parameters.float("learning-rate", default: learningRate, range: 1e-9...10)
+        weightDecay = try parameters.float("weight-decay", default: weightDecay, range: 0...100)
+        clipNorm = try parameters.float("clip", default: clipNorm, range: 0...1e9)
+        patience = try parameters.int("patience", default: patience, range: 0...100_000)
+        seed = UInt64(try parameters.int("seed", default: Int(seed), range: 0...Int.max))
+    }
+}
+
+/// Held-out next items for early stopping: each user's latest item (by `sequence`), predicted
+/// from the items before it, ranked against every item the user has not seen.
+struct NextItemValidation: Sendable {
+    struct Case: Sendable {
+        var history: [Int32]
+        var target: Int32
+    }
+    let cases: [Case]
+
+    /// Splits each history of at least three items into a shorter training history and one
+    /// validation case; shorter histories stay whole.
+    static func split(_ histories: [[Int32]]) -> (training: [[Int32]], validation: NextItemValidation) {
+        var training: [[Int32]] = [], cases: [Case] = []
+        for history in histories {
+            if history.count >= 3 {
+                training.append(Array(history.dropLast()))
+                cases.append(Case(history: Array(history.dropLast()), target: history.last!))
+            } else {
+                training.append(history)
+            }
+        }
+        return (training, NextItemValidation(cases: cases))
+    }
+
+    /// Mean NDCG@10 of the targets, with `score` giving every item's score for a history.
+    func ndcg(_ score: @Sendable ([Int32]) -> [Float]) -> Double {
+        guard !cases.isEmpty else { return 0 }
+        let cases = self.cases
+        let gains = parallelMap(cases.count, minimumChunk: 8) { k -> Double in
+            let c = cases[k]
+            let scores = score(c.history)
+            let target = scores[Int(c.target)]
+            let seen = Set(c.history)
+            var rank = 0
+            for (item, s) in scores.enumerated() where s > target && !seen.contains(Int32(item)) { rank += 1 }
+            return rank < 10 ? 1 / log2(Double(rank) + 2) : 0
+        }
+        return gains.reduce(0, +) / Double(cases.count)
+    }
+}
+
+/// The epoch loop of every neural model: shuffled batches of examples through `step` (which
+/// returns the batch's mean loss after its update), validation after each epoch, early
+/// stopping that restores the best epoch's weights, and progress through `TrainingLog`.
+func trainByEpochs(model name: String, parameters: [Parameter], settings: NeuralTrainingSettings, examples: Int,
+                   step: ([Int], inout SeededGenerator) -> Double, validate: (() -> Double)?) throws(ModelError) {
+    var order = Array(0..<examples)
+    var best = -1.0, bestEpoch = 0, bestValues: [[Float]] = []
+    for epoch in 1...max(1, settings.epochs) where settings.epochs > 0 {
+        var shuffle = SeededGenerator(seed: settings.seed, stream: UInt64(epoch) &* 2)
+        var generator = SeededGenerator(seed: settings.seed, stream: UInt64(epoch) &* 2 &+ 1)
+        order.shuffle(using: &shuffle)
+        let started = Date()
+        var total = 0.0, batches = 0
+        var start = 0
+        while start < examples {
+            let batch = Array(order[start..<min(examples, start + settings.batchSize)])
+            total += step(batch, &generator)
+            batches += 1
+            start += settings.batchSize
+        }
+        let loss = total / Double(max(1, batches))
+        guard loss.isFinite else {
+            throw ModelError(.diverged, "\(name): the training loss became \(loss) in epoch \(epoch)",
+                             hint: "lower learning-rate or set clip, e.g. --param clip=5")
+        }
+        let seconds = String(format: "%.1f", Date().timeIntervalSince(started))
+        guard let validate else {
+            TrainingLog.report("\(name) epoch \(epoch)/\(settings.epochs): loss \(String(format: "%.4f", loss)), \(seconds) s")
+            continue
+        }
+        let ndcg = validate()
+        TrainingLog.report("\(name) epoch \(epoch)/\(settings.epochs): loss \(String(format: "%.4f", loss)), validation NDCG@10 \(String(format: "%.4f", ndcg)), \(seconds) s")
+        if ndcg > best {
+            best = ndcg
+            bestEpoch = epoch
+            bestValues = parameters.map(\.value)
+        } else if epoch - bestEpoch >= settings.patience {
+            TrainingLog.report("\(name): stopped after epoch \(epoch); keeping epoch \(bestEpoch) (validation NDCG@10 \(String(format: "%.4f", best)))")
+            break
+        }
+    }
+    if !bestValues.isEmpty { for (p, v) in zip(parameters, bestValues) { p.value = v } }
+}
+
+extension InteractionMatrix {
+    /// Every user's history in time order (`history(ofUser:)`).
+    var histories: [[Int32]] { (0..<userCount).map { history(ofUser: $0) } }
+}
+
+/// A parameter list saved in and restored from a model file under `prefix`.
+enum NeuralArchive {
+    static func store(_ parameters: [Parameter], prefix: String, into archive: inout ModelArchive) {
+        for p in parameters { archive.arrays[prefix + p.name] = .float32(FloatBuffer(p.value)) }
+    }
+
+    static func restore(_ parameters: [Parameter], prefix: String, from archive: ModelArchive) throws(ModelError) {
+        for p in parameters {
+            let values = try ModelArchive.mapError { () throws(DataError) in try archive.floats(prefix + p.name) }
+            guard values.count == p.count, values.allSatisfy(\.isFinite) else {
+                throw ModelError(.corruptModel, "the model file's \(p.name) has \(values.count) values where the configuration needs \(p.count), or non-finite ones")
+            }
+            p.value = values
+        }
+    }
+}

@@ -1,0 +1,223 @@
+public import BraidCore
+import Foundation
+
+// Layers as pure functions of their input: `forward` returns the output without touching the
+// layer, so a trained model scores from many threads at once; `backward` takes the saved input
+// (the caller keeps what its backward pass needs), adds to the parameters' gradients and
+// returns the gradient of the input. Activations are row-major `rows × width` arrays.
+
+/// A dense layer `y = x·W + b`, W of `input × output`.
+public struct Linear: ParameterContainer, Sendable {
+    public let weight: Parameter
+    public let bias: Parameter
+    public let input: Int
+    public let output: Int
+
+    public init(_ name: String, input: Int, output: Int, std: Float, generator: inout SeededGenerator) {
+        self.input = input
+        self.output = output
+        weight = Parameter(name + ".weight", shape: [input, output], normalStd: std, generator: &generator)
+        bias = Parameter(name + ".bias", shape: [output], constant: 0)
+    }
+
+    public var parameters: [Parameter] { [weight, bias] }
+
+    public func forward(_ x: [Float], rows: Int) -> [Float] {
+        var y = [Float](repeating: 0, count: rows * output)
+        let b = bias.value
+        y.withUnsafeMutableBufferPointer { out in
+            for r in 0..<rows { for j in 0..<output { out[r * output + j] = b[j] } }
+        }
+        Matmul.multiply(x, weight.value, m: rows, n: output, k: input, into: &y, accumulate: true)
+        return y
+    }
+
+    /// dW += xᵀ·dy, db += Σ_rows dy; returns dy·Wᵀ.
+    public func backward(_ dy: [Float], input x: [Float], rows: Int) -> [Float] {
+        Matmul.multiply(x, transposeA: true, dy, m: input, n: output, k: rows, into: &weight.gradient, accumulate: true)
+        bias.gradient.withUnsafeMutableBufferPointer { db in
+            dy.withUnsafeBufferPointer { g in
+                for r in 0..<rows { VectorKernels.axpy(1, g.baseAddress! + r * output, db.baseAddress!, output) }
+            }
+        }
+        var dx = [Float](repeating: 0, count: rows * input)
+        Matmul.multiply(dy, weight.value, transposeB: true, m: rows, n: input, k: output, into: &dx)
+        return dx
+    }
+}
+
+/// Layer normalization (Ba et al. 2016) over each row, with a gain and a bias.
+public struct LayerNorm: ParameterContainer, Sendable {
+    public let gain: Parameter
+    public let bias: Parameter
+    public let width: Int
+    public let epsilon: Float
+
+    public init(_ name: String, width: Int, epsilon: Float = 1e-12) {
+        self.width = width
+        self.epsilon = epsilon
+        gain = Parameter(name + ".gain", shape: [width], constant: 1)
+        bias = Parameter(name + ".bias", shape: [width], constant: 0)
+    }
+
+    public var parameters: [Parameter] { [gain, bias] }
+
+    /// The output, and per row x̂ and 1/σ for the backward pass.
+    public func forward(_ x: [Float], rows: Int) -> (output: [Float], normalized: [Float], inverseStd: [Float]) {
+        var y = [Float](repeating: 0, count: x.count), xhat = y
+        var inverse = [Float](repeating: 0, count: rows)
+        let g = gain.value, b = bias.value, n = width
+        for r in 0..<rows {
+            let row = x[(r * n)..<(r * n + n)]
+            var mean: Float = 0
+            for v in row { mean += v }
+            mean /= Float(n)
+            var variance: Float = 0
+            for v in row { variance += (v - mean) * (v - mean) }
+            variance /= Float(n)
+            let s = 1 / (variance + epsilon).squareRoot()
+            inverse[r] = s
+            for j in 0..<n {
+                let h = (x[r * n + j] - mean) * s
+                xhat[r * n + j] = h
+                y[r * n + j] = g[j] * h + b[j]
+            }
+        }
+        return (y, xhat, inverse)
+    }
+
+    public func backward(_ dy: [Float], normalized xhat: [Float], inverseStd: [Float], rows: Int) -> [Float] {
+        var dx = [Float](repeating: 0, count: dy.count)
+        let g = gain.value, n = width
+        var dGain = [Float](repeating: 0, count: n), dBias = dGain
+        for r in 0..<rows {
+            var meanD: Float = 0, meanDX: Float = 0
+            for j in 0..<n {
+                let d = dy[r * n + j] * g[j]
+                meanD += d
+                meanDX += d * xhat[r * n + j]
+                dGain[j] += dy[r * n + j] * xhat[r * n + j]
+                dBias[j] += dy[r * n + j]
+            }
+            meanD /= Float(n)
+            meanDX /= Float(n)
+            for j in 0..<n {
+                let d = dy[r * n + j] * g[j]
+                dx[r * n + j] = inverseStd[r] * (d - meanD - xhat[r * n + j] * meanDX)
+            }
+        }
+        for j in 0..<n {
+            gain.gradient[j] += dGain[j]
+            bias.gradient[j] += dBias[j]
+        }
+        return dx
+    }
+}
+
+/// A lookup table of `count` rows of `width`.
+public struct Embedding: ParameterContainer, Sendable {
+    public let table: Parameter
+    public let count: Int
+    public let width: Int
+
+    public init(_ name: String, count: Int, width: Int, std: Float, generator: inout SeededGenerator) {
+        self.count = count
+        self.width = width
+        table = Parameter(name, shape: [count, width], normalStd: std, generator: &generator)
+    }
+
+    public var parameters: [Parameter] { [table] }
+
+    /// The rows of `indices`, one after another.
+    public func forward(_ indices: [Int32]) -> [Float] {
+        var out = [Float](repeating: 0, count: indices.count * width)
+        let t = table.value
+        for (r, index) in indices.enumerated() {
+            let base = Int(index) * width
+            for j in 0..<width { out[r * width + j] = t[base + j] }
+        }
+        return out
+    }
+
+    /// Adds each row of `dy` to the gradient of its index's row.
+    public func backward(_ dy: [Float], indices: [Int32]) {
+        table.gradient.withUnsafeMutableBufferPointer { g in
+            dy.withUnsafeBufferPointer { d in
+                for (r, index) in indices.enumerated() {
+                    VectorKernels.axpy(1, d.baseAddress! + r * width, g.baseAddress! + Int(index) * width, width)
+                }
+            }
+        }
+    }
+}
+
+/// Elementwise activations.
+public enum Activation: String, Codable, Sendable, CaseIterable {
+    /// 0.5·x·(1 + erf(x/√2)), as BERT and RecBole use.
+    case gelu
+    case relu
+
+    public func forward(_ x: [Float]) -> [Float] {
+        var y = x
+        switch self {
+        case .gelu: y.withUnsafeMutableBufferPointer { VectorKernels.gelu($0.baseAddress!, $0.count) }
+        case .relu: for i in y.indices where y[i] < 0 { y[i] = 0 }
+        }
+        return y
+    }
+
+    /// dy · f′(x).
+    public func backward(_ dy: [Float], input x: [Float]) -> [Float] {
+        var dx = [Float](repeating: 0, count: x.count)
+        switch self {
+        case .gelu:
+            // d/dx [x·Φ(x)] = Φ(x) + x·φ(x); Φ from the same erf as the forward pass.
+            var cdf = x.map { $0 * 0.70710678118654752 }
+            cdf.withUnsafeMutableBufferPointer { buffer in
+                var i = 0
+                let raw = UnsafeMutableRawPointer(buffer.baseAddress!)
+                while i + 8 <= buffer.count {
+                    let v = raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+                    raw.storeBytes(of: 0.5 * (1 + VectorKernels.erf(v)), toByteOffset: i * 4, as: SIMD8<Float>.self)
+                    i += 8
+                }
+                while i < buffer.count {
+                    var lane = SIMD8<Float>(repeating: 0)
+                    lane[0] = buffer[i]
+                    buffer[i] = 0.5 * (1 + VectorKernels.erf(lane)[0])
+                    i += 1
+                }
+            }
+            let inverseRoot2Pi: Float = 0.3989422804014327
+            for i in x.indices { dx[i] = dy[i] * (cdf[i] + x[i] * inverseRoot2Pi * Foundation.exp(-0.5 * x[i] * x[i])) }
+        case .relu:
+            for i in x.indices { dx[i] = x[i] > 0 ? dy[i] : 0 }
+        }
+        return dx
+    }
+}
+
+/// Inverted dropout: each value kept with probability 1 − p and scaled by 1/(1 − p).
+public enum Dropout {
+    /// The mask (0 or 1/(1 − p) per value), or nil when nothing is dropped.
+    public static func mask(count: Int, probability p: Float, generator: inout SeededGenerator) -> [Float]? {
+        guard p > 0 else { return nil }
+        let keep = 1 / (1 - p)
+        return (0..<count).map { _ in generator.nextUnit() < Double(p) ? 0 : keep }
+    }
+
+    public static func apply(_ x: [Float], mask: [Float]?) -> [Float] {
+        guard let mask else { return x }
+        var y = x
+        for i in y.indices { y[i] *= mask[i] }
+        return y
+    }
+}
+
+/// Elementwise sum of two equal-length arrays.
+@inlinable
+public func adding(_ a: [Float], _ b: [Float]) -> [Float] {
+    var c = a
+    for i in c.indices { c[i] += b[i] }
+    return c
+}
