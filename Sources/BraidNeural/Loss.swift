@@ -7,8 +7,9 @@ public enum SoftmaxCrossEntropy {
     /// The mean loss over rows with a target (targets < 0 are ignored), with dL/dH returned
     /// and dL/dE added to `table.gradient`. Rows are processed in blocks so that the logits
     /// of a large catalogue never fill memory at once.
+    /// With `bias`, each class's logit adds its bias (BERT4Rec's output bias).
     public static func full(hidden: [Float], rows: Int, width: Int, targets: [Int32],
-                            table: Parameter, first: Int, classes: Int) -> (loss: Double, dHidden: [Float]) {
+                            table: Parameter, first: Int, classes: Int, bias: Parameter? = nil) -> (loss: Double, dHidden: [Float]) {
         let counted = targets.filter { $0 >= 0 }.count
         var dHidden = [Float](repeating: 0, count: rows * width)
         guard counted > 0 else { return (0, dHidden) }
@@ -19,11 +20,13 @@ public enum SoftmaxCrossEntropy {
         while start < rows {
             let count = min(block, rows - start)
             var logits = [Float](repeating: 0, count: count * classes)
+            if let bias { for r in 0..<count { logits.replaceSubrange((r * classes)..<((r + 1) * classes), with: bias.value) } }
             hidden.withUnsafeBufferPointer { h in
                 table.value.withUnsafeBufferPointer { e in
                     logits.withUnsafeMutableBufferPointer { z in
                         Matmul.gemm(m: count, n: classes, k: width, a: h.baseAddress! + start * width, lda: width,
-                                    b: e.baseAddress! + first * width, ldb: width, transposeB: true, c: z.baseAddress!, ldc: classes)
+                                    b: e.baseAddress! + first * width, ldb: width, transposeB: true,
+                                    beta: bias == nil ? 0 : 1, c: z.baseAddress!, ldc: classes)
                     }
                 }
             }
@@ -44,6 +47,13 @@ public enum SoftmaxCrossEntropy {
                 return partial.reduce(0, +)
             }
             loss += blockLoss
+            if let bias {
+                bias.gradient.withUnsafeMutableBufferPointer { db in
+                    logits.withUnsafeBufferPointer { g in
+                        for r in 0..<count { VectorKernels.axpy(1, g.baseAddress! + r * classes, db.baseAddress!, classes) }
+                    }
+                }
+            }
             logits.withUnsafeBufferPointer { g in
                 table.value.withUnsafeBufferPointer { e in
                     dHidden.withUnsafeMutableBufferPointer { dh in

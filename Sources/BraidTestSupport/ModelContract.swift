@@ -45,6 +45,8 @@ public enum ModelContract {
         Case(name: "hybrid", parameters: ["collaborative": "als(factors=4,iterations=10,solver=cholesky)", "content": "attributes"], personalized: true),
         Case(name: "sasrec", parameters: ["factors": "8", "layers": "1", "inner": "16", "max-length": "8", "epochs": "40", "patience": "0",
                                           "dropout": "0", "attention-dropout": "0", "learning-rate": "0.02", "batch-size": "8"], personalized: true, sequential: true),
+        Case(name: "bert4rec", parameters: ["factors": "8", "layers": "1", "inner": "16", "max-length": "8", "epochs": "40", "patience": "0",
+                                            "dropout": "0", "attention-dropout": "0", "learning-rate": "0.02", "batch-size": "8"], personalized: true, sequential: true),
         Case(name: "fusion", parameters: ["members": "itemknn+pop", "candidates": "8", "trees": "10", "min-leaf": "2", "holdout": "0.3"], personalized: true),
     ]
 

@@ -22,9 +22,10 @@ import Testing
     static let small = ["factors": "16", "layers": "1", "inner": "32", "max-length": "10", "epochs": "30", "patience": "0",
                         "dropout": "0", "attention-dropout": "0", "learning-rate": "0.01", "batch-size": "16"]
 
-    @Test func sasrecLearnsWhatComesNext() throws {
+    @Test(arguments: ["sasrec", "bert4rec"]) func learnsWhatComesNext(name: String) throws {
         let data = Self.ring()
-        let model = try ModelRegistry.fit("sasrec", parameters: ModelParameters(Self.small), data: data)
+        // BERT4Rec learns from a fifth of the positions per pass, so it gets more passes.
+        let model = try ModelRegistry.fit(name, parameters: ModelParameters(Self.small.merging(["epochs": name == "bert4rec" ? "100" : "30"]) { $1 }), data: data)
         var correct = 0
         for u in 0..<data.userCount {
             let history = data.history(ofUser: u)

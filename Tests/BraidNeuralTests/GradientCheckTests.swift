@@ -124,11 +124,13 @@ import Testing
                    backward: { dy, x in block.backward(dy, tape: run(x).tape, batch: 2, length: 3) })
     }
 
-    /// The whole SASRec objective: encoder (embeddings, positions, blocks) and the full
-    /// softmax over tied item embeddings.
-    @Test func encoderWithFullSoftmax() {
-        let encoder = SequenceEncoder(tokens: 7, width: 8, maximumLength: 4, layers: 2, heads: 2, innerWidth: 16, causal: true,
+    /// The whole objective of SASRec (causal) and of BERT4Rec (bidirectional, with the output
+    /// bias): encoder (embeddings, positions, blocks) and the full softmax over tied item
+    /// embeddings.
+    @Test(arguments: [true, false]) func encoderWithFullSoftmax(causal: Bool) {
+        let encoder = SequenceEncoder(tokens: 7, width: 8, maximumLength: 4, layers: 2, heads: 2, innerWidth: 16, causal: causal,
                                       activation: .gelu, std: 0.3, layerNormEpsilon: 1e-5, seed: 41)
+        let bias: Parameter? = causal ? nil : Parameter("bias", shape: [6], value: Self.random(6, seed: 43))
         let tokens: [Int32] = [1, 2, 3, 4, 5, 6, 0, 0]
         let targets: [Int32] = [1, 2, 3, -1, 5, 0, -1, -1]  // item k is token k + 1
         func lossAndTape() -> (Double, [Float], SequenceEncoder.Tape) {
@@ -136,14 +138,16 @@ import Testing
             let (hidden, tape) = encoder.forward(tokens: tokens, batch: 2, length: 4, counts: [4, 2], dropout: 0.1,
                                                  attentionDropout: 0.1, generator: &dropout)
             let (loss, dHidden) = SoftmaxCrossEntropy.full(hidden: hidden, rows: 8, width: 8, targets: targets,
-                                                           table: encoder.items.table, first: 1, classes: 6)
+                                                           table: encoder.items.table, first: 1, classes: 6, bias: bias)
             return (loss, dHidden, tape)
         }
-        for p in encoder.parameters { p.zeroGradient() }
+        let parameters = encoder.parameters + (bias.map { [$0] } ?? [])
+        for p in parameters { p.zeroGradient() }
         let (_, dHidden, tape) = lossAndTape()
         encoder.backward(dHidden, tape: tape, batch: 2, length: 4)
-        for p in encoder.parameters {
-            let analytic = p.gradient
+        // Read every gradient before the finite differences, whose loss calls add to the tables' gradients.
+        let gradients = parameters.map(\.gradient)
+        for (p, analytic) in zip(parameters, gradients) {
             let error = Self.relativeError(count: p.count, analytic: analytic, samples: 30, get: { p.value[$0] },
                                            set: { p.value[$0] = $1 }, loss: { lossAndTape().0 })
             #expect(error < 2e-2, "\(p.name): relative error \(error)")

@@ -15,36 +15,15 @@ import Foundation
 /// next list at once.
 public struct SASRec: RecommendationModel {
     public struct Configuration: ModelConfiguration {
-        /// Hidden width d (item and position embeddings).
-        public var factors = 64
-        public var layers = 2
-        public var heads = 2
-        /// Width of the feed-forward layer inside each block.
-        public var innerSize = 256
-        /// The latest items a history is read from.
-        public var maximumLength = 50
-        public var dropout: Float = 0.5
-        public var attentionDropout: Float = 0.5
-        public var activation = Activation.gelu
+        public var encoder = SequenceEncoderSettings()
         public var training = NeuralTrainingSettings()
 
         public init() {}
 
         public init(parameters: ModelParameters) throws(ModelError) {
-            try parameters.checkKnown(["factors", "layers", "heads", "inner", "max-length", "dropout", "attention-dropout", "activation"] + NeuralTrainingSettings.keys)
-            factors = try parameters.int("factors", default: factors, range: 1...4096)
-            layers = try parameters.int("layers", default: layers, range: 0...64)
-            heads = try parameters.int("heads", default: heads, range: 1...64)
-            innerSize = try parameters.int("inner", default: innerSize, range: 1...65536)
-            maximumLength = try parameters.int("max-length", default: maximumLength, range: 1...4096)
-            dropout = try parameters.float("dropout", default: dropout, range: 0...0.99)
-            attentionDropout = try parameters.float("attention-dropout", default: attentionDropout, range: 0...0.99)
-            activation = try parameters.choice("activation", default: activation)
+            try parameters.checkKnown(SequenceEncoderSettings.keys + NeuralTrainingSettings.keys)
+            encoder = try SequenceEncoderSettings(parameters: parameters, defaults: encoder)
             training = try NeuralTrainingSettings(parameters: parameters, defaults: training)
-            guard factors % heads == 0 else {
-                throw ModelError(.invalidParameter, "factors=\(factors) is not a multiple of heads=\(heads)",
-                                 hint: "each head takes factors/heads dimensions; e.g. factors=64 heads=2")
-            }
         }
     }
 
@@ -56,8 +35,7 @@ public struct SASRec: RecommendationModel {
     let encoder: SequenceEncoder
 
     static func makeEncoder(_ c: Configuration, items: Int) -> SequenceEncoder {
-        SequenceEncoder(tokens: items + 1, width: c.factors, maximumLength: c.maximumLength, layers: c.layers, heads: c.heads,
-                        innerWidth: c.innerSize, causal: true, activation: c.activation, seed: c.training.seed)
+        c.encoder.encoder(tokens: items + 1, causal: true, seed: c.training.seed)
     }
 
     public init(fitting data: InteractionMatrix, configuration: Configuration = Configuration()) throws(ModelError) {
@@ -66,10 +44,10 @@ public struct SASRec: RecommendationModel {
         self.data = data
         let encoder = Self.makeEncoder(configuration, items: data.itemCount)
         self.encoder = encoder
-        let c = configuration
+        let c = configuration.encoder
         var histories = data.histories
         var validation: NextItemValidation?
-        if c.training.patience > 0 {
+        if configuration.training.patience > 0 {
             let split = NextItemValidation.split(histories)
             histories = split.training
             validation = split.validation
@@ -78,12 +56,12 @@ public struct SASRec: RecommendationModel {
         guard windows.count > 0 else {
             throw ModelError(.noTrainingData, "SASRec needs a user with at least two interactions to learn what comes next")
         }
-        var adam = Adam(learningRate: c.training.learningRate, weightDecay: c.training.weightDecay, clipNorm: c.training.clipNorm)
+        var adam = configuration.training.optimizer()
         let parameters = encoder.parameters
         let itemCount = data.itemCount
         let model = self
         TrainingLog.report("sasrec: \(windows.count) windows of up to \(c.maximumLength) items, \(parameters.reduce(0) { $0 + $1.count }) parameters")
-        try trainByEpochs(model: Self.name, parameters: parameters, settings: c.training, examples: windows.count, step: { batch, generator in
+        try trainByEpochs(model: Self.name, parameters: parameters, settings: configuration.training, examples: windows.count, step: { batch, generator in
             let (tokens, targets, counts, length) = windows.batch(batch)
             let (hidden, tape) = encoder.forward(tokens: tokens, batch: batch.count, length: length, counts: counts,
                                                  dropout: c.dropout, attentionDropout: c.attentionDropout, generator: &generator)
@@ -99,11 +77,11 @@ public struct SASRec: RecommendationModel {
     func sequenceScores(_ history: [Int32]) -> [Float] {
         let itemCount = data.itemCount
         guard !history.isEmpty else { return [Float](repeating: 0, count: itemCount) }
-        let recent = history.suffix(configuration.maximumLength).map { $0 + 1 }
+        let recent = history.suffix(configuration.encoder.maximumLength).map { $0 + 1 }
         var none = SeededGenerator(seed: 0)
         let (hidden, _) = encoder.forward(tokens: recent, batch: 1, length: recent.count, counts: [recent.count], dropout: 0,
                                           attentionDropout: 0, generator: &none)
-        let d = configuration.factors
+        let d = configuration.encoder.factors
         let last = Array(hidden[((recent.count - 1) * d)..<(recent.count * d)])
         var scores = [Float](repeating: 0, count: itemCount)
         encoder.items.table.value.withUnsafeBufferPointer { e in
@@ -128,7 +106,7 @@ public struct SASRec: RecommendationModel {
 
     /// Similar items: cosine between item embeddings.
     public func itemSimilarities(to item: Int) -> [Float]? {
-        let d = configuration.factors, e = encoder.items.table.value
+        let d = configuration.encoder.factors, e = encoder.items.table.value
         func norm(_ i: Int) -> Float { (0..<d).reduce(Float(0)) { $0 + e[(i + 1) * d + $1] * e[(i + 1) * d + $1] }.squareRoot() }
         let n = norm(item)
         return (0..<data.itemCount).map { j in

@@ -21,6 +21,8 @@ public struct NeuralTrainingSettings: Codable, Sendable, Equatable {
 
     static let keys = ["epochs", "batch-size", "learning-rate", "weight-decay", "clip", "patience", "seed"]
 
+    func optimizer() -> Adam { Adam(learningRate: learningRate, weightDecay: weightDecay, clipNorm: clipNorm) }
+
     init(parameters: ModelParameters, defaults: NeuralTrainingSettings) throws(ModelError) {
         self = defaults
         epochs = try parameters.int("epochs", default: epochs, range: 0...100_000)
@@ -30,6 +32,46 @@ public struct NeuralTrainingSettings: Codable, Sendable, Equatable {
         clipNorm = try parameters.float("clip", default: clipNorm, range: 0...1e9)
         patience = try parameters.int("patience", default: patience, range: 0...100_000)
         seed = UInt64(try parameters.int("seed", default: Int(seed), range: 0...Int.max))
+    }
+}
+
+/// The shape of a transformer sequence encoder (SASRec, BERT4Rec).
+public struct SequenceEncoderSettings: Codable, Sendable, Equatable {
+    /// Hidden width d (item and position embeddings).
+    public var factors = 64
+    public var layers = 2
+    public var heads = 2
+    /// Width of the feed-forward layer inside each block.
+    public var innerSize = 256
+    /// The latest items a history is read from.
+    public var maximumLength = 50
+    public var dropout: Float = 0.5
+    public var attentionDropout: Float = 0.5
+    public var activation = Activation.gelu
+
+    public init() {}
+
+    static let keys = ["factors", "layers", "heads", "inner", "max-length", "dropout", "attention-dropout", "activation"]
+
+    init(parameters: ModelParameters, defaults: SequenceEncoderSettings) throws(ModelError) {
+        self = defaults
+        factors = try parameters.int("factors", default: factors, range: 1...4096)
+        layers = try parameters.int("layers", default: layers, range: 0...64)
+        heads = try parameters.int("heads", default: heads, range: 1...64)
+        innerSize = try parameters.int("inner", default: innerSize, range: 1...65536)
+        maximumLength = try parameters.int("max-length", default: maximumLength, range: 2...4096)
+        dropout = try parameters.float("dropout", default: dropout, range: 0...0.99)
+        attentionDropout = try parameters.float("attention-dropout", default: attentionDropout, range: 0...0.99)
+        activation = try parameters.choice("activation", default: activation)
+        guard factors % heads == 0 else {
+            throw ModelError(.invalidParameter, "factors=\(factors) is not a multiple of heads=\(heads)",
+                             hint: "each head takes factors/heads dimensions; e.g. factors=64 heads=2")
+        }
+    }
+
+    func encoder(tokens: Int, causal: Bool, seed: UInt64) -> SequenceEncoder {
+        SequenceEncoder(tokens: tokens, width: factors, maximumLength: maximumLength, layers: layers, heads: heads,
+                        innerWidth: innerSize, causal: causal, activation: activation, seed: seed)
     }
 }
 

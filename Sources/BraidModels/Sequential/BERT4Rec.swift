@@ -1,0 +1,176 @@
+public import BraidCore
+public import BraidNeural
+import Foundation
+
+/// BERT4Rec (Sun et al. 2019): a bidirectional transformer over the user's history trained
+/// by the cloze task — a share of the items in each window is replaced by a mask token and
+/// predicted from both sides, full softmax over every item through an output head
+/// (dense, GELU, layer norm, tied item embeddings plus a bias), as RecBole implements it.
+/// A history is scored by appending the mask token after its latest items and predicting it.
+public struct BERT4Rec: RecommendationModel {
+    public struct Configuration: ModelConfiguration {
+        public var encoder: SequenceEncoderSettings = {
+            var e = SequenceEncoderSettings()
+            e.dropout = 0.2
+            e.attentionDropout = 0.2
+            return e
+        }()
+        /// The share of each window's items masked for training.
+        public var maskRatio: Float = 0.2
+        /// The share of windows that mask only their latest item instead, as scoring does
+        /// (the paper's extra samples, section 3.6; RecBole's `ft_ratio`).
+        public var lastMaskRatio: Float = 0.5
+        public var training = NeuralTrainingSettings()
+
+        public init() {}
+
+        public init(parameters: ModelParameters) throws(ModelError) {
+            try parameters.checkKnown(SequenceEncoderSettings.keys + ["mask-ratio", "last-mask"] + NeuralTrainingSettings.keys)
+            encoder = try SequenceEncoderSettings(parameters: parameters, defaults: encoder)
+            maskRatio = try parameters.float("mask-ratio", default: maskRatio, range: 0.01...1)
+            lastMaskRatio = try parameters.float("last-mask", default: lastMaskRatio, range: 0...1)
+            training = try NeuralTrainingSettings(parameters: parameters, defaults: training)
+        }
+    }
+
+    public static let name = "bert4rec"
+    public static let summary = "BERT4Rec bidirectional masked-item transformer (Sun et al. 2019), trained natively with full softmax"
+
+    public let configuration: Configuration
+    public let data: InteractionMatrix
+    let network: Network
+
+    /// The encoder (tokens: 0 padding, 1…n items, n + 1 the mask) and the output head.
+    struct Network: Sendable {
+        let encoder: SequenceEncoder
+        let head: Linear
+        let headNorm: LayerNorm
+        let outputBias: Parameter
+        let maskToken: Int32
+
+        init(_ c: Configuration, items: Int) {
+            encoder = c.encoder.encoder(tokens: items + 2, causal: false, seed: c.training.seed)
+            var generator = SeededGenerator(seed: c.training.seed, stream: 0xB4)
+            head = Linear("head", input: c.encoder.factors, output: c.encoder.factors, std: 0.02, generator: &generator)
+            headNorm = LayerNorm("head.norm", width: c.encoder.factors)
+            outputBias = Parameter("output.bias", shape: [items], constant: 0)
+            maskToken = Int32(items + 1)
+        }
+
+        var parameters: [Parameter] { encoder.parameters + head.parameters + headNorm.parameters + [outputBias] }
+    }
+
+    public init(fitting data: InteractionMatrix, configuration: Configuration = Configuration()) throws(ModelError) {
+        guard data.interactionCount > 0 else { throw ModelError(.noTrainingData, "BERT4Rec needs at least one interaction") }
+        self.configuration = configuration
+        self.data = data
+        let network = Network(configuration, items: data.itemCount)
+        self.network = network
+        let c = configuration.encoder, ratio = Double(configuration.maskRatio), lastRatio = Double(configuration.lastMaskRatio)
+        var histories = data.histories
+        var validation: NextItemValidation?
+        if configuration.training.patience > 0 {
+            let split = NextItemValidation.split(histories)
+            histories = split.training
+            validation = split.validation
+        }
+        // Windows of the latest items first, as for SASRec, but of the items themselves.
+        var windows: [[Int32]] = []
+        for history in histories where !history.isEmpty {
+            var end = history.count
+            while end > 0 {
+                let start = max(0, end - c.maximumLength)
+                windows.append(Array(history[start..<end]))
+                end = start
+            }
+        }
+        var adam = configuration.training.optimizer()
+        let parameters = network.parameters, itemCount = data.itemCount, d = c.factors
+        let model = self
+        TrainingLog.report("bert4rec: \(windows.count) windows of up to \(c.maximumLength) items, \(parameters.reduce(0) { $0 + $1.count }) parameters")
+        try trainByEpochs(model: Self.name, parameters: parameters, settings: configuration.training, examples: windows.count, step: { batch, generator in
+            let length = batch.map { windows[$0].count }.max() ?? 0
+            var tokens = [Int32](repeating: 0, count: batch.count * length)
+            var targets = [Int32](repeating: -1, count: batch.count * length)
+            for (b, w) in batch.enumerated() {
+                let window = windows[w]
+                var masked = false
+                let onlyLast = generator.nextUnit() < lastRatio
+                for (p, item) in window.enumerated() {
+                    if onlyLast ? p == window.count - 1 : generator.nextUnit() < ratio {
+                        tokens[b * length + p] = network.maskToken
+                        targets[b * length + p] = item
+                        masked = true
+                    } else {
+                        tokens[b * length + p] = item + 1
+                    }
+                }
+                if !masked {  // every window teaches something: mask one position
+                    let p = Int(generator.next() % UInt64(window.count))
+                    tokens[b * length + p] = network.maskToken
+                    targets[b * length + p] = window[p]
+                }
+            }
+            let counts = batch.map { windows[$0].count }
+            let (hidden, tape) = network.encoder.forward(tokens: tokens, batch: batch.count, length: length, counts: counts,
+                                                         dropout: c.dropout, attentionDropout: c.attentionDropout, generator: &generator)
+            // The head runs on the masked positions only.
+            let rows = targets.indices.filter { targets[$0] >= 0 }
+            var picked = [Float](repeating: 0, count: rows.count * d)
+            for (k, r) in rows.enumerated() { picked.replaceSubrange((k * d)..<((k + 1) * d), with: hidden[(r * d)..<((r + 1) * d)]) }
+            let z = network.head.forward(picked, rows: rows.count)
+            let a = Activation.gelu.forward(z)
+            let n = network.headNorm.forward(a, rows: rows.count)
+            let (loss, dN) = SoftmaxCrossEntropy.full(hidden: n.output, rows: rows.count, width: d, targets: rows.map { targets[$0] },
+                                                      table: network.encoder.items.table, first: 1, classes: itemCount, bias: network.outputBias)
+            let dA = network.headNorm.backward(dN, normalized: n.normalized, inverseStd: n.inverseStd, rows: rows.count)
+            let dPicked = network.head.backward(Activation.gelu.backward(dA, input: z), input: picked, rows: rows.count)
+            var dHidden = [Float](repeating: 0, count: hidden.count)
+            for (k, r) in rows.enumerated() { dHidden.replaceSubrange((r * d)..<((r + 1) * d), with: dPicked[(k * d)..<((k + 1) * d)]) }
+            network.encoder.backward(dHidden, tape: tape, batch: batch.count, length: length)
+            adam.update(parameters)
+            return loss
+        }, validate: validation.map { v in { v.ndcg { model.sequenceScores($0) } } })
+    }
+
+    /// Scores of every item for the mask placed after `history`'s latest items.
+    func sequenceScores(_ history: [Int32]) -> [Float] {
+        let itemCount = data.itemCount, d = configuration.encoder.factors
+        let tokens = history.suffix(configuration.encoder.maximumLength - 1).map { $0 + 1 } + [network.maskToken]
+        var none = SeededGenerator(seed: 0)
+        let (hidden, _) = network.encoder.forward(tokens: tokens, batch: 1, length: tokens.count, counts: [tokens.count], dropout: 0,
+                                                  attentionDropout: 0, generator: &none)
+        let last = Array(hidden[((tokens.count - 1) * d)..<(tokens.count * d)])
+        let h = network.headNorm.forward(Activation.gelu.forward(network.head.forward(last, rows: 1)), rows: 1).output
+        var scores = network.outputBias.value
+        network.encoder.items.table.value.withUnsafeBufferPointer { e in
+            h.withUnsafeBufferPointer { hp in
+                scores.withUnsafeMutableBufferPointer { s in
+                    BLAS.gemm(m: itemCount, n: 1, k: d, a: e.baseAddress! + d, lda: d, b: hp.baseAddress!, ldb: 1, beta: 1, c: s.baseAddress!, ldc: 1)
+                }
+            }
+        }
+        return scores
+    }
+
+    public func scores(forUser user: Int) -> [Float] { sequenceScores(data.history(ofUser: user)) }
+
+    public var scoresAnyHistory: Bool { true }
+
+    /// Scores after a history given oldest first (the values are not used: the order is the signal).
+    public func scores(forHistory items: [Int32], values: [Float]) throws(ModelError) -> [Float] {
+        try validateHistory(items, values: values)
+        return sequenceScores(items)
+    }
+
+    public func archive(into archive: inout ModelArchive) {
+        NeuralArchive.store(network.parameters, prefix: "bert4rec.", into: &archive)
+    }
+
+    public init(archive: ModelArchive, data: InteractionMatrix, configuration: Configuration) throws(ModelError) {
+        self.configuration = configuration
+        self.data = data
+        network = Network(configuration, items: data.itemCount)
+        try NeuralArchive.restore(network.parameters, prefix: "bert4rec.", from: archive)
+    }
+}
