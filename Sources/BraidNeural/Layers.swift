@@ -221,3 +221,31 @@ public func adding(_ a: [Float], _ b: [Float]) -> [Float] {
     for i in c.indices { c[i] += b[i] }
     return c
 }
+
+/// Each row scaled to unit L2 norm (two-tower outputs, so scores are cosines).
+public enum RowNormalize {
+    /// The normalized rows and each row's norm.
+    public static func forward(_ x: [Float], rows: Int, width: Int) -> (output: [Float], norms: [Float]) {
+        var y = x
+        var norms = [Float](repeating: 0, count: rows)
+        for r in 0..<rows {
+            var sum: Float = 0
+            for j in 0..<width { sum += x[r * width + j] * x[r * width + j] }
+            let norm = max(sum.squareRoot(), 1e-12)
+            norms[r] = norm
+            for j in 0..<width { y[r * width + j] /= norm }
+        }
+        return (y, norms)
+    }
+
+    /// dx = (dy − y·(y·dy)) / ‖x‖.
+    public static func backward(_ dy: [Float], output y: [Float], norms: [Float], rows: Int, width: Int) -> [Float] {
+        var dx = dy
+        for r in 0..<rows {
+            var dot: Float = 0
+            for j in 0..<width { dot += y[r * width + j] * dy[r * width + j] }
+            for j in 0..<width { dx[r * width + j] = (dy[r * width + j] - y[r * width + j] * dot) / norms[r] }
+        }
+        return dx
+    }
+}

@@ -7,9 +7,12 @@ public enum SoftmaxCrossEntropy {
     /// The mean loss over rows with a target (targets < 0 are ignored), with dL/dH returned
     /// and dL/dE added to `table.gradient`. Rows are processed in blocks so that the logits
     /// of a large catalogue never fill memory at once.
-    /// With `bias`, each class's logit adds its bias (BERT4Rec's output bias).
+    /// With `bias`, each class's logit adds its bias (BERT4Rec's output bias); `excluded[r]`
+    /// lists classes left out of row r's softmax (a sampled negative that is one of the
+    /// user's own positives: an accidental hit).
     public static func full(hidden: [Float], rows: Int, width: Int, targets: [Int32],
-                            table: Parameter, first: Int, classes: Int, bias: Parameter? = nil) -> (loss: Double, dHidden: [Float]) {
+                            table: Parameter, first: Int, classes: Int, bias: Parameter? = nil,
+                            excluded: [[Int32]]? = nil) -> (loss: Double, dHidden: [Float]) {
         let counted = targets.filter { $0 >= 0 }.count
         var dHidden = [Float](repeating: 0, count: rows * width)
         guard counted > 0 else { return (0, dHidden) }
@@ -38,7 +41,9 @@ public enum SoftmaxCrossEntropy {
                     let t = Int(targets[blockStart + r])
                     let row = zs.base + r * classes
                     guard t >= 0 else { row.update(repeating: 0, count: classes); return 0 }
+                    if let excluded { for j in excluded[blockStart + r] where Int(j) != t { row[Int(j)] = -.infinity } }
                     VectorKernels.softmax(row, classes)
+                    if let excluded { for j in excluded[blockStart + r] where Int(j) != t { row[Int(j)] = 0 } }
                     let p = max(row[t], Float.leastNormalMagnitude)
                     row[t] -= 1
                     for j in 0..<classes { row[j] *= weight }
@@ -74,48 +79,33 @@ public enum SoftmaxCrossEntropy {
     }
 
     /// Sampled softmax with the logQ correction (Bengio & Senécal 2008; Yi et al. 2019): each
-    /// row's logits are its target's and those of `negatives` shared by the batch, each logit
-    /// minus log of its item's sampling probability, so that the estimate is unbiased for the
-    /// full softmax's gradient as the sample grows. A negative equal to a row's target is masked.
-    /// Returns the mean loss, dL/dH, and adds dL/dE to `table.gradient`.
-    public static func sampled(hidden: [Float], rows: Int, width: Int, targets: [Int32], negatives: [Int32],
-                               logProbability: (Int32) -> Float, table: Parameter, first: Int) -> (loss: Double, dHidden: [Float]) {
-        let counted = targets.filter { $0 >= 0 }.count
-        var dHidden = [Float](repeating: 0, count: rows * width)
-        guard counted > 0 else { return (0, dHidden) }
-        let weight = 1 / Float(counted)
-        let e = table.value
-        let negativeCorrection = negatives.map(logProbability)
+    /// row is scored against a sample of candidate rows (in-batch: the distinct items of the
+    /// batch), each logit minus the log of its candidate's sampling probability, so that the
+    /// estimate of the full softmax's gradient is unbiased. `targets` index the candidates.
+    /// Returns the mean loss and dL/dH, and adds dL/dC to `candidates.gradient`.
+    /// `excluded[r]` lists candidates that are not negatives for row r (its user's other positives).
+    public static func sampled(hidden: [Float], rows: Int, width: Int, targets: [Int32], candidates: Parameter,
+                               logProbabilities: [Float], excluded: [[Int32]]? = nil) -> (loss: Double, dHidden: [Float]) {
+        let correction = Parameter("log-q", shape: [logProbabilities.count], value: logProbabilities.map { -$0 }, decays: false)
+        return full(hidden: hidden, rows: rows, width: width, targets: targets, table: candidates, first: 0,
+                    classes: logProbabilities.count, bias: correction, excluded: excluded)
+    }
+}
+
+/// Binary cross-entropy on logits: −y·log σ(z) − (1 − y)·log(1 − σ(z)), as NeuMF trains.
+public enum BinaryCrossEntropy {
+    /// The mean loss and dL/dz = (σ(z) − y)/n.
+    public static func withLogits(_ z: [Float], labels: [Float]) -> (loss: Double, dLogits: [Float]) {
+        let n = Float(max(1, z.count))
         var loss = 0.0
-        var dTable: [(row: Int, scale: Float, from: Int)] = []
-        for r in 0..<rows {
-            let t = targets[r]
-            guard t >= 0 else { continue }
-            let h = r * width
-            func logit(_ item: Int32) -> Float {
-                var z: Float = 0
-                let base = (first + Int(item)) * width
-                for j in 0..<width { z += hidden[h + j] * e[base + j] }
-                return z
-            }
-            var z = [logit(t) - logProbability(t)]
-            for (k, n) in negatives.enumerated() { z.append(n == t ? -.infinity : logit(n) - negativeCorrection[k]) }
-            let maximum = z.max()!
-            var sum: Float = 0
-            for k in z.indices { z[k] = z[k] == -.infinity ? 0 : Foundation.exp(z[k] - maximum); sum += z[k] }
-            for k in z.indices { z[k] /= sum }
-            loss -= Foundation.log(Double(max(z[0], Float.leastNormalMagnitude)))
-            z[0] -= 1
-            // dL/dz_k = (p_k − y_k)·weight; z depends on h and on the item's row.
-            for (k, item) in ([t] + negatives).enumerated() where z[k] != 0 {
-                let base = (first + Int(item)) * width
-                for j in 0..<width { dHidden[h + j] += z[k] * weight * e[base + j] }
-                dTable.append((first + Int(item), z[k] * weight, h))
-            }
+        var d = [Float](repeating: 0, count: z.count)
+        for k in z.indices {
+            // log(1 + e^−|z|) + max(z, 0) − y·z, stable for large |z|.
+            let x = Double(z[k]), y = Double(labels[k])
+            loss += Foundation.log1p(Foundation.exp(-abs(x))) + max(x, 0) - y * x
+            let sigma = 1 / (1 + Foundation.exp(-x))
+            d[k] = Float(sigma - y) / n
         }
-        for (row, scale, from) in dTable {
-            for j in 0..<width { table.gradient[row * width + j] += scale * hidden[from + j] }
-        }
-        return (loss / Double(counted), dHidden)
+        return (loss / Double(n), d)
     }
 }

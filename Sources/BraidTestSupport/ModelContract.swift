@@ -47,6 +47,9 @@ public enum ModelContract {
                                           "dropout": "0", "attention-dropout": "0", "learning-rate": "0.02", "batch-size": "8"], personalized: true, sequential: true),
         Case(name: "bert4rec", parameters: ["factors": "8", "layers": "1", "inner": "16", "max-length": "8", "epochs": "40", "patience": "0",
                                             "dropout": "0", "attention-dropout": "0", "learning-rate": "0.02", "batch-size": "8"], personalized: true, sequential: true),
+        Case(name: "twotower", parameters: ["factors": "8", "hidden": "16", "epochs": "60", "patience": "0", "batch-size": "16",
+                                            "learning-rate": "0.01", "temperature": "0.2"], personalized: true),
+        Case(name: "neumf", parameters: ["factors": "4", "epochs": "60", "patience": "0", "batch-size": "16", "learning-rate": "0.01"], personalized: true),
         Case(name: "fusion", parameters: ["members": "itemknn+pop", "candidates": "8", "trees": "10", "min-leaf": "2", "holdout": "0.3"], personalized: true),
     ]
 

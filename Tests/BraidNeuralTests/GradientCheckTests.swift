@@ -1,5 +1,6 @@
 import BraidCore
 @testable import BraidNeural
+import BraidTestSupport
 import Foundation
 import Testing
 
@@ -16,26 +17,9 @@ import Testing
         zip(y, r).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
     }
 
-    /// Relative error ‖numeric − analytic‖ / max(‖numeric‖, ‖analytic‖) over up to `samples`
-    /// coordinates of `values`, perturbed through `set`.
     static func relativeError(count: Int, analytic: [Float], samples: Int = 40, epsilon: Float = 1e-2,
                               get: (Int) -> Float, set: (Int, Float) -> Void, loss: () -> Double) -> Double {
-        var g = SeededGenerator(seed: 99)
-        let indices = count <= samples ? Array(0..<count) : (0..<samples).map { _ in Int(g.next() % UInt64(count)) }
-        var difference = 0.0, numericNorm = 0.0, analyticNorm = 0.0
-        for i in indices {
-            let original = get(i)
-            set(i, original + epsilon)
-            let plus = loss()
-            set(i, original - epsilon)
-            let minus = loss()
-            set(i, original)
-            let numeric = (plus - minus) / Double(2 * epsilon)
-            difference += (numeric - Double(analytic[i])) * (numeric - Double(analytic[i]))
-            numericNorm += numeric * numeric
-            analyticNorm += Double(analytic[i]) * Double(analytic[i])
-        }
-        return difference.squareRoot() / max(numericNorm.squareRoot(), analyticNorm.squareRoot(), 1e-12)
+        GradientCheck.relativeError(count: count, analytic: analytic, samples: samples, epsilon: epsilon, get: get, set: set, loss: loss)
     }
 
     /// Checks dL/dx and dL/dθ for every parameter of a layer.
@@ -154,23 +138,52 @@ import Testing
         }
     }
 
+    @Test func rowNormalize() {
+        Self.check(input: Self.random(3 * 5, seed: 61), parameters: [],
+                   forward: { RowNormalize.forward($0, rows: 3, width: 5).output },
+                   backward: { dy, x in
+                       let f = RowNormalize.forward(x, rows: 3, width: 5)
+                       return RowNormalize.backward(dy, output: f.output, norms: f.norms, rows: 3, width: 5)
+                   })
+    }
+
+    @Test func binaryCrossEntropy() {
+        var z = Self.random(8, seed: 71, scale: 2)
+        let labels: [Float] = [1, 0, 1, 1, 0, 0, 1, 0]
+        let (_, d) = BinaryCrossEntropy.withLogits(z, labels: labels)
+        #expect(Self.relativeError(count: z.count, analytic: d, get: { z[$0] }, set: { z[$0] = $1 },
+                                   loss: { BinaryCrossEntropy.withLogits(z, labels: labels).loss }) < 1e-2)
+    }
+
     @Test func sampledSoftmax() {
         var g = SeededGenerator(seed: 51)
-        let table = Parameter("t", shape: [6, 4], normalStd: 0.7, generator: &g)
+        let candidates = Parameter("c", shape: [4, 4], normalStd: 0.7, generator: &g)
         let hidden = Self.random(3 * 4, seed: 52)
-        let targets: [Int32] = [0, 3, 2], negatives: [Int32] = [1, 3, 4]
-        let logQ: (Int32) -> Float = { Float(log(Double($0 + 1) / 21)) }
+        let targets: [Int32] = [0, 3, 2], logQ: [Float] = [-1, -2, -0.5, -3]
         func run(_ h: [Float]) -> (Double, [Float]) {
-            SoftmaxCrossEntropy.sampled(hidden: h, rows: 3, width: 4, targets: targets, negatives: negatives,
-                                        logProbability: logQ, table: table, first: 0)
+            SoftmaxCrossEntropy.sampled(hidden: h, rows: 3, width: 4, targets: targets, candidates: candidates, logProbabilities: logQ,
+                                        excluded: [[1], [], [0, 2]])  // a row's own target is never excluded
         }
-        table.zeroGradient()
+        candidates.zeroGradient()
         var h = hidden
         let (_, dHidden) = run(h)
-        let analyticTable = table.gradient
+        let analyticCandidates = candidates.gradient
         #expect(Self.relativeError(count: h.count, analytic: dHidden, get: { h[$0] }, set: { h[$0] = $1 }, loss: { run(h).0 }) < 1e-2)
-        #expect(Self.relativeError(count: table.count, analytic: analyticTable, get: { table.value[$0] }, set: { table.value[$0] = $1 },
-                                   loss: { run(hidden).0 }) < 1e-2)
+        #expect(Self.relativeError(count: candidates.count, analytic: analyticCandidates, get: { candidates.value[$0] },
+                                   set: { candidates.value[$0] = $1 }, loss: { run(hidden).0 }) < 1e-2)
+    }
+
+    /// The logQ correction by hand: one row, h·c = (0, 0), log Q = (log ½, log ¼): logits
+    /// (0 − log ½, 0 − log ¼) = (log 2, log 4); target 0: p = 2/(2 + 4), loss = log 3.
+    @Test func sampledSoftmaxCorrectionByHand() {
+        let candidates = Parameter("c", shape: [2, 1], value: [1, 1])
+        let (loss, _) = SoftmaxCrossEntropy.sampled(hidden: [0], rows: 1, width: 1, targets: [0], candidates: candidates,
+                                                    logProbabilities: [Float(log(0.5)), Float(log(0.25))])
+        #expect(abs(loss - log(3)) < 1e-5)
+        // Excluding the other candidate leaves the target alone: loss 0.
+        let (alone, _) = SoftmaxCrossEntropy.sampled(hidden: [0], rows: 1, width: 1, targets: [0], candidates: candidates,
+                                                     logProbabilities: [Float(log(0.5)), Float(log(0.25))], excluded: [[1]])
+        #expect(abs(alone) < 1e-6)
     }
 }
 
@@ -204,6 +217,15 @@ import Testing
         w.gradient = [0.5]
         adam.update([w])
         #expect(abs(w.value[0] - (0.899 * 0.999 - 0.1)) < 1e-5)
+    }
+
+    /// σ(0) = ½: the loss is log 2 = 0.6931472 whatever the label, and dL/dz = (½ − y)/n.
+    @Test func binaryCrossEntropyByHand() {
+        let (loss, d) = BinaryCrossEntropy.withLogits([0, 0], labels: [1, 0])
+        #expect(abs(loss - 0.6931472) < 1e-6)
+        #expect(d == [-0.25, 0.25])
+        // z = 2, y = 1: log(1 + e⁻²) = 0.126928.
+        #expect(abs(BinaryCrossEntropy.withLogits([2], labels: [1]).loss - 0.126928) < 1e-6)
     }
 
     /// Clipping scales the gradient before the moments: norm 5 clipped to 1 gives m = 0.1·g/5.

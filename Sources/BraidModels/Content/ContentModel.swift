@@ -20,6 +20,17 @@ public enum ItemVectors: Sendable, Equatable {
         case .dense(let m): m.rows
         }
     }
+
+    /// The vectors as sparse rows (dense rows keep every column), so one sparse code path
+    /// serves both.
+    var asSparse: SparseMatrix {
+        switch self {
+        case .sparse(let m): m
+        case .dense(let m):
+            SparseMatrix(stackingRows: (0..<m.rows).map { r in (columns: (0..<Int32(m.columns)).map { $0 }, values: m.row(r)) },
+                         columnCount: m.columns)
+        }
+    }
 }
 
 /// Settings of the content models.

@@ -16,6 +16,20 @@ public struct Hybrid: RecommendationModel {
         case bm25, tfidf, attributes
         /// The vectors supplied with the items (`--item-vectors`: image, audio, any embedding).
         case vectors
+
+        /// The items' content vectors of this kind.
+        func itemVectors(_ data: InteractionMatrix, _ catalog: ItemCatalog, settings: ContentSettings) throws(ModelError) -> ItemVectors {
+            switch self {
+            case .bm25: return try BM25Representation.itemVectors(data, catalog, settings: settings)
+            case .tfidf: return try TFIDFRepresentation.itemVectors(data, catalog, settings: settings)
+            case .attributes: return try AttributeRepresentation.itemVectors(data, catalog, settings: settings)
+            case .vectors:
+                guard let supplied = ItemVectors.supplied(data, catalog) else {
+                    throw ModelError(.noTrainingData, "content=vectors needs item vectors", hint: "pass --item-vectors FILE")
+                }
+                return .dense(supplied)
+            }
+        }
     }
 
     public struct Configuration: ModelConfiguration {
@@ -83,25 +97,7 @@ public struct Hybrid: RecommendationModel {
         guard let collaborative = try ModelRegistry.fit(member.model, parameters: ModelParameters(member.parameters), data: data) as? any FactorizationModel else {
             throw ModelError(.invalidParameter, "the hybrid's collaborative model must be a latent-factor model (als, bpr, svd, biasedmf), not \(member.model)")
         }
-        let vectors: ItemVectors
-        switch configuration.content {
-        case .bm25: vectors = try BM25Representation.itemVectors(data, catalog, settings: configuration.contentSettings)
-        case .tfidf: vectors = try TFIDFRepresentation.itemVectors(data, catalog, settings: configuration.contentSettings)
-        case .attributes: vectors = try AttributeRepresentation.itemVectors(data, catalog, settings: configuration.contentSettings)
-        case .vectors:
-            guard let supplied = ItemVectors.supplied(data, catalog) else {
-                throw ModelError(.noTrainingData, "hybrid content=vectors needs item vectors", hint: "pass --item-vectors FILE")
-            }
-            vectors = .dense(supplied)
-        }
-        let x: SparseMatrix
-        switch vectors {
-        case .sparse(let m): x = m
-        case .dense(let m):
-            // Dense rows as sparse ones with every column, so one ridge solver serves both.
-            x = SparseMatrix(stackingRows: (0..<m.rows).map { r in (columns: (0..<Int32(m.columns)).map { $0 }, values: m.row(r)) },
-                             columnCount: m.columns)
-        }
+        let x = try configuration.content.itemVectors(data, catalog, settings: configuration.contentSettings).asSparse
         var mapped = collaborative.factors
         let warm = data.itemHasInteractions
         let map = Self.ridge(x, targets: mapped, warm: warm, regularization: configuration.regularization, iterations: configuration.iterations)

@@ -130,7 +130,7 @@ public struct BERT4Rec: RecommendationModel {
             network.encoder.backward(dHidden, tape: tape, batch: batch.count, length: length)
             adam.update(parameters)
             return loss
-        }, validate: validation.map { v in { v.ndcg { model.sequenceScores($0) } } })
+        }, validate: validation.map { v in { v.ndcg { model.sequenceScores($0.history) } } })
     }
 
     /// Scores of every item for the mask placed after `history`'s latest items.

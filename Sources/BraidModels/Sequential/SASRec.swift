@@ -70,7 +70,7 @@ public struct SASRec: RecommendationModel {
             encoder.backward(dHidden, tape: tape, batch: batch.count, length: length)
             adam.update(parameters)
             return loss
-        }, validate: validation.map { v in { v.ndcg { model.sequenceScores($0) } } })
+        }, validate: validation.map { v in { v.ndcg { model.sequenceScores($0.history) } } })
     }
 
     /// Scores of every item after `history` (oldest first; the latest `maximumLength` count).

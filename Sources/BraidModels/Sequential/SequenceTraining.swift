@@ -79,6 +79,7 @@ public struct SequenceEncoderSettings: Codable, Sendable, Equatable {
 /// from the items before it, ranked against every item the user has not seen.
 struct NextItemValidation: Sendable {
     struct Case: Sendable {
+        var user: Int
         var history: [Int32]
         var target: Int32
     }
@@ -88,10 +89,10 @@ struct NextItemValidation: Sendable {
     /// validation case; shorter histories stay whole.
     static func split(_ histories: [[Int32]]) -> (training: [[Int32]], validation: NextItemValidation) {
         var training: [[Int32]] = [], cases: [Case] = []
-        for history in histories {
+        for (user, history) in histories.enumerated() {
             if history.count >= 3 {
                 training.append(Array(history.dropLast()))
-                cases.append(Case(history: Array(history.dropLast()), target: history.last!))
+                cases.append(Case(user: user, history: Array(history.dropLast()), target: history.last!))
             } else {
                 training.append(history)
             }
@@ -99,13 +100,14 @@ struct NextItemValidation: Sendable {
         return (training, NextItemValidation(cases: cases))
     }
 
-    /// Mean NDCG@10 of the targets, with `score` giving every item's score for a history.
-    func ndcg(_ score: @Sendable ([Int32]) -> [Float]) -> Double {
+    /// Mean NDCG@10 of the targets, with `score` giving every item's score for a case (from
+    /// its history, or its user for models that score only their training users).
+    func ndcg(_ score: @Sendable (Case) -> [Float]) -> Double {
         guard !cases.isEmpty else { return 0 }
         let cases = self.cases
         let gains = parallelMap(cases.count, minimumChunk: 8) { k -> Double in
             let c = cases[k]
-            let scores = score(c.history)
+            let scores = score(c)
             let target = scores[Int(c.target)]
             let seen = Set(c.history)
             var rank = 0

@@ -1,0 +1,180 @@
+public import BraidCore
+public import BraidNeural
+import Foundation
+
+/// Neural matrix factorization, NeuMF (He et al. 2017): a generalized matrix factorization
+/// branch (the element-wise product of user and item embeddings) and a multi-layer perceptron
+/// branch over separate, concatenated user and item embeddings (a tower that halves its width
+/// per layer down to the predictive factors), joined by one output layer. Trained from scratch
+/// (the paper also pretrains each branch) on each positive pair and `negatives` uniformly
+/// sampled unobserved items, with binary cross-entropy and Adam, as the paper's experiments.
+/// Scores only the users it was trained on.
+public struct NeuMF: RecommendationModel {
+    public struct Configuration: ModelConfiguration {
+        /// Predictive factors f: the GMF embedding width and the MLP's last layer; the MLP
+        /// embeddings are 2f wide and its layers 4f → 2f → f.
+        public var factors = 32
+        /// Sampled negatives per positive.
+        public var negatives = 4
+        public var training: NeuralTrainingSettings = {
+            var t = NeuralTrainingSettings()
+            t.batchSize = 256
+            t.epochs = 20
+            t.patience = 5
+            return t
+        }()
+
+        public init() {}
+
+        public init(parameters: ModelParameters) throws(ModelError) {
+            try parameters.checkKnown(["factors", "negatives"] + NeuralTrainingSettings.keys)
+            factors = try parameters.int("factors", default: factors, range: 1...4096)
+            negatives = try parameters.int("negatives", default: negatives, range: 1...1000)
+            training = try NeuralTrainingSettings(parameters: parameters, defaults: training)
+        }
+    }
+
+    public static let name = "neumf"
+    public static let summary = "NeuMF neural collaborative filtering (He et al. 2017): GMF + MLP, sampled negatives, binary cross-entropy"
+
+    public let configuration: Configuration
+    public let data: InteractionMatrix
+    let network: Network
+
+    struct Network: Sendable {
+        let userGMF: Embedding, itemGMF: Embedding, userMLP: Embedding, itemMLP: Embedding
+        let layer1: Linear, layer2: Linear, output: Linear
+        let f: Int
+
+        init(users: Int, items: Int, factors f: Int, seed: UInt64) {
+            var g = SeededGenerator(seed: seed, stream: 0x4E)
+            self.f = f
+            userGMF = Embedding("user.gmf", count: users, width: f, std: 0.01, generator: &g)
+            itemGMF = Embedding("item.gmf", count: items, width: f, std: 0.01, generator: &g)
+            userMLP = Embedding("user.mlp", count: users, width: 2 * f, std: 0.01, generator: &g)
+            itemMLP = Embedding("item.mlp", count: items, width: 2 * f, std: 0.01, generator: &g)
+            layer1 = Linear("mlp.1", input: 4 * f, output: 2 * f, std: (2 / Float(4 * f)).squareRoot(), generator: &g)
+            layer2 = Linear("mlp.2", input: 2 * f, output: f, std: (2 / Float(2 * f)).squareRoot(), generator: &g)
+            output = Linear("output", input: 2 * f, output: 1, std: (1 / Float(2 * f)).squareRoot(), generator: &g)
+        }
+
+        var parameters: [Parameter] {
+            userGMF.parameters + itemGMF.parameters + userMLP.parameters + itemMLP.parameters + layer1.parameters + layer2.parameters + output.parameters
+        }
+
+        struct Tape {
+            var pg: [Float], qg: [Float], x: [Float], z1: [Float], a1: [Float], z2: [Float], joined: [Float]
+        }
+
+        /// Logits of (users[r], items[r]) pairs.
+        func forward(users: [Int32], items: [Int32]) -> (logits: [Float], tape: Tape) {
+            let rows = users.count
+            let pg = userGMF.forward(users), qg = itemGMF.forward(items)
+            let pm = userMLP.forward(users), qm = itemMLP.forward(items)
+            var x = [Float](repeating: 0, count: rows * 4 * f)
+            for r in 0..<rows {
+                x.replaceSubrange((r * 4 * f)..<(r * 4 * f + 2 * f), with: pm[(r * 2 * f)..<((r + 1) * 2 * f)])
+                x.replaceSubrange((r * 4 * f + 2 * f)..<((r + 1) * 4 * f), with: qm[(r * 2 * f)..<((r + 1) * 2 * f)])
+            }
+            let z1 = layer1.forward(x, rows: rows)
+            let a1 = Activation.relu.forward(z1)
+            let z2 = layer2.forward(a1, rows: rows)
+            let a2 = Activation.relu.forward(z2)
+            var joined = [Float](repeating: 0, count: rows * 2 * f)
+            for r in 0..<rows {
+                for k in 0..<f {
+                    joined[r * 2 * f + k] = pg[r * f + k] * qg[r * f + k]
+                    joined[r * 2 * f + f + k] = a2[r * f + k]
+                }
+            }
+            return (output.forward(joined, rows: rows), Tape(pg: pg, qg: qg, x: x, z1: z1, a1: a1, z2: z2, joined: joined))
+        }
+
+        func backward(_ dLogits: [Float], tape: Tape, users: [Int32], items: [Int32]) {
+            let rows = users.count
+            let dJoined = output.backward(dLogits, input: tape.joined, rows: rows)
+            var dPg = [Float](repeating: 0, count: rows * f), dQg = dPg, dA2 = dPg
+            for r in 0..<rows {
+                for k in 0..<f {
+                    let dg = dJoined[r * 2 * f + k]
+                    dPg[r * f + k] = dg * tape.qg[r * f + k]
+                    dQg[r * f + k] = dg * tape.pg[r * f + k]
+                    dA2[r * f + k] = dJoined[r * 2 * f + f + k]
+                }
+            }
+            let dA1 = layer2.backward(Activation.relu.backward(dA2, input: tape.z2), input: tape.a1, rows: rows)
+            let dX = layer1.backward(Activation.relu.backward(dA1, input: tape.z1), input: tape.x, rows: rows)
+            var dPm = [Float](repeating: 0, count: rows * 2 * f), dQm = dPm
+            for r in 0..<rows {
+                dPm.replaceSubrange((r * 2 * f)..<((r + 1) * 2 * f), with: dX[(r * 4 * f)..<(r * 4 * f + 2 * f)])
+                dQm.replaceSubrange((r * 2 * f)..<((r + 1) * 2 * f), with: dX[(r * 4 * f + 2 * f)..<((r + 1) * 4 * f)])
+            }
+            userGMF.backward(dPg, indices: users)
+            itemGMF.backward(dQg, indices: items)
+            userMLP.backward(dPm, indices: users)
+            itemMLP.backward(dQm, indices: items)
+        }
+    }
+
+    public init(fitting data: InteractionMatrix, configuration: Configuration = Configuration()) throws(ModelError) {
+        guard data.interactionCount > 0 else { throw ModelError(.noTrainingData, "NeuMF needs interactions") }
+        self.configuration = configuration
+        self.data = data
+        let c = configuration, itemCount = data.itemCount
+        let network = Network(users: data.userCount, items: itemCount, factors: c.factors, seed: c.training.seed)
+        self.network = network
+        var histories = data.histories
+        var validation: NextItemValidation?
+        if c.training.patience > 0 {
+            let split = NextItemValidation.split(histories)
+            histories = split.training
+            validation = split.validation
+        }
+        let seen = histories.map { Set($0) }
+        var pairs: [(user: Int32, item: Int32)] = []
+        for (u, history) in histories.enumerated() { for item in history { pairs.append((Int32(u), item)) } }
+        guard !pairs.isEmpty else { throw ModelError(.noTrainingData, "NeuMF needs interactions") }
+        var adam = c.training.optimizer()
+        let parameters = network.parameters, negatives = c.negatives
+        let model = self
+        TrainingLog.report("neumf: \(pairs.count) positives, \(negatives) negatives each, \(parameters.reduce(0) { $0 + $1.count }) parameters")
+        try trainByEpochs(model: Self.name, parameters: parameters, settings: c.training, examples: pairs.count, step: { batch, generator in
+            var users: [Int32] = [], items: [Int32] = [], labels: [Float] = []
+            for k in batch {
+                let (u, i) = pairs[k]
+                users.append(u); items.append(i); labels.append(1)
+                let userSeen = seen[Int(u)]
+                guard userSeen.count < itemCount else { continue }
+                for _ in 0..<negatives {
+                    var j: Int32
+                    repeat { j = Int32(generator.next() % UInt64(itemCount)) } while userSeen.contains(j)
+                    users.append(u); items.append(j); labels.append(0)
+                }
+            }
+            let (logits, tape) = network.forward(users: users, items: items)
+            let (loss, dLogits) = BinaryCrossEntropy.withLogits(logits, labels: labels)
+            network.backward(dLogits, tape: tape, users: users, items: items)
+            adam.update(parameters)
+            return loss
+        }, validate: validation.map { v in { v.ndcg { model.userScores(Int32($0.user)) } } })
+    }
+
+    /// The logit of every item for `user`.
+    func userScores(_ user: Int32) -> [Float] {
+        let n = data.itemCount
+        return network.forward(users: [Int32](repeating: user, count: n), items: (0..<Int32(n)).map { $0 }).logits
+    }
+
+    public func scores(forUser user: Int) -> [Float] { userScores(Int32(user)) }
+
+    public func archive(into archive: inout ModelArchive) {
+        NeuralArchive.store(network.parameters, prefix: "neumf.", into: &archive)
+    }
+
+    public init(archive: ModelArchive, data: InteractionMatrix, configuration: Configuration) throws(ModelError) {
+        self.configuration = configuration
+        self.data = data
+        network = Network(users: data.userCount, items: data.itemCount, factors: configuration.factors, seed: 0)
+        try NeuralArchive.restore(network.parameters, prefix: "neumf.", from: archive)
+    }
+}

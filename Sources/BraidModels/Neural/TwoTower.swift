@@ -1,0 +1,344 @@
+public import BraidCore
+public import BraidNeural
+import Foundation
+
+/// A two-tower retrieval model (Covington et al. 2016; Yi et al. 2019). The user tower reads
+/// the mean embedding of the user's history through a two-layer ReLU network; the item tower
+/// reads the item's id embedding plus a learned projection of its content (BM25, TF-IDF or
+/// attribute vectors of the catalogue, or vectors from `--item-vectors`) through its own
+/// network; both outputs are L2-normalized and scored by their dot product over a temperature.
+/// Trained on (user, item) pairs with the in-batch sampled softmax over the batch's distinct
+/// items, corrected by the log of each item's sampling probability (its share of the pairs),
+/// the target left out of its own history. The id embedding is dropped at random during
+/// training so the item tower learns to place an item from content alone: items without
+/// interactions are scored that way, in one list with the others.
+public struct TwoTower: RecommendationModel {
+    public struct Configuration: ModelConfiguration {
+        /// Output width (the space both towers map into).
+        public var factors = 64
+        /// Width of each tower's hidden layer.
+        public var hidden = 128
+        /// The content the item tower reads; nil: ids only.
+        public var content: Hybrid.Content? = .bm25
+        public var temperature: Float = 0.05
+        /// Probability of dropping an item's id embedding in training (cold items have none).
+        public var idDropout: Float = 0.5
+        public var contentSettings = ContentSettings()
+        public var training: NeuralTrainingSettings = {
+            var t = NeuralTrainingSettings()
+            t.batchSize = 256
+            t.epochs = 50
+            t.patience = 5
+            return t
+        }()
+
+        public init() {}
+
+        public init(parameters: ModelParameters) throws(ModelError) {
+            try parameters.checkKnown(["factors", "hidden", "content", "temperature", "id-dropout", "k1", "b", "min-df"] + NeuralTrainingSettings.keys)
+            factors = try parameters.int("factors", default: factors, range: 1...4096)
+            hidden = try parameters.int("hidden", default: hidden, range: 1...65536)
+            if parameters.string("content")?.lowercased() == "none" { content = nil } else if parameters.string("content") != nil {
+                content = try parameters.choice("content", default: Hybrid.Content.bm25)
+            }
+            temperature = try parameters.float("temperature", default: temperature, range: 1e-4...100)
+            idDropout = try parameters.float("id-dropout", default: idDropout, range: 0...1)
+            contentSettings.k1 = try parameters.float("k1", default: contentSettings.k1, range: 0...100)
+            contentSettings.b = try parameters.float("b", default: contentSettings.b, range: 0...1)
+            contentSettings.minimumDocumentFrequency = try parameters.int("min-df", default: contentSettings.minimumDocumentFrequency, range: 1...1_000_000)
+            training = try NeuralTrainingSettings(parameters: parameters, defaults: training)
+        }
+    }
+
+    public static let name = "twotower"
+    public static let summary = "two-tower retrieval (YouTube DNN; Yi et al. 2019): history and item id + content towers, in-batch softmax with logQ correction"
+
+    public let configuration: Configuration
+    public let data: InteractionMatrix
+    let userTower: UserTower
+    /// Every item's projected content (items × factors), which the user tower pools with the
+    /// history embeddings; nil without content.
+    let itemContent: [Float]?
+    /// The item tower's output for every item, row-major items × factors (id and content for
+    /// items with interactions, content alone for the others).
+    let itemVectors: [Float]
+
+    struct UserTower: Sendable {
+        let history: Embedding
+        let inner: Linear
+        let outer: Linear
+
+        var parameters: [Parameter] { history.parameters + inner.parameters + outer.parameters }
+
+        /// The mean over each row's items of their history embedding plus their projected
+        /// content (`itemContent`, items × width, shared with the item tower).
+        func pooled(_ histories: [[Int32]], itemContent: [Float]?) -> [Float] {
+            let d = history.width, table = history.table.value
+            var m = [Float](repeating: 0, count: histories.count * d)
+            for (r, items) in histories.enumerated() where !items.isEmpty {
+                let scale = 1 / Float(items.count)
+                for item in items {
+                    for k in 0..<d { m[r * d + k] += scale * table[Int(item) * d + k] }
+                    if let itemContent { for k in 0..<d { m[r * d + k] += scale * itemContent[Int(item) * d + k] } }
+                }
+            }
+            return m
+        }
+
+        func forward(_ histories: [[Int32]], itemContent: [Float]?) -> (output: [Float], m: [Float], z1: [Float], a: [Float], z2: [Float], norms: [Float]) {
+            let rows = histories.count
+            let m = pooled(histories, itemContent: itemContent)
+            let z1 = inner.forward(m, rows: rows)
+            let a = Activation.relu.forward(z1)
+            let z2 = outer.forward(a, rows: rows)
+            let (u, norms) = RowNormalize.forward(z2, rows: rows, width: outer.output)
+            return (u, m, z1, a, z2, norms)
+        }
+    }
+
+    struct ItemTower: Sendable {
+        let ids: Embedding
+        /// Content features × factors: an item's input adds Σ_k x_ik · row k.
+        let projection: Parameter?
+        let inner: Linear
+        let outer: Linear
+
+        var parameters: [Parameter] { ids.parameters + (projection.map { [$0] } ?? []) + inner.parameters + outer.parameters }
+
+        /// Every item's projected content Σ_k x_ik · row k (items × width), or nil without content.
+        func contentEmbeddings(_ content: SparseMatrix?) -> [Float]? {
+            guard let content, let projection else { return nil }
+            let d = ids.width, w = projection.value
+            var c = [Float](repeating: 0, count: content.rowCount * d)
+            for item in 0..<content.rowCount {
+                for e in content.entries(ofRow: item) {
+                    let x = content.values[e], base = Int(content.columns[e]) * d
+                    for k in 0..<d { c[item * d + k] += x * w[base + k] }
+                }
+            }
+            return c
+        }
+
+        /// Adds to the projection's gradient from the gradients of the content embeddings of `items`.
+        func backwardContent(_ dContent: [Float], items: Set<Int32>, content: SparseMatrix?) {
+            guard let content, let projection else { return }
+            let d = ids.width
+            for item in items {
+                for e in content.entries(ofRow: Int(item)) {
+                    let x = content.values[e], base = Int(content.columns[e]) * d
+                    for k in 0..<d { projection.gradient[base + k] += x * dContent[Int(item) * d + k] }
+                }
+            }
+        }
+
+        /// Inputs of `items`: the id embedding when `useID`, plus the projected content.
+        func input(_ items: [Int32], useID: [Bool], itemContent: [Float]?) -> [Float] {
+            let d = ids.width, table = ids.table.value
+            var h = [Float](repeating: 0, count: items.count * d)
+            for (r, item) in items.enumerated() {
+                if useID[r] { for k in 0..<d { h[r * d + k] = table[Int(item) * d + k] } }
+                if let itemContent { for k in 0..<d { h[r * d + k] += itemContent[Int(item) * d + k] } }
+            }
+            return h
+        }
+
+        func forward(_ items: [Int32], useID: [Bool], itemContent: [Float]?) -> (output: [Float], h: [Float], z1: [Float], a: [Float], norms: [Float]) {
+            let rows = items.count
+            let h = input(items, useID: useID, itemContent: itemContent)
+            let z1 = inner.forward(h, rows: rows)
+            let a = Activation.relu.forward(z1)
+            let z2 = outer.forward(a, rows: rows)
+            let (v, norms) = RowNormalize.forward(z2, rows: rows, width: outer.output)
+            return (v, h, z1, a, norms)
+        }
+    }
+
+    public init(fitting data: InteractionMatrix, configuration: Configuration = Configuration()) throws(ModelError) {
+        guard data.interactionCount > 0 else { throw ModelError(.noTrainingData, "the two-tower model needs interactions") }
+        self.configuration = configuration
+        self.data = data
+        let c = configuration, d = c.factors, itemCount = data.itemCount
+        var content: SparseMatrix?
+        if let kind = c.content {
+            guard let catalog = data.catalog, catalog.count > 0 else {
+                throw ModelError(.noTrainingData, "twotower with content=\(kind.rawValue) needs item metadata",
+                                 hint: "pass --items FILE, or --param content=none for ids only")
+            }
+            content = try kind.itemVectors(data, catalog, settings: c.contentSettings).asSparse
+        }
+        var generator = SeededGenerator(seed: c.training.seed, stream: 0x77)
+        let user = UserTower(history: Embedding("user.history", count: itemCount, width: d, std: 0.1, generator: &generator),
+                             inner: Linear("user.inner", input: d, output: c.hidden, std: (2 / Float(d)).squareRoot(), generator: &generator),
+                             outer: Linear("user.outer", input: c.hidden, output: d, std: (1 / Float(c.hidden)).squareRoot(), generator: &generator))
+        let item = ItemTower(ids: Embedding("item.ids", count: itemCount, width: d, std: 0.1, generator: &generator),
+                             projection: content.map { Parameter("item.content", shape: [$0.columnCount, d], normalStd: 0.1, generator: &generator) },
+                             inner: Linear("item.inner", input: d, output: c.hidden, std: (2 / Float(d)).squareRoot(), generator: &generator),
+                             outer: Linear("item.outer", input: c.hidden, output: d, std: (1 / Float(c.hidden)).squareRoot(), generator: &generator))
+        userTower = user
+        let warm = data.itemHasInteractions
+
+        var histories = data.histories
+        var validation: NextItemValidation?
+        if c.training.patience > 0 {
+            let split = NextItemValidation.split(histories)
+            histories = split.training
+            validation = split.validation
+        }
+        var pairs: [(user: Int32, item: Int32)] = []
+        for (u, history) in histories.enumerated() { for item in history { pairs.append((Int32(u), item)) } }
+        guard !pairs.isEmpty else { throw ModelError(.noTrainingData, "the two-tower model needs interactions") }
+        var frequency = [Float](repeating: 0, count: itemCount)
+        for pair in pairs { frequency[Int(pair.item)] += 1 }
+        let logQ = frequency.map { Foundation.log(max($0, 1) / Float(pairs.count)) }
+        let sets = histories.map { Set($0) }
+
+        var adam = c.training.optimizer()
+        let parameters = user.parameters + item.parameters
+        let allItems = (0..<Int32(itemCount)).map { $0 }
+        func allItemVectors() -> (vectors: [Float], content: [Float]?) {
+            let itemContent = item.contentEmbeddings(content)
+            return (item.forward(allItems, useID: warm, itemContent: itemContent).output, itemContent)
+        }
+        TrainingLog.report("twotower: \(pairs.count) pairs, \(parameters.reduce(0) { $0 + $1.count }) parameters")
+        try trainByEpochs(model: Self.name, parameters: parameters, settings: c.training, examples: pairs.count, step: { batch, generator in
+            // The user side: each history without its target; the item side: the batch's
+            // distinct items, ids dropped at random.
+            let userHistories = batch.map { k -> [Int32] in
+                let (u, target) = pairs[k]
+                return histories[Int(u)].filter { $0 != target }
+            }
+            var candidates: [Int32] = [], position: [Int32: Int32] = [:]
+            for k in batch where position[pairs[k].item] == nil {
+                position[pairs[k].item] = Int32(candidates.count)
+                candidates.append(pairs[k].item)
+            }
+            let useID = candidates.map { _ in generator.nextUnit() >= Double(c.idDropout) }
+            let loss = Self.lossAndGradients(user: user, item: item, content: content, histories: userHistories, candidates: candidates,
+                                             targets: batch.map { position[pairs[$0].item]! }, useID: useID,
+                                             logQ: candidates.map { logQ[Int($0)] }, temperature: c.temperature,
+                                             excluded: batch.map { k in
+                                                 candidates.indices.filter { sets[Int(pairs[k].user)].contains(candidates[$0]) }.map(Int32.init)
+                                             })
+            adam.update(parameters)
+            return loss
+        }, validate: validation.map { v in {
+            let (vectors, itemContent) = allItemVectors()
+            return v.ndcg { c in Self.scores(user: user, history: c.history, itemVectors: vectors, itemContent: itemContent, factors: d) }
+        } })
+        (itemVectors, itemContent) = allItemVectors()
+    }
+
+    /// One batch's in-batch softmax loss: `histories[r]` is row r's user history (its target
+    /// left out), `targets[r]` its item's place in `candidates`, `excluded[r]` the candidates
+    /// that are that user's other positives (not negatives for them); adds every parameter's
+    /// gradient and returns the mean loss.
+    static func lossAndGradients(user: UserTower, item: ItemTower, content: SparseMatrix?, histories userHistories: [[Int32]],
+                                 candidates: [Int32], targets: [Int32], useID: [Bool], logQ: [Float], temperature: Float,
+                                 excluded: [[Int32]]? = nil) -> Double {
+        let rows = userHistories.count, d = user.outer.output, itemCount = user.history.count
+        let inverseTemperature = 1 / temperature
+        let itemContent = item.contentEmbeddings(content)
+        let uf = user.forward(userHistories, itemContent: itemContent)
+        let vf = item.forward(candidates, useID: useID, itemContent: itemContent)
+        // Logits u·v/τ − log Q over the distinct items of the batch.
+        let scaled = uf.output.map { $0 * inverseTemperature }
+        let table = Parameter("candidates", shape: [candidates.count, d], value: vf.output, decays: false)
+        let (loss, dScaled) = SoftmaxCrossEntropy.sampled(hidden: scaled, rows: rows, width: d,
+                                                          targets: targets, candidates: table,
+                                                          logProbabilities: logQ, excluded: excluded)
+        // Back through the user tower.
+        let dU = dScaled.map { $0 * inverseTemperature }
+        let dZ2u = RowNormalize.backward(dU, output: uf.output, norms: uf.norms, rows: rows, width: d)
+        let dAu = user.outer.backward(dZ2u, input: uf.a, rows: rows)
+        let dMu = user.inner.backward(Activation.relu.backward(dAu, input: uf.z1), input: uf.m, rows: rows)
+        var dContent = itemContent == nil ? [] : [Float](repeating: 0, count: itemCount * d)
+        var touched = Set<Int32>()
+        user.history.table.gradient.withUnsafeMutableBufferPointer { g in
+            for (r, items) in userHistories.enumerated() where !items.isEmpty {
+                let scale = 1 / Float(items.count)
+                for it in items {
+                    for k in 0..<d { g[Int(it) * d + k] += scale * dMu[r * d + k] }
+                    if !dContent.isEmpty { for k in 0..<d { dContent[Int(it) * d + k] += scale * dMu[r * d + k] } }
+                }
+                if !dContent.isEmpty { touched.formUnion(items) }
+            }
+        }
+        // Back through the item tower.
+        let dZ2v = RowNormalize.backward(table.gradient, output: vf.output, norms: vf.norms, rows: candidates.count, width: d)
+        let dAv = item.outer.backward(dZ2v, input: vf.a, rows: candidates.count)
+        let dH = item.inner.backward(Activation.relu.backward(dAv, input: vf.z1), input: vf.h, rows: candidates.count)
+        for (r, it) in candidates.enumerated() {
+            if useID[r] { for k in 0..<d { item.ids.table.gradient[Int(it) * d + k] += dH[r * d + k] } }
+            if !dContent.isEmpty {
+                for k in 0..<d { dContent[Int(it) * d + k] += dH[r * d + k] }
+                touched.insert(it)
+            }
+        }
+        item.backwardContent(dContent, items: touched, content: content)
+        return loss
+    }
+
+    static func scores(user: UserTower, history: [Int32], itemVectors: [Float], itemContent: [Float]?, factors d: Int) -> [Float] {
+        let u = user.forward([history], itemContent: itemContent).output
+        let n = itemVectors.count / d
+        var scores = [Float](repeating: 0, count: n)
+        itemVectors.withUnsafeBufferPointer { v in
+            u.withUnsafeBufferPointer { up in
+                scores.withUnsafeMutableBufferPointer { s in
+                    BLAS.gemm(m: n, n: 1, k: d, a: v.baseAddress!, lda: d, b: up.baseAddress!, ldb: 1, c: s.baseAddress!, ldc: 1)
+                }
+            }
+        }
+        return scores
+    }
+
+    public var scoresItemsWithoutInteractions: Bool { configuration.content != nil }
+
+    public func scores(forUser user: Int) -> [Float] {
+        Self.scores(user: userTower, history: Array(data.items(ofUser: user)), itemVectors: itemVectors, itemContent: itemContent, factors: configuration.factors)
+    }
+
+    public var scoresAnyHistory: Bool { true }
+
+    public func scores(forHistory items: [Int32], values: [Float]) throws(ModelError) -> [Float] {
+        try validateHistory(items, values: values)
+        return Self.scores(user: userTower, history: items, itemVectors: itemVectors, itemContent: itemContent, factors: configuration.factors)
+    }
+
+    /// Similar items: cosine between the item tower's outputs (unit vectors).
+    public func itemSimilarities(to item: Int) -> [Float]? {
+        let d = configuration.factors
+        return (0..<data.itemCount).map { j in (0..<d).reduce(Float(0)) { $0 + itemVectors[item * d + $1] * itemVectors[j * d + $1] } }
+    }
+
+    public func archive(into archive: inout ModelArchive) {
+        NeuralArchive.store(userTower.parameters, prefix: "twotower.", into: &archive)
+        archive.arrays["twotower.items"] = .float32(FloatBuffer(itemVectors))
+        if let itemContent { archive.arrays["twotower.content"] = .float32(FloatBuffer(itemContent)) }
+    }
+
+    public init(archive: ModelArchive, data: InteractionMatrix, configuration: Configuration) throws(ModelError) {
+        self.configuration = configuration
+        self.data = data
+        let d = configuration.factors
+        var none = SeededGenerator(seed: 0)
+        userTower = UserTower(history: Embedding("user.history", count: data.itemCount, width: d, std: 0, generator: &none),
+                              inner: Linear("user.inner", input: d, output: configuration.hidden, std: 0, generator: &none),
+                              outer: Linear("user.outer", input: configuration.hidden, output: d, std: 0, generator: &none))
+        try NeuralArchive.restore(userTower.parameters, prefix: "twotower.", from: archive)
+        let vectors = try ModelArchive.mapError { () throws(DataError) in try archive.floats("twotower.items") }
+        guard vectors.count == data.itemCount * d, vectors.allSatisfy(\.isFinite) else {
+            throw ModelError(.corruptModel, "the two-tower item vectors do not match the items")
+        }
+        itemVectors = vectors
+        if archive.arrays["twotower.content"] != nil {
+            let content = try ModelArchive.mapError { () throws(DataError) in try archive.floats("twotower.content") }
+            guard content.count == data.itemCount * d, content.allSatisfy(\.isFinite) else {
+                throw ModelError(.corruptModel, "the two-tower content embeddings do not match the items")
+            }
+            itemContent = content
+        } else {
+            itemContent = nil
+        }
+    }
+}
