@@ -108,6 +108,9 @@ public struct FeedbackPolicy: Sendable {
             guard let value = value(of: event) else { continue }
             if let old = values[event.item] {
                 values[event.item] = combine.combine(old, value)
+                // The item's place is its latest event's (sequence models read the order).
+                order.removeAll { $0 == event.item }
+                order.append(event.item)
             } else {
                 order.append(event.item)
                 values[event.item] = value
@@ -144,9 +147,14 @@ extension ServedModel {
         var position: [Int32: Int] = [:]
         if !erased, let u = data.users.index(of: user) {
             history.trainedUser = Int(u)
-            // Oldest first when the data has timestamps, so that the latest come last.
+            // Oldest first when the data has timestamps, so that the latest come last (sequence
+            // models read the order).
             var entries = Array(data.byUser.entries(ofRow: Int(u)))
-            if let ages = data.ageInDays { entries.sort { ages.values[$0] > ages.values[$1] } }
+            if let sequence = data.sequence {
+                entries.sort { sequence.values[$0] < sequence.values[$1] }
+            } else if let ages = data.ageInDays {
+                entries.sort { ages.values[$0] > ages.values[$1] }
+            }
             for k in entries {
                 position[data.byUser.columns[k]] = history.items.count
                 history.items.append(data.byUser.columns[k])
@@ -161,7 +169,13 @@ extension ServedModel {
                 continue
             }
             if let p = position[item] {
-                history.values[p] = Float(value)
+                // A repeated item moves to the end: it is now the latest.
+                history.items.remove(at: p)
+                history.values.remove(at: p)
+                for (other, q) in position where q > p { position[other] = q - 1 }
+                position[item] = history.items.count
+                history.items.append(item)
+                history.values.append(Float(value))
             } else {
                 position[item] = history.items.count
                 history.items.append(item)

@@ -82,6 +82,29 @@ import Testing
         }
     }
 
+    /// A sequence model over the session endpoint: the history is read in the order sent (a
+    /// repeated item counts where it last occurred), so reordering a session changes its list.
+    @Test func sessionsAreReadInOrderBySequenceModels() async throws {
+        let data = Fixtures.randomRatings(users: 30, items: 25, perUser: 6)
+        let sasrec = try SASRec(fitting: data, configuration: SASRec.Configuration(parameters: ModelParameters(
+            ["factors": "8", "layers": "1", "inner": "16", "max-length": "8", "epochs": "5", "patience": "0"])))
+        let (server, _) = try Self.server(model: sasrec)
+        @Sendable func session(_ items: [Int]) -> ByteBuffer {
+            Self.body(#"{"history": [\#(items.map { #"{"item": "\#(data.items[$0])"}"# }.joined(separator: ", "))], "n": 25}"#)
+        }
+        try await Self.run(server) { client in
+            for order in [[0, 1, 2], [2, 1, 0], [1, 0, 2, 1]] {
+                let list = try Self.items(try await client.execute(uri: "/recommendations", method: .post, body: session(order)))
+                var seen: [Int32] = []
+                for i in order.map(Int32.init) { seen.removeAll { $0 == i }; seen.append(i) }
+                let expected = try sasrec.scores(forHistory: seen, values: seen.map { _ in 1 })
+                #expect(!list.isEmpty)
+                for entry in list { #expect(abs(entry.score - Double(expected[Int(data.items.index(of: entry.item)!)])) < 1e-5, "order \(order)") }
+            }
+            #expect(try sasrec.scores(forHistory: [0, 1, 2], values: [1, 1, 1]) != sasrec.scores(forHistory: [2, 1, 0], values: [1, 1, 1]))
+        }
+    }
+
     @Test func hiddenAndDeletedItemsNeverAppear() async throws {
         let (server, data) = try Self.server()
         try await Self.run(server) { client in
