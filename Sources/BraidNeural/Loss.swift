@@ -1,4 +1,4 @@
-public import BraidCore
+import BraidCore
 import Foundation
 
 /// Softmax cross-entropy of rows of hidden states against every row of an output table

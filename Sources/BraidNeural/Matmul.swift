@@ -1,4 +1,4 @@
-public import BraidCore
+import BraidCore
 
 /// Matrix products for training, split over the rows of the result on Braid's worker threads
 /// (OpenBLAS itself runs single-threaded in Braid).

@@ -119,6 +119,22 @@ public struct SequenceEncoder: ParameterContainer, Sendable {
         return (hidden, Tape(tokens: tokens, norm: (normed.normalized, normed.inverseStd), inputDrop: drop, blocks: tapes))
     }
 
+    /// Scores of item tokens `1...items` for one hidden state: their embeddings · h, plus
+    /// `bias` (one per item) when given.
+    public func itemScores(_ h: [Float], items: Int, bias: [Float]? = nil) -> [Float] {
+        var scores = bias ?? [Float](repeating: 0, count: items)
+        let d = width
+        self.items.table.value.withUnsafeBufferPointer { e in
+            h.withUnsafeBufferPointer { hp in
+                scores.withUnsafeMutableBufferPointer { s in
+                    BLAS.gemm(m: items, n: 1, k: d, a: e.baseAddress! + d, lda: d, b: hp.baseAddress!, ldb: 1,
+                              beta: bias == nil ? 0 : 1, c: s.baseAddress!, ldc: 1)
+                }
+            }
+        }
+        return scores
+    }
+
     public func backward(_ dHidden: [Float], tape: Tape, batch: Int, length: Int) {
         let rows = batch * length
         var d = dHidden

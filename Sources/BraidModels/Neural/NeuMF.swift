@@ -1,5 +1,5 @@
 public import BraidCore
-public import BraidNeural
+import BraidNeural
 import Foundation
 
 /// Neural matrix factorization, NeuMF (He et al. 2017): a generalized matrix factorization

@@ -1,5 +1,5 @@
 public import BraidCore
-public import BraidNeural
+import BraidNeural
 import Foundation
 
 /// A two-tower retrieval model (Covington et al. 2016; Yi et al. 2019). The user tower reads

@@ -1,5 +1,5 @@
 public import BraidCore
-public import BraidNeural
+import BraidNeural
 import Foundation
 
 /// BERT4Rec (Sun et al. 2019): a bidirectional transformer over the user's history trained
@@ -7,7 +7,7 @@ import Foundation
 /// predicted from both sides, full softmax over every item through an output head
 /// (dense, GELU, layer norm, tied item embeddings plus a bias), as RecBole implements it.
 /// A history is scored by appending the mask token after its latest items and predicting it.
-public struct BERT4Rec: RecommendationModel {
+public struct BERT4Rec: SequenceModel {
     public struct Configuration: ModelConfiguration {
         public var encoder: SequenceEncoderSettings = {
             var e = SequenceEncoderSettings()
@@ -142,25 +142,7 @@ public struct BERT4Rec: RecommendationModel {
                                                   attentionDropout: 0, generator: &none)
         let last = Array(hidden[((tokens.count - 1) * d)..<(tokens.count * d)])
         let h = network.headNorm.forward(Activation.gelu.forward(network.head.forward(last, rows: 1)), rows: 1).output
-        var scores = network.outputBias.value
-        network.encoder.items.table.value.withUnsafeBufferPointer { e in
-            h.withUnsafeBufferPointer { hp in
-                scores.withUnsafeMutableBufferPointer { s in
-                    BLAS.gemm(m: itemCount, n: 1, k: d, a: e.baseAddress! + d, lda: d, b: hp.baseAddress!, ldb: 1, beta: 1, c: s.baseAddress!, ldc: 1)
-                }
-            }
-        }
-        return scores
-    }
-
-    public func scores(forUser user: Int) -> [Float] { sequenceScores(data.history(ofUser: user)) }
-
-    public var scoresAnyHistory: Bool { true }
-
-    /// Scores after a history given oldest first (the values are not used: the order is the signal).
-    public func scores(forHistory items: [Int32], values: [Float]) throws(ModelError) -> [Float] {
-        try validateHistory(items, values: values)
-        return sequenceScores(items)
+        return network.encoder.itemScores(h, items: itemCount, bias: network.outputBias.value)
     }
 
     public func archive(into archive: inout ModelArchive) {

@@ -1,5 +1,5 @@
 public import BraidCore
-public import BraidNeural
+import BraidNeural
 import Foundation
 
 /// SASRec, self-attentive sequential recommendation (Kang & McAuley 2018), in the form RecBole
@@ -13,7 +13,7 @@ import Foundation
 /// A history is read in time order (`InteractionMatrix.sequence`; without timestamps, item
 /// order); `scores(forHistory:)` takes the items oldest first, so one new event changes the
 /// next list at once.
-public struct SASRec: RecommendationModel {
+public struct SASRec: SequenceModel {
     public struct Configuration: ModelConfiguration {
         public var encoder = SequenceEncoderSettings()
         public var training = NeuralTrainingSettings()
@@ -82,26 +82,7 @@ public struct SASRec: RecommendationModel {
         let (hidden, _) = encoder.forward(tokens: recent, batch: 1, length: recent.count, counts: [recent.count], dropout: 0,
                                           attentionDropout: 0, generator: &none)
         let d = configuration.encoder.factors
-        let last = Array(hidden[((recent.count - 1) * d)..<(recent.count * d)])
-        var scores = [Float](repeating: 0, count: itemCount)
-        encoder.items.table.value.withUnsafeBufferPointer { e in
-            last.withUnsafeBufferPointer { h in
-                scores.withUnsafeMutableBufferPointer { s in
-                    BLAS.gemm(m: itemCount, n: 1, k: d, a: e.baseAddress! + d, lda: d, b: h.baseAddress!, ldb: 1, c: s.baseAddress!, ldc: 1)
-                }
-            }
-        }
-        return scores
-    }
-
-    public func scores(forUser user: Int) -> [Float] { sequenceScores(data.history(ofUser: user)) }
-
-    public var scoresAnyHistory: Bool { true }
-
-    /// Scores after a history given oldest first (the values are not used: the order is the signal).
-    public func scores(forHistory items: [Int32], values: [Float]) throws(ModelError) -> [Float] {
-        try validateHistory(items, values: values)
-        return sequenceScores(items)
+        return encoder.itemScores(Array(hidden[((recent.count - 1) * d)..<(recent.count * d)]), items: itemCount)
     }
 
     /// Similar items: cosine between item embeddings.

@@ -1,6 +1,25 @@
-public import BraidCore
+import BraidCore
 public import BraidNeural
 import Foundation
+
+/// A model that reads a history as a sequence (oldest first) and scores what comes next:
+/// training users are scored from their history in time order, and any history folds in.
+protocol SequenceModel: RecommendationModel {
+    /// Every item's score after `history`.
+    func sequenceScores(_ history: [Int32]) -> [Float]
+}
+
+extension SequenceModel {
+    public func scores(forUser user: Int) -> [Float] { sequenceScores(data.history(ofUser: user)) }
+
+    public var scoresAnyHistory: Bool { true }
+
+    /// Scores after a history given oldest first (the values are not used: the order is the signal).
+    public func scores(forHistory items: [Int32], values: [Float]) throws(ModelError) -> [Float] {
+        try validateHistory(items, values: values)
+        return sequenceScores(items)
+    }
+}
 
 /// The settings every neural model trained by epochs shares.
 public struct NeuralTrainingSettings: Codable, Sendable, Equatable {
