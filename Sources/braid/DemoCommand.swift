@@ -29,7 +29,9 @@ struct Demo: ParsableCommand {
             let evaluator = Evaluator(protocol: evaluation, catalog: catalog)
             var results: [EvaluationResult] = []
             var models: [String: any RecommendationModel] = [:]
-            for name in ModelRegistry.names {
+            let neural = ModelRegistry.models.filter { $0.trainsByEpochs }.map { $0.name }
+            Console.progress("The neural models (\(neural.joined(separator: ", "))) train for minutes and are left out; try `braid evaluate --model sasrec`.")
+            for name in ModelRegistry.names where !neural.contains(name) {
                 let fitStart = System.monotonicSeconds()
                 let model: any RecommendationModel
                 do throws(ModelError) { model = try ModelRegistry.fit(name, data: split.train) } catch {

@@ -31,6 +31,22 @@ import Testing
     }
 
     /// The integer-key order equals sorting by descending score with ties by index.
+    /// Every neural model is a member and candidate generator like any other; with only
+    /// members that fold in (SASRec reads the history in order), the fusion folds in too, and
+    /// it survives a save and load.
+    @Test func neuralModelsAreMembers() throws {
+        let data = SequentialModelTests.ring(items: 20, users: 40, length: 8)
+        let small = "factors=8,layers=1,inner=16,max-length=8,epochs=3,patience=0"
+        let fusion = try Self.fit("pop+sasrec(\(small))+bert4rec(\(small))+twotower(content=none,factors=8,hidden=8,epochs=3,patience=0)", data)
+        #expect(fusion.scoresAnyHistory)
+        let scores = fusion.scores(forUser: 3)
+        #expect(scores.count == data.itemCount && scores.allSatisfy(\.isFinite))
+        let path = Fixtures.temporaryDirectory() + "/fusion.braid"
+        try ModelRegistry.save(fusion, to: path)
+        #expect(try ModelRegistry.load(from: path).scores(forUser: 3) == scores)
+        #expect(throws: ModelError.self) { try Self.fit("pop+neumf(factors=4,epochs=1,patience=0)", data).scores(forHistory: [0], values: [1]) }
+    }
+
     @Test func descendingOrderMatchesTheComparator() {
         var rng = SeededGenerator(seed: 3)
         let scores: [Float] = (0..<500).map { k in

@@ -46,6 +46,9 @@ public protocol RecommendationModel: Sendable {
     static var summary: String { get }
     /// Whether fitting needs item metadata (`InteractionMatrix.catalog`).
     static var needsItemMetadata: Bool { get }
+    /// Whether the model is a neural network trained by epochs of gradient steps (minutes on
+    /// a laptop-sized dataset rather than seconds); `braid demo` leaves such models out.
+    static var trainsByEpochs: Bool { get }
 
     var configuration: Configuration { get }
     /// The training interactions (histories to exclude, popularity fallback).
@@ -94,6 +97,7 @@ public protocol RecommendationModel: Sendable {
 
 extension RecommendationModel {
     public static var needsItemMetadata: Bool { false }
+    public static var trainsByEpochs: Bool { false }
     public var predictsRatings: Bool { false }
     public func predictRating(user: Int, item: Int) -> Float? { nil }
     public func itemSimilarities(to item: Int) -> [Float]? { nil }

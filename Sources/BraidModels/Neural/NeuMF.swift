@@ -36,6 +36,7 @@ public struct NeuMF: RecommendationModel {
 
     public static let name = "neumf"
     public static let summary = "NeuMF neural collaborative filtering (He et al. 2017): GMF + MLP, sampled negatives, binary cross-entropy"
+    public static var trainsByEpochs: Bool { true }
 
     public let configuration: Configuration
     public let data: InteractionMatrix

@@ -52,6 +52,7 @@ public struct TwoTower: RecommendationModel {
 
     public static let name = "twotower"
     public static let summary = "two-tower retrieval (YouTube DNN; Yi et al. 2019): history and item id + content towers, in-batch softmax with logQ correction"
+    public static var trainsByEpochs: Bool { true }
 
     public let configuration: Configuration
     public let data: InteractionMatrix

@@ -35,6 +35,7 @@ public struct BERT4Rec: SequenceModel {
 
     public static let name = "bert4rec"
     public static let summary = "BERT4Rec bidirectional masked-item transformer (Sun et al. 2019), trained natively with full softmax"
+    public static var trainsByEpochs: Bool { true }
 
     public let configuration: Configuration
     public let data: InteractionMatrix

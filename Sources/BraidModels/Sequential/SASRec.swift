@@ -29,6 +29,7 @@ public struct SASRec: SequenceModel {
 
     public static let name = "sasrec"
     public static let summary = "SASRec self-attentive sequential model (Kang & McAuley 2018), trained natively with full softmax"
+    public static var trainsByEpochs: Bool { true }
 
     public let configuration: Configuration
     public let data: InteractionMatrix
