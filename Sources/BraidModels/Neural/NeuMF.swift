@@ -124,13 +124,7 @@ public struct NeuMF: RecommendationModel {
         let c = configuration, itemCount = data.itemCount
         let network = Network(users: data.userCount, items: itemCount, factors: c.factors, seed: c.training.seed)
         self.network = network
-        var histories = data.histories
-        var validation: NextItemValidation?
-        if c.training.patience > 0 {
-            let split = NextItemValidation.split(histories)
-            histories = split.training
-            validation = split.validation
-        }
+        let (histories, validation) = NextItemValidation.carve(data.histories, patience: c.training.patience)
         let seen = histories.map { Set($0) }
         var pairs: [(user: Int32, item: Int32)] = []
         for (u, history) in histories.enumerated() { for item in history { pairs.append((Int32(u), item)) } }

@@ -178,13 +178,7 @@ public struct TwoTower: RecommendationModel {
         userTower = user
         let warm = data.itemHasInteractions
 
-        var histories = data.histories
-        var validation: NextItemValidation?
-        if c.training.patience > 0 {
-            let split = NextItemValidation.split(histories)
-            histories = split.training
-            validation = split.validation
-        }
+        let (histories, validation) = NextItemValidation.carve(data.histories, patience: c.training.patience)
         var pairs: [(user: Int32, item: Int32)] = []
         for (u, history) in histories.enumerated() { for item in history { pairs.append((Int32(u), item)) } }
         guard !pairs.isEmpty else { throw ModelError(.noTrainingData, "the two-tower model needs interactions") }

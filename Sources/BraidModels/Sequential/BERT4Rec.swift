@@ -68,13 +68,7 @@ public struct BERT4Rec: SequenceModel {
         let network = Network(configuration, items: data.itemCount)
         self.network = network
         let c = configuration.encoder, ratio = Double(configuration.maskRatio), lastRatio = Double(configuration.lastMaskRatio)
-        var histories = data.histories
-        var validation: NextItemValidation?
-        if configuration.training.patience > 0 {
-            let split = NextItemValidation.split(histories)
-            histories = split.training
-            validation = split.validation
-        }
+        let (histories, validation) = NextItemValidation.carve(data.histories, patience: configuration.training.patience)
         // Windows of the latest items first, as for SASRec, but of the items themselves.
         var windows: [[Int32]] = []
         for history in histories where !history.isEmpty {

@@ -46,13 +46,7 @@ public struct SASRec: SequenceModel {
         let encoder = Self.makeEncoder(configuration, items: data.itemCount)
         self.encoder = encoder
         let c = configuration.encoder
-        var histories = data.histories
-        var validation: NextItemValidation?
-        if configuration.training.patience > 0 {
-            let split = NextItemValidation.split(histories)
-            histories = split.training
-            validation = split.validation
-        }
+        let (histories, validation) = NextItemValidation.carve(data.histories, patience: configuration.training.patience)
         let windows = NextItemWindows(histories, length: c.maximumLength)
         guard windows.count > 0 else {
             throw ModelError(.noTrainingData, "SASRec needs a user with at least two interactions to learn what comes next")

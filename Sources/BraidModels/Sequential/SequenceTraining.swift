@@ -119,6 +119,14 @@ struct NextItemValidation: Sendable {
         return (training, NextItemValidation(cases: cases))
     }
 
+    /// The histories to train on and the validation cases for early stopping: none when
+    /// `patience` is 0 or no history has three items (then every history trains whole).
+    static func carve(_ histories: [[Int32]], patience: Int) -> (training: [[Int32]], validation: NextItemValidation?) {
+        guard patience > 0 else { return (histories, nil) }
+        let split = split(histories)
+        return split.validation.cases.isEmpty ? (histories, nil) : (split.training, split.validation)
+    }
+
     /// Mean NDCG@10 of the targets, with `score` giving every item's score for a case (from
     /// its history, or its user for models that score only their training users).
     func ndcg(_ score: @Sendable (Case) -> [Float]) -> Double {
