@@ -17,11 +17,6 @@ import Testing
         zip(y, r).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
     }
 
-    static func relativeError(count: Int, analytic: [Float], samples: Int = 40, epsilon: Float = 1e-2,
-                              get: (Int) -> Float, set: (Int, Float) -> Void, loss: () -> Double) -> Double {
-        GradientCheck.relativeError(count: count, analytic: analytic, samples: samples, epsilon: epsilon, get: get, set: set, loss: loss)
-    }
-
     /// Checks dL/dx and dL/dθ for every parameter of a layer.
     static func check(input: [Float], parameters: [Parameter], tolerance: Double = 1e-2,
                       forward: ([Float]) -> [Float], backward: ([Float], [Float]) -> [Float]?,
@@ -32,12 +27,12 @@ import Testing
         for p in parameters { p.zeroGradient() }
         let dx = backward(r, x)
         if let dx {
-            let error = relativeError(count: x.count, analytic: dx, get: { x[$0] }, set: { x[$0] = $1 }, loss: { loss(forward(x), r) })
+            let error = GradientCheck.relativeError(count: x.count, analytic: dx, get: { x[$0] }, set: { x[$0] = $1 }, loss: { loss(forward(x), r) })
             #expect(error < tolerance, "input gradient: relative error \(error)", sourceLocation: sourceLocation)
         }
         for p in parameters {
             let analytic = p.gradient
-            let error = relativeError(count: p.count, analytic: analytic, get: { p.value[$0] }, set: { p.value[$0] = $1 },
+            let error = GradientCheck.relativeError(count: p.count, analytic: analytic, get: { p.value[$0] }, set: { p.value[$0] = $1 },
                                       loss: { loss(forward(x), r) })
             #expect(error < tolerance, "\(p.name): relative error \(error)", sourceLocation: sourceLocation)
         }
@@ -132,7 +127,7 @@ import Testing
         // Read every gradient before the finite differences, whose loss calls add to the tables' gradients.
         let gradients = parameters.map(\.gradient)
         for (p, analytic) in zip(parameters, gradients) {
-            let error = Self.relativeError(count: p.count, analytic: analytic, samples: 30, get: { p.value[$0] },
+            let error = GradientCheck.relativeError(count: p.count, analytic: analytic, samples: 30, get: { p.value[$0] },
                                            set: { p.value[$0] = $1 }, loss: { lossAndTape().0 })
             #expect(error < 2e-2, "\(p.name): relative error \(error)")
         }
@@ -151,7 +146,7 @@ import Testing
         var z = Self.random(8, seed: 71, scale: 2)
         let labels: [Float] = [1, 0, 1, 1, 0, 0, 1, 0]
         let (_, d) = BinaryCrossEntropy.withLogits(z, labels: labels)
-        #expect(Self.relativeError(count: z.count, analytic: d, get: { z[$0] }, set: { z[$0] = $1 },
+        #expect(GradientCheck.relativeError(count: z.count, analytic: d, get: { z[$0] }, set: { z[$0] = $1 },
                                    loss: { BinaryCrossEntropy.withLogits(z, labels: labels).loss }) < 1e-2)
     }
 
@@ -168,8 +163,8 @@ import Testing
         var h = hidden
         let (_, dHidden) = run(h)
         let analyticCandidates = candidates.gradient
-        #expect(Self.relativeError(count: h.count, analytic: dHidden, get: { h[$0] }, set: { h[$0] = $1 }, loss: { run(h).0 }) < 1e-2)
-        #expect(Self.relativeError(count: candidates.count, analytic: analyticCandidates, get: { candidates.value[$0] },
+        #expect(GradientCheck.relativeError(count: h.count, analytic: dHidden, get: { h[$0] }, set: { h[$0] = $1 }, loss: { run(h).0 }) < 1e-2)
+        #expect(GradientCheck.relativeError(count: candidates.count, analytic: analyticCandidates, get: { candidates.value[$0] },
                                    set: { candidates.value[$0] = $1 }, loss: { run(hidden).0 }) < 1e-2)
     }
 

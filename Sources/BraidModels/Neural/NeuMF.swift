@@ -16,13 +16,7 @@ public struct NeuMF: RecommendationModel {
         public var factors = 32
         /// Sampled negatives per positive.
         public var negatives = 4
-        public var training: NeuralTrainingSettings = {
-            var t = NeuralTrainingSettings()
-            t.batchSize = 256
-            t.epochs = 20
-            t.patience = 5
-            return t
-        }()
+        public var training = NeuralTrainingSettings(epochs: 20, batchSize: 256, patience: 5)
 
         public init() {}
 

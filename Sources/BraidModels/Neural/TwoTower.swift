@@ -24,13 +24,7 @@ public struct TwoTower: RecommendationModel {
         /// Probability of dropping an item's id embedding in training (cold items have none).
         public var idDropout: Float = 0.5
         public var contentSettings = ContentSettings()
-        public var training: NeuralTrainingSettings = {
-            var t = NeuralTrainingSettings()
-            t.batchSize = 256
-            t.epochs = 50
-            t.patience = 5
-            return t
-        }()
+        public var training = NeuralTrainingSettings(epochs: 50, batchSize: 256, patience: 5)
 
         public init() {}
 

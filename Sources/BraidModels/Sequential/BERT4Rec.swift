@@ -9,12 +9,7 @@ import Foundation
 /// A history is scored by appending the mask token after its latest items and predicting it.
 public struct BERT4Rec: SequenceModel {
     public struct Configuration: ModelConfiguration {
-        public var encoder: SequenceEncoderSettings = {
-            var e = SequenceEncoderSettings()
-            e.dropout = 0.2
-            e.attentionDropout = 0.2
-            return e
-        }()
+        public var encoder = SequenceEncoderSettings(dropout: 0.2, attentionDropout: 0.2)
         /// The share of each window's items masked for training.
         public var maskRatio: Float = 0.2
         /// The share of windows that mask only their latest item instead, as scoring does
@@ -69,16 +64,8 @@ public struct BERT4Rec: SequenceModel {
         self.network = network
         let c = configuration.encoder, ratio = Double(configuration.maskRatio), lastRatio = Double(configuration.lastMaskRatio)
         let (histories, validation) = NextItemValidation.carve(data.histories, patience: configuration.training.patience)
-        // Windows of the latest items first, as for SASRec, but of the items themselves.
-        var windows: [[Int32]] = []
-        for history in histories where !history.isEmpty {
-            var end = history.count
-            while end > 0 {
-                let start = max(0, end - c.maximumLength)
-                windows.append(Array(history[start..<end]))
-                end = start
-            }
-        }
+        // Windows cut as for SASRec, but of the items themselves.
+        let windows = histories.flatMap { history in trainingWindows(count: history.count, length: c.maximumLength).map { Array(history[$0]) } }
         var adam = configuration.training.optimizer()
         let parameters = network.parameters, itemCount = data.itemCount, d = c.factors
         let model = self

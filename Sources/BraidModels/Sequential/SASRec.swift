@@ -105,8 +105,7 @@ public struct SASRec: SequenceModel {
 }
 
 /// Next-item training windows: for each history s, inputs s₀…s_{n−2} and targets s₁…s_{n−1},
-/// cut into windows of at most `length` positions from the end (so the latest items always
-/// share a window with their predecessors).
+/// cut by `trainingWindows`.
 struct NextItemWindows: Sendable {
     var inputs: [[Int32]] = []
     var targets: [[Int32]] = []
@@ -114,12 +113,9 @@ struct NextItemWindows: Sendable {
     init(_ histories: [[Int32]], length: Int) {
         for history in histories where history.count >= 2 {
             let input = Array(history.dropLast()), target = Array(history.dropFirst())
-            var end = input.count
-            while end > 0 {
-                let start = max(0, end - length)
-                inputs.append(Array(input[start..<end]))
-                targets.append(Array(target[start..<end]))
-                end = start
+            for window in trainingWindows(count: input.count, length: length) {
+                inputs.append(Array(input[window]))
+                targets.append(Array(target[window]))
             }
         }
     }

@@ -38,6 +38,13 @@ public struct NeuralTrainingSettings: Codable, Sendable, Equatable {
 
     public init() {}
 
+    /// Defaults for a model that trains differently from the sequence models.
+    init(epochs: Int, batchSize: Int, patience: Int) {
+        self.epochs = epochs
+        self.batchSize = batchSize
+        self.patience = patience
+    }
+
     static let keys = ["epochs", "batch-size", "learning-rate", "weight-decay", "clip", "patience", "seed"]
 
     func optimizer() -> Adam { Adam(learningRate: learningRate, weightDecay: weightDecay, clipNorm: clipNorm) }
@@ -69,6 +76,12 @@ public struct SequenceEncoderSettings: Codable, Sendable, Equatable {
     public var activation = Activation.gelu
 
     public init() {}
+
+    /// The defaults with other dropout rates.
+    init(dropout: Float, attentionDropout: Float) {
+        self.dropout = dropout
+        self.attentionDropout = attentionDropout
+    }
 
     static let keys = ["factors", "layers", "heads", "inner", "max-length", "dropout", "attention-dropout", "activation"]
 
@@ -104,27 +117,18 @@ struct NextItemValidation: Sendable {
     }
     let cases: [Case]
 
-    /// Splits each history of at least three items into a shorter training history and one
-    /// validation case; shorter histories stay whole.
-    static func split(_ histories: [[Int32]]) -> (training: [[Int32]], validation: NextItemValidation) {
-        var training: [[Int32]] = [], cases: [Case] = []
-        for (user, history) in histories.enumerated() {
-            if history.count >= 3 {
-                training.append(Array(history.dropLast()))
-                cases.append(Case(user: user, history: Array(history.dropLast()), target: history.last!))
-            } else {
-                training.append(history)
-            }
-        }
-        return (training, NextItemValidation(cases: cases))
-    }
-
-    /// The histories to train on and the validation cases for early stopping: none when
-    /// `patience` is 0 or no history has three items (then every history trains whole).
+    /// The histories to train on and the validation cases for early stopping: each history of
+    /// at least three items gives its latest item to validation. None when `patience` is 0 or
+    /// no history has three items (then every history trains whole).
     static func carve(_ histories: [[Int32]], patience: Int) -> (training: [[Int32]], validation: NextItemValidation?) {
         guard patience > 0 else { return (histories, nil) }
-        let split = split(histories)
-        return split.validation.cases.isEmpty ? (histories, nil) : (split.training, split.validation)
+        var training: [[Int32]] = [], cases: [Case] = []
+        for (user, history) in histories.enumerated() {
+            guard history.count >= 3 else { training.append(history); continue }
+            training.append(Array(history.dropLast()))
+            cases.append(Case(user: user, history: Array(history.dropLast()), target: history.last!))
+        }
+        return cases.isEmpty ? (histories, nil) : (training, NextItemValidation(cases: cases))
     }
 
     /// Mean NDCG@10 of the targets, with `score` giving every item's score for a case (from
@@ -187,6 +191,18 @@ func trainByEpochs(model name: String, parameters: [Parameter], settings: Neural
         }
     }
     if !bestValues.isEmpty { for (p, v) in zip(parameters, bestValues) { p.value = v } }
+}
+
+/// The windows a history is cut into for training: at most `length` positions each, from the
+/// end, so the latest items always share a window with their predecessors.
+func trainingWindows(count: Int, length: Int) -> [Range<Int>] {
+    var windows: [Range<Int>] = [], end = count
+    while end > 0 {
+        let start = max(0, end - length)
+        windows.append(start..<end)
+        end = start
+    }
+    return windows
 }
 
 extension InteractionMatrix {
