@@ -16,6 +16,21 @@ public enum SoftmaxCrossEntropy {
         let counted = targets.filter { $0 >= 0 }.count
         var dHidden = [Float](repeating: 0, count: rows * width)
         guard counted > 0 else { return (0, dHidden) }
+        if counted < rows {
+            // Only rows with a target cost logits: gather them, and scatter their gradients back.
+            let kept = (0..<rows).filter { targets[$0] >= 0 }
+            var compact = [Float](repeating: 0, count: counted * width)
+            for (c, r) in kept.enumerated() {
+                compact.replaceSubrange((c * width)..<((c + 1) * width), with: hidden[(r * width)..<((r + 1) * width)])
+            }
+            let (loss, dCompact) = full(hidden: compact, rows: counted, width: width, targets: kept.map { targets[$0] },
+                                        table: table, first: first, classes: classes, bias: bias,
+                                        excluded: excluded.map { e in kept.map { e[$0] } })
+            for (c, r) in kept.enumerated() {
+                dHidden.replaceSubrange((r * width)..<((r + 1) * width), with: dCompact[(c * width)..<((c + 1) * width)])
+            }
+            return (loss, dHidden)
+        }
         let block = max(16, min(rows, (1 << 22) / max(1, classes)))
         var loss = 0.0
         let weight = 1 / Float(counted)
@@ -33,23 +48,8 @@ public enum SoftmaxCrossEntropy {
                     }
                 }
             }
-            // Softmax minus one-hot, scaled by 1/targets; rows without a target get no gradient.
-            let blockStart = start
-            let blockLoss: Double = logits.withUnsafeMutableBufferPointer { z in
-                let zs = SharedBuffer(z)
-                let partial = parallelMap(count, minimumChunk: 16) { r -> Double in
-                    let t = Int(targets[blockStart + r])
-                    let row = zs.base + r * classes
-                    guard t >= 0 else { row.update(repeating: 0, count: classes); return 0 }
-                    if let excluded { for j in excluded[blockStart + r] where Int(j) != t { row[Int(j)] = -.infinity } }
-                    VectorKernels.softmax(row, classes)
-                    if let excluded { for j in excluded[blockStart + r] where Int(j) != t { row[Int(j)] = 0 } }
-                    let p = max(row[t], Float.leastNormalMagnitude)
-                    row[t] -= 1
-                    for j in 0..<classes { row[j] *= weight }
-                    return -Foundation.log(Double(p))
-                }
-                return partial.reduce(0, +)
+            let blockLoss = logits.withUnsafeMutableBufferPointer { z in
+                rowsToGradient(z, classes: classes, weight: weight, targets: targets, offset: start, excluded: excluded)
             }
             loss += blockLoss
             if let bias {
@@ -76,6 +76,42 @@ public enum SoftmaxCrossEntropy {
             start += count
         }
         return (loss / Double(counted), dHidden)
+    }
+
+    /// The mean softmax cross-entropy of rows of logits computed elsewhere (rows × classes)
+    /// against `targets` (< 0: the row is ignored), `excluded[r]` left out of row r's softmax;
+    /// `logits` is replaced by dL/dlogits.
+    public static func fromLogits(_ logits: inout [Float], rows: Int, classes: Int, targets: [Int32],
+                                  excluded: [[Int32]]? = nil) -> Double {
+        let counted = targets.filter { $0 >= 0 }.count
+        guard counted > 0 else { logits = [Float](repeating: 0, count: logits.count); return 0 }
+        let loss = logits.withUnsafeMutableBufferPointer { z in
+            rowsToGradient(z, classes: classes, weight: 1 / Float(counted), targets: targets, offset: 0, excluded: excluded)
+        }
+        return loss / Double(counted)
+    }
+
+    /// Replaces rows `offset..<offset + z.count / classes` of the logits (held in `z`) by
+    /// `weight` × (softmax − one-hot of the row's target), in parallel over rows, and returns
+    /// the summed loss; rows without a target get zeros, and a row's excluded classes get no
+    /// probability.
+    static func rowsToGradient(_ z: UnsafeMutableBufferPointer<Float>, classes: Int, weight: Float,
+                               targets: [Int32], offset: Int, excluded: [[Int32]]?) -> Double {
+        let zs = SharedBuffer(z)
+        let partial = parallelMap(z.count / classes, minimumChunk: 16) { r -> Double in
+            let t = Int(targets[offset + r])
+            let row = zs.base + r * classes
+            guard t >= 0 else { row.update(repeating: 0, count: classes); return 0 }
+            let left = (excluded?[offset + r] ?? []).filter { Int($0) != t }
+            for j in left { row[Int(j)] = -.infinity }
+            VectorKernels.softmax(row, classes)
+            for j in left { row[Int(j)] = 0 }
+            let p = max(row[t], Float.leastNormalMagnitude)
+            row[t] -= 1
+            for j in 0..<classes { row[j] *= weight }
+            return -Foundation.log(Double(p))
+        }
+        return partial.reduce(0, +)
     }
 
     /// Sampled softmax with the logQ correction (Bengio & Senécal 2008; Yi et al. 2019): each

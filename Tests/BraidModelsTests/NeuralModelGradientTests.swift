@@ -34,6 +34,13 @@ import Testing
             network.backward(d, tape: tape, users: users, items: items)
             return loss
         }
+        // Scoring the catalogue from the precomputed item half of the first layer is the
+        // gradient-checked forward pass over every (user, item) pair.
+        let half = network.itemHalf()
+        for user in Int32(0)..<3 {
+            let pairs = network.forward(users: [Int32](repeating: user, count: 5), items: [0, 1, 2, 3, 4]).logits
+            for (a, b) in zip(network.allItemLogits(user: user, itemHalf: half), pairs) { #expect(abs(a - b) <= 1e-5 * max(1, abs(b))) }
+        }
     }
 
     @Test func twoTower() {
@@ -46,11 +53,12 @@ import Testing
         let item = TwoTower.ItemTower(ids: Embedding("ids", count: items, width: d, std: 0.5, generator: &g),
                                       projection: Parameter("content", shape: [4, d], normalStd: 0.5, generator: &g),
                                       inner: Linear("ii", input: d, output: 5, std: 0.5, generator: &g),
-                                      outer: Linear("io", input: 5, output: d, std: 0.5, generator: &g))
+                                      outer: Linear("io", input: 5, output: d, std: 0.5, generator: &g),
+                                      lexical: Parameter("lexical", shape: [2], value: [1.5, 2.5]))
         for p in user.parameters + item.parameters where p.name.hasSuffix(".bias") { for i in p.value.indices { p.value[i] = 0.1 * Float(i % 3) } }
         // A small step: the towers' ReLUs have kinks that a step of 1e-2 crosses.
         Self.check(user.parameters + item.parameters, epsilon: 2e-3) {
-            TwoTower.lossAndGradients(user: user, item: item, content: content, histories: [[0, 2], [1], [3, 4, 5]],
+            TwoTower.lossAndGradients(user: user, item: item, content: content, histories: [[0, 2], [1], [3, 4, 5]], weights: [[1, 3], [2], [0.5, 1, 4]],
                                       candidates: [1, 3, 5], targets: [0, 2, 1], useID: [true, false, true],
                                       logQ: [-1, -2, -1.5], temperature: 0.5)
         }

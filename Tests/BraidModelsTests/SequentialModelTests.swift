@@ -1,5 +1,5 @@
 import BraidCore
-import BraidModels
+@testable import BraidModels
 import Foundation
 import Testing
 
@@ -54,6 +54,26 @@ import Testing
         #expect(data.history(ofUser: 0).map { data.items.identifiers[Int($0)] } == ["i4", "i3", "i2", "i1"])
         let first = InteractionMatrix(table, duplicates: .first)
         #expect(first.history(ofUser: 0).map { first.items.identifiers[Int($0)] } == ["i4", "i1", "i3", "i2"])
+    }
+
+    /// Windows of 50 from the end of 120 positions, 10 apart: [70, 120) trains on its last 10,
+    /// down to [10, 60), then [0, 50) on all of its own; every position is trained on once, and
+    /// each one past the first window with at least 40 predecessors in its window.
+    @Test func overlappingWindows() {
+        let windows = trainingWindows(count: 120, length: 50, stride: 10)
+        #expect(windows.map(\.range) == [70..<120, 60..<110, 50..<100, 40..<90, 30..<80, 20..<70, 10..<60, 0..<50])
+        #expect(windows.map(\.lossFrom) == [40, 40, 40, 40, 40, 40, 40, 0])
+        var trained = [Int](repeating: 0, count: 120)
+        for w in windows { for p in (w.range.lowerBound + w.lossFrom)..<w.range.upperBound { trained[p] += 1 } }
+        #expect(trained.allSatisfy { $0 == 1 })
+        // A history just past one window: the last 5 positions get a window of their own.
+        #expect(trainingWindows(count: 55, length: 50, stride: 10).map { [$0.range.lowerBound, $0.range.upperBound, $0.lossFrom] }
+                == [[5, 55, 45], [0, 50, 0]])
+        // Without a stride the windows touch end to end, the earliest a full one overlapping the next.
+        #expect(trainingWindows(count: 120, length: 50).map { [$0.range.lowerBound, $0.range.upperBound, $0.lossFrom] }
+                == [[70, 120, 0], [20, 70, 30], [0, 50, 0]])
+        #expect(trainingWindows(count: 30, length: 50, stride: 10).map { [$0.range.lowerBound, $0.range.upperBound, $0.lossFrom] }
+                == [[0, 30, 0]])
     }
 
     @Test func headsMustDivideTheWidth() {

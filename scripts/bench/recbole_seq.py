@@ -11,7 +11,9 @@ That is exactly Braid's split plus the validation item Braid's sequence models h
 their training data. NDCG@10 and recall@10 are computed here the way `braid evaluate` does:
 full ranking over every item, the user's training items (validation item included) excluded.
 
-Usage: recbole_seq.py TRAIN TEST --model SASRec [--epochs N] [--threads 2] [--json OUT]
+Usage: recbole_seq.py TRAIN TEST --model SASRec [--epochs N] [--threads 2] [--json OUT] [--per-user OUT.jsonl]
+(--per-user writes each user's NDCG@10 and recall@10 in `braid evaluate --per-user`'s format,
+model "recbole-<model>", for a paired `braid compare` against Braid's own per-user file.)
 """
 import argparse, json, math, os, shutil, sys, tempfile, time
 from collections import defaultdict
@@ -32,6 +34,7 @@ ap.add_argument("--lr", type=float, default=0.001)
 ap.add_argument("--threads", type=int, default=2)
 ap.add_argument("--seed", type=int, default=2020)
 ap.add_argument("--json")
+ap.add_argument("--per-user")
 args = ap.parse_args()
 
 import functools
@@ -105,6 +108,7 @@ for u, i, _ in train:
     train_items[u].add(i)
 ndcg = recall = 0.0
 users = 0
+per_user = []
 with torch.no_grad():
     for batch in test_data:
         interaction = batch[0]
@@ -120,9 +124,11 @@ with torch.no_grad():
             higher = float((s > t).sum()); ties = float((s == t).sum()) - 1
             rank = higher + ties / 2
             users += 1
-            if rank < 10:
-                ndcg += 1 / math.log2(rank + 2)
-                recall += 1
+            gain = 1 / math.log2(rank + 2) if rank < 10 else 0.0
+            hit = 1.0 if rank < 10 else 0.0
+            ndcg += gain
+            recall += hit
+            per_user.append({"fold": 0, "metrics": {"ndcg@10": gain, "recall@10": hit}, "model": f"recbole-{args.model.lower()}", "user": u})
 out = {"model": args.model, "fit_seconds": fit_seconds, "ndcg@10": ndcg / users, "recall@10": recall / users, "users": users,
        "recbole_test": {k: float(v) for k, v in own.items()}, "recbole_best_valid": float(best_valid),
        "threads": args.threads, "epochs_limit": args.epochs}
@@ -130,3 +136,6 @@ shutil.rmtree(work, ignore_errors=True)
 print(json.dumps(out))
 if args.json:
     with open(args.json, "w") as f: json.dump(out, f)
+if args.per_user:
+    with open(args.per_user, "w") as f:
+        for row in per_user: f.write(json.dumps(row) + "\n")

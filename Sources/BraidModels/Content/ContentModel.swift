@@ -138,17 +138,8 @@ public struct ContentModel<Representation: ContentRepresentation>: Recommendatio
     func profileScores(_ history: [Int32], weights: [Float]) -> [Float] {
         switch vectors {
         case .sparse(let m):
-            var profile = [Float](repeating: 0, count: m.columnCount)
-            for (item, w) in zip(history, weights) {
-                for k in m.entries(ofRow: Int(item)) { profile[Int(m.columns[k])] += w * m.values[k] }
-            }
-            let norm = profile.reduce(0) { $0 + $1 * $1 }.squareRoot()
-            guard norm > 0 else { return [Float](repeating: 0, count: data.itemCount) }
-            return (0..<m.rowCount).map { i in
-                var s: Float = 0
-                for k in m.entries(ofRow: i) { s += profile[Int(m.columns[k])] * m.values[k] }
-                return s / norm
-            }
+            guard let profile = m.unitProfile(of: history, weights: weights) else { return [Float](repeating: 0, count: data.itemCount) }
+            return m.dots(profile, rows: 0..<m.rowCount)
         case .dense(let m):
             var profile = [Float](repeating: 0, count: m.columns)
             for (item, w) in zip(history, weights) { for d in 0..<m.columns { profile[d] += w * m[Int(item), d] } }
@@ -191,6 +182,26 @@ public struct ContentModel<Representation: ContentRepresentation>: Recommendatio
             guard m.rowCount == data.itemCount else { throw ModelError(.corruptModel, "the content vectors do not match the items") }
             vectors = .sparse(m)
         }
+    }
+}
+
+extension SparseMatrix {
+    /// The weighted sum of rows `history` (each weight 1 without `weights`), dense over the
+    /// columns and scaled to unit length: a content profile. Nil when the sum is zero.
+    func unitProfile(of history: [Int32], weights: [Float]? = nil) -> [Float]? {
+        var profile = [Float](repeating: 0, count: columnCount)
+        for (n, row) in history.enumerated() {
+            let w = weights?[n] ?? 1
+            for k in entries(ofRow: Int(row)) { profile[Int(columns[k])] += w * values[k] }
+        }
+        let norm = profile.reduce(0) { $0 + $1 * $1 }.squareRoot()
+        guard norm > 0 else { return nil }
+        return profile.map { $0 / norm }
+    }
+
+    /// The dot product of each of `rows` with a dense vector over the columns.
+    func dots(_ vector: [Float], rows: some Collection<Int>) -> [Float] {
+        rows.map { i in entries(ofRow: i).reduce(Float(0)) { $0 + vector[Int(columns[$1])] * values[$1] } }
     }
 }
 

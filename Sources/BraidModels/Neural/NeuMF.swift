@@ -35,6 +35,8 @@ public struct NeuMF: RecommendationModel {
     public let configuration: Configuration
     public let data: InteractionMatrix
     let network: Network
+    /// `network.itemHalf()`, kept so that a user's scores cost one pass of the small layers.
+    let itemHalf: [Float]
 
     struct Network: Sendable {
         let userGMF: Embedding, itemGMF: Embedding, userMLP: Embedding, itemMLP: Embedding
@@ -85,6 +87,36 @@ public struct NeuMF: RecommendationModel {
             return (output.forward(joined, rows: rows), Tape(pg: pg, qg: qg, x: x, z1: z1, a1: a1, z2: z2, joined: joined))
         }
 
+        /// The item half of the first MLP layer for every item, Q_mlp · W₁[2f..<4f] (items × 2f):
+        /// with it, a user's scores over the catalogue compute the layer's user half once
+        /// instead of once per item.
+        func itemHalf() -> [Float] {
+            let width = 2 * f
+            var half = [Float](repeating: 0, count: itemMLP.count * width)
+            Matmul.multiply(itemMLP.table.value, Array(layer1.weight.value[(width * width)...]), m: itemMLP.count, n: width, k: width, into: &half)
+            return half
+        }
+
+        /// Every item's logit for `user`, equal to `forward` over every (user, item) pair.
+        func allItemLogits(user: Int32, itemHalf: [Float]) -> [Float] {
+            let width = 2 * f, n = itemHalf.count / width, w = layer1.weight.value
+            let pm = userMLP.table.value[(Int(user) * width)..<((Int(user) + 1) * width)]
+            var userHalf = layer1.bias.value
+            for (k, x) in pm.enumerated() { for j in 0..<width { userHalf[j] += x * w[k * width + j] } }
+            var a1 = itemHalf
+            for r in 0..<n { for j in 0..<width { a1[r * width + j] = max(0, a1[r * width + j] + userHalf[j]) } }
+            let a2 = Activation.relu.forward(layer2.forward(a1, rows: n))
+            let pg = userGMF.table.value[(Int(user) * f)..<((Int(user) + 1) * f)], qg = itemGMF.table.value
+            var joined = [Float](repeating: 0, count: n * 2 * f)
+            for r in 0..<n {
+                for (k, x) in pg.enumerated() {
+                    joined[r * 2 * f + k] = x * qg[r * f + k]
+                    joined[r * 2 * f + f + k] = a2[r * f + k]
+                }
+            }
+            return output.forward(joined, rows: n)
+        }
+
         func backward(_ dLogits: [Float], tape: Tape, users: [Int32], items: [Int32]) {
             let rows = users.count
             let dJoined = output.backward(dLogits, input: tape.joined, rows: rows)
@@ -125,7 +157,6 @@ public struct NeuMF: RecommendationModel {
         guard !pairs.isEmpty else { throw ModelError(.noTrainingData, "NeuMF needs interactions") }
         var adam = c.training.optimizer()
         let parameters = network.parameters, negatives = c.negatives
-        let model = self
         TrainingLog.report("neumf: \(pairs.count) positives, \(negatives) negatives each, \(parameters.reduce(0) { $0 + $1.count }) parameters")
         try trainByEpochs(model: Self.name, parameters: parameters, settings: c.training, examples: pairs.count, step: { batch, generator in
             var users: [Int32] = [], items: [Int32] = [], labels: [Float] = []
@@ -145,16 +176,15 @@ public struct NeuMF: RecommendationModel {
             network.backward(dLogits, tape: tape, users: users, items: items)
             adam.update(parameters)
             return loss
-        }, validate: validation.map { v in { v.ndcg { model.userScores(Int32($0.user)) } } })
+        }, validate: validation.map { v in {
+            let half = network.itemHalf()
+            return v.ndcg { network.allItemLogits(user: Int32($0.user), itemHalf: half) }
+        } })
+        itemHalf = network.itemHalf()
     }
 
-    /// The logit of every item for `user`.
-    func userScores(_ user: Int32) -> [Float] {
-        let n = data.itemCount
-        return network.forward(users: [Int32](repeating: user, count: n), items: (0..<Int32(n)).map { $0 }).logits
-    }
-
-    public func scores(forUser user: Int) -> [Float] { userScores(Int32(user)) }
+    /// The logit of every item.
+    public func scores(forUser user: Int) -> [Float] { network.allItemLogits(user: Int32(user), itemHalf: itemHalf) }
 
     public func archive(into archive: inout ModelArchive) {
         NeuralArchive.store(network.parameters, prefix: "neumf.", into: &archive)
@@ -165,5 +195,6 @@ public struct NeuMF: RecommendationModel {
         self.data = data
         network = Network(users: data.userCount, items: data.itemCount, factors: configuration.factors, seed: 0)
         try NeuralArchive.restore(network.parameters, prefix: "neumf.", from: archive)
+        itemHalf = network.itemHalf()
     }
 }

@@ -12,6 +12,17 @@ import Foundation
 /// the target left out of its own history. The id embedding is dropped at random during
 /// training so the item tower learns to place an item from content alone: items without
 /// interactions are scored that way, in one list with the others.
+///
+/// With `lexical` (the default when there is content), each tower also emits its raw content:
+/// the item its L2-normalized content vector, the user the normalized, value-weighted sum of
+/// their history's (the content model's profile), joined to the learned outputs with a learned
+/// weight μ. The score is (u·v + μ·cos(profile, content))/τ — still one dot product of the two towers'
+/// outputs, as the wide part of Wide & Deep (Cheng et al. 2016) adds exact feature crosses to
+/// the deep part — so the exact term matches the learned projection generalizes from are never
+/// lost, which matters most for items that have nothing else. μ is learned separately for items
+/// the tower reads with their id embedding and for items it reads from content alone (the
+/// dropped ids in training, items without interactions when scoring): content deserves more
+/// weight where it is all there is.
 public struct TwoTower: RecommendationModel {
     public struct Configuration: ModelConfiguration {
         /// Output width (the space both towers map into).
@@ -23,13 +34,20 @@ public struct TwoTower: RecommendationModel {
         public var temperature: Float = 0.05
         /// Probability of dropping an item's id embedding in training (cold items have none).
         public var idDropout: Float = 0.5
+        /// Join the raw content cosine to the towers' outputs with a learned weight (needs content).
+        public var lexical = true
+        /// The lexical weight μ's starting value for items read with their id (it is learned from there).
+        public var lexicalWeight: Float = 1
+        /// μ's starting value for items read from content alone (chosen on a seed-2 cold split
+        /// of ml-latest-small, disjoint from the benchmark's).
+        public var coldLexicalWeight: Float = 3
         public var contentSettings = ContentSettings()
         public var training = NeuralTrainingSettings(epochs: 50, batchSize: 256, patience: 5)
 
         public init() {}
 
         public init(parameters: ModelParameters) throws(ModelError) {
-            try parameters.checkKnown(["factors", "hidden", "content", "temperature", "id-dropout", "k1", "b", "min-df"] + NeuralTrainingSettings.keys)
+            try parameters.checkKnown(["factors", "hidden", "content", "temperature", "id-dropout", "lexical", "lexical-weight", "cold-lexical-weight", "k1", "b", "min-df"] + NeuralTrainingSettings.keys)
             factors = try parameters.int("factors", default: factors, range: 1...4096)
             hidden = try parameters.int("hidden", default: hidden, range: 1...65536)
             if parameters.string("content")?.lowercased() == "none" { content = nil } else if parameters.string("content") != nil {
@@ -37,6 +55,9 @@ public struct TwoTower: RecommendationModel {
             }
             temperature = try parameters.float("temperature", default: temperature, range: 1e-4...100)
             idDropout = try parameters.float("id-dropout", default: idDropout, range: 0...1)
+            lexical = try parameters.bool("lexical", default: lexical)
+            lexicalWeight = try parameters.float("lexical-weight", default: lexicalWeight, range: 0...1000)
+            coldLexicalWeight = try parameters.float("cold-lexical-weight", default: coldLexicalWeight, range: 0...1000)
             contentSettings.k1 = try parameters.float("k1", default: contentSettings.k1, range: 0...100)
             contentSettings.b = try parameters.float("b", default: contentSettings.b, range: 0...1)
             contentSettings.minimumDocumentFrequency = try parameters.int("min-df", default: contentSettings.minimumDocumentFrequency, range: 1...1_000_000)
@@ -57,6 +78,25 @@ public struct TwoTower: RecommendationModel {
     /// The item tower's output for every item, row-major items × factors (id and content for
     /// items with interactions, content alone for the others).
     let itemVectors: [Float]
+    /// The lexical part; nil without it.
+    let lexical: Lexical?
+
+    /// The lexical part of the score: each item's L2-normalized content vector against the
+    /// user's content profile, weighted by μ (`weight`) for items with interactions (read with
+    /// their id) and `coldWeight` for the others.
+    struct Lexical: Sendable {
+        let content: SparseMatrix
+        let weight: Float
+        let coldWeight: Float
+        let warm: [Bool]
+
+        func add(to scores: inout [Float], history: [Int32], weights: [Float]) {
+            guard let profile = content.unitProfile(of: history, weights: weights) else { return }
+            for (i, cosine) in content.dots(profile, rows: 0..<scores.count).enumerated() {
+                scores[i] += (warm[i] ? weight : coldWeight) * cosine
+            }
+        }
+    }
 
     struct UserTower: Sendable {
         let history: Embedding
@@ -97,8 +137,13 @@ public struct TwoTower: RecommendationModel {
         let projection: Parameter?
         let inner: Linear
         let outer: Linear
+        /// μ, the weight of the content cosine beside the towers' dot product, for items read
+        /// with their id and for items read from content alone; nil: no lexical part.
+        var lexical: Parameter? = nil
 
-        var parameters: [Parameter] { ids.parameters + (projection.map { [$0] } ?? []) + inner.parameters + outer.parameters }
+        var parameters: [Parameter] {
+            ids.parameters + (projection.map { [$0] } ?? []) + inner.parameters + outer.parameters + (lexical.map { [$0] } ?? [])
+        }
 
         /// Every item's projected content Σ_k x_ik · row k (items × width), or nil without content.
         func contentEmbeddings(_ content: SparseMatrix?) -> [Float]? {
@@ -166,9 +211,10 @@ public struct TwoTower: RecommendationModel {
                              inner: Linear("user.inner", input: d, output: c.hidden, std: (2 / Float(d)).squareRoot(), generator: &generator),
                              outer: Linear("user.outer", input: c.hidden, output: d, std: (1 / Float(c.hidden)).squareRoot(), generator: &generator))
         let item = ItemTower(ids: Embedding("item.ids", count: itemCount, width: d, std: 0.1, generator: &generator),
-                             projection: content.map { Parameter("item.content", shape: [$0.columnCount, d], normalStd: 0.1, generator: &generator) },
+                             projection: content.map { Parameter("item.content", shape: [$0.columnCount, d], constant: 0, decays: true) },
                              inner: Linear("item.inner", input: d, output: c.hidden, std: (2 / Float(d)).squareRoot(), generator: &generator),
-                             outer: Linear("item.outer", input: c.hidden, output: d, std: (1 / Float(c.hidden)).squareRoot(), generator: &generator))
+                             outer: Linear("item.outer", input: c.hidden, output: d, std: (1 / Float(c.hidden)).squareRoot(), generator: &generator),
+                             lexical: content != nil && c.lexical ? Parameter("item.lexical", shape: [2], value: [c.lexicalWeight, c.coldLexicalWeight], decays: false) : nil)
         userTower = user
         let warm = data.itemHasInteractions
 
@@ -180,6 +226,7 @@ public struct TwoTower: RecommendationModel {
         for pair in pairs { frequency[Int(pair.item)] += 1 }
         let logQ = frequency.map { Foundation.log(max($0, 1) / Float(pairs.count)) }
         let sets = histories.map { Set($0) }
+        let valueOf = (0..<data.userCount).map { u in Dictionary(zip(data.items(ofUser: u), data.byUser.values(ofRow: u)), uniquingKeysWith: { $1 }) }
 
         var adam = c.training.optimizer()
         let parameters = user.parameters + item.parameters
@@ -202,7 +249,8 @@ public struct TwoTower: RecommendationModel {
                 candidates.append(pairs[k].item)
             }
             let useID = candidates.map { _ in generator.nextUnit() >= Double(c.idDropout) }
-            let loss = Self.lossAndGradients(user: user, item: item, content: content, histories: userHistories, candidates: candidates,
+            let weights = zip(batch, userHistories).map { k, h in h.map { valueOf[Int(pairs[k].user)][$0] ?? 1 } }
+            let loss = Self.lossAndGradients(user: user, item: item, content: content, histories: userHistories, weights: weights, candidates: candidates,
                                              targets: batch.map { position[pairs[$0].item]! }, useID: useID,
                                              logQ: candidates.map { logQ[Int($0)] }, temperature: c.temperature,
                                              excluded: batch.map { k in
@@ -212,31 +260,61 @@ public struct TwoTower: RecommendationModel {
             return loss
         }, validate: validation.map { v in {
             let (vectors, itemContent) = allItemVectors()
-            return v.ndcg { c in Self.scores(user: user, history: c.history, itemVectors: vectors, itemContent: itemContent, factors: d) }
+            let lexical = Self.lexicalPart(item, content: content, warm: warm)
+            return v.ndcg { c in
+                Self.scores(user: user, history: c.history, weights: c.history.map { valueOf[c.user][$0] ?? 1 }, itemVectors: vectors,
+                            itemContent: itemContent, lexical: lexical, factors: d)
+            }
         } })
         (itemVectors, itemContent) = allItemVectors()
+        lexical = Self.lexicalPart(item, content: content, warm: warm)
+        if let lexical {
+            TrainingLog.report("twotower: lexical weight μ = \(String(format: "%.3f", lexical.weight)) with ids, \(String(format: "%.3f", lexical.coldWeight)) from content alone")
+        }
+    }
+
+    static func lexicalPart(_ item: ItemTower, content: SparseMatrix?, warm: [Bool]) -> Lexical? {
+        guard let content, let weight = item.lexical else { return nil }
+        return Lexical(content: content, weight: weight.value[0], coldWeight: weight.value[1], warm: warm)
     }
 
     /// One batch's in-batch softmax loss: `histories[r]` is row r's user history (its target
-    /// left out), `targets[r]` its item's place in `candidates`, `excluded[r]` the candidates
+    /// left out; `weights[r]` its items' weights in the lexical profile, each 1 without),
+    /// `targets[r]` its item's place in `candidates`, `excluded[r]` the candidates
     /// that are that user's other positives (not negatives for them); adds every parameter's
     /// gradient and returns the mean loss.
     static func lossAndGradients(user: UserTower, item: ItemTower, content: SparseMatrix?, histories userHistories: [[Int32]],
-                                 candidates: [Int32], targets: [Int32], useID: [Bool], logQ: [Float], temperature: Float,
+                                 weights: [[Float]]? = nil, candidates: [Int32], targets: [Int32], useID: [Bool], logQ: [Float], temperature: Float,
                                  excluded: [[Int32]]? = nil) -> Double {
         let rows = userHistories.count, d = user.outer.output, itemCount = user.history.count
         let inverseTemperature = 1 / temperature
         let itemContent = item.contentEmbeddings(content)
         let uf = user.forward(userHistories, itemContent: itemContent)
         let vf = item.forward(candidates, useID: useID, itemContent: itemContent)
-        // Logits u·v/τ − log Q over the distinct items of the batch.
-        let scaled = uf.output.map { $0 * inverseTemperature }
-        let table = Parameter("candidates", shape: [candidates.count, d], value: vf.output, decays: false)
-        let (loss, dScaled) = SoftmaxCrossEntropy.sampled(hidden: scaled, rows: rows, width: d,
-                                                          targets: targets, candidates: table,
-                                                          logProbabilities: logQ, excluded: excluded)
-        // Back through the user tower.
-        let dU = dScaled.map { $0 * inverseTemperature }
+        // Logits (u·v + μ·cos(profile, content))/τ − log Q over the distinct items of the batch.
+        let n = candidates.count
+        var logits = [Float](repeating: 0, count: rows * n)
+        for r in 0..<rows { logits.replaceSubrange((r * n)..<((r + 1) * n), with: logQ.map { -$0 }) }
+        BLAS.gemm(m: rows, n: n, k: d, alpha: inverseTemperature, a: uf.output, lda: d, b: vf.output, ldb: d, transposeB: true,
+                  beta: 1, c: &logits, ldc: n)
+        var cosines: [Float] = []
+        if let content, let weight = item.lexical {
+            cosines = [Float](repeating: 0, count: rows * n)
+            for (r, history) in userHistories.enumerated() {
+                guard let profile = content.unitProfile(of: history, weights: weights?[r]) else { continue }
+                cosines.replaceSubrange((r * n)..<((r + 1) * n), with: content.dots(profile, rows: candidates.map { Int($0) }))
+            }
+            let scale = useID.map { weight.value[$0 ? 0 : 1] * inverseTemperature }
+            for k in logits.indices { logits[k] += scale[k % n] * cosines[k] }
+        }
+        let loss = SoftmaxCrossEntropy.fromLogits(&logits, rows: rows, classes: n, targets: targets, excluded: excluded)
+        if let weight = item.lexical, !cosines.isEmpty {
+            for k in logits.indices { weight.gradient[useID[k % n] ? 0 : 1] += inverseTemperature * logits[k] * cosines[k] }
+        }
+        // Back through the user tower: dU = dZ·V/τ, and dV = dZᵀ·U/τ.
+        var dU = [Float](repeating: 0, count: rows * d), dV = [Float](repeating: 0, count: n * d)
+        BLAS.gemm(m: rows, n: d, k: n, alpha: inverseTemperature, a: logits, lda: n, b: vf.output, ldb: d, c: &dU, ldc: d)
+        BLAS.gemm(m: n, n: d, k: rows, alpha: inverseTemperature, a: logits, lda: n, transposeA: true, b: uf.output, ldb: d, c: &dV, ldc: d)
         let dZ2u = RowNormalize.backward(dU, output: uf.output, norms: uf.norms, rows: rows, width: d)
         let dAu = user.outer.backward(dZ2u, input: uf.a, rows: rows)
         let dMu = user.inner.backward(Activation.relu.backward(dAu, input: uf.z1), input: uf.m, rows: rows)
@@ -253,7 +331,7 @@ public struct TwoTower: RecommendationModel {
             }
         }
         // Back through the item tower.
-        let dZ2v = RowNormalize.backward(table.gradient, output: vf.output, norms: vf.norms, rows: candidates.count, width: d)
+        let dZ2v = RowNormalize.backward(dV, output: vf.output, norms: vf.norms, rows: candidates.count, width: d)
         let dAv = item.outer.backward(dZ2v, input: vf.a, rows: candidates.count)
         let dH = item.inner.backward(Activation.relu.backward(dAv, input: vf.z1), input: vf.h, rows: candidates.count)
         for (r, it) in candidates.enumerated() {
@@ -267,7 +345,8 @@ public struct TwoTower: RecommendationModel {
         return loss
     }
 
-    static func scores(user: UserTower, history: [Int32], itemVectors: [Float], itemContent: [Float]?, factors d: Int) -> [Float] {
+    static func scores(user: UserTower, history: [Int32], weights: [Float], itemVectors: [Float], itemContent: [Float]?,
+                       lexical: Lexical?, factors d: Int) -> [Float] {
         let u = user.forward([history], itemContent: itemContent).output
         let n = itemVectors.count / d
         var scores = [Float](repeating: 0, count: n)
@@ -278,20 +357,21 @@ public struct TwoTower: RecommendationModel {
                 }
             }
         }
+        lexical?.add(to: &scores, history: history, weights: weights)
         return scores
     }
 
     public var scoresItemsWithoutInteractions: Bool { configuration.content != nil }
 
     public func scores(forUser user: Int) -> [Float] {
-        Self.scores(user: userTower, history: Array(data.items(ofUser: user)), itemVectors: itemVectors, itemContent: itemContent, factors: configuration.factors)
+        Self.scores(user: userTower, history: Array(data.items(ofUser: user)), weights: Array(data.byUser.values(ofRow: user)), itemVectors: itemVectors, itemContent: itemContent, lexical: lexical, factors: configuration.factors)
     }
 
     public var scoresAnyHistory: Bool { true }
 
     public func scores(forHistory items: [Int32], values: [Float]) throws(ModelError) -> [Float] {
         try validateHistory(items, values: values)
-        return Self.scores(user: userTower, history: items, itemVectors: itemVectors, itemContent: itemContent, factors: configuration.factors)
+        return Self.scores(user: userTower, history: items, weights: values, itemVectors: itemVectors, itemContent: itemContent, lexical: lexical, factors: configuration.factors)
     }
 
     /// Similar items: cosine between the item tower's outputs (unit vectors).
@@ -304,6 +384,11 @@ public struct TwoTower: RecommendationModel {
         NeuralArchive.store(userTower.parameters, prefix: "twotower.", into: &archive)
         archive.arrays["twotower.items"] = .float32(FloatBuffer(itemVectors))
         if let itemContent { archive.arrays["twotower.content"] = .float32(FloatBuffer(itemContent)) }
+        if let lexical {
+            archive.store(lexical.content, as: "twotower.lexical")
+            archive.scalars["twotower.lexical-weight"] = Double(lexical.weight)
+            archive.scalars["twotower.cold-lexical-weight"] = Double(lexical.coldWeight)
+        }
     }
 
     public init(archive: ModelArchive, data: InteractionMatrix, configuration: Configuration) throws(ModelError) {
@@ -328,6 +413,15 @@ public struct TwoTower: RecommendationModel {
             itemContent = content
         } else {
             itemContent = nil
+        }
+        if let weight = archive.scalars["twotower.lexical-weight"], let coldWeight = archive.scalars["twotower.cold-lexical-weight"] {
+            let content = try ModelArchive.mapError { () throws(DataError) in try archive.sparseMatrix("twotower.lexical") }
+            guard content.rowCount == data.itemCount, weight.isFinite, coldWeight.isFinite else {
+                throw ModelError(.corruptModel, "the two-tower lexical part does not match the items")
+            }
+            lexical = Lexical(content: content, weight: Float(weight), coldWeight: Float(coldWeight), warm: data.itemHasInteractions)
+        } else {
+            lexical = nil
         }
     }
 }

@@ -65,7 +65,7 @@ public struct BERT4Rec: SequenceModel {
         let c = configuration.encoder, ratio = Double(configuration.maskRatio), lastRatio = Double(configuration.lastMaskRatio)
         let (histories, validation) = NextItemValidation.carve(data.histories, patience: configuration.training.patience)
         // Windows cut as for SASRec, but of the items themselves.
-        let windows = histories.flatMap { history in trainingWindows(count: history.count, length: c.maximumLength).map { Array(history[$0]) } }
+        let windows = histories.flatMap { history in trainingWindows(count: history.count, length: c.maximumLength).map { Array(history[$0.range]) } }
         var adam = configuration.training.optimizer()
         let parameters = network.parameters, itemCount = data.itemCount, d = c.factors
         let model = self

@@ -8,7 +8,9 @@ import Foundation
 /// against the (tied) item embeddings. Trained with the full softmax over every item at every
 /// position of each window of a user's history in time order — the sum over positions is the
 /// objective of training on every prefix separately, computed in one pass — by Adam, with
-/// early stopping on each user's latest item.
+/// early stopping on each user's latest item. A history longer than a window is cut into
+/// overlapping windows (`windowStride`), each position trained once, in the window that gives
+/// it the most context.
 ///
 /// A history is read in time order (`InteractionMatrix.sequence`; without timestamps, item
 /// order); `scores(forHistory:)` takes the items oldest first, so one new event changes the
@@ -17,13 +19,19 @@ public struct SASRec: SequenceModel {
     public struct Configuration: ModelConfiguration {
         public var encoder = SequenceEncoderSettings()
         public var training = NeuralTrainingSettings()
+        /// Training windows of a long history end this many positions apart (`trainingWindows`):
+        /// below `maximumLength` they overlap, so a target late in a history is trained with at
+        /// least `maximumLength − windowStride` items before it, nearer what it sees when
+        /// scored. Nil: half of `maximumLength`.
+        public var windowStride: Int?
 
         public init() {}
 
         public init(parameters: ModelParameters) throws(ModelError) {
-            try parameters.checkKnown(SequenceEncoderSettings.keys + NeuralTrainingSettings.keys)
+            try parameters.checkKnown(SequenceEncoderSettings.keys + NeuralTrainingSettings.keys + ["window-stride"])
             encoder = try SequenceEncoderSettings(parameters: parameters, defaults: encoder)
             training = try NeuralTrainingSettings(parameters: parameters, defaults: training)
+            if parameters.string("window-stride") != nil { windowStride = try parameters.int("window-stride", default: 1, range: 1...4096) }
         }
     }
 
@@ -47,7 +55,7 @@ public struct SASRec: SequenceModel {
         self.encoder = encoder
         let c = configuration.encoder
         let (histories, validation) = NextItemValidation.carve(data.histories, patience: configuration.training.patience)
-        let windows = NextItemWindows(histories, length: c.maximumLength)
+        let windows = NextItemWindows(histories, length: c.maximumLength, stride: configuration.windowStride ?? max(1, c.maximumLength / 2))
         guard windows.count > 0 else {
             throw ModelError(.noTrainingData, "SASRec needs a user with at least two interactions to learn what comes next")
         }
@@ -105,17 +113,17 @@ public struct SASRec: SequenceModel {
 }
 
 /// Next-item training windows: for each history s, inputs s₀…s_{n−2} and targets s₁…s_{n−1},
-/// cut by `trainingWindows`.
+/// cut by `trainingWindows`; a window's positions before its `lossFrom` carry no target.
 struct NextItemWindows: Sendable {
     var inputs: [[Int32]] = []
     var targets: [[Int32]] = []
 
-    init(_ histories: [[Int32]], length: Int) {
+    init(_ histories: [[Int32]], length: Int, stride: Int) {
         for history in histories where history.count >= 2 {
             let input = Array(history.dropLast()), target = Array(history.dropFirst())
-            for window in trainingWindows(count: input.count, length: length) {
-                inputs.append(Array(input[window]))
-                targets.append(Array(target[window]))
+            for window in trainingWindows(count: input.count, length: length, stride: stride) {
+                inputs.append(Array(input[window.range]))
+                targets.append(target[window.range].enumerated().map { $0.offset < window.lossFrom ? -1 : $0.element })
             }
         }
     }

@@ -194,14 +194,20 @@ func trainByEpochs(model name: String, parameters: [Parameter], settings: Neural
 }
 
 /// The windows a history is cut into for training: at most `length` positions each, from the
-/// end, so the latest items always share a window with their predecessors.
-func trainingWindows(count: Int, length: Int) -> [Range<Int>] {
-    var windows: [Range<Int>] = [], end = count
-    while end > 0 {
-        let start = max(0, end - length)
-        windows.append(start..<end)
-        end = start
+/// end, so the latest items always share a window with their predecessors. With `stride` below
+/// `length` the windows overlap: each ends `stride` positions after the one before it, and
+/// `lossFrom` is the first position of the window not already covered by an earlier one, so
+/// every position is trained on once and, beyond the first window, with at least
+/// `length − stride` items of context instead of as few as none.
+func trainingWindows(count: Int, length: Int, stride: Int? = nil) -> [(range: Range<Int>, lossFrom: Int)] {
+    let stride = min(max(1, stride ?? length), length)
+    var windows: [(range: Range<Int>, lossFrom: Int)] = [], end = count
+    while end > length {
+        let previousEnd = max(length, end - stride)
+        windows.append((end - length..<end, previousEnd - (end - length)))
+        end = previousEnd
     }
+    if end > 0 { windows.append((0..<end, 0)) }
     return windows
 }
 
