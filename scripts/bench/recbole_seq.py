@@ -66,6 +66,10 @@ for n, (u, i, t) in enumerate(train):
     by_user[u].append((t, n, i))
 test_item = {u: i for u, i, _ in test}
 work = tempfile.mkdtemp(prefix="recbole-")
+# RecBole writes its TensorBoard logs under the working directory: keep them in the scratch one.
+args.json = args.json and os.path.abspath(args.json)
+args.per_user = args.per_user and os.path.abspath(args.per_user)
+os.chdir(work)
 os.makedirs(f"{work}/braid", exist_ok=True)
 with open(f"{work}/braid/braid.inter", "w") as f:
     f.write("user_id:token\titem_id:token\ttimestamp:float\n")
