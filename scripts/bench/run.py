@@ -300,11 +300,12 @@ def main():
     chosen_run = braid("evaluate", "--train", tr, "--test", te, "--threshold", "4", "--items", os.path.join(tg_dir, "movies.csv"),
                        "--model", created["model"], *chosen)
     best_default = max(default_run["results"], key=lambda r: r["metrics"]["ndcg@10"])
+    chosen_result = chosen_run["results"][0] if "results" in chosen_run else chosen_run  # one model: a flat object
     raw["create"] = {"create": created, "wall_seconds": create_seconds, "defaults": default_run, "chosen": chosen_run}
     described = ", ".join(f"{k}={v}" for k, v in sorted(created["parameters"].items()))
     rows.append(["ml-latest-small temporal 80/20, ≥4★ test", f"braid create --budget 120 (chose {created['model']} {described}; "
                  f"{create_seconds:.1f} s wall); peer column: best family at defaults, {best_default['model']}", "NDCG@10",
-                 f"{chosen_run['results'][0]['metrics']['ndcg@10']:.4f}", f"{best_default['metrics']['ndcg@10']:.4f}",
+                 f"{chosen_result['metrics']['ndcg@10']:.4f}", f"{best_default['metrics']['ndcg@10']:.4f}",
                  f"Braid {best_default['model']} (defaults)", f"{create_seconds:.1f}", f"{best_default['fit_seconds']:.2f}"])
 
     header = ["data", "model", "metric", "Braid", "peer", "peer model", "Braid fit s", "peer fit s"]
