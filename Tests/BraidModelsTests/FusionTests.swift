@@ -30,7 +30,6 @@ import Testing
         #expect(throws: ModelError.self) { try model.scores(forHistory: [0], values: [1]) }
     }
 
-    /// The integer-key order equals sorting by descending score with ties by index.
     /// Every neural model is a member and candidate generator like any other; with only
     /// members that fold in (SASRec reads the history in order), the fusion folds in too, and
     /// it survives a save and load.
@@ -47,6 +46,7 @@ import Testing
         #expect(throws: ModelError.self) { try Self.fit("pop+neumf(factors=4,epochs=1,patience=0)", data).scores(forHistory: [0], values: [1]) }
     }
 
+    /// The integer-key order equals sorting by descending score with ties by index.
     @Test func descendingOrderMatchesTheComparator() {
         var rng = SeededGenerator(seed: 3)
         let scores: [Float] = (0..<500).map { k in

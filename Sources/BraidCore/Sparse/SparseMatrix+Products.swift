@@ -61,9 +61,12 @@ extension SparseMatrix {
     }
 
     /// The product `self × vector`.
-    public func multiplied(by vector: [Float]) -> [Float] {
+    public func multiplied(by vector: [Float]) -> [Float] { multiplied(by: vector, rows: 0..<rowCount) }
+
+    /// The entries of `self × vector` for `rows` only, in their order.
+    public func multiplied(by vector: [Float], rows: some Collection<Int>) -> [Float] {
         precondition(vector.count == columnCount, "vector length \(vector.count) is not \(columnCount)")
-        return (0..<rowCount).map { r in
+        return rows.map { r in
             var sum: Float = 0
             for k in entries(ofRow: r) { sum += values[k] * vector[Int(columns[k])] }
             return sum

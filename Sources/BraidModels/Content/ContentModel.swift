@@ -139,7 +139,7 @@ public struct ContentModel<Representation: ContentRepresentation>: Recommendatio
         switch vectors {
         case .sparse(let m):
             guard let profile = m.unitProfile(of: history, weights: weights) else { return [Float](repeating: 0, count: data.itemCount) }
-            return m.dots(profile, rows: 0..<m.rowCount)
+            return m.multiplied(by: profile)
         case .dense(let m):
             var profile = [Float](repeating: 0, count: m.columns)
             for (item, w) in zip(history, weights) { for d in 0..<m.columns { profile[d] += w * m[Int(item), d] } }
@@ -197,11 +197,6 @@ extension SparseMatrix {
         let norm = profile.reduce(0) { $0 + $1 * $1 }.squareRoot()
         guard norm > 0 else { return nil }
         return profile.map { $0 / norm }
-    }
-
-    /// The dot product of each of `rows` with a dense vector over the columns.
-    func dots(_ vector: [Float], rows: some Collection<Int>) -> [Float] {
-        rows.map { i in entries(ofRow: i).reduce(Float(0)) { $0 + vector[Int(columns[$1])] * values[$1] } }
     }
 }
 

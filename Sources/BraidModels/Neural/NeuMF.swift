@@ -75,16 +75,21 @@ public struct NeuMF: RecommendationModel {
             }
             let z1 = layer1.forward(x, rows: rows)
             let a1 = Activation.relu.forward(z1)
+            let top = upper(a1, gmf: zip(pg, qg).map { $0 * $1 }, rows: rows)
+            return (top.logits, Tape(pg: pg, qg: qg, x: x, z1: z1, a1: a1, z2: top.z2, joined: top.joined))
+        }
+
+        /// The network above the first MLP layer: the second layer and its ReLU, joined to the
+        /// GMF products (rows × f each), then the output layer.
+        func upper(_ a1: [Float], gmf: [Float], rows: Int) -> (logits: [Float], z2: [Float], joined: [Float]) {
             let z2 = layer2.forward(a1, rows: rows)
             let a2 = Activation.relu.forward(z2)
             var joined = [Float](repeating: 0, count: rows * 2 * f)
             for r in 0..<rows {
-                for k in 0..<f {
-                    joined[r * 2 * f + k] = pg[r * f + k] * qg[r * f + k]
-                    joined[r * 2 * f + f + k] = a2[r * f + k]
-                }
+                joined.replaceSubrange((r * 2 * f)..<(r * 2 * f + f), with: gmf[(r * f)..<((r + 1) * f)])
+                joined.replaceSubrange((r * 2 * f + f)..<((r + 1) * 2 * f), with: a2[(r * f)..<((r + 1) * f)])
             }
-            return (output.forward(joined, rows: rows), Tape(pg: pg, qg: qg, x: x, z1: z1, a1: a1, z2: z2, joined: joined))
+            return (output.forward(joined, rows: rows), z2, joined)
         }
 
         /// The item half of the first MLP layer for every item, Q_mlp · W₁[2f..<4f] (items × 2f):
@@ -105,16 +110,8 @@ public struct NeuMF: RecommendationModel {
             for (k, x) in pm.enumerated() { for j in 0..<width { userHalf[j] += x * w[k * width + j] } }
             var a1 = itemHalf
             for r in 0..<n { for j in 0..<width { a1[r * width + j] = max(0, a1[r * width + j] + userHalf[j]) } }
-            let a2 = Activation.relu.forward(layer2.forward(a1, rows: n))
-            let pg = userGMF.table.value[(Int(user) * f)..<((Int(user) + 1) * f)], qg = itemGMF.table.value
-            var joined = [Float](repeating: 0, count: n * 2 * f)
-            for r in 0..<n {
-                for (k, x) in pg.enumerated() {
-                    joined[r * 2 * f + k] = x * qg[r * f + k]
-                    joined[r * 2 * f + f + k] = a2[r * f + k]
-                }
-            }
-            return output.forward(joined, rows: n)
+            let pg = Array(userGMF.table.value[(Int(user) * f)..<((Int(user) + 1) * f)])
+            return upper(a1, gmf: itemGMF.table.value.enumerated().map { pg[$0.offset % f] * $0.element }, rows: n).logits
         }
 
         func backward(_ dLogits: [Float], tape: Tape, users: [Int32], items: [Int32]) {

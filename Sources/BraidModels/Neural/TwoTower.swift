@@ -92,7 +92,7 @@ public struct TwoTower: RecommendationModel {
 
         func add(to scores: inout [Float], history: [Int32], weights: [Float]) {
             guard let profile = content.unitProfile(of: history, weights: weights) else { return }
-            for (i, cosine) in content.dots(profile, rows: 0..<scores.count).enumerated() {
+            for (i, cosine) in content.multiplied(by: profile).enumerated() {
                 scores[i] += (warm[i] ? weight : coldWeight) * cosine
             }
         }
@@ -226,7 +226,8 @@ public struct TwoTower: RecommendationModel {
         for pair in pairs { frequency[Int(pair.item)] += 1 }
         let logQ = frequency.map { Foundation.log(max($0, 1) / Float(pairs.count)) }
         let sets = histories.map { Set($0) }
-        let valueOf = (0..<data.userCount).map { u in Dictionary(zip(data.items(ofUser: u), data.byUser.values(ofRow: u)), uniquingKeysWith: { $1 }) }
+        // The lexical profile's weight of a history item: the interaction's value.
+        @Sendable func value(_ user: Int, _ item: Int32) -> Float { data.byUser.value(row: user, column: Int(item)) ?? 1 }
 
         var adam = c.training.optimizer()
         let parameters = user.parameters + item.parameters
@@ -249,7 +250,7 @@ public struct TwoTower: RecommendationModel {
                 candidates.append(pairs[k].item)
             }
             let useID = candidates.map { _ in generator.nextUnit() >= Double(c.idDropout) }
-            let weights = zip(batch, userHistories).map { k, h in h.map { valueOf[Int(pairs[k].user)][$0] ?? 1 } }
+            let weights = zip(batch, userHistories).map { k, h in h.map { value(Int(pairs[k].user), $0) } }
             let loss = Self.lossAndGradients(user: user, item: item, content: content, histories: userHistories, weights: weights, candidates: candidates,
                                              targets: batch.map { position[pairs[$0].item]! }, useID: useID,
                                              logQ: candidates.map { logQ[Int($0)] }, temperature: c.temperature,
@@ -262,7 +263,7 @@ public struct TwoTower: RecommendationModel {
             let (vectors, itemContent) = allItemVectors()
             let lexical = Self.lexicalPart(item, content: content, warm: warm)
             return v.ndcg { c in
-                Self.scores(user: user, history: c.history, weights: c.history.map { valueOf[c.user][$0] ?? 1 }, itemVectors: vectors,
+                Self.scores(user: user, history: c.history, weights: c.history.map { value(c.user, $0) }, itemVectors: vectors,
                             itemContent: itemContent, lexical: lexical, factors: d)
             }
         } })
@@ -294,7 +295,8 @@ public struct TwoTower: RecommendationModel {
         // Logits (u·v + μ·cos(profile, content))/τ − log Q over the distinct items of the batch.
         let n = candidates.count
         var logits = [Float](repeating: 0, count: rows * n)
-        for r in 0..<rows { logits.replaceSubrange((r * n)..<((r + 1) * n), with: logQ.map { -$0 }) }
+        let correction = logQ.map { -$0 }
+        for r in 0..<rows { logits.replaceSubrange((r * n)..<((r + 1) * n), with: correction) }
         BLAS.gemm(m: rows, n: n, k: d, alpha: inverseTemperature, a: uf.output, lda: d, b: vf.output, ldb: d, transposeB: true,
                   beta: 1, c: &logits, ldc: n)
         var cosines: [Float] = []
@@ -302,7 +304,7 @@ public struct TwoTower: RecommendationModel {
             cosines = [Float](repeating: 0, count: rows * n)
             for (r, history) in userHistories.enumerated() {
                 guard let profile = content.unitProfile(of: history, weights: weights?[r]) else { continue }
-                cosines.replaceSubrange((r * n)..<((r + 1) * n), with: content.dots(profile, rows: candidates.map { Int($0) }))
+                cosines.replaceSubrange((r * n)..<((r + 1) * n), with: content.multiplied(by: profile, rows: candidates.map { Int($0) }))
             }
             let scale = useID.map { weight.value[$0 ? 0 : 1] * inverseTemperature }
             for k in logits.indices { logits[k] += scale[k % n] * cosines[k] }
