@@ -54,16 +54,16 @@ import Testing
     /// (0.6, 0.8) gets 0.6·2 + 0.8·2 = 2.8.
     @Test func ridgeMapByHand() {
         let x = SparseMatrix(rowCount: 4, columnCount: 2, rowStarts: [0, 1, 2, 3, 5], columns: [0, 1, 0, 0, 1], values: [1, 1, 1, 0.6, 0.8])
-        let factors = LatentFactors(userFactors: DenseMatrix(rows: 1, columns: 1, storage: [1]),
-                                    itemFactors: DenseMatrix(rows: 4, columns: 1, storage: [2, 4, 4, 0]))
-        let map = Hybrid.ridge(x, targets: factors, warm: [true, true, true, false], regularization: 1, iterations: 50)
+        let map = RidgeMap(x, targets: [2, 4, 4, 0], width: 1, rows: [true, true, true, false], regularization: 1, iterations: 50)
         #expect(abs(map.predict(x, item: 0, column: 0) - 2) < 1e-5)
         #expect(abs(map.predict(x, item: 3, column: 0) - 2.8) < 1e-5)
     }
 
     /// Items whose text names their taste group: cold items of a user's group must outrank
     /// the others, and warm items keep the collaborative model's scores.
-    @Test func coldItemsRankByTheirContent() throws {
+    /// 40 users who each take only even or only odd items (i0…i15); the catalogue's titles
+    /// name the group, and two items nobody took, cold-even and cold-odd, name theirs.
+    static func coldCatalogue() -> (matrix: InteractionMatrix, even: Int, odd: Int) {
         var table = InteractionTable()
         for u in 0..<40 {
             for i in 0..<16 where i % 2 == u % 2 && (u + i) % 3 != 0 { table.append(Interaction(user: "u\(u)", item: "i\(i)")) }
@@ -78,13 +78,32 @@ import Testing
         withCold.append(contentsOf: table)
         var matrix = InteractionMatrix(withCold)
         matrix.catalog = data.catalog
+        return (matrix, Int(matrix.items.index(of: "cold-even")!), Int(matrix.items.index(of: "cold-odd")!))
+    }
+
+    @Test func coldItemsRankByTheirContent() throws {
+        let (matrix, even, odd) = Self.coldCatalogue()
         let model = try ModelRegistry.fit("hybrid", parameters: ModelParameters(["collaborative": "als(factors=4,iterations=10)", "regularization": "0.1"]), data: matrix)
-        let even = Int(matrix.items.index(of: "cold-even")!), odd = Int(matrix.items.index(of: "cold-odd")!)
         for user in 0..<matrix.userCount {
             let s = model.scores(forUser: user)
             #expect(user % 2 == 0 ? s[even] > s[odd] : s[odd] > s[even], "user \(user): \(s[even]) vs \(s[odd])")
         }
         let als = try ModelRegistry.fit("als", parameters: ModelParameters(["factors": "4", "iterations": "10"]), data: matrix)
         #expect(Array(model.scores(forUser: 0)[0..<16]) == Array(als.scores(forUser: 0)[0..<16]))
+    }
+
+    /// The two-tower model places a cold item from its content by either route (the tower
+    /// reading content alone, or the ridge map onto the warm items' tower outputs), with the
+    /// lexical part off so that the route alone decides.
+    @Test(arguments: ["tower", "ridge"]) func twoTowerColdItemsRankByTheirContent(route: String) throws {
+        let (matrix, even, odd) = Self.coldCatalogue()
+        let model = try ModelRegistry.fit("twotower", parameters: ModelParameters([
+            "cold": route, "lexical": "false", "cold-regularization": "0.1", "factors": "8", "hidden": "16", "epochs": "40",
+            "patience": "0", "batch-size": "32", "learning-rate": "0.01", "min-df": "1",
+        ]), data: matrix)
+        for user in 0..<matrix.userCount {
+            let s = model.scores(forUser: user)
+            #expect(user % 2 == 0 ? s[even] > s[odd] : s[odd] > s[even], "user \(user): \(s[even]) vs \(s[odd])")
+        }
     }
 }

@@ -7,9 +7,8 @@ public import Foundation
 /// nobody interacted with gets the factors its content predicts, so it is scored by the same
 /// user vector as a warm item and both rank in one list.
 ///
-/// Ridge: B = argmin ‖X_w B − Q_w‖² + λ‖B‖² over the warm items' content rows X_w and factors
-/// Q_w, solved column by column by conjugate gradient on (X_wᵀX_w + λI) b = X_wᵀq, which needs
-/// only sparse products (the vocabulary can be large).
+/// Ridge (`RidgeMap`): B = argmin ‖X_w B − Q_w‖² + λ‖B‖² over the warm items' content rows X_w
+/// and factors Q_w.
 public struct Hybrid: RecommendationModel {
     /// Which content vectors the map reads.
     public enum Content: String, Codable, Sendable, CaseIterable {
@@ -100,8 +99,13 @@ public struct Hybrid: RecommendationModel {
         let x = try configuration.content.itemVectors(data, catalog, settings: configuration.contentSettings).asSparse
         var mapped = collaborative.factors
         let warm = data.itemHasInteractions
-        let map = Self.ridge(x, targets: mapped, warm: warm, regularization: configuration.regularization, iterations: configuration.iterations)
-        let f = mapped.factorCount
+        let f = mapped.factorCount, width = f + (mapped.itemBiases == nil ? 0 : 1)
+        var targets = [Float](repeating: 0, count: data.itemCount * width)
+        for item in 0..<data.itemCount {
+            for d in 0..<f { targets[item * width + d] = mapped.itemFactors.storage[item * f + d] }
+            if let biases = mapped.itemBiases { targets[item * width + f] = biases[item] }
+        }
+        let map = RidgeMap(x, targets: targets, width: width, rows: warm, regularization: configuration.regularization, iterations: configuration.iterations)
         for item in 0..<data.itemCount where !warm[item] {
             for d in 0..<f { mapped.itemFactors.storage[item * f + d] = map.predict(x, item: item, column: d) }
             if mapped.itemBiases != nil { mapped.itemBiases![item] = map.predict(x, item: item, column: f) }
@@ -134,60 +138,6 @@ public struct Hybrid: RecommendationModel {
         return factors.scores(forUserVector: x)
     }
 
-    /// The learned map: `vocabulary × targets` weights, targets being the factors then the bias.
-    struct RidgeMap {
-        let weights: [Float]
-        let targets: Int
-
-        func predict(_ x: SparseMatrix, item: Int, column: Int) -> Float {
-            var s: Float = 0
-            for k in x.entries(ofRow: item) { s += x.values[k] * weights[Int(x.columns[k]) * targets + column] }
-            return s
-        }
-    }
-
-    /// Solves the ridge map for every target column in parallel, each by conjugate gradient
-    /// on the normal equations over the warm rows.
-    static func ridge(_ x: SparseMatrix, targets factors: LatentFactors, warm: [Bool], regularization: Float, iterations: Int) -> RidgeMap {
-        let f = factors.factorCount, targets = f + (factors.itemBiases == nil ? 0 : 1)
-        let vocabulary = x.columnCount
-        let rows = (0..<x.rowCount).filter { warm[$0] }
-        let columns: [[Float]] = parallelMap(targets) { t in
-            let y = rows.map { t < f ? factors.itemFactors.storage[$0 * f + t] : factors.itemBiases![$0] }
-            // A·v = X_wᵀ(X_w v) + λv; right-hand side X_wᵀy.
-            func apply(_ v: [Float]) -> [Float] {
-                var out = v.map { $0 * regularization }
-                for row in rows {
-                    var s: Float = 0
-                    for k in x.entries(ofRow: row) { s += x.values[k] * v[Int(x.columns[k])] }
-                    for k in x.entries(ofRow: row) { out[Int(x.columns[k])] += x.values[k] * s }
-                }
-                return out
-            }
-            var rhs = [Float](repeating: 0, count: vocabulary)
-            for (n, row) in rows.enumerated() { for k in x.entries(ofRow: row) { rhs[Int(x.columns[k])] += x.values[k] * y[n] } }
-            var b = [Float](repeating: 0, count: vocabulary)
-            var r = rhs, p = rhs
-            var rr = r.reduce(0) { $0 + $1 * $1 }
-            let tolerance = rr * 1e-10
-            for _ in 0..<iterations where rr > tolerance {
-                let ap = apply(p)
-                let pap = zip(p, ap).reduce(0) { $0 + $1.0 * $1.1 }
-                guard pap > 0 else { break }
-                let alpha = rr / pap
-                for k in 0..<vocabulary { b[k] += alpha * p[k]; r[k] -= alpha * ap[k] }
-                let next = r.reduce(0) { $0 + $1 * $1 }
-                let beta = next / rr
-                rr = next
-                for k in 0..<vocabulary { p[k] = r[k] + beta * p[k] }
-            }
-            return b
-        }
-        var weights = [Float](repeating: 0, count: vocabulary * targets)
-        for t in 0..<targets { for k in 0..<vocabulary { weights[k * targets + t] = columns[t][k] } }
-        return RidgeMap(weights: weights, targets: targets)
-    }
-
     public func scores(forUser user: Int) -> [Float] { factors.scores(forUser: user) }
 
     /// With ALS as the collaborative model, ALS's decomposition over the user's history: it
@@ -208,5 +158,61 @@ public struct Hybrid: RecommendationModel {
         factors = try LatentFactors(archive: archive, data: data)
         als = Self.alsSettings(configuration.collaborative, data: data)
         foldInGram = Self.foldInGram(factors, data: data, als: als)
+    }
+}
+
+/// A ridge regression from items' content rows to any per-item targets (factors, a bias, a
+/// tower's outputs): W = argmin ‖X_w W − T_w‖² + λ‖W‖² over the rows chosen, solved column by
+/// column, in parallel, by conjugate gradient on (X_wᵀX_w + λI) w = X_wᵀt, which needs only
+/// sparse products (the vocabulary can be large).
+struct RidgeMap: Sendable {
+    /// `vocabulary × targets`, row-major.
+    let weights: [Float]
+    let targets: Int
+
+    /// `targets` is row-major `x.rowCount × width`; `rows[i]` says whether row i is fitted.
+    init(_ x: SparseMatrix, targets: [Float], width: Int, rows: [Bool], regularization: Float, iterations: Int) {
+        let vocabulary = x.columnCount
+        let fitted = (0..<x.rowCount).filter { rows[$0] }
+        let columns: [[Float]] = parallelMap(width) { t in
+            // A·v = X_wᵀ(X_w v) + λv; right-hand side X_wᵀy.
+            func apply(_ v: [Float]) -> [Float] {
+                var out = v.map { $0 * regularization }
+                for row in fitted {
+                    var s: Float = 0
+                    for k in x.entries(ofRow: row) { s += x.values[k] * v[Int(x.columns[k])] }
+                    for k in x.entries(ofRow: row) { out[Int(x.columns[k])] += x.values[k] * s }
+                }
+                return out
+            }
+            var rhs = [Float](repeating: 0, count: vocabulary)
+            for row in fitted { for k in x.entries(ofRow: row) { rhs[Int(x.columns[k])] += x.values[k] * targets[row * width + t] } }
+            var b = [Float](repeating: 0, count: vocabulary)
+            var r = rhs, p = rhs
+            var rr = r.reduce(0) { $0 + $1 * $1 }
+            let tolerance = rr * 1e-10
+            for _ in 0..<iterations where rr > tolerance {
+                let ap = apply(p)
+                let pap = zip(p, ap).reduce(0) { $0 + $1.0 * $1.1 }
+                guard pap > 0 else { break }
+                let alpha = rr / pap
+                for k in 0..<vocabulary { b[k] += alpha * p[k]; r[k] -= alpha * ap[k] }
+                let next = r.reduce(0) { $0 + $1 * $1 }
+                let beta = next / rr
+                rr = next
+                for k in 0..<vocabulary { p[k] = r[k] + beta * p[k] }
+            }
+            return b
+        }
+        var weights = [Float](repeating: 0, count: vocabulary * width)
+        for t in 0..<width { for k in 0..<vocabulary { weights[k * width + t] = columns[t][k] } }
+        self.weights = weights
+        self.targets = width
+    }
+
+    func predict(_ x: SparseMatrix, item: Int, column: Int) -> Float {
+        var s: Float = 0
+        for k in x.entries(ofRow: item) { s += x.values[k] * weights[Int(x.columns[k]) * targets + column] }
+        return s
     }
 }

@@ -12,8 +12,9 @@ public struct BERT4Rec: SequenceModel {
         public var encoder = SequenceEncoderSettings(dropout: 0.2, attentionDropout: 0.2)
         /// The share of each window's items masked for training.
         public var maskRatio: Float = 0.2
-        /// The share of windows that mask only their latest item instead, as scoring does
-        /// (the paper's extra samples, section 3.6; RecBole's `ft_ratio`).
+        /// The share of examples that mask only their latest item instead, as scoring does
+        /// (the paper's extra samples, section 3.6; RecBole's `ft_ratio`): a history's prefix
+        /// ending at a point drawn inside the window, as RecBole draws from every prefix.
         public var lastMaskRatio: Float = 0.5
         public var training = NeuralTrainingSettings()
 
@@ -64,22 +65,32 @@ public struct BERT4Rec: SequenceModel {
         self.network = network
         let c = configuration.encoder, ratio = Double(configuration.maskRatio), lastRatio = Double(configuration.lastMaskRatio)
         let (histories, validation) = NextItemValidation.carve(data.histories, patience: configuration.training.patience)
-        // Windows cut as for SASRec, but of the items themselves.
-        let windows = histories.flatMap { history in trainingWindows(count: history.count, length: c.maximumLength).map { Array(history[$0.range]) } }
+        // Windows cut as for SASRec, but of the items themselves: (history, range).
+        let windows = histories.indices.flatMap { h in trainingWindows(count: histories[h].count, length: c.maximumLength).map { (h, $0.range) } }
         var adam = configuration.training.optimizer()
         let parameters = network.parameters, itemCount = data.itemCount, d = c.factors
         let model = self
         TrainingLog.report("bert4rec: \(windows.count) windows of up to \(c.maximumLength) items, \(parameters.reduce(0) { $0 + $1.count }) parameters")
         try trainByEpochs(model: Self.name, parameters: parameters, settings: configuration.training, examples: windows.count, step: { batch, generator in
-            let length = batch.map { windows[$0].count }.max() ?? 0
+            // A cloze example is its window; a last-item example is the history up to a point
+            // drawn anew each time inside the window (its latest `maximumLength` items), so
+            // over the epochs the task scoring asks — the item after a prefix — is taught at
+            // every position, not only at each window's end.
+            let examples = batch.map { w -> (items: ArraySlice<Int32>, onlyLast: Bool) in
+                let (h, range) = windows[w]
+                guard generator.nextUnit() < lastRatio else { return (histories[h][range], false) }
+                let end = range.count < 2 ? range.upperBound - 1 : range.lowerBound + 1 + Int(generator.next() % UInt64(range.count - 1))
+                return (histories[h][max(0, end - c.maximumLength + 1)...end], true)
+            }
+            let counts = examples.map(\.items.count)
+            let length = counts.max() ?? 0
             var tokens = [Int32](repeating: 0, count: batch.count * length)
             var targets = [Int32](repeating: -1, count: batch.count * length)
-            for (b, w) in batch.enumerated() {
-                let window = windows[w]
+            for (b, example) in examples.enumerated() {
+                let window = Array(example.items)
                 var masked = false
-                let onlyLast = generator.nextUnit() < lastRatio
                 for (p, item) in window.enumerated() {
-                    if onlyLast ? p == window.count - 1 : generator.nextUnit() < ratio {
+                    if example.onlyLast ? p == window.count - 1 : generator.nextUnit() < ratio {
                         tokens[b * length + p] = network.maskToken
                         targets[b * length + p] = item
                         masked = true
@@ -93,7 +104,6 @@ public struct BERT4Rec: SequenceModel {
                     targets[b * length + p] = window[p]
                 }
             }
-            let counts = batch.map { windows[$0].count }
             let (hidden, tape) = network.encoder.forward(tokens: tokens, batch: batch.count, length: length, counts: counts,
                                                          dropout: c.dropout, attentionDropout: c.attentionDropout, generator: &generator)
             // The head runs on the masked positions only.
