@@ -80,6 +80,16 @@ import Testing
                 == [[0, 30, 0]])
     }
 
+    /// BERT4Rec's last-item examples end anywhere a window's item has one before it: windows
+    /// [0, 50) and [50, 100) of a 100-item history give ends 1…49 and 50…99, so every item but
+    /// the first is a last-item target; a one-item history ends at its only item.
+    @Test func lastItemExampleEnds() {
+        #expect(BERT4Rec.lastItemEnds(0..<50) == 1..<50)
+        #expect(BERT4Rec.lastItemEnds(50..<100) == 50..<100)
+        #expect(BERT4Rec.lastItemEnds(0..<1) == 0..<1)
+        #expect(BERT4Rec.lastItemEnds(0..<2) == 1..<2)
+    }
+
     @Test func headsMustDivideTheWidth() {
         #expect(throws: ModelError.self) { try ModelRegistry.validate("sasrec", parameters: ModelParameters(["factors": "10", "heads": "3"])) }
     }

@@ -79,7 +79,8 @@ public struct BERT4Rec: SequenceModel {
             let examples = batch.map { w -> (items: ArraySlice<Int32>, onlyLast: Bool) in
                 let (h, range) = windows[w]
                 guard generator.nextUnit() < lastRatio else { return (histories[h][range], false) }
-                let end = range.count < 2 ? range.upperBound - 1 : range.lowerBound + 1 + Int(generator.next() % UInt64(range.count - 1))
+                let ends = Self.lastItemEnds(range)
+                let end = ends.lowerBound + Int(generator.next() % UInt64(ends.count))
                 return (histories[h][max(0, end - c.maximumLength + 1)...end], true)
             }
             let counts = examples.map(\.items.count)
@@ -123,6 +124,12 @@ public struct BERT4Rec: SequenceModel {
             adam.update(parameters)
             return loss
         }, validate: validation.map { v in { v.ndcg { model.sequenceScores($0.history) } } })
+    }
+
+    /// Where a last-item example drawn in a training window may end: any of its positions with
+    /// an item before it in the history (a history of one item has only that one).
+    static func lastItemEnds(_ window: Range<Int>) -> Range<Int> {
+        min(max(window.lowerBound, 1), window.upperBound - 1)..<window.upperBound
     }
 
     /// Scores of every item for the mask placed after `history`'s latest items.
