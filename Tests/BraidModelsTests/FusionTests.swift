@@ -46,6 +46,16 @@ import Testing
         #expect(throws: ModelError.self) { try Self.fit("pop+neumf(factors=4,epochs=1,patience=0)", data).scores(forHistory: [0], values: [1]) }
     }
 
+    /// Members that read content (a content model, the two-tower model over BM25) get the
+    /// item catalogue in the inner split as in the refit.
+    @Test func contentMembersReadTheCatalogue() throws {
+        var data = Fixtures.randomRatings(users: 30, items: 25, perUser: 6)
+        data.catalog = ModelContract.catalog(for: data.items)
+        let fusion = try Self.fit("pop+content-bm25+twotower(factors=8,hidden=8,epochs=2,patience=0)", data)
+        let scores = fusion.scores(forUser: 3)
+        #expect(scores.count == data.itemCount && scores.allSatisfy(\.isFinite))
+    }
+
     /// The integer-key order equals sorting by descending score with ties by index.
     @Test func descendingOrderMatchesTheComparator() {
         var rng = SeededGenerator(seed: 3)

@@ -81,7 +81,8 @@ public struct MemberSpec: Codable, Sendable, Equatable, CustomStringConvertible 
 extension InteractionMatrix {
     /// The inner split composite models learn on: per user with at least two interactions, a
     /// `share` (at least one) is held out — the latest by timestamp when `temporal` and the data
-    /// has timestamps, else a seeded random choice. The kept part keeps its timestamps.
+    /// has timestamps, else a seeded random choice. The kept part keeps its timestamps and the
+    /// item catalogue (content members read it).
     public func holdingOut(share: Double, temporal: Bool, seed: UInt64) -> (kept: InteractionMatrix, heldOut: [(user: Int32, item: Int32, value: Float)]) {
         var rng = SeededGenerator(seed: seed)
         var keep = InteractionTable(users: users, items: items)
@@ -102,6 +103,8 @@ extension InteractionMatrix {
                 }
             }
         }
-        return (InteractionMatrix(keep), held)
+        var kept = InteractionMatrix(keep)
+        kept.catalog = catalog
+        return (kept, held)
     }
 }
