@@ -108,9 +108,18 @@ public enum Fixtures {
         return path
     }
 
-    /// A new empty temporary directory.
-    public static func temporaryDirectory() -> String {
+    /// The test process's own directory under the system's temporary one, holding every
+    /// `temporaryDirectory()`; it is removed when the process exits.
+    static let processDirectory: String = {
         let path = (NSTemporaryDirectory() as NSString).appendingPathComponent("braid-tests-\(UUID().uuidString)")
+        try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        atexit { try? FileManager.default.removeItem(atPath: Fixtures.processDirectory) }
+        return path
+    }()
+
+    /// A new empty temporary directory (removed with the test process's directory at exit).
+    public static func temporaryDirectory() -> String {
+        let path = (processDirectory as NSString).appendingPathComponent(UUID().uuidString)
         try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         return path
     }

@@ -16,15 +16,21 @@ public struct BERT4Rec: SequenceModel {
         /// (the paper's extra samples, section 3.6; RecBole's `ft_ratio`): a history's prefix
         /// ending at a point drawn inside the window, as RecBole draws from every prefix.
         public var lastMaskRatio: Float = 0.5
+        /// How many times an epoch draws each window (masks and ends drawn anew each time).
+        /// The default, 5 (one over the mask ratio), makes an epoch mask about as many
+        /// positions as the windows hold, so that an epoch's gain shows above the validation's
+        /// noise and early stopping's patience spans enough training.
+        public var repeats = 5
         public var training = NeuralTrainingSettings()
 
         public init() {}
 
         public init(parameters: ModelParameters) throws(ModelError) {
-            try parameters.checkKnown(SequenceEncoderSettings.keys + ["mask-ratio", "last-mask"] + NeuralTrainingSettings.keys)
+            try parameters.checkKnown(SequenceEncoderSettings.keys + ["mask-ratio", "last-mask", "repeats"] + NeuralTrainingSettings.keys)
             encoder = try SequenceEncoderSettings(parameters: parameters, defaults: encoder)
             maskRatio = try parameters.float("mask-ratio", default: maskRatio, range: 0.01...1)
             lastMaskRatio = try parameters.float("last-mask", default: lastMaskRatio, range: 0...1)
+            repeats = try parameters.int("repeats", default: repeats, range: 1...1000)
             training = try NeuralTrainingSettings(parameters: parameters, defaults: training)
         }
     }
@@ -71,13 +77,13 @@ public struct BERT4Rec: SequenceModel {
         let parameters = network.parameters, itemCount = data.itemCount, d = c.factors
         let model = self
         TrainingLog.report("bert4rec: \(windows.count) windows of up to \(c.maximumLength) items, \(parameters.reduce(0) { $0 + $1.count }) parameters")
-        try trainByEpochs(model: Self.name, parameters: parameters, settings: configuration.training, examples: windows.count, step: { batch, generator in
+        try trainByEpochs(model: Self.name, parameters: parameters, settings: configuration.training, examples: windows.count * configuration.repeats, step: { batch, generator in
             // A cloze example is its window; a last-item example is the history up to a point
             // drawn anew each time inside the window (its latest `maximumLength` items), so
             // over the epochs the task scoring asks — the item after a prefix — is taught at
             // every position, not only at each window's end.
             let examples = batch.map { w -> (items: ArraySlice<Int32>, onlyLast: Bool) in
-                let (h, range) = windows[w]
+                let (h, range) = windows[w % windows.count]
                 guard generator.nextUnit() < lastRatio else { return (histories[h][range], false) }
                 let ends = Self.lastItemEnds(range)
                 let end = ends.lowerBound + Int(generator.next() % UInt64(ends.count))
