@@ -55,8 +55,8 @@ import Testing
     @Test func ridgeMapByHand() {
         let x = SparseMatrix(rowCount: 4, columnCount: 2, rowStarts: [0, 1, 2, 3, 5], columns: [0, 1, 0, 0, 1], values: [1, 1, 1, 0.6, 0.8])
         let map = RidgeMap(x, targets: [2, 4, 4, 0], width: 1, rows: [true, true, true, false], regularization: 1, iterations: 50)
-        #expect(abs(map.predict(x, item: 0, column: 0) - 2) < 1e-5)
-        #expect(abs(map.predict(x, item: 3, column: 0) - 2.8) < 1e-5)
+        #expect(abs(map.predict(x, item: 0)[0] - 2) < 1e-5)
+        #expect(abs(map.predict(x, item: 3)[0] - 2.8) < 1e-5)
     }
 
     /// Items whose text names their taste group: cold items of a user's group must outrank

@@ -287,13 +287,14 @@ public struct TwoTower: RecommendationModel {
                             itemContent: itemContent, lexical: lexical, factors: d)
             }
         } })
-        var (vectors, projected) = allItemVectors()
+        let (towerVectors, projected) = allItemVectors()
+        var vectors = towerVectors
         if c.cold == .ridge, let content, warm.contains(false) {
             let map = RidgeMap(content, targets: vectors, width: d, rows: warm, regularization: c.coldRegularization, iterations: 100)
-            for i in 0..<itemCount where !warm[i] {
-                let v = (0..<d).map { map.predict(content, item: i, column: $0) }
-                let norm = v.reduce(0) { $0 + $1 * $1 }.squareRoot()
-                if norm > 0 { vectors.replaceSubrange((i * d)..<((i + 1) * d), with: v.map { $0 / norm }) }
+            let cold = (0..<itemCount).filter { !warm[$0] }
+            let (mapped, norms) = RowNormalize.forward(cold.flatMap { map.predict(content, item: $0) }, rows: cold.count, width: d)
+            for (r, i) in cold.enumerated() where norms[r] > 1e-12 {
+                vectors.replaceSubrange((i * d)..<((i + 1) * d), with: mapped[(r * d)..<((r + 1) * d)])
             }
         }
         (itemVectors, itemContent) = (vectors, projected)

@@ -1,0 +1,61 @@
+import BraidCore
+
+/// A ridge regression from items' content rows to any per-item targets (factors, a bias, a
+/// tower's outputs): W = argmin ‖X_w W − T_w‖² + λ‖W‖² over the rows chosen, solved column by
+/// column, in parallel, by conjugate gradient on (X_wᵀX_w + λI) w = X_wᵀt, which needs only
+/// sparse products (the vocabulary can be large).
+struct RidgeMap: Sendable {
+    /// `vocabulary × targets`, row-major.
+    let weights: [Float]
+    let targets: Int
+
+    /// `targets` is row-major `x.rowCount × width`; `rows[i]` says whether row i is fitted.
+    init(_ x: SparseMatrix, targets: [Float], width: Int, rows: [Bool], regularization: Float, iterations: Int) {
+        let vocabulary = x.columnCount
+        let fitted = (0..<x.rowCount).filter { rows[$0] }
+        let columns: [[Float]] = parallelMap(width) { t in
+            // A·v = X_wᵀ(X_w v) + λv; right-hand side X_wᵀy.
+            func apply(_ v: [Float]) -> [Float] {
+                var out = v.map { $0 * regularization }
+                for row in fitted {
+                    var s: Float = 0
+                    for k in x.entries(ofRow: row) { s += x.values[k] * v[Int(x.columns[k])] }
+                    for k in x.entries(ofRow: row) { out[Int(x.columns[k])] += x.values[k] * s }
+                }
+                return out
+            }
+            var rhs = [Float](repeating: 0, count: vocabulary)
+            for row in fitted { for k in x.entries(ofRow: row) { rhs[Int(x.columns[k])] += x.values[k] * targets[row * width + t] } }
+            var b = [Float](repeating: 0, count: vocabulary)
+            var r = rhs, p = rhs
+            var rr = r.reduce(0) { $0 + $1 * $1 }
+            let tolerance = rr * 1e-10
+            for _ in 0..<iterations where rr > tolerance {
+                let ap = apply(p)
+                let pap = zip(p, ap).reduce(0) { $0 + $1.0 * $1.1 }
+                guard pap > 0 else { break }
+                let alpha = rr / pap
+                for k in 0..<vocabulary { b[k] += alpha * p[k]; r[k] -= alpha * ap[k] }
+                let next = r.reduce(0) { $0 + $1 * $1 }
+                let beta = next / rr
+                rr = next
+                for k in 0..<vocabulary { p[k] = r[k] + beta * p[k] }
+            }
+            return b
+        }
+        var weights = [Float](repeating: 0, count: vocabulary * width)
+        for t in 0..<width { for k in 0..<vocabulary { weights[k * width + t] = columns[t][k] } }
+        self.weights = weights
+        self.targets = width
+    }
+
+    /// Every target the map predicts for row `item` of `x`.
+    func predict(_ x: SparseMatrix, item: Int) -> [Float] {
+        var out = [Float](repeating: 0, count: targets)
+        for k in x.entries(ofRow: item) {
+            let base = Int(x.columns[k]) * targets
+            for t in 0..<targets { out[t] += x.values[k] * weights[base + t] }
+        }
+        return out
+    }
+}
