@@ -56,6 +56,54 @@ import Testing
         #expect(scores.count == data.itemCount && scores.allSatisfy(\.isFinite))
     }
 
+    /// A member with `candidates=0` gives features and proposes nothing: every item the fusion
+    /// ranks among its candidates is in the proposing member's top 8 unseen items.
+    @Test func featureOnlyMembersProposeNothing() throws {
+        var data = Fixtures.randomRatings(users: 30, items: 25, perUser: 6)
+        data.catalog = ModelContract.catalog(for: data.items)
+        let fusion = try Self.fit("pop+content-bm25(candidates=0)", data) as! Fusion
+        #expect(fusion.configuration.members.map(\.candidates) == [nil, 0])
+        #expect(fusion.configuration.members[1].description == "content-bm25(candidates=0)")
+        let popularity = try ModelRegistry.fit("pop", parameters: ModelParameters([:]), data: data)
+        for user in [0, 11, 29] {
+            let seen = Set(data.items(ofUser: user).map(Int.init))
+            let eligible = (0..<data.itemCount).filter { !seen.contains($0) && data.byItem.count(ofRow: $0) > 0 }
+            let proposed = Set(FusionFeatures.descendingOrder(eligible, popularity.scores(forUser: user)).prefix(8))
+            let scores = fusion.scores(forUser: user)
+            let order = scores.indices.sorted { scores[$0] > scores[$1] }
+            #expect(Set(order.prefix(proposed.count)) == proposed)
+        }
+        #expect(throws: ModelError.self) { try Self.fit("pop(candidates=0)+content-bm25(candidates=0)", data) }
+        #expect(throws: ModelError.self) { try Self.fit("pop(candidates=many)", data) }
+        #expect(throws: ModelError.self) { try ModelRegistry.fit("blend", parameters: ModelParameters(["members": "baseline(candidates=3)"]), data: data) }
+    }
+
+    /// Cross-fitting folds hold out each interaction of a user with two or more exactly once,
+    /// and every user keeps at least one interaction in every fold.
+    @Test func foldsHoldOutEachInteractionOnce() {
+        let data = Fixtures.randomRatings(users: 40, items: 30, perUser: 7)
+        var seen: [Int64: Int] = [:]
+        for fold in 0..<5 {
+            let (kept, held) = data.holdingOut(fold: fold, of: 5, seed: 9)
+            #expect(kept.interactionCount + held.count == data.interactionCount)
+            for user in 0..<data.userCount { #expect(kept.byUser.count(ofRow: user) >= 1) }
+            for row in held { seen[Int64(row.user) << 32 | Int64(row.item), default: 0] += 1 }
+        }
+        let expected = (0..<data.userCount).filter { data.byUser.count(ofRow: $0) >= 2 }.reduce(0) { $0 + data.byUser.count(ofRow: $1) }
+        #expect(seen.count == expected && seen.values.allSatisfy { $0 == 1 })
+    }
+
+    /// Popularity and history length enter as mid-rank shares: over [1, 2, 2, 3], 2 has one
+    /// value below it and two equal, (1 + 2/2)/4 = 0.5; 1 gives 0.5/4; below all 0, above all 1.
+    @Test func midRankShares() {
+        let sorted = [1, 2, 2, 3]
+        #expect(FusionFeatures.midRankShare(2, in: sorted) == 0.5)
+        #expect(FusionFeatures.midRankShare(1, in: sorted) == 0.125)
+        #expect(FusionFeatures.midRankShare(0, in: sorted) == 0)
+        #expect(FusionFeatures.midRankShare(9, in: sorted) == 1)
+        #expect(FusionFeatures.midRankShare(3, in: sorted) == 0.875)
+    }
+
     /// The integer-key order equals sorting by descending score with ties by index.
     @Test func descendingOrderMatchesTheComparator() {
         var rng = SeededGenerator(seed: 3)

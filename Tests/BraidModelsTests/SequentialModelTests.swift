@@ -91,6 +91,39 @@ import Testing
         #expect(BERT4Rec.lastItemEnds(0..<2) == 1..<2)
     }
 
+    /// Early stopping trains on the histories without their latest items; the refit trains a
+    /// fresh network on the whole histories, for the epochs early stopping kept, unvalidated.
+    @Test(arguments: [false, true]) func refitTrainsAFreshNetworkOnWholeHistories(refit: Bool) throws {
+        final class Network {
+            var histories: [[Int32]] = []
+            var epochs = 0
+            var validationTargets: [Int32]?
+        }
+        var made = 0
+        var settings = NeuralTrainingSettings()
+        settings.epochs = 9
+        settings.patience = 3
+        settings.refit = refit
+        let histories: [[Int32]] = [[0, 1, 2, 3], [4, 5], [6, 7, 8]]
+        let network = try fitSequenceNetwork(model: "test", histories: histories, settings: settings, make: { made += 1; return Network() }) { network, h, v, s in
+            network.histories = h
+            network.epochs = s.epochs
+            network.validationTargets = v?.cases.map(\.target)
+            return v == nil ? s.epochs : 4
+        }
+        if refit {
+            #expect(made == 2)
+            #expect(network.histories == histories)
+            #expect(network.epochs == 4)
+            #expect(network.validationTargets == nil)
+        } else {
+            #expect(made == 1)
+            #expect(network.histories == [[0, 1, 2], [4, 5], [6, 7]])
+            #expect(network.epochs == 9)
+            #expect(network.validationTargets == [3, 8])
+        }
+    }
+
     @Test func headsMustDivideTheWidth() {
         #expect(throws: ModelError.self) { try ModelRegistry.validate("sasrec", parameters: ModelParameters(["factors": "10", "heads": "3"])) }
     }

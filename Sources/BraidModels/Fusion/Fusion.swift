@@ -1,18 +1,20 @@
 public import BraidCore
 public import Foundation
+import BraidNeural
 
 /// Two-stage learned rank fusion. Candidate generators (any registered models, content models
-/// included) each propose their top `candidates` unseen items; LambdaMART orders the union
-/// from features of each (user, candidate): every member's score (standardized over the
-/// user's unseen items) and rank, the item's popularity and its recent trend, the user's
-/// history length and recency, the item's age, and the item's co-occurrence with the user's
-/// latest items.
+/// included) each propose their top `candidates` unseen items (a member with `candidates=0`
+/// proposes none and gives features only); LambdaMART orders the union from features of each
+/// (user, candidate): every member's score (standardized over the user's unseen items) and
+/// rank, the item's popularity and its recent trend, the user's history length and recency,
+/// the item's age, and the item's co-occurrence with the user's latest items.
 ///
-/// The ranker learns on an inner split of the training data only: each user's latest
-/// `holdout` share when the data has timestamps (else a seeded random share) is held out, the
-/// members are fitted on the rest, and their candidates are labelled by whether the user went
-/// on to interact with them; a fifth of those users are kept aside to stop boosting early. The
-/// members are then refitted on all the training data.
+/// The ranker learns on inner splits of the training data only: each user's latest `holdout`
+/// share when the data has timestamps, else `folds` seeded random folds that each hold out a
+/// part of every user's interactions once. The members are fitted on the rest, and their
+/// candidates are labelled by whether the user went on to interact with them; a fifth of the
+/// users are kept aside to stop boosting early. The members are then refitted on all the
+/// training data.
 public struct Fusion: RecommendationModel {
     /// How the ranker's inner validation split is carved from the training data.
     public enum Validation: String, Codable, Sendable, CaseIterable {
@@ -29,8 +31,14 @@ public struct Fusion: RecommendationModel {
                                             MemberSpec(model: "als", parameters: ["factors": "64"])]
         /// Items each member proposes per user.
         public var candidates = 50
-        /// Share of each user's training interactions held out to train the ranker.
+        /// Share of each user's training interactions held out to train the ranker (with a
+        /// temporal inner split, or `folds` 1).
         public var holdout = 0.2
+        /// With a random inner split: the training interactions are cut into this many folds
+        /// and the members fitted once per fold on the others, so that every interaction is a
+        /// label once and the ranker learns from `folds` times the queries (1: one split of
+        /// `holdout`).
+        public var folds = 5
         public var validation = Validation.auto
         /// Share of the ranker's training users kept aside to stop boosting early (0: none).
         public var earlyStoppingShare = 0.2
@@ -40,11 +48,23 @@ public struct Fusion: RecommendationModel {
         public init() {}
 
         public init(parameters: ModelParameters) throws(ModelError) {
-            try parameters.checkKnown(["members", "candidates", "holdout", "validation", "trees", "leaves", "learning-rate", "min-leaf",
+            try parameters.checkKnown(["members", "candidates", "holdout", "folds", "validation", "trees", "leaves", "learning-rate", "min-leaf",
                                        "l2", "patience", "early-stopping-share", "seed"])
-            if let text = parameters.string("members") { members = try MemberSpec.parse(text, composite: "fusion") }
+            if let text = parameters.string("members") {
+                members = try MemberSpec.parse(text, composite: "fusion")
+                // `candidates=N` inside a member's parentheses is the fusion's, not the member's.
+                for k in members.indices {
+                    guard let text = members[k].parameters.removeValue(forKey: "candidates") else { continue }
+                    guard let n = Int(text), (0...100_000).contains(n) else {
+                        throw ModelError(.invalidParameter, "fusion member \(members[k].model): candidates=\(text) is not a whole number in 0...100000",
+                                         hint: "candidates=0 makes the member's scores features only, e.g. content-bm25(candidates=0)")
+                    }
+                    members[k].candidates = n
+                }
+            }
             candidates = try parameters.int("candidates", default: candidates, range: 1...100_000)
             holdout = try parameters.double("holdout", default: holdout, range: 0.01...0.5)
+            folds = try parameters.int("folds", default: folds, range: 1...20)
             validation = try parameters.choice("validation", default: validation)
             ranker.trees = try parameters.int("trees", default: ranker.trees, range: 1...100_000)
             ranker.leaves = try parameters.int("leaves", default: ranker.leaves, range: 2...4096)
@@ -55,7 +75,14 @@ public struct Fusion: RecommendationModel {
             earlyStoppingShare = try parameters.double("early-stopping-share", default: earlyStoppingShare, range: 0...0.9)
             seed = UInt64(try parameters.int("seed", default: Int(seed), range: 0...Int.max))
             try MemberSpec.validate(members, composite: "fusion", forbidden: [Fusion.name])
+            guard members.contains(where: { ($0.candidates ?? candidates) > 0 }) else {
+                throw ModelError(.invalidParameter, "no fusion member proposes candidates (every one has candidates=0)",
+                                 hint: "let at least one member propose, e.g. members=ease+content-bm25(candidates=0)")
+            }
         }
+
+        /// How many candidates each member proposes.
+        var candidateCounts: [Int] { members.map { $0.candidates ?? candidates } }
     }
 
     public static let name = "fusion"
@@ -78,24 +105,36 @@ public struct Fusion: RecommendationModel {
         self.configuration = configuration
         self.data = data
         let temporal = configuration.validation == .temporal || (configuration.validation == .auto && data.ageInDays != nil)
-        let (inner, heldRows) = data.holdingOut(share: configuration.holdout, temporal: temporal, seed: configuration.seed)
-        let heldOut = Dictionary(grouping: heldRows, by: \.user).mapValues { Set($0.map(\.item)) }
-        guard inner.interactionCount > 0, !heldOut.isEmpty else {
+        // One inner split (temporal: each user's latest share), or `folds` random ones that
+        // together hold out each training interaction once, every user a query per fold.
+        let folds = temporal ? 1 : configuration.folds
+        var rng = SeededGenerator(seed: configuration.seed, stream: 1)
+        let shuffledUsers = (0..<Int32(data.userCount)).shuffled(using: &rng)
+        let validationUsers = data.userCount >= 50 ? Set(shuffledUsers.prefix(Int(Double(data.userCount) * configuration.earlyStoppingShare))) : []
+        var kept: [(validation: Bool, group: (features: [Float], labels: [Float]))] = []
+        var innerContext: FusionFeatures?
+        for fold in 0..<folds {
+            if folds > 1 { TrainingLog.report("fusion: inner fold \(fold + 1) of \(folds)") }
+            let (inner, heldRows) = folds == 1 ? data.holdingOut(share: configuration.holdout, temporal: temporal, seed: configuration.seed)
+                                               : data.holdingOut(fold: fold, of: folds, seed: configuration.seed)
+            let heldOut = Dictionary(grouping: heldRows, by: \.user).mapValues { Set($0.map(\.item)) }
+            guard inner.interactionCount > 0, !heldOut.isEmpty else { continue }
+            let innerMembers = try MemberSpec.fit(configuration.members, data: inner)
+            let context = FusionFeatures(inner, members: innerMembers.count)
+            innerContext = context
+            let users = Array(heldOut.keys).sorted()
+            let groups: [(features: [Float], labels: [Float])?] = parallelMap(users.count) { k in
+                let user = Int(users[k])
+                let candidates = context.candidates(user: user, members: innerMembers, counts: configuration.candidateCounts)
+                let relevant = heldOut[Int32(user)]!
+                let labels = candidates.items.map { relevant.contains($0) ? Float(1) : 0 }
+                return labels.contains(1) ? (candidates.features, labels) : nil
+            }
+            kept += zip(users, groups).compactMap { user, group in group.map { (validation: validationUsers.contains(user), group: $0) } }
+        }
+        guard let innerContext, !kept.isEmpty else {
             throw ModelError(.noTrainingData, "the fusion needs users with at least two interactions to learn its ranker")
         }
-        let innerMembers = try MemberSpec.fit(configuration.members, data: inner)
-        let innerContext = FusionFeatures(inner, members: innerMembers.count)
-        var rng = SeededGenerator(seed: configuration.seed, stream: 1)
-        let users = Array(heldOut.keys).sorted().shuffled(using: &rng)
-        let validationCount = users.count >= 50 ? Int(Double(users.count) * configuration.earlyStoppingShare) : 0
-        let groups: [(features: [Float], labels: [Float])?] = parallelMap(users.count) { k in
-            let user = Int(users[k])
-            let candidates = innerContext.candidates(user: user, members: innerMembers, count: configuration.candidates)
-            let relevant = heldOut[Int32(user)]!
-            let labels = candidates.items.map { relevant.contains($0) ? Float(1) : 0 }
-            return labels.contains(1) ? (candidates.features, labels) : nil
-        }
-        let kept = groups.enumerated().compactMap { k, group in group.map { (validation: k < validationCount, group: $0) } }
         // The base: the member whose own ranking of the candidates scores best.
         var probe = LambdaMART.Dataset(featureCount: innerContext.featureCount)
         for entry in kept { probe.append(features: entry.group.features, labels: entry.group.labels) }
@@ -113,12 +152,27 @@ public struct Fusion: RecommendationModel {
             }
         }
         ranker = LambdaMART(training: training, validation: validation.queryCount > 0 ? validation : nil, settings: configuration.ranker)
+        let names = configuration.members.map(\.description)
+        TrainingLog.report("fusion: inner NDCG@10 of each member's ranking: "
+                           + zip(names, memberNDCG).map { "\($0) \(String(format: "%.4f", $1))" }.joined(separator: ", ")
+                           + "; base \(names[baseMember]); \(ranker.trees.count) trees")
+        if !ranker.trees.isEmpty {
+            var used = [Int](repeating: 0, count: width)
+            for tree in ranker.trees { for f in tree.feature where f >= 0 { used[Int(f)] += 1 } }
+            TrainingLog.report("fusion: splits per feature: " + zip(innerContext.featureNames(names), used).map { "\($0) \($1)" }.joined(separator: ", "))
+        }
+        if validation.queryCount > 0 {
+            let before = LambdaMART.meanNDCG(validation, scores: validation.initialScores, cutoff: 10)
+            let after = LambdaMART.meanNDCG(validation, scores: ranker.scores(validation.features, base: validation.baseScores), cutoff: 10)
+            TrainingLog.report("fusion: early-stopping users' NDCG@10 among the candidates: \(String(format: "%.4f", before)) from the base member, "
+                               + "\(String(format: "%.4f", after)) with the trees (chosen on these users, so optimistic)")
+        }
         members = try MemberSpec.fit(configuration.members, data: data)
         context = FusionFeatures(data, members: members.count)
     }
 
     public func scores(forUser user: Int) -> [Float] {
-        ranked(context.candidates(user: user, members: members, count: configuration.candidates))
+        ranked(context.candidates(user: user, members: members, counts: configuration.candidateCounts))
     }
 
     /// A fusion whose members all fold in new histories does too: the members score the
@@ -135,7 +189,7 @@ public struct Fusion: RecommendationModel {
         try validateHistory(items, values: values)
         var scores: [[Float]] = []
         for member in members { scores.append(try member.scores(forHistory: items, values: values)) }
-        return ranked(context.candidates(context.profile(history: items), scores: scores, members: members, count: configuration.candidates))
+        return ranked(context.candidates(context.profile(history: items), scores: scores, members: members, counts: configuration.candidateCounts))
     }
 
     /// The trees' scores for the candidates; every other item below them in the first member's order.
@@ -154,7 +208,7 @@ public struct Fusion: RecommendationModel {
     /// The members' standardized scores for the item (what the trees weighed) and the base
     /// member's own reasons; trees are not additive in these, so they do not sum to the score.
     public func explanation(user: Int, item: Int) -> Explanation? {
-        let candidates = context.candidates(user: user, members: members, count: configuration.candidates)
+        let candidates = context.candidates(user: user, members: members, counts: configuration.candidateCounts)
         guard let k = candidates.items.firstIndex(of: Int32(item)) else { return Explanation(sumsToScore: false) }
         let width = context.featureCount
         let scores = configuration.members.enumerated().map { ($1.description, candidates.features[k * width + 2 * $0]) }
@@ -177,6 +231,7 @@ public struct Fusion: RecommendationModel {
         archive.arrays["fusion.trees.value"] = .float32(FloatBuffer(value))
         archive.scalars["fusion.features"] = Double(ranker.featureCount)
         archive.scalars["fusion.baseMember"] = Double(baseMember)
+        archive.scalars["fusion.counts"] = Double(context.counts.rawValue)
         MemberSpec.archive(members, into: &archive, data: data)
     }
 
@@ -184,7 +239,12 @@ public struct Fusion: RecommendationModel {
         self.configuration = configuration
         self.data = data
         members = try MemberSpec.restore(configuration.members, from: archive, data: data)
-        context = FusionFeatures(data, members: members.count)
+        // Files written before the mid-rank shares carry no encoding: their trees split on logarithms.
+        guard let counts = FusionFeatures.Counts(rawValue: Int(archive.scalars["fusion.counts"] ?? 1)) else {
+            throw ModelError(.corruptModel, "the fusion's count encoding \(archive.scalars["fusion.counts"] ?? 0) is unknown",
+                             hint: "the file was written by a newer Braid; upgrade Braid to load it")
+        }
+        context = FusionFeatures(data, members: members.count, counts: counts)
         let (starts, feature, left, right, threshold, value, width, base) = try ModelArchive.mapError { () throws(DataError) in
             (try archive.int32s("fusion.trees.starts"), try archive.int32s("fusion.trees.feature"), try archive.int32s("fusion.trees.left"),
              try archive.int32s("fusion.trees.right"), try archive.floats("fusion.trees.threshold"), try archive.floats("fusion.trees.value"),
@@ -221,22 +281,42 @@ public struct Fusion: RecommendationModel {
 struct FusionFeatures: Sendable {
     let data: InteractionMatrix
     let memberCount: Int
-    /// log(1 + interactions) per item and per user.
+    /// How popularity and history length are encoded (a model file's trees split on one).
+    enum Counts: Int, Sendable {
+        /// log(1 + interactions): model files written before the shares.
+        case logarithm = 1
+        /// Where each item's interaction count, and each user's, falls among all items'
+        /// (users'): the share with fewer, plus half the share with as many (`midRankShare`).
+        /// Unlike raw counts these do not shift between the inner split the ranker learns on
+        /// (80% of the data) and the full data it then ranks with.
+        case midRankShare = 2
+    }
+    let counts: Counts
     let itemPopularity: [Float], userLength: [Float]
+    /// Every user's history length, ascending.
+    let sortedUserLengths: [Int]
     /// Share of the item's interactions in the latest tenth of the data's time span.
     let itemTrend: [Float]
     /// log(1 + days) since the item's first interaction, and since the user's latest one.
     let itemAge: [Float], userRecency: [Float]
 
-    /// Two per member (standardized score, 1/log2(2 + rank)), then the six above and the
+    /// Two per member (standardized score, 1/log2(2 + rank)), then the five above and the
     /// co-occurrence with the user's latest items.
     var featureCount: Int { 2 * memberCount + 6 }
 
-    init(_ data: InteractionMatrix, members: Int) {
+    /// The features' names, in order, given the members' names.
+    func featureNames(_ members: [String]) -> [String] {
+        members.flatMap { ["\($0) score", "\($0) rank"] } + ["popularity", "trend", "item age", "history length", "recency", "co-occurrence"]
+    }
+
+    init(_ data: InteractionMatrix, members: Int, counts: Counts = .midRankShare) {
         self.data = data
+        self.counts = counts
         memberCount = members
-        itemPopularity = (0..<data.itemCount).map { log(1 + Float(data.byItem.count(ofRow: $0))) }
-        userLength = (0..<data.userCount).map { log(1 + Float(data.byUser.count(ofRow: $0))) }
+        let itemCounts = data.byItem.rowCounts, sortedItemCounts = itemCounts.sorted()
+        sortedUserLengths = data.byUser.rowCounts.sorted()
+        itemPopularity = itemCounts.map { [counts] in Self.encode($0, among: sortedItemCounts, counts) }
+        userLength = data.byUser.rowCounts.map { [counts, sortedUserLengths] in Self.encode($0, among: sortedUserLengths, counts) }
         if let ages = data.ageInDays {
             let byItem = ages.transposed()
             let window = max(1, (ages.values.max() ?? 0) / 10)
@@ -253,8 +333,8 @@ struct FusionFeatures: Sendable {
         }
     }
 
-    /// The union of every member's top `count` unseen items, with their feature rows.
-    func candidates(user: Int, members: [any RecommendationModel], count: Int) -> (items: [Int32], features: [Float], firstMemberRank: [Int32]) {
+    /// The union of every member's top `counts[m]` unseen items, with their feature rows.
+    func candidates(user: Int, members: [any RecommendationModel], counts: [Int]) -> (items: [Int32], features: [Float], firstMemberRank: [Int32]) {
         // The user's latest three items, for the co-occurrence feature.
         let history = Array(data.byUser.entries(ofRow: user))
         let latest: [Int] = {
@@ -262,11 +342,11 @@ struct FusionFeatures: Sendable {
             return history.sorted { ages.values[$0] < ages.values[$1] }.prefix(3).map { Int(data.byUser.columns[$0]) }
         }()
         let profile = Profile(seen: Array(data.items(ofUser: user)), latest: latest, length: userLength[user], recency: userRecency[user])
-        return candidates(profile, scores: members.map { $0.scores(forUser: user) }, members: members, count: count)
+        return candidates(profile, scores: members.map { $0.scores(forUser: user) }, members: members, counts: counts)
     }
 
-    /// What the features need of a user: their items, their latest three, log(1 + history
-    /// length) and log(1 + days since their latest interaction).
+    /// What the features need of a user: their items, their latest three, their history
+    /// length's mid-rank share among the users' and log(1 + days since their latest interaction).
     struct Profile {
         var seen: [Int32]
         var latest: [Int]
@@ -289,13 +369,36 @@ struct FusionFeatures: Sendable {
         if data.ageInDays != nil {
             for item in items.reversed() where !latest.contains(Int(item)) && latest.count < 3 { latest.append(Int(item)) }
         }
-        return Profile(seen: items, latest: latest, length: log(1 + Float(Set(items).count)), recency: 0)
+        return Profile(seen: items, latest: latest, length: Self.encode(Set(items).count, among: sortedUserLengths, counts), recency: 0)
     }
 
-    /// The union of every member's top `count` unseen items, with their feature rows, from the
-    /// members' `scores` for the user described by `profile`.
+    static func encode(_ value: Int, among sorted: [Int], _ counts: Counts) -> Float {
+        switch counts {
+        case .logarithm: log(1 + Float(value))
+        case .midRankShare: midRankShare(value, in: sorted)
+        }
+    }
+
+    /// (number of values below `value` + half the number equal to it) / count, over ascending
+    /// `sorted`: 0 below every value, 1 above every one.
+    static func midRankShare(_ value: Int, in sorted: [Int]) -> Float {
+        guard !sorted.isEmpty else { return 0 }
+        func firstIndex(where above: (Int) -> Bool) -> Int {
+            var low = 0, high = sorted.count
+            while low < high {
+                let middle = (low + high) / 2
+                if above(sorted[middle]) { high = middle } else { low = middle + 1 }
+            }
+            return low
+        }
+        let below = firstIndex { $0 >= value }, notAbove = firstIndex { $0 > value }
+        return (Float(below) + Float(notAbove - below) / 2) / Float(sorted.count)
+    }
+
+    /// The union of every member's top `counts[m]` unseen items, with their feature rows, from
+    /// the members' `scores` for the user described by `profile`.
     func candidates(_ profile: Profile, scores memberScores: [[Float]], members: [any RecommendationModel],
-                    count: Int) -> (items: [Int32], features: [Float], firstMemberRank: [Int32]) {
+                    counts: [Int]) -> (items: [Int32], features: [Float], firstMemberRank: [Int32]) {
         let n = data.itemCount
         var seen = [Bool](repeating: false, count: n)
         for item in profile.seen { seen[Int(item)] = true }
@@ -316,7 +419,7 @@ struct FusionFeatures: Sendable {
                 r[item] = 1 / log2(2 + Float(position))
                 if m == 0 { firstRank[item] = Int32(position) }
             }
-            for item in order.prefix(count) where !isChosen[item] {
+            for item in order.prefix(counts[m]) where !isChosen[item] {
                 isChosen[item] = true
                 chosen.append(Int32(item))
             }

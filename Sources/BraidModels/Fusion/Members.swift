@@ -6,14 +6,19 @@ public import Foundation
 public struct MemberSpec: Codable, Sendable, Equatable, CustomStringConvertible {
     public var model: String
     public var parameters: [String: String]
+    /// In a fusion: how many candidates this member proposes (nil: the fusion's `candidates`;
+    /// 0: its scores are features only, as a content model's similarity to the history).
+    public var candidates: Int?
 
-    public init(model: String, parameters: [String: String] = [:]) {
+    public init(model: String, parameters: [String: String] = [:], candidates: Int? = nil) {
         self.model = model
         self.parameters = parameters
+        self.candidates = candidates
     }
 
     public var description: String {
-        parameters.isEmpty ? model : "\(model)(\(parameters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")))"
+        let pairs = parameters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" } + (candidates.map { ["candidates=\($0)"] } ?? [])
+        return pairs.isEmpty ? model : "\(model)(\(pairs.joined(separator: ",")))"
     }
 
     /// Parses `ease+itemknn(similarity=pearson-baseline)+als(factors=64,iterations=15)`.
@@ -85,19 +90,43 @@ extension InteractionMatrix {
     /// item catalogue (content members read it).
     public func holdingOut(share: Double, temporal: Bool, seed: UInt64) -> (kept: InteractionMatrix, heldOut: [(user: Int32, item: Int32, value: Float)]) {
         var rng = SeededGenerator(seed: seed)
-        var keep = InteractionTable(users: users, items: items)
-        var held: [(user: Int32, item: Int32, value: Float)] = []
         let ages = ageInDays
-        for u in 0..<userCount {
-            var entries = Array(byUser.entries(ofRow: u))
+        return splitting { entries in
+            var entries = entries
             if temporal, let ages {
                 entries.sort { ages.values[$0] != ages.values[$1] ? ages.values[$0] < ages.values[$1] : $0 < $1 }
             } else {
                 entries.shuffle(using: &rng)
             }
             let holdCount = entries.count < 2 ? 0 : max(1, Int((share * Double(entries.count)).rounded()))
-            for (n, k) in entries.enumerated() {
-                if n < holdCount { held.append((Int32(u), byUser.columns[k], byUser.values[k])) } else {
+            return Set(entries.prefix(holdCount))
+        }
+    }
+
+    /// Fold `fold` of `folds` (at least 2) of a cross-fitting: each user's interactions in a
+    /// seeded random order (the same for every fold), the ones at positions p with
+    /// p mod `folds` = `fold` held out. A user with one interaction keeps it; every user keeps
+    /// at least one.
+    public func holdingOut(fold: Int, of folds: Int, seed: UInt64) -> (kept: InteractionMatrix, heldOut: [(user: Int32, item: Int32, value: Float)]) {
+        var rng = SeededGenerator(seed: seed)
+        return splitting { entries in
+            let order = entries.shuffled(using: &rng)
+            guard order.count >= 2, folds >= 2 else { return [] }
+            return Set(order.indices.filter { $0 % folds == fold }.map { order[$0] })
+        }
+    }
+
+    /// Each user's entries (positions in `byUser`, users in order) split by `held`, which names
+    /// the ones held out; the kept part keeps its timestamps and the item catalogue.
+    private func splitting(_ held: ([Int]) -> Set<Int>) -> (kept: InteractionMatrix, heldOut: [(user: Int32, item: Int32, value: Float)]) {
+        var keep = InteractionTable(users: users, items: items)
+        var out: [(user: Int32, item: Int32, value: Float)] = []
+        let ages = ageInDays
+        for u in 0..<userCount {
+            let entries = Array(byUser.entries(ofRow: u))
+            let chosen = held(entries)
+            for k in entries {
+                if chosen.contains(k) { out.append((Int32(u), byUser.columns[k], byUser.values[k])) } else {
                     let timestamp = ages.map { Int64((-$0.values[k] * 86400).rounded()) } ?? InteractionTable.noTimestamp
                     keep.append(user: Int32(u), item: byUser.columns[k], value: byUser.values[k], timestamp: timestamp)
                 }
@@ -105,6 +134,6 @@ extension InteractionMatrix {
         }
         var kept = InteractionMatrix(keep)
         kept.catalog = catalog
-        return (kept, held)
+        return (kept, out)
     }
 }

@@ -21,12 +21,12 @@ public struct BERT4Rec: SequenceModel {
         /// positions as the windows hold, so that an epoch's gain shows above the validation's
         /// noise and early stopping's patience spans enough training.
         public var repeats = 5
-        public var training = NeuralTrainingSettings()
+        public var training = NeuralTrainingSettings(refit: true)
 
         public init() {}
 
         public init(parameters: ModelParameters) throws(ModelError) {
-            try parameters.checkKnown(SequenceEncoderSettings.keys + ["mask-ratio", "last-mask", "repeats"] + NeuralTrainingSettings.keys)
+            try parameters.checkKnown(SequenceEncoderSettings.keys + ["mask-ratio", "last-mask", "repeats", "refit"] + NeuralTrainingSettings.keys)
             encoder = try SequenceEncoderSettings(parameters: parameters, defaults: encoder)
             maskRatio = try parameters.float("mask-ratio", default: maskRatio, range: 0.01...1)
             lastMaskRatio = try parameters.float("last-mask", default: lastMaskRatio, range: 0...1)
@@ -67,69 +67,69 @@ public struct BERT4Rec: SequenceModel {
         guard data.interactionCount > 0 else { throw ModelError(.noTrainingData, "BERT4Rec needs at least one interaction") }
         self.configuration = configuration
         self.data = data
-        let network = Network(configuration, items: data.itemCount)
-        self.network = network
         let c = configuration.encoder, ratio = Double(configuration.maskRatio), lastRatio = Double(configuration.lastMaskRatio)
-        let (histories, validation) = NextItemValidation.carve(data.histories, patience: configuration.training.patience)
-        // Windows cut as for SASRec, but of the items themselves: (history, range).
-        let windows = histories.indices.flatMap { h in trainingWindows(count: histories[h].count, length: c.maximumLength).map { (h, $0.range) } }
-        var adam = configuration.training.optimizer()
-        let parameters = network.parameters, itemCount = data.itemCount, d = c.factors
-        let model = self
-        TrainingLog.report("bert4rec: \(windows.count) windows of up to \(c.maximumLength) items, \(parameters.reduce(0) { $0 + $1.count }) parameters")
-        try trainByEpochs(model: Self.name, parameters: parameters, settings: configuration.training, examples: windows.count * configuration.repeats, step: { batch, generator in
-            // A cloze example is its window; a last-item example is the history up to a point
-            // drawn anew each time inside the window (its latest `maximumLength` items), so
-            // over the epochs the task scoring asks — the item after a prefix — is taught at
-            // every position, not only at each window's end.
-            let examples = batch.map { w -> (items: ArraySlice<Int32>, onlyLast: Bool) in
-                let (h, range) = windows[w % windows.count]
-                guard generator.nextUnit() < lastRatio else { return (histories[h][range], false) }
-                let ends = Self.lastItemEnds(range)
-                let end = ends.lowerBound + Int(generator.next() % UInt64(ends.count))
-                return (histories[h][max(0, end - c.maximumLength + 1)...end], true)
-            }
-            let counts = examples.map(\.items.count)
-            let length = counts.max() ?? 0
-            var tokens = [Int32](repeating: 0, count: batch.count * length)
-            var targets = [Int32](repeating: -1, count: batch.count * length)
-            for (b, example) in examples.enumerated() {
-                let window = Array(example.items)
-                var masked = false
-                for (p, item) in window.enumerated() {
-                    if example.onlyLast ? p == window.count - 1 : generator.nextUnit() < ratio {
+        let itemCount = data.itemCount, d = c.factors
+        network = try fitSequenceNetwork(model: Self.name, histories: data.histories, settings: configuration.training,
+                                         make: { Network(configuration, items: itemCount) }) { network, histories, validation, settings throws(ModelError) in
+            // Windows cut as for SASRec, but of the items themselves: (history, range).
+            let windows = histories.indices.flatMap { h in trainingWindows(count: histories[h].count, length: c.maximumLength).map { (h, $0.range) } }
+            var adam = settings.optimizer()
+            let parameters = network.parameters
+            TrainingLog.report("bert4rec: \(windows.count) windows of up to \(c.maximumLength) items, \(parameters.reduce(0) { $0 + $1.count }) parameters")
+            return try trainByEpochs(model: Self.name, parameters: parameters, settings: settings, examples: windows.count * configuration.repeats, step: { batch, generator in
+                // A cloze example is its window; a last-item example is the history up to a point
+                // drawn anew each time inside the window (its latest `maximumLength` items), so
+                // over the epochs the task scoring asks — the item after a prefix — is taught at
+                // every position, not only at each window's end.
+                let examples = batch.map { w -> (items: ArraySlice<Int32>, onlyLast: Bool) in
+                    let (h, range) = windows[w % windows.count]
+                    guard generator.nextUnit() < lastRatio else { return (histories[h][range], false) }
+                    let ends = Self.lastItemEnds(range)
+                    let end = ends.lowerBound + Int(generator.next() % UInt64(ends.count))
+                    return (histories[h][max(0, end - c.maximumLength + 1)...end], true)
+                }
+                let counts = examples.map(\.items.count)
+                let length = counts.max() ?? 0
+                var tokens = [Int32](repeating: 0, count: batch.count * length)
+                var targets = [Int32](repeating: -1, count: batch.count * length)
+                for (b, example) in examples.enumerated() {
+                    let window = Array(example.items)
+                    var masked = false
+                    for (p, item) in window.enumerated() {
+                        if example.onlyLast ? p == window.count - 1 : generator.nextUnit() < ratio {
+                            tokens[b * length + p] = network.maskToken
+                            targets[b * length + p] = item
+                            masked = true
+                        } else {
+                            tokens[b * length + p] = item + 1
+                        }
+                    }
+                    if !masked {  // every window teaches something: mask one position
+                        let p = Int(generator.next() % UInt64(window.count))
                         tokens[b * length + p] = network.maskToken
-                        targets[b * length + p] = item
-                        masked = true
-                    } else {
-                        tokens[b * length + p] = item + 1
+                        targets[b * length + p] = window[p]
                     }
                 }
-                if !masked {  // every window teaches something: mask one position
-                    let p = Int(generator.next() % UInt64(window.count))
-                    tokens[b * length + p] = network.maskToken
-                    targets[b * length + p] = window[p]
-                }
-            }
-            let (hidden, tape) = network.encoder.forward(tokens: tokens, batch: batch.count, length: length, counts: counts,
-                                                         dropout: c.dropout, attentionDropout: c.attentionDropout, generator: &generator)
-            // The head runs on the masked positions only.
-            let rows = targets.indices.filter { targets[$0] >= 0 }
-            var picked = [Float](repeating: 0, count: rows.count * d)
-            for (k, r) in rows.enumerated() { picked.replaceSubrange((k * d)..<((k + 1) * d), with: hidden[(r * d)..<((r + 1) * d)]) }
-            let z = network.head.forward(picked, rows: rows.count)
-            let a = Activation.gelu.forward(z)
-            let n = network.headNorm.forward(a, rows: rows.count)
-            let (loss, dN) = SoftmaxCrossEntropy.full(hidden: n.output, rows: rows.count, width: d, targets: rows.map { targets[$0] },
-                                                      table: network.encoder.items.table, first: 1, classes: itemCount, bias: network.outputBias)
-            let dA = network.headNorm.backward(dN, normalized: n.normalized, inverseStd: n.inverseStd, rows: rows.count)
-            let dPicked = network.head.backward(Activation.gelu.backward(dA, input: z), input: picked, rows: rows.count)
-            var dHidden = [Float](repeating: 0, count: hidden.count)
-            for (k, r) in rows.enumerated() { dHidden.replaceSubrange((r * d)..<((r + 1) * d), with: dPicked[(k * d)..<((k + 1) * d)]) }
-            network.encoder.backward(dHidden, tape: tape, batch: batch.count, length: length)
-            adam.update(parameters)
-            return loss
-        }, validate: validation.map { v in { v.ndcg { model.sequenceScores($0.history) } } })
+                let (hidden, tape) = network.encoder.forward(tokens: tokens, batch: batch.count, length: length, counts: counts,
+                                                             dropout: c.dropout, attentionDropout: c.attentionDropout, generator: &generator)
+                // The head runs on the masked positions only.
+                let rows = targets.indices.filter { targets[$0] >= 0 }
+                var picked = [Float](repeating: 0, count: rows.count * d)
+                for (k, r) in rows.enumerated() { picked.replaceSubrange((k * d)..<((k + 1) * d), with: hidden[(r * d)..<((r + 1) * d)]) }
+                let z = network.head.forward(picked, rows: rows.count)
+                let a = Activation.gelu.forward(z)
+                let n = network.headNorm.forward(a, rows: rows.count)
+                let (loss, dN) = SoftmaxCrossEntropy.full(hidden: n.output, rows: rows.count, width: d, targets: rows.map { targets[$0] },
+                                                          table: network.encoder.items.table, first: 1, classes: itemCount, bias: network.outputBias)
+                let dA = network.headNorm.backward(dN, normalized: n.normalized, inverseStd: n.inverseStd, rows: rows.count)
+                let dPicked = network.head.backward(Activation.gelu.backward(dA, input: z), input: picked, rows: rows.count)
+                var dHidden = [Float](repeating: 0, count: hidden.count)
+                for (k, r) in rows.enumerated() { dHidden.replaceSubrange((r * d)..<((r + 1) * d), with: dPicked[(k * d)..<((k + 1) * d)]) }
+                network.encoder.backward(dHidden, tape: tape, batch: batch.count, length: length)
+                adam.update(parameters)
+                return loss
+            }, validate: validation.map { v in { v.ndcg { Self.sequenceScores(network, c, items: itemCount, history: $0.history) } } })
+        }
     }
 
     /// Where a last-item example drawn in a training window may end: any of its positions with
@@ -140,8 +140,12 @@ public struct BERT4Rec: SequenceModel {
 
     /// Scores of every item for the mask placed after `history`'s latest items.
     func sequenceScores(_ history: [Int32]) -> [Float] {
-        let itemCount = data.itemCount, d = configuration.encoder.factors
-        let tokens = history.suffix(configuration.encoder.maximumLength - 1).map { $0 + 1 } + [network.maskToken]
+        Self.sequenceScores(network, configuration.encoder, items: data.itemCount, history: history)
+    }
+
+    static func sequenceScores(_ network: Network, _ c: SequenceEncoderSettings, items itemCount: Int, history: [Int32]) -> [Float] {
+        let d = c.factors
+        let tokens = history.suffix(c.maximumLength - 1).map { $0 + 1 } + [network.maskToken]
         var none = SeededGenerator(seed: 0)
         let (hidden, _) = network.encoder.forward(tokens: tokens, batch: 1, length: tokens.count, counts: [tokens.count], dropout: 0,
                                                   attentionDropout: 0, generator: &none)

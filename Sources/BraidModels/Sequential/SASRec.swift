@@ -8,7 +8,8 @@ import Foundation
 /// against the (tied) item embeddings. Trained with the full softmax over every item at every
 /// position of each window of a user's history in time order — the sum over positions is the
 /// objective of training on every prefix separately, computed in one pass — by Adam, with
-/// early stopping on each user's latest item. A history longer than a window is cut into
+/// early stopping on each user's latest item, then (`refit`) trained afresh for the epochs it
+/// chose on the whole histories, those latest items included. A history longer than a window is cut into
 /// overlapping windows (`windowStride`), each position trained once, in the window that gives
 /// it the most context.
 ///
@@ -18,7 +19,7 @@ import Foundation
 public struct SASRec: SequenceModel {
     public struct Configuration: ModelConfiguration {
         public var encoder = SequenceEncoderSettings()
-        public var training = NeuralTrainingSettings()
+        public var training = NeuralTrainingSettings(refit: true)
         /// Training windows of a long history end this many positions apart (`trainingWindows`):
         /// below `maximumLength` they overlap, so a target late in a history is trained with at
         /// least `maximumLength − windowStride` items before it, nearer what it sees when
@@ -28,7 +29,7 @@ public struct SASRec: SequenceModel {
         public init() {}
 
         public init(parameters: ModelParameters) throws(ModelError) {
-            try parameters.checkKnown(SequenceEncoderSettings.keys + NeuralTrainingSettings.keys + ["window-stride"])
+            try parameters.checkKnown(SequenceEncoderSettings.keys + NeuralTrainingSettings.keys + ["window-stride", "refit"])
             encoder = try SequenceEncoderSettings(parameters: parameters, defaults: encoder)
             training = try NeuralTrainingSettings(parameters: parameters, defaults: training)
             if parameters.string("window-stride") != nil { windowStride = try parameters.int("window-stride", default: 1, range: 1...4096) }
@@ -51,40 +52,41 @@ public struct SASRec: SequenceModel {
         guard data.interactionCount > 0 else { throw ModelError(.noTrainingData, "SASRec needs at least one interaction") }
         self.configuration = configuration
         self.data = data
-        let encoder = Self.makeEncoder(configuration, items: data.itemCount)
-        self.encoder = encoder
-        let c = configuration.encoder
-        let (histories, validation) = NextItemValidation.carve(data.histories, patience: configuration.training.patience)
-        let windows = NextItemWindows(histories, length: c.maximumLength, stride: configuration.windowStride ?? max(1, c.maximumLength / 2))
-        guard windows.count > 0 else {
-            throw ModelError(.noTrainingData, "SASRec needs a user with at least two interactions to learn what comes next")
+        let c = configuration.encoder, itemCount = data.itemCount
+        encoder = try fitSequenceNetwork(model: Self.name, histories: data.histories, settings: configuration.training,
+                                         make: { Self.makeEncoder(configuration, items: itemCount) }) { encoder, histories, validation, settings throws(ModelError) in
+            let windows = NextItemWindows(histories, length: c.maximumLength, stride: configuration.windowStride ?? max(1, c.maximumLength / 2))
+            guard windows.count > 0 else {
+                throw ModelError(.noTrainingData, "SASRec needs a user with at least two interactions to learn what comes next")
+            }
+            var adam = settings.optimizer()
+            let parameters = encoder.parameters
+            TrainingLog.report("sasrec: \(windows.count) windows of up to \(c.maximumLength) items, \(parameters.reduce(0) { $0 + $1.count }) parameters")
+            return try trainByEpochs(model: Self.name, parameters: parameters, settings: settings, examples: windows.count, step: { batch, generator in
+                let (tokens, targets, counts, length) = windows.batch(batch)
+                let (hidden, tape) = encoder.forward(tokens: tokens, batch: batch.count, length: length, counts: counts,
+                                                     dropout: c.dropout, attentionDropout: c.attentionDropout, generator: &generator)
+                let (loss, dHidden) = SoftmaxCrossEntropy.full(hidden: hidden, rows: batch.count * length, width: c.factors, targets: targets,
+                                                               table: encoder.items.table, first: 1, classes: itemCount)
+                encoder.backward(dHidden, tape: tape, batch: batch.count, length: length)
+                adam.update(parameters)
+                return loss
+            }, validate: validation.map { v in { v.ndcg { Self.sequenceScores(encoder, c, items: itemCount, history: $0.history) } } })
         }
-        var adam = configuration.training.optimizer()
-        let parameters = encoder.parameters
-        let itemCount = data.itemCount
-        let model = self
-        TrainingLog.report("sasrec: \(windows.count) windows of up to \(c.maximumLength) items, \(parameters.reduce(0) { $0 + $1.count }) parameters")
-        try trainByEpochs(model: Self.name, parameters: parameters, settings: configuration.training, examples: windows.count, step: { batch, generator in
-            let (tokens, targets, counts, length) = windows.batch(batch)
-            let (hidden, tape) = encoder.forward(tokens: tokens, batch: batch.count, length: length, counts: counts,
-                                                 dropout: c.dropout, attentionDropout: c.attentionDropout, generator: &generator)
-            let (loss, dHidden) = SoftmaxCrossEntropy.full(hidden: hidden, rows: batch.count * length, width: c.factors, targets: targets,
-                                                           table: encoder.items.table, first: 1, classes: itemCount)
-            encoder.backward(dHidden, tape: tape, batch: batch.count, length: length)
-            adam.update(parameters)
-            return loss
-        }, validate: validation.map { v in { v.ndcg { model.sequenceScores($0.history) } } })
     }
 
     /// Scores of every item after `history` (oldest first; the latest `maximumLength` count).
     func sequenceScores(_ history: [Int32]) -> [Float] {
-        let itemCount = data.itemCount
+        Self.sequenceScores(encoder, configuration.encoder, items: data.itemCount, history: history)
+    }
+
+    static func sequenceScores(_ encoder: SequenceEncoder, _ c: SequenceEncoderSettings, items itemCount: Int, history: [Int32]) -> [Float] {
         guard !history.isEmpty else { return [Float](repeating: 0, count: itemCount) }
-        let recent = history.suffix(configuration.encoder.maximumLength).map { $0 + 1 }
+        let recent = history.suffix(c.maximumLength).map { $0 + 1 }
         var none = SeededGenerator(seed: 0)
         let (hidden, _) = encoder.forward(tokens: recent, batch: 1, length: recent.count, counts: [recent.count], dropout: 0,
                                           attentionDropout: 0, generator: &none)
-        let d = configuration.encoder.factors
+        let d = c.factors
         return encoder.itemScores(Array(hidden[((recent.count - 1) * d)..<(recent.count * d)]), items: itemCount)
     }
 

@@ -34,9 +34,18 @@ public struct NeuralTrainingSettings: Codable, Sendable, Equatable {
     /// Stop after this many epochs without a better validation NDCG@10 and keep the best
     /// epoch's weights; 0 trains every epoch without holding anything out.
     public var patience = 10
+    /// After early stopping chose the number of epochs, train a fresh network for that many
+    /// epochs on every history whole, the held-out latest items included (the sequence models;
+    /// they are the items nearest in time to what comes next). Off: keep the early-stopped network.
+    public var refit = false
     public var seed: UInt64 = 1
 
     public init() {}
+
+    /// The defaults, refitting as given.
+    init(refit: Bool) {
+        self.refit = refit
+    }
 
     /// Defaults for a model that trains differently from the sequence models.
     init(epochs: Int, batchSize: Int, patience: Int) {
@@ -57,6 +66,7 @@ public struct NeuralTrainingSettings: Codable, Sendable, Equatable {
         weightDecay = try parameters.float("weight-decay", default: weightDecay, range: 0...100)
         clipNorm = try parameters.float("clip", default: clipNorm, range: 0...1e9)
         patience = try parameters.int("patience", default: patience, range: 0...100_000)
+        refit = try parameters.bool("refit", default: refit)
         seed = UInt64(try parameters.int("seed", default: Int(seed), range: 0...Int.max))
     }
 }
@@ -152,8 +162,10 @@ struct NextItemValidation: Sendable {
 /// The epoch loop of every neural model: shuffled batches of examples through `step` (which
 /// returns the batch's mean loss after its update), validation after each epoch, early
 /// stopping that restores the best epoch's weights, and progress through `TrainingLog`.
+/// Returns the epoch whose weights it keeps.
+@discardableResult
 func trainByEpochs(model name: String, parameters: [Parameter], settings: NeuralTrainingSettings, examples: Int,
-                   step: ([Int], inout SeededGenerator) -> Double, validate: (() -> Double)?) throws(ModelError) {
+                   step: ([Int], inout SeededGenerator) -> Double, validate: (() -> Double)?) throws(ModelError) -> Int {
     var order = Array(0..<examples)
     var best = -1.0, bestEpoch = 0, bestValues: [[Float]] = []
     for epoch in 1...max(1, settings.epochs) where settings.epochs > 0 {
@@ -191,6 +203,24 @@ func trainByEpochs(model name: String, parameters: [Parameter], settings: Neural
         }
     }
     if !bestValues.isEmpty { for (p, v) in zip(parameters, bestValues) { p.value = v } }
+    return validate == nil ? settings.epochs : bestEpoch
+}
+
+/// Fits a sequence network: `train` runs the epochs on the given histories (early-stopping on
+/// the validation cases when given) and returns the epoch it kept. With `settings.refit`, a
+/// fresh network from `make` then trains that many epochs on every history whole.
+func fitSequenceNetwork<Network>(model name: String, histories: [[Int32]], settings: NeuralTrainingSettings, make: () -> Network,
+                                 train: (Network, [[Int32]], NextItemValidation?, NeuralTrainingSettings) throws(ModelError) -> Int) throws(ModelError) -> Network {
+    let (kept, validation) = NextItemValidation.carve(histories, patience: settings.patience)
+    let network = make()
+    let epochs = try train(network, kept, validation, settings)
+    guard settings.refit, validation != nil, epochs > 0 else { return network }
+    TrainingLog.report("\(name): refitting for \(epochs) epochs on every history, the validation items included")
+    var again = settings
+    again.epochs = epochs
+    let refitted = make()
+    _ = try train(refitted, histories, nil, again)
+    return refitted
 }
 
 /// The windows a history is cut into for training: at most `length` positions each, from the
