@@ -88,7 +88,11 @@ extension InteractionMatrix {
     /// `share` (at least one) is held out — the latest by timestamp when `temporal` and the data
     /// has timestamps, else a seeded random choice. The kept part keeps its timestamps and the
     /// item catalogue (content members read it).
-    public func holdingOut(share: Double, temporal: Bool, seed: UInt64) -> (kept: InteractionMatrix, heldOut: [(user: Int32, item: Int32, value: Float)]) {
+    ///
+    /// `earlier` k > 0 (temporal only) steps back in time: each user's latest k shares are
+    /// dropped and the share before them held out, so the kept part is what came before it
+    /// (users without enough interactions for that are kept whole and hold nothing).
+    public func holdingOut(share: Double, temporal: Bool, seed: UInt64, earlier: Int = 0) -> (kept: InteractionMatrix, heldOut: [(user: Int32, item: Int32, value: Float)]) {
         var rng = SeededGenerator(seed: seed)
         let ages = ageInDays
         return splitting { entries in
@@ -99,7 +103,9 @@ extension InteractionMatrix {
                 entries.shuffle(using: &rng)
             }
             let holdCount = entries.count < 2 ? 0 : max(1, Int((share * Double(entries.count)).rounded()))
-            return Set(entries.prefix(holdCount))
+            let skip = temporal && ages != nil ? earlier * holdCount : 0
+            guard skip + holdCount < entries.count else { return ([], []) }
+            return (Set(entries[skip..<(skip + holdCount)]), Set(entries.prefix(skip)))
         }
     }
 
@@ -111,22 +117,23 @@ extension InteractionMatrix {
         var rng = SeededGenerator(seed: seed)
         return splitting { entries in
             let order = entries.shuffled(using: &rng)
-            guard order.count >= 2, folds >= 2 else { return [] }
-            return Set(order.indices.filter { $0 % folds == fold }.map { order[$0] })
+            guard order.count >= 2, folds >= 2 else { return ([], []) }
+            return (Set(order.indices.filter { $0 % folds == fold }.map { order[$0] }), [])
         }
     }
 
-    /// Each user's entries (positions in `byUser`, users in order) split by `held`, which names
-    /// the ones held out; the kept part keeps its timestamps and the item catalogue.
-    private func splitting(_ held: ([Int]) -> Set<Int>) -> (kept: InteractionMatrix, heldOut: [(user: Int32, item: Int32, value: Float)]) {
+    /// Each user's entries (positions in `byUser`, users in order) split by `choose`, which
+    /// names the ones held out and the ones dropped; the kept part (the rest) keeps its
+    /// timestamps and the item catalogue.
+    private func splitting(_ choose: ([Int]) -> (held: Set<Int>, dropped: Set<Int>)) -> (kept: InteractionMatrix, heldOut: [(user: Int32, item: Int32, value: Float)]) {
         var keep = InteractionTable(users: users, items: items)
         var out: [(user: Int32, item: Int32, value: Float)] = []
         let ages = ageInDays
         for u in 0..<userCount {
             let entries = Array(byUser.entries(ofRow: u))
-            let chosen = held(entries)
-            for k in entries {
-                if chosen.contains(k) { out.append((Int32(u), byUser.columns[k], byUser.values[k])) } else {
+            let (held, dropped) = choose(entries)
+            for k in entries where !dropped.contains(k) {
+                if held.contains(k) { out.append((Int32(u), byUser.columns[k], byUser.values[k])) } else {
                     let timestamp = ages.map { Int64((-$0.values[k] * 86400).rounded()) } ?? InteractionTable.noTimestamp
                     keep.append(user: Int32(u), item: byUser.columns[k], value: byUser.values[k], timestamp: timestamp)
                 }
