@@ -93,6 +93,30 @@ import Testing
         #expect(seen.count == expected && seen.values.allSatisfy { $0 == 1 })
     }
 
+    /// Temporal folds step back in time: with 10 interactions a day apart and a share of 0.2,
+    /// fold 0 holds out days 8 and 9 and keeps 0…7; fold 1 drops 8 and 9, holds out 6 and 7
+    /// and keeps 0…5. A user with 4 interactions (one held out per fold) has enough for fold 1;
+    /// one with 2 has not, and is kept whole with nothing held out.
+    @Test func temporalFoldsStepBackInTime() {
+        var table = InteractionTable()
+        for (user, count) in [("a", 10), ("b", 4), ("c", 2)] {
+            for day in 0..<count { table.append(Interaction(user: user, item: "\(user)\(day)", value: 1, timestamp: Int64(day * 86_400))) }
+        }
+        let data = InteractionMatrix(table)
+        func days(_ rows: [(user: Int32, item: Int32, value: Float)], _ user: String) -> [Int] {
+            rows.filter { data.users.identifiers[Int($0.user)] == user }.map { Int(data.items.identifiers[Int($0.item)].dropFirst())! }.sorted()
+        }
+        func kept(_ m: InteractionMatrix, _ user: String) -> [Int] {
+            m.items(ofUser: Int(data.users.index(of: user)!)).map { Int(data.items.identifiers[Int($0)].dropFirst())! }.sorted()
+        }
+        let (latest, heldLatest) = data.holdingOut(share: 0.2, temporal: true, seed: 1)
+        #expect(days(heldLatest, "a") == [8, 9] && kept(latest, "a") == Array(0...7))
+        let (earlier, heldEarlier) = data.holdingOut(share: 0.2, temporal: true, seed: 1, earlier: 1)
+        #expect(days(heldEarlier, "a") == [6, 7] && kept(earlier, "a") == Array(0...5))
+        #expect(days(heldEarlier, "b") == [2] && kept(earlier, "b") == [0, 1])
+        #expect(days(heldEarlier, "c") == [] && kept(earlier, "c") == [0, 1])
+    }
+
     /// Popularity and history length enter as mid-rank shares: over [1, 2, 2, 3], 2 has one
     /// value below it and two equal, (1 + 2/2)/4 = 0.5; 1 gives 0.5/4; below all 0, above all 1.
     @Test func midRankShares() {
