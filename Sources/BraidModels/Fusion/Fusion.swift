@@ -93,6 +93,10 @@ public struct Fusion: RecommendationModel {
             }
         }
 
+        /// How many inner splits the ranker learns from: `temporalFolds` steps back in time,
+        /// else `folds` random folds.
+        public func innerFolds(temporal: Bool) -> Int { temporal ? temporalFolds : folds }
+
         /// How many candidates each member proposes.
         var candidateCounts: [Int] { members.map { $0.candidates ?? candidates } }
     }
@@ -120,7 +124,7 @@ public struct Fusion: RecommendationModel {
         // Temporal: fold k holds out each user's share before their latest k shares (fold 0
         // the latest), the members fitted on what came before. Random: `folds` folds that
         // together hold out each training interaction once. Every user is a query per fold.
-        let folds = temporal ? configuration.temporalFolds : configuration.folds
+        let folds = configuration.innerFolds(temporal: temporal)
         var rng = SeededGenerator(seed: configuration.seed, stream: 1)
         let shuffledUsers = (0..<Int32(data.userCount)).shuffled(using: &rng)
         let validationUsers = data.userCount >= 50 ? Set(shuffledUsers.prefix(Int(Double(data.userCount) * configuration.earlyStoppingShare))) : []
@@ -327,10 +331,11 @@ struct FusionFeatures: Sendable {
         self.data = data
         self.counts = counts
         memberCount = members
-        let itemCounts = data.byItem.rowCounts, sortedItemCounts = itemCounts.sorted()
-        sortedUserLengths = data.byUser.rowCounts.sorted()
+        let itemCounts = data.byItem.rowCounts, userCounts = data.byUser.rowCounts
+        let sortedItemCounts = itemCounts.sorted()
+        sortedUserLengths = userCounts.sorted()
         itemPopularity = itemCounts.map { [counts] in Self.encode($0, among: sortedItemCounts, counts) }
-        userLength = data.byUser.rowCounts.map { [counts, sortedUserLengths] in Self.encode($0, among: sortedUserLengths, counts) }
+        userLength = userCounts.map { [counts, sortedUserLengths] in Self.encode($0, among: sortedUserLengths, counts) }
         if let ages = data.ageInDays {
             let byItem = ages.transposed()
             let window = max(1, (ages.values.max() ?? 0) / 10)
