@@ -316,6 +316,9 @@ public final class RecommendationServer: Sendable {
                 if !why.members.isEmpty {
                     out["members"] = .object(Dictionary(why.members.map { ($0.name, JSONValue.number(Double($0.score))) }) { a, _ in a })
                 }
+                if !why.contributions.isEmpty {
+                    out["contributions"] = .object(Dictionary(why.contributions.map { ($0.name, JSONValue.number(Double($0.weight))) }) { a, _ in a })
+                }
             }
             return .object(out)
         }

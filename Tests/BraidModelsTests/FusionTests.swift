@@ -46,6 +46,34 @@ import Testing
         #expect(throws: ModelError.self) { try Self.fit("pop+neumf(factors=4,epochs=1,patience=0)", data).scores(forHistory: [0], values: [1]) }
     }
 
+    /// The linear ranker (the baseline) is chosen by `ranker=linear`, survives a save and
+    /// load, and a file without the ranker's kind loads as trees.
+    @Test func linearRankerIsSavedAndLoaded() throws {
+        let data = Fixtures.randomRatings(users: 40, items: 25, perUser: 8)
+        let model = try ModelRegistry.fit("fusion", parameters: ModelParameters(["members": "itemknn+pop", "candidates": "8", "ranker": "linear",
+                                                                                 "holdout": "0.3"]), data: data) as! Fusion
+        guard case .linear(let linear) = model.ranker else { Issue.record("not the linear ranker"); return }
+        #expect(linear.weights.count == model.context.featureCount && model.ranker.trees.isEmpty)
+        let path = Fixtures.temporaryDirectory() + "/fusion-linear.braid"
+        try ModelRegistry.save(model, to: path)
+        let loaded = try ModelRegistry.load(from: path) as! Fusion
+        #expect(loaded.ranker == model.ranker)
+        #expect(loaded.scores(forUser: 5) == model.scores(forUser: 5))
+        #expect(throws: ModelError.self) { try ModelRegistry.fit("fusion", parameters: ModelParameters(["ranker": "forest"]), data: data) }
+        // Additive: one contribution per member and per item and user feature, adding up to the score.
+        let scores = model.scores(forUser: 5)
+        for entry in model.recommend(userIndex: 5, count: 3) {
+            let why = try #require(model.explanation(user: 5, item: Int(entry.index)))
+            #expect(why.contributions.map(\.name) == ["itemknn", "pop", "popularity", "trend", "item age", "history length", "recency", "co-occurrence"])
+            let sum = why.contributions.reduce(0) { $0 + $1.weight }
+            #expect(abs(sum - scores[Int(entry.index)]) <= 1e-4 * max(1, abs(scores[Int(entry.index)])))
+        }
+        let trees = try ModelRegistry.fit("fusion", parameters: ModelParameters(["members": "itemknn+pop", "candidates": "8", "ranker": "lambdamart",
+                                                                                 "trees": "5", "min-leaf": "2", "holdout": "0.3"]), data: data)
+        let top = try #require(trees.recommend(userIndex: 5, count: 1).first)
+        #expect(trees.explanation(user: 5, item: Int(top.index))?.contributions.isEmpty == true)
+    }
+
     /// Members that read content (a content model, the two-tower model over BM25) get the
     /// item catalogue in the inner split as in the refit.
     @Test func contentMembersReadTheCatalogue() throws {

@@ -4,6 +4,23 @@ import BraidTestSupport
 import Foundation
 import Testing
 
+/// `count` queries of 20 documents with features (a, b, noise) drawn uniformly from [0, 1),
+/// each relevant when `relevant(a, b)`.
+func rankingQueries(_ count: Int, seed: UInt64, relevant: (Float, Float) -> Bool) -> LambdaMART.Dataset {
+    var rng = SeededGenerator(seed: seed)
+    var data = LambdaMART.Dataset(featureCount: 3)
+    for _ in 0..<count {
+        var features: [Float] = [], labels: [Float] = []
+        for _ in 0..<20 {
+            let a = Float(rng.nextUnit()), b = Float(rng.nextUnit()), noise = Float(rng.nextUnit())
+            features += [a, b, noise]
+            labels.append(relevant(a, b) ? 1 : 0)
+        }
+        data.append(features: features, labels: labels)
+    }
+    return data
+}
+
 @Suite struct LambdaMARTTests {
     /// Two documents, labels (1, 0), equal scores (ranked by index): IDCG = 1,
     /// |ΔNDCG| = 1 − 1/log2(3) = 0.3690702, ρ = 1/(1 + e⁰) = ½, so λ = σρ|ΔNDCG| = 0.1845351 and
@@ -19,20 +36,7 @@ import Testing
     /// Queries of 20 documents whose relevance is an XOR of two features (no linear score
     /// separates it) plus a noise feature: boosted trees must rank fresh queries almost perfectly.
     @Test func learnsAnInteractionNoLinearScoreCaptures() {
-        func queries(_ count: Int, seed: UInt64) -> LambdaMART.Dataset {
-            var rng = SeededGenerator(seed: seed)
-            var data = LambdaMART.Dataset(featureCount: 3)
-            for _ in 0..<count {
-                var features: [Float] = [], labels: [Float] = []
-                for _ in 0..<20 {
-                    let a = Float(rng.nextUnit()), b = Float(rng.nextUnit()), noise = Float(rng.nextUnit())
-                    features += [a, b, noise]
-                    labels.append((a > 0.5) != (b > 0.5) ? 1 : 0)
-                }
-                data.append(features: features, labels: labels)
-            }
-            return data
-        }
+        func queries(_ count: Int, seed: UInt64) -> LambdaMART.Dataset { rankingQueries(count, seed: seed) { ($0 > 0.5) != ($1 > 0.5) } }
         var settings = LambdaMART.Settings()
         settings.trees = 60
         settings.learningRate = 0.2
@@ -45,6 +49,43 @@ import Testing
         var rng = SeededGenerator(seed: 9)
         let random = LambdaMART.meanNDCG(test, scores: test.labels.map { _ in Float(rng.nextUnit()) }, cutoff: 10)
         #expect(random < 0.7)
+    }
+}
+
+@Suite struct LinearRankerTests {
+    /// One query, two documents with features (1, 1) and (0, 3), labels (1, 0), zero base
+    /// scores: the first feature's mean ½ and deviation ½ make z = (1, −1), the second's mean 2
+    /// and deviation 1 make z = (−1, 1). The gradients are (−a, +a), a = 0.1845351 (as in
+    /// `lambdaRankGradientsByHand`), so G = (−2a, 2a) and one step of length 1 gives
+    /// w = (1/√2, −1/√2) per standard deviation: (1.4142136, −0.7071068) per raw unit.
+    @Test func firstStepByHand() {
+        var data = LambdaMART.Dataset(featureCount: 2)
+        data.append(features: [1, 1, 0, 3], labels: [1, 0])
+        var settings = LambdaMART.Settings()
+        settings.trees = 1
+        settings.learningRate = 1
+        let ranker = LinearRanker(training: data, settings: settings)
+        #expect(abs(ranker.weights[0] - 1.4142136) < 1e-5 && abs(ranker.weights[1] + 0.7071068) < 1e-5, "\(ranker.weights)")
+        #expect(ranker.scores([1, 1, 0, 3], base: [0.5, 0]) == [0.5 + ranker.weights[0] + ranker.weights[1], 3 * ranker.weights[1]])
+    }
+
+    /// Relevance that a weighted sum decides (2a − b > 0.5, with a noise feature) is learned by
+    /// the linear ranker; the XOR of `learnsAnInteractionNoLinearScoreCaptures` is not, which is
+    /// why the trees are the fusion's default.
+    @Test func learnsALinearRuleButNotAnInteraction() {
+        func queries(_ count: Int, seed: UInt64, relevant: (Float, Float) -> Bool) -> LambdaMART.Dataset { rankingQueries(count, seed: seed, relevant: relevant) }
+        var settings = LambdaMART.Settings()
+        settings.trees = 100
+        settings.learningRate = 0.5
+        let linearRule = { (a: Float, b: Float) in 2 * a - b > 0.5 }, xor = { (a: Float, b: Float) in (a > 0.5) != (b > 0.5) }
+        let linear = LinearRanker(training: queries(200, seed: 1, relevant: linearRule), validation: queries(40, seed: 2, relevant: linearRule), settings: settings)
+        let test = queries(100, seed: 3, relevant: linearRule)
+        let ndcg = LambdaMART.meanNDCG(test, scores: linear.scores(test.features), cutoff: 10)
+        #expect(ndcg > 0.97, "NDCG@10 \(ndcg), weights \(linear.weights)")
+        #expect(linear.weights[0] > 0 && linear.weights[1] < 0 && abs(linear.weights[2]) < 0.2 * linear.weights[0])
+        let onXOR = LinearRanker(training: queries(200, seed: 1, relevant: xor), validation: queries(40, seed: 2, relevant: xor), settings: settings)
+        let xorTest = queries(100, seed: 3, relevant: xor)
+        #expect(LambdaMART.meanNDCG(xorTest, scores: onXOR.scores(xorTest.features), cutoff: 10) < 0.75)
     }
 }
 

@@ -204,7 +204,13 @@ import Testing
         for user in 0..<data.userCount {
             let scores = model.scores(forUser: user)
             for entry in model.recommend(userIndex: user, count: 3) {
-                guard let why = model.explanation(user: user, item: Int(entry.index)), why.sumsToScore else { continue }
+                guard let why = model.explanation(user: user, item: Int(entry.index)) else { continue }
+                if !why.contributions.isEmpty {
+                    let sum = why.contributions.reduce(0) { $0 + $1.weight }
+                    #expect(abs(sum - scores[Int(entry.index)]) <= 1e-4 * max(1, abs(scores[Int(entry.index)])),
+                            "\(c): user \(user), item \(entry.index): contributions \(sum) vs \(scores[Int(entry.index)])")
+                }
+                guard why.sumsToScore else { continue }
                 let total = why.items.reduce(0) { $0 + $1.weight } + why.users.reduce(0) { $0 + $1.weight }
                 #expect(abs(total - scores[Int(entry.index)]) <= 1e-4 * max(1, abs(scores[Int(entry.index)])),
                         "\(c): user \(user), item \(entry.index): \(total) vs \(scores[Int(entry.index)])")

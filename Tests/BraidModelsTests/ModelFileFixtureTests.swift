@@ -54,6 +54,15 @@ import Testing
         #expect(model.configuration.iterations == 5, "saved fields are kept")
     }
 
+    /// A fusion written before the linear ranker (the default now) holds trees and no ranker
+    /// kind: it loads as LambdaMART and says so in its configuration.
+    @Test func anOlderFusionLoadsItsTrees() throws {
+        let model = try ModelRegistry.load(from: Self.directory.appendingPathComponent("fusion.braid").path) as! Fusion
+        #expect(model.configuration.rankerKind == .lambdamart)
+        #expect(!model.ranker.trees.isEmpty)
+        #expect(Fusion.Configuration().rankerKind == .linear)
+    }
+
     /// Values the model cannot do without are errors, never zeros.
     @Test func missingArraysAndMistypedFieldsAreErrors() throws {
         let path = Self.directory.appendingPathComponent("als.braid").path

@@ -11,13 +11,18 @@ public struct Explanation: Sendable, Equatable {
     public var members: [(name: String, score: Float)]
     /// Whether the item and user contributions add up to the served score.
     public var sumsToScore: Bool
+    /// What each part of an additive second stage added to the score (the linear fusion: each
+    /// member's score and rank together, and each item and user feature); when there are any,
+    /// they add up to the served score.
+    public var contributions: [(name: String, weight: Float)]
 
     public init(items: [(index: Int32, weight: Float)] = [], users: [(index: Int32, weight: Float)] = [],
-                members: [(name: String, score: Float)] = [], sumsToScore: Bool) {
+                members: [(name: String, score: Float)] = [], sumsToScore: Bool, contributions: [(name: String, weight: Float)] = []) {
         self.items = items
         self.users = users
         self.members = members
         self.sumsToScore = sumsToScore
+        self.contributions = contributions
     }
 
     /// The contributions, largest first, without zeros.
@@ -30,6 +35,6 @@ public struct Explanation: Sendable, Equatable {
 
     public static func == (a: Explanation, b: Explanation) -> Bool {
         a.sumsToScore == b.sumsToScore && a.items.elementsEqual(b.items) { $0 == $1 } && a.users.elementsEqual(b.users) { $0 == $1 }
-            && a.members.elementsEqual(b.members) { $0 == $1 }
+            && a.members.elementsEqual(b.members) { $0 == $1 } && a.contributions.elementsEqual(b.contributions) { $0 == $1 }
     }
 }
