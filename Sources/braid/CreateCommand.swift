@@ -148,7 +148,7 @@ struct Create: ParsableCommand {
                 let page = CreateReport(dataName: (data as NSString).lastPathComponent, statistics: DatasetStatistics(table),
                                         itemCounts: table.userItemMatrix().columnCounts, metric: metric,
                                         leaderboard: board.map { .init(model: $0.family, parameters: $0.trial.parameters, value: $0.trial.value, fitSeconds: $0.trial.fitSeconds) },
-                                        defaults: defaults, curves: curves, samples: samples).html()
+                                        defaults: defaults, curves: curves, samples: samples, ranker: (model as? Fusion)?.featureWeights).html()
                 try Console.writeAtomically(Data(page.utf8), to: report)
             }
             let seconds = System.monotonicSeconds() - started

@@ -3,7 +3,8 @@ import Foundation
 
 /// The self-contained HTML page `braid create --report` writes: dataset statistics and the long
 /// tail, the leaderboard, NDCG@k and recall@k curves (k = 1…50) on the validation split, and a
-/// few users with their histories and explained recommendations. Charts are inline SVG; the
+/// few users with their histories and explained recommendations (and, when the saved model is
+/// a fusion, what its ranker puts on each feature). Charts are inline SVG; the
 /// page loads nothing.
 struct CreateReport {
     struct Entry {
@@ -22,6 +23,9 @@ struct CreateReport {
     /// Per model: NDCG@k and recall@k for k = 1…50.
     var curves: [(model: String, ndcg: [Double], recall: [Double])]
     var samples: [(user: String, history: [String], recommendations: [(item: String, score: Float, because: [String])])]
+    /// When the saved model is a fusion: what its ranker puts on each feature (the linear
+    /// ranker's weights, or the trees' splits).
+    var ranker: (kind: String, weights: [(feature: String, weight: Double)])? = nil
 
     /// NDCG@k and recall@k for k = 1…`depth` of `model` on `split`'s relevant items.
     static func curves(of model: any RecommendationModel, on split: PreparedSplit, depth: Int = 50) -> (ndcg: [Double], recall: [Double]) {
@@ -90,6 +94,13 @@ struct CreateReport {
         }
         page += "</table><h2>NDCG@k, k = 1…50</h2>" + chart(title: "NDCG@k", series: curves.map { ($0.model, $0.ndcg) })
         page += "<h2>Recall@k, k = 1…50</h2>" + chart(title: "recall@k", series: curves.map { ($0.model, $0.recall) })
+        if let ranker {
+            page += "<h2>The fusion's ranker: \(Self.escape(ranker.kind)) per feature</h2><table id=\"ranker\"><tr><th>feature</th><th>\(Self.escape(ranker.kind))</th></tr>"
+            for (feature, weight) in ranker.weights {
+                page += "<tr><td>\(Self.escape(feature))</td><td class=\"n\">\(String(format: "%.4g", weight))</td></tr>"
+            }
+            page += "</table>"
+        }
         page += "<h2>Some users</h2>"
         for sample in samples {
             page += "<h3>User \(Self.escape(sample.user))</h3><p>History: \(sample.history.map(Self.escape).joined(separator: "; "))</p><ol>"

@@ -54,6 +54,10 @@ import Testing
                                                                                  "holdout": "0.3"]), data: data) as! Fusion
         guard case .linear(let linear) = model.ranker else { Issue.record("not the linear ranker"); return }
         #expect(linear.weights.count == model.context.featureCount && model.ranker.trees.isEmpty)
+        #expect(model.featureWeights.kind == "linear weights")
+        #expect(model.featureWeights.weights.map(\.feature) == ["itemknn score", "itemknn rank", "pop score", "pop rank", "popularity", "trend", "item age",
+                                                                 "history length", "recency", "co-occurrence"])
+        #expect(model.featureWeights.weights.map(\.weight) == linear.weights.map(Double.init))
         let path = Fixtures.temporaryDirectory() + "/fusion-linear.braid"
         try ModelRegistry.save(model, to: path)
         let loaded = try ModelRegistry.load(from: path) as! Fusion
@@ -72,6 +76,8 @@ import Testing
                                                                                  "trees": "5", "min-leaf": "2", "holdout": "0.3"]), data: data)
         let top = try #require(trees.recommend(userIndex: 5, count: 1).first)
         #expect(trees.explanation(user: 5, item: Int(top.index))?.contributions.isEmpty == true)
+        let splits = (trees as! Fusion).featureWeights
+        #expect(splits.kind == "splits" && splits.weights.reduce(0) { $0 + $1.weight } == Double((trees as! Fusion).ranker.trees.reduce(0) { $0 + $1.feature.filter { $0 >= 0 }.count }))
     }
 
     /// Members that read content (a content model, the two-tower model over BM25) get the

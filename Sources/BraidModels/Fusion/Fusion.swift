@@ -184,21 +184,15 @@ public struct Fusion: RecommendationModel {
         case .lambdamart: ranker = .lambdaMART(LambdaMART(training: training, validation: stopping, settings: configuration.ranker))
         case .linear: ranker = .linear(LinearRanker(training: training, validation: stopping, settings: configuration.ranker, start: 2 * baseMember))
         }
-        let names = configuration.members.map(\.description), featureNames = innerContext.featureNames(names)
-        let base = "fusion: inner NDCG@10 of each member's ranking: "
+        let names = configuration.members.map(\.description)
+        let weighed = ranker.featureWeights(innerContext.featureNames(names))
+        var report = "fusion: inner NDCG@10 of each member's ranking: "
             + zip(names, memberNDCG).map { "\($0) \(String(format: "%.4f", $1))" }.joined(separator: ", ") + "; base \(names[baseMember])"
-        switch ranker {
-        case .lambdaMART(let trees):
-            TrainingLog.report(base + "; \(trees.trees.count) trees")
-            if !trees.trees.isEmpty {
-                var used = [Int](repeating: 0, count: width)
-                for tree in trees.trees { for f in tree.feature where f >= 0 { used[Int(f)] += 1 } }
-                TrainingLog.report("fusion: splits per feature: " + zip(featureNames, used).map { "\($0) \($1)" }.joined(separator: ", "))
-            }
-        case .linear(let linear):
-            TrainingLog.report(base + "; linear weights per feature: "
-                               + zip(featureNames, linear.weights).map { "\($0) \(String(format: "%.3g", $1))" }.joined(separator: ", "))
+        if case .lambdaMART(let model) = ranker { report += "; \(model.trees.count) trees" }
+        if case .lambdaMART(let model) = ranker, model.trees.isEmpty {} else {
+            report += "; \(weighed.kind) per feature: " + weighed.weights.map { "\($0.feature) \(String(format: "%.3g", $0.weight))" }.joined(separator: ", ")
         }
+        TrainingLog.report(report)
         if validation.queryCount > 0 {
             let before = LambdaMART.meanNDCG(validation, scores: validation.initialScores, cutoff: 10)
             let after = LambdaMART.meanNDCG(validation, scores: ranker.scores(validation.features, base: validation.baseScores), cutoff: 10)
@@ -207,6 +201,11 @@ public struct Fusion: RecommendationModel {
         }
         members = try MemberSpec.fit(configuration.members, data: data)
         context = FusionFeatures(data, members: members.count)
+    }
+
+    /// What the ranker puts on each of its features (`FusionRanker.featureWeights`).
+    public var featureWeights: (kind: String, weights: [(feature: String, weight: Double)]) {
+        ranker.featureWeights(context.featureNames(configuration.members.map(\.description)))
     }
 
     public func scores(forUser user: Int) -> [Float] {
@@ -369,6 +368,19 @@ public enum FusionRanker: Sendable, Equatable {
         switch self {
         case .lambdaMART(let trees): trees.scores(features, base: base)
         case .linear(let linear): linear.scores(features)
+        }
+    }
+
+    /// Per feature (named by `names`), what the ranker puts on it: the linear ranker's weights
+    /// (per raw unit of the feature), or how many of the trees' splits use it.
+    public func featureWeights(_ names: [String]) -> (kind: String, weights: [(feature: String, weight: Double)]) {
+        switch self {
+        case .linear(let linear):
+            return ("linear weights", zip(names, linear.weights).map { ($0, Double($1)) })
+        case .lambdaMART(let model):
+            var used = [Double](repeating: 0, count: model.featureCount)
+            for tree in model.trees { for f in tree.feature where f >= 0 { used[Int(f)] += 1 } }
+            return ("splits", zip(names, used).map { ($0, $1) })
         }
     }
 
