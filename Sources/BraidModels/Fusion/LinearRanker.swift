@@ -1,18 +1,19 @@
 public import BraidCore
 import Foundation
 
-/// The linear baseline the fusion's LambdaMART must beat: a weighted sum of the features,
-/// s = Σ_f w_f·x_f, trained on the same LambdaRank gradients (so it climbs NDCG as the trees
-/// do) by steps of fixed length, from a start that ranks as one feature does (the fusion's
-/// base member's score) or from the base scores plus nothing.
+/// The fusion's default second stage, and the linear baseline for its LambdaMART: a weighted
+/// sum of the features, s = Σ_f w_f·x_f, trained on the same LambdaRank gradients (so it climbs
+/// NDCG as the trees do) by steps of fixed length, from a start that ranks as one feature does
+/// (the fusion's base member's score) or from the base scores plus nothing.
 ///
 /// The features are standardized over the training rows (z = (x − mean) / deviation; a
 /// constant feature gets no weight). Each step takes the rows' LambdaRank gradients g at the
 /// current scores (`LambdaMART.lambdas`), G_f = Σ_r g_r z_rf + λ·w_f, and moves the
 /// standardized weights by −η·G / ‖G‖. (Newton steps, −G_f / Σ_r h_r z_rf², overshoot here:
 /// pairs the base ranks badly wrong carry full gradients and almost no curvature.) Early
-/// stopping on validation queries keeps the best step. The stored weights are per raw feature (w_f / deviation_f); the
-/// constant the means add is the same for every row and does not change a ranking.
+/// stopping on validation queries keeps the best step. The stored weights are per raw feature
+/// (w_f / deviation_f); the constant the means add is the same for every row and does not
+/// change a ranking.
 public struct LinearRanker: Sendable, Equatable {
     /// One weight per raw feature.
     public var weights: [Float]
@@ -36,7 +37,7 @@ public struct LinearRanker: Sendable, Equatable {
     /// Trains on `training` for at most `settings.trees` steps of size `settings.learningRate`
     /// with L2 penalty `settings.l2`, stopping early on `validation` queries when given (after
     /// `settings.patience` steps without a better NDCG@`settings.cutoff`). With `start`, the
-    /// weights start at that feature alone (one per its standard deviation) and the datasets'
+    /// weights start at that feature alone (weight 1 per standard deviation) and the datasets'
     /// base scores are not used; else they start at zero on top of the base scores.
     public init(training: LambdaMART.Dataset, validation: LambdaMART.Dataset? = nil, settings: LambdaMART.Settings, start: Int? = nil) {
         let width = training.featureCount, rows = training.rowCount
