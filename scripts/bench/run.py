@@ -155,9 +155,9 @@ def main():
         temporal[name] = (tr, te)
     fusion_runs = [(name, "80/20", files, label, extra)
                    for name, files in (("ml-100k", (train, test)), ("ml-latest-small", (mls_train, mls_test)))
-                   for label, extra in (("fusion (default members, temporal inner split)", []),
-                                        ("fusion (default members, random inner split)", ["--param", "fusion.validation=random"]))]
-    fusion_runs += [(name, "temporal 80/20", temporal[name], "fusion (default members, temporal inner split)", []) for name in temporal]
+                   for label, extra in (("fusion (default members and linear ranker, temporal inner split)", []),
+                                        ("fusion (default members and linear ranker, random inner split: 5 folds)", ["--param", "fusion.validation=random"]))]
+    fusion_runs += [(name, "temporal 80/20", temporal[name], "fusion (default members and linear ranker, temporal inner split)", []) for name in temporal]
     for name, protocol, (tr, te), label, extra in fusion_runs:
         per_user = os.path.join(a.out, f"fusion-{name}-{protocol.replace(' ', '-')}-{len(extra)}.jsonl")
         if os.path.exists(per_user): os.remove(per_user)
