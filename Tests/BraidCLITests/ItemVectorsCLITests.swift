@@ -70,6 +70,25 @@ import Testing
     }
 }
 
+extension ExplainCLITests {
+    /// The fusion's default (linear) ranker is additive: its JSON `contributions` (each member
+    /// and each item and user feature) add up to the listed score.
+    @Test func fusionContributionsAddUpToTheScore() throws {
+        let train = Fixtures.temporaryFile(CLITests.ratings, name: "train.csv")
+        let result = try CLI.run(["recommend", "--train", train, "--model", "fusion", "--param", "members=itemknn+pop", "--param", "candidates=6",
+                                  "--users", "u0,u3", "--k", "3", "--explain", "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let lists = result.json["recommendations"] as? [[String: Any]] ?? []
+        #expect(lists.count == 2)
+        for entry in lists.flatMap({ $0["items"] as? [[String: Any]] ?? [] }) {
+            let contributions = entry["contributions"] as? [String: Double] ?? [:]
+            #expect(Set(contributions.keys) == ["itemknn", "pop", "popularity", "trend", "item age", "history length", "recency", "co-occurrence"], "\(entry)")
+            let total = contributions.values.reduce(0, +)
+            #expect(abs(total - (entry["score"] as? Double ?? .nan)) < 1e-4 * max(1, abs(total)), "\(entry)")
+        }
+    }
+}
+
 @Suite struct CreateCLITests {
     @Test func createTunesWithinItsBudgetAndSavesAUsableModel() throws {
         // Two taste groups rating their own items 4 or 5, a few 1s; every user's latest rows
