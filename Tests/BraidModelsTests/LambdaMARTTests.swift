@@ -66,7 +66,7 @@ func rankingQueries(_ count: Int, seed: UInt64, relevant: (Float, Float) -> Bool
         settings.learningRate = 1
         let ranker = LinearRanker(training: data, settings: settings)
         #expect(abs(ranker.weights[0] - 1.4142136) < 1e-5 && abs(ranker.weights[1] + 0.7071068) < 1e-5, "\(ranker.weights)")
-        #expect(ranker.scores([1, 1, 0, 3], base: [0.5, 0]) == [0.5 + ranker.weights[0] + ranker.weights[1], 3 * ranker.weights[1]])
+        #expect(ranker.scores([1, 1, 0, 3]) == [ranker.weights[0] + ranker.weights[1], 3 * ranker.weights[1]])
     }
 
     /// Relevance that a weighted sum decides (2a − b > 0.5, with a noise feature) is learned by

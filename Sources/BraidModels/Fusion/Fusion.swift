@@ -188,14 +188,18 @@ public struct Fusion: RecommendationModel {
         let weighed = ranker.featureWeights(innerContext.featureNames(names))
         var report = "fusion: inner NDCG@10 of each member's ranking: "
             + zip(names, memberNDCG).map { "\($0) \(String(format: "%.4f", $1))" }.joined(separator: ", ") + "; base \(names[baseMember])"
-        if case .lambdaMART(let model) = ranker { report += "; \(model.trees.count) trees" }
-        if case .lambdaMART(let model) = ranker, model.trees.isEmpty {} else {
+        var weighsFeatures = true
+        if case .lambdaMART(let model) = ranker {
+            report += "; \(model.trees.count) trees"
+            weighsFeatures = !model.trees.isEmpty
+        }
+        if weighsFeatures {
             report += "; \(weighed.kind) per feature: " + weighed.weights.map { "\($0.feature) \(String(format: "%.3g", $0.weight))" }.joined(separator: ", ")
         }
         TrainingLog.report(report)
         if validation.queryCount > 0 {
             let before = LambdaMART.meanNDCG(validation, scores: validation.initialScores, cutoff: 10)
-            let after = LambdaMART.meanNDCG(validation, scores: ranker.scores(validation.features, base: validation.baseScores), cutoff: 10)
+            let after = LambdaMART.meanNDCG(validation, scores: ranker.scores(validation.features, base: 2 * baseMember), cutoff: 10)
             TrainingLog.report("fusion: early-stopping users' NDCG@10 among the candidates: \(String(format: "%.4f", before)) from the base member, "
                                + "\(String(format: "%.4f", after)) with the ranker (chosen on these users, so optimistic)")
         }
@@ -229,11 +233,10 @@ public struct Fusion: RecommendationModel {
         return ranked(context.candidates(context.profile(history: items), scores: scores, members: members, counts: configuration.candidateCounts))
     }
 
-    /// The trees' scores for the candidates; every other item below them in the first member's order.
+    /// The ranker's scores for the candidates; every other item below them in the first member's order.
     func ranked(_ candidates: (items: [Int32], features: [Float], firstMemberRank: [Int32])) -> [Float] {
         var out = [Float](repeating: 0, count: data.itemCount)
-        let width = context.featureCount, base = baseMember
-        let ranked = ranker.scores(candidates.features, base: (0..<candidates.items.count).map { candidates.features[$0 * width + 2 * base] })
+        let ranked = ranker.scores(candidates.features, base: 2 * baseMember)
         let floor = (ranked.min() ?? 0) - 1
         // Items no member proposed rank below every candidate, in the first member's order.
         let fallback = candidates.firstMemberRank
@@ -268,7 +271,7 @@ public struct Fusion: RecommendationModel {
         var starts: [Int32] = [0], feature: [Int32] = [], left: [Int32] = [], right: [Int32] = []
         var threshold: [Float] = [], value: [Float] = []
         if case .linear(let linear) = ranker {
-            archive.scalars["fusion.ranker"] = Double(FusionRanker.Kind.linear.code)
+            archive.scalars["fusion.ranker"] = Double(ranker.kind.code)
             archive.arrays["fusion.linear.weights"] = .float32(FloatBuffer(linear.weights))
         }
         for tree in ranker.trees {
@@ -329,17 +332,16 @@ public struct Fusion: RecommendationModel {
         switch archive.scalars["fusion.ranker"].map(Int.init) ?? FusionRanker.Kind.lambdamart.code {
         case FusionRanker.Kind.lambdamart.code:
             ranker = .lambdaMART(LambdaMART(trees: trees, featureCount: width))
-            self.configuration.rankerKind = .lambdamart
         case FusionRanker.Kind.linear.code:
             let weights = try ModelArchive.mapError { () throws(DataError) in try archive.floats("fusion.linear.weights") }
             guard weights.count == width, trees.isEmpty, weights.allSatisfy(\.isFinite) else {
                 throw ModelError(.corruptModel, "the fusion's linear ranker has \(weights.count) weights for \(width) features, or weights that are not finite")
             }
             ranker = .linear(LinearRanker(weights: weights))
-            self.configuration.rankerKind = .linear
         case let code:
             throw ModelError(.corruptModel, "the fusion's ranker kind \(code) is unknown", hint: "the file was written by a newer Braid; upgrade Braid to load it")
         }
+        self.configuration.rankerKind = ranker.kind
     }
 }
 
@@ -362,12 +364,22 @@ public enum FusionRanker: Sendable, Equatable {
         }
     }
 
-    /// Scores of every row of row-major `features`: the trees' added to `base`; the linear
-    /// ranker's weights include the base member's score themselves (it starts from that alone).
-    public func scores(_ features: [Float], base: [Float]) -> [Float] {
+    /// Scores of every row of row-major `features`: the trees add to the feature in column
+    /// `base` (the base member's score), where boosting started; the linear ranker's weights
+    /// include that feature themselves (it starts from it alone).
+    public func scores(_ features: [Float], base column: Int) -> [Float] {
         switch self {
-        case .lambdaMART(let trees): trees.scores(features, base: base)
-        case .linear(let linear): linear.scores(features)
+        case .lambdaMART(let model):
+            model.scores(features, base: stride(from: column, to: features.count, by: max(1, model.featureCount)).map { features[$0] })
+        case .linear(let linear):
+            linear.scores(features)
+        }
+    }
+
+    public var kind: Kind {
+        switch self {
+        case .lambdaMART: .lambdamart
+        case .linear: .linear
         }
     }
 

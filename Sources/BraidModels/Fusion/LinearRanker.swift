@@ -4,7 +4,8 @@ import Foundation
 /// The fusion's default second stage, and the linear baseline for its LambdaMART: a weighted
 /// sum of the features, s = Σ_f w_f·x_f, trained on the same LambdaRank gradients (so it climbs
 /// NDCG as the trees do) by steps of fixed length, from a start that ranks as one feature does
-/// (the fusion's base member's score) or from the base scores plus nothing.
+/// (the fusion's base member's score) or from zero. The datasets' base scores are not used:
+/// the weights carry the start themselves.
 ///
 /// The features are standardized over the training rows (z = (x − mean) / deviation; a
 /// constant feature gets no weight). Each step takes the rows' LambdaRank gradients g at the
@@ -24,11 +25,11 @@ public struct LinearRanker: Sendable, Equatable {
 
     public var featureCount: Int { weights.count }
 
-    /// Scores of every row of row-major `features`, added to `base` when given.
-    public func scores(_ features: [Float], base: [Float] = []) -> [Float] {
+    /// Scores of every row of row-major `features`.
+    public func scores(_ features: [Float]) -> [Float] {
         let width = weights.count, rows = features.count / max(1, width)
         return (0..<rows).map { row in
-            var total = base.isEmpty ? 0 : base[row]
+            var total: Float = 0
             for f in 0..<width { total += weights[f] * features[row * width + f] }
             return total
         }
@@ -37,8 +38,7 @@ public struct LinearRanker: Sendable, Equatable {
     /// Trains on `training` for at most `settings.trees` steps of size `settings.learningRate`
     /// with L2 penalty `settings.l2`, stopping early on `validation` queries when given (after
     /// `settings.patience` steps without a better NDCG@`settings.cutoff`). With `start`, the
-    /// weights start at that feature alone (weight 1 per standard deviation) and the datasets'
-    /// base scores are not used; else they start at zero on top of the base scores.
+    /// weights start at that feature alone (weight 1 per standard deviation), else at zero.
     public init(training: LambdaMART.Dataset, validation: LambdaMART.Dataset? = nil, settings: LambdaMART.Settings, start: Int? = nil) {
         let width = training.featureCount, rows = training.rowCount
         weights = [Float](repeating: 0, count: width)
@@ -62,15 +62,13 @@ public struct LinearRanker: Sendable, Equatable {
         let raw = { (w: [Double]) -> [Float] in (0..<width).map { deviation[$0] == 0 ? 0 : Float(w[$0] / deviation[$0]) } }
         var w = [Double](repeating: 0, count: width)
         if let start, start >= 0, start < width, deviation[start] > 0 { w[start] = 1 }
-        let base = start == nil ? training.initialScores : [Float](repeating: 0, count: rows)
-        let validationBase = start == nil ? validation?.initialScores ?? [] : []
         weights = raw(w)
-        var best = (ndcg: validation.map { LambdaMART.meanNDCG($0, scores: LinearRanker(weights: weights).scores($0.features, base: validationBase), cutoff: settings.cutoff) } ?? -1,
+        var best = (ndcg: validation.map { LambdaMART.meanNDCG($0, scores: LinearRanker(weights: weights).scores($0.features), cutoff: settings.cutoff) } ?? -1,
                     weights: weights)
         var since = 0
         func trainingScores() -> [Float] {
             (0..<rows).map { r in
-                var total = Double(base[r])
+                var total = 0.0
                 for f in 0..<width where !standardized[f].isEmpty { total += w[f] * Double(standardized[f][r]) }
                 return Float(total)
             }
@@ -93,7 +91,7 @@ public struct LinearRanker: Sendable, Equatable {
             scores = trainingScores()
             guard let validation else { continue }
             let candidate = raw(w)
-            let ndcg = LambdaMART.meanNDCG(validation, scores: LinearRanker(weights: candidate).scores(validation.features, base: validationBase),
+            let ndcg = LambdaMART.meanNDCG(validation, scores: LinearRanker(weights: candidate).scores(validation.features),
                                            cutoff: settings.cutoff)
             if ndcg > best.ndcg + 1e-9 {
                 best = (ndcg, candidate)
