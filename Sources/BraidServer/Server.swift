@@ -303,10 +303,15 @@ public final class RecommendationServer: Sendable {
         let (scores, method) = served.scores(for: history)
         let chosen = try await select(scores, query: query, seen: Set(history.items), served: served)
         let data = served.model.data
-        let items: [JSONValue] = chosen.map { entry in
+        // The reasons, one call for the whole list (the fusion scores its members once).
+        let reasons: [Explanation?] = if query.explain, method == "trained", let user = history.trainedUser {
+            served.model.explanations(user: user, items: chosen.map { Int($0.index) }).map { $0?.sorted() }
+        } else {
+            chosen.map { _ in nil }
+        }
+        let items: [JSONValue] = zip(chosen, reasons).map { entry, why in
             var out: [String: JSONValue] = ["item": .string(data.items[entry.index]), "score": .number(Double(entry.score))]
-            if query.explain, method == "trained", let user = history.trainedUser,
-               let why = served.model.explanation(user: user, item: Int(entry.index))?.sorted() {
+            if let why {
                 // The ten largest terms, and the sum of the rest, so the terms still add up to the score.
                 let terms = (why.items.map { (["item": .string(data.items[$0.index])] as [String: JSONValue], $0.weight) }
                     + why.users.map { (["user": .string(data.users[$0.index])] as [String: JSONValue], $0.weight) })

@@ -139,11 +139,13 @@ struct Create: ParsableCommand {
                 let names = { (id: String) in catalog?.displayName(of: id) ?? id }
                 let users = (0..<full.userCount).filter { full.byUser.count(ofRow: $0) > 0 }.prefix(3)
                 let samples = users.map { user in
-                    (user: full.users[user], history: full.items(ofUser: user).prefix(8).map { names(full.items[$0]) },
-                     recommendations: model.recommend(userIndex: user, count: 5).map { entry in
-                        (item: names(full.items[entry.index]), score: entry.score,
-                         because: (model.explanation(user: user, item: Int(entry.index))?.sorted().items.prefix(3).map { names(full.items[$0.index]) }) ?? [])
-                     })
+                    let list = model.recommend(userIndex: user, count: 5)
+                    let reasons = model.explanations(user: user, items: list.map { Int($0.index) })
+                    return (user: full.users[user], history: full.items(ofUser: user).prefix(8).map { names(full.items[$0]) },
+                            recommendations: zip(list, reasons).map { entry, why in
+                                (item: names(full.items[entry.index]), score: entry.score,
+                                 because: (why?.sorted().items.prefix(3).map { names(full.items[$0.index]) }) ?? [])
+                            })
                 }
                 let page = CreateReport(dataName: (data as NSString).lastPathComponent, statistics: DatasetStatistics(table),
                                         itemCounts: table.userItemMatrix().columnCounts, metric: metric,

@@ -76,18 +76,18 @@ struct Recommend: ParsableCommand {
             if !unknown.isEmpty {
                 Console.progress("note: \(unknown.count) user(s) not in the training data got popular items: \(unknown.prefix(5).joined(separator: ", "))")
             }
-            // The reasons of each listed item, largest first, when asked for.
-            func reasons(_ id: String, _ index: Int32) -> Explanation? {
-                guard explain, let user = data.users.index(of: id) else { return nil }
-                return model.explanation(user: Int(user), item: Int(index))?.sorted()
+            // The reasons of each listed item, largest first, when asked for (one call per list).
+            func reasons(_ id: String, _ list: [ScoredIndex]) -> [Explanation?] {
+                guard explain, let user = data.users.index(of: id) else { return list.map { _ in nil } }
+                return model.explanations(user: Int(user), items: list.map { Int($0.index) }).map { $0?.sorted() }
             }
             if common.json {
                 Console.printJSON([
                     "model": type(of: model).name, "seconds": seconds,
                     "recommendations": zip(ids, lists).map { id, list in
-                        ["user": id, "items": list.map { entry in
+                        ["user": id, "items": zip(list, reasons(id, list)).map { entry, why in
                             var out: [String: Any] = ["item": data.items[entry.index], "score": Double(entry.score)]
-                            if let why = reasons(id, entry.index) {
+                            if let why {
                                 out["because"] = why.items.map { ["item": data.items[$0.index], "weight": Double($0.weight)] as [String: Any] }
                                     + why.users.map { ["user": data.users[$0.index], "weight": Double($0.weight)] as [String: Any] }
                                 if !why.members.isEmpty { out["members"] = Dictionary(why.members.map { ($0.name, Double($0.score)) }) { a, _ in a } }
@@ -103,11 +103,12 @@ struct Recommend: ParsableCommand {
             } else {
                 var rows: [[String]] = []
                 for (id, list) in zip(ids, lists) {
+                    let explained = reasons(id, list)
                     for (rank, entry) in list.enumerated() {
                         let item = data.items[entry.index]
                         var row = [rank == 0 ? id : "", "\(rank + 1)", item, catalog?.displayName(of: item) ?? "", Console.format(Double(entry.score))]
                         if explain {
-                            let why = reasons(id, entry.index)
+                            let why = explained[rank]
                             let parts = (why?.items.prefix(3).map { data.items[$0.index] + " " + Console.format(Double($0.weight)) } ?? [])
                                 + (why?.users.prefix(3).map { "user " + data.users[$0.index] + " " + Console.format(Double($0.weight)) } ?? [])
                             row.append(parts.joined(separator: ", "))

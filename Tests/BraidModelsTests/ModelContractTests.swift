@@ -196,15 +196,19 @@ import Testing
     }
 
     /// Where a model says its reasons add up to the score, they do: for the top items of
-    /// every user, the contributions sum to the served score.
+    /// every user, the contributions sum to the served score. A whole list's explanations, in
+    /// one call, are the items' own.
     @Test(arguments: ModelContract.cases)
     func explanationsAddUpToTheServedScore(c: ModelContract.Case) throws {
         let data = c.needsGradedValues ? Fixtures.randomRatings(users: 25, items: 20, perUser: 6) : Fixtures.checkerboard(size: 10)
         let model = try ModelContract.fit(c, data)
         for user in 0..<data.userCount {
             let scores = model.scores(forUser: user)
-            for entry in model.recommend(userIndex: user, count: 3) {
-                guard let why = model.explanation(user: user, item: Int(entry.index)) else { continue }
+            let list = model.recommend(userIndex: user, count: 3)
+            let reasons = model.explanations(user: user, items: list.map { Int($0.index) })
+            #expect(reasons == list.map { model.explanation(user: user, item: Int($0.index)) }, "\(c): user \(user)")
+            for (entry, why) in zip(list, reasons) {
+                guard let why else { continue }
                 if !why.contributions.isEmpty {
                     let sum = why.contributions.reduce(0) { $0 + $1.weight }
                     #expect(abs(sum - scores[Int(entry.index)]) <= 1e-4 * max(1, abs(scores[Int(entry.index)])),

@@ -65,6 +65,28 @@ import Testing
         #expect(try await server.store.feedback(user: data.users[0]).count == 1)
     }
 
+    /// `explain=true` on a linear fusion: every listed item carries its members' scores and
+    /// the ranker's contributions, which add up to the served score.
+    @Test func explainedFusionListsAddUp() async throws {
+        let data = Fixtures.randomRatings(users: 30, items: 25, perUser: 6)
+        let fusion = try ModelRegistry.fit("fusion", parameters: ModelParameters(["members": "itemknn+pop", "candidates": "8", "holdout": "0.3"]), data: data)
+        let (server, _) = try Self.server(model: fusion)
+        let user = data.users[3]
+        try await Self.run(server) { client in
+            let response = try await client.execute(uri: "/users/\(user)/recommendations?n=4&explain=true", method: .get)
+            #expect(response.status == .ok)
+            let items = try #require(try Self.json(response)["items"] as? [[String: Any]])
+            #expect(items.count == 4)
+            for item in items {
+                let score = try #require(item["score"] as? Double)
+                let members = try #require(item["members"] as? [String: Double])
+                #expect(Set(members.keys) == ["itemknn", "pop"])
+                let contributions = try #require(item["contributions"] as? [String: Double])
+                #expect(abs(contributions.values.reduce(0, +) - score) <= 1e-4 * max(1, abs(score)), "\(item)")
+            }
+        }
+    }
+
     @Test func anonymousSessionsAndUnknownUsers() async throws {
         let (server, data) = try Self.server()
         try await Self.run(server) { client in

@@ -249,22 +249,28 @@ public struct Fusion: RecommendationModel {
     /// member's own reasons, which do not sum to the fusion's score. The linear ranker is
     /// additive: its contributions (each member's score and rank together, then each item and
     /// user feature, weight × value) add up to the served score; trees are not, and give none.
-    public func explanation(user: Int, item: Int) -> Explanation? {
+    public func explanation(user: Int, item: Int) -> Explanation? { explanations(user: user, items: [item])[0] }
+
+    /// The members score the user once for the whole list.
+    public func explanations(user: Int, items: [Int]) -> [Explanation?] {
         let candidates = context.candidates(user: user, members: members, counts: configuration.candidateCounts)
-        guard let k = candidates.items.firstIndex(of: Int32(item)) else { return Explanation(sumsToScore: false) }
+        let position = Dictionary(candidates.items.enumerated().map { ($1, $0) }) { first, _ in first }
         let width = context.featureCount
-        let row = Array(candidates.features[(k * width)..<((k + 1) * width)])
         let names = configuration.members.map(\.description)
-        let scores = names.enumerated().map { ($1, row[2 * $0]) }
-        var contributions: [(name: String, weight: Float)] = []
-        if case .linear(let linear) = ranker {
-            let w = linear.weights
-            contributions = names.enumerated().map { m, name in (name, w[2 * m] * row[2 * m] + w[2 * m + 1] * row[2 * m + 1]) }
-            let features = context.featureNames(names)
-            for f in (2 * names.count)..<width { contributions.append((features[f], w[f] * row[f])) }
+        let features = context.featureNames(names)
+        return items.map { item in
+            guard let k = position[Int32(item)] else { return Explanation(sumsToScore: false) }
+            let row = Array(candidates.features[(k * width)..<((k + 1) * width)])
+            let scores = names.enumerated().map { ($1, row[2 * $0]) }
+            var contributions: [(name: String, weight: Float)] = []
+            if case .linear(let linear) = ranker {
+                let w = linear.weights
+                contributions = names.enumerated().map { m, name in (name, w[2 * m] * row[2 * m] + w[2 * m + 1] * row[2 * m + 1]) }
+                for f in (2 * names.count)..<width { contributions.append((features[f], w[f] * row[f])) }
+            }
+            let base = members[baseMember].explanation(user: user, item: item)
+            return Explanation(items: base?.items ?? [], users: base?.users ?? [], members: scores, sumsToScore: false, contributions: contributions)
         }
-        let base = members[baseMember].explanation(user: user, item: item)
-        return Explanation(items: base?.items ?? [], users: base?.users ?? [], members: scores, sumsToScore: false, contributions: contributions)
     }
 
     public func archive(into archive: inout ModelArchive) {

@@ -84,6 +84,10 @@ public protocol RecommendationModel: Sendable {
     /// not explain itself.
     func explanation(user: Int, item: Int) -> Explanation?
 
+    /// `explanation(user:item:)` of each of `items`, in order: one call for a whole list, so a
+    /// model that scores the user once per explanation (the fusion) does so once per list.
+    func explanations(user: Int, items: [Int]) -> [Explanation?]
+
     /// Whether the model can score items nobody interacted with in training (content models);
     /// such items are then candidates for recommendation.
     var scoresItemsWithoutInteractions: Bool { get }
@@ -102,6 +106,7 @@ extension RecommendationModel {
     public func predictRating(user: Int, item: Int) -> Float? { nil }
     public func itemSimilarities(to item: Int) -> [Float]? { nil }
     public func explanation(user: Int, item: Int) -> Explanation? { nil }
+    public func explanations(user: Int, items: [Int]) -> [Explanation?] { items.map { explanation(user: user, item: $0) } }
     public var scoresItemsWithoutInteractions: Bool { false }
     public var scoresAnyHistory: Bool { false }
     public func scores(forHistory items: [Int32], values: [Float]) throws(ModelError) -> [Float] {
