@@ -112,6 +112,31 @@ import Testing
         #expect(throws: ModelError.self) { try ModelRegistry.fit("blend", parameters: ModelParameters(["members": "baseline(candidates=3)"]), data: data) }
     }
 
+    /// With item text and no member that reads it, the fit adds BM25 as a feature-only member;
+    /// `content-feature=false`, a content member already listed, or items without text leave
+    /// the members as given. The fitted list is what the model file keeps.
+    @Test func itemTextAddsTheBM25Feature() throws {
+        var data = Fixtures.randomRatings(users: 30, items: 25, perUser: 6)
+        data.catalog = ModelContract.catalog(for: data.items)
+        let added = try Self.fit("pop+itemknn", data) as! Fusion
+        #expect(added.configuration.members.map(\.description) == ["pop", "itemknn", "content-bm25(candidates=0)"])
+        #expect(!added.scoresItemsWithoutInteractions, "a feature-only member brings no item into the list")
+        #expect(added.featureWeights.weights.map(\.feature).contains("content-bm25(candidates=0) score"))
+        let path = Fixtures.temporaryDirectory() + "/fusion-bm25.braid"
+        try ModelRegistry.save(added, to: path)
+        let loaded = try ModelRegistry.load(from: path) as! Fusion
+        #expect(loaded.configuration.members == added.configuration.members)
+        #expect(loaded.scores(forUser: 4) == added.scores(forUser: 4))
+        let off = try ModelRegistry.fit("fusion", parameters: ModelParameters(["members": "pop+itemknn", "candidates": "8", "content-feature": "false"]),
+                                        data: data) as! Fusion
+        #expect(off.configuration.members.map(\.description) == ["pop", "itemknn"])
+        let listed = try Self.fit("pop+content-tfidf(candidates=0)", data) as! Fusion
+        #expect(listed.configuration.members.map(\.description) == ["pop", "content-tfidf(candidates=0)"])
+        var bare = data
+        bare.catalog = ItemCatalog(data.items.identifiers.map { ItemRecord(id: $0) })
+        #expect((try Self.fit("pop+itemknn", bare) as! Fusion).configuration.members.count == 2)
+    }
+
     /// Cross-fitting folds hold out each interaction of a user with two or more exactly once,
     /// and every user keeps at least one interaction in every fold.
     @Test func foldsHoldOutEachInteractionOnce() {

@@ -153,13 +153,25 @@ def main():
         subprocess.run([BRAID, "split", "--data", source, "--split", "user-time", "--ratio", "0.8", "--train-out", tr, "--test-out", te],
                        check=True, capture_output=True)
         temporal[name] = (tr, te)
+    # The items' titles and genres only (no users' tags): with item text the fusion adds BM25
+    # similarity to the history as a feature (`content-feature`, on by default).
+    import shutil
+    mls_dir = os.path.dirname(mls)
+    tg_dir = os.path.join(a.out, "titles-genres")
+    os.makedirs(tg_dir, exist_ok=True)
+    shutil.copy(os.path.join(mls_dir, "movies.csv"), tg_dir)  # no tags.csv beside it
+    item_text = {"ml-100k": os.path.join(ml, "u.item"), "ml-latest-small": os.path.join(tg_dir, "movies.csv")}
     fusion_runs = [(name, "80/20", files, label, extra)
                    for name, files in (("ml-100k", (train, test)), ("ml-latest-small", (mls_train, mls_test)))
                    for label, extra in (("fusion (default members and linear ranker, temporal inner split)", []),
-                                        ("fusion (default members and linear ranker, random inner split: 5 folds)", ["--param", "fusion.validation=random"]))]
-    fusion_runs += [(name, "temporal 80/20", temporal[name], "fusion (default members and linear ranker, temporal inner split)", []) for name in temporal]
+                                        ("fusion (default members and linear ranker, random inner split: 5 folds)", ["--param", "fusion.validation=random"]),
+                                        ("fusion with item text (default members + BM25 feature, random inner split: 5 folds)",
+                                         ["--param", "fusion.validation=random", "--items", item_text[name]]))]
+    fusion_runs += [(name, "temporal 80/20", temporal[name], label, extra) for name in temporal
+                    for label, extra in (("fusion (default members and linear ranker, temporal inner split)", []),
+                                         ("fusion with item text (default members + BM25 feature, temporal inner split)", ["--items", item_text[name]]))]
     for name, protocol, (tr, te), label, extra in fusion_runs:
-        per_user = os.path.join(a.out, f"fusion-{name}-{protocol.replace(' ', '-')}-{len(extra)}.jsonl")
+        per_user = os.path.join(a.out, f"fusion-{name}-{protocol.replace(' ', '-')}-{len(extra)}.jsonl")  # extra's length tells the variants apart
         if os.path.exists(per_user): os.remove(per_user)
         b = braid("evaluate", "--train", tr, "--test", te, "--threshold", "4", "--model", "ease,fusion", *extra, "--per-user", per_user)
         c = braid("compare", per_user, per_user, "--model-a", "fusion", "--model-b", "ease", "--metric", "ndcg@10")
@@ -217,7 +229,6 @@ def main():
                      f"{fit:.1f} s / {int(rss) / 1048576:.2f} GiB", "–", "–", f"{fit:.1f}", "–"])
 
     # 7. Text encoder and content models.
-    mls_dir = os.path.dirname(mls)
     titles, passages, first = (os.path.join(a.out, n) for n in ("titles.txt", "passages.txt", "titles-2000.txt"))
     import csv, random
     movies = list(csv.reader(open(os.path.join(mls_dir, "movies.csv"), encoding="utf-8")))[1:]
@@ -262,10 +273,6 @@ def main():
 
     # 7b. Cold start from titles and genres only (no users' tags): the hybrid (content mapped
     # into ALS's item space) against pure content models and LightFM's hybrid, same split files.
-    import shutil
-    tg_dir = os.path.join(a.out, "titles-genres")
-    os.makedirs(tg_dir, exist_ok=True)
-    shutil.copy(os.path.join(mls_dir, "movies.csv"), tg_dir)  # no tags.csv beside it
     cold_train, cold_test = os.path.join(a.out, "cold.train.tsv"), os.path.join(a.out, "cold.test.tsv")
     subprocess.run([BRAID, "split", "--data", mls, "--split", "cold-items", "--ratio", "0.9", "--cold-minimum", "5",
                     "--cold-minimum-value", "4", "--seed", "1", "--train-out", cold_train, "--test-out", cold_test], check=True, capture_output=True)

@@ -61,13 +61,19 @@ public struct Fusion: RecommendationModel {
         /// from the benchmark's training files the linear one carried over better (mean ratio
         /// to EASE 1.074 against 1.050): the trees fit the early-stopping users.
         public var rankerKind = FusionRanker.Kind.linear
+        /// When the items carry text (titles, categories, descriptions) and no member reads item
+        /// metadata, the fit adds `content-bm25(candidates=0)`: each candidate's BM25 similarity
+        /// to the user's history becomes a feature (the fitted configuration lists it). On the
+        /// development splits with titles and genres it lifted ml-latest-small's random split from
+        /// 1.00× to 1.10× EASE and left the other three level.
+        public var contentFeature = true
         public var seed: UInt64 = 42
 
         public init() {}
 
         public init(parameters: ModelParameters) throws(ModelError) {
             try parameters.checkKnown(["members", "candidates", "holdout", "folds", "temporal-folds", "validation", "ranker", "trees", "leaves", "learning-rate",
-                                       "min-leaf", "l2", "patience", "early-stopping-share", "seed"])
+                                       "min-leaf", "l2", "patience", "early-stopping-share", "content-feature", "seed"])
             if let text = parameters.string("members") {
                 members = try MemberSpec.parse(text, composite: "fusion")
                 // `candidates=N` inside a member's parentheses is the fusion's, not the member's.
@@ -93,6 +99,7 @@ public struct Fusion: RecommendationModel {
             ranker.l2 = try parameters.float("l2", default: ranker.l2, range: 0...1e9)
             ranker.patience = try parameters.int("patience", default: ranker.patience, range: 1...100_000)
             earlyStoppingShare = try parameters.double("early-stopping-share", default: earlyStoppingShare, range: 0...0.9)
+            contentFeature = try parameters.bool("content-feature", default: contentFeature)
             seed = UInt64(try parameters.int("seed", default: Int(seed), range: 0...Int.max))
             try MemberSpec.validate(members, composite: "fusion", forbidden: [Fusion.name])
             guard members.contains(where: { ($0.candidates ?? candidates) > 0 }) else {
@@ -107,6 +114,14 @@ public struct Fusion: RecommendationModel {
 
         /// How many candidates each member proposes.
         var candidateCounts: [Int] { members.map { $0.candidates ?? candidates } }
+
+        /// The members to fit on `data`: `members`, and `content-bm25(candidates=0)` after them
+        /// when `contentFeature` is on, the items carry text and no member reads item metadata.
+        public func members(for data: InteractionMatrix) -> [MemberSpec] {
+            guard contentFeature, let catalog = data.catalog, catalog.records.values.contains(where: { !$0.document.isEmpty }),
+                  !members.contains(where: { (try? ModelRegistry.model(named: $0.model))?.needsItemMetadata ?? false }) else { return members }
+            return members + [MemberSpec(model: BM25Content.name, candidates: 0)]
+        }
     }
 
     public static let name = "fusion"
@@ -124,10 +139,16 @@ public struct Fusion: RecommendationModel {
     let context: FusionFeatures
 
     public static var needsItemMetadata: Bool { false }
-    public var scoresItemsWithoutInteractions: Bool { members.contains { $0.scoresItemsWithoutInteractions } }
+    /// Only a member that proposes candidates can bring items without interactions into the list.
+    public var scoresItemsWithoutInteractions: Bool {
+        zip(members, configuration.candidateCounts).contains { $0.scoresItemsWithoutInteractions && $1 > 0 }
+    }
 
     public init(fitting data: InteractionMatrix, configuration: Configuration = Configuration()) throws(ModelError) {
         guard data.interactionCount > 0 else { throw ModelError(.noTrainingData, "the fusion needs interactions") }
+        var resolved = configuration
+        resolved.members = configuration.members(for: data)
+        let configuration = resolved
         self.configuration = configuration
         self.data = data
         let temporal = configuration.validation == .temporal || (configuration.validation == .auto && data.ageInDays != nil)
