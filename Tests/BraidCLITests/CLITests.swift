@@ -1,5 +1,6 @@
 import BraidModels
 import BraidTestSupport
+import BraidTextModels
 import Foundation
 import Testing
 
@@ -215,6 +216,9 @@ struct CLI {
 }
 
 @Suite struct DemoTests {
+    /// The binary registers the text models; so does this process, whichever suites ran before.
+    init() { TextModels.register() }
+
     /// Every model but the neural ones, which train for minutes (the demo says so).
     @Test func demoTrainsEveryModelOnTheBuiltInData() throws {
         let out = try CLI.run(["demo", "--json"])

@@ -171,7 +171,7 @@ def main():
                     for label, extra in (("fusion (default members and linear ranker, temporal inner split)", []),
                                          ("fusion with item text (default members + BM25 feature, temporal inner split)", ["--items", item_text[name]]))]
     for name, protocol, (tr, te), label, extra in fusion_runs:
-        per_user = os.path.join(a.out, f"fusion-{name}-{protocol.replace(' ', '-')}-{len(extra)}.jsonl")  # extra's length tells the variants apart
+        per_user = os.path.join(a.out, f"fusion-{name}-{protocol.replace(' ', '-').replace('/', '-')}-{len(extra)}.jsonl")  # extra's length tells the variants apart
         if os.path.exists(per_user): os.remove(per_user)
         b = braid("evaluate", "--train", tr, "--test", te, "--threshold", "4", "--model", "ease,fusion", *extra, "--per-user", per_user)
         c = braid("compare", per_user, per_user, "--model-a", "fusion", "--model-b", "ease", "--metric", "ndcg@10")
