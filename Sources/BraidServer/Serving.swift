@@ -1,6 +1,6 @@
 public import BraidCore
 public import BraidModels
-public import BraidStore
+import BraidStore
 public import Foundation
 
 /// One model version being served.

@@ -112,9 +112,10 @@ struct Create: ParsableCommand {
             }
             // The fusion over the three best families, when there is time for it.
             // The fusion fits its members once per inner fold and once on everything, and
-            // boosts trees: estimate one more fit than that, plus 2 s.
+            // trains its ranker: estimate one more fit than that, plus 2 s.
             let fits = Double(Fusion.Configuration().innerFolds(temporal: temporal) + 2)
-            if board.count >= 2, System.monotonicSeconds() - started + 2 + fits * board.prefix(3).reduce(0) { $0 + $1.trial.fitSeconds } < budget * 0.8 {
+            let membersFitSeconds = board.prefix(3).reduce(0) { $0 + $1.trial.fitSeconds }
+            if board.count >= 2, System.monotonicSeconds() - started + 2 + fits * membersFitSeconds < budget * 0.8 {
                 let members = board.prefix(3).map { entry in MemberSpec(model: entry.family, parameters: entry.trial.parameters).description }.joined(separator: "+")
                 if let trial = try? tuner.run(model: "fusion", base: [:], candidates: [["members": members, "validation": temporal ? "temporal" : "random"]],
                                               split: prepared)[0] {
