@@ -318,12 +318,8 @@ public final class RecommendationServer: Sendable {
                     .sorted { abs($0.1) > abs($1.1) }
                 out["because"] = .array(terms.prefix(10).map { term in .object(term.0.merging(["weight": .number(Double(term.1))]) { a, _ in a }) })
                 if terms.count > 10 { out["because_rest"] = .number(terms.dropFirst(10).reduce(0.0) { $0 + Double($1.1) }) }
-                if !why.members.isEmpty {
-                    out["members"] = .object(Dictionary(why.members.map { ($0.name, JSONValue.number(Double($0.score))) }) { a, _ in a })
-                }
-                if !why.contributions.isEmpty {
-                    out["contributions"] = .object(Dictionary(why.contributions.map { ($0.name, JSONValue.number(Double($0.weight))) }) { a, _ in a })
-                }
+                if !why.members.isEmpty { out["members"] = .object(why.memberScores.mapValues { .number(Double($0)) }) }
+                if !why.contributions.isEmpty { out["contributions"] = .object(why.contributionWeights.mapValues { .number(Double($0)) }) }
             }
             return .object(out)
         }

@@ -90,10 +90,8 @@ struct Recommend: ParsableCommand {
                             if let why {
                                 out["because"] = why.items.map { ["item": data.items[$0.index], "weight": Double($0.weight)] as [String: Any] }
                                     + why.users.map { ["user": data.users[$0.index], "weight": Double($0.weight)] as [String: Any] }
-                                if !why.members.isEmpty { out["members"] = Dictionary(why.members.map { ($0.name, Double($0.score)) }) { a, _ in a } }
-                                if !why.contributions.isEmpty {
-                                    out["contributions"] = Dictionary(why.contributions.map { ($0.name, Double($0.weight)) }) { a, _ in a }
-                                }
+                                if !why.members.isEmpty { out["members"] = why.memberScores.mapValues(Double.init) }
+                                if !why.contributions.isEmpty { out["contributions"] = why.contributionWeights.mapValues(Double.init) }
                                 out["because_sums_to_score"] = why.sumsToScore
                             }
                             return out

@@ -70,21 +70,20 @@ func rankingQueries(_ count: Int, seed: UInt64, relevant: (Float, Float) -> Bool
     }
 
     /// Relevance that a weighted sum decides (2a − b > 0.5, with a noise feature) is learned by
-    /// the linear ranker; the XOR of `learnsAnInteractionNoLinearScoreCaptures` is not, which is
-    /// why the trees are the fusion's default.
+    /// the linear ranker; the XOR of `learnsAnInteractionNoLinearScoreCaptures` is not (the
+    /// trees learn it; `ranker=lambdamart` keeps them).
     @Test func learnsALinearRuleButNotAnInteraction() {
-        func queries(_ count: Int, seed: UInt64, relevant: (Float, Float) -> Bool) -> LambdaMART.Dataset { rankingQueries(count, seed: seed, relevant: relevant) }
         var settings = LambdaMART.Settings()
         settings.trees = 100
         settings.learningRate = 0.5
         let linearRule = { (a: Float, b: Float) in 2 * a - b > 0.5 }, xor = { (a: Float, b: Float) in (a > 0.5) != (b > 0.5) }
-        let linear = LinearRanker(training: queries(200, seed: 1, relevant: linearRule), validation: queries(40, seed: 2, relevant: linearRule), settings: settings)
-        let test = queries(100, seed: 3, relevant: linearRule)
+        let linear = LinearRanker(training: rankingQueries(200, seed: 1, relevant: linearRule), validation: rankingQueries(40, seed: 2, relevant: linearRule), settings: settings)
+        let test = rankingQueries(100, seed: 3, relevant: linearRule)
         let ndcg = LambdaMART.meanNDCG(test, scores: linear.scores(test.features), cutoff: 10)
         #expect(ndcg > 0.97, "NDCG@10 \(ndcg), weights \(linear.weights)")
         #expect(linear.weights[0] > 0 && linear.weights[1] < 0 && abs(linear.weights[2]) < 0.2 * linear.weights[0])
-        let onXOR = LinearRanker(training: queries(200, seed: 1, relevant: xor), validation: queries(40, seed: 2, relevant: xor), settings: settings)
-        let xorTest = queries(100, seed: 3, relevant: xor)
+        let onXOR = LinearRanker(training: rankingQueries(200, seed: 1, relevant: xor), validation: rankingQueries(40, seed: 2, relevant: xor), settings: settings)
+        let xorTest = rankingQueries(100, seed: 3, relevant: xor)
         #expect(LambdaMART.meanNDCG(xorTest, scores: onXOR.scores(xorTest.features), cutoff: 10) < 0.75)
     }
 }

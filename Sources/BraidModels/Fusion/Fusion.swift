@@ -115,12 +115,14 @@ public struct Fusion: RecommendationModel {
         /// How many candidates each member proposes.
         var candidateCounts: [Int] { members.map { $0.candidates ?? candidates } }
 
-        /// The members to fit on `data`: `members`, and `content-bm25(candidates=0)` after them
+        /// The configuration as fitted on `data`: `content-bm25(candidates=0)` after the members
         /// when `contentFeature` is on, the items carry text and no member reads item metadata.
-        public func members(for data: InteractionMatrix) -> [MemberSpec] {
+        public func resolved(for data: InteractionMatrix) -> Configuration {
             guard contentFeature, let catalog = data.catalog, catalog.records.values.contains(where: { !$0.document.isEmpty }),
-                  !members.contains(where: { (try? ModelRegistry.model(named: $0.model))?.needsItemMetadata ?? false }) else { return members }
-            return members + [MemberSpec(model: BM25Content.name, candidates: 0)]
+                  !members.contains(where: { (try? ModelRegistry.model(named: $0.model))?.needsItemMetadata ?? false }) else { return self }
+            var resolved = self
+            resolved.members.append(MemberSpec(model: BM25Content.name, candidates: 0))
+            return resolved
         }
     }
 
@@ -146,9 +148,7 @@ public struct Fusion: RecommendationModel {
 
     public init(fitting data: InteractionMatrix, configuration: Configuration = Configuration()) throws(ModelError) {
         guard data.interactionCount > 0 else { throw ModelError(.noTrainingData, "the fusion needs interactions") }
-        var resolved = configuration
-        resolved.members = configuration.members(for: data)
-        let configuration = resolved
+        let configuration = configuration.resolved(for: data)
         self.configuration = configuration
         self.data = data
         let temporal = configuration.validation == .temporal || (configuration.validation == .auto && data.ageInDays != nil)
@@ -209,12 +209,9 @@ public struct Fusion: RecommendationModel {
         let weighed = ranker.featureWeights(innerContext.featureNames(names))
         var report = "fusion: inner NDCG@10 of each member's ranking: "
             + zip(names, memberNDCG).map { "\($0) \(String(format: "%.4f", $1))" }.joined(separator: ", ") + "; base \(names[baseMember])"
-        var weighsFeatures = true
-        if case .lambdaMART(let model) = ranker {
-            report += "; \(model.trees.count) trees"
-            weighsFeatures = !model.trees.isEmpty
-        }
-        if weighsFeatures {
+        if ranker.kind == .lambdamart { report += "; \(ranker.trees.count) trees" }
+        // Trees that all stopped at the start split on nothing.
+        if ranker.kind == .linear || !ranker.trees.isEmpty {
             report += "; \(weighed.kind) per feature: " + weighed.weights.map { "\($0.feature) \(String(format: "%.3g", $0.weight))" }.joined(separator: ", ")
         }
         TrainingLog.report(report)

@@ -63,8 +63,10 @@ public struct LinearRanker: Sendable, Equatable {
         var w = [Double](repeating: 0, count: width)
         if let start, start >= 0, start < width, deviation[start] > 0 { w[start] = 1 }
         weights = raw(w)
-        var best = (ndcg: validation.map { LambdaMART.meanNDCG($0, scores: LinearRanker(weights: weights).scores($0.features), cutoff: settings.cutoff) } ?? -1,
-                    weights: weights)
+        func validationNDCG(_ weights: [Float]) -> Double? {
+            validation.map { LambdaMART.meanNDCG($0, scores: LinearRanker(weights: weights).scores($0.features), cutoff: settings.cutoff) }
+        }
+        var best = (ndcg: validationNDCG(weights) ?? -1, weights: weights)
         var since = 0
         func trainingScores() -> [Float] {
             (0..<rows).map { r in
@@ -89,10 +91,8 @@ public struct LinearRanker: Sendable, Equatable {
             guard norm > 0 else { break }
             for f in 0..<width { w[f] -= eta * gradient[f] / norm }
             scores = trainingScores()
-            guard let validation else { continue }
             let candidate = raw(w)
-            let ndcg = LambdaMART.meanNDCG(validation, scores: LinearRanker(weights: candidate).scores(validation.features),
-                                           cutoff: settings.cutoff)
+            guard let ndcg = validationNDCG(candidate) else { continue }
             if ndcg > best.ndcg + 1e-9 {
                 best = (ndcg, candidate)
                 since = 0

@@ -33,6 +33,12 @@ public struct Explanation: Sendable, Equatable {
         return out
     }
 
+    /// `members` by name (the first of a repeated name), as the CLI and the server write them.
+    public var memberScores: [String: Float] { Dictionary(members.map { ($0.name, $0.score) }) { first, _ in first } }
+
+    /// `contributions` by name (the first of a repeated name), as the CLI and the server write them.
+    public var contributionWeights: [String: Float] { Dictionary(contributions.map { ($0.name, $0.weight) }) { first, _ in first } }
+
     public static func == (a: Explanation, b: Explanation) -> Bool {
         a.sumsToScore == b.sumsToScore && a.items.elementsEqual(b.items) { $0 == $1 } && a.users.elementsEqual(b.users) { $0 == $1 }
             && a.members.elementsEqual(b.members) { $0 == $1 } && a.contributions.elementsEqual(b.contributions) { $0 == $1 }
