@@ -41,7 +41,7 @@ struct Tune: ParsableCommand {
         try common.run {
             try CommonOptions.requirePositive(cutoff, "--k")
             let names = modelOptions.modelNames(withItemMetadata: dataOptions.hasItemMetadata)
-    guard names.count == 1, let name = names.first else {
+            guard names.count == 1, let name = names.first else {
                 throw CLIError("tune takes exactly one --model")
             }
             let searchSpace = try ParameterSpace(arguments: space)

@@ -49,4 +49,38 @@ import Testing
         #expect((try ModelRegistry.load(from: path) as! AlternatingLeastSquares).configuration.confidence == .log)
         #expect((try ModelRegistry.fit("itemknn", parameters: ModelParameters(["value-transform": "auto"]), data: counts)).scores(forUser: 0).allSatisfy(\.isFinite))
     }
+
+    /// kNN's default `value-transform=auto` takes log(1 + x) of counts and leaves ratings alone.
+    @Test func neighbourhoodsLogCountsByDefault() throws {
+        let (counts, _) = Self.playCounts()
+        let ratings = Fixtures.randomRatings(users: 20, items: 15, perUser: 5)
+        for model in ["itemknn", "userknn"] {
+            let byDefault = try ModelRegistry.fit(model, data: counts).scores(forUser: 3)
+            #expect(byDefault == (try ModelRegistry.fit(model, parameters: ModelParameters(["value-transform": "log"]), data: counts)).scores(forUser: 3))
+            #expect(byDefault != (try ModelRegistry.fit(model, parameters: ModelParameters(["value-transform": "none"]), data: counts)).scores(forUser: 3))
+            #expect((try ModelRegistry.fit(model, data: ratings)).scores(forUser: 3)
+                    == (try ModelRegistry.fit(model, parameters: ModelParameters(["value-transform": "none"]), data: ratings)).scores(forUser: 3))
+        }
+    }
+
+    /// BPR's default epochs: 10⁷ triples, within 100…2,000 epochs; fitted and saved resolved.
+    @Test func bprEpochsFollowTheDataSize() throws {
+        func data(_ interactions: Int) -> InteractionMatrix {
+            var table = InteractionTable()
+            for k in 0..<interactions { table.append(Interaction(user: "u\(k % 1000)", item: "i\(k / 1000)", value: 1)) }
+            return InteractionMatrix(table)
+        }
+        #expect(BayesianPersonalizedRanking.epochs(for: data(50_000)) == 200)
+        #expect(BayesianPersonalizedRanking.epochs(for: data(30_000)) == 334)  // ⌈10⁷ / 30,000⌉
+        #expect(BayesianPersonalizedRanking.epochs(for: data(200_000)) == 100)
+        #expect(BayesianPersonalizedRanking.epochs(for: data(3_000)) == 2000)
+        let small = Fixtures.randomRatings(users: 20, items: 15, perUser: 5)
+        let model = try ModelRegistry.fit("bpr", parameters: ModelParameters(["factors": "4"]), data: small) as! BayesianPersonalizedRanking
+        #expect(model.configuration.iterations == 2000)
+        let given = try ModelRegistry.fit("bpr", parameters: ModelParameters(["factors": "4", "iterations": "7"]), data: small) as! BayesianPersonalizedRanking
+        #expect(given.configuration.iterations == 7)
+        let path = Fixtures.temporaryDirectory() + "/bpr.braid"
+        try ModelRegistry.save(model, to: path)
+        #expect((try ModelRegistry.load(from: path) as! BayesianPersonalizedRanking).configuration.iterations == 2000)
+    }
 }

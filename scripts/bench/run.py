@@ -22,6 +22,10 @@ Writes bench-out/results.md and bench-out/results.json and prints the table.
    NDCG@10 of the content models (10% of items with >= 5 positive ratings held out).
 8. `braid create --budget 120` on the training part of ml-latest-small's temporal 80/20 split:
    wall time, and the chosen model's test NDCG@10 beside every family at its defaults.
+9. Raw counts (scripts/bench/counts.py): Debian uploads per person and source package (built
+   by scripts/bench/debian_uploads.py from deb.debian.org when missing): each implicit model at
+   its defaults beside its setting tuned on a validation split, and the fusion against the best
+   single model on a random and a temporal 80/20 split, with implicit's ALS.
 """
 import argparse, json, os, statistics, subprocess, sys, time
 
@@ -129,10 +133,10 @@ def main():
         ("ALS as above, equal objective c = 1 (Braid α = 0, implicit α = 1)",
          ["--model", "als", "--param", "factors=64", "--param", "iterations=15", "--param", "regularization=0.05", "--param", "alpha=0"],
          ["--model", "als", "--factors", "64", "--iterations", "15", "--reg", "0.05", "--alpha", "1"], "implicit ALS"),
-        ("BPR, 64 factors, 100 iterations, uniform negatives (the paper; implicit samples by popularity)", ["--model", "bpr", "--param", "factors=64"],
+        ("BPR, 64 factors, 100 iterations, uniform negatives (the paper; implicit samples by popularity)", ["--model", "bpr", "--param", "factors=64", "--param", "iterations=100"],
          ["--model", "bpr", "--factors", "64", "--iterations", "100", "--reg", "0.01"], "implicit BPR"),
         ("BPR as above, popularity negatives, a drawn positive skipped (implicit's sampling)",
-         ["--model", "bpr", "--param", "factors=64", "--param", "negative-sampling=popularity"],
+         ["--model", "bpr", "--param", "factors=64", "--param", "iterations=100", "--param", "negative-sampling=popularity"],
          ["--model", "bpr", "--factors", "64", "--iterations", "100", "--reg", "0.01"], "implicit BPR"),
         ("EASE, λ=500", ["--model", "ease"], ["--model", "ease"], "NumPy EASE"),
     ]
@@ -318,6 +322,16 @@ def main():
                  f"{create_seconds:.1f} s wall); peer column: best family at defaults, {best_default['model']}", "NDCG@10",
                  f"{chosen_result['metrics']['ndcg@10']:.4f}", f"{best_default['metrics']['ndcg@10']:.4f}",
                  f"Braid {best_default['model']} (defaults)", f"{create_seconds:.1f}", f"{best_default['fit_seconds']:.2f}"])
+
+    # 9. Raw counts: the data-aware defaults and the fusion on Debian uploads.
+    uploads = os.path.join(a.out, "debian-uploads.csv")
+    if not os.path.exists(uploads):
+        subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "bench", "debian_uploads.py"), "--out", uploads,
+                        "--cache", os.path.join(a.out, "debian-changelogs")], check=True)
+    sys.path.insert(0, os.path.join(ROOT, "scripts", "bench"))
+    import counts
+    count_rows, raw["counts"] = counts.measure(uploads, os.path.join(a.out, "counts"))
+    rows += count_rows
 
     header = ["data", "model", "metric", "Braid", "peer", "peer model", "Braid fit s", "peer fit s"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]

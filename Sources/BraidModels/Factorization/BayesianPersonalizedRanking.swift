@@ -26,7 +26,9 @@ public struct BayesianPersonalizedRanking: IterativeFactorizationModel {
         public var factors = 100
         public var learningRate: Float = 0.01
         public var regularization: Float = 0.01
-        public var iterations = 100
+        /// Epochs; nil (the default) chooses them by the data's size (`epochs(for:)`) when
+        /// fitting, and the fitted model saves the number it ran.
+        public var iterations: Int?
         public var seed: UInt64 = 42
 
         public init() {}
@@ -37,9 +39,20 @@ public struct BayesianPersonalizedRanking: IterativeFactorizationModel {
             factors = try parameters.int("factors", default: factors, range: 1...4096)
             learningRate = try parameters.float("learning-rate", default: learningRate, range: 1e-9...10)
             regularization = try parameters.float("regularization", default: regularization, range: 0...1e6)
-            iterations = try parameters.int("iterations", default: iterations, range: 0...1_000_000)
+            if parameters.string("iterations") != nil { iterations = try parameters.int("iterations", default: 0, range: 0...1_000_000) }
             seed = UInt64(try parameters.int("seed", default: Int(seed), range: 0...Int.max))
         }
+    }
+
+    /// SGD steps a default fit takes: an epoch draws as many triples as there are interactions,
+    /// so a fixed number of epochs undertrains small data. On validation splits carved from the
+    /// benchmarks' training parts, 100 epochs (implicit's default) left NDCG@10 11–29% below 300
+    /// on MovieLens (about 35,000 positives) and 3× below 2,000 on Debian uploads (9,300).
+    public static let defaultSteps = 10_000_000
+
+    /// Epochs of a default fit: `defaultSteps` triples, at least 100 epochs and at most 2,000.
+    public static func epochs(for data: InteractionMatrix) -> Int {
+        min(2000, max(100, (defaultSteps + data.interactionCount - 1) / max(1, data.interactionCount)))
     }
 
     public static let name = "bpr"
@@ -56,6 +69,8 @@ public struct BayesianPersonalizedRanking: IterativeFactorizationModel {
         guard data.byUser.rowCounts.contains(where: { $0 < data.itemCount }) else {
             throw ModelError(.noTrainingData, "BPR needs items a user has not interacted with")
         }
+        var configuration = configuration
+        configuration.iterations = configuration.iterations ?? Self.epochs(for: data)
         self.configuration = configuration
         self.data = data
         let f = configuration.factors
@@ -73,7 +88,7 @@ public struct BayesianPersonalizedRanking: IterativeFactorizationModel {
         // Each interaction's user, for drawing a positive pair uniformly.
         var owners = [Int32](repeating: 0, count: data.interactionCount)
         for u in 0..<data.userCount { for k in data.byUser.entries(ofRow: u) { owners[k] = Int32(u) } }
-        for iteration in 0..<configuration.iterations {
+        for iteration in 0..<(configuration.iterations ?? 0) {
             Self.epoch(&factors, data: data, owners: owners, configuration: configuration, epoch: iteration)
             try factors.checkFinite(model: Self.name, iteration: iteration + 1)
             if let onIteration, !onIteration(iteration + 1, factors) { break }

@@ -25,9 +25,12 @@ public struct NeighborhoodSettings: ModelConfiguration {
     /// Weight the user's interactions by their value in top-N scoring (default: each counts 1).
     public var rankByValue = false
     public var baseline = BaselineSettings()
-    /// How values enter the similarities: `none` (the default) as they are, `log` as
-    /// log(1 + x), `auto` log for counts only (so a few heavy plays do not dominate a cosine).
-    public var valueTransform = ValueTransform.none
+    /// How values enter the similarities: `none` as they are, `log` as log(1 + x), `auto` (the
+    /// default) log for counts only, so a few heavy plays do not dominate a cosine; ratings and
+    /// binary data are left as they are. On validation splits of a real count dataset (Debian
+    /// uploads per person and package) log lifted item kNN's NDCG@10 by 13–15% and user kNN's
+    /// by 13–14%.
+    public var valueTransform = ValueTransform.auto
 
     public enum ValueTransform: String, Codable, Sendable, CaseIterable {
         case auto, none, log
