@@ -83,4 +83,25 @@ import Testing
         try ModelRegistry.save(model, to: path)
         #expect((try ModelRegistry.load(from: path) as! BayesianPersonalizedRanking).configuration.iterations == 2000)
     }
+
+    /// EASE's default λ: 3 × Σ Gᵢᵢ² / Σ Gᵢᵢ, by hand; resolved at fit and saved.
+    @Test func easeLambdaFollowsTheGramDiagonal() throws {
+        var table = InteractionTable()
+        // Item a: one user (value 2); item b: two users (1, 1); item c: three users (1, 1, 3).
+        for (user, item, value) in [("u1", "a", 2), ("u1", "b", 1), ("u2", "b", 1), ("u1", "c", 1), ("u2", "c", 1), ("u3", "c", 3)] {
+            table.append(Interaction(user: user, item: item, value: Float(value)))
+        }
+        let data = InteractionMatrix(table)
+        // Binarized: diagonal 1, 2, 3 → 3 · 14 / 6 = 7. Values: 4, 2, 11 → 3 · 141 / 17.
+        #expect(EASE.automaticLambda(for: data, binarize: true) == 7)
+        #expect(abs(EASE.automaticLambda(for: data, binarize: false) - 3 * 141 / 17) < 1e-4)
+        let model = try ModelRegistry.fit("ease", data: data) as! EASE
+        #expect(model.configuration.lambda == 7)
+        #expect((try ModelRegistry.fit("ease", parameters: ModelParameters(["lambda": "auto"]), data: data) as! EASE).configuration.lambda == 7)
+        #expect((try ModelRegistry.fit("ease", parameters: ModelParameters(["lambda": "500"]), data: data) as! EASE).configuration.lambda == 500)
+        let path = Fixtures.temporaryDirectory() + "/ease.braid"
+        try ModelRegistry.save(model, to: path)
+        #expect((try ModelRegistry.load(from: path) as! EASE).configuration.lambda == 7)
+    }
 }
+

@@ -26,8 +26,8 @@ public struct BayesianPersonalizedRanking: IterativeFactorizationModel {
         public var factors = 100
         public var learningRate: Float = 0.01
         public var regularization: Float = 0.01
-        /// Epochs; nil (the default) chooses them by the data's size (`epochs(for:)`) when
-        /// fitting, and the fitted model saves the number it ran.
+        /// Epochs; nil (the default, or `iterations=auto`) chooses them by the data's size
+        /// (`epochs(for:)`) when fitting, and the fitted model saves the number it ran.
         public var iterations: Int?
         public var seed: UInt64 = 42
 
@@ -39,7 +39,7 @@ public struct BayesianPersonalizedRanking: IterativeFactorizationModel {
             factors = try parameters.int("factors", default: factors, range: 1...4096)
             learningRate = try parameters.float("learning-rate", default: learningRate, range: 1e-9...10)
             regularization = try parameters.float("regularization", default: regularization, range: 0...1e6)
-            if parameters.string("iterations") != nil { iterations = try parameters.int("iterations", default: 0, range: 0...1_000_000) }
+            iterations = try parameters.automaticInt("iterations", range: 0...1_000_000)
             seed = UInt64(try parameters.int("seed", default: Int(seed), range: 0...Int.max))
         }
     }

@@ -50,6 +50,18 @@ public struct ModelParameters: Sendable, Equatable {
         return value
     }
 
+    /// A whole number, or nil when the parameter is absent or `auto` (chosen from the data).
+    public func automaticInt(_ key: String, range: ClosedRange<Int>) throws(ModelError) -> Int? {
+        guard let text = string(key), text.lowercased() != "auto" else { return nil }
+        return try int(key, default: 0, range: range)
+    }
+
+    /// A number, or nil when the parameter is absent or `auto` (chosen from the data).
+    public func automaticFloat(_ key: String, range: ClosedRange<Double>) throws(ModelError) -> Float? {
+        guard let text = string(key), text.lowercased() != "auto" else { return nil }
+        return try float(key, default: 0, range: range)
+    }
+
     public func bool(_ key: String, default fallback: Bool) throws(ModelError) -> Bool {
         guard let text = string(key) else { return fallback }
         switch text.lowercased() {
