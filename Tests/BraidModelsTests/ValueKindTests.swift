@@ -63,25 +63,25 @@ import Testing
         }
     }
 
-    /// BPR's default epochs: 10⁷ triples, within 100…2,000 epochs; fitted and saved resolved.
+    /// BPR's default epochs: 3·10⁷ triples, within 100…3,000 epochs; fitted and saved resolved.
     @Test func bprEpochsFollowTheDataSize() throws {
         func data(_ interactions: Int) -> InteractionMatrix {
             var table = InteractionTable()
             for k in 0..<interactions { table.append(Interaction(user: "u\(k % 1000)", item: "i\(k / 1000)", value: 1)) }
             return InteractionMatrix(table)
         }
-        #expect(BayesianPersonalizedRanking.epochs(for: data(50_000)) == 200)
-        #expect(BayesianPersonalizedRanking.epochs(for: data(30_000)) == 334)  // ⌈10⁷ / 30,000⌉
-        #expect(BayesianPersonalizedRanking.epochs(for: data(200_000)) == 100)
-        #expect(BayesianPersonalizedRanking.epochs(for: data(3_000)) == 2000)
+        #expect(BayesianPersonalizedRanking.epochs(for: data(50_000)) == 600)
+        #expect(BayesianPersonalizedRanking.epochs(for: data(70_000)) == 429)  // ⌈3·10⁷ / 70,000⌉
+        #expect(BayesianPersonalizedRanking.epochs(for: data(400_000)) == 100)
+        #expect(BayesianPersonalizedRanking.epochs(for: data(3_000)) == 3000)
         let small = Fixtures.randomRatings(users: 20, items: 15, perUser: 5)
         let model = try ModelRegistry.fit("bpr", parameters: ModelParameters(["factors": "4"]), data: small) as! BayesianPersonalizedRanking
-        #expect(model.configuration.iterations == 2000)
+        #expect(model.configuration.iterations == 3000)
         let given = try ModelRegistry.fit("bpr", parameters: ModelParameters(["factors": "4", "iterations": "7"]), data: small) as! BayesianPersonalizedRanking
         #expect(given.configuration.iterations == 7)
         let path = Fixtures.temporaryDirectory() + "/bpr.braid"
         try ModelRegistry.save(model, to: path)
-        #expect((try ModelRegistry.load(from: path) as! BayesianPersonalizedRanking).configuration.iterations == 2000)
+        #expect((try ModelRegistry.load(from: path) as! BayesianPersonalizedRanking).configuration.iterations == 3000)
     }
 
     /// EASE's default λ: 3 × Σ Gᵢᵢ² / Σ Gᵢᵢ, by hand; resolved at fit and saved.
