@@ -21,9 +21,7 @@ split (each person's latest 20% of packages by first upload).
 """
 import argparse, json, os, subprocess, sys
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-BRAID = os.path.join(ROOT, ".build", "release", "braid")
-PEERS = os.path.join(ROOT, "..", "shared", "tools", "peers.py")
+from common import BRAID, ROOT, braid, fusion_against_best, peer
 
 # Each model's search space: its own parameters and, where it reads values, how.
 SPACES = {
@@ -40,17 +38,6 @@ SPACES = {
 MODELS = ["pop", "itemknn", "userknn", "rp3beta", "ease", "als", "bpr", "fusion"]
 
 
-def run_json(cmd):
-    result = subprocess.run(cmd, capture_output=True, text=True)
-    if result.returncode != 0:
-        sys.exit(f"{' '.join(cmd)} failed:\n{result.stderr}")
-    return json.loads(result.stdout[result.stdout.index("{"):])
-
-
-def braid(*args):
-    return run_json([BRAID, *args, "--json"])
-
-
 def split(data, method, train, test):
     subprocess.run([BRAID, "split", "--data", data, "--split", method, "--ratio", "0.8", "--seed", "1",
                     "--train-out", train, "--test-out", test], check=True, capture_output=True)
@@ -58,6 +45,14 @@ def split(data, method, train, test):
 
 def params(setting):
     return [x for key, value in sorted(setting.items()) for x in ("--param", f"{key}={value}")]
+
+
+def short(value):
+    """A tuned value for the table: decimals to three significant digits, anything else as it is."""
+    try:
+        return f"{float(value):.3g}" if "." in value else value
+    except ValueError:
+        return value
 
 
 def measure(data, out, samples=24):
@@ -82,7 +77,7 @@ def measure(data, out, samples=24):
         chosen = braid("evaluate", "--train", f("random.train.csv"), "--test", f("random.test.csv"), "--model", model, *params(best))
         d, t = default["metrics"]["ndcg@10"], chosen["metrics"]["ndcg@10"]
         raw[f"defaults {model}"] = {"tune": tuned, "default": default, "tuned": chosen}
-        setting = " ".join(f"{k}={v if not v.replace('.', '', 1).isdigit() or '.' not in v else f'{float(v):.3g}'}" for k, v in sorted(best.items()))
+        setting = " ".join(f"{k}={short(v)}" for k, v in sorted(best.items()))
         ratio = f"{d / t:.3f}" if t > 0 else "–"
         rows.append([label % "random", f"{model} at its defaults; peer column: tuned on a validation split of the training part "
                      f"({samples} samples: {setting}); defaults/tuned {ratio}", "NDCG@10",
@@ -91,16 +86,13 @@ def measure(data, out, samples=24):
 
     # 2. The fusion against its best member, paired per user, and implicit's ALS.
     for name, validation in (("random", ["--param", "fusion.validation=random"]), ("temporal", [])):
-        per_user = f(f"fusion-{name}.jsonl")
-        result = braid("evaluate", "--train", f(f"{name}.train.csv"), "--test", f(f"{name}.test.csv"),
-                       "--model", ",".join(MODELS), *validation, "--per-user", per_user)
-        by_model = {r["model"]: r for r in result["results"]}
-        best = max((m for m in MODELS if m != "fusion"), key=lambda m: by_model[m]["metrics"]["ndcg@10"])
-        compared = run_json([BRAID, "compare", per_user, per_user, "--model-a", "fusion", "--model-b", best, "--metric", "ndcg@10", "--json"])
+        result, fusion, member, compared = fusion_against_best(f(f"{name}.train.csv"), f(f"{name}.test.csv"), MODELS, validation,
+                                                                f(f"fusion-{name}.jsonl"))
         c = compared["metrics"]["ndcg@10"]
-        implicit = run_json([sys.executable, PEERS, "--train", f(f"{name}.train.csv"), "--test", f(f"{name}.test.csv"), "--model", "als"])
+        by_model = {r["model"]: r for r in result["results"]}
+        best = member["model"]
+        implicit = peer("--train", f(f"{name}.train.csv"), "--test", f(f"{name}.test.csv"), "--model", "als")
         raw[f"fusion {name}"] = {"braid": result, "compare": compared, "implicit als": implicit}
-        fusion, member = by_model["fusion"], by_model[best]
         rows.append([label % name, f"fusion (default members) against the best single model, {best}: difference "
                      f"{c['difference']:+.4f}, 95% CI [{c['ci95'][0]:+.4f}, {c['ci95'][1]:+.4f}]", "NDCG@10",
                      f"{fusion['metrics']['ndcg@10']:.4f}", f"{member['metrics']['ndcg@10']:.4f}", f"Braid {best} (defaults)",

@@ -29,22 +29,8 @@ Writes bench-out/results.md and bench-out/results.json and prints the table.
 """
 import argparse, json, os, statistics, subprocess, sys, time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-BRAID = os.path.join(ROOT, ".build", "release", "braid")
-PEERS = os.path.join(ROOT, "..", "shared", "tools", "peers.py")
-
-
-def run_json(cmd):
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
-    return json.loads(out[out.index("{"):])
-
-
-def braid(*args):
-    return run_json([BRAID, *args, "--json"])
-
-
-def peer(*args):
-    return run_json([sys.executable, PEERS, *args])
+import counts
+from common import BRAID, ROOT, braid, fusion_against_best, peer, run_json
 
 
 def main():
@@ -176,13 +162,9 @@ def main():
                                          ("fusion with item text (default members + BM25 feature, temporal inner split)", ["--items", item_text[name]]))]
     for name, protocol, (tr, te), label, extra in fusion_runs:
         per_user = os.path.join(a.out, f"fusion-{name}-{protocol.replace(' ', '-').replace('/', '-')}-{len(extra)}.jsonl")  # extra's length tells the variants apart
-        if os.path.exists(per_user): os.remove(per_user)
         # Every default member alone (ALS with the fusion's 64 factors), then the fusion against the best of them.
-        b = braid("evaluate", "--train", tr, "--test", te, "--threshold", "4", "--model", "ease,itemknn,userknn,als,rp3beta,fusion",
-                  "--param", "als.factors=64", *extra, "--per-user", per_user)
-        fused = [r for r in b["results"] if r["model"] == "fusion"][0]
-        best = max((r for r in b["results"] if r["model"] != "fusion"), key=lambda r: r["metrics"]["ndcg@10"])
-        c = braid("compare", per_user, per_user, "--model-a", "fusion", "--model-b", best["model"], "--metric", "ndcg@10")
+        b, fused, best, c = fusion_against_best(tr, te, ["ease", "itemknn", "userknn", "als", "rp3beta", "fusion"],
+                                                ["--threshold", "4", "--param", "als.factors=64", *extra], per_user)
         m = c["metrics"]["ndcg@10"]
         raw[f"fusion {name} {protocol} {label}"] = {"braid": b, "compare": c}
         rows.append([f"{name} {protocol}, ≥4★", f"{label} vs {best['model']}: difference {m['difference']:+.4f}, 95% CI [{m['ci95'][0]:+.4f}, {m['ci95'][1]:+.4f}]",
@@ -330,8 +312,6 @@ def main():
     if not os.path.exists(uploads):
         subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "bench", "debian_uploads.py"), "--out", uploads,
                         "--cache", os.path.join(a.out, "debian-changelogs")], check=True)
-    sys.path.insert(0, os.path.join(ROOT, "scripts", "bench"))
-    import counts
     count_rows, raw["counts"] = counts.measure(uploads, os.path.join(a.out, "counts"))
     rows += count_rows
 

@@ -71,8 +71,9 @@ public struct BayesianPersonalizedRanking: IterativeFactorizationModel {
         guard data.byUser.rowCounts.contains(where: { $0 < data.itemCount }) else {
             throw ModelError(.noTrainingData, "BPR needs items a user has not interacted with")
         }
+        let epochs = configuration.iterations ?? Self.epochs(for: data)
         var configuration = configuration
-        configuration.iterations = configuration.iterations ?? Self.epochs(for: data)
+        configuration.iterations = epochs
         self.configuration = configuration
         self.data = data
         let f = configuration.factors
@@ -90,7 +91,7 @@ public struct BayesianPersonalizedRanking: IterativeFactorizationModel {
         // Each interaction's user, for drawing a positive pair uniformly.
         var owners = [Int32](repeating: 0, count: data.interactionCount)
         for u in 0..<data.userCount { for k in data.byUser.entries(ofRow: u) { owners[k] = Int32(u) } }
-        for iteration in 0..<(configuration.iterations ?? 0) {
+        for iteration in 0..<epochs {
             Self.epoch(&factors, data: data, owners: owners, configuration: configuration, epoch: iteration)
             try factors.checkFinite(model: Self.name, iteration: iteration + 1)
             if let onIteration, !onIteration(iteration + 1, factors) { break }

@@ -1,0 +1,34 @@
+"""What the benchmark scripts share: paths, running Braid and the peers for JSON, and the
+fusion measured against the best of the other models in the same run."""
+import json, os, subprocess, sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BRAID = os.path.join(ROOT, ".build", "release", "braid")
+PEERS = os.path.join(ROOT, "..", "shared", "tools", "peers.py")
+
+
+def run_json(cmd):
+    """The command's JSON on stdout; stops with its stderr when it fails."""
+    result = subprocess.run(cmd, capture_output=True, text=True)
+    if result.returncode != 0:
+        sys.exit(f"{' '.join(cmd)} failed:\n{result.stderr}")
+    return json.loads(result.stdout[result.stdout.index("{"):])
+
+
+def braid(*args):
+    return run_json([BRAID, *args, "--json"])
+
+
+def peer(*args):
+    return run_json([sys.executable, PEERS, *args])
+
+
+def fusion_against_best(train, test, models, extra, per_user):
+    """Evaluates `models` (the fusion among them) on one split with per-user results, and
+    compares the fusion with the best of the others, paired per user. Returns the evaluation,
+    the fusion's result, the best other model's, and `braid compare`'s JSON."""
+    result = braid("evaluate", "--train", train, "--test", test, "--model", ",".join(models), *extra, "--per-user", per_user)
+    fused = next(r for r in result["results"] if r["model"] == "fusion")
+    best = max((r for r in result["results"] if r["model"] != "fusion"), key=lambda r: r["metrics"]["ndcg@10"])
+    compared = braid("compare", per_user, per_user, "--model-a", "fusion", "--model-b", best["model"], "--metric", "ndcg@10")
+    return result, fused, best, compared
