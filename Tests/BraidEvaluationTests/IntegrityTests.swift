@@ -40,6 +40,33 @@ import Testing
         #expect(rows.train.count + rows.test.count == log.count)
     }
 
+    /// The training part knows how its test was held out. By hand: ten users with training
+    /// rows at times 1…3; nine have test rows at 3 or later and one at 2 — 9 of 10 in order,
+    /// temporal; a second out of order makes 8 of 10, random. Without timestamps on either side,
+    /// nothing is known. Splitter's time splits come out temporal, its random one random.
+    @Test func holdoutOrderIsRecognized() throws {
+        func tables(outOfOrder: Int) -> (InteractionTable, InteractionTable) {
+            var train = InteractionTable(), test = InteractionTable()
+            for u in 0..<10 {
+                for t in 1...3 { train.append(Interaction(user: "u\(u)", item: "i\(t)", value: 1, timestamp: Int64(t))) }
+                test.append(Interaction(user: "u\(u)", item: "i9", value: 1, timestamp: u < outOfOrder ? 2 : Int64(3 + u % 2)))
+            }
+            return (train, test)
+        }
+        let (nine, nineTest) = tables(outOfOrder: 1), (eight, eightTest) = tables(outOfOrder: 2)
+        #expect(PreparedSplit.holdoutOrder(train: nine, test: nineTest) == .temporal)
+        #expect(PreparedSplit.holdoutOrder(train: eight, test: eightTest) == .random)
+        var untimed = InteractionTable()
+        untimed.append(Interaction(user: "u0", item: "i1", value: 1))
+        #expect(PreparedSplit.holdoutOrder(train: untimed, test: untimed) == nil)
+        let log = Self.eventLog()
+        for (method, order) in [(SplitMethod.userTimeRatio(ratio: 0.8), InteractionMatrix.HoldoutOrder.temporal), (.leaveLastOut(count: 1), .temporal),
+                                (.userRatio(ratio: 0.8), .random)] {
+            let split = try Splitter(method, seed: 1).split(log)[0]
+            #expect(try PreparedSplit(split, protocol: EvaluationProtocol()).train.evaluationHoldout == order, "\(method)")
+        }
+    }
+
     @Test func repeatedEventsNoLongerZeroTheMetrics() throws {
         let split = try Splitter(.userRatio(ratio: 0.8), seed: 1).split(Self.eventLog())[0]
         let prepared = try PreparedSplit(split, protocol: EvaluationProtocol())

@@ -137,6 +137,29 @@ import Testing
         #expect((try Self.fit("pop+itemknn", bare) as! Fusion).configuration.members.count == 2)
     }
 
+    /// `validation=auto` resolves at fit: random folds when the evaluation held its test out at
+    /// random or the data has no timestamps; otherwise (a temporal evaluation, or outside any
+    /// evaluation) each user's latest share. An explicit choice stays, and the fitted model
+    /// carries the resolved one.
+    @Test func innerSplitMirrorsTheEvaluation() throws {
+        let timed = Fixtures.randomRatings(users: 30, items: 25, perUser: 6)
+        #expect(timed.ageInDays != nil)
+        var untimed = timed
+        untimed.ageInDays = nil
+        var random = timed, temporal = timed
+        random.evaluationHoldout = .random
+        temporal.evaluationHoldout = .temporal
+        let auto = Fusion.Configuration()
+        #expect(auto.resolved(for: timed).validation == .temporal)
+        #expect(auto.resolved(for: temporal).validation == .temporal)
+        #expect(auto.resolved(for: random).validation == .random)
+        #expect(auto.resolved(for: untimed).validation == .random)
+        var explicit = auto
+        explicit.validation = .temporal
+        #expect(explicit.resolved(for: random).validation == .temporal)
+        #expect((try Self.fit("pop+itemknn", random) as! Fusion).configuration.validation == .random)
+    }
+
     /// Cross-fitting folds hold out each interaction of a user with two or more exactly once,
     /// and every user keeps at least one interaction in every fold.
     @Test func foldsHoldOutEachInteractionOnce() {

@@ -19,6 +19,20 @@ public struct InteractionMatrix: Sendable, Equatable {
     /// order (larger is later; ties in time keep the rows' order in the input), when the rows had
     /// timestamps. Sequence models read each history in this order. Exact, unlike the ages.
     public var sequence: SparseMatrix?
+    /// How the data this matrix is judged on was held out from it, when the matrix is the
+    /// training part of an evaluation (`PreparedSplit` sets it): models that carve an inner
+    /// validation split of their own (the fusion's ranker) can mirror it. Nil outside an
+    /// evaluation, where the model will be asked about the future.
+    public var evaluationHoldout: HoldoutOrder?
+
+    /// How held-out interactions relate in time to the ones kept.
+    public enum HoldoutOrder: String, Sendable, Equatable, Codable {
+        /// Each user's held-out interactions come after their kept ones (a user-time or a
+        /// global time split, leave-last-out).
+        case temporal
+        /// Held-out interactions are interleaved in time with the kept ones (a random split).
+        case random
+    }
 
     public init(users: Vocabulary, items: Vocabulary, byUser: SparseMatrix) {
         precondition(byUser.rowCount == users.count && byUser.columnCount == items.count,

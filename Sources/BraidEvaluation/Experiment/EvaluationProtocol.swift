@@ -89,6 +89,7 @@ public struct PreparedSplit: Sendable {
             train = allPairs
         }
         let test = split.test.deduplicated(evaluation.duplicates).0
+        train.evaluationHoldout = Self.holdoutOrder(train: trainTable, test: test)
         var relevant: [Int32: Set<Int32>] = [:]
         var ratedRows: [Int] = []
         var inTraining = 0
@@ -109,6 +110,30 @@ public struct PreparedSplit: Sendable {
         self.relevant = relevant
         self.ratedRows = ratedRows
         self.testPairsInTraining = inTraining
+    }
+
+    /// Whether the test rows were held out by time: temporal when, for at least 90% of the
+    /// users with timestamped rows on both sides, no test row is earlier than the user's latest
+    /// training row (a user-time split, a global time cutoff, leave-last-out); random otherwise.
+    /// Nil without such users. A random split of a user with k training and m test rows looks
+    /// temporal by chance with probability 1 / C(k + m, m), so the users with long histories
+    /// tell the two apart.
+    public static func holdoutOrder(train: InteractionTable, test: InteractionTable) -> InteractionMatrix.HoldoutOrder? {
+        var latestTraining: [Int32: Int64] = [:], earliestTest: [Int32: Int64] = [:]
+        for row in 0..<train.count where train.timestamps[row] != InteractionTable.noTimestamp {
+            latestTraining[train.userIndices[row], default: .min] = max(latestTraining[train.userIndices[row], default: .min], train.timestamps[row])
+        }
+        for row in 0..<test.count where test.timestamps[row] != InteractionTable.noTimestamp {
+            earliestTest[test.userIndices[row], default: .max] = min(earliestTest[test.userIndices[row], default: .max], test.timestamps[row])
+        }
+        var both = 0, ordered = 0
+        for (user, first) in earliestTest {
+            guard let last = latestTraining[user] else { continue }
+            both += 1
+            if first >= last { ordered += 1 }
+        }
+        guard both > 0 else { return nil }
+        return Double(ordered) >= 0.9 * Double(both) ? .temporal : .random
     }
 
     /// Gives the content models item metadata that cannot leak the test set: text written by a

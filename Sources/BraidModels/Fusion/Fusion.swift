@@ -12,14 +12,18 @@ import BraidNeural
 ///
 /// The ranker learns on inner splits of the training data only: each user's latest `holdout`
 /// share when the data has timestamps, else `folds` seeded random folds that each hold out a
-/// part of every user's interactions once. The members are fitted on the rest, and their
+/// part of every user's interactions once; fitted on an evaluation's training part, the inner
+/// split mirrors how the evaluation held out its test (random folds under a random split). The members are fitted on the rest, and their
 /// candidates are labelled by whether the user went on to interact with them; a fifth of the
 /// users are kept aside to stop training early. The members are then refitted on all the
 /// training data.
 public struct Fusion: RecommendationModel {
     /// How the ranker's inner validation split is carved from the training data.
     public enum Validation: String, Codable, Sendable, CaseIterable {
-        /// Temporal when the data has timestamps, else random.
+        /// As the evaluation holds out its test data when the fusion is fitted on an
+        /// evaluation's training part (`InteractionMatrix.evaluationHoldout`); otherwise
+        /// temporal when the data has timestamps (the model will be asked about the future),
+        /// else random. Resolved at fit, and saved resolved.
         case auto
         /// Each user's latest interactions are held out.
         case temporal
@@ -119,12 +123,16 @@ public struct Fusion: RecommendationModel {
         /// How many candidates each member proposes.
         var candidateCounts: [Int] { members.map { $0.candidates ?? candidates } }
 
-        /// The configuration as fitted on `data`: `content-bm25(candidates=0)` after the members
-        /// when `contentFeature` is on, the items carry text and no member reads item metadata.
+        /// The configuration as fitted on `data`: `validation` temporal or random (`auto`
+        /// resolved), and `content-bm25(candidates=0)` after the members when `contentFeature`
+        /// is on, the items carry text and no member reads item metadata.
         public func resolved(for data: InteractionMatrix) -> Configuration {
-            guard contentFeature, let catalog = data.catalog, catalog.records.values.contains(where: { !$0.document.isEmpty }),
-                  !members.contains(where: { (try? ModelRegistry.model(named: $0.model))?.needsItemMetadata ?? false }) else { return self }
             var resolved = self
+            if validation == .auto {
+                resolved.validation = data.ageInDays == nil || data.evaluationHoldout == .random ? .random : .temporal
+            }
+            guard contentFeature, let catalog = data.catalog, catalog.records.values.contains(where: { !$0.document.isEmpty }),
+                  !members.contains(where: { (try? ModelRegistry.model(named: $0.model))?.needsItemMetadata ?? false }) else { return resolved }
             resolved.members.append(MemberSpec(model: BM25Content.name, candidates: 0))
             return resolved
         }
@@ -155,7 +163,7 @@ public struct Fusion: RecommendationModel {
         let configuration = configuration.resolved(for: data)
         self.configuration = configuration
         self.data = data
-        let temporal = configuration.validation == .temporal || (configuration.validation == .auto && data.ageInDays != nil)
+        let temporal = configuration.validation == .temporal
         // Temporal: fold k holds out each user's share before their latest k shares (fold 0
         // the latest), the members fitted on what came before. Random: `folds` folds that
         // together hold out each training interaction once. Every user is a query per fold.
