@@ -47,21 +47,22 @@ import Testing
     }
 
     /// The linear ranker (the baseline) is chosen by `ranker=linear`, survives a save and
-    /// load, and a file without the ranker's kind loads as trees.
-    @Test func linearRankerIsSavedAndLoaded() throws {
+    /// load, and a file without the ranker's kind loads as trees. Each member gives its score,
+    /// and with `rank-features` its rank too; the file keeps which.
+    @Test(arguments: [false, true]) func linearRankerIsSavedAndLoaded(ranks: Bool) throws {
         let data = Fixtures.randomRatings(users: 40, items: 25, perUser: 8)
         let model = try ModelRegistry.fit("fusion", parameters: ModelParameters(["members": "itemknn+pop", "candidates": "8", "ranker": "linear",
-                                                                                 "holdout": "0.3"]), data: data) as! Fusion
+                                                                                 "holdout": "0.3", "rank-features": "\(ranks)"]), data: data) as! Fusion
         guard case .linear(let linear) = model.ranker else { Issue.record("not the linear ranker"); return }
         #expect(linear.weights.count == model.context.featureCount && model.ranker.trees.isEmpty)
         #expect(model.featureWeights.kind == "linear weights")
-        #expect(model.featureWeights.weights.map(\.feature) == ["itemknn score", "itemknn rank", "pop score", "pop rank", "popularity", "trend", "item age",
-                                                                 "history length", "recency", "co-occurrence"])
+        let memberFeatures = ranks ? ["itemknn score", "itemknn rank", "pop score", "pop rank"] : ["itemknn score", "pop score"]
+        #expect(model.featureWeights.weights.map(\.feature) == memberFeatures + ["popularity", "trend", "item age", "history length", "recency", "co-occurrence"])
         #expect(model.featureWeights.weights.map(\.weight) == linear.weights.map(Double.init))
-        let path = Fixtures.temporaryDirectory() + "/fusion-linear.braid"
+        let path = Fixtures.temporaryDirectory() + "/fusion-linear-\(ranks).braid"
         try ModelRegistry.save(model, to: path)
         let loaded = try ModelRegistry.load(from: path) as! Fusion
-        #expect(loaded.ranker == model.ranker)
+        #expect(loaded.ranker == model.ranker && loaded.configuration.rankFeatures == ranks)
         #expect(loaded.scores(forUser: 5) == model.scores(forUser: 5))
         #expect(throws: ModelError.self) { try ModelRegistry.fit("fusion", parameters: ModelParameters(["ranker": "forest"]), data: data) }
         // Additive: one contribution per member and per item and user feature, adding up to the score.
