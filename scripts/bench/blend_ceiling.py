@@ -4,7 +4,9 @@ test split if its weights were chosen on that very test split? It bounds what th
 ranker (which never sees the test split) can gain from these members.
 
 Usage: blend_ceiling.py --train TRAIN --test TEST [--items FILE] --members ease,itemknn,als@factors=64,...
-(a member's parameters after `@`, separated by `;`).
+[--weights 1,0.35,...] (a member's parameters after `@`, separated by `;`). With --weights the
+blend is not searched: those weights (chosen elsewhere, e.g. on a development split) are scored,
+which shows whether a blend carries over from one split to another.
 Each member is fitted by `braid recommend --k 300` on TRAIN (ratings >= 4); per user, each
 member's top-300 scores are standardized over that list (items a member does not list get
 its lowest standardized score minus one), and the blend is ranked by Σ w_m z_m with EASE's
@@ -37,6 +39,7 @@ def main():
     ap.add_argument("--test", required=True)
     ap.add_argument("--items")
     ap.add_argument("--members", required=True)
+    ap.add_argument("--weights", help="score these weights, one per member, instead of searching")
     a = ap.parse_args()
     members = a.members.split(",")
     relevant = {}
@@ -70,6 +73,13 @@ def main():
         return total / len(queries)
 
     alone = [ndcg(np.eye(len(members))[k]) for k in range(len(members))]
+    if a.weights:
+        w = np.array([float(x) for x in a.weights.split(",")])
+        if len(w) != len(members):
+            raise SystemExit(f"--weights has {len(w)} values for {len(members)} members")
+        print(json.dumps({"members": members, "alone": dict(zip(members, [round(v, 4) for v in alone])), "weights": dict(zip(members, w.tolist())),
+                          "fixed_blend": round(ndcg(w), 4), "ratio_to_first": round(ndcg(w) / alone[0], 4), "users": len(queries)}, indent=1))
+        return
     best, weights = alone[0], np.eye(len(members))[0]
     if len(members) <= 4:
         for rest in itertools.product([0, 0.1, 0.2, 0.35, 0.5, 0.75, 1.0], repeat=len(members) - 1):
