@@ -151,15 +151,13 @@ def main():
     os.makedirs(tg_dir, exist_ok=True)
     shutil.copy(os.path.join(mls_dir, "movies.csv"), tg_dir)  # no tags.csv beside it
     item_text = {"ml-100k": os.path.join(ml, "u.item"), "ml-latest-small": os.path.join(tg_dir, "movies.csv")}
-    fusion_runs = [(name, "80/20", files, label, extra)
-                   for name, files in (("ml-100k", (train, test)), ("ml-latest-small", (mls_train, mls_test)))
-                   for label, extra in (("fusion (default members and linear ranker, temporal inner split)", []),
-                                        ("fusion (default members and linear ranker, random inner split: 5 folds)", ["--param", "fusion.validation=random"]),
-                                        ("fusion with item text (default members + BM25 feature, random inner split: 5 folds)",
-                                         ["--param", "fusion.validation=random", "--items", item_text[name]]))]
-    fusion_runs += [(name, "temporal 80/20", temporal[name], label, extra) for name in temporal
-                    for label, extra in (("fusion (default members and linear ranker, temporal inner split)", []),
-                                         ("fusion with item text (default members + BM25 feature, temporal inner split)", ["--items", item_text[name]]))]
+    # At its defaults the fusion's inner split mirrors the test's (`validation=auto`): random
+    # folds on the random splits, each user's latest share on the temporal ones.
+    fusion_runs = [(name, protocol, files, label, extra)
+                   for name, protocol, files, inner in [(n, "80/20", f, "5 random inner folds") for n, f in (("ml-100k", (train, test)), ("ml-latest-small", (mls_train, mls_test)))]
+                   + [(n, "temporal 80/20", temporal[n], "temporal inner split") for n in temporal]
+                   for label, extra in ((f"fusion (default members and linear ranker; {inner})", []),
+                                        (f"fusion with item text (default members + BM25 feature; {inner})", ["--items", item_text[name]]))]
     for name, protocol, (tr, te), label, extra in fusion_runs:
         per_user = os.path.join(a.out, f"fusion-{name}-{protocol.replace(' ', '-').replace('/', '-')}-{len(extra)}.jsonl")  # extra's length tells the variants apart
         # Every default member alone (ALS with the fusion's 64 factors), then the fusion against the best of them.
