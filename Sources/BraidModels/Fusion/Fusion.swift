@@ -7,15 +7,16 @@ import BraidNeural
 /// proposes none and gives features only); a learned ranker (`ranker`: linear by default, or
 /// LambdaMART's trees; both on LambdaRank's NDCG gradients) orders the union from features of each
 /// (user, candidate): every member's score (standardized over the user's unseen items; with
-/// `rankFeatures` also its rank), the item's popularity and its recent trend, the user's history length and recency,
-/// the item's age, and the item's co-occurrence with the user's latest items.
+/// `rankFeatures` also its rank), the item's popularity and its recent trend, the user's
+/// history length and recency, the item's age, and the item's co-occurrence with the user's
+/// latest items.
 ///
 /// The ranker learns on inner splits of the training data only: each user's latest `holdout`
 /// share when the data has timestamps, else `folds` seeded random folds that each hold out a
 /// part of every user's interactions once; fitted on an evaluation's training part, the inner
-/// split mirrors how the evaluation held out its test (random folds under a random split). The members are fitted on the rest, and their
-/// candidates are labelled by whether the user went on to interact with them; a fifth of the
-/// users are kept aside to stop training early. The members are then refitted on all the
+/// split mirrors how the evaluation held out its test (random folds under a random split).
+/// The members are fitted on the rest, and their candidates are labelled by whether the user
+/// went on to interact with them; a fifth of the users are kept aside to stop training early. The members are then refitted on all the
 /// training data.
 public struct Fusion: RecommendationModel {
     /// How the ranker's inner validation split is carved from the training data.
