@@ -172,6 +172,7 @@ public struct Fusion: RecommendationModel {
 
     public init(fitting data: InteractionMatrix, configuration: Configuration = Configuration()) throws(ModelError) {
         guard data.interactionCount > 0 else { throw ModelError(.noTrainingData, "the fusion needs interactions") }
+        let asked = configuration.validation
         let configuration = configuration.resolved(for: data)
         self.configuration = configuration
         self.data = data
@@ -180,6 +181,10 @@ public struct Fusion: RecommendationModel {
         // the latest), the members fitted on what came before. Random: `folds` folds that
         // together hold out each training interaction once. Every user is a query per fold.
         let folds = configuration.innerFolds(temporal: temporal)
+        let why = asked != .auto ? "validation=\(asked.rawValue)"
+            : data.evaluationHoldout.map { "the evaluation's test was held out \($0 == .temporal ? "by time" : "at random")" }
+            ?? (data.ageInDays == nil ? "the data has no timestamps" : "the next items are the future")
+        TrainingLog.report("fusion: inner split \(temporal ? "temporal" : "random"), \(folds) fold\(folds == 1 ? "" : "s") (\(why))")
         var rng = SeededGenerator(seed: configuration.seed, stream: 1)
         let shuffledUsers = (0..<Int32(data.userCount)).shuffled(using: &rng)
         let validationUsers = data.userCount >= 50 ? Set(shuffledUsers.prefix(Int(Double(data.userCount) * configuration.earlyStoppingShare))) : []
