@@ -77,8 +77,9 @@ def main():
         w = np.array([float(x) for x in a.weights.split(",")])
         if len(w) != len(members):
             raise SystemExit(f"--weights has {len(w)} values for {len(members)} members")
+        fixed = ndcg(w)
         print(json.dumps({"members": members, "alone": dict(zip(members, [round(v, 4) for v in alone])), "weights": dict(zip(members, w.tolist())),
-                          "fixed_blend": round(ndcg(w), 4), "ratio_to_first": round(ndcg(w) / alone[0], 4), "users": len(queries)}, indent=1))
+                          "fixed_blend": round(fixed, 4), "ratio_to_first": round(fixed / alone[0], 4), "users": len(queries)}, indent=1))
         return
     best, weights = alone[0], np.eye(len(members))[0]
     if len(members) <= 4:

@@ -153,13 +153,13 @@ def main():
     item_text = {"ml-100k": os.path.join(ml, "u.item"), "ml-latest-small": os.path.join(tg_dir, "movies.csv")}
     # At its defaults the fusion's inner split mirrors the test's (`validation=auto`): random
     # folds on the random splits, each user's latest share on the temporal ones.
-    fusion_runs = [(name, protocol, files, label, extra)
-                   for name, protocol, files, inner in [(n, "80/20", f, "5 random inner folds") for n, f in (("ml-100k", (train, test)), ("ml-latest-small", (mls_train, mls_test)))]
-                   + [(n, "temporal 80/20", temporal[n], "temporal inner split") for n in temporal]
-                   for label, extra in ((f"fusion (default members and linear ranker; {inner})", []),
-                                        (f"fusion with item text (default members + BM25 feature; {inner})", ["--items", item_text[name]]))]
-    for name, protocol, (tr, te), label, extra in fusion_runs:
-        per_user = os.path.join(a.out, f"fusion-{name}-{protocol.replace(' ', '-').replace('/', '-')}-{len(extra)}.jsonl")  # extra's length tells the variants apart
+    fusion_splits = [("ml-100k", "80/20", (train, test), "5 random inner folds"), ("ml-latest-small", "80/20", (mls_train, mls_test), "5 random inner folds")]
+    fusion_splits += [(name, "temporal 80/20", temporal[name], "temporal inner split") for name in temporal]
+    fusion_runs = [(name, protocol, files, variant, label, extra) for name, protocol, files, inner in fusion_splits
+                   for variant, (label, extra) in enumerate(((f"fusion (default members and linear ranker; {inner})", []),
+                                                             (f"fusion with item text (default members + BM25 feature; {inner})", ["--items", item_text[name]])))]
+    for name, protocol, (tr, te), variant, label, extra in fusion_runs:
+        per_user = os.path.join(a.out, f"fusion-{name}-{protocol.replace(' ', '-').replace('/', '-')}-{variant}.jsonl")
         # Every default member alone (ALS with the fusion's 64 factors), then the fusion against the best of them.
         b, fused, best, c = fusion_against_best(tr, te, ["ease", "itemknn", "userknn", "als", "rp3beta", "fusion"],
                                                 ["--threshold", "4", "--param", "als.factors=64", *extra], per_user)

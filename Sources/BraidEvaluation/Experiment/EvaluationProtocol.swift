@@ -119,18 +119,21 @@ public struct PreparedSplit: Sendable {
     /// temporal by chance with probability 1 / C(k + m, m), so the users with long histories
     /// tell the two apart.
     public static func holdoutOrder(train: InteractionTable, test: InteractionTable) -> InteractionMatrix.HoldoutOrder? {
-        var latestTraining: [Int32: Int64] = [:], earliestTest: [Int32: Int64] = [:]
+        // The tables share their user vocabulary (`PreparedSplit` checks).
+        let users = max(train.users.count, test.users.count)
+        var latestTraining = [Int64](repeating: .min, count: users), earliestTest = [Int64](repeating: .max, count: users)
         for row in 0..<train.count where train.timestamps[row] != InteractionTable.noTimestamp {
-            latestTraining[train.userIndices[row], default: .min] = max(latestTraining[train.userIndices[row], default: .min], train.timestamps[row])
+            let user = Int(train.userIndices[row])
+            latestTraining[user] = max(latestTraining[user], train.timestamps[row])
         }
         for row in 0..<test.count where test.timestamps[row] != InteractionTable.noTimestamp {
-            earliestTest[test.userIndices[row], default: .max] = min(earliestTest[test.userIndices[row], default: .max], test.timestamps[row])
+            let user = Int(test.userIndices[row])
+            earliestTest[user] = min(earliestTest[user], test.timestamps[row])
         }
         var both = 0, ordered = 0
-        for (user, first) in earliestTest {
-            guard let last = latestTraining[user] else { continue }
+        for user in 0..<users where latestTraining[user] != .min && earliestTest[user] != .max {
             both += 1
-            if first >= last { ordered += 1 }
+            if earliestTest[user] >= latestTraining[user] { ordered += 1 }
         }
         guard both > 0 else { return nil }
         return Double(ordered) >= 0.9 * Double(both) ? .temporal : .random

@@ -605,27 +605,23 @@ struct FusionFeatures: Sendable {
         for item in profile.seen { seen[Int(item)] = true }
         var chosen: [Int32] = []
         var isChosen = [Bool](repeating: false, count: n)
-        var standardized: [[Float]] = [], reciprocalRank: [[Float]] = []
-        var firstRank = [Int32](repeating: Int32(n), count: n)
+        // Per member: each item's place in its order (n: not eligible), and the mean and
+        // deviation its scores are standardized by. Only the candidates' features are computed.
+        var places: [[Int32]] = [], moments: [(mean: Double, deviation: Double)] = []
         for (m, member) in members.enumerated() {
             let scores = memberScores[m]
             let eligible = (0..<n).filter { !seen[$0] && (member.scoresItemsWithoutInteractions || data.byItem.count(ofRow: $0) > 0) }
             let mean = eligible.reduce(0.0) { $0 + Double(scores[$1]) } / Double(max(1, eligible.count))
             let variance = eligible.reduce(0.0) { $0 + (Double(scores[$1]) - mean) * (Double(scores[$1]) - mean) } / Double(max(1, eligible.count))
-            let deviation = variance > 0 ? variance.squareRoot() : 1
             let order = Self.descendingOrder(eligible, scores)
-            var z = [Float](repeating: -10, count: n), r = [Float](repeating: 0, count: n)
-            for (position, item) in order.enumerated() {
-                z[item] = Float((Double(scores[item]) - mean) / deviation)
-                r[item] = 1 / log2(2 + Float(position))
-                if m == 0 { firstRank[item] = Int32(position) }
-            }
+            var place = [Int32](repeating: Int32(n), count: n)
+            for (position, item) in order.enumerated() { place[item] = Int32(position) }
             for item in order.prefix(counts[m]) where !isChosen[item] {
                 isChosen[item] = true
                 chosen.append(Int32(item))
             }
-            standardized.append(z)
-            reciprocalRank.append(r)
+            places.append(place)
+            moments.append((mean, variance > 0 ? variance.squareRoot() : 1))
         }
         // Co-occurrence (cosine of the two items' user sets) with the user's latest three items.
         let latest = profile.latest
@@ -633,8 +629,10 @@ struct FusionFeatures: Sendable {
         features.reserveCapacity(chosen.count * featureCount)
         for item in chosen.map(Int.init) {
             for m in 0..<memberCount {
-                features.append(standardized[m][item])
-                if ranks { features.append(reciprocalRank[m][item]) }
+                // A member that cannot score the item gives −10 and rank feature 0.
+                let place = places[m][item], eligible = place < Int32(n)
+                features.append(eligible ? Float((Double(memberScores[m][item]) - moments[m].mean) / moments[m].deviation) : -10)
+                if ranks { features.append(eligible ? 1 / log2(2 + Float(place)) : 0) }
             }
             features.append(itemPopularity[item])
             features.append(itemTrend[item])
@@ -643,7 +641,7 @@ struct FusionFeatures: Sendable {
             features.append(profile.recency)
             features.append(latest.isEmpty ? 0 : latest.reduce(0) { $0 + cooccurrence(item, $1) } / Float(latest.count))
         }
-        return (chosen, features, firstRank)
+        return (chosen, features, places.first ?? [Int32](repeating: Int32(n), count: n))
     }
 
     /// `items` by descending score, ties by ascending index: each becomes one integer key (the

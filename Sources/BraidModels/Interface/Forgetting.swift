@@ -51,7 +51,7 @@ extension EASE: ForgettingModel {
         }
         // Σ_k G[j, k] B[k, j] over the co-occurrences, per modelled item j.
         var coupling = [Double](repeating: 0, count: n)
-        var ownGram = [Double](repeating: Double(configuration.lambda ?? 0), count: n)  // resolved when fitted
+        var ownGram = [Double](repeating: Double(lambda), count: n)
         weights.storage.withUnsafeBufferPointer { b in
             for u in 0..<data.userCount where byUser.count(ofRow: u) > 0 {
                 let row = modelledRow(u)

@@ -27,11 +27,12 @@ public struct EASE: RecommendationModel {
             maximumMemoryGB = try parameters.double("max-memory-gb", default: maximumMemoryGB, range: 0.001...1e6)
         }
 
-        /// This configuration with λ resolved for `data`.
-        func resolved(for data: InteractionMatrix) -> Configuration {
+        /// This configuration with λ resolved for `data`, and that λ.
+        func resolved(for data: InteractionMatrix) -> (configuration: Configuration, lambda: Float) {
+            let lambda = lambda ?? EASE.automaticLambda(for: data, binarize: binarize)
             var out = self
-            out.lambda = lambda ?? EASE.automaticLambda(for: data, binarize: binarize)
-            return out
+            out.lambda = lambda
+            return (out, lambda)
         }
     }
 
@@ -65,6 +66,8 @@ public struct EASE: RecommendationModel {
     public let modelled: [Int32]
     /// Position in `modelled` per item index, or −1.
     let position: [Int32]
+    /// The λ the weights were fitted with (the configuration's, resolved when fitted or loaded).
+    public var lambda: Float { configuration.resolved(for: data).lambda }
 
     public init(fitting data: InteractionMatrix, configuration: Configuration = Configuration()) throws(ModelError) {
         guard data.interactionCount > 0 else { throw ModelError(.noTrainingData, "EASE needs at least one interaction") }
@@ -75,13 +78,12 @@ public struct EASE: RecommendationModel {
             throw ModelError(.tooLarge, "EASE on \(n) items needs a \(n)×\(n) float32 matrix, \(String(format: "%.1f", bytes / 1_073_741_824)) GiB, more than max-memory-gb=\(configuration.maximumMemoryGB)",
                              hint: "raise --param max-memory-gb if the machine has the memory, or reduce the catalogue with --min-item-interactions")
         }
-        let configuration = configuration.resolved(for: data)
+        let (configuration, lambda) = configuration.resolved(for: data)
         self.configuration = configuration
         self.data = data
         self.modelled = modelled
         position = Self.positions(of: modelled, itemCount: data.itemCount)
         var g = Self.gram(data, modelled: modelled, position: position, binarize: configuration.binarize)
-        let lambda = configuration.lambda ?? 0
         for i in 0..<n { g[i * n + i] += lambda }
         let info = BLAS.invertSymmetricPositiveDefinite(&g, n: n)
         guard info == 0 else {
@@ -210,7 +212,7 @@ public struct EASE: RecommendationModel {
     }
 
     public init(archive: ModelArchive, data: InteractionMatrix, configuration: Configuration) throws(ModelError) {
-        self.configuration = configuration.resolved(for: data)
+        self.configuration = configuration.resolved(for: data).configuration
         self.data = data
         let (storage, modelled) = try ModelArchive.mapError { () throws(DataError) in
             (try archive.floatBuffer("ease.weights"), try archive.int32s("ease.items"))
