@@ -301,7 +301,7 @@ public final class RecommendationServer: Sendable {
 
     func list(user: String?, history: ServedHistory, query: ListQuery, served: ServedModel) async throws -> JSONValue {
         let (scores, method) = served.scores(for: history)
-        let chosen = try await select(scores, query: query, seen: Set(history.items), served: served)
+        let chosen = try await select(scores, query: query, seen: history.seen, served: served)
         let data = served.model.data
         // The reasons, one call for the whole list (the fusion scores its members once).
         let reasons: [Explanation?] = if query.explain, method == "trained", let user = history.trainedUser {

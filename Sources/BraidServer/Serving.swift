@@ -96,10 +96,12 @@ public struct FeedbackPolicy: Sendable {
 
     /// The event's weighted value, or nil when the threshold drops it.
     func value(of event: FeedbackEvent) -> Double? {
-        let value = event.value * (eventWeights[event.event] ?? defaultWeight)
+        let value = weightedValue(of: event)
         if let threshold, value < threshold { return nil }
         return value
     }
+
+    func weightedValue(of event: FeedbackEvent) -> Double { event.value * (eventWeights[event.event] ?? defaultWeight) }
 
     /// The per-item values of a history (oldest first), in first-seen order.
     func values(of events: [FeedbackEvent]) -> [(item: String, value: Double)] {
@@ -131,6 +133,13 @@ struct ServedHistory {
     var isTrainingRow = false
     /// The user's index in the model, when it was trained on them.
     var trainedUser: Int?
+    /// Items the user interacted with that the scores do not use: the training pairs below
+    /// the threshold (`InteractionMatrix.belowThreshold`) and newer feedback the threshold
+    /// drops. Seen all the same, so lists leave them out.
+    var belowThreshold: [Int32] = []
+
+    /// Everything the user has seen, which lists leave out.
+    var seen: Set<Int32> { Set(items).union(belowThreshold) }
 }
 
 extension ServedModel {
@@ -160,8 +169,13 @@ extension ServedModel {
                 history.items.append(data.byUser.columns[k])
                 history.values.append(data.byUser.values[k])
             }
+            if let below = data.belowThreshold { history.belowThreshold = Array(below.columns(ofRow: Int(u))) }
         }
-        let fresh = policy.values(of: feedback.filter { $0.sequence > feedbackWatermark })
+        let newer = feedback.filter { $0.sequence > feedbackWatermark }
+        for event in newer where policy.value(of: event) == nil {
+            if let item = data.items.index(of: event.item) { history.belowThreshold.append(item) }
+        }
+        let fresh = policy.values(of: newer)
         history.isTrainingRow = history.trainedUser != nil && fresh.isEmpty
         for (id, value) in fresh {
             guard let item = data.items.index(of: id) else {
@@ -212,11 +226,22 @@ extension ServedModel {
                 table.append(user: Int32(u), item: old.byUser.columns[k], value: old.byUser.values[k], timestamp: timestamp)
             }
         }
+        // The pairs below the threshold: the old model's, and the feedback's that it drops.
+        var below = InteractionTable(users: old.users, items: old.items)
+        if let set = old.belowThreshold {
+            for u in 0..<set.rowCount where !erased.contains(old.users[u]) {
+                for k in set.entries(ofRow: u) { below.append(user: Int32(u), item: set.columns[k], value: set.values[k]) }
+            }
+        }
         for event in feedback where !erased.contains(event.user) {
-            guard let value = policy.value(of: event) else { continue }
+            guard let value = policy.value(of: event) else {
+                below.append(Interaction(user: event.user, item: event.item, value: Float(policy.weightedValue(of: event))))
+                continue
+            }
             table.append(Interaction(user: event.user, item: event.item, value: Float(value), timestamp: Int64(event.timestamp.rounded())))
         }
         var data = InteractionMatrix(table, duplicates: policy.combine)
+        if below.count > 0 { data = data.settingAside(below) }
         data.catalog = old.catalog
         return data
     }

@@ -48,8 +48,8 @@ func fitModel(modelOptions: ModelOptions, dataOptions: DataOptions, train: Strin
         throw CLIError("give exactly one --model (one of \(ModelRegistry.names.joined(separator: ", ")))")
     }
     let parameters = try modelOptions.parameters(for: name)
-    var table = dataOptions.filtered(try dataOptions.load([train])[0]).deduplicated(try dataOptions.duplicatePolicy()).0
-    if let threshold { table = table.positives(threshold: threshold).compacted() }
+    let all = dataOptions.filtered(try dataOptions.load([train])[0]).deduplicated(try dataOptions.duplicatePolicy()).0
+    var table = threshold.map { all.positives(threshold: $0).compacted() } ?? all
     let catalog = try dataOptions.catalog(knownItems: table.items)
     // Catalogue items nobody interacted with join the vocabulary, so the models that score
     // such items (content, hybrid) can recommend them after loading.
@@ -57,6 +57,8 @@ func fitModel(modelOptions: ModelOptions, dataOptions: DataOptions, train: Strin
         for id in catalog.records.keys.sorted() { _ = table.items.insert(id) }
     }
     var matrix = InteractionMatrix(table)
+    // The rows below the threshold are not trained on, but the user has seen those items.
+    if let threshold { matrix = matrix.settingAside(all.below(threshold: threshold)) }
     matrix.catalog = catalog
     Console.progress("fitting \(name) on \(matrix.interactionCount) interactions…")
     let started = System.monotonicSeconds()

@@ -108,6 +108,21 @@ struct CLI {
         #expect(!denied.stdout.contains("\"m0\""))
     }
 
+    /// With --threshold, an item the user rated below it is not trained on but is seen: not
+    /// recommended to them (unless --include-seen), fitted on the spot or from a model file.
+    @Test func itemsRatedBelowTheThresholdAreNotRecommended() throws {
+        let ratings = Fixtures.temporaryFile("user,item,rating\nu1,m0,5\nu2,m0,5\nu3,m0,4\nu4,m0,5\nu1,m1,5\nu2,m1,4\nu3,m2,4\nx,m0,2\nx,m3,5\n", name: "low.csv")
+        func items(_ out: CLI.Output) -> [String] {
+            ((out.json["recommendations"] as? [[String: Any]])?.first?["items"] as? [[String: Any]])?.compactMap { $0["item"] as? String } ?? []
+        }
+        let base = ["recommend", "--train", ratings, "--threshold", "4", "--model", "pop", "--users", "x", "--k", "2", "--json"]
+        #expect(items(try CLI.run(base)) == ["m1", "m2"], "m0, the most popular, was rated 2★ by x")
+        #expect(items(try CLI.run(base + ["--include-seen"])) == ["m0", "m1"])
+        let modelFile = Fixtures.temporaryDirectory() + "/pop.braid"
+        #expect(try CLI.run(["train", "--train", ratings, "--threshold", "4", "--model", "pop", "--out", modelFile]).status == 0)
+        #expect(items(try CLI.run(["recommend", "--model-file", modelFile, "--users", "x", "--k", "2", "--json"])) == ["m1", "m2"])
+    }
+
     @Test func similarItems() throws {
         let out = try CLI.run(["similar", "--train", train, "--model", "itemknn", "--item", "m2", "--k", "3", "--json"])
         #expect(out.status == 0)

@@ -13,6 +13,37 @@ import Testing
         #expect(positives[1].user == "b")
     }
 
+    /// The pairs a threshold drops are set aside as seen: in `seenItems`, never trained on,
+    /// matched by id, and carried by the matrix's transforms.
+    @Test func pairsBelowTheThresholdAreSeenButNotTrained() {
+        let table = InteractionTable([Interaction(user: "a", item: "x", value: 5), Interaction(user: "a", item: "y", value: 2),
+                                      Interaction(user: "a", item: "z", value: 4), Interaction(user: "b", item: "y", value: 1),
+                                      Interaction(user: "c", item: "x", value: 4)])
+        let positives = InteractionMatrix(table.positives(threshold: 4))
+        let below = table.below(threshold: 4)
+        #expect(below.count == 2 && below.values == [2, 1])
+        // Rows the matrix cannot place (an unknown user or item) and pairs it trains on are skipped.
+        var extra = below
+        extra.append(Interaction(user: "d", item: "x", value: 1))
+        extra.append(Interaction(user: "a", item: "w", value: 1))
+        extra.append(Interaction(user: "a", item: "x", value: 3))
+        let matrix = positives.settingAside(extra)
+        let (a, b, c) = (Int(matrix.users.index(of: "a")!), Int(matrix.users.index(of: "b")!), Int(matrix.users.index(of: "c")!))
+        let (x, y, z) = (matrix.items.index(of: "x")!, matrix.items.index(of: "y")!, matrix.items.index(of: "z")!)
+        #expect(matrix.byUser == positives.byUser, "nothing below the threshold is trained on")
+        #expect(matrix.belowThreshold?.nonzeroCount == 2)
+        #expect(matrix.seenItems(ofUser: a) == [x, y, z].sorted())
+        #expect(Array(matrix.items(ofUser: a)) == [x, z].sorted())
+        #expect(matrix.seenItems(ofUser: b) == [y] && matrix.items(ofUser: b).isEmpty)
+        #expect(matrix.seenItems(ofUser: c) == [x])
+        #expect(matrix.belowThreshold?.values(ofRow: a).first == 2)
+        #expect(positives.seenItems(ofUser: a) == [x, z].sorted(), "without a threshold, seen is trained")
+        #expect(matrix.removingUsers([a]).seenItems(ofUser: a).isEmpty)
+        #expect(matrix.removingUsers([a]).seenItems(ofUser: b) == [y])
+        let widened = matrix.addingItems([ItemRecord(id: "new")])
+        #expect(widened.belowThreshold?.columnCount == widened.itemCount && widened.seenItems(ofUser: a) == [x, y, z].sorted())
+    }
+
     @Test func kCoreRemovesUntilStable() {
         // c has one interaction; removing c leaves item z with one user, which then goes too.
         let table = InteractionTable([

@@ -40,13 +40,25 @@ import Testing
         for (k, user) in users.enumerated() { #expect(batch[k] == model.recommend(userIndex: user, count: 5)) }
     }
 
+    /// Seen items, including the ones rated below the threshold (two per user here, which
+    /// every model keeps in its data), are left out unless asked for; denied ones never come
+    /// and only allowed ones do.
     @Test(arguments: ModelContract.cases)
     func filtersHold(c: ModelContract.Case) throws {
-        let data = Fixtures.randomRatings(users: 30, items: 25, perUser: 6)
+        let trained = Fixtures.randomRatings(users: 30, items: 25, perUser: 6)
+        var low = InteractionTable(users: trained.users, items: trained.items)
+        for user in 0..<trained.userCount {
+            for item in (0..<Int32(trained.itemCount)).filter({ !trained.items(ofUser: user).contains($0) }).suffix(2) {
+                low.append(user: Int32(user), item: item, value: 1)
+            }
+        }
+        let data = trained.settingAside(low)
         let model = try ModelContract.fit(c, data)
+        #expect(model.data.belowThreshold == data.belowThreshold, "the model keeps the pairs below the threshold")
         let denied: Set<Int32> = [0, 1, 2]
         for user in 0..<data.userCount {
-            let seen = Set(data.items(ofUser: user))
+            let seen = Set(data.seenItems(ofUser: user))
+            #expect(seen.count == data.items(ofUser: user).count + 2)
             let plain = model.recommend(userIndex: user, count: 10)
             #expect(plain.allSatisfy { !seen.contains($0.index) }, "seen items are excluded by default")
             let withDeny = model.recommend(userIndex: user, count: 10, filter: RecommendationFilter(deniedItems: denied))
@@ -130,13 +142,17 @@ import Testing
 
     @Test(arguments: ModelContract.cases)
     func saveAndLoadGiveIdenticalScores(c: ModelContract.Case) throws {
-        let data = Fixtures.randomRatings(users: 25, items: 20, perUser: 6)
+        let trained = Fixtures.randomRatings(users: 25, items: 20, perUser: 6)
+        var low = InteractionTable(users: trained.users, items: trained.items)
+        low.append(user: 0, item: Int32((0..<trained.itemCount).first { !trained.items(ofUser: 0).contains(Int32($0)) }!), value: 2)
+        let data = trained.settingAside(low)
         let model = try ModelContract.fit(c, data)
         let path = Fixtures.temporaryDirectory() + "/model.braid"
         try ModelRegistry.save(model, to: path)
         let loaded = try ModelRegistry.load(from: path)
         #expect(type(of: loaded).name == c.name)
         #expect(loaded.data == model.data)
+        #expect(loaded.data.belowThreshold == data.belowThreshold && loaded.data.seenItems(ofUser: 0).count == data.items(ofUser: 0).count + 1)
         for user in 0..<data.userCount {
             #expect(loaded.scores(forUser: user) == model.scores(forUser: user))
             for item in 0..<data.itemCount { #expect(loaded.predictRating(user: user, item: item) == model.predictRating(user: user, item: item)) }

@@ -11,13 +11,15 @@ import Testing
 /// The HTTP API driven in-process (Hummingbird's router test client) over a real SQLite store.
 @Suite struct ServerTests {
     /// A server over EASE (λ = 1) fitted on 30 users × 25 items, with a fresh store.
-    static func server(limits: Limits = Limits(), model: (any RecommendationModel)? = nil) throws -> (RecommendationServer, InteractionMatrix) {
+    static func server(limits: Limits = Limits(), model: (any RecommendationModel)? = nil,
+                       feedback: FeedbackPolicy = FeedbackPolicy()) throws -> (RecommendationServer, InteractionMatrix) {
         let data = Fixtures.randomRatings(users: 30, items: 25, perUser: 6)
         let fitted = try model ?? EASE(fitting: data, configuration: EASE.Configuration(parameters: ModelParameters(["lambda": "1"])))
         let store = try SQLiteStore(path: Fixtures.temporaryDirectory() + "/store.sqlite")
         var configuration = RecommendationServer.Configuration()
         configuration.allowAnonymous = true
         configuration.limits = limits
+        configuration.feedback = feedback
         return (RecommendationServer(store: store, model: ServedModel(model: fitted, version: 1, source: "test"), configuration: configuration), data)
     }
 
@@ -63,6 +65,37 @@ import Testing
             for entry in list { #expect(abs(entry.score - Double(expected[Int(data.items.index(of: entry.item)!)])) < 1e-5) }
         }
         #expect(try await server.store.feedback(user: data.users[0]).count == 1)
+    }
+
+    /// An item the user rated below the threshold is seen: never listed to them, whether the
+    /// rating came with the training data or as feedback the threshold drops; a retrain keeps
+    /// both set aside.
+    @Test func itemsRatedBelowTheThresholdAreNeverListed() async throws {
+        let trained = Fixtures.randomRatings(users: 30, items: 25, perUser: 6)
+        let configuration = try EASE.Configuration(parameters: ModelParameters(["lambda": "1"]))
+        let top = try EASE(fitting: trained, configuration: configuration).recommend(userIndex: 0, count: 2).map(\.index)
+        var low = InteractionTable(users: trained.users, items: trained.items)
+        low.append(user: 0, item: top[0], value: 2)
+        let (server, _) = try Self.server(model: try EASE(fitting: trained.settingAside(low), configuration: configuration),
+                                          feedback: FeedbackPolicy(threshold: 4))
+        let user = trained.users[0], (first, second) = (trained.items[top[0]], trained.items[top[1]])
+        try await Self.run(server) { client in
+            let listed = { try Self.items(try await client.execute(uri: "/users/\(user)/recommendations?n=5", method: .get)).map(\.item) }
+            let before = try await listed()
+            #expect(!before.contains(first) && before.first == second, "the training data's 2★ item is left out, the next best leads")
+            let posted = try await client.execute(uri: "/feedback", method: .post,
+                                                  body: Self.body(#"{"feedback": [{"user": "\#(user)", "item": "\#(second)", "value": 1}]}"#))
+            #expect(posted.status == .ok)
+            let after = try await listed()
+            #expect(after.count == 5 && !after.contains(first) && !after.contains(second), "the 1★ feedback is seen at once")
+            #expect(try await client.execute(uri: "/models/retrain", method: .post).status == .ok)
+            #expect(server.slot.served.version == 2)
+            let retrained = server.slot.served.model.data
+            #expect(retrained.seenItems(ofUser: 0).count == trained.items(ofUser: 0).count + 2)
+            #expect(retrained.byUser == trained.byUser, "neither low rating is trained on")
+            let again = try await listed()
+            #expect(!again.contains(first) && !again.contains(second))
+        }
     }
 
     /// `explain=true` on a linear fusion: every listed item carries its members' scores and

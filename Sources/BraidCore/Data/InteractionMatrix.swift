@@ -24,6 +24,14 @@ public struct InteractionMatrix: Sendable, Equatable {
     /// validation split of their own (the fusion's ranker) can mirror it. Nil outside an
     /// evaluation, where the model will be asked about the future.
     public var evaluationHoldout: HoldoutOrder?
+    /// The pairs each user interacted with that the models do not train on, because their
+    /// values fell below the threshold that turned ratings into positives (users × items, with
+    /// the original values). They are seen all the same: recommendations leave them out like
+    /// the trained pairs (`seenItems(ofUser:)`), so that nobody is offered an item they already
+    /// rated 2★. Nil when no threshold applied. An evaluation leaves it nil: under the
+    /// evaluation protocol the user's rows below the threshold are as if absent, as in the
+    /// filter-then-split convention of the literature and `peers.py`.
+    public var belowThreshold: SparseMatrix?
 
     /// How held-out interactions relate in time to the ones kept.
     public enum HoldoutOrder: String, Sendable, Equatable, Codable {
@@ -82,6 +90,14 @@ public struct InteractionMatrix: Sendable, Equatable {
     /// The items `user` interacted with, ascending.
     public func items(ofUser user: Int) -> ArraySlice<Int32> { byUser.columns(ofRow: user) }
 
+    /// The items `user` interacted with, ascending: the trained ones and those set aside below
+    /// the threshold (`belowThreshold`). What recommendations leave out as seen.
+    public func seenItems(ofUser user: Int) -> [Int32] {
+        let trained = byUser.columns(ofRow: user)
+        guard let below = belowThreshold, user < below.rowCount, below.count(ofRow: user) > 0 else { return Array(trained) }
+        return Array(Set(trained).union(below.columns(ofRow: user))).sorted()
+    }
+
     /// Whether each item has at least one interaction.
     public var itemHasInteractions: [Bool] { (0..<items.count).map { byItem.count(ofRow: $0) > 0 } }
 
@@ -123,6 +139,7 @@ extension InteractionMatrix {
         result.catalog = catalog
         result.ageInDays = ageInDays?.filter { row, _, _ in !removed.contains(row) }
         result.sequence = sequence?.filter { row, _, _ in !removed.contains(row) }
+        result.belowThreshold = belowThreshold?.filter { row, _, _ in !removed.contains(row) }
         return result
     }
 }
@@ -140,9 +157,34 @@ extension InteractionMatrix {
         var result = InteractionMatrix(users: users, items: items, byUser: widened(byUser))
         result.ageInDays = ageInDays.map(widened)
         result.sequence = sequence.map(widened)
+        result.belowThreshold = belowThreshold.map(widened)
         var catalog = self.catalog ?? ItemCatalog()
         for record in records { catalog[record.id] = record }
         result.catalog = catalog
+        return result
+    }
+}
+
+extension InteractionMatrix {
+    /// This matrix with `table`'s pairs set aside as seen but not trained on
+    /// (`belowThreshold`, in place of any set aside before), so that recommendations leave
+    /// them out like the trained ones: give it the rows a threshold dropped
+    /// (`InteractionTable.below(threshold:)`). Users and items are matched by id; rows whose
+    /// user or item this matrix does not know are skipped (there is no list for that user, and
+    /// that item cannot be recommended), and so are pairs it trains on.
+    public func settingAside(_ table: InteractionTable) -> InteractionMatrix {
+        var rows: [Int32] = [], columns: [Int32] = [], values: [Float] = []
+        for row in 0..<table.count {
+            guard let user = users.index(of: table.users[table.userIndices[row]]),
+                  let item = items.index(of: table.items[table.itemIndices[row]]),
+                  !byUser.contains(row: Int(user), column: item) else { continue }
+            rows.append(user)
+            columns.append(item)
+            values.append(table.values[row])
+        }
+        var result = self
+        result.belowThreshold = SparseMatrix(rowCount: userCount, columnCount: itemCount, rows: rows, columns: columns, values: values,
+                                             combine: { _, later in later })
         return result
     }
 }

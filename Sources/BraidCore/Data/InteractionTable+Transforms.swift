@@ -74,4 +74,9 @@ extension InteractionTable {
         out.values = [Float](repeating: 1, count: out.count)
         return out
     }
+
+    /// The rows with value < `threshold`, values kept: what `positives(threshold:)` drops.
+    public func below(threshold: Float) -> InteractionTable {
+        selecting((0..<count).filter { values[$0] < threshold })
+    }
 }

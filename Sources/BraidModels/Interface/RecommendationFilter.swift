@@ -2,7 +2,8 @@ public import BraidCore
 
 /// Which items a recommendation list may contain.
 public struct RecommendationFilter: Sendable, Equatable {
-    /// Leave out the items the user interacted with in training.
+    /// Leave out the items the user interacted with in training, including those whose values
+    /// fell below the threshold (`InteractionMatrix.belowThreshold`).
     public var excludeSeen: Bool
     /// When set, only these item indices may be recommended.
     public var allowedItems: Set<Int32>?

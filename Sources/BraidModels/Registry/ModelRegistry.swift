@@ -71,6 +71,7 @@ public enum ModelRegistry {
         archive.store(model.data.byUser, as: "data")
         if let ages = model.data.ageInDays { archive.store(ages, as: "data.ages") }
         if let sequence = model.data.sequence { archive.store(sequence, as: "data.sequence") }
+        if let below = model.data.belowThreshold { archive.store(below, as: "data.below") }
         model.archive(into: &archive)
         return archive
     }
@@ -120,6 +121,13 @@ public enum ModelRegistry {
         }
         if archive.scalars["data.sequence.shape"] != nil {
             data.sequence = try ModelArchive.mapError { () throws(DataError) in try archive.sparseMatrix("data.sequence") }
+        }
+        if archive.scalars["data.below.shape"] != nil {
+            let below = try ModelArchive.mapError { () throws(DataError) in try archive.sparseMatrix("data.below") }
+            guard below.rowCount == archive.users.count, below.columnCount == archive.items.count else {
+                throw ModelError(.corruptModel, "the pairs below the threshold (data.below, \(below.rowCount)×\(below.columnCount)) do not match the vocabularies (\(archive.users.count) users, \(archive.items.count) items)")
+            }
+            data.belowThreshold = below
         }
         return try M(archive: archive, data: data, configuration: configuration)
     }
