@@ -16,6 +16,9 @@ struct Evaluate: ParsableCommand {
     @Option(help: "Relevant test items have value ≥ T; training keeps only its positives (value ≥ T).")
     var threshold: Float?
 
+    @Option(help: "With --threshold, the user's training rows below it: absent (their items stay candidates, as in the literature and peers.py) or seen (left out of the candidates, as in the lists Braid serves).")
+    var belowThreshold: String = "absent"
+
     @Option(help: "standard; cold-items (rank only items that occur in the test set and never in training); cold-users (only users with at most --cold-user-history training interactions); repeat (re-consumption: seen items stay candidates and count; splits hold out rows).")
     var `protocol`: String = "standard"
 
@@ -36,8 +39,14 @@ struct Evaluate: ParsableCommand {
             guard let mode = EvaluationProtocol.Mode(rawValue: `protocol`) else {
                 throw CLIError("--protocol must be standard, cold-items, cold-users or repeat, not \"\(`protocol`)\"")
             }
+            guard let below = EvaluationProtocol.BelowThreshold(rawValue: belowThreshold) else {
+                throw CLIError("--below-threshold must be absent or seen, not \"\(belowThreshold)\"")
+            }
+            guard below == .absent || threshold != nil else {
+                throw CLIError("--below-threshold seen needs --threshold (without one, every training row is trained on and seen)")
+            }
             let evaluation = EvaluationProtocol(cutoff: cutoff, threshold: threshold, duplicates: try dataOptions.duplicatePolicy(),
-                                                mode: mode, coldUserHistory: coldUserHistory, seed: splitOptions.seed)
+                                                mode: mode, coldUserHistory: coldUserHistory, seed: splitOptions.seed, belowThreshold: below)
             let rawSplits = try splitOptions.splits(dataOptions, repeatProtocol: mode == .repeat)
             let catalog = try dataOptions.catalog(knownItems: rawSplits.first?.train.items)
             let splits = try rawSplits.map { split throws(DataError) in

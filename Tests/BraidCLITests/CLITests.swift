@@ -121,6 +121,14 @@ struct CLI {
         let modelFile = Fixtures.temporaryDirectory() + "/pop.braid"
         #expect(try CLI.run(["train", "--train", ratings, "--threshold", "4", "--model", "pop", "--out", modelFile]).status == 0)
         #expect(items(try CLI.run(["recommend", "--model-file", modelFile, "--users", "x", "--k", "2", "--json"])) == ["m1", "m2"])
+        // The evaluation protocol keeps m0 a candidate unless asked to treat it as seen.
+        let test = Fixtures.temporaryFile("user,item,rating\nx,m1,5\n", name: "low-test.csv")
+        let evaluate = ["evaluate", "--train", ratings, "--test", test, "--threshold", "4", "--model", "pop", "--json"]
+        let hit1 = { (out: CLI.Output) in (out.json["metrics"] as? [String: Any])?["mrr@10"] as? Double }
+        #expect(hit1(try CLI.run(evaluate)) == 0.5)
+        #expect(hit1(try CLI.run(evaluate + ["--below-threshold", "seen"])) == 1)
+        let refused = try CLI.run(["evaluate", "--train", ratings, "--test", test, "--model", "pop", "--below-threshold", "seen"])
+        #expect(refused.status != 0 && refused.stderr.contains("needs --threshold"))
     }
 
     @Test func similarItems() throws {

@@ -99,6 +99,29 @@ import Testing
         #expect(repeated.ratedRows.count == 1, "RMSE never scores a trained pair")
     }
 
+    /// With a threshold, a training row below it is as if absent (its item stays a candidate,
+    /// though it can never be relevant) unless `belowThreshold` is `.seen`. By hand, popularity
+    /// over the positives ranks x (3), y (2), z (1) for t, who rated x 2★ and whose test item is
+    /// y: NDCG@10 = (1 / log2 3) / 1 = 0.6309 with x in the list, 1 without it.
+    @Test func rowsBelowTheThresholdAreAbsentOrSeen() throws {
+        var train = InteractionTable([
+            Interaction(user: "u1", item: "x", value: 5), Interaction(user: "u2", item: "x", value: 5), Interaction(user: "u3", item: "x", value: 4),
+            Interaction(user: "u1", item: "y", value: 5), Interaction(user: "u2", item: "y", value: 4), Interaction(user: "u1", item: "z", value: 5),
+            Interaction(user: "t", item: "x", value: 2), Interaction(user: "t", item: "w", value: 5),
+        ])
+        var test = InteractionTable([Interaction(user: "t", item: "y", value: 5)])
+        train.adoptVocabularies(of: &test)
+        func ndcg(_ below: EvaluationProtocol.BelowThreshold) throws -> Double {
+            let evaluation = EvaluationProtocol(threshold: 4, belowThreshold: below)
+            let prepared = try PreparedSplit(TrainTestSplit(train: train, test: test), protocol: evaluation)
+            #expect(prepared.train.byUser.nonzeroCount == 7, "the 2★ row is never trained on")
+            let model = try ModelRegistry.fit("pop", data: prepared.train)
+            return Evaluator(protocol: evaluation).evaluate(model, on: prepared).metrics["ndcg@10"]!
+        }
+        #expect(abs(try ndcg(.absent) - 1 / log2(3)) < 1e-9)
+        #expect(abs(try ndcg(.seen) - 1) < 1e-9)
+    }
+
     /// Under `repeat`, a user's training items stay candidates: a model that ranks the user's
     /// own items first hits the re-consumed item; under the standard protocol it cannot.
     @Test func repeatProtocolKeepsSeenItemsAsCandidates() throws {

@@ -6,6 +6,8 @@ public import BraidCore
 ///   duplicate policy first, so a pair is in training or in test, never both.
 /// - Each evaluated user's candidates are every item with training interactions, minus the
 ///   user's own training items (under `repeat`, the user's training items stay candidates).
+///   With a threshold, the user's training rows below it are as if absent (their items stay
+///   candidates), unless `belowThreshold` is `.seen`.
 /// - Relevant items are the user's test interactions (with a threshold T: value ≥ T; the
 ///   training data is then also reduced to its positives, value ≥ T, as implicit feedback).
 ///   Test pairs that also occur in training (given train and test files that overlap) can
@@ -44,11 +46,24 @@ public struct EvaluationProtocol: Sendable, Codable, Equatable {
     public var coldUserHistory: Int
     /// Seeds the order of tied scores.
     public var seed: UInt64
+    /// With a threshold: what the user's training rows below it are.
+    public var belowThreshold: BelowThreshold
+
+    /// The user's training rows below the threshold (never trained on, never relevant).
+    public enum BelowThreshold: String, Sendable, Codable, CaseIterable {
+        /// As if absent: their items stay candidates. The protocol's default, as in the
+        /// literature's filter-then-split convention and `peers.py`.
+        case absent
+        /// Seen: their items leave the user's candidates, as in the lists Braid serves
+        /// (`InteractionMatrix.belowThreshold`).
+        case seen
+    }
 
     public init(cutoff: Int = 10, threshold: Float? = nil, duplicates: DuplicatePolicy = .last, mode: Mode = .standard,
-                coldUserHistory: Int = 5, seed: UInt64 = 42) {
+                coldUserHistory: Int = 5, seed: UInt64 = 42, belowThreshold: BelowThreshold = .absent) {
         self.cutoff = cutoff
         self.threshold = threshold
+        self.belowThreshold = belowThreshold
         self.duplicates = duplicates
         self.mode = mode
         self.coldUserHistory = coldUserHistory
@@ -85,6 +100,7 @@ public struct PreparedSplit: Sendable {
         let trainedPairs = allPairs.byUser
         if let threshold = evaluation.threshold {
             train = InteractionMatrix(trainTable.positives(threshold: threshold), duplicates: evaluation.duplicates)
+            if evaluation.belowThreshold == .seen { train = train.settingAside(trainTable.below(threshold: threshold)) }
         } else {
             train = allPairs
         }

@@ -124,7 +124,7 @@ extension InteractionMatrix {
 
     /// Each user's entries (positions in `byUser`, users in order) split by `choose`, which
     /// names the ones held out and the ones dropped; the kept part (the rest) keeps its
-    /// timestamps and the item catalogue.
+    /// timestamps, the item catalogue and the pairs set aside below the threshold (still seen).
     private func splitting(_ choose: ([Int]) -> (held: Set<Int>, dropped: Set<Int>)) -> (kept: InteractionMatrix, heldOut: [(user: Int32, item: Int32, value: Float)]) {
         var keep = InteractionTable(users: users, items: items)
         var out: [(user: Int32, item: Int32, value: Float)] = []
@@ -141,6 +141,7 @@ extension InteractionMatrix {
         }
         var kept = InteractionMatrix(keep)
         kept.catalog = catalog
+        kept.belowThreshold = belowThreshold
         return (kept, out)
     }
 }
