@@ -24,6 +24,30 @@ import Testing
         #expect(abs(try #require(try model.predictRating(user: "u1", item: "i1")) - 2.5) < 1e-6)
     }
 
+    /// RP³β by hand. u0 = {a, b}, u1 = {a, c}, u2 = {b}; P(u|i) = 1/|U_i| (a: ½, b: ½, c: 1),
+    /// P(j|u) = 1/|I_u| (u0: ½, u1: ½, u2: 1); popularity a 2, b 2, c 1.
+    /// α = 1, β = ½: W_ab = ½·½ / √2, W_ac = ½·½ / 1, W_ba = ½·½ / √2, W_bc = 0, W_ca = 1·½ / √2.
+    /// α = 2, β = 0: W_ab = W_ac = W_ba = (½·½)² = 1/16, W_ca = (1·½)² = ¼.
+    @Test func rp3betaWalkByHand() throws {
+        let data = InteractionMatrix(InteractionTable([
+            Interaction(user: "u0", item: "a"), Interaction(user: "u0", item: "b"), Interaction(user: "u1", item: "a"),
+            Interaction(user: "u1", item: "c"), Interaction(user: "u2", item: "b"),
+        ]))
+        let (a, b, c) = (0, 1, 2)
+        let half = try ModelRegistry.fit("rp3beta", parameters: ModelParameters(["alpha": "1", "beta": "0.5"]), data: data)
+        let w = try #require(half.itemSimilarities(to: a)), wb = try #require(half.itemSimilarities(to: b)), wc = try #require(half.itemSimilarities(to: c))
+        #expect(abs(w[b] - 0.25 / Float(2).squareRoot()) < 1e-6 && abs(w[c] - 0.25) < 1e-6 && w[a] == 0)
+        #expect(abs(wb[a] - 0.25 / Float(2).squareRoot()) < 1e-6 && wb[c] == 0)
+        #expect(abs(wc[a] - 0.5 / Float(2).squareRoot()) < 1e-6 && wc[b] == 0)
+        // u1's score for b sums the walks from a and c; u2's for a is W_ba.
+        #expect(abs(half.scores(forUser: 1)[b] - 0.25 / Float(2).squareRoot()) < 1e-6)
+        #expect(abs(half.scores(forUser: 2)[a] - 0.25 / Float(2).squareRoot()) < 1e-6)
+        let squared = try ModelRegistry.fit("rp3beta", parameters: ModelParameters(["alpha": "2", "beta": "0"]), data: data)
+        let s = try #require(squared.itemSimilarities(to: a)), sc = try #require(squared.itemSimilarities(to: c))
+        #expect(abs(s[b] - 1.0 / 16) < 1e-7 && abs(s[c] - 1.0 / 16) < 1e-7 && abs(sc[a] - 0.25) < 1e-7)
+        #expect(RP3Beta.Configuration().beta == 0.3 && RP3Beta.Configuration().alpha == 1)
+    }
+
     @Test func itemKNNWeightedSum() throws {
         // Items over users: i0 = (5,4,0), i1 = (3,2,1), i2 = (0,5,2). For u0 (i0=5, i1=3) and i2:
         // s(i2,i0) = 20/√1189, s(i2,i1) = 12/√406; r̂ = (5·s0 + 3·s1)/(s0 + s1) ≈ 3.98678.
