@@ -98,6 +98,16 @@ public struct InteractionMatrix: Sendable, Equatable {
         return Array(Set(trained).union(below.columns(ofRow: user))).sorted()
     }
 
+    /// Calls `body` with every item `user` has seen: the trained ones, then those below the
+    /// threshold. No allocation: what the lists' filters use on every request.
+    @inlinable
+    public func forEachSeenItem(ofUser user: Int, _ body: (Int32) -> Void) {
+        for item in byUser.columns(ofRow: user) { body(item) }
+        if let below = belowThreshold, user < below.rowCount {
+            for item in below.columns(ofRow: user) { body(item) }
+        }
+    }
+
     /// Whether each item has at least one interaction.
     public var itemHasInteractions: [Bool] { (0..<items.count).map { byItem.count(ofRow: $0) > 0 } }
 

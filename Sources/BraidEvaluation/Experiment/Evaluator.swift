@@ -174,7 +174,7 @@ public struct Evaluator: Sendable {
         let perUser: [PerUser] = parallelMap(evaluable.count) { position in
             let user = Int(evaluable[position])
             var scores = scoring(user)
-            if excludeSeen { for item in train.seenItems(ofUser: user) { scores[Int(item)] = -.infinity } }
+            if excludeSeen { train.forEachSeenItem(ofUser: user) { scores[Int($0)] = -.infinity } }
             // Ties in the user's scores are ordered by a seeded pseudo-random key per item.
             var selector = TopKSelector(count: k, tieBreakSeed: TopKSelector.tieKey(Int32(truncatingIfNeeded: user), seed: seed))
             var candidates: [Int32] = []

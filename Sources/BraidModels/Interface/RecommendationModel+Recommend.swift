@@ -79,7 +79,7 @@ extension RecommendationModel {
     public func select(_ count: Int, from scores: [Float], user: Int?, filter: RecommendationFilter) -> [ScoredIndex] {
         var scores = scores
         if filter.excludeSeen, let user {
-            for item in data.seenItems(ofUser: user) { scores[Int(item)] = -.infinity }
+            data.forEachSeenItem(ofUser: user) { scores[Int($0)] = -.infinity }
         }
         for item in filter.deniedItems where Int(item) < scores.count { scores[Int(item)] = -.infinity }
         let byItem = data.byItem
