@@ -202,11 +202,14 @@ extension ServedModel {
     /// The scores for a history: the model's own for an unchanged training user, a fold-in
     /// where the model can, else the training scores (stale) or popularity. Returns how.
     func scores(for history: ServedHistory) -> (scores: [Float], method: String) {
-        if history.isTrainingRow, let user = history.trainedUser { return (model.scores(forUser: user), "trained") }
+        // A user the model knows without a training row (every rating below the threshold) is
+        // served like an unknown one.
+        let trained = history.trainedUser.flatMap { model.data.byUser.count(ofRow: $0) > 0 ? $0 : nil }
+        if history.isTrainingRow, let user = trained { return (model.scores(forUser: user), "trained") }
         if !history.items.isEmpty, model.scoresAnyHistory, let scores = try? model.scores(forHistory: history.items, values: history.values) {
             return (scores, "fold-in")
         }
-        if let user = history.trainedUser { return (model.scores(forUser: user), "trained-stale") }
+        if let user = trained { return (model.scores(forUser: user), "trained-stale") }
         return (model.popularityScores(), "popular")
     }
 }

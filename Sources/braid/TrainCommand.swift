@@ -50,6 +50,9 @@ func fitModel(modelOptions: ModelOptions, dataOptions: DataOptions, train: Strin
     let parameters = try modelOptions.parameters(for: name)
     let all = dataOptions.filtered(try dataOptions.load([train])[0]).deduplicated(try dataOptions.duplicatePolicy()).0
     var table = threshold.map { all.positives(threshold: $0).compacted() } ?? all
+    // A user whose every row fell below the threshold stays known (with no training row), so
+    // that their list leaves those items out.
+    if let threshold { for row in all.below(threshold: threshold).userIndices { _ = table.users.insert(all.users[row]) } }
     let catalog = try dataOptions.catalog(knownItems: table.items)
     // Catalogue items nobody interacted with join the vocabulary, so the models that score
     // such items (content, hybrid) can recommend them after loading.

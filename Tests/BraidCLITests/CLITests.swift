@@ -111,7 +111,7 @@ struct CLI {
     /// With --threshold, an item the user rated below it is not trained on but is seen: not
     /// recommended to them (unless --include-seen), fitted on the spot or from a model file.
     @Test func itemsRatedBelowTheThresholdAreNotRecommended() throws {
-        let ratings = Fixtures.temporaryFile("user,item,rating\nu1,m0,5\nu2,m0,5\nu3,m0,4\nu4,m0,5\nu1,m1,5\nu2,m1,4\nu3,m2,4\nx,m0,2\nx,m3,5\n", name: "low.csv")
+        let ratings = Fixtures.temporaryFile("user,item,rating\nu1,m0,5\nu2,m0,5\nu3,m0,4\nu4,m0,5\nu1,m1,5\nu2,m1,4\nu3,m2,4\nx,m0,2\nx,m3,5\ny,m0,1\n", name: "low.csv")
         func items(_ out: CLI.Output) -> [String] {
             ((out.json["recommendations"] as? [[String: Any]])?.first?["items"] as? [[String: Any]])?.compactMap { $0["item"] as? String } ?? []
         }
@@ -121,6 +121,9 @@ struct CLI {
         let modelFile = Fixtures.temporaryDirectory() + "/pop.braid"
         #expect(try CLI.run(["train", "--train", ratings, "--threshold", "4", "--model", "pop", "--out", modelFile]).status == 0)
         #expect(items(try CLI.run(["recommend", "--model-file", modelFile, "--users", "x", "--k", "2", "--json"])) == ["m1", "m2"])
+        // y rated only m0, at 1★: still known, so popular items come without m0.
+        #expect(items(try CLI.run(["recommend", "--model-file", modelFile, "--users", "y", "--k", "2", "--json"])) == ["m1", "m2"])
+        #expect(items(try CLI.run(base.map { $0 == "x" ? "y" : $0 })) == ["m1", "m2"])
         // The evaluation protocol keeps m0 a candidate unless asked to treat it as seen.
         let test = Fixtures.temporaryFile("user,item,rating\nx,m1,5\n", name: "low-test.csv")
         let evaluate = ["evaluate", "--train", ratings, "--test", test, "--threshold", "4", "--model", "pop", "--json"]

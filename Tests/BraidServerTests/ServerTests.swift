@@ -98,6 +98,23 @@ import Testing
         }
     }
 
+    /// A user whose every rating fell below the threshold is known but has no training row:
+    /// served popular items, less the ones they rated.
+    @Test func aUserWithOnlyLowRatingsGetsPopularItemsTheyHaveNotRated() async throws {
+        var table = InteractionTable()
+        for user in ["u0", "u1", "u2", "u3"] { table.append(Interaction(user: user, item: "i0", value: 5)) }
+        for user in ["u0", "u1"] { table.append(Interaction(user: user, item: "i1", value: 5)) }
+        table.append(Interaction(user: "u2", item: "i2", value: 4))
+        table.append(Interaction(user: "lonely", item: "i0", value: 1))
+        let data = InteractionMatrix(table.positives(threshold: 4)).settingAside(table.below(threshold: 4))
+        let (server, _) = try Self.server(model: try ModelRegistry.fit("pop", data: data), feedback: FeedbackPolicy(threshold: 4))
+        try await Self.run(server) { client in
+            let response = try await client.execute(uri: "/users/lonely/recommendations?n=2", method: .get)
+            #expect(try Self.json(response)["method"] as? String == "popular")
+            #expect(try Self.items(response).map(\.item) == ["i1", "i2"], "i0 is the most popular, but lonely rated it 1★")
+        }
+    }
+
     /// `explain=true` on a linear fusion: every listed item carries its members' scores and
     /// the ranker's contributions, which add up to the served score.
     @Test func explainedFusionListsAddUp() async throws {

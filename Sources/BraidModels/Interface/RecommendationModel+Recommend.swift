@@ -6,11 +6,11 @@ extension RecommendationModel {
     /// external id: see `recommend(user:count:filter:)` for that), best first.
     ///
     /// Users without training interactions (and indices outside the vocabulary) get the most
-    /// popular items.
+    /// popular items, less the ones a known user has seen (rated below the threshold).
     public func recommend(userIndex user: Int, count: Int, filter: RecommendationFilter = RecommendationFilter()) -> [ScoredIndex] {
-        let hasHistory = user >= 0 && user < data.userCount && data.byUser.count(ofRow: user) > 0
-        let scores = hasHistory ? scores(forUser: user) : popularityScores()
-        return select(count, from: scores, user: hasHistory ? user : nil, filter: filter)
+        let known = user >= 0 && user < data.userCount
+        let scores = known && data.byUser.count(ofRow: user) > 0 ? scores(forUser: user) : popularityScores()
+        return select(count, from: scores, user: known ? user : nil, filter: filter)
     }
 
     /// `recommend(userIndex:count:filter:)` for many user indices on the worker threads;
