@@ -239,6 +239,8 @@ extension ServedModel {
         for event in feedback where !erased.contains(event.user) {
             guard let value = policy.value(of: event) else {
                 below.append(Interaction(user: event.user, item: event.item, value: Float(policy.weightedValue(of: event))))
+                // A user with nothing but such events stays known, so their list leaves them out.
+                _ = table.users.insert(event.user)
                 continue
             }
             table.append(Interaction(user: event.user, item: event.item, value: Float(value), timestamp: Int64(event.timestamp.rounded())))

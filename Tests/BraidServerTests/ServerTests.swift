@@ -84,7 +84,7 @@ import Testing
             let before = try await listed()
             #expect(!before.contains(first) && before.first == second, "the training data's 2★ item is left out, the next best leads")
             let posted = try await client.execute(uri: "/feedback", method: .post,
-                                                  body: Self.body(#"{"feedback": [{"user": "\#(user)", "item": "\#(second)", "value": 1}]}"#))
+                                                  body: Self.body(#"{"feedback": [{"user": "\#(user)", "item": "\#(second)", "value": 1}, {"user": "stranger", "item": "\#(first)", "value": 2}]}"#))
             #expect(posted.status == .ok)
             let after = try await listed()
             #expect(after.count == 5 && !after.contains(first) && !after.contains(second), "the 1★ feedback is seen at once")
@@ -92,9 +92,14 @@ import Testing
             #expect(server.slot.served.version == 2)
             let retrained = server.slot.served.model.data
             #expect(retrained.seenItems(ofUser: 0).count == trained.items(ofUser: 0).count + 2)
-            #expect(retrained.byUser == trained.byUser, "neither low rating is trained on")
+            #expect(retrained.interactionCount == trained.interactionCount, "no low rating is trained on")
+            #expect(retrained.users.count == trained.users.count + 1 && retrained.users.index(of: "stranger") != nil)
             let again = try await listed()
             #expect(!again.contains(first) && !again.contains(second))
+            // A new user whose only event fell below the threshold is known after the retrain.
+            let stranger = try await client.execute(uri: "/users/stranger/recommendations?n=20", method: .get)
+            #expect(try Self.json(stranger)["method"] as? String == "popular")
+            #expect(try Self.items(stranger).count == 20 && !(try Self.items(stranger).contains { $0.item == first }))
         }
     }
 
