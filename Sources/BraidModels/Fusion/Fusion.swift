@@ -546,7 +546,9 @@ struct FusionFeatures: Sendable {
             guard let ages = data.ageInDays else { return [] }
             return history.sorted { ages.values[$0] < ages.values[$1] }.prefix(3).map { Int(data.byUser.columns[$0]) }
         }()
-        let profile = Profile(seen: data.seenItems(ofUser: user), latest: latest, length: userLength[user], recency: userRecency[user])
+        var seen: [Int32] = []
+        data.forEachSeenItem(ofUser: user) { seen.append($0) }
+        let profile = Profile(seen: seen, latest: latest, length: userLength[user], recency: userRecency[user])
         return candidates(profile, scores: members.map { $0.scores(forUser: user) }, members: members, counts: counts)
     }
 
