@@ -94,20 +94,22 @@ public struct FeedbackPolicy: Sendable {
         self.combine = combine
     }
 
-    /// The event's weighted value, or nil when the threshold drops it.
-    func value(of event: FeedbackEvent) -> Double? {
-        let value = weightedValue(of: event)
-        if let threshold, value < threshold { return nil }
-        return value
+    /// The event's weighted value, and whether the threshold keeps it.
+    func weighed(_ event: FeedbackEvent) -> (value: Double, kept: Bool) {
+        let value = event.value * (eventWeights[event.event] ?? defaultWeight)
+        return (value, threshold.map { value >= $0 } ?? true)
     }
 
-    func weightedValue(of event: FeedbackEvent) -> Double { event.value * (eventWeights[event.event] ?? defaultWeight) }
-
-    /// The per-item values of a history (oldest first), in first-seen order.
-    func values(of events: [FeedbackEvent]) -> [(item: String, value: Double)] {
-        var order: [String] = [], values: [String: Double] = [:]
+    /// The per-item values of a history (oldest first), in first-seen order, and the items of
+    /// the events the threshold drops (seen all the same).
+    func values(of events: [FeedbackEvent]) -> (kept: [(item: String, value: Double)], below: [String]) {
+        var order: [String] = [], values: [String: Double] = [:], below: [String] = []
         for event in events {
-            guard let value = value(of: event) else { continue }
+            let (value, kept) = weighed(event)
+            guard kept else {
+                below.append(event.item)
+                continue
+            }
             if let old = values[event.item] {
                 values[event.item] = combine.combine(old, value)
                 // The item's place is its latest event's (sequence models read the order).
@@ -118,7 +120,7 @@ public struct FeedbackPolicy: Sendable {
                 values[event.item] = value
             }
         }
-        return order.map { ($0, values[$0]!) }
+        return (order.map { ($0, values[$0]!) }, below)
     }
 }
 
@@ -171,11 +173,8 @@ extension ServedModel {
             }
             if let below = data.belowThreshold { history.belowThreshold = Array(below.columns(ofRow: Int(u))) }
         }
-        let newer = feedback.filter { $0.sequence > feedbackWatermark }
-        for event in newer where policy.value(of: event) == nil {
-            if let item = data.items.index(of: event.item) { history.belowThreshold.append(item) }
-        }
-        let fresh = policy.values(of: newer)
+        let (fresh, below) = policy.values(of: feedback.filter { $0.sequence > feedbackWatermark })
+        history.belowThreshold += below.compactMap { data.items.index(of: $0) }
         history.isTrainingRow = history.trainedUser != nil && fresh.isEmpty
         for (id, value) in fresh {
             guard let item = data.items.index(of: id) else {
@@ -237,8 +236,9 @@ extension ServedModel {
             }
         }
         for event in feedback where !erased.contains(event.user) {
-            guard let value = policy.value(of: event) else {
-                below.append(Interaction(user: event.user, item: event.item, value: Float(policy.weightedValue(of: event))))
+            let (value, kept) = policy.weighed(event)
+            guard kept else {
+                below.append(Interaction(user: event.user, item: event.item, value: Float(value)))
                 // A user with nothing but such events stays known, so their list leaves them out.
                 _ = table.users.insert(event.user)
                 continue

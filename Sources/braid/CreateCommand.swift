@@ -126,8 +126,7 @@ struct Create: ParsableCommand {
             }
             let winner = board[0]
             Console.progress("fitting \(winner.family) \(Tune.describe(winner.trial.parameters)) on all \(table.count) interactions…")
-            var full = InteractionMatrix(threshold.map { table.positives(threshold: $0) } ?? table)
-            if let threshold { full = full.settingAside(table.below(threshold: threshold)) }
+            var full = threshold.map { InteractionMatrix(positivesOf: table, threshold: $0) } ?? InteractionMatrix(table)
             full.catalog = catalog
             let model = try ModelRegistry.fit(winner.family, parameters: ModelParameters(winner.trial.parameters), data: full)
             try ModelRegistry.save(model, to: out)

@@ -50,9 +50,10 @@ func fitModel(modelOptions: ModelOptions, dataOptions: DataOptions, train: Strin
     let parameters = try modelOptions.parameters(for: name)
     let all = dataOptions.filtered(try dataOptions.load([train])[0]).deduplicated(try dataOptions.duplicatePolicy()).0
     var table = threshold.map { all.positives(threshold: $0).compacted() } ?? all
+    let below = threshold.map { all.below(threshold: $0) }
     // A user whose every row fell below the threshold stays known (with no training row), so
     // that their list leaves those items out.
-    if let threshold { for row in all.below(threshold: threshold).userIndices { _ = table.users.insert(all.users[row]) } }
+    for row in below?.userIndices ?? [] { _ = table.users.insert(all.users[row]) }
     let catalog = try dataOptions.catalog(knownItems: table.items)
     // Catalogue items nobody interacted with join the vocabulary, so the models that score
     // such items (content, hybrid) can recommend them after loading.
@@ -61,7 +62,7 @@ func fitModel(modelOptions: ModelOptions, dataOptions: DataOptions, train: Strin
     }
     var matrix = InteractionMatrix(table)
     // The rows below the threshold are not trained on, but the user has seen those items.
-    if let threshold { matrix = matrix.settingAside(all.below(threshold: threshold)) }
+    if let below { matrix = matrix.settingAside(below) }
     matrix.catalog = catalog
     Console.progress("fitting \(name) on \(matrix.interactionCount) interactions…")
     let started = System.monotonicSeconds()

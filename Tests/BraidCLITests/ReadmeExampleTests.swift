@@ -28,7 +28,7 @@ import Testing
         let loaded = try ModelRegistry.load(from: path)
         #expect(!top.isEmpty && batch.count == 3 && !similar.isEmpty && type(of: loaded).name == "itemknn")
 
-        let served = InteractionMatrix(table.positives(threshold: 4)).settingAside(table.below(threshold: 4))
+        let served = InteractionMatrix(positivesOf: table, threshold: 4)
         #expect(served.interactionCount + (served.belowThreshold?.nonzeroCount ?? 0) == table.count)
         #expect(served.seenItems(ofUser: 0).count == table.userIndices.filter { $0 == 0 }.count)
 

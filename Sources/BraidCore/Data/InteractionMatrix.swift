@@ -93,9 +93,9 @@ public struct InteractionMatrix: Sendable, Equatable {
     /// The items `user` interacted with, ascending: the trained ones and those set aside below
     /// the threshold (`belowThreshold`). What recommendations leave out as seen.
     public func seenItems(ofUser user: Int) -> [Int32] {
-        let trained = byUser.columns(ofRow: user)
-        guard let below = belowThreshold, user < below.rowCount, below.count(ofRow: user) > 0 else { return Array(trained) }
-        return Array(Set(trained).union(below.columns(ofRow: user))).sorted()
+        var items: [Int32] = []
+        forEachSeenItem(ofUser: user) { items.append($0) }
+        return Set(items).sorted()
     }
 
     /// Calls `body` with every item `user` has seen: the trained ones, then those below the
@@ -176,6 +176,12 @@ extension InteractionMatrix {
 }
 
 extension InteractionMatrix {
+    /// `table`'s rows with value ≥ `threshold` as implicit positives (value 1), and the rows
+    /// below it set aside as seen (`settingAside(_:)`): what a served model fits on.
+    public init(positivesOf table: InteractionTable, threshold: Float, duplicates policy: DuplicatePolicy = .last) {
+        self = InteractionMatrix(table.positives(threshold: threshold), duplicates: policy).settingAside(table.below(threshold: threshold))
+    }
+
     /// This matrix with `table`'s pairs set aside as seen but not trained on
     /// (`belowThreshold`, in place of any set aside before), so that recommendations leave
     /// them out like the trained ones: give it the rows a threshold dropped

@@ -99,8 +99,9 @@ public struct PreparedSplit: Sendable {
         let allPairs = InteractionMatrix(trainTable, duplicates: evaluation.duplicates)
         let trainedPairs = allPairs.byUser
         if let threshold = evaluation.threshold {
-            train = InteractionMatrix(trainTable.positives(threshold: threshold), duplicates: evaluation.duplicates)
-            if evaluation.belowThreshold == .seen { train = train.settingAside(trainTable.below(threshold: threshold)) }
+            train = evaluation.belowThreshold == .seen
+                ? InteractionMatrix(positivesOf: trainTable, threshold: threshold, duplicates: evaluation.duplicates)
+                : InteractionMatrix(trainTable.positives(threshold: threshold), duplicates: evaluation.duplicates)
         } else {
             train = allPairs
         }
