@@ -226,4 +226,102 @@ import Testing
         let expected = items.sorted { scores[$0] != scores[$1] ? scores[$0] > scores[$1] : $0 < $1 }
         #expect(FusionFeatures.descendingOrder(items, scores) == expected)
     }
+
+    /// Ratings 1…5 without timestamps, 4 and above the positives and the rest set aside.
+    static func rated(users: Int = 40, items: Int = 30, perUser: Int = 10) -> InteractionMatrix {
+        var rng = SeededGenerator(seed: 5)
+        var table = InteractionTable()
+        for u in 0..<users {
+            for i in (0..<items).shuffled(using: &rng).prefix(perUser) {
+                table.append(Interaction(user: "u\(u)", item: "i\(i)", value: Float(1 + rng.next() % 5)))
+            }
+        }
+        return InteractionMatrix(positivesOf: table, threshold: 4)
+    }
+
+    /// By hand: a rated x 5★ and y 2★, b rated y 4★ and z 1★; at threshold 4 the positives
+    /// are (a, x) and (b, y), and every pair the users rated is (a, x), (a, y), (b, y), (b, z),
+    /// each 1, with nothing set aside. Without pairs set aside the matrix is itself.
+    @Test func everyRatedPairAsPositive() throws {
+        var table = InteractionTable()
+        for (user, item, value) in [("a", "x", 5), ("a", "y", 2), ("b", "y", 4), ("b", "z", 1)] as [(String, String, Float)] {
+            table.append(Interaction(user: user, item: item, value: value, timestamp: 86_400))
+        }
+        let data = InteractionMatrix(positivesOf: table, threshold: 4)
+        func pairs(_ m: InteractionMatrix) -> [String] {
+            (0..<m.userCount).flatMap { u in m.items(ofUser: u).map { m.users.identifiers[u] + m.items.identifiers[Int($0)] } }.sorted()
+        }
+        #expect(pairs(data) == ["ax", "by"])
+        let everything = data.includingBelowThreshold()
+        #expect(pairs(everything) == ["ax", "ay", "by", "bz"])
+        #expect(everything.byUser.values.allSatisfy { $0 == 1 } && everything.belowThreshold == nil && everything.ageInDays == nil)
+        #expect(everything.users == data.users && everything.items == data.items)
+        let plain = InteractionMatrix(table.positives(threshold: 4))
+        #expect(plain.includingBelowThreshold() == plain)
+    }
+
+    /// The pairs set aside below the threshold are cut into the random folds with the
+    /// positives: each leaves the kept part's set in exactly one of five folds (as a test
+    /// holds out a share of every row), never in a temporal split, which has no times for them.
+    @Test func foldsHoldOutThePairsBelowTheThreshold() throws {
+        let data = Self.rated()
+        let below = try #require(data.belowThreshold)
+        #expect(below.nonzeroCount > 100)
+        var missing: [Int64: Int] = [:]
+        for fold in 0..<5 {
+            let kept = try #require(data.holdingOut(fold: fold, of: 5, seed: 9).kept.belowThreshold)
+            for user in 0..<data.userCount {
+                let left = Set(kept.columns(ofRow: user))
+                #expect(left.isSubset(of: Set(below.columns(ofRow: user))))
+                for item in below.columns(ofRow: user) where !left.contains(item) { missing[Int64(user) << 32 | Int64(item), default: 0] += 1 }
+            }
+        }
+        #expect(missing.count == below.nonzeroCount && missing.values.allSatisfy { $0 == 1 })
+        let share = try #require(data.holdingOut(share: 0.2, temporal: false, seed: 9).kept.belowThreshold)
+        #expect(share.nonzeroCount < below.nonzeroCount && share.nonzeroCount > below.nonzeroCount / 2)
+        var timed = data
+        timed.ageInDays = data.byUser.mapValues { _, _, _ in 1 }
+        #expect(timed.holdingOut(share: 0.2, temporal: true, seed: 9).kept.belowThreshold == below)
+    }
+
+    /// `below-threshold=true` inside a member's parentheses is the fusion's: the member is
+    /// fitted on every rated pair, and the file rebuilds that matrix at load.
+    @Test func membersFitOnTheRatingsBelowTheThreshold() throws {
+        let spec = try MemberSpec.parse("ease(lambda=50,below-threshold=true)+itemknn", composite: "fusion")
+        #expect(spec[0].belowThreshold == true && spec[0].parameters == ["lambda": "50"] && spec[1].belowThreshold == nil)
+        #expect(spec[0].description == "ease(lambda=50,below-threshold=true)")
+        #expect(throws: ModelError.self) { try MemberSpec.parse("ease(below-threshold=maybe)", composite: "fusion") }
+        let data = Self.rated()
+        let members = try MemberSpec.fit(spec, data: data)
+        #expect(members[0].data.byUser == data.includingBelowThreshold().byUser && members[1].data.byUser == data.byUser)
+    }
+
+    /// With ratings set aside below the threshold and a random inner split, the fit adds EASE
+    /// fitted on every rated pair, which a saved file restores; not with
+    /// `below-threshold-member=false`, a temporal inner split, one such member already listed,
+    /// or nothing set aside.
+    @Test func ratingsBelowTheThresholdAddAMember() throws {
+        let data = Self.rated()
+        let fusion = try Self.fit("pop+itemknn", data) as! Fusion
+        #expect(fusion.configuration.members.map(\.description) == ["pop", "itemknn", "ease(below-threshold=true)"])
+        #expect(fusion.members[2].data.byUser == data.includingBelowThreshold().byUser)
+        let path = Fixtures.temporaryDirectory() + "/fusion-below.braid"
+        try ModelRegistry.save(fusion, to: path)
+        let loaded = try ModelRegistry.load(from: path) as! Fusion
+        #expect(loaded.configuration.members == fusion.configuration.members)
+        #expect(loaded.members[2].data.byUser == fusion.members[2].data.byUser)
+        for user in [0, 9, 33] { #expect(loaded.scores(forUser: user) == fusion.scores(forUser: user)) }
+        let configuration = fusion.configuration
+        var off = Fusion.Configuration()
+        off.belowThresholdMember = false
+        #expect(!off.resolved(for: data).members.contains { $0.belowThreshold == true })
+        var temporal = Fusion.Configuration()
+        temporal.validation = .temporal
+        #expect(!temporal.resolved(for: data).members.contains { $0.belowThreshold == true })
+        #expect(configuration.resolved(for: data).members.filter { $0.belowThreshold == true }.count == 1)
+        var bare = data
+        bare.belowThreshold = nil
+        #expect(!Fusion.Configuration().resolved(for: bare).members.contains { $0.belowThreshold == true })
+        #expect(throws: ModelError.self) { try ModelRegistry.fit("fusion", parameters: ModelParameters(["below-threshold-member": "sometimes"]), data: data) }
+    }
 }

@@ -204,3 +204,41 @@ extension InteractionMatrix {
         return result
     }
 }
+
+extension InteractionMatrix {
+    /// Every pair each user interacted with as an implicit positive (value 1): the trained ones
+    /// and those set aside below the threshold (`belowThreshold`), nothing set aside. What a
+    /// fusion member fitted on everything the users rated learns from (`MemberSpec.belowThreshold`):
+    /// a 2★ rating still says the user chose to watch the film. The pairs below the threshold
+    /// carry no timestamps, so neither does the result; the catalogue and how an evaluation held
+    /// out its test are kept. Without pairs set aside, the matrix itself.
+    public func includingBelowThreshold() -> InteractionMatrix {
+        guard let below = belowThreshold, below.nonzeroCount > 0 else { return self }
+        var rows: [Int32] = [], columns: [Int32] = []
+        rows.reserveCapacity(byUser.nonzeroCount + below.nonzeroCount)
+        columns.reserveCapacity(byUser.nonzeroCount + below.nonzeroCount)
+        for matrix in [byUser, below] {
+            for user in 0..<min(userCount, matrix.rowCount) {
+                for item in matrix.columns(ofRow: user) where Int(item) < itemCount {
+                    rows.append(Int32(user))
+                    columns.append(item)
+                }
+            }
+        }
+        var result = InteractionMatrix(users: users, items: items,
+                                       byUser: SparseMatrix(rowCount: userCount, columnCount: itemCount, rows: rows, columns: columns,
+                                                            values: [Float](repeating: 1, count: rows.count), combine: { _, later in later }))
+        result.catalog = catalog
+        result.evaluationHoldout = evaluationHoldout
+        return result
+    }
+
+    /// This matrix with only the pairs set aside below the threshold for which `keep(user,
+    /// item)` holds: an inner split that holds out a share of them as its test held out its own.
+    public func keepingBelowThreshold(where keep: (Int, Int32) -> Bool) -> InteractionMatrix {
+        guard let below = belowThreshold else { return self }
+        var result = self
+        result.belowThreshold = below.filter { user, item, _ in keep(user, item) }
+        return result
+    }
+}

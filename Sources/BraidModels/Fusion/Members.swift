@@ -9,15 +9,24 @@ public struct MemberSpec: Codable, Sendable, Equatable, CustomStringConvertible 
     /// In a fusion: how many candidates this member proposes (nil: the fusion's `candidates`;
     /// 0: its scores are features only, as a content model's similarity to the history).
     public var candidates: Int?
+    /// Whether the member is fitted on every pair the users rated, those set aside below the
+    /// threshold included, each as a positive (`InteractionMatrix.includingBelowThreshold()`),
+    /// rather than on the positives alone; written `below-threshold=true`. Nil: false.
+    public var belowThreshold: Bool?
 
-    public init(model: String, parameters: [String: String] = [:], candidates: Int? = nil) {
+    public init(model: String, parameters: [String: String] = [:], candidates: Int? = nil, belowThreshold: Bool? = nil) {
         self.model = model
         self.parameters = parameters
         self.candidates = candidates
+        self.belowThreshold = belowThreshold
     }
+
+    /// The key of `belowThreshold` inside a member's parentheses.
+    static let belowThresholdKey = "below-threshold"
 
     public var description: String {
         let pairs = parameters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" } + (candidates.map { ["candidates=\($0)"] } ?? [])
+            + (belowThreshold == true ? ["\(Self.belowThresholdKey)=true"] : [])
         return pairs.isEmpty ? model : "\(model)(\(pairs.joined(separator: ",")))"
     }
 
@@ -39,7 +48,15 @@ public struct MemberSpec: Codable, Sendable, Equatable, CustomStringConvertible 
                 guard kv.count == 2 else { throw ModelError(.invalidParameter, "\(composite) member parameter \"\(pair)\" is not key=value") }
                 parameters[kv[0]] = kv[1]
             }
-            members.append(MemberSpec(model: String(part[..<open]), parameters: parameters))
+            var below: Bool?
+            if let text = parameters.removeValue(forKey: belowThresholdKey) {
+                guard let value = Bool(text) else {
+                    throw ModelError(.invalidParameter, "\(composite) member \(part[..<open]): \(belowThresholdKey)=\(text) is not true or false",
+                                     hint: "below-threshold=true fits the member on the ratings below the threshold too, e.g. ease(below-threshold=true)")
+                }
+                below = value
+            }
+            members.append(MemberSpec(model: String(part[..<open]), parameters: parameters, belowThreshold: below))
         }
         guard !members.isEmpty else { throw ModelError(.invalidParameter, "a \(composite) needs at least one member") }
         return members
@@ -58,7 +75,10 @@ public struct MemberSpec: Codable, Sendable, Equatable, CustomStringConvertible 
 
     /// Fits every member on `data`.
     static func fit(_ members: [MemberSpec], data: InteractionMatrix) throws(ModelError) -> [any RecommendationModel] {
-        try members.map { member throws(ModelError) in try ModelRegistry.fit(member.model, parameters: ModelParameters(member.parameters), data: data) }
+        let everything = members.contains { $0.belowThreshold == true } ? data.includingBelowThreshold() : data
+        return try members.map { member throws(ModelError) in
+            try ModelRegistry.fit(member.model, parameters: ModelParameters(member.parameters), data: member.belowThreshold == true ? everything : data)
+        }
     }
 
     /// Stores fitted members' arrays and scalars under `member<k>/`.
@@ -73,7 +93,9 @@ public struct MemberSpec: Codable, Sendable, Equatable, CustomStringConvertible 
 
     /// Restores the members stored by `archive(_:into:data:)`.
     static func restore(_ members: [MemberSpec], from archive: ModelArchive, data: InteractionMatrix) throws(ModelError) -> [any RecommendationModel] {
-        try members.enumerated().map { k, member throws(ModelError) in
+        let everything = members.contains { $0.belowThreshold == true } ? data.includingBelowThreshold() : data
+        return try members.enumerated().map { k, member throws(ModelError) in
+            let data = member.belowThreshold == true ? everything : data
             var inner = ModelArchive(model: member.model, configuration: Data(), users: data.users, items: data.items)
             let prefix = "member\(k)/"
             for (name, array) in archive.arrays where name.hasPrefix(prefix) { inner.arrays[String(name.dropFirst(prefix.count))] = array }
@@ -87,7 +109,9 @@ extension InteractionMatrix {
     /// The inner split composite models learn on: per user with at least two interactions, a
     /// `share` (at least one) is held out — the latest by timestamp when `temporal` and the data
     /// has timestamps, else a seeded random choice. The kept part keeps its timestamps and the
-    /// item catalogue (content members read it).
+    /// item catalogue (content members read it). A random split holds out the same share of
+    /// the pairs set aside below the threshold (`pairUnit`); a temporal one keeps them all,
+    /// as they carry no timestamps.
     ///
     /// `earlier` k > 0 (temporal only) steps back in time: each user's latest k shares are
     /// dropped and the share before them held out, so the kept part is what came before it
@@ -95,7 +119,7 @@ extension InteractionMatrix {
     public func holdingOut(share: Double, temporal: Bool, seed: UInt64, earlier: Int = 0) -> (kept: InteractionMatrix, heldOut: [(user: Int32, item: Int32, value: Float)]) {
         var rng = SeededGenerator(seed: seed)
         let ages = ageInDays
-        return splitting { entries in
+        let split = splitting { entries in
             var entries = entries
             if temporal, let ages {
                 entries.sort { ages.values[$0] != ages.values[$1] ? ages.values[$0] < ages.values[$1] : $0 < $1 }
@@ -107,19 +131,34 @@ extension InteractionMatrix {
             guard skip + holdCount < entries.count else { return ([], []) }
             return (Set(entries[skip..<(skip + holdCount)]), Set(entries.prefix(skip)))
         }
+        // The pairs below the threshold carry no timestamps: a temporal split keeps them all.
+        guard !temporal || ages == nil else { return split }
+        return (split.kept.keepingBelowThreshold { Self.pairUnit(seed: seed, user: $0, item: $1) >= share }, split.heldOut)
     }
 
     /// Fold `fold` of `folds` (at least 2) of a cross-fitting: each user's interactions in a
     /// seeded random order (the same for every fold), the ones at positions p with
     /// p mod `folds` = `fold` held out. A user with one interaction keeps it; every user keeps
-    /// at least one.
+    /// at least one. The pairs set aside below the threshold are cut into the same folds
+    /// (`pairUnit`), and fold `fold`'s leave the kept part's seen items.
     public func holdingOut(fold: Int, of folds: Int, seed: UInt64) -> (kept: InteractionMatrix, heldOut: [(user: Int32, item: Int32, value: Float)]) {
         var rng = SeededGenerator(seed: seed)
-        return splitting { entries in
+        let split = splitting { entries in
             let order = entries.shuffled(using: &rng)
             guard order.count >= 2, folds >= 2 else { return ([], []) }
             return (Set(order.indices.filter { $0 % folds == fold }.map { order[$0] }), [])
         }
+        guard folds >= 2 else { return split }
+        return (split.kept.keepingBelowThreshold { Int(Self.pairUnit(seed: seed, user: $0, item: $1) * Double(folds)) != fold }, split.heldOut)
+    }
+
+    /// A seeded uniform number in [0, 1) per (user, item): which share, or fold, of an inner
+    /// split a pair set aside below the threshold falls in. Those pairs are seen, never labels;
+    /// holding the same share of them out as of the positives mirrors a test that held out a
+    /// share of all the user's rows, whose low-rated ones stay unseen candidates.
+    static func pairUnit(seed: UInt64, user: Int, item: Int32) -> Double {
+        let key = SeededGenerator.mix(seed ^ SeededGenerator.mix(UInt64(user) << 32 | UInt64(UInt32(bitPattern: item))))
+        return Double(key >> 11) * 0x1.0p-53
     }
 
     /// Each user's entries (positions in `byUser`, users in order) split by `choose`, which
