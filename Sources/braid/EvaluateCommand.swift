@@ -16,7 +16,7 @@ struct Evaluate: ParsableCommand {
     @Option(help: "Relevant test items have value ≥ T; training keeps only its positives (value ≥ T).")
     var threshold: Float?
 
-    @Option(help: "With --threshold, the user's training rows below it: absent (their items stay candidates, as in the literature and peers.py) or seen (left out of the candidates, as in the lists Braid serves).")
+    @Option(help: "With --threshold, the user's training rows below it: absent (their items stay candidates, as in the literature and peers.py) or seen (left out of the candidates, as in the lists Braid serves; models that learn from them, as the fusion's ease(below-threshold=true) member, are given them).")
     var belowThreshold: String = "absent"
 
     @Option(help: "standard; cold-items (rank only items that occur in the test set and never in training); cold-users (only users with at most --cold-user-history training interactions); repeat (re-consumption: seen items stay candidates and count; splits hold out rows).")
