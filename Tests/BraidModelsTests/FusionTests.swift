@@ -291,6 +291,8 @@ import Testing
         #expect(spec[0].belowThreshold == true && spec[0].parameters == ["lambda": "50"] && spec[1].belowThreshold == nil)
         #expect(spec[0].description == "ease(lambda=50,below-threshold=true)")
         #expect(throws: ModelError.self) { try MemberSpec.parse("ease(below-threshold=maybe)", composite: "fusion") }
+        #expect(throws: ModelError.self) { try MemberSpec.parse("svd(below-threshold=true)", composite: "blend") }
+        #expect(throws: ModelError.self) { try ModelRegistry.fit("hybrid", parameters: ModelParameters(["collaborative": "als(below-threshold=true)"]), data: Self.rated()) }
         let data = Self.rated()
         let members = try MemberSpec.fit(spec, data: data)
         #expect(members[0].data.byUser == data.includingBelowThreshold().byUser && members[1].data.byUser == data.byUser)

@@ -50,6 +50,11 @@ public struct MemberSpec: Codable, Sendable, Equatable, CustomStringConvertible 
             }
             var below: Bool?
             if let text = parameters.removeValue(forKey: belowThresholdKey) {
+                // The blend regresses ratings and the hybrid maps content into one factor model's space.
+                guard composite == Fusion.name else {
+                    throw ModelError(.invalidParameter, "\(composite) member \(part[..<open]): \(belowThresholdKey) is a fusion member's setting",
+                                     hint: "fit the fusion instead, e.g. --model fusion --param members=ease+ease(below-threshold=true)")
+                }
                 guard let value = Bool(text) else {
                     throw ModelError(.invalidParameter, "\(composite) member \(part[..<open]): \(belowThresholdKey)=\(text) is not true or false",
                                      hint: "below-threshold=true fits the member on the ratings below the threshold too, e.g. ease(below-threshold=true)")
