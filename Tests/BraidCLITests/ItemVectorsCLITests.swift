@@ -71,8 +71,9 @@ import Testing
 }
 
 extension ExplainCLITests {
-    /// The fusion's default (linear) ranker is additive: its JSON `contributions` (each member
-    /// and each item and user feature) add up to the listed score.
+    /// The fusion's default ranker is additive: its JSON `contributions` (each member and each
+    /// item and user feature under the linear ranker, then what the trees boosted from it add)
+    /// add up to the listed score.
     @Test func fusionContributionsAddUpToTheScore() throws {
         let train = Fixtures.temporaryFile(CLITests.ratings, name: "train.csv")
         let result = try CLI.run(["recommend", "--train", train, "--model", "fusion", "--param", "members=itemknn+pop", "--param", "candidates=6",
@@ -82,7 +83,7 @@ extension ExplainCLITests {
         #expect(lists.count == 2)
         for entry in lists.flatMap({ $0["items"] as? [[String: Any]] ?? [] }) {
             let contributions = entry["contributions"] as? [String: Double] ?? [:]
-            #expect(Set(contributions.keys) == ["itemknn", "pop", "popularity", "trend", "item age", "history length", "recency", "co-occurrence"], "\(entry)")
+            #expect(Set(contributions.keys) == ["itemknn", "pop", "popularity", "trend", "item age", "history length", "recency", "co-occurrence", "trees"], "\(entry)")
             let total = contributions.values.reduce(0, +)
             #expect(abs(total - (entry["score"] as? Double ?? .nan)) < 1e-4 * max(1, abs(total)), "\(entry)")
         }

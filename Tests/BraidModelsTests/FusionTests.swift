@@ -75,8 +75,6 @@ import Testing
         }
         let trees = try ModelRegistry.fit("fusion", parameters: ModelParameters(["members": "itemknn+pop", "candidates": "8", "ranker": "lambdamart",
                                                                                  "trees": "5", "min-leaf": "2", "holdout": "0.3"]), data: data)
-        let top = try #require(trees.recommend(userIndex: 5, count: 1).first)
-        #expect(trees.explanation(user: 5, item: Int(top.index))?.contributions.isEmpty == true)
         let splits = (trees as! Fusion).featureWeights
         #expect(splits.kind == "splits" && splits.weights.reduce(0) { $0 + $1.weight } == Double((trees as! Fusion).ranker.trees.reduce(0) { $0 + $1.feature.filter { $0 >= 0 }.count }))
     }
@@ -325,5 +323,45 @@ import Testing
         bare.belowThreshold = nil
         #expect(!Fusion.Configuration().resolved(for: bare).members.contains { $0.belowThreshold == true })
         #expect(throws: ModelError.self) { try ModelRegistry.fit("fusion", parameters: ModelParameters(["below-threshold-member": "sometimes"]), data: data) }
+    }
+
+    /// `ranker=lambdamart` (the default) fits the linear ranker, then trees boosted from its
+    /// scores: a row's score is the linear score plus the trees' sum, the explanation's terms
+    /// (the linear ones and one `trees` term) add up to it, and a save and load keeps both.
+    /// With one boosting round allowed and every leaf forced to hold all rows, the one tree
+    /// is a single leaf: a constant shift, which leaves the linear ranker's order unchanged.
+    @Test func treesBoostFromTheLinearRanker() throws {
+        let data = Fixtures.randomRatings(users: 40, items: 25, perUser: 8)
+        #expect(Fusion.Configuration().rankerKind == .lambdamart)
+        let model = try ModelRegistry.fit("fusion", parameters: ModelParameters(["members": "itemknn+pop", "candidates": "8", "trees": "20",
+                                                                                 "min-leaf": "2", "holdout": "0.3"]), data: data) as! Fusion
+        guard case .boosted(let linear, let trees) = model.ranker else { Issue.record("not trees on the linear ranker"); return }
+        let candidates = model.context.candidates(user: 5, members: model.members, counts: model.configuration.candidateCounts)
+        let width = model.context.featureCount
+        let served = model.ranker.scores(candidates.features, base: 0)
+        let linearScores = linear.scores(candidates.features)
+        for k in 0..<candidates.items.count {
+            let row = Array(candidates.features[(k * width)..<((k + 1) * width)])
+            let sum = row.withUnsafeBufferPointer { p in trees.trees.reduce(Float(0)) { $0 + $1.predict(p.baseAddress!) } }
+            #expect(abs(served[k] - (linearScores[k] + sum)) <= 1e-4 * max(1, abs(served[k])))
+        }
+        let scores = model.scores(forUser: 5)
+        for entry in model.recommend(userIndex: 5, count: 3) {
+            let why = try #require(model.explanation(user: 5, item: Int(entry.index)))
+            #expect(why.contributions.last?.name == "trees" && why.contributions.count == 2 + 6 + 1)
+            let total = why.contributions.reduce(0) { $0 + $1.weight }
+            #expect(abs(total - scores[Int(entry.index)]) <= 1e-4 * max(1, abs(scores[Int(entry.index)])))
+        }
+        let path = Fixtures.temporaryDirectory() + "/fusion-boosted.braid"
+        try ModelRegistry.save(model, to: path)
+        let loaded = try ModelRegistry.load(from: path) as! Fusion
+        #expect(loaded.ranker == model.ranker && loaded.scores(forUser: 5) == scores)
+        let flat = try ModelRegistry.fit("fusion", parameters: ModelParameters(["members": "itemknn+pop", "candidates": "8", "trees": "1",
+                                                                                "min-leaf": "1000000", "holdout": "0.3"]), data: data) as! Fusion
+        guard case .boosted(let flatLinear, let flatTrees) = flat.ranker else { Issue.record("not trees on the linear ranker"); return }
+        #expect(flatTrees.trees.allSatisfy { $0.feature.allSatisfy { $0 < 0 } })
+        let order = { (s: [Float]) in s.indices.sorted { s[$0] != s[$1] ? s[$0] > s[$1] : $0 < $1 } }
+        let flatCandidates = flat.context.candidates(user: 5, members: flat.members, counts: flat.configuration.candidateCounts)
+        #expect(order(flat.ranker.scores(flatCandidates.features, base: 0)) == order(flatLinear.scores(flatCandidates.features)))
     }
 }

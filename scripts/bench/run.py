@@ -158,7 +158,7 @@ def main():
     fusion_splits = [("ml-100k", "80/20", (train, test), "5 random inner folds"), ("ml-latest-small", "80/20", (mls_train, mls_test), "5 random inner folds")]
     fusion_splits += [(name, "temporal 80/20", temporal[name], "temporal inner split") for name in temporal]
     fusion_runs = [(name, protocol, files, variant, label, extra) for name, protocol, files, inner in fusion_splits
-                   for variant, (label, extra) in enumerate(((f"fusion (default members and linear ranker; {inner})", []),
+                   for variant, (label, extra) in enumerate(((f"fusion (default members, trees on the linear ranker; {inner})", []),
                                                              (f"fusion with item text (default members + BM25 feature; {inner})", ["--items", item_text[name]])))]
     for name, protocol, (tr, te), variant, label, extra in fusion_runs:
         per_user = os.path.join(a.out, f"fusion-{name}-{protocol.replace(' ', '-').replace('/', '-')}-{variant}.jsonl")
