@@ -53,7 +53,7 @@ func fitModel(modelOptions: ModelOptions, dataOptions: DataOptions, train: Strin
     let below = threshold.map { all.below(threshold: $0) }
     // A user whose every row fell below the threshold stays known (with no training row), so
     // that their list leaves those items out.
-    for row in below?.userIndices ?? [] { _ = table.users.insert(all.users[row]) }
+    for user in below?.userIndices ?? [] { _ = table.users.insert(all.users[user]) }
     let catalog = try dataOptions.catalog(knownItems: table.items)
     // Catalogue items nobody interacted with join the vocabulary, so the models that score
     // such items (content, hybrid) can recommend them after loading.

@@ -283,14 +283,24 @@ import Testing
     }
 
     /// `below-threshold=true` inside a member's parentheses is the fusion's: the member is
-    /// fitted on every rated pair, and the file rebuilds that matrix at load.
+    /// fitted on every rated pair, and the file rebuilds that matrix at load. A blend's or a
+    /// hybrid's member is refused it as a parameter its model does not have, and a
+    /// configuration saved before the key decodes its members as fitted on the positives.
     @Test func membersFitOnTheRatingsBelowTheThreshold() throws {
-        let spec = try MemberSpec.parse("ease(lambda=50,below-threshold=true)+itemknn", composite: "fusion")
-        #expect(spec[0].belowThreshold == true && spec[0].parameters == ["lambda": "50"] && spec[1].belowThreshold == nil)
+        func members(_ text: String) throws -> [MemberSpec] { try Fusion.Configuration(parameters: ModelParameters(["members": text])).members }
+        let spec = try members("ease(lambda=50,below-threshold=true)+itemknn")
+        #expect(spec[0].belowThreshold && spec[0].parameters == ["lambda": "50"] && !spec[1].belowThreshold)
         #expect(spec[0].description == "ease(lambda=50,below-threshold=true)")
-        #expect(throws: ModelError.self) { try MemberSpec.parse("ease(below-threshold=maybe)", composite: "fusion") }
-        #expect(throws: ModelError.self) { try MemberSpec.parse("svd(below-threshold=true)", composite: "blend") }
-        #expect(throws: ModelError.self) { try ModelRegistry.fit("hybrid", parameters: ModelParameters(["collaborative": "als(below-threshold=true)"]), data: Self.rated()) }
+        let refusals = [
+            #expect(throws: ModelError.self) { try members("ease(below-threshold=maybe)") },
+            #expect(throws: ModelError.self) { try ModelRegistry.fit("blend", parameters: ModelParameters(["members": "svd(below-threshold=true)"]), data: Self.rated()) },
+            #expect(throws: ModelError.self) { try ModelRegistry.fit("hybrid", parameters: ModelParameters(["collaborative": "als(below-threshold=true)"]), data: Self.rated()) },
+        ]
+        #expect(refusals.map { $0?.code } == [.invalidParameter, .unknownParameter, .unknownParameter])
+        for error in refusals { #expect("\(error.map(String.init(describing:)) ?? "")".contains("below-threshold"), "\(String(describing: error))") }
+        let saved = try JSONDecoder().decode(MemberSpec.self, from: Data(#"{"model": "ease", "parameters": {"lambda": "5"}}"#.utf8))
+        #expect(saved == MemberSpec(model: "ease", parameters: ["lambda": "5"]))
+        #expect(try JSONDecoder().decode(MemberSpec.self, from: JSONEncoder().encode(spec[0])) == spec[0])
         let data = Self.rated()
         let members = try MemberSpec.fit(spec, data: data)
         #expect(members[0].data.byUser == data.includingBelowThreshold().byUser && members[1].data.byUser == data.byUser)
@@ -314,14 +324,14 @@ import Testing
         let configuration = fusion.configuration
         var off = Fusion.Configuration()
         off.belowThresholdMember = false
-        #expect(!off.resolved(for: data).members.contains { $0.belowThreshold == true })
+        #expect(!off.resolved(for: data).members.contains { $0.belowThreshold })
         var temporal = Fusion.Configuration()
         temporal.validation = .temporal
-        #expect(!temporal.resolved(for: data).members.contains { $0.belowThreshold == true })
-        #expect(configuration.resolved(for: data).members.filter { $0.belowThreshold == true }.count == 1)
+        #expect(!temporal.resolved(for: data).members.contains { $0.belowThreshold })
+        #expect(configuration.resolved(for: data).members.filter { $0.belowThreshold }.count == 1)
         var bare = data
         bare.belowThreshold = nil
-        #expect(!Fusion.Configuration().resolved(for: bare).members.contains { $0.belowThreshold == true })
+        #expect(!Fusion.Configuration().resolved(for: bare).members.contains { $0.belowThreshold })
         #expect(throws: ModelError.self) { try ModelRegistry.fit("fusion", parameters: ModelParameters(["below-threshold-member": "sometimes"]), data: data) }
     }
 

@@ -214,20 +214,11 @@ extension InteractionMatrix {
     /// out its test are kept. Without pairs set aside, the matrix itself.
     public func includingBelowThreshold() -> InteractionMatrix {
         guard let below = belowThreshold, below.nonzeroCount > 0 else { return self }
-        var rows: [Int32] = [], columns: [Int32] = []
-        rows.reserveCapacity(byUser.nonzeroCount + below.nonzeroCount)
-        columns.reserveCapacity(byUser.nonzeroCount + below.nonzeroCount)
-        for matrix in [byUser, below] {
-            for user in 0..<min(userCount, matrix.rowCount) {
-                for item in matrix.columns(ofRow: user) where Int(item) < itemCount {
-                    rows.append(Int32(user))
-                    columns.append(item)
-                }
-            }
+        let rows = (0..<userCount).map { user in
+            let seen = seenItems(ofUser: user)
+            return (columns: seen, values: [Float](repeating: 1, count: seen.count))
         }
-        var result = InteractionMatrix(users: users, items: items,
-                                       byUser: SparseMatrix(rowCount: userCount, columnCount: itemCount, rows: rows, columns: columns,
-                                                            values: [Float](repeating: 1, count: rows.count), combine: { _, later in later }))
+        var result = InteractionMatrix(users: users, items: items, byUser: SparseMatrix(stackingRows: rows, columnCount: itemCount))
         result.catalog = catalog
         result.evaluationHoldout = evaluationHoldout
         return result

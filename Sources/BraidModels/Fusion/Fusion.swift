@@ -120,14 +120,24 @@ public struct Fusion: RecommendationModel {
                                        "below-threshold-member", "seed"])
             if let text = parameters.string("members") {
                 members = try MemberSpec.parse(text, composite: "fusion")
-                // `candidates=N` inside a member's parentheses is the fusion's, not the member's.
+                // `candidates=N` and `below-threshold=true` inside a member's parentheses are the
+                // fusion's, not the member's (a blend's or hybrid's member is refused them as
+                // unknown parameters).
                 for k in members.indices {
-                    guard let text = members[k].parameters.removeValue(forKey: "candidates") else { continue }
-                    guard let n = Int(text), (0...100_000).contains(n) else {
-                        throw ModelError(.invalidParameter, "fusion member \(members[k].model): candidates=\(text) is not a whole number in 0...100000",
-                                         hint: "candidates=0 makes the member's scores features only, e.g. content-bm25(candidates=0)")
+                    if let text = members[k].parameters.removeValue(forKey: "candidates") {
+                        guard let n = Int(text), (0...100_000).contains(n) else {
+                            throw ModelError(.invalidParameter, "fusion member \(members[k].model): candidates=\(text) is not a whole number in 0...100000",
+                                             hint: "candidates=0 makes the member's scores features only, e.g. content-bm25(candidates=0)")
+                        }
+                        members[k].candidates = n
                     }
-                    members[k].candidates = n
+                    if let text = members[k].parameters.removeValue(forKey: MemberSpec.belowThresholdKey) {
+                        guard let below = Bool(text) else {
+                            throw ModelError(.invalidParameter, "fusion member \(members[k].model): \(MemberSpec.belowThresholdKey)=\(text) is not true or false",
+                                             hint: "below-threshold=true fits the member on the ratings below the threshold too, e.g. ease(below-threshold=true)")
+                        }
+                        members[k].belowThreshold = below
+                    }
                 }
             }
             candidates = try parameters.int("candidates", default: candidates, range: 1...100_000)
@@ -172,7 +182,7 @@ public struct Fusion: RecommendationModel {
                 resolved.validation = data.ageInDays == nil || data.evaluationHoldout == .random ? .random : .temporal
             }
             if belowThresholdMember, resolved.validation == .random, (data.belowThreshold?.nonzeroCount ?? 0) > 0,
-               !members.contains(where: { $0.belowThreshold == true }) {
+               !members.contains(where: \.belowThreshold) {
                 resolved.members.append(MemberSpec(model: EASE.name, belowThreshold: true))
             }
             guard contentFeature, let catalog = data.catalog, catalog.records.values.contains(where: { !$0.document.isEmpty }),
@@ -368,7 +378,7 @@ public struct Fusion: RecommendationModel {
             }
             // The trees' part is what they add to the linear score: one more term, so the
             // contributions still add up to the served score.
-            if case .boosted(_, let trees) = ranker { contributions.append(("trees", trees.scores(row, base: [0])[0])) }
+            if case .boosted(_, let trees) = ranker { contributions.append(("trees", trees.scores(row)[0])) }
             let base = members[baseMember].explanation(user: user, item: item)
             return Explanation(items: base?.items ?? [], users: base?.users ?? [], members: scores, sumsToScore: false, contributions: contributions)
         }

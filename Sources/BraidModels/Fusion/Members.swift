@@ -9,16 +9,28 @@ public struct MemberSpec: Codable, Sendable, Equatable, CustomStringConvertible 
     /// In a fusion: how many candidates this member proposes (nil: the fusion's `candidates`;
     /// 0: its scores are features only, as a content model's similarity to the history).
     public var candidates: Int?
-    /// Whether the member is fitted on every pair the users rated, those set aside below the
-    /// threshold included, each as a positive (`InteractionMatrix.includingBelowThreshold()`),
-    /// rather than on the positives alone; written `below-threshold=true`. Nil: false.
-    public var belowThreshold: Bool?
+    /// In a fusion: whether the member is fitted on every pair the users rated, those set aside
+    /// below the threshold included, each as a positive (`InteractionMatrix.
+    /// includingBelowThreshold()`), rather than on the positives alone; written
+    /// `below-threshold=true`.
+    public var belowThreshold: Bool
 
-    public init(model: String, parameters: [String: String] = [:], candidates: Int? = nil, belowThreshold: Bool? = nil) {
+    public init(model: String, parameters: [String: String] = [:], candidates: Int? = nil, belowThreshold: Bool = false) {
         self.model = model
         self.parameters = parameters
         self.candidates = candidates
         self.belowThreshold = belowThreshold
+    }
+
+    private enum CodingKeys: String, CodingKey { case model, parameters, candidates, belowThreshold }
+
+    /// Configurations saved before `belowThreshold` lack it: their members fit on the positives.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        model = try container.decode(String.self, forKey: .model)
+        parameters = try container.decode([String: String].self, forKey: .parameters)
+        candidates = try container.decodeIfPresent(Int.self, forKey: .candidates)
+        belowThreshold = try container.decodeIfPresent(Bool.self, forKey: .belowThreshold) ?? false
     }
 
     /// The key of `belowThreshold` inside a member's parentheses.
@@ -26,7 +38,7 @@ public struct MemberSpec: Codable, Sendable, Equatable, CustomStringConvertible 
 
     public var description: String {
         let pairs = parameters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" } + (candidates.map { ["candidates=\($0)"] } ?? [])
-            + (belowThreshold == true ? ["\(Self.belowThresholdKey)=true"] : [])
+            + (belowThreshold ? ["\(Self.belowThresholdKey)=true"] : [])
         return pairs.isEmpty ? model : "\(model)(\(pairs.joined(separator: ",")))"
     }
 
@@ -48,20 +60,7 @@ public struct MemberSpec: Codable, Sendable, Equatable, CustomStringConvertible 
                 guard kv.count == 2 else { throw ModelError(.invalidParameter, "\(composite) member parameter \"\(pair)\" is not key=value") }
                 parameters[kv[0]] = kv[1]
             }
-            var below: Bool?
-            if let text = parameters.removeValue(forKey: belowThresholdKey) {
-                // The blend regresses ratings and the hybrid maps content into one factor model's space.
-                guard composite == Fusion.name else {
-                    throw ModelError(.invalidParameter, "\(composite) member \(part[..<open]): \(belowThresholdKey) is a fusion member's setting",
-                                     hint: "fit the fusion instead, e.g. --model fusion --param members=ease+ease(below-threshold=true)")
-                }
-                guard let value = Bool(text) else {
-                    throw ModelError(.invalidParameter, "\(composite) member \(part[..<open]): \(belowThresholdKey)=\(text) is not true or false",
-                                     hint: "below-threshold=true fits the member on the ratings below the threshold too, e.g. ease(below-threshold=true)")
-                }
-                below = value
-            }
-            members.append(MemberSpec(model: String(part[..<open]), parameters: parameters, belowThreshold: below))
+            members.append(MemberSpec(model: String(part[..<open]), parameters: parameters))
         }
         guard !members.isEmpty else { throw ModelError(.invalidParameter, "a \(composite) needs at least one member") }
         return members
@@ -78,12 +77,18 @@ public struct MemberSpec: Codable, Sendable, Equatable, CustomStringConvertible 
         }
     }
 
-    /// Fits every member on `data`.
+    /// Fits every member on its matrix (`matrices(for:data:)`).
     static func fit(_ members: [MemberSpec], data: InteractionMatrix) throws(ModelError) -> [any RecommendationModel] {
-        let everything = members.contains { $0.belowThreshold == true } ? data.includingBelowThreshold() : data
-        return try members.map { member throws(ModelError) in
-            try ModelRegistry.fit(member.model, parameters: ModelParameters(member.parameters), data: member.belowThreshold == true ? everything : data)
+        try zip(members, matrices(for: members, data: data)).map { member, data throws(ModelError) in
+            try ModelRegistry.fit(member.model, parameters: ModelParameters(member.parameters), data: data)
         }
+    }
+
+    /// The matrix each member fits on: `data`, or for a member fitted below the threshold
+    /// every pair the users rated (built once for all of them).
+    static func matrices(for members: [MemberSpec], data: InteractionMatrix) -> [InteractionMatrix] {
+        let everything = members.contains(where: \.belowThreshold) ? data.includingBelowThreshold() : data
+        return members.map { $0.belowThreshold ? everything : data }
     }
 
     /// Stores fitted members' arrays and scalars under `member<k>/`.
@@ -98,9 +103,9 @@ public struct MemberSpec: Codable, Sendable, Equatable, CustomStringConvertible 
 
     /// Restores the members stored by `archive(_:into:data:)`.
     static func restore(_ members: [MemberSpec], from archive: ModelArchive, data: InteractionMatrix) throws(ModelError) -> [any RecommendationModel] {
-        let everything = members.contains { $0.belowThreshold == true } ? data.includingBelowThreshold() : data
+        let matrices = matrices(for: members, data: data)
         return try members.enumerated().map { k, member throws(ModelError) in
-            let data = member.belowThreshold == true ? everything : data
+            let data = matrices[k]
             var inner = ModelArchive(model: member.model, configuration: Data(), users: data.users, items: data.items)
             let prefix = "member\(k)/"
             for (name, array) in archive.arrays where name.hasPrefix(prefix) { inner.arrays[String(name.dropFirst(prefix.count))] = array }
