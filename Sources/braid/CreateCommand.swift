@@ -45,6 +45,7 @@ struct Create: ParsableCommand {
         ("userknn", ["neighbors=20:300:int:log"], false),
         ("ease", ["lambda=5:3000:log"], false),
         ("rp3beta", ["alpha=0.3:1.5", "beta=0:1", "neighbors=50:500:int:log"], false),
+        ("adjacency", ["window=1:20:int:log", "alpha=0.2:1", "half-life=0:30"], false),
         ("als", ["factors=16:128:int:log", "regularization=0.001:1:log", "alpha=0.3:30:log"], false),
         ("bpr", ["factors=16:128:int:log", "learning-rate=0.003:0.05:log", "regularization=0.0005:0.05:log"], false),
         ("content-bm25", [], true),

@@ -73,7 +73,8 @@ import Testing
 extension ExplainCLITests {
     /// The fusion's default ranker is additive: its JSON `contributions` (each member and each
     /// item and user feature under the linear ranker, then what the trees boosted from it add)
-    /// add up to the listed score.
+    /// add up to the listed score. The ratings carry timestamps, so the fit adds the two
+    /// adjacency members.
     @Test func fusionContributionsAddUpToTheScore() throws {
         let train = Fixtures.temporaryFile(CLITests.ratings, name: "train.csv")
         let result = try CLI.run(["recommend", "--train", train, "--model", "fusion", "--param", "members=itemknn+pop", "--param", "candidates=6",
@@ -83,7 +84,7 @@ extension ExplainCLITests {
         #expect(lists.count == 2)
         for entry in lists.flatMap({ $0["items"] as? [[String: Any]] ?? [] }) {
             let contributions = entry["contributions"] as? [String: Double] ?? [:]
-            #expect(Set(contributions.keys) == ["itemknn", "pop", "popularity", "trend", "item age", "history length", "recency", "co-occurrence", "trees"], "\(entry)")
+            #expect(Set(contributions.keys) == ["itemknn", "pop", "adjacency", "adjacency(half-life=10)", "popularity", "trend", "item age", "history length", "recency", "co-occurrence", "trees"], "\(entry)")
             let total = contributions.values.reduce(0, +)
             #expect(abs(total - (entry["score"] as? Double ?? .nan)) < 1e-4 * max(1, abs(total)), "\(entry)")
         }

@@ -6,7 +6,7 @@ import Testing
 
 @Suite struct FusionTests {
     static func fit(_ members: String, _ data: InteractionMatrix) throws -> any RecommendationModel {
-        try ModelRegistry.fit("fusion", parameters: ModelParameters(["members": members, "candidates": "8", "trees": "10", "min-leaf": "2",
+        try ModelRegistry.fit("fusion", parameters: ModelParameters(["members": members, "candidates": "8", "adjacency-members": "false", "trees": "10", "min-leaf": "2",
                                                                      "holdout": "0.3"]), data: data)
     }
 
@@ -51,7 +51,7 @@ import Testing
     /// and with `rank-features` its rank too; the file keeps which.
     @Test(arguments: [false, true]) func linearRankerIsSavedAndLoaded(ranks: Bool) throws {
         let data = Fixtures.randomRatings(users: 40, items: 25, perUser: 8)
-        let model = try ModelRegistry.fit("fusion", parameters: ModelParameters(["members": "itemknn+pop", "candidates": "8", "ranker": "linear",
+        let model = try ModelRegistry.fit("fusion", parameters: ModelParameters(["members": "itemknn+pop", "candidates": "8", "adjacency-members": "false", "ranker": "linear",
                                                                                  "holdout": "0.3", "rank-features": "\(ranks)"]), data: data) as! Fusion
         guard case .linear(let linear) = model.ranker else { Issue.record("not the linear ranker"); return }
         #expect(linear.weights.count == model.context.featureCount && model.ranker.trees.isEmpty)
@@ -73,7 +73,7 @@ import Testing
             let sum = why.contributions.reduce(0) { $0 + $1.weight }
             #expect(abs(sum - scores[Int(entry.index)]) <= 1e-4 * max(1, abs(scores[Int(entry.index)])))
         }
-        let trees = try ModelRegistry.fit("fusion", parameters: ModelParameters(["members": "itemknn+pop", "candidates": "8", "ranker": "lambdamart",
+        let trees = try ModelRegistry.fit("fusion", parameters: ModelParameters(["members": "itemknn+pop", "candidates": "8", "adjacency-members": "false", "ranker": "lambdamart",
                                                                                  "trees": "5", "min-leaf": "2", "holdout": "0.3"]), data: data)
         let splits = (trees as! Fusion).featureWeights
         #expect(splits.kind == "splits" && splits.weights.reduce(0) { $0 + $1.weight } == Double((trees as! Fusion).ranker.trees.reduce(0) { $0 + $1.feature.filter { $0 >= 0 }.count }))
@@ -126,7 +126,7 @@ import Testing
         let loaded = try ModelRegistry.load(from: path) as! Fusion
         #expect(loaded.configuration.members == added.configuration.members)
         #expect(loaded.scores(forUser: 4) == added.scores(forUser: 4))
-        let off = try ModelRegistry.fit("fusion", parameters: ModelParameters(["members": "pop+itemknn", "candidates": "8", "content-feature": "false"]),
+        let off = try ModelRegistry.fit("fusion", parameters: ModelParameters(["members": "pop+itemknn", "candidates": "8", "adjacency-members": "false", "content-feature": "false"]),
                                         data: data) as! Fusion
         #expect(off.configuration.members.map(\.description) == ["pop", "itemknn"])
         let listed = try Self.fit("pop+content-tfidf(candidates=0)", data) as! Fusion
@@ -134,6 +134,33 @@ import Testing
         var bare = data
         bare.catalog = ItemCatalog(data.items.identifiers.map { ItemRecord(id: $0) })
         #expect((try Self.fit("pop+itemknn", bare) as! Fusion).configuration.members.count == 2)
+    }
+
+    /// With timestamps the fit adds `adjacency` and `adjacency(half-life=10)` after the members
+    /// (the fitted list is what the model file keeps); not without timestamps, not when a member
+    /// is already `adjacency`, and not with `adjacency-members=false`.
+    @Test func adjacencyMembersJoinWhenTheDataHasTimestamps() throws {
+        let timed = Fixtures.randomRatings(users: 30, items: 25, perUser: 6)
+        func members(_ data: InteractionMatrix, _ parameters: [String: String] = [:]) throws -> [String] {
+            let fusion = try ModelRegistry.fit("fusion", parameters: ModelParameters(["members": "pop+itemknn", "candidates": "8", "trees": "10",
+                                                                                      "min-leaf": "2"].merging(parameters) { $1 }), data: data) as! Fusion
+            return fusion.configuration.members.map(\.description)
+        }
+        #expect(timed.sequence != nil)
+        let added = try ModelRegistry.fit("fusion", parameters: ModelParameters(["members": "pop+itemknn", "candidates": "8", "trees": "10", "min-leaf": "2"]),
+                                          data: timed) as! Fusion
+        #expect(added.configuration.members.map(\.description) == ["pop", "itemknn", "adjacency", "adjacency(half-life=10)"])
+        #expect(added.featureWeights.weights.map(\.feature).contains("adjacency(half-life=10) score"))
+        let path = Fixtures.temporaryDirectory() + "/fusion-adjacency.braid"
+        try ModelRegistry.save(added, to: path)
+        let loaded = try ModelRegistry.load(from: path) as! Fusion
+        #expect(loaded.configuration.members == added.configuration.members && loaded.scores(forUser: 3) == added.scores(forUser: 3))
+        #expect(try members(timed, ["adjacency-members": "false"]) == ["pop", "itemknn"])
+        #expect(try members(timed, ["members": "pop+adjacency(window=2)"]) == ["pop", "adjacency(window=2)"])
+        let untimed = InteractionMatrix(users: timed.users, items: timed.items, byUser: timed.byUser)
+        #expect(untimed.sequence == nil)
+        #expect(try members(untimed) == ["pop", "itemknn"])
+        #expect(throws: ModelError.self) { try members(timed, ["adjacency-members": "often"]) }
     }
 
     /// `validation=auto` resolves at fit: random folds when the evaluation held its test out at
@@ -343,7 +370,7 @@ import Testing
     @Test func treesBoostFromTheLinearRanker() throws {
         let data = Fixtures.randomRatings(users: 40, items: 25, perUser: 8)
         #expect(Fusion.Configuration().rankerKind == .lambdamart)
-        let model = try ModelRegistry.fit("fusion", parameters: ModelParameters(["members": "itemknn+pop", "candidates": "8", "trees": "20",
+        let model = try ModelRegistry.fit("fusion", parameters: ModelParameters(["members": "itemknn+pop", "candidates": "8", "adjacency-members": "false", "trees": "20",
                                                                                  "min-leaf": "2", "holdout": "0.3"]), data: data) as! Fusion
         guard case .boosted(let linear, let trees) = model.ranker else { Issue.record("not trees on the linear ranker"); return }
         let candidates = model.context.candidates(user: 5, members: model.members, counts: model.configuration.candidateCounts)
@@ -366,7 +393,7 @@ import Testing
         try ModelRegistry.save(model, to: path)
         let loaded = try ModelRegistry.load(from: path) as! Fusion
         #expect(loaded.ranker == model.ranker && loaded.scores(forUser: 5) == scores)
-        let flat = try ModelRegistry.fit("fusion", parameters: ModelParameters(["members": "itemknn+pop", "candidates": "8", "trees": "1",
+        let flat = try ModelRegistry.fit("fusion", parameters: ModelParameters(["members": "itemknn+pop", "candidates": "8", "adjacency-members": "false", "trees": "1",
                                                                                 "min-leaf": "1000000", "holdout": "0.3"]), data: data) as! Fusion
         guard case .boosted(let flatLinear, let flatTrees) = flat.ranker else { Issue.record("not trees on the linear ranker"); return }
         #expect(flatTrees.trees.allSatisfy { $0.feature.allSatisfy { $0 < 0 } })

@@ -48,6 +48,46 @@ import Testing
         #expect(RP3Beta.Configuration().beta == 0.3 && RP3Beta.Configuration().alpha == 1)
     }
 
+    /// Adjacency by hand. u0 rated x, y, z in that order, u1 rated y then z; counts x 1, y 2, z 2.
+    /// Window 1: A_xy = 1 (u0), A_yz = 2 (u0 and u1), x and z two places apart do not count.
+    /// Window 2 adds A_xz = ½. α = ½ divides by √(n_i n_j): W_xy = 1/√2, W_yz = 2/2 = 1,
+    /// W_xz = ½/√2. α = 0 leaves A. Half-life 1 on the history [x, y] weighs x ½ and y 1:
+    /// z scores ½·W_xz + W_yz. Without timestamps every pair of a user's items is adjacent:
+    /// A_xz = 1 as well.
+    @Test func adjacencyByHand() throws {
+        let day: Int64 = 86_400
+        let rows = [
+            Interaction(user: "u0", item: "x", value: 1, timestamp: 3 * day), Interaction(user: "u0", item: "y", value: 1, timestamp: 5 * day),
+            Interaction(user: "u0", item: "z", value: 1, timestamp: 9 * day), Interaction(user: "u1", item: "z", value: 1, timestamp: 2 * day),
+            Interaction(user: "u1", item: "y", value: 1, timestamp: 1 * day),
+        ]
+        let data = InteractionMatrix(InteractionTable(rows))
+        let (x, y, z) = (0, 1, 2)
+        let one = try ModelRegistry.fit("adjacency", parameters: ModelParameters(["window": "1", "alpha": "0"]), data: data)
+        let ox = try #require(one.itemSimilarities(to: x)), oy = try #require(one.itemSimilarities(to: y))
+        #expect(ox == [0, 1, 0] && oy == [1, 0, 2])
+        let two = try ModelRegistry.fit("adjacency", parameters: ModelParameters(["window": "2"]), data: data)
+        let r2 = Float(2).squareRoot()
+        let tx = try #require(two.itemSimilarities(to: x)), tz = try #require(two.itemSimilarities(to: z))
+        #expect(abs(tx[y] - 1 / r2) < 1e-6 && abs(tx[z] - 0.5 / r2) < 1e-6 && abs(tz[y] - 1) < 1e-6 && abs(tz[x] - 0.5 / r2) < 1e-6)
+        // u1 (y, z) scores x by W_yx + W_zx; a new history [x] scores y by W_xy.
+        #expect(abs(two.scores(forUser: 1)[x] - (1 / r2 + 0.5 / r2)) < 1e-6)
+        #expect(abs(try two.scores(forHistory: [Int32(x)], values: [1])[y] - 1 / r2) < 1e-6)
+        let recent = try ModelRegistry.fit("adjacency", parameters: ModelParameters(["window": "2", "half-life": "1"]), data: data)
+        let s = try recent.scores(forHistory: [Int32(x), Int32(y)], values: [1, 1])
+        #expect(abs(s[z] - (0.5 * 0.5 / r2 + 1)) < 1e-6)
+        // u1's explanation of x: its history in time order, y weighing ½ and z 1.
+        let explained = try #require(recent.explanation(user: 1, item: x))
+        #expect(explained.sumsToScore && abs(explained.items.reduce(0) { $0 + $1.weight } - recent.scores(forUser: 1)[x]) < 1e-6)
+        #expect(abs(explained.items.first { $0.index == Int32(y) }!.weight - 0.5 / r2) < 1e-6)
+        let unordered = try ModelRegistry.fit("adjacency", parameters: ModelParameters(["window": "1", "alpha": "0"]),
+                                              data: InteractionMatrix(InteractionTable(rows.map { Interaction(user: $0.user, item: $0.item, value: 1) })))
+        #expect(try #require(unordered.itemSimilarities(to: x)) == [0, 1, 1])
+        let unorderedRecent = try ModelRegistry.fit("adjacency", parameters: ModelParameters(["window": "1", "alpha": "0", "half-life": "1"]), data: unordered.data)
+        #expect(unorderedRecent.scores(forUser: 0) == unordered.scores(forUser: 0), "without timestamps there is no order to weigh by")
+        #expect(throws: ModelError.self) { try ModelRegistry.fit("adjacency", parameters: ModelParameters(["window": "0"]), data: data) }
+    }
+
     @Test func itemKNNWeightedSum() throws {
         // Items over users: i0 = (5,4,0), i1 = (3,2,1), i2 = (0,5,2). For u0 (i0=5, i1=3) and i2:
         // s(i2,i0) = 20/√1189, s(i2,i1) = 12/√406; r̂ = (5·s0 + 3·s1)/(s0 + s1) ≈ 3.98678.

@@ -30,6 +30,10 @@ extension RP3Beta: ForgettingModel {
     public func forgetting(users: Set<Int>) throws(ModelError) -> RP3Beta { try refitting(without: users) }
 }
 
+extension Adjacency: ForgettingModel {
+    public func forgetting(users: Set<Int>) throws(ModelError) -> Adjacency { try refitting(without: users) }
+}
+
 extension EASE: ForgettingModel {
     /// Removes each user's row x from the Gram matrix by the Sherman–Morrison downdate
     /// P' = P + (Px)(Px)ᵀ / (1 − xᵀPx) of P = (XᵀX + λI)⁻¹, applied to B directly: with

@@ -49,22 +49,14 @@ public struct RP3Beta: RecommendationModel {
         weights = walk.keepingStrongest(configuration.neighbors)
     }
 
-    public func scores(forUser user: Int) -> [Float] { walkScores(data.items(ofUser: user)) }
+    public func scores(forUser user: Int) -> [Float] { weights.summingRows(data.items(ofUser: user)) }
 
     public var scoresAnyHistory: Bool { true }
 
     /// The same walk from any history; its values are ignored, as in training.
     public func scores(forHistory items: [Int32], values: [Float]) throws(ModelError) -> [Float] {
         try validateHistory(items, values: values)
-        return walkScores(items)
-    }
-
-    func walkScores<Items: Collection<Int32>>(_ items: Items) -> [Float] {
-        var scores = [Float](repeating: 0, count: data.itemCount)
-        for i in items {
-            for k in weights.entries(ofRow: Int(i)) { scores[Int(weights.columns[k])] += weights.values[k] }
-        }
-        return scores
+        return weights.summingRows(items)
     }
 
     public func explanation(user: Int, item: Int) -> Explanation? {
@@ -81,9 +73,6 @@ public struct RP3Beta: RecommendationModel {
     public init(archive: ModelArchive, data: InteractionMatrix, configuration: Configuration) throws(ModelError) {
         self.configuration = configuration
         self.data = data
-        weights = try ModelArchive.mapError { () throws(DataError) in try archive.sparseMatrix("rp3beta.weights") }
-        guard weights.rowCount == data.itemCount, weights.columnCount == data.itemCount else {
-            throw ModelError(.corruptModel, "the RP3beta weights do not match the items")
-        }
+        weights = try archive.itemToItem("rp3beta.weights", items: data.itemCount, model: "RP3beta")
     }
 }
