@@ -35,7 +35,7 @@ struct Evaluate: ParsableCommand {
             let names = modelOptions.modelNames(withItemMetadata: dataOptions.hasItemMetadata)
             guard !names.isEmpty else { throw CLIError("give --model (one of \(ModelRegistry.names.joined(separator: ", ")), or all)") }
             try CommonOptions.requirePositive(cutoff, "--k")
-            let parameters = try names.map { try modelOptions.parameters(for: $0) }
+            let entries = try names.map { try modelOptions.resolve($0) }
             guard let mode = EvaluationProtocol.Mode(rawValue: `protocol`) else {
                 throw CLIError("--protocol must be standard, cold-items, cold-users or repeat, not \"\(`protocol`)\"")
             }
@@ -64,12 +64,20 @@ struct Evaluate: ParsableCommand {
                     : "\(overlap) test pairs also occur in training: they cannot be recommended, so they are not counted as relevant (use --protocol repeat to score re-consumption)")
             }
             let evaluator = Evaluator(protocol: evaluation, catalog: catalog, progress: { Console.progress($0) })
-            let results = evaluator.run(models: Array(zip(names, parameters)), splits: splits) { result in
+            // Each result carries its entry as written, so `ease,ease(lambda=50)` are two rows.
+            var finished = 0
+            let results = evaluator.run(models: entries.map { ($0.model, $0.parameters) }, splits: splits) { result in
+                let label = names[finished]
+                finished += 1
                 if let failure = result.failure {
-                    Console.progress("  \(result.model): failed: \(failure.message)")
+                    Console.progress("  \(label): failed: \(failure.message)")
                 } else {
-                    Console.progress("  \(result.model): fit \(Console.format(result.fitSeconds, digits: 2)) s, evaluated \(result.usersEvaluated) users in \(Console.format(result.evaluateSeconds, digits: 2)) s")
+                    Console.progress("  \(label): fit \(Console.format(result.fitSeconds, digits: 2)) s, evaluated \(result.usersEvaluated) users in \(Console.format(result.evaluateSeconds, digits: 2)) s")
                 }
+            }.enumerated().map { k, result in
+                var result = result
+                result.model = names[k]
+                return result
             }
             if names.count == 1, let failure = results[0].failure {
                 throw CLIError(code: failure.code, failure.message)

@@ -209,22 +209,52 @@ struct SplitOptions: ParsableArguments {
 
 /// Which model(s) and their parameters.
 struct ModelOptions: ParsableArguments {
-    @Option(name: .long, help: "Model name (repeat or comma-separate to compare several; 'all' for every model). See `braid models`.")
+    @Option(name: .long, help: "Model name (repeat or comma-separate to compare several; 'all' for every model; name(key=value,…) gives one entry its own parameters, so one model can be compared with itself). See `braid models`.")
     var model: [String] = []
 
     @Option(name: .customLong("param"), help: "Model parameter key=value; prefix with a model name (itemknn.neighbors=100) to scope it.")
     var parameters: [String] = []
 
-    /// The named models; `all` means every model, the content models only when item
-    /// metadata is given.
+    /// The named entries, each a model name or `name(key=value,…)`; `all` means every model,
+    /// the content models only when item metadata is given. Commas inside parentheses belong
+    /// to the entry.
     func modelNames(withItemMetadata: Bool) -> [String] {
-        let names = model.flatMap { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } }
+        var names: [String] = []
+        for text in model {
+            var depth = 0, current = ""
+            for character in text {
+                if character == "," && depth == 0 {
+                    names.append(current.trimmingCharacters(in: .whitespaces))
+                    current = ""
+                    continue
+                }
+                if character == "(" { depth += 1 } else if character == ")" { depth = max(0, depth - 1) }
+                current.append(character)
+            }
+            names.append(current.trimmingCharacters(in: .whitespaces))
+        }
         guard names.contains("all") else { return names }
         return ModelRegistry.models.filter { withItemMetadata || !$0.needsItemMetadata }.map { $0.name }
     }
 
+    /// The model an entry names and its parameters: the `--param`s that apply to the model,
+    /// then the entry's own `name(key=value,…)` over them.
+    func resolve(_ entry: String) throws -> (model: String, parameters: ModelParameters) {
+        guard entry.contains("(") || entry.contains(")") else { return (entry, try parameters(for: entry)) }
+        guard let open = entry.firstIndex(of: "("), open > entry.startIndex, entry.hasSuffix(")") else {
+            throw CLIError("--model entry \"\(entry)\" is not a model name or name(key=value,…)")
+        }
+        let specs = try MemberSpec.parse(entry, composite: "--model")
+        guard specs.count == 1, let spec = specs.first else { throw CLIError("--model entry \"\(entry)\" names more than one model; separate models with commas") }
+        var values = try parameters(for: spec.model, validating: false).values
+        for (key, value) in ModelParameters(spec.parameters).values { values[key] = value }
+        let merged = ModelParameters(values)
+        try ModelRegistry.validate(spec.model, parameters: merged)
+        return (spec.model, merged)
+    }
+
     /// The parameters that apply to `name`: unscoped ones plus those prefixed `name.`.
-    func parameters(for name: String) throws -> ModelParameters {
+    func parameters(for name: String, validating: Bool = true) throws -> ModelParameters {
         var chosen: [String] = []
         for parameter in parameters {
             let key = parameter.split(separator: "=", maxSplits: 1).first.map(String.init) ?? ""
@@ -235,7 +265,7 @@ struct ModelOptions: ParsableArguments {
             }
         }
         let parsed = try ModelParameters(arguments: chosen)
-        try ModelRegistry.validate(name, parameters: parsed)
+        if validating { try ModelRegistry.validate(name, parameters: parsed) }
         return parsed
     }
 }

@@ -44,10 +44,10 @@ struct Train: ParsableCommand {
 /// Loads training data and fits the one model the options name.
 func fitModel(modelOptions: ModelOptions, dataOptions: DataOptions, train: String, threshold: Float?) throws -> (any RecommendationModel, Double) {
     let names = modelOptions.modelNames(withItemMetadata: dataOptions.hasItemMetadata)
-    guard names.count == 1, let name = names.first else {
+    guard names.count == 1, let entry = names.first else {
         throw CLIError("give exactly one --model (one of \(ModelRegistry.names.joined(separator: ", ")))")
     }
-    let parameters = try modelOptions.parameters(for: name)
+    let (name, parameters) = try modelOptions.resolve(entry)
     let all = dataOptions.filtered(try dataOptions.load([train])[0]).deduplicated(try dataOptions.duplicatePolicy()).0
     var table = threshold.map { all.positives(threshold: $0).compacted() } ?? all
     let below = threshold.map { all.below(threshold: $0) }

@@ -41,13 +41,14 @@ struct Tune: ParsableCommand {
         try common.run {
             try CommonOptions.requirePositive(cutoff, "--k")
             let names = modelOptions.modelNames(withItemMetadata: dataOptions.hasItemMetadata)
-            guard names.count == 1, let name = names.first else {
+            guard names.count == 1, let entry = names.first else {
                 throw CLIError("tune takes exactly one --model")
             }
+            let (name, resolved) = try modelOptions.resolve(entry)
             let searchSpace = try ParameterSpace(arguments: space)
             guard !searchSpace.dimensions.isEmpty else { throw CLIError("give at least one --space name=values") }
             let candidates = try samples.map { searchSpace.sample($0, seed: splitOptions.seed) } ?? searchSpace.grid()
-            let base = try modelOptions.parameters(for: name).values
+            let base = resolved.values
             let evaluation = EvaluationProtocol(cutoff: cutoff, threshold: threshold, duplicates: try dataOptions.duplicatePolicy())
             let split = try splitOptions.splits(dataOptions)
             guard split.count == 1 else { throw CLIError("tune needs one validation split, not k-fold") }

@@ -79,6 +79,25 @@ struct CLI {
         #expect((json["results"] as? [[String: Any]])?.count == ModelRegistry.models.filter { !$0.needsItemMetadata }.count)
     }
 
+    /// `name(key=value,…)` gives one entry its own parameters over the `--param`s, so a model
+    /// is compared with itself; each result is labelled as written, and a scoped `--param`
+    /// still applies to the plain entry. itemknn with one neighbour scores as itemknn
+    /// fitted with `--param neighbors=1` on its own.
+    @Test func evaluateEntriesWithTheirOwnParameters() throws {
+        let both = try CLI.run(["evaluate", "--train", train, "--test", test, "--model", "itemknn,itemknn(neighbors=1,similarity=jaccard)",
+                                "--param", "itemknn.similarity=cosine", "--json"])
+        #expect(both.status == 0, "\(both.stderr)")
+        let results = both.json["results"] as? [[String: Any]] ?? []
+        #expect(results.map { $0["model"] as? String } == ["itemknn", "itemknn(neighbors=1,similarity=jaccard)"])
+        let alone = try CLI.run(["evaluate", "--train", train, "--test", test, "--model", "itemknn", "--param", "neighbors=1", "--param", "similarity=jaccard", "--json"])
+        let ndcg = { (json: [String: Any]) in (json["metrics"] as? [String: Double])?["ndcg@10"] }
+        #expect(results.count == 2 && ndcg(results[1]) == ndcg(alone.json))
+        for (entry, message) in [("itemknn(neighbors=one)", "neighbors=one"), ("pop+itemknn(neighbors=2)", "more than one model"), ("itemknn(neighbors=2", "name(key=value")] {
+            let bad = try CLI.run(["evaluate", "--train", train, "--test", test, "--model", entry])
+            #expect(bad.status != 0 && bad.stderr.contains(message), "\(entry): \(bad.stderr)")
+        }
+    }
+
     @Test func evaluateWithASplitMethod() throws {
         let out = try CLI.run(["evaluate", "--data", train, "--split", "kfold", "--folds", "3", "--model", "baseline", "--json"])
         #expect(out.status == 0, "\(out.stderr)")

@@ -28,14 +28,16 @@ SPACES = {
     "itemknn": ["neighbors=10:500:int:log", "value-transform=none,log"],
     "userknn": ["neighbors=10:300:int:log", "value-transform=none,log"],
     "rp3beta": ["alpha=0.3:1.5", "beta=0:1", "neighbors=50:500:int:log"],
+    "adjacency": ["window=1:20:int:log", "alpha=0.2:1", "half-life=0:30"],
     "ease": ["lambda=5:3000:log", "binarize=true,false"],
     "als": ["factors=16:128:int:log", "regularization=0.001:1:log", "alpha=0.1:30:log", "confidence=linear,log"],
     "bpr": ["factors=16:128:int:log", "learning-rate=0.003:0.05:log", "regularization=0.0005:0.05:log", "iterations=100:3000:int:log"],
 }
 
 
-# Every model on the fusion splits: the fusion is compared with the best of the others.
-MODELS = ["pop", "itemknn", "userknn", "rp3beta", "ease", "als", "bpr", "fusion"]
+# Every model on the fusion splits: the fusion is compared with the best of the others, its
+# adjacency members alone among them.
+MODELS = ["pop", "itemknn", "userknn", "rp3beta", "adjacency", "adjacency(half-life=10)", "ease", "als", "bpr", "fusion"]
 
 
 def split(data, method, train, test):

@@ -35,6 +35,10 @@ import counts
 from common import BRAID, ROOT, braid, fusion_against_best, peer, run_json
 
 
+# The fusion's default members on timestamped data, each evaluated alone beside it.
+MEMBERS = ["ease", "itemknn", "userknn", "als", "rp3beta", "adjacency", "adjacency(half-life=10)"]
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--datasets", default=os.path.join(ROOT, "..", "shared", "datasets"))
@@ -162,8 +166,9 @@ def main():
                                                              (f"fusion with item text (default members + BM25 feature; {inner})", ["--items", item_text[name]])))]
     for name, protocol, (tr, te), variant, label, extra in fusion_runs:
         per_user = os.path.join(a.out, f"fusion-{name}-{protocol.replace(' ', '-').replace('/', '-')}-{variant}.jsonl")
-        # Every default member alone (ALS with the fusion's 64 factors), then the fusion against the best of them.
-        b, fused, best, c = fusion_against_best(tr, te, ["ease", "itemknn", "userknn", "als", "rp3beta", "fusion"],
+        # Every default member alone (ALS with the fusion's 64 factors, and the two adjacency
+        # members the fit adds on timestamped data), then the fusion against the best of them.
+        b, fused, best, c = fusion_against_best(tr, te, MEMBERS + ["fusion"],
                                                 ["--threshold", "4", "--param", "als.factors=64", *extra], per_user)
         m = c["metrics"]["ndcg@10"]
         raw[f"fusion {name} {protocol} {label}"] = {"braid": b, "compare": c}
@@ -181,7 +186,7 @@ def main():
         for variant, (label, extra) in enumerate(((f"fusion, low ratings seen (default members + ease(below-threshold=true); 5 random inner folds)", []),
                                                   (f"fusion with item text, low ratings seen (+ ease(below-threshold=true) and BM25 feature)", ["--items", item_text[name]]))):
             per_user = os.path.join(a.out, f"fusion-seen-{name}-{variant}.jsonl")
-            b, fused, best, c = fusion_against_best(tr, te, ["ease", "itemknn", "userknn", "als", "rp3beta", "fusion"],
+            b, fused, best, c = fusion_against_best(tr, te, MEMBERS + ["fusion"],
                                                     ["--threshold", "4", "--below-threshold", "seen", "--param", "als.factors=64", *extra], per_user)
             m = c["metrics"]["ndcg@10"]
             raw[f"fusion seen {name} {label}"] = {"braid": b, "compare": c}
@@ -316,7 +321,7 @@ def main():
                     "--budget", "120", "--report", os.path.join(a.out, "created.html"), "--threads", "2")
     create_seconds = time.time() - started
     chosen = [arg for k, v in sorted(created["parameters"].items()) for arg in ("--param", f"{created['model']}.{k}={v}")]
-    families = ["pop", "itemknn", "userknn", "rp3beta", "ease", "als", "bpr", "content-bm25", "hybrid"]
+    families = ["pop", "itemknn", "userknn", "rp3beta", "adjacency", "adjacency(half-life=10)", "ease", "als", "bpr", "content-bm25", "hybrid"]
     default_run = braid("evaluate", "--train", tr, "--test", te, "--threshold", "4", "--items", os.path.join(tg_dir, "movies.csv"),
                         "--model", ",".join(families))
     chosen_run = braid("evaluate", "--train", tr, "--test", te, "--threshold", "4", "--items", os.path.join(tg_dir, "movies.csv"),
