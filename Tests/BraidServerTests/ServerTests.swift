@@ -121,7 +121,8 @@ import Testing
     }
 
     /// `explain=true` on a linear fusion: every listed item carries its members' scores and
-    /// the ranker's contributions, which add up to the served score.
+    /// the ranker's contributions, which add up to the served score. The ratings carry
+    /// timestamps, so the fit adds the two adjacency members.
     @Test func explainedFusionListsAddUp() async throws {
         let data = Fixtures.randomRatings(users: 30, items: 25, perUser: 6)
         let fusion = try ModelRegistry.fit("fusion", parameters: ModelParameters(["members": "itemknn+pop", "candidates": "8", "holdout": "0.3"]), data: data)
@@ -135,7 +136,7 @@ import Testing
             for item in items {
                 let score = try #require(item["score"] as? Double)
                 let members = try #require(item["members"] as? [String: Double])
-                #expect(Set(members.keys) == ["itemknn", "pop"])
+                #expect(Set(members.keys) == ["itemknn", "pop", "adjacency", "adjacency(half-life=10)"])
                 let contributions = try #require(item["contributions"] as? [String: Double])
                 #expect(abs(contributions.values.reduce(0, +) - score) <= 1e-4 * max(1, abs(score)), "\(item)")
             }
