@@ -64,20 +64,13 @@ struct Evaluate: ParsableCommand {
                     : "\(overlap) test pairs also occur in training: they cannot be recommended, so they are not counted as relevant (use --protocol repeat to score re-consumption)")
             }
             let evaluator = Evaluator(protocol: evaluation, catalog: catalog, progress: { Console.progress($0) })
-            // Each result carries its entry as written, so `ease,ease(lambda=50)` are two rows.
-            var finished = 0
-            let results = evaluator.run(models: entries.map { ($0.model, $0.parameters) }, splits: splits) { result in
-                let label = names[finished]
-                finished += 1
+            // Each result is named as its entry was written, so `ease,ease(lambda=50)` are two rows.
+            let results = evaluator.run(models: zip(names, entries).map { ($0, $1.model, $1.parameters) }, splits: splits) { result in
                 if let failure = result.failure {
-                    Console.progress("  \(label): failed: \(failure.message)")
+                    Console.progress("  \(result.model): failed: \(failure.message)")
                 } else {
-                    Console.progress("  \(label): fit \(Console.format(result.fitSeconds, digits: 2)) s, evaluated \(result.usersEvaluated) users in \(Console.format(result.evaluateSeconds, digits: 2)) s")
+                    Console.progress("  \(result.model): fit \(Console.format(result.fitSeconds, digits: 2)) s, evaluated \(result.usersEvaluated) users in \(Console.format(result.evaluateSeconds, digits: 2)) s")
                 }
-            }.enumerated().map { k, result in
-                var result = result
-                result.model = names[k]
-                return result
             }
             if names.count == 1, let failure = results[0].failure {
                 throw CLIError(code: failure.code, failure.message)

@@ -237,36 +237,33 @@ struct ModelOptions: ParsableArguments {
         return ModelRegistry.models.filter { withItemMetadata || !$0.needsItemMetadata }.map { $0.name }
     }
 
-    /// The model an entry names and its parameters: the `--param`s that apply to the model,
-    /// then the entry's own `name(key=value,…)` over them.
+    /// The model an entry names and its parameters: the `--param`s that apply to the model
+    /// (unscoped ones and those prefixed `model.`), then the entry's own `name(key=value,…)`
+    /// over them, checked against the model once.
     func resolve(_ entry: String) throws -> (model: String, parameters: ModelParameters) {
-        guard entry.contains("(") || entry.contains(")") else { return (entry, try parameters(for: entry)) }
-        guard let open = entry.firstIndex(of: "("), open > entry.startIndex, entry.hasSuffix(")") else {
-            throw CLIError("--model entry \"\(entry)\" is not a model name or name(key=value,…)")
+        var spec = MemberSpec(model: entry)
+        if entry.contains("(") || entry.contains(")") {
+            guard let open = entry.firstIndex(of: "("), open > entry.startIndex, entry.hasSuffix(")") else {
+                throw CLIError("--model entry \"\(entry)\" is not a model name or name(key=value,…)")
+            }
+            let specs = try MemberSpec.parse(entry, composite: "--model")
+            guard specs.count == 1 else { throw CLIError("--model entry \"\(entry)\" names more than one model; separate models with commas") }
+            spec = specs[0]
         }
-        let specs = try MemberSpec.parse(entry, composite: "--model")
-        guard specs.count == 1, let spec = specs.first else { throw CLIError("--model entry \"\(entry)\" names more than one model; separate models with commas") }
-        var values = try parameters(for: spec.model, validating: false).values
-        for (key, value) in ModelParameters(spec.parameters).values { values[key] = value }
-        let merged = ModelParameters(values)
-        try ModelRegistry.validate(spec.model, parameters: merged)
-        return (spec.model, merged)
-    }
-
-    /// The parameters that apply to `name`: unscoped ones plus those prefixed `name.`.
-    func parameters(for name: String, validating: Bool = true) throws -> ModelParameters {
         var chosen: [String] = []
         for parameter in parameters {
             let key = parameter.split(separator: "=", maxSplits: 1).first.map(String.init) ?? ""
             if let dot = key.firstIndex(of: "."), ModelRegistry.names.contains(String(key[..<dot])) {
-                if key[..<dot] == name { chosen.append(String(parameter[parameter.index(after: dot)...])) }
+                if key[..<dot] == spec.model { chosen.append(String(parameter[parameter.index(after: dot)...])) }
             } else {
                 chosen.append(parameter)
             }
         }
-        let parsed = try ModelParameters(arguments: chosen)
-        if validating { try ModelRegistry.validate(name, parameters: parsed) }
-        return parsed
+        var values = try ModelParameters(arguments: chosen).values
+        for (key, value) in ModelParameters(spec.parameters).values { values[key] = value }
+        let merged = ModelParameters(values)
+        try ModelRegistry.validate(spec.model, parameters: merged)
+        return (spec.model, merged)
     }
 }
 

@@ -174,8 +174,8 @@ import Testing
         let split = try Splitter(.userRatio(ratio: 0.8), seed: 1).split(Self.eventLog())[0]
         let prepared = try PreparedSplit(split, protocol: EvaluationProtocol(threshold: 1))
         let results = Evaluator().run(models: [
-            ("pop", ModelParameters()), ("itemknn", ModelParameters(["similarity": "pearson"])), ("blend", ModelParameters()),
-            ("ease", ModelParameters(["lambda": "10"])),
+            ("pop", "pop", ModelParameters()), ("itemknn", "itemknn", ModelParameters(["similarity": "pearson"])), ("blend", "blend", ModelParameters()),
+            ("ease", "ease", ModelParameters(["lambda": "10"])),
         ], splits: [prepared])
         #expect(results.map(\.model) == ["pop", "itemknn", "blend", "ease"])
         #expect(results[0].failure == nil && results[0].metrics["ndcg@10"] != nil)

@@ -114,10 +114,13 @@ public struct InteractionMatrix: Sendable, Equatable {
     /// The mean of all stored values.
     /// The items of `user` in time order, earliest first (`sequence`; without timestamps, the
     /// ascending item order of the row).
-    public func history(ofUser user: Int) -> [Int32] {
+    public func history(ofUser user: Int) -> [Int32] { historyEntries(ofUser: user).map { byUser.columns[$0] } }
+
+    /// The positions in `byUser` of `user`'s entries in the order of `history(ofUser:)`.
+    public func historyEntries(ofUser user: Int) -> [Int] {
         let entries = byUser.entries(ofRow: user)
-        guard let sequence else { return Array(byUser.columns[entries]) }
-        return entries.sorted { sequence.values[$0] < sequence.values[$1] }.map { byUser.columns[$0] }
+        guard let sequence else { return Array(entries) }
+        return entries.sorted { sequence.values[$0] < sequence.values[$1] }
     }
 
     public var globalMean: Float {

@@ -100,13 +100,16 @@ public struct Evaluator: Sendable {
         self.progress = progress
     }
 
-    /// Fits `model` with `parameters` on every split and averages the metrics.
+    /// Fits `model` with `parameters` on every split and averages the metrics. The result (and
+    /// the progress) names it `label`, by default the model's name: two configurations of one
+    /// model stay apart.
     public func run(model name: String, parameters: ModelParameters = ModelParameters(),
-                    splits: [PreparedSplit]) throws(ModelError) -> EvaluationResult {
-        guard !splits.isEmpty else { throw ModelError(.invalidParameter, "evaluating \(name) needs at least one split") }
+                    splits: [PreparedSplit], label: String? = nil) throws(ModelError) -> EvaluationResult {
+        let label = label ?? name
+        guard !splits.isEmpty else { throw ModelError(.invalidParameter, "evaluating \(label) needs at least one split") }
         var results: [EvaluationResult] = []
         for (fold, split) in splits.enumerated() {
-            if splits.count > 1 { progress?("\(name): fold \(fold + 1)/\(splits.count)") }
+            if splits.count > 1 { progress?("\(label): fold \(fold + 1)/\(splits.count)") }
             let start = System.monotonicSeconds()
             let model = try ModelRegistry.fit(name, parameters: parameters, data: split.train)
             let fitted = System.monotonicSeconds()
@@ -114,21 +117,23 @@ public struct Evaluator: Sendable {
             result.fitSeconds = fitted - start
             result.parameters = parameters.values
             for k in result.perUser.indices { result.perUser[k].fold = fold }
+            result.model = label
             results.append(result)
         }
         return Self.average(results)
     }
 
     /// Evaluates several models on the same splits. A model that fails (bad parameters,
-    /// data it cannot use) gets a result with `failure` set, and the others still run.
-    public func run(models: [(name: String, parameters: ModelParameters)], splits: [PreparedSplit],
+    /// data it cannot use) gets a result with `failure` set, and the others still run. Each
+    /// result is named by its entry's `label`.
+    public func run(models: [(label: String, name: String, parameters: ModelParameters)], splits: [PreparedSplit],
                     onResult: ((EvaluationResult) -> Void)? = nil) -> [EvaluationResult] {
         models.map { entry in
             let result: EvaluationResult
             do throws(ModelError) {
-                result = try run(model: entry.name, parameters: entry.parameters, splits: splits)
+                result = try run(model: entry.name, parameters: entry.parameters, splits: splits, label: entry.label)
             } catch {
-                result = EvaluationResult(model: entry.name, parameters: entry.parameters.values,
+                result = EvaluationResult(model: entry.label, parameters: entry.parameters.values,
                                           failure: .init(code: error.code.name, message: error.description))
             }
             onResult?(result)

@@ -498,7 +498,6 @@ public enum FusionRanker: Sendable, Equatable {
 
     public enum Kind: String, Codable, Sendable, CaseIterable {
         case lambdamart, linear
-
     }
 
     /// The model file's `fusion.ranker` scalar (absent: trees from the base member, as files

@@ -61,17 +61,13 @@ public struct Adjacency: RecommendationModel {
         let itemCount = data.itemCount
         // Every user's items in time order, and each entry of `byItem` (item, user) the place
         // of the item in that user's history.
-        let histories = (0..<data.userCount).map { data.history(ofUser: $0) }
+        let orders = (0..<data.userCount).map { data.historyEntries(ofUser: $0) }
+        let histories = orders.map { $0.map { data.byUser.columns[$0] } }
+        var place = [Float](repeating: 0, count: data.byUser.nonzeroCount)
+        for order in orders { for (p, k) in order.enumerated() { place[k] = Float(p) } }
         let ordered = data.sequence != nil
-        var placeOf = [Int32](repeating: 0, count: data.byUser.nonzeroCount)
-        for u in 0..<data.userCount {
-            let entries = data.byUser.entries(ofRow: u)
-            var place = [Int32: Int32](minimumCapacity: entries.count)
-            for (p, item) in histories[u].enumerated() { place[item] = Int32(p) }
-            for k in entries { placeOf[k] = place[data.byUser.columns[k]] ?? 0 }
-        }
         let places = SparseMatrix(rowCount: data.userCount, columnCount: itemCount, rowStarts: data.byUser.rowStarts,
-                                  columns: data.byUser.columns, values: placeOf.map(Float.init)).transposed()
+                                  columns: data.byUser.columns, values: place).transposed()
         let counts = (0..<itemCount).map { Float(data.byItem.count(ofRow: $0)) }
         let alpha = configuration.alpha, window = configuration.window
         let rows: [(columns: [Int32], values: [Float])] = parallelMapRows(itemCount) { range in
