@@ -247,9 +247,20 @@ import Testing
             default: Float(Double(rng.next() % 1_000_000) / 1000 - 500)
             }
         }
+        .enumerated().map { k, score in k == 13 ? -.infinity : k == 26 ? .infinity : score }
         let items = Array((0..<500).filter { $0 % 7 != 0 })
         let expected = items.sorted { scores[$0] != scores[$1] ? scores[$0] > scores[$1] : $0 < $1 }
         #expect(FusionFeatures.descendingOrder(items, scores) == expected)
+        // A short prefix is selected through the heap, a long one by sorting: both are the
+        // full order's first items, the infinities included.
+        for prefix in [0, 1, 10, 50, 100, 431, 1000] {
+            #expect(FusionFeatures.descendingOrder(items, scores, prefix: prefix) == Array(expected.prefix(prefix)))
+        }
+        #expect(FusionFeatures.descendingOrder(items, scores, prefix: 1) == [26])
+        #expect(FusionFeatures.descendingOrder([3, 1, 2, 13], scores, prefix: 8).last == 13)
+        // Through the heap: one finite score among −∞s, then the −∞s by index.
+        let sunk = [Float](repeating: -.infinity, count: 20).enumerated().map { $0 == 7 ? -1 : $1 }
+        #expect(FusionFeatures.descendingOrder(Array((0..<20).reversed()), sunk, prefix: 2) == [7, 0])
     }
 
     /// Ratings 1…5 without timestamps, 4 and above the positives and the rest set aside.

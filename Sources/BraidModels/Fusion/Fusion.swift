@@ -705,22 +705,34 @@ struct FusionFeatures: Sendable {
         for item in profile.seen { seen[Int(item)] = true }
         var chosen: [Int32] = []
         var isChosen = [Bool](repeating: false, count: n)
-        // Per member: each item's place in its order (n: not eligible), and the mean and
-        // deviation its scores are standardized by. Only the candidates' features are computed.
-        var places: [[Int32]] = [], moments: [(mean: Double, deviation: Double)] = []
+        // The unseen items a member can rank: every one, or those with interactions.
+        let unseen = (0..<n).filter { !seen[$0] }
+        let unseenWithInteractions = unseen.filter { data.byItem.count(ofRow: $0) > 0 }
+        // Per member: whether it ranks items without interactions, and the mean and deviation
+        // its scores are standardized by; the full order only where a feature or the fallback
+        // needs places (the first member, and every member with `ranks`), else just its top
+        // `counts[m]`. Only the candidates' features are computed.
+        var firstPlaces: [Int32] = [], places: [[Int32]] = [], moments: [(mean: Double, deviation: Double)] = []
+        var ranksWithoutInteractions: [Bool] = []
         for (m, member) in members.enumerated() {
             let scores = memberScores[m]
-            let eligible = (0..<n).filter { !seen[$0] && (member.scoresItemsWithoutInteractions || data.byItem.count(ofRow: $0) > 0) }
+            let withoutInteractions = member.scoresItemsWithoutInteractions
+            let eligible = withoutInteractions ? unseen : unseenWithInteractions
             let mean = eligible.reduce(0.0) { $0 + Double(scores[$1]) } / Double(max(1, eligible.count))
             let variance = eligible.reduce(0.0) { $0 + (Double(scores[$1]) - mean) * (Double(scores[$1]) - mean) } / Double(max(1, eligible.count))
-            let order = Self.descendingOrder(eligible, scores)
-            var place = [Int32](repeating: Int32(n), count: n)
-            for (position, item) in order.enumerated() { place[item] = Int32(position) }
+            let needsPlaces = m == 0 || ranks
+            let order = needsPlaces ? Self.descendingOrder(eligible, scores) : Self.descendingOrder(eligible, scores, prefix: counts[m])
+            if needsPlaces {
+                var place = [Int32](repeating: Int32(n), count: n)
+                for (position, item) in order.enumerated() { place[item] = Int32(position) }
+                if m == 0 { firstPlaces = place }
+                if ranks { places.append(place) }
+            }
             for item in order.prefix(counts[m]) where !isChosen[item] {
                 isChosen[item] = true
                 chosen.append(Int32(item))
             }
-            places.append(place)
+            ranksWithoutInteractions.append(withoutInteractions)
             moments.append((mean, variance > 0 ? variance.squareRoot() : 1))
         }
         // Co-occurrence (cosine of the two items' user sets) with the user's latest three items.
@@ -730,9 +742,9 @@ struct FusionFeatures: Sendable {
         for item in chosen.map(Int.init) {
             for m in 0..<memberCount {
                 // A member that cannot score the item gives −10 and rank feature 0.
-                let place = places[m][item], eligible = place < Int32(n)
+                let eligible = ranksWithoutInteractions[m] || data.byItem.count(ofRow: item) > 0
                 features.append(eligible ? Float((Double(memberScores[m][item]) - moments[m].mean) / moments[m].deviation) : -10)
-                if ranks { features.append(eligible ? 1 / log2(2 + Float(place)) : 0) }
+                if ranks { features.append(eligible ? 1 / log2(2 + Float(places[m][item])) : 0) }
             }
             features.append(itemPopularity[item])
             features.append(itemTrend[item])
@@ -741,21 +753,61 @@ struct FusionFeatures: Sendable {
             features.append(profile.recency)
             features.append(latest.isEmpty ? 0 : latest.reduce(0) { $0 + cooccurrence(item, $1) } / Float(latest.count))
         }
-        return (chosen, features, places.first ?? [Int32](repeating: Int32(n), count: n))
+        return (chosen, features, firstPlaces.isEmpty ? [Int32](repeating: Int32(n), count: n) : firstPlaces)
     }
 
-    /// `items` by descending score, ties by ascending index: each becomes one integer key (the
-    /// score's bits made order-preserving and inverted, then the index), so the sort compares
-    /// integers instead of calling a closure — the fusion's hottest loop when serving.
-    static func descendingOrder(_ items: [Int], _ scores: [Float]) -> [Int] {
-        var keys = items.map { item -> UInt64 in
+    /// `items` by descending score, ties by ascending index (only the first `prefix` when
+    /// given): each becomes one integer key (the score's bits made order-preserving and
+    /// inverted, then the index), so the order compares integers instead of calling a closure —
+    /// the fusion's hottest loop when serving. A prefix much shorter than the list is selected
+    /// through a bounded max-heap of keys instead of sorting them all.
+    static func descendingOrder(_ items: [Int], _ scores: [Float], prefix: Int? = nil) -> [Int] {
+        func key(_ item: Int) -> UInt64 {
             let score = scores[item] == 0 ? 0 : scores[item]  // −0 ties with +0
             let bits = score.bitPattern
             let ascending = bits & 0x8000_0000 != 0 ? ~bits : bits | 0x8000_0000
             return UInt64(~ascending) << 32 | UInt64(UInt32(item))
         }
-        keys.sort()
+        var keys: [UInt64]
+        if let prefix, prefix * 8 < items.count {
+            keys = smallest(max(0, prefix), of: items.lazy.map(key))
+        } else {
+            keys = items.map(key)
+            keys.sort()
+            if let prefix { keys.removeLast(max(0, keys.count - max(0, prefix))) }
+        }
         return keys.map { Int(UInt32(truncatingIfNeeded: $0)) }
+    }
+
+    /// The `count` smallest of `values`, ascending, through a max-heap of at most `count`.
+    static func smallest(_ count: Int, of values: some Sequence<UInt64>) -> [UInt64] {
+        guard count > 0 else { return [] }
+        var heap: [UInt64] = []
+        heap.reserveCapacity(count)
+        for value in values {
+            if heap.count < count {
+                heap.append(value)
+                var child = heap.count - 1
+                while child > 0, heap[(child - 1) / 2] < heap[child] {
+                    heap.swapAt(child, (child - 1) / 2)
+                    child = (child - 1) / 2
+                }
+            } else if value < heap[0] {
+                heap[0] = value
+                var parent = 0
+                while true {
+                    let left = 2 * parent + 1, right = left + 1
+                    var largest = parent
+                    if left < count, heap[left] > heap[largest] { largest = left }
+                    if right < count, heap[right] > heap[largest] { largest = right }
+                    if largest == parent { break }
+                    heap.swapAt(parent, largest)
+                    parent = largest
+                }
+            }
+        }
+        heap.sort()
+        return heap
     }
 
     /// |U_a ∩ U_b| / √(|U_a| |U_b|) over the items' sorted user lists.
