@@ -263,6 +263,25 @@ import Testing
         #expect(FusionFeatures.descendingOrder(Array((0..<20).reversed()), sunk, prefix: 2) == [7, 0])
     }
 
+    /// By hand: U_a = {0, 1, 3, 4}, U_b = {0, 2, 3}, U_c = {1, 2, 3}. cos(c, a) = 2/√12 and
+    /// cos(c, b) = 2/3; cos(b, a) = 2/√12 and cos(b, b) = 1; the order of the latest items does
+    /// not change the sum.
+    @Test func cooccurrenceWithTheLatestItems() {
+        var table = InteractionTable()
+        for (user, items) in [("u0", "ab"), ("u1", "ac"), ("u2", "bc"), ("u3", "abc"), ("u4", "a")] {
+            for item in items { table.append(Interaction(user: user, item: String(item), value: 1)) }
+        }
+        let data = InteractionMatrix(table)
+        func index(_ id: String) -> Int { Int(data.items.index(of: id)!) }
+        let (a, b, c) = (index("a"), index("b"), index("c"))
+        let latest = LatestCooccurrence([a, b], data: data)
+        #expect(abs(latest.sum(c) - (2 / Float(12).squareRoot() + Float(2) / 3)) < 1e-6)
+        #expect(abs(latest.sum(b) - (2 / Float(12).squareRoot() + 1)) < 1e-6)
+        #expect(abs(LatestCooccurrence([b, a], data: data).sum(c) - latest.sum(c)) < 1e-6)
+        #expect(LatestCooccurrence([], data: data).sum(c) == 0)
+        #expect(LatestCooccurrence.commonCount([1, 3, 4, 9], [0, 3, 4, 8, 9]) == 3)
+    }
+
     /// Ratings 1…5 without timestamps, 4 and above the positives and the rest set aside.
     static func rated(users: Int = 40, items: Int = 30, perUser: Int = 10) -> InteractionMatrix {
         var rng = SeededGenerator(seed: 5)

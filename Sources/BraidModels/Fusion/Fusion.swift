@@ -737,6 +737,7 @@ struct FusionFeatures: Sendable {
         }
         // Co-occurrence (cosine of the two items' user sets) with the user's latest three items.
         let latest = profile.latest
+        let cooccurrences = LatestCooccurrence(latest, data: data)
         var features = [Float]()
         features.reserveCapacity(chosen.count * featureCount)
         for item in chosen.map(Int.init) {
@@ -751,7 +752,7 @@ struct FusionFeatures: Sendable {
             features.append(itemAge[item])
             features.append(profile.length)
             features.append(profile.recency)
-            features.append(latest.isEmpty ? 0 : latest.reduce(0) { $0 + cooccurrence(item, $1) } / Float(latest.count))
+            features.append(latest.isEmpty ? 0 : cooccurrences.sum(item) / Float(latest.count))
         }
         return (chosen, features, firstPlaces.isEmpty ? [Int32](repeating: Int32(n), count: n) : firstPlaces)
     }
@@ -773,10 +774,32 @@ struct FusionFeatures: Sendable {
             keys = smallest(max(0, prefix), of: items.lazy.map(key))
         } else {
             keys = items.map(key)
-            keys.sort()
+            radixSort(&keys)
             if let prefix { keys.removeLast(max(0, keys.count - max(0, prefix))) }
         }
         return keys.map { Int(UInt32(truncatingIfNeeded: $0)) }
+    }
+
+    /// Sorts `keys` ascending: least significant byte first, one stable counting pass per byte
+    /// in which the keys differ (a catalogue's indices leave their high bytes alike), below a
+    /// few hundred keys by comparison.
+    static func radixSort(_ keys: inout [UInt64]) {
+        guard keys.count >= 512 else { keys.sort(); return }
+        var differing: UInt64 = 0
+        let first = keys[0]
+        for key in keys { differing |= key ^ first }
+        var scratch = [UInt64](repeating: 0, count: keys.count)
+        for shift in stride(from: 0, to: 64, by: 8) where (differing >> UInt64(shift)) & 0xFF != 0 {
+            var starts = [Int](repeating: 0, count: 257)
+            for key in keys { starts[Int((key >> UInt64(shift)) & 0xFF) + 1] += 1 }
+            for b in 1...256 { starts[b] += starts[b - 1] }
+            for key in keys {
+                let b = Int((key >> UInt64(shift)) & 0xFF)
+                scratch[starts[b]] = key
+                starts[b] += 1
+            }
+            swap(&keys, &scratch)
+        }
     }
 
     /// The `count` smallest of `values`, ascending, through a max-heap of at most `count`.
@@ -810,14 +833,58 @@ struct FusionFeatures: Sendable {
         return heap
     }
 
-    /// |U_a ∩ U_b| / √(|U_a| |U_b|) over the items' sorted user lists.
-    func cooccurrence(_ a: Int, _ b: Int) -> Float {
-        let x = data.byItem.columns(ofRow: a), y = data.byItem.columns(ofRow: b)
-        guard !x.isEmpty, !y.isEmpty else { return 0 }
+}
+
+/// The co-occurrence feature: the sum, over a user's latest items, of the cosine of a
+/// candidate's user set with the latest item's, |U_a ∩ U_b| / √(|U_a| |U_b|). Each user of a
+/// latest item carries that item's bit, so a candidate's users are read once for all of them.
+struct LatestCooccurrence {
+    let data: InteractionMatrix
+    let latest: [Int]
+    /// Per user, bit j set when they interacted with `latest[j]` (the first 64).
+    private var bits: [UInt64] = []
+    /// Scratch: per latest item the users in common with the candidate.
+    private var common: [Int]
+
+    init(_ latest: [Int], data: InteractionMatrix) {
+        self.data = data
+        self.latest = latest
+        common = [Int](repeating: 0, count: latest.count)
+        guard !latest.isEmpty else { return }
+        bits = [UInt64](repeating: 0, count: data.userCount)
+        for (j, item) in latest.prefix(64).enumerated() {
+            for user in data.byItem.columns(ofRow: item) { bits[Int(user)] |= 1 << UInt64(j) }
+        }
+    }
+
+    /// Σ_j cosine(item, latest[j]), added in the order of `latest`.
+    func sum(_ item: Int) -> Float {
+        guard !latest.isEmpty else { return 0 }
+        var common = self.common
+        let users = data.byItem.columns(ofRow: item)
+        for user in users {
+            var set = bits[Int(user)]
+            while set != 0 {
+                common[set.trailingZeroBitCount] += 1
+                set &= set - 1
+            }
+        }
+        var total: Float = 0
+        for (j, other) in latest.enumerated() {
+            let count = data.byItem.count(ofRow: other)
+            guard !users.isEmpty, count > 0 else { continue }
+            let shared = j < 64 ? common[j] : Self.commonCount(users, data.byItem.columns(ofRow: other))
+            total += Float(shared) / (Float(users.count) * Float(count)).squareRoot()
+        }
+        return total
+    }
+
+    /// |a ∩ b| over two ascending lists.
+    static func commonCount(_ x: ArraySlice<Int32>, _ y: ArraySlice<Int32>) -> Int {
         var i = x.startIndex, j = y.startIndex, common = 0
         while i < x.endIndex && j < y.endIndex {
             if x[i] < y[j] { i += 1 } else if x[i] > y[j] { j += 1 } else { common += 1; i += 1; j += 1 }
         }
-        return Float(common) / (Float(x.count) * Float(y.count)).squareRoot()
+        return common
     }
 }
