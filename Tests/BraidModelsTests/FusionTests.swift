@@ -101,7 +101,7 @@ import Testing
         for user in [0, 11, 29] {
             let seen = Set(data.items(ofUser: user).map(Int.init))
             let eligible = (0..<data.itemCount).filter { !seen.contains($0) && data.byItem.count(ofRow: $0) > 0 }
-            let proposed = Set(FusionFeatures.descendingOrder(eligible, popularity.scores(forUser: user)).prefix(8))
+            let proposed = Set(DescendingOrder.of(eligible, popularity.scores(forUser: user)).prefix(8))
             let scores = fusion.scores(forUser: user)
             let order = scores.indices.sorted { scores[$0] > scores[$1] }
             #expect(Set(order.prefix(proposed.count)) == proposed)
@@ -250,17 +250,17 @@ import Testing
         .enumerated().map { k, score in k == 13 ? -.infinity : k == 26 ? .infinity : score }
         let items = Array((0..<500).filter { $0 % 7 != 0 })
         let expected = items.sorted { scores[$0] != scores[$1] ? scores[$0] > scores[$1] : $0 < $1 }
-        #expect(FusionFeatures.descendingOrder(items, scores) == expected)
+        #expect(DescendingOrder.of(items, scores) == expected)
         // A short prefix is selected through the heap, a long one by sorting: both are the
         // full order's first items, the infinities included.
         for prefix in [0, 1, 10, 50, 100, 431, 1000] {
-            #expect(FusionFeatures.descendingOrder(items, scores, prefix: prefix) == Array(expected.prefix(prefix)))
+            #expect(DescendingOrder.of(items, scores, prefix: prefix) == Array(expected.prefix(prefix)))
         }
-        #expect(FusionFeatures.descendingOrder(items, scores, prefix: 1) == [26])
-        #expect(FusionFeatures.descendingOrder([3, 1, 2, 13], scores, prefix: 8).last == 13)
+        #expect(DescendingOrder.of(items, scores, prefix: 1) == [26])
+        #expect(DescendingOrder.of([3, 1, 2, 13], scores, prefix: 8).last == 13)
         // Through the heap: one finite score among −∞s, then the −∞s by index.
         let sunk = [Float](repeating: -.infinity, count: 20).enumerated().map { $0 == 7 ? -1 : $1 }
-        #expect(FusionFeatures.descendingOrder(Array((0..<20).reversed()), sunk, prefix: 2) == [7, 0])
+        #expect(DescendingOrder.of(Array((0..<20).reversed()), sunk, prefix: 2) == [7, 0])
     }
 
     /// By hand: U_a = {0, 1, 3, 4}, U_b = {0, 2, 3}, U_c = {1, 2, 3}. cos(c, a) = 2/√12 and

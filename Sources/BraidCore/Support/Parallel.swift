@@ -115,7 +115,8 @@ public struct UnsafeSendablePointer<Element>: @unchecked Sendable {
 }
 
 /// Fills a new array of `count` elements in parallel; `body` writes a chunk of the array.
-public func parallelArray<Element>(
+/// (Inlinable, as `parallelMap`, so that callers' element types are specialized.)
+@inlinable public func parallelArray<Element>(
     count: Int, repeating initial: Element, minimumChunk: Int = 1,
     _ body: @Sendable (Range<Int>, SharedBuffer<Element>) -> Void
 ) -> [Element] {
@@ -127,8 +128,10 @@ public func parallelArray<Element>(
     return result
 }
 
-/// Maps `0..<count` to results in parallel, keeping the order.
-public func parallelMap<T: Sendable>(_ count: Int, minimumChunk: Int = 1, _ transform: @Sendable (Int) -> T) -> [T] {
+/// Maps `0..<count` to results in parallel, keeping the order. Inlinable, so that it is
+/// specialized for the caller's `T`: unspecialized, gathering millions of results costs a
+/// generic metadata lookup each.
+@inlinable public func parallelMap<T: Sendable>(_ count: Int, minimumChunk: Int = 1, _ transform: @Sendable (Int) -> T) -> [T] {
     var slots = [T?](repeating: nil, count: count)
     slots.withUnsafeMutableBufferPointer { buffer in
         let shared = SharedBuffer(buffer)

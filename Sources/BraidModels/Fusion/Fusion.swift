@@ -233,6 +233,19 @@ public struct Fusion: RecommendationModel {
         let configuration = configuration.resolved(for: data)
         self.configuration = configuration
         self.data = data
+        // The inner splits' members, candidates and datasets are released before the members
+        // are fitted on all the data: on large data they would double the peak memory.
+        (ranker, baseMember) = try Self.learnRanker(data: data, configuration: configuration, asked: asked)
+        TrainingLog.report("fusion: fitting the members on all the training data")
+        members = try MemberSpec.fit(configuration.members, data: data)
+        context = FusionFeatures(data, members: members.count, ranks: configuration.rankFeatures)
+    }
+
+    /// Learns the ranker on inner splits of `data` (members fitted per fold, their candidates
+    /// labelled by the held-out interactions, a fifth of the users for early stopping), and
+    /// names the base member: the one whose own ranking of the candidates scores best.
+    static func learnRanker(data: InteractionMatrix, configuration: Configuration,
+                            asked: Validation) throws(ModelError) -> (ranker: FusionRanker, baseMember: Int) {
         let temporal = configuration.validation == .temporal
         // Temporal: fold k holds out each user's share before their latest k shares (fold 0
         // the latest), the members fitted on what came before. Random: `folds` folds that
@@ -258,9 +271,10 @@ public struct Fusion: RecommendationModel {
             let context = FusionFeatures(inner, members: innerMembers.count, ranks: configuration.rankFeatures)
             innerContext = context
             let users = Array(heldOut.keys).sorted()
+            TrainingLog.report("fusion: the members' candidates and features for \(users.count) users")
             let groups: [(features: [Float], labels: [Float])?] = parallelMap(users.count) { k in
                 let user = Int(users[k])
-                let candidates = context.candidates(user: user, members: innerMembers, counts: configuration.candidateCounts)
+                let candidates = context.candidates(user: user, members: innerMembers, counts: configuration.candidateCounts, fallback: false)
                 let relevant = heldOut[Int32(user)]!
                 let labels = candidates.items.map { relevant.contains($0) ? Float(1) : 0 }
                 return labels.contains(1) ? (candidates.features, labels) : nil
@@ -278,7 +292,6 @@ public struct Fusion: RecommendationModel {
             LambdaMART.meanNDCG(probe, scores: (0..<probe.rowCount).map { probe.features[$0 * width + innerContext.scoreColumn(m)] }, cutoff: 10)
         }
         let baseMember = memberNDCG.indices.max { memberNDCG[$0] < memberNDCG[$1] } ?? 0
-        self.baseMember = baseMember
         let baseColumn = innerContext.scoreColumn(baseMember)
         var training = LambdaMART.Dataset(featureCount: width), validation = LambdaMART.Dataset(featureCount: width)
         for entry in kept {
@@ -288,10 +301,14 @@ public struct Fusion: RecommendationModel {
             }
         }
         let stopping = validation.queryCount > 0 ? validation : nil
+        TrainingLog.report("fusion: training the ranker on \(training.queryCount) users' candidates (\(training.rowCount) rows), "
+                           + "stopping early on \(validation.queryCount) users'")
         let linear = LinearRanker(training: training, validation: stopping, settings: configuration.ranker, start: baseColumn)
+        let ranker: FusionRanker
         switch configuration.rankerKind {
         case .lambdamart:
             // The trees boost from the linear ranker's scores: they learn what it leaves.
+            TrainingLog.report("fusion: boosting trees from the linear ranker")
             func boosting(from dataset: LambdaMART.Dataset) -> LambdaMART.Dataset {
                 var out = dataset
                 out.baseScores = linear.scores(dataset.features)
@@ -322,8 +339,7 @@ public struct Fusion: RecommendationModel {
             TrainingLog.report("fusion: early-stopping users' NDCG@10 among the candidates: \(String(format: "%.4f", before)) from the base member, "
                                + stages + "\(String(format: "%.4f", after)) with the ranker (chosen on these users, so optimistic)")
         }
-        members = try MemberSpec.fit(configuration.members, data: data)
-        context = FusionFeatures(data, members: members.count, ranks: configuration.rankFeatures)
+        return (ranker, baseMember)
     }
 
     /// What the ranker puts on each of its features (`FusionRanker.featureWeights`).
@@ -632,8 +648,10 @@ struct FusionFeatures: Sendable {
         }
     }
 
-    /// The union of every member's top `counts[m]` unseen items, with their feature rows.
-    func candidates(user: Int, members: [any RecommendationModel], counts: [Int]) -> (items: [Int32], features: [Float], firstMemberRank: [Int32]) {
+    /// The union of every member's top `counts[m]` unseen items, with their feature rows (and
+    /// with `fallback` the first member's place for every item, `ranked(_:)`'s order below them).
+    func candidates(user: Int, members: [any RecommendationModel], counts: [Int],
+                    fallback: Bool = true) -> (items: [Int32], features: [Float], firstMemberRank: [Int32]) {
         // The user's latest three items, for the co-occurrence feature.
         let history = Array(data.byUser.entries(ofRow: user))
         let latest: [Int] = {
@@ -643,7 +661,7 @@ struct FusionFeatures: Sendable {
         var seen: [Int32] = []
         data.forEachSeenItem(ofUser: user) { seen.append($0) }
         let profile = Profile(seen: seen, latest: latest, length: userLength[user], recency: userRecency[user])
-        return candidates(profile, scores: members.map { $0.scores(forUser: user) }, members: members, counts: counts)
+        return candidates(profile, scores: members.map { $0.scores(forUser: user) }, members: members, counts: counts, fallback: fallback)
     }
 
     /// What the features need of a user: their items, their latest three, their history
@@ -697,9 +715,11 @@ struct FusionFeatures: Sendable {
     }
 
     /// The union of every member's top `counts[m]` unseen items, with their feature rows, from
-    /// the members' `scores` for the user described by `profile`.
+    /// the members' `scores` for the user described by `profile`; with `fallback`, the first
+    /// member's place for every item (n where it cannot rank it), else none (the inner splits
+    /// read only the candidates).
     func candidates(_ profile: Profile, scores memberScores: [[Float]], members: [any RecommendationModel],
-                    counts: [Int]) -> (items: [Int32], features: [Float], firstMemberRank: [Int32]) {
+                    counts: [Int], fallback: Bool = true) -> (items: [Int32], features: [Float], firstMemberRank: [Int32]) {
         let n = data.itemCount
         var seen = [Bool](repeating: false, count: n)
         for item in profile.seen { seen[Int(item)] = true }
@@ -710,8 +730,8 @@ struct FusionFeatures: Sendable {
         let unseenWithInteractions = unseen.filter { data.byItem.count(ofRow: $0) > 0 }
         // Per member: whether it ranks items without interactions, and the mean and deviation
         // its scores are standardized by; the full order only where a feature or the fallback
-        // needs places (the first member, and every member with `ranks`), else just its top
-        // `counts[m]`. Only the candidates' features are computed.
+        // needs places (the first member with `fallback`, and every member with `ranks`), else
+        // just its top `counts[m]`. Only the candidates' features are computed.
         var firstPlaces: [Int32] = [], places: [[Int32]] = [], moments: [(mean: Double, deviation: Double)] = []
         var ranksWithoutInteractions: [Bool] = []
         for (m, member) in members.enumerated() {
@@ -720,12 +740,12 @@ struct FusionFeatures: Sendable {
             let eligible = withoutInteractions ? unseen : unseenWithInteractions
             let mean = eligible.reduce(0.0) { $0 + Double(scores[$1]) } / Double(max(1, eligible.count))
             let variance = eligible.reduce(0.0) { $0 + (Double(scores[$1]) - mean) * (Double(scores[$1]) - mean) } / Double(max(1, eligible.count))
-            let needsPlaces = m == 0 || ranks
-            let order = needsPlaces ? Self.descendingOrder(eligible, scores) : Self.descendingOrder(eligible, scores, prefix: counts[m])
+            let needsPlaces = (m == 0 && fallback) || ranks
+            let order = needsPlaces ? DescendingOrder.of(eligible, scores) : DescendingOrder.of(eligible, scores, prefix: counts[m])
             if needsPlaces {
                 var place = [Int32](repeating: Int32(n), count: n)
                 for (position, item) in order.enumerated() { place[item] = Int32(position) }
-                if m == 0 { firstPlaces = place }
+                if m == 0 && fallback { firstPlaces = place }
                 if ranks { places.append(place) }
             }
             for item in order.prefix(counts[m]) where !isChosen[item] {
@@ -754,85 +774,8 @@ struct FusionFeatures: Sendable {
             features.append(profile.recency)
             features.append(latest.isEmpty ? 0 : cooccurrences.sum(item) / Float(latest.count))
         }
-        return (chosen, features, firstPlaces.isEmpty ? [Int32](repeating: Int32(n), count: n) : firstPlaces)
+        return (chosen, features, fallback && firstPlaces.isEmpty ? [Int32](repeating: Int32(n), count: n) : firstPlaces)
     }
-
-    /// `items` by descending score, ties by ascending index (only the first `prefix` when
-    /// given): each becomes one integer key (the score's bits made order-preserving and
-    /// inverted, then the index), so the order compares integers instead of calling a closure —
-    /// the fusion's hottest loop when serving. A prefix much shorter than the list is selected
-    /// through a bounded max-heap of keys instead of sorting them all.
-    static func descendingOrder(_ items: [Int], _ scores: [Float], prefix: Int? = nil) -> [Int] {
-        func key(_ item: Int) -> UInt64 {
-            let score = scores[item] == 0 ? 0 : scores[item]  // −0 ties with +0
-            let bits = score.bitPattern
-            let ascending = bits & 0x8000_0000 != 0 ? ~bits : bits | 0x8000_0000
-            return UInt64(~ascending) << 32 | UInt64(UInt32(item))
-        }
-        var keys: [UInt64]
-        if let prefix, prefix * 8 < items.count {
-            keys = smallest(max(0, prefix), of: items.lazy.map(key))
-        } else {
-            keys = items.map(key)
-            radixSort(&keys)
-            if let prefix { keys.removeLast(max(0, keys.count - max(0, prefix))) }
-        }
-        return keys.map { Int(UInt32(truncatingIfNeeded: $0)) }
-    }
-
-    /// Sorts `keys` ascending: least significant byte first, one stable counting pass per byte
-    /// in which the keys differ (a catalogue's indices leave their high bytes alike), below a
-    /// few hundred keys by comparison.
-    static func radixSort(_ keys: inout [UInt64]) {
-        guard keys.count >= 512 else { keys.sort(); return }
-        var differing: UInt64 = 0
-        let first = keys[0]
-        for key in keys { differing |= key ^ first }
-        var scratch = [UInt64](repeating: 0, count: keys.count)
-        for shift in stride(from: 0, to: 64, by: 8) where (differing >> UInt64(shift)) & 0xFF != 0 {
-            var starts = [Int](repeating: 0, count: 257)
-            for key in keys { starts[Int((key >> UInt64(shift)) & 0xFF) + 1] += 1 }
-            for b in 1...256 { starts[b] += starts[b - 1] }
-            for key in keys {
-                let b = Int((key >> UInt64(shift)) & 0xFF)
-                scratch[starts[b]] = key
-                starts[b] += 1
-            }
-            swap(&keys, &scratch)
-        }
-    }
-
-    /// The `count` smallest of `values`, ascending, through a max-heap of at most `count`.
-    static func smallest(_ count: Int, of values: some Sequence<UInt64>) -> [UInt64] {
-        guard count > 0 else { return [] }
-        var heap: [UInt64] = []
-        heap.reserveCapacity(count)
-        for value in values {
-            if heap.count < count {
-                heap.append(value)
-                var child = heap.count - 1
-                while child > 0, heap[(child - 1) / 2] < heap[child] {
-                    heap.swapAt(child, (child - 1) / 2)
-                    child = (child - 1) / 2
-                }
-            } else if value < heap[0] {
-                heap[0] = value
-                var parent = 0
-                while true {
-                    let left = 2 * parent + 1, right = left + 1
-                    var largest = parent
-                    if left < count, heap[left] > heap[largest] { largest = left }
-                    if right < count, heap[right] > heap[largest] { largest = right }
-                    if largest == parent { break }
-                    heap.swapAt(parent, largest)
-                    parent = largest
-                }
-            }
-        }
-        heap.sort()
-        return heap
-    }
-
 }
 
 /// The co-occurrence feature: the sum, over a user's latest items, of the cosine of a
@@ -841,8 +784,9 @@ struct FusionFeatures: Sendable {
 struct LatestCooccurrence {
     let data: InteractionMatrix
     let latest: [Int]
-    /// Per user, bit j set when they interacted with `latest[j]` (the first 64).
-    private var bits: [UInt64] = []
+    /// Per user, bit j set when they interacted with `latest[j]` (the first 8; the rest, which
+    /// the fusion never has, by merging the two lists).
+    private var bits: [UInt8] = []
     /// Scratch: per latest item the users in common with the candidate.
     private var common: [Int]
 
@@ -851,9 +795,9 @@ struct LatestCooccurrence {
         self.latest = latest
         common = [Int](repeating: 0, count: latest.count)
         guard !latest.isEmpty else { return }
-        bits = [UInt64](repeating: 0, count: data.userCount)
-        for (j, item) in latest.prefix(64).enumerated() {
-            for user in data.byItem.columns(ofRow: item) { bits[Int(user)] |= 1 << UInt64(j) }
+        bits = [UInt8](repeating: 0, count: data.userCount)
+        for (j, item) in latest.prefix(8).enumerated() {
+            for user in data.byItem.columns(ofRow: item) { bits[Int(user)] |= 1 << UInt8(j) }
         }
     }
 
@@ -873,7 +817,7 @@ struct LatestCooccurrence {
         for (j, other) in latest.enumerated() {
             let count = data.byItem.count(ofRow: other)
             guard !users.isEmpty, count > 0 else { continue }
-            let shared = j < 64 ? common[j] : Self.commonCount(users, data.byItem.columns(ofRow: other))
+            let shared = j < 8 ? common[j] : Self.commonCount(users, data.byItem.columns(ofRow: other))
             total += Float(shared) / (Float(users.count) * Float(count)).squareRoot()
         }
         return total

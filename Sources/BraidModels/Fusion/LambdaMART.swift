@@ -143,7 +143,7 @@ public struct LambdaMART: Sendable, Equatable {
                     let start = data.queryStarts[q], end = data.queryStarts[q + 1]
                     let n = end - start
                     guard n > 1 else { return }
-                    let order = (start..<end).sorted { scores[$0] != scores[$1] ? scores[$0] > scores[$1] : $0 < $1 }
+                    let order = DescendingOrder.of(start..<end, scores)
                     var rank = [Int](repeating: 0, count: n)
                     for (position, row) in order.enumerated() { rank[row - start] = position + 1 }
                     let ideal = idealDCG(data.labels[start..<end], cutoff: n)
@@ -173,15 +173,20 @@ public struct LambdaMART: Sendable, Equatable {
 
     /// Mean NDCG@cutoff over the queries that have a relevant row.
     static func meanNDCG(_ data: Dataset, scores: [Float], cutoff: Int) -> Double {
-        var total = 0.0, counted = 0
-        for q in 0..<data.queryCount {
+        // Per query in parallel; summed in query order, as one loop would.
+        let perQuery: [Double?] = parallelMap(data.queryCount, minimumChunk: 64) { q in
             let range = data.queryStarts[q]..<data.queryStarts[q + 1]
             let ideal = idealDCG(data.labels[range], cutoff: cutoff)
-            guard ideal > 0 else { continue }
-            let order = range.sorted { scores[$0] != scores[$1] ? scores[$0] > scores[$1] : $0 < $1 }
+            guard ideal > 0 else { return nil }
             var dcg = 0.0
-            for (position, row) in order.prefix(cutoff).enumerated() { dcg += (pow(2, Double(data.labels[row])) - 1) / log2(Double(position) + 2) }
-            total += dcg / ideal
+            for (position, row) in DescendingOrder.of(range, scores, prefix: cutoff).enumerated() {
+                dcg += (pow(2, Double(data.labels[row])) - 1) / log2(Double(position) + 2)
+            }
+            return dcg / ideal
+        }
+        var total = 0.0, counted = 0
+        for case let value? in perQuery {
+            total += value
             counted += 1
         }
         return counted == 0 ? 0 : total / Double(counted)

@@ -27,8 +27,8 @@ public struct LinearRanker: Sendable, Equatable {
 
     /// Scores of every row of row-major `features`.
     public func scores(_ features: [Float]) -> [Float] {
-        let width = weights.count, rows = features.count / max(1, width)
-        return (0..<rows).map { row in
+        let width = weights.count, rows = features.count / max(1, width), weights = weights
+        return parallelMap(rows, minimumChunk: 4096) { row in
             var total: Float = 0
             for f in 0..<width { total += weights[f] * features[row * width + f] }
             return total
@@ -69,9 +69,10 @@ public struct LinearRanker: Sendable, Equatable {
         var best = (ndcg: validationNDCG(weights) ?? -1, weights: weights)
         var since = 0
         func trainingScores() -> [Float] {
-            (0..<rows).map { r in
+            let current = w
+            return parallelMap(rows, minimumChunk: 4096) { r in
                 var total = 0.0
-                for f in 0..<width where !standardized[f].isEmpty { total += w[f] * Double(standardized[f][r]) }
+                for f in 0..<width where !standardized[f].isEmpty { total += current[f] * Double(standardized[f][r]) }
                 return Float(total)
             }
         }

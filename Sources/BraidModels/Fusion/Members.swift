@@ -1,5 +1,6 @@
 public import BraidCore
 public import Foundation
+import BraidNeural
 
 /// One model inside a composite model (the blend, the fusion): its registered name and
 /// parameters, written `name(key=value,…)` on the command line.
@@ -77,10 +78,11 @@ public struct MemberSpec: Codable, Sendable, Equatable, CustomStringConvertible 
         }
     }
 
-    /// Fits every member on its matrix (`matrices(for:data:)`).
+    /// Fits every member on its matrix (`matrices(for:data:)`), reporting each as it starts.
     static func fit(_ members: [MemberSpec], data: InteractionMatrix) throws(ModelError) -> [any RecommendationModel] {
-        try zip(members, matrices(for: members, data: data)).map { member, data throws(ModelError) in
-            try ModelRegistry.fit(member.model, parameters: ModelParameters(member.parameters), data: data)
+        try zip(members, matrices(for: members, data: data)).enumerated().map { k, pair throws(ModelError) in
+            TrainingLog.report("fusion: fitting member \(k + 1) of \(members.count), \(pair.0.description)")
+            return try ModelRegistry.fit(pair.0.model, parameters: ModelParameters(pair.0.parameters), data: pair.1)
         }
     }
 
