@@ -359,7 +359,7 @@ import Testing
         #expect(saved == MemberSpec(model: "ease", parameters: ["lambda": "5"]))
         #expect(try JSONDecoder().decode(MemberSpec.self, from: JSONEncoder().encode(spec[0])) == spec[0])
         let data = Self.rated()
-        let members = try MemberSpec.fit(spec, data: data)
+        let members = try MemberSpec.fit(spec, data: data, for: Fusion.name)
         #expect(members[0].data.byUser == data.includingBelowThreshold().byUser && members[1].data.byUser == data.byUser)
     }
 

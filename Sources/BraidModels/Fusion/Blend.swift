@@ -87,7 +87,7 @@ public struct Blend: RecommendationModel {
             features.append(predictions.indices.map { predictions[$0] * fitSupport.item(Int(heldOut[$0].item)) })
         }
         weights = try Self.ridge(features: features, targets: heldOut.map(\.value), penalty: configuration.regularization)
-        members = try MemberSpec.fit(configuration.members, data: data)
+        members = try MemberSpec.fit(configuration.members, data: data, for: Self.name)
     }
 
     /// Ridge regression with an unpenalized intercept: `(XᵀX + λI') w = Xᵀy`.

@@ -237,7 +237,7 @@ public struct Fusion: RecommendationModel {
         // are fitted on all the data: on large data they would double the peak memory.
         (ranker, baseMember) = try Self.learnRanker(data: data, configuration: configuration, asked: asked)
         TrainingLog.report("fusion: fitting the members on all the training data")
-        members = try MemberSpec.fit(configuration.members, data: data)
+        members = try MemberSpec.fit(configuration.members, data: data, for: Self.name)
         context = FusionFeatures(data, members: members.count, ranks: configuration.rankFeatures)
     }
 
@@ -267,7 +267,7 @@ public struct Fusion: RecommendationModel {
                 : data.holdingOut(fold: fold, of: folds, seed: configuration.seed)
             let heldOut = Dictionary(grouping: heldRows, by: \.user).mapValues { Set($0.map(\.item)) }
             guard inner.interactionCount > 0, !heldOut.isEmpty else { continue }
-            let innerMembers = try MemberSpec.fit(configuration.members, data: inner)
+            let innerMembers = try MemberSpec.fit(configuration.members, data: inner, for: Self.name)
             let context = FusionFeatures(inner, members: innerMembers.count, ranks: configuration.rankFeatures)
             innerContext = context
             let users = Array(heldOut.keys).sorted()

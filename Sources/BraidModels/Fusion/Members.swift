@@ -78,10 +78,11 @@ public struct MemberSpec: Codable, Sendable, Equatable, CustomStringConvertible 
         }
     }
 
-    /// Fits every member on its matrix (`matrices(for:data:)`), reporting each as it starts.
-    static func fit(_ members: [MemberSpec], data: InteractionMatrix) throws(ModelError) -> [any RecommendationModel] {
+    /// Fits every member on its matrix (`matrices(for:data:)`), reporting each as it starts
+    /// under the composite model's `name`.
+    static func fit(_ members: [MemberSpec], data: InteractionMatrix, for name: String) throws(ModelError) -> [any RecommendationModel] {
         try zip(members, matrices(for: members, data: data)).enumerated().map { k, pair throws(ModelError) in
-            TrainingLog.report("fusion: fitting member \(k + 1) of \(members.count), \(pair.0.description)")
+            TrainingLog.report("\(name): fitting member \(k + 1) of \(members.count), \(pair.0.description)")
             return try ModelRegistry.fit(pair.0.model, parameters: ModelParameters(pair.0.parameters), data: pair.1)
         }
     }
