@@ -264,8 +264,8 @@ import Testing
     }
 
     /// By hand: U_a = {0, 1, 3, 4}, U_b = {0, 2, 3}, U_c = {1, 2, 3}. cos(c, a) = 2/√12 and
-    /// cos(c, b) = 2/3; cos(b, a) = 2/√12 and cos(b, b) = 1; the order of the latest items does
-    /// not change the sum.
+    /// cos(c, b) = 2/3; cos(b, a) = 2/√12 and cos(b, b) = 1; the feature is their mean over the
+    /// latest items, and their order does not change it.
     @Test func cooccurrenceWithTheLatestItems() {
         var table = InteractionTable()
         for (user, items) in [("u0", "ab"), ("u1", "ac"), ("u2", "bc"), ("u3", "abc"), ("u4", "a")] {
@@ -275,11 +275,11 @@ import Testing
         func index(_ id: String) -> Int { Int(data.items.index(of: id)!) }
         let (a, b, c) = (index("a"), index("b"), index("c"))
         let latest = LatestCooccurrence([a, b], data: data)
-        #expect(abs(latest.sum(c) - (2 / Float(12).squareRoot() + Float(2) / 3)) < 1e-6)
-        #expect(abs(latest.sum(b) - (2 / Float(12).squareRoot() + 1)) < 1e-6)
-        #expect(abs(LatestCooccurrence([b, a], data: data).sum(c) - latest.sum(c)) < 1e-6)
-        #expect(LatestCooccurrence([], data: data).sum(c) == 0)
-        #expect(LatestCooccurrence.commonCount([1, 3, 4, 9], [0, 3, 4, 8, 9]) == 3)
+        #expect(abs(latest.mean(c) - (2 / Float(12).squareRoot() + Float(2) / 3) / 2) < 1e-6)
+        #expect(abs(latest.mean(b) - (2 / Float(12).squareRoot() + 1) / 2) < 1e-6)
+        #expect(abs(LatestCooccurrence([b, a], data: data).mean(c) - latest.mean(c)) < 1e-6)
+        #expect(abs(LatestCooccurrence([a], data: data).mean(c) - 2 / Float(12).squareRoot()) < 1e-6)
+        #expect(LatestCooccurrence([], data: data).mean(c) == 0)
     }
 
     /// Ratings 1…5 without timestamps, 4 and above the positives and the rest set aside.

@@ -390,7 +390,8 @@ public struct Fusion: RecommendationModel {
 
     /// The members score the user once for the whole list.
     public func explanations(user: Int, items: [Int]) -> [Explanation?] {
-        let candidates = context.candidates(user: user, members: members, counts: configuration.candidateCounts)
+        // Only the candidates' features are read: no order for the items beyond them.
+        let candidates = context.candidates(user: user, members: members, counts: configuration.candidateCounts, fallback: false)
         let position = Dictionary(candidates.items.enumerated().map { ($1, $0) }) { first, _ in first }
         let width = context.featureCount
         let names = configuration.members.map(\.description)
@@ -772,40 +773,38 @@ struct FusionFeatures: Sendable {
             features.append(itemAge[item])
             features.append(profile.length)
             features.append(profile.recency)
-            features.append(latest.isEmpty ? 0 : cooccurrences.sum(item) / Float(latest.count))
+            features.append(cooccurrences.mean(item))
         }
         return (chosen, features, fallback && firstPlaces.isEmpty ? [Int32](repeating: Int32(n), count: n) : firstPlaces)
     }
 }
 
-/// The co-occurrence feature: the sum, over a user's latest items, of the cosine of a
-/// candidate's user set with the latest item's, |U_a ∩ U_b| / √(|U_a| |U_b|). Each user of a
-/// latest item carries that item's bit, so a candidate's users are read once for all of them.
+/// The co-occurrence feature: the mean, over a user's latest items (the fusion keeps at most
+/// three; the first eight are read), of the cosine of a candidate's user set with the latest
+/// item's, |U_a ∩ U_b| / √(|U_a| |U_b|). Each user of a latest item carries that item's bit, so
+/// a candidate's users are read once for all of them.
 struct LatestCooccurrence {
     let data: InteractionMatrix
-    let latest: [Int]
-    /// Per user, bit j set when they interacted with `latest[j]` (the first 8; the rest, which
-    /// the fusion never has, by merging the two lists).
+    /// The latest items' interaction counts.
+    private let counts: [Int]
+    /// Per user, bit j set when they interacted with latest item j.
     private var bits: [UInt8] = []
-    /// Scratch: per latest item the users in common with the candidate.
-    private var common: [Int]
 
     init(_ latest: [Int], data: InteractionMatrix) {
         self.data = data
-        self.latest = latest
-        common = [Int](repeating: 0, count: latest.count)
-        guard !latest.isEmpty else { return }
+        counts = latest.prefix(8).map { data.byItem.count(ofRow: $0) }
+        guard !counts.isEmpty else { return }
         bits = [UInt8](repeating: 0, count: data.userCount)
         for (j, item) in latest.prefix(8).enumerated() {
             for user in data.byItem.columns(ofRow: item) { bits[Int(user)] |= 1 << UInt8(j) }
         }
     }
 
-    /// Σ_j cosine(item, latest[j]), added in the order of `latest`.
-    func sum(_ item: Int) -> Float {
-        guard !latest.isEmpty else { return 0 }
-        var common = self.common
+    /// Σ_j cosine(item, latest[j]) / (number of latest items), added in their order; 0 without any.
+    func mean(_ item: Int) -> Float {
         let users = data.byItem.columns(ofRow: item)
+        guard !counts.isEmpty, !users.isEmpty else { return 0 }
+        var common = [Int](repeating: 0, count: counts.count)
         for user in users {
             var set = bits[Int(user)]
             while set != 0 {
@@ -814,21 +813,9 @@ struct LatestCooccurrence {
             }
         }
         var total: Float = 0
-        for (j, other) in latest.enumerated() {
-            let count = data.byItem.count(ofRow: other)
-            guard !users.isEmpty, count > 0 else { continue }
-            let shared = j < 8 ? common[j] : Self.commonCount(users, data.byItem.columns(ofRow: other))
-            total += Float(shared) / (Float(users.count) * Float(count)).squareRoot()
+        for (j, count) in counts.enumerated() where count > 0 {
+            total += Float(common[j]) / (Float(users.count) * Float(count)).squareRoot()
         }
-        return total
-    }
-
-    /// |a ∩ b| over two ascending lists.
-    static func commonCount(_ x: ArraySlice<Int32>, _ y: ArraySlice<Int32>) -> Int {
-        var i = x.startIndex, j = y.startIndex, common = 0
-        while i < x.endIndex && j < y.endIndex {
-            if x[i] < y[j] { i += 1 } else if x[i] > y[j] { j += 1 } else { common += 1; i += 1; j += 1 }
-        }
-        return common
+        return total / Float(counts.count)
     }
 }
