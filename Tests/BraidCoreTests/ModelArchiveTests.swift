@@ -1,4 +1,5 @@
 import BraidCore
+import BraidTestSupport
 import Foundation
 import Testing
 
@@ -66,5 +67,42 @@ import Testing
 
     @Test func unknownDtypeIsRefused() {
         #expect(throws: DataError.self) { try ModelArchive.decode(Self.editArray("y", "dtype", "f16"), fileName: "m.braid") }
+    }
+
+    /// The file streamed to disk is the same bytes as `encoded()`, whose checksum is FNV-1a of
+    /// everything before it; it replaces an earlier file whole, and a write that fails at the
+    /// rename (the target is a directory) leaves nothing behind.
+    @Test func writingStreamsTheEncodedBytesAtomically() throws {
+        let directory = Fixtures.temporaryDirectory()
+        let path = directory + "/m.braid"
+        try Data("an older model".utf8).write(to: URL(fileURLWithPath: path))
+        var archive = ModelArchive(model: "test", configuration: Data("{}".utf8), users: Vocabulary(["u"]), items: Vocabulary(["a", "b"]))
+        archive.arrays["x"] = .float32(FloatBuffer((0..<1_000).map(Float.init)))
+        archive.arrays["y"] = .int32([5])
+        archive.arrays["z"] = .float64([0.5, 0.25])
+        try archive.write(to: path)
+        let written = try Data(contentsOf: URL(fileURLWithPath: path))
+        #expect(written == archive.encoded())
+        let body = written.prefix(written.count - 8)
+        #expect(written.suffix(8).withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) } == FNV1a.hash(body).littleEndian)
+        #expect(try ModelArchive.read(from: path) == ModelArchive.decode(written, fileName: path))
+        try FileManager.default.createDirectory(atPath: directory + "/taken", withIntermediateDirectories: false)
+        do {
+            try archive.write(to: directory + "/taken")
+            Issue.record("writing over a directory succeeded")
+        } catch {
+            #expect(error.code == .writeFailed)
+            #expect(error.description.contains("cannot write model file"), "\(error.description)")
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory).sorted() == ["m.braid", "taken"])
+    }
+
+    @Test func hashingInPiecesEqualsHashingWhole() {
+        let bytes = [UInt8]("model files are hashed as they stream".utf8)
+        var hasher = FNV1a()
+        hasher.combine(bytes[..<7])
+        hasher.combine(bytes[7...])
+        #expect(hasher.value == FNV1a.hash(bytes))
+        #expect(FNV1a.hash([UInt8]("a".utf8)) == 0xaf63dc4c8601ec8c)  // the published FNV-1a 64 test vector
     }
 }

@@ -1,4 +1,9 @@
 public import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// One typed array stored in a model file.
 public enum ArchiveArray: Sendable, Equatable {
@@ -74,9 +79,23 @@ public struct ModelArchive: Sendable, Equatable {
 
     /// The archive's bytes.
     public func encoded() -> Data {
+        var data = Data()
+        var hasher = FNV1a()
+        forEachPiece { piece in
+            data.append(contentsOf: piece)
+            hasher.combine(piece)
+        }
+        Self.append(hasher.value, to: &data)
+        return data
+    }
+
+    /// Hands the file's bytes before the checksum to `body`, in order, piece by piece: the
+    /// arrays straight from their storage, never gathered into one copy.
+    func forEachPiece(_ body: (UnsafeRawBufferPointer) throws -> Void) rethrows {
+        let names = arrays.keys.sorted()
         var entries: [Header.Entry] = []
         var offset = 0
-        for name in arrays.keys.sorted() {
+        for name in names {
             let array = arrays[name]!
             entries.append(.init(name: name, dtype: array.dtype, count: array.count, offset: offset))
             offset = Self.aligned(offset + array.count * array.elementSize)
@@ -87,33 +106,69 @@ public struct ModelArchive: Sendable, Equatable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let headerBytes = try! encoder.encode(header)
-        var data = Data(Self.magic)
-        Self.append(Self.formatVersion, to: &data)
-        Self.append(UInt32(headerBytes.count), to: &data)
-        data.append(headerBytes)
-        data.append(Data(count: Self.aligned(data.count) - data.count))
-        let payloadStart = data.count
-        for (entry, name) in zip(entries, arrays.keys.sorted()) {
-            data.append(Data(count: payloadStart + entry.offset - data.count))
+        var start = Data(Self.magic)
+        Self.append(Self.formatVersion, to: &start)
+        Self.append(UInt32(headerBytes.count), to: &start)
+        start.append(headerBytes)
+        start.append(Data(count: Self.aligned(start.count) - start.count))
+        try start.withUnsafeBytes(body)
+        let padding = [UInt8](repeating: 0, count: 64)
+        var written = 0
+        for (entry, name) in zip(entries, names) {
+            if entry.offset > written { try padding.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[0..<(entry.offset - written)])) } }
             switch arrays[name]! {
-            case .float32(let a): a.withUnsafeBufferPointer { data.append(contentsOf: UnsafeRawBufferPointer($0)) }
-            case .float64(let a): a.withUnsafeBytes { data.append(contentsOf: $0) }
-            case .int32(let a): a.withUnsafeBytes { data.append(contentsOf: $0) }
-            case .int64(let a): a.withUnsafeBytes { data.append(contentsOf: $0) }
+            case .float32(let a): try a.withUnsafeBufferPointer { try body(UnsafeRawBufferPointer($0)) }
+            case .float64(let a): try a.withUnsafeBytes(body)
+            case .int32(let a): try a.withUnsafeBytes(body)
+            case .int64(let a): try a.withUnsafeBytes(body)
             }
+            let array = arrays[name]!
+            written = entry.offset + array.count * array.elementSize
         }
-        Self.append(Self.checksum(data), to: &data)
-        return data
     }
 
-    /// Writes the archive to `path` atomically.
+    /// Writes the archive to `path` atomically: into a temporary file beside it, renamed over
+    /// `path` only once every byte is written, so a failed save leaves no partial file and any
+    /// earlier file at `path` intact. The arrays stream from memory to the file; the archive is
+    /// never held twice.
     public func write(to path: String) throws(DataError) {
+        func failure(_ reason: String) -> DataError {
+            DataError(.writeFailed, "cannot write model file \(DataError.quote(path)): \(reason)",
+                      hint: "check that the directory exists and is writable, and that the disk has room")
+        }
         let url = URL(fileURLWithPath: path)
+        let temporary = url.deletingLastPathComponent()
+            .appendingPathComponent(".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).\(UInt32.random(in: 0...UInt32.max)).tmp").path
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
+        guard descriptor >= 0 else { throw failure(String(cString: strerror(errno))) }
+        var closed = false
+        defer {
+            if !closed { close(descriptor) }
+        }
         do {
-            try encoded().write(to: url, options: .atomic)
+            var hasher = FNV1a()
+            func put(_ piece: UnsafeRawBufferPointer) throws {
+                var rest = piece
+                while !rest.isEmpty {
+                    let count = systemWrite(descriptor, rest.baseAddress!, min(rest.count, 1 << 30))
+                    if count < 0 {
+                        if errno == EINTR { continue }
+                        throw failure(String(cString: strerror(errno)))
+                    }
+                    rest = UnsafeRawBufferPointer(rebasing: rest[count...])
+                }
+            }
+            try forEachPiece { piece in
+                hasher.combine(piece)
+                try put(piece)
+            }
+            try withUnsafeBytes(of: hasher.value.littleEndian) { try put($0) }
+            closed = true
+            guard close(descriptor) == 0 else { throw failure(String(cString: strerror(errno))) }
+            guard rename(temporary, path) == 0 else { throw failure(String(cString: strerror(errno))) }
         } catch {
-            throw DataError(.writeFailed, "cannot write model file \(DataError.quote(path)): \(error.localizedDescription)",
-                            hint: "check that the directory exists and is writable")
+            unlink(temporary)
+            throw error as? DataError ?? failure("\(error)")
         }
     }
 
@@ -271,8 +326,9 @@ public struct ModelArchive: Sendable, Equatable {
         }
     }
 
-    /// FNV-1a, 64 bits.
-    static func checksum(_ data: Data) -> UInt64 {
-        data.withUnsafeBytes { FNV1a.hash($0) }
-    }
+}
+
+/// The C library's `write(2)`, which `ModelArchive.write(to:)` would otherwise shadow.
+private func systemWrite(_ descriptor: Int32, _ bytes: UnsafeRawPointer, _ count: Int) -> Int {
+    write(descriptor, bytes, count)
 }
