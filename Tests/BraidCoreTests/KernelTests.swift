@@ -68,4 +68,37 @@ import Testing
         #expect(await other == outside)
         #expect(Parallelism.threadCount == outside)
     }
+
+    /// The integer-key order equals sorting by descending score with ties by index.
+    @Test func descendingOrderMatchesTheComparator() {
+        var rng = SeededGenerator(seed: 3)
+        let scores: [Float] = (0..<500).map { k in
+            switch k % 5 {
+            case 0: 0
+            case 1: -0.0
+            case 2: Float(Int(rng.next() % 7)) - 3  // many ties
+            default: Float(Double(rng.next() % 1_000_000) / 1000 - 500)
+            }
+        }
+        .enumerated().map { k, score in k == 13 ? -.infinity : k == 26 ? .infinity : score }
+        let items = Array((0..<500).filter { $0 % 7 != 0 })
+        let expected = items.sorted { scores[$0] != scores[$1] ? scores[$0] > scores[$1] : $0 < $1 }
+        #expect(DescendingOrder.of(items, scores) == expected)
+        // A short prefix is selected through the heap, a long one by sorting: both are the
+        // full order's first items, the infinities included.
+        for prefix in [0, 1, 10, 50, 100, 431, 1000] {
+            #expect(DescendingOrder.of(items, scores, prefix: prefix) == Array(expected.prefix(prefix)))
+        }
+        #expect(DescendingOrder.of(items, scores, prefix: 1) == [26])
+        // The unordered selection is the same set, the ties at its edge included.
+        for count in [0, 1, 2, 10, 57, 100, 250, 428, 429, 1000] {
+            #expect(DescendingOrder.first(count, of: items, scores).sorted() == Array(expected.prefix(count)).sorted(), "\(count)")
+        }
+        let tied = [Float](repeating: 0.5, count: 300)
+        #expect(DescendingOrder.first(40, of: Array((0..<300).reversed()), tied).sorted() == Array(0..<40))
+        #expect(DescendingOrder.of([3, 1, 2, 13], scores, prefix: 8).last == 13)
+        // Through the heap: one finite score among −∞s, then the −∞s by index.
+        let sunk = [Float](repeating: -.infinity, count: 20).enumerated().map { $0 == 7 ? -1 : $1 }
+        #expect(DescendingOrder.of(Array((0..<20).reversed()), sunk, prefix: 2) == [7, 0])
+    }
 }

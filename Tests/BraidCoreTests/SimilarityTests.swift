@@ -90,4 +90,22 @@ import Testing
         let s = PairwiseSimilarity(measure: .cosine, maximumNeighbors: 1).compute(items)
         #expect(Array(s.columns(ofRow: 2)) == [1])
     }
+
+    /// Capped rows are the uncapped rows' strongest, ties by the lower index (binary data makes
+    /// many equal cosines), whichever way the cap is applied.
+    @Test func neighbourLimitEqualsPruningTheFullMatrix() {
+        var rng = SeededGenerator(seed: 5)
+        var rows: [Int32] = [], columns: [Int32] = []
+        for row in 0..<120 {
+            for column in 0..<40 where rng.next() % 6 == 0 { rows.append(Int32(row)); columns.append(Int32(column)) }
+        }
+        let vectors = SparseMatrix(rowCount: 120, columnCount: 40, rows: rows, columns: columns,
+                                   values: [Float](repeating: 1, count: rows.count))
+        let full = PairwiseSimilarity(measure: .cosine).compute(vectors)
+        for cap in [1, 5, 30, 119] {
+            let capped = PairwiseSimilarity(measure: .cosine, maximumNeighbors: cap).compute(vectors)
+            #expect(capped == full.keepingStrongest(cap), "cap \(cap)")
+        }
+        #expect(full.rowStarts.last! > 120 * 30)  // rows long enough that the caps bind
+    }
 }

@@ -236,33 +236,6 @@ import Testing
         #expect(FusionFeatures.midRankShare(3, in: sorted) == 0.875)
     }
 
-    /// The integer-key order equals sorting by descending score with ties by index.
-    @Test func descendingOrderMatchesTheComparator() {
-        var rng = SeededGenerator(seed: 3)
-        let scores: [Float] = (0..<500).map { k in
-            switch k % 5 {
-            case 0: 0
-            case 1: -0.0
-            case 2: Float(Int(rng.next() % 7)) - 3  // many ties
-            default: Float(Double(rng.next() % 1_000_000) / 1000 - 500)
-            }
-        }
-        .enumerated().map { k, score in k == 13 ? -.infinity : k == 26 ? .infinity : score }
-        let items = Array((0..<500).filter { $0 % 7 != 0 })
-        let expected = items.sorted { scores[$0] != scores[$1] ? scores[$0] > scores[$1] : $0 < $1 }
-        #expect(DescendingOrder.of(items, scores) == expected)
-        // A short prefix is selected through the heap, a long one by sorting: both are the
-        // full order's first items, the infinities included.
-        for prefix in [0, 1, 10, 50, 100, 431, 1000] {
-            #expect(DescendingOrder.of(items, scores, prefix: prefix) == Array(expected.prefix(prefix)))
-        }
-        #expect(DescendingOrder.of(items, scores, prefix: 1) == [26])
-        #expect(DescendingOrder.of([3, 1, 2, 13], scores, prefix: 8).last == 13)
-        // Through the heap: one finite score among −∞s, then the −∞s by index.
-        let sunk = [Float](repeating: -.infinity, count: 20).enumerated().map { $0 == 7 ? -1 : $1 }
-        #expect(DescendingOrder.of(Array((0..<20).reversed()), sunk, prefix: 2) == [7, 0])
-    }
-
     /// By hand: U_a = {0, 1, 3, 4}, U_b = {0, 2, 3}, U_c = {1, 2, 3}. cos(c, a) = 2/√12 and
     /// cos(c, b) = 2/3; cos(b, a) = 2/√12 and cos(b, b) = 1; the feature is their mean over the
     /// latest items, and their order does not change it.

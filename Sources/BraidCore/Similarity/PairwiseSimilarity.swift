@@ -42,6 +42,7 @@ public struct PairwiseSimilarity: Sendable {
             var squaresA = [Float](repeating: 0, count: n)
             var squaresB = [Float](repeating: 0, count: n)
             var support = [Int32](repeating: 0, count: n)
+            var similarity = [Float](repeating: 0, count: n)
             var touched: [Int32] = []
             var out: [(columns: [Int32], values: [Float])] = []
             out.reserveCapacity(range.count)
@@ -63,7 +64,7 @@ public struct PairwiseSimilarity: Sendable {
                         }
                     }
                 }
-                var kept: [ScoredIndex] = []
+                var kept: [Int] = []
                 kept.reserveCapacity(touched.count)
                 for b32 in touched {
                     let b = Int(b32)
@@ -84,17 +85,16 @@ public struct PairwiseSimilarity: Sendable {
                     }
                     s = Similarity.shrunk(s, support: n, shrinkage: shrinkage)
                     if n >= minimumSupport && s > minimumSimilarity && s.isFinite {
-                        kept.append(ScoredIndex(index: b32, score: s))
+                        kept.append(b)
+                        similarity[b] = s
                     }
                     dot[b] = 0; squaresA[b] = 0; squaresB[b] = 0; support[b] = 0
                 }
                 if let limit = maximumNeighbors, kept.count > limit {
-                    var selector = TopKSelector(count: limit)
-                    for candidate in kept { selector.offer(index: candidate.index, score: candidate.score) }
-                    kept = selector.sorted()
+                    kept = DescendingOrder.first(limit, of: kept, similarity)  // ties by index, as TopKSelector
                 }
-                kept.sort { $0.index < $1.index }
-                out.append((kept.map(\.index), kept.map(\.score)))
+                kept.sort()
+                out.append((kept.map { Int32($0) }, kept.map { similarity[$0] }))
             }
             return out
         }

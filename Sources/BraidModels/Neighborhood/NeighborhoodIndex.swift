@@ -1,15 +1,16 @@
 public import BraidCore
 import Foundation
 
-/// The fitted state of a user- or item-based neighbourhood model: the similarity of every
-/// pair of rows (users or items), each row's k strongest neighbours for top-N scoring, the
-/// means and the optional baseline.
+/// The fitted state of a user- or item-based neighbourhood model: each row's (user's or item's)
+/// saved similarities, its k strongest neighbours for top-N scoring, the means and the optional
+/// baseline.
 struct NeighborhoodIndex: Sendable {
     typealias Orientation = NeighborhoodOrientation
 
     let orientation: Orientation
     let settings: NeighborhoodSettings
-    /// All kept similarities (positive, support ≥ min-support); row a's columns ascending.
+    /// The kept similarities (positive, support ≥ min-support, each row's `saved-neighbors`
+    /// strongest); row a's columns ascending.
     let similarities: SparseMatrix
     /// `similarities` pruned to each row's `neighbors` strongest.
     let nearest: SparseMatrix
@@ -40,7 +41,7 @@ struct NeighborhoodIndex: Sendable {
         }
         let vectors = orientation == .users ? userItem : userItem.transposed()
         let kernel = PairwiseSimilarity(measure: settings.similarity, shrinkage: settings.effectiveShrinkage,
-                                        minimumSupport: settings.minimumSupport)
+                                        minimumSupport: settings.minimumSupport, maximumNeighbors: settings.rowCap)
         self.init(orientation: orientation, settings: settings, similarities: kernel.compute(vectors),
                   userMeans: userMeans, itemMeans: itemMeans, baseline: baseline, scale: RatingScale(data))
     }

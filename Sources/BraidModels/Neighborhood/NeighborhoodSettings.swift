@@ -15,6 +15,11 @@ public struct NeighborhoodSettings: ModelConfiguration {
     public var similarity: SimilarityMeasure = .cosine
     /// k: neighbours used per prediction and per item (or user) in top-N scoring.
     public var neighbors = 40
+    /// The similarities kept per row (user or item): its `savedNeighbors` strongest, never
+    /// fewer than `neighbors`; 0 keeps every positive one. Rating prediction takes the k most
+    /// similar among these that rated the pair, `similar` lists from them; top-N scoring reads
+    /// only the `neighbors` strongest, which the cap never changes. (LensKit's `save_nbrs`.)
+    public var savedNeighbors = 2_000
     /// λ of `s · n / (n + λ)`; nil means 100 for pearson-baseline and 0 otherwise.
     public var shrinkage: Float?
     /// Pairs with fewer co-rated dimensions are not neighbours.
@@ -38,7 +43,8 @@ public struct NeighborhoodSettings: ModelConfiguration {
 
     public init() {}
 
-    static let parameterNames = ["similarity", "neighbors", "shrinkage", "min-support", "min-neighbors", "prediction",
+    static let parameterNames = ["similarity", "neighbors", "shrinkage", "min-support", "min-neighbors", "saved-neighbors",
+                                 "prediction",
                                  "rank-by-value", "value-transform"] + BaselineSettings.parameterNames
 
     public init(parameters: ModelParameters) throws(ModelError) {
@@ -48,11 +54,15 @@ public struct NeighborhoodSettings: ModelConfiguration {
         if parameters.string("shrinkage") != nil { shrinkage = try parameters.float("shrinkage", default: 0, range: 0...1e9) }
         minimumSupport = try parameters.int("min-support", default: minimumSupport, range: 1...1_000_000)
         minimumNeighbors = try parameters.int("min-neighbors", default: minimumNeighbors, range: 1...1_000_000)
+        savedNeighbors = try parameters.int("saved-neighbors", default: savedNeighbors, range: 0...1_000_000_000)
         prediction = try parameters.choice("prediction", default: similarity == .pearsonBaseline ? .baseline : prediction)
         rankByValue = try parameters.bool("rank-by-value", default: rankByValue)
         baseline = try BaselineSettings(parameters: parameters)
         valueTransform = try parameters.choice("value-transform", default: valueTransform)
     }
+
+    /// The kernel's per-row cap: nil keeps all.
+    var rowCap: Int? { savedNeighbors > 0 ? max(savedNeighbors, neighbors) : nil }
 
     var effectiveShrinkage: Float { shrinkage ?? (similarity == .pearsonBaseline ? 100 : 0) }
     var needsBaseline: Bool { prediction == .baseline || similarity == .pearsonBaseline }

@@ -1,18 +1,14 @@
 /// Items in descending order of their scores, ties by ascending index: the fusion's candidates
-/// per member, and the rankings LambdaRank's gradients and NDCG read.
-enum DescendingOrder {
+/// per member, the rankings LambdaRank's gradients and NDCG read, and the neighbours a
+/// similarity row keeps.
+public enum DescendingOrder {
     /// `items` by descending score, ties by ascending index (only the first `prefix` when
     /// given): each becomes one integer key (the score's bits made order-preserving and
     /// inverted, then the index), so the order compares integers instead of calling a closure —
     /// the fusion's hottest loop when serving. A prefix much shorter than the list is selected
     /// through a bounded max-heap of keys instead of sorting them all.
-    static func of(_ items: some Collection<Int>, _ scores: [Float], prefix: Int? = nil) -> [Int] {
-        func key(_ item: Int) -> UInt64 {
-            let score = scores[item] == 0 ? 0 : scores[item]  // −0 ties with +0
-            let bits = score.bitPattern
-            let ascending = bits & 0x8000_0000 != 0 ? ~bits : bits | 0x8000_0000
-            return UInt64(~ascending) << 32 | UInt64(UInt32(item))
-        }
+    @inlinable public static func of(_ items: some Collection<Int>, _ scores: [Float], prefix: Int? = nil) -> [Int] {
+        func key(_ item: Int) -> UInt64 { Self.key(item, scores[item]) }
         var keys: [UInt64]
         if let prefix, prefix * 8 < items.count {
             keys = smallest(max(0, prefix), of: items.lazy.map(key))
@@ -24,10 +20,46 @@ enum DescendingOrder {
         return keys.map { Int(UInt32(truncatingIfNeeded: $0)) }
     }
 
+    /// The `count` first of `items` in descending order of their scores, ties by ascending
+    /// index, as a set in no particular order: a selection in linear expected time (Hoare's
+    /// quickselect on the integer keys), for when the order itself is not read.
+    @inlinable public static func first(_ count: Int, of items: some Collection<Int>, _ scores: [Float]) -> [Int] {
+        var keys = items.map { key($0, scores[$0]) }
+        let target = count - 1
+        if target < 0 { return [] }
+        var low = 0, high = keys.count - 1, rounds = 0
+        while low < high && target < keys.count - 1 {
+            rounds += 1
+            if rounds > 64 { radixSort(&keys); break }  // a pathological run of pivots: sort instead
+            let a = keys[low], b = keys[low + (high - low) / 2], c = keys[high]
+            let pivot = max(min(a, b), min(max(a, b), c))  // the median of three
+            var i = low, j = high
+            while i <= j {
+                while keys[i] < pivot { i += 1 }
+                while keys[j] > pivot { j -= 1 }
+                if i <= j {
+                    keys.swapAt(i, j)
+                    i += 1
+                    j -= 1
+                }
+            }
+            if target <= j { high = j } else if target >= i { low = i } else { break }
+        }
+        return keys.prefix(count).map { Int(UInt32(truncatingIfNeeded: $0)) }
+    }
+
+    /// One item's key: its score's bits made order-preserving and inverted (so ascending keys
+    /// are descending scores, −0 tied with +0), then its index.
+    @inlinable static func key(_ item: Int, _ score: Float) -> UInt64 {
+        let bits = (score == 0 ? 0 : score).bitPattern
+        let ascending = bits & 0x8000_0000 != 0 ? ~bits : bits | 0x8000_0000
+        return UInt64(~ascending) << 32 | UInt64(UInt32(item))
+    }
+
     /// Sorts `keys` ascending: least significant byte first, one stable counting pass per byte
     /// in which the keys differ (a catalogue's indices leave their high bytes alike), below a
     /// few hundred keys by comparison.
-    static func radixSort(_ keys: inout [UInt64]) {
+    @inlinable public static func radixSort(_ keys: inout [UInt64]) {
         guard keys.count >= 512 else { keys.sort(); return }
         var differing: UInt64 = 0
         let first = keys[0]
@@ -47,7 +79,7 @@ enum DescendingOrder {
     }
 
     /// The `count` smallest of `values`, ascending, through a max-heap of at most `count`.
-    static func smallest(_ count: Int, of values: some Sequence<UInt64>) -> [UInt64] {
+    @inlinable public static func smallest(_ count: Int, of values: some Sequence<UInt64>) -> [UInt64] {
         guard count > 0 else { return [] }
         var heap: [UInt64] = []
         heap.reserveCapacity(count)
