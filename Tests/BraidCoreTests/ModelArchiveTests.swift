@@ -26,7 +26,7 @@ import Testing
         out += newHeader
         out += [UInt8](repeating: 0, count: (out.count + 63) / 64 * 64 - out.count)
         out += payload
-        withUnsafeBytes(of: FNV1a.hash(out).littleEndian) { out += $0 }
+        withUnsafeBytes(of: XXHash64.hash(out).littleEndian) { out += $0 }
         return Data(out)
     }
 
@@ -69,7 +69,7 @@ import Testing
         #expect(throws: DataError.self) { try ModelArchive.decode(Self.editArray("y", "dtype", "f16"), fileName: "m.braid") }
     }
 
-    /// The file streamed to disk is the same bytes as `encoded()`, whose checksum is FNV-1a of
+    /// The file streamed to disk is the same bytes as `encoded()`, whose checksum is XXH64 of
     /// everything before it; it replaces an earlier file whole, and a write that fails at the
     /// rename (the target is a directory) leaves nothing behind.
     @Test func writingStreamsTheEncodedBytesAtomically() throws {
@@ -84,7 +84,7 @@ import Testing
         let written = try Data(contentsOf: URL(fileURLWithPath: path))
         #expect(written == archive.encoded())
         let body = written.prefix(written.count - 8)
-        #expect(written.suffix(8).withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) } == FNV1a.hash(body).littleEndian)
+        #expect(written.suffix(8).withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) } == XXHash64.hash(body).littleEndian)
         #expect(try ModelArchive.read(from: path) == ModelArchive.decode(written, fileName: path))
         try FileManager.default.createDirectory(atPath: directory + "/taken", withIntermediateDirectories: false)
         do {
@@ -97,12 +97,49 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory).sorted() == ["m.braid", "taken"])
     }
 
-    @Test func hashingInPiecesEqualsHashingWhole() {
-        let bytes = [UInt8]("model files are hashed as they stream".utf8)
-        var hasher = FNV1a()
-        hasher.combine(bytes[..<7])
-        hasher.combine(bytes[7...])
-        #expect(hasher.value == FNV1a.hash(bytes))
-        #expect(FNV1a.hash([UInt8]("a".utf8)) == 0xaf63dc4c8601ec8c)  // the published FNV-1a 64 test vector
+    /// Published values: FNV-1a 64's test vector for "a", and XXH64 (seed 0) as the reference C
+    /// implementation computes it (python-xxhash 3), for every path: no stripe, one or more
+    /// stripes, and tails of 8-, 4- and 1-byte steps.
+    @Test func checksumsMatchTheirReferences() {
+        #expect(FNV1a.hash([UInt8]("a".utf8)) == 0xaf63dc4c8601ec8c)
+        let long = [UInt8]((0..<768).map { UInt8($0 % 256) }) + [UInt8]("tail".utf8)
+        let cases: [([UInt8], UInt64)] = [
+            ([], 0xef46db3751d8e999),
+            ([UInt8]("a".utf8), 0xd24ec4f1a98c6e5b),
+            ([UInt8]("abc".utf8), 0x44bc2cf5ad770999),
+            (long, 0x2a74de530bdf2a9f),
+            ([UInt8]("Braid model files are checksummed with XXH64 in stripes of 32 bytes.".utf8), 0x2ca62910ce951e81),
+        ]
+        for (bytes, expected) in cases {
+            #expect(XXHash64.hash(bytes) == expected, "\(bytes.count) bytes")
+            // Fed in pieces that cut stripes and tails anywhere, the hash is the whole's.
+            for cut in [1, 5, 31, 33, 100] where cut < bytes.count {
+                var hasher = XXHash64()
+                var rest = bytes[...]
+                while !rest.isEmpty {
+                    hasher.combine(rest.prefix(cut))
+                    rest = rest.dropFirst(cut)
+                }
+                #expect(hasher.value == expected, "\(bytes.count) bytes in pieces of \(cut)")
+            }
+        }
+        var fnv = FNV1a()
+        fnv.combine([UInt8]("a".utf8).prefix(0))
+        fnv.combine([UInt8]("a".utf8))
+        #expect(fnv.value == 0xaf63dc4c8601ec8c)
+    }
+
+    /// Files of format version 1, checksummed with FNV-1a, are still read; a version-2 file
+    /// carrying a version-1 checksum is refused.
+    @Test func versionOneFilesAreStillRead() throws {
+        var bytes = [UInt8](Self.sample())
+        bytes[8] = 1
+        let body = Array(bytes[..<(bytes.count - 8)])
+        let old = body + withUnsafeBytes(of: FNV1a.hash(body).littleEndian) { Array($0) }
+        #expect(try ModelArchive.decode(Data(old), fileName: "old.braid").floats("x") == [1, 2, 3])
+        var newer = body
+        newer[8] = 2
+        let mixed = newer + withUnsafeBytes(of: FNV1a.hash(newer).littleEndian) { Array($0) }
+        #expect(throws: DataError.self) { try ModelArchive.decode(Data(mixed), fileName: "mixed.braid") }
     }
 }

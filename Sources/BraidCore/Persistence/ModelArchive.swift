@@ -38,12 +38,13 @@ public enum ArchiveArray: Sendable, Equatable {
 /// Layout (little-endian): the 8 magic bytes `BRAIDMDL`, a `UInt32` format version, a
 /// `UInt32` header length, the JSON header (model name, configuration, user and item
 /// vocabularies, and for each array its name, dtype, shape, byte offset and length), padding
-/// to 64 bytes, then the raw arrays, each 64-byte aligned, and last a `UInt64` FNV-1a checksum
-/// of everything before it. Files are written to a temporary name and renamed, so a failed
+/// to 64 bytes, then the raw arrays, each 64-byte aligned, and last a `UInt64` checksum of
+/// everything before it: XXH64 (seed 0) from format version 2, FNV-1a in version 1, which is
+/// still read. Files are written to a temporary name and renamed, so a failed
 /// save never leaves a partial file.
 public struct ModelArchive: Sendable, Equatable {
     public static let magic = Array("BRAIDMDL".utf8)
-    public static let formatVersion: UInt32 = 1
+    public static let formatVersion: UInt32 = 2
 
     public var model: String
     /// The model's configuration as JSON.
@@ -80,7 +81,7 @@ public struct ModelArchive: Sendable, Equatable {
     /// The archive's bytes.
     public func encoded() -> Data {
         var data = Data()
-        var hasher = FNV1a()
+        var hasher = XXHash64()
         forEachPiece { piece in
             data.append(contentsOf: piece)
             hasher.combine(piece)
@@ -146,7 +147,7 @@ public struct ModelArchive: Sendable, Equatable {
             if !closed { close(descriptor) }
         }
         do {
-            var hasher = FNV1a()
+            var hasher = XXHash64()
             func put(_ piece: UnsafeRawBufferPointer) throws {
                 var rest = piece
                 while !rest.isEmpty {
@@ -201,11 +202,12 @@ public struct ModelArchive: Sendable, Equatable {
         }
         guard bytes.count >= 24, Array(bytes[0..<8]) == magic else { throw corrupt("it does not start with BRAIDMDL") }
         let version = readInteger(UInt32.self, bytes, at: 8)
-        guard version == formatVersion else {
-            throw corrupt("format version \(version) is not the supported version \(formatVersion)")
+        guard version == formatVersion || version == 1 else {
+            throw corrupt("format version \(version) is not a supported version (1 or \(formatVersion))")
         }
         let end = bytes.count - 8
-        guard readInteger(UInt64.self, bytes, at: end) == FNV1a.hash(UnsafeRawBufferPointer(rebasing: bytes[0..<end])) else {
+        let body = UnsafeRawBufferPointer(rebasing: bytes[0..<end])
+        guard readInteger(UInt64.self, bytes, at: end) == (version == 1 ? FNV1a.hash(body) : XXHash64.hash(body)) else {
             throw corrupt("the checksum does not match (the file is truncated or damaged)")
         }
         let headerLength = Int(readInteger(UInt32.self, bytes, at: 12))
