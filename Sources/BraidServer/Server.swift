@@ -300,8 +300,12 @@ public final class RecommendationServer: Sendable {
     }
 
     func list(user: String?, history: ServedHistory, query: ListQuery, served: ServedModel) async throws -> JSONValue {
-        let (scores, method) = served.scores(for: history)
-        let chosen = try await select(scores, query: query, seen: history.seen, served: served)
+        // A two-stage model's candidates first; the full scores only when too few pass the filters.
+        let (leading, method, partial) = served.scores(for: history, leading: true)
+        var chosen = try await select(leading, query: query, seen: history.seen, served: served)
+        if partial && chosen.count < query.count {
+            chosen = try await select(served.scores(for: history).scores, query: query, seen: history.seen, served: served)
+        }
         let data = served.model.data
         // The reasons, one call for the whole list (the fusion scores its members once).
         let reasons: [Explanation?] = if query.explain, method == "trained", let user = history.trainedUser {

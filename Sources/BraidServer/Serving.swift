@@ -199,17 +199,25 @@ extension ServedModel {
     }
 
     /// The scores for a history: the model's own for an unchanged training user, a fold-in
-    /// where the model can, else the training scores (stale) or popularity. Returns how.
-    func scores(for history: ServedHistory) -> (scores: [Float], method: String) {
+    /// where the model can, else the training scores (stale) or popularity. Returns how. With
+    /// `leading`, a two-stage model gives only its candidates' scores where it can (`leading`
+    /// in the result: a list shorter than asked then needs the call again without).
+    func scores(for history: ServedHistory, leading: Bool = false) -> (scores: [Float], method: String, leading: Bool) {
         // A user the model knows without a training row (every rating below the threshold) is
         // served like an unknown one.
         let trained = history.trainedUser.flatMap { model.data.byUser.count(ofRow: $0) > 0 ? $0 : nil }
-        if history.isTrainingRow, let user = trained { return (model.scores(forUser: user), "trained") }
-        if !history.items.isEmpty, model.scoresAnyHistory, let scores = try? model.scores(forHistory: history.items, values: history.values) {
-            return (scores, "fold-in")
+        if history.isTrainingRow, let user = trained {
+            if leading, let scores = model.leadingScores(forUser: user) { return (scores, "trained", true) }
+            return (model.scores(forUser: user), "trained", false)
         }
-        if let user = trained { return (model.scores(forUser: user), "trained-stale") }
-        return (model.popularityScores(), "popular")
+        if !history.items.isEmpty, model.scoresAnyHistory {
+            if leading, let scores = try? model.leadingScores(forHistory: history.items, values: history.values) {
+                return (scores, "fold-in", true)
+            }
+            if let scores = try? model.scores(forHistory: history.items, values: history.values) { return (scores, "fold-in", false) }
+        }
+        if let user = trained { return (model.scores(forUser: user), "trained-stale", false) }
+        return (model.popularityScores(), "popular", false)
     }
 }
 

@@ -71,6 +71,35 @@ import Testing
         }
     }
 
+    /// Where a model leads with some items' scores (the fusion's candidates), those are its full
+    /// scores for the same items and outrank every other item's, so any filtered top-k found
+    /// among them is the full scores' top-k; for a history as for a training user.
+    @Test(arguments: ModelContract.cases)
+    func leadingScoresLeadTheFullScores(c: ModelContract.Case) throws {
+        let data = Fixtures.randomRatings(users: 30, items: 25, perUser: 6)
+        let model = try ModelContract.fit(c, data)
+        func check(_ leading: [Float]?, _ full: [Float], _ what: String) {
+            guard let leading else { return }
+            let led = leading.indices.filter { leading[$0] > -.infinity }
+            #expect(!led.isEmpty && leading.count == full.count, "\(what)")
+            #expect(led.allSatisfy { leading[$0] == full[$0] }, "\(what)")
+            let rest = full.indices.filter { leading[$0] == -.infinity }.map { full[$0] }.max() ?? -.infinity
+            #expect(led.allSatisfy { full[$0] > rest }, "\(what)")
+        }
+        if c.name == "fusion" { #expect(model.leadingScores(forUser: 0) != nil) }
+        for user in 0..<data.userCount {
+            check(model.leadingScores(forUser: user), model.scores(forUser: user), "user \(user)")
+            let filter = RecommendationFilter(deniedItems: Set(model.recommend(userIndex: user, count: 3).map(\.index)))
+            #expect(model.recommend(userIndex: user, count: 5, filter: filter)
+                    == model.select(5, from: model.scores(forUser: user), user: user, filter: filter))
+        }
+        guard model.scoresAnyHistory else { return }
+        for user in [0, 7, 19] {
+            let items = Array(data.items(ofUser: user)), values = Array(data.byUser.values(ofRow: user))
+            check(try model.leadingScores(forHistory: items, values: values), try model.scores(forHistory: items, values: values), "history \(user)")
+        }
+    }
+
     /// A model that scores any history gives a training user, from their own training row,
     /// the scores it gives them by index (ALS folds in exactly what it solved last), and a
     /// new item changes the list at once.

@@ -351,12 +351,25 @@ public struct Fusion: RecommendationModel {
         ranked(context.candidates(user: user, members: members, counts: configuration.candidateCounts))
     }
 
+    /// The candidates' scores alone, without the first member's order of every other item.
+    public func leadingScores(forUser user: Int) -> [Float]? {
+        ranked(context.candidates(user: user, members: members, counts: configuration.candidateCounts, fallback: false), fallback: false)
+    }
+
     /// A fusion whose members all fold in new histories does too: the members score the
     /// history, and the trees rank their candidates with the history's own features (its
     /// latest items, its length, active now).
     public var scoresAnyHistory: Bool { members.allSatisfy(\.scoresAnyHistory) }
 
     public func scores(forHistory items: [Int32], values: [Float]) throws(ModelError) -> [Float] {
+        try scores(forHistory: items, values: values, fallback: true)
+    }
+
+    public func leadingScores(forHistory items: [Int32], values: [Float]) throws(ModelError) -> [Float]? {
+        try scores(forHistory: items, values: values, fallback: false)
+    }
+
+    func scores(forHistory items: [Int32], values: [Float], fallback: Bool) throws(ModelError) -> [Float] {
         guard scoresAnyHistory else {
             let names = members.filter { !$0.scoresAnyHistory }.map { type(of: $0).name }
             throw ModelError(.unsupported, "the fusion folds in new histories only when every member does; \(names.joined(separator: ", ")) cannot",
@@ -365,17 +378,21 @@ public struct Fusion: RecommendationModel {
         try validateHistory(items, values: values)
         var scores: [[Float]] = []
         for member in members { scores.append(try member.scores(forHistory: items, values: values)) }
-        return ranked(context.candidates(context.profile(history: items), scores: scores, members: members, counts: configuration.candidateCounts))
+        return ranked(context.candidates(context.profile(history: items), scores: scores, members: members,
+                                         counts: configuration.candidateCounts, fallback: fallback), fallback: fallback)
     }
 
-    /// The ranker's scores for the candidates; every other item below them in the first member's order.
-    func ranked(_ candidates: (items: [Int32], features: [Float], firstMemberRank: [Int32])) -> [Float] {
-        var out = [Float](repeating: 0, count: data.itemCount)
+    /// The ranker's scores for the candidates; every other item below them in the first
+    /// member's order, or with `fallback` false at −∞.
+    func ranked(_ candidates: (items: [Int32], features: [Float], firstMemberRank: [Int32]), fallback: Bool = true) -> [Float] {
+        var out = [Float](repeating: -.infinity, count: data.itemCount)
         let ranked = ranker.scores(candidates.features, base: context.scoreColumn(baseMember))
         let floor = (ranked.min() ?? 0) - 1
         // Items no member proposed rank below every candidate, in the first member's order.
-        let fallback = candidates.firstMemberRank
-        for item in 0..<data.itemCount { out[item] = floor - Float(fallback[item]) / Float(max(1, data.itemCount)) }
+        let places = candidates.firstMemberRank
+        if fallback {
+            for item in 0..<data.itemCount { out[item] = floor - Float(places[item]) / Float(max(1, data.itemCount)) }
+        }
         for (k, item) in candidates.items.enumerated() { out[Int(item)] = ranked[k] }
         return out
     }

@@ -9,7 +9,12 @@ extension RecommendationModel {
     /// popular items, less the ones a known user has seen (rated below the threshold).
     public func recommend(userIndex user: Int, count: Int, filter: RecommendationFilter = RecommendationFilter()) -> [ScoredIndex] {
         let known = user >= 0 && user < data.userCount
-        let scores = known && data.byUser.count(ofRow: user) > 0 ? scores(forUser: user) : popularityScores()
+        let trained = known && data.byUser.count(ofRow: user) > 0
+        if trained, let leading = leadingScores(forUser: user) {
+            let list = select(count, from: leading, user: user, filter: filter)
+            if list.count == count { return list }
+        }
+        let scores = trained ? scores(forUser: user) : popularityScores()
         return select(count, from: scores, user: known ? user : nil, filter: filter)
     }
 

@@ -70,6 +70,16 @@ public protocol RecommendationModel: Sendable {
     /// Whether `scores(forHistory:values:)` works for this model.
     var scoresAnyHistory: Bool { get }
 
+    /// The scores of the items a two-stage model ranks first (the fusion's candidates), −∞ for
+    /// every other item, or nil (the default) when the model ranks every item alike. As those
+    /// items outrank all others in `scores(forUser:)`, a top-k chosen from these under any
+    /// filter is the top-k of the full scores whenever it finds k items; only a shorter list
+    /// needs the full scores. Cheaper to compute: the order of the rest is skipped.
+    func leadingScores(forUser user: Int) -> [Float]?
+
+    /// `leadingScores(forUser:)` of a history from outside the training data.
+    func leadingScores(forHistory items: [Int32], values: [Float]) throws(ModelError) -> [Float]?
+
     /// Whether `predictRating` gives ratings on the training scale.
     var predictsRatings: Bool { get }
 
@@ -109,6 +119,8 @@ extension RecommendationModel {
     public func explanations(user: Int, items: [Int]) -> [Explanation?] { items.map { explanation(user: user, item: $0) } }
     public var scoresItemsWithoutInteractions: Bool { false }
     public var scoresAnyHistory: Bool { false }
+    public func leadingScores(forUser user: Int) -> [Float]? { nil }
+    public func leadingScores(forHistory items: [Int32], values: [Float]) throws(ModelError) -> [Float]? { nil }
     public func scores(forHistory items: [Int32], values: [Float]) throws(ModelError) -> [Float] {
         throw ModelError(.unsupported, "\(Self.name) scores only the users it was trained on",
                          hint: "use a model that folds in new histories: ease, itemknn, rp3beta, als, pop, content-*, hybrid")
