@@ -93,7 +93,11 @@ import Testing
                 batch += 1
             }
         }
-        try await Task.sleep(for: .milliseconds(1500))
+        // Kill in the middle of the stream once it flows (two batches acknowledged), however
+        // long a loaded machine takes to answer the first: a fixed wait once caught none.
+        let deadline = ContinuousClock.now + .seconds(60)
+        while acknowledged.value < 100 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        try await Task.sleep(for: .milliseconds(300))
         kill(server.process.processIdentifier, SIGKILL)
         #expect(await server.exitStatus(within: 20) != nil)
         writer.cancel()

@@ -22,7 +22,8 @@ bench-out/serve.json and bench-out/serve.md.
 import argparse, json, os, subprocess, sys, tempfile, threading, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-BRAID = os.path.join(ROOT, ".build", "release", "braid")
+# BRAID_BIN runs another build side by side (an A/B of two versions in one session).
+BRAID = os.environ.get("BRAID_BIN", os.path.join(ROOT, ".build", "release", "braid"))
 LOAD_DIR = os.path.join(ROOT, "scripts", "bench", "load")
 LOAD = os.path.join(LOAD_DIR, ".build", "release", "braid-load")
 DATA = os.path.join(ROOT, "Sources", "BraidDemoData", "Resources", "ml-latest-small", "ratings.csv")

@@ -8,12 +8,11 @@ public enum DescendingOrder {
     /// the fusion's hottest loop when serving. A prefix much shorter than the list is selected
     /// through a bounded max-heap of keys instead of sorting them all.
     @inlinable public static func of(_ items: some Collection<Int>, _ scores: [Float], prefix: Int? = nil) -> [Int] {
-        func key(_ item: Int) -> UInt64 { Self.key(item, scores[item]) }
         var keys: [UInt64]
         if let prefix, prefix * 8 < items.count {
-            keys = smallest(max(0, prefix), of: items.lazy.map(key))
+            keys = smallest(max(0, prefix), of: items, scores)
         } else {
-            keys = items.map(key)
+            keys = items.map { key($0, scores[$0]) }
             radixSort(&keys)
             if let prefix { keys.removeLast(max(0, keys.count - max(0, prefix))) }
         }
@@ -50,7 +49,7 @@ public enum DescendingOrder {
 
     /// One item's key: its score's bits made order-preserving and inverted (so ascending keys
     /// are descending scores, −0 tied with +0), then its index.
-    @inlinable static func key(_ item: Int, _ score: Float) -> UInt64 {
+    @inlinable @inline(__always) static func key(_ item: Int, _ score: Float) -> UInt64 {
         let bits = (score == 0 ? 0 : score).bitPattern
         let ascending = bits & 0x8000_0000 != 0 ? ~bits : bits | 0x8000_0000
         return UInt64(~ascending) << 32 | UInt64(UInt32(item))
@@ -78,12 +77,13 @@ public enum DescendingOrder {
         }
     }
 
-    /// The `count` smallest of `values`, ascending, through a max-heap of at most `count`.
-    @inlinable public static func smallest(_ count: Int, of values: some Sequence<UInt64>) -> [UInt64] {
+    /// The `count` smallest keys of `items`, ascending, through a max-heap of at most `count`.
+    @inlinable static func smallest(_ count: Int, of items: some Collection<Int>, _ scores: [Float]) -> [UInt64] {
         guard count > 0 else { return [] }
         var heap: [UInt64] = []
         heap.reserveCapacity(count)
-        for value in values {
+        for item in items {
+            let value = key(item, scores[item])
             if heap.count < count {
                 heap.append(value)
                 var child = heap.count - 1
