@@ -117,16 +117,12 @@ import Testing
                 var hasher = XXHash64()
                 var rest = bytes[...]
                 while !rest.isEmpty {
-                    hasher.combine(rest.prefix(cut))
+                    Array(rest.prefix(cut)).withUnsafeBytes { hasher.combine($0) }
                     rest = rest.dropFirst(cut)
                 }
                 #expect(hasher.value == expected, "\(bytes.count) bytes in pieces of \(cut)")
             }
         }
-        var fnv = FNV1a()
-        fnv.combine([UInt8]("a".utf8).prefix(0))
-        fnv.combine([UInt8]("a".utf8))
-        #expect(fnv.value == 0xaf63dc4c8601ec8c)
     }
 
     /// Files of format version 1, checksummed with FNV-1a, are still read; a version-2 file

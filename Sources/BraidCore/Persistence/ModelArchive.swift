@@ -117,13 +117,13 @@ public struct ModelArchive: Sendable, Equatable {
         var written = 0
         for (entry, name) in zip(entries, names) {
             if entry.offset > written { try padding.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[0..<(entry.offset - written)])) } }
-            switch arrays[name]! {
+            let array = arrays[name]!
+            switch array {
             case .float32(let a): try a.withUnsafeBufferPointer { try body(UnsafeRawBufferPointer($0)) }
             case .float64(let a): try a.withUnsafeBytes(body)
             case .int32(let a): try a.withUnsafeBytes(body)
             case .int64(let a): try a.withUnsafeBytes(body)
             }
-            let array = arrays[name]!
             written = entry.offset + array.count * array.elementSize
         }
     }

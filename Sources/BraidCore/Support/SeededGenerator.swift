@@ -1,21 +1,9 @@
-/// The 64-bit FNV-1a hash (Fowler, Noll & Vo): file checksums and text keys.
-public struct FNV1a: Sendable {
-    /// The hash of the bytes combined so far.
-    public private(set) var value: UInt64 = 0xcbf29ce484222325
-
-    public init() {}
-
-    /// Continues the hash over `bytes`, so a stream hashes as one whole.
-    public mutating func combine<Bytes: Sequence>(_ bytes: Bytes) where Bytes.Element == UInt8 {
-        var hash = value
-        for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x100000001b3 }
-        value = hash
-    }
-
+/// The 64-bit FNV-1a hash (Fowler, Noll & Vo): version-1 model files' checksums and text keys.
+public enum FNV1a {
     public static func hash<Bytes: Sequence>(_ bytes: Bytes) -> UInt64 where Bytes.Element == UInt8 {
-        var hasher = FNV1a()
-        hasher.combine(bytes)
-        return hasher.value
+        var hash: UInt64 = 0xcbf29ce484222325
+        for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x100000001b3 }
+        return hash
     }
 }
 

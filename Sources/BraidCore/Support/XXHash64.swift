@@ -42,11 +42,6 @@ public struct XXHash64: Sendable {
         pending.append(contentsOf: rest[whole...])
     }
 
-    public mutating func combine<Bytes: Sequence>(_ bytes: Bytes) where Bytes.Element == UInt8 {
-        let array = Array(bytes)
-        array.withUnsafeBytes { combine($0) }
-    }
-
     /// Runs the four lanes over `bytes`, a whole number of 32-byte stripes.
     @usableFromInline mutating func consumeStripes(_ bytes: UnsafeRawBufferPointer) {
         var (a, b, c, d) = lanes
@@ -104,8 +99,6 @@ public struct XXHash64: Sendable {
     }
 
     public static func hash<Bytes: Sequence>(_ bytes: Bytes) -> UInt64 where Bytes.Element == UInt8 {
-        var hasher = XXHash64()
-        hasher.combine(bytes)
-        return hasher.value
+        Array(bytes).withUnsafeBytes { hash($0) }
     }
 }

@@ -353,7 +353,7 @@ public struct Fusion: RecommendationModel {
 
     /// The candidates' scores alone, without the first member's order of every other item.
     public func leadingScores(forUser user: Int) -> [Float]? {
-        ranked(context.candidates(user: user, members: members, counts: configuration.candidateCounts, fallback: false), fallback: false)
+        ranked(context.candidates(user: user, members: members, counts: configuration.candidateCounts, fallback: false))
     }
 
     /// A fusion whose members all fold in new histories does too: the members score the
@@ -379,18 +379,17 @@ public struct Fusion: RecommendationModel {
         var scores: [[Float]] = []
         for member in members { scores.append(try member.scores(forHistory: items, values: values)) }
         return ranked(context.candidates(context.profile(history: items), scores: scores, members: members,
-                                         counts: configuration.candidateCounts, fallback: fallback), fallback: fallback)
+                                         counts: configuration.candidateCounts, fallback: fallback))
     }
 
     /// The ranker's scores for the candidates; every other item below them in the first
-    /// member's order, or with `fallback` false at −∞.
-    func ranked(_ candidates: (items: [Int32], features: [Float], firstMemberRank: [Int32]), fallback: Bool = true) -> [Float] {
+    /// member's order, or at −∞ when the candidates came without it.
+    func ranked(_ candidates: (items: [Int32], features: [Float], firstMemberRank: [Int32]?)) -> [Float] {
         var out = [Float](repeating: -.infinity, count: data.itemCount)
         let ranked = ranker.scores(candidates.features, base: context.scoreColumn(baseMember))
         let floor = (ranked.min() ?? 0) - 1
         // Items no member proposed rank below every candidate, in the first member's order.
-        let places = candidates.firstMemberRank
-        if fallback {
+        if let places = candidates.firstMemberRank {
             for item in 0..<data.itemCount { out[item] = floor - Float(places[item]) / Float(max(1, data.itemCount)) }
         }
         for (k, item) in candidates.items.enumerated() { out[Int(item)] = ranked[k] }
@@ -669,7 +668,7 @@ struct FusionFeatures: Sendable {
     /// The union of every member's top `counts[m]` unseen items, with their feature rows (and
     /// with `fallback` the first member's place for every item, `ranked(_:)`'s order below them).
     func candidates(user: Int, members: [any RecommendationModel], counts: [Int],
-                    fallback: Bool = true) -> (items: [Int32], features: [Float], firstMemberRank: [Int32]) {
+                    fallback: Bool = true) -> (items: [Int32], features: [Float], firstMemberRank: [Int32]?) {
         // The user's latest three items, for the co-occurrence feature.
         let history = Array(data.byUser.entries(ofRow: user))
         let latest: [Int] = {
@@ -734,10 +733,10 @@ struct FusionFeatures: Sendable {
 
     /// The union of every member's top `counts[m]` unseen items, with their feature rows, from
     /// the members' `scores` for the user described by `profile`; with `fallback`, the first
-    /// member's place for every item (n where it cannot rank it), else none (the inner splits
-    /// read only the candidates).
+    /// member's place for every item (n where it cannot rank it), else nil (the inner splits,
+    /// explanations and leading scores read only the candidates).
     func candidates(_ profile: Profile, scores memberScores: [[Float]], members: [any RecommendationModel],
-                    counts: [Int], fallback: Bool = true) -> (items: [Int32], features: [Float], firstMemberRank: [Int32]) {
+                    counts: [Int], fallback: Bool = true) -> (items: [Int32], features: [Float], firstMemberRank: [Int32]?) {
         let n = data.itemCount
         var seen = [Bool](repeating: false, count: n)
         for item in profile.seen { seen[Int(item)] = true }
@@ -792,7 +791,7 @@ struct FusionFeatures: Sendable {
             features.append(profile.recency)
             features.append(cooccurrences.mean(item))
         }
-        return (chosen, features, fallback && firstPlaces.isEmpty ? [Int32](repeating: Int32(n), count: n) : firstPlaces)
+        return (chosen, features, !fallback ? nil : firstPlaces.isEmpty ? [Int32](repeating: Int32(n), count: n) : firstPlaces)
     }
 }
 
@@ -805,23 +804,23 @@ struct LatestCooccurrence {
     /// The latest items' interaction counts.
     private let counts: [Int]
     /// Per user, bit j set when they interacted with latest item j.
-    private var bits: [UInt8] = []
+    private let bits: [UInt8]
 
     init(_ latest: [Int], data: InteractionMatrix) {
         self.data = data
         counts = latest.prefix(8).map { data.byItem.count(ofRow: $0) }
-        guard !counts.isEmpty else { return }
-        bits = [UInt8](repeating: 0, count: data.userCount)
+        var bits = [UInt8](repeating: 0, count: counts.isEmpty ? 0 : data.userCount)
         for (j, item) in latest.prefix(8).enumerated() {
             for user in data.byItem.columns(ofRow: item) { bits[Int(user)] |= 1 << UInt8(j) }
         }
+        self.bits = bits
     }
 
     /// Σ_j cosine(item, latest[j]) / (number of latest items), added in their order; 0 without any.
     func mean(_ item: Int) -> Float {
         let users = data.byItem.columns(ofRow: item)
         guard !counts.isEmpty, !users.isEmpty else { return 0 }
-        var common = [Int](repeating: 0, count: counts.count)
+        var common = SIMD8<Int32>()  // per latest item, the users in common: no allocation per candidate
         for user in users {
             var set = bits[Int(user)]
             while set != 0 {
