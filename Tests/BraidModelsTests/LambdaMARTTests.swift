@@ -33,6 +33,59 @@ func rankingQueries(_ count: Int, seed: UInt64, relevant: (Float, Float) -> Bool
         #expect(abs(h[0] - 0.0922675) < 1e-6 && abs(h[1] - 0.0922675) < 1e-6)
     }
 
+    /// A leaf's histogram, from the rows gathered in the leaf's order, equals the per-bin sums
+    /// of the rows' gradients, Hessians and counts taken one row at a time; the root's (no row
+    /// list) sums every row.
+    @Test func histogramsSumTheirRows() {
+        let data = rankingQueries(30, seed: 4) { a, _ in a > 0.5 }
+        let binned = BinnedFeatures(data, bins: 8)
+        var rng = SeededGenerator(seed: 5)
+        let gradients = (0..<data.rowCount).map { _ in Float(rng.nextUnit()) - 0.5 }, hessians = (0..<data.rowCount).map { _ in Float(rng.nextUnit()) }
+        let grower = TreeGrower(binned: binned, gradients: gradients, hessians: hessians, settings: LambdaMART.Settings())
+        let pairs = zip(gradients, hessians).map { SIMD2($0, $1) }
+        let rows: [Int32] = (0..<Int32(data.rowCount)).filter { _ in rng.nextUnit() < 0.3 }
+        for subset in [rows, nil] {
+            let histogram = subset.map { r in r.withUnsafeBufferPointer { grower.histogram($0, ordered: r.map { pairs[Int($0)] }) } }
+                ?? grower.histogram(nil, ordered: pairs)
+            for f in 0..<data.featureCount {
+                var g = [Double](repeating: 0, count: 8), h = g, n = [Int32](repeating: 0, count: 8)
+                for row in subset ?? (0..<Int32(data.rowCount)).map({ $0 }) {
+                    let bin = Int(binned.bins[f * data.rowCount + Int(row)])
+                    g[bin] += Double(gradients[Int(row)]); h[bin] += Double(hessians[Int(row)]); n[bin] += 1
+                }
+                let bins = binned.offsets[f]..<binned.offsets[f + 1]
+                #expect(bins.count == 8)
+                #expect(bins.map { histogram.sums[$0].x } == g && bins.map { histogram.sums[$0].y } == h && bins.map { histogram.counts[$0] } == n)
+            }
+        }
+    }
+
+    /// Each feature's histogram is summed in row order whatever the threads, so one thread and
+    /// two grow the same trees; the gradients are the same when each query's rows start from a
+    /// scrambled order instead of the last round's.
+    @Test func treesAndGradientsDoNotDependOnThreadsOrStartingOrder() {
+        let training = rankingQueries(120, seed: 1) { ($0 > 0.5) != ($1 > 0.5) }
+        var settings = LambdaMART.Settings()
+        settings.trees = 20
+        settings.leaves = 8
+        let one = Parallelism.withThreadCount(1) { LambdaMART(training: training, settings: settings) }
+        let two = Parallelism.withThreadCount(2) { LambdaMART(training: training, settings: settings) }
+        #expect(one == two && one.trees.count == 20)
+        let scores = one.scores(training.features)
+        let constants = LambdaMART.RankingConstants(training, cutoff: 10)
+        var order = (0..<Int32(training.rowCount)).map { $0 }
+        for q in 0..<training.queryCount { order[training.queryStarts[q]..<training.queryStarts[q + 1]].reverse() }
+        let scrambled = LambdaMART.lambdas(training, scores: scores, sigma: 1, constants: constants, order: &order)
+        let fresh = LambdaMART.lambdas(training, scores: scores, sigma: 1)
+        #expect(scrambled.gradients == fresh.gradients && scrambled.hessians == fresh.hessians)
+        // Queries without a relevant row have no gradients and keep their order.
+        let sorted = descendingOrderOfQueries(training, scores)
+        for q in 0..<training.queryCount where training.labels[training.queryStarts[q]..<training.queryStarts[q + 1]].contains(where: { $0 > 0 }) {
+            let rows = training.queryStarts[q]..<training.queryStarts[q + 1]
+            #expect(order[rows] == sorted[rows])
+        }
+    }
+
     /// Queries of 20 documents whose relevance is an XOR of two features (no linear score
     /// separates it) plus a noise feature: boosted trees must rank fresh queries almost perfectly.
     @Test func learnsAnInteractionNoLinearScoreCaptures() {
@@ -49,6 +102,13 @@ func rankingQueries(_ count: Int, seed: UInt64, relevant: (Float, Float) -> Bool
         var rng = SeededGenerator(seed: 9)
         let random = LambdaMART.meanNDCG(test, scores: test.labels.map { _ in Float(rng.nextUnit()) }, cutoff: 10)
         #expect(random < 0.7)
+    }
+}
+
+/// Each query's rows in descending order of `scores`, ties by row, query after query.
+func descendingOrderOfQueries(_ data: LambdaMART.Dataset, _ scores: [Float]) -> [Int32] {
+    (0..<data.queryCount).flatMap { q in
+        (data.queryStarts[q]..<data.queryStarts[q + 1]).sorted { scores[$0] != scores[$1] ? scores[$0] > scores[$1] : $0 < $1 }.map { Int32($0) }
     }
 }
 

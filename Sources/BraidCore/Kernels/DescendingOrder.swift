@@ -49,7 +49,7 @@ public enum DescendingOrder {
 
     /// One item's key: its score's bits made order-preserving and inverted (so ascending keys
     /// are descending scores, −0 tied with +0), then its index.
-    @inlinable @inline(__always) static func key(_ item: Int, _ score: Float) -> UInt64 {
+    @inlinable @inline(__always) public static func key(_ item: Int, _ score: Float) -> UInt64 {
         let bits = (score == 0 ? 0 : score).bitPattern
         let ascending = bits & 0x8000_0000 != 0 ? ~bits : bits | 0x8000_0000
         return UInt64(~ascending) << 32 | UInt64(UInt32(item))

@@ -117,9 +117,12 @@ public struct LambdaMART: Sendable, Equatable {
         let binned = BinnedFeatures(training, bins: min(255, max(2, settings.bins)))
         var scores = training.initialScores
         var validationScores = validation?.initialScores ?? []
-        var best = (ndcg: validation.map { Self.meanNDCG($0, scores: validationScores, cutoff: settings.cutoff) } ?? -1, trees: 0)
+        let constants = RankingConstants(training, cutoff: settings.cutoff)
+        let validationConstants = validation.map { RankingConstants($0, cutoff: settings.cutoff) }
+        var best = (ndcg: validation.map { Self.meanNDCG($0, scores: validationScores, cutoff: settings.cutoff, constants: validationConstants) } ?? -1, trees: 0)
+        var order = (0..<Int32(training.rowCount)).map { $0 }
         for round in 0..<settings.trees {
-            let (gradients, hessians) = Self.lambdas(training, scores: scores, sigma: settings.sigma)
+            let (gradients, hessians) = Self.lambdas(training, scores: scores, sigma: settings.sigma, constants: constants, order: &order)
             let (tree, leafOfRow) = TreeGrower(binned: binned, gradients: gradients, hessians: hessians, settings: settings).grow()
             for row in 0..<scores.count { scores[row] += tree.value[Int(leafOfRow[row])] }
             trees.append(tree)
@@ -127,38 +130,91 @@ public struct LambdaMART: Sendable, Equatable {
             validation.features.withUnsafeBufferPointer { f in
                 for row in 0..<validationScores.count { validationScores[row] += tree.predict(f.baseAddress! + row * featureCount) }
             }
-            let ndcg = Self.meanNDCG(validation, scores: validationScores, cutoff: settings.cutoff)
+            let ndcg = Self.meanNDCG(validation, scores: validationScores, cutoff: settings.cutoff, constants: validationConstants)
             if ndcg > best.ndcg + 1e-9 { best = (ndcg, round + 1) } else if round + 1 - best.trees >= settings.patience { break }
         }
         if validation != nil { trees.removeLast(trees.count - best.trees) }
     }
 
-    /// LambdaRank gradients and Hessians of every row, queries in parallel.
-    static func lambdas(_ data: Dataset, scores: [Float], sigma: Float) -> (gradients: [Float], hessians: [Float]) {
+    /// What the gradients and NDCG read that the scores never change, computed once per
+    /// dataset instead of every round: each row's gain 2^label − 1, each query's ideal DCG over
+    /// all its rows (the gradients') and over its first `cutoff` (NDCG@cutoff's), and
+    /// log2(1 + r) for every rank r a query can have.
+    struct RankingConstants: Sendable {
+        let cutoff: Int
+        let gains: [Double]
+        let fullIdeals: [Double]
+        let cutoffIdeals: [Double]
+        /// `logs[r]` = log2(1 + r); index 0 unused.
+        let logs: [Double]
+
+        init(_ data: Dataset, cutoff: Int) {
+            self.cutoff = cutoff
+            gains = data.labels.map { pow(2, Double($0)) - 1 }
+            let ideals: [(full: Double, cut: Double)] = parallelMap(data.queryCount, minimumChunk: 64) { q in
+                let labels = data.labels[data.queryStarts[q]..<data.queryStarts[q + 1]]
+                return (LambdaMART.idealDCG(labels, cutoff: labels.count), LambdaMART.idealDCG(labels, cutoff: cutoff))
+            }
+            fullIdeals = ideals.map(\.full)
+            cutoffIdeals = ideals.map(\.cut)
+            let longest = (0..<data.queryCount).reduce(0) { max($0, data.queryStarts[$1 + 1] - data.queryStarts[$1]) }
+            logs = (0...max(1, longest)).map { log2(1 + Double($0)) }
+        }
+    }
+
+    /// LambdaRank gradients and Hessians of every row, queries in parallel (`constants`: the
+    /// data's, when the caller keeps them across rounds).
+    static func lambdas(_ data: Dataset, scores: [Float], sigma: Float, constants: RankingConstants? = nil) -> (gradients: [Float], hessians: [Float]) {
+        var order = (0..<Int32(data.rowCount)).map { $0 }
+        return lambdas(data, scores: scores, sigma: sigma, constants: constants ?? RankingConstants(data, cutoff: 10), order: &order)
+    }
+
+    /// The same, with `order` holding each query's rows in the order of the scores of the round
+    /// before (any order of the query's rows at first): each query is sorted from there, which
+    /// the standard library's run-detecting merge sort finishes in nearly linear time when the
+    /// scores moved little. The order left behind is this round's.
+    static func lambdas(_ data: Dataset, scores: [Float], sigma: Float, constants: RankingConstants, order: inout [Int32]) -> (gradients: [Float], hessians: [Float]) {
         var gradients = [Float](repeating: 0, count: data.rowCount), hessians = gradients
         gradients.withUnsafeMutableBufferPointer { gb in
             hessians.withUnsafeMutableBufferPointer { hb in
-                let g = SharedBuffer(gb), h = SharedBuffer(hb)
-                parallelFor(data.queryCount, minimumChunk: 16) { q in
-                    let start = data.queryStarts[q], end = data.queryStarts[q + 1]
-                    let n = end - start
-                    guard n > 1 else { return }
-                    let order = DescendingOrder.of(start..<end, scores)
-                    var rank = [Int](repeating: 0, count: n)
-                    for (position, row) in order.enumerated() { rank[row - start] = position + 1 }
-                    let ideal = idealDCG(data.labels[start..<end], cutoff: n)
-                    guard ideal > 0 else { return }
-                    let gain = (start..<end).map { pow(2, Double(data.labels[$0])) - 1 }
-                    let discount = rank.map { 1 / log2(1 + Double($0)) }
-                    for i in start..<end where data.labels[i] > 0 {
-                        for j in start..<end where data.labels[j] < data.labels[i] {
-                            let delta = Float(abs((gain[i - start] - gain[j - start]) * (discount[i - start] - discount[j - start])) / ideal)
-                            let rho = 1 / (1 + exp(sigma * (scores[i] - scores[j])))
-                            let lambda = sigma * rho * delta, curvature = sigma * sigma * rho * (1 - rho) * delta
-                            g[i] -= lambda
-                            g[j] += lambda
-                            h[i] += curvature
-                            h[j] += curvature
+                order.withUnsafeMutableBufferPointer { ob in
+                    let g = SharedBuffer(gb), h = SharedBuffer(hb), order = SharedBuffer(ob)
+                    parallelChunks(data.queryCount, minimumChunk: 16) { queries in
+                        var keys: [UInt64] = [], discount: [Double] = []
+                        for q in queries {
+                            let start = data.queryStarts[q], end = data.queryStarts[q + 1]
+                            let ideal = constants.fullIdeals[q]
+                            guard end - start > 1, ideal > 0 else { continue }
+                            keys.removeAll(keepingCapacity: true)
+                            for k in start..<end {
+                                let row = Int(order[k])
+                                keys.append(DescendingOrder.key(row, scores[row]))
+                            }
+                            keys.sort()
+                            // Each row's discount 1/log2(1 + r) at its current rank r.
+                            discount.removeAll(keepingCapacity: true)
+                            discount.append(contentsOf: repeatElement(0, count: end - start))
+                            for (position, key) in keys.enumerated() {
+                                let row = Int(UInt32(truncatingIfNeeded: key))
+                                order[start + position] = Int32(row)
+                                discount[row - start] = 1 / constants.logs[position + 1]
+                            }
+                            for i in start..<end where data.labels[i] > 0 {
+                                // Row i's own sums in registers: no j of this loop is i.
+                                let label = data.labels[i], score = scores[i], gain = constants.gains[i], rank = discount[i - start]
+                                var gi = g[i], hi = h[i]
+                                for j in start..<end where data.labels[j] < label {
+                                    let delta = Float(abs((gain - constants.gains[j]) * (rank - discount[j - start])) / ideal)
+                                    let rho = 1 / (1 + exp(sigma * (score - scores[j])))
+                                    let lambda = sigma * rho * delta, curvature = sigma * sigma * rho * (1 - rho) * delta
+                                    gi -= lambda
+                                    g[j] += lambda
+                                    hi += curvature
+                                    h[j] += curvature
+                                }
+                                g[i] = gi
+                                h[i] = hi
+                            }
                         }
                     }
                 }
@@ -171,16 +227,18 @@ public struct LambdaMART: Sendable, Equatable {
         labels.sorted(by: >).prefix(cutoff).enumerated().reduce(0.0) { $0 + (pow(2, Double($1.element)) - 1) / log2(Double($1.offset) + 2) }
     }
 
-    /// Mean NDCG@cutoff over the queries that have a relevant row.
-    static func meanNDCG(_ data: Dataset, scores: [Float], cutoff: Int) -> Double {
+    /// Mean NDCG@cutoff over the queries that have a relevant row (`constants`: the data's,
+    /// when the caller keeps them across rounds).
+    static func meanNDCG(_ data: Dataset, scores: [Float], cutoff: Int, constants: RankingConstants? = nil) -> Double {
+        let constants = constants.flatMap { $0.cutoff == cutoff ? $0 : nil } ?? RankingConstants(data, cutoff: cutoff)
         // Per query in parallel; summed in query order, as one loop would.
         let perQuery: [Double?] = parallelMap(data.queryCount, minimumChunk: 64) { q in
             let range = data.queryStarts[q]..<data.queryStarts[q + 1]
-            let ideal = idealDCG(data.labels[range], cutoff: cutoff)
+            let ideal = constants.cutoffIdeals[q]
             guard ideal > 0 else { return nil }
             var dcg = 0.0
             for (position, row) in DescendingOrder.of(range, scores, prefix: cutoff).enumerated() {
-                dcg += (pow(2, Double(data.labels[row])) - 1) / log2(Double(position) + 2)
+                dcg += constants.gains[row] / constants.logs[position + 1]
             }
             return dcg / ideal
         }
@@ -202,6 +260,8 @@ struct BinnedFeatures: Sendable {
     /// Per feature, the upper edge of each bin but the last: a value v falls in the first bin
     /// whose edge is ≥ v.
     let edges: [[Float]]
+    /// Feature f's bins are `offsets[f]..<offsets[f + 1]` of a flat histogram.
+    let offsets: [Int]
 
     init(_ data: LambdaMART.Dataset, bins maximum: Int) {
         rowCount = data.rowCount
@@ -223,6 +283,7 @@ struct BinnedFeatures: Sendable {
             return cuts
         }
         self.edges = edges
+        offsets = edges.reduce(into: [0]) { $0.append($0[$0.count - 1] + $1.count + 1) }
         bins = parallelArray(count: width * rows, repeating: 0, minimumChunk: rows) { range, out in
             for k in range {
                 let f = k / rows, row = k % rows
@@ -236,19 +297,37 @@ struct BinnedFeatures: Sendable {
             }
         }
     }
-
-    func binCount(_ feature: Int) -> Int { edges[feature].count + 1 }
 }
 
 /// Grows one tree leaf-wise: always split the leaf whose best split gains most.
+///
+/// As LightGBM does, the rows live in one index array in which every leaf owns a contiguous
+/// range, kept in ascending row order by a stable partition at each split; a leaf's gradient
+/// pairs are gathered in that order once, so every feature's pass reads them contiguously.
+/// Each feature's histogram is summed in row order, so the sums (and the tree) do not depend
+/// on the thread count.
 struct TreeGrower {
     let binned: BinnedFeatures
     let gradients: [Float]
     let hessians: [Float]
     let settings: LambdaMART.Settings
 
-    /// Per feature and bin: gradient sum, Hessian sum, count.
-    typealias Histogram = [[(g: Double, h: Double, n: Int)]]
+    /// Per bin of every feature (feature f's bins from `binned.offsets[f]`): the sums of the
+    /// rows' gradients and Hessians, and their count.
+    struct Histogram {
+        var sums: [SIMD2<Double>]
+        var counts: [Int32]
+
+        /// The leaf's gradient and Hessian sums: over feature 0's bins (`bins` of them), in order.
+        func totals(bins: Int) -> (g: Double, h: Double) {
+            var g = 0.0, h = 0.0
+            for b in 0..<bins {
+                g += sums[b].x
+                h += sums[b].y
+            }
+            return (g, h)
+        }
+    }
 
     struct Split {
         var feature = -1, bin = 0
@@ -256,45 +335,67 @@ struct TreeGrower {
     }
 
     struct Leaf {
-        var rows: [Int32]
+        /// Its rows are `indices[start..<start + count]`.
+        var start: Int, count: Int
         var histogram: Histogram
         var g: Double, h: Double
         var split: Split
         var node: Int
     }
 
-    func histogram(_ rows: [Int32]) -> Histogram {
-        let n = binned.rowCount
-        return parallelMap(binned.featureCount) { f in
-            var bins = [(g: Double, h: Double, n: Int)](repeating: (0, 0, 0), count: binned.binCount(f))
-            binned.bins.withUnsafeBufferPointer { b in
-                let column = b.baseAddress! + f * n
-                for row in rows {
-                    let r = Int(row), bin = Int(column[r])
-                    bins[bin].g += Double(gradients[r])
-                    bins[bin].h += Double(hessians[r])
-                    bins[bin].n += 1
+    /// The histogram of `rows` (ascending; nil for every row), whose gradient pairs are
+    /// `ordered[k]` for the k-th row; one feature per task.
+    func histogram(_ rows: UnsafeBufferPointer<Int32>?, ordered: [SIMD2<Float>]) -> Histogram {
+        let n = binned.rowCount, offsets = binned.offsets, m = ordered.count
+        var histogram = Histogram(sums: [SIMD2<Double>](repeating: .zero, count: offsets[offsets.count - 1]),
+                                  counts: [Int32](repeating: 0, count: offsets[offsets.count - 1]))
+        guard m > 0 else { return histogram }
+        histogram.sums.withUnsafeMutableBufferPointer { s in
+            histogram.counts.withUnsafeMutableBufferPointer { c in
+                ordered.withUnsafeBufferPointer { o in
+                    binned.bins.withUnsafeBufferPointer { b in
+                        let sums = SharedBuffer(s), counts = SharedBuffer(c)
+                        let pairs = UnsafeSendablePointer(o.baseAddress!), bins = UnsafeSendablePointer(b.baseAddress!)
+                        let rowList = rows.map { UnsafeSendablePointer($0.baseAddress!) }
+                        parallelFor(binned.featureCount) { f in
+                            let column = bins.pointer + f * n
+                            let sum = sums.base + offsets[f], count = counts.base + offsets[f]
+                            if let rowList {
+                                for k in 0..<m {
+                                    let bin = Int(column[Int(rowList.pointer[k])]), pair = pairs.pointer[k]
+                                    sum[bin] += SIMD2(Double(pair.x), Double(pair.y))
+                                    count[bin] &+= 1
+                                }
+                            } else {
+                                for k in 0..<m {
+                                    let bin = Int(column[k]), pair = pairs.pointer[k]
+                                    sum[bin] += SIMD2(Double(pair.x), Double(pair.y))
+                                    count[bin] &+= 1
+                                }
+                            }
+                        }
+                    }
                 }
             }
-            return bins
         }
+        return histogram
     }
 
     func bestSplit(_ histogram: Histogram, g: Double, h: Double, count: Int) -> Split {
         let l2 = Double(settings.l2), minimum = settings.minimumLeafSamples
         let parent = g * g / (h + l2)
         var best = Split()
-        for (f, bins) in histogram.enumerated() {
+        for f in 0..<binned.featureCount {
             var gl = 0.0, hl = 0.0, nl = 0
-            for b in 0..<(bins.count - 1) {
-                gl += bins[b].g; hl += bins[b].h; nl += bins[b].n
+            for b in binned.offsets[f]..<(binned.offsets[f + 1] - 1) {
+                gl += histogram.sums[b].x; hl += histogram.sums[b].y; nl += Int(histogram.counts[b])
                 let nr = count - nl
                 guard nl >= minimum else { continue }
                 guard nr >= minimum else { break }
                 let gr = g - gl, hr = h - hl
                 guard hl > 1e-6, hr > 1e-6 else { continue }
                 let gain = gl * gl / (hl + l2) + gr * gr / (hr + l2) - parent
-                if gain > best.gain { best = Split(feature: f, bin: b, gain: gain) }
+                if gain > best.gain { best = Split(feature: f, bin: b - binned.offsets[f], gain: gain) }
             }
         }
         return best
@@ -307,45 +408,63 @@ struct TreeGrower {
             tree.feature.append(-1); tree.threshold.append(0); tree.left.append(-1); tree.right.append(-1); tree.value.append(0)
             return tree.feature.count - 1
         }
-        let all = (0..<Int32(binned.rowCount)).map { $0 }
-        let rootHistogram = histogram(all)
+        let n = binned.rowCount
+        let pairs = parallelArray(count: n, repeating: SIMD2<Float>.zero, minimumChunk: 1 << 16) { range, out in
+            for row in range { out[row] = SIMD2(gradients[row], hessians[row]) }
+        }
+        var indices = (0..<Int32(n)).map { $0 }, scratch = [Int32](repeating: 0, count: n)
+        let rootHistogram = histogram(nil, ordered: pairs)
         let g = gradients.reduce(0.0) { $0 + Double($1) }, h = hessians.reduce(0.0) { $0 + Double($1) }
-        var leaves = [Leaf(rows: all, histogram: rootHistogram, g: g, h: h, split: bestSplit(rootHistogram, g: g, h: h, count: all.count), node: addNode())]
+        var leaves = [Leaf(start: 0, count: n, histogram: rootHistogram, g: g, h: h, split: bestSplit(rootHistogram, g: g, h: h, count: n), node: addNode())]
         while leaves.count < settings.leaves {
             guard let k = leaves.indices.max(by: { leaves[$0].split.gain < leaves[$1].split.gain }), leaves[k].split.gain > 0 else { break }
             let parent = leaves.remove(at: k)
             let f = parent.split.feature, bin = UInt8(parent.split.bin)
-            let column = f * binned.rowCount
-            var leftRows: [Int32] = [], rightRows: [Int32] = []
-            for row in parent.rows { if binned.bins[column + Int(row)] <= bin { leftRows.append(row) } else { rightRows.append(row) } }
-            // Histogram of the smaller child; the other is the parent's minus it.
-            let leftSmaller = leftRows.count <= rightRows.count
-            let small = histogram(leftSmaller ? leftRows : rightRows)
-            var large = parent.histogram
-            for feature in 0..<large.count {
-                for b in 0..<large[feature].count {
-                    large[feature][b].g -= small[feature][b].g
-                    large[feature][b].h -= small[feature][b].h
-                    large[feature][b].n -= small[feature][b].n
+            // Stable partition of the parent's range: its left rows first, then its right rows.
+            let leftCount = indices.withUnsafeMutableBufferPointer { rows in
+                scratch.withUnsafeMutableBufferPointer { right in
+                    binned.bins.withUnsafeBufferPointer { b in
+                        let column = b.baseAddress! + f * n
+                        var left = parent.start, rightCount = 0
+                        for k in parent.start..<(parent.start + parent.count) {
+                            let row = rows[k]
+                            if column[Int(row)] <= bin { rows[left] = row; left += 1 } else { right[rightCount] = row; rightCount += 1 }
+                        }
+                        for k in 0..<rightCount { rows[left + k] = right[k] }
+                        return left - parent.start
+                    }
                 }
             }
+            let rightCount = parent.count - leftCount
+            // Histogram of the smaller child; the other is the parent's minus it.
+            let leftSmaller = leftCount <= rightCount
+            let smallStart = leftSmaller ? parent.start : parent.start + leftCount, smallCount = leftSmaller ? leftCount : rightCount
+            let small = indices.withUnsafeBufferPointer { rows in
+                let range = UnsafeBufferPointer(rebasing: rows[smallStart..<(smallStart + smallCount)])
+                return histogram(range, ordered: range.map { pairs[Int($0)] })
+            }
+            var large = parent.histogram
+            for b in 0..<large.sums.count {
+                large.sums[b] -= small.sums[b]
+                large.counts[b] -= small.counts[b]
+            }
             let (leftHistogram, rightHistogram) = leftSmaller ? (small, large) : (large, small)
-            let gl = leftHistogram[0].reduce(0.0) { $0 + $1.g }, hl = leftHistogram[0].reduce(0.0) { $0 + $1.h }
+            let (gl, hl) = leftHistogram.totals(bins: binned.offsets[1])
             let leftNode = addNode(), rightNode = addNode()
             tree.feature[parent.node] = Int32(f)
             tree.threshold[parent.node] = binned.edges[f][Int(bin)]
             tree.left[parent.node] = Int32(leftNode)
             tree.right[parent.node] = Int32(rightNode)
-            leaves.append(Leaf(rows: leftRows, histogram: leftHistogram, g: gl, h: hl,
-                               split: bestSplit(leftHistogram, g: gl, h: hl, count: leftRows.count), node: leftNode))
+            leaves.append(Leaf(start: parent.start, count: leftCount, histogram: leftHistogram, g: gl, h: hl,
+                               split: bestSplit(leftHistogram, g: gl, h: hl, count: leftCount), node: leftNode))
             let gr = parent.g - gl, hr = parent.h - hl
-            leaves.append(Leaf(rows: rightRows, histogram: rightHistogram, g: gr, h: hr,
-                               split: bestSplit(rightHistogram, g: gr, h: hr, count: rightRows.count), node: rightNode))
+            leaves.append(Leaf(start: parent.start + leftCount, count: rightCount, histogram: rightHistogram, g: gr, h: hr,
+                               split: bestSplit(rightHistogram, g: gr, h: hr, count: rightCount), node: rightNode))
         }
-        var leafOfRow = [Int32](repeating: 0, count: binned.rowCount)
+        var leafOfRow = [Int32](repeating: 0, count: n)
         for leaf in leaves {
             tree.value[leaf.node] = Float(-Double(settings.learningRate) * leaf.g / (leaf.h + Double(settings.l2)))
-            for row in leaf.rows { leafOfRow[Int(row)] = Int32(leaf.node) }
+            for k in leaf.start..<(leaf.start + leaf.count) { leafOfRow[Int(indices[k])] = Int32(leaf.node) }
         }
         return (tree, leafOfRow)
     }

@@ -63,8 +63,10 @@ public struct LinearRanker: Sendable, Equatable {
         var w = [Double](repeating: 0, count: width)
         if let start, start >= 0, start < width, deviation[start] > 0 { w[start] = 1 }
         weights = raw(w)
+        let constants = LambdaMART.RankingConstants(training, cutoff: settings.cutoff)
+        let validationConstants = validation.map { LambdaMART.RankingConstants($0, cutoff: settings.cutoff) }
         func validationNDCG(_ weights: [Float]) -> Double? {
-            validation.map { LambdaMART.meanNDCG($0, scores: LinearRanker(weights: weights).scores($0.features), cutoff: settings.cutoff) }
+            validation.map { LambdaMART.meanNDCG($0, scores: LinearRanker(weights: weights).scores($0.features), cutoff: settings.cutoff, constants: validationConstants) }
         }
         var best = (ndcg: validationNDCG(weights) ?? -1, weights: weights)
         var since = 0
@@ -77,9 +79,10 @@ public struct LinearRanker: Sendable, Equatable {
             }
         }
         var scores = trainingScores()
+        var order = (0..<Int32(rows)).map { $0 }
         let eta = Double(settings.learningRate), l2 = Double(settings.l2)
         for _ in 0..<settings.trees {
-            let g = LambdaMART.lambdas(training, scores: scores, sigma: settings.sigma).gradients
+            let g = LambdaMART.lambdas(training, scores: scores, sigma: settings.sigma, constants: constants, order: &order).gradients
             let current = w
             let gradient: [Double] = parallelMap(width) { f in
                 let z = standardized[f]
