@@ -211,12 +211,17 @@ extension ServedModel {
             return (model.scores(forUser: user), "trained", false)
         }
         if !history.items.isEmpty, model.scoresAnyHistory {
-            if leading, let scores = try? model.leadingScores(forHistory: history.items, values: history.values) {
+            if leading, let scores = try? model.leadingScores(forHistory: history.items, values: history.values, trainedUser: trained) {
                 return (scores, "fold-in", true)
             }
-            if let scores = try? model.scores(forHistory: history.items, values: history.values) { return (scores, "fold-in", false) }
+            if let scores = try? model.scores(forHistory: history.items, values: history.values, trainedUser: trained) {
+                return (scores, "fold-in", false)
+            }
         }
-        if let user = trained { return (model.scores(forUser: user), "trained-stale", false) }
+        if let user = trained {
+            if leading, let scores = model.leadingScores(forUser: user) { return (scores, "trained-stale", true) }
+            return (model.scores(forUser: user), "trained-stale", false)
+        }
         return (model.popularityScores(), "popular", false)
     }
 }

@@ -23,9 +23,12 @@ import Testing
         }
     }
 
-    /// With a member that cannot fold in (user kNN), neither can the fusion, and it says which.
+    /// With a member that cannot fold in (user kNN with pearson-baseline similarity), neither
+    /// can the fusion, and it says which; with user kNN at its default similarity it can.
     @Test func foldsInOnlyWhenEveryMemberDoes() throws {
-        let model = try Self.fit("itemknn+userknn", Fixtures.randomRatings(users: 30, items: 25, perUser: 6))
+        let data = Fixtures.randomRatings(users: 30, items: 25, perUser: 6)
+        #expect(try Self.fit("itemknn+userknn", data).scoresAnyHistory)
+        let model = try Self.fit("itemknn+userknn(similarity=pearson-baseline)", data)
         #expect(!model.scoresAnyHistory)
         #expect(throws: ModelError.self) { try model.scores(forHistory: [0], values: [1]) }
     }

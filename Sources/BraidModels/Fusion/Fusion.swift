@@ -362,14 +362,22 @@ public struct Fusion: RecommendationModel {
     public var scoresAnyHistory: Bool { members.allSatisfy(\.scoresAnyHistory) }
 
     public func scores(forHistory items: [Int32], values: [Float]) throws(ModelError) -> [Float] {
-        try scores(forHistory: items, values: values, fallback: true)
+        try scores(forHistory: items, values: values, trainedUser: nil, fallback: true)
     }
 
     public func leadingScores(forHistory items: [Int32], values: [Float]) throws(ModelError) -> [Float]? {
-        try scores(forHistory: items, values: values, fallback: false)
+        try scores(forHistory: items, values: values, trainedUser: nil, fallback: false)
     }
 
-    func scores(forHistory items: [Int32], values: [Float], fallback: Bool) throws(ModelError) -> [Float] {
+    public func scores(forHistory items: [Int32], values: [Float], trainedUser user: Int?) throws(ModelError) -> [Float] {
+        try scores(forHistory: items, values: values, trainedUser: user, fallback: true)
+    }
+
+    public func leadingScores(forHistory items: [Int32], values: [Float], trainedUser user: Int?) throws(ModelError) -> [Float]? {
+        try scores(forHistory: items, values: values, trainedUser: user, fallback: false)
+    }
+
+    func scores(forHistory items: [Int32], values: [Float], trainedUser user: Int?, fallback: Bool) throws(ModelError) -> [Float] {
         guard scoresAnyHistory else {
             let names = members.filter { !$0.scoresAnyHistory }.map { type(of: $0).name }
             throw ModelError(.unsupported, "the fusion folds in new histories only when every member does; \(names.joined(separator: ", ")) cannot",
@@ -377,7 +385,7 @@ public struct Fusion: RecommendationModel {
         }
         try validateHistory(items, values: values)
         var scores: [[Float]] = []
-        for member in members { scores.append(try member.scores(forHistory: items, values: values)) }
+        for member in members { scores.append(try member.scores(forHistory: items, values: values, trainedUser: user)) }
         return ranked(context.candidates(context.profile(history: items), scores: scores, members: members,
                                          counts: configuration.candidateCounts, fallback: fallback))
     }

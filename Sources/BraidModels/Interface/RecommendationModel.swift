@@ -70,6 +70,13 @@ public protocol RecommendationModel: Sendable {
     /// Whether `scores(forHistory:values:)` works for this model.
     var scoresAnyHistory: Bool { get }
 
+    /// `scores(forHistory:values:)` of training user `user`'s current history (their training
+    /// row with newer feedback laid over it, as the server keeps it). The same scores, except
+    /// where a model compares the history with its training users (user kNN): the user's own,
+    /// older row is not their neighbour, so their unchanged row scores exactly as
+    /// `scores(forUser:)`. By default `user` is not read.
+    func scores(forHistory items: [Int32], values: [Float], trainedUser user: Int?) throws(ModelError) -> [Float]
+
     /// The scores of the items a two-stage model ranks first (the fusion's candidates), −∞ for
     /// every other item, or nil (the default) when the model ranks every item alike. As those
     /// items outrank all others in `scores(forUser:)`, a top-k chosen from these under any
@@ -79,6 +86,10 @@ public protocol RecommendationModel: Sendable {
 
     /// `leadingScores(forUser:)` of a history from outside the training data.
     func leadingScores(forHistory items: [Int32], values: [Float]) throws(ModelError) -> [Float]?
+
+    /// `leadingScores(forHistory:values:)` of training user `user`'s current history, as
+    /// `scores(forHistory:values:trainedUser:)`.
+    func leadingScores(forHistory items: [Int32], values: [Float], trainedUser user: Int?) throws(ModelError) -> [Float]?
 
     /// Whether `predictRating` gives ratings on the training scale.
     var predictsRatings: Bool { get }
@@ -121,6 +132,12 @@ extension RecommendationModel {
     public var scoresAnyHistory: Bool { false }
     public func leadingScores(forUser user: Int) -> [Float]? { nil }
     public func leadingScores(forHistory items: [Int32], values: [Float]) throws(ModelError) -> [Float]? { nil }
+    public func scores(forHistory items: [Int32], values: [Float], trainedUser user: Int?) throws(ModelError) -> [Float] {
+        try scores(forHistory: items, values: values)
+    }
+    public func leadingScores(forHistory items: [Int32], values: [Float], trainedUser user: Int?) throws(ModelError) -> [Float]? {
+        try leadingScores(forHistory: items, values: values)
+    }
     public func scores(forHistory items: [Int32], values: [Float]) throws(ModelError) -> [Float] {
         throw ModelError(.unsupported, "\(Self.name) scores only the users it was trained on",
                          hint: "use a model that folds in new histories: ease, itemknn, rp3beta, als, pop, content-*, hybrid")

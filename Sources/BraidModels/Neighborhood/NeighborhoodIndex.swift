@@ -18,15 +18,35 @@ struct NeighborhoodIndex: Sendable {
     let itemMeans: [Float]
     let baseline: BaselineEstimates?
     let scale: RatingScale
+    /// User-based: the training users' prepared vectors, which a new history is compared with,
+    /// and whether their values were log-transformed (the data's value kind, detected once).
+    let users: (others: PairwiseSimilarity.Others, logsValues: Bool)?
 
     init(fitting data: InteractionMatrix, orientation: Orientation, settings: NeighborhoodSettings) throws(ModelError) {
         guard data.interactionCount > 0 else { throw ModelError(.noTrainingData, "a neighbourhood model needs interactions") }
         let userMeans = data.byUser.rowMeans()
         let itemMeans = data.byItem.rowMeans()
         let baseline = settings.needsBaseline ? settings.baseline.fit(data) : nil
-        // The vectors being compared: rows are the neighbours-to-be.
+        let logs = Self.logsValues(settings, data)
+        let userItem = Self.prepared(data, orientation: orientation, settings: settings, logs: logs, userMeans: userMeans, itemMeans: itemMeans, baseline: baseline)
+        let vectors = orientation == .users ? userItem : userItem.transposed()
+        self.init(orientation: orientation, settings: settings, similarities: Self.kernel(settings, limit: settings.rowCap).compute(vectors),
+                  userMeans: userMeans, itemMeans: itemMeans, baseline: baseline, scale: RatingScale(data),
+                  users: orientation == .users && Self.foldsIn(settings) ? (PairwiseSimilarity.Others(userItem), logs) : nil)
+    }
+
+    static func kernel(_ settings: NeighborhoodSettings, limit: Int?) -> PairwiseSimilarity {
+        PairwiseSimilarity(measure: settings.similarity, shrinkage: settings.effectiveShrinkage,
+                           minimumSupport: settings.minimumSupport, maximumNeighbors: limit)
+    }
+
+    /// The user × item values the similarities compare, prepared for the measure: log(1 + x)
+    /// when the values are transformed, then centred by the user's mean (user-based pearson),
+    /// the item's (adjusted cosine, item-based pearson), or the baseline (pearson-baseline).
+    static func prepared(_ data: InteractionMatrix, orientation: Orientation, settings: NeighborhoodSettings, logs: Bool, userMeans: [Float], itemMeans: [Float],
+                         baseline: BaselineEstimates?) -> SparseMatrix {
         var userItem = data.byUser
-        if settings.valueTransform == .log || (settings.valueTransform == .auto && data.valueKind == .counts) {
+        if logs {
             userItem = userItem.mapValues { _, _, r in Foundation.log1p(max(0, r)) }
         }
         switch settings.similarity {
@@ -39,15 +59,20 @@ struct NeighborhoodIndex: Sendable {
         case .cosine, .jaccard, .msd:
             break
         }
-        let vectors = orientation == .users ? userItem : userItem.transposed()
-        let kernel = PairwiseSimilarity(measure: settings.similarity, shrinkage: settings.effectiveShrinkage,
-                                        minimumSupport: settings.minimumSupport, maximumNeighbors: settings.rowCap)
-        self.init(orientation: orientation, settings: settings, similarities: kernel.compute(vectors),
-                  userMeans: userMeans, itemMeans: itemMeans, baseline: baseline, scale: RatingScale(data))
+        return userItem
     }
 
+    static func logsValues(_ settings: NeighborhoodSettings, _ data: InteractionMatrix) -> Bool {
+        settings.valueTransform == .log || (settings.valueTransform == .auto && data.valueKind == .counts)
+    }
+
+    /// Whether a user-based index scores new histories: every measure but pearson-baseline,
+    /// whose residuals need the new user's fitted bias.
+    static func foldsIn(_ settings: NeighborhoodSettings) -> Bool { settings.similarity != .pearsonBaseline }
+
     init(orientation: Orientation, settings: NeighborhoodSettings, similarities: SparseMatrix, userMeans: [Float],
-         itemMeans: [Float], baseline: BaselineEstimates?, scale: RatingScale) {
+         itemMeans: [Float], baseline: BaselineEstimates?, scale: RatingScale, users: (others: PairwiseSimilarity.Others, logsValues: Bool)?) {
+        self.users = users
         self.orientation = orientation
         self.settings = settings
         self.similarities = similarities
@@ -73,6 +98,37 @@ struct NeighborhoodIndex: Sendable {
                 let v = Int(nearest.columns[m]), s = nearest.values[m]
                 for k in byUser.entries(ofRow: v) { scores[Int(byUser.columns[k])] += s * (byValue ? byUser.values[k] : 1) }
             }
+        }
+        return scores
+    }
+
+    /// User-based scores of a history that is no training row: its similarities to every
+    /// training user (prepared and computed as the fit computes a training user's), its k
+    /// nearest, then `Σ_{v∈N_k} s(h, v) · x_vi` as for a training user. A repeated item keeps
+    /// its last value. With `excluding`, that training user is not a neighbour (a training
+    /// user's own history, scored this way, gives exactly `scores(forUser:)`).
+    func scores(forNewUser items: [Int32], values: [Float], data: InteractionMatrix, excluding: Int? = nil) -> [Float]? {
+        guard let users else { return nil }
+        var last: [Int32: Float] = [:]
+        for (item, value) in zip(items, values) { last[item] = value }
+        let columns = last.keys.sorted()
+        var raw = columns.map { last[$0]! }
+        // The user's mean is of the raw values, as the fit's `rowMeans` takes it.
+        let mean = raw.isEmpty ? 0 : Float(raw.reduce(0.0) { $0 + Double($1) } / Double(raw.count))
+        if users.logsValues { raw = raw.map { Foundation.log1p(max(0, $0)) } }
+        let prepared: [Float] = switch settings.similarity {
+        case .pearson: raw.map { $0 - mean }
+        case .adjustedCosine: zip(columns, raw).map { $1 - itemMeans[Int($0)] }
+        case .cosine, .jaccard, .msd, .pearsonBaseline: raw
+        }
+        let norm = Float(prepared.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot())
+        var scratch = PairwiseSimilarity.Scratch(users.others.rowCount)
+        let nearest = Self.kernel(settings, limit: settings.neighbors)
+            .neighbors(of: columns, prepared, norm: norm, count: columns.count, excluding: excluding, among: users.others, scratch: &scratch)
+        var scores = [Float](repeating: 0, count: data.itemCount)
+        let byUser = data.byUser, byValue = settings.rankByValue
+        for (v, s) in zip(nearest.columns, nearest.values) {
+            for k in byUser.entries(ofRow: Int(v)) { scores[Int(byUser.columns[k])] += s * (byValue ? byUser.values[k] : 1) }
         }
         return scores
     }
@@ -176,8 +232,14 @@ struct NeighborhoodIndex: Sendable {
             throw ModelError(.corruptModel, "the similarity matrix does not match the vocabularies")
         }
         let baseline = settings.needsBaseline ? try BaselineEstimates(archive: archive, prefix: "baseline", data: data) : nil
+        var users: (others: PairwiseSimilarity.Others, logsValues: Bool)?
+        if orientation == .users && Self.foldsIn(settings) {
+            let logs = Self.logsValues(settings, data)
+            users = (PairwiseSimilarity.Others(Self.prepared(data, orientation: orientation, settings: settings, logs: logs, userMeans: userMeans,
+                                                             itemMeans: itemMeans, baseline: baseline)), logs)
+        }
         self.init(orientation: orientation, settings: settings, similarities: similarities, userMeans: userMeans,
                   itemMeans: itemMeans, baseline: baseline,
-                  scale: RatingScale(archive: archive))
+                  scale: RatingScale(archive: archive), users: users)
     }
 }

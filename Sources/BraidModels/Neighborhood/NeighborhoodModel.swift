@@ -60,15 +60,24 @@ public struct NeighborhoodModel<Side: NeighborhoodSide>: RecommendationModel {
 
     public func scores(forUser user: Int) -> [Float] { index.scores(forUser: user, data: data) }
 
-    /// Item-based neighbourhoods score any history with the same sum; user-based ones would
-    /// need the new user's similarities to every training user, and do not.
-    public var scoresAnyHistory: Bool { Side.compares == .items }
+    /// Item-based neighbourhoods score any history with the same sum; user-based ones compare
+    /// it with every training user first (`NeighborhoodIndex.scores(forNewUser:)`), with every
+    /// similarity but pearson-baseline.
+    public var scoresAnyHistory: Bool { Side.compares == .items || index.users != nil }
 
     public func scores(forHistory items: [Int32], values: [Float]) throws(ModelError) -> [Float] {
-        guard Side.compares == .items else {
-            throw ModelError(.unsupported, "\(Self.name) scores only the users it was trained on", hint: "use itemknn for new histories")
-        }
+        try scores(forHistory: items, values: values, trainedUser: nil)
+    }
+
+    public func scores(forHistory items: [Int32], values: [Float], trainedUser user: Int?) throws(ModelError) -> [Float] {
         try validateHistory(items, values: values)
+        guard Side.compares == .items else {
+            guard let scores = index.scores(forNewUser: items, values: values, data: data, excluding: user) else {
+                throw ModelError(.unsupported, "\(Self.name) with pearson-baseline similarity scores only the users it was trained on",
+                                 hint: "another similarity (cosine, pearson, ...) scores new histories")
+            }
+            return scores
+        }
         return index.scores(forHistory: items, values: values, itemCount: data.itemCount)
     }
 
