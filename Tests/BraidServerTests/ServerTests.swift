@@ -67,6 +67,29 @@ import Testing
         #expect(try await server.store.feedback(user: data.users[0]).count == 1)
     }
 
+    /// User kNN folds in a training user's fresh feedback with the user's own older row left out
+    /// of their neighbours: the served scores are `scores(forHistory:values:trainedUser:)`'s,
+    /// which differ from the same history scored as anyone's.
+    @Test func userKNNFoldsInFeedbackWithoutTheUsersOwnRow() async throws {
+        let data = Fixtures.randomRatings(users: 30, items: 25, perUser: 6)
+        let model = try UserKNN(fitting: data, configuration: try .init(parameters: ModelParameters(["neighbors": "5"])))
+        let (server, _) = try Self.server(model: model)
+        let item = try #require((0..<Int32(data.itemCount)).first { !data.items(ofUser: 2).contains($0) })
+        try await Self.run(server) { client in
+            let posted = try await client.execute(uri: "/feedback", method: .post, body: Self.body(
+                #"{"feedback": [{"user": "\#(data.users[2])", "item": "\#(data.items[Int(item)])", "value": 5, "timestamp": 1700000000}]}"#))
+            #expect(posted.status == .ok)
+            let after = try await client.execute(uri: "/users/\(data.users[2])/recommendations?n=5", method: .get)
+            #expect(try Self.json(after)["method"] as? String == "fold-in")
+            let history = Array(data.items(ofUser: 2)) + [item], values = Array(data.byUser.values(ofRow: 2)) + [5]
+            let expected = try model.scores(forHistory: history, values: values, trainedUser: 2)
+            let list = try Self.items(after)
+            #expect(list.count == 5)
+            for entry in list { #expect(abs(entry.score - Double(expected[Int(data.items.index(of: entry.item)!)])) < 1e-5) }
+            #expect(try model.scores(forHistory: history, values: values) != expected)
+        }
+    }
+
     /// An item the user rated below the threshold is seen: never listed to them, whether the
     /// rating came with the training data or as feedback the threshold drops; a retrain keeps
     /// both set aside.
