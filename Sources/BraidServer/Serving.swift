@@ -206,11 +206,8 @@ extension ServedModel {
         // A user the model knows without a training row (every rating below the threshold) is
         // served like an unknown one.
         let trained = history.trainedUser.flatMap { model.data.byUser.count(ofRow: $0) > 0 ? $0 : nil }
-        if history.isTrainingRow, let user = trained {
-            if leading, let scores = model.leadingScores(forUser: user) { return (scores, "trained", true) }
-            return (model.scores(forUser: user), "trained", false)
-        }
-        if !history.items.isEmpty, model.scoresAnyHistory {
+        // A history the training row no longer is: folded in where the model can.
+        if !history.isTrainingRow, !history.items.isEmpty, model.scoresAnyHistory {
             if leading, let scores = try? model.leadingScores(forHistory: history.items, values: history.values, trainedUser: trained) {
                 return (scores, "fold-in", true)
             }
@@ -219,8 +216,9 @@ extension ServedModel {
             }
         }
         if let user = trained {
-            if leading, let scores = model.leadingScores(forUser: user) { return (scores, "trained-stale", true) }
-            return (model.scores(forUser: user), "trained-stale", false)
+            let method = history.isTrainingRow ? "trained" : "trained-stale"
+            if leading, let scores = model.leadingScores(forUser: user) { return (scores, method, true) }
+            return (model.scores(forUser: user), method, false)
         }
         return (model.popularityScores(), "popular", false)
     }

@@ -30,8 +30,11 @@ public struct PairwiseSimilarity: Sendable {
     /// - Returns: a square CSR matrix whose row `a` holds `a`'s kept neighbours, columns sorted
     ///   ascending; the diagonal is never stored.
     /// - Complexity: O(Σ_d n_d²) where n_d is the number of rows sharing dimension d.
-    public func compute(_ vectors: SparseMatrix) -> SparseMatrix {
-        let others = Others(vectors)
+    public func compute(_ vectors: SparseMatrix) -> SparseMatrix { compute(vectors, among: Others(vectors)) }
+
+    /// `compute(vectors)` with the rows' transpose, norms and counts already at hand
+    /// (`Others(vectors)`), for a caller that keeps them.
+    public func compute(_ vectors: SparseMatrix, among others: Others) -> SparseMatrix {
         let rows: [(columns: [Int32], values: [Float])] = parallelMapRows(vectors.rowCount) { range in
             var scratch = Scratch(others.rowCount)
             return range.map { a in

@@ -29,10 +29,13 @@ struct NeighborhoodIndex: Sendable {
         let baseline = settings.needsBaseline ? settings.baseline.fit(data) : nil
         let logs = Self.logsValues(settings, data)
         let userItem = Self.prepared(data, orientation: orientation, settings: settings, logs: logs, userMeans: userMeans, itemMeans: itemMeans, baseline: baseline)
-        let vectors = orientation == .users ? userItem : userItem.transposed()
-        self.init(orientation: orientation, settings: settings, similarities: Self.kernel(settings, limit: settings.rowCap).compute(vectors),
+        let kernel = Self.kernel(settings, limit: settings.rowCap)
+        // User-based: the users' transpose, norms and counts serve the fit and, kept, new histories.
+        let users = orientation == .users ? PairwiseSimilarity.Others(userItem) : nil
+        let similarities = users.map { kernel.compute(userItem, among: $0) } ?? kernel.compute(userItem.transposed())
+        self.init(orientation: orientation, settings: settings, similarities: similarities,
                   userMeans: userMeans, itemMeans: itemMeans, baseline: baseline, scale: RatingScale(data),
-                  users: orientation == .users && Self.foldsIn(settings) ? (PairwiseSimilarity.Others(userItem), logs) : nil)
+                  users: Self.foldsIn(settings) ? users.map { ($0, logs) } : nil)
     }
 
     static func kernel(_ settings: NeighborhoodSettings, limit: Int?) -> PairwiseSimilarity {
@@ -87,17 +90,21 @@ struct NeighborhoodIndex: Sendable {
     /// Top-N scores: item-based `Σ_{j∈I(u)} W[j, i] · x_uj` (Deshpande & Karypis 2004);
     /// user-based `Σ_{v∈N_k(u)} s(u, v) · x_vi`.
     func scores(forUser user: Int, data: InteractionMatrix) -> [Float] {
-        var scores = [Float](repeating: 0, count: data.itemCount)
-        let byUser = data.byUser
-        let byValue = settings.rankByValue
         switch orientation {
         case .items:
-            return self.scores(forHistory: byUser.columns(ofRow: user), values: byUser.values(ofRow: user), itemCount: data.itemCount)
+            return self.scores(forHistory: data.byUser.columns(ofRow: user), values: data.byUser.values(ofRow: user), itemCount: data.itemCount)
         case .users:
-            for m in nearest.entries(ofRow: user) {
-                let v = Int(nearest.columns[m]), s = nearest.values[m]
-                for k in byUser.entries(ofRow: v) { scores[Int(byUser.columns[k])] += s * (byValue ? byUser.values[k] : 1) }
-            }
+            let row = nearest.entries(ofRow: user)
+            return Self.neighbourSum(nearest.columns[row], nearest.values[row], data: data, byValue: settings.rankByValue)
+        }
+    }
+
+    /// User-based top-N scores from neighbours and their similarities: `Σ_v s(u, v) · x_vi`.
+    static func neighbourSum(_ neighbours: some Collection<Int32>, _ similarities: some Collection<Float>, data: InteractionMatrix, byValue: Bool) -> [Float] {
+        var scores = [Float](repeating: 0, count: data.itemCount)
+        let byUser = data.byUser
+        for (v, s) in zip(neighbours, similarities) {
+            for k in byUser.entries(ofRow: Int(v)) { scores[Int(byUser.columns[k])] += s * (byValue ? byUser.values[k] : 1) }
         }
         return scores
     }
@@ -125,12 +132,7 @@ struct NeighborhoodIndex: Sendable {
         var scratch = PairwiseSimilarity.Scratch(users.others.rowCount)
         let nearest = Self.kernel(settings, limit: settings.neighbors)
             .neighbors(of: columns, prepared, norm: norm, count: columns.count, excluding: excluding, among: users.others, scratch: &scratch)
-        var scores = [Float](repeating: 0, count: data.itemCount)
-        let byUser = data.byUser, byValue = settings.rankByValue
-        for (v, s) in zip(nearest.columns, nearest.values) {
-            for k in byUser.entries(ofRow: Int(v)) { scores[Int(byUser.columns[k])] += s * (byValue ? byUser.values[k] : 1) }
-        }
-        return scores
+        return Self.neighbourSum(nearest.columns, nearest.values, data: data, byValue: settings.rankByValue)
     }
 
     /// Item-based scores of any history: `Σ_j W[j, i] · x_j` over its items.
