@@ -60,7 +60,8 @@ enum OpenAPI {
     "/recommendations": {"post": {"operationId": "recommendSession", "summary": "Recommendations for an anonymous session whose history is in the body",
       "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "additionalProperties": false, "required": ["history"], "properties": {
         "history": {"type": "array", "items": {"type": "object", "additionalProperties": false, "required": ["item"], "properties": {"item": {"$ref": "#/components/schemas/ID"}, "value": {"type": "number"}, "event": {"type": "string", "maxLength": 64}, "timestamp": {"$ref": "#/components/schemas/Timestamp"}}}},
-        "n": {"type": "integer", "minimum": 1, "maximum": 1000}, "exclude": {"type": "array", "items": {"$ref": "#/components/schemas/ID"}}, "category": {"type": "string", "maxLength": 256}}}}}},
+        "n": {"type": "integer", "minimum": 1, "maximum": 1000}, "exclude": {"type": "array", "items": {"$ref": "#/components/schemas/ID"}}, "category": {"type": "string", "maxLength": 256},
+        "explain": {"type": "boolean", "description": "Give each item's reasons"}}}}}},
       "responses": {"200": {"description": "A list", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/List"}}}}, "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"}, "413": {"$ref": "#/components/responses/Error"}}}},
     "/items/{id}/similar": {
       "parameters": [{"$ref": "#/components/parameters/ItemID"}, {"$ref": "#/components/parameters/N"}, {"$ref": "#/components/parameters/Exclude"}, {"$ref": "#/components/parameters/Category"}],

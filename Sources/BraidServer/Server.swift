@@ -19,6 +19,9 @@ public final class RecommendationServer: Sendable {
         public var allowAnonymous = false
         /// When to refit in the background (never, by default).
         public var retrain = RetrainPolicy()
+        /// A list scores at most the user's latest this many interactions (nil: all), where the
+        /// model folds in; everything they interacted with stays out of the list.
+        public var historyLimit: Int? = 500
         public init() {}
     }
 
@@ -210,13 +213,13 @@ public final class RecommendationServer: Sendable {
             let id = try pathID(context, "id")
             let query = try ListQuery(request, limits: configuration.limits)
             let served = slot.served
-            let (feedback, erased) = try await store.history(user: id)
+            let (feedback, erased) = try await store.history(user: id, after: served.feedbackWatermark)
             let history = served.history(user: id, feedback: feedback, erased: erased, policy: configuration.feedback)
             return try await list(user: id, history: history, query: query, served: served)
         }
         route(router, .post, "/recommendations", role: .read) { [self] request, _ in
             let body = try await fields(request)
-            try body.onlyKnown(["history", "n", "exclude", "category"])
+            try body.onlyKnown(["history", "n", "exclude", "category", "explain"])
             var events: [FeedbackEvent] = []
             for entry in try body.batch("history") {
                 try entry.onlyKnown(["item", "value", "event", "timestamp"])
@@ -229,6 +232,7 @@ public final class RecommendationServer: Sendable {
             if let n = try body.number("n") { query.count = try ListQuery.count(n, limits: configuration.limits) }
             query.exclude = Set(try body.strings("exclude") ?? [])
             query.category = try body.string("category", maxLength: configuration.limits.idLength)
+            query.explain = try body.bool("explain") ?? false
             let served = slot.served
             let history = served.history(user: "", feedback: events, erased: true, policy: configuration.feedback)
             return try await list(user: nil, history: history, query: query, served: served)
@@ -301,15 +305,15 @@ public final class RecommendationServer: Sendable {
 
     func list(user: String?, history: ServedHistory, query: ListQuery, served: ServedModel) async throws -> JSONValue {
         // A two-stage model's candidates first; the full scores only when too few pass the filters.
-        let (leading, method, partial) = served.scores(for: history, leading: true)
+        let (leading, method, partial) = served.scores(for: history, leading: true, limit: configuration.historyLimit)
         var chosen = try await select(leading, query: query, seen: history.seen, served: served)
         if partial && chosen.count < query.count {
-            chosen = try await select(served.scores(for: history).scores, query: query, seen: history.seen, served: served)
+            chosen = try await select(served.scores(for: history, limit: configuration.historyLimit).scores, query: query, seen: history.seen, served: served)
         }
         let data = served.model.data
         // The reasons, one call for the whole list (the fusion scores its members once).
-        let reasons: [Explanation?] = if query.explain, method == "trained", let user = history.trainedUser {
-            served.model.explanations(user: user, items: chosen.map { Int($0.index) }).map { $0?.sorted() }
+        let reasons: [Explanation?] = if query.explain {
+            served.explanations(of: chosen.map { Int($0.index) }, for: history, method: method, limit: configuration.historyLimit).map { $0?.sorted() }
         } else {
             chosen.map { _ in nil }
         }

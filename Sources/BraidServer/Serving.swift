@@ -103,24 +103,21 @@ public struct FeedbackPolicy: Sendable {
     /// The per-item values of a history (oldest first), in first-seen order, and the items of
     /// the events the threshold drops (seen all the same).
     func values(of events: [FeedbackEvent]) -> (kept: [(item: String, value: Double)], below: [String]) {
-        var order: [String] = [], values: [String: Double] = [:], below: [String] = []
-        for event in events {
+        // Each item's combined value and its latest event's place (sequence models read the order).
+        var entries: [String: (value: Double, latest: Int)] = [:], below: [String] = []
+        for (position, event) in events.enumerated() {
             let (value, kept) = weighed(event)
             guard kept else {
                 below.append(event.item)
                 continue
             }
-            if let old = values[event.item] {
-                values[event.item] = combine.combine(old, value)
-                // The item's place is its latest event's (sequence models read the order).
-                order.removeAll { $0 == event.item }
-                order.append(event.item)
+            if let old = entries[event.item] {
+                entries[event.item] = (combine.combine(old.value, value), position)
             } else {
-                order.append(event.item)
-                values[event.item] = value
+                entries[event.item] = (value, position)
             }
         }
-        return (order.map { ($0, values[$0]!) }, below)
+        return (entries.sorted { $0.value.latest < $1.value.latest }.map { ($0.key, $0.value.value) }, below)
     }
 }
 
@@ -155,7 +152,11 @@ extension ServedModel {
     func history(user: String, feedback: [FeedbackEvent], erased: Bool, policy: FeedbackPolicy) -> ServedHistory {
         let data = model.data
         var history = ServedHistory()
-        var position: [Int32: Int] = [:]
+        let (fresh, below) = policy.values(of: feedback.filter { $0.sequence > feedbackWatermark })
+        var freshItems: [(item: Int32, value: Float)] = []
+        for (id, value) in fresh {
+            if let item = data.items.index(of: id) { freshItems.append((item, Float(value))) } else { history.unknownItems.append(id) }
+        }
         if !erased, let u = data.users.index(of: user) {
             history.trainedUser = Int(u)
             // Oldest first when the data has timestamps, so that the latest come last (sequence
@@ -166,52 +167,59 @@ extension ServedModel {
             } else if let ages = data.ageInDays {
                 entries.sort { ages.values[$0] > ages.values[$1] }
             }
-            for k in entries {
-                position[data.byUser.columns[k]] = history.items.count
+            // An item with newer feedback moves to the end, with the feedback's value: it is now the latest.
+            let replaced = Set(freshItems.map(\.item))
+            for k in entries where !replaced.contains(data.byUser.columns[k]) {
                 history.items.append(data.byUser.columns[k])
                 history.values.append(data.byUser.values[k])
             }
             if let below = data.belowThreshold { history.belowThreshold = Array(below.columns(ofRow: Int(u))) }
         }
-        let (fresh, below) = policy.values(of: feedback.filter { $0.sequence > feedbackWatermark })
         history.belowThreshold += below.compactMap { data.items.index(of: $0) }
         history.isTrainingRow = history.trainedUser != nil && fresh.isEmpty
-        for (id, value) in fresh {
-            guard let item = data.items.index(of: id) else {
-                history.unknownItems.append(id)
-                continue
-            }
-            if let p = position[item] {
-                // A repeated item moves to the end: it is now the latest.
-                history.items.remove(at: p)
-                history.values.remove(at: p)
-                for (other, q) in position where q > p { position[other] = q - 1 }
-                position[item] = history.items.count
-                history.items.append(item)
-                history.values.append(Float(value))
-            } else {
-                position[item] = history.items.count
-                history.items.append(item)
-                history.values.append(Float(value))
-            }
-        }
+        history.items += freshItems.map(\.item)
+        history.values += freshItems.map(\.value)
         return history
+    }
+
+    /// What a fold-in of `history` reads: its latest `limit` interactions, and the training
+    /// user it belongs to, unless they have no training row (every rating below the threshold:
+    /// served like an unknown user).
+    func scored(_ history: ServedHistory, limit: Int?) -> (items: [Int32], values: [Float], trainedUser: Int?) {
+        let kept = min(history.items.count, limit ?? .max)
+        return (Array(history.items.suffix(kept)), Array(history.values.suffix(kept)),
+                history.trainedUser.flatMap { model.data.byUser.count(ofRow: $0) > 0 ? $0 : nil })
+    }
+
+    /// Each listed item's reasons, as the list was scored (`method`): the model's own for a
+    /// trained user, the fold-in's for a history; nil where there are none.
+    func explanations(of items: [Int], for history: ServedHistory, method: String, limit: Int?) -> [Explanation?] {
+        switch method {
+        case "trained":
+            guard let user = history.trainedUser else { break }
+            return model.explanations(user: user, items: items)
+        case "fold-in":
+            let (history, values, user) = scored(history, limit: limit)
+            return model.explanations(history: history, values: values, trainedUser: user, items: items)
+        default: break
+        }
+        return items.map { _ in nil }
     }
 
     /// The scores for a history: the model's own for an unchanged training user, a fold-in
     /// where the model can, else the training scores (stale) or popularity. Returns how. With
     /// `leading`, a two-stage model gives only its candidates' scores where it can (`leading`
-    /// in the result: a list shorter than asked then needs the call again without).
-    func scores(for history: ServedHistory, leading: Bool = false) -> (scores: [Float], method: String, leading: Bool) {
-        // A user the model knows without a training row (every rating below the threshold) is
-        // served like an unknown one.
-        let trained = history.trainedUser.flatMap { model.data.byUser.count(ofRow: $0) > 0 ? $0 : nil }
-        // A history the training row no longer is: folded in where the model can.
-        if !history.isTrainingRow, !history.items.isEmpty, model.scoresAnyHistory {
-            if leading, let scores = try? model.leadingScores(forHistory: history.items, values: history.values, trainedUser: trained) {
+    /// in the result: a list shorter than asked then needs the call again without). With
+    /// `limit`, a model that folds in scores at most the history's latest `limit` interactions
+    /// (a longer training row too), so a list's cost stays bounded as histories grow.
+    func scores(for history: ServedHistory, leading: Bool = false, limit: Int? = nil) -> (scores: [Float], method: String, leading: Bool) {
+        let (items, values, trained) = scored(history, limit: limit)
+        // A history the training row no longer is, or longer than the limit: folded in where the model can.
+        if !history.isTrainingRow || items.count < history.items.count, !items.isEmpty, model.scoresAnyHistory {
+            if leading, let scores = try? model.leadingScores(forHistory: items, values: values, trainedUser: trained) {
                 return (scores, "fold-in", true)
             }
-            if let scores = try? model.scores(forHistory: history.items, values: history.values, trainedUser: trained) {
+            if let scores = try? model.scores(forHistory: items, values: values, trainedUser: trained) {
                 return (scores, "fold-in", false)
             }
         }

@@ -181,11 +181,11 @@ public final class PostgresStore: Store {
                                       logger: logger))
     }
 
-    public func history(user: String) async throws -> (feedback: [FeedbackEvent], erased: Bool) {
+    public func history(user: String, after sequence: Int64) async throws -> (feedback: [FeedbackEvent], erased: Bool) {
         // One round trip: the erasure flag rides on every row, or on a lone row without feedback.
         let rows = try await client.query("""
             SELECT f.seq, f.user_id, f.item, f.event, f.value, f.timestamp, EXISTS (SELECT 1 FROM erasures WHERE user_id = \(user))
-            FROM (SELECT 1) AS one LEFT JOIN feedback f ON f.user_id = \(user) ORDER BY f.seq
+            FROM (SELECT 1) AS one LEFT JOIN feedback f ON f.user_id = \(user) AND f.seq > \(sequence) ORDER BY f.seq
             """, logger: logger)
         var result: [FeedbackEvent] = [], erased = false
         for try await (seq, id, item, event, value, timestamp, flag) in rows.decode((Int64?, String?, String?, String?, Double?, Double?, Bool).self) {

@@ -12,6 +12,9 @@ public final class SQLiteStore: Store {
         var configuration = Configuration()
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
+            // Reads map the file instead of copying each page: a list reads a user's feedback rows,
+            // one page apiece when the users' events interleave (a quarter of a long history's list).
+            try db.execute(sql: "PRAGMA mmap_size = 1073741824")
         }
         configuration.busyMode = .timeout(10)
         do {
@@ -157,11 +160,11 @@ public final class SQLiteStore: Store {
         }
     }
 
-    public func history(user: String) async throws -> (feedback: [FeedbackEvent], erased: Bool) {
+    public func history(user: String, after sequence: Int64) async throws -> (feedback: [FeedbackEvent], erased: Bool) {
         try await pool.read { db in
             // Prepared once per connection: this runs for every list served.
-            let events = try Row.fetchAll(db.cachedStatement(sql: "SELECT seq, user, item, event, value, timestamp FROM feedback WHERE user = ? ORDER BY seq"),
-                                          arguments: [user]).map(Self.event)
+            let statement = try db.cachedStatement(sql: "SELECT seq, user, item, event, value, timestamp FROM feedback WHERE user = ? AND seq > ? ORDER BY seq")
+            let events = try Row.fetchAll(statement, arguments: [user, sequence]).map(Self.event)
             let erased = try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM erasures WHERE user = ?)"), arguments: [user]) ?? false
             return (events, erased)
         }
@@ -173,9 +176,11 @@ public final class SQLiteStore: Store {
         }
     }
 
+    /// A row of `SELECT seq, user, item, event, value, timestamp` (read by position: finding
+    /// columns by name took a tenth of a long history's list).
     static func event(_ row: Row) -> FeedbackEvent {
-        var event = FeedbackEvent(user: row["user"], item: row["item"], event: row["event"], value: row["value"], timestamp: row["timestamp"])
-        event.sequence = row["seq"]
+        var event = FeedbackEvent(user: row[1], item: row[2], event: row[3], value: row[4], timestamp: row[5])
+        event.sequence = row[0]
         return event
     }
 

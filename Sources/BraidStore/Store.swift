@@ -21,8 +21,9 @@ public protocol Store: Sendable {
     func addFeedback(_ events: [FeedbackEvent]) async throws -> Int
     /// The user's feedback, oldest first.
     func feedback(user: String) async throws -> [FeedbackEvent]
-    /// The user's feedback and whether they were erased, in one read (what serving a list needs).
-    func history(user: String) async throws -> (feedback: [FeedbackEvent], erased: Bool)
+    /// The user's feedback newer than `sequence` (what the served model has not seen), oldest
+    /// first, and whether they were erased, in one read (what serving a list needs).
+    func history(user: String, after sequence: Int64) async throws -> (feedback: [FeedbackEvent], erased: Bool)
     /// Every feedback event, oldest first (for retraining).
     func allFeedback() async throws -> [FeedbackEvent]
 

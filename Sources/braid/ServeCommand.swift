@@ -35,6 +35,10 @@ struct Serve: ParsableCommand {
     @Option(help: "Largest request body in bytes.")
     var maxBodyBytes = 8 << 20
 
+    @Option(help: ArgumentHelp("Score at most a user's latest this many interactions (0: all), where the model folds in.",
+                               discussion: "Bounds a list's cost as histories grow; every item the user interacted with still stays out of their list."))
+    var historyLimit = 500
+
     @OptionGroup var common: CommonOptions
 
     func run() throws {
@@ -49,6 +53,8 @@ struct Serve: ParsableCommand {
             configuration.host = host
             configuration.port = port
             configuration.limits.body = maxBodyBytes
+            guard historyLimit >= 0 else { throw CLIError("--history-limit must be 0 (no limit) or a positive number of interactions, not \(historyLimit)") }
+            configuration.historyLimit = historyLimit == 0 ? nil : historyLimit
             if let retrainAfterEvents { try CommonOptions.requirePositive(retrainAfterEvents, "--retrain-after-events") }
             if let retrainEvery, !(retrainEvery > 0 && retrainEvery.isFinite) {
                 throw CLIError("--retrain-every must be a positive number of seconds, not \(retrainEvery)")

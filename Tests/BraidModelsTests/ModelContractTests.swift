@@ -270,6 +270,62 @@ import Testing
         }
     }
 
+    /// A model that folds in and explains its training users explains a history too, as it
+    /// scored it: a training user's own row, scored as theirs, has the reasons the user has
+    /// (but the fusion, whose history is active now), and a new history's reasons add up to
+    /// its fold-in score where the model says they do.
+    @Test(arguments: ModelContract.cases)
+    func historyExplanationsAddUpToTheFoldedInScore(c: ModelContract.Case) throws {
+        let data = Fixtures.randomRatings(users: 25, items: 20, perUser: 6)
+        let model = try ModelContract.fit(c, data)
+        // Bad input answers nil, never a crash.
+        #expect(model.explanations(history: [Int32(data.itemCount)], values: [1], trainedUser: nil, items: [1]) == [nil])
+        #expect(model.explanations(history: [0], values: [1, 2], trainedUser: nil, items: [1]) == [nil])
+        #expect(model.explanations(history: [0], values: [1], trainedUser: nil, items: [-1, data.itemCount]) == [nil, nil])
+        guard model.scoresAnyHistory else {
+            #expect(model.explanations(history: [0], values: [1], trainedUser: nil, items: [1]) == [nil])
+            return
+        }
+        for user in [0, 7, 19] {
+            let row = Array(data.items(ofUser: user)), values = Array(data.byUser.values(ofRow: user))
+            let own = try model.scores(forHistory: row, values: values, trainedUser: user)
+            let listed = model.recommend(userIndex: user, count: 3).map { Int($0.index) }
+            let trained = model.explanations(user: user, items: listed)
+            let folded = model.explanations(history: row, values: values, trainedUser: user, items: listed)
+            #expect(folded == listed.map { model.explanation(history: row, values: values, trainedUser: user, item: $0) })
+            if c.name != "fusion" {
+                for (a, b) in zip(folded, trained) { Self.expectSameReasons(a, b, "\(c): user \(user)") }
+            }
+            for (item, why) in zip(listed, folded) { Self.expectReasonsAddUp(why, to: own[item], "\(c): user \(user), item \(item)") }
+            // A new history: the row and one more item, scored as anyone's.
+            guard let extra = (0..<Int32(data.itemCount)).first(where: { !row.contains($0) }) else { continue }
+            let history = row + [extra], more = values + [4]
+            let scores = try model.scores(forHistory: history, values: more)
+            let top = (0..<data.itemCount).filter { !history.contains(Int32($0)) }.sorted { scores[$0] > scores[$1] }.prefix(3)
+            let reasons = model.explanations(history: history, values: more, trainedUser: nil, items: Array(top))
+            #expect(trained.contains { $0 != nil } == reasons.contains { $0 != nil }, "\(c): explains histories as it explains users")
+            for (item, why) in zip(top, reasons) { Self.expectReasonsAddUp(why, to: scores[item], "\(c): new history, item \(item)") }
+        }
+    }
+
+    static func expectSameReasons(_ a: Explanation?, _ b: Explanation?, _ context: String) {
+        guard let a, let b else { return #expect(a == nil && b == nil, "\(context)") }
+        #expect(a.sumsToScore == b.sumsToScore || a.sumsToScore, "\(context)")
+        #expect(a.items.map(\.index) == b.items.map(\.index) && a.users.map(\.index) == b.users.map(\.index), "\(context)")
+        for (x, y) in zip(a.items + a.users, b.items + b.users) { #expect(abs(x.weight - y.weight) <= 1e-4 * max(1, abs(y.weight)), "\(context)") }
+    }
+
+    static func expectReasonsAddUp(_ why: Explanation?, to score: Float, _ context: String) {
+        guard let why else { return }
+        if !why.contributions.isEmpty {
+            let sum = why.contributions.reduce(0) { $0 + $1.weight }
+            #expect(abs(sum - score) <= 1e-4 * max(1, abs(score)), "\(context): contributions \(sum) vs \(score)")
+        }
+        guard why.sumsToScore else { return }
+        let total = why.items.reduce(0) { $0 + $1.weight } + why.users.reduce(0) { $0 + $1.weight }
+        #expect(abs(total - score) <= 1e-4 * max(1, abs(score)), "\(context): \(total) vs \(score)")
+    }
+
     @Test(arguments: ModelRegistry.names)
     func emptyTrainingDataIsAClearError(name: String) {
         let empty = InteractionMatrix(InteractionTable())

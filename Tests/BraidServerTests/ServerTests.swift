@@ -12,7 +12,7 @@ import Testing
 @Suite struct ServerTests {
     /// A server over EASE (λ = 1) fitted on 30 users × 25 items, with a fresh store.
     static func server(limits: Limits = Limits(), model: (any RecommendationModel)? = nil,
-                       feedback: FeedbackPolicy = FeedbackPolicy()) throws -> (RecommendationServer, InteractionMatrix) {
+                       feedback: FeedbackPolicy = FeedbackPolicy(), historyLimit: Int? = 500) throws -> (RecommendationServer, InteractionMatrix) {
         let data = Fixtures.randomRatings(users: 30, items: 25, perUser: 6)
         let fitted = try model ?? EASE(fitting: data, configuration: EASE.Configuration(parameters: ModelParameters(["lambda": "1"])))
         let store = try SQLiteStore(path: Fixtures.temporaryDirectory() + "/store.sqlite")
@@ -20,6 +20,7 @@ import Testing
         configuration.allowAnonymous = true
         configuration.limits = limits
         configuration.feedback = feedback
+        configuration.historyLimit = historyLimit
         return (RecommendationServer(store: store, model: ServedModel(model: fitted, version: 1, source: "test"), configuration: configuration), data)
     }
 
@@ -87,6 +88,51 @@ import Testing
             #expect(list.count == 5)
             for entry in list { #expect(abs(entry.score - Double(expected[Int(data.items.index(of: entry.item)!)])) < 1e-5) }
             #expect(try model.scores(forHistory: history, values: values) != expected)
+        }
+    }
+
+    /// A list scores only the user's latest `historyLimit` interactions (in time), folded in,
+    /// while every item they interacted with stays out of it; without a limit the training row
+    /// is served as trained.
+    @Test func aLongHistoryIsScoredFromItsLatestInteractions() async throws {
+        let (limited, data) = try Self.server(historyLimit: 3)
+        let (unlimited, _) = try Self.server(model: limited.slot.served.model, historyLimit: nil)
+        let model = limited.slot.served.model
+        // The fixture's timestamps put a user's items in index order.
+        let row = Array(data.items(ofUser: 0)), values = Array(data.byUser.values(ofRow: 0))
+        try #require(row.count == 6)
+        let user = data.users[0]
+        let new = try #require((0..<Int32(data.itemCount)).first { !row.contains($0) })
+        try await Self.run(limited) { client in
+            let listed = try await client.execute(uri: "/users/\(user)/recommendations?n=10", method: .get)
+            #expect(try Self.json(listed)["method"] as? String == "fold-in")
+            let expected = try model.scores(forHistory: Array(row.suffix(3)), values: Array(values.suffix(3)), trainedUser: 0)
+            #expect(expected != model.scores(forUser: 0))
+            let list = try Self.items(listed)
+            #expect(list.count == 10)
+            for entry in list {
+                let item = try #require(data.items.index(of: entry.item))
+                #expect(!row.contains(item), "an interaction older than the limit is still seen")
+                #expect(abs(entry.score - Double(expected[Int(item)])) < 1e-5)
+            }
+            // Feedback is the latest: it and the row's two latest items are scored.
+            let posted = try await client.execute(uri: "/feedback", method: .post,
+                                                  body: Self.body(#"{"feedback": [{"user": "\#(user)", "item": "\#(data.items[Int(new)])", "value": 4}]}"#))
+            #expect(posted.status == .ok)
+            let after = try Self.items(try await client.execute(uri: "/users/\(user)/recommendations?n=10", method: .get))
+            let folded = try model.scores(forHistory: Array(row.suffix(2)) + [new], values: Array(values.suffix(2)) + [4], trainedUser: 0)
+            #expect(after.count == 10)
+            for entry in after {
+                let item = try #require(data.items.index(of: entry.item))
+                #expect(!row.contains(item) && item != new)
+                #expect(abs(entry.score - Double(folded[Int(item)])) < 1e-5)
+            }
+        }
+        try await Self.run(unlimited) { client in
+            let listed = try await client.execute(uri: "/users/\(user)/recommendations?n=10", method: .get)
+            #expect(try Self.json(listed)["method"] as? String == "trained")
+            let expected = model.scores(forUser: 0)
+            for entry in try Self.items(listed) { #expect(abs(entry.score - Double(expected[Int(data.items.index(of: entry.item)!)])) < 1e-5) }
         }
     }
 
@@ -163,6 +209,39 @@ import Testing
                 let contributions = try #require(item["contributions"] as? [String: Double])
                 #expect(abs(contributions.values.reduce(0, +) - score) <= 1e-4 * max(1, abs(score)), "\(item)")
             }
+        }
+    }
+
+    /// A folded-in list explains itself as it was scored: after feedback, and for a session,
+    /// each item's reasons are the history items' EASE terms and add up to its score.
+    @Test func foldedInListsAreExplained() async throws {
+        let (server, data) = try Self.server()
+        let user = data.users[4], row = Array(data.items(ofUser: 4))
+        let new = try #require((0..<Int32(data.itemCount)).first { !row.contains($0) })
+        @Sendable func checked(_ response: TestResponse, history: Set<String>) throws {
+            #expect(response.status == .ok)
+            let items = try #require(try Self.json(response)["items"] as? [[String: Any]])
+            #expect(items.count == 4)
+            for item in items {
+                let score = try #require(item["score"] as? Double)
+                let because = try #require(item["because"] as? [[String: Any]], "\(item)")
+                #expect(Set(because.compactMap { $0["item"] as? String }).isSubset(of: history))
+                let total = because.reduce(0) { $0 + ($1["weight"] as? Double ?? .nan) } + (item["because_rest"] as? Double ?? 0)
+                #expect(abs(total - score) <= 1e-4 * max(1, abs(score)), "\(item)")
+            }
+        }
+        try await Self.run(server) { client in
+            let posted = try await client.execute(uri: "/feedback", method: .post,
+                                                  body: Self.body(#"{"feedback": [{"user": "\#(user)", "item": "\#(data.items[Int(new)])", "value": 5}]}"#))
+            #expect(posted.status == .ok)
+            let listed = try await client.execute(uri: "/users/\(user)/recommendations?n=4&explain=true", method: .get)
+            #expect(try Self.json(listed)["method"] as? String == "fold-in")
+            try checked(listed, history: Set((row + [new]).map { data.items[Int($0)] }))
+            let session = try await client.execute(uri: "/recommendations", method: .post,
+                                                   body: Self.body(#"{"history": [{"item": "i1"}, {"item": "i2", "value": 4}], "n": 4, "explain": true}"#))
+            try checked(session, history: ["i1", "i2"])
+            let refused = try await client.execute(uri: "/recommendations", method: .post, body: Self.body(#"{"history": [{"item": "i1"}], "explain": "yes"}"#))
+            #expect(refused.status == .badRequest)
         }
     }
 

@@ -31,6 +31,12 @@ import Testing
         let a = try await store.feedback(user: "a")
         #expect(a.map(\.item) == ["x", "y"] && a[0].value == 5)
         #expect(a[0].sequence < a[1].sequence)
+        // What a list reads: only what the served model has not seen.
+        let all = try await store.history(user: "a", after: 0)
+        #expect(all.feedback.map(\.sequence) == a.map(\.sequence) && !all.erased)
+        let newer = try await store.history(user: "a", after: a[0].sequence)
+        #expect(newer.feedback.map(\.item) == ["y"] && newer.feedback[0].value == 2 && newer.feedback[0].timestamp == 11)
+        #expect(try await store.history(user: "a", after: a[1].sequence).feedback.isEmpty)
         #expect(try await store.allFeedback().count == 3)
         #expect(try await store.counts()["feedback"] == 3)
     }
@@ -44,6 +50,9 @@ import Testing
                                          FeedbackEvent(user: "b", item: "x", timestamp: 1)])
         #expect(try await store.eraseUser("a", model: .pendingRetrain, at: 100) == 3)
         #expect(try await store.feedback(user: "a").isEmpty)
+        let history = try await store.history(user: "a", after: 0)
+        #expect(history.feedback.isEmpty && history.erased)
+        #expect(try await store.history(user: "b", after: 0).erased == false)
         #expect(try await store.user("a") == nil)
         #expect(try await store.feedback(user: "b").count == 1)
         #expect(try await store.erasure("a")?.model == .pendingRetrain)

@@ -109,6 +109,17 @@ public struct ContentModel<Representation: ContentRepresentation>: Recommendatio
     /// history item's term is its share.
     public func explanation(user: Int, item: Int) -> Explanation? {
         let (history, weights) = historyWeights(user)
+        return explanation(of: item, history: history, weights: weights)
+    }
+
+    /// A history's profile weighs its items by their values, as `scores(forHistory:values:)` does.
+    public func explanation(history: [Int32], values: [Float], trainedUser user: Int?, item: Int) -> Explanation? {
+        guard explainable(history, values: values, items: [item]) else { return nil }
+        return explanation(of: item, history: history, weights: values)
+    }
+
+    /// Each history item's share w_j (v_j · v_i) / ‖Σ_j w_j v_j‖ of the score of `item`.
+    func explanation(of item: Int, history: [Int32], weights: [Float]) -> Explanation {
         var profile: [Float]
         switch vectors {
         case .sparse(let m):

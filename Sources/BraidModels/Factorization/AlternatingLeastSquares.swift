@@ -181,18 +181,19 @@ public struct AlternatingLeastSquares: IterativeFactorizationModel {
     /// the contributions sum to the served score: exactly (up to rounding) with
     /// `solver=cholesky`, and to within the conjugate-gradient tolerance with `solver=cg`.
     public func explain(user: Int, item: Int) -> [(item: Int32, contribution: Float)] {
-        Self.explain(factors: factors, data: data, configuration: configuration, user: user, item: item)
+        Self.explain(history: Array(data.items(ofUser: user)), values: Array(data.byUser.values(ofRow: user)), item: item,
+                     factors: factors, gram: foldInGram, configuration: configuration)
     }
 
-    /// `explain(user:item:)` for any factors solved by ALS with `configuration` on `data`.
-    static func explain(factors: LatentFactors, data: InteractionMatrix, configuration: Configuration,
-                        user: Int, item: Int) -> [(item: Int32, contribution: Float)] {
+    /// `explain(user:item:)` of a history folded in by `foldIn` against `factors` with `gram`
+    /// (YᵀY + λI, or for the hybrid the warm items' alone): the contributions then sum to the
+    /// folded-in score exactly, as they solve the same system.
+    static func explain(history: [Int32], values: [Float], item: Int, factors: LatentFactors, gram: DenseMatrix,
+                        configuration: Configuration) -> [(item: Int32, contribution: Float)] {
         let f = factors.factorCount
         let y = factors.itemFactors
-        let history = Array(data.items(ofUser: user)), values = Array(data.byUser.values(ofRow: user))
         // W = YᵀC_uY + λI = YᵀY + λI + Σ (c − 1) y yᵀ; then solve W v = y_item.
-        var w = BLAS.multiply(y, transposeA: true, y)
-        for d in 0..<f { w[d, d] += configuration.regularization }
+        var w = gram
         for (j, value) in zip(history, values) {
             let c = configuration.confidence(value) - 1
             for a in 0..<f { for b in 0..<f { w[a, b] += c * y[Int(j), a] * y[Int(j), b] } }
@@ -210,6 +211,14 @@ public struct AlternatingLeastSquares: IterativeFactorizationModel {
 
     public func explanation(user: Int, item: Int) -> Explanation? {
         Explanation(items: explain(user: user, item: item).map { ($0.item, $0.contribution) }, sumsToScore: configuration.solver == .cholesky)
+    }
+
+    /// A folded-in history solves its factors exactly, whatever the solver: its contributions
+    /// sum to its score.
+    public func explanation(history: [Int32], values: [Float], trainedUser user: Int?, item: Int) -> Explanation? {
+        guard explainable(history, values: values, items: [item]) else { return nil }
+        let parts = Self.explain(history: history, values: values, item: item, factors: factors, gram: foldInGram, configuration: configuration)
+        return Explanation(items: parts.map { ($0.item, $0.contribution) }, sumsToScore: true)
     }
 
     public func archive(into archive: inout ModelArchive) { factors.archive(into: &archive) }

@@ -416,6 +416,33 @@ public struct Fusion: RecommendationModel {
     public func explanations(user: Int, items: [Int]) -> [Explanation?] {
         // Only the candidates' features are read: no order for the items beyond them.
         let candidates = context.candidates(user: user, members: members, counts: configuration.candidateCounts, fallback: false)
+        return explanations(items, candidates: candidates) { members[baseMember].explanation(user: user, item: $0) }
+    }
+
+    public func explanation(history: [Int32], values: [Float], trainedUser user: Int?, item: Int) -> Explanation? {
+        explanations(history: history, values: values, trainedUser: user, items: [item])[0]
+    }
+
+    /// A history's, as `scores(forHistory:values:trainedUser:)` ranks it: the members score
+    /// it once for the whole list.
+    public func explanations(history: [Int32], values: [Float], trainedUser user: Int?, items: [Int]) -> [Explanation?] {
+        guard scoresAnyHistory, explainable(history, values: values, items: items) else { return items.map { _ in nil } }
+        var scores: [[Float]] = []
+        for member in members {
+            guard let own = try? member.scores(forHistory: history, values: values, trainedUser: user) else { return items.map { _ in nil } }
+            scores.append(own)
+        }
+        let candidates = context.candidates(context.profile(history: history), scores: scores, members: members,
+                                            counts: configuration.candidateCounts, fallback: false)
+        return explanations(items, candidates: candidates) {
+            members[baseMember].explanation(history: history, values: values, trainedUser: user, item: $0)
+        }
+    }
+
+    /// Each item's explanation from its candidate row: the members' scores, the ranker's terms,
+    /// and the base member's reasons (`base`); an item that is no candidate has none.
+    func explanations(_ items: [Int], candidates: (items: [Int32], features: [Float], firstMemberRank: [Int32]?),
+                      base: (Int) -> Explanation?) -> [Explanation?] {
         let position = Dictionary(candidates.items.enumerated().map { ($1, $0) }) { first, _ in first }
         let width = context.featureCount
         let names = configuration.members.map(\.description)
@@ -435,7 +462,7 @@ public struct Fusion: RecommendationModel {
             // The trees' part is what they add to the linear score: one more term, so the
             // contributions still add up to the served score.
             if case .boosted(_, let trees) = ranker { contributions.append(("trees", trees.scores(row)[0])) }
-            let base = members[baseMember].explanation(user: user, item: item)
+            let base = base(item)
             return Explanation(items: base?.items ?? [], users: base?.users ?? [], members: scores, sumsToScore: false, contributions: contributions)
         }
     }

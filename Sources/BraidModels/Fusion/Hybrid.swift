@@ -143,10 +143,21 @@ public struct Hybrid: RecommendationModel {
 
     /// With ALS as the collaborative model, ALS's decomposition over the user's history: it
     /// holds for a cold item's predicted factors as for a warm item's.
+    /// The user's factors were solved before the cold items had any (ALS leaves them zero), so
+    /// the system is the warm items' YᵀY, as a fold-in's.
     public func explanation(user: Int, item: Int) -> Explanation? {
-        guard let resolved = als else { return nil }
-        let parts = AlternatingLeastSquares.explain(factors: factors, data: data, configuration: resolved, user: user, item: item)
-        return Explanation(items: parts.map { ($0.item, $0.contribution) }, sumsToScore: resolved.solver == .cholesky)
+        guard let als, let foldInGram else { return nil }
+        let parts = AlternatingLeastSquares.explain(history: Array(data.items(ofUser: user)), values: Array(data.byUser.values(ofRow: user)), item: item,
+                                                    factors: factors, gram: foldInGram, configuration: als)
+        return Explanation(items: parts.map { ($0.item, $0.contribution) }, sumsToScore: als.solver == .cholesky)
+    }
+
+    /// A history folds in as `scores(forHistory:values:)` folds it (against the warm items'
+    /// YᵀY), so its contributions sum to its score.
+    public func explanation(history: [Int32], values: [Float], trainedUser user: Int?, item: Int) -> Explanation? {
+        guard let als, let foldInGram, explainable(history, values: values, items: [item]) else { return nil }
+        let parts = AlternatingLeastSquares.explain(history: history, values: values, item: item, factors: factors, gram: foldInGram, configuration: als)
+        return Explanation(items: parts.map { ($0.item, $0.contribution) }, sumsToScore: true)
     }
 
     public func itemSimilarities(to item: Int) -> [Float]? { factors.itemSimilarities(to: item) }

@@ -109,6 +109,15 @@ public protocol RecommendationModel: Sendable {
     /// model that scores the user once per explanation (the fusion) does so once per list.
     func explanations(user: Int, items: [Int]) -> [Explanation?]
 
+    /// Why `item` scored as it did for a history from outside the training data, as
+    /// `scores(forHistory:values:trainedUser:)` scores it: each history item's (or neighbour's)
+    /// share, as `explanation(user:item:)` gives a training user's. nil (the default) where the
+    /// model does not explain histories.
+    func explanation(history: [Int32], values: [Float], trainedUser user: Int?, item: Int) -> Explanation?
+
+    /// `explanation(history:values:trainedUser:item:)` of each of `items`, in one call.
+    func explanations(history: [Int32], values: [Float], trainedUser user: Int?, items: [Int]) -> [Explanation?]
+
     /// Whether the model can score items nobody interacted with in training (content models);
     /// such items are then candidates for recommendation.
     var scoresItemsWithoutInteractions: Bool { get }
@@ -128,6 +137,10 @@ extension RecommendationModel {
     public func itemSimilarities(to item: Int) -> [Float]? { nil }
     public func explanation(user: Int, item: Int) -> Explanation? { nil }
     public func explanations(user: Int, items: [Int]) -> [Explanation?] { items.map { explanation(user: user, item: $0) } }
+    public func explanation(history: [Int32], values: [Float], trainedUser user: Int?, item: Int) -> Explanation? { nil }
+    public func explanations(history: [Int32], values: [Float], trainedUser user: Int?, items: [Int]) -> [Explanation?] {
+        items.map { explanation(history: history, values: values, trainedUser: user, item: $0) }
+    }
     public var scoresItemsWithoutInteractions: Bool { false }
     public var scoresAnyHistory: Bool { false }
     public func leadingScores(forUser user: Int) -> [Float]? { nil }

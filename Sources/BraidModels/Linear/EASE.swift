@@ -167,15 +167,23 @@ public struct EASE: RecommendationModel {
         return expanded(compact)
     }
 
-    /// Each history item's term x_j·B[j, i] of the score of `item`.
     public func explanation(user: Int, item: Int) -> Explanation? {
+        explanation(of: item, history: data.byUser.columns(ofRow: user), values: data.byUser.values(ofRow: user))
+    }
+
+    public func explanation(history: [Int32], values: [Float], trainedUser user: Int?, item: Int) -> Explanation? {
+        guard explainable(history, values: values, items: [item]) else { return nil }
+        return explanation(of: item, history: history, values: values)
+    }
+
+    /// Each history item's term x_j·B[j, i] of the score of `item`.
+    func explanation(of item: Int, history: some Collection<Int32>, values: some Collection<Float>) -> Explanation {
         let n = modelled.count, target = position[item]
         guard target >= 0 else { return Explanation(sumsToScore: true) }
-        let byUser = data.byUser
-        let parts: [(index: Int32, weight: Float)] = byUser.entries(ofRow: user).compactMap { k in
-            let j = position[Int(byUser.columns[k])]
+        let parts: [(index: Int32, weight: Float)] = zip(history, values).compactMap { column, value in
+            let j = position[Int(column)]
             guard j >= 0 else { return nil }
-            return (byUser.columns[k], (configuration.binarize ? 1 : byUser.values[k]) * weights.storage[Int(j) * n + Int(target)])
+            return (column, (configuration.binarize ? 1 : value) * weights.storage[Int(j) * n + Int(target)])
         }
         return Explanation(items: parts, sumsToScore: true)
     }

@@ -138,8 +138,15 @@ public struct Adjacency: RecommendationModel {
         return (0..<count).map { k in Float(exp2(-Double(count - 1 - k) / Double(halfLife))) }
     }
 
-    public func explanation(user: Int, item: Int) -> Explanation? {
-        let history = data.history(ofUser: user)
+    public func explanation(user: Int, item: Int) -> Explanation? { explanation(of: item, history: data.history(ofUser: user)) }
+
+    public func explanation(history: [Int32], values: [Float], trainedUser user: Int?, item: Int) -> Explanation? {
+        guard explainable(history, values: values, items: [item]) else { return nil }
+        return explanation(of: item, history: history)
+    }
+
+    /// Each history item's term w_k·W[j, i] of the score of `item` (oldest first).
+    func explanation(of item: Int, history: [Int32]) -> Explanation {
         let parts: [(index: Int32, weight: Float)] = zip(history, historyWeights(history.count)).map { i, w in
             (i, w * (weights.value(row: Int(i), column: item) ?? 0))
         }

@@ -115,6 +115,14 @@ struct NeighborhoodIndex: Sendable {
     /// its last value. With `excluding`, that training user is not a neighbour (a training
     /// user's own history, scored this way, gives exactly `scores(forUser:)`).
     func scores(forNewUser items: [Int32], values: [Float], data: InteractionMatrix, excluding: Int? = nil) -> [Float]? {
+        guard let nearest = neighbours(ofNewUser: items, values: values, excluding: excluding) else { return nil }
+        return Self.neighbourSum(nearest.columns, nearest.values, data: data, byValue: settings.rankByValue)
+    }
+
+    /// The k nearest training users of a history that is no training row, with their
+    /// similarities (`scores(forNewUser:values:data:excluding:)`'s); nil where the index does
+    /// not fold in.
+    func neighbours(ofNewUser items: [Int32], values: [Float], excluding: Int?) -> (columns: [Int32], values: [Float])? {
         guard let users else { return nil }
         var last: [Int32: Float] = [:]
         for (item, value) in zip(items, values) { last[item] = value }
@@ -132,7 +140,7 @@ struct NeighborhoodIndex: Sendable {
         var scratch = PairwiseSimilarity.Scratch(users.others.rowCount)
         let nearest = Self.kernel(settings, limit: settings.neighbors)
             .neighbors(of: columns, prepared, norm: norm, count: columns.count, excluding: excluding, among: users.others, scratch: &scratch)
-        return Self.neighbourSum(nearest.columns, nearest.values, data: data, byValue: settings.rankByValue)
+        return (Array(nearest.columns), Array(nearest.values))
     }
 
     /// Item-based scores of any history: `Σ_j W[j, i] · x_j` over its items.
@@ -149,25 +157,33 @@ struct NeighborhoodIndex: Sendable {
     /// each neighbour's (user-based) share.
     func explanation(user: Int, item: Int, data: InteractionMatrix) -> Explanation {
         let byUser = data.byUser
-        let byValue = settings.rankByValue
         switch orientation {
         case .items:
-            var parts: [(index: Int32, weight: Float)] = []
-            for k in byUser.entries(ofRow: user) {
-                let j = Int(byUser.columns[k])
-                for m in nearest.entries(ofRow: j) where Int(nearest.columns[m]) == item {
-                    parts.append((Int32(j), nearest.values[m] * (byValue ? byUser.values[k] : 1)))
-                }
-            }
-            return Explanation(items: parts, sumsToScore: true)
+            return explanation(of: item, history: byUser.columns(ofRow: user), values: byUser.values(ofRow: user))
         case .users:
-            var parts: [(index: Int32, weight: Float)] = []
-            for m in nearest.entries(ofRow: user) {
-                let v = Int(nearest.columns[m])
-                if let value = byUser.value(row: v, column: item) { parts.append((Int32(v), nearest.values[m] * (byValue ? value : 1))) }
-            }
-            return Explanation(users: parts, sumsToScore: true)
+            let row = nearest.entries(ofRow: user)
+            return explanation(of: item, neighbours: nearest.columns[row], nearest.values[row], data: data)
         }
+    }
+
+    /// Item-based: each history item's term W[j, i]·x_j (x_j = 1 unless ranking by value).
+    func explanation(of item: Int, history: some Collection<Int32>, values: some Collection<Float>) -> Explanation {
+        var parts: [(index: Int32, weight: Float)] = []
+        for (j, value) in zip(history, values) {
+            for m in nearest.entries(ofRow: Int(j)) where Int(nearest.columns[m]) == item {
+                parts.append((j, nearest.values[m] * (settings.rankByValue ? value : 1)))
+            }
+        }
+        return Explanation(items: parts, sumsToScore: true)
+    }
+
+    /// User-based: each neighbour's term s(u, v)·x_vi (x_vi = 1 unless ranking by value).
+    func explanation(of item: Int, neighbours: some Collection<Int32>, _ similarities: some Collection<Float>, data: InteractionMatrix) -> Explanation {
+        var parts: [(index: Int32, weight: Float)] = []
+        for (v, s) in zip(neighbours, similarities) {
+            if let value = data.byUser.value(row: Int(v), column: item) { parts.append((v, s * (settings.rankByValue ? value : 1))) }
+        }
+        return Explanation(users: parts, sumsToScore: true)
     }
 
     /// The rating prediction from the k most similar neighbours that rated the pair.

@@ -87,6 +87,23 @@ public struct NeighborhoodModel<Side: NeighborhoodSide>: RecommendationModel {
 
     public func explanation(user: Int, item: Int) -> Explanation? { index.explanation(user: user, item: item, data: data) }
 
+    /// Item-based: each history item's term; user-based: each of the history's neighbours'
+    /// (found as `scores(forHistory:values:trainedUser:)` finds them, once for the whole list).
+    public func explanations(history: [Int32], values: [Float], trainedUser user: Int?, items: [Int]) -> [Explanation?] {
+        guard explainable(history, values: values, items: items) else { return items.map { _ in nil } }
+        switch Side.compares {
+        case .items:
+            return items.map { index.explanation(of: $0, history: history, values: values) }
+        case .users:
+            guard let neighbours = index.neighbours(ofNewUser: history, values: values, excluding: user) else { return items.map { _ in nil } }
+            return items.map { index.explanation(of: $0, neighbours: neighbours.columns, neighbours.values, data: data) }
+        }
+    }
+
+    public func explanation(history: [Int32], values: [Float], trainedUser user: Int?, item: Int) -> Explanation? {
+        explanations(history: history, values: values, trainedUser: user, items: [item])[0]
+    }
+
     public func itemSimilarities(to item: Int) -> [Float]? {
         guard Side.compares == .items else { return nil }
         return index.similarities.denseRow(item)

@@ -59,11 +59,16 @@ public struct RP3Beta: RecommendationModel {
         return weights.summingRows(items)
     }
 
-    public func explanation(user: Int, item: Int) -> Explanation? {
-        let parts: [(index: Int32, weight: Float)] = data.items(ofUser: user).map { i in
-            (i, weights.value(row: Int(i), column: item) ?? 0)
-        }
-        return Explanation(items: parts, sumsToScore: true)
+    public func explanation(user: Int, item: Int) -> Explanation? { explanation(of: item, history: data.items(ofUser: user)) }
+
+    public func explanation(history: [Int32], values: [Float], trainedUser user: Int?, item: Int) -> Explanation? {
+        guard explainable(history, values: values, items: [item]) else { return nil }
+        return explanation(of: item, history: history)
+    }
+
+    /// Each history item's walk to `item`.
+    func explanation(of item: Int, history: some Collection<Int32>) -> Explanation {
+        Explanation(items: history.map { i in (i, weights.value(row: Int(i), column: item) ?? 0) }, sumsToScore: true)
     }
 
     public func itemSimilarities(to item: Int) -> [Float]? { weights.denseRow(item) }
