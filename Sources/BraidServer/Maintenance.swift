@@ -86,7 +86,7 @@ actor ModelMaintainer {
                 model = try forgetting.forgetting(users: indices)
                 lateForgotten = Array(late)
             }
-            let published = try await store.latestModel()?.version ?? 0
+            let published = try await store.latestModelVersion() ?? 0
             let version = max(slot.served.version, published) + 1
             let watermark = feedback.map(\.sequence).max() ?? base.feedbackWatermark
             let source = "retrained on \(data.interactionCount) interactions"
@@ -150,7 +150,10 @@ actor ModelMaintainer {
     /// Serves the newest version published in the store, when it is newer than this one's.
     @discardableResult
     func adoptPublished() async throws -> Bool {
-        guard let published = try await store.latestModel(), published.version > slot.served.publishedVersion else { return false }
+        // The version first: a model file is read only when it is newer (the server that
+        // published it hears its own announcement too).
+        guard let newest = try await store.latestModelVersion(), newest > slot.served.publishedVersion,
+              let published = try await store.latestModel(), published.version > slot.served.publishedVersion else { return false }
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("braid-published-\(UUID().uuidString).braid").path
         try published.bytes.write(to: URL(fileURLWithPath: path))
         defer { try? FileManager.default.removeItem(atPath: path) }

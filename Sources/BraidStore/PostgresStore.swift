@@ -306,6 +306,13 @@ public final class PostgresStore: Store {
         return nil
     }
 
+    public func latestModelVersion() async throws -> Int? {
+        for try await (version) in try await client.query("SELECT max(version) FROM models", logger: logger).decode((Int64?).self) {
+            return version.map(Int.init)
+        }
+        return nil
+    }
+
     public func announcements() -> AsyncStream<StoreAnnouncement> {
         AsyncStream { continuation in
             let task = Task { [client, logger] in

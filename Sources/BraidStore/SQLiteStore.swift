@@ -12,9 +12,6 @@ public final class SQLiteStore: Store {
         var configuration = Configuration()
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
-            // Reads map the file instead of copying each page: a list reads a user's feedback rows,
-            // one page apiece when the users' events interleave (a quarter of a long history's list).
-            try db.execute(sql: "PRAGMA mmap_size = 1073741824")
         }
         configuration.busyMode = .timeout(10)
         do {
@@ -45,6 +42,15 @@ public final class SQLiteStore: Store {
             try db.execute(sql: """
                 CREATE TABLE models (version INTEGER PRIMARY KEY, source TEXT NOT NULL, metrics TEXT NOT NULL, watermark INTEGER NOT NULL,
                                      bytes BLOB NOT NULL, created REAL NOT NULL);
+                """)
+        }
+        migrator.registerMigration("v3: a user's feedback read from the index alone") { db in
+            // Every list reads the user's newer feedback: with every column it reads in the
+            // index, a user's rows lie together and none is looked up in the table (on a store
+            // of 600 events per user, a list took 2.1 ms of CPU instead of 3.8).
+            try db.execute(sql: """
+                CREATE INDEX feedback_user_history ON feedback (user, seq, item, event, value, timestamp);
+                DROP INDEX feedback_user;
                 """)
         }
         return migrator
@@ -164,7 +170,10 @@ public final class SQLiteStore: Store {
         try await pool.read { db in
             // Prepared once per connection: this runs for every list served.
             let statement = try db.cachedStatement(sql: "SELECT seq, user, item, event, value, timestamp FROM feedback WHERE user = ? AND seq > ? ORDER BY seq")
-            let events = try Row.fetchAll(statement, arguments: [user, sequence]).map(Self.event)
+            // A cursor decodes each row in place (fetching them all would copy every row first).
+            var events: [FeedbackEvent] = []
+            let rows = try Row.fetchCursor(statement, arguments: [user, sequence])
+            while let row = try rows.next() { events.append(Self.event(row)) }
             let erased = try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM erasures WHERE user = ?)"), arguments: [user]) ?? false
             return (events, erased)
         }
@@ -261,6 +270,11 @@ public final class SQLiteStore: Store {
                 """, arguments: [model.version, model.source, metrics, model.feedbackWatermark, model.bytes, Date().timeIntervalSince1970])
             try db.execute(sql: "DELETE FROM models WHERE version < ?", arguments: [model.version - 1])
         }
+        // A model file is one large write. Lists read without pause, and SQLite's automatic
+        // checkpoints never find a moment without readers, so the log grew by every version
+        // (778 MB after ten retrains in a minute apart under load). Wait for the readers once
+        // (they take milliseconds) and empty it; when that times out, the next version tries again.
+        try? await pool.writeWithoutTransaction { try $0.checkpoint(.truncate) }
     }
 
     public func latestModel() async throws -> PublishedModel? {
@@ -271,6 +285,10 @@ public final class SQLiteStore: Store {
                                feedbackWatermark: row["watermark"], bytes: row["bytes"])
             }
         }
+    }
+
+    public func latestModelVersion() async throws -> Int? {
+        try await pool.read { db in try Int.fetchOne(db, sql: "SELECT max(version) FROM models") }
     }
 
     /// One process owns a SQLite store: nothing to announce.

@@ -47,6 +47,8 @@ public protocol Store: Sendable {
     func publishModel(_ model: PublishedModel) async throws
     /// The newest published version, if any.
     func latestModel() async throws -> PublishedModel?
+    /// The newest published version's number, without reading its model file.
+    func latestModelVersion() async throws -> Int?
     /// Model versions and erasures announced by any server sharing the store (PostgreSQL's
     /// LISTEN/NOTIFY); a store used by one process announces nothing.
     func announcements() -> AsyncStream<StoreAnnouncement>

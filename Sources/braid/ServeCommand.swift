@@ -65,9 +65,11 @@ struct Serve: ParsableCommand {
                                                     combine: combined)
             configuration.allowAnonymous = ["127.0.0.1", "::1", "localhost"].contains(host)
             let store = try Self.openStore(store)
-            let model = try source.model(dataOptions)
-            let served = ServedModel(model: model, version: 1, source: source.modelFile ?? "fitted at start from \(source.train ?? "")")
-            let server = RecommendationServer(store: store, model: served, configuration: configuration)
+            // Only the server holds the model, so that a retrain frees the first version.
+            let server = RecommendationServer(store: store, model: ServedModel(model: try source.model(dataOptions), version: 1,
+                                                                               source: source.modelFile ?? "fitted at start from \(source.train ?? "")"),
+                                              configuration: configuration)
+            let name = type(of: server.slot.served.model).name
             let json = common.json
             var logger = Logger(label: "braid.serve") { StreamLogHandler.standardError(label: $0) }
             logger.logLevel = common.quiet ? .warning : .info
@@ -78,7 +80,7 @@ struct Serve: ParsableCommand {
                 }
                 try await server.run(logger: log) { port in
                     if json { Console.printJSON(["listening": "http://\(settings.host):\(port)", "port": port], compact: true) }
-                    Console.progress("serving \(type(of: model).name) on http://\(settings.host):\(port) (store \(self.store))")
+                    Console.progress("serving \(name) on http://\(settings.host):\(port) (store \(self.store))")
                 }
             }
         }

@@ -76,12 +76,19 @@ import Testing
         #expect(try await store.excludedItems() == ["x", "y", "never"])
         #expect(try await store.itemCategories().isEmpty)
         #expect(try await store.keyCount() == 0)
+        #expect(try await store.latestModelVersion() == nil)
         try await store.addKey(hash: APIKeys.hash("k"), role: .write, name: "")
         #expect(try await store.role(forKeyHash: APIKeys.hash("k")) == .write)
         #expect(try await store.role(forKeyHash: APIKeys.hash("other")) == nil)
         for version in 1...3 {
             try await store.publishModel(PublishedModel(version: version, source: "v\(version)", metrics: ["ndcg@10": 0.3], feedbackWatermark: 9,
                                                         bytes: Data(repeating: UInt8(version), count: 1000)))
+        }
+        #expect(try await store.latestModelVersion() == 3)
+        if let sqlite = store as? SQLiteStore {
+            // A published model file leaves SQLite's write-ahead log emptied, not holding it.
+            let log = try FileManager.default.attributesOfItem(atPath: sqlite.path + "-wal")[.size] as? Int
+            #expect(log == 0)
         }
         let latest = try #require(try await store.latestModel())
         #expect(latest.version == 3 && latest.bytes == Data(repeating: 3, count: 1000) && latest.metrics == ["ndcg@10": 0.3])
