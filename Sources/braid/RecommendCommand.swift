@@ -54,6 +54,13 @@ struct Recommend: ParsableCommand {
     @Option(help: "Never recommend these item ids (comma-separated).")
     var deny: String?
 
+    @Option(help: ArgumentHelp("Recommend for this history instead of --users: item ids, comma-separated, oldest first.",
+                               discussion: "A session or a user from outside the training data, folded in as the server folds in a history; needs a model that scores any history."))
+    var history: String?
+
+    @Option(help: "With --history: each item's value (comma-separated, as many as the items; 1 each by default).")
+    var historyValues: String?
+
 
     @OptionGroup var common: CommonOptions
 
@@ -63,29 +70,42 @@ struct Recommend: ParsableCommand {
             let model = try source.model(dataOptions)
             let catalog = try dataOptions.catalog()
             let data = model.data
-            let ids: [String] = users == "all"
-                ? (0..<data.userCount).filter { data.byUser.count(ofRow: $0) > 0 }.map { data.users[$0] }
-                : users.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
-            let filter = try RecommendationFilter(excludeSeen: !includeSeen, allowing: allow.map(Self.list), denying: deny.map(Self.list) ?? [],
-                                              items: data.items)
+            var filter = try RecommendationFilter(excludeSeen: !includeSeen, allowing: allow.map(Self.list), denying: deny.map(Self.list) ?? [],
+                                                  items: data.items)
+            // Each list with its label (a user, or "history") and, when asked for, its reasons, largest first.
+            var lists: [(label: String, items: [ScoredIndex], reasons: [Explanation?])] = []
+            // The time to recommend, without the reasons.
             let started = System.monotonicSeconds()
-            let lists = model.recommend(userIndices: ids.map { data.users.index(of: $0).map(Int.init) ?? -1 }, count: count, filter: filter)
-            let seconds = System.monotonicSeconds() - started
-            Console.progress("recommended for \(ids.count) users in \(Console.format(seconds, digits: 3)) s")
-            let unknown = ids.filter { data.users.index(of: $0) == nil }
-            if !unknown.isEmpty {
-                Console.progress("note: \(unknown.count) user(s) not in the training data got popular items: \(unknown.prefix(5).joined(separator: ", "))")
+            var seconds = 0.0
+            if let history {
+                let (items, values) = try historyIndices(history, model: model)
+                if !includeSeen { filter.deniedItems.formUnion(items) }
+                let list = model.select(count, from: try model.scores(forHistory: items, values: values), user: nil, filter: filter)
+                seconds = System.monotonicSeconds() - started
+                let reasons = explain ? model.explanations(history: items, values: values, trainedUser: nil, items: list.map { Int($0.index) }) : list.map { _ in nil }
+                lists = [("history", list, reasons.map { $0?.sorted() })]
+            } else {
+                let ids: [String] = users == "all"
+                    ? (0..<data.userCount).filter { data.byUser.count(ofRow: $0) > 0 }.map { data.users[$0] }
+                    : users.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
+                let recommended = model.recommend(userIndices: ids.map { data.users.index(of: $0).map(Int.init) ?? -1 }, count: count, filter: filter)
+                seconds = System.monotonicSeconds() - started
+                let unknown = ids.filter { data.users.index(of: $0) == nil }
+                if !unknown.isEmpty {
+                    Console.progress("note: \(unknown.count) user(s) not in the training data got popular items: \(unknown.prefix(5).joined(separator: ", "))")
+                }
+                // One call per list for the reasons.
+                lists = zip(ids, recommended).map { id, list in
+                    guard explain, let user = data.users.index(of: id) else { return (id, list, list.map { _ in nil }) }
+                    return (id, list, model.explanations(user: Int(user), items: list.map { Int($0.index) }).map { $0?.sorted() })
+                }
             }
-            // The reasons of each listed item, largest first, when asked for (one call per list).
-            func reasons(_ id: String, _ list: [ScoredIndex]) -> [Explanation?] {
-                guard explain, let user = data.users.index(of: id) else { return list.map { _ in nil } }
-                return model.explanations(user: Int(user), items: list.map { Int($0.index) }).map { $0?.sorted() }
-            }
+            Console.progress("recommended for \(history == nil ? "\(lists.count) users" : "the history") in \(Console.format(seconds, digits: 3)) s")
             if common.json {
                 Console.printJSON([
                     "model": type(of: model).name, "seconds": seconds,
-                    "recommendations": zip(ids, lists).map { id, list in
-                        ["user": id, "items": zip(list, reasons(id, list)).map { entry, why in
+                    "recommendations": lists.map { list in
+                        [history.map { _ in "history" } ?? "user": history.map(Self.list) ?? list.label, "items": zip(list.items, list.reasons).map { entry, why in
                             var out: [String: Any] = ["item": data.items[entry.index], "score": Double(entry.score)]
                             if let why {
                                 out["because"] = why.items.map { ["item": data.items[$0.index], "weight": Double($0.weight)] as [String: Any] }
@@ -100,8 +120,7 @@ struct Recommend: ParsableCommand {
                 ])
             } else {
                 var rows: [[String]] = []
-                for (id, list) in zip(ids, lists) {
-                    let explained = reasons(id, list)
+                for (id, list, explained) in lists {
                     for (rank, entry) in list.enumerated() {
                         let item = data.items[entry.index]
                         var row = [rank == 0 ? id : "", "\(rank + 1)", item, catalog?.displayName(of: item) ?? "", Console.format(Double(entry.score))]
@@ -120,6 +139,32 @@ struct Recommend: ParsableCommand {
     }
 
     static func list(_ text: String) -> [String] { text.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } }
+
+    /// `--history` and `--history-values` as item indices and values, checked.
+    func historyIndices(_ text: String, model: any RecommendationModel) throws -> (items: [Int32], values: [Float]) {
+        let ids = Self.list(text).filter { !$0.isEmpty }
+        guard !ids.isEmpty else { throw CLIError("--history needs at least one item id") }
+        guard model.scoresAnyHistory else {
+            throw CLIError("\(type(of: model).name) scores only the users it was trained on, not a --history; use a model that folds in histories "
+                           + "(ease, itemknn, userknn, rp3beta, adjacency, als, pop, the content models, the hybrid, the fusion)")
+        }
+        let items = try ids.map { id in
+            guard let item = model.data.items.index(of: id) else {
+                throw CLIError("--history: item \(id) is not in the model's catalogue")
+            }
+            return item
+        }
+        guard let historyValues else { return (items, [Float](repeating: 1, count: items.count)) }
+        let texts = Self.list(historyValues)
+        guard texts.count == items.count else {
+            throw CLIError("--history-values has \(texts.count) values for \(items.count) items in --history; give one per item")
+        }
+        let values = try texts.map { text in
+            guard let value = Float(text), value.isFinite else { throw CLIError("--history-values: \(text) is not a finite number") }
+            return value
+        }
+        return (items, values)
+    }
 }
 
 struct Similar: ParsableCommand {

@@ -127,6 +127,32 @@ struct CLI {
         #expect(!denied.stdout.contains("\"m0\""))
     }
 
+    /// `--history` recommends for a session from outside the training data: EASE's fold-in of
+    /// those items, none of them listed, each item's reasons adding up to its score; bad
+    /// histories and models that cannot fold in are clear errors.
+    @Test func recommendForAHistory() throws {
+        let out = try CLI.run(["recommend", "--train", train, "--model", "ease", "--param", "lambda=1", "--history", "m0,m2",
+                               "--history-values", "5,4", "--k", "3", "--explain", "--json"])
+        #expect(out.status == 0, "\(out.stderr)")
+        let lists = try #require(out.json["recommendations"] as? [[String: Any]])
+        #expect(lists.count == 1 && lists[0]["history"] as? [String] == ["m0", "m2"])
+        let items = try #require(lists[0]["items"] as? [[String: Any]])
+        #expect(items.count == 3)
+        for item in items {
+            #expect(!["m0", "m2"].contains(item["item"] as? String))
+            let because = try #require(item["because"] as? [[String: Any]])
+            let total = because.reduce(0) { $0 + ($1["weight"] as? Double ?? .nan) }
+            #expect(abs(total - (item["score"] as? Double ?? .nan)) < 1e-4)
+            #expect(Set(because.compactMap { $0["item"] as? String }).isSubset(of: ["m0", "m2"]))
+        }
+        for (arguments, message) in [(["--model", "ease", "--history", "m0,nope"], "item nope is not in the model's catalogue"),
+                                     (["--model", "ease", "--history", "m0,m2", "--history-values", "5"], "one per item"),
+                                     (["--model", "svd", "--history", "m0"], "svd scores only the users it was trained on")] {
+            let bad = try CLI.run(["recommend", "--train", train] + arguments)
+            #expect(bad.status != 0 && bad.stderr.contains(message), "\(arguments): \(bad.stderr)")
+        }
+    }
+
     /// With --threshold, an item the user rated below it is not trained on but is seen: not
     /// recommended to them (unless --include-seen), fitted on the spot or from a model file.
     @Test func itemsRatedBelowTheThresholdAreNotRecommended() throws {
