@@ -161,19 +161,16 @@ public final class SQLiteStore: Store {
 
     public func feedback(user: String) async throws -> [FeedbackEvent] {
         try await pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT seq, user, item, event, value, timestamp FROM feedback WHERE user = ? ORDER BY seq",
-                             arguments: [user]).map(Self.event)
+            try Self.events(db.cachedStatement(sql: "SELECT seq, user, item, event, value, timestamp FROM feedback WHERE user = ? ORDER BY seq"),
+                            arguments: [user])
         }
     }
 
     public func history(user: String, after sequence: Int64) async throws -> (feedback: [FeedbackEvent], erased: Bool) {
         try await pool.read { db in
             // Prepared once per connection: this runs for every list served.
-            let statement = try db.cachedStatement(sql: "SELECT seq, user, item, event, value, timestamp FROM feedback WHERE user = ? AND seq > ? ORDER BY seq")
-            // A cursor decodes each row in place (fetching them all would copy every row first).
-            var events: [FeedbackEvent] = []
-            let rows = try Row.fetchCursor(statement, arguments: [user, sequence])
-            while let row = try rows.next() { events.append(Self.event(row)) }
+            let events = try Self.events(db.cachedStatement(sql: "SELECT seq, user, item, event, value, timestamp FROM feedback WHERE user = ? AND seq > ? ORDER BY seq"),
+                                         arguments: [user, sequence])
             let erased = try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM erasures WHERE user = ?)"), arguments: [user]) ?? false
             return (events, erased)
         }
@@ -181,8 +178,17 @@ public final class SQLiteStore: Store {
 
     public func allFeedback() async throws -> [FeedbackEvent] {
         try await pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT seq, user, item, event, value, timestamp FROM feedback ORDER BY seq").map(Self.event)
+            try Self.events(db.makeStatement(sql: "SELECT seq, user, item, event, value, timestamp FROM feedback ORDER BY seq"), arguments: [])
         }
+    }
+
+    /// The events a `SELECT seq, user, item, event, value, timestamp` finds, decoded in place
+    /// through a cursor (fetching all rows first would copy each one).
+    static func events(_ statement: Statement, arguments: StatementArguments) throws -> [FeedbackEvent] {
+        var events: [FeedbackEvent] = []
+        let rows = try Row.fetchCursor(statement, arguments: arguments)
+        while let row = try rows.next() { events.append(event(row)) }
+        return events
     }
 
     /// A row of `SELECT seq, user, item, event, value, timestamp` (read by position: finding

@@ -77,8 +77,10 @@ struct Recommend: ParsableCommand {
             // The time to recommend, without the reasons.
             let started = System.monotonicSeconds()
             var seconds = 0.0
-            if let history {
-                let (items, values) = try historyIndices(history, model: model)
+            // --history's ids, read once: they are the list's label too.
+            let historyIDs = history.map { Self.list($0).filter { !$0.isEmpty } }
+            if let historyIDs {
+                let (items, values) = try historyIndices(historyIDs, model: model)
                 if !includeSeen { filter.deniedItems.formUnion(items) }
                 let list = model.select(count, from: try model.scores(forHistory: items, values: values), user: nil, filter: filter)
                 seconds = System.monotonicSeconds() - started
@@ -100,12 +102,14 @@ struct Recommend: ParsableCommand {
                     return (id, list, model.explanations(user: Int(user), items: list.map { Int($0.index) }).map { $0?.sorted() })
                 }
             }
-            Console.progress("recommended for \(history == nil ? "\(lists.count) users" : "the history") in \(Console.format(seconds, digits: 3)) s")
+            Console.progress("recommended for \(historyIDs == nil ? "\(lists.count) users" : "the history") in \(Console.format(seconds, digits: 3)) s")
             if common.json {
                 Console.printJSON([
                     "model": type(of: model).name, "seconds": seconds,
                     "recommendations": lists.map { list in
-                        [history.map { _ in "history" } ?? "user": history.map(Self.list) ?? list.label, "items": zip(list.items, list.reasons).map { entry, why in
+                        // A user's list is labelled by the user, a history's by its items.
+                        let who: (key: String, value: Any) = historyIDs.map { ("history", $0) } ?? ("user", list.label)
+                        return [who.key: who.value, "items": zip(list.items, list.reasons).map { entry, why in
                             var out: [String: Any] = ["item": data.items[entry.index], "score": Double(entry.score)]
                             if let why {
                                 out["because"] = why.items.map { ["item": data.items[$0.index], "weight": Double($0.weight)] as [String: Any] }
@@ -141,8 +145,7 @@ struct Recommend: ParsableCommand {
     static func list(_ text: String) -> [String] { text.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } }
 
     /// `--history` and `--history-values` as item indices and values, checked.
-    func historyIndices(_ text: String, model: any RecommendationModel) throws -> (items: [Int32], values: [Float]) {
-        let ids = Self.list(text).filter { !$0.isEmpty }
+    func historyIndices(_ ids: [String], model: any RecommendationModel) throws -> (items: [Int32], values: [Float]) {
         guard !ids.isEmpty else { throw CLIError("--history needs at least one item id") }
         guard model.scoresAnyHistory else {
             throw CLIError("\(type(of: model).name) scores only the users it was trained on, not a --history; use a model that folds in histories "

@@ -210,15 +210,20 @@ public struct AlternatingLeastSquares: IterativeFactorizationModel {
     }
 
     public func explanation(user: Int, item: Int) -> Explanation? {
-        Explanation(items: explain(user: user, item: item).map { ($0.item, $0.contribution) }, sumsToScore: configuration.solver == .cholesky)
+        Self.explanation(explain(user: user, item: item), sumsToScore: configuration.solver == .cholesky)
     }
 
     /// A folded-in history solves its factors exactly, whatever the solver: its contributions
     /// sum to its score.
     public func explanation(history: [Int32], values: [Float], trainedUser user: Int?, item: Int) -> Explanation? {
         guard explainable(history, values: values, items: [item]) else { return nil }
-        let parts = Self.explain(history: history, values: values, item: item, factors: factors, gram: foldInGram, configuration: configuration)
-        return Explanation(items: parts.map { ($0.item, $0.contribution) }, sumsToScore: true)
+        return Self.explanation(Self.explain(history: history, values: values, item: item, factors: factors, gram: foldInGram,
+                                             configuration: configuration), sumsToScore: true)
+    }
+
+    /// `explain`'s contributions as an explanation by history items.
+    static func explanation(_ parts: [(item: Int32, contribution: Float)], sumsToScore: Bool) -> Explanation {
+        Explanation(items: parts.map { ($0.item, $0.contribution) }, sumsToScore: sumsToScore)
     }
 
     public func archive(into archive: inout ModelArchive) { factors.archive(into: &archive) }

@@ -378,6 +378,13 @@ public struct Fusion: RecommendationModel {
     }
 
     func scores(forHistory items: [Int32], values: [Float], trainedUser user: Int?, fallback: Bool) throws(ModelError) -> [Float] {
+        ranked(try candidates(forHistory: items, values: values, trainedUser: user, fallback: fallback))
+    }
+
+    /// The candidates of a history and their features: every member scores it, as a training
+    /// user's row is scored.
+    func candidates(forHistory items: [Int32], values: [Float], trainedUser user: Int?,
+                    fallback: Bool) throws(ModelError) -> (items: [Int32], features: [Float], firstMemberRank: [Int32]?) {
         guard scoresAnyHistory else {
             let names = members.filter { !$0.scoresAnyHistory }.map { type(of: $0).name }
             throw ModelError(.unsupported, "the fusion folds in new histories only when every member does; \(names.joined(separator: ", ")) cannot",
@@ -386,8 +393,8 @@ public struct Fusion: RecommendationModel {
         try validateHistory(items, values: values)
         var scores: [[Float]] = []
         for member in members { scores.append(try member.scores(forHistory: items, values: values, trainedUser: user)) }
-        return ranked(context.candidates(context.profile(history: items), scores: scores, members: members,
-                                         counts: configuration.candidateCounts, fallback: fallback))
+        return context.candidates(context.profile(history: items), scores: scores, members: members,
+                                  counts: configuration.candidateCounts, fallback: fallback)
     }
 
     /// The ranker's scores for the candidates; every other item below them in the first
@@ -426,14 +433,8 @@ public struct Fusion: RecommendationModel {
     /// A history's, as `scores(forHistory:values:trainedUser:)` ranks it: the members score
     /// it once for the whole list.
     public func explanations(history: [Int32], values: [Float], trainedUser user: Int?, items: [Int]) -> [Explanation?] {
-        guard scoresAnyHistory, explainable(history, values: values, items: items) else { return items.map { _ in nil } }
-        var scores: [[Float]] = []
-        for member in members {
-            guard let own = try? member.scores(forHistory: history, values: values, trainedUser: user) else { return items.map { _ in nil } }
-            scores.append(own)
-        }
-        let candidates = context.candidates(context.profile(history: history), scores: scores, members: members,
-                                            counts: configuration.candidateCounts, fallback: false)
+        guard explainable(history, values: values, items: items),
+              let candidates = try? candidates(forHistory: history, values: values, trainedUser: user, fallback: false) else { return items.map { _ in nil } }
         return explanations(items, candidates: candidates) {
             members[baseMember].explanation(history: history, values: values, trainedUser: user, item: $0)
         }

@@ -149,7 +149,7 @@ public struct Hybrid: RecommendationModel {
         guard let als, let foldInGram else { return nil }
         let parts = AlternatingLeastSquares.explain(history: Array(data.items(ofUser: user)), values: Array(data.byUser.values(ofRow: user)), item: item,
                                                     factors: factors, gram: foldInGram, configuration: als)
-        return Explanation(items: parts.map { ($0.item, $0.contribution) }, sumsToScore: als.solver == .cholesky)
+        return AlternatingLeastSquares.explanation(parts, sumsToScore: als.solver == .cholesky)
     }
 
     /// A history folds in as `scores(forHistory:values:)` folds it (against the warm items'
@@ -157,7 +157,7 @@ public struct Hybrid: RecommendationModel {
     public func explanation(history: [Int32], values: [Float], trainedUser user: Int?, item: Int) -> Explanation? {
         guard let als, let foldInGram, explainable(history, values: values, items: [item]) else { return nil }
         let parts = AlternatingLeastSquares.explain(history: history, values: values, item: item, factors: factors, gram: foldInGram, configuration: als)
-        return Explanation(items: parts.map { ($0.item, $0.contribution) }, sumsToScore: true)
+        return AlternatingLeastSquares.explanation(parts, sumsToScore: true)
     }
 
     public func itemSimilarities(to item: Int) -> [Float]? { factors.itemSimilarities(to: item) }

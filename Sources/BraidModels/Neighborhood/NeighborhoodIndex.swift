@@ -138,9 +138,8 @@ struct NeighborhoodIndex: Sendable {
         }
         let norm = Float(prepared.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot())
         var scratch = PairwiseSimilarity.Scratch(users.others.rowCount)
-        let nearest = Self.kernel(settings, limit: settings.neighbors)
+        return Self.kernel(settings, limit: settings.neighbors)
             .neighbors(of: columns, prepared, norm: norm, count: columns.count, excluding: excluding, among: users.others, scratch: &scratch)
-        return (Array(nearest.columns), Array(nearest.values))
     }
 
     /// Item-based scores of any history: `Σ_j W[j, i] · x_j` over its items.
