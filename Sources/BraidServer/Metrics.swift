@@ -10,6 +10,9 @@ final class ServerMetrics: @unchecked Sendable {
     private var histograms: [String: DurationHistogram] = [:]
     let events: Counter
     let modelVersion: Gauge, modelAge: Gauge
+    /// Lists served from a kept history (the user's feedback unchanged) and lists that read it.
+    let historyHits: Counter, historyReads: Counter
+    let historyEntries: Gauge
 
     static let buckets: [Duration] = [.microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5),
                                       .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250),
@@ -20,6 +23,12 @@ final class ServerMetrics: @unchecked Sendable {
                                                                        helpText: "Feedback events acknowledged"))
         modelVersion = registry.makeGauge(descriptor: MetricNameDescriptor(namespace: "braid", metricName: "model_version", unitName: "",
                                                                            helpText: "Version of the served model"))
+        historyHits = registry.makeCounter(descriptor: MetricNameDescriptor(namespace: "braid", metricName: "history_cache_hits", unitName: "total",
+                                                                            helpText: "Lists whose history was kept from an earlier list"))
+        historyReads = registry.makeCounter(descriptor: MetricNameDescriptor(namespace: "braid", metricName: "history_reads", unitName: "total",
+                                                                             helpText: "Lists that read the user's feedback from the store"))
+        historyEntries = registry.makeGauge(descriptor: MetricNameDescriptor(namespace: "braid", metricName: "history_cache_users", unitName: "",
+                                                                             helpText: "Users whose history is kept"))
         modelAge = registry.makeGauge(descriptor: MetricNameDescriptor(namespace: "braid", metricName: "model_age", unitName: "seconds",
                                                                        helpText: "Seconds since the served model was loaded"))
     }

@@ -22,6 +22,9 @@ public final class RecommendationServer: Sendable {
         /// A list scores at most the user's latest this many interactions (nil: all), where the
         /// model folds in; everything they interacted with stays out of the list.
         public var historyLimit: Int? = 500
+        /// How many users' assembled histories are kept between their lists (0: none). A list
+        /// then reads only the user's feedback version from the store while it is unchanged.
+        public var historyCache = 10_000
         public init() {}
     }
 
@@ -36,11 +39,13 @@ public final class RecommendationServer: Sendable {
     /// changes apply within a second).
     let excluded = Cached<Set<String>>(), categories = Cached<[String: [String]]>(), keyCount = Cached<Int>()
     let roles = Cached<[String: Role]>()
+    let histories: HistoryCache
 
     public init(store: any Store, model: ServedModel, configuration: Configuration = Configuration()) {
         self.store = store
         slot = ModelSlot(model)
         self.configuration = configuration
+        histories = HistoryCache(capacity: configuration.historyCache)
         maintainer = ModelMaintainer(store: store, slot: slot, policy: configuration.feedback, retrain: configuration.retrain)
     }
 
@@ -64,12 +69,13 @@ public final class RecommendationServer: Sendable {
         // A newer version published by another server (or before a restart) serves at once;
         // later ones, and other servers' erasures, arrive as announcements.
         do { try await maintainer.adoptPublished() } catch { logger.error("cannot load the store's published model: \(error)") }
-        let listener = Task { [maintainer, store] in
+        let listener = Task { [maintainer, store, histories] in
             for await announcement in store.announcements() {
                 switch announcement {
                 case .model:
                     do { try await maintainer.adoptPublished() } catch { logger.error("cannot load a published model: \(error)") }
                 case .erasure(let user):
+                    histories.forget(user)
                     await maintainer.forgetErased(user)
                 }
             }
@@ -91,6 +97,7 @@ public final class RecommendationServer: Sendable {
         router.get("/metrics") { [self] _, _ in
             metrics.modelVersion.set(Double(slot.served.version))
             metrics.modelAge.set(Date().timeIntervalSince(slot.served.loaded))
+            metrics.historyEntries.set(Double(histories.count))
             if let counts = try? await store.counts() { metrics.storeRows(counts) }
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                             body: .init(byteBuffer: ByteBuffer(string: metrics.text())))
@@ -145,6 +152,8 @@ public final class RecommendationServer: Sendable {
         route(router, .delete, "/users/{id}", role: .admin) { [self] _, context in
             let id = try pathID(context, "id")
             let (state, removed) = try await maintainer.erase(id)
+            // Nothing of theirs stays in memory (their next list would not use it either: their version changed).
+            histories.forget(id)
             return ["user": .string(id), "rows_removed": .number(Double(removed)), "model": .string(state.rawValue)]
         }
         route(router, .get, "/erasures/{id}", role: .admin) { [self] _, context in
@@ -213,9 +222,7 @@ public final class RecommendationServer: Sendable {
             let id = try pathID(context, "id")
             let query = try ListQuery(request, limits: configuration.limits)
             let served = slot.served
-            let (feedback, erased) = try await store.history(user: id, after: served.feedbackWatermark)
-            let history = served.history(user: id, feedback: feedback, erased: erased, policy: configuration.feedback)
-            return try await list(user: id, history: history, query: query, served: served)
+            return try await list(user: id, history: servedHistory(user: id, served: served), query: query, served: served)
         }
         route(router, .post, "/recommendations", role: .read) { [self] request, _ in
             let body = try await fields(request)
@@ -301,6 +308,25 @@ public final class RecommendationServer: Sendable {
             }
             return Int(n)
         }
+    }
+
+    /// The user's history as `served` sees it: kept from their last list while the store's
+    /// version of their feedback is unchanged, else read and assembled (and kept).
+    func servedHistory(user: String, served: ServedModel) async throws -> ServedHistory {
+        let kept = histories.entry(user: user, model: served.version)
+        var stored = try await store.history(user: user, after: served.feedbackWatermark, unlessAt: kept?.feedback)
+        if stored.feedback == nil {
+            if let kept {
+                metrics.historyHits.increment()
+                return kept.history
+            }
+            // A store answers nil only for the version asked about; read it whole if one ever does not.
+            stored = try await store.history(user: user, after: served.feedbackWatermark, unlessAt: nil)
+        }
+        metrics.historyReads.increment()
+        let history = served.history(user: user, feedback: stored.feedback ?? [], erased: stored.version.erased, policy: configuration.feedback)
+        histories.keep(HistoryCache.Entry(model: served.version, feedback: stored.version, history: history), user: user)
+        return history
     }
 
     func list(user: String?, history: ServedHistory, query: ListQuery, served: ServedModel) async throws -> JSONValue {

@@ -137,8 +137,8 @@ struct ServedHistory {
     /// drops. Seen all the same, so lists leave them out.
     var belowThreshold: [Int32] = []
 
-    /// Everything the user has seen, which lists leave out.
-    var seen: Set<Int32> { Set(items).union(belowThreshold) }
+    /// Everything the user has seen, which lists leave out (`items` and `belowThreshold`).
+    fileprivate(set) var seen: Set<Int32> = []
 }
 
 extension ServedModel {
@@ -179,6 +179,7 @@ extension ServedModel {
         history.isTrainingRow = history.trainedUser != nil && fresh.isEmpty
         history.items += freshItems.map(\.item)
         history.values += freshItems.map(\.value)
+        history.seen = Set(history.items).union(history.belowThreshold)
         return history
     }
 

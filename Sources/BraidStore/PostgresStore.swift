@@ -58,6 +58,15 @@ public final class PostgresStore: Store {
                                                      UNIQUE (user_id, item, event, timestamp))
                 """,
                 "CREATE INDEX IF NOT EXISTS feedback_user ON feedback (user_id, seq)",
+                // Each user's version: the sequence number of the last transaction that wrote
+                // their feedback. Concurrent writers may commit out of sequence order, so the
+                // latest number alone would not show every change; this row is written by each
+                // of them, under its lock, with a number no other transaction has.
+                "CREATE TABLE IF NOT EXISTS feedback_versions (user_id TEXT PRIMARY KEY, version BIGINT NOT NULL)",
+                """
+                INSERT INTO feedback_versions (user_id, version) SELECT user_id, max(seq) FROM feedback
+                WHERE NOT EXISTS (SELECT 1 FROM feedback_versions) GROUP BY user_id ON CONFLICT (user_id) DO NOTHING
+                """,
                 "CREATE TABLE IF NOT EXISTS deleted_items (id TEXT PRIMARY KEY, deleted DOUBLE PRECISION NOT NULL)",
                 "CREATE TABLE IF NOT EXISTS api_keys (hash TEXT PRIMARY KEY, role TEXT NOT NULL, name TEXT NOT NULL, created DOUBLE PRECISION NOT NULL)",
                 """
@@ -166,11 +175,21 @@ public final class PostgresStore: Store {
         guard !kept.isEmpty else { return 0 }
         let users = kept.map(\.user), items = kept.map(\.item), types = kept.map(\.event), values = kept.map(\.value), times = kept.map(\.timestamp)
         var inserted = 0
+        // A changed value takes a new sequence number (newer than the served model); a repeated
+        // one changes nothing. Every user written gets the batch's latest number as version,
+        // the rows taken in one order (by user) so that concurrent batches cannot deadlock.
         let rows = try await client.query("""
-            INSERT INTO feedback (user_id, item, event, value, timestamp)
-            SELECT * FROM unnest(\(users)::text[], \(items)::text[], \(types)::text[], \(values)::float8[], \(times)::float8[])
-            ON CONFLICT (user_id, item, event, timestamp) DO UPDATE SET value = excluded.value
-            RETURNING (xmax = 0)
+            WITH written AS (
+                INSERT INTO feedback (user_id, item, event, value, timestamp)
+                SELECT * FROM unnest(\(users)::text[], \(items)::text[], \(types)::text[], \(values)::float8[], \(times)::float8[])
+                ON CONFLICT (user_id, item, event, timestamp) DO UPDATE SET value = excluded.value, seq = nextval(pg_get_serial_sequence('feedback', 'seq'))
+                WHERE feedback.value IS DISTINCT FROM excluded.value
+                RETURNING user_id, seq, (xmax = 0) AS new
+            ), versions AS (
+                INSERT INTO feedback_versions (user_id, version) SELECT user_id, max(seq) FROM written GROUP BY user_id ORDER BY user_id
+                ON CONFLICT (user_id) DO UPDATE SET version = excluded.version
+            )
+            SELECT new FROM written
             """, logger: logger)
         for try await isNew in rows.decode(Bool.self) where isNew { inserted += 1 }
         return inserted
@@ -181,21 +200,28 @@ public final class PostgresStore: Store {
                                       logger: logger))
     }
 
-    public func history(user: String, after sequence: Int64) async throws -> (feedback: [FeedbackEvent], erased: Bool) {
-        // One round trip: the erasure flag rides on every row, or on a lone row without feedback.
+    public func history(user: String, after sequence: Int64, unlessAt known: FeedbackVersion?) async throws -> StoredHistory {
+        // One round trip, one snapshot: the version and erasure flag ride on every row, or on a
+        // lone row when there is no feedback to read or the caller holds this version already.
         let rows = try await client.query("""
-            SELECT f.seq, f.user_id, f.item, f.event, f.value, f.timestamp, EXISTS (SELECT 1 FROM erasures WHERE user_id = \(user))
-            FROM (SELECT 1) AS one LEFT JOIN feedback f ON f.user_id = \(user) AND f.seq > \(sequence) ORDER BY f.seq
+            WITH state AS (
+                SELECT COALESCE((SELECT version FROM feedback_versions WHERE user_id = \(user)), 0) AS version,
+                       EXISTS (SELECT 1 FROM erasures WHERE user_id = \(user)) AS erased
+            )
+            SELECT f.seq, f.user_id, f.item, f.event, f.value, f.timestamp, state.version, state.erased
+            FROM state LEFT JOIN feedback f ON f.user_id = \(user) AND f.seq > \(sequence)
+                AND (state.version, state.erased) IS DISTINCT FROM (\(known?.latest)::bigint, \(known?.erased)::boolean)
+            ORDER BY f.seq
             """, logger: logger)
-        var result: [FeedbackEvent] = [], erased = false
-        for try await (seq, id, item, event, value, timestamp, flag) in rows.decode((Int64?, String?, String?, String?, Double?, Double?, Bool).self) {
-            erased = flag
+        var result: [FeedbackEvent] = [], version = FeedbackVersion(latest: 0, erased: false)
+        for try await (seq, id, item, event, value, timestamp, latest, erased) in rows.decode((Int64?, String?, String?, String?, Double?, Double?, Int64, Bool).self) {
+            version = FeedbackVersion(latest: latest, erased: erased)
             guard let seq, let id, let item, let event, let value, let timestamp else { continue }
             var entry = FeedbackEvent(user: id, item: item, event: event, value: value, timestamp: timestamp)
             entry.sequence = seq
             result.append(entry)
         }
-        return (result, erased)
+        return StoredHistory(feedback: version == known ? nil : result, version: version)
     }
 
     public func allFeedback() async throws -> [FeedbackEvent] {
@@ -218,6 +244,7 @@ public final class PostgresStore: Store {
         try await client.withTransaction(logger: logger) { connection in
             var removed = 0
             for try await _ in try await connection.query("DELETE FROM feedback WHERE user_id = \(id) RETURNING seq", logger: logger) { removed += 1 }
+            try await connection.query("DELETE FROM feedback_versions WHERE user_id = \(id)", logger: logger)
             for try await _ in try await connection.query("DELETE FROM users WHERE id = \(id) RETURNING id", logger: logger) { removed += 1 }
             let done: Double? = model == .pendingRetrain ? nil : time
             try await connection.query("""

@@ -45,7 +45,8 @@ public struct StoredItem: Sendable, Equatable, Codable {
 
 /// One feedback event. `(user, item, event, timestamp)` identifies it: sending the same
 /// event again (a retry) replaces its value instead of adding a second row, so writes are
-/// idempotent.
+/// idempotent. A replacement that changes the value takes a new sequence number: it is then
+/// newer than any model trained before it, and the user's feedback version changes.
 public struct FeedbackEvent: Sendable, Equatable, Codable {
     public var user: String
     public var item: String
@@ -117,4 +118,33 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
     public var message: String
     public init(_ message: String) { self.message = message }
     public var description: String { message }
+}
+
+/// Where a user's feedback stands in the store: it changes whenever their feedback does (an
+/// event added, a value replaced, the user erased) and never comes back to an earlier value
+/// while the content differs, so a reader holding what it read at one version can keep it
+/// while the version is the same.
+public struct FeedbackVersion: Sendable, Hashable {
+    /// The sequence number of the user's latest write (0 when they have no feedback).
+    public var latest: Int64
+    /// Whether the user was erased (their training history must not be served).
+    public var erased: Bool
+
+    public init(latest: Int64, erased: Bool) {
+        self.latest = latest
+        self.erased = erased
+    }
+}
+
+/// What serving a list reads of a user: their feedback newer than the served model, whether
+/// they were erased, and the version it was read at.
+public struct StoredHistory: Sendable {
+    /// Oldest first; nil when the caller already holds this version.
+    public var feedback: [FeedbackEvent]?
+    public var version: FeedbackVersion
+
+    public init(feedback: [FeedbackEvent]?, version: FeedbackVersion) {
+        self.feedback = feedback
+        self.version = version
+    }
 }

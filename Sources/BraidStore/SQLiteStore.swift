@@ -146,13 +146,17 @@ public final class SQLiteStore: Store {
                 INSERT INTO feedback (user, item, event, value, timestamp) VALUES (?, ?, ?, ?, ?)
                 ON CONFLICT (user, item, event, timestamp) DO NOTHING
                 """)
-            let update = try db.makeStatement(sql: "UPDATE feedback SET value = ? WHERE user = ? AND item = ? AND event = ? AND timestamp = ?")
+            // A changed value is written anew, so it takes the next sequence number (newer than
+            // the served model; the user's version moves); a repeated value changes nothing.
+            let replace = try db.makeStatement(sql: "DELETE FROM feedback WHERE user = ? AND item = ? AND event = ? AND timestamp = ? AND value != ?")
             for event in events {
-                try insert.execute(arguments: [event.user, event.item, event.event, event.value, event.timestamp])
+                let arguments: StatementArguments = [event.user, event.item, event.event, event.value, event.timestamp]
+                try insert.execute(arguments: arguments)
                 if db.changesCount > 0 {
                     added += 1
                 } else {
-                    try update.execute(arguments: [event.value, event.user, event.item, event.event, event.timestamp])
+                    try replace.execute(arguments: [event.user, event.item, event.event, event.timestamp, event.value])
+                    if db.changesCount > 0 { try insert.execute(arguments: arguments) }
                 }
             }
             return added
@@ -166,13 +170,18 @@ public final class SQLiteStore: Store {
         }
     }
 
-    public func history(user: String, after sequence: Int64) async throws -> (feedback: [FeedbackEvent], erased: Bool) {
+    public func history(user: String, after sequence: Int64, unlessAt known: FeedbackVersion?) async throws -> StoredHistory {
         try await pool.read { db in
-            // Prepared once per connection: this runs for every list served.
+            // Prepared once per connection: this runs for every list served. One writer assigns
+            // the sequence numbers in commit order, and only an erasure deletes a user's rows,
+            // so their latest number is their version.
+            let version = FeedbackVersion(
+                latest: try Int64.fetchOne(db.cachedStatement(sql: "SELECT max(seq) FROM feedback WHERE user = ?"), arguments: [user]) ?? 0,
+                erased: try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM erasures WHERE user = ?)"), arguments: [user]) ?? false)
+            guard version != known else { return StoredHistory(feedback: nil, version: version) }
             let events = try Self.events(db.cachedStatement(sql: "SELECT seq, user, item, event, value, timestamp FROM feedback WHERE user = ? AND seq > ? ORDER BY seq"),
                                          arguments: [user, sequence])
-            let erased = try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM erasures WHERE user = ?)"), arguments: [user]) ?? false
-            return (events, erased)
+            return StoredHistory(feedback: events, version: version)
         }
     }
 

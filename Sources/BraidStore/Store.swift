@@ -22,8 +22,9 @@ public protocol Store: Sendable {
     /// The user's feedback, oldest first.
     func feedback(user: String) async throws -> [FeedbackEvent]
     /// The user's feedback newer than `sequence` (what the served model has not seen), oldest
-    /// first, and whether they were erased, in one read (what serving a list needs).
-    func history(user: String, after sequence: Int64) async throws -> (feedback: [FeedbackEvent], erased: Bool)
+    /// first, and its version, in one read (what serving a list needs). When the version is
+    /// still `known`, the feedback is not read (nil): the caller holds it already.
+    func history(user: String, after sequence: Int64, unlessAt known: FeedbackVersion?) async throws -> StoredHistory
     /// Every feedback event, oldest first (for retraining).
     func allFeedback() async throws -> [FeedbackEvent]
 
@@ -52,6 +53,14 @@ public protocol Store: Sendable {
     /// Model versions and erasures announced by any server sharing the store (PostgreSQL's
     /// LISTEN/NOTIFY); a store used by one process announces nothing.
     func announcements() -> AsyncStream<StoreAnnouncement>
+}
+
+extension Store {
+    /// The user's feedback newer than `sequence`, oldest first, and whether they were erased.
+    public func history(user: String, after sequence: Int64) async throws -> (feedback: [FeedbackEvent], erased: Bool) {
+        let history = try await history(user: user, after: sequence, unlessAt: nil)
+        return (history.feedback ?? [], history.version.erased)
+    }
 }
 
 /// A model version as the store keeps it: a model file's bytes and what the server knows of it.

@@ -39,6 +39,10 @@ struct Serve: ParsableCommand {
                                discussion: "Bounds a list's cost as histories grow; every item the user interacted with still stays out of their list."))
     var historyLimit = 500
 
+    @Option(help: ArgumentHelp("Keep this many users' assembled histories between their lists (0: none).",
+                               discussion: "While a user's feedback is unchanged, their next list reads only its version from the store."))
+    var historyCache = 10_000
+
     @OptionGroup var common: CommonOptions
 
     func run() throws {
@@ -55,6 +59,8 @@ struct Serve: ParsableCommand {
             configuration.limits.body = maxBodyBytes
             guard historyLimit >= 0 else { throw CLIError("--history-limit must be 0 (no limit) or a positive number of interactions, not \(historyLimit)") }
             configuration.historyLimit = historyLimit == 0 ? nil : historyLimit
+            guard historyCache >= 0 else { throw CLIError("--history-cache must be 0 (keep none) or a positive number of users, not \(historyCache)") }
+            configuration.historyCache = historyCache
             if let retrainAfterEvents { try CommonOptions.requirePositive(retrainAfterEvents, "--retrain-after-events") }
             if let retrainEvery, !(retrainEvery > 0 && retrainEvery.isFinite) {
                 throw CLIError("--retrain-every must be a positive number of seconds, not \(retrainEvery)")

@@ -147,7 +147,15 @@ extension ServeCLITests {
         #expect(status == 200)
         let (_, after) = try await b.request("GET", "/users/visitor/recommendations?n=5")
         #expect(after["method"] as? String == "fold-in", "replica b reads the write made through replica a")
-        #expect(!((after["items"] as? [[String: Any]]) ?? []).contains { $0["item"] as? String == top })
+        let afterItems = ((after["items"] as? [[String: Any]]) ?? []).compactMap { $0["item"] as? String }
+        #expect(!afterItems.contains(top))
+        // b keeps the visitor's history between lists, and still sees a's next write at once.
+        let (_, again) = try await b.request("GET", "/users/visitor/recommendations?n=5")
+        #expect(((again["items"] as? [[String: Any]]) ?? []).compactMap { $0["item"] as? String } == afterItems)
+        let second = try #require(afterItems.first)
+        _ = try await a.request("POST", "/feedback", body: #"{"feedback": [{"user": "visitor", "item": "\#(second)", "value": 1}]}"#)
+        let (_, next) = try await b.request("GET", "/users/visitor/recommendations?n=5")
+        #expect(!((next["items"] as? [[String: Any]]) ?? []).contains { $0["item"] as? String == second }, "b reads a's second write too")
 
         let (retrained, report) = try await a.request("POST", "/models/retrain")
         #expect(retrained == 200, "\(report)")
@@ -164,6 +172,8 @@ extension ServeCLITests {
         let (_, list) = try await b.request("GET", "/users/visitor/recommendations?n=5")
         #expect(list["method"] as? String == "trained", "the new version includes the visitor's feedback")
 
+        let (_, kept) = try await b.request("GET", "/users/u3/recommendations")
+        #expect(kept["method"] as? String == "trained")
         let (erased, answer) = try await a.request("DELETE", "/users/u3")
         #expect(erased == 200 && answer["model"] as? String == "exact")
         let (_, gone) = try await b.request("GET", "/users/u3/recommendations")

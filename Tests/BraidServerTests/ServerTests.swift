@@ -68,6 +68,73 @@ import Testing
         #expect(try await server.store.feedback(user: data.users[0]).count == 1)
     }
 
+    /// A user's history is kept between their lists and follows every change the store sees:
+    /// feedback through this server, feedback written to the store by another (as a replica
+    /// sharing PostgreSQL does), a replaced value, an erasure. Each list equals EASE's scores
+    /// for the history at that moment, and `/metrics` counts which lists read the store.
+    @Test func keptHistoriesFollowEveryChangeInTheStore() async throws {
+        let (server, data) = try Self.server()
+        let user = data.users[0]
+        try await Self.run(server) { client in
+            @Sendable func list() async throws -> (method: String?, items: [(item: String, score: Double)]) {
+                let response = try await client.execute(uri: "/users/\(user)/recommendations?n=5", method: .get)
+                return (try Self.json(response)["method"] as? String, try Self.items(response))
+            }
+            @Sendable func counted() async throws -> (hits: Int, reads: Int, users: Int) {
+                let text = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
+                func value(_ name: String) -> Int {
+                    text.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Double($0.split(separator: " ")[1]) }.map { Int($0) } ?? -1
+                }
+                return (value("braid_history_cache_hits_total"), value("braid_history_reads_total"), value("braid_history_cache_users"))
+            }
+            @Sendable func expectScores(_ list: [(item: String, score: Double)], extra: [(item: String, value: Float)]) throws {
+                var history = Array(data.items(ofUser: 0)), values = Array(data.byUser.values(ofRow: 0))
+                for (item, value) in extra {
+                    let index = try #require(data.items.index(of: item))
+                    if let k = history.firstIndex(of: index) { history.remove(at: k); values.remove(at: k) }
+                    history.append(index)
+                    values.append(value)
+                }
+                let expected = try server.slot.served.model.scores(forHistory: history, values: values)
+                #expect(list.count == 5)
+                for entry in list { #expect(abs(entry.score - Double(expected[Int(data.items.index(of: entry.item)!)])) < 1e-5) }
+            }
+            let first = try await list()
+            #expect(first.method == "trained")
+            let again = try await list()
+            #expect(again.items.map(\.item) == first.items.map(\.item) && again.items.map(\.score) == first.items.map(\.score))
+            var count = try await counted()
+            #expect(count.hits == 1 && count.reads == 1 && count.users == 1)
+
+            // Feedback through this server.
+            let top = first.items[0].item, second = first.items[1].item
+            _ = try await client.execute(uri: "/feedback", method: .post,
+                                         body: Self.body(#"{"feedback": [{"user": "\#(user)", "item": "\#(top)", "value": 5, "timestamp": 100}]}"#))
+            let folded = try await list()
+            #expect(folded.method == "fold-in" && !folded.items.contains { $0.item == top })
+            try expectScores(folded.items, extra: [(top, 5)])
+            _ = try await list()
+            count = try await counted()
+            #expect(count.hits == 2 && count.reads == 2)
+
+            // Feedback another server wrote to the shared store, and a value replaced there.
+            _ = try await server.store.addFeedback([FeedbackEvent(user: user, item: second, value: 4, timestamp: 200)])
+            try expectScores(try await list().items, extra: [(top, 5), (second, 4)])
+            _ = try await server.store.addFeedback([FeedbackEvent(user: user, item: top, value: 2, timestamp: 100)])
+            try expectScores(try await list().items, extra: [(second, 4), (top, 2)])
+            // The same value again changes nothing: the kept history serves.
+            _ = try await server.store.addFeedback([FeedbackEvent(user: user, item: top, value: 2, timestamp: 100)])
+            try expectScores(try await list().items, extra: [(second, 4), (top, 2)])
+            count = try await counted()
+            #expect(count.hits == 3 && count.reads == 4)
+
+            // Erased: nothing of theirs stays kept, and their next list is not theirs.
+            _ = try await client.execute(uri: "/users/\(user)", method: .delete)
+            #expect(try await counted().users == 0)
+            #expect(try await list().method == "popular")
+        }
+    }
+
     /// User kNN folds in a training user's fresh feedback with the user's own older row left out
     /// of their neighbours: the served scores are `scores(forHistory:values:trainedUser:)`'s,
     /// which differ from the same history scored as anyone's.

@@ -25,20 +25,61 @@ import Testing
         let events = [FeedbackEvent(user: "a", item: "x", value: 1, timestamp: 10), FeedbackEvent(user: "a", item: "y", value: 2, timestamp: 11),
                       FeedbackEvent(user: "b", item: "x", event: "view", value: 1, timestamp: 10)]
         #expect(try await store.addFeedback(events) == 3)
+        let before = try await store.feedback(user: "a")
+        #expect(before.map(\.item) == ["x", "y"] && before[0].sequence < before[1].sequence)
+        #expect(try await store.addFeedback([events[0], events[2]]) == 0, "a retried event replaces, never adds")
+        #expect(try await store.feedback(user: "a") == before, "the same value again changes nothing")
         var retry = events[0]
         retry.value = 5
-        #expect(try await store.addFeedback([retry, events[2]]) == 0, "a retried event replaces, never adds")
+        #expect(try await store.addFeedback([retry, events[2]]) == 0)
+        // A changed value is written anew: newer than anything before it.
         let a = try await store.feedback(user: "a")
-        #expect(a.map(\.item) == ["x", "y"] && a[0].value == 5)
-        #expect(a[0].sequence < a[1].sequence)
-        // What a list reads: only what the served model has not seen.
+        #expect(a.map(\.item) == ["y", "x"] && a[1].value == 5 && a[1].sequence > before[1].sequence && a[0] == before[1])
+        // What a list reads: only what the served model has not seen, a value replaced since included.
         let all = try await store.history(user: "a", after: 0)
         #expect(all.feedback.map(\.sequence) == a.map(\.sequence) && !all.erased)
-        let newer = try await store.history(user: "a", after: a[0].sequence)
-        #expect(newer.feedback.map(\.item) == ["y"] && newer.feedback[0].value == 2 && newer.feedback[0].timestamp == 11)
+        let newer = try await store.history(user: "a", after: before[1].sequence)
+        #expect(newer.feedback.map(\.item) == ["x"] && newer.feedback[0].value == 5 && newer.feedback[0].timestamp == 10)
         #expect(try await store.history(user: "a", after: a[1].sequence).feedback.isEmpty)
         #expect(try await store.allFeedback().count == 3)
         #expect(try await store.counts()["feedback"] == 3)
+    }
+
+    /// A list keeps a user's history while the store's version of their feedback stays; every
+    /// change moves it, and a version never comes back with other content.
+    @Test(arguments: Kind.allCases)
+    func feedbackVersionsMoveWithEveryChange(kind: Kind) async throws {
+        try #require(kind == .sqlite || PostgresCluster.available, "PostgreSQL: \(PostgresCluster.shared)")
+        let store = try await Self.open(kind)
+        @Sendable func read(_ known: FeedbackVersion?) async throws -> StoredHistory { try await store.history(user: "a", after: 0, unlessAt: known) }
+        let none = try await read(nil)
+        #expect(none.feedback == [] && none.version == FeedbackVersion(latest: 0, erased: false))
+        #expect(try await read(none.version).feedback == nil, "held already: not read")
+
+        _ = try await store.addFeedback([FeedbackEvent(user: "a", item: "x", value: 1, timestamp: 10), FeedbackEvent(user: "a", item: "y", value: 2, timestamp: 11)])
+        let added = try await read(none.version)
+        #expect(added.feedback?.map(\.item) == ["x", "y"] && added.version != none.version)
+        #expect(try await read(added.version).feedback == nil)
+        // Another user's feedback and a repeated value leave it.
+        _ = try await store.addFeedback([FeedbackEvent(user: "b", item: "x", value: 1, timestamp: 10), FeedbackEvent(user: "a", item: "x", value: 1, timestamp: 10)])
+        #expect(try await read(added.version).feedback == nil)
+        // A new event, and a changed value, move it.
+        _ = try await store.addFeedback([FeedbackEvent(user: "a", item: "z", value: 1, timestamp: 12)])
+        let third = try await read(added.version)
+        #expect(third.feedback?.count == 3 && third.version != added.version)
+        _ = try await store.addFeedback([FeedbackEvent(user: "a", item: "x", value: 4, timestamp: 10)])
+        let replaced = try await read(third.version)
+        #expect(replaced.feedback?.map(\.item) == ["y", "z", "x"] && replaced.feedback?.last?.value == 4)
+        #expect(![none.version, added.version, third.version].contains(replaced.version))
+        // Erased: the version says so; new feedback after it moves it again.
+        _ = try await store.eraseUser("a", model: .pendingRetrain, at: 100)
+        let erased = try await read(replaced.version)
+        #expect(erased.feedback == [] && erased.version.erased && erased.version != replaced.version)
+        _ = try await store.addFeedback([FeedbackEvent(user: "a", item: "y", value: 1, timestamp: 20)])
+        let after = try await read(erased.version)
+        #expect(after.feedback?.map(\.item) == ["y"] && after.version.erased && after.version != erased.version)
+        #expect(try await read(after.version).feedback == nil)
+        #expect(try await store.history(user: "b", after: 0, unlessAt: after.version).feedback?.count == 1, "b's version is b's own")
     }
 
     @Test(arguments: Kind.allCases)
