@@ -1,3 +1,4 @@
+import BraidCore
 import BraidStore
 import Foundation
 
@@ -15,6 +16,19 @@ final class HistoryCache: @unchecked Sendable {
         let model: Int
         let feedback: FeedbackVersion
         let history: ServedHistory
+        /// The best items of the user's last list, once one was scored.
+        var best: Best?
+    }
+
+    /// A list's best items among everything the user has not seen, before the query's own
+    /// filters (hidden, deleted, excluded items, a category), which the next list applies to them.
+    struct Best {
+        /// Best first, as `select` orders them.
+        let items: [ScoredIndex]
+        /// Whether they are every item a list could hold (fewer than were asked for).
+        let complete: Bool
+        /// How the scores were made ("trained", "fold-in", …).
+        let method: String
     }
 
     let capacity: Int
@@ -45,6 +59,17 @@ final class HistoryCache: @unchecked Sendable {
         lock.withLock {
             older[user] = nil
             insertLocked(user, entry)
+        }
+    }
+
+    /// Adds a list's best items to the user's entry, if it is still `entry` (same model and
+    /// feedback version; a newer one is left alone).
+    func keep(_ best: Best, user: String, with entry: Entry) {
+        guard capacity > 0 else { return }
+        lock.withLock {
+            guard var current = recent[user], current.model == entry.model, current.feedback == entry.feedback else { return }
+            current.best = best
+            recent[user] = current
         }
     }
 

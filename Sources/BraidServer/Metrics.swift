@@ -12,6 +12,8 @@ final class ServerMetrics: @unchecked Sendable {
     let modelVersion: Gauge, modelAge: Gauge
     /// Lists served from a kept history (the user's feedback unchanged) and lists that read it.
     let historyHits: Counter, historyReads: Counter
+    /// Lists chosen from the best items kept with the history, without scoring.
+    let listHits: Counter
     let historyEntries: Gauge
 
     static let buckets: [Duration] = [.microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5),
@@ -27,6 +29,8 @@ final class ServerMetrics: @unchecked Sendable {
                                                                             helpText: "Lists whose history was kept from an earlier list"))
         historyReads = registry.makeCounter(descriptor: MetricNameDescriptor(namespace: "braid", metricName: "history_reads", unitName: "total",
                                                                              helpText: "Lists that read the user's feedback from the store"))
+        listHits = registry.makeCounter(descriptor: MetricNameDescriptor(namespace: "braid", metricName: "list_cache_hits", unitName: "total",
+                                                                         helpText: "Lists chosen from the best items kept from an earlier list"))
         historyEntries = registry.makeGauge(descriptor: MetricNameDescriptor(namespace: "braid", metricName: "history_cache_users", unitName: "",
                                                                              helpText: "Users whose history is kept"))
         modelAge = registry.makeGauge(descriptor: MetricNameDescriptor(namespace: "braid", metricName: "model_age", unitName: "seconds",

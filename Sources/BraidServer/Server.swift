@@ -25,6 +25,9 @@ public final class RecommendationServer: Sendable {
         /// How many users' assembled histories are kept between their lists (0: none). A list
         /// then reads only the user's feedback version from the store while it is unchanged.
         public var historyCache = 10_000
+        /// How many of a list's best items are kept with the user's history (or as many as the
+        /// list asked for, when more): the next list is chosen from them while nothing changed.
+        public var keptListLength = 100
         public init() {}
     }
 
@@ -221,8 +224,7 @@ public final class RecommendationServer: Sendable {
         route(router, .get, "/users/{id}/recommendations", role: .read) { [self] request, context in
             let id = try pathID(context, "id")
             let query = try ListQuery(request, limits: configuration.limits)
-            let served = slot.served
-            return try await list(user: id, history: servedHistory(user: id, served: served), query: query, served: served)
+            return try await list(user: id, query: query, served: slot.served)
         }
         route(router, .post, "/recommendations", role: .read) { [self] request, _ in
             let body = try await fields(request)
@@ -311,31 +313,61 @@ public final class RecommendationServer: Sendable {
     }
 
     /// The user's history as `served` sees it: kept from their last list while the store's
-    /// version of their feedback is unchanged, else read and assembled (and kept).
-    func servedHistory(user: String, served: ServedModel) async throws -> ServedHistory {
+    /// version of their feedback is unchanged, else read and assembled (and kept), with the
+    /// version it was read at (nil when nothing is kept).
+    func servedHistory(user: String, served: ServedModel) async throws -> (history: ServedHistory, kept: HistoryCache.Entry?) {
         let kept = histories.entry(user: user, model: served.version)
         var stored = try await store.history(user: user, after: served.feedbackWatermark, unlessAt: kept?.feedback)
         if stored.feedback == nil {
             if let kept {
                 metrics.historyHits.increment()
-                return kept.history
+                return (kept.history, kept)
             }
             // A store answers nil only for the version asked about; read it whole if one ever does not.
             stored = try await store.history(user: user, after: served.feedbackWatermark, unlessAt: nil)
         }
         metrics.historyReads.increment()
         let history = served.history(user: user, feedback: stored.feedback ?? [], erased: stored.version.erased, policy: configuration.feedback)
-        histories.keep(HistoryCache.Entry(model: served.version, feedback: stored.version, history: history), user: user)
-        return history
+        let entry = HistoryCache.Entry(model: served.version, feedback: stored.version, history: history)
+        histories.keep(entry, user: user)
+        return (history, histories.capacity > 0 ? entry : nil)
     }
 
-    func list(user: String?, history: ServedHistory, query: ListQuery, served: ServedModel) async throws -> JSONValue {
+    /// A user's list: from the best items kept with their history when those suffice (the
+    /// same list as scoring again: nothing they hold has changed), else scored, and its best
+    /// items kept for the next list.
+    func list(user: String, query: ListQuery, served: ServedModel) async throws -> JSONValue {
+        let (history, kept) = try await servedHistory(user: user, served: served)
+        if !query.explain, let best = kept?.best, let chosen = try await choose(from: best, query: query, served: served) {
+            metrics.listHits.increment()
+            return try await listed(chosen, user: user, history: history, query: query, served: served, method: best.method)
+        }
+        return try await list(user: user, history: history, query: query, served: served, keeping: kept)
+    }
+
+    func list(user: String?, history: ServedHistory, query: ListQuery, served: ServedModel, keeping kept: HistoryCache.Entry? = nil) async throws -> JSONValue {
         // A two-stage model's candidates first; the full scores only when too few pass the filters.
         let (leading, method, partial) = served.scores(for: history, leading: true, limit: configuration.historyLimit)
-        var chosen = try await select(leading, query: query, seen: history.seen, served: served)
-        if partial && chosen.count < query.count {
+        var chosen: [ScoredIndex]? = nil
+        if let user, let kept {
+            // The best of everything the user has not seen, kept for their next list; this
+            // list is the first of them that pass its filters.
+            let length = max(query.count, configuration.keptListLength)
+            let top = served.model.select(length, from: leading, user: nil, filter: RecommendationFilter(excludeSeen: false, deniedItems: history.seen))
+            // Fewer than asked for from the full scores: every item that can be listed is among them.
+            let best = HistoryCache.Best(items: top, complete: top.count < length && !partial, method: method)
+            histories.keep(best, user: user, with: kept)
+            chosen = try await choose(from: best, query: query, served: served)
+        }
+        if chosen == nil { chosen = try await select(leading, query: query, seen: history.seen, served: served) }
+        if partial && (chosen?.count ?? 0) < query.count {
             chosen = try await select(served.scores(for: history, limit: configuration.historyLimit).scores, query: query, seen: history.seen, served: served)
         }
+        return try await listed(chosen ?? [], user: user, history: history, query: query, served: served, method: method)
+    }
+
+    /// The list as JSON, with the reasons when asked for.
+    func listed(_ chosen: [ScoredIndex], user: String?, history: ServedHistory, query: ListQuery, served: ServedModel, method: String) async throws -> JSONValue {
         let data = served.model.data
         // The reasons, one call for the whole list (the fusion scores its members once).
         let reasons: [Explanation?] = if query.explain {
@@ -362,11 +394,11 @@ public final class RecommendationServer: Sendable {
         return .object(result)
     }
 
-    /// The best `query.count` items: never seen ones, hidden or deleted ones, excluded ones,
-    /// or (with a category) ones outside it.
-    func select(_ scores: [Float], query: ListQuery, seen: Set<Int32>, served: ServedModel) async throws -> [ScoredIndex] {
+    /// The items a list may not hold beyond those the user has seen (hidden, deleted or
+    /// excluded ones), and those it must come from (a category's), if any.
+    func filters(_ query: ListQuery, served: ServedModel) async throws -> (denied: Set<Int32>, allowed: Set<Int32>?) {
         let data = served.model.data
-        var denied = seen
+        var denied = Set<Int32>()
         for id in try await excluded.get({ try await self.store.excludedItems() }).union(query.exclude) {
             if let item = data.items.index(of: id) { denied.insert(item) }
         }
@@ -383,8 +415,28 @@ public final class RecommendationServer: Sendable {
             }
             allowed = inCategory
         }
-        let filter = RecommendationFilter(excludeSeen: false, allowedItems: allowed, deniedItems: denied)
+        return (denied, allowed)
+    }
+
+    /// The best `query.count` items: never seen ones, hidden or deleted ones, excluded ones,
+    /// or (with a category) ones outside it.
+    func select(_ scores: [Float], query: ListQuery, seen: Set<Int32>, served: ServedModel) async throws -> [ScoredIndex] {
+        let (denied, allowed) = try await filters(query, served: served)
+        let filter = RecommendationFilter(excludeSeen: false, allowedItems: allowed, deniedItems: denied.union(seen))
         return served.model.select(query.count, from: scores, user: nil, filter: filter)
+    }
+
+    /// The first `query.count` of `best` that pass the query's filters: what `select` chooses
+    /// from the scores they came from, when that many pass or `best` holds every listable item;
+    /// nil when too few pass to tell.
+    func choose(from best: HistoryCache.Best, query: ListQuery, served: ServedModel) async throws -> [ScoredIndex]? {
+        let (denied, allowed) = try await filters(query, served: served)
+        var chosen: [ScoredIndex] = []
+        for entry in best.items where !denied.contains(entry.index) && allowed?.contains(entry.index) != false {
+            chosen.append(entry)
+            if chosen.count == query.count { return chosen }
+        }
+        return best.complete ? chosen : nil
     }
 
     // MARK: Helpers

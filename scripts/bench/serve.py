@@ -8,8 +8,11 @@ hdrhistogram-swift), fits EASE, ALS and the fusion on all ml-latest-small rating
 each model starts a server with a fresh SQLite store and drives it:
 
 1. mixed: an open-loop schedule of `--rate` requests/s for `--duration` s, 90% GET
-   /users/{id}/recommendations?n=10 (computed live, no cache), 9% POST /feedback (10 events),
-   1% POST /items; latency from the moment each request was due (no coordinated omission).
+   /users/{id}/recommendations?n=10, 9% POST /feedback (10 events), 1% POST /items; latency
+   from the moment each request was due (no coordinated omission). Twice per model: as served
+   by default (a user's history and best items kept between their lists while their feedback
+   and the model are unchanged; the share of lists served so, from /metrics, is reported) and
+   with `--history-cache 0` (every list read from the store and scored live).
 2. feedback: batches of 1,000 events on 4 connections as fast as they are acknowledged (EASE).
 3. erase: DELETE /users/{id} for 200 users on an ALS server (the store's part: ALS cannot forget
    exactly, so the model's part waits for a retrain), then 20 users on an EASE server, where each
@@ -35,8 +38,8 @@ def build():
 
 
 class Server:
-    def __init__(self, model, store):
-        self.process = subprocess.Popen([BRAID, "serve", "--model-file", model, "--store", store, "--port", "0", "--json", "--quiet"],
+    def __init__(self, model, store, extra=()):
+        self.process = subprocess.Popen([BRAID, "serve", "--model-file", model, "--store", store, "--port", "0", "--json", "--quiet", *extra],
                                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         self.port = json.loads(self.process.stdout.readline())["port"]
         self.url = f"http://127.0.0.1:{self.port}"
@@ -46,6 +49,13 @@ class Server:
             for line in f:
                 if line.startswith("VmRSS:"):
                     return int(line.split()[1]) / 1024
+
+    def counters(self):
+        """The server's list counters from /metrics (kept histories, kept lists, store reads)."""
+        import urllib.request
+        text = urllib.request.urlopen(self.url + "/metrics").read().decode()
+        wanted = ("braid_history_cache_hits_total", "braid_list_cache_hits_total", "braid_history_reads_total")
+        return {line.split()[0]: float(line.split()[1]) for line in text.splitlines() if line.split(" ")[0] in wanted}
 
     def stop(self):
         self.process.terminate()
@@ -93,11 +103,22 @@ def main():
 
     results = {"rate": a.rate, "duration": a.duration}
     for name, path in models.items():
+        live = Server(path, os.path.join(work, f"{name}-live.sqlite"), ["--history-cache", "0"])
+        load(live.url, "mixed", users, items, duration=2, rate=200)  # warm up
+        results[f"mixed {name}, scored live"] = load(live.url, "mixed", users, items, duration=a.duration, rate=a.rate)
+        print(name, "live", json.dumps(results[f"mixed {name}, scored live"]["results"]), file=sys.stderr)
+        live.stop()
         server = Server(path, os.path.join(work, f"{name}.sqlite"))
         load(server.url, "mixed", users, items, duration=2, rate=200)  # warm up
+        before = server.counters()
         results[f"mixed {name}"] = load(server.url, "mixed", users, items, duration=a.duration, rate=a.rate)
         results[f"mixed {name}"]["rss_mb"] = server.rss_mb()
-        print(name, json.dumps(results[f"mixed {name}"]["results"]), file=sys.stderr)
+        after = server.counters()
+        counted = {k: after.get(k, 0) - before.get(k, 0) for k in after}
+        lists = counted.get("braid_history_cache_hits_total", 0) + counted.get("braid_history_reads_total", 0)
+        results[f"mixed {name}"]["kept"] = {"lists": lists, "history kept": counted.get("braid_history_cache_hits_total", 0),
+                                            "list kept": counted.get("braid_list_cache_hits_total", 0)}
+        print(name, json.dumps(results[f"mixed {name}"]["results"]), results[f"mixed {name}"]["kept"], file=sys.stderr)
         if name == "ease":
             results["feedback"] = load(server.url, "feedback", users, items, duration=a.duration / 2, batch=1000, connections=4)
             print("feedback", results["feedback"]["events_per_second"], file=sys.stderr)
@@ -132,6 +153,11 @@ def main():
             continue
         for kind, r in value["results"].items():
             lines.append(f"| {key}: {kind} | {r['per_second']:.0f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['p99_9_ms']:.2f} | {r['errors']} |")
+    for key, value in results.items():
+        if isinstance(value, dict) and value.get("kept", {}).get("lists"):
+            kept = value["kept"]
+            lines.append(f"\n{key}: of {kept['lists']:.0f} lists, {kept['history kept'] / kept['lists']:.0%} from a kept history, "
+                         f"{kept['list kept'] / kept['lists']:.0%} chosen from kept best items")
     if "feedback" in results:
         lines.append(f"\nfeedback events acknowledged per second (batches of 1,000, 4 connections): {results['feedback']['events_per_second']:.0f}")
     if "soak ease" in results:
