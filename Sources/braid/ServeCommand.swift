@@ -35,12 +35,15 @@ struct Serve: ParsableCommand {
     @Option(help: "Largest request body in bytes.")
     var maxBodyBytes = 8 << 20
 
-    @Option(help: ArgumentHelp("Score at most a user's latest this many interactions (0: all), where the model folds in.",
+    // `.unconditional`: a negative value ("-1") is read as the value, so the check below names it.
+    @Option(parsing: .unconditional,
+            help: ArgumentHelp("Score at most a user's latest this many interactions (0: all), where the model folds in.",
                                discussion: "Bounds a list's cost as histories grow; every item the user interacted with still stays out of their list."))
     var historyLimit = 500
 
-    @Option(help: ArgumentHelp("Keep this many users' assembled histories between their lists (0: none).",
-                               discussion: "While a user's feedback is unchanged, their next list reads only its version from the store."))
+    @Option(parsing: .unconditional,
+            help: ArgumentHelp("Keep this many users' assembled histories and their lists' best items between their lists (0: none).",
+                               discussion: "While a user's feedback and the model are unchanged, their next list reads only the feedback's version from the store and is chosen from the kept items."))
     var historyCache = 10_000
 
     @OptionGroup var common: CommonOptions
