@@ -173,8 +173,9 @@ public final class SQLiteStore: Store {
     public func history(user: String, after sequence: Int64, unlessAt known: FeedbackVersion?) async throws -> StoredHistory {
         try await pool.read { db in
             // Prepared once per connection: this runs for every list served. One writer assigns
-            // the sequence numbers in commit order, and only an erasure deletes a user's rows,
-            // so their latest number is their version.
+            // the sequence numbers in commit order, and a user's rows leave only by an erasure
+            // or by a replacement that adds them back with a larger number, so their latest
+            // number (with the erasure flag) is their version.
             let version = FeedbackVersion(
                 latest: try Int64.fetchOne(db.cachedStatement(sql: "SELECT max(seq) FROM feedback WHERE user = ?"), arguments: [user]) ?? 0,
                 erased: try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM erasures WHERE user = ?)"), arguments: [user]) ?? false)
