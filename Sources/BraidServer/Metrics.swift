@@ -4,7 +4,7 @@ import Prometheus
 /// The server's Prometheus metrics, in a registry of its own (no process-wide bootstrap, so
 /// several servers can run in one process, as the tests do).
 final class ServerMetrics: @unchecked Sendable {
-    let registry = PrometheusCollectorRegistry()
+    let registry: PrometheusCollectorRegistry
     private let lock = NSLock()
     private var counters: [String: Counter] = [:]
     private var histograms: [String: DurationHistogram] = [:]
@@ -21,20 +21,21 @@ final class ServerMetrics: @unchecked Sendable {
                                       .milliseconds(500), .seconds(1), .seconds(5)]
 
     init() {
-        events = registry.makeCounter(descriptor: MetricNameDescriptor(namespace: "braid", metricName: "feedback_events", unitName: "total",
-                                                                       helpText: "Feedback events acknowledged"))
-        modelVersion = registry.makeGauge(descriptor: MetricNameDescriptor(namespace: "braid", metricName: "model_version", unitName: "",
-                                                                           helpText: "Version of the served model"))
-        historyHits = registry.makeCounter(descriptor: MetricNameDescriptor(namespace: "braid", metricName: "history_cache_hits", unitName: "total",
-                                                                            helpText: "Lists whose history was kept from an earlier list"))
-        historyReads = registry.makeCounter(descriptor: MetricNameDescriptor(namespace: "braid", metricName: "history_reads", unitName: "total",
-                                                                             helpText: "Lists that read the user's feedback from the store"))
-        listHits = registry.makeCounter(descriptor: MetricNameDescriptor(namespace: "braid", metricName: "list_cache_hits", unitName: "total",
-                                                                         helpText: "Lists chosen from the best items kept from an earlier list"))
-        historyEntries = registry.makeGauge(descriptor: MetricNameDescriptor(namespace: "braid", metricName: "history_cache_users", unitName: "",
-                                                                             helpText: "Users whose history is kept"))
-        modelAge = registry.makeGauge(descriptor: MetricNameDescriptor(namespace: "braid", metricName: "model_age", unitName: "seconds",
-                                                                       helpText: "Seconds since the served model was loaded"))
+        let registry = PrometheusCollectorRegistry()
+        self.registry = registry
+        func counter(_ name: String, _ help: String) -> Counter {
+            registry.makeCounter(descriptor: MetricNameDescriptor(namespace: "braid", metricName: name, unitName: "total", helpText: help))
+        }
+        func gauge(_ name: String, unit: String = "", _ help: String) -> Gauge {
+            registry.makeGauge(descriptor: MetricNameDescriptor(namespace: "braid", metricName: name, unitName: unit, helpText: help))
+        }
+        events = counter("feedback_events", "Feedback events acknowledged")
+        modelVersion = gauge("model_version", "Version of the served model")
+        modelAge = gauge("model_age", unit: "seconds", "Seconds since the served model was loaded")
+        historyHits = counter("history_cache_hits", "Lists whose history was kept from an earlier list")
+        historyReads = counter("history_reads", "Lists that read the user's feedback from the store")
+        listHits = counter("list_cache_hits", "Lists chosen from the best items kept from an earlier list")
+        historyEntries = gauge("history_cache_users", "Users whose history is kept")
     }
 
     /// Counts one request and records its latency under its route pattern.

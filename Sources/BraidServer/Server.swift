@@ -262,13 +262,13 @@ public final class RecommendationServer: Sendable {
                 throw APIError(.notFound, "unknownItem", "\(error)")
             }
             scores[Int(item)] = -.infinity
-            let chosen = try await select(scores, query: query, seen: [], served: served)
+            let chosen = try await filters(query, served: served).select(scores, seen: [], from: served.model)
             return ["item": .string(id), "items": .array(chosen.map { ["item": .string(data.items[$0.index]), "score": .number(Double($0.score))] })]
         }
         route(router, .get, "/popular", role: .read) { [self] request, _ in
             let query = try ListQuery(request, limits: configuration.limits)
             let served = slot.served
-            let chosen = try await select(served.model.popularityScores(), query: query, seen: [], served: served)
+            let chosen = try await filters(query, served: served).select(served.model.popularityScores(), seen: [], from: served.model)
             return ["items": .array(chosen.map { ["item": .string(served.model.data.items[$0.index]), "score": .number(Double($0.score))] })]
         }
         return router
@@ -338,14 +338,18 @@ public final class RecommendationServer: Sendable {
     /// items kept for the next list.
     func list(user: String, query: ListQuery, served: ServedModel) async throws -> JSONValue {
         let (history, kept) = try await servedHistory(user: user, served: served)
-        if !query.explain, let best = kept?.best, let chosen = try await choose(from: best, query: query, served: served) {
+        let filters = try await filters(query, served: served)
+        if !query.explain, let best = kept?.best, let chosen = filters.choose(from: best) {
             metrics.listHits.increment()
             return try await listed(chosen, user: user, history: history, query: query, served: served, method: best.method)
         }
-        return try await list(user: user, history: history, query: query, served: served, keeping: kept)
+        return try await list(user: user, history: history, query: query, served: served, filters: filters, keeping: kept)
     }
 
-    func list(user: String?, history: ServedHistory, query: ListQuery, served: ServedModel, keeping kept: HistoryCache.Entry? = nil) async throws -> JSONValue {
+    /// A list scored from `history` (its best items kept with `kept`, the user's entry, if any).
+    func list(user: String?, history: ServedHistory, query: ListQuery, served: ServedModel, filters known: ListFilters? = nil,
+              keeping kept: HistoryCache.Entry? = nil) async throws -> JSONValue {
+        let filters = if let known { known } else { try await filters(query, served: served) }
         // A two-stage model's candidates first; the full scores only when too few pass the filters.
         let (leading, method, partial) = served.scores(for: history, leading: true, limit: configuration.historyLimit)
         var chosen: [ScoredIndex]? = nil
@@ -357,11 +361,11 @@ public final class RecommendationServer: Sendable {
             // Fewer than asked for from the full scores: every item that can be listed is among them.
             let best = HistoryCache.Best(items: top, complete: top.count < length && !partial, method: method)
             histories.keep(best, user: user, with: kept)
-            chosen = try await choose(from: best, query: query, served: served)
+            chosen = filters.choose(from: best)
         }
-        if chosen == nil { chosen = try await select(leading, query: query, seen: history.seen, served: served) }
+        if chosen == nil { chosen = filters.select(leading, seen: history.seen, from: served.model) }
         if partial && (chosen?.count ?? 0) < query.count {
-            chosen = try await select(served.scores(for: history, limit: configuration.historyLimit).scores, query: query, seen: history.seen, served: served)
+            chosen = filters.select(served.scores(for: history, limit: configuration.historyLimit).scores, seen: history.seen, from: served.model)
         }
         return try await listed(chosen ?? [], user: user, history: history, query: query, served: served, method: method)
     }
@@ -394,9 +398,34 @@ public final class RecommendationServer: Sendable {
         return .object(result)
     }
 
-    /// The items a list may not hold beyond those the user has seen (hidden, deleted or
-    /// excluded ones), and those it must come from (a category's), if any.
-    func filters(_ query: ListQuery, served: ServedModel) async throws -> (denied: Set<Int32>, allowed: Set<Int32>?) {
+    /// A query's filters, resolved to the served model's items once per list.
+    struct ListFilters {
+        let count: Int
+        /// Items the list may not hold beyond those the user has seen: hidden, deleted or excluded.
+        let denied: Set<Int32>
+        /// Items it must come from (a category's), if any.
+        let allowed: Set<Int32>?
+
+        /// The best `count` items of `scores` that pass, none of them `seen`.
+        func select(_ scores: [Float], seen: Set<Int32>, from model: any RecommendationModel) -> [ScoredIndex] {
+            model.select(count, from: scores, user: nil, filter: RecommendationFilter(excludeSeen: false, allowedItems: allowed, deniedItems: denied.union(seen)))
+        }
+
+        /// The first `count` of `best` that pass: what `select` chooses from the scores they
+        /// came from, when that many pass or `best` holds every listable item; nil when too few
+        /// pass to tell.
+        func choose(from best: HistoryCache.Best) -> [ScoredIndex]? {
+            var chosen: [ScoredIndex] = []
+            for entry in best.items where !denied.contains(entry.index) && allowed?.contains(entry.index) != false {
+                chosen.append(entry)
+                if chosen.count == count { return chosen }
+            }
+            return best.complete ? chosen : nil
+        }
+    }
+
+    /// The query's filters: hidden, deleted and excluded items denied, a category's allowed.
+    func filters(_ query: ListQuery, served: ServedModel) async throws -> ListFilters {
         let data = served.model.data
         var denied = Set<Int32>()
         for id in try await excluded.get({ try await self.store.excludedItems() }).union(query.exclude) {
@@ -415,28 +444,7 @@ public final class RecommendationServer: Sendable {
             }
             allowed = inCategory
         }
-        return (denied, allowed)
-    }
-
-    /// The best `query.count` items: never seen ones, hidden or deleted ones, excluded ones,
-    /// or (with a category) ones outside it.
-    func select(_ scores: [Float], query: ListQuery, seen: Set<Int32>, served: ServedModel) async throws -> [ScoredIndex] {
-        let (denied, allowed) = try await filters(query, served: served)
-        let filter = RecommendationFilter(excludeSeen: false, allowedItems: allowed, deniedItems: denied.union(seen))
-        return served.model.select(query.count, from: scores, user: nil, filter: filter)
-    }
-
-    /// The first `query.count` of `best` that pass the query's filters: what `select` chooses
-    /// from the scores they came from, when that many pass or `best` holds every listable item;
-    /// nil when too few pass to tell.
-    func choose(from best: HistoryCache.Best, query: ListQuery, served: ServedModel) async throws -> [ScoredIndex]? {
-        let (denied, allowed) = try await filters(query, served: served)
-        var chosen: [ScoredIndex] = []
-        for entry in best.items where !denied.contains(entry.index) && allowed?.contains(entry.index) != false {
-            chosen.append(entry)
-            if chosen.count == query.count { return chosen }
-        }
-        return best.complete ? chosen : nil
+        return ListFilters(count: query.count, denied: denied, allowed: allowed)
     }
 
     // MARK: Helpers

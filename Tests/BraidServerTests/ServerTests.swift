@@ -34,6 +34,11 @@ import Testing
 
     static func body(_ text: String) -> ByteBuffer { ByteBuffer(string: text) }
 
+    /// The value of an unlabelled metric in `/metrics`' text.
+    static func metric(_ text: String, _ name: String) -> Double? {
+        text.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Double($0.split(separator: " ")[1]) }
+    }
+
     static func items(_ response: TestResponse) throws -> [(item: String, score: Double)] {
         try (json(response)["items"] as? [[String: Any]] ?? []).map { ($0["item"] as! String, $0["score"] as! Double) }
     }
@@ -82,9 +87,7 @@ import Testing
             }
             @Sendable func counted() async throws -> (hits: Int, reads: Int, users: Int) {
                 let text = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
-                func value(_ name: String) -> Int {
-                    text.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Double($0.split(separator: " ")[1]) }.map { Int($0) } ?? -1
-                }
+                func value(_ name: String) -> Int { Self.metric(text, name).map { Int($0) } ?? -1 }
                 return (value("braid_history_cache_hits_total"), value("braid_history_reads_total"), value("braid_history_cache_users"))
             }
             @Sendable func expectScores(_ list: [(item: String, score: Double)], extra: [(item: String, value: Float)]) throws {
@@ -187,7 +190,7 @@ import Testing
                                                  FeedbackEvent(user: users[1], item: top[3], value: 1, timestamp: 100)])
                 try await compare(queries)
                 let metrics = String(buffer: try await a.execute(uri: "/metrics", method: .get).body)
-                let hits = metrics.split(separator: "\n").first { $0.hasPrefix("braid_list_cache_hits_total ") }.flatMap { Double($0.split(separator: " ")[1]) }
+                let hits = Self.metric(metrics, "braid_list_cache_hits_total")
                 // At least, in each of the 3 rounds, each user's second list of the 4 queries the kept
                 // items always suffice for (n = 3, 4, and the two with exclusions); 91 of the 168 lists here.
                 #expect((hits ?? 0) >= 3 * 4 * 4, "\(metrics.prefix(2000))")
