@@ -16,13 +16,15 @@ import Testing
         for (a, b) in zip(exact.factors.itemFactors.storage, iterative.factors.itemFactors.storage) { #expect(abs(a - b) < 1e-3) }
     }
 
-    @Test func foldInSolvesTheNormalEquationsByHand() throws {
-        // One factor: x = Σ c·y_j / (Σ_all y² + Σ_hist (c − 1)·y_j² + λ) with c = 1 + α·r.
+    /// One factor: x = Σ c·y_j / (Σ_all y² + Σ_hist (c − 1)·y_j² + λ_u) with c = 1 + α·r, and
+    /// λ_u = λ·n for a history of n items (weighted-λ, the default) or λ (`none`).
+    @Test(arguments: ["frequency", "none"])
+    func foldInSolvesTheNormalEquationsByHand(scaling: String) throws {
         let data = Fixtures.randomRatings(users: 30, items: 20, perUser: 6)
-        let model = try als(["factors": "1", "iterations": "3", "alpha": "2", "regularization": "0.5"], data)
+        let model = try als(["factors": "1", "iterations": "3", "alpha": "2", "regularization": "0.5", "regularization-scaling": scaling], data)
         let y = model.factors.itemFactors.storage
         let history: [Int32] = [1, 4, 7], values: [Float] = [1, 3, 2]
-        var numerator: Float = 0, denominator = y.reduce(Float(0)) { $0 + $1 * $1 } + 0.5
+        var numerator: Float = 0, denominator = y.reduce(Float(0)) { $0 + $1 * $1 } + (scaling == "none" ? 0.5 : 0.5 * 3)
         for (j, r) in zip(history, values) {
             let c = 1 + 2 * r
             numerator += c * y[Int(j)]
@@ -32,6 +34,31 @@ import Testing
         #expect(throws: ModelError.self) { try model.userVector(forHistory: [Int32(model.data.itemCount)], values: [1]) }
         #expect(throws: ModelError.self) { try model.userVector(forHistory: [0, 1], values: [1]) }
         #expect(abs(x[0] - numerator / denominator) < 1e-5)
+    }
+
+    /// The fit's last half-iteration solves the users against the final item factors, so each
+    /// user's factor satisfies their normal equation; with one factor, by hand:
+    /// x_u = Σ_j c·y_j / (Σ_all y² + Σ_j (c − 1)·y_j² + λ·n_u) under weighted-λ, where a
+    /// constant λ would give a different value for every user with n_u ≠ 1.
+    @Test func weightedRegularizationScalesWithEachUsersInteractions() throws {
+        let data = Fixtures.randomRatings(users: 25, items: 15, perUser: 5)
+        let model = try als(["factors": "1", "iterations": "4", "alpha": "1", "regularization": "1", "solver": "cholesky"], data)
+        #expect(model.configuration.regularizationScaling == .frequency, "the default")
+        let y = model.factors.itemFactors.storage, x = model.factors.userFactors.storage
+        let all = y.reduce(Float(0)) { $0 + $1 * $1 }
+        var distinguished = 0
+        for user in 0..<data.userCount {
+            let items = Array(data.byUser.columns(ofRow: user)), values = Array(data.byUser.values(ofRow: user))
+            var numerator: Float = 0, denominator = all
+            for (j, r) in zip(items, values) {
+                numerator += (1 + r) * y[Int(j)]
+                denominator += r * y[Int(j)] * y[Int(j)]
+            }
+            let weighted = numerator / (denominator + Float(items.count)), constant = numerator / (denominator + 1)
+            #expect(abs(x[user] - weighted) < 1e-4 * max(1, abs(weighted)), "user \(user): \(x[user]) vs \(weighted)")
+            if abs(weighted - constant) > 0.1 * abs(weighted) { distinguished += 1 }
+        }
+        #expect(distinguished > data.userCount / 2)
     }
 
     /// Explanations explain what `recommend` serves: the per-item contributions sum to the

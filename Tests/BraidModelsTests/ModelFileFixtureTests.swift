@@ -1,5 +1,5 @@
 import BraidCore
-import BraidModels
+@testable import BraidModels
 import Foundation
 import Testing
 
@@ -61,6 +61,25 @@ import Testing
         #expect(model.configuration.rankerKind == .lambdamart)
         #expect(!model.ranker.trees.isEmpty)
         guard case .lambdaMART = model.ranker else { Issue.record("an older file's trees start from the base member"); return }
+    }
+
+    /// ALS files written before `regularization-scaling` were fitted with a constant λ: they
+    /// load with scaling `none`, so a history folds in against the system they solved, while a
+    /// file written now keeps the weighted-λ it was fitted with. So does the hybrid over ALS.
+    @Test func anOlderALSFileKeepsItsConstantRegularization() throws {
+        let old = try ModelRegistry.load(from: Self.directory.appendingPathComponent("als.braid").path) as! AlternatingLeastSquares
+        #expect(old.configuration.regularizationScaling == .none)
+        let hybrid = try ModelRegistry.load(from: Self.directory.appendingPathComponent("hybrid.braid").path) as! Hybrid
+        #expect(hybrid.als?.regularizationScaling == AlternatingLeastSquares.RegularizationScaling.none)
+
+        let fitted = try ModelRegistry.fit("als", parameters: ModelParameters(["factors": "3", "iterations": "3"]), data: old.data) as! AlternatingLeastSquares
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("als-\(UUID().uuidString).braid").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try ModelRegistry.save(fitted, to: path)
+        let reloaded = try ModelRegistry.load(from: path) as! AlternatingLeastSquares
+        #expect(reloaded.configuration.regularizationScaling == .frequency)
+        let history: [Int32] = [0, 2], values: [Float] = [1, 1]
+        #expect(try reloaded.userVector(forHistory: history, values: values) == fitted.userVector(forHistory: history, values: values))
     }
 
     /// Values the model cannot do without are errors, never zeros.

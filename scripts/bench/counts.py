@@ -101,8 +101,8 @@ def measure(data, out, samples=24):
                      f"{fusion['metrics']['ndcg@10']:.4f}", f"{member['metrics']['ndcg@10']:.4f}", f"Braid {best} (defaults)",
                      f"{fusion['fit_seconds']:.2f}", f"{member['fit_seconds']:.2f}"])
         als = by_model["als"]
-        rows.append([label % name, "ALS at its defaults (c = 1 + r, 100 factors); peer: implicit ALS at peers.py's "
-                     "(64 factors, λ 0.05, c = r)", "NDCG@10", f"{als['metrics']['ndcg@10']:.4f}", f"{implicit['metrics']['ndcg@10']:.4f}",
+        rows.append([label % name, "ALS at its defaults (c = 1 + r, 100 factors, weighted λ 0.2 per interaction); peer: implicit ALS at peers.py's "
+                     "(64 factors, constant λ 0.05, c = r)", "NDCG@10", f"{als['metrics']['ndcg@10']:.4f}", f"{implicit['metrics']['ndcg@10']:.4f}",
                      "implicit ALS", f"{als['fit_seconds']:.2f}", f"{implicit['fit_seconds']:.2f}"])
         others = ", ".join(f"{m} {by_model[m]['metrics']['ndcg@10']:.4f}" for m in MODELS if m != "fusion")
         print(name, others, file=sys.stderr)
