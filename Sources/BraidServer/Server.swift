@@ -352,22 +352,22 @@ public final class RecommendationServer: Sendable {
         let filters = if let known { known } else { try await filters(query, served: served) }
         // A two-stage model's candidates first; the full scores only when too few pass the filters.
         let (leading, method, partial) = served.scores(for: history, leading: true, limit: configuration.historyLimit)
-        var chosen: [ScoredIndex]? = nil
+        // The best of everything the user has not seen, kept for their next list; this list is
+        // the first of them that pass its filters, or scored through them when too few pass.
+        var best: HistoryCache.Best?
         if let user, let kept {
-            // The best of everything the user has not seen, kept for their next list; this
-            // list is the first of them that pass its filters.
             let length = max(query.count, configuration.keptListLength)
             let top = served.model.select(length, from: leading, user: nil, filter: RecommendationFilter(excludeSeen: false, deniedItems: history.seen))
             // Fewer than asked for from the full scores: every item that can be listed is among them.
-            let best = HistoryCache.Best(items: top, complete: top.count < length && !partial, method: method)
-            histories.keep(best, user: user, with: kept)
-            chosen = filters.choose(from: best)
+            let made = HistoryCache.Best(items: top, complete: top.count < length && !partial, method: method)
+            histories.keep(made, user: user, with: kept)
+            best = made
         }
-        if chosen == nil { chosen = filters.select(leading, seen: history.seen, from: served.model) }
-        if partial && (chosen?.count ?? 0) < query.count {
+        var chosen = best.flatMap(filters.choose(from:)) ?? filters.select(leading, seen: history.seen, from: served.model)
+        if partial && chosen.count < query.count {
             chosen = filters.select(served.scores(for: history, limit: configuration.historyLimit).scores, seen: history.seen, from: served.model)
         }
-        return try await listed(chosen ?? [], user: user, history: history, query: query, served: served, method: method)
+        return try await listed(chosen, user: user, history: history, query: query, served: served, method: method)
     }
 
     /// The list as JSON, with the reasons when asked for.

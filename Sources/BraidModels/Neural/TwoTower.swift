@@ -54,11 +54,7 @@ public struct TwoTower: RecommendationModel {
         /// split, titles and genres only, from 0.2, 1, 5 and 25).
         public var coldRegularization: Float = 1
         public var contentSettings = ContentSettings()
-        public var training: NeuralTrainingSettings = {
-            var settings = NeuralTrainingSettings(epochs: 50, batchSize: 256, patience: 5)
-            settings.learningRate = 0.003
-            return settings
-        }()
+        public var training = NeuralTrainingSettings(epochs: 50, batchSize: 256, patience: 5, learningRate: 0.003)
 
         public init() {}
 

@@ -47,11 +47,13 @@ public struct NeuralTrainingSettings: Codable, Sendable, Equatable {
         self.refit = refit
     }
 
-    /// Defaults for a model that trains differently from the sequence models.
-    init(epochs: Int, batchSize: Int, patience: Int) {
+    /// Defaults for a model that trains differently from the sequence models (the shared
+    /// learning rate unless given).
+    init(epochs: Int, batchSize: Int, patience: Int, learningRate: Float? = nil) {
         self.epochs = epochs
         self.batchSize = batchSize
         self.patience = patience
+        if let learningRate { self.learningRate = learningRate }
     }
 
     static let keys = ["epochs", "batch-size", "learning-rate", "weight-decay", "clip", "patience", "seed"]
