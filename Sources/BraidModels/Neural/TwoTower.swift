@@ -185,8 +185,11 @@ public struct TwoTower: RecommendationModel {
             return c
         }
 
-        /// Adds to the projection's gradient from the gradients of the content embeddings of `items`.
-        func backwardContent(_ dContent: [Float], items: Set<Int32>, content: SparseMatrix?) {
+        /// Adds to the projection's gradient from the gradients of the content embeddings of
+        /// `items`, in their order: items share terms, so the order of the float sums is the
+        /// caller's to fix (a `Set`'s order changes from process to process with Swift's seeded
+        /// hashing, and so did the trained model).
+        func backwardContent(_ dContent: [Float], items: [Int32], content: SparseMatrix?) {
             guard let content, let projection else { return }
             let d = ids.width
             for item in items {
@@ -379,7 +382,7 @@ public struct TwoTower: RecommendationModel {
                 touched.insert(it)
             }
         }
-        item.backwardContent(dContent, items: touched, content: content)
+        item.backwardContent(dContent, items: touched.sorted(), content: content)
         return loss
     }
 
