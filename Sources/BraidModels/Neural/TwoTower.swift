@@ -188,7 +188,7 @@ public struct TwoTower: RecommendationModel {
         /// Adds to the projection's gradient from the gradients of the content embeddings of
         /// `items`, in their order: items share terms, so the order of the float sums is the
         /// caller's to fix (a `Set`'s order changes from process to process with Swift's seeded
-        /// hashing, and so did the trained model).
+        /// hashing, and so did the trained model; the caller passes them ascending).
         func backwardContent(_ dContent: [Float], items: [Int32], content: SparseMatrix?) {
             guard let content, let projection else { return }
             let d = ids.width
@@ -360,15 +360,18 @@ public struct TwoTower: RecommendationModel {
         let dAu = user.outer.backward(dZ2u, input: uf.a, rows: rows)
         let dMu = user.inner.backward(Activation.relu.backward(dAu, input: uf.z1), input: uf.m, rows: rows)
         var dContent = itemContent == nil ? [] : [Float](repeating: 0, count: itemCount * d)
-        var touched = Set<Int32>()
+        // Which items' content rows got a gradient: marks by index, read in ascending order.
+        var touched = [Bool](repeating: false, count: dContent.isEmpty ? 0 : itemCount)
         user.history.table.gradient.withUnsafeMutableBufferPointer { g in
             for (r, items) in userHistories.enumerated() where !items.isEmpty {
                 let scale = 1 / Float(items.count)
                 for it in items {
                     for k in 0..<d { g[Int(it) * d + k] += scale * dMu[r * d + k] }
-                    if !dContent.isEmpty { for k in 0..<d { dContent[Int(it) * d + k] += scale * dMu[r * d + k] } }
+                    if !dContent.isEmpty {
+                        for k in 0..<d { dContent[Int(it) * d + k] += scale * dMu[r * d + k] }
+                        touched[Int(it)] = true
+                    }
                 }
-                if !dContent.isEmpty { touched.formUnion(items) }
             }
         }
         // Back through the item tower.
@@ -379,10 +382,10 @@ public struct TwoTower: RecommendationModel {
             if useID[r] { for k in 0..<d { item.ids.table.gradient[Int(it) * d + k] += dH[r * d + k] } }
             if !dContent.isEmpty {
                 for k in 0..<d { dContent[Int(it) * d + k] += dH[r * d + k] }
-                touched.insert(it)
+                touched[Int(it)] = true
             }
         }
-        item.backwardContent(dContent, items: touched.sorted(), content: content)
+        item.backwardContent(dContent, items: touched.indices.filter { touched[$0] }.map(Int32.init), content: content)
         return loss
     }
 
