@@ -1,15 +1,77 @@
 import BraidCore
+import BraidModels
 import BraidStore
 import Foundation
+import Prometheus
+
+/// Values kept per user between their requests, bounded by `capacity` users, approximately
+/// least recently used: entries live in a recent and an older generation; a hit in the older
+/// one moves to the recent one, and when the recent one holds half the capacity it becomes
+/// the older one (the older is dropped).
+final class PerUserCache<Value>: @unchecked Sendable {
+    let capacity: Int
+    private let lock = NSLock()
+    private var recent: [String: Value] = [:], older: [String: Value] = [:]
+
+    init(capacity: Int) { self.capacity = max(0, capacity) }
+
+    /// The user's value, if one is kept that `valid` accepts (one it refuses is dropped).
+    func value(user: String, valid: (Value) -> Bool) -> Value? {
+        guard capacity > 0 else { return nil }
+        return lock.withLock {
+            if let value = recent[user] {
+                if valid(value) { return value }
+                recent[user] = nil
+            } else if let value = older.removeValue(forKey: user), valid(value) {
+                insertLocked(user, value)
+                return value
+            }
+            return nil
+        }
+    }
+
+    /// Keeps `value` for `user`, replacing any earlier one.
+    func keep(_ value: Value, user: String) {
+        guard capacity > 0 else { return }
+        lock.withLock {
+            older[user] = nil
+            insertLocked(user, value)
+        }
+    }
+
+    /// Changes the user's recent value in place, if one is kept.
+    func modify(user: String, _ change: (inout Value) -> Void) {
+        guard capacity > 0 else { return }
+        lock.withLock {
+            guard var value = recent[user] else { return }
+            change(&value)
+            recent[user] = value
+        }
+    }
+
+    /// Drops the user's value (an erased user's data must not stay in memory).
+    func forget(_ user: String) {
+        lock.withLock {
+            recent[user] = nil
+            older[user] = nil
+        }
+    }
+
+    var count: Int { lock.withLock { recent.count + older.count } }
+
+    private func insertLocked(_ user: String, _ value: Value) {
+        if recent[user] == nil, recent.count >= max(1, capacity / 2) {
+            older = recent
+            recent = [:]
+        }
+        recent[user] = value
+    }
+}
 
 /// Each user's served history as last assembled, kept while neither the served model nor the
 /// user's feedback changes. A list then asks the store only whether the user's feedback
 /// version moved (one index lookup) instead of reading and weighing every event the model has
 /// not seen, which grows with the feedback since the last retrain.
-///
-/// Bounded by `capacity` users, approximately least recently used: entries live in a recent
-/// and an older generation; a hit in the older one moves to the recent one, and when the
-/// recent one holds half the capacity it becomes the older one (the older is dropped).
 final class HistoryCache: @unchecked Sendable {
     struct Entry {
         /// The served model version it was assembled against (`ServedModel.version`).
@@ -31,63 +93,98 @@ final class HistoryCache: @unchecked Sendable {
         let method: String
     }
 
-    let capacity: Int
-    private let lock = NSLock()
-    private var recent: [String: Entry] = [:], older: [String: Entry] = [:]
+    private let kept: PerUserCache<Entry>
+    var capacity: Int { kept.capacity }
 
-    init(capacity: Int) { self.capacity = max(0, capacity) }
+    init(capacity: Int) { kept = PerUserCache(capacity: capacity) }
 
     /// The user's entry for model version `model`, if one is kept (an entry for another
     /// version is dropped).
-    func entry(user: String, model: Int) -> Entry? {
-        guard capacity > 0 else { return nil }
-        return lock.withLock {
-            if let entry = recent[user] {
-                if entry.model == model { return entry }
-                recent[user] = nil
-            } else if let entry = older.removeValue(forKey: user), entry.model == model {
-                insertLocked(user, entry)
-                return entry
-            }
-            return nil
-        }
-    }
+    func entry(user: String, model: Int) -> Entry? { kept.value(user: user) { $0.model == model } }
 
     /// Keeps `entry` for `user`, replacing any earlier one.
-    func keep(_ entry: Entry, user: String) {
-        guard capacity > 0 else { return }
-        lock.withLock {
-            older[user] = nil
-            insertLocked(user, entry)
-        }
-    }
+    func keep(_ entry: Entry, user: String) { kept.keep(entry, user: user) }
 
     /// Adds a list's best items to the user's entry, if it is still `entry` (same model and
     /// feedback version; a newer one is left alone).
     func keep(_ best: Best, user: String, with entry: Entry) {
-        guard capacity > 0 else { return }
-        lock.withLock {
-            guard var current = recent[user], current.model == entry.model, current.feedback == entry.feedback else { return }
-            current.best = best
-            recent[user] = current
+        kept.modify(user: user) { current in
+            if current.model == entry.model, current.feedback == entry.feedback { current.best = best }
         }
     }
 
-    /// Drops the user's entry (an erased user's history must not stay in memory).
-    func forget(_ user: String) {
-        lock.withLock {
-            recent[user] = nil
-            older[user] = nil
-        }
+    func forget(_ user: String) { kept.forget(user) }
+
+    var count: Int { kept.count }
+}
+
+/// Each user's fold-in scores as last summed, for a model whose history scores are a sum of
+/// one term per history item (`RecommendationModel.scoresHistoryBySum`: EASE, item kNN,
+/// RP3beta). After new feedback, the next list updates them by the terms of the items that
+/// came and went (one event at the history limit: the new item's term added, the oldest's
+/// taken away) instead of summing every item's term again (EASE: a row of its item × item
+/// weights per history item, 500 rows at the default limit).
+///
+/// The updated scores equal the sum anew up to float rounding; the scores are summed anew
+/// once the terms updated since the last sum reach the history's length, so the rounding
+/// never builds up, and whenever more than half the history changed. Bounded in bytes:
+/// a user's entry holds one score per item.
+final class ScoreCache: @unchecked Sendable {
+    struct Entry {
+        /// The served model version the scores are of.
+        let model: Int
+        /// The history they are of: each item's value.
+        let history: [Int32: Float]
+        let scores: [Float]
+        /// Terms added or taken away since the scores were last summed anew.
+        let updates: Int
     }
 
-    var count: Int { lock.withLock { recent.count + older.count } }
+    private let kept: PerUserCache<Entry>
+    /// Counts the lists whose scores were updated.
+    private let updates: Counter?
 
-    private func insertLocked(_ user: String, _ entry: Entry) {
-        if recent[user] == nil, recent.count >= max(1, capacity / 2) {
-            older = recent
-            recent = [:]
-        }
-        recent[user] = entry
+    /// About `bytes` of scores for a catalogue of `itemCount` items (0 keeps none).
+    init(bytes: Int, itemCount: Int, counting updates: Counter? = nil) {
+        kept = PerUserCache(capacity: bytes / max(1, 4 * itemCount + 64))
+        self.updates = updates
     }
+
+    var capacity: Int { kept.capacity }
+
+    /// `model.scores(forHistory: items, values: values)` for `user`, from their kept scores
+    /// updated by the difference when that is less work, and kept for their next list;
+    /// `updated` says which. `version` identifies the model (`ServedModel.version`).
+    func scores(user: String, items: [Int32], values: [Float], model: any RecommendationModel, version: Int) throws(ModelError)
+        -> (scores: [Float], updated: Bool) {
+        guard capacity > 0, model.scoresHistoryBySum else { return (try model.scores(forHistory: items, values: values), false) }
+        var history: [Int32: Float] = [:]
+        history.reserveCapacity(items.count)
+        for (item, value) in zip(items, values) { history[item] = value }
+        // A history naming an item twice sums both terms; kept as a dictionary it would not.
+        guard history.count == items.count else { return (try model.scores(forHistory: items, values: values), false) }
+        if let entry = kept.value(user: user, valid: { $0.model == version && $0.scores.count == model.data.itemCount }) {
+            var gone: [(item: Int32, value: Float)] = [], came: [(item: Int32, value: Float)] = []
+            for (item, value) in entry.history where history[item] != value { gone.append((item, value)) }
+            for (item, value) in history where entry.history[item] != value { came.append((item, value)) }
+            let changes = gone.count + came.count
+            if changes * 2 <= items.count, entry.updates + changes <= items.count {
+                // The terms are valid (checked when the kept history was summed, or below).
+                try model.validateHistory(came.map(\.item), values: came.map(\.value))
+                var scores = entry.scores
+                for (item, value) in gone { model.addHistoryTerm(item: item, value: value, factor: -1, to: &scores) }
+                for (item, value) in came { model.addHistoryTerm(item: item, value: value, factor: 1, to: &scores) }
+                kept.keep(Entry(model: version, history: history, scores: scores, updates: entry.updates + changes), user: user)
+                updates?.increment()
+                return (scores, true)
+            }
+        }
+        let scores = try model.scores(forHistory: items, values: values)
+        kept.keep(Entry(model: version, history: history, scores: scores, updates: 0), user: user)
+        return (scores, false)
+    }
+
+    func forget(_ user: String) { kept.forget(user) }
+
+    var count: Int { kept.count }
 }

@@ -15,6 +15,8 @@ final class ServerMetrics: @unchecked Sendable {
     /// Lists chosen from the best items kept with the history, without scoring.
     let listHits: Counter
     let historyEntries: Gauge
+    /// Folded-in lists whose scores were the user's kept ones, updated by the items that changed.
+    let scoreUpdates: Counter
 
     static let buckets: [Duration] = [.microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5),
                                       .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250),
@@ -36,6 +38,7 @@ final class ServerMetrics: @unchecked Sendable {
         historyReads = counter("history_reads", "Lists that read the user's feedback from the store")
         listHits = counter("list_cache_hits", "Lists chosen from the best items kept from an earlier list")
         historyEntries = gauge("history_cache_users", "Users whose history is kept")
+        scoreUpdates = counter("score_cache_updates", "Folded-in lists whose scores were kept ones updated by the items that changed")
     }
 
     /// Counts one request and records its latency under its route pattern.

@@ -28,6 +28,10 @@ public final class RecommendationServer: Sendable {
         /// How many of a list's best items are kept with the user's history (or as many as the
         /// list asked for, when more): the next list is chosen from them while nothing changed.
         public var keptListLength = 100
+        /// About how many bytes of users' fold-in scores are kept between their lists (0: none),
+        /// for a model whose history scores are sums of per-item terms (EASE, item kNN, RP3beta):
+        /// a list after new feedback then updates them by the items that changed.
+        public var scoreCacheBytes = 64 << 20
         public init() {}
     }
 
@@ -43,12 +47,14 @@ public final class RecommendationServer: Sendable {
     let excluded = Cached<Set<String>>(), categories = Cached<[String: [String]]>(), keyCount = Cached<Int>()
     let roles = Cached<[String: Role]>()
     let histories: HistoryCache
+    let keptScores: ScoreCache
 
     public init(store: any Store, model: ServedModel, configuration: Configuration = Configuration()) {
         self.store = store
         slot = ModelSlot(model)
         self.configuration = configuration
         histories = HistoryCache(capacity: configuration.historyCache)
+        keptScores = ScoreCache(bytes: configuration.scoreCacheBytes, itemCount: model.model.data.itemCount, counting: metrics.scoreUpdates)
         maintainer = ModelMaintainer(store: store, slot: slot, policy: configuration.feedback, retrain: configuration.retrain)
     }
 
@@ -72,13 +78,14 @@ public final class RecommendationServer: Sendable {
         // A newer version published by another server (or before a restart) serves at once;
         // later ones, and other servers' erasures, arrive as announcements.
         do { try await maintainer.adoptPublished() } catch { logger.error("cannot load the store's published model: \(error)") }
-        let listener = Task { [maintainer, store, histories] in
+        let listener = Task { [maintainer, store, histories, keptScores] in
             for await announcement in store.announcements() {
                 switch announcement {
                 case .model:
                     do { try await maintainer.adoptPublished() } catch { logger.error("cannot load a published model: \(error)") }
                 case .erasure(let user):
                     histories.forget(user)
+                    keptScores.forget(user)
                     await maintainer.forgetErased(user)
                 }
             }
@@ -157,6 +164,7 @@ public final class RecommendationServer: Sendable {
             let (state, removed) = try await maintainer.erase(id)
             // Nothing of theirs stays in memory (their next list would not use it either: their version changed).
             histories.forget(id)
+            keptScores.forget(id)
             return ["user": .string(id), "rows_removed": .number(Double(removed)), "model": .string(state.rawValue)]
         }
         route(router, .get, "/erasures/{id}", role: .admin) { [self] _, context in
@@ -351,7 +359,8 @@ public final class RecommendationServer: Sendable {
               keeping kept: HistoryCache.Entry? = nil) async throws -> JSONValue {
         let filters = if let known { known } else { try await filters(query, served: served) }
         // A two-stage model's candidates first; the full scores only when too few pass the filters.
-        let (leading, method, partial) = served.scores(for: history, leading: true, limit: configuration.historyLimit)
+        let (leading, method, partial) = served.scores(for: history, leading: true, limit: configuration.historyLimit,
+                                                       kept: user.map { (keptScores, $0) })
         // The best of everything the user has not seen, kept for their next list; this list is
         // the first of them that pass its filters, or scored through them when too few pass.
         var best: HistoryCache.Best?

@@ -213,12 +213,19 @@ extension ServedModel {
     /// in the result: a list shorter than asked then needs the call again without). With
     /// `limit`, a model that folds in scores at most the history's latest `limit` interactions
     /// (a longer training row too), so a list's cost stays bounded as histories grow.
-    func scores(for history: ServedHistory, leading: Bool = false, limit: Int? = nil) -> (scores: [Float], method: String, leading: Bool) {
+    /// With `kept`, a model whose history scores are sums of per-item terms updates the user's
+    /// kept fold-in scores by the items that changed (`ScoreCache`).
+    func scores(for history: ServedHistory, leading: Bool = false, limit: Int? = nil, kept: (cache: ScoreCache, user: String)? = nil)
+        -> (scores: [Float], method: String, leading: Bool) {
         let (items, values, trained) = scored(history, limit: limit)
         // A history the training row no longer is, or longer than the limit: folded in where the model can.
         if !history.isTrainingRow || items.count < history.items.count, !items.isEmpty, model.scoresAnyHistory {
             if leading, let scores = try? model.leadingScores(forHistory: items, values: values, trainedUser: trained) {
                 return (scores, "fold-in", true)
+            }
+            if let kept, model.scoresHistoryBySum,
+               let (scores, _) = try? kept.cache.scores(user: kept.user, items: items, values: values, model: model, version: version) {
+                return (scores, "fold-in", false)
             }
             if let scores = try? model.scores(forHistory: items, values: values, trainedUser: trained) {
                 return (scores, "fold-in", false)

@@ -46,6 +46,11 @@ struct Serve: ParsableCommand {
                                discussion: "While a user's feedback and the model are unchanged, their next list reads only the feedback's version from the store and is chosen from the kept items."))
     var historyCache = 10_000
 
+    @Option(parsing: .unconditional,
+            help: ArgumentHelp("Keep about this many megabytes of users' folded-in scores between their lists (0: none).",
+                               discussion: "For EASE, item kNN and RP3beta, whose scores are sums of one term per history item: a list after new feedback updates the user's kept scores by the items that changed instead of scoring their whole history again."))
+    var scoreCache = 64
+
     @OptionGroup var common: CommonOptions
 
     func run() throws {
@@ -64,6 +69,8 @@ struct Serve: ParsableCommand {
             configuration.historyLimit = historyLimit == 0 ? nil : historyLimit
             guard historyCache >= 0 else { throw CLIError("--history-cache must be 0 (keep none) or a positive number of users, not \(historyCache)") }
             configuration.historyCache = historyCache
+            guard (0...(1 << 30)).contains(scoreCache) else { throw CLIError("--score-cache must be 0 (keep none) or a positive number of megabytes, not \(scoreCache)") }
+            configuration.scoreCacheBytes = scoreCache << 20
             if let retrainAfterEvents { try CommonOptions.requirePositive(retrainAfterEvents, "--retrain-after-events") }
             if let retrainEvery, !(retrainEvery > 0 && retrainEvery.isFinite) {
                 throw CLIError("--retrain-every must be a positive number of seconds, not \(retrainEvery)")

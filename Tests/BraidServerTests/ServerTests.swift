@@ -198,6 +198,56 @@ import Testing
         }
     }
 
+    /// A list after feedback updates the user's kept scores by the items that came and went
+    /// (EASE, item kNN, RP3beta): every list equals the one a server keeping no scores gives,
+    /// as the history slides past the limit, an item's value is replaced and an event falls
+    /// below the threshold, and `/metrics` counts the updated lists.
+    @Test(arguments: ["ease", "itemknn", "rp3beta"])
+    func keptScoresFollowTheHistory(name: String) async throws {
+        let data = Fixtures.randomRatings(users: 30, items: 25, perUser: 6)
+        let model = try ModelRegistry.fit(name, parameters: ModelParameters(name == "ease" ? ["lambda": "1"] : [:]), data: data)
+        #expect(model.scoresHistoryBySum)
+        let store = try SQLiteStore(path: Fixtures.temporaryDirectory() + "/store.sqlite")
+        func server(scoreBytes: Int) -> RecommendationServer {
+            var configuration = RecommendationServer.Configuration()
+            configuration.allowAnonymous = true
+            configuration.historyLimit = 8
+            configuration.scoreCacheBytes = scoreBytes
+            configuration.feedback = FeedbackPolicy(threshold: 2)
+            return RecommendationServer(store: store, model: ServedModel(model: model, version: 1, source: "test"), configuration: configuration)
+        }
+        let keeping = server(scoreBytes: 1 << 20), scoring = server(scoreBytes: 0)
+        let user = data.users[3], row = data.items(ofUser: 3)
+        let fresh = (0..<data.itemCount).filter { !row.contains(Int32($0)) }.map { data.items[$0] }
+        // (item, value): new items past the limit of 8, a value replaced, one below the threshold of 2.
+        let events: [(String, Double)] = [(fresh[0], 5), (fresh[1], 3), (fresh[2], 4), (fresh[3], 5), (fresh[1], 1.5), (fresh[4], 2),
+                                          (fresh[0], 4), (fresh[5], 5), (fresh[6], 3), (fresh[7], 4), (fresh[8], 5), (fresh[9], 1)]
+        try await Self.run(keeping) { a in
+            try await Self.run(scoring) { b in
+                @Sendable func compare(_ context: String) async throws {
+                    let uri = "/users/\(user)/recommendations?n=8"
+                    let got = try Self.items(try await a.execute(uri: uri, method: .get)), want = try Self.items(try await b.execute(uri: uri, method: .get))
+                    // The same scores in the same order; items may trade places only within float rounding of a tie.
+                    func close(_ x: Double, _ y: Double) -> Bool { abs(x - y) <= 1e-5 * max(1, abs(y)) }
+                    #expect(got.count == want.count && zip(got, want).allSatisfy { close($0.score, $1.score) }, "\(name), \(context): \(got) vs \(want)")
+                    let wanted = Dictionary(uniqueKeysWithValues: want.map { ($0.item, $0.score) })
+                    for (item, score) in got { #expect(wanted[item].map { close(score, $0) } ?? true, "\(name), \(context): \(item)") }
+                }
+                try await compare("the training row")
+                for (k, (item, value)) in events.enumerated() {
+                    let posted = try await a.execute(uri: "/feedback", method: .post, body: Self.body(
+                        #"{"feedback": [{"user": "\#(user)", "item": "\#(item)", "value": \#(value), "timestamp": \#(1_700_000_000 + k)}]}"#))
+                    #expect(posted.status == .ok)
+                    try await compare("after event \(k)")
+                }
+                let metrics = String(buffer: try await a.execute(uri: "/metrics", method: .get).body)
+                // Each new item past the limit adds one term and takes one away: 2 of 8 changed.
+                #expect((Self.metric(metrics, "braid_score_cache_updates_total") ?? 0) >= 6, "\(metrics.prefix(1500))")
+                #expect(Self.metric(String(buffer: try await b.execute(uri: "/metrics", method: .get).body), "braid_score_cache_updates_total") == 0)
+            }
+        }
+    }
+
     /// User kNN folds in a training user's fresh feedback with the user's own older row left out
     /// of their neighbours: the served scores are `scores(forHistory:values:trainedUser:)`'s,
     /// which differ from the same history scored as anyone's.

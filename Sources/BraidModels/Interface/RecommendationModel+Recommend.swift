@@ -103,15 +103,15 @@ extension RecommendationModel {
         return selector.sorted()
     }
 
-    /// Checks a history passed in from outside (a session, a new user): as many values as
-    /// items, every item index in the catalogue, every value finite.
     /// Whether a history's reasons for `items` can be given: a valid history
     /// (`validateHistory`) and items inside the catalogue (explanations answer nil otherwise).
     func explainable(_ history: [Int32], values: [Float], items: [Int]) -> Bool {
         (try? validateHistory(history, values: values)) != nil && items.allSatisfy { (0..<data.itemCount).contains($0) }
     }
 
-    func validateHistory(_ items: [Int32], values: [Float]) throws(ModelError) {
+    /// Checks a history passed in from outside (a session, a new user): as many values as
+    /// items, every item index in the catalogue, every value finite.
+    public func validateHistory(_ items: [Int32], values: [Float]) throws(ModelError) {
         guard items.count == values.count else {
             throw ModelError(.invalidParameter, "the history has \(items.count) items but \(values.count) values")
         }

@@ -70,6 +70,17 @@ public protocol RecommendationModel: Sendable {
     /// Whether `scores(forHistory:values:)` works for this model.
     var scoresAnyHistory: Bool { get }
 
+    /// Whether `scores(forHistory:values:)` is a sum of one term per history item, each added
+    /// to zeros by `addHistoryTerm(item:value:factor:to:)` (EASE, item kNN, RP3beta): a
+    /// history's scores can then be updated by the items that came and went instead of summed
+    /// anew, as the server does for a user's next list after their feedback.
+    var scoresHistoryBySum: Bool { get }
+
+    /// Adds `factor` × the term of history item `item` with value `value` to `scores` (every
+    /// item's, `data.itemCount` of them) where `scoresHistoryBySum`; does nothing elsewhere.
+    /// An item the model has no weights for adds nothing, as in `scores(forHistory:values:)`.
+    func addHistoryTerm(item: Int32, value: Float, factor: Float, to scores: inout [Float])
+
     /// `scores(forHistory:values:)` of training user `user`'s current history (their training
     /// row with newer feedback laid over it, as the server keeps it). The same scores, except
     /// where a model compares the history with its training users (user kNN): the user's own,
@@ -143,6 +154,8 @@ extension RecommendationModel {
     }
     public var scoresItemsWithoutInteractions: Bool { false }
     public var scoresAnyHistory: Bool { false }
+    public var scoresHistoryBySum: Bool { false }
+    public func addHistoryTerm(item: Int32, value: Float, factor: Float, to scores: inout [Float]) {}
     public func leadingScores(forUser user: Int) -> [Float]? { nil }
     public func leadingScores(forHistory items: [Int32], values: [Float]) throws(ModelError) -> [Float]? { nil }
     public func scores(forHistory items: [Int32], values: [Float], trainedUser user: Int?) throws(ModelError) -> [Float] {

@@ -154,6 +154,24 @@ public struct EASE: RecommendationModel {
         return profileScores(items, values: values)
     }
 
+    public var scoresHistoryBySum: Bool { true }
+
+    /// `factor` × x_j · B[j, ·] for history item j.
+    public func addHistoryTerm(item: Int32, value: Float, factor: Float, to scores: inout [Float]) {
+        guard item >= 0, Int(item) < position.count, position[Int(item)] >= 0, scores.count == data.itemCount else { return }
+        let n = modelled.count, weight = factor * (configuration.binarize ? 1 : value)
+        weights.storage.withUnsafeBufferPointer { b in
+            let row = b.baseAddress! + Int(position[Int(item)]) * n
+            scores.withUnsafeMutableBufferPointer { s in
+                if n == s.count {
+                    VectorKernels.axpy(weight, row, s.baseAddress!, n)   // every item is modelled, in order
+                } else {
+                    for (a, target) in modelled.enumerated() { s[Int(target)] += weight * row[a] }
+                }
+            }
+        }
+    }
+
     func profileScores<Items: Collection<Int32>, Values: Collection<Float>>(_ items: Items, values: Values) -> [Float] {
         let n = modelled.count
         var compact = [Float](repeating: 0, count: n)

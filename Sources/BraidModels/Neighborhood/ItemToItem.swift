@@ -7,11 +7,14 @@ extension SparseMatrix {
     /// Σ_k w_k · row(items_k) over `columnCount` columns; every w is 1 without `weights`.
     func summingRows<Items: Collection<Int32>>(_ items: Items, weights: [Float]? = nil) -> [Float] {
         var scores = [Float](repeating: 0, count: columnCount)
-        for (k, i) in items.enumerated() {
-            let w = weights?[k] ?? 1
-            for e in entries(ofRow: Int(i)) { scores[Int(columns[e])] += w * values[e] }
-        }
+        for (k, i) in items.enumerated() { addRow(i, times: weights?[k] ?? 1, to: &scores) }
         return scores
+    }
+
+    /// Adds `w` × row `i` to `scores` (a row outside the matrix adds nothing).
+    func addRow(_ i: Int32, times w: Float, to scores: inout [Float]) {
+        guard i >= 0, Int(i) < rowCount, scores.count == columnCount else { return }
+        for e in entries(ofRow: Int(i)) { scores[Int(columns[e])] += w * values[e] }
     }
 }
 

@@ -145,11 +145,15 @@ struct NeighborhoodIndex: Sendable {
     /// Item-based scores of any history: `Σ_j W[j, i] · x_j` over its items.
     func scores<Items: Collection<Int32>, Values: Collection<Float>>(forHistory items: Items, values: Values, itemCount: Int) -> [Float] {
         var scores = [Float](repeating: 0, count: itemCount)
-        for (item, value) in zip(items, values) {
-            let weight = settings.rankByValue ? value : 1
-            for m in nearest.entries(ofRow: Int(item)) { scores[Int(nearest.columns[m])] += nearest.values[m] * weight }
-        }
+        for (item, value) in zip(items, values) { addHistoryTerm(item: item, value: value, factor: 1, to: &scores) }
         return scores
+    }
+
+    /// One history item's term of `scores(forHistory:values:itemCount:)`, times `factor`.
+    func addHistoryTerm(item: Int32, value: Float, factor: Float, to scores: inout [Float]) {
+        guard item >= 0, Int(item) < nearest.rowCount, scores.count >= nearest.columnCount else { return }
+        let weight = factor * (settings.rankByValue ? value : 1)
+        for m in nearest.entries(ofRow: Int(item)) { scores[Int(nearest.columns[m])] += nearest.values[m] * weight }
     }
 
     /// The terms of `scores(forUser:data:)` for one item: each history item's (item-based) or

@@ -69,6 +69,15 @@ public struct NeighborhoodModel<Side: NeighborhoodSide>: RecommendationModel {
         try scores(forHistory: items, values: values, trainedUser: nil)
     }
 
+    /// Item-based: a history scores by the sum of its items' neighbour rows; user-based ones
+    /// find the history's neighbours first, which no per-item term gives.
+    public var scoresHistoryBySum: Bool { Side.compares == .items }
+
+    public func addHistoryTerm(item: Int32, value: Float, factor: Float, to scores: inout [Float]) {
+        guard Side.compares == .items else { return }
+        index.addHistoryTerm(item: item, value: value, factor: factor, to: &scores)
+    }
+
     public func scores(forHistory items: [Int32], values: [Float], trainedUser user: Int?) throws(ModelError) -> [Float] {
         try validateHistory(items, values: values)
         guard Side.compares == .items else {

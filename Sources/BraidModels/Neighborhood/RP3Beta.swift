@@ -59,6 +59,12 @@ public struct RP3Beta: RecommendationModel {
         return weights.summingRows(items)
     }
 
+    public var scoresHistoryBySum: Bool { true }
+
+    public func addHistoryTerm(item: Int32, value: Float, factor: Float, to scores: inout [Float]) {
+        weights.addRow(item, times: factor, to: &scores)
+    }
+
     public func explanation(user: Int, item: Int) -> Explanation? { explanation(of: item, history: data.items(ofUser: user)) }
 
     public func explanation(history: [Int32], values: [Float], trainedUser user: Int?, item: Int) -> Explanation? {
