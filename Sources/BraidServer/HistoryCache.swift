@@ -118,24 +118,26 @@ final class HistoryCache: @unchecked Sendable {
     var count: Int { kept.count }
 }
 
-/// Each user's fold-in scores as last summed, for a model whose history scores are a sum of
-/// one term per history item (`RecommendationModel.scoresHistoryBySum`: EASE, item kNN,
-/// RP3beta). After new feedback, the next list updates them by the terms of the items that
-/// came and went (one event at the history limit: the new item's term added, the oldest's
-/// taken away) instead of summing every item's term again (EASE: a row of its item × item
-/// weights per history item, 500 rows at the default limit).
+/// Each user's fold-in scores as last summed, by models whose history scores are a sum of one
+/// term per history item (`RecommendationModel.scoresHistoryBySum`: EASE, item kNN, RP3beta,
+/// adjacency without a half-life), served alone or as the fusion's members. After new
+/// feedback, the next list updates them by the terms of the items that came and went (one
+/// event at the history limit: the new item's term added, the oldest's taken away) instead of
+/// summing every item's term again (EASE: a row of its item × item weights per history item,
+/// 500 rows at the default limit).
 ///
 /// The updated scores equal the sum anew up to float rounding; the scores are summed anew
 /// once the terms updated since the last sum reach the history's length, so the rounding
-/// never builds up, and whenever more than half the history changed. Bounded in bytes:
-/// a user's entry holds one score per item.
+/// never builds up, and whenever more than half the history changed. Bounded in bytes: a
+/// user's entry holds one score per item and model.
 final class ScoreCache: @unchecked Sendable {
     struct Entry {
         /// The served model version the scores are of.
         let model: Int
         /// The history they are of: each item's value.
         let history: [Int32: Float]
-        let scores: [Float]
+        /// Each model's scores of it.
+        let scores: [[Float]]
         /// Terms added or taken away since the scores were last summed anew.
         let updates: Int
     }
@@ -144,42 +146,53 @@ final class ScoreCache: @unchecked Sendable {
     /// Counts the lists whose scores were updated.
     private let updates: Counter?
 
-    /// About `bytes` of scores for a catalogue of `itemCount` items (0 keeps none).
-    init(bytes: Int, itemCount: Int, counting updates: Counter? = nil) {
-        kept = PerUserCache(capacity: bytes / max(1, 4 * itemCount + 64))
+    /// About `bytes` of scores by `models` models each for a catalogue of `itemCount` items
+    /// (0 keeps none).
+    init(bytes: Int, itemCount: Int, models: Int = 1, counting updates: Counter? = nil) {
+        kept = PerUserCache(capacity: bytes / max(1, (4 * itemCount + 64) * max(1, models)))
         self.updates = updates
     }
 
     var capacity: Int { kept.capacity }
 
-    /// `model.scores(forHistory: items, values: values)` for `user`, from their kept scores
-    /// updated by the difference when that is less work, and kept for their next list;
-    /// `updated` says which. `version` identifies the model (`ServedModel.version`).
-    func scores(user: String, items: [Int32], values: [Float], model: any RecommendationModel, version: Int) throws(ModelError)
-        -> (scores: [Float], updated: Bool) {
-        guard capacity > 0, model.scoresHistoryBySum else { return (try model.scores(forHistory: items, values: values), false) }
+    /// Each of `models`' `scores(forHistory: items, values: values)` for `user`, from their
+    /// kept scores updated by the difference when that is less work, and kept for their next
+    /// list; `updated` says which. `version` identifies the served model (`ServedModel.version`).
+    func scores(user: String, items: [Int32], values: [Float], models: [any RecommendationModel], version: Int) throws(ModelError)
+        -> (scores: [[Float]], updated: Bool) {
+        func summed() throws(ModelError) -> [[Float]] {
+            var scores: [[Float]] = []
+            for model in models { scores.append(try model.scores(forHistory: items, values: values)) }
+            return scores
+        }
+        guard capacity > 0, !models.isEmpty, models.allSatisfy(\.scoresHistoryBySum) else { return (try summed(), false) }
         var history: [Int32: Float] = [:]
         history.reserveCapacity(items.count)
         for (item, value) in zip(items, values) { history[item] = value }
         // A history naming an item twice sums both terms; kept as a dictionary it would not.
-        guard history.count == items.count else { return (try model.scores(forHistory: items, values: values), false) }
-        if let entry = kept.value(user: user, valid: { $0.model == version && $0.scores.count == model.data.itemCount }) {
+        guard history.count == items.count else { return (try summed(), false) }
+        let valid = { (entry: Entry) in
+            entry.model == version && entry.scores.count == models.count && zip(entry.scores, models).allSatisfy { $0.count == $1.data.itemCount }
+        }
+        if let entry = kept.value(user: user, valid: valid) {
             var gone: [(item: Int32, value: Float)] = [], came: [(item: Int32, value: Float)] = []
             for (item, value) in entry.history where history[item] != value { gone.append((item, value)) }
             for (item, value) in history where entry.history[item] != value { came.append((item, value)) }
             let changes = gone.count + came.count
             if changes * 2 <= items.count, entry.updates + changes <= items.count {
-                // The terms are valid (checked when the kept history was summed, or below).
-                try model.validateHistory(came.map(\.item), values: came.map(\.value))
-                var scores = entry.scores
-                for (item, value) in gone { model.addHistoryTerm(item: item, value: value, factor: -1, to: &scores) }
-                for (item, value) in came { model.addHistoryTerm(item: item, value: value, factor: 1, to: &scores) }
-                kept.keep(Entry(model: version, history: history, scores: scores, updates: entry.updates + changes), user: user)
+                // The kept history's terms were valid when it was summed; the new ones are checked.
+                for model in models { try model.validateHistory(came.map(\.item), values: came.map(\.value)) }
+                var all = entry.scores
+                for (k, model) in models.enumerated() {
+                    for (item, value) in gone { model.addHistoryTerm(item: item, value: value, factor: -1, to: &all[k]) }
+                    for (item, value) in came { model.addHistoryTerm(item: item, value: value, factor: 1, to: &all[k]) }
+                }
+                kept.keep(Entry(model: version, history: history, scores: all, updates: entry.updates + changes), user: user)
                 updates?.increment()
-                return (scores, true)
+                return (all, true)
             }
         }
-        let scores = try model.scores(forHistory: items, values: values)
+        let scores = try summed()
         kept.keep(Entry(model: version, history: history, scores: scores, updates: 0), user: user)
         return (scores, false)
     }

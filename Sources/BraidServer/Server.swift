@@ -54,7 +54,8 @@ public final class RecommendationServer: Sendable {
         slot = ModelSlot(model)
         self.configuration = configuration
         histories = HistoryCache(capacity: configuration.historyCache)
-        keptScores = ScoreCache(bytes: configuration.scoreCacheBytes, itemCount: model.model.data.itemCount, counting: metrics.scoreUpdates)
+        keptScores = ScoreCache(bytes: configuration.scoreCacheBytes, itemCount: model.model.data.itemCount, models: model.summedParts.parts.count,
+                                counting: metrics.scoreUpdates)
         maintainer = ModelMaintainer(store: store, slot: slot, policy: configuration.feedback, retrain: configuration.retrain)
     }
 

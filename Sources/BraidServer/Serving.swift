@@ -192,6 +192,36 @@ extension ServedModel {
                 history.trainedUser.flatMap { model.data.byUser.count(ofRow: $0) > 0 ? $0 : nil })
     }
 
+    /// The models whose history scores the kept scores hold: the model itself when its scores
+    /// are sums, else those of the parts it ranks from (the fusion's members) that are.
+    var summedParts: (itself: Bool, parts: [Int]) {
+        if model.scoresHistoryBySum { return (true, [0]) }
+        let parts = model.historyParts
+        return (false, parts.indices.filter { parts[$0].scoresHistoryBySum })
+    }
+
+    /// A fold-in from the user's kept scores (`ScoreCache`): the model's own where its scores
+    /// are sums, else its summed parts' kept scores passed to it; nil when neither applies.
+    func keptScores(items: [Int32], values: [Float], trainedUser: Int?, leading: Bool,
+                    kept: (cache: ScoreCache, user: String)) -> (scores: [Float], method: String, leading: Bool)? {
+        let (itself, summed) = summedParts
+        if itself {
+            guard let (scores, _) = try? kept.cache.scores(user: kept.user, items: items, values: values, models: [model], version: version) else { return nil }
+            return (scores[0], "fold-in", false)
+        }
+        let parts = model.historyParts
+        guard !summed.isEmpty,
+              let (partial, _) = try? kept.cache.scores(user: kept.user, items: items, values: values, models: summed.map { parts[$0] }, version: version)
+        else { return nil }
+        var given = [[Float]?](repeating: nil, count: parts.count)
+        for (k, part) in summed.enumerated() { given[part] = partial[k] }
+        if leading, let scores = try? model.scores(forHistory: items, values: values, trainedUser: trainedUser, leading: true, partScores: given) {
+            return (scores, "fold-in", true)
+        }
+        guard let scores = try? model.scores(forHistory: items, values: values, trainedUser: trainedUser, leading: false, partScores: given) else { return nil }
+        return (scores, "fold-in", false)
+    }
+
     /// Each listed item's reasons, as the list was scored (`method`): the model's own for a
     /// trained user, the fold-in's for a history; nil where there are none.
     func explanations(of items: [Int], for history: ServedHistory, method: String, limit: Int?) -> [Explanation?] {
@@ -220,12 +250,11 @@ extension ServedModel {
         let (items, values, trained) = scored(history, limit: limit)
         // A history the training row no longer is, or longer than the limit: folded in where the model can.
         if !history.isTrainingRow || items.count < history.items.count, !items.isEmpty, model.scoresAnyHistory {
+            if let kept, let scores = keptScores(items: items, values: values, trainedUser: trained, leading: leading, kept: kept) {
+                return scores
+            }
             if leading, let scores = try? model.leadingScores(forHistory: items, values: values, trainedUser: trained) {
                 return (scores, "fold-in", true)
-            }
-            if let kept, model.scoresHistoryBySum,
-               let (scores, _) = try? kept.cache.scores(user: kept.user, items: items, values: values, model: model, version: version) {
-                return (scores, "fold-in", false)
             }
             if let scores = try? model.scores(forHistory: items, values: values, trainedUser: trained) {
                 return (scores, "fold-in", false)

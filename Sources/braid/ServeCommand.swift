@@ -48,7 +48,7 @@ struct Serve: ParsableCommand {
 
     @Option(parsing: .unconditional,
             help: ArgumentHelp("Keep about this many megabytes of users' folded-in scores between their lists (0: none).",
-                               discussion: "For EASE, item kNN and RP3beta, whose scores are sums of one term per history item: a list after new feedback updates the user's kept scores by the items that changed instead of scoring their whole history again."))
+                               discussion: "For EASE, item kNN, RP3beta and adjacency without a half-life, whose scores are sums of one term per history item, served alone or as the fusion's members: a list after new feedback updates the user's kept scores by the items that changed instead of scoring their whole history again."))
     var scoreCache = 64
 
     @OptionGroup var common: CommonOptions

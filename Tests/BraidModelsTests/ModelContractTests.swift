@@ -165,6 +165,32 @@ import Testing
         }
     }
 
+    /// A model that ranks from other models' scores of a history (the fusion's members) ranks
+    /// the same when handed those scores as when it asks for them, uses what it is handed, and
+    /// refuses scores of the wrong length; other models ignore `partScores`.
+    @Test(arguments: ModelContract.cases)
+    func handedPartScoresRankAsAskedOnes(c: ModelContract.Case) throws {
+        let data = Fixtures.randomRatings(users: 30, items: 25, perUser: 6)
+        let model = try ModelContract.fit(c, data)
+        guard model.scoresAnyHistory else { return }
+        let items = Array(data.items(ofUser: 7)), values = Array(data.byUser.values(ofRow: 7))
+        let parts = model.historyParts
+        var given: [[Float]?] = []
+        for part in parts { given.append(try part.scores(forHistory: items, values: values, trainedUser: 7)) }
+        for leading in [false, true] {
+            let own = leading ? try model.leadingScores(forHistory: items, values: values, trainedUser: 7)
+                              : try model.scores(forHistory: items, values: values, trainedUser: 7)
+            #expect(try model.scores(forHistory: items, values: values, trainedUser: 7, leading: leading, partScores: given) == own, "\(c)")
+            guard let first = given.first, let scores = first else { continue }
+            var reversed = given
+            reversed[0] = scores.map { -$0 }
+            #expect(try model.scores(forHistory: items, values: values, trainedUser: 7, leading: leading, partScores: reversed) != own, "\(c)")
+            #expect(throws: ModelError.self) {
+                try model.scores(forHistory: items, values: values, trainedUser: 7, leading: leading, partScores: [[1]] + given.dropFirst())
+            }
+        }
+    }
+
     /// Forgetting users gives the scores of the model refitted without them.
     @Test(arguments: ModelContract.cases)
     func forgettingEqualsRefitting(c: ModelContract.Case) throws {

@@ -202,11 +202,19 @@ import Testing
     /// (EASE, item kNN, RP3beta): every list equals the one a server keeping no scores gives,
     /// as the history slides past the limit, an item's value is replaced and an event falls
     /// below the threshold, and `/metrics` counts the updated lists.
-    @Test(arguments: ["ease", "itemknn", "rp3beta"])
+    /// The fusion keeps its summed members' scores (EASE, item kNN and, as the data has
+    /// timestamps, `adjacency`) and asks the others (popularity, `adjacency(half-life=10)`).
+    @Test(arguments: ["ease", "itemknn", "rp3beta", "fusion"])
     func keptScoresFollowTheHistory(name: String) async throws {
         let data = Fixtures.randomRatings(users: 30, items: 25, perUser: 6)
-        let model = try ModelRegistry.fit(name, parameters: ModelParameters(name == "ease" ? ["lambda": "1"] : [:]), data: data)
-        #expect(model.scoresHistoryBySum)
+        let parameters = switch name {
+        case "ease": ["lambda": "1"]
+        case "fusion": ["members": "ease(lambda=1)+itemknn+pop", "candidates": "8", "trees": "10", "min-leaf": "2", "holdout": "0.3"]
+        default: [String: String]()
+        }
+        let model = try ModelRegistry.fit(name, parameters: ModelParameters(parameters), data: data)
+        #expect(model.scoresHistoryBySum == (name != "fusion"))
+        #expect(name != "fusion" || model.historyParts.filter(\.scoresHistoryBySum).count == 3)
         let store = try SQLiteStore(path: Fixtures.temporaryDirectory() + "/store.sqlite")
         func server(scoreBytes: Int) -> RecommendationServer {
             var configuration = RecommendationServer.Configuration()

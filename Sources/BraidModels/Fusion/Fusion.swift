@@ -381,10 +381,18 @@ public struct Fusion: RecommendationModel {
         ranked(try candidates(forHistory: items, values: values, trainedUser: user, fallback: fallback))
     }
 
+    /// The members, whose scores of a history the ranker orders.
+    public var historyParts: [any RecommendationModel] { members }
+
+    public func scores(forHistory items: [Int32], values: [Float], trainedUser user: Int?, leading: Bool,
+                       partScores: [[Float]?]) throws(ModelError) -> [Float]? {
+        ranked(try candidates(forHistory: items, values: values, trainedUser: user, fallback: !leading, memberScores: partScores))
+    }
+
     /// The candidates of a history and their features: every member scores it, as a training
-    /// user's row is scored.
-    func candidates(forHistory items: [Int32], values: [Float], trainedUser user: Int?,
-                    fallback: Bool) throws(ModelError) -> (items: [Int32], features: [Float], firstMemberRank: [Int32]?) {
+    /// user's row is scored (member k's scores taken from `memberScores[k]` where given).
+    func candidates(forHistory items: [Int32], values: [Float], trainedUser user: Int?, fallback: Bool,
+                    memberScores: [[Float]?] = []) throws(ModelError) -> (items: [Int32], features: [Float], firstMemberRank: [Int32]?) {
         guard scoresAnyHistory else {
             let names = members.filter { !$0.scoresAnyHistory }.map { type(of: $0).name }
             throw ModelError(.unsupported, "the fusion folds in new histories only when every member does; \(names.joined(separator: ", ")) cannot",
@@ -392,7 +400,16 @@ public struct Fusion: RecommendationModel {
         }
         try validateHistory(items, values: values)
         var scores: [[Float]] = []
-        for member in members { scores.append(try member.scores(forHistory: items, values: values, trainedUser: user)) }
+        for (k, member) in members.enumerated() {
+            if k < memberScores.count, let given = memberScores[k] {
+                guard given.count == data.itemCount else {
+                    throw ModelError(.invalidParameter, "member \(k)'s scores have \(given.count) items, not \(data.itemCount)")
+                }
+                scores.append(given)
+            } else {
+                scores.append(try member.scores(forHistory: items, values: values, trainedUser: user))
+            }
+        }
         return context.candidates(context.profile(history: items), scores: scores, members: members,
                                   counts: configuration.candidateCounts, fallback: fallback)
     }

@@ -81,6 +81,18 @@ public protocol RecommendationModel: Sendable {
     /// An item the model has no weights for adds nothing, as in `scores(forHistory:values:)`.
     func addHistoryTerm(item: Int32, value: Float, factor: Float, to scores: inout [Float])
 
+    /// The models whose scores of a history this one ranks from (the fusion's members; none by
+    /// default). A caller that keeps some of their scores of a user's history (the server, for
+    /// members whose scores are sums) passes them to `scores(forHistory:values:trainedUser:leading:partScores:)`.
+    var historyParts: [any RecommendationModel] { get }
+
+    /// `leadingScores(forHistory:values:trainedUser:)` when `leading` (nil where the model has
+    /// no leading scores), else `scores(forHistory:values:trainedUser:)`, with part k's scores
+    /// of the history taken from `partScores[k]` where it is not nil, as `historyParts[k]`
+    /// gives them, instead of asking the part. By default (no parts) `partScores` is not read.
+    func scores(forHistory items: [Int32], values: [Float], trainedUser user: Int?, leading: Bool,
+                partScores: [[Float]?]) throws(ModelError) -> [Float]?
+
     /// `scores(forHistory:values:)` of training user `user`'s current history (their training
     /// row with newer feedback laid over it, as the server keeps it). The same scores, except
     /// where a model compares the history with its training users (user kNN): the user's own,
@@ -156,6 +168,11 @@ extension RecommendationModel {
     public var scoresAnyHistory: Bool { false }
     public var scoresHistoryBySum: Bool { false }
     public func addHistoryTerm(item: Int32, value: Float, factor: Float, to scores: inout [Float]) {}
+    public var historyParts: [any RecommendationModel] { [] }
+    public func scores(forHistory items: [Int32], values: [Float], trainedUser user: Int?, leading: Bool,
+                       partScores: [[Float]?]) throws(ModelError) -> [Float]? {
+        leading ? try leadingScores(forHistory: items, values: values, trainedUser: user) : try scores(forHistory: items, values: values, trainedUser: user)
+    }
     public func leadingScores(forUser user: Int) -> [Float]? { nil }
     public func leadingScores(forHistory items: [Int32], values: [Float]) throws(ModelError) -> [Float]? { nil }
     public func scores(forHistory items: [Int32], values: [Float], trainedUser user: Int?) throws(ModelError) -> [Float] {

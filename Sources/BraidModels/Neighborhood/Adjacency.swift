@@ -130,6 +130,15 @@ public struct Adjacency: RecommendationModel {
         return weights.summingRows(items, weights: historyWeights(items.count))
     }
 
+    /// Without a half-life (or timestamps) every history item weighs 1: the scores are a sum
+    /// of one row per item. With one, each new item moves every other item's weight.
+    public var scoresHistoryBySum: Bool { configuration.halfLife <= 0 || data.sequence == nil }
+
+    public func addHistoryTerm(item: Int32, value: Float, factor: Float, to scores: inout [Float]) {
+        guard scoresHistoryBySum else { return }
+        weights.addRow(item, times: factor, to: &scores)
+    }
+
     /// w_k for each place k of a history of `count` items, oldest first. Without timestamps in
     /// the training data there is no order to weigh by, and every w is 1.
     func historyWeights(_ count: Int) -> [Float] {
