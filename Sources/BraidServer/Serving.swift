@@ -205,21 +205,20 @@ extension ServedModel {
     func keptScores(items: [Int32], values: [Float], trainedUser: Int?, leading: Bool,
                     kept: (cache: ScoreCache, user: String)) -> (scores: [Float], method: String, leading: Bool)? {
         let (itself, summed) = summedParts
-        if itself {
-            guard let (scores, _) = try? kept.cache.scores(user: kept.user, items: items, values: values, models: [model], version: version) else { return nil }
-            return (scores[0], "fold-in", false)
-        }
-        let parts = model.historyParts
+        let parts = itself ? [model] : model.historyParts
         guard !summed.isEmpty,
-              let (partial, _) = try? kept.cache.scores(user: kept.user, items: items, values: values, models: summed.map { parts[$0] }, version: version)
+              let (scores, _) = try? kept.cache.scores(user: kept.user, items: items, values: values, models: summed.map { parts[$0] }, version: version)
         else { return nil }
+        if itself { return (scores[0], "fold-in", false) }
         var given = [[Float]?](repeating: nil, count: parts.count)
-        for (k, part) in summed.enumerated() { given[part] = partial[k] }
-        if leading, let scores = try? model.scores(forHistory: items, values: values, trainedUser: trainedUser, leading: true, partScores: given) {
-            return (scores, "fold-in", true)
+        for (k, part) in summed.enumerated() { given[part] = scores[k] }
+        // Leading scores where the model has them (the fusion's candidates), else every item's.
+        for lead in leading ? [true, false] : [false] {
+            if let ranked = try? model.scores(forHistory: items, values: values, trainedUser: trainedUser, leading: lead, partScores: given) {
+                return (ranked, "fold-in", lead)
+            }
         }
-        guard let scores = try? model.scores(forHistory: items, values: values, trainedUser: trainedUser, leading: false, partScores: given) else { return nil }
-        return (scores, "fold-in", false)
+        return nil
     }
 
     /// Each listed item's reasons, as the list was scored (`method`): the model's own for a
