@@ -69,7 +69,7 @@ struct Serve: ParsableCommand {
             configuration.historyLimit = historyLimit == 0 ? nil : historyLimit
             guard historyCache >= 0 else { throw CLIError("--history-cache must be 0 (keep none) or a positive number of users, not \(historyCache)") }
             configuration.historyCache = historyCache
-            guard (0...(1 << 30)).contains(scoreCache) else { throw CLIError("--score-cache must be 0 (keep none) or a positive number of megabytes, not \(scoreCache)") }
+            guard (0...(1 << 30)).contains(scoreCache) else { throw CLIError("--score-cache must be a number of megabytes from 0 (keep none) to 1073741824, not \(scoreCache)") }
             configuration.scoreCacheBytes = scoreCache << 20
             if let retrainAfterEvents { try CommonOptions.requirePositive(retrainAfterEvents, "--retrain-after-events") }
             if let retrainEvery, !(retrainEvery > 0 && retrainEvery.isFinite) {
