@@ -180,6 +180,10 @@ final class ScoreCache: @unchecked Sendable {
             for (item, value) in history where entry.history[item] != value { came.append((item, value)) }
             let changes = gone.count + came.count
             if changes * 2 <= items.count, entry.updates + changes <= items.count {
+                // In item order, not the dictionaries' (seeded anew in every process), so the
+                // rounding is the same in every run.
+                gone.sort { $0.item < $1.item }
+                came.sort { $0.item < $1.item }
                 // The kept history's terms were valid when it was summed; the new ones are checked.
                 for model in models { try model.validateHistory(came.map(\.item), values: came.map(\.value)) }
                 var all = entry.scores
