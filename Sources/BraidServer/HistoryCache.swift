@@ -156,21 +156,21 @@ final class ScoreCache: @unchecked Sendable {
     var capacity: Int { kept.capacity }
 
     /// Each of `models`' `scores(forHistory: items, values: values)` for `user`, from their
-    /// kept scores updated by the difference when that is less work, and kept for their next
-    /// list; `updated` says which. `version` identifies the served model (`ServedModel.version`).
-    func scores(user: String, items: [Int32], values: [Float], models: [any RecommendationModel], version: Int) throws(ModelError)
-        -> (scores: [[Float]], updated: Bool) {
+    /// kept scores updated by the difference when that is less work (as they are when nothing
+    /// changed), and kept for their next list. `version` identifies the served model
+    /// (`ServedModel.version`).
+    func scores(user: String, items: [Int32], values: [Float], models: [any RecommendationModel], version: Int) throws(ModelError) -> [[Float]] {
         func summed() throws(ModelError) -> [[Float]] {
             var scores: [[Float]] = []
             for model in models { scores.append(try model.scores(forHistory: items, values: values)) }
             return scores
         }
-        guard capacity > 0, !models.isEmpty, models.allSatisfy(\.scoresHistoryBySum) else { return (try summed(), false) }
+        guard capacity > 0, !models.isEmpty, models.allSatisfy(\.scoresHistoryBySum) else { return try summed() }
         var history: [Int32: Float] = [:]
         history.reserveCapacity(items.count)
         for (item, value) in zip(items, values) { history[item] = value }
         // A history naming an item twice sums both terms; kept as a dictionary it would not.
-        guard history.count == items.count else { return (try summed(), false) }
+        guard history.count == items.count else { return try summed() }
         let valid = { (entry: Entry) in
             entry.model == version && entry.scores.count == models.count && zip(entry.scores, models).allSatisfy { $0.count == $1.data.itemCount }
         }
@@ -179,6 +179,7 @@ final class ScoreCache: @unchecked Sendable {
             for (item, value) in entry.history where history[item] != value { gone.append((item, value)) }
             for (item, value) in history where entry.history[item] != value { came.append((item, value)) }
             let changes = gone.count + came.count
+            if changes == 0 { return entry.scores }
             if changes * 2 <= items.count, entry.updates + changes <= items.count {
                 // In item order, not the dictionaries' (seeded anew in every process), so the
                 // rounding is the same in every run.
@@ -193,12 +194,12 @@ final class ScoreCache: @unchecked Sendable {
                 }
                 kept.keep(Entry(model: version, history: history, scores: all, updates: entry.updates + changes), user: user)
                 updates?.increment()
-                return (all, true)
+                return all
             }
         }
         let scores = try summed()
         kept.keep(Entry(model: version, history: history, scores: scores, updates: 0), user: user)
-        return (scores, false)
+        return scores
     }
 
     func forget(_ user: String) { kept.forget(user) }

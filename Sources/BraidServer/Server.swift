@@ -54,7 +54,7 @@ public final class RecommendationServer: Sendable {
         slot = ModelSlot(model)
         self.configuration = configuration
         histories = HistoryCache(capacity: configuration.historyCache)
-        keptScores = ScoreCache(bytes: configuration.scoreCacheBytes, itemCount: model.model.data.itemCount, models: model.summedParts.parts.count,
+        keptScores = ScoreCache(bytes: configuration.scoreCacheBytes, itemCount: model.model.data.itemCount, models: model.summedModels.count,
                                 counting: metrics.scoreUpdates)
         maintainer = ModelMaintainer(store: store, slot: slot, policy: configuration.feedback, retrain: configuration.retrain)
     }
@@ -359,9 +359,10 @@ public final class RecommendationServer: Sendable {
     func list(user: String?, history: ServedHistory, query: ListQuery, served: ServedModel, filters known: ListFilters? = nil,
               keeping kept: HistoryCache.Entry? = nil) async throws -> JSONValue {
         let filters = if let known { known } else { try await filters(query, served: served) }
+        // The user's kept fold-in scores, where the model's (or its members') are sums.
+        let scoresKept = user.map { (keptScores, $0) }
         // A two-stage model's candidates first; the full scores only when too few pass the filters.
-        let (leading, method, partial) = served.scores(for: history, leading: true, limit: configuration.historyLimit,
-                                                       kept: user.map { (keptScores, $0) })
+        let (leading, method, partial) = served.scores(for: history, leading: true, limit: configuration.historyLimit, kept: scoresKept)
         // The best of everything the user has not seen, kept for their next list; this list is
         // the first of them that pass its filters, or scored through them when too few pass.
         var best: HistoryCache.Best?
@@ -375,7 +376,9 @@ public final class RecommendationServer: Sendable {
         }
         var chosen = best.flatMap(filters.choose(from:)) ?? filters.select(leading, seen: history.seen, from: served.model)
         if partial && chosen.count < query.count {
-            chosen = filters.select(served.scores(for: history, limit: configuration.historyLimit).scores, seen: history.seen, from: served.model)
+            // The members' kept scores serve again: the history is the one just scored.
+            let full = served.scores(for: history, limit: configuration.historyLimit, kept: scoresKept).scores
+            chosen = filters.select(full, seen: history.seen, from: served.model)
         }
         return try await listed(chosen, user: user, history: history, query: query, served: served, method: method)
     }

@@ -192,26 +192,27 @@ extension ServedModel {
                 history.trainedUser.flatMap { model.data.byUser.count(ofRow: $0) > 0 ? $0 : nil })
     }
 
-    /// The models whose history scores the kept scores hold: the model itself when its scores
-    /// are sums, else those of the parts it ranks from (the fusion's members) that are.
-    var summedParts: (itself: Bool, parts: [Int]) {
-        if model.scoresHistoryBySum { return (true, [0]) }
-        let parts = model.historyParts
-        return (false, parts.indices.filter { parts[$0].scoresHistoryBySum })
+    /// The models whose scores of a history the kept scores hold: the served model itself
+    /// (place nil) where its scores are sums, else those of the parts it ranks from (the
+    /// fusion's members) that are, with their places among the parts.
+    var summedModels: [(place: Int?, model: any RecommendationModel)] {
+        if model.scoresHistoryBySum { return [(nil, model)] }
+        return model.historyParts.enumerated().compactMap { $1.scoresHistoryBySum ? ($0, $1) : nil }
     }
 
     /// A fold-in from the user's kept scores (`ScoreCache`): the model's own where its scores
-    /// are sums, else its summed parts' kept scores passed to it; nil when neither applies.
+    /// are sums, else its summed parts' kept scores handed to it; nil when neither applies.
     func keptScores(items: [Int32], values: [Float], trainedUser: Int?, leading: Bool,
                     kept: (cache: ScoreCache, user: String)) -> (scores: [Float], method: String, leading: Bool)? {
-        let (itself, summed) = summedParts
-        let parts = itself ? [model] : model.historyParts
+        let summed = summedModels
         guard !summed.isEmpty,
-              let (scores, _) = try? kept.cache.scores(user: kept.user, items: items, values: values, models: summed.map { parts[$0] }, version: version)
+              let scores = try? kept.cache.scores(user: kept.user, items: items, values: values, models: summed.map(\.model), version: version)
         else { return nil }
-        if itself { return (scores[0], "fold-in", false) }
-        var given = [[Float]?](repeating: nil, count: parts.count)
-        for (k, part) in summed.enumerated() { given[part] = scores[k] }
+        var given = [[Float]?](repeating: nil, count: model.historyParts.count)
+        for ((place, _), partScores) in zip(summed, scores) {
+            guard let place else { return (partScores, "fold-in", false) }   // the model's own
+            given[place] = partScores
+        }
         // Leading scores where the model has them (the fusion's candidates), else every item's.
         for lead in leading ? [true, false] : [false] {
             if let ranked = try? model.scores(forHistory: items, values: values, trainedUser: trainedUser, leading: lead, partScores: given) {
