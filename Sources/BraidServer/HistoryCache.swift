@@ -118,68 +118,68 @@ final class HistoryCache: @unchecked Sendable {
     var count: Int { kept.count }
 }
 
-/// Each user's fold-in scores as last summed, by models whose history scores are a sum of one
-/// term per history item (`RecommendationModel.scoresHistoryBySum`: EASE, item kNN, RP3beta,
-/// adjacency without a half-life), served alone or as the fusion's members. After new
-/// feedback, the next list updates them by the terms of the items that came and went (one
-/// event at the history limit: the new item's term added, the oldest's taken away) instead of
-/// summing every item's term again (EASE: a row of its item × item weights per history item,
-/// 500 rows at the default limit).
+/// Each user's fold-in sums as last summed, by models whose history scores are made from a
+/// sum of one term per history item (`RecommendationModel.scoresHistoryBySum`: EASE, item kNN,
+/// RP3beta and adjacency without a half-life, whose sums are their scores, and ALS, whose sum
+/// is its fold-in's system), served alone or as the fusion's members. After new feedback, the
+/// next list updates them by the terms of the items that came and went (one event at the
+/// history limit: the new item's term added, the oldest's taken away) instead of summing
+/// every item's term again (EASE: a row of its item × item weights per history item, 500 rows
+/// at the default limit; ALS: f² per item).
 ///
-/// The updated scores equal the sum anew up to float rounding; the scores are summed anew
-/// once the terms updated since the last sum reach the history's length, so the rounding
-/// never builds up, and whenever more than half the history changed. Bounded in bytes: a
-/// user's entry holds one score per item and model.
+/// The updated sums equal the sum anew up to float rounding; they are summed anew once the
+/// terms updated since the last sum reach the history's length, so the rounding never builds
+/// up, and whenever more than half the history changed. Bounded in bytes: a user's entry
+/// holds every model's sum.
 final class ScoreCache: @unchecked Sendable {
     struct Entry {
-        /// The served model version the scores are of.
+        /// The served model version the sums are of.
         let model: Int
         /// The history they are of: each item's value.
         let history: [Int32: Float]
-        /// Each model's scores of it.
-        let scores: [[Float]]
-        /// Terms added or taken away since the scores were last summed anew.
+        /// Each model's sum of it.
+        let sums: [[Float]]
+        /// Terms added or taken away since the sums were last summed anew.
         let updates: Int
     }
 
     private let kept: PerUserCache<Entry>
-    /// Counts the lists whose scores were updated.
+    /// Counts the lists whose sums were updated.
     private let updates: Counter?
 
-    /// About `bytes` of scores by `models` models each for a catalogue of `itemCount` items
-    /// (0 keeps none).
-    init(bytes: Int, itemCount: Int, models: Int = 1, counting updates: Counter? = nil) {
-        kept = PerUserCache(capacity: bytes / max(1, (4 * itemCount + 64) * max(1, models)))
+    /// About `bytes` of entries of `values` floats each (the summed models' `historySumCount`
+    /// together; 0 bytes keeps none).
+    init(bytes: Int, values: Int, counting updates: Counter? = nil) {
+        kept = PerUserCache(capacity: bytes / (4 * max(1, values) + 64))
         self.updates = updates
     }
 
     var capacity: Int { kept.capacity }
 
     /// Each of `models`' `scores(forHistory: items, values: values)` for `user`, from their
-    /// kept scores updated by the difference when that is less work (as they are when nothing
-    /// changed), and kept for their next list. `version` identifies the served model
+    /// kept sums updated by the difference when that is less work (as they are when nothing
+    /// changed), the sums kept for their next list. `version` identifies the served model
     /// (`ServedModel.version`).
     func scores(user: String, items: [Int32], values: [Float], models: [any RecommendationModel], version: Int) throws(ModelError) -> [[Float]] {
-        func summed() throws(ModelError) -> [[Float]] {
+        guard capacity > 0, !models.isEmpty, models.allSatisfy(\.scoresHistoryBySum) else {
             var scores: [[Float]] = []
             for model in models { scores.append(try model.scores(forHistory: items, values: values)) }
             return scores
         }
-        guard capacity > 0, !models.isEmpty, models.allSatisfy(\.scoresHistoryBySum) else { return try summed() }
+        func scores(_ sums: [[Float]]) -> [[Float]] { zip(models, sums).map { $0.scores(fromHistorySum: $1) } }
         var history: [Int32: Float] = [:]
         history.reserveCapacity(items.count)
         for (item, value) in zip(items, values) { history[item] = value }
-        // A history naming an item twice sums both terms; kept as a dictionary it would not.
-        guard history.count == items.count else { return try summed() }
         let valid = { (entry: Entry) in
-            entry.model == version && entry.scores.count == models.count && zip(entry.scores, models).allSatisfy { $0.count == $1.data.itemCount }
+            entry.model == version && entry.sums.count == models.count && zip(entry.sums, models).allSatisfy { $0.count == $1.historySumCount }
         }
-        if let entry = kept.value(user: user, valid: valid) {
+        // A history naming an item twice sums both terms; kept as a dictionary it would not.
+        if history.count == items.count, let entry = kept.value(user: user, valid: valid) {
             var gone: [(item: Int32, value: Float)] = [], came: [(item: Int32, value: Float)] = []
             for (item, value) in entry.history where history[item] != value { gone.append((item, value)) }
             for (item, value) in history where entry.history[item] != value { came.append((item, value)) }
             let changes = gone.count + came.count
-            if changes == 0 { return entry.scores }
+            if changes == 0 { return scores(entry.sums) }
             if changes * 2 <= items.count, entry.updates + changes <= items.count {
                 // In item order, not the dictionaries' (seeded anew in every process), so the
                 // rounding is the same in every run.
@@ -187,19 +187,20 @@ final class ScoreCache: @unchecked Sendable {
                 came.sort { $0.item < $1.item }
                 // The kept history's terms were valid when it was summed; the new ones are checked.
                 for model in models { try model.validateHistory(came.map(\.item), values: came.map(\.value)) }
-                var all = entry.scores
+                var all = entry.sums
                 for (k, model) in models.enumerated() {
                     for (item, value) in gone { model.addHistoryTerm(item: item, value: value, factor: -1, to: &all[k]) }
                     for (item, value) in came { model.addHistoryTerm(item: item, value: value, factor: 1, to: &all[k]) }
                 }
-                kept.keep(Entry(model: version, history: history, scores: all, updates: entry.updates + changes), user: user)
+                kept.keep(Entry(model: version, history: history, sums: all, updates: entry.updates + changes), user: user)
                 updates?.increment()
-                return all
+                return scores(all)
             }
         }
-        let scores = try summed()
-        kept.keep(Entry(model: version, history: history, scores: scores, updates: 0), user: user)
-        return scores
+        var sums: [[Float]] = []
+        for model in models { sums.append(try model.historySum(forHistory: items, values: values)) }
+        if history.count == items.count { kept.keep(Entry(model: version, history: history, sums: sums, updates: 0), user: user) }
+        return scores(sums)
     }
 
     func forget(_ user: String) { kept.forget(user) }

@@ -51,10 +51,69 @@ public enum JSONValue: Sendable, Equatable, Codable {
     }
 
     /// Compact JSON text.
+    ///
+    /// The same text as `JSONEncoder` with `[.sortedKeys, .withoutEscapingSlashes]` writes
+    /// (keys in the order of their UTF-8 bytes, a whole number without ".0", control characters
+    /// escaped, a value that is not finite as 0), written directly: through the encoder, a
+    /// list's reply took a twentieth of the server's CPU.
     public var text: String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: (try? encoder.encode(self)) ?? Data("null".utf8), as: UTF8.self)
+        var out = ""
+        out.reserveCapacity(256)
+        write(to: &out)
+        return out
+    }
+
+    func write(to out: inout String) {
+        switch self {
+        case .null: out += "null"
+        case .bool(let value): out += value ? "true" : "false"
+        case .number(let value):
+            let text = (value.isFinite ? value : 0).description
+            out += text.hasSuffix(".0") ? text.dropLast(2) : Substring(text)
+        case .string(let value): Self.write(value, to: &out)
+        case .array(let values):
+            out += "["
+            for (n, value) in values.enumerated() {
+                if n > 0 { out += "," }
+                value.write(to: &out)
+            }
+            out += "]"
+        case .object(let fields):
+            out += "{"
+            for (n, field) in fields.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }).enumerated() {
+                if n > 0 { out += "," }
+                Self.write(field.key, to: &out)
+                out += ":"
+                field.value.write(to: &out)
+            }
+            out += "}"
+        }
+    }
+
+    /// A JSON string: quotes, backslashes and control characters escaped, the rest as is.
+    static func write(_ string: String, to out: inout String) {
+        out += "\""
+        guard string.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) else {
+            out += string
+            out += "\""
+            return
+        }
+        for scalar in string.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case "\u{8}": out += "\\b"
+            case "\u{C}": out += "\\f"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        out += "\""
     }
 
     static func parse(_ data: Data) throws(APIError) -> JSONValue {

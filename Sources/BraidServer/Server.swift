@@ -54,7 +54,7 @@ public final class RecommendationServer: Sendable {
         slot = ModelSlot(model)
         self.configuration = configuration
         histories = HistoryCache(capacity: configuration.historyCache)
-        keptScores = ScoreCache(bytes: configuration.scoreCacheBytes, itemCount: model.model.data.itemCount, models: model.summedModels.count,
+        keptScores = ScoreCache(bytes: configuration.scoreCacheBytes, values: model.summedModels.reduce(0) { $0 + $1.model.historySumCount },
                                 counting: metrics.scoreUpdates)
         maintainer = ModelMaintainer(store: store, slot: slot, policy: configuration.feedback, retrain: configuration.retrain)
     }

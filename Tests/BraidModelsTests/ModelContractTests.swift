@@ -130,19 +130,20 @@ import Testing
         #expect(throws: ModelError.self) { try model.scores(forHistory: [0], values: [.nan]) }
     }
 
-    /// A model whose history scores are sums of per-item terms gives those terms: a history's
-    /// terms added to zeros are its scores, and its scores with one item's term taken away and
-    /// another's added are the scores of the history so changed (as the server updates a user's
-    /// kept scores). Items outside the catalogue add nothing, nor does any item for other models.
+    /// A model whose history scores are made from a sum of per-item terms gives those terms: a
+    /// history's terms added to zeros are its sum, the scores from that sum are its scores, and
+    /// its sum with one item's term taken away and another's added gives the scores of the
+    /// history so changed (as the server updates a user's kept sums). Items outside the
+    /// catalogue add nothing, nor does any item for other models.
     @Test(arguments: ModelContract.cases)
     func historyTermsAddUpToTheHistoryScores(c: ModelContract.Case) throws {
         let data = Fixtures.randomRatings(users: 30, items: 25, perUser: 6)
         let model = try ModelContract.fit(c, data)
-        let zeros = [Float](repeating: 0, count: data.itemCount)
+        let zeros = [Float](repeating: 0, count: model.historySumCount)
         for item in model.scoresHistoryBySum ? [-1, Int32(data.itemCount)] : [-1, 0, 3, Int32(data.itemCount)] {
-            var scores = zeros
-            model.addHistoryTerm(item: item, value: 4, factor: 1, to: &scores)
-            #expect(scores == zeros, "\(c): item \(item)")
+            var sum = zeros
+            model.addHistoryTerm(item: item, value: 4, factor: 1, to: &sum)
+            #expect(sum == zeros, "\(c): item \(item)")
         }
         guard model.scoresHistoryBySum else { return }
         #expect(model.scoresAnyHistory)
@@ -152,17 +153,21 @@ import Testing
         }
         for user in [0, 7, 19] {
             let items = Array(data.items(ofUser: user)), values = Array(data.byUser.values(ofRow: user))
-            let scores = try model.scores(forHistory: items, values: values)
+            let scores = try model.scores(forHistory: items, values: values), sum = try model.historySum(forHistory: items, values: values)
+            #expect(sum.count == model.historySumCount, "\(c)")
+            expectClose(model.scores(fromHistorySum: sum), scores, "user \(user)'s scores from their sum")
             var summed = zeros
             for (item, value) in zip(items, values) { model.addHistoryTerm(item: item, value: value, factor: 1, to: &summed) }
-            expectClose(summed, scores, "user \(user)'s terms")
+            expectClose(summed, sum, "user \(user)'s terms")
             let other = try #require((0..<Int32(data.itemCount)).first { !items.contains($0) })
-            var updated = scores
+            var updated = sum
             model.addHistoryTerm(item: items[0], value: values[0], factor: -1, to: &updated)
             model.addHistoryTerm(item: other, value: 2, factor: 1, to: &updated)
-            expectClose(updated, try model.scores(forHistory: Array(items.dropFirst()) + [other], values: Array(values.dropFirst()) + [2]),
+            expectClose(model.scores(fromHistorySum: updated),
+                        try model.scores(forHistory: Array(items.dropFirst()) + [other], values: Array(values.dropFirst()) + [2]),
                         "user \(user)'s first item replaced")
         }
+        #expect(throws: ModelError.self) { try model.historySum(forHistory: [Int32(data.itemCount)], values: [1]) }
     }
 
     /// A model that ranks from other models' scores of a history (the fusion's members) ranks

@@ -198,23 +198,25 @@ import Testing
         }
     }
 
-    /// A list after feedback updates the user's kept scores by the items that came and went
-    /// (EASE, item kNN, RP3beta): every list equals the one a server keeping no scores gives,
-    /// as the history slides past the limit, an item's value is replaced and an event falls
-    /// below the threshold, and `/metrics` counts the updated lists.
-    /// The fusion keeps its summed members' scores (EASE, item kNN and, as the data has
+    /// A list after feedback updates the user's kept sums by the items that came and went
+    /// (EASE, item kNN, RP3beta: their scores; ALS: its fold-in's system): every list equals the
+    /// one a server keeping no sums gives, as the history slides past the limit, an item's value
+    /// is replaced and an event falls below the threshold, and `/metrics` counts the updated lists.
+    /// The fusion keeps its summed members' (EASE, item kNN, ALS and, as the data has
     /// timestamps, `adjacency`) and asks the others (popularity, `adjacency(half-life=10)`).
-    @Test(arguments: ["ease", "itemknn", "rp3beta", "fusion"])
+    @Test(arguments: ["ease", "itemknn", "rp3beta", "als", "fusion"])
     func keptScoresFollowTheHistory(name: String) async throws {
         let data = Fixtures.randomRatings(users: 30, items: 25, perUser: 6)
         let parameters = switch name {
         case "ease": ["lambda": "1"]
-        case "fusion": ["members": "ease(lambda=1)+itemknn+pop", "candidates": "8", "trees": "10", "min-leaf": "2", "holdout": "0.3"]
+        case "als": ["factors": "4", "iterations": "5"]
+        case "fusion": ["members": "ease(lambda=1)+itemknn+als(factors=4,iterations=5)+pop", "candidates": "8", "trees": "10", "min-leaf": "2",
+                        "holdout": "0.3"]
         default: [String: String]()
         }
         let model = try ModelRegistry.fit(name, parameters: ModelParameters(parameters), data: data)
         #expect(model.scoresHistoryBySum == (name != "fusion"))
-        #expect(name != "fusion" || model.historyParts.filter(\.scoresHistoryBySum).count == 3)
+        #expect(name != "fusion" || model.historyParts.filter(\.scoresHistoryBySum).count == 4)
         let store = try SQLiteStore(path: Fixtures.temporaryDirectory() + "/store.sqlite")
         func server(scoreBytes: Int) -> RecommendationServer {
             var configuration = RecommendationServer.Configuration()

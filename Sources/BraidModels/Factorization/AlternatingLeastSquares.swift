@@ -192,23 +192,80 @@ public struct AlternatingLeastSquares: IterativeFactorizationModel {
     }
 
     /// The exact ALS user solve `(YᵀC_uY + λ_uI) x = YᵀC_u p_u` against fixed item factors,
-    /// given `gram` = `foldInGram`; the history must be valid.
+    /// given `gram` = `foldInGram`; the history must be valid. The system is summed over the
+    /// history in item order (`historySum`), then solved.
     static func foldIn(_ items: [Int32], values: [Float], factors: LatentFactors, gram: DenseMatrix, configuration: Configuration) -> [Float] {
+        solve(historySum(items, values: values, factors: factors, configuration: configuration), gram: gram, configuration: configuration)
+    }
+
+    /// The fold-in's system summed over a valid history (`addTerm`), in item order.
+    static func historySum(_ items: [Int32], values: [Float], factors: LatentFactors, configuration: Configuration) -> [Float] {
         let f = factors.factorCount
-        let order = items.indices.sorted { items[$0] < items[$1] }
-        let columns = order.map { items[$0] }, vals = order.map { values[$0] }
-        var x = [Float](repeating: 0, count: f)
-        let scratch = RowSolver(factors: f)
-        defer { scratch.release() }
-        let confidences = vals.map { configuration.confidence($0) }, preferences = vals.map { $0 > 0 ? Float(1) : 0 }
-        x.withUnsafeMutableBufferPointer { xb in
-            withPointers(factors.itemFactors.storage, gram.storage, columns, confidences, preferences, [0, columns.count]) { y, a0, cols, c, p, _ in
-                scratch.cholesky(RowProblem(f: f, gram: a0, fixed: y, columns: cols, confidences: c, preferences: p, entries: 0..<columns.count,
-                                            rowRegularization: configuration.rowRegularization(columns.count)),
-                                 x: xb.baseAddress!)
+        var sum = [Float](repeating: 0, count: f * f + f + 1)
+        for k in items.indices.sorted(by: { items[$0] < items[$1] }) {
+            addTerm(items[k], value: values[k], factor: 1, itemFactors: factors.itemFactors, configuration: configuration, to: &sum)
+        }
+        return sum
+    }
+
+    /// Adds `factor` × one history item's part of the fold-in's system to `sum`, laid out as
+    /// f × f values of Yᵀ(C_u − I)Y (row-major: (c − 1)·y yᵀ for this item), f of YᵀC_u p_u
+    /// (c·p·y) and one that counts the history (λ_u grows with its length); `item` must be in
+    /// the catalogue.
+    static func addTerm(_ item: Int32, value: Float, factor: Float, itemFactors y: DenseMatrix, configuration: Configuration, to sum: inout [Float]) {
+        let f = y.columns
+        let c = configuration.confidence(value), p: Float = value > 0 ? 1 : 0
+        y.storage.withUnsafeBufferPointer { yb in
+            sum.withUnsafeMutableBufferPointer { s in
+                let yi = yb.baseAddress! + Int(item) * f, a = s.baseAddress!
+                for row in 0..<f { VectorKernels.axpy(factor * (c - 1) * yi[row], yi, a + row * f, f) }
+                VectorKernels.axpy(factor * c * p, yi, a + f * f, f)
+                a[f * f + f] += factor
             }
         }
-        return x
+    }
+
+    /// The user's factors from a history's summed system (`addTerm`): (`gram` + its f × f part
+    /// + λ_u I) x = its f part, by Cholesky; zeros where that is not positive definite.
+    static func solve(_ sum: [Float], gram: DenseMatrix, configuration: Configuration) -> [Float] {
+        var (a, x) = system(sum, gram: gram, configuration: configuration)
+        let solved = a.withUnsafeMutableBufferPointer { ab in x.withUnsafeMutableBufferPointer { VectorKernels.choleskySolve(ab.baseAddress!, $0.baseAddress!, gram.columns) } }
+        return solved ? x : [Float](repeating: 0, count: gram.columns)
+    }
+
+    /// The fold-in's system from a history's sum: W = YᵀC_uY + λ_uI (`gram` + the sum's f × f
+    /// part + λ_u I, row-major) and YᵀC_u p_u.
+    static func system(_ sum: [Float], gram: DenseMatrix, configuration: Configuration) -> (matrix: FloatBuffer, rightSide: [Float]) {
+        let f = gram.columns
+        var a = gram.storage
+        for k in 0..<(f * f) { a[k] += sum[k] }
+        let own = configuration.rowRegularization(Int(sum[f * f + f].rounded()))
+        for d in 0..<f { a[d * f + d] += own }
+        return (a, Array(sum[(f * f)..<(f * f + f)]))
+    }
+
+    /// Folding in sums the history's terms before one solve, so a user's system can be kept
+    /// and updated by the items that came and went (`addHistoryTerm`): after one event a list
+    /// costs the solve and the scores, not f² per history item.
+    public var scoresHistoryBySum: Bool { true }
+
+    /// f × f + f + 1: the system's matrix part, its right-hand side and the history's length.
+    public var historySumCount: Int { factors.factorCount * (factors.factorCount + 1) + 1 }
+
+    public func historySum(forHistory items: [Int32], values: [Float]) throws(ModelError) -> [Float] {
+        try validateHistory(items, values: values)
+        return Self.historySum(items, values: values, factors: factors, configuration: configuration)
+    }
+
+    public func addHistoryTerm(item: Int32, value: Float, factor: Float, to sum: inout [Float]) {
+        guard item >= 0, Int(item) < data.itemCount, sum.count == historySumCount else { return }
+        Self.addTerm(item, value: value, factor: factor, itemFactors: factors.itemFactors, configuration: configuration, to: &sum)
+    }
+
+    /// Zeros for a sum of the wrong length.
+    public func scores(fromHistorySum sum: [Float]) -> [Float] {
+        guard sum.count == historySumCount else { return [Float](repeating: 0, count: data.itemCount) }
+        return factors.scores(forUserVector: Self.solve(sum, gram: foldInGram, configuration: configuration))
     }
 
     public var scoresAnyHistory: Bool { true }
@@ -236,16 +293,10 @@ public struct AlternatingLeastSquares: IterativeFactorizationModel {
                         configuration: Configuration) -> [(item: Int32, contribution: Float)] {
         let f = factors.factorCount
         let y = factors.itemFactors
-        // W = YᵀC_uY + λ_uI = YᵀY + λ_uI + Σ (c − 1) y yᵀ; then solve W v = y_item.
-        var w = gram
-        let own = configuration.rowRegularization(history.count)
-        for d in 0..<f { w[d, d] += own }
-        for (j, value) in zip(history, values) {
-            let c = configuration.confidence(value) - 1
-            for a in 0..<f { for b in 0..<f { w[a, b] += c * y[Int(j), a] * y[Int(j), b] } }
-        }
+        // W = YᵀC_uY + λ_uI = YᵀY + λ_uI + Σ (c − 1) y yᵀ, as the fold-in solves; then W v = y_item.
+        var w = system(historySum(history, values: values, factors: factors, configuration: configuration), gram: gram, configuration: configuration).matrix
         var v = y.row(item)
-        w.storage.withUnsafeMutableBufferPointer { wb in
+        w.withUnsafeMutableBufferPointer { wb in
             v.withUnsafeMutableBufferPointer { vb in _ = VectorKernels.choleskySolve(wb.baseAddress!, vb.baseAddress!, f) }
         }
         return zip(history, values).filter { $0.1 > 0 }.map { j, value in

@@ -70,16 +70,30 @@ public protocol RecommendationModel: Sendable {
     /// Whether `scores(forHistory:values:)` works for this model.
     var scoresAnyHistory: Bool { get }
 
-    /// Whether `scores(forHistory:values:)` is a sum of one term per history item, each added
-    /// to zeros by `addHistoryTerm(item:value:factor:to:)` (EASE, item kNN, RP3beta): a
-    /// history's scores can then be updated by the items that came and went instead of summed
-    /// anew, as the server does for a user's next list after their feedback.
+    /// Whether `scores(forHistory:values:)` is made from a sum of one term per history item,
+    /// `historySum(forHistory:values:)`, each term added to zeros by
+    /// `addHistoryTerm(item:value:factor:to:)`: the scores themselves (EASE, item kNN, RP3beta),
+    /// or what they are solved from (ALS: its fold-in's system). A history's sum can then be
+    /// updated by the items that came and went instead of summed anew, as the server does for a
+    /// user's next list after their feedback.
     var scoresHistoryBySum: Bool { get }
 
-    /// Adds `factor` × the term of history item `item` with value `value` to `scores` (every
-    /// item's, `data.itemCount` of them) where `scoresHistoryBySum`; does nothing elsewhere.
-    /// An item the model has no weights for adds nothing, as in `scores(forHistory:values:)`.
-    func addHistoryTerm(item: Int32, value: Float, factor: Float, to scores: inout [Float])
+    /// The length of a history's sum (by default `data.itemCount`: the scores themselves).
+    var historySumCount: Int { get }
+
+    /// The sum of the history's terms where `scoresHistoryBySum` (by default its scores, for
+    /// models whose scores are that sum). Throws as `scores(forHistory:values:)` does.
+    func historySum(forHistory items: [Int32], values: [Float]) throws(ModelError) -> [Float]
+
+    /// Adds `factor` × the term of history item `item` with value `value` to `sum` (a history's
+    /// sum, `historySumCount` values) where `scoresHistoryBySum`; does nothing elsewhere.
+    /// An item outside the catalogue adds nothing, nor does one the model has no weights for,
+    /// as in `scores(forHistory:values:)`.
+    func addHistoryTerm(item: Int32, value: Float, factor: Float, to sum: inout [Float])
+
+    /// The scores of every item from a history's sum (by default the sum itself):
+    /// `scores(forHistory:values:)` is `scores(fromHistorySum: historySum(forHistory:values:))`.
+    func scores(fromHistorySum sum: [Float]) -> [Float]
 
     /// The models whose scores of a history this one ranks from (the fusion's members; none by
     /// default). A caller that keeps some of their scores of a user's history (the server, for
@@ -167,7 +181,10 @@ extension RecommendationModel {
     public var scoresItemsWithoutInteractions: Bool { false }
     public var scoresAnyHistory: Bool { false }
     public var scoresHistoryBySum: Bool { false }
-    public func addHistoryTerm(item: Int32, value: Float, factor: Float, to scores: inout [Float]) {}
+    public func addHistoryTerm(item: Int32, value: Float, factor: Float, to sum: inout [Float]) {}
+    public var historySumCount: Int { data.itemCount }
+    public func historySum(forHistory items: [Int32], values: [Float]) throws(ModelError) -> [Float] { try scores(forHistory: items, values: values) }
+    public func scores(fromHistorySum sum: [Float]) -> [Float] { sum }
     public var historyParts: [any RecommendationModel] { [] }
     public func scores(forHistory items: [Int32], values: [Float], trainedUser user: Int?, leading: Bool,
                        partScores: [[Float]?]) throws(ModelError) -> [Float]? {

@@ -1,0 +1,28 @@
+import BraidServer
+import Foundation
+import Testing
+
+@Suite struct JSONValueTests {
+    /// The server's JSON text is Foundation's `JSONEncoder`'s, sorted keys and slashes as they
+    /// are, for every kind of value: whole and fractional numbers, large, tiny, negative zero,
+    /// a number that is not finite (written 0), every control character, quotes, backslashes,
+    /// slashes and text outside ASCII, in keys too, nested.
+    @Test func textIsWhatJSONEncoderWrites() throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let controls = String((0..<32).map { Character(Unicode.Scalar(UInt8($0))) })
+        let numbers: [Double] = [0, 5, -3, 0.1, 1e-7, 2.5e-5, 1e15, 1e16, 1e21, 123456789012, -0.0, 0.30000000000000004,
+                                 Double(Float(0.1)), 1.7976931348623157e308, 5e-324, .nan, .infinity, -.infinity]
+        let values: [JSONValue] = [
+            .null, .bool(true), .bool(false), .string(""), .string("plain"), .string(controls),
+            .string("a \"quoted\" back\\slash / é 😀 \u{7F} \u{2028}"),
+            .array(numbers.map(JSONValue.number)),
+            .object(["b": .number(1), "a": .array([]), "B": .object([:]), "a10": .null, "a9": .string("x"), "é": .bool(true),
+                     "e\n": .string("y"), "😀": .number(2.5), "a(b=1)": .array([.object(["z": .number(1), "y": .number(-0.5)])])]),
+        ]
+        for value in values {
+            let expected = String(decoding: try encoder.encode(value), as: UTF8.self)
+            #expect(value.text == expected)
+        }
+    }
+}
