@@ -49,9 +49,12 @@ public enum DescendingOrder {
 
     /// One item's key: its score's bits made order-preserving and inverted (so ascending keys
     /// are descending scores, −0 tied with +0), then its index.
+    /// Without a branch on the sign, which random signs would mispredict half the time.
     @inlinable @inline(__always) public static func key(_ item: Int, _ score: Float) -> UInt64 {
         let bits = (score == 0 ? 0 : score).bitPattern
-        let ascending = bits & 0x8000_0000 != 0 ? ~bits : bits | 0x8000_0000
+        // All ones for a negative score (every bit flipped), else the sign bit alone.
+        let flip = UInt32(bitPattern: Int32(bitPattern: bits) >> 31) | 0x8000_0000
+        let ascending = bits ^ flip
         return UInt64(~ascending) << 32 | UInt64(UInt32(item))
     }
 
@@ -78,12 +81,18 @@ public enum DescendingOrder {
     }
 
     /// The `count` smallest keys of `items`, ascending, through a max-heap of at most `count`.
+    /// Once it is full, an item whose score is below the worst kept one's is passed over on a
+    /// float comparison (most items, in a catalogue much longer than `count`); only the others
+    /// are keyed (a tie, a −0, a NaN: the key decides).
     @inlinable static func smallest(_ count: Int, of items: some Collection<Int>, _ scores: [Float]) -> [UInt64] {
         guard count > 0 else { return [] }
         var heap: [UInt64] = []
         heap.reserveCapacity(count)
+        var worstScore = -Float.infinity
         for item in items {
-            let value = key(item, scores[item])
+            let score = scores[item]
+            if heap.count == count && score < worstScore { continue }
+            let value = key(item, score)
             if heap.count < count {
                 heap.append(value)
                 var child = heap.count - 1
@@ -103,10 +112,19 @@ public enum DescendingOrder {
                     heap.swapAt(parent, largest)
                     parent = largest
                 }
+            } else {
+                continue
             }
+            if heap.count == count { worstScore = Self.score(heap[0]) }
         }
         heap.sort()
         return heap
+    }
+
+    /// The score a key was made from (`key`), with −0 as +0.
+    @inlinable @inline(__always) static func score(_ key: UInt64) -> Float {
+        let ascending = ~UInt32(truncatingIfNeeded: key >> 32)
+        return Float(bitPattern: ascending & 0x8000_0000 != 0 ? ascending ^ 0x8000_0000 : ~ascending)
     }
 
 }

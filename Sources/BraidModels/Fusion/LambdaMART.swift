@@ -86,75 +86,16 @@ public struct LambdaMART: Sendable, Equatable {
         var initialScores: [Float] { baseScores.count == labels.count ? baseScores : [Float](repeating: 0, count: labels.count) }
     }
 
-    public var trees: [Tree] { didSet { compiled = Compiled(trees, featureCount: featureCount) } }
-    public var featureCount: Int { didSet { compiled = Compiled(trees, featureCount: featureCount) } }
-    /// The trees as scoring reads them; nil when one is malformed (then scored tree by tree,
-    /// where a bad index traps).
-    private(set) var compiled: Compiled?
+    public var trees: [Tree]
+    public var featureCount: Int
 
     public init(trees: [Tree], featureCount: Int) {
         self.trees = trees
         self.featureCount = featureCount
-        compiled = Compiled(trees, featureCount: featureCount)
     }
 
-    /// Every tree's nodes in one array, each node's fields side by side, children as indices
-    /// into it, and a leaf's value in its threshold: a row walks one array instead of five per
-    /// tree, without bounds checks, which the constructor's checks make safe. Sums the trees
-    /// in their order, as `Tree.predict` one by one does, so the scores are the same bits.
-    struct Compiled: Sendable, Equatable {
-        struct Node: Sendable, Equatable {
-            /// −1 for a leaf.
-            var feature: Int32
-            /// A leaf's value.
-            var threshold: Float
-            var left: Int32, right: Int32
-        }
-
-        private(set) var nodes: [Node] = []
-        private(set) var roots: [Int] = []
-
-        /// Nil unless every tree is well formed: its arrays of one length, not empty, and every
-        /// internal node's feature inside a row of `featureCount` and its children inside the
-        /// tree after it (so every walk ends at a leaf).
-        init?(_ trees: [Tree], featureCount: Int) {
-            for tree in trees {
-                let size = tree.feature.count, base = nodes.count
-                guard size > 0, [tree.threshold.count, tree.left.count, tree.right.count, tree.value.count].allSatisfy({ $0 == size })
-                else { return nil }
-                roots.append(base)
-                for n in 0..<size {
-                    let feature = tree.feature[n]
-                    guard feature >= 0 else {
-                        nodes.append(Node(feature: -1, threshold: tree.value[n], left: 0, right: 0))
-                        continue
-                    }
-                    let left = Int(tree.left[n]), right = Int(tree.right[n])
-                    guard Int(feature) < featureCount, left > n, right > n, left < size, right < size else { return nil }
-                    nodes.append(Node(feature: feature, threshold: tree.threshold[n], left: Int32(base + left), right: Int32(base + right)))
-                }
-            }
-        }
-
-        /// The ensemble's score of a row of `featureCount` values.
-        func score(_ row: UnsafePointer<Float>, nodes node: UnsafeBufferPointer<Node>) -> Float {
-            var total: Float = 0
-            for root in roots {
-                var n = root
-                while true {
-                    let current = node[n]
-                    if current.feature < 0 { break }
-                    n = Int(row[Int(current.feature)] <= current.threshold ? current.left : current.right)
-                }
-                total += node[n].threshold
-            }
-            return total
-        }
-    }
-
-    /// The ensemble's score of one row of `featureCount` values.
-    public func score(_ row: UnsafePointer<Float>) -> Float {
-        if let compiled { return compiled.nodes.withUnsafeBufferPointer { compiled.score(row, nodes: $0) } }
+    /// The ensemble's score of one row.
+    @inlinable public func score(_ row: UnsafePointer<Float>) -> Float {
         var total: Float = 0
         for tree in trees { total += tree.predict(row) }
         return total
@@ -164,10 +105,7 @@ public struct LambdaMART: Sendable, Equatable {
     public func scores(_ features: [Float], base: [Float] = []) -> [Float] {
         let rows = features.count / max(1, featureCount)
         return features.withUnsafeBufferPointer { f in
-            guard let compiled else { return (0..<rows).map { (base.isEmpty ? 0 : base[$0]) + score(f.baseAddress! + $0 * featureCount) } }
-            return compiled.nodes.withUnsafeBufferPointer { nodes in
-                (0..<rows).map { (base.isEmpty ? 0 : base[$0]) + compiled.score(f.baseAddress! + $0 * featureCount, nodes: nodes) }
-            }
+            (0..<rows).map { (base.isEmpty ? 0 : base[$0]) + score(f.baseAddress! + $0 * featureCount) }
         }
     }
 
@@ -196,7 +134,6 @@ public struct LambdaMART: Sendable, Equatable {
             if ndcg > best.ndcg + 1e-9 { best = (ndcg, round + 1) } else if round + 1 - best.trees >= settings.patience { break }
         }
         if validation != nil { trees.removeLast(trees.count - best.trees) }
-        compiled = Compiled(trees, featureCount: featureCount)
     }
 
     /// What the gradients and NDCG read that the scores never change, computed once per
