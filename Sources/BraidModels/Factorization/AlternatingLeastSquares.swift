@@ -244,29 +244,53 @@ public struct AlternatingLeastSquares: IterativeFactorizationModel {
         return (a, Array(sum[(f * f)..<(f * f + f)]))
     }
 
+    /// A history's fold-in as a sum of per-item terms against fixed item factors: what ALS and
+    /// the hybrid over it give as `RecommendationModel`'s summed history.
+    struct SummedFoldIn {
+        let factors: LatentFactors
+        /// `foldInGram`'s.
+        let gram: DenseMatrix
+        let configuration: Configuration
+
+        /// f × f + f + 1: the system's matrix part, its right-hand side and the history's length.
+        var count: Int { factors.factorCount * (factors.factorCount + 1) + 1 }
+
+        /// A valid history's sum.
+        func sum(_ items: [Int32], values: [Float]) -> [Float] {
+            historySum(items, values: values, factors: factors, configuration: configuration)
+        }
+
+        /// Nothing for an item outside the catalogue or a sum of the wrong length.
+        func add(item: Int32, value: Float, factor: Float, to sum: inout [Float]) {
+            guard item >= 0, Int(item) < factors.itemFactors.rows, sum.count == count else { return }
+            addTerm(item, value: value, factor: factor, itemFactors: factors.itemFactors, configuration: configuration, to: &sum)
+        }
+
+        /// Every item's score from a sum; zeros for a sum of the wrong length.
+        func scores(_ sum: [Float]) -> [Float] {
+            guard sum.count == count else { return [Float](repeating: 0, count: factors.itemFactors.rows) }
+            return factors.scores(forUserVector: solve(sum, gram: gram, configuration: configuration))
+        }
+    }
+
+    var summed: SummedFoldIn { SummedFoldIn(factors: factors, gram: foldInGram, configuration: configuration) }
+
     /// Folding in sums the history's terms before one solve, so a user's system can be kept
     /// and updated by the items that came and went (`addHistoryTerm`): after one event a list
     /// costs the solve and the scores, not f² per history item.
     public var scoresHistoryBySum: Bool { true }
-
-    /// f × f + f + 1: the system's matrix part, its right-hand side and the history's length.
-    public var historySumCount: Int { factors.factorCount * (factors.factorCount + 1) + 1 }
+    public var historySumCount: Int { summed.count }
 
     public func historySum(forHistory items: [Int32], values: [Float]) throws(ModelError) -> [Float] {
         try validateHistory(items, values: values)
-        return Self.historySum(items, values: values, factors: factors, configuration: configuration)
+        return summed.sum(items, values: values)
     }
 
     public func addHistoryTerm(item: Int32, value: Float, factor: Float, to sum: inout [Float]) {
-        guard item >= 0, Int(item) < data.itemCount, sum.count == historySumCount else { return }
-        Self.addTerm(item, value: value, factor: factor, itemFactors: factors.itemFactors, configuration: configuration, to: &sum)
+        summed.add(item: item, value: value, factor: factor, to: &sum)
     }
 
-    /// Zeros for a sum of the wrong length.
-    public func scores(fromHistorySum sum: [Float]) -> [Float] {
-        guard sum.count == historySumCount else { return [Float](repeating: 0, count: data.itemCount) }
-        return factors.scores(forUserVector: Self.solve(sum, gram: foldInGram, configuration: configuration))
-    }
+    public func scores(fromHistorySum sum: [Float]) -> [Float] { summed.scores(sum) }
 
     public var scoresAnyHistory: Bool { true }
 

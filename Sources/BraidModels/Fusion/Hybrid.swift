@@ -144,6 +144,28 @@ public struct Hybrid: RecommendationModel {
 
     public func scores(forUser user: Int) -> [Float] { factors.scores(forUser: user) }
 
+    /// With ALS as the collaborative model, a history's fold-in is a sum of per-item terms, as
+    /// ALS's is (cold items' terms from their predicted factors).
+    var summed: AlternatingLeastSquares.SummedFoldIn? {
+        guard let als, let foldInGram else { return nil }
+        return AlternatingLeastSquares.SummedFoldIn(factors: factors, gram: foldInGram, configuration: als)
+    }
+
+    public var scoresHistoryBySum: Bool { summed != nil }
+    public var historySumCount: Int { summed?.count ?? data.itemCount }
+
+    public func historySum(forHistory items: [Int32], values: [Float]) throws(ModelError) -> [Float] {
+        guard let summed else { return try scores(forHistory: items, values: values) }  // throws: no fold-in
+        try validateHistory(items, values: values)
+        return summed.sum(items, values: values)
+    }
+
+    public func addHistoryTerm(item: Int32, value: Float, factor: Float, to sum: inout [Float]) {
+        summed?.add(item: item, value: value, factor: factor, to: &sum)
+    }
+
+    public func scores(fromHistorySum sum: [Float]) -> [Float] { summed?.scores(sum) ?? sum }
+
     /// With ALS as the collaborative model, ALS's decomposition over the user's history: it
     /// holds for a cold item's predicted factors as for a warm item's.
     /// The user's factors were solved before the cold items had any (ALS leaves them zero), so
