@@ -47,8 +47,8 @@ struct Serve: ParsableCommand {
     var historyCache = 10_000
 
     @Option(parsing: .unconditional,
-            help: ArgumentHelp("Keep about this many megabytes of users' folded-in scores between their lists (0: none).",
-                               discussion: "For EASE, item kNN, RP3beta and adjacency without a half-life, whose scores are sums of one term per history item, served alone or as the fusion's members: a list after new feedback updates the user's kept scores by the items that changed instead of scoring their whole history again."))
+            help: ArgumentHelp("Keep about this many megabytes of users' fold-in sums between their lists (0: none).",
+                               discussion: "For models whose fold-in is a sum of one term per history item, served alone or as the fusion's members: EASE, item kNN, RP3beta and adjacency without a half-life (the sum is their scores), ALS and the hybrid over it (the sum is the fold-in's system). A list after new feedback updates the user's kept sums by the items that changed instead of summing their whole history again."))
     var scoreCache = 64
 
     @OptionGroup var common: CommonOptions
