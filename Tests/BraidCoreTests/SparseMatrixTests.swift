@@ -50,6 +50,11 @@ import Testing
         #expect(BLAS.multiply(a, b) == DenseMatrix([[19, 22], [43, 50]]))
         #expect(BLAS.multiply(a, transposeA: true, b) == DenseMatrix([[26, 30], [38, 44]]))
         #expect(BLAS.multiply(a, [1, 1]) == [3, 7])
+        // Rows long enough for the vector kernel, with a remainder: row r is (r + 1)·(1, 2, …, 37),
+        // so against ones it sums to (r + 1)·703, and against (1, 0, …, 0, 2) to (r + 1)·(1 + 74).
+        let long = DenseMatrix((0..<3).map { r in (1...37).map { Float($0 * (r + 1)) } })
+        #expect(BLAS.multiply(long, [Float](repeating: 1, count: 37)) == [703, 1406, 2109])
+        #expect(BLAS.multiply(long, [1] + [Float](repeating: 0, count: 35) + [2]) == [75, 150, 225])
         #expect(BLAS.dot([1, 2, 3], [4, 5, 6]) == 32)
     }
 

@@ -57,16 +57,9 @@ public struct LatentFactors: Sendable, Equatable {
 
     /// Scores of every item for a user vector.
     public func scores(forUserVector vector: [Float], userBias: Float = 0) -> [Float] {
-        let f = factorCount
+        var out = BLAS.multiply(itemFactors, vector)
         let base = globalBias + userBias
-        var out = [Float](repeating: 0, count: itemFactors.rows)
-        vector.withUnsafeBufferPointer { p in
-            itemFactors.storage.withUnsafeBufferPointer { q in
-                for i in 0..<itemFactors.rows {
-                    out[i] = base + (itemBiases?[i] ?? 0) + VectorKernels.dot(p.baseAddress!, q.baseAddress! + i * f, f)
-                }
-            }
-        }
+        for i in out.indices { out[i] = base + (itemBiases?[i] ?? 0) + out[i] }
         return out
     }
 
