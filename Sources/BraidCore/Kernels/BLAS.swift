@@ -54,9 +54,11 @@ public enum BLAS {
         return c
     }
 
-    /// `y = A · x` for a row-major matrix, as one dot product per row: on this project's
-    /// shapes (a catalogue's rows of 64 factors or 384 embedding dimensions) that is 1.7–2.3×
-    /// faster than OpenBLAS's `sgemv` (6,298 × 384: 430–480 µs against 740–840).
+    /// `y = A · x` for a row-major matrix, as one dot product per row with Braid's own kernel:
+    /// on this project's shapes (a catalogue's rows of 64 factors or 384 embedding dimensions)
+    /// that measured 1.7–2.3× faster than OpenBLAS's `sgemv` on a host where Debian's OpenBLAS
+    /// falls back to its SSE3 kernels (6,298 × 384: 433–484 µs against 744–839), and the
+    /// product is memory-bound either way.
     public static func multiply(_ a: DenseMatrix, _ x: [Float]) -> [Float] {
         precondition(x.count == a.columns, "vector length \(x.count) is not \(a.columns)")
         var y = [Float](repeating: 0, count: a.rows)
