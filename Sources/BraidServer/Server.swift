@@ -388,7 +388,8 @@ public final class RecommendationServer: Sendable {
         let data = served.model.data
         // The reasons, one call for the whole list (the fusion scores its members once).
         let reasons: [Explanation?] = if query.explain {
-            served.explanations(of: chosen.map { Int($0.index) }, for: history, method: method, limit: configuration.historyLimit).map { $0?.sorted() }
+            served.explanations(of: chosen.map { Int($0.index) }, for: history, method: method, limit: configuration.historyLimit,
+                                kept: user.map { (keptScores, $0) }).map { $0?.sorted() }
         } else {
             chosen.map { _ in nil }
         }

@@ -200,22 +200,31 @@ extension ServedModel {
         return model.historyParts.enumerated().compactMap { $1.scoresHistoryBySum ? ($0, $1) : nil }
     }
 
-    /// A fold-in from the user's kept scores (`ScoreCache`): the model's own where its scores
-    /// are sums, else its summed parts' kept scores handed to it; nil when neither applies.
-    func keptScores(items: [Int32], values: [Float], trainedUser: Int?, leading: Bool,
-                    kept: (cache: ScoreCache, user: String)) -> (scores: [Float], method: String, leading: Bool)? {
+    /// The scores of `summedModels` from the user's kept sums (`ScoreCache`): the model's own
+    /// where its scores are sums, else its summed parts', by their places among the parts (nil
+    /// for the others); nil when neither applies.
+    func keptSummedScores(items: [Int32], values: [Float], kept: (cache: ScoreCache, user: String)) -> (own: [Float]?, parts: [[Float]?])? {
         let summed = summedModels
         guard !summed.isEmpty,
               let scores = try? kept.cache.scores(user: kept.user, items: items, values: values, models: summed.map(\.model), version: version)
         else { return nil }
-        var given = [[Float]?](repeating: nil, count: model.historyParts.count)
+        var parts = [[Float]?](repeating: nil, count: model.historyParts.count)
         for ((place, _), partScores) in zip(summed, scores) {
-            guard let place else { return (partScores, "fold-in", false) }   // the model's own
-            given[place] = partScores
+            guard let place else { return (partScores, []) }   // the model's own
+            parts[place] = partScores
         }
+        return (nil, parts)
+    }
+
+    /// A fold-in from the user's kept sums: the model's own scores where they are sums, else
+    /// its summed parts' handed to it; nil when neither applies.
+    func keptScores(items: [Int32], values: [Float], trainedUser: Int?, leading: Bool,
+                    kept: (cache: ScoreCache, user: String)) -> (scores: [Float], method: String, leading: Bool)? {
+        guard let (own, parts) = keptSummedScores(items: items, values: values, kept: kept) else { return nil }
+        if let own { return (own, "fold-in", false) }
         // Leading scores where the model has them (the fusion's candidates), else every item's.
         for lead in leading ? [true, false] : [false] {
-            if let ranked = try? model.scores(forHistory: items, values: values, trainedUser: trainedUser, leading: lead, partScores: given) {
+            if let ranked = try? model.scores(forHistory: items, values: values, trainedUser: trainedUser, leading: lead, partScores: parts) {
                 return (ranked, "fold-in", lead)
             }
         }
@@ -223,15 +232,18 @@ extension ServedModel {
     }
 
     /// Each listed item's reasons, as the list was scored (`method`): the model's own for a
-    /// trained user, the fold-in's for a history; nil where there are none.
-    func explanations(of items: [Int], for history: ServedHistory, method: String, limit: Int?) -> [Explanation?] {
+    /// trained user, the fold-in's for a history (with the parts' scores from the user's kept
+    /// sums, when `kept` holds them, as the list took them); nil where there are none.
+    func explanations(of items: [Int], for history: ServedHistory, method: String, limit: Int?,
+                      kept: (cache: ScoreCache, user: String)? = nil) -> [Explanation?] {
         switch method {
         case "trained":
             guard let user = history.trainedUser else { break }
             return model.explanations(user: user, items: items)
         case "fold-in":
             let (history, values, user) = scored(history, limit: limit)
-            return model.explanations(history: history, values: values, trainedUser: user, items: items)
+            let parts = kept.flatMap { keptSummedScores(items: history, values: values, kept: $0)?.parts } ?? []
+            return model.explanations(history: history, values: values, trainedUser: user, items: items, partScores: parts)
         default: break
         }
         return items.map { _ in nil }

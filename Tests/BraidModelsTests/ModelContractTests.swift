@@ -198,6 +198,18 @@ import Testing
                 try model.scores(forHistory: items, values: values, trainedUser: 7, leading: leading, partScores: [[1]] + given.dropFirst())
             }
         }
+        // The reasons for its best items alike: the same with the parts' scores handed in, and
+        // from those scores (the first part's reversed changes them).
+        let scores = try model.scores(forHistory: items, values: values, trainedUser: 7)
+        let best = Array((0..<data.itemCount).sorted { scores[$0] > scores[$1] }.prefix(5))
+        let reasons = model.explanations(history: items, values: values, trainedUser: 7, items: best)
+        #expect(c.name != "fusion" || reasons.contains { $0 != nil }, "\(c)")
+        #expect(model.explanations(history: items, values: values, trainedUser: 7, items: best, partScores: given) == reasons, "\(c)")
+        if let first = given.first, let scores = first {
+            let reversed = [scores.map { -$0 }] + given.dropFirst()
+            #expect(reasons.allSatisfy { $0 == nil } || model.explanations(history: items, values: values, trainedUser: 7, items: best, partScores: reversed) != reasons,
+                    "\(c)")
+        }
     }
 
     /// Forgetting users gives the scores of the model refitted without them.

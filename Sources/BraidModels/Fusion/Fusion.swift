@@ -450,8 +450,14 @@ public struct Fusion: RecommendationModel {
     /// A history's, as `scores(forHistory:values:trainedUser:)` ranks it: the members score
     /// it once for the whole list.
     public func explanations(history: [Int32], values: [Float], trainedUser user: Int?, items: [Int]) -> [Explanation?] {
+        explanations(history: history, values: values, trainedUser: user, items: items, partScores: [])
+    }
+
+    /// With the members' scores of the history handed in where given (those the list was ranked from).
+    public func explanations(history: [Int32], values: [Float], trainedUser user: Int?, items: [Int], partScores: [[Float]?]) -> [Explanation?] {
         guard explainable(history, values: values, items: items),
-              let candidates = try? candidates(forHistory: history, values: values, trainedUser: user, fallback: false) else { return items.map { _ in nil } }
+              let candidates = try? candidates(forHistory: history, values: values, trainedUser: user, fallback: false, memberScores: partScores)
+        else { return items.map { _ in nil } }
         return explanations(items, candidates: candidates) {
             members[baseMember].explanation(history: history, values: values, trainedUser: user, item: $0)
         }

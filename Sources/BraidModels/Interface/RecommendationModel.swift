@@ -155,6 +155,12 @@ public protocol RecommendationModel: Sendable {
     /// `explanation(history:values:trainedUser:item:)` of each of `items`, in one call.
     func explanations(history: [Int32], values: [Float], trainedUser user: Int?, items: [Int]) -> [Explanation?]
 
+    /// `explanations(history:values:trainedUser:items:)` with part k's scores of the history
+    /// taken from `partScores[k]` where it is not nil, as
+    /// `scores(forHistory:values:trainedUser:leading:partScores:)` takes them (the server hands
+    /// the fusion the scores its list was ranked from). By default `partScores` is not read.
+    func explanations(history: [Int32], values: [Float], trainedUser user: Int?, items: [Int], partScores: [[Float]?]) -> [Explanation?]
+
     /// Whether the model can score items nobody interacted with in training (content models);
     /// such items are then candidates for recommendation.
     var scoresItemsWithoutInteractions: Bool { get }
@@ -177,6 +183,9 @@ extension RecommendationModel {
     public func explanation(history: [Int32], values: [Float], trainedUser user: Int?, item: Int) -> Explanation? { nil }
     public func explanations(history: [Int32], values: [Float], trainedUser user: Int?, items: [Int]) -> [Explanation?] {
         items.map { explanation(history: history, values: values, trainedUser: user, item: $0) }
+    }
+    public func explanations(history: [Int32], values: [Float], trainedUser user: Int?, items: [Int], partScores: [[Float]?]) -> [Explanation?] {
+        explanations(history: history, values: values, trainedUser: user, items: items)
     }
     public var scoresItemsWithoutInteractions: Bool { false }
     public var scoresAnyHistory: Bool { false }
