@@ -188,88 +188,69 @@ public struct AlternatingLeastSquares: IterativeFactorizationModel {
     /// length or an item index is outside the catalogue.
     public func userVector(forHistory items: [Int32], values: [Float]) throws(ModelError) -> [Float] {
         try validateHistory(items, values: values)
-        return Self.foldIn(items, values: values, factors: factors, gram: foldInGram, configuration: configuration)
+        return summed.userVector(summed.sum(items, values: values))
     }
 
-    /// The exact ALS user solve `(YᵀC_uY + λ_uI) x = YᵀC_u p_u` against fixed item factors,
-    /// given `gram` = `foldInGram`; the history must be valid. The system is summed over the
-    /// history in item order (`historySum`), then solved.
-    static func foldIn(_ items: [Int32], values: [Float], factors: LatentFactors, gram: DenseMatrix, configuration: Configuration) -> [Float] {
-        solve(historySum(items, values: values, factors: factors, configuration: configuration), gram: gram, configuration: configuration)
-    }
-
-    /// The fold-in's system summed over a valid history (`addTerm`), in item order.
-    static func historySum(_ items: [Int32], values: [Float], factors: LatentFactors, configuration: Configuration) -> [Float] {
-        let f = factors.factorCount
-        var sum = [Float](repeating: 0, count: f * f + f + 1)
-        for k in items.indices.sorted(by: { items[$0] < items[$1] }) {
-            addTerm(items[k], value: values[k], factor: 1, itemFactors: factors.itemFactors, configuration: configuration, to: &sum)
-        }
-        return sum
-    }
-
-    /// Adds `factor` × one history item's part of the fold-in's system to `sum`, laid out as
-    /// f × f values of Yᵀ(C_u − I)Y (row-major: (c − 1)·y yᵀ for this item), f of YᵀC_u p_u
-    /// (c·p·y) and one that counts the history (λ_u grows with its length); `item` must be in
-    /// the catalogue.
-    static func addTerm(_ item: Int32, value: Float, factor: Float, itemFactors y: DenseMatrix, configuration: Configuration, to sum: inout [Float]) {
-        let f = y.columns
-        let c = configuration.confidence(value), p: Float = value > 0 ? 1 : 0
-        y.storage.withUnsafeBufferPointer { yb in
-            sum.withUnsafeMutableBufferPointer { s in
-                let yi = yb.baseAddress! + Int(item) * f, a = s.baseAddress!
-                for row in 0..<f { VectorKernels.axpy(factor * (c - 1) * yi[row], yi, a + row * f, f) }
-                VectorKernels.axpy(factor * c * p, yi, a + f * f, f)
-                a[f * f + f] += factor
-            }
-        }
-    }
-
-    /// The user's factors from a history's summed system (`addTerm`): (`gram` + its f × f part
-    /// + λ_u I) x = its f part, by Cholesky; zeros where that is not positive definite.
-    static func solve(_ sum: [Float], gram: DenseMatrix, configuration: Configuration) -> [Float] {
-        var (a, x) = system(sum, gram: gram, configuration: configuration)
-        let solved = a.withUnsafeMutableBufferPointer { ab in x.withUnsafeMutableBufferPointer { VectorKernels.choleskySolve(ab.baseAddress!, $0.baseAddress!, gram.columns) } }
-        return solved ? x : [Float](repeating: 0, count: gram.columns)
-    }
-
-    /// The fold-in's system from a history's sum: W = YᵀC_uY + λ_uI (`gram` + the sum's f × f
-    /// part + λ_u I, row-major) and YᵀC_u p_u.
-    static func system(_ sum: [Float], gram: DenseMatrix, configuration: Configuration) -> (matrix: FloatBuffer, rightSide: [Float]) {
-        let f = gram.columns
-        var a = gram.storage
-        for k in 0..<(f * f) { a[k] += sum[k] }
-        let own = configuration.rowRegularization(Int(sum[f * f + f].rounded()))
-        for d in 0..<f { a[d * f + d] += own }
-        return (a, Array(sum[(f * f)..<(f * f + f)]))
-    }
-
-    /// A history's fold-in as a sum of per-item terms against fixed item factors: what ALS and
-    /// the hybrid over it give as `RecommendationModel`'s summed history.
+    /// The exact ALS user solve `(YᵀC_uY + λ_uI) x = YᵀC_u p_u` against fixed item factors, as
+    /// a sum of per-item terms: what ALS and the hybrid over it fold in, keep (their
+    /// `RecommendationModel` summed history) and explain. The sum is laid out as f × f values of
+    /// Yᵀ(C_u − I)Y (row-major: (c − 1)·y yᵀ per item), f of YᵀC_u p_u (c·p·y) and one that
+    /// counts the history (λ_u grows with its length).
     struct SummedFoldIn {
         let factors: LatentFactors
-        /// `foldInGram`'s.
+        /// YᵀY + the shared λI (`foldInGram`'s).
         let gram: DenseMatrix
         let configuration: Configuration
 
-        /// f × f + f + 1: the system's matrix part, its right-hand side and the history's length.
+        /// f × f + f + 1.
         var count: Int { factors.factorCount * (factors.factorCount + 1) + 1 }
 
-        /// A valid history's sum.
+        /// A valid history's sum, its terms added in item order.
         func sum(_ items: [Int32], values: [Float]) -> [Float] {
-            historySum(items, values: values, factors: factors, configuration: configuration)
+            var sum = [Float](repeating: 0, count: count)
+            for k in items.indices.sorted(by: { items[$0] < items[$1] }) { add(item: items[k], value: values[k], factor: 1, to: &sum) }
+            return sum
         }
 
-        /// Nothing for an item outside the catalogue or a sum of the wrong length.
+        /// Adds `factor` × the item's term; nothing for an item outside the catalogue or a sum
+        /// of the wrong length.
         func add(item: Int32, value: Float, factor: Float, to sum: inout [Float]) {
-            guard item >= 0, Int(item) < factors.itemFactors.rows, sum.count == count else { return }
-            addTerm(item, value: value, factor: factor, itemFactors: factors.itemFactors, configuration: configuration, to: &sum)
+            let y = factors.itemFactors, f = y.columns
+            guard item >= 0, Int(item) < y.rows, sum.count == count else { return }
+            let c = configuration.confidence(value), p: Float = value > 0 ? 1 : 0
+            y.storage.withUnsafeBufferPointer { yb in
+                sum.withUnsafeMutableBufferPointer { s in
+                    let yi = yb.baseAddress! + Int(item) * f, a = s.baseAddress!
+                    for row in 0..<f { VectorKernels.axpy(factor * (c - 1) * yi[row], yi, a + row * f, f) }
+                    VectorKernels.axpy(factor * c * p, yi, a + f * f, f)
+                    a[f * f + f] += factor
+                }
+            }
+        }
+
+        /// The system of a sum: W = YᵀC_uY + λ_uI (`gram` + the sum's f × f part + λ_u I,
+        /// row-major) and YᵀC_u p_u.
+        func system(_ sum: [Float]) -> (matrix: FloatBuffer, rightSide: [Float]) {
+            let f = factors.factorCount
+            var a = gram.storage
+            for k in 0..<(f * f) { a[k] += sum[k] }
+            let own = configuration.rowRegularization(Int(sum[f * f + f].rounded()))
+            for d in 0..<f { a[d * f + d] += own }
+            return (a, Array(sum[(f * f)..<(f * f + f)]))
+        }
+
+        /// The user's factors from a sum, by Cholesky; zeros where W is not positive definite.
+        func userVector(_ sum: [Float]) -> [Float] {
+            let f = factors.factorCount
+            var (a, x) = system(sum)
+            let solved = a.withUnsafeMutableBufferPointer { ab in x.withUnsafeMutableBufferPointer { VectorKernels.choleskySolve(ab.baseAddress!, $0.baseAddress!, f) } }
+            return solved ? x : [Float](repeating: 0, count: f)
         }
 
         /// Every item's score from a sum; zeros for a sum of the wrong length.
         func scores(_ sum: [Float]) -> [Float] {
             guard sum.count == count else { return [Float](repeating: 0, count: factors.itemFactors.rows) }
-            return factors.scores(forUserVector: solve(sum, gram: gram, configuration: configuration))
+            return factors.scores(forUserVector: userVector(sum))
         }
     }
 
@@ -318,7 +299,8 @@ public struct AlternatingLeastSquares: IterativeFactorizationModel {
         let f = factors.factorCount
         let y = factors.itemFactors
         // W = YᵀC_uY + λ_uI = YᵀY + λ_uI + Σ (c − 1) y yᵀ, as the fold-in solves; then W v = y_item.
-        var w = system(historySum(history, values: values, factors: factors, configuration: configuration), gram: gram, configuration: configuration).matrix
+        let fold = SummedFoldIn(factors: factors, gram: gram, configuration: configuration)
+        var w = fold.system(fold.sum(history, values: values)).matrix
         var v = y.row(item)
         w.withUnsafeMutableBufferPointer { wb in
             v.withUnsafeMutableBufferPointer { vb in _ = VectorKernels.choleskySolve(wb.baseAddress!, vb.baseAddress!, f) }

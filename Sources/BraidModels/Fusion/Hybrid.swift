@@ -134,12 +134,11 @@ public struct Hybrid: RecommendationModel {
     public var scoresAnyHistory: Bool { als != nil }
 
     public func scores(forHistory items: [Int32], values: [Float]) throws(ModelError) -> [Float] {
-        guard let als, let foldInGram else {
+        guard let summed else {
             throw ModelError(.unsupported, "the hybrid folds in new histories only over ALS", hint: "use collaborative=als")
         }
         try validateHistory(items, values: values)
-        let x = AlternatingLeastSquares.foldIn(items, values: values, factors: factors, gram: foldInGram, configuration: als)
-        return factors.scores(forUserVector: x)
+        return summed.scores(summed.sum(items, values: values))
     }
 
     public func scores(forUser user: Int) -> [Float] { factors.scores(forUser: user) }
