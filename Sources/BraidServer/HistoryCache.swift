@@ -207,3 +207,25 @@ final class ScoreCache: @unchecked Sendable {
 
     var count: Int { kept.count }
 }
+
+/// One list's reads of a user's kept sums: however often the list scores the same history (its
+/// leading scores, the full ones when too few pass its filters, its reasons), the score cache
+/// is asked once, and a model whose scores are solved from its sum (ALS) solves once.
+final class KeptSums {
+    let cache: ScoreCache
+    let user: String
+    private var last: (items: [Int32], values: [Float], scores: (own: [Float]?, parts: [[Float]?])?)?
+
+    init(_ cache: ScoreCache, user: String) {
+        self.cache = cache
+        self.user = user
+    }
+
+    /// `served.keptSummedScores` of the history, read once per history.
+    func scores(items: [Int32], values: [Float], of served: ServedModel) -> (own: [Float]?, parts: [[Float]?])? {
+        if let last, last.items == items, last.values == values { return last.scores }
+        let scores = served.keptSummedScores(items: items, values: values, cache: cache, user: user)
+        last = (items, values, scores)
+        return scores
+    }
+}

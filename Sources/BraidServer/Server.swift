@@ -359,8 +359,9 @@ public final class RecommendationServer: Sendable {
     func list(user: String?, history: ServedHistory, query: ListQuery, served: ServedModel, filters known: ListFilters? = nil,
               keeping kept: HistoryCache.Entry? = nil) async throws -> JSONValue {
         let filters = if let known { known } else { try await filters(query, served: served) }
-        // The user's kept fold-in scores, where the model's (or its members') are sums.
-        let scoresKept = user.map { (keptScores, $0) }
+        // The user's kept fold-in sums, where the model's (or its members') are sums, read once
+        // for the whole list.
+        let scoresKept = user.map { KeptSums(keptScores, user: $0) }
         // A two-stage model's candidates first; the full scores only when too few pass the filters.
         let (leading, method, partial) = served.scores(for: history, leading: true, limit: configuration.historyLimit, kept: scoresKept)
         // The best of everything the user has not seen, kept for their next list; this list is
@@ -380,16 +381,18 @@ public final class RecommendationServer: Sendable {
             let full = served.scores(for: history, limit: configuration.historyLimit, kept: scoresKept).scores
             chosen = filters.select(full, seen: history.seen, from: served.model)
         }
-        return try await listed(chosen, user: user, history: history, query: query, served: served, method: method)
+        return try await listed(chosen, user: user, history: history, query: query, served: served, method: method, kept: scoresKept)
     }
 
-    /// The list as JSON, with the reasons when asked for.
-    func listed(_ chosen: [ScoredIndex], user: String?, history: ServedHistory, query: ListQuery, served: ServedModel, method: String) async throws -> JSONValue {
+    /// The list as JSON, with the reasons when asked for (the parts' scores from `kept`, as the
+    /// list read them).
+    func listed(_ chosen: [ScoredIndex], user: String?, history: ServedHistory, query: ListQuery, served: ServedModel, method: String,
+                kept: KeptSums? = nil) async throws -> JSONValue {
         let data = served.model.data
         // The reasons, one call for the whole list (the fusion scores its members once).
         let reasons: [Explanation?] = if query.explain {
             served.explanations(of: chosen.map { Int($0.index) }, for: history, method: method, limit: configuration.historyLimit,
-                                kept: user.map { (keptScores, $0) }).map { $0?.sorted() }
+                                kept: kept).map { $0?.sorted() }
         } else {
             chosen.map { _ in nil }
         }

@@ -203,10 +203,10 @@ extension ServedModel {
     /// The scores of `summedModels` from the user's kept sums (`ScoreCache`): the model's own
     /// where its scores are sums, else its summed parts', by their places among the parts (nil
     /// for the others); nil when neither applies.
-    func keptSummedScores(items: [Int32], values: [Float], kept: (cache: ScoreCache, user: String)) -> (own: [Float]?, parts: [[Float]?])? {
+    func keptSummedScores(items: [Int32], values: [Float], cache: ScoreCache, user: String) -> (own: [Float]?, parts: [[Float]?])? {
         let summed = summedModels
         guard !summed.isEmpty,
-              let scores = try? kept.cache.scores(user: kept.user, items: items, values: values, models: summed.map(\.model), version: version)
+              let scores = try? cache.scores(user: user, items: items, values: values, models: summed.map(\.model), version: version)
         else { return nil }
         var parts = [[Float]?](repeating: nil, count: model.historyParts.count)
         for ((place, _), partScores) in zip(summed, scores) {
@@ -219,8 +219,8 @@ extension ServedModel {
     /// A fold-in from the user's kept sums: the model's own scores where they are sums, else
     /// its summed parts' handed to it; nil when neither applies.
     func keptScores(items: [Int32], values: [Float], trainedUser: Int?, leading: Bool,
-                    kept: (cache: ScoreCache, user: String)) -> (scores: [Float], method: String, leading: Bool)? {
-        guard let (own, parts) = keptSummedScores(items: items, values: values, kept: kept) else { return nil }
+                    kept: KeptSums) -> (scores: [Float], method: String, leading: Bool)? {
+        guard let (own, parts) = kept.scores(items: items, values: values, of: self) else { return nil }
         if let own { return (own, "fold-in", false) }
         // Leading scores where the model has them (the fusion's candidates), else every item's.
         for lead in leading ? [true, false] : [false] {
@@ -235,14 +235,14 @@ extension ServedModel {
     /// trained user, the fold-in's for a history (with the parts' scores from the user's kept
     /// sums, when `kept` holds them, as the list took them); nil where there are none.
     func explanations(of items: [Int], for history: ServedHistory, method: String, limit: Int?,
-                      kept: (cache: ScoreCache, user: String)? = nil) -> [Explanation?] {
+                      kept: KeptSums? = nil) -> [Explanation?] {
         switch method {
         case "trained":
             guard let user = history.trainedUser else { break }
             return model.explanations(user: user, items: items)
         case "fold-in":
             let (history, values, user) = scored(history, limit: limit)
-            let parts = kept.flatMap { keptSummedScores(items: history, values: values, kept: $0)?.parts } ?? []
+            let parts = kept?.scores(items: history, values: values, of: self)?.parts ?? []
             return model.explanations(history: history, values: values, trainedUser: user, items: items, partScores: parts)
         default: break
         }
@@ -257,7 +257,7 @@ extension ServedModel {
     /// (a longer training row too), so a list's cost stays bounded as histories grow.
     /// With `kept`, a model whose history scores are sums of per-item terms updates the user's
     /// kept fold-in scores by the items that changed (`ScoreCache`).
-    func scores(for history: ServedHistory, leading: Bool = false, limit: Int? = nil, kept: (cache: ScoreCache, user: String)? = nil)
+    func scores(for history: ServedHistory, leading: Bool = false, limit: Int? = nil, kept: KeptSums? = nil)
         -> (scores: [Float], method: String, leading: Bool) {
         let (items, values, trained) = scored(history, limit: limit)
         // A history the training row no longer is, or longer than the limit: folded in where the model can.
