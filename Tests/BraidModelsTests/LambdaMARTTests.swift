@@ -37,7 +37,9 @@ func rankingQueries(_ count: Int, seed: UInt64, relevant: (Float, Float) -> Bool
     /// (leaves 1 and 2), the second on feature 1 at 0 and then, on its right, feature 0 at 2
     /// (leaves 10, 20 and 30). So (0.5, 0) scores 1 + 10 = 11 (a value equal to the threshold
     /// goes left), (0.7, 1) scores 2 + 20 = 22, (3, 1) scores 2 + 30 = 32, and a NaN goes right:
-    /// (NaN, −1) scores 2 + 10 = 12; base scores are added.
+    /// (NaN, −1) scores 2 + 10 = 12; base scores are added. A third tree whose split has a NaN
+    /// threshold always goes right (v ≤ NaN is false), to 200; with it, (4, −0) scores
+    /// 2 + 10 + 200 = 212 (−0 ≤ 0) and (∞, ∞) 2 + 30 + 200 = 232. A one-leaf tree adds its value.
     @Test func handBuiltTreesScoreByHand() {
         let first = LambdaMART.Tree(feature: [0, -1, -1], threshold: [0.5, 0, 0], left: [1, -1, -1], right: [2, -1, -1], value: [0, 1, 2])
         let second = LambdaMART.Tree(feature: [1, -1, 0, -1, -1], threshold: [0, 0, 2, 0, 0], left: [1, -1, 3, -1, -1],
@@ -45,6 +47,34 @@ func rankingQueries(_ count: Int, seed: UInt64, relevant: (Float, Float) -> Bool
         let rows: [Float] = [0.5, 0, 0.7, 1, 3, 1, .nan, -1]
         #expect(LambdaMART(trees: [first, second], featureCount: 2).scores(rows) == [11, 22, 32, 12])
         #expect(LambdaMART(trees: [first, second], featureCount: 2).scores(rows, base: [1, 2, 3, 4]) == [12, 24, 35, 16])
+        let third = LambdaMART.Tree(feature: [1, -1, -1], threshold: [.nan, 0, 0], left: [1, -1, -1], right: [2, -1, -1], value: [0, 100, 200])
+        let single = LambdaMART.Tree(feature: [-1], threshold: [0], left: [-1], right: [-1], value: [1000])
+        let more: [Float] = rows + [4, -0.0, .infinity, .infinity]
+        #expect(LambdaMART(trees: [first, second, third], featureCount: 2).scores(more) == [211, 222, 232, 212, 212, 232])
+        #expect(LambdaMART(trees: [single, first], featureCount: 2).scores(more) == [1001, 1002, 1002, 1002, 1002, 1002])
+    }
+
+    /// `scores` (QuickScorer's layout) gives every row exactly what walking each tree from its
+    /// root gives (`score`), over fitted trees of 31 leaves and rows that include NaNs and
+    /// values equal to the trees' thresholds; trees of more than 64 leaves are walked.
+    @Test func laidOutTreesScoreAsTheWalk() {
+        let training = rankingQueries(150, seed: 7) { a, b in a + b > 1 }
+        for leaves in [31, 64, 100] {
+            var settings = LambdaMART.Settings()
+            settings.trees = 30
+            settings.leaves = leaves
+            settings.minimumLeafSamples = 5
+            let model = LambdaMART(training: training, settings: settings)
+            #expect(model.trees.count == 30)
+            var rows = Array(training.features.prefix(600))
+            var rng = SeededGenerator(seed: 3)
+            let thresholds = model.trees.flatMap { tree in tree.feature.indices.filter { tree.feature[$0] >= 0 }.map { tree.threshold[$0] } }
+            for k in rows.indices where rng.nextUnit() < 0.3 {
+                rows[k] = rng.nextUnit() < 0.2 ? .nan : thresholds[Int(rng.next() % UInt64(thresholds.count))]
+            }
+            let walked = rows.withUnsafeBufferPointer { f in (0..<200).map { model.score(f.baseAddress! + $0 * 3) } }
+            #expect(model.scores(rows) == walked)
+        }
     }
 
     /// A leaf's histogram, from the rows gathered in the leaf's order, equals the per-bin sums

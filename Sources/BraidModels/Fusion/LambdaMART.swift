@@ -86,26 +86,35 @@ public struct LambdaMART: Sendable, Equatable {
         var initialScores: [Float] { baseScores.count == labels.count ? baseScores : [Float](repeating: 0, count: labels.count) }
     }
 
-    public var trees: [Tree]
-    public var featureCount: Int
+    public var trees: [Tree] { didSet { layout = QuickScorer(trees, featureCount: featureCount) } }
+    public var featureCount: Int { didSet { layout = QuickScorer(trees, featureCount: featureCount) } }
+    /// The trees laid out for `scores(_:base:)`; nil when a tree has more than 64 leaves.
+    private var layout: QuickScorer?
 
     public init(trees: [Tree], featureCount: Int) {
         self.trees = trees
         self.featureCount = featureCount
+        layout = QuickScorer(trees, featureCount: featureCount)
     }
 
-    /// The ensemble's score of one row.
+    public static func == (a: LambdaMART, b: LambdaMART) -> Bool { a.trees == b.trees && a.featureCount == b.featureCount }
+
+    /// The ensemble's score of one row, each tree walked from its root.
     @inlinable public func score(_ row: UnsafePointer<Float>) -> Float {
         var total: Float = 0
         for tree in trees { total += tree.predict(row) }
         return total
     }
 
-    /// Scores of every row of row-major `features`, added to `base` when given.
+    /// Scores of every row of row-major `features`, added to `base` when given: the same
+    /// values as `score(_:)` (the trees' leaf values added in the trees' order), found without
+    /// walking the trees (`QuickScorer`).
     public func scores(_ features: [Float], base: [Float] = []) -> [Float] {
         let rows = features.count / max(1, featureCount)
         return features.withUnsafeBufferPointer { f in
-            (0..<rows).map { (base.isEmpty ? 0 : base[$0]) + score(f.baseAddress! + $0 * featureCount) }
+            guard let layout, rows > 0 else { return (0..<rows).map { (base.isEmpty ? 0 : base[$0]) + score(f.baseAddress! + $0 * featureCount) } }
+            var masks = layout.initialMasks
+            return (0..<rows).map { (base.isEmpty ? 0 : base[$0]) + layout.score(f.baseAddress! + $0 * featureCount, masks: &masks) }
         }
     }
 
@@ -113,6 +122,7 @@ public struct LambdaMART: Sendable, Equatable {
     public init(training: Dataset, validation: Dataset? = nil, settings: Settings) {
         featureCount = training.featureCount
         trees = []
+        defer { layout = QuickScorer(trees, featureCount: featureCount) }
         guard training.rowCount > 0, featureCount > 0 else { return }
         let binned = BinnedFeatures(training, bins: min(255, max(2, settings.bins)))
         var scores = training.initialScores
@@ -248,6 +258,102 @@ public struct LambdaMART: Sendable, Equatable {
             counted += 1
         }
         return counted == 0 ? 0 : total / Double(counted)
+    }
+}
+
+/// Trees laid out for QuickScorer (Lucchese et al., SIGIR 2015, "QuickScorer: a Fast Algorithm
+/// to Rank Documents with Additive Ensembles of Regression Trees"): instead of walking each tree,
+/// a row marks the nodes whose test it fails. Each tree's leaves are numbered left to right,
+/// and a node's mask clears the leaves of its left subtree; the nodes are grouped by feature and
+/// sorted by threshold, so the nodes a value v fails (`v <= threshold` false, NaN failing
+/// every one) are a prefix of its feature's list. ANDing the failed nodes' masks into each
+/// tree's leaf set, the leftmost leaf left is the one the walk reaches: every node on the path
+/// to it that goes right failed and cleared the leaves on its left, and every leaf further left
+/// sits in the left subtree of a failed node on that path.
+struct QuickScorer: Sendable {
+    /// Feature f's nodes are `featureStarts[f]..<featureStarts[f + 1]`, ascending by threshold.
+    let featureStarts: [Int]
+    let thresholds: [Float]
+    /// Per node, its tree and the leaves it leaves reachable when it fails.
+    let nodeTrees: [Int32]
+    let nodeMasks: [UInt64]
+    /// Per tree, its leaves' values left to right from `leafStarts[t]`.
+    let leafStarts: [Int32]
+    let leafValues: [Float]
+    /// Per tree, every leaf (a leaf for each bit), less those of nodes failed whatever the row
+    /// (a NaN threshold).
+    let initialMasks: [UInt64]
+
+    /// Nil when a tree has more than 64 leaves (or a node names a feature outside the rows).
+    init?(_ trees: [LambdaMART.Tree], featureCount: Int) {
+        var nodes: [(feature: Int32, threshold: Float, tree: Int32, mask: UInt64)] = []
+        var leafStarts: [Int32] = [], leafValues: [Float] = [], initialMasks: [UInt64] = []
+        for (t, tree) in trees.enumerated() {
+            leafStarts.append(Int32(leafValues.count))
+            // Depth first, left before right: leaves get their numbers in order, and each
+            // internal node the numbers of the leaves below its left child.
+            var leaves = 0
+            var initial = UInt64.max
+            func visit(_ node: Int) -> Range<Int>? {
+                guard node >= 0, node < tree.feature.count else { return nil }
+                let feature = tree.feature[node]
+                if feature < 0 {
+                    guard leaves < 64 else { return nil }
+                    leafValues.append(tree.value[node])
+                    leaves += 1
+                    return (leaves - 1)..<leaves
+                }
+                guard Int(feature) < featureCount, let left = visit(Int(tree.left[node])), let right = visit(Int(tree.right[node])) else { return nil }
+                let cleared = left.reduce(UInt64(0)) { $0 | 1 << UInt64($1) }
+                if tree.threshold[node].isNaN { initial &= ~cleared } else { nodes.append((feature, tree.threshold[node], Int32(t), ~cleared)) }
+                return left.lowerBound..<right.upperBound
+            }
+            guard visit(0) != nil else { return nil }
+            initialMasks.append(leaves == 64 ? initial : initial & (1 << UInt64(leaves) - 1))
+        }
+        nodes.sort { ($0.feature, $0.threshold) < ($1.feature, $1.threshold) }
+        var starts = [Int](repeating: nodes.count, count: featureCount + 1)
+        for (k, node) in nodes.enumerated().reversed() { starts[Int(node.feature)] = k }
+        for f in stride(from: featureCount - 1, through: 0, by: -1) { starts[f] = min(starts[f], starts[f + 1]) }
+        featureStarts = starts
+        thresholds = nodes.map(\.threshold)
+        nodeTrees = nodes.map(\.tree)
+        nodeMasks = nodes.map(\.mask)
+        self.leafStarts = leafStarts
+        self.leafValues = leafValues
+        self.initialMasks = initialMasks
+    }
+
+    /// The trees' leaf values for `row`, added in the trees' order; `masks` is scratch space of
+    /// one word per tree.
+    func score(_ row: UnsafePointer<Float>, masks: inout [UInt64]) -> Float {
+        thresholds.withUnsafeBufferPointer { thresholds in
+            nodeTrees.withUnsafeBufferPointer { nodeTrees in
+                nodeMasks.withUnsafeBufferPointer { nodeMasks in
+                    masks.withUnsafeMutableBufferPointer { masks in
+                        initialMasks.withUnsafeBufferPointer { initial in
+                            _ = masks.update(fromContentsOf: initial)
+                        }
+                        for f in 0..<(featureStarts.count - 1) {
+                            let value = row[f]
+                            var k = featureStarts[f]
+                            let end = featureStarts[f + 1]
+                            while k < end, !(value <= thresholds[k]) {
+                                masks[Int(nodeTrees[k])] &= nodeMasks[k]
+                                k += 1
+                            }
+                        }
+                        return leafStarts.withUnsafeBufferPointer { starts in
+                            leafValues.withUnsafeBufferPointer { values in
+                                var total: Float = 0
+                                for t in 0..<masks.count { total += values[Int(starts[t]) + masks[t].trailingZeroBitCount] }
+                                return total
+                            }
+                        }
+                    }
+                }
+            }
+        }
     }
 }
 
