@@ -239,6 +239,18 @@ import Testing
         #expect(FusionFeatures.midRankShare(3, in: sorted) == 0.875)
     }
 
+    /// A member's scores are standardized by their mean and variance over the eligible items:
+    /// over scores 1…7 the mean is 4 and the variance (9 + 4 + 1 + 0 + 1 + 4 + 9)/7 = 4 (seven
+    /// items: four partial sums and a remainder of three); over the items scoring 10 and 1,
+    /// 5.5 and 4.5² = 20.25; over one item its score and 0; over none 0 and 0.
+    @Test func memberScoreMoments() {
+        let scores: [Float] = [3, 1, 7, 10, 2, 6, 4, 5]
+        #expect(FusionFeatures.moments(of: scores, over: [0, 1, 2, 4, 5, 6, 7]) == (4, 4))
+        #expect(FusionFeatures.moments(of: scores, over: [3, 1]) == (5.5, 20.25))
+        #expect(FusionFeatures.moments(of: scores, over: [2]) == (7, 0))
+        #expect(FusionFeatures.moments(of: scores, over: []) == (0, 0))
+    }
+
     /// By hand: U_a = {0, 1, 3, 4}, U_b = {0, 2, 3}, U_c = {1, 2, 3}. cos(c, a) = 2/√12 and
     /// cos(c, b) = 2/3; cos(b, a) = 2/√12 and cos(b, b) = 1; the feature is their mean over the
     /// latest items, and their order does not change it.

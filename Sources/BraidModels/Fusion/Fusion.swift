@@ -814,8 +814,7 @@ struct FusionFeatures: Sendable {
             let scores = memberScores[m]
             let withoutInteractions = member.scoresItemsWithoutInteractions
             let eligible = withoutInteractions ? unseen : unseenWithInteractions
-            let mean = eligible.reduce(0.0) { $0 + Double(scores[$1]) } / Double(max(1, eligible.count))
-            let variance = eligible.reduce(0.0) { $0 + (Double(scores[$1]) - mean) * (Double(scores[$1]) - mean) } / Double(max(1, eligible.count))
+            let (mean, variance) = Self.moments(of: scores, over: eligible)
             let needsPlaces = (m == 0 && fallback) || ranks
             let order = needsPlaces ? DescendingOrder.of(eligible, scores) : DescendingOrder.of(eligible, scores, prefix: counts[m])
             if needsPlaces {
@@ -851,6 +850,38 @@ struct FusionFeatures: Sendable {
             features.append(cooccurrences.mean(item))
         }
         return (chosen, features, !fallback ? nil : firstPlaces.isEmpty ? [Int32](repeating: Int32(n), count: n) : firstPlaces)
+    }
+}
+
+extension FusionFeatures {
+    /// The mean and (population) variance of `scores` over the items `indices` (0 and 0 over
+    /// none), in Double: two passes, the second over the deviations from the mean, each summed
+    /// in four interleaved partial sums (index k into sum k mod 4, added as (s0 + s1) + (s2 + s3)),
+    /// so that the additions do not wait on one another.
+    static func moments(of scores: [Float], over indices: [Int]) -> (mean: Double, variance: Double) {
+        guard !indices.isEmpty else { return (0, 0) }
+        return scores.withUnsafeBufferPointer { scores in
+            indices.withUnsafeBufferPointer { indices in
+                func sum(_ term: (Float) -> Double) -> Double {
+                    var s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0
+                    var k = 0
+                    while k + 4 <= indices.count {
+                        s0 += term(scores[indices[k]])
+                        s1 += term(scores[indices[k + 1]])
+                        s2 += term(scores[indices[k + 2]])
+                        s3 += term(scores[indices[k + 3]])
+                        k += 4
+                    }
+                    if k < indices.count { s0 += term(scores[indices[k]]) }
+                    if k + 1 < indices.count { s1 += term(scores[indices[k + 1]]) }
+                    if k + 2 < indices.count { s2 += term(scores[indices[k + 2]]) }
+                    return (s0 + s1) + (s2 + s3)
+                }
+                let count = Double(indices.count)
+                let mean = sum { Double($0) } / count
+                return (mean, sum { (Double($0) - mean) * (Double($0) - mean) } / count)
+            }
+        }
     }
 }
 
