@@ -105,14 +105,16 @@ public struct FeedbackPolicy: Sendable {
     func values(of events: [FeedbackEvent]) -> (kept: [(item: String, value: Double)], below: [String]) {
         // Each item's combined value and its latest event's place (sequence models read the order).
         var entries: [String: (value: Double, latest: Int)] = [:], below: [String] = []
+        entries.reserveCapacity(events.count)
         for (position, event) in events.enumerated() {
             let (value, kept) = weighed(event)
             guard kept else {
                 below.append(event.item)
                 continue
             }
-            if let old = entries[event.item] {
-                entries[event.item] = (combine.combine(old.value, value), position)
+            if let index = entries.index(forKey: event.item) {
+                let old = entries.values[index].value
+                entries.values[index] = (combine.combine(old, value), position)
             } else {
                 entries[event.item] = (value, position)
             }
