@@ -1,5 +1,9 @@
+#define _GNU_SOURCE
 #include "braid_kernels.h"
+#include <dlfcn.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 typedef float v8f __attribute__((ext_vector_type(8)));
 
@@ -44,3 +48,35 @@ void braid_symmetric_matrix_vector(const float *a, const float *x, float *y, lon
 void braid_multiply_rows(const float *rows, long n, long f, const float *x, float *out) { DISPATCH(multiply_rows, rows, n, f, x, out); }
 void braid_accumulate_rows(const float *rows, long n, long f, const float *w, float *y) { DISPATCH(accumulate_rows, rows, n, f, w, y); }
 void braid_sgd_step(float *p, float *q, float error, float rate, float lambda, long count) { DISPATCH(sgd_step, p, q, error, rate, lambda, count); }
+
+const char *braid_openblas_upgrade_kernels(void) {
+#if defined(__x86_64__)
+    if (getenv("OPENBLAS_CORETYPE") != NULL) return NULL;  // the user's choice stands
+    // Looked up, not linked: only OpenBLAS built with DYNAMIC_ARCH (Debian's) has them.
+    char *(*corename)(void) = (char *(*)(void))dlsym(RTLD_DEFAULT, "openblas_get_corename");
+    void (*quit)(void) = (void (*)(void))dlsym(RTLD_DEFAULT, "gotoblas_dynamic_quit");
+    void (*init)(void) = (void (*)(void))dlsym(RTLD_DEFAULT, "gotoblas_dynamic_init");
+    if (corename == NULL || quit == NULL || init == NULL) return NULL;
+    const char *current = corename();
+    if (current == NULL || strcasecmp(current, "Prescott") != 0) return NULL;
+    __builtin_cpu_init();
+    const char *wanted = NULL;
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") &&
+        __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512cd")) {
+        wanted = "SkylakeX";
+    } else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+        wanted = "Haswell";
+    }
+    if (wanted == NULL) return NULL;
+    // What OPENBLAS_CORETYPE does when OpenBLAS loads, done again now: the kernel table is
+    // chosen anew by that name, then the variable is taken back out of the environment.
+    setenv("OPENBLAS_CORETYPE", wanted, 1);
+    quit();
+    init();
+    unsetenv("OPENBLAS_CORETYPE");
+    current = corename();
+    return current != NULL && strcasecmp(current, "Prescott") != 0 ? current : NULL;
+#else
+    return NULL;
+#endif
+}

@@ -3,6 +3,16 @@ import Foundation
 import Testing
 
 @Suite struct KernelTests {
+    /// Debian's OpenBLAS reads a CPU newer than it knows as "Prescott" and runs SSE3 kernels;
+    /// Braid then switches it to the kernels the CPU can run. On a CPU with AVX2 and FMA, with
+    /// no core named in the environment, OpenBLAS must not be left on Prescott's kernels, and a
+    /// switch Braid reports is the core OpenBLAS runs. (Elsewhere there is nothing to check.)
+    @Test func openBLASRunsKernelsForThisCPU() {
+        guard ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] == nil, VectorKernels.path == "avx2+fma" else { return }
+        #expect(BLAS.coreName.lowercased() != "prescott")
+        if let upgraded = BLAS.upgradedCore { #expect(BLAS.coreName == upgraded) }
+    }
+
     /// Worked by hand: det = 4·14 − 2·6 = 44; the adjugate is [[14, −6, 2], [−6, 12, −4], [2, −4, 16]].
     @Test func inverseOfAThreeByThreeMatrix() {
         var a: [Float] = [4, 2, 0,

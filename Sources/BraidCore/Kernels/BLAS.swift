@@ -1,4 +1,5 @@
 internal import COpenBLAS
+internal import CBraidKernels
 
 /// Safe wrappers over the OpenBLAS routines Braid uses. This is the only file that imports
 /// the C module.
@@ -6,6 +7,7 @@ public enum BLAS {
     /// Dot product of two equal-length vectors.
     public static func dot(_ x: UnsafeBufferPointer<Float>, _ y: UnsafeBufferPointer<Float>) -> Float {
         precondition(x.count == y.count, "vector lengths differ: \(x.count) vs \(y.count)")
+        _ = blasConfigured
         return cblas_sdot(Int32(x.count), x.baseAddress, 1, y.baseAddress, 1)
     }
 
@@ -24,6 +26,7 @@ public enum BLAS {
         let n = transposeB ? b.rows : b.columns
         precondition(k == kb, "inner dimensions differ: \(k) vs \(kb)")
         precondition(c.rows == m && c.columns == n, "result is \(c.rows)×\(c.columns), expected \(m)×\(n)")
+        _ = blasConfigured
         a.storage.withUnsafeBufferPointer { pa in
             b.storage.withUnsafeBufferPointer { pb in
                 c.storage.withUnsafeMutableBufferPointer { pc in
@@ -43,6 +46,7 @@ public enum BLAS {
                             a: UnsafePointer<Float>, lda: Int, transposeA: Bool = false,
                             b: UnsafePointer<Float>, ldb: Int, transposeB: Bool = false,
                             beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        _ = blasConfigured
         cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
                     Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
@@ -99,9 +103,22 @@ public enum BLAS {
         }
     }
 
-    /// Makes OpenBLAS single-threaded for this process, once, before the first parallel loop:
-    /// Braid parallelizes around BLAS calls, never inside them.
-    static func singleThreaded() {
+    /// Sets OpenBLAS up for this process, once, before the first BLAS call or parallel loop:
+    /// its kernels for this CPU when it fell back to old ones (`braid_openblas_upgrade_kernels`),
+    /// and a single thread (Braid parallelizes around BLAS calls, never inside them).
+    static func configure() -> String? {
+        let upgraded = braid_openblas_upgrade_kernels().map { String(cString: $0) }
         openblas_set_num_threads(1)
+        return upgraded
     }
+
+    /// The CPU core whose kernels OpenBLAS runs ("SkylakeX", "Haswell", "Zen", …).
+    public static var coreName: String {
+        _ = blasConfigured
+        return openblas_get_corename().map { String(cString: $0) } ?? "unknown"
+    }
+
+    /// The core Braid switched OpenBLAS to at start, when it had fallen back to SSE3 kernels
+    /// on a CPU newer than it knew (nil: OpenBLAS's own choice stands).
+    public static var upgradedCore: String? { blasConfigured }
 }

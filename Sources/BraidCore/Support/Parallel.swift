@@ -76,11 +76,10 @@ final class ChunkCounter: @unchecked Sendable {
     }
 }
 
-/// OpenBLAS runs single-threaded, set once, before the first parallel loop.
-let blasConfigured: Bool = {
-    BLAS.singleThreaded()
-    return true
-}()
+/// OpenBLAS set up once (`BLAS.configure`), before the first BLAS call or parallel loop: every
+/// BLAS call and parallel loop reads this first, so none runs while the kernels are chosen.
+/// The core Braid switched OpenBLAS to, if it did.
+let blasConfigured: String? = BLAS.configure()
 
 /// Runs `body(index)` for every index in `0..<count` on the worker threads.
 public func parallelFor(_ count: Int, minimumChunk: Int = 1, _ body: @Sendable (Int) -> Void) {

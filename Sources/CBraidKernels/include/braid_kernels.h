@@ -26,4 +26,13 @@ void braid_accumulate_rows(const float *rows, long n, long f, const float *w, fl
 /// p += lr·(e·q − λ·p) and q += lr·(e·p_old − λ·q), element by element.
 void braid_sgd_step(float *p, float *q, float error, float rate, float lambda, long count);
 
+/// Debian's OpenBLAS (0.3.21, built for every x86-64 CPU it knew, DYNAMIC_ARCH) reads a CPU
+/// newer than it knows as "Prescott" and runs its SSE3 kernels; Braid's EASE fit measured 3.5–4×
+/// slower with them than with its AVX-512 ones on such a CPU. When OpenBLAS chose Prescott, the
+/// environment does not name a core (OPENBLAS_CORETYPE) and the CPU has AVX-512 (SkylakeX's
+/// kernels) or AVX2 and FMA (Haswell's), this chooses those kernels, as OPENBLAS_CORETYPE would
+/// at load. Returns the core OpenBLAS now uses, or NULL when nothing changed. Call it once,
+/// before any BLAS call.
+const char *braid_openblas_upgrade_kernels(void);
+
 #endif
