@@ -15,6 +15,9 @@ struct BraidCommand: ParsableCommand {
     /// Parses and runs, giving argument errors the same contract as data errors: one line on
     /// stderr, with `--json` one `{"error": …}` object on stdout, and exit status 2.
     static func main() {
+        // OpenBLAS set up (its kernels for this CPU) now, while no other thread can read the
+        // environment the setup writes to.
+        _ = BLAS.coreName
         TextModels.register()
         do {
             var command = try parseAsRoot()
