@@ -59,12 +59,12 @@ const char *braid_openblas_upgrade_kernels(void) {
     if (corename == NULL || quit == NULL || init == NULL) return NULL;
     const char *current = corename();
     if (current == NULL || strcasecmp(current, "Prescott") != 0) return NULL;
-    __builtin_cpu_init();
+    // The CPU was read when the library loaded (braid_detect_cpu); AVX-512 is asked here.
     const char *wanted = NULL;
     if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") &&
         __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512cd")) {
         wanted = "SkylakeX";
-    } else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+    } else if (braid_has_avx2) {
         wanted = "Haswell";
     }
     if (wanted == NULL) return NULL;

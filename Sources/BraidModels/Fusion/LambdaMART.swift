@@ -111,10 +111,10 @@ public struct LambdaMART: Sendable, Equatable {
     /// walking the trees (`QuickScorer`).
     public func scores(_ features: [Float], base: [Float] = []) -> [Float] {
         let rows = features.count / max(1, featureCount)
+        guard rows > 0 else { return [] }
         return features.withUnsafeBufferPointer { f in
-            guard let layout, rows > 0 else { return (0..<rows).map { (base.isEmpty ? 0 : base[$0]) + score(f.baseAddress! + $0 * featureCount) } }
-            var masks = layout.initialMasks
-            return (0..<rows).map { (base.isEmpty ? 0 : base[$0]) + layout.score(f.baseAddress! + $0 * featureCount, masks: &masks) }
+            layout?.scores(f.baseAddress!, rows: rows, base: base)
+                ?? (0..<rows).map { (base.isEmpty ? 0 : base[$0]) + score(f.baseAddress! + $0 * featureCount) }
         }
     }
 
@@ -271,12 +271,16 @@ public struct LambdaMART: Sendable, Equatable {
 /// to it that goes right failed and cleared the leaves on its left, and every leaf further left
 /// sits in the left subtree of a failed node on that path.
 struct QuickScorer: Sendable {
+    /// A split: its threshold, its tree, and the leaves it leaves reachable when it fails.
+    struct Node {
+        var threshold: Float
+        var tree: Int32
+        var mask: UInt64
+    }
+
     /// Feature f's nodes are `featureStarts[f]..<featureStarts[f + 1]`, ascending by threshold.
     let featureStarts: [Int]
-    let thresholds: [Float]
-    /// Per node, its tree and the leaves it leaves reachable when it fails.
-    let nodeTrees: [Int32]
-    let nodeMasks: [UInt64]
+    let nodes: [Node]
     /// Per tree, its leaves' values left to right from `leafStarts[t]`.
     let leafStarts: [Int32]
     let leafValues: [Float]
@@ -316,40 +320,35 @@ struct QuickScorer: Sendable {
         for (k, node) in nodes.enumerated().reversed() { starts[Int(node.feature)] = k }
         for f in stride(from: featureCount - 1, through: 0, by: -1) { starts[f] = min(starts[f], starts[f + 1]) }
         featureStarts = starts
-        thresholds = nodes.map(\.threshold)
-        nodeTrees = nodes.map(\.tree)
-        nodeMasks = nodes.map(\.mask)
+        self.nodes = nodes.map { Node(threshold: $0.threshold, tree: $0.tree, mask: $0.mask) }
         self.leafStarts = leafStarts
         self.leafValues = leafValues
         self.initialMasks = initialMasks
     }
 
-    /// The trees' leaf values for `row`, added in the trees' order; `masks` is scratch space of
-    /// one word per tree.
-    func score(_ row: UnsafePointer<Float>, masks: inout [UInt64]) -> Float {
-        thresholds.withUnsafeBufferPointer { thresholds in
-            nodeTrees.withUnsafeBufferPointer { nodeTrees in
-                nodeMasks.withUnsafeBufferPointer { nodeMasks in
-                    masks.withUnsafeMutableBufferPointer { masks in
-                        initialMasks.withUnsafeBufferPointer { initial in
-                            _ = masks.update(fromContentsOf: initial)
-                        }
-                        for f in 0..<(featureStarts.count - 1) {
+    /// Each of the `rows` row-major rows at `features` (the trees' feature count wide): the trees'
+    /// leaf values added in the trees' order, after `base[r]` when `base` is not empty.
+    func scores(_ features: UnsafePointer<Float>, rows: Int, base: [Float]) -> [Float] {
+        let width = featureStarts.count - 1
+        var masks = initialMasks
+        return nodes.withUnsafeBufferPointer { nodes in
+            leafValues.withUnsafeBufferPointer { values in
+                masks.withUnsafeMutableBufferPointer { masks in
+                    (0..<rows).map { r in
+                        let row = features + r * width
+                        _ = masks.update(fromContentsOf: initialMasks)
+                        for f in 0..<width {
                             let value = row[f]
                             var k = featureStarts[f]
                             let end = featureStarts[f + 1]
-                            while k < end, !(value <= thresholds[k]) {
-                                masks[Int(nodeTrees[k])] &= nodeMasks[k]
+                            while k < end, !(value <= nodes[k].threshold) {
+                                masks[Int(nodes[k].tree)] &= nodes[k].mask
                                 k += 1
                             }
                         }
-                        return leafStarts.withUnsafeBufferPointer { starts in
-                            leafValues.withUnsafeBufferPointer { values in
-                                var total: Float = 0
-                                for t in 0..<masks.count { total += values[Int(starts[t]) + masks[t].trailingZeroBitCount] }
-                                return total
-                            }
-                        }
+                        var total: Float = 0
+                        for t in 0..<masks.count { total += values[Int(leafStarts[t]) + masks[t].trailingZeroBitCount] }
+                        return (base.isEmpty ? 0 : base[r]) + total
                     }
                 }
             }
