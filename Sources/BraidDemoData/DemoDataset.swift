@@ -1,4 +1,4 @@
-public import Foundation
+internal import Foundation
 
 /// The built-in demo dataset: MovieLens `ml-latest-small` (GroupLens; redistributed under the
 /// terms of its README.txt, which ships beside it).

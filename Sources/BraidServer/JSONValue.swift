@@ -1,4 +1,4 @@
-public import Foundation
+internal import Foundation
 
 /// Any JSON value, decoded strictly (a number is never a string, a Boolean never a number),
 /// so that a request's fields can be checked one by one and an error can name the field.

@@ -1,7 +1,7 @@
-public import BraidCore
-public import BraidModels
+internal import BraidCore
+internal import BraidModels
 public import BraidStore
-public import Foundation
+internal import Foundation
 public import Hummingbird
 public import Logging
 

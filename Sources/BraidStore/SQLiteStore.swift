@@ -1,4 +1,4 @@
-public import Foundation
+internal import Foundation
 import GRDB
 
 /// The embedded store: one SQLite file in WAL mode with `synchronous = FULL`, so a write is
@@ -290,7 +290,7 @@ public final class SQLiteStore: Store {
         // checkpoints never find a moment without readers, so the log grew by every version
         // (778 MB after ten retrains in a minute apart under load). Wait for the readers once
         // (they take milliseconds) and empty it; when that times out, the next version tries again.
-        try? await pool.writeWithoutTransaction { try $0.checkpoint(.truncate) }
+        _ = try? await pool.writeWithoutTransaction { try $0.checkpoint(.truncate) }
     }
 
     public func latestModel() async throws -> PublishedModel? {

@@ -104,7 +104,7 @@ public enum Fixtures {
     public static func temporaryFile(_ data: Data, name: String = "data.csv") -> String {
         let directory = temporaryDirectory()
         let path = (directory as NSString).appendingPathComponent(name)
-        FileManager.default.createFile(atPath: path, contents: data)
+        _ = FileManager.default.createFile(atPath: path, contents: data)
         return path
     }
 

@@ -1,4 +1,4 @@
-public import BraidCore
+internal import BraidCore
 
 /// Finite-difference checks of backward passes.
 public enum GradientCheck {

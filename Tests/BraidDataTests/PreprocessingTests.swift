@@ -96,7 +96,7 @@ import Testing
         var line = Data("1|Caf".utf8) + Data([0xE9]) + Data(" (1995)|01-Jan-1995||http://x|0|1|0|0|0|0|0|0|0|0|0|0|0|0|0|0|0|0|1\n".utf8)
         line.append(Data())
         let uItem = (Fixtures.temporaryDirectory() as NSString).appendingPathComponent("u.item")
-        FileManager.default.createFile(atPath: uItem, contents: line)
+        _ = FileManager.default.createFile(atPath: uItem, contents: line)
         let hundredK = try ItemCatalogImporter().importFile(uItem)
         #expect(hundredK["1"]?.title == "Café (1995)")
         #expect(hundredK["1"]?.categories == ["Action", "Western"])

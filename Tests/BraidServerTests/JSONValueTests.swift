@@ -12,7 +12,7 @@ import Testing
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let controls = String((0..<32).map { Character(Unicode.Scalar(UInt8($0))) })
         let numbers: [Double] = [0, 5, -3, 0.1, 1e-7, 2.5e-5, 1e15, 1e16, 1e21, 123456789012, -0.0, 0.30000000000000004,
-                                 Double(Float(0.1)), 1.7976931348623157e308, 5e-324, .nan, .infinity, -.infinity]
+                                 Double(Float(0.1)), 1.7976931348623157e308, .leastNonzeroMagnitude, .nan, .infinity, -.infinity]
         let values: [JSONValue] = [
             .null, .bool(true), .bool(false), .string(""), .string("plain"), .string(controls),
             .string("a \"quoted\" back\\slash / é 😀 \u{7F} \u{2028}"),

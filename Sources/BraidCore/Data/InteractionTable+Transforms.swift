@@ -1,4 +1,4 @@
-public import Foundation
+internal import Foundation
 
 /// How repeated (user, item) pairs are combined into one.
 public enum DuplicatePolicy: String, Sendable, Codable, CaseIterable {

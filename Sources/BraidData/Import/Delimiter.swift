@@ -1,4 +1,4 @@
-public import BraidCore
+internal import BraidCore
 /// The separator between fields of a delimited text file.
 public enum Delimiter: Sendable, Equatable, Hashable, CustomStringConvertible {
     case tab, comma, semicolon, pipe

@@ -1,4 +1,4 @@
-public import BraidCore
+internal import BraidCore
 /// Parsing of the numeric and time fields of interaction files, shared by every importer.
 /// Why a field did not parse, phrased to follow the quoted value.
 struct ParseFailure: Error, CustomStringConvertible {

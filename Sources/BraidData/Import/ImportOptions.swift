@@ -1,4 +1,4 @@
-public import BraidCore
+internal import BraidCore
 /// How to read an interactions file.
 public struct ImportOptions: Sendable {
     public enum Format: String, Sendable, CaseIterable {

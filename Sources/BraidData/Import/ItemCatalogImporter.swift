@@ -1,5 +1,5 @@
 public import BraidCore
-public import Foundation
+internal import Foundation
 
 /// Reads item metadata: MovieLens `movies.csv` (with `tags.csv` beside it), 1M `movies.dat`,
 /// 100k `u.item`, or a generic CSV/TSV/JSON Lines file with an id column and named fields.

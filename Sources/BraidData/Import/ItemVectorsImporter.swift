@@ -1,5 +1,5 @@
 public import BraidCore
-public import Foundation
+internal import Foundation
 
 /// Reads item embeddings from any modality: JSON Lines of `{"item": "id", "vector": [..]}`; a
 /// NumPy `.npy` matrix (float32 or float64, C order, one row per item) whose item ids are in a

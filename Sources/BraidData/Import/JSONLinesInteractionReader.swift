@@ -1,4 +1,4 @@
-public import BraidCore
+internal import BraidCore
 import Foundation
 
 /// Reads interactions from JSON Lines: one object per line with a user and an item field

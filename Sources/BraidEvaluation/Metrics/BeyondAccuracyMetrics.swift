@@ -1,4 +1,4 @@
-public import BraidCore
+internal import BraidCore
 
 /// Properties of a whole set of recommendation lists rather than of their accuracy.
 public enum BeyondAccuracyMetrics {

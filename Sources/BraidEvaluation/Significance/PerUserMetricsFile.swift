@@ -1,5 +1,5 @@
 public import BraidCore
-public import Foundation
+internal import Foundation
 
 /// Per-user metrics as JSON Lines, one object per (model, fold, user):
 /// `{"fold": 0, "metrics": {"ndcg@10": 0.5, …}, "model": "als", "user": "42"}`.

@@ -1,4 +1,4 @@
-public import BraidCore
+internal import BraidCore
 public import BraidModels
 
 /// The values a tuning run tries for each parameter.

@@ -1,4 +1,4 @@
-public import BraidCore
+internal import BraidCore
 public import BraidModels
 
 /// One configuration tried by the tuner.

@@ -1,5 +1,5 @@
 public import BraidCore
-public import Foundation
+internal import Foundation
 
 /// Recommends the items with the most training interactions to everyone.
 public struct Popularity: RecommendationModel {

@@ -1,5 +1,5 @@
 public import BraidCore
-public import Foundation
+internal import Foundation
 
 /// Ranks items at random, reproducibly per (seed, user, item): the floor every model must beat.
 public struct RandomScores: RecommendationModel {

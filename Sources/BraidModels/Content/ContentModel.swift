@@ -1,5 +1,5 @@
 public import BraidCore
-public import Foundation
+internal import Foundation
 
 /// How a content model turns item metadata into vectors.
 public protocol ContentRepresentation: Sendable {

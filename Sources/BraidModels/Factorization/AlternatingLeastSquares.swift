@@ -1,5 +1,5 @@
 public import BraidCore
-public import Foundation
+internal import Foundation
 
 /// Implicit-feedback alternating least squares (Hu, Koren & Volinsky 2008).
 ///

@@ -1,5 +1,5 @@
 public import BraidCore
-public import Foundation
+internal import Foundation
 
 /// Bayesian personalized ranking (Rendle et al. 2009): stochastic gradient ascent on
 /// `ln σ(x_ui − x_uj)` over triples of a user, an item they interacted with and an item drawn

@@ -1,5 +1,5 @@
 public import BraidCore
-public import Foundation
+internal import Foundation
 
 /// The defaults and name of one explicit-rating factorization model.
 public protocol ExplicitFactorizationFlavor: Sendable {

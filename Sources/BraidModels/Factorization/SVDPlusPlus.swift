@@ -1,5 +1,5 @@
 public import BraidCore
-public import Foundation
+internal import Foundation
 
 /// SVD++ (Koren 2008): biased matrix factorization whose user vector adds the normalized sum
 /// of implicit item factors of everything the user rated:

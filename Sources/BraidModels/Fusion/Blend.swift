@@ -1,5 +1,5 @@
 public import BraidCore
-public import Foundation
+internal import Foundation
 
 /// A learned linear blend of several models (the fusion of the Netflix Prize ensembles, Töscher
 /// & Jahrer 2009, in its simplest honest form): every member is fitted on a share of each

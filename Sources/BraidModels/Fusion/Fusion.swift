@@ -1,5 +1,5 @@
 public import BraidCore
-public import Foundation
+internal import Foundation
 import BraidNeural
 
 /// Two-stage learned rank fusion. Candidate generators (any registered models, content models

@@ -1,5 +1,5 @@
 public import BraidCore
-public import Foundation
+internal import Foundation
 
 /// Content mapped into the collaborative space, for cold start: a latent-factor model is
 /// fitted on the interactions, and a ridge regression learns the item factors (and bias) of

@@ -1,4 +1,4 @@
-public import BraidCore
+internal import BraidCore
 import Foundation
 
 /// LambdaMART (Burges 2010, "From RankNet to LambdaRank to LambdaMART: An Overview"):

@@ -1,4 +1,4 @@
-public import BraidCore
+internal import BraidCore
 import Foundation
 
 /// The fusion's default second stage, and the linear baseline for its LambdaMART: a weighted

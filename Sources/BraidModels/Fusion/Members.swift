@@ -1,5 +1,5 @@
 public import BraidCore
-public import Foundation
+internal import Foundation
 import BraidNeural
 
 /// One model inside a composite model (the blend, the fusion): its registered name and

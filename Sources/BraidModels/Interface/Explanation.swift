@@ -1,4 +1,4 @@
-public import BraidCore
+internal import BraidCore
 
 /// Why a model scored an item for a user: the parts that add up to the score, where the model
 /// is additive in them (`sumsToScore`), else the signals it weighed.

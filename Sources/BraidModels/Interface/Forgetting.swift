@@ -1,4 +1,4 @@
-public import BraidCore
+internal import BraidCore
 
 /// A model that can forget users exactly, without the cost of a full refit: the result
 /// scores as the same model fitted on the data without those users' interactions would

@@ -1,5 +1,5 @@
 public import BraidCore
-public import Foundation
+internal import Foundation
 
 /// EASE^R, the embarrassingly shallow autoencoder (Steck 2019): an item × item weight matrix
 /// `B` with zero diagonal, in closed form `B = I − P · diag(1/diag(P))` with

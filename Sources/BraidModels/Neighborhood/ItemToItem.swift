@@ -1,4 +1,4 @@
-public import BraidCore
+internal import BraidCore
 
 /// What the models scoring a history by an items × items matrix W share (RP3beta's walks,
 /// adjacency's counts): a score is a weighted sum of the history items' rows, and the file

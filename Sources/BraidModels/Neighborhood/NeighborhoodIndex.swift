@@ -1,4 +1,4 @@
-public import BraidCore
+internal import BraidCore
 import Foundation
 
 /// The fitted state of a user- or item-based neighbourhood model: each row's (user's or item's)

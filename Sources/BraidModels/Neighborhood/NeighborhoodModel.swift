@@ -1,5 +1,5 @@
 public import BraidCore
-public import Foundation
+internal import Foundation
 
 /// Which side a neighbourhood model compares: users (user-based) or items (item-based).
 public protocol NeighborhoodSide: Sendable {

@@ -1,5 +1,5 @@
 public import BraidCore
-public import Foundation
+internal import Foundation
 
 /// RP³β (Paudel et al. 2016; as evaluated by Ferrari Dacrema et al. 2019): a three-step random
 /// walk item → user → item on the bipartite interaction graph, with transition probabilities

@@ -1,5 +1,5 @@
 public import BraidCore
-public import Foundation
+internal import Foundation
 
 /// Every model Braid has, by CLI name, with fitting, saving and loading by name.
 ///

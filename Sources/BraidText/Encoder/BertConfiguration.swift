@@ -1,4 +1,4 @@
-public import Foundation
+internal import Foundation
 
 /// The parts of a BERT-family `config.json` the encoder needs.
 public struct BertConfiguration: Sendable, Equatable, Decodable {

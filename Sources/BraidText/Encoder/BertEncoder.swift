@@ -1,5 +1,5 @@
-public import BraidCore
-public import Foundation
+internal import BraidCore
+internal import Foundation
 
 /// A BERT-family transformer encoder: token, position and segment embeddings with LayerNorm,
 /// then N layers of multi-head self-attention (padding masked) and GELU feed-forward, each

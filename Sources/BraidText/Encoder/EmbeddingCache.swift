@@ -1,4 +1,4 @@
-public import Foundation
+internal import Foundation
 import BraidCore
 
 /// A persistent cache of text embeddings keyed by the model's weight digest and a hash of the
@@ -60,7 +60,7 @@ public final class EmbeddingCache: @unchecked Sendable {
     public func flush() {
         lock.withLock {
             guard !pending.isEmpty else { return }
-            if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
+            if !FileManager.default.fileExists(atPath: path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
             if let handle = FileHandle(forWritingAtPath: path) {
                 handle.seekToEndOfFile()
                 handle.write(pending)

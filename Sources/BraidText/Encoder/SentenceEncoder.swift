@@ -1,5 +1,5 @@
-public import BraidCore
-public import Foundation
+internal import BraidCore
+internal import Foundation
 
 /// A sentence embedding model in the sentence-transformers layout: tokenizer, BERT encoder,
 /// pooling (mean, CLS or max, from `1_Pooling/config.json`) and L2 normalization.

@@ -1,4 +1,4 @@
-public import Foundation
+internal import Foundation
 
 /// A memory-mapped safetensors file: an 8-byte little-endian header length, a JSON header
 /// mapping tensor names to dtype, shape and byte offsets, then the raw little-endian data.

@@ -1,4 +1,4 @@
-public import Foundation
+internal import Foundation
 
 /// BERT's tokenizer, as Google's reference and Hugging Face's `BertTokenizer` define it: text
 /// cleaning, CJK characters as their own words, optional lowercasing with accent stripping,
