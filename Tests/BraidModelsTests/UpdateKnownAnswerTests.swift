@@ -75,6 +75,26 @@ import Testing
         #expect(abs(try similarity("100")[1] - 0.5938530 * 2 / 102) < 1e-6)
     }
 
+    /// The negative sampler's membership test, as bits and as the row search it falls back to
+    /// on large data, against interactions listed by hand: items on both sides of a 64-bit
+    /// word's edge, the last item, and a user with none.
+    @Test func bprKnowsWhichItemsEachUserHas() {
+        let had: [Int: Set<Int>] = [0: [0, 63, 64, 129], 2: [1, 127]]
+        let pairs = had.flatMap { user, items in items.sorted().map { (Int32(user), Int32($0)) } }.sorted { ($0.0, $0.1) < ($1.0, $1.1) }
+        let matrix = SparseMatrix(rowCount: 3, columnCount: 130, rows: pairs.map(\.0), columns: pairs.map(\.1),
+                                  values: [Float](repeating: 1, count: pairs.count))
+        let bits = BayesianPersonalizedRanking.Interacted(matrix)
+        let search = BayesianPersonalizedRanking.Interacted(matrix, maximumBytes: 0)
+        #expect(bits.words != nil && search.words == nil)
+        for user in 0..<3 {
+            for item in 0..<130 {
+                let expected = had[user]?.contains(item) ?? false
+                #expect(bits.contains(user: user, item: item) == expected, "bits: user \(user), item \(item)")
+                #expect(search.contains(user: user, item: item) == expected, "search: user \(user), item \(item)")
+            }
+        }
+    }
+
     /// With one thread a seed gives identical factors; the triples an epoch draws do not depend
     /// on the thread count, so two threads reach the same quality.
     @Test func bprIsReproducibleOnOneThread() throws {

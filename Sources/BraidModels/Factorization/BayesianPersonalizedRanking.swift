@@ -91,8 +91,9 @@ public struct BayesianPersonalizedRanking: IterativeFactorizationModel {
         // Each interaction's user, for drawing a positive pair uniformly.
         var owners = [Int32](repeating: 0, count: data.interactionCount)
         for u in 0..<data.userCount { for k in data.byUser.entries(ofRow: u) { owners[k] = Int32(u) } }
+        let interacted = Interacted(data.byUser)
         for iteration in 0..<epochs {
-            Self.epoch(&factors, data: data, owners: owners, configuration: configuration, epoch: iteration)
+            Self.epoch(&factors, data: data, owners: owners, interacted: interacted, configuration: configuration, epoch: iteration)
             try factors.checkFinite(model: Self.name, iteration: iteration + 1)
             if let onIteration, !onIteration(iteration + 1, factors) { break }
         }
@@ -108,7 +109,8 @@ public struct BayesianPersonalizedRanking: IterativeFactorizationModel {
     /// SGD step. Uniform negatives are redrawn until the user has not interacted with them, as
     /// the paper samples from I \ I_u; popularity negatives the user has are skipped, as
     /// implicit does.
-    static func epoch(_ factors: inout LatentFactors, data: InteractionMatrix, owners: [Int32], configuration: Configuration, epoch: Int) {
+    static func epoch(_ factors: inout LatentFactors, data: InteractionMatrix, owners: [Int32], interacted: Interacted,
+                      configuration: Configuration, epoch: Int) {
         let f = configuration.factors, lr = configuration.learningRate, reg = configuration.regularization
         let samples = data.interactionCount, items = data.itemCount
         let blocks = min(blocksPerEpoch, samples)
@@ -128,13 +130,13 @@ public struct BayesianPersonalizedRanking: IterativeFactorizationModel {
                             var j: Int
                             if popular {
                                 j = Int(byUser.columns[Int(rng.next() % UInt64(samples))])
-                                if byUser.value(row: u, column: j) != nil { continue }
+                                if interacted.contains(user: u, item: j) { continue }
                             } else {
                                 // The fit checks that every user has a negative; 1,000 draws
                                 // bound the loop for a user who has nearly every item.
                                 var draws = 0
                                 repeat { j = Int(rng.next() % UInt64(items)); draws += 1 }
-                                while byUser.value(row: u, column: j) != nil && draws < 1000
+                                while interacted.contains(user: u, item: j) && draws < 1000
                                 if draws == 1000 { continue }
                             }
                             step(user: p.base + u * f, positive: q.base + i * f, negative: q.base + j * f,
@@ -174,6 +176,38 @@ public struct BayesianPersonalizedRanking: IterativeFactorizationModel {
         bi.pointee += lr * (sigma - reg * bi.pointee)
         bj.pointee += lr * (-sigma - reg * bj.pointee)
         return sigma
+    }
+
+    /// Whether a user interacted with an item, asked once or more for every sampled negative:
+    /// one bit per (user, item) when those bits take at most `maximumBitsetBytes`, else a
+    /// binary search of the user's row. A fifth of a fit's time went to that search on
+    /// MovieLens 100k; the bit answers the same.
+    struct Interacted: Sendable {
+        static let maximumBitsetBytes = 64 << 20
+        let byUser: SparseMatrix
+        let words: [UInt64]?
+        let wordsPerUser: Int
+
+        init(_ byUser: SparseMatrix, maximumBytes: Int = maximumBitsetBytes) {
+            self.byUser = byUser
+            wordsPerUser = (byUser.columnCount + 63) / 64
+            let (count, overflow) = byUser.rowCount.multipliedReportingOverflow(by: wordsPerUser)
+            guard !overflow, count <= maximumBytes / 8 else { words = nil; return }
+            var words = [UInt64](repeating: 0, count: count)
+            for u in 0..<byUser.rowCount {
+                for k in byUser.entries(ofRow: u) {
+                    let item = Int(byUser.columns[k])
+                    words[u * wordsPerUser + item >> 6] |= 1 << UInt64(item & 63)
+                }
+            }
+            self.words = words
+        }
+
+        @inline(__always)
+        func contains(user: Int, item: Int) -> Bool {
+            guard let words else { return byUser.value(row: user, column: item) != nil }
+            return words[user * wordsPerUser + item >> 6] & (1 << UInt64(item & 63)) != 0
+        }
     }
 
     public func archive(into archive: inout ModelArchive) { factors.archive(into: &archive) }
