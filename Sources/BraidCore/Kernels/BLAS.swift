@@ -1,8 +1,8 @@
 internal import COpenBLAS
 internal import CBraidKernels
 
-/// Safe wrappers over the OpenBLAS routines Braid uses. This is the only file that imports
-/// the C module.
+/// Safe wrappers over the OpenBLAS routines Braid uses. Only this file and the blocked
+/// Cholesky steps it calls (`BlockedCholesky.swift`) import the C module.
 public enum BLAS {
     /// Dot product of two equal-length vectors.
     public static func dot(_ x: UnsafeBufferPointer<Float>, _ y: UnsafeBufferPointer<Float>) -> Float {
