@@ -219,20 +219,7 @@ struct ModelOptions: ParsableArguments {
     /// the content models only when item metadata is given. Commas inside parentheses belong
     /// to the entry.
     func modelNames(withItemMetadata: Bool) -> [String] {
-        var names: [String] = []
-        for text in model {
-            var depth = 0, current = ""
-            for character in text {
-                if character == "," && depth == 0 {
-                    names.append(current.trimmingCharacters(in: .whitespaces))
-                    current = ""
-                    continue
-                }
-                if character == "(" { depth += 1 } else if character == ")" { depth = max(0, depth - 1) }
-                current.append(character)
-            }
-            names.append(current.trimmingCharacters(in: .whitespaces))
-        }
+        let names = model.flatMap { MemberSpec.split($0, at: [","]) }
         guard names.contains("all") else { return names }
         return ModelRegistry.models.filter { withItemMetadata || !$0.needsItemMetadata }.map { $0.name }
     }

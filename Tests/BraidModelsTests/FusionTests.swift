@@ -351,6 +351,29 @@ import Testing
         #expect(members[0].data.byUser == data.includingBelowThreshold().byUser && members[1].data.byUser == data.byUser)
     }
 
+    /// Members are separated by `+` or by commas, as the issue writes
+    /// `members=ease,userknn,als,content-bm25`; a comma or `+` inside a member's parentheses
+    /// belongs to its parameters (`1e+3`), so a composite written as one `--model` entry keeps
+    /// its own member list. Each list below is written out by hand.
+    @Test func membersSeparatedByPlusOrCommas() throws {
+        let expected = [MemberSpec(model: "ease"), MemberSpec(model: "userknn"),
+                        MemberSpec(model: "als", parameters: ["factors": "8", "alpha": "2"]), MemberSpec(model: "content-bm25")]
+        #expect(try MemberSpec.parse("ease+userknn+als(factors=8,alpha=2)+content-bm25", composite: "fusion") == expected)
+        #expect(try MemberSpec.parse("ease, userknn,als(factors=8, alpha=2) ,content-bm25", composite: "fusion") == expected)
+        #expect(try MemberSpec.parse("ease(lambda=1e+3)", composite: "fusion") == [MemberSpec(model: "ease", parameters: ["lambda": "1e+3"])])
+        #expect(try MemberSpec.parse("fusion(members=ease+als(factors=8),candidates=20)", composite: "--model")
+                == [MemberSpec(model: "fusion", parameters: ["members": "ease+als(factors=8)", "candidates": "20"])])
+        #expect(MemberSpec.split("a(b,c)+d, e", at: ["+", ","]) == ["a(b,c)", "d", "e"])
+        #expect(MemberSpec.split("a)b,c", at: [","]) == ["a)b", "c"])
+        for (text, message) in [("ease,,als", "member 2 is empty"), ("ease+", "member 2 is empty"), ("als(factors=8", "is not name(key=value"),
+                                ("ease)+als", "closes a parenthesis"), (" ", "at least one member"), ("(factors=8)", "is not name(key=value")] {
+            let error = #expect(throws: ModelError.self) { try MemberSpec.parse(text, composite: "fusion") }
+            #expect("\(error.map(String.init(describing:)) ?? "")".contains(message), "\(text): \(String(describing: error))")
+        }
+        let configuration = try Fusion.Configuration(parameters: ModelParameters(["members": "ease,userknn,als,content-bm25"]))
+        #expect(configuration.members.map(\.model) == ["ease", "userknn", "als", "content-bm25"])
+    }
+
     /// With ratings set aside below the threshold and a random inner split, the fit adds EASE
     /// fitted on every rated pair, which a saved file restores; not with
     /// `below-threshold-member=false`, a temporal inner split, one such member already listed,

@@ -43,28 +43,58 @@ public struct MemberSpec: Codable, Sendable, Equatable, CustomStringConvertible 
         return pairs.isEmpty ? model : "\(model)(\(pairs.joined(separator: ",")))"
     }
 
-    /// Parses `ease+itemknn(similarity=pearson-baseline)+als(factors=64,iterations=15)`.
+    /// Parses `ease+itemknn(similarity=pearson-baseline)+als(factors=64,iterations=15)`; the
+    /// members may be separated by commas instead (`ease,userknn,als,content-bm25`), as a comma
+    /// inside a member's parentheses belongs to its parameters.
     public static func parse(_ text: String, composite: String) throws(ModelError) -> [MemberSpec] {
+        let example = "write members as name or name(key=value,…), separated by + or commas, e.g. ease+als(factors=64)"
+        guard !text.allSatisfy(\.isWhitespace) else {
+            throw ModelError(.invalidParameter, "a \(composite) needs at least one member", hint: example)
+        }
         var members: [MemberSpec] = []
-        for part in text.split(separator: "+").map({ $0.trimmingCharacters(in: .whitespaces) }) {
+        for (k, part) in split(text, at: ["+", ","]).enumerated() {
+            guard !part.isEmpty else {
+                throw ModelError(.invalidParameter, "\(composite) members \"\(text)\": member \(k + 1) is empty", hint: example)
+            }
             guard let open = part.firstIndex(of: "(") else {
+                guard !part.contains(")") else {
+                    throw ModelError(.invalidParameter, "\(composite) member \"\(part)\" closes a parenthesis it did not open", hint: example)
+                }
                 members.append(MemberSpec(model: part))
                 continue
             }
-            guard part.hasSuffix(")") else {
-                throw ModelError(.invalidParameter, "\(composite) member \"\(part)\" is not name(key=value,…)")
+            guard part.hasSuffix(")"), open > part.startIndex else {
+                throw ModelError(.invalidParameter, "\(composite) member \"\(part)\" is not name(key=value,…)", hint: example)
             }
             let inside = part[part.index(after: open)..<part.index(before: part.endIndex)]
             var parameters: [String: String] = [:]
-            for pair in inside.split(separator: ",") {
+            for pair in split(inside, at: [","]) where !pair.isEmpty {
                 let kv = pair.split(separator: "=", maxSplits: 1).map { String($0).trimmingCharacters(in: .whitespaces) }
-                guard kv.count == 2 else { throw ModelError(.invalidParameter, "\(composite) member parameter \"\(pair)\" is not key=value") }
+                guard kv.count == 2 else { throw ModelError(.invalidParameter, "\(composite) member parameter \"\(pair)\" is not key=value", hint: example) }
                 parameters[kv[0]] = kv[1]
             }
-            members.append(MemberSpec(model: String(part[..<open]), parameters: parameters))
+            members.append(MemberSpec(model: String(part[..<open]).trimmingCharacters(in: .whitespaces), parameters: parameters))
         }
-        guard !members.isEmpty else { throw ModelError(.invalidParameter, "a \(composite) needs at least one member") }
         return members
+    }
+
+    /// `text` cut at every character of `separators` that stands outside parentheses, each
+    /// piece trimmed of spaces (empty pieces kept): how `name(key=value,…)` lists are read, by
+    /// the composite models' members and by `braid --model`. A `)` without its `(` is kept
+    /// in its piece and does not change the depth.
+    public static func split(_ text: some StringProtocol, at separators: Set<Character>) -> [String] {
+        var pieces: [String] = [], current = "", depth = 0
+        for character in text {
+            if depth == 0 && separators.contains(character) {
+                pieces.append(current.trimmingCharacters(in: .whitespaces))
+                current = ""
+                continue
+            }
+            if character == "(" { depth += 1 } else if character == ")" { depth = max(0, depth - 1) }
+            current.append(character)
+        }
+        pieces.append(current.trimmingCharacters(in: .whitespaces))
+        return pieces
     }
 
     /// Checks that every member is a registered model with valid parameters and not itself a
