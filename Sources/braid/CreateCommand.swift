@@ -6,14 +6,14 @@ struct Create: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "From data to one model file: inspect the data, tune each model family within a time budget, pick the best on a validation split, fit it on everything.",
         discussion: """
-            The data decides the protocol: ratings are turned into positives at 80% of the top of
-            the scale (4 of 5 stars); with timestamps each user's latest 20% is the validation set,
-            otherwise a seeded random 20%. Each family (popularity, item and user kNN, EASE, ALS,
-            BPR; the content models and the hybrid with --items or --item-vectors) gets random
-            configurations in turn until 60% of the budget is spent; the fusion over the three best
-            is tried when time remains, and kept only if it beats them on validation. The winner
+            The data decides the protocol: ratings are turned into positives at 80% of the top of \
+            the scale (4 of 5 stars); with timestamps each user's latest 20% is the validation set, \
+            otherwise a seeded random 20%. Each family (popularity, item and user kNN, EASE, \
+            RP3beta, adjacency, ALS, BPR; the content models and the hybrid with --items or --item-vectors) gets random \
+            configurations in turn until 60% of the budget is spent; the fusion over the three best \
+            is tried when time remains, and kept only if it beats them on validation. The winner \
             is refitted on all the data and saved.
-              braid create --data ratings.csv --items movies.csv --out model.braid --budget 120
+              braid create --data ratings.csv --items movies.csv --out m.braid --budget 2m
             """)
 
     @OptionGroup var dataOptions: DataOptions
@@ -24,7 +24,8 @@ struct Create: ParsableCommand {
     @Option(help: "Where to write the model file.")
     var out: String
 
-    @Option(help: "Time budget in seconds for tuning and the final fit.")
+    @Option(help: ArgumentHelp("Time budget for tuning and the final fit: seconds, or with a unit (120s, 2m).", valueName: "duration"),
+            transform: Seconds.parse)
     var budget: Double = 120
 
     @Option(help: "Metric to optimize: ndcg@K, recall@K, precision@K, map@K, mrr@K, hit@K, auc.")

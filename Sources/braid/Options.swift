@@ -36,7 +36,7 @@ struct DataOptions: ParsableArguments {
     @Option(help: "Item metadata (MovieLens movies.csv/u.item/movies.dat, or CSV/JSON Lines with an id column).")
     var items: String?
 
-    @Option(help: "Item embeddings of any modality, used by content-dense and the hybrid: JSON Lines {\"item\", \"vector\"}, or a .npy matrix with its item ids one per line in a .ids file beside it.")
+    @Option(help: "Item embeddings of any modality, used by content-dense and the hybrid: JSON Lines {\"item\", \"vector\"}, a .npy matrix with its item ids one per line in a .ids file beside it, or a .safetensors file (one 2-D tensor; ids in its __metadata__.items or a .ids file).")
     var itemVectors: String?
 
     /// Whether item metadata or vectors were given (models that need them can run).
@@ -282,3 +282,21 @@ struct CommonOptions: ParsableArguments {
         guard value >= 1 else { throw CLIError("\(option) must be at least 1, not \(value)") }
     }
 }
+
+/// A length of time on the command line: seconds as a plain number (`120`, `1.5`), or a number
+/// with a unit, `ms`, `s`, `m` (minutes) or `h`: `120s`, `2m`, `1.5h`.
+enum Seconds {
+    static let units: [(suffix: String, seconds: Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
+
+    /// The seconds `text` gives, or a `ValidationError` that names it and the forms accepted.
+    static func parse(_ text: String) throws -> Double {
+        let trimmed = text.trimmingCharacters(in: .whitespaces).lowercased()
+        let unit = units.first { trimmed.hasSuffix($0.suffix) }
+        let number = trimmed.dropLast(unit?.suffix.count ?? 0).trimmingCharacters(in: .whitespaces)
+        guard let value = Double(number), value.isFinite else {
+            throw ValidationError("\"\(text)\" is not a length of time: give seconds (120) or a number with a unit, ms, s, m or h (120s, 2m, 1.5h)")
+        }
+        return value * (unit?.seconds ?? 1)
+    }
+}
+

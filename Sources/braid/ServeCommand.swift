@@ -29,7 +29,8 @@ struct Serve: ParsableCommand {
     @Option(help: "Refit in the background after this many feedback events (the old version serves until the new one is ready).")
     var retrainAfterEvents: Int?
 
-    @Option(help: "Refit in the background every this many seconds when feedback or erasures arrived.")
+    @Option(help: ArgumentHelp("Refit in the background this often when feedback or erasures arrived: seconds, or with a unit (90s, 5m, 1h).", valueName: "duration"),
+            transform: Seconds.parse)
     var retrainEvery: Double?
 
     @Option(help: "Largest request body in bytes.")

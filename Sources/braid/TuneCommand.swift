@@ -8,7 +8,7 @@ struct Tune: ParsableCommand {
         discussion: """
             The validation data is --test (with --train), or a split of --data. Lists give a grid:
               braid tune --data r.csv --model itemknn --space neighbors=20,50,100 --space similarity=cosine,jaccard
-            Ranges and --samples give random search; --early-stopping P stops iterative models
+            Ranges and --samples give random search; --early-stopping P stops iterative models \
             (als, bpr, svd, biasedmf, svdpp) after P iterations without improvement:
               braid tune --train a.tsv --test b.tsv --model als --space factors=32:256:int:log --space regularization=0.001:1:log --samples 20 --early-stopping 3
             """)

@@ -103,7 +103,7 @@ extension ExplainCLITests {
         let data = Fixtures.temporaryFile(text, name: "ratings.csv")
         let out = Fixtures.temporaryDirectory() + "/created.braid"
         let started = Date()
-        let result = try CLI.run(["create", "--data", data, "--out", out, "--budget", "8", "--json"])
+        let result = try CLI.run(["create", "--data", data, "--out", out, "--budget", "8s", "--json"])
         let seconds = Date().timeIntervalSince(started)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(seconds < 8 * 1.1 + 2, "took \(seconds) s for an 8 s budget")
@@ -117,6 +117,13 @@ extension ExplainCLITests {
         #expect(recommended.status == 0)
         let refused = try CLI.run(["create", "--data", data, "--out", out + "2", "--budget", "0", "--json"])
         #expect(refused.status == 2)
+        #expect(!FileManager.default.fileExists(atPath: out + "2"))
+        // A budget with a unit: 0.01 minutes and 500 ms are 0.6 s and 0.5 s, below the
+        // 1-second floor, which the refusal names in seconds; a unit it does not know is refused.
+        for (budget, message) in [("0.01m", "not 0.6"), ("500ms", "not 0.5"), ("8 parsecs", "is not a length of time")] {
+            let bad = try CLI.run(["create", "--data", data, "--out", out + "2", "--budget", budget])
+            #expect(bad.status != 0 && bad.stderr.contains(message), "\(budget): \(bad.stderr)")
+        }
         #expect(!FileManager.default.fileExists(atPath: out + "2"))
     }
 
