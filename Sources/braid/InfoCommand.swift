@@ -6,7 +6,13 @@ struct Info: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Print statistics of an interactions file.")
 
     @Argument(help: "Interactions file(s).")
-    var files: [String]
+    var paths: [String] = []
+
+    @Option(help: "An interactions file, as the other commands take it (the same as naming it; repeatable).")
+    var data: [String] = []
+
+    /// The files named either way, in order: the arguments, then `--data`.
+    var files: [String] { paths + data }
 
     @OptionGroup var dataOptions: DataOptions
 
@@ -14,7 +20,8 @@ struct Info: ParsableCommand {
 
     func run() throws {
         try common.run {
-            guard !files.isEmpty else { throw CLIError("give at least one interactions file") }
+            let files = files
+            guard !files.isEmpty else { throw CLIError("give at least one interactions file: braid info FILE… or braid info --data FILE") }
             var output: [String: Any] = [:]
             var rows: [[String]] = []
             for (path, table) in zip(files, try dataOptions.load(files)) {

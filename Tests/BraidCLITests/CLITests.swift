@@ -212,6 +212,11 @@ struct CLI {
         let out = try CLI.run(["info", train, "--json"])
         #expect(out.status == 0)
         #expect(out.json["users"] as? Int == 12 && out.json["interactions"] as? Int == 72)
+        // `--data FILE`, as every other command takes the file, is the same as naming it.
+        let named = try CLI.run(["info", "--data", train, "--json"])
+        #expect(named.status == 0 && named.json["users"] as? Int == 12 && named.json["interactions"] as? Int == 72)
+        let none = try CLI.run(["info"])
+        #expect(none.status != 0 && none.stderr.contains("--data FILE"), "\(none.stderr)")
     }
 
     @Test func splitWritesBothFiles() throws {
