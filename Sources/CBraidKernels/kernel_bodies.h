@@ -26,23 +26,27 @@ KERNEL_ATTRIBUTES static void KERNEL(axpy)(float alpha, const float *x, float *y
     for (; i < count; i++) y[i] += alpha * x[i];
 }
 
+// y[j] = Σ_{c < rows} x[c]·a[c·ld + j] for j < 32, each sum over c in order: 32 columns of a
+// row-major matrix (leading dimension ld) times x, in four registers of sums.
+KERNEL_ATTRIBUTES static inline void KERNEL(columns32)(const float *a, long ld, long rows, const float *x, float *y) {
+    v8f y0 = 0, y1 = 0, y2 = 0, y3 = 0;
+    for (long c = 0; c < rows; c++) {
+        v8f xc = x[c];
+        const float *row = a + c * ld;
+        y0 += xc * load8(row);
+        y1 += xc * load8(row + 8);
+        y2 += xc * load8(row + 16);
+        y3 += xc * load8(row + 24);
+    }
+    store8(y, y0);
+    store8(y + 8, y1);
+    store8(y + 16, y2);
+    store8(y + 24, y3);
+}
+
 KERNEL_ATTRIBUTES static void KERNEL(symmetric_matrix_vector)(const float *a, const float *x, float *y, long n) {
     long start = 0;
-    for (; start + 32 <= n; start += 32) {
-        v8f y0 = 0, y1 = 0, y2 = 0, y3 = 0;
-        for (long c = 0; c < n; c++) {
-            v8f xc = x[c];
-            const float *row = a + c * n + start;
-            y0 += xc * load8(row);
-            y1 += xc * load8(row + 8);
-            y2 += xc * load8(row + 16);
-            y3 += xc * load8(row + 24);
-        }
-        store8(y + start, y0);
-        store8(y + start + 8, y1);
-        store8(y + start + 16, y2);
-        store8(y + start + 24, y3);
-    }
+    for (; start + 32 <= n; start += 32) KERNEL(columns32)(a + start, n, n, x, y + start);
     for (; start + 8 <= n; start += 8) {
         v8f y0 = 0;
         for (long c = 0; c < n; c++) y0 += (v8f)x[c] * load8(a + c * n + start);
@@ -94,6 +98,59 @@ KERNEL_ATTRIBUTES static void KERNEL(accumulate_rows)(const float *rows, long n,
         }
     }
     for (; k < n; k++) KERNEL(axpy)(w[k], rows + k * f, y, f);
+}
+
+// Scores of `count` items whose f factors are packed in panels of 32 items (panel p holds
+// f rows of 32 floats: factor d of items 32p … 32p + 31), the last panel padded with zeros:
+// y[j] = Σ_d x[d]·factor d of item j, summed in the order d = 0, 1, …, f − 1 for every item,
+// so an item's score does not depend on which panels a call covers.
+KERNEL_ATTRIBUTES static void KERNEL(score_panels)(const float *panels, long count, long f, const float *x, float *y) {
+    long start = 0;
+    // Two panels at a time: eight independent sums, enough to hide the multiply-add latency.
+    for (; start + 64 <= count; start += 64) {
+        const float *first = panels + start * f, *second = first + 32 * f;
+        v8f y0 = 0, y1 = 0, y2 = 0, y3 = 0, y4 = 0, y5 = 0, y6 = 0, y7 = 0;
+        for (long d = 0; d < f; d++) {
+            v8f xd = x[d];
+            const float *a = first + d * 32, *b = second + d * 32;
+            y0 += xd * load8(a);
+            y1 += xd * load8(a + 8);
+            y2 += xd * load8(a + 16);
+            y3 += xd * load8(a + 24);
+            y4 += xd * load8(b);
+            y5 += xd * load8(b + 8);
+            y6 += xd * load8(b + 16);
+            y7 += xd * load8(b + 24);
+        }
+        store8(y + start, y0);
+        store8(y + start + 8, y1);
+        store8(y + start + 16, y2);
+        store8(y + start + 24, y3);
+        store8(y + start + 32, y4);
+        store8(y + start + 40, y5);
+        store8(y + start + 48, y6);
+        store8(y + start + 56, y7);
+    }
+    // A panel is f rows of 32 floats: its 32 columns times x.
+    for (; start + 32 <= count; start += 32) KERNEL(columns32)(panels + start * f, 32, f, x, y + start);
+    if (start < count) {
+        float last[32];
+        KERNEL(columns32)(panels + start * f, 32, f, x, last);
+        memcpy(y + start, last, (size_t)(count - start) * sizeof(float));
+    }
+}
+
+// The first k in start..<count with s[k] >= threshold (never a NaN), or count: eight scores
+// per comparison, so a top-k scan skips the groups below its lowest kept score at once.
+KERNEL_ATTRIBUTES static long KERNEL(first_at_least)(const float *s, long start, long count, float threshold) {
+    v8f t = threshold;
+    long k = start;
+    for (; k + 8 <= count; k += 8) {
+        v8i at_least = load8(s + k) >= t;
+        if (__builtin_reduce_or(at_least) != 0) break;
+    }
+    for (; k < count; k++) if (s[k] >= threshold) return k;
+    return count;
 }
 
 KERNEL_ATTRIBUTES static void KERNEL(sgd_step)(float *p, float *q, float error, float rate, float lambda, long count) {

@@ -6,6 +6,7 @@
 #include <strings.h>
 
 typedef float v8f __attribute__((ext_vector_type(8)));
+typedef int v8i __attribute__((ext_vector_type(8)));
 
 // Unaligned loads and stores; memcpy of a constant size compiles to one vector move.
 #define load8(pointer) ({ v8f value_; memcpy(&value_, (pointer), sizeof value_); value_; })
@@ -47,6 +48,8 @@ void braid_axpy(float alpha, const float *x, float *y, long count) { DISPATCH(ax
 void braid_symmetric_matrix_vector(const float *a, const float *x, float *y, long n) { DISPATCH(symmetric_matrix_vector, a, x, y, n); }
 void braid_multiply_rows(const float *rows, long n, long f, const float *x, float *out) { DISPATCH(multiply_rows, rows, n, f, x, out); }
 void braid_accumulate_rows(const float *rows, long n, long f, const float *w, float *y) { DISPATCH(accumulate_rows, rows, n, f, w, y); }
+void braid_score_panels(const float *panels, long count, long f, const float *x, float *y) { DISPATCH(score_panels, panels, count, f, x, y); }
+long braid_first_at_least(const float *s, long start, long count, float threshold) { return DISPATCH(first_at_least, s, start, count, threshold); }
 void braid_sgd_step(float *p, float *q, float error, float rate, float lambda, long count) { DISPATCH(sgd_step, p, q, error, rate, lambda, count); }
 
 const char *braid_openblas_upgrade_kernels(void) {

@@ -80,6 +80,71 @@ import Testing
     }
 
     /// The integer-key order equals sorting by descending score with ties by index.
+    /// Rows packed in panels of 32: row j's factor d at 32·f·(j / 32) + 32·d + j mod 32, the
+    /// last panel padded with zeros. Item j of 37 has factors (j, 1, −2) and x = (2, −1, 0.5),
+    /// so its score is 2j − 1 − 1 = 2j − 2 (small integers: exact in float). Scoring only the
+    /// second panel (items 32–36) gives the same five scores.
+    @Test func panelScoresOfRowsPackedByHand() {
+        let square: [Float] = [1, 2, 3, 4]
+        let packed2 = square.withUnsafeBufferPointer { VectorKernels.packPanels($0, 2, 2) }
+        var expected2 = [Float](repeating: 0, count: 64)
+        expected2[0] = 1; expected2[1] = 3; expected2[32] = 2; expected2[33] = 4
+        #expect(packed2 == expected2)
+
+        let n = 37, f = 3
+        let rows: [Float] = (0..<n).flatMap { j -> [Float] in [Float(j), 1, -2] }
+        let packed = rows.withUnsafeBufferPointer { VectorKernels.packPanels($0, n, f) }
+        #expect(packed.count == 64 * f)
+        let x: [Float] = [2, -1, 0.5]
+        var all = [Float](repeating: .nan, count: n), tail = [Float](repeating: .nan, count: 5)
+        packed.withUnsafeBufferPointer { p in
+            VectorKernels.scorePanels(p.baseAddress!, n, f, x, &all)
+            VectorKernels.scorePanels(p.baseAddress! + 32 * f, 5, f, x, &tail)
+        }
+        #expect(all == (0..<n).map { Float(2 * $0 - 2) })
+        #expect(tail == Array(all[32...]))
+    }
+
+    /// The first score at or above a threshold, eight at a time: never a NaN, and `count` when
+    /// none is.
+    @Test func firstScoreAtLeastAThreshold() {
+        var scores = (0..<20).map(Float.init)
+        scores[12] = .nan
+        scores.withUnsafeBufferPointer { s in
+            let p = s.baseAddress!
+            #expect(VectorKernels.firstAtLeast(p, from: 0, count: 20, threshold: 9.5) == 10)
+            #expect(VectorKernels.firstAtLeast(p, from: 11, count: 20, threshold: 9.5) == 11)
+            #expect(VectorKernels.firstAtLeast(p, from: 12, count: 20, threshold: 12.5) == 13)
+            #expect(VectorKernels.firstAtLeast(p, from: 0, count: 20, threshold: 100) == 20)
+            #expect(VectorKernels.firstAtLeast(p, from: 0, count: 9, threshold: 8) == 8)
+            #expect(VectorKernels.firstAtLeast(p, from: 5, count: 5, threshold: -1) == 5)
+        }
+    }
+
+    /// Offering a whole buffer selects what offering each score in turn selects: NaN and −∞
+    /// never, ties to the lower index, an excluded index never, at every size around the
+    /// eight-score groups and every capacity. By hand: the top 3 of
+    /// [1, 5, NaN, 5, −∞, 3, 2, 9, 0] are 9 (item 7), then 5 and 5 (items 1 and 3).
+    @Test func topKOfABufferEqualsOfferingEachScore() {
+        var selector = TopKSelector(count: 3)
+        let given: [Float] = [1, 5, .nan, 5, -.infinity, 3, 2, 9, 0]
+        given.withUnsafeBufferPointer { selector.offer($0, where: { _ in true }) }
+        #expect(selector.sorted() == [ScoredIndex(index: 7, score: 9), ScoredIndex(index: 1, score: 5), ScoredIndex(index: 3, score: 5)])
+        var rng = SeededGenerator(seed: 8)
+        for size in [0, 1, 7, 8, 9, 16, 17, 100, 1000] {
+            let scores: [Float] = (0..<size).map { k in
+                k % 11 == 3 ? .nan : k % 13 == 5 ? -.infinity : Float(Int(rng.next() % 40)) - 20
+            }
+            for capacity in [0, 1, 5, 40] {
+                let include = { (k: Int) in k % 6 != 1 }
+                var each = TopKSelector(count: capacity), buffer = TopKSelector(count: capacity)
+                for (k, score) in scores.enumerated() where include(k) { each.offer(index: Int32(k), score: score) }
+                scores.withUnsafeBufferPointer { buffer.offer($0, where: include) }
+                #expect(buffer.sorted() == each.sorted(), "size \(size), capacity \(capacity)")
+            }
+        }
+    }
+
     @Test func descendingOrderMatchesTheComparator() {
         var rng = SeededGenerator(seed: 3)
         let scores: [Float] = (0..<500).map { k in

@@ -9,6 +9,32 @@ import Testing
         try ModelRegistry.fit("als", parameters: ModelParameters(parameters), data: data) as! AlternatingLeastSquares
     }
 
+    /// Scores are the biases plus the dot products, by hand for two users and three items. The
+    /// packed copy scoring reads follows the factors: a changed item is scored as changed, in
+    /// the factors changed and in a copy changed apart, while the factors copied before keep
+    /// their scores. A block of users scores exactly as each alone, over two passes of panels
+    /// (2,100 items of 3 factors).
+    @Test func latentFactorScoresFollowTheirFactors() {
+        var factors = LatentFactors(userFactors: DenseMatrix([[1, 2], [0, -1]]), itemFactors: DenseMatrix([[3, 1], [0, 0], [-1, 4]]),
+                                    userBiases: [0.5, 0], itemBiases: [1, 2, 0], globalBias: 0.25)
+        // User 0: 0.25 + 0.5 + item bias + (5, 0, 7); user 1: 0.25 + 0 + item bias + (−1, 0, −4).
+        #expect(factors.scores(forUser: 0) == [6.75, 2.75, 7.75])
+        #expect(factors.scores(forUser: 1) == [0.25, 2.25, -3.75])
+        let before = factors
+        factors.itemFactors[1, 0] = 10  // item 1 is (10, 0): user 0's dot 10
+        #expect(factors.scores(forUser: 0) == [6.75, 12.75, 7.75])
+        #expect(before.scores(forUser: 0) == [6.75, 2.75, 7.75])
+        var copy = factors
+        copy.itemFactors.storage.withUnsafeMutableBufferPointer { $0[0] = 0 }  // item 0 is (0, 1): dot 2
+        #expect(copy.scores(forUser: 0) == [3.75, 12.75, 7.75])
+        #expect(factors.scores(forUser: 0) == [6.75, 12.75, 7.75])
+        #expect(factors.scores(forUsers: [1, 0]) == [factors.scores(forUser: 1), factors.scores(forUser: 0)])
+
+        let wide = LatentFactors(users: 20, items: 2100, factors: 3, scale: 1, seed: 4)
+        let users = [3, 0, 19, 3, 7]
+        #expect(wide.scores(forUsers: users) == users.map { wide.scores(forUser: $0) })
+    }
+
     @Test func conjugateGradientConvergesToTheExactSolution() throws {
         let data = Fixtures.randomRatings(users: 40, items: 25, perUser: 8)
         let exact = try als(["factors": "4", "iterations": "6", "solver": "cholesky"], data)

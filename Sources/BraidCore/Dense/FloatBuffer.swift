@@ -69,6 +69,14 @@ public struct FloatBuffer: Sendable, RandomAccessCollection, MutableCollection, 
         return try owned.withUnsafeMutableBufferPointer(body)
     }
 
+    /// Whether both read the same memory (one owned array's storage, or the same mapped
+    /// values): copies of one buffer that neither has mutated since. A shared array is copied
+    /// by its first mutation, so a buffer kept beside a value derived from it tells whether
+    /// that value is still current.
+    public func sharesStorage(with other: FloatBuffer) -> Bool {
+        count == other.count && withUnsafeBufferPointer { a in other.withUnsafeBufferPointer { b in a.baseAddress == b.baseAddress } }
+    }
+
     /// Whether every value is finite (a contiguous scan, not element by element).
     public var allFinite: Bool { withUnsafeBufferPointer { $0.allSatisfy(\.isFinite) } }
 

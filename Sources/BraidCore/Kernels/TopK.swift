@@ -17,7 +17,7 @@ public struct ScoredIndex: Sendable, Equatable, Hashable {
 ///
 /// - Complexity: O(n log count) with a bounded min-heap.
 public struct TopKSelector {
-    private var heap: [ScoredIndex] = []
+    @usableFromInline var heap: [ScoredIndex] = []
     public let capacity: Int
     /// Orders ties pseudo-randomly when set.
     public let tieBreakSeed: UInt64?
@@ -42,9 +42,16 @@ public struct TopKSelector {
         return ka != kb ? ka < kb : a.index < b.index
     }
 
-    /// Offers one candidate.
-    @inline(__always)
+    /// Offers one candidate. Once the heap is full, a score below the lowest kept one (or NaN)
+    /// is turned away inline, without a call: most of a catalogue's items, in a top-k.
+    @inlinable @inline(__always)
     public mutating func offer(index: Int32, score: Float) {
+        if heap.count == capacity, capacity > 0, !(score >= heap[0].score) { return }
+        admit(index: index, score: score)
+    }
+
+    /// `offer` past its inline test.
+    @usableFromInline mutating func admit(index: Int32, score: Float) {
         guard capacity > 0, score > -.infinity else { return }  // also rejects NaN
         let candidate = ScoredIndex(index: index, score: score)
         if heap.count < capacity {
@@ -56,8 +63,24 @@ public struct TopKSelector {
         }
     }
 
-    /// The lowest score currently kept, or -infinity while the heap is not full.
-    public var threshold: Float { heap.count < capacity ? -.infinity : heap[0].score }
+    /// The lowest score currently kept, or −∞ while the heap is not full (+∞ when it holds
+    /// nothing at all): a score below it would be turned away.
+    @inlinable public var threshold: Float { capacity == 0 ? .infinity : heap.count < capacity ? -.infinity : heap[0].score }
+
+    /// Offers `scores[k]` for every k (as index `k`) for which `include(k)` holds, in index
+    /// order: the same selection as offering each in turn, but the runs of scores below
+    /// `threshold` (most of a catalogue, once the heap is full) are skipped eight at a time
+    /// (`VectorKernels.firstAtLeast`), and `include` is asked only of the others.
+    public mutating func offer(_ scores: UnsafeBufferPointer<Float>, where include: (Int) -> Bool) {
+        guard let base = scores.baseAddress else { return }
+        var k = 0
+        while true {
+            k = VectorKernels.firstAtLeast(base, from: k, count: scores.count, threshold: threshold)
+            guard k < scores.count else { return }
+            if include(k) { offer(index: Int32(k), score: base[k]) }
+            k += 1
+        }
+    }
 
     /// The selection, best first.
     public func sorted() -> [ScoredIndex] { heap.sorted(by: ranksAbove) }

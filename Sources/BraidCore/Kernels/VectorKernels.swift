@@ -59,6 +59,45 @@ public enum VectorKernels {
         braid_accumulate_rows(rows, n, f, w, y)
     }
 
+    /// Items per panel of `packPanels`.
+    public static let panelWidth = 32
+
+    /// The rows of a row-major `n × f` matrix (a catalogue's item factors) packed for
+    /// `scorePanels`: panels of 32 rows, each stored as f runs of 32 floats (factor d of the
+    /// panel's 32 rows), the last panel padded with zeros. ⌈n/32⌉·32·f floats.
+    public static func packPanels(_ rows: UnsafeBufferPointer<Float>, _ n: Int, _ f: Int) -> [Float] {
+        let width = panelWidth
+        let panels = (n + width - 1) / width
+        return [Float](unsafeUninitializedCapacity: panels * width * f) { packed, initialized in
+            for panel in 0..<panels {
+                let base = panel * width * f
+                for lane in 0..<width {
+                    let row = panel * width + lane
+                    if row < n {
+                        for d in 0..<f { packed[base + d * width + lane] = rows[row * f + d] }
+                    } else {
+                        for d in 0..<f { packed[base + d * width + lane] = 0 }
+                    }
+                }
+            }
+            initialized = panels * width * f
+        }
+    }
+
+    /// `y[j] = Σ_d x[d] · (factor d of row j)` for `count` rows packed by `packPanels`,
+    /// starting at `panels` (a panel's start: row 32p is at `panels + 32p·f`). Each sum runs
+    /// over d in order, so a row's value does not depend on which panels one call covers: a
+    /// block of users can be scored panel range by panel range, with the same scores.
+    public static func scorePanels(_ panels: UnsafePointer<Float>, _ count: Int, _ f: Int, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+        braid_score_panels(panels, count, f, x, y)
+    }
+
+    /// The first `k` in `start..<count` with `scores[k] >= threshold` (a NaN never is), or
+    /// `count`, comparing eight scores at a time.
+    public static func firstAtLeast(_ scores: UnsafePointer<Float>, from start: Int, count: Int, threshold: Float) -> Int {
+        braid_first_at_least(scores, start, count, threshold)
+    }
+
     /// One SGD step of a factor pair: `p += lr·(e·q − λ·p)` and `q += lr·(e·p_old − λ·q)`.
     public static func sgdStep(_ p: UnsafeMutablePointer<Float>, _ q: UnsafeMutablePointer<Float>, error: Float, learningRate: Float,
                                regularization: Float, count: Int) {

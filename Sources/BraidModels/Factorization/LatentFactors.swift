@@ -1,4 +1,5 @@
 public import BraidCore
+internal import Foundation
 
 /// The fitted state every latent-factor model shares: user and item factor matrices and
 /// optional biases, with scoring, similar items, persistence and divergence checks written
@@ -11,6 +12,15 @@ public struct LatentFactors: Sendable, Equatable {
     public var userBiases: [Float]?
     public var itemBiases: [Float]?
     public var globalBias: Float
+    /// `itemFactors` packed in panels for `VectorKernels.scorePanels`, built by the first score
+    /// and shared by copies of these factors; rebuilt when the item factors changed since.
+    private let packed = PackedItems()
+
+    /// Equal factors and biases (the packed copy is derived from them).
+    public static func == (a: LatentFactors, b: LatentFactors) -> Bool {
+        a.userFactors == b.userFactors && a.itemFactors == b.itemFactors && a.userBiases == b.userBiases
+            && a.itemBiases == b.itemBiases && a.globalBias == b.globalBias
+    }
 
     public init(userFactors: DenseMatrix, itemFactors: DenseMatrix, userBiases: [Float]? = nil, itemBiases: [Float]? = nil,
                 globalBias: Float = 0) {
@@ -55,17 +65,68 @@ public struct LatentFactors: Sendable, Equatable {
         return s
     }
 
-    /// Scores of every item for a user vector.
+    /// Scores of every item for a user vector: the dot products from the packed item factors
+    /// (`VectorKernels.scorePanels`: no horizontal sums, 32 items per pass over the vector),
+    /// then the biases.
     public func scores(forUserVector vector: [Float], userBias: Float = 0) -> [Float] {
-        var out = BLAS.multiply(itemFactors, vector)
-        let base = globalBias + userBias
-        for i in out.indices { out[i] = base + (itemBiases?[i] ?? 0) + out[i] }
+        precondition(vector.count == factorCount, "vector length \(vector.count) is not \(factorCount)")
+        let n = itemFactors.rows, f = factorCount
+        var out = [Float](repeating: 0, count: n)
+        guard n > 0 else { return out }
+        let panels = packed.panels(of: itemFactors)
+        panels.withUnsafeBufferPointer { p in
+            vector.withUnsafeBufferPointer { x in
+                out.withUnsafeMutableBufferPointer { y in VectorKernels.scorePanels(p.baseAddress!, n, f, x.baseAddress!, y.baseAddress!) }
+            }
+        }
+        addBiases(to: &out, userBias: userBias)
         return out
     }
 
     /// Scores of every item for a user.
     public func scores(forUser user: Int) -> [Float] {
         scores(forUserVector: userFactors.row(user), userBias: userBiases?[user] ?? 0)
+    }
+
+    /// Bytes of packed item factors one pass of `scores(forUsers:)` scores every user of its
+    /// block against: they stay in a 32 KB L1 data cache between users, beside the outputs.
+    /// (All users of a synthetic 100k × 20k ALS, 64 factors, one thread: 16–32 KB scored
+    /// 11–15k users/s, 64 KB 8–9k, 128 KB 5–6k.)
+    static let blockBytes = 24 << 10
+
+    /// `scores(forUser:)` of each of `users`, the same values: each range of item panels is
+    /// scored for every user before the next, so the packed factors are read from memory once
+    /// per block of users instead of once per user.
+    public func scores(forUsers users: [Int]) -> [[Float]] {
+        let n = itemFactors.rows, f = factorCount, width = VectorKernels.panelWidth
+        var out = users.map { _ in [Float](repeating: 0, count: n) }
+        guard n > 0, !users.isEmpty else { return out }
+        let panels = packed.panels(of: itemFactors)
+        let step = max(1, Self.blockBytes / (width * f * MemoryLayout<Float>.size)) * width
+        panels.withUnsafeBufferPointer { p in
+            userFactors.storage.withUnsafeBufferPointer { u in
+                for start in stride(from: 0, to: n, by: step) {
+                    for (k, user) in users.enumerated() {
+                        out[k].withUnsafeMutableBufferPointer { y in
+                            VectorKernels.scorePanels(p.baseAddress! + start * f, min(step, n - start), f, u.baseAddress! + user * f, y.baseAddress! + start)
+                        }
+                    }
+                }
+            }
+        }
+        for (k, user) in users.enumerated() { addBiases(to: &out[k], userBias: userBiases?[user] ?? 0) }
+        return out
+    }
+
+    /// score = (global bias + user bias) + item bias + dot, in that order; without biases
+    /// (ALS, BPR's users) the dot as it is.
+    private func addBiases(to scores: inout [Float], userBias: Float) {
+        let base = globalBias + userBias
+        if let itemBiases {
+            for i in scores.indices { scores[i] = base + itemBiases[i] + scores[i] }
+        } else if base != 0 {
+            for i in scores.indices { scores[i] = base + scores[i] }
+        }
     }
 
     /// Cosine similarity of every item's factors to `item`'s.
@@ -120,6 +181,28 @@ public struct LatentFactors: Sendable, Equatable {
     }
 }
 
+/// Item factors packed for scoring (`VectorKernels.packPanels`), built on first use; a lock
+/// keeps scoring threads from building them twice.
+final class PackedItems: @unchecked Sendable {
+    private let lock = NSLock()
+    /// The storage the panels were packed from. Holding it makes any later mutation of those
+    /// factors copy them first (copy on write), so factors that still share this storage are
+    /// the ones packed, and factors that do not are packed anew: the copies of `LatentFactors`
+    /// that share this box (a fit's factors and the snapshot early stopping scores) never read
+    /// panels of other factors.
+    private var source: FloatBuffer?
+    private var panels: [Float] = []
+
+    func panels(of factors: DenseMatrix) -> [Float] {
+        lock.lock()
+        defer { lock.unlock() }
+        if let source, source.sharesStorage(with: factors.storage) { return panels }
+        panels = factors.storage.withUnsafeBufferPointer { VectorKernels.packPanels($0, factors.rows, factors.columns) }
+        source = factors.storage
+        return panels
+    }
+}
+
 /// A model whose scores come from `LatentFactors`: scoring and similar items are shared.
 public protocol FactorizationModel: RecommendationModel {
     var factors: LatentFactors { get }
@@ -127,6 +210,7 @@ public protocol FactorizationModel: RecommendationModel {
 
 extension FactorizationModel {
     public func scores(forUser user: Int) -> [Float] { factors.scores(forUser: user) }
+    public func scores(forUsers users: [Int]) -> [[Float]]? { factors.scores(forUsers: users) }
     public func itemSimilarities(to item: Int) -> [Float]? { factors.itemSimilarities(to: item) }
 }
 

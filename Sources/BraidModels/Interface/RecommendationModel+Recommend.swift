@@ -10,18 +10,39 @@ extension RecommendationModel {
     public func recommend(userIndex user: Int, count: Int, filter: RecommendationFilter = RecommendationFilter()) -> [ScoredIndex] {
         let known = user >= 0 && user < data.userCount
         let trained = known && data.byUser.count(ofRow: user) > 0
-        if trained, let leading = leadingScores(forUser: user) {
-            let list = select(count, from: leading, user: user, filter: filter)
+        if trained, var leading = leadingScores(forUser: user) {
+            let list = select(count, consuming: &leading, user: user, filter: filter)
             if list.count == count { return list }
         }
-        let scores = trained ? scores(forUser: user) : popularityScores()
-        return select(count, from: scores, user: known ? user : nil, filter: filter)
+        var scores = trained ? scores(forUser: user) : popularityScores()
+        return select(count, consuming: &scores, user: known ? user : nil, filter: filter)
     }
 
     /// `recommend(userIndex:count:filter:)` for many user indices on the worker threads;
-    /// element `k` is the list of `users[k]`, identical to the single-user call.
+    /// element `k` is the list of `users[k]`, identical to the single-user call. Blocks of
+    /// users are scored together where the model can (`scores(forUsers:)`).
     public func recommend(userIndices users: [Int], count: Int, filter: RecommendationFilter = RecommendationFilter()) -> [[ScoredIndex]] {
-        parallelMap(users.count) { k in recommend(userIndex: users[k], count: count, filter: filter) }
+        // Models that score one user at a time (nil for no users) take one user per task.
+        guard scores(forUsers: []) != nil else {
+            return parallelMap(users.count) { k in recommend(userIndex: users[k], count: count, filter: filter) }
+        }
+        let block = 16
+        let blocks = parallelMap((users.count + block - 1) / block) { b -> [[ScoredIndex]] in
+            let range = (b * block)..<min(users.count, (b + 1) * block)
+            // The users the single call would score in full: trained, and without leading scores.
+            let scored = range.filter { k in
+                let user = users[k]
+                return user >= 0 && user < data.userCount && data.byUser.count(ofRow: user) > 0 && leadingScores(forUser: user) == nil
+            }
+            guard scored.count > 1, var scores = scores(forUsers: scored.map { users[$0] }) else {
+                return range.map { recommend(userIndex: users[$0], count: count, filter: filter) }
+            }
+            var lists = [[ScoredIndex]](repeating: [], count: range.count)
+            for (j, k) in scored.enumerated() { lists[k - range.lowerBound] = select(count, consuming: &scores[j], user: users[k], filter: filter) }
+            for k in range where !scored.contains(k) { lists[k - range.lowerBound] = recommend(userIndex: users[k], count: count, filter: filter) }
+            return lists
+        }
+        return blocks.flatMap { $0 }
     }
 
     /// Recommendations for a user by external id. Unknown users get popular items.
@@ -83,6 +104,12 @@ extension RecommendationModel {
     /// has not seen when the filter excludes seen items), best first.
     public func select(_ count: Int, from scores: [Float], user: Int?, filter: RecommendationFilter) -> [ScoredIndex] {
         var scores = scores
+        return select(count, consuming: &scores, user: user, filter: filter)
+    }
+
+    /// `select(_:from:user:filter:)` from scores the caller has no further use for: the items
+    /// the filter leaves out are set to −∞ in them, where the public call works on a copy.
+    func select(_ count: Int, consuming scores: inout [Float], user: Int?, filter: RecommendationFilter) -> [ScoredIndex] {
         if filter.excludeSeen, let user {
             data.forEachSeenItem(ofUser: user) { scores[Int($0)] = -.infinity }
         }
@@ -96,8 +123,12 @@ extension RecommendationModel {
                 selector.offer(index: item, score: scores[Int(item)])
             }
         } else {
-            for item in scores.indices where includeCold || byItem.count(ofRow: item) > 0 {
-                selector.offer(index: Int32(item), score: scores[item])
+            // Every item, eight at a time: most fall below the lowest kept score together.
+            scores.withUnsafeBufferPointer { scores in
+                byItem.rowStarts.withUnsafeBufferPointer { starts in
+                    let n = min(scores.count, starts.count - 1)
+                    selector.offer(UnsafeBufferPointer(rebasing: scores[..<n])) { item in includeCold || starts[item + 1] > starts[item] }
+                }
             }
         }
         return selector.sorted()

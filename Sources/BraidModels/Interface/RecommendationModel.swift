@@ -121,6 +121,11 @@ public protocol RecommendationModel: Sendable {
     /// needs the full scores. Cheaper to compute: the order of the rest is skipped.
     func leadingScores(forUser user: Int) -> [Float]?
 
+    /// `scores(forUser:)` of several training users at once, the same values (the factor
+    /// models score a block of users per pass over their item factors), or nil (the default)
+    /// when the model scores one user at a time. `recommend(userIndices:count:filter:)` uses it.
+    func scores(forUsers users: [Int]) -> [[Float]]?
+
     /// `leadingScores(forUser:)` of a history from outside the training data.
     func leadingScores(forHistory items: [Int32], values: [Float]) throws(ModelError) -> [Float]?
 
@@ -200,6 +205,7 @@ extension RecommendationModel {
         leading ? try leadingScores(forHistory: items, values: values, trainedUser: user) : try scores(forHistory: items, values: values, trainedUser: user)
     }
     public func leadingScores(forUser user: Int) -> [Float]? { nil }
+    public func scores(forUsers users: [Int]) -> [[Float]]? { nil }
     public func leadingScores(forHistory items: [Int32], values: [Float]) throws(ModelError) -> [Float]? { nil }
     public func scores(forHistory items: [Int32], values: [Float], trainedUser user: Int?) throws(ModelError) -> [Float] {
         try scores(forHistory: items, values: values)

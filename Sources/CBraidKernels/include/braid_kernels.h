@@ -23,6 +23,14 @@ void braid_multiply_rows(const float *rows, long n, long f, const float *x, floa
 /// y += Σ_k w[k]·rows[k] over the n rows of a row-major n×f block.
 void braid_accumulate_rows(const float *rows, long n, long f, const float *w, float *y);
 
+/// y[j] = Σ_d x[d]·(factor d of item j) for `count` items packed in panels of 32 items, each
+/// panel f rows of 32 floats (the last padded with zeros); every item's sum runs over d in
+/// order, so a score is the same whichever panels a call covers.
+void braid_score_panels(const float *panels, long count, long f, const float *x, float *y);
+
+/// The first k in start..<count with s[k] >= threshold (a NaN never is), or count.
+long braid_first_at_least(const float *s, long start, long count, float threshold);
+
 /// p += lr·(e·q − λ·p) and q += lr·(e·p_old − λ·q), element by element.
 void braid_sgd_step(float *p, float *q, float error, float rate, float lambda, long count);
 
