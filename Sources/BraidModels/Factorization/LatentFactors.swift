@@ -99,6 +99,8 @@ public struct LatentFactors: Sendable, Equatable {
     /// per block of users instead of once per user.
     public func scores(forUsers users: [Int]) -> [[Float]] {
         let n = itemFactors.rows, f = factorCount, width = VectorKernels.panelWidth
+        // The rows are read through pointers: an index outside them stops here, as `row` would.
+        precondition(users.allSatisfy { (0..<userFactors.rows).contains($0) }, "a user index is outside 0..<\(userFactors.rows)")
         var out = users.map { _ in [Float](repeating: 0, count: n) }
         guard n > 0, !users.isEmpty else { return out }
         let panels = packed.panels(of: itemFactors)
