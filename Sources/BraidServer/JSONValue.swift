@@ -63,6 +63,47 @@ public enum JSONValue: Sendable, Equatable, Codable {
         return out
     }
 
+    /// The value laid out as `JSONSerialization` pretty-prints it: one member or element per
+    /// line, two spaces of indent per level, `"key" : value`, keys in the order of their UTF-8
+    /// bytes. For outputs too large to build as Foundation objects first (`braid recommend` for
+    /// every user); the same numbers and strings as `text`.
+    public var prettyText: String {
+        var out = ""
+        writePretty(to: &out, indent: 0)
+        return out
+    }
+
+    func writePretty(to out: inout String, indent: Int) {
+        func newline(_ level: Int) {
+            out += "\n"
+            for _ in 0..<level { out += "  " }
+        }
+        switch self {
+        case .array(let values) where !values.isEmpty:
+            out += "["
+            for (n, value) in values.enumerated() {
+                if n > 0 { out += "," }
+                newline(indent + 1)
+                value.writePretty(to: &out, indent: indent + 1)
+            }
+            newline(indent)
+            out += "]"
+        case .object(let fields) where !fields.isEmpty:
+            out += "{"
+            for (n, field) in fields.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }).enumerated() {
+                if n > 0 { out += "," }
+                newline(indent + 1)
+                Self.write(field.key, to: &out)
+                out += " : "
+                field.value.writePretty(to: &out, indent: indent + 1)
+            }
+            newline(indent)
+            out += "}"
+        default:
+            write(to: &out)
+        }
+    }
+
     func write(to out: inout String) {
         switch self {
         case .null: out += "null"

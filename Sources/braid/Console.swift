@@ -39,14 +39,24 @@ enum Console {
         var widths = header.map(\.count)
         for row in rows { for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], cell.count) } }
         func line(_ cells: [String]) -> String {
-            cells.enumerated().map { i, cell in
+            var text = cells.enumerated().map { i, cell in
                 let pad = String(repeating: " ", count: max(0, widths[i] - cell.count))
                 return rightAligned.contains(i) ? pad + cell : cell + pad
-            }.joined(separator: "  ").replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression)
+            }.joined(separator: "  ")
+            while text.last?.isWhitespace == true { text.removeLast() }
+            return text
         }
-        print(line(header))
-        print(widths.map { String(repeating: "-", count: $0) }.joined(separator: "  "))
-        for row in rows { print(line(row)) }
+        // Written in chunks of lines: a million rows (`recommend --users all`) print in seconds.
+        var chunk = line(header) + "\n" + widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ") + "\n"
+        for row in rows {
+            chunk += line(row)
+            chunk += "\n"
+            if chunk.utf8.count >= 1 << 20 {
+                print(chunk, terminator: "")
+                chunk = ""
+            }
+        }
+        print(chunk, terminator: "")
     }
 
     /// Writes `text` to `path` through a temporary file, so a failure leaves nothing half-written.

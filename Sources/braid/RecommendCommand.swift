@@ -1,5 +1,6 @@
 import ArgumentParser
 import Braid
+import BraidServer
 import Foundation
 
 /// Where a command gets its model: a model file, or fitting on the spot.
@@ -104,24 +105,27 @@ struct Recommend: ParsableCommand {
             }
             Console.progress("recommended for \(historyIDs == nil ? "\(lists.count) users" : "the history") in \(Console.format(seconds, digits: 3)) s")
             if common.json {
-                Console.printJSON([
-                    "model": type(of: model).name, "seconds": seconds,
-                    "recommendations": lists.map { list in
-                        // A user's list is labelled by the user, a history's by its items.
-                        let who: (key: String, value: Any) = historyIDs.map { ("history", $0) } ?? ("user", list.label)
-                        return [who.key: who.value, "items": zip(list.items, list.reasons).map { entry, why in
-                            var out: [String: Any] = ["item": data.items[entry.index], "score": Double(entry.score)]
-                            if let why {
-                                out["because"] = why.items.map { ["item": data.items[$0.index], "weight": Double($0.weight)] as [String: Any] }
-                                    + why.users.map { ["user": data.users[$0.index], "weight": Double($0.weight)] as [String: Any] }
-                                if !why.members.isEmpty { out["members"] = why.memberScores.mapValues(Double.init) }
-                                if !why.contributions.isEmpty { out["contributions"] = why.contributionWeights.mapValues(Double.init) }
-                                out["because_sums_to_score"] = why.sumsToScore
-                            }
-                            return out
-                        }] as [String: Any]
-                    },
-                ])
+                // Built as JSONValue and written by hand: for every user of a large catalogue,
+                // Foundation's objects took several times the recommending itself.
+                func number(_ value: Float) -> JSONValue { value.isFinite ? .number(Double(value)) : .null }
+                let recommendations: [JSONValue] = lists.map { list in
+                    // A user's list is labelled by the user, a history's by its items.
+                    let who: (key: String, value: JSONValue) = historyIDs.map { ("history", .array($0.map(JSONValue.string))) } ?? ("user", .string(list.label))
+                    let items: [JSONValue] = zip(list.items, list.reasons).map { entry, why in
+                        var out: [String: JSONValue] = ["item": .string(data.items[entry.index]), "score": number(entry.score)]
+                        if let why {
+                            out["because"] = .array(why.items.map { .object(["item": .string(data.items[$0.index]), "weight": number($0.weight)]) }
+                                + why.users.map { .object(["user": .string(data.users[$0.index]), "weight": number($0.weight)]) })
+                            if !why.members.isEmpty { out["members"] = .object(why.memberScores.mapValues(number)) }
+                            if !why.contributions.isEmpty { out["contributions"] = .object(why.contributionWeights.mapValues(number)) }
+                            out["because_sums_to_score"] = .bool(why.sumsToScore)
+                        }
+                        return .object(out)
+                    }
+                    return .object([who.key: who.value, "items": .array(items)])
+                }
+                let output = JSONValue.object(["model": .string(type(of: model).name), "seconds": .number(seconds), "recommendations": .array(recommendations)])
+                FileHandle.standardOutput.write(Data((output.prettyText + "\n").utf8))
             } else {
                 var rows: [[String]] = []
                 for (id, list, explained) in lists {

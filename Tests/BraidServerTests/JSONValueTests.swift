@@ -3,6 +3,35 @@ import Foundation
 import Testing
 
 @Suite struct JSONValueTests {
+    /// The pretty layout, written out by hand: keys in byte order, two spaces per level,
+    /// `"key" : value`, empty containers on one line; and it reads back as the same value as
+    /// the compact text.
+    @Test func prettyTextIsLaidOutByLevel() throws {
+        let value = JSONValue.object([
+            "b": .array([.number(1), .number(0.25), .string("x\"y/é")]), "a": .object([:]), "d": .array([]),
+            "c": .object(["z": .bool(true), "y": .null]),
+        ])
+        let expected = """
+            {
+              "a" : {},
+              "b" : [
+                1,
+                0.25,
+                "x\\"y/é"
+              ],
+              "c" : {
+                "y" : null,
+                "z" : true
+              },
+              "d" : []
+            }
+            """
+        #expect(value.prettyText == expected)
+        let pretty = try JSONSerialization.jsonObject(with: Data(value.prettyText.utf8)) as? NSDictionary
+        let compact = try JSONSerialization.jsonObject(with: Data(value.text.utf8)) as? NSDictionary
+        #expect(pretty != nil && pretty == compact)
+    }
+
     /// The server's JSON text is Foundation's `JSONEncoder`'s, sorted keys and slashes as they
     /// are, for every kind of value: whole and fractional numbers, large, tiny, negative zero,
     /// a number that is not finite (written 0), every control character, quotes, backslashes,
