@@ -69,42 +69,21 @@ public enum JSONValue: Sendable, Equatable, Codable {
     /// every user); the same numbers and strings as `text`.
     public var prettyText: String {
         var out = ""
-        writePretty(to: &out, indent: 0)
+        write(to: &out, indent: 0)
         return out
     }
 
-    func writePretty(to out: inout String, indent: Int) {
-        func newline(_ level: Int) {
+    /// Writes the value compactly (`indent` nil: `text`) or laid out from depth `indent`
+    /// (`prettyText`): the same values, keys in the same order.
+    func write(to out: inout String, indent: Int? = nil) {
+        // Pretty only: a new line, indented to `level`, before each member or element and
+        // before the bracket that closes a non-empty container.
+        func breakLine(_ level: Int?) {
+            guard let level else { return }
             out += "\n"
             for _ in 0..<level { out += "  " }
         }
-        switch self {
-        case .array(let values) where !values.isEmpty:
-            out += "["
-            for (n, value) in values.enumerated() {
-                if n > 0 { out += "," }
-                newline(indent + 1)
-                value.writePretty(to: &out, indent: indent + 1)
-            }
-            newline(indent)
-            out += "]"
-        case .object(let fields) where !fields.isEmpty:
-            out += "{"
-            for (n, field) in fields.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }).enumerated() {
-                if n > 0 { out += "," }
-                newline(indent + 1)
-                Self.write(field.key, to: &out)
-                out += " : "
-                field.value.writePretty(to: &out, indent: indent + 1)
-            }
-            newline(indent)
-            out += "}"
-        default:
-            write(to: &out)
-        }
-    }
-
-    func write(to out: inout String) {
+        let inner = indent.map { $0 + 1 }
         switch self {
         case .null: out += "null"
         case .bool(let value): out += value ? "true" : "false"
@@ -116,17 +95,21 @@ public enum JSONValue: Sendable, Equatable, Codable {
             out += "["
             for (n, value) in values.enumerated() {
                 if n > 0 { out += "," }
-                value.write(to: &out)
+                breakLine(inner)
+                value.write(to: &out, indent: inner)
             }
+            if !values.isEmpty { breakLine(indent) }
             out += "]"
         case .object(let fields):
             out += "{"
             for (n, field) in fields.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }).enumerated() {
                 if n > 0 { out += "," }
+                breakLine(inner)
                 Self.write(field.key, to: &out)
-                out += ":"
-                field.value.write(to: &out)
+                out += indent == nil ? ":" : " : "
+                field.value.write(to: &out, indent: inner)
             }
+            if !fields.isEmpty { breakLine(indent) }
             out += "}"
         }
     }

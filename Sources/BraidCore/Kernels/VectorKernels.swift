@@ -67,21 +67,13 @@ public enum VectorKernels {
     /// panel's 32 rows), the last panel padded with zeros. ⌈n/32⌉·32·f floats.
     public static func packPanels(_ rows: UnsafeBufferPointer<Float>, _ n: Int, _ f: Int) -> [Float] {
         let width = panelWidth
-        let panels = (n + width - 1) / width
-        return [Float](unsafeUninitializedCapacity: panels * width * f) { packed, initialized in
-            for panel in 0..<panels {
-                let base = panel * width * f
-                for lane in 0..<width {
-                    let row = panel * width + lane
-                    if row < n {
-                        for d in 0..<f { packed[base + d * width + lane] = rows[row * f + d] }
-                    } else {
-                        for d in 0..<f { packed[base + d * width + lane] = 0 }
-                    }
-                }
-            }
-            initialized = panels * width * f
+        var packed = [Float](repeating: 0, count: (n + width - 1) / width * width * f)
+        for row in 0..<n {
+            // Row j's factor d at 32·f·(j / 32) + 32·d + j mod 32.
+            let base = row / width * width * f + row % width
+            for d in 0..<f { packed[base + d * width] = rows[row * f + d] }
         }
+        return packed
     }
 
     /// `y[j] = Σ_d x[d] · (factor d of row j)` for `count` rows packed by `packPanels`,

@@ -27,12 +27,13 @@ extension RecommendationModel {
             return parallelMap(users.count) { k in recommend(userIndex: users[k], count: count, filter: filter) }
         }
         let block = 16
+        let byUser = data.byUser  // once: `data` through the protocol is a copy per access
         let blocks = parallelMap((users.count + block - 1) / block) { b -> [[ScoredIndex]] in
             let range = (b * block)..<min(users.count, (b + 1) * block)
             // The users the single call would score in full: trained, and without leading scores.
             let scored = range.filter { k in
                 let user = users[k]
-                return user >= 0 && user < data.userCount && data.byUser.count(ofRow: user) > 0 && leadingScores(forUser: user) == nil
+                return user >= 0 && user < byUser.rowCount && byUser.count(ofRow: user) > 0 && leadingScores(forUser: user) == nil
             }
             guard scored.count > 1, var scores = scores(forUsers: scored.map { users[$0] }) else {
                 return range.map { recommend(userIndex: users[$0], count: count, filter: filter) }
