@@ -55,7 +55,7 @@ struct Demo: ParsableCommand {
             if common.json {
                 Console.printJSON([
                     "dataset": "ml-latest-small", "split": "per-user temporal 80/20", "cutoff": cutoff,
-                    "results": results.map(Leaderboard.jsonObject), "best_model": best.model,
+                    "results": try results.map(Leaderboard.jsonObject), "best_model": best.model,
                     "recommendations": zip(sampleUsers, lists).map { user, list in
                         ["user": data.users[user], "items": list.map {
                             ["item": data.items[$0.index], "title": catalog.displayName(of: data.items[$0.index]), "score": Double($0.score)] as [String: Any]
@@ -67,7 +67,7 @@ struct Demo: ParsableCommand {
             }
             print("Leaderboard (MovieLens ml-latest-small, per-user temporal 80/20 split, all ratings as interactions)\n")
             let k = cutoff
-            Leaderboard(results: results, cutoff: k).print(json: false, single: false,
+            try Leaderboard(results: results, cutoff: k).print(json: false, single: false,
                                                            columns: ["precision@\(k)", "recall@\(k)", "f1@\(k)", "ndcg@\(k)", "map@\(k)", "coverage@\(k)", "rmse"])
             print("\nTop \(k) for three users by \(best.model), the best model by NDCG@\(k):\n")
             var rows: [[String]] = []

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Braid
+import BraidServer
 import Foundation
 
 struct Evaluate: ParsableCommand {
@@ -83,7 +84,7 @@ struct Evaluate: ParsableCommand {
                 try Console.writeAtomically(Data(lines.utf8), to: perUser)
                 Console.progress("wrote per-user metrics to \(perUser)")
             }
-            Leaderboard(results: results, cutoff: cutoff).print(json: common.json, single: names.count == 1)
+            try Leaderboard(results: results, cutoff: cutoff).print(json: common.json, single: names.count == 1)
             if results.allSatisfy({ $0.failure != nil }) { throw CLIError(code: "allModelsFailed", "every model failed (see the table)") }
         }
     }
@@ -96,17 +97,16 @@ struct Leaderboard {
 
     /// The result as a JSON object; metrics that are undefined for the data (NaN: e.g. AUC
     /// when no user has an irrelevant candidate) are left out.
-    static func jsonObject(_ result: EvaluationResult) -> [String: Any] {
+    static func jsonObject(_ result: EvaluationResult) throws -> JSONValue {
         var finite = result
         finite.metrics = result.metrics.filter { $0.value.isFinite }
-        let data = try! JSONEncoder().encode(finite)
-        return try! JSONSerialization.jsonObject(with: data) as! [String: Any]
+        return try Console.jsonValue(encoding: finite)
     }
 
-    func print(json: Bool, single: Bool, columns: [String]? = nil) {
+    func print(json: Bool, single: Bool, columns: [String]? = nil) throws {
         if json {
-            if single, let only = results.first { Console.printJSON(Self.jsonObject(only)) } else {
-                Console.printJSON(["cutoff": cutoff, "results": results.map(Self.jsonObject)])
+            if single, let only = results.first { Console.printJSON(try Self.jsonObject(only)) } else {
+                Console.printJSON(["cutoff": cutoff, "results": try results.map(Self.jsonObject)])
             }
             return
         }

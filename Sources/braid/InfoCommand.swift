@@ -27,7 +27,7 @@ struct Info: ParsableCommand {
             for (path, table) in zip(files, try dataOptions.load(files)) {
                 let table = dataOptions.filtered(table)
                 let stats = DatasetStatistics(table)
-                let encoded = try JSONSerialization.jsonObject(with: JSONEncoder().encode(stats))
+                let encoded = try Console.jsonValue(encoding: stats)
                 output[path] = encoded
                 rows.append(contentsOf: [
                     [path, "interactions", "\(stats.interactions)"],

@@ -63,8 +63,13 @@ struct Tune: ParsableCommand {
                 throw CLIError("no configuration produced a finite \(metric); check --metric and --threshold (rating metrics need no threshold and a rating model)")
             }
             if common.json {
-                let encode = { (trial: TuningTrial) -> Any in try! JSONSerialization.jsonObject(with: JSONEncoder().encode(trial)) }
-                Console.printJSON(["model": name, "metric": metric, "trials": trials.map(encode), "best": encode(best)])
+                // A trial's value may be NaN (a metric the configuration left undefined): null.
+                func json(_ trial: TuningTrial) -> [String: Any] {
+                    var out: [String: Any] = ["parameters": trial.parameters, "value": trial.value, "fit_seconds": trial.fitSeconds]
+                    if let iteration = trial.bestIteration { out["best_iteration"] = iteration }
+                    return out
+                }
+                Console.printJSON(["model": name, "metric": metric, "trials": trials.map(json), "best": json(best)])
             } else {
                 let names = searchSpace.dimensions.map(\.name) + (earlyStopping != nil ? ["iterations"] : [])
                 let ordered = trials.sorted { tuner.better($0.value, than: $1.value) }

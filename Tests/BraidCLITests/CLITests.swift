@@ -219,6 +219,19 @@ struct CLI {
         #expect(none.status != 0 && none.stderr.contains("--data FILE"), "\(none.stderr)")
     }
 
+    /// JSON numbers are written as the command computed them: nine ratings summing to 11 have
+    /// the mean 11/9, whose shortest text is 1.2222222222222223. (Foundation's JSONSerialization
+    /// reads that text as 1.2222222222222225, one unit in the last place off, which the output
+    /// once went through.) An empty object is written `{}`.
+    @Test func infoWritesNumbersExactly() throws {
+        let rows = (0..<9).map { "u\($0),m\($0 % 3),\($0 == 0 ? 3 : 1)" }.joined(separator: "\n")
+        let path = Fixtures.temporaryFile("user,item,rating\n" + rows + "\n", name: "ninths.csv")
+        let out = try CLI.run(["info", path, "--json"])
+        #expect(out.status == 0, "\(out.stderr)")
+        #expect(out.stdout.contains("\"valueMean\" : 1.2222222222222223,"), "\(out.stdout)")
+        #expect(out.stdout.contains("\"events\" : {},"), "\(out.stdout)")
+    }
+
     @Test func splitWritesBothFiles() throws {
         let directory = Fixtures.temporaryDirectory()
         let out = try CLI.run(["split", "--data", train, "--split", "leave-last-out", "--train-out", directory + "/a.tsv", "--test-out", directory + "/b.tsv"])
