@@ -7,8 +7,9 @@ Serving scores with B in float32, as Braid keeps it, two ways, and reports the f
 SciPy's sparse history rows times B (single-threaded), and the histories as a dense 0/1
 matrix times B through BLAS (OPENBLAS_NUM_THREADS threads), in blocks of 256 users, each way
 three times (the median); seen items are set to -inf and the top 10 taken by argpartition,
-then sorted. Run with
-OPENBLAS_NUM_THREADS set to the thread count wanted. Prints JSON."""
+then sorted. Run with OPENBLAS_NUM_THREADS set to the thread count wanted. Prints JSON.
+
+Usage: numpy_ease.py TRAIN.tsv THRESHOLD [LAMBDA|auto] [--recommend]"""
 import argparse, json, time
 import numpy as np, scipy.sparse as sp
 
