@@ -33,6 +33,28 @@ func rankingQueries(_ count: Int, seed: UInt64, relevant: (Float, Float) -> Bool
         #expect(abs(h[0] - 0.0922675) < 1e-6 && abs(h[1] - 0.0922675) < 1e-6)
     }
 
+    /// Three documents, labels (1, 0, 0), scores (0, 2, 1): row 1 ranks first, row 2 second,
+    /// row 0 third. IDCG = 1; row 0's discount is 1/log2(4) = ½.
+    /// Pair (0, 1): ρ = 1/(1 + e^(0 − 2)) = 0.8807971, |ΔNDCG| = |½ − 1| = ½, λ = 0.4403985,
+    /// Hessian 0.8807971 · 0.1192029 · ½ = 0.0524967.
+    /// Pair (0, 2): ρ = 1/(1 + e^(0 − 1)) = 0.7310586, |ΔNDCG| = |½ − 1/log2(3)| = 0.1309298,
+    /// λ = 0.0957173, Hessian 0.7310586 · 0.2689414 · 0.1309298 = 0.0257424.
+    /// Row 0 sums both: −0.5361159 and 0.0782391. With truncation 1, pair (0, 2) has neither
+    /// row first and gives nothing; with 2 (or 0, every pair) both count.
+    @Test func truncationKeepsThePairsThatReachTheTop() {
+        var data = LambdaMART.Dataset(featureCount: 1)
+        data.append(features: [0, 0, 0], labels: [1, 0, 0])
+        let scores: [Float] = [0, 2, 1]
+        let (g1, h1) = LambdaMART.lambdas(data, scores: scores, sigma: 1, truncation: 1)
+        #expect(abs(g1[0] + 0.4403985) < 1e-6 && abs(g1[1] - 0.4403985) < 1e-6 && g1[2] == 0, "\(g1)")
+        #expect(abs(h1[0] - 0.0524967) < 1e-6 && abs(h1[1] - 0.0524967) < 1e-6 && h1[2] == 0, "\(h1)")
+        for truncation in [0, 2] {
+            let (g, h) = LambdaMART.lambdas(data, scores: scores, sigma: 1, truncation: truncation)
+            #expect(abs(g[0] + 0.5361159) < 1e-6 && abs(g[1] - 0.4403985) < 1e-6 && abs(g[2] - 0.0957173) < 1e-6, "\(truncation): \(g)")
+            #expect(abs(h[0] - 0.0782391) < 1e-6 && abs(h[2] - 0.0257424) < 1e-6, "\(truncation): \(h)")
+        }
+    }
+
     /// Two hand-built trees over rows of two features: the first splits on feature 0 at 0.5
     /// (leaves 1 and 2), the second on feature 1 at 0 and then, on its right, feature 0 at 2
     /// (leaves 10, 20 and 30). So (0.5, 0) scores 1 + 10 = 11 (a value equal to the threshold

@@ -10,7 +10,8 @@ import Foundation
 /// Per query, for every pair (i, j) with label_i > label_j, with scores s and σ = `sigma`:
 /// ρ = 1 / (1 + e^{σ(s_i − s_j)}), |ΔNDCG| = |g_i − g_j| · |1/log2(1 + r_i) − 1/log2(1 + r_j)| / IDCG
 /// (gains g = 2^label − 1, r the current 1-based ranks); the loss gradient is −σρ|ΔNDCG| for i
-/// and +σρ|ΔNDCG| for j, the Hessian σ²ρ(1 − ρ)|ΔNDCG| for both. A leaf predicts
+/// and +σρ|ΔNDCG| for j, the Hessian σ²ρ(1 − ρ)|ΔNDCG| for both (with a truncation T, only the
+/// pairs with r_i ≤ T or r_j ≤ T). A leaf predicts
 /// −η·ΣG / (ΣH + λ).
 public struct LambdaMART: Sendable, Equatable {
     public struct Settings: Codable, Sendable, Equatable {
@@ -30,6 +31,10 @@ public struct LambdaMART: Sendable, Equatable {
         /// Stop when validation NDCG@`cutoff` has not improved for this many rounds.
         public var patience = 30
         public var cutoff = 10
+        /// Only pairs with a row among the query's first `truncation` by the current scores
+        /// give gradients, as LightGBM's `lambdarank_truncation_level`: a ranker judged on the
+        /// top of its lists learns from the pairs that can change the top (0: every pair).
+        public var truncation = 0
 
         public init() {}
     }
@@ -132,7 +137,7 @@ public struct LambdaMART: Sendable, Equatable {
         var best = (ndcg: validation.map { Self.meanNDCG($0, scores: validationScores, cutoff: settings.cutoff, constants: validationConstants) } ?? -1, trees: 0)
         var order = (0..<Int32(training.rowCount)).map { $0 }
         for round in 0..<settings.trees {
-            let (gradients, hessians) = Self.lambdas(training, scores: scores, sigma: settings.sigma, constants: constants, order: &order)
+            let (gradients, hessians) = Self.lambdas(training, scores: scores, sigma: settings.sigma, truncation: settings.truncation, constants: constants, order: &order)
             let (tree, leafOfRow) = TreeGrower(binned: binned, gradients: gradients, hessians: hessians, settings: settings).grow()
             for row in 0..<scores.count { scores[row] += tree.value[Int(leafOfRow[row])] }
             trees.append(tree)
@@ -174,23 +179,25 @@ public struct LambdaMART: Sendable, Equatable {
 
     /// LambdaRank gradients and Hessians of every row, queries in parallel (`constants`: the
     /// data's, when the caller keeps them across rounds).
-    static func lambdas(_ data: Dataset, scores: [Float], sigma: Float, constants: RankingConstants? = nil) -> (gradients: [Float], hessians: [Float]) {
+    static func lambdas(_ data: Dataset, scores: [Float], sigma: Float, truncation: Int = 0, constants: RankingConstants? = nil) -> (gradients: [Float], hessians: [Float]) {
         var order = (0..<Int32(data.rowCount)).map { $0 }
-        return lambdas(data, scores: scores, sigma: sigma, constants: constants ?? RankingConstants(data, cutoff: 10), order: &order)
+        return lambdas(data, scores: scores, sigma: sigma, truncation: truncation, constants: constants ?? RankingConstants(data, cutoff: 10), order: &order)
     }
 
     /// The same, with `order` holding each query's rows in the order of the scores of the round
     /// before (any order of the query's rows at first): each query is sorted from there, which
     /// the standard library's run-detecting merge sort finishes in nearly linear time when the
     /// scores moved little. The order left behind is this round's.
-    static func lambdas(_ data: Dataset, scores: [Float], sigma: Float, constants: RankingConstants, order: inout [Int32]) -> (gradients: [Float], hessians: [Float]) {
+    static func lambdas(_ data: Dataset, scores: [Float], sigma: Float, truncation: Int = 0, constants: RankingConstants,
+                        order: inout [Int32]) -> (gradients: [Float], hessians: [Float]) {
         var gradients = [Float](repeating: 0, count: data.rowCount), hessians = gradients
         gradients.withUnsafeMutableBufferPointer { gb in
             hessians.withUnsafeMutableBufferPointer { hb in
                 order.withUnsafeMutableBufferPointer { ob in
                     let g = SharedBuffer(gb), h = SharedBuffer(hb), order = SharedBuffer(ob)
                     parallelChunks(data.queryCount, minimumChunk: 16) { queries in
-                        var keys: [UInt64] = [], discount: [Double] = []
+                        var keys: [UInt64] = [], discount: [Double] = [], positions: [Int] = []
+                        let truncation = truncation > 0 ? truncation : Int.max
                         for q in queries {
                             let start = data.queryStarts[q], end = data.queryStarts[q + 1]
                             let ideal = constants.fullIdeals[q]
@@ -204,16 +211,21 @@ public struct LambdaMART: Sendable, Equatable {
                             // Each row's discount 1/log2(1 + r) at its current rank r.
                             discount.removeAll(keepingCapacity: true)
                             discount.append(contentsOf: repeatElement(0, count: end - start))
+                            positions.removeAll(keepingCapacity: true)
+                            positions.append(contentsOf: repeatElement(0, count: end - start))
                             for (position, key) in keys.enumerated() {
                                 let row = Int(UInt32(truncatingIfNeeded: key))
                                 order[start + position] = Int32(row)
                                 discount[row - start] = 1 / constants.logs[position + 1]
+                                positions[row - start] = position
                             }
                             for i in start..<end where data.labels[i] > 0 {
                                 // Row i's own sums in registers: no j of this loop is i.
                                 let label = data.labels[i], score = scores[i], gain = constants.gains[i], rank = discount[i - start]
                                 var gi = g[i], hi = h[i]
+                                let iOutside = positions[i - start] >= truncation
                                 for j in start..<end where data.labels[j] < label {
+                                    if iOutside && positions[j - start] >= truncation { continue }
                                     let delta = Float(abs((gain - constants.gains[j]) * (rank - discount[j - start])) / ideal)
                                     let rho = 1 / (1 + exp(sigma * (score - scores[j])))
                                     let lambda = sigma * rho * delta, curvature = sigma * sigma * rho * (1 - rho) * delta

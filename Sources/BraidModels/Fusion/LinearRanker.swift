@@ -82,7 +82,7 @@ public struct LinearRanker: Sendable, Equatable {
         var order = (0..<Int32(rows)).map { $0 }
         let eta = Double(settings.learningRate), l2 = Double(settings.l2)
         for _ in 0..<settings.trees {
-            let g = LambdaMART.lambdas(training, scores: scores, sigma: settings.sigma, constants: constants, order: &order).gradients
+            let g = LambdaMART.lambdas(training, scores: scores, sigma: settings.sigma, truncation: settings.truncation, constants: constants, order: &order).gradients
             let current = w
             let gradient: [Double] = parallelMap(width) { f in
                 let z = standardized[f]
