@@ -65,8 +65,7 @@ public enum JSONValue: Sendable, Equatable, Codable {
 
     /// The value laid out as `JSONSerialization` pretty-prints it: one member or element per
     /// line, two spaces of indent per level, `"key" : value`, keys in the order of their UTF-8
-    /// bytes. For outputs too large to build as Foundation objects first (`braid recommend` for
-    /// every user); the same numbers and strings as `text`.
+    /// bytes: the CLI's `--json` output. The same numbers and strings as `text`.
     public var prettyText: String {
         var out = ""
         write(to: &out, indent: 0)

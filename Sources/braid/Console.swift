@@ -19,8 +19,14 @@ enum Console {
     /// Prints one JSON object (`compact`: on one line, for events a script reads line by line).
     static func printJSON(_ value: Any, compact: Bool = false) {
         let json = jsonValue(value)
-        FileHandle.standardOutput.write(Data(((compact ? json.text : json.prettyText) + "\n").utf8))
+        var text = compact ? json.text : json.prettyText
+        text += "\n"
+        FileHandle.standardOutput.write(Data(text.utf8))
     }
+
+    /// A number for JSON output: null when it is not finite, which JSON cannot hold.
+    static func number(_ value: Double) -> JSONValue { value.isFinite ? .number(value) : .null }
+    static func number(_ value: Float) -> JSONValue { number(Double(value)) }
 
     /// A command's output as JSON, written by the server's writer (`JSONValue`): Foundation's
     /// objects took most of the time of a large output (`embed` for a catalogue: 16.9 s for
@@ -32,8 +38,8 @@ enum Console {
         case let int as Int: .number(Double(int))
         case let int as Int32: .number(Double(int))
         case let int as Int64: .number(Double(int))
-        case let double as Double: double.isFinite ? .number(double) : .null
-        case let float as Float: float.isFinite ? .number(Double(float)) : .null
+        case let double as Double: number(double)
+        case let float as Float: number(float)
         case let string as String: .string(string)
         case let object as [String: Any]: .object(object.mapValues(jsonValue))
         case let array as [Any]: .array(array.map(jsonValue))

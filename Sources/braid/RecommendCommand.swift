@@ -105,19 +105,18 @@ struct Recommend: ParsableCommand {
             }
             Console.progress("recommended for \(historyIDs == nil ? "\(lists.count) users" : "the history") in \(Console.format(seconds, digits: 3)) s")
             if common.json {
-                // Built as JSONValue and written by hand: for every user of a large catalogue,
-                // Foundation's objects took several times the recommending itself.
-                func number(_ value: Float) -> JSONValue { value.isFinite ? .number(Double(value)) : .null }
+                // Built as JSONValue directly: for every user of a large catalogue, boxing each
+                // value as `Any` first costs a dynamic cast per number.
                 let recommendations: [JSONValue] = lists.map { list in
                     // A user's list is labelled by the user, a history's by its items.
                     let who: (key: String, value: JSONValue) = historyIDs.map { ("history", .array($0.map(JSONValue.string))) } ?? ("user", .string(list.label))
                     let items: [JSONValue] = zip(list.items, list.reasons).map { entry, why in
-                        var out: [String: JSONValue] = ["item": .string(data.items[entry.index]), "score": number(entry.score)]
+                        var out: [String: JSONValue] = ["item": .string(data.items[entry.index]), "score": Console.number(entry.score)]
                         if let why {
-                            out["because"] = .array(why.items.map { .object(["item": .string(data.items[$0.index]), "weight": number($0.weight)]) }
-                                + why.users.map { .object(["user": .string(data.users[$0.index]), "weight": number($0.weight)]) })
-                            if !why.members.isEmpty { out["members"] = .object(why.memberScores.mapValues(number)) }
-                            if !why.contributions.isEmpty { out["contributions"] = .object(why.contributionWeights.mapValues(number)) }
+                            out["because"] = .array(why.items.map { .object(["item": .string(data.items[$0.index]), "weight": Console.number($0.weight)]) }
+                                + why.users.map { .object(["user": .string(data.users[$0.index]), "weight": Console.number($0.weight)]) })
+                            if !why.members.isEmpty { out["members"] = .object(why.memberScores.mapValues(Console.number)) }
+                            if !why.contributions.isEmpty { out["contributions"] = .object(why.contributionWeights.mapValues(Console.number)) }
                             out["because_sums_to_score"] = .bool(why.sumsToScore)
                         }
                         return .object(out)
@@ -125,7 +124,7 @@ struct Recommend: ParsableCommand {
                     return .object([who.key: who.value, "items": .array(items)])
                 }
                 let output = JSONValue.object(["model": .string(type(of: model).name), "seconds": .number(seconds), "recommendations": .array(recommendations)])
-                FileHandle.standardOutput.write(Data((output.prettyText + "\n").utf8))
+                Console.printJSON(output)
             } else {
                 var rows: [[String]] = []
                 for (id, list, explained) in lists {

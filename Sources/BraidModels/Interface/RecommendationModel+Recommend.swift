@@ -38,10 +38,13 @@ extension RecommendationModel {
             guard scored.count > 1, var scores = scores(forUsers: scored.map { users[$0] }) else {
                 return range.map { recommend(userIndex: users[$0], count: count, filter: filter) }
             }
-            var lists = [[ScoredIndex]](repeating: [], count: range.count)
-            for (j, k) in scored.enumerated() { lists[k - range.lowerBound] = select(count, consuming: &scores[j], user: users[k], filter: filter) }
-            for k in range where !scored.contains(k) { lists[k - range.lowerBound] = recommend(userIndex: users[k], count: count, filter: filter) }
-            return lists
+            // `scored` is ascending: its users take their block scores in turn, the rest the single call.
+            var next = 0
+            return range.map { k in
+                guard next < scored.count, scored[next] == k else { return recommend(userIndex: users[k], count: count, filter: filter) }
+                defer { next += 1 }
+                return select(count, consuming: &scores[next], user: users[k], filter: filter)
+            }
         }
         return blocks.flatMap { $0 }
     }
