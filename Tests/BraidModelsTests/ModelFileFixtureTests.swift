@@ -1,4 +1,5 @@
 import BraidCore
+import BraidTestSupport
 @testable import BraidModels
 import Foundation
 import Testing
@@ -52,6 +53,20 @@ import Testing
         #expect(model.configuration.negativeSampling == defaults.negativeSampling)
         #expect(model.configuration.learningRate == defaults.learningRate)
         #expect(model.configuration.iterations == 5, "saved fields are kept")
+    }
+
+    /// A configuration saved with every field reads back exactly: 11/9 is written as
+    /// 1.2222222222222223, which `JSONSerialization` reads as 1.2222222222222225.
+    @Test func aSavedConfigurationReadsBackExactly() throws {
+        let data = Fixtures.randomRatings(users: 20, items: 15, perUser: 4)
+        let model = try ModelRegistry.fit("ease", parameters: ModelParameters(["max-memory-gb": "1.2222222222222223"]), data: data) as! EASE
+        #expect(model.configuration.maximumMemoryGB == 11.0 / 9.0)
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("ease-\(UUID().uuidString).braid").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try ModelRegistry.save(model, to: path)
+        let loaded = try ModelRegistry.load(from: path) as! EASE
+        #expect(loaded.configuration.maximumMemoryGB == 11.0 / 9.0)
+        #expect(loaded.configuration == model.configuration)
     }
 
     /// A fusion written before the linear ranker holds trees and no ranker kind: it loads as

@@ -14,7 +14,13 @@ extension ModelConfiguration {
     /// Decodes a configuration saved by this or an older version of Braid: every field the
     /// JSON lacks keeps its default (the saved fields are laid over `init()`'s encoding), so a
     /// field added later never makes an old model file unreadable.
+    ///
+    /// A file with every field decodes directly, as `JSONDecoder` reads numbers exactly;
+    /// only an older file's overlay goes through `JSONSerialization`, whose reading of a
+    /// 17-digit `Double` can be one unit in the last place off (integers, seeds among them, and
+    /// `Float` fields come back exact).
     public static func decodingSaved(_ json: Data) throws -> Self {
+        do { return try JSONDecoder().decode(Self.self, from: json) } catch DecodingError.keyNotFound {}
         let defaults = try JSONSerialization.jsonObject(with: JSONEncoder().encode(Self()))
         let saved = try JSONSerialization.jsonObject(with: json)
         guard saved is [String: Any] else {
