@@ -9,7 +9,7 @@ struct BraidCommand: ParsableCommand {
         abstract: "Braid: collaborative filtering, content and hybrid recommenders in one Swift binary.",
         discussion: "Every command prints a human table by default and one JSON object on stdout with --json; progress goes to stderr.",
         version: "0.1.0",
-        subcommands: [Info.self, Split.self, Evaluate.self, Compare.self, Train.self, Create.self, Recommend.self, Similar.self, Tune.self, Embed.self, Datasets.self, Demo.self, Models.self, Serve.self, Keys.self]
+        subcommands: [Info.self, Split.self, Evaluate.self, Compare.self, Train.self, Create.self, Recommend.self, Similar.self, Tune.self, Rank.self, Embed.self, Datasets.self, Demo.self, Models.self, Serve.self, Keys.self]
     )
 
     /// Parses and runs, giving argument errors the same contract as data errors: one line on

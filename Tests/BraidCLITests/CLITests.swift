@@ -340,4 +340,34 @@ struct CLI {
         let metrics = try #require(out.json["metrics"] as? [String: Double])
         #expect(metrics["auc"] == nil && metrics["ndcg@10"] == 1)
     }
+
+    /// `braid rank` learns from SVMlight files: feature 1 grades the rows as their labels do,
+    /// feature 2 is noise, so the trees rank every test query perfectly (NDCG@10 = 1).
+    @Test func rankFitsLambdaMARTOnRankingFiles() throws {
+        func file(_ name: String, queries: Range<Int>) -> String {
+            var text = ""
+            for q in queries {
+                for r in 0..<8 {
+                    let label = r % 3 == 0 ? (r == 0 ? 2 : 1) : 0
+                    text += "\(label) qid:\(q) 1:\(Double(label) + 0.1 * Double(r % 2)) 2:\((q * 7 + r * 3) % 5)\n"
+                }
+            }
+            return Fixtures.temporaryFile(text, name: name)
+        }
+        let train = file("t.svm", queries: 0..<40), valid = file("v.svm", queries: 40..<50), test = file("x.svm", queries: 50..<60)
+        let scores = Fixtures.temporaryDirectory() + "/scores.txt"
+        let out = try CLI.run(["rank", "--train", train, "--validation", valid, "--test", test, "--param", "min-leaf=5", "--scores-out", scores, "--json"])
+        #expect(out.status == 0, "\(out.stderr)")
+        let ndcg = try #require(out.json["ndcg@10"] as? [String: Double])
+        #expect(ndcg["test"] == 1 && ndcg["validation"] == 1)
+        #expect((out.json["queries"] as? [String: Int])?["test"] == 10)
+        #expect(try String(contentsOfFile: scores, encoding: .utf8).split(separator: "\n").count == 80)
+
+        let bad = Fixtures.temporaryFile("1 qid:1 1:2\n0 qid:1 1:x\n", name: "bad.svm")
+        let failed = try CLI.run(["rank", "--train", bad])
+        #expect(failed.status != 0)
+        #expect(failed.stderr.contains("bad.svm line 2 column feature 1: the value \"x\" is not a finite number"))
+        let noTest = try CLI.run(["rank", "--train", train, "--scores-out", scores])
+        #expect(noTest.status != 0 && noTest.stderr.contains("give --test FILE"))
+    }
 }

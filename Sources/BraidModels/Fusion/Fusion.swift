@@ -128,12 +128,18 @@ public struct Fusion: RecommendationModel {
         /// split (1.051), the recent one alone on the random ones (1.021, 1.059).
         public var adjacencyMembers = true
         public var seed: UInt64 = 42
+        /// A path prefix: when set, the fit writes the ranker's training and early-stopping
+        /// candidates as SVMlight text (`PREFIX.train.svm`, `PREFIX.valid.svm`, one query per
+        /// user and inner fold, the label 1 for a held-out item) and the feature names
+        /// (`PREFIX.features.txt`, one per line in index order), for `braid rank` or another
+        /// learning-to-rank tool to learn from the same rows.
+        public var rankerData: String?
 
         public init() {}
 
         public init(parameters: ModelParameters) throws(ModelError) {
             try parameters.checkKnown(["members", "candidates", "holdout", "folds", "temporal-folds", "validation", "ranker", "trees", "leaves", "learning-rate",
-                                       "min-leaf", "l2", "patience", "truncation", "early-stopping-share", "content-feature", "rank-features",
+                                       "min-leaf", "bins", "sigma", "l2", "patience", "truncation", "early-stopping-share", "ranker-data", "content-feature", "rank-features",
                                        "below-threshold-member", "adjacency-members", "seed"])
             if let text = parameters.string("members") {
                 members = try MemberSpec.parse(text, composite: "fusion")
@@ -163,13 +169,11 @@ public struct Fusion: RecommendationModel {
             temporalFolds = try parameters.int("temporal-folds", default: temporalFolds, range: 1...4)
             validation = try parameters.choice("validation", default: validation)
             rankerKind = try parameters.choice("ranker", default: rankerKind)
-            ranker.trees = try parameters.int("trees", default: ranker.trees, range: 1...100_000)
-            ranker.leaves = try parameters.int("leaves", default: ranker.leaves, range: 2...4096)
-            ranker.learningRate = try parameters.float("learning-rate", default: ranker.learningRate, range: 1e-6...1)
-            ranker.minimumLeafSamples = try parameters.int("min-leaf", default: ranker.minimumLeafSamples, range: 1...1_000_000)
-            ranker.l2 = try parameters.float("l2", default: ranker.l2, range: 0...1e9)
-            ranker.patience = try parameters.int("patience", default: ranker.patience, range: 1...100_000)
-            ranker.truncation = try parameters.int("truncation", default: ranker.truncation, range: 0...100_000)
+            try ranker.read(parameters)
+            rankerData = parameters.string("ranker-data").map { $0.trimmingCharacters(in: .whitespaces) }
+            if rankerData?.isEmpty == true {
+                throw ModelError(.invalidParameter, "ranker-data is empty", hint: "give a path prefix, e.g. ranker-data=/tmp/fusion (writes /tmp/fusion.train.svm …)")
+            }
             earlyStoppingShare = try parameters.double("early-stopping-share", default: earlyStoppingShare, range: 0...0.9)
             contentFeature = try parameters.bool("content-feature", default: contentFeature)
             rankFeatures = try parameters.bool("rank-features", default: rankFeatures)
@@ -308,6 +312,9 @@ public struct Fusion: RecommendationModel {
                 training.append(features: entry.group.features, labels: entry.group.labels, baseScores: base)
             }
         }
+        if let prefix = configuration.rankerData {
+            try writeRankerData(prefix, training: training, validation: validation, featureNames: innerContext.featureNames(configuration.members.map(\.description)))
+        }
         let stopping = validation.queryCount > 0 ? validation : nil
         TrainingLog.report("fusion: training the ranker on \(training.queryCount) users' candidates (\(training.rowCount) rows), "
                            + "stopping early on \(validation.queryCount) users'")
@@ -348,6 +355,21 @@ public struct Fusion: RecommendationModel {
                                + stages + "\(String(format: "%.4f", after)) with the ranker (chosen on these users, so optimistic)")
         }
         return (ranker, baseMember)
+    }
+
+    /// Writes the ranker's rows (`Configuration.rankerData`): every file is written whole to a
+    /// temporary name and renamed, so a failure leaves none half-written.
+    static func writeRankerData(_ prefix: String, training: LambdaMART.Dataset, validation: LambdaMART.Dataset, featureNames: [String]) throws(ModelError) {
+        let files = [(prefix + ".train.svm", training.svmLightText()),
+                     (prefix + ".valid.svm", validation.svmLightText(firstQuery: training.queryCount + 1)),
+                     (prefix + ".features.txt", featureNames.map { $0 + "\n" }.joined())]
+        for (path, text) in files {
+            do { try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic) } catch {
+                throw ModelError(.invalidParameter, "fusion ranker-data: cannot write \(DataError.quote(path)): \(error.localizedDescription)",
+                                 hint: "give a prefix in a directory that exists and is writable")
+            }
+        }
+        TrainingLog.report("fusion: wrote the ranker's rows to \(files.map(\.0).joined(separator: ", "))")
     }
 
     /// What the ranker puts on each of its features (`FusionRanker.featureWeights`).

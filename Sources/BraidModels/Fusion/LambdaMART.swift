@@ -249,6 +249,12 @@ public struct LambdaMART: Sendable, Equatable {
         labels.sorted(by: >).prefix(cutoff).enumerated().reduce(0.0) { $0 + (pow(2, Double($1.element)) - 1) / log2(Double($1.offset) + 2) }
     }
 
+    /// Mean NDCG@cutoff of `scores` (one per row) over the queries that have a relevant row;
+    /// rows of equal score rank in their order in the data.
+    public static func ndcg(_ data: Dataset, scores: [Float], cutoff: Int) -> Double {
+        meanNDCG(data, scores: scores, cutoff: cutoff)
+    }
+
     /// Mean NDCG@cutoff over the queries that have a relevant row (`constants`: the data's,
     /// when the caller keeps them across rounds).
     static func meanNDCG(_ data: Dataset, scores: [Float], cutoff: Int, constants: RankingConstants? = nil) -> Double {
