@@ -16,8 +16,9 @@ Writes bench-out/results.md and bench-out/results.json and prints the table.
    seen`), beside NumPy EASE under that protocol (scripts/bench/seen_ease.py).
 4. Fit speed: ALS on synthetic 100k users x 20k items x 1.6M interactions (braid datasets synth);
    EASE on ml-latest-small positives against NumPy (float64 inv, 2 BLAS threads); LambdaMART
-   (`braid rank`) against LightGBM's lambdarank on the fusion's exported candidates
-   (scripts/bench/lightgbm_rank.py; installs lightgbm 4.7.0 from PyPI when missing).
+   (`braid rank`) against LightGBM's lambdarank on the fusion's exported candidates, five parts
+   of the lists each the test once (scripts/bench/lightgbm_rank.py; installs lightgbm 4.7.0
+   from PyPI when missing).
 5. Serving: top-10 for every user of ml-latest-small from a saved model, the median of three
    runs, ALS beside implicit's recommend and EASE beside NumPy/SciPy (scripts/bench/numpy_ease.py
    --recommend: the history rows times B in float32, the faster of sparse and dense).
@@ -228,30 +229,40 @@ def main():
 
     # 4b. LambdaMART, the fusion's second stage, beside LightGBM's lambdarank on the same rows:
     # the candidates and features of the fusion's five random inner folds on ml-100k's training
-    # part (`ranker-data`), a fifth of the queries held out as the test, the fusion's own
-    # early-stopping users for early stopping, the fusion's tree settings on both sides.
+    # part (`ranker-data`), cut by query id into five parts that are each the test once, the
+    # fusion's own early-stopping users for early stopping, the fusion's tree settings on both
+    # sides; the row gives the means over the five.
     ltr = os.path.join(a.out, "ltr")
     os.makedirs(ltr, exist_ok=True)
     braid("train", "--train", train, "--threshold", "4", "--model", "fusion", "--param", "validation=random",
           "--param", f"ranker-data={os.path.join(ltr, 'ml100k')}", "--out", os.path.join(ltr, "fusion.braid"))
-    with open(os.path.join(ltr, "ml100k.train.svm")) as f, open(os.path.join(ltr, "train.svm"), "w") as tr, open(os.path.join(ltr, "test.svm"), "w") as te:
-        for line in f:
-            (te if int(line.split()[1][4:]) % 5 == 0 else tr).write(line)
-    files = [os.path.join(ltr, "train.svm"), os.path.join(ltr, "ml100k.valid.svm"), os.path.join(ltr, "test.svm")]
-    scores = os.path.join(ltr, "braid.scores")
-    settings = {"leaves": 15, "min-leaf": 50, "trees": 200, "learning-rate": 0.05, "l2": 1, "bins": 63, "patience": 30}
-    ours = braid("rank", "--train", files[0], "--validation", files[1], "--test", files[2], "--scores-out", scores, "--threads", "2",
-                 *[x for k, v in settings.items() for x in ("--param", f"{k}={v}")])
+    with open(os.path.join(ltr, "ml100k.train.svm")) as f:
+        lines = f.readlines()
     if subprocess.run([sys.executable, "-c", "import lightgbm"], capture_output=True).returncode != 0:
         subprocess.run([sys.executable, "-m", "pip", "install", "-q", "lightgbm==4.7.0"], check=True)
-    theirs = run_json([sys.executable, os.path.join(ROOT, "scripts", "bench", "lightgbm_rank.py"), *files, "--braid-scores", scores, "--threads", "2",
-                       *[x for k, v in settings.items() for x in (f"--{k}", str(v))]])
-    raw["lambdamart fusion candidates"] = {"braid": ours, "peer": theirs}
-    label = (f"LambdaMART on the fusion's candidates ({ours['queries']['training']} training, {ours['queries']['test']} test users' lists, "
-             f"{ours['features']} features; 15 leaves of ≥ 50 rows, early stopping; trees kept: Braid {ours['trees']}, LightGBM {theirs['lightgbm']['trees']})")
+    settings = {"leaves": 15, "min-leaf": 50, "trees": 200, "learning-rate": 0.05, "l2": 1, "bins": 63, "patience": 30}
+    parts = []
+    for part in range(5):
+        files = [os.path.join(ltr, f"train{part}.svm"), os.path.join(ltr, "ml100k.valid.svm"), os.path.join(ltr, f"test{part}.svm")]
+        with open(files[0], "w") as tr, open(files[2], "w") as te:
+            for line in lines:
+                (te if int(line.split()[1][4:]) % 5 == part else tr).write(line)
+        scores = os.path.join(ltr, f"braid{part}.scores")
+        ours = braid("rank", "--train", files[0], "--validation", files[1], "--test", files[2], "--scores-out", scores, "--threads", "2",
+                     *[x for k, v in settings.items() for x in ("--param", f"{k}={v}")])
+        theirs = run_json([sys.executable, os.path.join(ROOT, "scripts", "bench", "lightgbm_rank.py"), *files, "--braid-scores", scores, "--threads", "2",
+                           *[x for k, v in settings.items() for x in (f"--{k}", str(v))]])
+        parts.append({"braid": ours, "peer": theirs})
+    raw["lambdamart fusion candidates"] = parts
+    ndcg = [statistics.mean(p["peer"][side]["ndcg@10"] for p in parts) for side in ("braid", "lightgbm")]
+    fit = [statistics.mean(p["braid"]["fit_seconds"] for p in parts), statistics.mean(p["peer"]["lightgbm"]["fit_seconds"] for p in parts)]
+    ahead = sum(p["peer"]["braid"]["ndcg@10"] > p["peer"]["lightgbm"]["ndcg@10"] for p in parts)
+    label = (f"LambdaMART on the fusion's candidates ({parts[0]['braid']['queries']['training'] + parts[0]['braid']['queries']['test']} users' lists, "
+             f"{parts[0]['braid']['features']} features; 15 leaves of ≥ 50 rows, early stopping), mean of 5 parts each the test once; Braid ahead on {ahead} of 5; "
+             f"trees kept: Braid {', '.join(str(p['braid']['trees']) for p in parts)}, LightGBM {', '.join(str(p['peer']['lightgbm']['trees']) for p in parts)}")
     rows.append(["ml-100k 80/20 train, fusion's inner folds", label, "NDCG@10",
-                 f"{theirs['braid']['ndcg@10']:.4f}", f"{theirs['lightgbm']['ndcg@10']:.4f}", f"LightGBM {theirs['lightgbm']['version']} lambdarank",
-                 f"{ours['fit_seconds']:.2f}", f"{theirs['lightgbm']['fit_seconds']:.2f}"])
+                 f"{ndcg[0]:.4f}", f"{ndcg[1]:.4f}", f"LightGBM {parts[0]['peer']['lightgbm']['version']} lambdarank",
+                 f"{fit[0]:.2f}", f"{fit[1]:.2f}"])
 
     # 5. Serving: top-10 for every user of ml-latest-small from saved models; each side's
     # median of three runs (one run is well under a second, so the host's noise shows).
