@@ -75,7 +75,7 @@ struct Rank: ParsableCommand {
                     metric: ndcg, "splits": order.map { ["feature": $0 + 1, "splits": splits[$0]] },
                 ] as [String: Any])
             } else {
-                Console.printTable(["rows of", "queries", "rows", metric],
+                Console.printTable(["set", "queries", "rows", metric],
                                    sets.map { [$0.role, "\(queries[$0.role]!)", "\(rows[$0.role]!)", Console.format(ndcg[$0.role]!)] },
                                    rightAligned: [1, 2, 3])
                 print("\(model.trees.count) trees in \(Console.format(fitSeconds, digits: 2)) s; splits per feature (index: count): "
