@@ -83,13 +83,6 @@ enum Console {
         print(chunk, terminator: "")
     }
 
-    /// Writes `text` to `path` through a temporary file, so a failure leaves nothing half-written.
-    static func writeAtomically(_ data: Data, to path: String) throws {
-        do { try data.write(to: URL(fileURLWithPath: path), options: .atomic) } catch {
-            throw DataError(.writeFailed, "cannot write \(DataError.quote(path)): \(error.localizedDescription)",
-                            hint: "check that the directory exists and is writable")
-        }
-    }
 
     static func format(_ value: Double, digits: Int = 4) -> String {
         value.isFinite ? String(format: "%.\(digits)f", value) : "-"

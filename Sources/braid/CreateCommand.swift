@@ -154,7 +154,7 @@ struct Create: ParsableCommand {
                                         itemCounts: table.userItemMatrix().columnCounts, metric: metric,
                                         leaderboard: board.map { .init(model: $0.family, parameters: $0.trial.parameters, value: $0.trial.value, fitSeconds: $0.trial.fitSeconds) },
                                         defaults: defaults, curves: curves, samples: samples, ranker: (model as? Fusion)?.featureWeights).html()
-                try Console.writeAtomically(Data(page.utf8), to: report)
+                try DataFile.write(Data(page.utf8), to: report)
             }
             let seconds = System.monotonicSeconds() - started
             Console.progress("saved \(out) in \(Console.format(seconds, digits: 1)) s of a \(Console.format(budget, digits: 0)) s budget")

@@ -25,9 +25,7 @@ struct Datasets: ParsableCommand {
                 let started = System.monotonicSeconds()
                 let table = spec.generate()
                 let data = Split.render(table)
-                do { try data.write(to: URL(fileURLWithPath: out), options: .atomic) } catch {
-                    throw DataError(.writeFailed, "cannot write \(DataError.quote(out)): \(error.localizedDescription)")
-                }
+                try DataFile.write(data, to: out)
                 let stats = DatasetStatistics(table)
                 let summary: [String: Any] = ["out": out, "interactions": table.count, "users": stats.users, "items": stats.items,
                                               "seconds": System.monotonicSeconds() - started]

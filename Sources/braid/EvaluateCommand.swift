@@ -81,7 +81,7 @@ struct Evaluate: ParsableCommand {
                 for result in results where result.failure == nil {
                     for outcome in result.perUser { lines += PerUserMetricsFile.line(model: result.model, outcome) + "\n" }
                 }
-                try Console.writeAtomically(Data(lines.utf8), to: perUser)
+                try DataFile.write(Data(lines.utf8), to: perUser)
                 Console.progress("wrote per-user metrics to \(perUser)")
             }
             try Leaderboard(results: results, cutoff: cutoff).print(json: common.json, single: names.count == 1)

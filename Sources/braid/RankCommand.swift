@@ -63,10 +63,9 @@ struct Rank: ParsableCommand {
                 queries[set.role] = set.data.queryCount
             }
             if let scoresOut {
-                try Console.writeAtomically(Data(testScores.map { "\($0)\n" }.joined().utf8), to: scoresOut)
+                try DataFile.write(Data(testScores.map { "\($0)\n" }.joined().utf8), to: scoresOut)
             }
-            var splits = [Int](repeating: 0, count: width)
-            for tree in model.trees { for f in tree.feature where f >= 0 { splits[Int(f)] += 1 } }
+            let splits = model.splitsPerFeature
             let order = splits.indices.sorted { splits[$0] != splits[$1] ? splits[$0] > splits[$1] : $0 < $1 }.filter { splits[$0] > 0 }
             let metric = "ndcg@\(settings.cutoff)"
             if common.json {

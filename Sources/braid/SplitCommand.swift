@@ -33,7 +33,7 @@ struct Split: ParsableCommand {
             }
             // Render everything first, then write: a failure leaves no partial set of files.
             let rendered = files.map { ($0.0, Self.render($0.1)) }
-            for (path, data) in rendered { try Console.writeAtomically(data, to: path) }
+            for (path, data) in rendered { try DataFile.write(data, to: path) }
             let summary = files.map { ["file": $0.0, "rows": $0.1.count] as [String: Any] }
             if common.json { Console.printJSON(["files": summary]) } else {
                 Console.printTable(["file", "rows"], files.map { [$0.0, "\($0.1.count)"] }, rightAligned: [1])

@@ -1,7 +1,16 @@
 public import Foundation
 
-/// Reading files whole, for every module that loads one.
+/// Reading and writing files whole, for every module that loads or writes one.
 public enum DataFile {
+    /// Writes `data` to `path` through a temporary file renamed over it, so a failure leaves
+    /// nothing half-written (and any earlier file at `path` intact).
+    public static func write(_ data: Data, to path: String) throws(DataError) {
+        do { try data.write(to: URL(fileURLWithPath: path), options: .atomic) } catch {
+            throw DataError(.writeFailed, "cannot write \(DataError.quote(path)): \(error.localizedDescription)",
+                            hint: "check that the directory exists and is writable")
+        }
+    }
+
     /// Reads the whole file at `path`, memory-mapped when safe, with clear errors for a
     /// missing file or a directory.
     public static func contents(of path: String) throws(DataError) -> Data {

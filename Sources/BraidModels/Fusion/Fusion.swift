@@ -138,9 +138,10 @@ public struct Fusion: RecommendationModel {
         public init() {}
 
         public init(parameters: ModelParameters) throws(ModelError) {
-            try parameters.checkKnown(["members", "candidates", "holdout", "folds", "temporal-folds", "validation", "ranker", "trees", "leaves", "learning-rate",
-                                       "min-leaf", "bins", "sigma", "l2", "patience", "truncation", "early-stopping-share", "ranker-data", "content-feature", "rank-features",
-                                       "below-threshold-member", "adjacency-members", "seed"])
+            // The ranker's settings as LambdaMART reads them, but its NDCG cutoff, which stays 10.
+            try parameters.checkKnown(["members", "candidates", "holdout", "folds", "temporal-folds", "validation", "ranker", "early-stopping-share", "ranker-data",
+                                       "content-feature", "rank-features", "below-threshold-member", "adjacency-members", "seed"]
+                                      + LambdaMART.Settings.parameterNames.filter { $0 != "cutoff" })
             if let text = parameters.string("members") {
                 members = try MemberSpec.parse(text, composite: "fusion")
                 // `candidates=N` and `below-threshold=true` inside a member's parentheses are the
@@ -357,16 +358,14 @@ public struct Fusion: RecommendationModel {
         return (ranker, baseMember)
     }
 
-    /// Writes the ranker's rows (`Configuration.rankerData`): every file is written whole to a
-    /// temporary name and renamed, so a failure leaves none half-written.
+    /// Writes the ranker's rows (`Configuration.rankerData`), each file whole (`DataFile.write`).
     static func writeRankerData(_ prefix: String, training: LambdaMART.Dataset, validation: LambdaMART.Dataset, featureNames: [String]) throws(ModelError) {
         let files = [(prefix + ".train.svm", training.svmLightText()),
                      (prefix + ".valid.svm", validation.svmLightText(firstQuery: training.queryCount + 1)),
                      (prefix + ".features.txt", featureNames.map { $0 + "\n" }.joined())]
         for (path, text) in files {
-            do { try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic) } catch {
-                throw ModelError(.invalidParameter, "fusion ranker-data: cannot write \(DataError.quote(path)): \(error.localizedDescription)",
-                                 hint: "give a prefix in a directory that exists and is writable")
+            do throws(DataError) { try DataFile.write(Data(text.utf8), to: path) } catch {
+                throw ModelError(.invalidParameter, "fusion ranker-data", cause: error)
             }
         }
         TrainingLog.report("fusion: wrote the ranker's rows to \(files.map(\.0).joined(separator: ", "))")
@@ -668,9 +667,7 @@ public enum FusionRanker: Sendable, Equatable {
         case .linear(let linear):
             return ("linear weights", zip(names, linear.weights).map { ($0, Double($1)) })
         case .lambdaMART(let model), .boosted(_, let model):
-            var used = [Double](repeating: 0, count: model.featureCount)
-            for tree in model.trees { for f in tree.feature where f >= 0 { used[Int(f)] += 1 } }
-            return ("splits", zip(names, used).map { ($0, $1) })
+            return ("splits", zip(names, model.splitsPerFeature).map { ($0, Double($1)) })
         }
     }
 

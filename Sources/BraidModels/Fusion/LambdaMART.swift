@@ -102,6 +102,13 @@ public struct LambdaMART: Sendable, Equatable {
         layout = QuickScorer(trees, featureCount: featureCount)
     }
 
+    /// How many of the trees' nodes split on each feature.
+    public var splitsPerFeature: [Int] {
+        var splits = [Int](repeating: 0, count: featureCount)
+        for tree in trees { for f in tree.feature where f >= 0 { splits[Int(f)] += 1 } }
+        return splits
+    }
+
     public static func == (a: LambdaMART, b: LambdaMART) -> Bool { a.trees == b.trees && a.featureCount == b.featureCount }
 
     /// The ensemble's score of one row, each tree walked from its root.

@@ -38,10 +38,34 @@ extension LambdaMART.Dataset {
         }
 
         private mutating func parse(_ text: UnsafePointer<UInt8>, count: Int, fileName: String) throws(DataError) {
+            func isSpace(_ byte: UInt8) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") || byte == UInt8(ascii: "\r") }
+            func string(_ range: Range<Int>) -> String { String(decoding: UnsafeBufferPointer(start: text + range.lowerBound, count: range.count), as: UTF8.self) }
+            /// The number that fills `range` exactly, or nil.
+            func number(_ range: Range<Int>) -> Float? {
+                guard !range.isEmpty else { return nil }
+                // strtof would skip leading spaces and accept hexadecimal, inf and nan: only
+                // a decimal number is taken.
+                let lead = text[range.lowerBound]
+                guard lead == UInt8(ascii: "-") || lead == UInt8(ascii: "+") || lead == UInt8(ascii: ".") || (lead >= 48 && lead <= 57) else { return nil }
+                for b in range {
+                    let c = text[b]
+                    guard (c >= 48 && c <= 57) || c == UInt8(ascii: ".") || c == UInt8(ascii: "-") || c == UInt8(ascii: "+")
+                            || c == UInt8(ascii: "e") || c == UInt8(ascii: "E") else { return nil }
+                }
+                var stop: UnsafeMutablePointer<CChar>?
+                let begin = UnsafeRawPointer(text + range.lowerBound).assumingMemoryBound(to: CChar.self)
+                let value = strtof(begin, &stop)
+                let consumed = stop.map { UnsafeRawPointer($0) - UnsafeRawPointer(begin) } ?? 0
+                guard consumed == range.count, value.isFinite else { return nil }
+                return value
+            }
+            let qidPrefix: [UInt8] = Array("qid:".utf8)
             var seen: [String: Int] = [:]
             var lineNumber = 0, position = 0
-            var lastQuery: [UInt8] = []
-            func isSpace(_ byte: UInt8) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") || byte == UInt8(ascii: "\r") }
+            // Where the current query's id stands in the text.
+            var lastQuery = 0..<0
+            // The current line's tokens, as byte ranges (one buffer for every line).
+            var tokens: [Range<Int>] = []
             while position < count {
                 lineNumber += 1
                 var end = position
@@ -49,8 +73,7 @@ extension LambdaMART.Dataset {
                 var lineEnd = position
                 while lineEnd < end, text[lineEnd] != UInt8(ascii: "#") { lineEnd += 1 }
                 defer { position = end + 1 }
-                // The line's tokens, as byte ranges.
-                var tokens: [Range<Int>] = []
+                tokens.removeAll(keepingCapacity: true)
                 var k = position
                 while k < lineEnd {
                     while k < lineEnd, isSpace(text[k]) { k += 1 }
@@ -64,37 +87,16 @@ extension LambdaMART.Dataset {
                     DataError(.invalidValue, message, location: .init(file: fileName, line: line, column: field),
                               hint: hint ?? "each line is label qid:Q index:value …, e.g. 2 qid:7 1:0.5 3:1.25")
                 }
-                func string(_ range: Range<Int>) -> String { String(decoding: UnsafeBufferPointer(start: text + range.lowerBound, count: range.count), as: UTF8.self) }
-                /// The number that fills `range` exactly, or nil.
-                func number(_ range: Range<Int>) -> Float? {
-                    guard !range.isEmpty else { return nil }
-                    // strtof would skip leading spaces and accept hexadecimal, inf and nan: only
-                    // a decimal number is taken.
-                    let lead = text[range.lowerBound]
-                    guard lead == UInt8(ascii: "-") || lead == UInt8(ascii: "+") || lead == UInt8(ascii: ".") || (lead >= 48 && lead <= 57) else { return nil }
-                    for b in range {
-                        let c = text[b]
-                        guard (c >= 48 && c <= 57) || c == UInt8(ascii: ".") || c == UInt8(ascii: "-") || c == UInt8(ascii: "+")
-                                || c == UInt8(ascii: "e") || c == UInt8(ascii: "E") else { return nil }
-                    }
-                    var stop: UnsafeMutablePointer<CChar>?
-                    let begin = UnsafeRawPointer(text + range.lowerBound).assumingMemoryBound(to: CChar.self)
-                    let value = strtof(begin, &stop)
-                    let consumed = stop.map { UnsafeRawPointer($0) - UnsafeRawPointer(begin) } ?? 0
-                    guard consumed == range.count, value.isFinite else { return nil }
-                    return value
-                }
                 guard let label = number(first), label >= 0, label <= 30 else {
                     throw fail("label", "the label \(DataError.quote(string(first))) is not a number in 0…30",
                                "labels are relevance grades (0 = not relevant); NDCG's gain is 2^label − 1")
                 }
-                let qidPrefix: [UInt8] = Array("qid:".utf8)
                 guard tokens.count > 1, tokens[1].count > 4, (0..<4).allSatisfy({ text[tokens[1].lowerBound + $0] == qidPrefix[$0] }) else {
                     throw fail("qid", "the second field is \(tokens.count > 1 ? DataError.quote(string(tokens[1])) : "missing"), not qid:Q",
                                "give every row its query, e.g. 2 qid:7 1:0.5; a query's rows are ranked against each other")
                 }
                 let queryRange = (tokens[1].lowerBound + 4)..<tokens[1].upperBound
-                let sameQuery = !labels.isEmpty && queryRange.count == lastQuery.count && zip(queryRange, lastQuery).allSatisfy { text[$0] == $1 }
+                let sameQuery = !labels.isEmpty && queryRange.count == lastQuery.count && zip(queryRange, lastQuery).allSatisfy { text[$0] == text[$1] }
                 if !sameQuery {
                     let query = string(queryRange)
                     if let earlier = seen[query] {
@@ -104,7 +106,7 @@ extension LambdaMART.Dataset {
                     seen[query] = line
                     if !labels.isEmpty { queryStarts.append(labels.count) }
                     queryIDs.append(query)
-                    lastQuery = Array(UnsafeBufferPointer(start: text + queryRange.lowerBound, count: queryRange.count))
+                    lastQuery = queryRange
                 }
                 var previous: Int32 = -1
                 for token in tokens.dropFirst(2) {
