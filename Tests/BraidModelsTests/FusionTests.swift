@@ -189,6 +189,38 @@ import Testing
         #expect((try Self.fit("pop+itemknn", random) as! Fusion).configuration.validation == .random)
     }
 
+    /// `truncation` not given (or `auto`) is chosen at fit: 10 under a random inner split on
+    /// binary values, else every pair (0). A number given, 0 included, stays; the fitted model
+    /// carries the number it used.
+    @Test func truncationFollowsTheInnerSplitAndTheValues() throws {
+        var table = InteractionTable()
+        for u in 0..<40 { table.users.insert("u\(u)") }
+        for i in 0..<25 { table.items.insert("i\(i)") }
+        for u in 0..<40 {
+            for i in Set((0..<8).map { (u * 7 + $0 * $0 * 3) % 25 }).sorted() { table.append(user: Int32(u), item: Int32(i), value: 1) }
+        }
+        let binary = InteractionMatrix(table)
+        #expect(binary.valueKind == .binary && binary.ageInDays == nil)
+        var ratings = Fixtures.randomRatings(users: 30, items: 25, perUser: 6)
+        ratings.evaluationHoldout = .random
+        #expect(ratings.valueKind == .ratings)
+        let auto = Fusion.Configuration()
+        #expect(auto.automaticTruncation && auto.ranker.truncation == 0)
+        let resolved = auto.resolved(for: binary)
+        #expect(resolved.validation == .random && resolved.ranker.truncation == 10 && !resolved.automaticTruncation)
+        #expect(auto.resolved(for: ratings).ranker.truncation == 0)
+        var temporal = auto
+        temporal.validation = .temporal
+        #expect(temporal.resolved(for: binary).ranker.truncation == 0)
+        for (text, expected) in [("auto", 10), ("AUTO", 10), ("0", 0), ("3", 3)] {
+            let configuration = try Fusion.Configuration(parameters: ModelParameters(["truncation": text]))
+            #expect(configuration.resolved(for: binary).ranker.truncation == expected, "truncation=\(text)")
+        }
+        #expect(throws: ModelError.self) { try Fusion.Configuration(parameters: ModelParameters(["truncation": "top"])) }
+        let fitted = try Self.fit("pop+itemknn", binary) as! Fusion
+        #expect(fitted.configuration.ranker.truncation == 10 && !fitted.configuration.automaticTruncation)
+    }
+
     /// Cross-fitting folds hold out each interaction of a user with two or more exactly once,
     /// and every user keeps at least one interaction in every fold.
     @Test func foldsHoldOutEachInteractionOnce() {

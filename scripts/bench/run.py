@@ -166,7 +166,7 @@ def main():
     item_text = {"ml-100k": os.path.join(ml, "u.item"), "ml-latest-small": os.path.join(tg_dir, "movies.csv")}
     # At its defaults the fusion's inner split mirrors the test's (`validation=auto`): random
     # folds on the random splits, each user's latest share on the temporal ones.
-    fusion_splits = [("ml-100k", "80/20", (train, test), "5 random inner folds"), ("ml-latest-small", "80/20", (mls_train, mls_test), "5 random inner folds")]
+    fusion_splits = [("ml-100k", "80/20", (train, test), "10 random inner folds, LambdaRank pairs within the first 10"), ("ml-latest-small", "80/20", (mls_train, mls_test), "10 random inner folds, LambdaRank pairs within the first 10")]
     fusion_splits += [(name, "temporal 80/20", temporal[name], "temporal inner split") for name in temporal]
     fusion_runs = [(name, protocol, files, variant, label, extra) for name, protocol, files, inner in fusion_splits
                    for variant, (label, extra) in enumerate(((f"fusion (default members, trees on the linear ranker; {inner})", []),
@@ -190,7 +190,7 @@ def main():
     # no Braid single model is.
     for name, protocol, files, _ in fusion_splits[:2]:
         tr, te = files
-        for variant, (label, extra) in enumerate(((f"fusion, low ratings seen (default members + ease(below-threshold=true); 5 random inner folds)", []),
+        for variant, (label, extra) in enumerate(((f"fusion, low ratings seen (default members + ease(below-threshold=true); 10 random inner folds, pairs within the first 10)", []),
                                                   (f"fusion with item text, low ratings seen (+ ease(below-threshold=true) and BM25 feature)", ["--items", item_text[name]]))):
             per_user = os.path.join(a.out, f"fusion-seen-{name}-{variant}.jsonl")
             b, fused, best, c = fusion_against_best(tr, te, MEMBERS + ["fusion"],
@@ -228,7 +228,7 @@ def main():
                  f"{ease['fit_seconds']:.2f}", f"{numpy_ease['fit_seconds']:.2f}"])
 
     # 4b. LambdaMART, the fusion's second stage, beside LightGBM's lambdarank on the same rows:
-    # the candidates and features of the fusion's five random inner folds on ml-100k's training
+    # the candidates and features of the fusion's ten random inner folds on ml-100k's training
     # part (`ranker-data`), cut by query id into five parts that are each the test once, the
     # fusion's own early-stopping users for early stopping, the fusion's tree settings on both
     # sides; the row gives the means over the five.

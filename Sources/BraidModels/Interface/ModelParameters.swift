@@ -50,6 +50,13 @@ public struct ModelParameters: Sendable, Equatable {
         return value
     }
 
+    /// These parameters without `key`.
+    public func removing(_ key: String) -> ModelParameters {
+        var out = self
+        out.values[Self.normalized(key)] = nil
+        return out
+    }
+
     /// A whole number, or nil when the parameter is absent or `auto` (chosen from the data).
     public func automaticInt(_ key: String, range: ClosedRange<Int>) throws(ModelError) -> Int? {
         guard let text = string(key), text.lowercased() != "auto" else { return nil }
