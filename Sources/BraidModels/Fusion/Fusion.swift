@@ -69,13 +69,14 @@ public struct Fusion: RecommendationModel {
         /// LightGBM's defaults but smaller trees with larger leaves (15 leaves of at least 50
         /// rows): on development splits carved from the benchmark's training data, 31 leaves
         /// of 20 rows fitted the early-stopping users' noise. `truncation` (LightGBM's
-        /// `lambdarank_truncation_level`) stays 0, every pair: on ml-100k's four random
-        /// development splits, pairs with a row among the first 5, 10, 15 or 30 raised the mean
-        /// ratio to EASE from 1.006 to 1.013, 1.012, 1.009 and 1.007 (10: ahead on all four), and
-        /// ml-latest-small's two from 1.085 to 1.089 at 10 (one lower, one higher), but on
-        /// development splits of the temporal and count data, at 10: ml-100k temporal 1.257 →
-        /// 1.240 its best member, ml-latest-small temporal 1.191 → 1.207, Debian uploads 1.226 →
-        /// 1.163. It helps the random MovieLens splits and costs the count data.
+        /// `lambdarank_truncation_level`) is chosen at fit (`automaticTruncation`): on ml-100k's
+        /// four random development splits, pairs with a row among the first 5, 10, 15 or 30
+        /// raised the mean ratio to EASE from 1.006 to 1.013, 1.012, 1.009 and 1.007 at 5 folds
+        /// (10: ahead on all four), and ml-latest-small's two from 1.085 to 1.089 at 10 (one
+        /// lower, one higher), but on development splits of the temporal and count data, at 10:
+        /// ml-100k temporal 1.257 → 1.240 its best member, ml-latest-small temporal 1.191 →
+        /// 1.207, Debian uploads 1.226 → 1.163. It helps the random splits of binary data and
+        /// costs the count data.
         public var ranker: LambdaMART.Settings = {
             var settings = LambdaMART.Settings()
             settings.leaves = 15
