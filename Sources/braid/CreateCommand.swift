@@ -11,8 +11,9 @@ struct Create: ParsableCommand {
             otherwise a seeded random 20%. Each family (popularity, item and user kNN, EASE, \
             RP3beta, adjacency, ALS, BPR; the content models and the hybrid with --items or --item-vectors) gets random \
             configurations in turn until 60% of the budget is spent; the fusion over the three best \
-            is tried when time remains, and kept only if it beats them on validation. The winner \
-            is refitted on all the data and saved.
+            is tried when its trial, its final fit (and its refit for --report) fit in the budget \
+            (with fewer random inner folds, down to 3, when the default's would not), and kept only \
+            if it beats them on validation. The winner is refitted on all the data and saved.
               braid create --data ratings.csv --items movies.csv --out m.braid --budget 2m
             """)
 
@@ -112,19 +113,39 @@ struct Create: ParsableCommand {
                 }
                 throw CLIError("no model could be fitted and measured within the budget; raise --budget")
             }
-            // The fusion over the three best families, when there is time for it.
-            // The fusion fits its members once per inner fold and once on everything, and
-            // trains its ranker: estimate one more fit than that, plus 2 s.
-            let fits = Double(Fusion.Configuration().innerFolds(temporal: temporal) + 2)
+            // The fusion over the three best families, when its trial on the validation split,
+            // its final fit on all the data and (with a report) its refit for the curves all fit
+            // in 90% of the budget. Each fits the members once per inner fold and once on
+            // everything, then trains the ranker (allowed 2 s here); the final fit's data is a
+            // quarter larger, and with a threshold and a random inner split it adds EASE on every
+            // rated item as a member. Fewer random folds (down to 3) when the default's would not fit.
+            let elapsed = { System.monotonicSeconds() - started }
             let membersFitSeconds = board.prefix(3).reduce(0) { $0 + $1.trial.fitSeconds }
-            if board.count >= 2, System.monotonicSeconds() - started + 2 + fits * membersFitSeconds < budget * 0.8 {
+            let addedSeconds = threshold != nil && !temporal ? board.first(where: { $0.family == EASE.name })?.trial.fitSeconds ?? membersFitSeconds : 0
+            let finalScale = 1.25 * (membersFitSeconds + addedSeconds) / max(membersFitSeconds, 1e-3)
+            let trialsBeforeTheFinal = report == nil ? 1.0 : 2.0
+            let fusionSeconds = { (trial: Double) in trial * (trialsBeforeTheFinal + finalScale) }
+            let estimatedTrial = { (folds: Int) in Double(folds + 1) * membersFitSeconds + 2 }
+            var folds = Fusion.Configuration().innerFolds(temporal: temporal)
+            while !temporal, folds > 3, elapsed() + fusionSeconds(estimatedTrial(folds)) > budget * 0.9 { folds -= 1 }
+            if board.count >= 2, elapsed() + fusionSeconds(estimatedTrial(folds)) <= budget * 0.9 {
                 let members = board.prefix(3).map { entry in MemberSpec(model: entry.family, parameters: entry.trial.parameters).description }.joined(separator: "+")
-                if let trial = try? tuner.run(model: "fusion", base: [:], candidates: [["members": members, "validation": temporal ? "temporal" : "random"]],
-                                              split: prepared)[0] {
-                    Console.progress("  fusion of \(members): \(metric) \(Console.format(trial.value))")
-                    board.append((trial, "fusion"))
-                    board.sort { tuner.better($0.trial.value, than: $1.trial.value) }
+                var parameters = ["members": members, "validation": temporal ? "temporal" : "random"]
+                if folds != Fusion.Configuration().innerFolds(temporal: temporal) { parameters["folds"] = String(folds) }
+                if let trial = try? tuner.run(model: "fusion", base: [:], candidates: [parameters], split: prepared)[0] {
+                    // What is left to do, from the trial's own fit time.
+                    let rest = trial.fitSeconds * (trialsBeforeTheFinal - 1 + finalScale)
+                    if elapsed() + rest <= budget {
+                        Console.progress("  fusion of \(members)\(parameters["folds"].map { " (\($0) folds)" } ?? ""): \(metric) \(Console.format(trial.value))")
+                        board.append((trial, "fusion"))
+                        board.sort { tuner.better($0.trial.value, than: $1.trial.value) }
+                    } else {
+                        Console.progress("  fusion of \(members): \(metric) \(Console.format(trial.value)), left out: what is left of its fitting (about "
+                                         + "\(Console.format(rest, digits: 0)) s) would overrun the budget")
+                    }
                 }
+            } else if board.count >= 2 {
+                Console.progress("  no fusion: its fitting (about \(Console.format(fusionSeconds(estimatedTrial(folds)), digits: 0)) s) would overrun the budget")
             }
             let winner = board[0]
             Console.progress("fitting \(winner.family) \(Tune.describe(winner.trial.parameters)) on all \(table.count) interactions…")
