@@ -113,28 +113,18 @@ struct Create: ParsableCommand {
                 }
                 throw CLIError("no model could be fitted and measured within the budget; raise --budget")
             }
-            // The fusion over the three best families, when its trial on the validation split,
-            // its final fit on all the data and (with a report) its refit for the curves all fit
-            // in 90% of the budget. Each fits the members once per inner fold and once on
-            // everything, then trains the ranker (allowed 2 s here); the final fit's data is a
-            // quarter larger, and with a threshold and a random inner split it adds EASE on every
-            // rated item as a member. Fewer random folds (down to 3) when the default's would not fit.
+            // The fusion over the three best families, when its plan fits in the budget.
             let elapsed = { System.monotonicSeconds() - started }
             let membersFitSeconds = board.prefix(3).reduce(0) { $0 + $1.trial.fitSeconds }
             let addedSeconds = threshold != nil && !temporal ? board.first(where: { $0.family == EASE.name })?.trial.fitSeconds ?? membersFitSeconds : 0
-            let finalScale = 1.25 * (membersFitSeconds + addedSeconds) / max(membersFitSeconds, 1e-3)
-            let trialsBeforeTheFinal = report == nil ? 1.0 : 2.0
-            let fusionSeconds = { (trial: Double) in trial * (trialsBeforeTheFinal + finalScale) }
-            let estimatedTrial = { (folds: Int) in Double(folds + 1) * membersFitSeconds + 2 }
-            var folds = Fusion.Configuration().innerFolds(temporal: temporal)
-            while !temporal, folds > 3, elapsed() + fusionSeconds(estimatedTrial(folds)) > budget * 0.9 { folds -= 1 }
-            if board.count >= 2, elapsed() + fusionSeconds(estimatedTrial(folds)) <= budget * 0.9 {
+            let defaultFolds = Fusion.Configuration().innerFolds(temporal: temporal)
+            let cost = FusionCost(membersFitSeconds: membersFitSeconds, addedSeconds: addedSeconds, report: report != nil)
+            if board.count >= 2, let folds = cost.folds(within: budget * 0.9 - elapsed(), default: defaultFolds, adjustable: !temporal) {
                 let members = board.prefix(3).map { entry in MemberSpec(model: entry.family, parameters: entry.trial.parameters).description }.joined(separator: "+")
                 var parameters = ["members": members, "validation": temporal ? "temporal" : "random"]
-                if folds != Fusion.Configuration().innerFolds(temporal: temporal) { parameters["folds"] = String(folds) }
+                if folds != defaultFolds { parameters["folds"] = String(folds) }
                 if let trial = try? tuner.run(model: "fusion", base: [:], candidates: [parameters], split: prepared)[0] {
-                    // What is left to do, from the trial's own fit time.
-                    let rest = trial.fitSeconds * (trialsBeforeTheFinal - 1 + finalScale)
+                    let rest = cost.afterTrial(trial.fitSeconds)
                     if elapsed() + rest <= budget {
                         Console.progress("  fusion of \(members)\(parameters["folds"].map { " (\($0) folds)" } ?? ""): \(metric) \(Console.format(trial.value))")
                         board.append((trial, "fusion"))
@@ -145,7 +135,7 @@ struct Create: ParsableCommand {
                     }
                 }
             } else if board.count >= 2 {
-                Console.progress("  no fusion: its fitting (about \(Console.format(fusionSeconds(estimatedTrial(folds)), digits: 0)) s) would overrun the budget")
+                Console.progress("  no fusion: its fitting (about \(Console.format(cost.total(folds: temporal ? defaultFolds : 3), digits: 0)) s) would overrun the budget")
             }
             let winner = board[0]
             Console.progress("fitting \(winner.family) \(Tune.describe(winner.trial.parameters)) on all \(table.count) interactions…")

@@ -60,3 +60,29 @@ import Testing
         #expect(abs(Evaluator().evaluate(refit, on: split).metrics["rmse"]! - trial.value) < 1e-6)
     }
 }
+
+/// `braid create`'s estimate of the fusion's cost, worked by hand for members that fit in
+/// 1.83 s on the validation split and an added EASE of 1.13 s: the final fit takes
+/// 1.25 × (1.83 + 1.13) / 1.83 = 2.0218579 trials; with 4 folds a trial is 5 × 1.83 + 2 =
+/// 11.15 s and all of it 11.15 × 3.0218579 = 33.694 s (5 folds: 39.224 s; 3 folds: 28.164 s).
+@Suite struct FusionCostTests {
+    @Test func theFoldsThatFitTheBudget() {
+        let cost = FusionCost(membersFitSeconds: 1.83, addedSeconds: 1.13, report: false)
+        #expect(abs(cost.finalScale - 2.021857923) < 1e-8)
+        #expect(abs(cost.trial(folds: 4) - 11.15) < 1e-9)
+        #expect(abs(cost.total(folds: 4) - 33.693715847) < 1e-8)
+        #expect(abs(cost.afterTrial(25.16) - 50.869945355) < 1e-8)
+        #expect(cost.folds(within: 36, default: 10, adjustable: true) == 4)
+        #expect(cost.folds(within: 40, default: 10, adjustable: true) == 5)
+        #expect(cost.folds(within: 28, default: 10, adjustable: true) == nil)
+        // A temporal inner split keeps its folds: 3 × 1.83 + 2 = 7.49 s a trial, 22.634 s in all.
+        #expect(cost.folds(within: 23, default: 2, adjustable: false) == 2)
+        #expect(cost.folds(within: 22, default: 2, adjustable: false) == nil)
+        // The report refits the fusion once more on the validation split.
+        var reported = cost
+        reported.report = true
+        #expect(abs(reported.total(folds: 4) - 44.843715847) < 1e-8)
+        // Nothing added: the final fit is the trial on a quarter more data.
+        #expect(FusionCost(membersFitSeconds: 2, addedSeconds: 0, report: false).finalScale == 1.25)
+    }
+}
