@@ -57,6 +57,7 @@ struct Create: ParsableCommand {
     func run() throws {
         try common.run {
             let started = System.monotonicSeconds()
+            let elapsed = { System.monotonicSeconds() - started }
             guard budget >= 1 else { throw CLIError("--budget must be at least 1 second, not \(budget)") }
             let table = dataOptions.filtered(try dataOptions.load([data])[0]).deduplicated(try dataOptions.duplicatePolicy()).0
             let kind = ValueKind.detect(table.values)
@@ -86,8 +87,7 @@ struct Create: ParsableCommand {
             searching: while true {
                 var tried = false
                 for k in families.indices where next[k] < samples[k].count {
-                    let elapsed = System.monotonicSeconds() - started
-                    if elapsed + 2 * slowest[k] > tuningBudget { continue }
+                    if elapsed() + 2 * slowest[k] > tuningBudget { continue }
                     let candidate = samples[k][next[k]]
                     next[k] += 1
                     let t0 = System.monotonicSeconds()
@@ -113,14 +113,24 @@ struct Create: ParsableCommand {
                 }
                 throw CLIError("no model could be fitted and measured within the budget; raise --budget")
             }
-            // The fusion over the three best families, when its plan fits in the budget.
-            let elapsed = { System.monotonicSeconds() - started }
+            var full = threshold.map { InteractionMatrix(positivesOf: table, threshold: $0) } ?? InteractionMatrix(table)
+            full.catalog = catalog
+            // The fusion over the three best families, when its plan fits in the budget. The
+            // members its final fit adds beyond the trial's (as the fusion resolves them on each
+            // matrix: EASE on every rated item under a threshold and a random inner split) cost
+            // their family's fit seconds.
+            var planned = Fusion.Configuration()
+            planned.members = board.prefix(3).map { MemberSpec(model: $0.family, parameters: $0.trial.parameters) }
+            planned.validation = temporal ? .temporal : .random
+            let trialMembers = planned.resolved(for: prepared.train).members
+            let addedSeconds = planned.resolved(for: full).members.filter { !trialMembers.contains($0) }.reduce(0) { total, member in
+                total + (board.first { $0.family == member.model }?.trial.fitSeconds ?? 0)
+            }
             let membersFitSeconds = board.prefix(3).reduce(0) { $0 + $1.trial.fitSeconds }
-            let addedSeconds = threshold != nil && !temporal ? board.first(where: { $0.family == EASE.name })?.trial.fitSeconds ?? membersFitSeconds : 0
-            let defaultFolds = Fusion.Configuration().innerFolds(temporal: temporal)
+            let defaultFolds = planned.innerFolds(temporal: temporal)
             let cost = FusionCost(membersFitSeconds: membersFitSeconds, addedSeconds: addedSeconds, report: report != nil)
             if board.count >= 2, let folds = cost.folds(within: budget * 0.9 - elapsed(), default: defaultFolds, adjustable: !temporal) {
-                let members = board.prefix(3).map { entry in MemberSpec(model: entry.family, parameters: entry.trial.parameters).description }.joined(separator: "+")
+                let members = planned.members.map(\.description).joined(separator: "+")
                 var parameters = ["members": members, "validation": temporal ? "temporal" : "random"]
                 if folds != defaultFolds { parameters["folds"] = String(folds) }
                 if let trial = try? tuner.run(model: "fusion", base: [:], candidates: [parameters], split: prepared)[0] {
@@ -139,8 +149,6 @@ struct Create: ParsableCommand {
             }
             let winner = board[0]
             Console.progress("fitting \(winner.family) \(Tune.describe(winner.trial.parameters)) on all \(table.count) interactions…")
-            var full = threshold.map { InteractionMatrix(positivesOf: table, threshold: $0) } ?? InteractionMatrix(table)
-            full.catalog = catalog
             let model = try ModelRegistry.fit(winner.family, parameters: ModelParameters(winner.trial.parameters), data: full)
             try ModelRegistry.save(model, to: out)
             if let report {
@@ -167,7 +175,7 @@ struct Create: ParsableCommand {
                                         defaults: defaults, curves: curves, samples: samples, ranker: (model as? Fusion)?.featureWeights).html()
                 try DataFile.write(Data(page.utf8), to: report)
             }
-            let seconds = System.monotonicSeconds() - started
+            let seconds = elapsed()
             Console.progress("saved \(out) in \(Console.format(seconds, digits: 1)) s of a \(Console.format(budget, digits: 0)) s budget")
             if common.json {
                 Console.printJSON([
