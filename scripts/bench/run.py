@@ -202,7 +202,9 @@ def main():
                          f"{fused['fit_seconds']:.2f}", f"{best['fit_seconds']:.2f}"])
         ref = run_json([sys.executable, os.path.join(ROOT, "scripts", "bench", "seen_ease.py"), tr, te, "4"])
         raw[f"seen numpy ease {name}"] = ref
-        for kind, fitted in (("positives", "the positives as 1 (Braid's ease)"), ("every rating's value", "every training rating's value (no Braid single model)")):
+        for kind, fitted in (("positives", "the positives as 1 (Braid's ease)"),
+                             ("every rated item as 1", "every rated item as 1 (the fusion's member ease(below-threshold=true) alone)"),
+                             ("every rating's value", "every training rating's value (no Braid single model)")):
             rows.append([f"{name} {protocol}, ≥4★, low ratings seen", f"EASE fitted on {fitted}, λ by Braid's rule ({ref[kind]['lambda']:.0f})", "NDCG@10",
                          "–", f"{ref[kind]['ndcg@10']:.4f}", "NumPy EASE", "–", "–"])
 

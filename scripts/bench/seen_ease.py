@@ -2,8 +2,10 @@
 """NumPy EASE under `braid evaluate --below-threshold seen`: NDCG@10 on a TSV train/test split
 with ratings >= THRESHOLD relevant, every item the user rated in training (below the threshold
 too) left out of their candidates, and candidates the items with training positives. Fits EASE
-(float64 inverse) on (a) the positives as 1, as Braid's `ease` does under a threshold, and (b)
-every training rating with its value, which no Braid single model does; lambda by Braid's
+(float64 inverse) on (a) the positives as 1, as Braid's `ease` does under a threshold, (b) every
+rated item as 1, as the fusion's added member `ease(below-threshold=true)` does (so that member
+alone is in the comparison too), and (c) every training rating with its value, which no Braid
+single model does; lambda by Braid's
 data-aware rule, 3 * sum(d^2) / sum(d) over the Gram matrix's diagonal d. Prints JSON.
 
 Usage: seen_ease.py TRAIN TEST [THRESHOLD]"""
@@ -48,7 +50,7 @@ def ndcg(scores):
     return float(np.mean(out)), len(out)
 
 result = {}
-for name, x in (("positives", positives), ("every rating's value", values)):
+for name, x in (("positives", positives), ("every rated item as 1", rated), ("every rating's value", values)):
     s, lam = ease(x)
     value, count = ndcg(s)
     result[name] = {"ndcg@10": value, "lambda": lam, "users": count}
