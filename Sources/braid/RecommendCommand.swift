@@ -17,17 +17,30 @@ struct ModelSource: ParsableArguments {
     var threshold: Float?
 
     func model(_ dataOptions: DataOptions) throws -> any RecommendationModel {
+        try modelWithTitles(dataOptions).model
+    }
+
+    /// The model, and the items' titles to show by id: those of `--items` when it has any, else those
+    /// the model file keeps (a model fitted with item metadata keeps its titles), or with
+    /// `--train` those of the data it was fitted on.
+    func modelWithTitles(_ dataOptions: DataOptions) throws -> (model: any RecommendationModel, titles: [String: String]) {
         switch (modelFile, train) {
         case (let file?, nil):
             let started = System.monotonicSeconds()
-            let model = try ModelRegistry.load(from: file)
+            let (model, kept) = try ModelRegistry.loadWithTitles(from: file)
             Console.progress("loaded \(type(of: model).name) from \(file) in \(Console.format(System.monotonicSeconds() - started, digits: 2)) s")
-            return model
+            let given = try dataOptions.catalog().map(Self.titles) ?? [:]
+            return (model, given.isEmpty ? kept : given)
         case (nil, let train?):
-            return try fitModel(modelOptions: modelOptions, dataOptions: dataOptions, train: train, threshold: threshold).0
+            let model = try fitModel(modelOptions: modelOptions, dataOptions: dataOptions, train: train, threshold: threshold).0
+            return (model, model.data.catalog.map(Self.titles) ?? [:])
         default:
             throw CLIError("give either --model-file FILE, or --train FILE --model NAME")
         }
+    }
+
+    static func titles(_ catalog: ItemCatalog) -> [String: String] {
+        catalog.records.compactMapValues(\.title)
     }
 }
 
@@ -68,8 +81,7 @@ struct Recommend: ParsableCommand {
     func run() throws {
         try common.run {
             try CommonOptions.requirePositive(count, "--k")
-            let model = try source.model(dataOptions)
-            let catalog = try dataOptions.catalog()
+            let (model, titles) = try source.modelWithTitles(dataOptions)
             let data = model.data
             var filter = try RecommendationFilter(excludeSeen: !includeSeen, allowing: allow.map(Self.list), denying: deny.map(Self.list) ?? [],
                                                   items: data.items)
@@ -112,6 +124,7 @@ struct Recommend: ParsableCommand {
                     let who: (key: String, value: JSONValue) = historyIDs.map { ("history", .array($0.map(JSONValue.string))) } ?? ("user", .string(list.label))
                     let items: [JSONValue] = zip(list.items, list.reasons).map { entry, why in
                         var out: [String: JSONValue] = ["item": .string(data.items[entry.index]), "score": Console.number(entry.score)]
+                        if let title = titles[data.items[entry.index]] { out["title"] = .string(title) }
                         if let why {
                             out["because"] = .array(why.items.map { .object(["item": .string(data.items[$0.index]), "weight": Console.number($0.weight)]) }
                                 + why.users.map { .object(["user": .string(data.users[$0.index]), "weight": Console.number($0.weight)]) })
@@ -130,7 +143,7 @@ struct Recommend: ParsableCommand {
                 for (id, list, explained) in lists {
                     for (rank, entry) in list.enumerated() {
                         let item = data.items[entry.index]
-                        var row = [rank == 0 ? id : "", "\(rank + 1)", item, catalog?.displayName(of: item) ?? "", Console.format(Double(entry.score))]
+                        var row = [rank == 0 ? id : "", "\(rank + 1)", item] + (titles.isEmpty ? [] : [titles[item] ?? ""]) + [Console.format(Double(entry.score))]
                         if explain {
                             let why = explained[rank]
                             let parts = (why?.items.prefix(3).map { data.items[$0.index] + " " + Console.format(Double($0.weight)) } ?? [])
@@ -140,7 +153,8 @@ struct Recommend: ParsableCommand {
                         rows.append(row)
                     }
                 }
-                Console.printTable(["user", "rank", "item", "title", "score"] + (explain ? ["because"] : []), rows, rightAligned: [1, 4])
+                Console.printTable(["user", "rank", "item"] + (titles.isEmpty ? [] : ["title"]) + ["score"] + (explain ? ["because"] : []), rows,
+                                   rightAligned: [1, titles.isEmpty ? 3 : 4])
             }
         }
     }
@@ -190,25 +204,29 @@ struct Similar: ParsableCommand {
     func run() throws {
         try common.run {
             try CommonOptions.requirePositive(count, "--k")
-            let model = try source.model(dataOptions)
-            let catalog = try dataOptions.catalog()
+            let (model, titles) = try source.modelWithTitles(dataOptions)
             let ids = Recommend.list(itemIDs)
             let lists = try ids.map { id throws(ModelError) in try model.similarItems(to: id, count: count) }
             if common.json {
                 Console.printJSON([
                     "model": type(of: model).name,
                     "similar": zip(ids, lists).map { id, list in
-                        ["item": id, "items": list.map { ["item": $0.item, "score": Double($0.score)] as [String: Any] }] as [String: Any]
+                        ["item": id, "items": list.map { entry in
+                            var out: [String: Any] = ["item": entry.item, "score": Double(entry.score)]
+                            if let title = titles[entry.item] { out["title"] = title }
+                            return out
+                        }] as [String: Any]
                     },
                 ])
             } else {
                 var rows: [[String]] = []
                 for (id, list) in zip(ids, lists) {
                     for (rank, entry) in list.enumerated() {
-                        rows.append([rank == 0 ? id : "", "\(rank + 1)", entry.item, catalog?.displayName(of: entry.item) ?? "", Console.format(Double(entry.score))])
+                        rows.append([rank == 0 ? id : "", "\(rank + 1)", entry.item] + (titles.isEmpty ? [] : [titles[entry.item] ?? ""])
+                                    + [Console.format(Double(entry.score))])
                     }
                 }
-                Console.printTable(["item", "rank", "similar", "title", "score"], rows, rightAligned: [1, 4])
+                Console.printTable(["item", "rank", "similar"] + (titles.isEmpty ? [] : ["title"]) + ["score"], rows, rightAligned: [1, titles.isEmpty ? 3 : 4])
             }
         }
     }

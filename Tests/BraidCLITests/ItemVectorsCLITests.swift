@@ -49,6 +49,37 @@ import Testing
     }
 }
 
+/// A model fitted with item metadata keeps the titles: `recommend` and `similar` show them
+/// from the model file alone; without metadata there is no title column.
+@Suite struct ModelFileTitlesCLITests {
+    @Test func titlesComeFromTheModelFile() throws {
+        let train = Fixtures.temporaryFile(CLITests.ratings, name: "train.csv")
+        let items = Fixtures.temporaryFile("movieId,title,genres\n" + (0..<12).map { "m\($0),Film \($0),Drama" }.joined(separator: "\n") + "\n", name: "items.csv")
+        let directory = Fixtures.temporaryDirectory()
+        let titled = directory + "/titled.braid", plain = directory + "/plain.braid"
+        for (out, extra) in [(titled, ["--items", items]), (plain, [])] {
+            let trained = try CLI.run(["train", "--train", train, "--model", "itemknn", "--out", out] + extra)
+            #expect(trained.status == 0, "\(trained.stderr)")
+        }
+        let listed = try CLI.run(["recommend", "--model-file", titled, "--users", "u0", "--k", "3", "--json"])
+        let entries = (listed.json["recommendations"] as? [[String: Any]])?.first?["items"] as? [[String: Any]] ?? []
+        #expect(entries.count == 3)
+        for entry in entries { #expect(entry["title"] as? String == "Film " + ((entry["item"] as? String)?.dropFirst() ?? "?"), "\(entry)") }
+        let similar = try CLI.run(["similar", "--model-file", titled, "--item", "m2", "--k", "2", "--json"])
+        let neighbours = (similar.json["similar"] as? [[String: Any]])?.first?["items"] as? [[String: Any]] ?? []
+        #expect(neighbours.count == 2 && neighbours.allSatisfy { ($0["title"] as? String)?.hasPrefix("Film ") == true }, "\(similar.stdout)")
+        let table = try CLI.run(["recommend", "--model-file", titled, "--users", "u0", "--k", "1"])
+        #expect(table.stdout.contains("title") && table.stdout.contains("Film "), "\(table.stdout)")
+        let untitled = try CLI.run(["recommend", "--model-file", plain, "--users", "u0", "--k", "1"])
+        #expect(untitled.status == 0 && !untitled.stdout.contains("title"), "\(untitled.stdout)")
+        // --items given at recommend time wins over the file's titles.
+        let renamed = Fixtures.temporaryFile("movieId,title,genres\n" + (0..<12).map { "m\($0),Other \($0),Drama" }.joined(separator: "\n") + "\n", name: "renamed.csv")
+        let over = try CLI.run(["recommend", "--model-file", titled, "--items", renamed, "--users", "u0", "--k", "1", "--json"])
+        let first = (over.json["recommendations"] as? [[String: Any]])?.first?["items"] as? [[String: Any]] ?? []
+        #expect((first.first?["title"] as? String)?.hasPrefix("Other ") == true, "\(over.stdout)")
+    }
+}
+
 @Suite struct ExplainCLITests {
     @Test(arguments: ["itemknn", "userknn", "ease"])
     func explainedListsCarryTheirReasons(model: String) throws {

@@ -65,6 +65,21 @@ import Testing
         }
     }
 
+    /// Item titles travel in the header, one per item; a file without them (as every file
+    /// written before them) reads as none, and a count that differs from the items' is refused.
+    @Test func itemTitlesRoundTripAndTheirCountIsChecked() throws {
+        var archive = try ModelArchive.decode(Self.sample(), fileName: "m.braid")
+        #expect(archive.itemTitles == nil)
+        archive.itemTitles = ["Alpha (1999)", ""]
+        #expect(try ModelArchive.decode(archive.encoded(), fileName: "m.braid").itemTitles == ["Alpha (1999)", ""])
+        do {
+            _ = try ModelArchive.decode(Self.crafted { $0["titles"] = ["only one"] }, fileName: "m.braid")
+            Issue.record("one title for two items was accepted")
+        } catch {
+            #expect(error.code == .corruptFile && error.description.contains("1 item titles for 2 items"), "\(error.description)")
+        }
+    }
+
     @Test func unknownDtypeIsRefused() {
         #expect(throws: DataError.self) { try ModelArchive.decode(Self.editArray("y", "dtype", "f16"), fileName: "m.braid") }
     }

@@ -54,6 +54,10 @@ public struct ModelArchive: Sendable, Equatable {
     /// Free-form numbers (global mean, rating scale, …).
     public var scalars: [String: Double] = [:]
     public var arrays: [String: ArchiveArray] = [:]
+    /// Each item's title, in `items`' order ("" where none is known), when the model was fitted
+    /// with item metadata: `recommend` and `similar` show them without the metadata file. Nil
+    /// in files without titles (and those written before them).
+    public var itemTitles: [String]?
 
     public init(model: String, configuration: Data, users: Vocabulary, items: Vocabulary) {
         self.model = model
@@ -76,6 +80,7 @@ public struct ModelArchive: Sendable, Equatable {
         var scalars: [String: Double]
         var arrays: [Entry]
         var byteOrder: String
+        var titles: [String]?
     }
 
     /// The archive's bytes.
@@ -103,7 +108,7 @@ public struct ModelArchive: Sendable, Equatable {
         }
         let header = Header(model: model, configuration: String(decoding: configuration, as: UTF8.self),
                             users: users.identifiers, items: items.identifiers, scalars: scalars, arrays: entries,
-                            byteOrder: "little")
+                            byteOrder: "little", titles: itemTitles)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let headerBytes = try! encoder.encode(header)
@@ -221,6 +226,12 @@ public struct ModelArchive: Sendable, Equatable {
         var archive = ModelArchive(model: header.model, configuration: Data(header.configuration.utf8),
                                    users: Vocabulary(header.users), items: Vocabulary(header.items))
         archive.scalars = header.scalars
+        if let titles = header.titles {
+            guard titles.count == header.items.count else {
+                throw corrupt("it has \(titles.count) item titles for \(header.items.count) items")
+            }
+            archive.itemTitles = titles
+        }
         let payloadStart = aligned(16 + headerLength)
         for entry in header.arrays {
             let size: Int

@@ -72,6 +72,10 @@ public enum ModelRegistry {
         if let ages = model.data.ageInDays { archive.store(ages, as: "data.ages") }
         if let sequence = model.data.sequence { archive.store(sequence, as: "data.sequence") }
         if let below = model.data.belowThreshold { archive.store(below, as: "data.below") }
+        if let catalog = model.data.catalog {
+            let titles = model.data.items.identifiers.map { catalog[$0]?.title ?? "" }
+            if titles.contains(where: { !$0.isEmpty }) { archive.itemTitles = titles }
+        }
         model.archive(into: &archive)
         return archive
     }
@@ -89,9 +93,17 @@ public enum ModelRegistry {
 
     /// Loads the model file at `path`.
     public static func load(from path: String) throws(ModelError) -> any RecommendationModel {
+        try loadWithTitles(from: path).model
+    }
+
+    /// Loads the model file at `path`, with the titles of the items it was fitted with, by
+    /// item id (empty when it was fitted without item metadata).
+    public static func loadWithTitles(from path: String) throws(ModelError) -> (model: any RecommendationModel, titles: [String: String]) {
         let archive: ModelArchive
         do { archive = try ModelArchive.read(from: path) } catch { throw ModelError(.corruptModel, "cannot load the model", cause: error) }
-        return try load(archive)
+        var titles: [String: String] = [:]
+        for (id, title) in zip(archive.items.identifiers, archive.itemTitles ?? []) where !title.isEmpty { titles[id] = title }
+        return (try load(archive), titles)
     }
 
     /// Restores a fitted model of type `name` from arrays stored by its `archive(into:)`, with
