@@ -247,15 +247,35 @@ func descendingOrderOfQueries(_ data: LambdaMART.Dataset, _ scores: [Float]) -> 
         return (matrix, Int(matrix.items.index(of: "cold-even")!), Int(matrix.items.index(of: "cold-odd")!))
     }
 
-    @Test func coldItemsRankByTheirContent() throws {
+    /// Warm items keep the warm model's scores (Braid's default ALS by default, the
+    /// collaborative model's own with `warm=none`); cold ones rank by their content either way.
+    @Test(arguments: ["als", "none"]) func coldItemsRankByTheirContent(warm: String) throws {
         let (matrix, even, odd) = Self.coldCatalogue()
-        let model = try ModelRegistry.fit("hybrid", parameters: ModelParameters(["collaborative": "als(factors=4,iterations=10)", "regularization": "0.1"]), data: matrix)
+        let model = try ModelRegistry.fit("hybrid", parameters: ModelParameters(["collaborative": "als(factors=4,iterations=10)", "regularization": "0.1", "warm": warm]),
+                                          data: matrix)
         for user in 0..<matrix.userCount {
             let s = model.scores(forUser: user)
             #expect(user % 2 == 0 ? s[even] > s[odd] : s[odd] > s[even], "user \(user): \(s[even]) vs \(s[odd])")
         }
-        let als = try ModelRegistry.fit("als", parameters: ModelParameters(["factors": "4", "iterations": "10"]), data: matrix)
+        let als = try ModelRegistry.fit("als", parameters: ModelParameters(warm == "none" ? ["factors": "4", "iterations": "10"] : [:]), data: matrix)
         #expect(Array(model.scores(forUser: 0)[0..<16]) == Array(als.scores(forUser: 0)[0..<16]))
+    }
+
+    /// The calibration by hand. Users u0 {i0, i1} and u1 {i0}; i2 has no interactions. One
+    /// factor: users 1 and 2, items 1, 3 and 100, so over the (user, warm item) pairs the
+    /// collaborative scores are 1, 3, 2, 6 (mean 3, variance (4 + 0 + 1 + 9)/4 = 3.5) and
+    /// popularity's are 2, 1, 2, 1 (mean 1.5, deviation 0.5): scale 0.5/√3.5 = 0.267261, shift
+    /// 1.5 − 3·0.267261 = 0.698217. i2's factor 100 is not among them.
+    @Test func calibrationMatchesTheWarmModelsMeanAndDeviation() throws {
+        var table = InteractionTable()
+        _ = table.items.insert("i0"); _ = table.items.insert("i1"); _ = table.items.insert("i2")
+        table.append(Interaction(user: "u0", item: "i0"))
+        table.append(Interaction(user: "u0", item: "i1"))
+        table.append(Interaction(user: "u1", item: "i0"))
+        let data = InteractionMatrix(table)
+        let factors = LatentFactors(userFactors: DenseMatrix(rows: 2, columns: 1, storage: [1, 2]), itemFactors: DenseMatrix(rows: 3, columns: 1, storage: [1, 3, 100]))
+        let (scale, shift) = Hybrid.calibration(from: factors, to: try Popularity(fitting: data), data: data)
+        #expect(abs(scale - 0.267261) < 1e-5 && abs(shift - 0.698217) < 1e-5, "\(scale), \(shift)")
     }
 
     /// The two-tower model places a cold item from its content by either route (the tower

@@ -357,7 +357,7 @@ def main():
         return f"vs content-bm25 {c['difference']:+.4f}, 95% CI [{c['ci95'][0]:+.4f}, {c['ci95'][1]:+.4f}]"
     for result in hy["results"]:
         is_hybrid = result["model"] == "hybrid"
-        label = {"hybrid": f"hybrid (ALS 64 + BM25 ridge map) among cold items; {against_bm25(cmp)}",
+        label = {"hybrid": f"hybrid (ALS 64 at a constant λ + BM25 ridge map; warm items by the default ALS) among cold items; {against_bm25(cmp)}",
                  "twotower": f"twotower (ridge map into the item tower's space) among cold items; {against_bm25(cmp_tt)}"
                  }.get(result["model"], f"{result['model']} among cold items")
         rows.append(["ml-latest-small, 10% cold items, titles + genres only", label, "NDCG@10", f"{result['metrics']['ndcg@10']:.4f}",

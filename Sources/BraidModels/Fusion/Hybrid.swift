@@ -1,5 +1,6 @@
 public import BraidCore
 internal import Foundation
+import BraidNeural
 
 /// Content mapped into the collaborative space, for cold start: a latent-factor model is
 /// fitted on the interactions, and a ridge regression learns the item factors (and bias) of
@@ -9,6 +10,16 @@ internal import Foundation
 ///
 /// Ridge (`RidgeMap`): B = argmin ‖X_w B − Q_w‖² + λ‖B‖² over the warm items' content rows X_w
 /// and factors Q_w.
+///
+/// The factors that map best from content are not the ones that rank warm items best: ALS with a
+/// small constant λ keeps popularity in its factors, which content predicts, while ALS's default
+/// weighted λ ranks warm items far better. So by default (`warm`) a second model, Braid's default
+/// ALS, scores the items with interactions, and a cold item's score from the mapped factors is
+/// put on that model's scale by the affine map that carries the collaborative model's scores of
+/// warm items onto the warm model's (equal mean and deviation over every user and warm item):
+/// one list, in which warm items rank exactly as ALS ranks them and cold items among themselves
+/// exactly as the mapped factors rank them. As one dot product: the user is [u_warm; u; 1], a warm
+/// item [q_warm; 0; 0], a cold item [0; a·q̂; b].
 public struct Hybrid: RecommendationModel {
     /// Which content vectors the map reads.
     public enum Content: String, Codable, Sendable, CaseIterable {
@@ -37,6 +48,13 @@ public struct Hybrid: RecommendationModel {
         /// split its factors carried over to cold items better than weighted-λ ALS's (NDCG@10
         /// among cold items 0.294 against 0.263 at λ = 0.2 per interaction and 0.284 at 0.05).
         public var collaborative = MemberSpec(model: "als", parameters: ["factors": "64", "regularization-scaling": "none", "regularization": "0.01"])
+        /// The model that scores items with interactions (any registered model but a composite),
+        /// or nil (`warm=none`) for the collaborative model's own scores. Braid's default ALS: on
+        /// ml-100k's random split the constant-λ factors ranked warm items at NDCG@10 0.2273
+        /// against 0.3116 for weighted λ, and no single λ did well at both (on development splits,
+        /// a constant λ of 20 matched weighted λ on warm items and lost 13% on cold ones).
+        /// Configurations saved without it (files written before it) have none.
+        public var warm: MemberSpec? = MemberSpec(model: "als")
         public var content = Content.bm25
         /// λ of the ridge map (chosen on ml-latest-small's seed-2 cold-item split, titles and
         /// genres only, from 0.01–300; the README's numbers use seed 1).
@@ -48,11 +66,20 @@ public struct Hybrid: RecommendationModel {
         public init() {}
 
         public init(parameters: ModelParameters) throws(ModelError) {
-            try parameters.checkKnown(["collaborative", "content", "regularization", "iterations", "k1", "b", "min-df"])
+            try parameters.checkKnown(["collaborative", "warm", "content", "regularization", "iterations", "k1", "b", "min-df"])
             if let text = parameters.string("collaborative") {
                 let parsed = try MemberSpec.parse(text, composite: "hybrid")
                 guard parsed.count == 1 else { throw ModelError(.invalidParameter, "the hybrid takes one collaborative model, not \(parsed.count)") }
                 collaborative = parsed[0]
+            }
+            if let text = parameters.string("warm") {
+                if text.trimmingCharacters(in: .whitespaces) == "none" {
+                    warm = nil
+                } else {
+                    let parsed = try MemberSpec.parse(text, composite: "hybrid")
+                    guard parsed.count == 1 else { throw ModelError(.invalidParameter, "the hybrid takes one warm model, not \(parsed.count)", hint: "e.g. warm=als or warm=none") }
+                    warm = parsed[0]
+                }
             }
             content = try parameters.choice("content", default: content)
             regularization = try parameters.float("regularization", default: regularization, range: 1e-6...1e9)
@@ -60,7 +87,21 @@ public struct Hybrid: RecommendationModel {
             contentSettings.k1 = try parameters.float("k1", default: contentSettings.k1, range: 0...100)
             contentSettings.b = try parameters.float("b", default: contentSettings.b, range: 0...1)
             contentSettings.minimumDocumentFrequency = try parameters.int("min-df", default: contentSettings.minimumDocumentFrequency, range: 1...1_000_000)
-            try MemberSpec.validate([collaborative], composite: "hybrid", forbidden: [Hybrid.name, Fusion.name, Blend.name])
+            try MemberSpec.validate([collaborative] + (warm.map { [$0] } ?? []), composite: "hybrid", forbidden: [Hybrid.name, Fusion.name, Blend.name])
+        }
+
+        private enum CodingKeys: String, CodingKey { case collaborative, warm, content, regularization, iterations, contentSettings }
+
+        /// `warm` is written even when nil, so that a saved configuration without a warm model
+        /// is not given the default one when read back.
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(collaborative, forKey: .collaborative)
+            try container.encode(warm, forKey: .warm)
+            try container.encode(content, forKey: .content)
+            try container.encode(regularization, forKey: .regularization)
+            try container.encode(iterations, forKey: .iterations)
+            try container.encode(contentSettings, forKey: .contentSettings)
         }
     }
 
@@ -80,6 +121,13 @@ public struct Hybrid: RecommendationModel {
     /// With ALS: YᵀY (+ λI with a constant λ) over the warm items' factors (the system ALS solved), for folding in
     /// new histories, whose cold items then count by their predicted factors.
     let foldInGram: DenseMatrix?
+    /// With `configuration.warm`: the model that scores the items with interactions.
+    let warmModel: (any RecommendationModel)?
+    /// The scale and shift that put the collaborative model's scores of cold items on the warm
+    /// model's scale (1 and 0 without a warm model).
+    let calibration: (scale: Float, shift: Float)
+    /// Whether each item had interactions in training (the warm model scores those).
+    let itemIsWarm: [Bool]
 
     public var scoresItemsWithoutInteractions: Bool { true }
 
@@ -118,6 +166,49 @@ public struct Hybrid: RecommendationModel {
         factors = mapped
         als = Self.alsSettings(member, data: data)
         foldInGram = Self.foldInGram(mapped, data: data, als: als)
+        itemIsWarm = warm
+        if let spec = configuration.warm {
+            TrainingLog.report("hybrid: fitting the warm model, \(spec.description)")
+            let model = try ModelRegistry.fit(spec.model, parameters: ModelParameters(spec.parameters), data: data)
+            warmModel = model
+            calibration = Self.calibration(from: mapped, to: model, data: data)
+        } else {
+            warmModel = nil
+            calibration = (1, 0)
+        }
+    }
+
+    /// The scale a > 0 and shift b with which a·s + b over every (user with interactions, warm
+    /// item) pair of the collaborative scores s has the warm model's mean and deviation there
+    /// (users sampled evenly, at most 500).
+    static func calibration(from factors: LatentFactors, to warm: any RecommendationModel, data: InteractionMatrix) -> (scale: Float, shift: Float) {
+        let users = (0..<data.userCount).filter { data.byUser.count(ofRow: $0) > 0 }
+        let sample = users.count <= 500 ? users : (0..<500).map { users[$0 * users.count / 500] }
+        let warmItems = (0..<data.itemCount).filter { data.byItem.count(ofRow: $0) > 0 }
+        var sums = (from: 0.0, fromSquares: 0.0, to: 0.0, toSquares: 0.0)
+        for user in sample {
+            let from = factors.scores(forUser: user), to = warm.scores(forUser: user)
+            for item in warmItems {
+                let a = Double(from[item]), b = Double(to[item])
+                sums.from += a; sums.fromSquares += a * a; sums.to += b; sums.toSquares += b * b
+            }
+        }
+        let n = Double(sample.count * warmItems.count)
+        guard n > 0 else { return (1, 0) }
+        let meanFrom = sums.from / n, meanTo = sums.to / n
+        let deviationFrom = max(0, sums.fromSquares / n - meanFrom * meanFrom).squareRoot()
+        let deviationTo = max(0, sums.toSquares / n - meanTo * meanTo).squareRoot()
+        guard deviationFrom > 0, deviationTo > 0, (deviationTo / deviationFrom).isFinite else { return (1, Float(meanTo - meanFrom)) }
+        let scale = deviationTo / deviationFrom
+        return (Float(scale), Float(meanTo - scale * meanFrom))
+    }
+
+    /// The warm model's scores for the warm items and the calibrated collaborative scores for
+    /// the cold ones.
+    func combined(collaborative: [Float], warm: [Float]) -> [Float] {
+        var out = collaborative
+        for item in out.indices { out[item] = itemIsWarm[item] ? warm[item] : calibration.scale * collaborative[item] + calibration.shift }
+        return out
     }
 
     static func foldInGram(_ factors: LatentFactors, data: InteractionMatrix, als: AlternatingLeastSquares.Configuration?) -> DenseMatrix? {
@@ -130,18 +221,26 @@ public struct Hybrid: RecommendationModel {
         return AlternatingLeastSquares.foldInGram(warm, configuration: als)
     }
 
-    /// With ALS as the collaborative model, any history folds in as ALS folds it in.
-    public var scoresAnyHistory: Bool { als != nil }
+    /// With ALS as the collaborative model, any history folds in as ALS folds it in (and as
+    /// the warm model folds it in, when it can).
+    public var scoresAnyHistory: Bool { als != nil && (warmModel?.scoresAnyHistory ?? true) }
 
     public func scores(forHistory items: [Int32], values: [Float]) throws(ModelError) -> [Float] {
-        guard let summed else {
-            throw ModelError(.unsupported, "the hybrid folds in new histories only over ALS", hint: "use collaborative=als")
+        guard let summed, scoresAnyHistory else {
+            throw ModelError(.unsupported, "the hybrid folds in new histories only over ALS, with a warm model that folds them in too",
+                             hint: "use collaborative=als, and warm=als or warm=none")
         }
         try validateHistory(items, values: values)
-        return summed.scores(summed.sum(items, values: values))
+        let collaborative = summed.scores(summed.sum(items, values: values))
+        guard let warmModel else { return collaborative }
+        return combined(collaborative: collaborative, warm: try warmModel.scores(forHistory: items, values: values))
     }
 
-    public func scores(forUser user: Int) -> [Float] { factors.scores(forUser: user) }
+    public func scores(forUser user: Int) -> [Float] {
+        let collaborative = factors.scores(forUser: user)
+        guard let warmModel else { return collaborative }
+        return combined(collaborative: collaborative, warm: warmModel.scores(forUser: user))
+    }
 
     /// With ALS as the collaborative model, a history's fold-in is a sum of per-item terms, as
     /// ALS's is (cold items' terms from their predicted factors).
@@ -150,45 +249,80 @@ public struct Hybrid: RecommendationModel {
         return AlternatingLeastSquares.SummedFoldIn(factors: factors, gram: foldInGram, configuration: als)
     }
 
-    public var scoresHistoryBySum: Bool { summed != nil }
-    public var historySumCount: Int { summed?.count ?? data.itemCount }
+    /// The collaborative fold-in's sum, then (with a warm model) the warm model's.
+    public var scoresHistoryBySum: Bool { summed != nil && (warmModel?.scoresHistoryBySum ?? true) }
+    public var historySumCount: Int {
+        guard let summed, scoresHistoryBySum else { return data.itemCount }
+        return summed.count + (warmModel?.historySumCount ?? 0)
+    }
 
     public func historySum(forHistory items: [Int32], values: [Float]) throws(ModelError) -> [Float] {
-        guard let summed else { return try scores(forHistory: items, values: values) }  // throws: no fold-in
+        guard let summed, scoresHistoryBySum else { return try scores(forHistory: items, values: values) }  // throws: no fold-in
         try validateHistory(items, values: values)
-        return summed.sum(items, values: values)
+        return try summed.sum(items, values: values) + (warmModel?.historySum(forHistory: items, values: values) ?? [])
     }
 
     public func addHistoryTerm(item: Int32, value: Float, factor: Float, to sum: inout [Float]) {
-        summed?.add(item: item, value: value, factor: factor, to: &sum)
+        guard let summed, scoresHistoryBySum, sum.count == historySumCount else { return }
+        guard let warmModel else { return summed.add(item: item, value: value, factor: factor, to: &sum) }
+        var own = Array(sum[..<summed.count]), other = Array(sum[summed.count...])
+        summed.add(item: item, value: value, factor: factor, to: &own)
+        warmModel.addHistoryTerm(item: item, value: value, factor: factor, to: &other)
+        sum = own + other
     }
 
-    public func scores(fromHistorySum sum: [Float]) -> [Float] { summed?.scores(sum) ?? sum }
+    public func scores(fromHistorySum sum: [Float]) -> [Float] {
+        guard let summed, scoresHistoryBySum, sum.count == historySumCount else { return sum }
+        let collaborative = summed.scores(Array(sum[..<summed.count]))
+        guard let warmModel else { return collaborative }
+        return combined(collaborative: collaborative, warm: warmModel.scores(fromHistorySum: Array(sum[summed.count...])))
+    }
 
     /// With ALS as the collaborative model, ALS's decomposition over the user's history: it
     /// holds for a cold item's predicted factors as for a warm item's.
     /// The user's factors were solved before the cold items had any (ALS leaves them zero), so
     /// the system is the warm items' YᵀY, as a fold-in's.
+    /// With a warm model, a warm item is explained by it, and a cold item's history items'
+    /// shares are scaled as its score is, with the shift as a contribution of its own.
     public func explanation(user: Int, item: Int) -> Explanation? {
+        if let warmModel, itemIsWarm[item] { return warmModel.explanation(user: user, item: item) }
         guard let als, let foldInGram else { return nil }
         let parts = AlternatingLeastSquares.explain(history: Array(data.items(ofUser: user)), values: Array(data.byUser.values(ofRow: user)), item: item,
                                                     factors: factors, gram: foldInGram, configuration: als)
-        return AlternatingLeastSquares.explanation(parts, sumsToScore: als.solver == .cholesky)
+        return calibrated(AlternatingLeastSquares.explanation(parts, sumsToScore: als.solver == .cholesky))
     }
 
     /// A history folds in as `scores(forHistory:values:)` folds it (against the warm items'
     /// YᵀY), so its contributions sum to its score.
     public func explanation(history: [Int32], values: [Float], trainedUser user: Int?, item: Int) -> Explanation? {
+        if let warmModel, item >= 0, item < data.itemCount, itemIsWarm[item] {
+            return warmModel.explanation(history: history, values: values, trainedUser: user, item: item)
+        }
         guard let als, let foldInGram, explainable(history, values: values, items: [item]) else { return nil }
         let parts = AlternatingLeastSquares.explain(history: history, values: values, item: item, factors: factors, gram: foldInGram, configuration: als)
-        return AlternatingLeastSquares.explanation(parts, sumsToScore: true)
+        return calibrated(AlternatingLeastSquares.explanation(parts, sumsToScore: true))
+    }
+
+    /// A cold item's explanation in the collaborative model's terms, on the warm model's scale.
+    func calibrated(_ explanation: Explanation) -> Explanation {
+        guard warmModel != nil else { return explanation }
+        var out = explanation
+        out.items = explanation.items.map { ($0.index, calibration.scale * $0.weight) }
+        out.contributions = [("history", out.items.reduce(0) { $0 + $1.weight }), ("calibration shift", calibration.shift)]
+        return out
     }
 
     public func itemSimilarities(to item: Int) -> [Float]? { factors.itemSimilarities(to: item) }
 
+    /// The warm model's arrays go under `member0/`, as a composite's members'.
     public func archive(into archive: inout ModelArchive) {
         factors.archive(into: &archive)
         if als != nil { archive.scalars[AlternatingLeastSquares.scalingKey] = 1 }
+        if let warmModel {
+            MemberSpec.archive([warmModel], into: &archive, data: data)
+            archive.scalars["hybrid.scale"] = Double(calibration.scale)
+            archive.scalars["hybrid.shift"] = Double(calibration.shift)
+        }
     }
 
     public init(archive: ModelArchive, data: InteractionMatrix, configuration: Configuration) throws(ModelError) {
@@ -197,5 +331,16 @@ public struct Hybrid: RecommendationModel {
         factors = try LatentFactors(archive: archive, data: data)
         als = Self.alsSettings(configuration.collaborative, data: data).map { AlternatingLeastSquares.configuration($0, as: archive) }
         foldInGram = Self.foldInGram(factors, data: data, als: als)
+        itemIsWarm = data.itemHasInteractions
+        if let spec = configuration.warm {
+            guard let scale = archive.scalars["hybrid.scale"], let shift = archive.scalars["hybrid.shift"], scale.isFinite, shift.isFinite else {
+                throw ModelError(.corruptModel, "the hybrid's configuration names a warm model (\(spec.description)) but the file has no calibration for it")
+            }
+            warmModel = try MemberSpec.restore([spec], from: archive, data: data)[0]
+            calibration = (Float(scale), Float(shift))
+        } else {
+            warmModel = nil
+            calibration = (1, 0)
+        }
     }
 }
