@@ -106,6 +106,18 @@ extension ExplainCLITests {
     /// item and user feature under the linear ranker, then what the trees boosted from it add)
     /// add up to the listed score. The ratings carry timestamps, so the fit adds the two
     /// adjacency members.
+    /// Under k-fold evaluation `{fold}` in a parameter numbers each fold's files, so the
+    /// fusion's `ranker-data` keeps every fold's rows instead of each overwriting the last.
+    @Test func foldNumbersKeepEachFoldsRankerData() throws {
+        let data = Fixtures.temporaryFile(CLITests.ratings, name: "ratings.csv")
+        let directory = Fixtures.temporaryDirectory()
+        let result = try CLI.run(["evaluate", "--data", data, "--split", "kfold", "--folds", "2", "--model", "fusion", "--param", "members=itemknn+pop",
+                                  "--param", "ranker-data=\(directory)/rows-{fold}", "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        for fold in 1...2 { #expect(FileManager.default.fileExists(atPath: "\(directory)/rows-\(fold).train.svm"), "fold \(fold)") }
+        #expect(!FileManager.default.fileExists(atPath: "\(directory)/rows-{fold}.train.svm"))
+    }
+
     @Test func fusionContributionsAddUpToTheScore() throws {
         let train = Fixtures.temporaryFile(CLITests.ratings, name: "train.csv")
         let result = try CLI.run(["recommend", "--train", train, "--model", "fusion", "--param", "members=itemknn+pop", "--param", "candidates=6",

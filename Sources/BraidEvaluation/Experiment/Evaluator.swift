@@ -1,5 +1,6 @@
 public import BraidCore
 public import BraidModels
+internal import Foundation
 
 /// One user's metrics in one fold: what a paired comparison of two models pairs up.
 public struct UserOutcome: Sendable, Equatable {
@@ -102,7 +103,8 @@ public struct Evaluator: Sendable {
 
     /// Fits `model` with `parameters` on every split and averages the metrics. The result (and
     /// the progress) names it `label`, by default the model's name: two configurations of one
-    /// model stay apart.
+    /// model stay apart. `{fold}` in a parameter's value becomes the split's number, from 1 (a
+    /// file each fold writes, such as the fusion's `ranker-data`, then gets one per fold).
     public func run(model name: String, parameters: ModelParameters = ModelParameters(),
                     splits: [PreparedSplit], label: String? = nil) throws(ModelError) -> EvaluationResult {
         let label = label ?? name
@@ -111,7 +113,7 @@ public struct Evaluator: Sendable {
         for (fold, split) in splits.enumerated() {
             if splits.count > 1 { progress?("\(label): fold \(fold + 1)/\(splits.count)") }
             let start = System.monotonicSeconds()
-            let model = try ModelRegistry.fit(name, parameters: parameters, data: split.train)
+            let model = try ModelRegistry.fit(name, parameters: parameters.numberingFolds(fold + 1), data: split.train)
             let fitted = System.monotonicSeconds()
             var result = evaluate(model, on: split)
             result.fitSeconds = fitted - start
@@ -260,5 +262,12 @@ public struct Evaluator: Sendable {
         out.perUser = results.flatMap(\.perUser)
         out.folds = results.count
         return out
+    }
+}
+
+extension ModelParameters {
+    /// These parameters with `{fold}` in each value replaced by `fold`.
+    func numberingFolds(_ fold: Int) -> ModelParameters {
+        ModelParameters(values.mapValues { $0.replacingOccurrences(of: "{fold}", with: "\(fold)") })
     }
 }
