@@ -145,7 +145,7 @@ struct Create: ParsableCommand {
                     }
                 }
             } else if board.count >= 2 {
-                Console.progress("  no fusion: its fitting (about \(Console.format(cost.total(folds: temporal ? defaultFolds : 3), digits: 0)) s) would overrun the budget")
+                Console.progress("  no fusion: its fitting (about \(Console.format(cost.total(folds: temporal ? defaultFolds : min(FusionCost.fewestFolds, defaultFolds)), digits: 0)) s) would overrun the budget")
             }
             let winner = board[0]
             Console.progress("fitting \(winner.family) \(Tune.describe(winner.trial.parameters)) on all \(table.count) interactions…")

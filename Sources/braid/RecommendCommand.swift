@@ -42,6 +42,12 @@ struct ModelSource: ParsableArguments {
     static func titles(_ catalog: ItemCatalog) -> [String: String] {
         catalog.records.compactMapValues(\.title)
     }
+
+    /// A table's cells `leading`, then the item's title when any item has one, then `trailing`
+    /// (the header's too, with `title`).
+    static func row(_ leading: [String], title item: String?, in titles: [String: String], _ trailing: [String]) -> [String] {
+        leading + (titles.isEmpty ? [] : [item.map { titles[$0] ?? "" } ?? "title"]) + trailing
+    }
 }
 
 struct Recommend: ParsableCommand {
@@ -143,7 +149,7 @@ struct Recommend: ParsableCommand {
                 for (id, list, explained) in lists {
                     for (rank, entry) in list.enumerated() {
                         let item = data.items[entry.index]
-                        var row = [rank == 0 ? id : "", "\(rank + 1)", item] + (titles.isEmpty ? [] : [titles[item] ?? ""]) + [Console.format(Double(entry.score))]
+                        var row = ModelSource.row([rank == 0 ? id : "", "\(rank + 1)", item], title: item, in: titles, [Console.format(Double(entry.score))])
                         if explain {
                             let why = explained[rank]
                             let parts = (why?.items.prefix(3).map { data.items[$0.index] + " " + Console.format(Double($0.weight)) } ?? [])
@@ -153,7 +159,7 @@ struct Recommend: ParsableCommand {
                         rows.append(row)
                     }
                 }
-                Console.printTable(["user", "rank", "item"] + (titles.isEmpty ? [] : ["title"]) + ["score"] + (explain ? ["because"] : []), rows,
+                Console.printTable(ModelSource.row(["user", "rank", "item"], title: nil, in: titles, ["score"] + (explain ? ["because"] : [])), rows,
                                    rightAligned: [1, titles.isEmpty ? 3 : 4])
             }
         }
@@ -222,11 +228,10 @@ struct Similar: ParsableCommand {
                 var rows: [[String]] = []
                 for (id, list) in zip(ids, lists) {
                     for (rank, entry) in list.enumerated() {
-                        rows.append([rank == 0 ? id : "", "\(rank + 1)", entry.item] + (titles.isEmpty ? [] : [titles[entry.item] ?? ""])
-                                    + [Console.format(Double(entry.score))])
+                        rows.append(ModelSource.row([rank == 0 ? id : "", "\(rank + 1)", entry.item], title: entry.item, in: titles, [Console.format(Double(entry.score))]))
                     }
                 }
-                Console.printTable(["item", "rank", "similar"] + (titles.isEmpty ? [] : ["title"]) + ["score"], rows, rightAligned: [1, titles.isEmpty ? 3 : 4])
+                Console.printTable(ModelSource.row(["item", "rank", "similar"], title: nil, in: titles, ["score"]), rows, rightAligned: [1, titles.isEmpty ? 3 : 4])
             }
         }
     }

@@ -261,6 +261,23 @@ func descendingOrderOfQueries(_ data: LambdaMART.Dataset, _ scores: [Float]) -> 
         #expect(Array(model.scores(forUser: 0)[0..<16]) == Array(als.scores(forUser: 0)[0..<16]))
     }
 
+    /// A saved configuration without `warm` (written before it) has none, whether it decodes
+    /// directly or, lacking other fields too, over the saved defaults; `warm=none` saved now
+    /// reads back as none, and a warm model as itself.
+    @Test func configurationsWithoutAWarmModelReadBackWithNone() throws {
+        var json = try JSONSerialization.jsonObject(with: JSONEncoder().encode(Hybrid.Configuration())) as! [String: Any]
+        #expect(json["warm"] != nil)
+        json["warm"] = nil
+        #expect(try Hybrid.Configuration.decodingSaved(JSONSerialization.data(withJSONObject: json)).warm == nil)
+        json["iterations"] = nil
+        let older = try Hybrid.Configuration.decodingSaved(JSONSerialization.data(withJSONObject: json))
+        #expect(older.warm == nil && older.iterations == Hybrid.Configuration().iterations)
+        for warm in ["none", "als(factors=8)"] {
+            let configuration = try Hybrid.Configuration(parameters: ModelParameters(["warm": warm]))
+            #expect(try Hybrid.Configuration.decodingSaved(JSONEncoder().encode(configuration)) == configuration)
+        }
+    }
+
     /// The calibration by hand. Users u0 {i0, i1} and u1 {i0}; i2 has no interactions. One
     /// factor: users 1 and 2, items 1, 3 and 100, so over the (user, warm item) pairs the
     /// collaborative scores are 1, 3, 2, 6 (mean 3, variance (4 + 0 + 1 + 9)/4 = 3.5) and

@@ -27,10 +27,13 @@ public struct FusionCost: Sendable, Equatable {
     /// What is left once a trial took `seconds`.
     public func afterTrial(_ seconds: Double) -> Double { seconds * (trials - 1 + finalScale) }
 
+    /// The fewest random inner folds `folds(within:default:adjustable:)` goes down to.
+    public static let fewestFolds = 3
+
     /// The inner folds to use within `seconds`: the default, or when `adjustable` (random folds)
-    /// the most from the default down to 3 that fit; nil when none does.
+    /// the most from the default down to `fewestFolds` that fit; nil when none does.
     public func folds(within seconds: Double, default folds: Int, adjustable: Bool) -> Int? {
-        for candidate in stride(from: folds, through: adjustable ? min(3, folds) : folds, by: -1) where total(folds: candidate) <= seconds {
+        for candidate in stride(from: folds, through: adjustable ? min(Self.fewestFolds, folds) : folds, by: -1) where total(folds: candidate) <= seconds {
             return candidate
         }
         return nil

@@ -1,6 +1,5 @@
 public import BraidCore
 internal import Foundation
-import BraidNeural
 
 /// Content mapped into the collaborative space, for cold start: a latent-factor model is
 /// fitted on the interactions, and a ridge regression learns the item factors (and bias) of
@@ -53,7 +52,7 @@ public struct Hybrid: RecommendationModel {
         /// ml-100k's random split the constant-λ factors ranked warm items at NDCG@10 0.2273
         /// against 0.3116 for weighted λ, and no single λ did well at both (on development splits,
         /// a constant λ of 20 matched weighted λ on warm items and lost 13% on cold ones).
-        /// Configurations saved without it (files written before it) have none.
+        /// Configurations saved without it (files written before it) have none (`savedDefaults`).
         public var warm: MemberSpec? = MemberSpec(model: "als")
         public var content = Content.bm25
         /// λ of the ridge map (chosen on ml-latest-small's seed-2 cold-item split, titles and
@@ -67,19 +66,15 @@ public struct Hybrid: RecommendationModel {
 
         public init(parameters: ModelParameters) throws(ModelError) {
             try parameters.checkKnown(["collaborative", "warm", "content", "regularization", "iterations", "k1", "b", "min-df"])
-            if let text = parameters.string("collaborative") {
+            /// The one model `key` names.
+            func single(_ key: String, _ text: String) throws(ModelError) -> MemberSpec {
                 let parsed = try MemberSpec.parse(text, composite: "hybrid")
-                guard parsed.count == 1 else { throw ModelError(.invalidParameter, "the hybrid takes one collaborative model, not \(parsed.count)") }
-                collaborative = parsed[0]
+                guard parsed.count == 1 else { throw ModelError(.invalidParameter, "the hybrid takes one \(key) model, not \(parsed.count)") }
+                return parsed[0]
             }
+            if let text = parameters.string("collaborative") { collaborative = try single("collaborative", text) }
             if let text = parameters.string("warm") {
-                if text.trimmingCharacters(in: .whitespaces) == "none" {
-                    warm = nil
-                } else {
-                    let parsed = try MemberSpec.parse(text, composite: "hybrid")
-                    guard parsed.count == 1 else { throw ModelError(.invalidParameter, "the hybrid takes one warm model, not \(parsed.count)", hint: "e.g. warm=als or warm=none") }
-                    warm = parsed[0]
-                }
+                warm = text.trimmingCharacters(in: .whitespaces) == "none" ? nil : try single("warm", text)
             }
             content = try parameters.choice("content", default: content)
             regularization = try parameters.float("regularization", default: regularization, range: 1e-6...1e9)
@@ -90,18 +85,11 @@ public struct Hybrid: RecommendationModel {
             try MemberSpec.validate([collaborative] + (warm.map { [$0] } ?? []), composite: "hybrid", forbidden: [Hybrid.name, Fusion.name, Blend.name])
         }
 
-        private enum CodingKeys: String, CodingKey { case collaborative, warm, content, regularization, iterations, contentSettings }
-
-        /// `warm` is written even when nil, so that a saved configuration without a warm model
-        /// is not given the default one when read back.
-        public func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(collaborative, forKey: .collaborative)
-            try container.encode(warm, forKey: .warm)
-            try container.encode(content, forKey: .content)
-            try container.encode(regularization, forKey: .regularization)
-            try container.encode(iterations, forKey: .iterations)
-            try container.encode(contentSettings, forKey: .contentSettings)
+        /// Files written before `warm` scored warm items with the collaborative model.
+        public static var savedDefaults: Configuration {
+            var defaults = Configuration()
+            defaults.warm = nil
+            return defaults
         }
     }
 
@@ -168,8 +156,7 @@ public struct Hybrid: RecommendationModel {
         foldInGram = Self.foldInGram(mapped, data: data, als: als)
         itemIsWarm = warm
         if let spec = configuration.warm {
-            TrainingLog.report("hybrid: fitting the warm model, \(spec.description)")
-            let model = try ModelRegistry.fit(spec.model, parameters: ModelParameters(spec.parameters), data: data)
+            let model = try MemberSpec.fit([spec], data: data, for: Self.name)[0]
             warmModel = model
             calibration = Self.calibration(from: mapped, to: model, data: data)
         } else {

@@ -8,12 +8,17 @@ public protocol ModelConfiguration: Codable, Sendable, Equatable {
     init()
     /// Reads `key=value` parameters, starting from the defaults; unknown keys are errors.
     init(parameters: ModelParameters) throws(ModelError)
+    /// What a field missing from a saved configuration means: by default `init()`'s value,
+    /// except where files written before a field behaved otherwise (the hybrid's `warm`: none).
+    static var savedDefaults: Self { get }
 }
 
 extension ModelConfiguration {
+    public static var savedDefaults: Self { Self() }
+
     /// Decodes a configuration saved by this or an older version of Braid: every field the
-    /// JSON lacks keeps its default (the saved fields are laid over `init()`'s encoding), so a
-    /// field added later never makes an old model file unreadable.
+    /// JSON lacks keeps its saved default (the saved fields are laid over `savedDefaults`'
+    /// encoding), so a field added later never makes an old model file unreadable.
     ///
     /// A file with every field decodes directly, as `JSONDecoder` reads numbers exactly;
     /// only an older file's overlay goes through `JSONSerialization`, whose reading of a
@@ -21,7 +26,7 @@ extension ModelConfiguration {
     /// `Float` fields come back exact).
     public static func decodingSaved(_ json: Data) throws -> Self {
         do { return try JSONDecoder().decode(Self.self, from: json) } catch DecodingError.keyNotFound {}
-        let defaults = try JSONSerialization.jsonObject(with: JSONEncoder().encode(Self()))
+        let defaults = try JSONSerialization.jsonObject(with: JSONEncoder().encode(Self.savedDefaults))
         let saved = try JSONSerialization.jsonObject(with: json)
         guard saved is [String: Any] else {
             throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: "the configuration is not a JSON object"))
