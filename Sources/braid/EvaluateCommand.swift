@@ -20,7 +20,7 @@ struct Evaluate: ParsableCommand {
     @Option(help: "With --threshold, the user's training rows below it: absent (their items stay candidates, as in the literature and peers.py) or seen (left out of the candidates, as in the lists Braid serves; models that learn from them, as the fusion's ease(below-threshold=true) member, are given them).")
     var belowThreshold: String = "absent"
 
-    @Option(help: "standard; cold-items (rank only items that occur in the test set and never in training); cold-users (only users with at most --cold-user-history training interactions); repeat (re-consumption: seen items stay candidates and count; splits hold out rows).")
+    @Option(help: "standard; cold-items (rank only items that occur in the test set and never in training); mixed (warm and cold items in one list, with cold-share@k and cold-recall@k; split with --split cold-items --warm-ratio R); cold-users (only users with at most --cold-user-history training interactions); repeat (re-consumption: seen items stay candidates and count; splits hold out rows).")
     var `protocol`: String = "standard"
 
     @Option(help: "The largest training history of a cold user (with --protocol cold-users).")
@@ -38,7 +38,7 @@ struct Evaluate: ParsableCommand {
             try CommonOptions.requirePositive(cutoff, "--k")
             let entries = try names.map { try modelOptions.resolve($0) }
             guard let mode = EvaluationProtocol.Mode(rawValue: `protocol`) else {
-                throw CLIError("--protocol must be standard, cold-items, cold-users or repeat, not \"\(`protocol`)\"")
+                throw CLIError("--protocol must be standard, cold-items, mixed, cold-users or repeat, not \"\(`protocol`)\"")
             }
             guard let below = EvaluationProtocol.BelowThreshold(rawValue: belowThreshold) else {
                 throw CLIError("--below-threshold must be absent or seen, not \"\(belowThreshold)\"")

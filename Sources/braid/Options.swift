@@ -160,7 +160,13 @@ struct SplitOptions: ParsableArguments {
     @Option(help: "cold-items split: the value an interaction needs to count toward --cold-minimum.")
     var coldMinimumValue: Float?
 
+    @Option(help: "cold-items split: also hold out, per user, all but this share of the other items' interactions, so warm and cold items are tested together (with --protocol mixed).")
+    var warmRatio: Double?
+
     func method() throws -> SplitMethod {
+        if warmRatio != nil && split.lowercased() != "cold-items" {
+            throw CLIError("--warm-ratio goes with --split cold-items (warm and cold items tested together), not --split \(split)")
+        }
         switch split.lowercased() {
         case "user-ratio", "user": return .userRatio(ratio: ratio)
         case "random", "global-random": return .random(ratio: ratio)
@@ -168,7 +174,9 @@ struct SplitOptions: ParsableArguments {
         case "time", "global-time", "time-ratio": return .timeRatio(ratio: ratio)
         case "leave-last-out", "leave-last", "loo": return .leaveLastOut(count: leaveOut)
         case "kfold", "k-fold", "cv": return .kFold(folds: folds)
-        case "cold-items": return .coldItems(ratio: ratio, minimumInteractions: coldMinimum, minimumValue: coldMinimumValue)
+        case "cold-items":
+            guard let warmRatio else { return .coldItems(ratio: ratio, minimumInteractions: coldMinimum, minimumValue: coldMinimumValue) }
+            return .coldAndWarmItems(ratio: ratio, warmRatio: warmRatio, minimumInteractions: coldMinimum, minimumValue: coldMinimumValue)
         default: throw CLIError("--split must be user-ratio, random, user-time, time, leave-last-out, kfold or cold-items, not \"\(split)\"")
         }
     }

@@ -48,6 +48,13 @@ struct ModelSource: ParsableArguments {
     static func row(_ leading: [String], title item: String?, in titles: [String: String], _ trailing: [String]) -> [String] {
         leading + (titles.isEmpty ? [] : [item.map { titles[$0] ?? "" } ?? "title"]) + trailing
     }
+
+    /// How a table names an item inside a cell of other text (an explanation's reasons): its
+    /// title, cut to `width` characters, when it has one, else its id.
+    static func name(_ item: String, in titles: [String: String], width: Int = 32) -> String {
+        guard let title = titles[item], !title.isEmpty else { return item }
+        return title.count <= width ? title : String(title.prefix(width - 1)) + "…"
+    }
 }
 
 struct Recommend: ParsableCommand {
@@ -132,7 +139,12 @@ struct Recommend: ParsableCommand {
                         var out: [String: JSONValue] = ["item": .string(data.items[entry.index]), "score": Console.number(entry.score)]
                         if let title = titles[data.items[entry.index]] { out["title"] = .string(title) }
                         if let why {
-                            out["because"] = .array(why.items.map { .object(["item": .string(data.items[$0.index]), "weight": Console.number($0.weight)]) }
+                            out["because"] = .array(why.items.map { reason in
+                                let item = data.items[reason.index]
+                                var entry: [String: JSONValue] = ["item": .string(item), "weight": Console.number(reason.weight)]
+                                if let title = titles[item] { entry["title"] = .string(title) }
+                                return .object(entry)
+                            }
                                 + why.users.map { .object(["user": .string(data.users[$0.index]), "weight": Console.number($0.weight)]) })
                             if !why.members.isEmpty { out["members"] = .object(why.memberScores.mapValues(Console.number)) }
                             if !why.contributions.isEmpty { out["contributions"] = .object(why.contributionWeights.mapValues(Console.number)) }
@@ -152,7 +164,7 @@ struct Recommend: ParsableCommand {
                         var row = ModelSource.row([rank == 0 ? id : "", "\(rank + 1)", item], title: item, in: titles, [Console.format(Double(entry.score))])
                         if explain {
                             let why = explained[rank]
-                            let parts = (why?.items.prefix(3).map { data.items[$0.index] + " " + Console.format(Double($0.weight)) } ?? [])
+                            let parts = (why?.items.prefix(3).map { ModelSource.name(data.items[$0.index], in: titles) + " " + Console.format(Double($0.weight)) } ?? [])
                                 + (why?.users.prefix(3).map { "user " + data.users[$0.index] + " " + Console.format(Double($0.weight)) } ?? [])
                             row.append(parts.joined(separator: ", "))
                         }

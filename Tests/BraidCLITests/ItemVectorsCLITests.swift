@@ -77,6 +77,35 @@ import Testing
         let over = try CLI.run(["recommend", "--model-file", titled, "--items", renamed, "--users", "u0", "--k", "1", "--json"])
         let first = (over.json["recommendations"] as? [[String: Any]])?.first?["items"] as? [[String: Any]] ?? []
         #expect((first.first?["title"] as? String)?.hasPrefix("Other ") == true, "\(over.stdout)")
+        // An explanation's history items carry their titles too, in the JSON and the table.
+        let explained = try CLI.run(["recommend", "--model-file", titled, "--users", "u0", "--k", "2", "--explain", "--json"])
+        let reasons = ((explained.json["recommendations"] as? [[String: Any]])?.first?["items"] as? [[String: Any]] ?? [])
+            .flatMap { $0["because"] as? [[String: Any]] ?? [] }
+        #expect(!reasons.isEmpty, "\(explained.stdout)")
+        for reason in reasons { #expect(reason["title"] as? String == "Film " + ((reason["item"] as? String)?.dropFirst() ?? "?"), "\(reason)") }
+        let because = try CLI.run(["recommend", "--model-file", titled, "--users", "u0", "--k", "1", "--explain"])
+        let line = because.stdout.split(separator: "\n").last.map(String.init) ?? ""
+        let reason = try #require(reasons.first?["title"] as? String)
+        #expect(line.contains(reason + " "), "\(because.stdout)")
+    }
+}
+
+/// `--protocol mixed` over `--split cold-items --warm-ratio R`: warm and cold items in one list.
+@Suite struct MixedProtocolCLITests {
+    @Test func warmAndColdItemsAreRankedTogether() throws {
+        let data = Fixtures.temporaryFile(CLITests.ratings, name: "ratings.csv")
+        let items = Fixtures.temporaryFile("movieId,title,genres\n" + (0..<12).map { "m\($0),Film \($0),\($0 % 2 == 0 ? "Drama" : "Comedy")" }.joined(separator: "\n") + "\n",
+                                           name: "items.csv")
+        let run = try CLI.run(["evaluate", "--data", data, "--items", items, "--split", "cold-items", "--ratio", "0.8", "--warm-ratio", "0.75",
+                               "--cold-minimum", "3", "--protocol", "mixed", "--model", "pop,hybrid", "--json"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let results = run.json["results"] as? [[String: Any]] ?? []
+        let metrics = Dictionary(uniqueKeysWithValues: results.map { ($0["model"] as? String ?? "?", $0["metrics"] as? [String: Double] ?? [:]) })
+        #expect(metrics["pop"]?["cold-share@10"] == 0, "popularity cannot score cold items, so leaves them out: \(run.stdout)")
+        #expect((metrics["hybrid"]?["cold-share@10"] ?? 0) > 0, "the hybrid lists cold items beside warm ones: \(run.stdout)")
+        #expect(metrics["hybrid"]?["ndcg@10"] != nil && metrics["hybrid"]?["cold-recall@10"] != nil)
+        let misplaced = try CLI.run(["evaluate", "--data", data, "--split", "random", "--warm-ratio", "0.8", "--model", "pop"])
+        #expect(misplaced.status != 0 && misplaced.stderr.contains("--warm-ratio goes with --split cold-items"), "\(misplaced.stderr)")
     }
 }
 

@@ -111,6 +111,55 @@ import Glibc
         #expect(evaluator.evaluate(collaborative, on: prepared).metrics.isEmpty, "collaborative models cannot score cold items")
     }
 
+    @Test func mixedSplitHoldsOutTheColdItemsAndEachUsersShareOfTheRest() throws {
+        var table = InteractionTable()
+        for u in 0..<20 { for i in 0..<10 { table.append(Interaction(user: "u\(u)", item: "i\(i)", value: Float(1 + (u + i) % 5))) } }
+        let cold = try Splitter(.coldItems(ratio: 0.8, minimumInteractions: 5, minimumValue: 4), seed: 3).split(table)[0]
+        let mixed = try Splitter(.coldAndWarmItems(ratio: 0.8, warmRatio: 0.75, minimumInteractions: 5, minimumValue: 4), seed: 3).split(table)[0]
+        let coldItems = Set((0..<cold.test.count).map { cold.test[$0].item })
+        let trainItems = Set((0..<mixed.train.count).map { mixed.train[$0].item })
+        #expect(trainItems.isDisjoint(with: coldItems) && trainItems.count == 8, "the same two items held out whole")
+        // Each user's 8 other rows: 6 train (0.75 · 8), 2 test; and the 20 rows of each cold item.
+        for u in 0..<20 {
+            #expect((0..<mixed.train.count).filter { mixed.train[$0].user == "u\(u)" }.count == 6)
+            #expect((0..<mixed.test.count).filter { mixed.test[$0].user == "u\(u)" && !coldItems.contains(mixed.test[$0].item) }.count == 2)
+        }
+        #expect(mixed.test.count == 20 * 2 + 40)
+    }
+
+    /// Worked by hand, k = 2. Training: u0 a, u1 b, u2 a c. Test: u0 c and x, u1 x; x is cold.
+    /// u0's scores b 1, c 3, x 2 list [c, x]: both relevant, NDCG 1, one cold place; u1's a 5,
+    /// c 4, x 1 list [a, c]: no hit. ndcg@2 = recall@2 = 0.5, cold-share@2 = 1 / 4, cold-recall@2
+    /// = (1 + 0) / 2. Standard: x is no candidate, u0's list [c, b] has NDCG 1 / (1 + 1/log2 3).
+    @Test func mixedListsRankWarmAndColdItemsTogether() throws {
+        var train = InteractionTable([Interaction(user: "u0", item: "a"), Interaction(user: "u1", item: "b"),
+                                      Interaction(user: "u2", item: "a"), Interaction(user: "u2", item: "c")])
+        var test = InteractionTable([Interaction(user: "u0", item: "c"), Interaction(user: "u0", item: "x"), Interaction(user: "u1", item: "x")])
+        train.adoptVocabularies(of: &test)
+        let split = TrainTestSplit(train: train, test: test)
+        let prepared = try PreparedSplit(split, protocol: EvaluationProtocol(cutoff: 2, mode: .mixed))
+        let items = prepared.train.items
+        let order = ["a", "b", "c", "x"].map { Int(items.index(of: $0)!) }
+        let user0 = Int(prepared.train.users.index(of: "u0")!)
+        let scores: @Sendable (Int) -> [Float] = { user in
+            var out = [Float](repeating: 0, count: 4)
+            for (item, score) in zip(order, user == user0 ? [9, 1, 3, 2] : [5, 9, 4, 1] as [Float]) { out[item] = score }
+            return out
+        }
+        let mixed = Evaluator(protocol: EvaluationProtocol(cutoff: 2, mode: .mixed)).evaluate(scores: scores, predictRating: nil, on: prepared).metrics
+        #expect(mixed["ndcg@2"] == 0.5 && mixed["recall@2"] == 0.5)
+        #expect(mixed["cold-share@2"] == 0.25 && mixed["cold-recall@2"] == 0.5)
+        let standardSplit = try PreparedSplit(split, protocol: EvaluationProtocol(cutoff: 2))
+        let standard = Evaluator(protocol: EvaluationProtocol(cutoff: 2)).evaluate(scores: scores, predictRating: nil, on: standardSplit).metrics
+        #expect(abs(standard["ndcg@2"]! - 0.5 / (1 + 1 / log2(3.0))) < 1e-12)
+        #expect(standard["cold-share@2"] == nil)
+        // Popularity cannot score x: it leaves x out of its lists rather than rank it by a tie.
+        let byPopularity = try PreparedSplit(split, protocol: EvaluationProtocol(cutoff: 3, mode: .mixed))
+        let popularity = try ModelRegistry.fit("pop", data: byPopularity.train)
+        let result = Evaluator(protocol: EvaluationProtocol(cutoff: 3, mode: .mixed)).evaluate(popularity, on: byPopularity).metrics
+        #expect(result["cold-share@3"] == 0 && result["cold-recall@3"] == 0)
+    }
+
     @Test func coldUsersAreThoseWithShortHistories() throws {
         var table = InteractionTable()
         for i in 0..<8 { table.append(Interaction(user: "heavy", item: "i\(i)")) }

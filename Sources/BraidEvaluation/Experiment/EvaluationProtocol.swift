@@ -29,6 +29,13 @@ public struct EvaluationProtocol: Sendable, Codable, Equatable {
         /// Item cold start: only the new catalogue — items that occur in the test set and never
         /// in training — is ranked, and only relevant new items count.
         case coldItems = "cold-items"
+        /// Warm and cold items in one list: every item with training interactions and every
+        /// item that occurs only in the test set is a candidate, and every relevant test item
+        /// counts. A model that cannot score items without interactions leaves the cold ones out
+        /// of its lists, as it would when serving. Adds `cold-share@k` (the share of list places
+        /// that hold cold items) and `cold-recall@k` (recall over the relevant cold items, users
+        /// with at least one). Split with `SplitMethod.coldAndWarmItems`.
+        case mixed
         /// User cold start: only users with at most `coldUserHistory` training interactions.
         case coldUsers = "cold-users"
         /// Re-consumption: the user's training items stay candidates and count when the user

@@ -80,7 +80,7 @@ public struct EvaluationResult: Sendable, Codable, Equatable {
     /// The order metrics are shown in.
     public static func metricOrder(cutoff k: Int) -> [String] {
         ["ndcg@\(k)", "precision@\(k)", "recall@\(k)", "f1@\(k)", "map@\(k)", "mrr@\(k)", "hit@\(k)", "auc",
-         "coverage@\(k)", "novelty@\(k)", "diversity@\(k)", "gini@\(k)", "rmse", "mae"]
+         "coverage@\(k)", "novelty@\(k)", "diversity@\(k)", "gini@\(k)", "cold-share@\(k)", "cold-recall@\(k)", "rmse", "mae"]
     }
 }
 
@@ -150,7 +150,18 @@ public struct Evaluator: Sendable {
             // would only measure the tie order. Such models get no cold-item metrics.
             return EvaluationResult(model: type(of: model).name, testPairsInTraining: split.testPairsInTraining)
         }
-        let scoring: @Sendable (Int) -> [Float] = { user in model.scores(forUser: user) }
+        let scoring: @Sendable (Int) -> [Float]
+        if evaluation.mode == .mixed && !model.scoresItemsWithoutInteractions {
+            // Cold items leave the lists of a model that cannot score them.
+            let cold = split.train.itemHasInteractions.map { !$0 }
+            scoring = { user in
+                var scores = model.scores(forUser: user)
+                for item in scores.indices where cold[item] { scores[item] = -.infinity }
+                return scores
+            }
+        } else {
+            scoring = { user in model.scores(forUser: user) }
+        }
         let predict: @Sendable (Int, Int) -> Float? = { user, item in model.predictRating(user: user, item: item) }
         let rating = model.predictsRatings ? predict : nil
         var result = evaluate(scores: scoring, predictRating: rating, on: split)
@@ -166,13 +177,15 @@ public struct Evaluator: Sendable {
         let k = evaluation.cutoff
         let train = split.train
         let itemUserCounts = train.byItem.rowCounts
-        let catalogue: [Int32]
-        if evaluation.mode == .coldItems {
-            let testItems = Set(split.test.itemIndices)
-            catalogue = (0..<train.itemCount).filter { itemUserCounts[$0] == 0 && testItems.contains(Int32($0)) }.map { Int32($0) }
-        } else {
-            catalogue = (0..<train.itemCount).filter { itemUserCounts[$0] > 0 }.map { Int32($0) }
-        }
+        let testItems = Set(split.test.itemIndices)
+        let isCold = (0..<train.itemCount).map { itemUserCounts[$0] == 0 && testItems.contains(Int32($0)) }
+        let catalogue: [Int32] = (0..<train.itemCount).filter { item in
+            switch evaluation.mode {
+            case .coldItems: isCold[item]
+            case .mixed: isCold[item] || itemUserCounts[item] > 0
+            case .standard, .coldUsers, .repeat: itemUserCounts[item] > 0
+            }
+        }.map { Int32($0) }
         let users = split.relevant.keys.sorted()
         let evaluable = rankingMetrics ? users.filter { train.byUser.count(ofRow: Int($0)) > 0 } : []
         let excludeSeen = evaluation.mode != .repeat
@@ -210,6 +223,16 @@ public struct Evaluator: Sendable {
             metrics["novelty@\(k)"] = BeyondAccuracyMetrics.novelty(lists, itemUserCounts: itemUserCounts,
                                                                      userCount: train.byUser.rowCounts.filter { $0 > 0 }.count)
             metrics["gini@\(k)"] = BeyondAccuracyMetrics.exposureGini(lists, catalogue: catalogue)
+            if evaluation.mode == .mixed {
+                let places = lists.reduce(0) { $0 + $1.count }
+                metrics["cold-share@\(k)"] = places == 0 ? .nan : Double(lists.reduce(0) { $0 + $1.filter { isCold[Int($0)] }.count }) / Double(places)
+                let coldRecalls: [Double] = zip(evaluable, lists).compactMap { user, list in
+                    let relevantCold = split.relevant[user]!.filter { isCold[Int($0)] }
+                    guard !relevantCold.isEmpty else { return nil }
+                    return Double(list.filter { relevantCold.contains($0) }.count) / Double(relevantCold.count)
+                }
+                metrics["cold-recall@\(k)"] = mean(coldRecalls)
+            }
             if let catalog, catalog.count > 0 {
                 metrics["diversity@\(k)"] = BeyondAccuracyMetrics.intraListDiversity(lists, categories: catalog.categoryIndex(for: train.items))
             }

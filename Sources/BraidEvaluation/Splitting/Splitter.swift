@@ -36,6 +36,11 @@ public enum SplitMethod: Sendable, Equatable, CustomStringConvertible {
     /// `minimumInteractions` rows of value ≥ `minimumValue` is held out whole — every row of
     /// those items is a test row, so they never occur in training.
     case coldItems(ratio: Double, minimumInteractions: Int, minimumValue: Float?)
+    /// Warm and cold items tested together (`EvaluationProtocol.Mode.mixed`): the items are held
+    /// out whole as `coldItems` holds them (the same items for the same seed), and of every
+    /// other row, per user, a seeded ⌊warmRatio·n_u⌉ trains and the rest test, as `userRatio`
+    /// splits them.
+    case coldAndWarmItems(ratio: Double, warmRatio: Double, minimumInteractions: Int, minimumValue: Float?)
 
     public var description: String {
         switch self {
@@ -47,6 +52,7 @@ public enum SplitMethod: Sendable, Equatable, CustomStringConvertible {
         case .timeCut(let t): "time cut at \(t)"
         case .kFold(let k): "\(k)-fold"
         case .coldItems(let r, let n, _): "cold items \(1 - r) of items with ≥ \(n) interactions"
+        case .coldAndWarmItems(let r, let w, let n, _): "cold items \(1 - r) of items with ≥ \(n) interactions, and per user \(1 - w) of the rest"
         }
     }
 }
@@ -96,11 +102,7 @@ public struct Splitter: Sendable {
         case .userRatio(let ratio):
             try Self.checkRatio(ratio)
             var isTest = [Bool](repeating: false, count: table.count)
-            for var rows in table.rowsByUser() where rows.count > 1 {
-                rows.shuffle(using: &rng)
-                let trainCount = max(1, Int((ratio * Double(rows.count)).rounded()))
-                for row in rows.dropFirst(trainCount) { isTest[row] = true }
-            }
+            Self.holdOutPerUser(table.rowsByUser(), ratio: ratio, isTest: &isTest, using: &rng)
             return [pair(isTest)]
         case .leaveLastOut(let count):
             guard count >= 1 else { throw DataError(.invalidArgument, "leave-last-out needs a count of at least 1, not \(count)") }
@@ -132,13 +134,15 @@ public struct Splitter: Sendable {
             try requireTimestamps(table)
             return [pair(table.timestamps.map { $0 >= time })]
         case .coldItems(let ratio, let minimum, let minimumValue):
-            try Self.checkRatio(ratio)
-            var counts = [Int](repeating: 0, count: table.items.count)
-            for row in 0..<table.count where minimumValue.map({ table.values[row] >= $0 }) ?? true { counts[Int(table.itemIndices[row])] += 1 }
-            var eligible = (0..<table.items.count).filter { counts[$0] >= minimum }
-            eligible.shuffle(using: &rng)
-            let held = Set(eligible.prefix(Int((Double(eligible.count) * (1 - ratio)).rounded())).map { Int32($0) })
+            let held = try Self.coldItems(table, ratio: ratio, minimum: minimum, minimumValue: minimumValue, using: &rng)
             return [pair(table.itemIndices.map { held.contains($0) })]
+        case .coldAndWarmItems(let ratio, let warmRatio, let minimum, let minimumValue):
+            try Self.checkRatio(warmRatio)
+            let held = try Self.coldItems(table, ratio: ratio, minimum: minimum, minimumValue: minimumValue, using: &rng)
+            var isTest = table.itemIndices.map { held.contains($0) }
+            let warmRows = table.rowsByUser().map { $0.filter { !isTest[$0] } }
+            Self.holdOutPerUser(warmRows, ratio: warmRatio, isTest: &isTest, using: &rng)
+            return [pair(isTest)]
         case .kFold(let folds):
             guard folds >= 2 && folds <= table.count else {
                 throw DataError(.invalidArgument, "k-fold needs 2…\(table.count) folds, not \(folds)")
@@ -149,6 +153,28 @@ public struct Splitter: Sendable {
             for (position, row) in order.enumerated() { fold[row] = position % folds }
             return (0..<folds).map { f in pair(fold.map { $0 == f }) }
         }
+    }
+
+    /// Marks all but a seeded ⌊ratio·n⌉ (at least one) of each group of rows as test rows;
+    /// groups of one row stay in training.
+    static func holdOutPerUser(_ groups: [[Int]], ratio: Double, isTest: inout [Bool], using rng: inout SeededGenerator) {
+        for var rows in groups where rows.count > 1 {
+            rows.shuffle(using: &rng)
+            let trainCount = max(1, Int((ratio * Double(rows.count)).rounded()))
+            for row in rows.dropFirst(trainCount) { isTest[row] = true }
+        }
+    }
+
+    /// A seeded (1 − ratio) share of the items with at least `minimum` rows of value ≥
+    /// `minimumValue`.
+    static func coldItems(_ table: InteractionTable, ratio: Double, minimum: Int, minimumValue: Float?,
+                          using rng: inout SeededGenerator) throws(DataError) -> Set<Int32> {
+        try checkRatio(ratio)
+        var counts = [Int](repeating: 0, count: table.items.count)
+        for row in 0..<table.count where minimumValue.map({ table.values[row] >= $0 }) ?? true { counts[Int(table.itemIndices[row])] += 1 }
+        var eligible = (0..<table.items.count).filter { counts[$0] >= minimum }
+        eligible.shuffle(using: &rng)
+        return Set(eligible.prefix(Int((Double(eligible.count) * (1 - ratio)).rounded())).map { Int32($0) })
     }
 
     static func checkRatio(_ ratio: Double) throws(DataError) {
