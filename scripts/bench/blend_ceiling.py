@@ -19,7 +19,7 @@ import argparse, itertools, json, os, subprocess
 import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-BRAID = os.path.join(ROOT, ".build", "release", "braid")
+BRAID = os.environ.get("BRAID_BIN", os.path.join(ROOT, ".build", "release", "braid"))  # as serve.py
 
 
 def member_lists(a, member):

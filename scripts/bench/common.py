@@ -3,7 +3,7 @@ fusion measured against the best of the other models in the same run."""
 import json, os, subprocess, sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-BRAID = os.path.join(ROOT, ".build", "release", "braid")
+BRAID = os.environ.get("BRAID_BIN", os.path.join(ROOT, ".build", "release", "braid"))  # as serve.py
 PEERS = os.path.join(ROOT, "..", "shared", "tools", "peers.py")
 
 

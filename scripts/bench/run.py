@@ -2,7 +2,7 @@
 """Braid's benchmarks beside the peers, in one run on the same files.
 
 Usage: scripts/bench/run.py [--datasets DIR] [--out DIR] [--scale]
-Needs a release build (.build/release/braid) and `python3 -m pip install implicit scikit-surprise`.
+Needs a release build (.build/release/braid, or the binary BRAID_BIN names) and `python3 -m pip install implicit scikit-surprise`.
 Writes bench-out/results.md and bench-out/results.json and prints the table.
 
 1. ml-100k top-N: ratings >= 4 as positives, per-user 80/20 random holdout (braid split, seed 1).
