@@ -106,6 +106,8 @@ import Testing
         #expect(metrics["hybrid"]?["ndcg@10"] != nil && metrics["hybrid"]?["cold-recall@10"] != nil)
         let misplaced = try CLI.run(["evaluate", "--data", data, "--split", "random", "--warm-ratio", "0.8", "--model", "pop"])
         #expect(misplaced.status != 0 && misplaced.stderr.contains("--warm-ratio goes with --split cold-items"), "\(misplaced.stderr)")
+        let outOfRange = try CLI.run(["evaluate", "--data", data, "--split", "cold-items", "--warm-ratio", "1.5", "--protocol", "mixed", "--model", "pop"])
+        #expect(outOfRange.status != 0 && outOfRange.stderr.contains("--warm-ratio") && outOfRange.stderr.contains("1.5"), "\(outOfRange.stderr)")
     }
 }
 

@@ -137,7 +137,7 @@ public struct Splitter: Sendable {
             let held = try Self.coldItems(table, ratio: ratio, minimum: minimum, minimumValue: minimumValue, using: &rng)
             return [pair(table.itemIndices.map { held.contains($0) })]
         case .coldAndWarmItems(let ratio, let warmRatio, let minimum, let minimumValue):
-            try Self.checkRatio(warmRatio)
+            try Self.checkRatio(warmRatio, of: "the warm items' training ratio (--warm-ratio)")
             let held = try Self.coldItems(table, ratio: ratio, minimum: minimum, minimumValue: minimumValue, using: &rng)
             var isTest = table.itemIndices.map { held.contains($0) }
             let warmRows = table.rowsByUser().map { $0.filter { !isTest[$0] } }
@@ -177,9 +177,9 @@ public struct Splitter: Sendable {
         return Set(eligible.prefix(Int((Double(eligible.count) * (1 - ratio)).rounded())).map { Int32($0) })
     }
 
-    static func checkRatio(_ ratio: Double) throws(DataError) {
+    static func checkRatio(_ ratio: Double, of what: String = "the training ratio") throws(DataError) {
         guard ratio > 0 && ratio < 1 else {
-            throw DataError(.invalidArgument, "the training ratio must be between 0 and 1 (exclusive), not \(ratio)")
+            throw DataError(.invalidArgument, "\(what) must be between 0 and 1 (exclusive), not \(ratio)")
         }
     }
 
