@@ -31,6 +31,8 @@ public enum ModelContract {
         Case(name: "itemknn", parameters: ["similarity": "pearson-baseline"], personalized: false, needsGradedValues: true),
         Case(name: "ease", parameters: ["lambda": "1"], personalized: true),
         Case(name: "rp3beta", parameters: [:], personalized: true),
+        Case(name: "gfcf", parameters: ["factors": "4"], personalized: true),
+        Case(name: "gfcf", parameters: ["factors": "3", "linear": "false", "alpha": "1"], personalized: true),
         Case(name: "adjacency", parameters: [:], personalized: true),
         Case(name: "adjacency", parameters: ["half-life": "2", "window": "2", "alpha": "1"], personalized: true),
         Case(name: "als", parameters: ["factors": "2", "iterations": "10", "regularization": "0.1"], personalized: true),

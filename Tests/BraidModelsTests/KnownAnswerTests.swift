@@ -48,6 +48,35 @@ import Testing
         #expect(RP3Beta.Configuration().beta == 0.3 && RP3Beta.Configuration().alpha == 1)
     }
 
+    /// GF-CF by hand. u0 = {a, b}, u1 = {b, c}: degrees u 2, 2 and a 1, b 2, c 1, so
+    /// R̃ = [[1/√2, ½, 0], [0, ½, 1/√2]]. R̃R̃ᵀ = [[¾, ¼], [¼, ¾]] has eigenvalues 1 and ½:
+    /// σ = 1 and 1/√2, with right singular vectors v₁ = (½, 1/√2, ½) and v₂ = (1/√2, 0, −1/√2).
+    /// The ideal filter with one vector scores item i by d_i^{½} v₁ᵢ · Σ_{j ∈ I_u} d_j^{-½} v₁ⱼ:
+    /// for u0 the sum is ½ + ½ = 1, so a, b, c score ½, 1, ½. With both vectors it is the
+    /// projection onto R̃'s row space: u0's c gets ½ − ½ = 0 and a ½ + ½ = 1. The linear filter
+    /// gives u0's c R̃ᵀR̃[a, c] + R̃ᵀR̃[b, c] = 0 + ½·1/√2, and a ½ + 1/(2√2); with α = 0.3 and
+    /// one vector, c scores 1/(2√2) + 0.3·½.
+    @Test func gfcfFiltersByHand() throws {
+        let data = InteractionMatrix(InteractionTable([
+            Interaction(user: "u0", item: "a"), Interaction(user: "u0", item: "b"),
+            Interaction(user: "u1", item: "b"), Interaction(user: "u1", item: "c"),
+        ]))
+        let (a, b, c) = (0, 1, 2)
+        let one = try ModelRegistry.fit("gfcf", parameters: ModelParameters(["factors": "1", "linear": "false", "alpha": "1"]), data: data)
+        let s = one.scores(forUser: 0)
+        #expect(abs(s[a] - 0.5) < 1e-5 && abs(s[b] - 1) < 1e-5 && abs(s[c] - 0.5) < 1e-5)
+        let two = try #require(try ModelRegistry.fit("gfcf", parameters: ModelParameters(["factors": "2", "linear": "false", "alpha": "1"]), data: data) as? GFCF)
+        #expect(abs(two.singularValues[0] - 1) < 1e-5 && abs(two.singularValues[1] - 1 / Float(2).squareRoot()) < 1e-5)
+        let t = two.scores(forUser: 0)
+        #expect(abs(t[a] - 1) < 1e-5 && abs(t[c]) < 1e-5)
+        let full = try ModelRegistry.fit("gfcf", parameters: ModelParameters(["factors": "1"]), data: data)
+        let f = full.scores(forUser: 0)
+        #expect(abs(f[c] - (1 / (2 * Float(2).squareRoot()) + 0.15)) < 1e-5)
+        #expect(abs(f[a] - (0.5 + 1 / (2 * Float(2).squareRoot()) + 0.15)) < 1e-5)
+        #expect(GFCF.Configuration().alpha == 0.3)
+        #expect(throws: ModelError.self) { try ModelRegistry.fit("gfcf", parameters: ModelParameters(["linear": "false", "alpha": "0"]), data: data) }
+    }
+
     /// Adjacency by hand. u0 rated x, y, z in that order, u1 rated y then z; counts x 1, y 2, z 2.
     /// Window 1: A_xy = 1 (u0), A_yz = 2 (u0 and u1), x and z two places apart do not count.
     /// Window 2 adds A_xz = ½. α = ½ divides by √(n_i n_j): W_xy = 1/√2, W_yz = 2/2 = 1,

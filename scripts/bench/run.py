@@ -11,7 +11,8 @@ Writes bench-out/results.md and bench-out/results.json and prints the table.
    measured on data disjoint from their tuning.
 3. ALS, BPR, EASE top-N quality on ml-100k and ml-latest-small (same protocol as 1), ALS also at
    equal objectives (implicit's confidence is c = α·r, Braid's 1 + α·r) and BPR with each
-   library's negative sampling. The fusion against the best single model on random and
+   library's negative sampling; GF-CF beside a NumPy/SciPy GF-CF with exact singular vectors
+   (scripts/bench/numpy_gfcf.py). The fusion against the best single model on random and
    temporal splits; the random ones again with the ratings below 4 seen (`--below-threshold
    seen`), beside NumPy EASE under that protocol (scripts/bench/seen_ease.py).
 4. Fit speed: ALS on synthetic 100k users x 20k items x 1.6M interactions (braid datasets synth);
@@ -148,6 +149,12 @@ def main():
             raw[f"factor {name} {label}"] = {"braid": b, "peer": p}
             rows.append([f"{name} 80/20, ≥4★", label, "NDCG@10", f"{b['metrics']['ndcg@10']:.4f}", f"{p['metrics']['ndcg@10']:.4f}",
                          peer_name, f"{b['fit_seconds']:.3f}", f"{p['fit_seconds']:.3f}"])
+        # GF-CF beside a NumPy/SciPy GF-CF with exact singular vectors (ARPACK), same files.
+        b = braid("evaluate", "--train", tr, "--test", te, "--threshold", "4", "--model", "gfcf")
+        p = run_json([sys.executable, os.path.join(ROOT, "scripts", "bench", "numpy_gfcf.py"), tr, te, "--threshold", "4"])
+        raw[f"factor {name} gfcf"] = {"braid": b, "peer": p}
+        rows.append([f"{name} 80/20, ≥4★", "GF-CF at the defaults (48 singular vectors, α = 0.3; Braid's by randomized subspace iteration, the peer's by ARPACK)",
+                     "NDCG@10", f"{b['metrics']['ndcg@10']:.4f}", f"{p['ndcg@10']:.4f}", "NumPy/SciPy GF-CF", f"{b['fit_seconds']:.3f}", f"{p['fit_seconds']:.3f}"])
 
     # 3b. Fusion against its best member (EASE), paired per user, both inner-split choices.
     # Also on a temporal split (each user's latest 20% held out), where the default temporal

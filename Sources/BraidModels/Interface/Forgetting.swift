@@ -102,3 +102,8 @@ extension EASE: ForgettingModel {
         return EASE(configuration: configuration, data: data.removingUsers(users), modelled: modelled, position: position, weights: result)
     }
 }
+
+extension GFCF: ForgettingModel {
+    /// Refits without the users: the degrees, the filter and the singular vectors all change.
+    public func forgetting(users: Set<Int>) throws(ModelError) -> GFCF { try refitting(without: users) }
+}

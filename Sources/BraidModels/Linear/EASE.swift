@@ -117,9 +117,13 @@ public struct EASE: RecommendationModel {
 
     /// XᵀX over the modelled items as a dense row-major matrix, one row per worker at a time.
     static func gram(_ data: InteractionMatrix, modelled: [Int32], position: [Int32], binarize: Bool) -> [Float] {
+        gram(byItem: data.byItem, byUser: data.byUser, modelled: modelled, position: position, binarize: binarize)
+    }
+
+    /// XᵀX for X given by rows both ways (items × users and users × items, the same values).
+    static func gram(byItem: SparseMatrix, byUser: SparseMatrix, modelled: [Int32], position: [Int32], binarize: Bool) -> [Float] {
         let n = modelled.count
         var g = [Float](repeating: 0, count: n * n)
-        let byItem = data.byItem, byUser = data.byUser
         g.withUnsafeMutableBufferPointer { buffer in
             let out = SharedBuffer(buffer)
             parallelFor(n, minimumChunk: 16) { a in

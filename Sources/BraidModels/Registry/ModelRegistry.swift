@@ -8,7 +8,7 @@ internal import Foundation
 public enum ModelRegistry {
     /// The built-in model types, in the order the leaderboard lists them.
     public static let builtIn: [any RecommendationModel.Type] = [
-        RandomScores.self, Popularity.self, BaselinePredictor.self, UserKNN.self, ItemKNN.self, RP3Beta.self, Adjacency.self, EASE.self, AlternatingLeastSquares.self, BayesianPersonalizedRanking.self, SVD.self, BiasedMatrixFactorization.self, SVDPlusPlus.self, SASRec.self, BERT4Rec.self, TwoTower.self, NeuMF.self, Blend.self, Fusion.self, Hybrid.self,
+        RandomScores.self, Popularity.self, BaselinePredictor.self, UserKNN.self, ItemKNN.self, RP3Beta.self, Adjacency.self, EASE.self, GFCF.self, AlternatingLeastSquares.self, BayesianPersonalizedRanking.self, SVD.self, BiasedMatrixFactorization.self, SVDPlusPlus.self, SASRec.self, BERT4Rec.self, TwoTower.self, NeuMF.self, Blend.self, Fusion.self, Hybrid.self,
         TFIDFContent.self, BM25Content.self, AttributeContent.self,
     ]
 
