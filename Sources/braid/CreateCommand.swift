@@ -9,7 +9,7 @@ struct Create: ParsableCommand {
             The data decides the protocol: ratings are turned into positives at 80% of the top of \
             the scale (4 of 5 stars); with timestamps each user's latest 20% is the validation set, \
             otherwise a seeded random 20%. Each family (popularity, item and user kNN, EASE, \
-            RP3beta, adjacency, ALS, BPR; the content models and the hybrid with --items or --item-vectors) gets random \
+            RP3beta, GF-CF, adjacency, ALS, BPR; the content models and the hybrid with --items or --item-vectors) gets random \
             configurations in turn until 60% of the budget is spent; the fusion over the three best \
             is tried when its trial, its final fit (and its refit for --report) fit in the budget \
             (with fewer random inner folds, down to 3, when the default's would not), and kept only \
@@ -47,6 +47,7 @@ struct Create: ParsableCommand {
         ("userknn", ["neighbors=20:300:int:log"], false),
         ("ease", ["lambda=5:3000:log"], false),
         ("rp3beta", ["alpha=0.3:1.5", "beta=0:1", "neighbors=50:500:int:log"], false),
+        ("gfcf", ["factors=8:256:int:log", "alpha=0.03:3:log"], false),
         ("adjacency", ["window=1:20:int:log", "alpha=0.2:1", "half-life=0:30"], false),
         ("als", ["factors=16:128:int:log", "regularization=0.001:1:log", "alpha=0.3:30:log"], false),
         ("bpr", ["factors=16:128:int:log", "learning-rate=0.003:0.05:log", "regularization=0.0005:0.05:log"], false),
