@@ -37,7 +37,7 @@ SPACES = {
 
 # Every model on the fusion splits: the fusion is compared with the best of the others, its
 # adjacency members alone among them.
-MODELS = ["pop", "itemknn", "userknn", "rp3beta", "adjacency", "adjacency(half-life=10)", "ease", "als", "bpr", "fusion"]
+MODELS = ["pop", "itemknn", "userknn", "rp3beta", "gfcf", "gfcf(linear=false)", "adjacency", "adjacency(half-life=10)", "ease", "als", "bpr", "fusion"]
 
 
 def split(data, method, train, test):

@@ -43,8 +43,9 @@ import counts
 from common import BRAID, ROOT, braid, fusion_against_best, peer, run_json
 
 
-# The fusion's default members on timestamped data, each evaluated alone beside it.
-MEMBERS = ["ease", "itemknn", "userknn", "als", "rp3beta", "adjacency", "adjacency(half-life=10)"]
+# The fusion's default members on timestamped data, each evaluated alone beside it, with item kNN
+# (a member until 2026-12-03) and GF-CF whole (the fusion uses its ideal filter alone).
+MEMBERS = ["ease", "itemknn", "userknn", "als", "rp3beta", "gfcf", "gfcf(linear=false)", "adjacency", "adjacency(half-life=10)"]
 
 
 def main():
@@ -402,7 +403,7 @@ def main():
                     "--budget", "120", "--report", os.path.join(a.out, "created.html"), "--threads", "2")
     create_seconds = time.time() - started
     chosen = [arg for k, v in sorted(created["parameters"].items()) for arg in ("--param", f"{created['model']}.{k}={v}")]
-    families = ["pop", "itemknn", "userknn", "rp3beta", "adjacency", "adjacency(half-life=10)", "ease", "als", "bpr", "content-bm25", "hybrid"]
+    families = ["pop", "itemknn", "userknn", "rp3beta", "gfcf", "adjacency", "adjacency(half-life=10)", "ease", "als", "bpr", "content-bm25", "hybrid"]
     default_run = braid("evaluate", "--train", tr, "--test", te, "--threshold", "4", "--items", os.path.join(tg_dir, "movies.csv"),
                         "--model", ",".join(families))
     chosen_run = braid("evaluate", "--train", tr, "--test", te, "--threshold", "4", "--items", os.path.join(tg_dir, "movies.csv"),
