@@ -32,7 +32,7 @@ public enum ModelContract {
         Case(name: "ease", parameters: ["lambda": "1"], personalized: true),
         Case(name: "rp3beta", parameters: [:], personalized: true),
         Case(name: "gfcf", parameters: ["factors": "4"], personalized: true),
-        Case(name: "gfcf", parameters: ["factors": "3", "linear": "false", "alpha": "1"], personalized: true),
+        Case(name: "gfcf", parameters: ["factors": "2", "linear": "false", "alpha": "1"], personalized: true),   // the checkerboard's two blocks: σ = 1 twice, their own span
         Case(name: "adjacency", parameters: [:], personalized: true),
         Case(name: "adjacency", parameters: ["half-life": "2", "window": "2", "alpha": "1"], personalized: true),
         Case(name: "als", parameters: ["factors": "2", "iterations": "10", "regularization": "0.1"], personalized: true),

@@ -51,6 +51,23 @@ public enum BLAS {
                     Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
 
+    /// `C = alpha · op(A) · op(B) + beta · C` in double precision, on raw row-major storage.
+    public static func gemm(m: Int, n: Int, k: Int, alpha: Double = 1,
+                            a: UnsafePointer<Double>, lda: Int, transposeA: Bool = false,
+                            b: UnsafePointer<Double>, ldb: Int, transposeB: Bool = false,
+                            beta: Double = 0, c: UnsafeMutablePointer<Double>, ldc: Int) {
+        _ = blasConfigured
+        cblas_dgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+
+    /// `B ← B · U⁻¹` for a row-major `m × n` B and an upper-triangular `n × n` U (row-major,
+    /// its lower triangle ignored), in double precision: LAPACK's `dtrsm` from the right.
+    public static func solveRightUpper(_ b: UnsafeMutablePointer<Double>, rows m: Int, columns n: Int, upper u: UnsafePointer<Double>) {
+        _ = blasConfigured
+        cblas_dtrsm(CblasRowMajor, CblasRight, CblasUpper, CblasNoTrans, CblasNonUnit, Int32(m), Int32(n), 1, u, Int32(n), b, Int32(n))
+    }
+
     /// The product `op(A) · op(B)` as a new matrix.
     public static func multiply(_ a: DenseMatrix, transposeA: Bool = false, _ b: DenseMatrix, transposeB: Bool = false) -> DenseMatrix {
         var c = DenseMatrix(rows: transposeA ? a.columns : a.rows, columns: transposeB ? b.rows : b.columns)
