@@ -71,7 +71,7 @@ public struct EASE: RecommendationModel {
 
     public init(fitting data: InteractionMatrix, configuration: Configuration = Configuration()) throws(ModelError) {
         guard data.interactionCount > 0 else { throw ModelError(.noTrainingData, "EASE needs at least one interaction") }
-        let modelled = (0..<data.itemCount).filter { data.byItem.count(ofRow: $0) > 0 }.map(Int32.init)
+        let modelled = Self.modelledItems(of: data)
         let n = modelled.count
         let bytes = Double(n) * Double(n) * 4
         guard bytes <= configuration.maximumMemoryGB * 1_073_741_824 else {
@@ -211,10 +211,17 @@ public struct EASE: RecommendationModel {
     }
 
     /// Compact scores over `modelled` spread to every item index (others 0).
-    func expanded(_ compact: [Float]) -> [Float] {
-        var scores = [Float](repeating: 0, count: data.itemCount)
+    func expanded(_ compact: [Float]) -> [Float] { Self.expand(compact, modelled: modelled, itemCount: data.itemCount) }
+
+    static func expand(_ compact: [Float], modelled: [Int32], itemCount: Int) -> [Float] {
+        var scores = [Float](repeating: 0, count: itemCount)
         for (a, item) in modelled.enumerated() { scores[Int(item)] = compact[a] }
         return scores
+    }
+
+    /// The items with at least one training interaction, ascending.
+    static func modelledItems(of data: InteractionMatrix) -> [Int32] {
+        (0..<data.itemCount).filter { data.byItem.count(ofRow: $0) > 0 }.map(Int32.init)
     }
 
     /// The weight B[from, to] between two item indices (0 when either has no training data).

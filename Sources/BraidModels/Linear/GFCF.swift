@@ -72,7 +72,7 @@ public struct GFCF: RecommendationModel {
 
     public init(fitting data: InteractionMatrix, configuration: Configuration = Configuration()) throws(ModelError) {
         guard data.interactionCount > 0 else { throw ModelError(.noTrainingData, "GF-CF needs at least one interaction") }
-        let modelled = (0..<data.itemCount).filter { data.byItem.count(ofRow: $0) > 0 }.map(Int32.init)
+        let modelled = EASE.modelledItems(of: data)
         let n = modelled.count
         let bytes = Double(n) * Double(n) * 4
         guard !configuration.linear || bytes <= configuration.maximumMemoryGB * 1_073_741_824 else {
@@ -88,8 +88,7 @@ public struct GFCF: RecommendationModel {
         // R̃'s entries 1/√(d_u·d_i), stored both ways.
         let byUser = data.byUser.mapValues { u, i, _ in 1 / (userDegree[u] * itemDegree[Int(i)]).squareRoot() }
         let byItem = data.byItem.mapValues { i, u, _ in 1 / (userDegree[Int(u)] * itemDegree[i]).squareRoot() }
-        inverseRoot = modelled.map { 1 / itemDegree[Int($0)].squareRoot() }
-        root = modelled.map { itemDegree[Int($0)].squareRoot() }
+        (inverseRoot, root) = Self.degreeRoots(modelled, data)
         if configuration.linear {
             linearFilter = DenseMatrix(rows: n, columns: n,
                                        storage: EASE.gram(byItem: byItem, byUser: byUser, modelled: modelled, position: position, binarize: false))
@@ -108,6 +107,12 @@ public struct GFCF: RecommendationModel {
     }
 
     public var rank: Int { vectors.columns }
+
+    /// d^{-1/2} and d^{1/2} of each modelled item's degree.
+    static func degreeRoots(_ modelled: [Int32], _ data: InteractionMatrix) -> (inverse: [Float], root: [Float]) {
+        let root = modelled.map { Float(data.byItem.count(ofRow: Int($0))).squareRoot() }
+        return (root.map { 1 / $0 }, root)
+    }
 
     public func scores(forUser user: Int) -> [Float] {
         profileScores(data.byUser.columns(ofRow: user))
@@ -147,7 +152,7 @@ public struct GFCF: RecommendationModel {
             }
         }
         addIdeal(projected, into: &compact)
-        return expanded(compact)
+        return EASE.expand(compact, modelled: modelled, itemCount: data.itemCount)
     }
 
     /// Adds α d_i^{1/2} (V_i · y) to every modelled item i's compact score.
@@ -178,12 +183,6 @@ public struct GFCF: RecommendationModel {
         var ideal: Float = 0
         for f in 0..<k { ideal += vectors.storage[a * k + f] * vectors.storage[b * k + f] }
         return (configuration.linear ? linearFilter.storage[a * modelled.count + b] : 0) + configuration.alpha * inverseRoot[a] * root[b] * ideal
-    }
-
-    func expanded(_ compact: [Float]) -> [Float] {
-        var scores = [Float](repeating: 0, count: data.itemCount)
-        for (a, item) in modelled.enumerated() { scores[Int(item)] = compact[a] }
-        return scores
     }
 
     public func explanation(user: Int, item: Int) -> Explanation? { explanation(of: item, history: data.items(ofUser: user)) }
@@ -241,8 +240,7 @@ public struct GFCF: RecommendationModel {
         position = EASE.positions(of: modelled, itemCount: data.itemCount)
         vectors = DenseMatrix(rows: n, columns: k, storage: vectorStorage)
         singularValues = values
-        inverseRoot = modelled.map { 1 / Float(data.byItem.count(ofRow: Int($0))).squareRoot() }
-        root = modelled.map { Float(data.byItem.count(ofRow: Int($0))).squareRoot() }
+        (inverseRoot, root) = Self.degreeRoots(modelled, data)
     }
 }
 
@@ -267,15 +265,7 @@ struct SubspaceIteration {
             orthonormalize(&q, rows: n, columns: width, rng: &rng)
         }
         // Rayleigh–Ritz: (AQ)ᵀ(AQ) = W Λ Wᵀ, V = Q W, σ = √λ.
-        let z = userProduct(q, width: width)
-        var small = [Double](repeating: 0, count: width * width)
-        for u in 0..<byUser.rowCount {
-            let row = u * width
-            for a in 0..<width where z[row + a] != 0 {
-                for b in a..<width { small[a * width + b] += z[row + a] * z[row + b] }
-            }
-        }
-        for a in 0..<width { for b in 0..<a { small[a * width + b] = small[b * width + a] } }
+        let small = Self.gram(userProduct(q, width: width), rows: byUser.rowCount, columns: width)
         let (eigenvalues, eigenvectors) = SymmetricEigen.jacobi(small, order: width)
         let order = eigenvalues.indices.sorted { eigenvalues[$0] > eigenvalues[$1] }.prefix(rank)
         var out = [Float](repeating: 0, count: n * rank)
@@ -338,12 +328,7 @@ struct SubspaceIteration {
     /// One CholeskyQR step in place; false (and `m` untouched) when QᵀQ is not numerically
     /// positive definite.
     static func choleskyQR(_ m: inout [Double], rows: Int, columns w: Int) -> Bool {
-        var gram = [Double](repeating: 0, count: w * w)
-        m.withUnsafeBufferPointer { q in
-            gram.withUnsafeMutableBufferPointer { g in
-                BLAS.gemm(m: w, n: w, k: rows, a: q.baseAddress!, lda: w, transposeA: true, b: q.baseAddress!, ldb: w, c: g.baseAddress!, ldc: w)
-            }
-        }
+        var gram = gram(m, rows: rows, columns: w)
         // Upper Cholesky factor R of the Gram matrix, row-major, in place.
         let largest = (0..<w).map { gram[$0 * w + $0] }.max() ?? 0
         guard largest > 0 else { return false }
@@ -363,6 +348,17 @@ struct SubspaceIteration {
             gram.withUnsafeBufferPointer { r in BLAS.solveRightUpper(q.baseAddress!, rows: rows, columns: w, upper: r.baseAddress!) }
         }
         return true
+    }
+
+    /// MᵀM for a row-major `rows × columns` M.
+    static func gram(_ m: [Double], rows: Int, columns w: Int) -> [Double] {
+        var out = [Double](repeating: 0, count: w * w)
+        m.withUnsafeBufferPointer { q in
+            out.withUnsafeMutableBufferPointer { g in
+                BLAS.gemm(m: w, n: w, k: rows, a: q.baseAddress!, lda: w, transposeA: true, b: q.baseAddress!, ldb: w, c: g.baseAddress!, ldc: w)
+            }
+        }
+        return out
     }
 
     /// Orthonormal columns by classical Gram–Schmidt applied twice; a column that vanishes
