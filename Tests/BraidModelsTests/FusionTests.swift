@@ -435,6 +435,20 @@ import Testing
         #expect(throws: ModelError.self) { try ModelRegistry.fit("fusion", parameters: ModelParameters(["below-threshold-member": "sometimes"]), data: data) }
     }
 
+    /// Data too small for the ranker says which way it is too small: no user with two
+    /// interactions (nothing to hold out), or held-out interactions that no member could
+    /// propose (each of u0's two items, held out, has no other interaction to be scored from).
+    @Test func tooSmallDataSaysWhy() {
+        let single = InteractionMatrix(InteractionTable([Interaction(user: "u0", item: "i0", value: 1), Interaction(user: "u1", item: "i1", value: 1)]))
+        let pair = InteractionMatrix(InteractionTable([Interaction(user: "u0", item: "i0", value: 1), Interaction(user: "u0", item: "i1", value: 1),
+                                                       Interaction(user: "u1", item: "i2", value: 1)]))
+        let none = #expect(throws: ModelError.self) { try ModelRegistry.fit("fusion", parameters: ModelParameters([:]), data: single) }
+        #expect(none?.message.contains("at least two interactions") == true)
+        let unproposed = #expect(throws: ModelError.self) { try ModelRegistry.fit("fusion", parameters: ModelParameters([:]), data: pair) }
+        #expect(unproposed?.message.contains("none of the 2 interactions the fusion's inner splits held out") == true)
+        #expect(unproposed?.hint?.contains("--model ease") == true)
+    }
+
     /// `ranker=lambdamart` (the default) fits the linear ranker, then trees boosted from its
     /// scores: a row's score is the linear score plus the trees' sum, the explanation's terms
     /// (the linear ones and one `trees` term) add up to it, and a save and load keeps both.

@@ -318,6 +318,8 @@ public struct Fusion: RecommendationModel {
         let validationUsers = data.userCount >= 50 ? Set(shuffledUsers.prefix(Int(Double(data.userCount) * configuration.earlyStoppingShare))) : []
         var kept: [(validation: Bool, group: (features: [Float], labels: [Float]))] = []
         var innerContext: FusionFeatures?
+        // Held-out interactions over the folds, to tell "nothing held out" from "nothing found".
+        var heldOutCount = 0
         for fold in 0..<folds {
             if folds > 1 { TrainingLog.report("fusion: inner fold \(fold + 1) of \(folds)") }
             let (inner, heldRows) = temporal || folds == 1
@@ -325,6 +327,7 @@ public struct Fusion: RecommendationModel {
                 : data.holdingOut(fold: fold, of: folds, seed: configuration.seed)
             let heldOut = Dictionary(grouping: heldRows, by: \.user).mapValues { Set($0.map(\.item)) }
             guard inner.interactionCount > 0, !heldOut.isEmpty else { continue }
+            heldOutCount += heldRows.count
             let innerMembers = try MemberSpec.fit(configuration.members, data: inner, for: Self.name)
             let context = FusionFeatures(inner, members: innerMembers.count, ranks: configuration.rankFeatures)
             innerContext = context
@@ -340,7 +343,11 @@ public struct Fusion: RecommendationModel {
             kept += zip(users, groups).compactMap { user, group in group.map { (validation: validationUsers.contains(user), group: $0) } }
         }
         guard let innerContext, !kept.isEmpty else {
-            throw ModelError(.noTrainingData, "the fusion needs users with at least two interactions to learn its ranker")
+            guard heldOutCount > 0 else {
+                throw ModelError(.noTrainingData, "the fusion needs users with at least two interactions to learn its ranker")
+            }
+            throw ModelError(.noTrainingData, "none of the \(heldOutCount) interaction\(heldOutCount == 1 ? "" : "s") the fusion's inner splits held out was among its members' candidates, so its ranker has nothing to learn from",
+                             hint: "the data is too small for a learned fusion (\(data.userCount) users, \(data.itemCount) items); fit a single model, e.g. --model ease")
         }
         // The base: the member whose own ranking of the candidates scores best.
         var probe = LambdaMART.Dataset(featureCount: innerContext.featureCount)
