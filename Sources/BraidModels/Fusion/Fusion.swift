@@ -318,7 +318,7 @@ public struct Fusion: RecommendationModel {
         let validationUsers = data.userCount >= 50 ? Set(shuffledUsers.prefix(Int(Double(data.userCount) * configuration.earlyStoppingShare))) : []
         var kept: [(validation: Bool, group: (features: [Float], labels: [Float]))] = []
         var innerContext: FusionFeatures?
-        // Held-out interactions over the folds, to tell "nothing held out" from "nothing found".
+        // Held-out interactions over the folds, for the error when none was among the candidates.
         var heldOutCount = 0
         for fold in 0..<folds {
             if folds > 1 { TrainingLog.report("fusion: inner fold \(fold + 1) of \(folds)") }
@@ -342,10 +342,11 @@ public struct Fusion: RecommendationModel {
             }
             kept += zip(users, groups).compactMap { user, group in group.map { (validation: validationUsers.contains(user), group: $0) } }
         }
-        guard let innerContext, !kept.isEmpty else {
-            guard heldOutCount > 0 else {
-                throw ModelError(.noTrainingData, "the fusion needs users with at least two interactions to learn its ranker")
-            }
+        // A fold gives a context exactly when it held something out.
+        guard let innerContext else {
+            throw ModelError(.noTrainingData, "the fusion needs users with at least two interactions to learn its ranker")
+        }
+        guard !kept.isEmpty else {
             throw ModelError(.noTrainingData, "none of the \(heldOutCount) interaction\(heldOutCount == 1 ? "" : "s") the fusion's inner splits held out was among its members' candidates, so its ranker has nothing to learn from",
                              hint: "the data is too small for a learned fusion (\(data.userCount) users, \(data.itemCount) items); fit a single model, e.g. --model ease")
         }

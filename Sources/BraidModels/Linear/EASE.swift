@@ -83,7 +83,7 @@ public struct EASE: RecommendationModel {
         self.data = data
         self.modelled = modelled
         position = Self.positions(of: modelled, itemCount: data.itemCount)
-        var g = Self.gram(data, modelled: modelled, position: position, binarize: configuration.binarize)
+        var g = Self.gram(byItem: data.byItem, byUser: data.byUser, modelled: modelled, position: position, binarize: configuration.binarize)
         for i in 0..<n { g[i * n + i] += lambda }
         let info = BLAS.invertSymmetricPositiveDefinite(&g, n: n)
         guard info == 0 else {
@@ -115,12 +115,8 @@ public struct EASE: RecommendationModel {
         return position
     }
 
-    /// XᵀX over the modelled items as a dense row-major matrix, one row per worker at a time.
-    static func gram(_ data: InteractionMatrix, modelled: [Int32], position: [Int32], binarize: Bool) -> [Float] {
-        gram(byItem: data.byItem, byUser: data.byUser, modelled: modelled, position: position, binarize: binarize)
-    }
-
-    /// XᵀX for X given by rows both ways (items × users and users × items, the same values).
+    /// XᵀX over the modelled items as a dense row-major matrix, one row per worker at a time,
+    /// for X given by rows both ways (items × users and users × items, the same values).
     static func gram(byItem: SparseMatrix, byUser: SparseMatrix, modelled: [Int32], position: [Int32], binarize: Bool) -> [Float] {
         let n = modelled.count
         var g = [Float](repeating: 0, count: n * n)
@@ -186,7 +182,7 @@ public struct EASE: RecommendationModel {
                 }
             }
         }
-        return expanded(compact)
+        return Self.expand(compact, modelled: modelled, itemCount: data.itemCount)
     }
 
     public func explanation(user: Int, item: Int) -> Explanation? {
@@ -211,8 +207,6 @@ public struct EASE: RecommendationModel {
     }
 
     /// Compact scores over `modelled` spread to every item index (others 0).
-    func expanded(_ compact: [Float]) -> [Float] { Self.expand(compact, modelled: modelled, itemCount: data.itemCount) }
-
     static func expand(_ compact: [Float], modelled: [Int32], itemCount: Int) -> [Float] {
         var scores = [Float](repeating: 0, count: itemCount)
         for (a, item) in modelled.enumerated() { scores[Int(item)] = compact[a] }

@@ -131,50 +131,35 @@ public struct GFCF: RecommendationModel {
     /// History item j's term: R̃ᵀR̃[j, ·] + α d_j^{-1/2} (V_j · V_i) d_i^{1/2}.
     public func addHistoryTerm(item: Int32, value: Float, factor: Float, to scores: inout [Float]) {
         guard item >= 0, Int(item) < position.count, position[Int(item)] >= 0, scores.count == data.itemCount else { return }
-        var compact = [Float](repeating: 0, count: modelled.count)
-        accumulate(Int(position[Int(item)]), into: &compact)
-        for (a, target) in modelled.enumerated() { scores[Int(target)] += factor * compact[a] }
+        for (a, term) in compactScores(CollectionOfOne(item)).enumerated() { scores[Int(modelled[a])] += factor * term }
     }
 
     func profileScores<Items: Collection<Int32>>(_ items: Items) -> [Float] {
-        var compact = [Float](repeating: 0, count: modelled.count)
-        let k = rank
+        EASE.expand(compactScores(items), modelled: modelled, itemCount: data.itemCount)
+    }
+
+    /// The scores of a history over the modelled items: the linear filter's rows of its items,
+    /// plus α d_i^{1/2} (V_i · y) with y = Σ_j d_j^{-1/2} V_j over them. Unknown items are skipped.
+    func compactScores<Items: Collection<Int32>>(_ items: Items) -> [Float] {
+        let n = modelled.count, k = rank, alpha = configuration.alpha
+        var compact = [Float](repeating: 0, count: n)
         var projected = [Float](repeating: 0, count: k)
         linearFilter.storage.withUnsafeBufferPointer { p in
             vectors.storage.withUnsafeBufferPointer { v in
                 compact.withUnsafeMutableBufferPointer { s in
-                    for item in items where item >= 0 && Int(item) < position.count && position[Int(item)] >= 0 {
-                        let a = Int(position[Int(item)])
-                        if configuration.linear { VectorKernels.axpy(1, p.baseAddress! + a * modelled.count, s.baseAddress!, modelled.count) }
-                        projected.withUnsafeMutableBufferPointer { y in VectorKernels.axpy(inverseRoot[a], v.baseAddress! + a * k, y.baseAddress!, k) }
+                    projected.withUnsafeMutableBufferPointer { y in
+                        for item in items where item >= 0 && Int(item) < position.count && position[Int(item)] >= 0 {
+                            let a = Int(position[Int(item)])
+                            if configuration.linear { VectorKernels.axpy(1, p.baseAddress! + a * n, s.baseAddress!, n) }
+                            if k > 0 { VectorKernels.axpy(inverseRoot[a], v.baseAddress! + a * k, y.baseAddress!, k) }
+                        }
                     }
+                    guard k > 0, alpha != 0 else { return }
+                    for a in 0..<n { s[a] += alpha * root[a] * VectorKernels.dot(v.baseAddress! + a * k, projected, k) }
                 }
             }
         }
-        addIdeal(projected, into: &compact)
-        return EASE.expand(compact, modelled: modelled, itemCount: data.itemCount)
-    }
-
-    /// Adds α d_i^{1/2} (V_i · y) to every modelled item i's compact score.
-    func addIdeal(_ projected: [Float], into compact: inout [Float]) {
-        let k = rank, alpha = configuration.alpha
-        guard k > 0, alpha != 0 else { return }
-        vectors.storage.withUnsafeBufferPointer { v in
-            projected.withUnsafeBufferPointer { y in
-                for a in compact.indices { compact[a] += alpha * root[a] * VectorKernels.dot(v.baseAddress! + a * k, y.baseAddress!, k) }
-            }
-        }
-    }
-
-    /// One modelled history item's terms for every modelled item.
-    func accumulate(_ a: Int, into compact: inout [Float]) {
-        let n = modelled.count, k = rank
-        if configuration.linear {
-            linearFilter.storage.withUnsafeBufferPointer { p in
-                compact.withUnsafeMutableBufferPointer { s in VectorKernels.axpy(1, p.baseAddress! + a * n, s.baseAddress!, n) }
-            }
-        }
-        addIdeal((0..<k).map { inverseRoot[a] * vectors.storage[a * k + $0] }, into: &compact)
+        return compact
     }
 
     /// The term history item at position `a` adds to the score of the item at position `b`.
@@ -268,15 +253,18 @@ struct SubspaceIteration {
         let small = Self.gram(userProduct(q, width: width), rows: byUser.rowCount, columns: width)
         let (eigenvalues, eigenvectors) = SymmetricEigen.jacobi(small, order: width)
         let order = eigenvalues.indices.sorted { eigenvalues[$0] > eigenvalues[$1] }.prefix(rank)
-        var out = [Float](repeating: 0, count: n * rank)
-        for i in 0..<n {
-            for (c, e) in order.enumerated() {
-                var s = 0.0
-                for a in 0..<width { s += q[i * width + a] * eigenvectors[a * width + e] }
-                out[i * rank + c] = Float(s)
+        // W: the kept eigenvectors as columns, width × rank.
+        var w = [Double](repeating: 0, count: width * rank)
+        for (c, e) in order.enumerated() { for a in 0..<width { w[a * rank + c] = eigenvectors[a * width + e] } }
+        var v = [Double](repeating: 0, count: n * rank)
+        q.withUnsafeBufferPointer { q in
+            w.withUnsafeBufferPointer { w in
+                v.withUnsafeMutableBufferPointer { v in
+                    BLAS.gemm(m: n, n: rank, k: width, a: q.baseAddress!, lda: width, b: w.baseAddress!, ldb: rank, c: v.baseAddress!, ldc: rank)
+                }
             }
         }
-        return (DenseMatrix(rows: n, columns: rank, storage: out), order.map { Float(max(0, eigenvalues[$0]).squareRoot()) })
+        return (DenseMatrix(rows: n, columns: rank, storage: v.map(Float.init)), order.map { Float(max(0, eigenvalues[$0]).squareRoot()) })
     }
 
     /// A·Q: one row per user.
