@@ -20,16 +20,20 @@ Writes bench-out/results.md and bench-out/results.json and prints the table.
    (`braid rank`) against LightGBM's lambdarank on the fusion's exported candidates, five parts
    of the lists each the test once (scripts/bench/lightgbm_rank.py; installs lightgbm 4.7.0
    from PyPI when missing).
-5. Serving: top-10 for every user of ml-latest-small from a saved model, the median of three
-   runs, ALS beside implicit's recommend and EASE beside NumPy/SciPy (scripts/bench/numpy_ease.py
-   --recommend: the history rows times B in float32, the faster of sparse and dense).
+5. Serving: top-10 for every user of ml-latest-small from a saved model, the median of seven
+   runs on each side (a run of the cheap scorers takes a few milliseconds, so fewer runs measure
+   the host's noise), ALS beside implicit's recommend and EASE beside NumPy/SciPy
+   (scripts/bench/numpy_ease.py --recommend: the history rows times B in float32, the faster of
+   sparse and dense).
 6. With --scale: ALS on 50M synthetic interactions, time and peak memory.
 7. Text: sentences per second encoding the 9,742 ml-latest-small titles with their genres
    (Braid vs a batched float32 NumPy implementation of the same model, 2 BLAS threads, on the
    first 2,000 titles), 256-token passages in GFLOP/s beside NumPy's sgemm peak, and cold-item
    NDCG@10 of the content models (10% of items with >= 5 positive ratings held out); the
    hybrid against BM25 and LightFM among cold items, and with warm and cold items in one list
-   (`--protocol mixed`, 20% of each user's other interactions held out too).
+   (`--protocol mixed`, 20% of each user's other interactions held out too). LightFM 1.17 is
+   installed from its patched sdist when missing (scripts/bench/install_lightfm.sh), before the
+   first row.
 8. `braid create --budget 120` on the training part of ml-latest-small's temporal 80/20 split:
    wall time, and the chosen model's test NDCG@10 beside every family at its defaults.
 9. Raw counts (scripts/bench/counts.py): Debian uploads per person and source package (built
@@ -55,6 +59,11 @@ def main():
     ap.add_argument("--scale", action="store_true")
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
+    # The peers that are not in peers.py, installed before the first row rather than found
+    # missing after most of the run: LightGBM from its wheel, LightFM from its patched sdist.
+    if subprocess.run([sys.executable, "-c", "import lightgbm"], capture_output=True).returncode != 0:
+        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "lightgbm==4.7.0"], check=True)
+    subprocess.run(["bash", os.path.join(ROOT, "scripts", "bench", "install_lightfm.sh")], check=True)
     ml = os.path.join(a.datasets, "ml-100k")
     rows, raw = [], {}
 
@@ -250,8 +259,6 @@ def main():
           "--param", f"ranker-data={os.path.join(ltr, 'ml100k')}", "--out", os.path.join(ltr, "fusion.braid"))
     with open(os.path.join(ltr, "ml100k.train.svm")) as f:
         lines = f.readlines()
-    if subprocess.run([sys.executable, "-c", "import lightgbm"], capture_output=True).returncode != 0:
-        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "lightgbm==4.7.0"], check=True)
     settings = {"leaves": 15, "min-leaf": 50, "trees": 200, "learning-rate": 0.05, "l2": 1, "bins": 63, "patience": 30}
     parts = []
     for part in range(5):
@@ -277,22 +284,24 @@ def main():
                  f"{fit[0]:.2f}", f"{fit[1]:.2f}"])
 
     # 5. Serving: top-10 for every user of ml-latest-small from saved models; each side's
-    # median of three runs (one run is well under a second, so the host's noise shows).
+    # median of seven runs (a run of item or user kNN takes 3-4 ms, so the host's noise shows).
+    runs = 7
     for model, params in (("als", ["--param", "factors=64"]), ("ease", []), ("itemknn", []), ("userknn", [])):
         path = os.path.join(a.out, f"mls-{model}.braid")
         braid("train", "--train", mls_train, "--threshold", "4", "--model", model, *params, "--out", path)
-        recs = [braid("recommend", "--model-file", path, "--users", "all", "--k", "10") for _ in range(3)]
-        rate = sorted(len(r["recommendations"]) / r["seconds"] for r in recs)[1]
+        recs = [braid("recommend", "--model-file", path, "--users", "all", "--k", "10") for _ in range(runs)]
+        rate = statistics.median(len(r["recommendations"]) / r["seconds"] for r in recs)
+        raw[f"serving {model}"] = {"braid users/s": [len(r["recommendations"]) / r["seconds"] for r in recs]}
         peer_rate, peer_name = "–", "–"
         if model == "als":
             imps = [run_json([sys.executable, os.path.join(ROOT, "scripts", "bench", "implicit_fit.py"), mls_train, "--threshold", "4",
-                              "--recommend"]) for _ in range(3)]
-            peer_rate, peer_name = f"{sorted(i['users'] / i['recommend_seconds'] for i in imps)[1]:.0f}", "implicit ALS recommend"
+                              "--recommend"]) for _ in range(runs)]
+            peer_rate, peer_name = f"{statistics.median(i['users'] / i['recommend_seconds'] for i in imps):.0f}", "implicit ALS recommend"
         elif model == "ease":
-            served = json.loads(subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "bench", "numpy_ease.py"), mls_train, "4", "auto", "--recommend"],
-                                               check=True, capture_output=True, text=True, env=env).stdout)
-            raw["serving ease"] = {"peer": served}
-            peer_rate, peer_name = f"{served['users'] / served['recommend_seconds']:.0f}", "NumPy/SciPy x·B, float32 B"
+            served = [json.loads(subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "bench", "numpy_ease.py"), mls_train, "4", "auto", "--recommend"],
+                                                check=True, capture_output=True, text=True, env=env).stdout) for _ in range(runs)]
+            raw["serving ease"]["peer"] = served
+            peer_rate, peer_name = f"{statistics.median(s['users'] / s['recommend_seconds'] for s in served):.0f}", "NumPy/SciPy x·B, float32 B"
         rows.append(["ml-latest-small, all users", f"top-10 serving from a saved {model} model", "users/s",
                      f"{rate:.0f}", peer_rate, peer_name, "–", "–"])
 
