@@ -7,9 +7,9 @@ BRAID = os.environ.get("BRAID_BIN", os.path.join(ROOT, ".build", "release", "bra
 PEERS = os.path.join(ROOT, "..", "shared", "tools", "peers.py")
 
 
-def run_json(cmd):
+def run_json(cmd, env=None):
     """The command's JSON on stdout; stops with its stderr when it fails."""
-    result = subprocess.run(cmd, capture_output=True, text=True)
+    result = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if result.returncode != 0:
         sys.exit(f"{' '.join(cmd)} failed:\n{result.stderr}")
     return json.loads(result.stdout[result.stdout.index("{"):])

