@@ -404,7 +404,9 @@ public final class RecommendationServer: Sendable {
                     + why.users.map { (["user": .string(data.users[$0.index])] as [String: JSONValue], $0.weight) })
                     .sorted { abs($0.1) > abs($1.1) }
                 out["because"] = .array(terms.prefix(10).map { term in .object(term.0.merging(["weight": .number(Double(term.1))]) { a, _ in a }) })
-                if terms.count > 10 { out["because_rest"] = .number(terms.dropFirst(10).reduce(0.0) { $0 + Double($1.1) }) }
+                if !why.items.isEmpty { out["because_kind"] = .string(why.itemWeights.rawValue) }
+                // Similarities do not add up to anything: no rest for them.
+                if terms.count > 10, why.itemWeights == .contribution { out["because_rest"] = .number(terms.dropFirst(10).reduce(0.0) { $0 + Double($1.1) }) }
                 if !why.members.isEmpty { out["members"] = .object(why.memberScores.mapValues { .number(Double($0)) }) }
                 if !why.contributions.isEmpty { out["contributions"] = .object(why.contributionWeights.mapValues { .number(Double($0)) }) }
             }

@@ -146,6 +146,7 @@ struct Recommend: ParsableCommand {
                                 return .object(entry)
                             }
                                 + why.users.map { .object(["user": .string(data.users[$0.index]), "weight": Console.number($0.weight)]) })
+                            if !why.items.isEmpty { out["because_kind"] = .string(why.itemWeights.rawValue) }
                             if !why.members.isEmpty { out["members"] = .object(why.memberScores.mapValues(Console.number)) }
                             if !why.contributions.isEmpty { out["contributions"] = .object(why.contributionWeights.mapValues(Console.number)) }
                             out["because_sums_to_score"] = .bool(why.sumsToScore)
@@ -164,8 +165,12 @@ struct Recommend: ParsableCommand {
                         var row = ModelSource.row([rank == 0 ? id : "", "\(rank + 1)", item], title: item, in: titles, [Console.format(Double(entry.score))])
                         if explain {
                             let why = explained[rank]
-                            let parts = (why?.items.prefix(3).map { ModelSource.name(data.items[$0.index], in: titles) + " " + Console.format(Double($0.weight)) } ?? [])
+                            var parts = (why?.items.prefix(3).map { ModelSource.name(data.items[$0.index], in: titles) + " " + Console.format(Double($0.weight)) } ?? [])
                                 + (why?.users.prefix(3).map { "user " + data.users[$0.index] + " " + Console.format(Double($0.weight)) } ?? [])
+                            // A model without history reasons (popularity, the baseline, the blend): its score's largest parts.
+                            if parts.isEmpty, let why {
+                                parts = why.contributions.sorted { abs($0.weight) > abs($1.weight) }.prefix(3).map { $0.name + " " + Console.format(Double($0.weight)) }
+                            }
                             row.append(parts.joined(separator: ", "))
                         }
                         rows.append(row)

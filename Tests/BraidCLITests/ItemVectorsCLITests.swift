@@ -133,6 +133,28 @@ import Testing
 }
 
 extension ExplainCLITests {
+    /// BPR's user factors are fitted free, so its reasons are the user's items nearest the
+    /// listed one (marked as similarities: cosines, which add up to nothing) and its score's
+    /// parts, which do add up to it. The table shows a model's score parts where it has no
+    /// history reasons (popularity's count).
+    @Test func similarityReasonsAreMarkedAndScorePartsAddUp() throws {
+        let train = Fixtures.temporaryFile(CLITests.ratings, name: "train.csv")
+        let result = try CLI.run(["recommend", "--train", train, "--model", "bpr", "--param", "iterations=20", "--users", "u0,u3", "--k", "3", "--explain", "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let entries = (result.json["recommendations"] as? [[String: Any]] ?? []).flatMap { $0["items"] as? [[String: Any]] ?? [] }
+        #expect(entries.count == 6)
+        for entry in entries {
+            #expect(entry["because_kind"] as? String == "similarity" && entry["because_sums_to_score"] as? Bool == false, "\(entry)")
+            let weights = (entry["because"] as? [[String: Any]] ?? []).compactMap { $0["weight"] as? Double }
+            #expect(!weights.isEmpty && weights.allSatisfy { abs($0) <= 1 + 1e-6 } && weights == weights.sorted(by: >), "\(entry)")
+            let parts = entry["contributions"] as? [String: Double] ?? [:]
+            #expect(Set(parts.keys) == ["item bias", "factors"], "\(parts)")
+            #expect(abs(parts.values.reduce(0, +) - (entry["score"] as? Double ?? .nan)) < 1e-4, "\(entry)")
+        }
+        let table = try CLI.run(["recommend", "--train", train, "--model", "pop", "--users", "u0", "--k", "2", "--explain"])
+        #expect(table.status == 0 && table.stdout.contains("popularity "), "\(table.stdout)")
+    }
+
     /// The fusion's default ranker is additive: its JSON `contributions` (each member and each
     /// item and user feature under the linear ranker, then what the trees boosted from it add)
     /// add up to the listed score. The ratings carry timestamps, so the fit adds the two

@@ -113,6 +113,45 @@ import Testing
         }
     }
 
+    /// A factor model's score in parts, by hand: user 0 = (1, 2), item 2 = (−1, 4), biases
+    /// 0.25 + 0.5 + 0: factors 1·(−1) + 2·4 = 7, score 7.75. The items by cosine with item 2:
+    /// item 0 = (3, 1): (−3 + 4)/(√10·√17) = 0.0767; item 1 = (0, 0) has no length: 0; item 2
+    /// itself 1. A history lists each item once, most similar first.
+    @Test func factorExplanationsByHand() {
+        let factors = LatentFactors(userFactors: DenseMatrix([[1, 2], [0, -1]]), itemFactors: DenseMatrix([[3, 1], [0, 0], [-1, 4]]),
+                                    userBiases: [0.5, 0], itemBiases: [1, 2, 0], globalBias: 0.25)
+        let parts = factors.contributions(user: 0, item: 2)
+        #expect(parts.map(\.name) == ["global bias", "user bias", "item bias", "factors"])
+        #expect(parts.map(\.weight) == [0.25, 0.5, 0, 7])
+        #expect(factors.score(user: 0, item: 2) == 7.75)
+        let similarities = factors.itemSimilarities(to: 2)
+        #expect(abs(similarities[0] - 1 / (Float(10).squareRoot() * Float(17).squareRoot())) < 1e-6)
+        #expect(similarities[1] == 0 && abs(similarities[2] - 1) < 1e-6)
+        let why = Explanation.nearest([1, 0, 2, 0], similarities: similarities)
+        #expect(why.items.map(\.index) == [2, 0, 1] && why.itemWeights == .similarity && !why.sumsToScore)
+        #expect(Explanation.nearest([0, 1, 2], similarities: similarities) == why, "the same reasons in any order")
+    }
+
+    /// SVD++'s explanation splits its score exactly: the shares of the rated items are
+    /// q_i · y_j / √|N(u)|, computed here from the fitted factors by hand, and the biases, the
+    /// free factors' product and the shares' sum add up to the score.
+    @Test func svdPlusPlusExplainsByRatedItems() throws {
+        let data = Fixtures.randomRatings(users: 20, items: 12, perUser: 5)
+        let model = try ModelRegistry.fit("svdpp", parameters: ModelParameters(["factors": "3", "iterations": "5"]), data: data) as! SVDPlusPlus
+        let user = 3, item = Int(model.recommend(userIndex: 3, count: 1)[0].index)
+        let why = try #require(model.explanation(user: user, item: item))
+        let rated = Array(data.items(ofUser: user)), f = 3
+        let q = Array(model.factors.itemFactors.storage[(item * f)..<((item + 1) * f)])
+        for (j, share) in zip(rated, why.items) {
+            let y = Array(model.implicitFactors.storage[(Int(j) * f)..<((Int(j) + 1) * f)])
+            let expected = zip(q, y).reduce(Float(0)) { $0 + $1.0 * $1.1 } / Float(rated.count).squareRoot()
+            #expect(share.index == j && abs(share.weight - expected) < 1e-5)
+        }
+        let parts = why.contributionWeights
+        #expect(abs(parts["rated items"]! - why.items.reduce(0) { $0 + $1.weight }) < 1e-5)
+        #expect(abs(why.contributions.reduce(0) { $0 + $1.weight } - model.scores(forUser: user)[item]) < 1e-4)
+    }
+
     @Test func divergenceIsAClearError() {
         let data = Fixtures.randomRatings(users: 20, items: 10, perUser: 5)
         #expect(throws: ModelError.self) { _ = try als(["alpha": "1e38", "factors": "2"], data) }

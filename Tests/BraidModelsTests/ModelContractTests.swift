@@ -352,6 +352,23 @@ import Testing
         }
     }
 
+    /// Every model gives reasons for the items it lists with a score, but random scores
+    /// (nothing to explain) and BERT4Rec (its item embeddings, tied to its output, did not group
+    /// the checkerboard's items in `similarItemsNeverIncludeTheItem`, so nothing reads them).
+    @Test(arguments: ModelContract.cases)
+    func everyModelExplainsItsLists(c: ModelContract.Case) throws {
+        guard !["random", "bert4rec"].contains(c.name) else { return }
+        // Ratings with user and item biases, so the blend's members have something to weigh.
+        let data = c.needsGradedValues ? Fixtures.randomRatings(users: 25, items: 20, perUser: 6, biases: true) : Fixtures.checkerboard(size: 10)
+        let model = try ModelContract.fit(c, data)
+        let list = model.recommend(userIndex: 1, count: 3)
+        #expect(list.contains { $0.score != 0 }, "\(c)")
+        for (entry, why) in zip(list, model.explanations(user: 1, items: list.map { Int($0.index) })) where entry.score != 0 {
+            let why = try #require(why, "\(c)")
+            #expect(!why.items.isEmpty || !why.users.isEmpty || !why.contributions.isEmpty, "\(c): item \(entry.index)")
+        }
+    }
+
     /// A model that folds in and explains its training users explains a history too, as it
     /// scored it: a training user's own row, scored as theirs, has the reasons the user has
     /// (but the fusion, whose history is active now), and a new history's reasons add up to

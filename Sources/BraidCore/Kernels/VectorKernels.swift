@@ -8,6 +8,19 @@ public enum VectorKernels {
     /// The instruction-set path the C kernels take on this CPU: "avx2+fma" or "generic".
     public static var path: String { String(cString: braid_kernels_path()) }
 
+    /// The cosine of each of `count` rows of `width` floats (row-major from `rows`) with row
+    /// `row`'s; 0 where either has no length (all 0 for a row outside the rows).
+    public static func rowCosines(_ rows: UnsafePointer<Float>, count: Int, width: Int, to row: Int) -> [Float] {
+        guard (0..<count).contains(row) else { return [Float](repeating: 0, count: count) }
+        let own = rows + row * width
+        let ownNorm = dot(own, own, width).squareRoot()
+        return (0..<count).map { j in
+            let other = rows + j * width
+            let norm = dot(other, other, width).squareRoot()
+            return ownNorm > 0 && norm > 0 ? dot(own, other, width) / (ownNorm * norm) : 0
+        }
+    }
+
     /// `Σ a[i]·b[i]` for `count` elements. Short vectors (SVD++'s 20 factors) stay inline in
     /// four-wide vectors, which every target has; longer ones go to the dispatched kernel.
     @inlinable @inline(__always)

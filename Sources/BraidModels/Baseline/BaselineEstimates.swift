@@ -149,6 +149,13 @@ public struct BaselinePredictor: RecommendationModel {
 
     public func predictRating(user: Int, item: Int) -> Float? { scale.clip(estimates.estimate(user: user, item: item)) }
 
+    /// The global mean and the two biases, which add up to the score.
+    public func explanation(user: Int, item: Int) -> Explanation? {
+        guard (0..<data.userCount).contains(user), (0..<data.itemCount).contains(item) else { return nil }
+        return Explanation(sumsToScore: false, contributions: [("global mean", estimates.globalMean), ("user bias", estimates.userBiases[user]),
+                                                                ("item bias", estimates.itemBiases[item])])
+    }
+
     public func archive(into archive: inout ModelArchive) {
         estimates.archive(into: &archive, prefix: "baseline")
         scale.archive(into: &archive)

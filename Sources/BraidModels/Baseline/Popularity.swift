@@ -34,6 +34,17 @@ public struct Popularity: RecommendationModel {
         return counts
     }
 
+    /// The item's number of interacting users, which is its score, for anyone.
+    public func explanation(user: Int, item: Int) -> Explanation? {
+        guard (0..<data.userCount).contains(user), (0..<data.itemCount).contains(item) else { return nil }
+        return Explanation(sumsToScore: false, contributions: [("popularity", counts[item])])
+    }
+
+    public func explanation(history: [Int32], values: [Float], trainedUser user: Int?, item: Int) -> Explanation? {
+        guard explainable(history, values: values, items: [item]) else { return nil }
+        return Explanation(sumsToScore: false, contributions: [("popularity", counts[item])])
+    }
+
     public func archive(into archive: inout ModelArchive) {
         archive.arrays["counts"] = .float32(FloatBuffer(counts))
     }

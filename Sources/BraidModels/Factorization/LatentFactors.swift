@@ -55,14 +55,28 @@ public struct LatentFactors: Sendable, Equatable {
 
     /// The score of one pair.
     public func score(user: Int, item: Int) -> Float {
+        globalBias + (userBiases?[user] ?? 0) + (itemBiases?[item] ?? 0) + product(user: user, item: item)
+    }
+
+    /// The dot product of the user's and the item's factors.
+    public func product(user: Int, item: Int) -> Float {
         let f = factorCount
-        var s = globalBias + (userBiases?[user] ?? 0) + (itemBiases?[item] ?? 0)
-        userFactors.storage.withUnsafeBufferPointer { p in
+        return userFactors.storage.withUnsafeBufferPointer { p in
             itemFactors.storage.withUnsafeBufferPointer { q in
-                s += VectorKernels.dot(p.baseAddress! + user * f, q.baseAddress! + item * f, f)
+                VectorKernels.dot(p.baseAddress! + user * f, q.baseAddress! + item * f, f)
             }
         }
-        return s
+    }
+
+    /// The parts `score(user:item:)` adds up: the global, user and item biases where the model
+    /// has them, and the factors' product.
+    public func contributions(user: Int, item: Int) -> [(name: String, weight: Float)] {
+        var parts: [(name: String, weight: Float)] = []
+        if globalBias != 0 { parts.append(("global bias", globalBias)) }
+        if let userBiases { parts.append(("user bias", userBiases[user])) }
+        if let itemBiases { parts.append(("item bias", itemBiases[item])) }
+        parts.append(("factors", product(user: user, item: item)))
+        return parts
     }
 
     /// Scores of every item for a user vector: the dot products from the packed item factors
@@ -133,17 +147,7 @@ public struct LatentFactors: Sendable, Equatable {
 
     /// Cosine similarity of every item's factors to `item`'s.
     public func itemSimilarities(to item: Int) -> [Float] {
-        let f = factorCount
-        return itemFactors.storage.withUnsafeBufferPointer { q in
-            let base = q.baseAddress!
-            let own = base + item * f
-            let ownNorm = VectorKernels.dot(own, own, f).squareRoot()
-            return (0..<itemFactors.rows).map { j in
-                let other = base + j * f
-                let norm = VectorKernels.dot(other, other, f).squareRoot()
-                return ownNorm > 0 && norm > 0 ? VectorKernels.dot(own, other, f) / (ownNorm * norm) : 0
-            }
-        }
+        itemFactors.storage.withUnsafeBufferPointer { VectorKernels.rowCosines($0.baseAddress!, count: itemFactors.rows, width: factorCount, to: item) }
     }
 
     /// Fails when training produced NaN or infinite values.
@@ -214,6 +218,15 @@ extension FactorizationModel {
     public func scores(forUser user: Int) -> [Float] { factors.scores(forUser: user) }
     public func scores(forUsers users: [Int]) -> [[Float]]? { factors.scores(forUsers: users) }
     public func itemSimilarities(to item: Int) -> [Float]? { factors.itemSimilarities(to: item) }
+
+    /// The score's parts (`LatentFactors.contributions`), which add up to it, and the user's
+    /// items by the cosine of their factors with the item's: the user's factors are fitted
+    /// free, not computed from the history (ALS's are, and it explains by exact shares).
+    public func explanation(user: Int, item: Int) -> Explanation? {
+        guard (0..<data.userCount).contains(user), (0..<data.itemCount).contains(item) else { return nil }
+        return .nearest(data.items(ofUser: user), similarities: factors.itemSimilarities(to: item),
+                        contributions: factors.contributions(user: user, item: item))
+    }
 }
 
 /// A factor model trained in iterations, which can report its factors after each one (for

@@ -135,6 +135,25 @@ public struct SVDPlusPlus: IterativeFactorizationModel {
 
     public func predictRating(user: Int, item: Int) -> Float? { scale.clip(factors.score(user: user, item: item)) }
 
+    /// Each rated item's exact share of the score, q_i · y_j / √|N(u)|; the contributions are
+    /// the biases, the free user factors' product q_i · p_u and those shares' sum ("rated
+    /// items"), which add up to the score.
+    public func explanation(user: Int, item: Int) -> Explanation? {
+        guard (0..<data.userCount).contains(user), (0..<data.itemCount).contains(item) else { return nil }
+        let rated = data.items(ofUser: user), f = factors.factorCount
+        let norm = 1 / Float(max(1, rated.count)).squareRoot()
+        let shares = factors.itemFactors.storage.withUnsafeBufferPointer { q in
+            implicitFactors.storage.withUnsafeBufferPointer { y in
+                rated.map { j in (index: j, weight: norm * VectorKernels.dot(q.baseAddress! + item * f, y.baseAddress! + Int(j) * f, f)) }
+            }
+        }
+        let history = shares.reduce(Float(0)) { $0 + $1.weight }
+        var parts = factors.contributions(user: user, item: item)
+        parts.removeLast()
+        parts += [("user factors", factors.product(user: user, item: item) - history), ("rated items", history)]
+        return Explanation(items: shares, sumsToScore: false, contributions: parts)
+    }
+
     public func archive(into archive: inout ModelArchive) {
         factors.archive(into: &archive)
         archive.arrays["svdpp.implicit"] = .float32(implicitFactors.storage)

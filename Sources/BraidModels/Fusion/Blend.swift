@@ -142,14 +142,38 @@ public struct Blend: RecommendationModel {
 
     public func scores(forUser user: Int) -> [Float] {
         var total = [Float](repeating: 0, count: data.itemCount)
-        for (k, member) in members.enumerated() where weights[3 * k + 1] > 0 {
+        for (_, weight, standardized) in rankingParts(user: user) {
+            for i in 0..<standardized.count { total[i] += weight * standardized[i] }
+        }
+        return total
+    }
+
+    /// The members that rank (a positive plain weight and scores that vary for the user): each
+    /// one's index, weight and standardized scores of every item, which the ranking weighs and sums.
+    func rankingParts(user: Int) -> [(member: Int, weight: Float, standardized: [Float])] {
+        members.enumerated().compactMap { k, member in
+            guard weights[3 * k + 1] > 0 else { return nil }
             let scores = member.scores(forUser: user)
             let mean = scores.reduce(0, +) / Float(max(1, scores.count))
             let deviation = (scores.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Float(max(1, scores.count))).squareRoot()
-            guard deviation > 0 else { continue }
-            for i in 0..<scores.count { total[i] += weights[3 * k + 1] * (scores[i] - mean) / deviation }
+            guard deviation > 0 else { return nil }
+            return (k, weights[3 * k + 1], scores.map { ($0 - mean) / deviation })
         }
-        return total
+    }
+
+    public func explanation(user: Int, item: Int) -> Explanation? { explanations(user: user, items: [item])[0] }
+
+    /// Each ranking member's standardized score, and its weight times that score: the
+    /// contributions, which add up to the ranking score. The members are scored once per list.
+    public func explanations(user: Int, items: [Int]) -> [Explanation?] {
+        guard (0..<data.userCount).contains(user) else { return items.map { _ in nil } }
+        let parts = rankingParts(user: user)
+        return items.map { item in
+            guard (0..<data.itemCount).contains(item) else { return nil }
+            let names = parts.map { configuration.members[$0.member].description }
+            return Explanation(members: zip(names, parts).map { ($0, $1.standardized[item]) }, sumsToScore: false,
+                               contributions: zip(names, parts).map { ($0, $1.weight * $1.standardized[item]) })
+        }
     }
 
     public func archive(into archive: inout ModelArchive) {

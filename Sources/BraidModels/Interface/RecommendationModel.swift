@@ -194,9 +194,21 @@ extension RecommendationModel {
     public var predictsRatings: Bool { false }
     public func predictRating(user: Int, item: Int) -> Float? { nil }
     public func itemSimilarities(to item: Int) -> [Float]? { nil }
-    public func explanation(user: Int, item: Int) -> Explanation? { nil }
+    /// By default, where the model has its own item similarities (`itemSimilarities(to:)`),
+    /// the user's history items by their similarity to `item` (`Explanation.nearest`); else nil.
+    public func explanation(user: Int, item: Int) -> Explanation? {
+        guard (0..<data.userCount).contains(user), (0..<data.itemCount).contains(item),
+              let similarities = itemSimilarities(to: item) else { return nil }
+        return .nearest(data.items(ofUser: user), similarities: similarities)
+    }
     public func explanations(user: Int, items: [Int]) -> [Explanation?] { items.map { explanation(user: user, item: $0) } }
-    public func explanation(history: [Int32], values: [Float], trainedUser user: Int?, item: Int) -> Explanation? { nil }
+    /// By default, for a model that folds in any history and has its own item similarities,
+    /// the history's items by their similarity to `item`, as a training user's; else nil.
+    public func explanation(history: [Int32], values: [Float], trainedUser user: Int?, item: Int) -> Explanation? {
+        guard scoresAnyHistory, explainable(history, values: values, items: [item]),
+              let similarities = itemSimilarities(to: item) else { return nil }
+        return .nearest(history, similarities: similarities)
+    }
     public func explanations(history: [Int32], values: [Float], trainedUser user: Int?, items: [Int]) -> [Explanation?] {
         items.map { explanation(history: history, values: values, trainedUser: user, item: $0) }
     }

@@ -183,6 +183,14 @@ public struct NeuMF: RecommendationModel {
     /// The logit of every item.
     public func scores(forUser user: Int) -> [Float] { network.allItemLogits(user: Int32(user), itemHalf: itemHalf) }
 
+    /// Similar items: cosine between the items' GMF embeddings, the matrix-factorization half
+    /// of the network's item representation.
+    public func itemSimilarities(to item: Int) -> [Float]? {
+        network.itemGMF.table.value.withUnsafeBufferPointer {
+            VectorKernels.rowCosines($0.baseAddress!, count: data.itemCount, width: configuration.factors, to: item)
+        }
+    }
+
     public func archive(into archive: inout ModelArchive) {
         NeuralArchive.store(network.parameters, prefix: "neumf.", into: &archive)
     }

@@ -91,16 +91,7 @@ public struct SASRec: SequenceModel {
     }
 
     /// Similar items: cosine between item embeddings.
-    public func itemSimilarities(to item: Int) -> [Float]? {
-        let d = configuration.encoder.factors, e = encoder.items.table.value
-        func norm(_ i: Int) -> Float { (0..<d).reduce(Float(0)) { $0 + e[(i + 1) * d + $1] * e[(i + 1) * d + $1] }.squareRoot() }
-        let n = norm(item)
-        return (0..<data.itemCount).map { j in
-            var dot: Float = 0
-            for k in 0..<d { dot += e[(item + 1) * d + k] * e[(j + 1) * d + k] }
-            return dot / max(n * norm(j), 1e-12)
-        }
-    }
+    public func itemSimilarities(to item: Int) -> [Float]? { encoder.itemSimilarities(to: item, count: data.itemCount) }
 
     public func archive(into archive: inout ModelArchive) {
         NeuralArchive.store(encoder.parameters, prefix: "sasrec.", into: &archive)

@@ -21,6 +21,13 @@ extension SequenceModel {
     }
 }
 
+extension SequenceEncoder {
+    /// The cosine of every item's embedding with `item`'s; items are tokens 1…`count`.
+    func itemSimilarities(to item: Int, count: Int) -> [Float] {
+        items.table.value.withUnsafeBufferPointer { VectorKernels.rowCosines($0.baseAddress! + width, count: count, width: width, to: item) }
+    }
+}
+
 /// The settings every neural model trained by epochs shares.
 public struct NeuralTrainingSettings: Codable, Sendable, Equatable {
     public var epochs = 200
