@@ -1,6 +1,21 @@
+internal import Foundation
+
 /// The OpenAPI 3.1 description served at `/openapi.json`. A test sends a request to every
 /// operation it lists and checks the answers against it, so it stays true.
 enum OpenAPI {
+    /// `document` with an `example` for the user and item path parameters: ids the served model
+    /// knows, so a client trying the document (or a fuzzer's examples phase) reaches the answers
+    /// for a known user and item, not only 404s.
+    static func document(exampleUser user: String?, exampleItem item: String?) -> String {
+        var text = document
+        for (parameter, id) in [("UserID", user), ("ItemID", item)] {
+            guard let id, let literal = try? JSONSerialization.data(withJSONObject: id, options: .fragmentsAllowed) else { continue }
+            let definition = ##""\##(parameter)": {"name": "id", "in": "path", "required": true, "schema": {"$ref": "#/components/schemas/ID"}}"##
+            text = text.replacingOccurrences(of: definition, with: definition.dropLast() + #", "example": \#(String(decoding: literal, as: UTF8.self))}"#)
+        }
+        return text
+    }
+
     static let document = #"""
 {
   "openapi": "3.1.0",

@@ -113,8 +113,13 @@ public final class RecommendationServer: Sendable {
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                             body: .init(byteBuffer: ByteBuffer(string: metrics.text())))
         }
-        router.get("/openapi.json") { _, _ in
-            Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: OpenAPI.document)))
+        router.get("/openapi.json") { [self] _, _ in
+            // The examples: the served model's first user and item with interactions.
+            let data = slot.served.model.data
+            let user = (0..<data.userCount).first { data.byUser.count(ofRow: $0) > 0 }.map { data.users[$0] }
+            let item = (0..<data.itemCount).first { data.byItem.count(ofRow: $0) > 0 }.map { data.items[$0] }
+            return Response(status: .ok, headers: [.contentType: "application/json"],
+                            body: .init(byteBuffer: ByteBuffer(string: OpenAPI.document(exampleUser: user, exampleItem: item))))
         }
         route(router, .get, "/models", role: .read) { [self] _, _ in
             var out: [String: JSONValue] = ["models": .array(slot.versions.map(Self.describe))]

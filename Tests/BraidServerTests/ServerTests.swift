@@ -595,6 +595,13 @@ import Testing
             let document = try Self.json(try await client.execute(uri: "/openapi.json", method: .get))
             #expect(document["openapi"] as? String == "3.1.0")
             let paths = try #require(document["paths"] as? [String: [String: Any]])
+            // The path parameters' examples are the served model's first user and item: they answer.
+            let parameters = try #require((document["components"] as? [String: Any])?["parameters"] as? [String: [String: Any]])
+            let item = data.items[(0..<data.itemCount).first { data.byItem.count(ofRow: $0) > 0 }!]
+            #expect(parameters["UserID"]?["example"] as? String == data.users[0] && parameters["ItemID"]?["example"] as? String == item)
+            for uri in ["/users/\(data.users[0])/recommendations", "/items/\(item)/similar"] {
+                #expect(try await client.execute(uri: uri, method: .get).status == .ok, "\(uri)")
+            }
             let operations = Set(paths.flatMap { path, item in item.keys.filter { $0 != "parameters" }.map { "\($0.uppercased()) \(path)" } })
             #expect(operations == Set(Self.routes))
             for operation in operations.sorted() {
