@@ -115,7 +115,7 @@ enum OpenAPI {
       "List": {"type": "object", "required": ["items", "method", "model_version"], "properties": {"user": {"type": "string"}, "method": {"type": "string", "enum": ["trained", "fold-in", "trained-stale", "popular"]}, "model_version": {"type": "integer"},
         "items": {"type": "array", "items": {"type": "object", "required": ["item", "score"], "properties": {"item": {"type": "string"}, "score": {"type": "number"},
           "because": {"type": "array", "items": {"type": "object", "required": ["weight"], "properties": {"item": {"type": "string"}, "user": {"type": "string"}, "weight": {"type": "number"}}}},
-          "because_kind": {"type": "string", "enum": ["contribution", "similarity"]}, "because_rest": {"type": "number"},
+          "because_kind": {"type": "string", "enum": ["contribution", "similarity", "occlusion"]}, "because_rest": {"type": "number"},
           "members": {"type": "object", "additionalProperties": {"type": "number"}},
           "contributions": {"type": "object", "additionalProperties": {"type": "number"}}}}}}},
       "ErasureResult": {"type": "object", "required": ["user", "rows_removed", "model"], "properties": {"user": {"type": "string"}, "rows_removed": {"type": "integer"}, "model": {"$ref": "#/components/schemas/ErasureModelState"}}},

@@ -404,10 +404,10 @@ public final class RecommendationServer: Sendable {
         let items: [JSONValue] = zip(chosen, reasons).map { entry, why in
             var out: [String: JSONValue] = ["item": .string(data.items[entry.index]), "score": .number(Double(entry.score))]
             if let why {
-                // The ten largest terms, and the sum of the rest, so the terms still add up to the score.
-                let terms = (why.items.map { (["item": .string(data.items[$0.index])] as [String: JSONValue], $0.weight) }
-                    + why.users.map { (["user": .string(data.users[$0.index])] as [String: JSONValue], $0.weight) })
-                    .sorted { abs($0.1) > abs($1.1) }
+                // The ten first terms in `sorted()`'s order (contributions: the largest), and the
+                // sum of the rest, so the terms still add up to the score.
+                let terms = why.items.map { (["item": .string(data.items[$0.index])] as [String: JSONValue], $0.weight) }
+                    + why.users.map { (["user": .string(data.users[$0.index])] as [String: JSONValue], $0.weight) }
                 out["because"] = .array(terms.prefix(10).map { term in .object(term.0.merging(["weight": .number(Double(term.1))]) { a, _ in a }) })
                 if !why.items.isEmpty { out["because_kind"] = .string(why.itemWeights.rawValue) }
                 // Similarities do not add up to anything: no rest for them.

@@ -75,7 +75,7 @@ struct Recommend: ParsableCommand {
     @Option(help: "Only recommend these item ids (comma-separated).")
     var allow: String?
 
-    @Flag(help: "Give each item's reasons: the history items (or neighbour users) whose contributions make up its score, or the history items nearest it in the model's item space (because_kind similarity); the parts of the score where the model is a sum of them; for the fusion the members' scores.")
+    @Flag(help: "Give each item's reasons: the history items (or neighbour users) whose contributions make up its score, or the history items nearest it in the model's item space (because_kind similarity), or (BERT4Rec) how much its score falls without each (occlusion); the parts of the score where the model is a sum of them; for the fusion the members' scores.")
     var explain = false
 
     @Option(help: "Never recommend these item ids (comma-separated).")

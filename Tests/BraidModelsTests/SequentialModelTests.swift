@@ -46,6 +46,21 @@ import Testing
         let i6 = Int(data.items.index(of: "i6")!)
         #expect(scoresForward.indices.max { scoresForward[$0] < scoresForward[$1] } == i6)
         #expect(scoresBackward[i6] < scoresForward[i6])
+        guard name == "bert4rec" else { return }
+        // BERT4Rec explains by occlusion: each item's weight is what the score loses when the
+        // history is scored without it, and on the ring the latest item, which the next one
+        // follows, weighs most.
+        let why = try #require(model.explanation(history: forward, values: [1, 1, 1], trainedUser: nil, item: i6))
+        #expect(why.itemWeights == .occlusion && !why.sumsToScore && Set(why.items.map(\.index)) == Set(forward))
+        for reason in why.items {
+            let without = try model.scores(forHistory: forward.filter { $0 != reason.index }, values: [1, 1])
+            #expect(abs(reason.weight - (scoresForward[i6] - without[i6])) <= 1e-5 * max(1, abs(scoresForward[i6])), "\(reason)")
+        }
+        #expect(why.sorted().items.first?.index == forward.last)
+        // A training user's reasons are the items the scoring reads: the latest max-length − 1.
+        let history = data.history(ofUser: 0), top = Int(model.recommend(userIndex: 0, count: 1)[0].index)
+        let reasons = try #require(model.explanation(user: 0, item: top))
+        #expect(Set(reasons.items.map(\.index)) == Set(history.suffix(9)) && history.count == 10)
     }
 
     /// Histories follow the timestamps; equal times keep the file's order; a repeated pair

@@ -26,6 +26,11 @@ public struct Explanation: Sendable, Equatable {
         /// space, for models whose score is no sum over the history (BPR, SVD, biased MF,
         /// SASRec, the two-tower model, NeuMF): which of the user's items the model finds nearest.
         case similarity
+        /// How much the score falls when the history is scored again without the item (every
+        /// occurrence of it): positive where the item raised the score (BERT4Rec, whose score is
+        /// no sum over the history and whose item embeddings do not group items). They need not
+        /// add up to the score: the items act together.
+        case occlusion
     }
 
     public init(items: [(index: Int32, weight: Float)] = [], users: [(index: Int32, weight: Float)] = [],
@@ -51,11 +56,15 @@ public struct Explanation: Sendable, Equatable {
         return Explanation(items: items, sumsToScore: false, contributions: contributions, itemWeights: .similarity)
     }
 
-    /// The contributions, largest first, without zeros (similarities: the most similar first).
+    /// The contributions, largest first, without zeros (similarities: the most similar first;
+    /// occlusions: the largest rise first, without zeros).
     public func sorted() -> Explanation {
         var out = self
-        out.items = itemWeights == .similarity ? items.sorted { $0.weight > $1.weight }
-            : items.filter { $0.weight != 0 }.sorted { abs($0.weight) > abs($1.weight) }
+        out.items = switch itemWeights {
+        case .similarity: items.sorted { $0.weight > $1.weight }
+        case .occlusion: items.filter { $0.weight != 0 }.sorted { $0.weight > $1.weight }
+        case .contribution: items.filter { $0.weight != 0 }.sorted { abs($0.weight) > abs($1.weight) }
+        }
         out.users = users.filter { $0.weight != 0 }.sorted { abs($0.weight) > abs($1.weight) }
         return out
     }

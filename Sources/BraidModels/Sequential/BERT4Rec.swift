@@ -154,6 +154,24 @@ public struct BERT4Rec: SequenceModel {
         return network.encoder.itemScores(h, items: itemCount, bias: network.outputBias.value)
     }
 
+    /// Explained by occlusion (`Explanation.ItemWeights.occlusion`): each history item the
+    /// scoring reads, by how much the item's score falls without it.
+    public func explanations(user: Int, items: [Int]) -> [Explanation?] {
+        guard (0..<data.userCount).contains(user), items.allSatisfy({ (0..<data.itemCount).contains($0) }) else { return items.map { _ in nil } }
+        return occlusionExplanations(history: data.history(ofUser: user), window: configuration.encoder.maximumLength - 1, items: items)
+    }
+
+    public func explanation(user: Int, item: Int) -> Explanation? { explanations(user: user, items: [item])[0] }
+
+    public func explanations(history: [Int32], values: [Float], trainedUser user: Int?, items: [Int]) -> [Explanation?] {
+        guard explainable(history, values: values, items: items) else { return items.map { _ in nil } }
+        return occlusionExplanations(history: history, window: configuration.encoder.maximumLength - 1, items: items)
+    }
+
+    public func explanation(history: [Int32], values: [Float], trainedUser user: Int?, item: Int) -> Explanation? {
+        explanations(history: history, values: values, trainedUser: user, items: [item])[0]
+    }
+
     public func archive(into archive: inout ModelArchive) {
         NeuralArchive.store(network.parameters, prefix: "bert4rec.", into: &archive)
     }

@@ -21,6 +21,25 @@ extension SequenceModel {
     }
 }
 
+extension SequenceModel {
+    /// Each of `items`' reasons after `history` by occlusion: for every distinct item among the
+    /// latest `window` of the history (the ones the model reads), the score after the history
+    /// minus the score after it without that item. One scoring of the history per distinct item,
+    /// each answering for the whole list.
+    func occlusionExplanations(history: [Int32], window: Int, items: [Int]) -> [Explanation] {
+        let full = sequenceScores(history)
+        var seen = Set<Int32>()
+        let read = history.suffix(window).reversed().filter { seen.insert($0).inserted }
+        let effects = read.map { left in
+            let without = sequenceScores(history.filter { $0 != left })
+            return items.map { full[$0] - without[$0] }
+        }
+        return items.indices.map { k in
+            Explanation(items: read.indices.map { (index: read[$0], weight: effects[$0][k]) }, sumsToScore: false, itemWeights: .occlusion)
+        }
+    }
+}
+
 extension SequenceEncoder {
     /// The cosine of every item's embedding with `item`'s; items are tokens 1…`count`.
     func itemSimilarities(to item: Int, count: Int) -> [Float] {
