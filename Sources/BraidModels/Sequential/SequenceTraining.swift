@@ -25,13 +25,13 @@ extension SequenceModel {
     /// Each of `items`' reasons after `history` by occlusion: for every distinct item among the
     /// latest `window` of the history (the ones the model reads), the score after the history
     /// minus the score after it without that item. One scoring of the history per distinct item,
-    /// each answering for the whole list.
+    /// each answering for the whole list, spread over the worker threads.
     func occlusionExplanations(history: [Int32], window: Int, items: [Int]) -> [Explanation] {
         let full = sequenceScores(history)
         var seen = Set<Int32>()
         let read = history.suffix(window).reversed().filter { seen.insert($0).inserted }
-        let effects = read.map { left in
-            let without = sequenceScores(history.filter { $0 != left })
+        let effects = parallelMap(read.count) { k in
+            let without = sequenceScores(history.filter { $0 != read[k] })
             return items.map { full[$0] - without[$0] }
         }
         return items.indices.map { k in
