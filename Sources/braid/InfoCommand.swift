@@ -1,11 +1,14 @@
 import ArgumentParser
 import Braid
+import BraidServer
 import Foundation
 
 struct Info: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Print statistics of an interactions file.")
+    static let configuration = CommandConfiguration(
+        abstract: "Print statistics of an interactions file, or what a model file holds.",
+        discussion: "A model file (as train, create or the server write it) is recognised by its first bytes: its model, the parameters it was fitted with, the training data's users, items and interactions, and for the fusion its members and what its ranker puts on each feature.")
 
-    @Argument(help: "Interactions file(s).")
+    @Argument(help: "Interactions file(s) or model file(s).")
     var paths: [String] = []
 
     @Option(help: "An interactions file, as the other commands take it (the same as naming it; repeatable).")
@@ -24,7 +27,14 @@ struct Info: ParsableCommand {
             guard !files.isEmpty else { throw CLIError("give at least one interactions file: braid info FILE… or braid info --data FILE") }
             var output: [String: Any] = [:]
             var rows: [[String]] = []
-            for (path, table) in zip(files, try dataOptions.load(files)) {
+            let models = files.filter(ModelFileInfo.isModelFile)
+            for path in models {
+                let info = try ModelFileInfo(path: path)
+                output[path] = info.json
+                rows += info.rows(path)
+            }
+            let tables = files.filter { !models.contains($0) }
+            for (path, table) in zip(tables, try dataOptions.load(tables)) {
                 let table = dataOptions.filtered(table)
                 let stats = DatasetStatistics(table)
                 let encoded = try Console.jsonValue(encoding: stats)
@@ -82,6 +92,85 @@ struct Models: ParsableCommand {
             Console.printJSON(["models": ModelRegistry.models.map { ["name": $0.name, "summary": $0.summary] }])
         } else {
             Console.printTable(["model", "what it is"], ModelRegistry.models.map { [$0.name, $0.summary] })
+        }
+    }
+}
+
+/// What a model file holds, as `braid info` reports it.
+struct ModelFileInfo {
+    let model: any RecommendationModel
+    let archive: ModelArchive
+    let bytes: Int
+
+    /// Whether the file starts with the model file's magic bytes.
+    static func isModelFile(_ path: String) -> Bool {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return false }
+        defer { try? handle.close() }
+        return (try? handle.read(upToCount: ModelArchive.magic.count)).map(Array.init) == ModelArchive.magic
+    }
+
+    init(path: String) throws {
+        archive = try ModelArchive.read(from: path)
+        model = try ModelRegistry.load(archive)
+        bytes = ((try? FileManager.default.attributesOfItem(atPath: path)[.size]) as? Int) ?? 0
+    }
+
+    /// The parameters the model was fitted with, by name (its configuration as saved).
+    var configuration: [String: JSONValue] {
+        guard case .object(let fields)? = try? JSONDecoder().decode(JSONValue.self, from: archive.configuration) else { return [:] }
+        return fields
+    }
+
+    var summary: String { ModelRegistry.models.first { $0.name == archive.model }?.summary ?? "" }
+
+    var titles: Int { archive.itemTitles?.filter { !$0.isEmpty }.count ?? 0 }
+
+    var json: [String: Any] {
+        let data = model.data
+        var out: [String: Any] = [
+            "model": archive.model, "summary": summary, "bytes": bytes, "configuration": configuration,
+            "users": data.userCount, "items": data.itemCount, "interactions": data.interactionCount,
+            "value_kind": data.valueKind.rawValue, "timestamps": data.sequence != nil, "titles": titles,
+        ]
+        if let fusion = model as? Fusion {
+            let (kind, weights) = fusion.featureWeights
+            out["members"] = fusion.configuration.members.map(\.description)
+            out["ranker"] = ["kind": kind, "features": weights.map { ["feature": $0.feature, "weight": $0.weight] as [String: Any] }]
+        }
+        return out
+    }
+
+    func rows(_ path: String) -> [[String]] {
+        let data = model.data
+        var rows = [
+            [path, "model", archive.model + (summary.isEmpty ? "" : ": " + summary)],
+            ["", "file", "\(bytes) bytes, checksum verified"],
+            ["", "users", "\(data.userCount)"],
+            ["", "items", "\(data.itemCount)" + (titles > 0 ? " (\(titles) with titles)" : "")],
+            ["", "interactions", "\(data.interactionCount)"],
+            ["", "value kind", data.valueKind.rawValue + (data.sequence != nil ? ", with timestamps" : "")],
+        ]
+        let fusion = model as? Fusion
+        // The fusion's members on one line each, by the names its features use, not as JSON.
+        for (key, value) in configuration.sorted(by: { $0.key < $1.key }) where !(fusion != nil && key == "members") {
+            rows.append(["", key, Self.compact(value)])
+        }
+        if let fusion {
+            let (kind, weights) = fusion.featureWeights
+            rows += fusion.configuration.members.enumerated().map { ["", $0 == 0 ? "members" : "", $1.description] }
+            let largest = weights.sorted { abs($0.weight) > abs($1.weight) }.prefix(10)
+            rows += largest.enumerated().map { ["", $0 == 0 ? "ranker's \(kind), largest" : "", "\($1.feature) \(Self.compact(.number($1.weight)))"] }
+        }
+        return rows
+    }
+
+    /// A configuration value on one line: strings as they are, numbers without trailing
+    /// zeros, the rest as compact JSON.
+    static func compact(_ value: JSONValue) -> String {
+        switch value {
+        case .string(let string): string
+        case .number(let number): number == number.rounded() && abs(number) < 1e15 ? String(Int64(number)) : String(format: "%.6g", number)
+        default: value.text
         }
     }
 }

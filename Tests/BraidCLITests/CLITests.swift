@@ -120,6 +120,33 @@ struct CLI {
         #expect(first[0]["score"] is Double)
     }
 
+    /// `info` on a model file: the model, the parameters it was fitted with and its training
+    /// data's counts (those `info` gives for the data file); for the fusion its members and
+    /// ranker; a damaged file is a clear error; data and model files in one call.
+    @Test func infoDescribesModelFiles() throws {
+        let directory = Fixtures.temporaryDirectory()
+        #expect(try CLI.run(["train", "--train", train, "--model", "itemknn", "--param", "neighbors=7", "--out", directory + "/k.braid"]).status == 0)
+        #expect(try CLI.run(["train", "--train", train, "--model", "fusion", "--param", "members=itemknn+pop", "--param", "candidates=6",
+                             "--out", directory + "/f.braid"]).status == 0)
+        let both = try CLI.run(["info", directory + "/k.braid", train, directory + "/f.braid", "--json"])
+        #expect(both.status == 0, "\(both.stderr)")
+        let knn = try #require(both.json[directory + "/k.braid"] as? [String: Any])
+        let data = try #require(both.json[train] as? [String: Any])
+        #expect(knn["model"] as? String == "itemknn" && (knn["configuration"] as? [String: Any])?["neighbors"] as? Int == 7)
+        for key in ["users", "items", "interactions"] { #expect(knn[key] as? Int == data[key] as? Int && knn[key] != nil, "\(key)") }
+        let fusion = try #require(both.json[directory + "/f.braid"] as? [String: Any])
+        #expect(fusion["members"] as? [String] == ["itemknn", "pop", "adjacency", "adjacency(half-life=10)"], "\(fusion)")
+        let features = ((fusion["ranker"] as? [String: Any])?["features"] as? [[String: Any]] ?? []).compactMap { $0["feature"] as? String }
+        #expect(features.contains("popularity") && features.contains("recency"), "\(features)")
+        let table = try CLI.run(["info", directory + "/f.braid"])
+        #expect(table.status == 0 && table.stdout.contains("adjacency(half-life=10)") && table.stdout.contains("checksum verified"))
+        // The first 500 bytes of a model file: the magic is there, the checksum is not.
+        let whole = try Data(contentsOf: URL(fileURLWithPath: directory + "/k.braid"))
+        try whole.prefix(500).write(to: URL(fileURLWithPath: directory + "/cut.braid"))
+        let damaged = try CLI.run(["info", directory + "/cut.braid"])
+        #expect(damaged.status != 0 && damaged.stderr.contains("is not a usable Braid model file: the checksum does not match"), "\(damaged.stderr)")
+    }
+
     @Test func recommendAllUsersAndFilters() throws {
         let all = try CLI.run(["recommend", "--train", train, "--model", "pop", "--users", "all", "--k", "2", "--json"])
         #expect((all.json["recommendations"] as? [[String: Any]])?.count == 12)
