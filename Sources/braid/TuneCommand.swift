@@ -57,7 +57,7 @@ struct Tune: ParsableCommand {
             let tuner = Tuner(evaluator: Evaluator(protocol: evaluation), metric: metric, patience: earlyStopping)
             Console.progress("tuning \(name): \(candidates.count) configurations, optimizing \(metric) (\(tuner.lowerIsBetter ? "lower" : "higher") is better)")
             let trials = try tuner.run(model: name, base: base, candidates: candidates, split: prepared) { trial, n in
-                Console.progress("  [\(n + 1)/\(candidates.count)] \(Self.describe(trial.parameters)): \(metric) \(Console.format(trial.value)) (\(Console.format(trial.fitSeconds, digits: 2)) s)")
+                Console.progress("  [\(n + 1)/\(candidates.count)] \(ModelCreator.describe(trial.parameters)): \(metric) \(Console.format(trial.value)) (\(Console.format(trial.fitSeconds, digits: 2)) s)")
             }
             guard let best = tuner.best(trials), best.value.isFinite else {
                 throw CLIError("no configuration produced a finite \(metric); check --metric and --threshold (rating metrics need no threshold and a rating model)")
@@ -80,10 +80,6 @@ struct Tune: ParsableCommand {
                 print("\nbest: \(metric) \(Console.format(best.value)) with " + best.parameters.sorted { $0.key < $1.key }.map { "--param \($0.key)=\($0.value)" }.joined(separator: " "))
             }
         }
-    }
-
-    static func describe(_ parameters: [String: String]) -> String {
-        parameters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
     }
 }
 

@@ -86,3 +86,36 @@ import Testing
         #expect(FusionCost(membersFitSeconds: 2, addedSeconds: 0, report: false).finalScale == 1.25)
     }
 }
+
+@Suite struct ModelCreatorTests {
+    /// `create` from the library: two taste groups each rating 7 of their 10 items 4 or 5, and
+    /// one 1★ each on the other group's side; the latest rows are liked items, so the temporal
+    /// validation has something to find. It chooses the protocol from the data, keeps its
+    /// budget, ranks its leaderboard best first, and fits the winner on the positives of all
+    /// the data.
+    @Test func createsAFittedModelFromATable() throws {
+        var table = InteractionTable()
+        for u in 0..<40 {
+            for i in 0..<20 where i % 2 == u % 2 && (i / 2 + u) % 10 < 7 {
+                table.append(Interaction(user: "u\(u)", item: "m\(i)", value: Float(4 + (u * i) % 2), timestamp: Int64(1000 + u * 50 + (i * 7 + u) % 20)))
+            }
+            table.append(Interaction(user: "u\(u)", item: "m\((u + 1) % 20)", value: 1, timestamp: Int64(900 + u)))
+        }
+        var progress: [String] = []
+        let started = System.monotonicSeconds()
+        let result = try ModelCreator(budget: 4, seed: 3).create(table) { progress.append($0) }
+        #expect(System.monotonicSeconds() - started < 4 * 1.1 + 1)
+        #expect(result.valueKind == .ratings && result.threshold == 4 && result.temporalValidation)
+        #expect(result.data.interactionCount == 40 * 7, "the 1★ rows are not positives")
+        let values = result.leaderboard.map(\.trial.value)
+        #expect(values.count >= 3 && values == values.sorted(by: >))
+        #expect(result.defaults.values.allSatisfy { $0 <= result.winner.trial.value })
+        #expect(type(of: result.model).name == result.winner.family)
+        #expect(progress.first?.hasPrefix("data: 320 interactions, values are ratings, positives are ≥ 4") == true, "\(progress.first ?? "")")
+        // A user's list: their group's items they have not rated.
+        let user = try #require(result.data.users.index(of: "u0"))
+        let listed = result.model.recommend(userIndex: Int(user), count: 3).map { result.data.items[$0.index] }
+        #expect(!listed.isEmpty && listed.allSatisfy { Int($0.dropFirst())! % 2 == 0 }, "\(listed)")
+        #expect(throws: ModelError.self) { try ModelCreator(budget: 0.5).create(table) }
+    }
+}
