@@ -90,8 +90,8 @@ struct Create: ParsableCommand {
                 Console.printTable(["model", metric, "fit s", "parameters"], board.map { entry in
                     [entry.family, Console.format(entry.trial.value), Console.format(entry.trial.fitSeconds, digits: 2), ModelCreator.describe(entry.trial.parameters)]
                 }, rightAligned: [1, 2])
-                let beaten = result.defaultsBeaten
-                print("\nsaved \(winner.family) to \(out); on validation it beats \(beaten) of the \(defaults.count) families at their default parameters")
+                print("\nsaved \(winner.family) to \(out); on validation it beats \(result.defaultsBeaten) of the \(result.defaultsCompared) "
+                      + "\(winner.family == "fusion" ? "" : "other ")families at their default parameters")
             }
         }
     }

@@ -110,6 +110,8 @@ import Testing
         let values = result.leaderboard.map(\.trial.value)
         #expect(values.count >= 3 && values == values.sorted(by: >))
         #expect(result.defaults.values.allSatisfy { $0 <= result.winner.trial.value })
+        let others = result.defaults.filter { $0.key != result.winner.family }
+        #expect(result.defaultsCompared == others.count && result.defaultsBeaten == others.values.filter { $0 < result.winner.trial.value }.count)
         #expect(type(of: result.model).name == result.winner.family)
         #expect(progress.first?.hasPrefix("data: 320 interactions, values are ratings, positives are ≥ 4") == true, "\(progress.first ?? "")")
         // A user's list: their group's items they have not rated.

@@ -83,7 +83,9 @@ public struct ModelCreator: Sendable {
         public var validation: PreparedSplit
         /// The matrix the winner was fitted on (positives under `threshold`, the catalogue attached).
         public var data: InteractionMatrix
-        /// How many families the winner beats at their default parameters on validation.
+        /// The other families at their default parameters (all of them when the fusion won), and
+        /// how many of those the winner beats on validation.
+        public var defaultsCompared: Int
         public var defaultsBeaten: Int
 
         public var winner: Entry { leaderboard[0] }
@@ -155,9 +157,10 @@ public struct ModelCreator: Sendable {
         let winner = board[0]
         progress("fitting \(winner.family) \(Self.describe(winner.trial.parameters)) on all \(table.count) interactions…")
         let model = try ModelRegistry.fit(winner.family, parameters: ModelParameters(winner.trial.parameters), data: full)
+        let others = defaults.filter { $0.key != winner.family }
         return Result(model: model, leaderboard: board, defaults: defaults, valueKind: kind, threshold: threshold,
                       temporalValidation: temporal, validation: prepared, data: full,
-                      defaultsBeaten: defaults.values.filter { tuner.better(winner.trial.value, than: $0) }.count)
+                      defaultsCompared: others.count, defaultsBeaten: others.values.filter { tuner.better(winner.trial.value, than: $0) }.count)
     }
 
     /// The fusion over the three best families, measured, when its plan fits in the budget and
