@@ -24,17 +24,20 @@ struct Info: ParsableCommand {
     func run() throws {
         try common.run {
             let files = files
-            guard !files.isEmpty else { throw CLIError("give at least one interactions file: braid info FILE… or braid info --data FILE") }
+            guard !files.isEmpty else { throw CLIError("give at least one interactions or model file: braid info FILE… or braid info --data FILE") }
             var output: [String: Any] = [:]
-            var rows: [[String]] = []
+            // Each file's rows, printed in the order the files were named.
+            var rowsOf: [String: [[String]]] = [:]
             let models = files.filter(ModelFileInfo.isModelFile)
             for path in models {
                 let info = try ModelFileInfo(path: path)
                 output[path] = info.json
-                rows += info.rows(path)
+                rowsOf[path] = info.rows(path)
             }
             let tables = files.filter { !models.contains($0) }
             for (path, table) in zip(tables, try dataOptions.load(tables)) {
+                var rows: [[String]] = []
+                defer { rowsOf[path] = rows }
                 let table = dataOptions.filtered(table)
                 let stats = DatasetStatistics(table)
                 let encoded = try Console.jsonValue(encoding: stats)
@@ -64,7 +67,7 @@ struct Info: ParsableCommand {
             if common.json {
                 Console.printJSON(files.count == 1 ? output[files[0]]! : output)
             } else {
-                Console.printTable(["file", "statistic", "value"], rows)
+                Console.printTable(["file", "statistic", "value"], files.flatMap { rowsOf[$0] ?? [] })
             }
         }
     }
