@@ -84,7 +84,5 @@ enum Console {
     }
 
 
-    static func format(_ value: Double, digits: Int = 4) -> String {
-        value.isFinite ? String(format: "%.\(digits)f", value) : "-"
-    }
+    static func format(_ value: Double, digits: Int = 4) -> String { System.fixed(value, digits: digits) }
 }

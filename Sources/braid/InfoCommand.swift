@@ -104,6 +104,11 @@ struct ModelFileInfo {
     let model: any RecommendationModel
     let archive: ModelArchive
     let bytes: Int
+    /// The parameters the model was fitted with, by name (its configuration as saved).
+    let configuration: [String: JSONValue]
+    let summary: String
+    /// How many items carry a title.
+    let titles: Int
 
     /// Whether the file starts with the model file's magic bytes.
     static func isModelFile(_ path: String) -> Bool {
@@ -116,17 +121,10 @@ struct ModelFileInfo {
         archive = try ModelArchive.read(from: path)
         model = try ModelRegistry.load(archive)
         bytes = ((try? FileManager.default.attributesOfItem(atPath: path)[.size]) as? Int) ?? 0
+        if case .object(let fields)? = try? JSONDecoder().decode(JSONValue.self, from: archive.configuration) { configuration = fields } else { configuration = [:] }
+        summary = type(of: model).summary
+        titles = archive.itemTitles?.filter { !$0.isEmpty }.count ?? 0
     }
-
-    /// The parameters the model was fitted with, by name (its configuration as saved).
-    var configuration: [String: JSONValue] {
-        guard case .object(let fields)? = try? JSONDecoder().decode(JSONValue.self, from: archive.configuration) else { return [:] }
-        return fields
-    }
-
-    var summary: String { ModelRegistry.models.first { $0.name == archive.model }?.summary ?? "" }
-
-    var titles: Int { archive.itemTitles?.filter { !$0.isEmpty }.count ?? 0 }
 
     var json: [String: Any] {
         let data = model.data

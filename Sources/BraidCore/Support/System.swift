@@ -7,6 +7,12 @@ import Foundation
 
 /// Small platform facts used by the kernels and the CLI.
 public enum System {
+    /// `value` with `digits` decimals, or "-" when it is not finite: how progress lines and
+    /// tables print metrics.
+    public static func fixed(_ value: Double, digits: Int = 4) -> String {
+        value.isFinite ? String(format: "%.\(digits)f", value) : "-"
+    }
+
     public static var activeProcessorCount: Int { ProcessInfo.processInfo.activeProcessorCount }
 
     /// Seconds on a monotonic clock, for timing fits.

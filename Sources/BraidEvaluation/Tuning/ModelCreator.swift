@@ -1,6 +1,5 @@
 public import BraidCore
 public import BraidModels
-import Foundation
 
 /// From data to one fitted model within a time budget, as `braid create` runs it (after Turi
 /// Create's `recommender.create`, but tuned and fused): the data decides the protocol (ratings
@@ -101,7 +100,7 @@ public struct ModelCreator: Sendable {
         let threshold: Float? = kind == .ratings ? ((table.values.max() ?? 5) * 0.8).rounded() : nil
         let temporal = table.hasTimestamps
         progress("data: \(table.count) interactions, values are \(kind.rawValue)"
-                 + (threshold.map { ", positives are ≥ \(Self.number(Double($0)))" } ?? "")
+                 + (threshold.map { ", positives are ≥ \(System.fixed(Double($0)))" } ?? "")
                  + (temporal ? ", validation = each user's latest 20%" : ", validation = a random 20% per user"))
         let split = try Splitter(temporal ? .userTimeRatio(ratio: 0.8) : .userRatio(ratio: 0.8), seed: seed, unit: .rows).split(table)[0]
         let evaluation = EvaluationProtocol(cutoff: 10, threshold: threshold, seed: seed)
@@ -135,7 +134,7 @@ public struct ModelCreator: Sendable {
                 if candidate.isEmpty { defaults[families[k].name] = trial.value }
                 tried = true
                 if best[k].map({ tuner.better(trial.value, than: $0.trial.value) }) ?? trial.value.isFinite { best[k] = Entry(family: families[k].name, trial: trial) }
-                progress("  \(families[k].name) \(candidate.isEmpty ? "defaults" : Self.describe(candidate)): \(metric) \(Self.number(trial.value))")
+                progress("  \(families[k].name) \(candidate.isEmpty ? "defaults" : Self.describe(candidate)): \(metric) \(System.fixed(trial.value))")
             }
             if !tried { break }
         }
@@ -143,14 +142,14 @@ public struct ModelCreator: Sendable {
         guard !board.isEmpty else {
             if prepared.relevant.isEmpty {
                 throw ModelError(ModelError.Code("noValidationData"), "the validation split holds no relevant interactions"
-                                 + (threshold.map { " (values ≥ \(Self.number(Double($0))))" } ?? "") + ", so no model can be compared; more data is needed")
+                                 + (threshold.map { " (values ≥ \(System.fixed(Double($0))))" } ?? "") + ", so no model can be compared; more data is needed")
             }
             throw ModelError(ModelError.Code("budget"), "no model could be fitted and measured within the budget", hint: "raise the budget")
         }
         var full = threshold.map { InteractionMatrix(positivesOf: table, threshold: $0) } ?? InteractionMatrix(table)
         full.catalog = catalog
         if board.count >= 2, let fusion = try fusionEntry(over: board, temporal: temporal, prepared: prepared, full: full, tuner: tuner,
-                                                          remaining: { budget * 0.9 - elapsed() }, elapsed: elapsed, progress: progress) {
+                                                          elapsed: elapsed, progress: progress) {
             board.append(fusion)
             board.sort { tuner.better($0.trial.value, than: $1.trial.value) }
         }
@@ -168,7 +167,7 @@ public struct ModelCreator: Sendable {
     /// fit adds beyond the trial's (as the fusion resolves them on each matrix: EASE on every
     /// rated item under a threshold and a random inner split) cost their family's fit seconds.
     func fusionEntry(over board: [Entry], temporal: Bool, prepared: PreparedSplit, full: InteractionMatrix, tuner: Tuner,
-                     remaining: () -> Double, elapsed: () -> Double, progress: (String) -> Void) throws -> Entry? {
+                     elapsed: () -> Double, progress: (String) -> Void) throws -> Entry? {
         var planned = Fusion.Configuration()
         planned.members = board.prefix(3).map { MemberSpec(model: $0.family, parameters: $0.trial.parameters) }
         planned.validation = temporal ? .temporal : .random
@@ -179,9 +178,9 @@ public struct ModelCreator: Sendable {
         let membersFitSeconds = board.prefix(3).reduce(0) { $0 + $1.trial.fitSeconds }
         let defaultFolds = planned.innerFolds(temporal: temporal)
         let cost = FusionCost(membersFitSeconds: membersFitSeconds, addedSeconds: addedSeconds, report: reservesReportTime)
-        guard let folds = cost.folds(within: remaining(), default: defaultFolds, adjustable: !temporal) else {
+        guard let folds = cost.folds(within: budget * 0.9 - elapsed(), default: defaultFolds, adjustable: !temporal) else {
             let least = cost.total(folds: temporal ? defaultFolds : min(FusionCost.fewestFolds, defaultFolds))
-            progress("  no fusion: its fitting (about \(Self.number(least, digits: 0)) s) would overrun the budget")
+            progress("  no fusion: its fitting (about \(System.fixed(least, digits: 0)) s) would overrun the budget")
             return nil
         }
         let members = planned.members.map(\.description).joined(separator: "+")
@@ -190,20 +189,16 @@ public struct ModelCreator: Sendable {
         guard let trial = try? tuner.run(model: "fusion", base: [:], candidates: [parameters], split: prepared)[0] else { return nil }
         let rest = cost.afterTrial(trial.fitSeconds)
         guard elapsed() + rest <= budget else {
-            progress("  fusion of \(members): \(metric) \(Self.number(trial.value)), left out: what is left of its fitting (about "
-                     + "\(Self.number(rest, digits: 0)) s) would overrun the budget")
+            progress("  fusion of \(members): \(metric) \(System.fixed(trial.value)), left out: what is left of its fitting (about "
+                     + "\(System.fixed(rest, digits: 0)) s) would overrun the budget")
             return nil
         }
-        progress("  fusion of \(members)\(parameters["folds"].map { " (\($0) folds)" } ?? ""): \(metric) \(Self.number(trial.value))")
+        progress("  fusion of \(members)\(parameters["folds"].map { " (\($0) folds)" } ?? ""): \(metric) \(System.fixed(trial.value))")
         return Entry(family: "fusion", trial: trial)
     }
 
     /// Parameters as `key=value` pairs by key, space-separated.
     public static func describe(_ parameters: [String: String]) -> String {
         parameters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-    }
-
-    static func number(_ value: Double, digits: Int = 4) -> String {
-        value.isFinite ? String(format: "%.\(digits)f", value) : "-"
     }
 }

@@ -143,9 +143,12 @@ public struct BERT4Rec: SequenceModel {
         Self.sequenceScores(network, configuration.encoder, items: data.itemCount, history: history)
     }
 
+    /// How many of a history's latest items scoring reads: the window less the mask's place.
+    static func readLength(_ c: SequenceEncoderSettings) -> Int { c.maximumLength - 1 }
+
     static func sequenceScores(_ network: Network, _ c: SequenceEncoderSettings, items itemCount: Int, history: [Int32]) -> [Float] {
         let d = c.factors
-        let tokens = history.suffix(c.maximumLength - 1).map { $0 + 1 } + [network.maskToken]
+        let tokens = history.suffix(readLength(c)).map { $0 + 1 } + [network.maskToken]
         var none = SeededGenerator(seed: 0)
         let (hidden, _) = network.encoder.forward(tokens: tokens, batch: 1, length: tokens.count, counts: [tokens.count], dropout: 0,
                                                   attentionDropout: 0, generator: &none)
@@ -158,14 +161,14 @@ public struct BERT4Rec: SequenceModel {
     /// scoring reads, by how much the item's score falls without it.
     public func explanations(user: Int, items: [Int]) -> [Explanation?] {
         guard (0..<data.userCount).contains(user), items.allSatisfy({ (0..<data.itemCount).contains($0) }) else { return items.map { _ in nil } }
-        return occlusionExplanations(history: data.history(ofUser: user), window: configuration.encoder.maximumLength - 1, items: items)
+        return occlusionExplanations(history: data.history(ofUser: user), window: Self.readLength(configuration.encoder), items: items)
     }
 
     public func explanation(user: Int, item: Int) -> Explanation? { explanations(user: user, items: [item])[0] }
 
     public func explanations(history: [Int32], values: [Float], trainedUser user: Int?, items: [Int]) -> [Explanation?] {
         guard explainable(history, values: values, items: items) else { return items.map { _ in nil } }
-        return occlusionExplanations(history: history, window: configuration.encoder.maximumLength - 1, items: items)
+        return occlusionExplanations(history: history, window: Self.readLength(configuration.encoder), items: items)
     }
 
     public func explanation(history: [Int32], values: [Float], trainedUser user: Int?, item: Int) -> Explanation? {
