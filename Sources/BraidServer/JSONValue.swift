@@ -1,3 +1,4 @@
+internal import BraidCore
 internal import Foundation
 
 /// Any JSON value, decoded strictly (a number is never a string, a Boolean never a number),
@@ -193,9 +194,16 @@ struct Fields {
         }
     }
 
-    func value(_ key: String) -> JSONValue? {
-        if case .null = object[key] { return nil }
-        return object[key]
+    /// The field's value; nil when it is left out. An explicit `null` is returned as `.null`,
+    /// which every typed reader below refuses by name (a client that meant "clear" or "default"
+    /// is told so instead of being silently ignored); the fields that take null say so
+    /// through `isNull`.
+    func value(_ key: String) -> JSONValue? { object[key] }
+
+    /// Whether the field is present as `null` (a PATCH clears the field with it).
+    func isNull(_ key: String) -> Bool {
+        if case .null = object[key] { return true }
+        return false
     }
 
     func id(_ key: String) throws(APIError) -> String {
@@ -209,8 +217,9 @@ struct Fields {
         guard case .string(let text) = value else {
             throw APIError(.badRequest, "invalidField", "\(name(key)) must be a string, not \(value.typeName) (\(value.text.prefix(80)))")
         }
-        if let maxLength, text.count > maxLength {
-            throw APIError(.badRequest, "invalidField", "\(name(key)) has \(text.count) characters; the limit is \(maxLength)")
+        // Characters as JSON Schema's maxLength counts them: Unicode code points.
+        if let maxLength, text.unicodeScalars.count > maxLength {
+            throw APIError(.badRequest, "invalidField", "\(name(key)) has \(text.unicodeScalars.count) characters; the limit is \(maxLength)")
         }
         return text
     }
@@ -239,20 +248,11 @@ struct Fields {
         case .number(let seconds) where seconds.isFinite && abs(seconds) < 1e11:
             return seconds
         case .string(let text):
-            if let date = Self.parseDate(text) { return date.timeIntervalSince1970 }
-            throw APIError(.badRequest, "invalidField", "\(name(key)) \"\(text.prefix(60))\" is not an ISO 8601 time (e.g. 2026-11-29T10:00:00Z)")
+            if let seconds = ISO8601.seconds(text) { return seconds }
+            throw APIError(.badRequest, "invalidField", "\(name(key)) \"\(text.prefix(60))\" is not an ISO 8601 time (e.g. 2026-11-29T10:00:00Z or 2026-11-29)")
         default:
             throw APIError(.badRequest, "invalidField", "\(name(key)) must be epoch seconds or an ISO 8601 time, not \(value.text.prefix(60))")
         }
-    }
-
-    static func parseDate(_ text: String) -> Date? {
-        let full = ISO8601DateFormatter()
-        if let date = full.date(from: text) { return date }
-        full.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        if let date = full.date(from: text) { return date }
-        full.formatOptions = [.withFullDate]
-        return full.date(from: text)
     }
 
     func strings(_ key: String) throws(APIError) -> [String]? {
@@ -278,7 +278,8 @@ struct Fields {
         }
         var result: [Float] = []
         for (n, element) in elements.enumerated() {
-            guard case .number(let number) = element, number.isFinite, Float(number).isFinite else {
+            // Within a 32-bit float's range: a larger double would round to the largest float or to ∞.
+            guard case .number(let number) = element, abs(number) <= Double(Float.greatestFiniteMagnitude) else {
                 throw APIError(.badRequest, "invalidField", "\(name(key))[\(n)] must be a finite number, not \(element.text.prefix(40))")
             }
             result.append(Float(number))
@@ -318,13 +319,17 @@ public struct Limits: Sendable {
     public var batch = 100_000
     /// Most items in one list.
     public var listLength = 1_000
+    /// Longest item title and text, in code points (as the OpenAPI document says). A text
+    /// that long, written with JSON's 12-byte escapes, still fits in the default body limit.
+    static let titleLength = 10_000, textLength = 100_000
 
     public init() {}
 
     func checkID(_ id: String, field: String) throws(APIError) {
         guard !id.isEmpty else { throw APIError(.badRequest, "invalidField", "\(field) must not be empty") }
-        guard id.count <= idLength else {
-            throw APIError(.badRequest, "invalidField", "\(field) has \(id.count) characters; ids are limited to \(idLength)")
+        // Code points, as the OpenAPI document's maxLength counts them.
+        guard id.unicodeScalars.count <= idLength else {
+            throw APIError(.badRequest, "invalidField", "\(field) has \(id.unicodeScalars.count) characters; ids are limited to \(idLength)")
         }
         guard !id.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
             throw APIError(.badRequest, "invalidField", "\(field) contains control characters")

@@ -16,6 +16,29 @@ enum OpenAPI {
         return text
     }
 
+    /// The methods the document lists for each path (path parameters as nil segments): a
+    /// request to a listed path with another method is answered 405 with these in `Allow`.
+    static let methods: [(segments: [Substring?], methods: [String])] = {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(document.utf8)) as? [String: Any],
+              let paths = object["paths"] as? [String: [String: Any]] else { return [] }
+        return paths.map { path, operations in
+            (path.split(separator: "/").map { $0.hasPrefix("{") ? nil : $0 },
+             operations.keys.filter { $0 != "parameters" }.map { $0.uppercased() }.sorted())
+        }
+    }()
+
+    /// The methods the document lists for a request path, nil when it lists no such path.
+    static func allowedMethods(path: String) -> [String]? {
+        let parts = path.split(separator: "/")
+        return methods.first { route in
+            route.segments.count == parts.count && zip(route.segments, parts).allSatisfy { $0 == nil || $0 == $1 }
+        }?.methods
+    }
+
+    /// The fields of an item in `POST /items` and `PATCH /items/{id}`, as the server reads them
+    /// (`RecommendationServer.item(_:base:)`): lengths in code points, numbers a 32-bit float holds.
+    static let itemFields = ##""title": {"type": ["string", "null"], "maxLength": \##(Limits.titleLength)}, "text": {"type": ["string", "null"], "maxLength": \##(Limits.textLength)}, "categories": {"type": ["array", "null"], "items": {"$ref": "#/components/schemas/ID"}}, "attributes": {"type": ["object", "null"]}, "timestamp": {"anyOf": [{"$ref": "#/components/schemas/Timestamp"}, {"type": "null"}]}, "hidden": {"type": "boolean"}, "vector": {"type": ["array", "null"], "items": {"type": "number", "minimum": -3.4028234663852886e38, "maximum": 3.4028234663852886e38}}"##
+
     static let document = #"""
 {
   "openapi": "3.1.0",
@@ -44,7 +67,7 @@ enum OpenAPI {
       "get": {"operationId": "getUser", "summary": "A user and the size of their history",
         "responses": {"200": {"description": "The user", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/User"}}}}, "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}},
       "patch": {"operationId": "patchUser", "summary": "Replace a user's attributes",
-        "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "additionalProperties": false, "properties": {"attributes": {"type": "object"}}}}}},
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "additionalProperties": false, "properties": {"attributes": {"type": ["object", "null"], "description": "The user's attributes, replaced whole; null or left out: none"}}}}}},
         "responses": {"200": {"$ref": "#/components/responses/ID"}, "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}, "413": {"$ref": "#/components/responses/Error"}}},
       "delete": {"operationId": "eraseUser", "summary": "Erase a user: their rows leave the store at once; the model forgets them at once or at the next retrain (see /erasures/{id})",
         "responses": {"200": {"description": "Erased", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErasureResult"}}}}, "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}}}},
@@ -59,9 +82,9 @@ enum OpenAPI {
       "parameters": [{"$ref": "#/components/parameters/ItemID"}],
       "get": {"operationId": "getItem", "summary": "An item",
         "responses": {"200": {"description": "The item", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Item"}}}}, "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}},
-      "patch": {"operationId": "patchItem", "summary": "Change some of an item's fields (hidden: true keeps it out of every list)",
+      "patch": {"operationId": "patchItem", "summary": "Change some of an item's fields (hidden: true keeps it out of every list); a new id creates the item, a deleted one is 404 (POST /items creates it again)",
         "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ItemPatch"}}}},
-        "responses": {"200": {"$ref": "#/components/responses/ID"}, "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}, "413": {"$ref": "#/components/responses/Error"}}},
+        "responses": {"200": {"$ref": "#/components/responses/ID"}, "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}, "413": {"$ref": "#/components/responses/Error"}}},
       "delete": {"operationId": "deleteItem", "summary": "Remove an item from the catalogue; it never appears in a list again",
         "responses": {"200": {"description": "Deleted", "content": {"application/json": {"schema": {"type": "object", "required": ["id", "deleted"], "properties": {"id": {"type": "string"}, "deleted": {"type": "boolean"}}}}}}, "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}}}},
     "/feedback": {"post": {"operationId": "addFeedback", "summary": "Record feedback events in a batch. An event is identified by (user, item, event, timestamp): sending it again replaces its value, so retries are idempotent.",
@@ -93,7 +116,7 @@ enum OpenAPI {
       "UserID": {"name": "id", "in": "path", "required": true, "schema": {"$ref": "#/components/schemas/ID"}},
       "ItemID": {"name": "id", "in": "path", "required": true, "schema": {"$ref": "#/components/schemas/ID"}},
       "N": {"name": "n", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 10}},
-      "Exclude": {"name": "exclude", "in": "query", "description": "Comma-separated item ids never to list", "schema": {"type": "string"}},
+      "Exclude": {"name": "exclude", "in": "query", "style": "form", "explode": false, "description": "Item ids never to list, comma-separated (leave the parameter out to exclude none)", "schema": {"type": "array", "minItems": 1, "items": {"$ref": "#/components/schemas/ID"}}},
       "Category": {"name": "category", "in": "query", "description": "Only items in this category", "schema": {"type": "string"}}
     },
     "responses": {
@@ -102,13 +125,13 @@ enum OpenAPI {
       "ID": {"description": "Done", "content": {"application/json": {"schema": {"type": "object", "required": ["id"], "properties": {"id": {"type": "string"}}}}}}
     },
     "schemas": {
-      "ID": {"type": "string", "minLength": 1, "maxLength": 256, "pattern": "^[^\\u0000-\\u001f\\u007f]+$", "description": "Up to 256 characters, no control characters"},
-      "Timestamp": {"oneOf": [{"type": "number", "description": "Seconds since 1970"}, {"type": "string", "description": "ISO 8601"}]},
+      "ID": {"type": "string", "minLength": 1, "maxLength": 256, "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f]+$", "description": "Up to 256 characters (code points), no control characters"},
+      "Timestamp": {"anyOf": [{"type": "number", "exclusiveMinimum": -100000000000, "exclusiveMaximum": 100000000000, "description": "Seconds since 1970"}, {"type": "string", "format": "date-time", "description": "ISO 8601 date and time (RFC 3339)"}, {"type": "string", "format": "date", "description": "ISO 8601 date"}]},
       "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}}},
-      "UserInput": {"type": "object", "additionalProperties": false, "required": ["id"], "properties": {"id": {"$ref": "#/components/schemas/ID"}, "attributes": {"type": "object"}}},
+      "UserInput": {"type": "object", "additionalProperties": false, "required": ["id"], "properties": {"id": {"$ref": "#/components/schemas/ID"}, "attributes": {"type": ["object", "null"], "description": "null or left out: none"}}},
       "User": {"type": "object", "required": ["id", "attributes", "feedback_events", "history_items", "in_model"], "properties": {"id": {"type": "string"}, "attributes": {"type": "object"}, "feedback_events": {"type": "integer"}, "history_items": {"type": "integer"}, "in_model": {"type": "boolean"}}},
-      "ItemPatch": {"type": "object", "additionalProperties": false, "properties": {"title": {"type": "string"}, "text": {"type": "string"}, "categories": {"type": "array", "items": {"$ref": "#/components/schemas/ID"}}, "attributes": {"type": "object"}, "timestamp": {"$ref": "#/components/schemas/Timestamp"}, "hidden": {"type": "boolean"}, "vector": {"type": "array", "items": {"type": "number"}}}},
-      "ItemInput": {"allOf": [{"$ref": "#/components/schemas/ItemPatch"}], "type": "object", "required": ["id"], "properties": {"id": {"$ref": "#/components/schemas/ID"}}},
+      "ItemPatch": {"type": "object", "additionalProperties": false, "description": "Fields left out keep their values; null clears one (JSON merge patch)", "properties": {\#(itemFields)}},
+      "ItemInput": {"type": "object", "additionalProperties": false, "required": ["id"], "properties": {"id": {"$ref": "#/components/schemas/ID"}, \#(itemFields)}},
       "Item": {"type": "object", "required": ["id", "in_model"], "properties": {"id": {"type": "string"}, "title": {"type": "string"}, "text": {"type": "string"}, "categories": {"type": "array", "items": {"type": "string"}}, "attributes": {"type": "object"}, "timestamp": {"type": "number"}, "hidden": {"type": "boolean"}, "vector": {"type": "array", "items": {"type": "number"}}, "in_model": {"type": "boolean"}}},
       "Feedback": {"type": "object", "additionalProperties": false, "required": ["user", "item"], "properties": {"user": {"$ref": "#/components/schemas/ID"}, "item": {"$ref": "#/components/schemas/ID"}, "event": {"type": "string", "maxLength": 64, "default": "rating"}, "value": {"type": "number", "default": 1}, "timestamp": {"$ref": "#/components/schemas/Timestamp"}}},
       "Scored": {"type": "object", "required": ["item", "score"], "properties": {"item": {"type": "string"}, "score": {"type": "number"}}},

@@ -139,7 +139,7 @@ public final class RecommendationServer: Sendable {
             var users: [StoredUser] = []
             for user in try body.batch("users") {
                 try user.onlyKnown(["id", "attributes"])
-                users.append(StoredUser(id: try user.id("id"), attributes: try user.objectText("attributes") ?? "{}"))
+                users.append(StoredUser(id: try user.id("id"), attributes: user.isNull("attributes") ? "{}" : try user.objectText("attributes") ?? "{}"))
             }
             try await store.upsertUsers(users)
             return ["stored": .number(Double(users.count))]
@@ -162,7 +162,7 @@ public final class RecommendationServer: Sendable {
             let id = try pathID(context, "id")
             let body = try await fields(request)
             try body.onlyKnown(["attributes"])
-            try await store.upsertUsers([StoredUser(id: id, attributes: try body.objectText("attributes") ?? "{}")])
+            try await store.upsertUsers([StoredUser(id: id, attributes: body.isNull("attributes") ? "{}" : try body.objectText("attributes") ?? "{}")])
             return ["id": .string(id)]
         }
         route(router, .delete, "/users/{id}", role: .admin) { [self] _, context in
@@ -203,7 +203,12 @@ public final class RecommendationServer: Sendable {
         route(router, .patch, "/items/{id}", role: .write) { [self] request, context in
             let id = try pathID(context, "id")
             let body = try await fields(request)
-            let existing = try await store.item(id) ?? StoredItem(id: id)
+            let stored = try await store.item(id)
+            // A deleted item stays deleted: only POST /items brings it back, whole.
+            if stored == nil, try await excluded.get({ try await self.store.excludedItems() }).contains(id) {
+                throw APIError(.notFound, "deletedItem", "item \(id) was deleted; POST /items creates it again with all its fields")
+            }
+            let existing = stored ?? StoredItem(id: id)
             try await store.upsertItems([try Self.item(body, base: existing)])
             excluded.invalidate()
             categories.invalidate()
@@ -301,15 +306,26 @@ public final class RecommendationServer: Sendable {
         init(_ request: Request, limits: Limits) throws(APIError) {
             let parameters = request.uri.queryParameters
             for key in parameters.map(\.key) where !["n", "exclude", "category", "explain"].contains(String(key)) {
-                throw APIError(.badRequest, "unknownParameter", "unknown query parameter \(key); known: n, exclude, category, explain")
+                let name = String(key).removingPercentEncoding ?? String(key)
+                throw APIError(.badRequest, "unknownParameter", "unknown query parameter \"\(name.prefix(60))\"; known: n, exclude, category, explain")
             }
             if let text = parameters.get("n") {
-                guard let n = Double(text) else { throw APIError(.badRequest, "invalidParameter", "n must be a whole number, not \(text.prefix(40))") }
-                count = try Self.count(n, limits: limits)
+                // Digits only, as the document's integer: "5.0" and "1e1" are refused like "five".
+                guard let n = Int(text), text.utf8.allSatisfy({ (48...57).contains($0) }) else {
+                    throw APIError(.badRequest, "invalidParameter", "n must be a whole number from 1 to \(limits.listLength), not \"\(text.prefix(40))\"")
+                }
+                count = try Self.count(Double(n), limits: limits)
             }
-            if let text = parameters.get("exclude") {
-                exclude = Set(text.split(separator: ",").map(String.init))
-                for id in exclude { try limits.checkID(id, field: "exclude") }
+            // Comma-separated ids (an array in OpenAPI's form style): the raw value is split at its
+            // commas before each id is decoded, so an id holding a comma (sent as %2C) stays whole.
+            for pair in (request.uri.query ?? "").split(separator: "&") {
+                let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                guard parts[0] == "exclude" else { continue }
+                for raw in (parts.count == 2 ? parts[1] : "").split(separator: ",", omittingEmptySubsequences: false) {
+                    let id = raw.removingPercentEncoding ?? String(raw)
+                    try limits.checkID(id, field: "exclude")
+                    exclude.insert(id)
+                }
             }
             category = parameters.get("category")
             if let text = parameters.get("explain") {
@@ -573,13 +589,14 @@ public final class RecommendationServer: Sendable {
                                          : ["title", "text", "categories", "attributes", "timestamp", "hidden", "vector"])
         var item: StoredItem
         if let base { item = base } else { item = StoredItem(id: try fields.id("id")) }
-        if let title = try fields.string("title", maxLength: 10_000) { item.title = title }
-        if let text = try fields.string("text", maxLength: 1_000_000) { item.text = text }
-        if let categories = try fields.strings("categories") { item.categories = categories }
-        if let attributes = try fields.objectText("attributes") { item.attributes = attributes }
-        if let timestamp = try fields.timestamp("timestamp") { item.timestamp = timestamp }
+        // `null` clears a field (JSON merge patch, RFC 7396); left out, it keeps its value.
+        if fields.isNull("title") { item.title = nil } else if let title = try fields.string("title", maxLength: Limits.titleLength) { item.title = title }
+        if fields.isNull("text") { item.text = nil } else if let text = try fields.string("text", maxLength: Limits.textLength) { item.text = text }
+        if fields.isNull("categories") { item.categories = [] } else if let categories = try fields.strings("categories") { item.categories = categories }
+        if fields.isNull("attributes") { item.attributes = "{}" } else if let attributes = try fields.objectText("attributes") { item.attributes = attributes }
+        if fields.isNull("timestamp") { item.timestamp = nil } else if let timestamp = try fields.timestamp("timestamp") { item.timestamp = timestamp }
         if let hidden = try fields.bool("hidden") { item.hidden = hidden }
-        if let vector = try fields.floats("vector") { item.vector = vector }
+        if fields.isNull("vector") { item.vector = nil } else if let vector = try fields.floats("vector") { item.vector = vector }
         item.updated = Date().timeIntervalSince1970
         return item
     }
@@ -594,6 +611,14 @@ struct JSONErrors: RouterMiddleware {
         } catch let error as APIError {
             return RecommendationServer.json(error.status, error.body)
         } catch let error as any HTTPResponseError {
+            // A listed path asked with a method it does not take: 405, naming the ones it does.
+            if error.status == .notFound, let allowed = OpenAPI.allowedMethods(path: request.uri.path),
+               !allowed.contains(request.method.rawValue) {
+                var response = RecommendationServer.json(.methodNotAllowed, APIError(.methodNotAllowed, "methodNotAllowed",
+                    "\(request.uri.path) answers \(allowed.joined(separator: ", ")), not \(request.method.rawValue)").body)
+                response.headers[.allow] = allowed.joined(separator: ", ")
+                return response
+            }
             let code = error.status == .notFound ? "notFound" : "httpError"
             let message = error.status == .notFound ? "no route \(request.method.rawValue) \(request.uri.path)" : "\(error.status)"
             return RecommendationServer.json(error.status, APIError(error.status, code, message).body)

@@ -556,6 +556,12 @@ import Testing
             (#"{"feedback": [{"user": "a", "item": "b", "vaule": 5}]}"#, "unknownField", "feedback[0].vaule"),
             (#"{"feedback": [{"user": "a", "item": "b", "value": 1e999}]}"#, "", ""),
             (#"{"feedback": [{"user": "a", "item": "b", "timestamp": "yesterday"}]}"#, "invalidField", "feedback[0].timestamp"),
+            // null is refused by name, not read as "left out" (the value would silently be 1).
+            (#"{"feedback": [{"user": "a", "item": "b", "value": null}]}"#, "invalidField", "feedback[0].value must be a number, not null"),
+            // A C1 control character (U+0085) is a control character too, as the document's pattern says.
+            (#"{"feedback": [{"user": "a\u0085", "item": "b"}]}"#, "invalidField", "feedback[0].user contains control characters"),
+            // Lengths in code points, as JSON Schema counts them: 20 e's with 20 combining accents are 40.
+            (#"{"feedback": [{"user": ""# + String(repeating: "e\u{301}", count: 20) + #"", "item": "b"}]}"#, "invalidField", "feedback[0].user has 40 characters"),
             (#"{"feedback": [{"user": "aaaaaaaaaaaaaaaaaaaaaaaaa", "item": "b"}]}"#, "invalidField", "feedback[0].user"),
             (#"{"feedback": [{"item": "b"}]}"#, "missingField", "feedback[0].user"),
             (#"{"feedback": {"user": "a"}}"#, "invalidField", "feedback"),
@@ -579,12 +585,65 @@ import Testing
             #expect(bytes.status == .badRequest)
             #expect(try await client.execute(uri: "/popular?n=0", method: .get).status == .badRequest)
             #expect(try await client.execute(uri: "/popular?n=abc", method: .get).status == .badRequest)
+            // n is an integer in the document: "5.0" and "1e1" are refused as well.
+            #expect(try await client.execute(uri: "/popular?n=5.0", method: .get).status == .badRequest)
+            #expect(try await client.execute(uri: "/popular?n=1e1", method: .get).status == .badRequest)
+            // exclude: ids between commas, none empty (an empty value is one empty id, as OpenAPI's
+            // form style reads it); an id's own comma travels as %2C.
+            #expect(try await client.execute(uri: "/popular?exclude=a,,b", method: .get).status == .badRequest)
+            #expect(try await client.execute(uri: "/popular?exclude=", method: .get).status == .badRequest)
+            #expect(try await client.execute(uri: "/popular?exclude=a%2C,b", method: .get).status == .ok)
+            let unknown = try Self.json(try await client.execute(uri: "/popular?%C3%A9t%C3%A9=1", method: .get))["error"] as? [String: Any]
+            #expect((unknown?["message"] as? String)?.hasPrefix(#"unknown query parameter "été""#) == true, "\(unknown ?? [:])")
             #expect(try await client.execute(uri: "/items/nothing/similar", method: .get).status == .notFound)
             let missing = try await client.execute(uri: "/no/such/route", method: .get)
             #expect(missing.status == .notFound)
             #expect((try Self.json(missing)["error"] as? [String: Any])?["code"] as? String == "notFound")
         }
         #expect(try await server.store.allFeedback().isEmpty, "a refused batch stores none of its events")
+    }
+
+    /// A method a listed path does not take is 405 with the ones it does in `Allow`; an
+    /// unlisted path stays 404.
+    @Test func otherMethodsAreNotAllowed() async throws {
+        let (server, data) = try Self.server()
+        try await Self.run(server) { client in
+            let trace = try await client.execute(uri: "/feedback", method: .init("TRACE")!)
+            #expect(trace.status == .methodNotAllowed)
+            #expect(trace.headers[.allow] == "POST")
+            #expect((try Self.json(trace)["error"] as? [String: Any])?["code"] as? String == "methodNotAllowed")
+            let put = try await client.execute(uri: "/items/\(data.items[0])", method: .put, body: Self.body("{}"))
+            #expect(put.status == .methodNotAllowed)
+            #expect(put.headers[.allow] == "DELETE, GET, PATCH")
+            #expect(try await client.execute(uri: "/users/\(data.users[0])/recommendations", method: .post).headers[.allow] == "GET")
+            #expect(try await client.execute(uri: "/items/a/b/c", method: .get).status == .notFound)
+        }
+    }
+
+    /// PATCH /items/{id} changes only the fields it names, `null` clears one (JSON merge
+    /// patch), and a deleted item is 404 until POST /items creates it again.
+    @Test func patchingItems() async throws {
+        let (server, _) = try Self.server()
+        try await Self.run(server) { client in
+            let created = try await client.execute(uri: "/items", method: .post, body: Self.body(
+                #"{"items": [{"id": "film", "title": "A film", "text": "about a dog", "categories": ["x"], "vector": [1, 2], "timestamp": "2026-01-02"}]}"#))
+            #expect(created.status == .ok)
+            let patched = try await client.execute(uri: "/items/film", method: .patch, body: Self.body(#"{"text": null, "vector": null, "title": "The film"}"#))
+            #expect(patched.status == .ok)
+            let item = try Self.json(try await client.execute(uri: "/items/film", method: .get))
+            #expect(item["title"] as? String == "The film" && item["text"] == nil && item["vector"] == nil)
+            #expect(item["categories"] as? [String] == ["x"] && item["timestamp"] as? Double == 1_767_312_000)
+            let hidden = try await client.execute(uri: "/items/film", method: .patch, body: Self.body(#"{"hidden": null}"#))
+            #expect(hidden.status == .badRequest, "hidden is true or false")
+            #expect(try await client.execute(uri: "/items/film", method: .delete).status == .ok)
+            let afterDelete = try await client.execute(uri: "/items/film", method: .patch, body: Self.body(#"{"hidden": false}"#))
+            #expect(afterDelete.status == .notFound)
+            #expect((try Self.json(afterDelete)["error"] as? [String: Any])?["code"] as? String == "deletedItem")
+            #expect(try await client.execute(uri: "/items/film", method: .get).status == .notFound)
+            let again = try await client.execute(uri: "/items", method: .post, body: Self.body(#"{"items": [{"id": "film", "title": "Back"}]}"#))
+            #expect(again.status == .ok)
+            #expect(try Self.json(try await client.execute(uri: "/items/film", method: .get))["title"] as? String == "Back")
+        }
     }
 
     /// The served OpenAPI document lists every route the server answers, and each listed
