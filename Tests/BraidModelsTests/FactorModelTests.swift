@@ -207,6 +207,30 @@ import Testing
         #expect(throws: ModelError.self) { try Blend.Configuration(parameters: ModelParameters(["members": "itemknn(nope=1)"])) }
     }
 
+    /// Similar items weigh the members' similarities as the ranking weighs their scores: each
+    /// item's value is Σ_m w_m (s_m − mean_m) / sd_m over the members with a positive plain
+    /// weight and similarities of their own (baseline has none), the moments over the other
+    /// items, worked out here in doubles from the members' rows and the blend's weights.
+    @Test func similarItemsWeighTheMembers() throws {
+        let data = Fixtures.randomRatings(users: 60, items: 25, perUser: 10, biases: true)
+        let blend = try ModelRegistry.fit("blend", parameters: ModelParameters(["members": "baseline+itemknn+svd(factors=4)"]), data: data) as! Blend
+        var expected = [Double](repeating: 0, count: data.itemCount)
+        var used = 0
+        for (m, member) in blend.members.enumerated() {
+            let weight = Double(blend.weights[3 * m + 1])
+            guard weight > 0, let similarities = member.itemSimilarities(to: 3) else { continue }
+            used += 1
+            let row = similarities.map(Double.init)
+            let others = row.indices.filter { $0 != 3 }
+            let mean = others.reduce(0) { $0 + row[$1] } / Double(others.count)
+            let sd = (others.reduce(0) { $0 + (row[$1] - mean) * (row[$1] - mean) } / Double(others.count)).squareRoot()
+            for j in others { expected[j] += weight * (row[j] - mean) / sd }
+        }
+        #expect(used > 0, "a member with similarities weighs in")
+        let fused = try #require(blend.itemSimilarities(to: 3))
+        for j in 0..<data.itemCount where j != 3 { #expect(abs(Double(fused[j]) - expected[j]) < 1e-4, "item \(j)") }
+    }
+
     /// The blend learns its weights on an inner split of the training data only; on ratings it
     /// never saw it must beat each member fitted alone on the same training data.
     @Test func blendBeatsItsBestMemberOnTheHoldout() throws {

@@ -23,6 +23,21 @@ import Testing
         }
     }
 
+    /// Similar items are the fusion's list after a history of the item alone (valued as its
+    /// training interactions on average); with a member that cannot score a new history, the
+    /// base member's similar items.
+    @Test func similarItemsAreTheListAfterTheItemAlone() throws {
+        let data = Fixtures.randomRatings(users: 40, items: 25, perUser: 8)
+        let fusion = try Self.fit("itemknn+ease", data)
+        let values = data.byItem.values(ofRow: 3)
+        let after = try fusion.scores(forHistory: [3], values: [values.reduce(0, +) / Float(values.count)])
+        let expected = (0..<data.itemCount).filter { $0 != 3 }.sorted { (after[$0], -$0) > (after[$1], -$1) }.prefix(8)
+        #expect(try fusion.similarItems(toItemIndex: 3, count: 8).map(\.index) == expected.map(Int32.init))
+        let fixed = try Self.fit("itemknn+userknn(similarity=pearson-baseline)", data) as! Fusion
+        #expect(!fixed.scoresAnyHistory)
+        #expect(try fixed.similarItems(toItemIndex: 3, count: 8) == (try fixed.members[fixed.baseMember].similarItems(toItemIndex: 3, count: 8)))
+    }
+
     /// With a member that cannot fold in (user kNN with pearson-baseline similarity), neither
     /// can the fusion, and it says which; with user kNN at its default similarity it can.
     @Test func foldsInOnlyWhenEveryMemberDoes() throws {

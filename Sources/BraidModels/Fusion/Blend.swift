@@ -161,6 +161,31 @@ public struct Blend: RecommendationModel {
         }
     }
 
+    /// Similar items: each member's own similarity of every item to `item`
+    /// (`itemSimilarities(to:)`; members without one are left out), standardized over the
+    /// other items, times the member's weight, summed, as its ranking weighs and sums the
+    /// members' standardized scores: the items its members agree on, in the proportions it
+    /// trusts them. Nil when no member with a nonzero weight has similarities that vary.
+    public func itemSimilarities(to item: Int) -> [Float]? {
+        Self.similarities(to: item, members: members, weights: members.indices.map { max(0, weights[3 * $0 + 1]) })
+    }
+
+    /// `itemSimilarities(to:)` for given members and weights.
+    static func similarities(to item: Int, members: [any RecommendationModel], weights: [Float]) -> [Float]? {
+        var total: [Float]?
+        for (member, weight) in zip(members, weights) where weight != 0 {
+            guard let row = member.itemSimilarities(to: item) else { continue }
+            let others = row.indices.filter { $0 != item && row[$0].isFinite }
+            let (mean, variance) = FusionFeatures.moments(of: row, over: others)
+            guard variance > 0 else { continue }
+            let scale = Float(Double(weight) / variance.squareRoot()), shift = Float(mean)
+            var sum = total ?? [Float](repeating: 0, count: row.count)
+            for j in others { sum[j] += scale * (row[j] - shift) }
+            total = sum
+        }
+        return total
+    }
+
     public func explanation(user: Int, item: Int) -> Explanation? { explanations(user: user, items: [item])[0] }
 
     /// Each ranking member's standardized score, and its weight times that score: the

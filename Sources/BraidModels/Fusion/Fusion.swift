@@ -463,6 +463,19 @@ public struct Fusion: RecommendationModel {
         ranked(try candidates(forHistory: items, values: values, trainedUser: user, fallback: fallback))
     }
 
+    /// Similar items: what the fusion recommends after a history of the item alone, with the
+    /// mean value its training interactions carry ("because you chose X"): every member scores
+    /// that history and the ranker orders their candidates, as for any new session. For
+    /// EASE, item kNN or RP3beta alone that is exactly the item's row of weights; here the
+    /// members' views are fused as in every list. A fusion with a member that cannot score a
+    /// new history gives its base member's similarities.
+    public func itemSimilarities(to item: Int) -> [Float]? {
+        let values = data.byItem.values(ofRow: item)
+        let value = values.isEmpty ? 1 : values.reduce(0, +) / Float(values.count)
+        if scoresAnyHistory, let scores = try? scores(forHistory: [Int32(item)], values: [value]) { return scores }
+        return members[baseMember].itemSimilarities(to: item)
+    }
+
     /// The members, whose scores of a history the ranker orders.
     public var historyParts: [any RecommendationModel] { members }
 
