@@ -110,6 +110,16 @@ import Testing
             #expect(error.description.contains("cannot write model file"), "\(error.description)")
         }
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory).sorted() == ["m.braid", "taken"])
+        // A missing directory is named, for the model file and for any other file, whole
+        // (this one is over 60 characters, where values are shortened).
+        let missing = directory + "/no/such/dir"
+        #expect(throws: DataError.self) { try archive.write(to: missing + "/m.braid") }
+        do { try archive.write(to: missing + "/m.braid") } catch {
+            #expect(error.description.contains("cannot write model file \"\(missing)/m.braid\": the directory \"\(missing)\" does not exist"), "\(error.description)")
+        }
+        do { try DataFile.write(Data([1]), to: missing + "/a.tsv") } catch {
+            #expect(error.description.contains("cannot write \"\(missing)/a.tsv\": the directory \"\(missing)\" does not exist"), "\(error.description)")
+        }
     }
 
     /// Published values: FNV-1a 64's test vector for "a", and XXH64 (seed 0) as the reference C

@@ -139,14 +139,14 @@ public struct ModelArchive: Sendable, Equatable {
     /// never held twice.
     public func write(to path: String) throws(DataError) {
         func failure(_ reason: String) -> DataError {
-            DataError(.writeFailed, "cannot write model file \(DataError.quote(path)): \(reason)",
+            DataError(.writeFailed, "cannot write model file \(DataError.quotePath(path)): \(reason)",
                       hint: "check that the directory exists and is writable, and that the disk has room")
         }
         let url = URL(fileURLWithPath: path)
         let temporary = url.deletingLastPathComponent()
             .appendingPathComponent(".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).\(UInt32.random(in: 0...UInt32.max)).tmp").path
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
-        guard descriptor >= 0 else { throw failure(String(cString: strerror(errno))) }
+        guard descriptor >= 0 else { throw failure(DataFile.writeProblem(at: path, otherwise: String(cString: strerror(errno)))) }
         var closed = false
         defer {
             if !closed { close(descriptor) }
@@ -202,7 +202,7 @@ public struct ModelArchive: Sendable, Equatable {
     /// Decodes `bytes`; with `region` (which `bytes` must be), f32 arrays are views into it.
     static func decode(_ bytes: UnsafeRawBufferPointer, fileName: String, region: MappedRegion?) throws(DataError) -> ModelArchive {
         func corrupt(_ why: String) -> DataError {
-            DataError(.corruptFile, "\(DataError.quote(fileName)) is not a usable Braid model file: \(why)",
+            DataError(.corruptFile, "\(DataError.quotePath(fileName)) is not a usable Braid model file: \(why)",
                       hint: "train and save the model again with braid train --out")
         }
         guard bytes.count >= 24, Array(bytes[0..<8]) == magic else { throw corrupt("it does not start with BRAIDMDL") }

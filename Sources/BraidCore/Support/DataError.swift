@@ -67,6 +67,9 @@ public struct DataError: Error, Sendable, Equatable, CustomStringConvertible {
         return text
     }
 
+    /// A file's path, quoted whole: a message that names a file names all of it.
+    public static func quotePath<S: StringProtocol>(_ path: S) -> String { quote(path, limit: .max) }
+
     /// A quoted, shortened rendering of a value for an error message.
     public static func quote<S: StringProtocol>(_ value: S, limit: Int = 60) -> String {
         var shown = String(value.prefix(limit))

@@ -6,9 +6,22 @@ public enum DataFile {
     /// nothing half-written (and any earlier file at `path` intact).
     public static func write(_ data: Data, to path: String) throws(DataError) {
         do { try data.write(to: URL(fileURLWithPath: path), options: .atomic) } catch {
-            throw DataError(.writeFailed, "cannot write \(DataError.quote(path)): \(error.localizedDescription)",
+            throw DataError(.writeFailed, "cannot write \(DataError.quotePath(path)): \(writeProblem(at: path, otherwise: error.localizedDescription))",
                             hint: "check that the directory exists and is writable")
         }
+    }
+
+    /// Why `path` cannot be written, in words: its directory missing, a file, or not writable,
+    /// named; else `fallback` (the system's reason), without its closing full stop.
+    public static func writeProblem(at path: String, otherwise fallback: String) -> String {
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) else {
+            return "the directory \(DataError.quotePath(directory)) does not exist"
+        }
+        guard isDirectory.boolValue else { return "\(DataError.quotePath(directory)) is a file, not a directory" }
+        guard FileManager.default.isWritableFile(atPath: directory) else { return "the directory \(DataError.quotePath(directory)) is not writable" }
+        return fallback.hasSuffix(".") ? String(fallback.dropLast()) : fallback
     }
 
     /// Reads the whole file at `path`, memory-mapped when safe, with clear errors for a
@@ -16,16 +29,16 @@ public enum DataFile {
     public static func contents(of path: String) throws(DataError) -> Data {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw DataError(.fileNotFound, "file \(DataError.quote(path)) does not exist",
+            throw DataError(.fileNotFound, "file \(DataError.quotePath(path)) does not exist",
                             hint: "check the path; relative paths start at \(FileManager.default.currentDirectoryPath)")
         }
         guard !isDirectory.boolValue else {
-            throw DataError(.unreadable, "\(DataError.quote(path)) is a directory, not a file")
+            throw DataError(.unreadable, "\(DataError.quotePath(path)) is a directory, not a file")
         }
         do {
             return try Data(contentsOf: URL(fileURLWithPath: path), options: .mappedIfSafe)
         } catch {
-            throw DataError(.unreadable, "cannot read \(DataError.quote(path)): \(error.localizedDescription)")
+            throw DataError(.unreadable, "cannot read \(DataError.quotePath(path)): \(error.localizedDescription)")
         }
     }
 }

@@ -50,7 +50,7 @@ public struct ItemVectorsImporter: Sendable {
                 throw DataError(.invalidValue, "item \(DataError.quote(item)) has a second vector", location: location)
             }
         }
-        guard !out.isEmpty else { throw DataError(.noDataRows, "\(DataError.quote(path)) holds no item vectors") }
+        guard !out.isEmpty else { throw DataError(.noDataRows, "\(DataError.quotePath(path)) holds no item vectors") }
         return out
     }
 
@@ -66,7 +66,7 @@ public struct ItemVectorsImporter: Sendable {
     func numpy(_ data: Data, path: String) throws(DataError) -> [String: [Float]] {
         let bytes = [UInt8](data)
         func bad(_ why: String) -> DataError {
-            DataError(.invalidValue, "\(DataError.quote(path)) is not a usable .npy matrix: \(why)",
+            DataError(.invalidValue, "\(DataError.quotePath(path)) is not a usable .npy matrix: \(why)",
                       hint: "save a 2-D float32 or float64 array with numpy.save")
         }
         guard bytes.count >= 10, bytes[0] == 0x93, Array(bytes[1..<6]) == Array("NUMPY".utf8) else { throw bad("no NUMPY magic") }
@@ -99,7 +99,7 @@ public struct ItemVectorsImporter: Sendable {
             .split(separator: "\n", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
             .filter { !$0.isEmpty }
         guard ids.count == count else {
-            throw DataError(.wrongColumnCount, "\(DataError.quote(idsPath)) lists \(ids.count) item ids for \(count) rows of \(DataError.quote(path))",
+            throw DataError(.wrongColumnCount, "\(DataError.quotePath(idsPath)) lists \(ids.count) item ids for \(count) rows of \(DataError.quotePath(path))",
                             hint: "one item id per line, in the matrix's row order")
         }
         return ids
@@ -116,11 +116,11 @@ public struct ItemVectorsImporter: Sendable {
                 for b in 0..<size { bits |= UInt64(bytes[offset + b]) << (8 * b) }
                 vector[d] = size == 4 ? Float(bitPattern: UInt32(bits)) : Float(Double(bitPattern: bits))
                 guard vector[d].isFinite else {
-                    throw DataError(.invalidValue, "item \(DataError.quote(id)) (row \(row + 1) of \(DataError.quote(path))): value \(d) is not finite")
+                    throw DataError(.invalidValue, "item \(DataError.quote(id)) (row \(row + 1) of \(DataError.quotePath(path))): value \(d) is not finite")
                 }
             }
             guard out.updateValue(vector, forKey: id) == nil else {
-                throw DataError(.invalidValue, "item \(DataError.quote(id)) appears twice in the ids of \(DataError.quote(path))")
+                throw DataError(.invalidValue, "item \(DataError.quote(id)) appears twice in the ids of \(DataError.quotePath(path))")
             }
         }
         return out
@@ -129,7 +129,7 @@ public struct ItemVectorsImporter: Sendable {
     func safetensors(_ data: Data, path: String) throws(DataError) -> [String: [Float]] {
         let bytes = [UInt8](data)
         func bad(_ why: String) -> DataError {
-            DataError(.invalidValue, "\(DataError.quote(path)) is not a usable safetensors file of item vectors: \(why)",
+            DataError(.invalidValue, "\(DataError.quotePath(path)) is not a usable safetensors file of item vectors: \(why)",
                       hint: "save one 2-D F32 or F64 tensor (named \"vectors\" if there are several) and the ids in __metadata__[\"items\"]")
         }
         guard bytes.count >= 8 else { throw bad("it is shorter than its header length") }

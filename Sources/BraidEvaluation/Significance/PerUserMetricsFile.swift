@@ -44,7 +44,7 @@ public enum PerUserMetricsFile {
             }
         }
         guard !records.isEmpty else {
-            throw DataError(.emptyInput, "\(DataError.quote(path)) holds no per-user records", hint: "write it with braid evaluate --per-user FILE")
+            throw DataError(.emptyInput, "\(DataError.quotePath(path)) holds no per-user records", hint: "write it with braid evaluate --per-user FILE")
         }
         return records
     }
