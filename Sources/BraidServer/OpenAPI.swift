@@ -7,23 +7,44 @@ enum OpenAPI {
     /// knows, so a client trying the document (or a fuzzer's examples phase) reaches the answers
     /// for a known user and item, not only 404s.
     static func document(exampleUser user: String?, exampleItem item: String?) -> String {
-        var text = document
+        guard case .object(var root)? = try? JSONValue.parse(Data(document.utf8)), case .object(var components)? = root["components"],
+              case .object(var parameters)? = components["parameters"] else { return document }
         for (parameter, id) in [("UserID", user), ("ItemID", item)] {
-            guard let id, let literal = try? JSONSerialization.data(withJSONObject: id, options: .fragmentsAllowed) else { continue }
-            let definition = ##""\##(parameter)": {"name": "id", "in": "path", "required": true, "schema": {"$ref": "#/components/schemas/ID"}}"##
-            text = text.replacingOccurrences(of: definition, with: definition.dropLast() + #", "example": \#(String(decoding: literal, as: UTF8.self))}"#)
+            guard let id, case .object(var definition)? = parameters[parameter] else { continue }
+            definition["example"] = .string(id)
+            parameters[parameter] = .object(definition)
         }
-        return text
+        components["parameters"] = .object(parameters)
+        root["components"] = .object(components)
+        return JSONValue.object(root).text
     }
+
+    /// The document as served: `source` with a `head` operation beside every `get` (the same
+    /// parameters and answers, headers only: the server answers HEAD as GET without the body).
+    /// Written back by `JSONValue`, whose numbers keep their form (3.4028234663852886e+38, not
+    /// 39 digits a reader takes for an integer).
+    static let document: String = {
+        guard case .object(var root)? = try? JSONValue.parse(Data(source.utf8)), case .object(var paths)? = root["paths"] else { return source }
+        for (path, item) in paths {
+            guard case .object(var operations) = item, case .object(var head)? = operations["get"],
+                  case .string(let id)? = head["operationId"] else { continue }
+            head["operationId"] = .string(id + "Head")
+            head["summary"] = .string("The headers of GET \(path), without its body")
+            operations["head"] = .object(head)
+            paths[path] = .object(operations)
+        }
+        root["paths"] = .object(paths)
+        return JSONValue.object(root).text
+    }()
 
     /// The methods the document lists for each path (path parameters as nil segments): a
     /// request to a listed path with another method is answered 405 with these in `Allow`.
     static let methods: [(segments: [Substring?], methods: [String])] = {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(document.utf8)) as? [String: Any],
-              let paths = object["paths"] as? [String: [String: Any]] else { return [] }
-        return paths.map { path, operations in
-            (path.split(separator: "/").map { $0.hasPrefix("{") ? nil : $0 },
-             operations.keys.filter { $0 != "parameters" }.map { $0.uppercased() }.sorted())
+        guard case .object(let root)? = try? JSONValue.parse(Data(document.utf8)), case .object(let paths)? = root["paths"] else { return [] }
+        return paths.compactMap { path, item in
+            guard case .object(let operations) = item else { return nil }
+            return (path.split(separator: "/").map { $0.hasPrefix("{") ? nil : $0 },
+                    operations.keys.filter { $0 != "parameters" }.map { $0.uppercased() }.sorted())
         }
     }()
 
@@ -39,7 +60,8 @@ enum OpenAPI {
     /// (`RecommendationServer.item(_:base:)`): lengths in code points, numbers a 32-bit float holds.
     static let itemFields = ##""title": {"type": ["string", "null"], "maxLength": \##(Limits.titleLength)}, "text": {"type": ["string", "null"], "maxLength": \##(Limits.textLength)}, "categories": {"type": ["array", "null"], "items": {"$ref": "#/components/schemas/ID"}}, "attributes": {"type": ["object", "null"]}, "timestamp": {"anyOf": [{"$ref": "#/components/schemas/Timestamp"}, {"type": "null"}]}, "hidden": {"type": "boolean"}, "vector": {"type": ["array", "null"], "items": {"type": "number", "minimum": -3.4028234663852886e38, "maximum": 3.4028234663852886e38}}"##
 
-    static let document = #"""
+    /// The document as written; `document` adds the HEAD operations.
+    static let source = #"""
 {
   "openapi": "3.1.0",
   "info": {"title": "Braid recommendation server", "version": "1.0.0",

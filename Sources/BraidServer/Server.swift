@@ -105,7 +105,7 @@ public final class RecommendationServer: Sendable {
             let served = slot.served
             return ["ready": true, "model": .string(type(of: served.model).name), "version": .number(Double(served.version))]
         }
-        router.get("/metrics") { [self] _, _ in
+        answer(router, .get, "/metrics") { [self] _, _ in
             metrics.modelVersion.set(Double(slot.served.version))
             metrics.modelAge.set(Date().timeIntervalSince(slot.served.loaded))
             metrics.historyEntries.set(Double(histories.count))
@@ -113,7 +113,7 @@ public final class RecommendationServer: Sendable {
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                             body: .init(byteBuffer: ByteBuffer(string: metrics.text())))
         }
-        router.get("/openapi.json") { [self] _, _ in
+        answer(router, .get, "/openapi.json") { [self] _, _ in
             // The examples: the served model's first user and item with interactions.
             let data = slot.served.model.data
             let user = (0..<data.userCount).first { data.byUser.count(ofRow: $0) > 0 }.map { data.users[$0] }
@@ -492,8 +492,9 @@ public final class RecommendationServer: Sendable {
     typealias Handler = @Sendable (Request, BasicRequestContext) async throws -> JSONValue
 
     /// Registers a JSON route: checks the caller's role, times it, and answers errors as JSON.
+    /// A GET route also answers HEAD (RFC 9110): the same status and headers, no body.
     func route(_ router: Router<BasicRequestContext>, _ method: HTTPRequest.Method, _ path: String, role: Role?, _ handler: @escaping Handler) {
-        router.on(RouterPath(path), method: method) { [self] request, context in
+        answer(router, method, path) { [self] request, context in
             let clock = ContinuousClock(), start = clock.now
             let response: Response
             do {
@@ -504,9 +505,17 @@ public final class RecommendationServer: Sendable {
             } catch {
                 response = Self.json(.internalServerError, APIError(.internalServerError, "internal", "\(error)").body)
             }
-            metrics.record(route: path, method: method.rawValue, status: response.status.code, duration: clock.now - start)
+            metrics.record(route: path, method: request.method.rawValue, status: response.status.code, duration: clock.now - start)
             return response
         }
+    }
+
+    /// Registers `respond` for `method` at `path`, and for HEAD too when the method is GET.
+    func answer(_ router: Router<BasicRequestContext>, _ method: HTTPRequest.Method, _ path: String,
+                _ respond: @escaping @Sendable (Request, BasicRequestContext) async throws -> Response) {
+        router.on(RouterPath(path), method: method, use: respond)
+        guard method == .get else { return }
+        router.on(RouterPath(path), method: .head) { request, context in try await respond(request, context).createHeadResponse() }
     }
 
     func authorize(_ request: Request, needs role: Role) async throws {

@@ -614,9 +614,16 @@ import Testing
             #expect((try Self.json(trace)["error"] as? [String: Any])?["code"] as? String == "methodNotAllowed")
             let put = try await client.execute(uri: "/items/\(data.items[0])", method: .put, body: Self.body("{}"))
             #expect(put.status == .methodNotAllowed)
-            #expect(put.headers[.allow] == "DELETE, GET, PATCH")
-            #expect(try await client.execute(uri: "/users/\(data.users[0])/recommendations", method: .post).headers[.allow] == "GET")
+            #expect(put.headers[.allow] == "DELETE, GET, HEAD, PATCH")
+            #expect(try await client.execute(uri: "/users/\(data.users[0])/recommendations", method: .post).headers[.allow] == "GET, HEAD")
             #expect(try await client.execute(uri: "/items/a/b/c", method: .get).status == .notFound)
+            // HEAD is GET without the body: the same status and headers, the length of GET's body.
+            for uri in ["/health", "/popular?n=3", "/users/\(data.users[0])/recommendations", "/items/nothing"] {
+                let get = try await client.execute(uri: uri, method: .get), head = try await client.execute(uri: uri, method: .head)
+                #expect(head.status == get.status && head.body.readableBytes == 0, "\(uri)")
+                #expect(head.headers[.contentType] == get.headers[.contentType] && head.headers[.contentLength] == String(get.body.readableBytes), "\(uri)")
+            }
+            #expect(try await client.execute(uri: "/feedback", method: .head).headers[.allow] == "POST")
         }
     }
 
@@ -675,12 +682,15 @@ import Testing
         }
     }
 
-    /// The routes `RecommendationServer.router()` registers.
-    static let routes = [
-        "GET /health", "GET /ready", "GET /metrics", "GET /openapi.json", "GET /models", "POST /models/retrain", "POST /users", "GET /users/{id}", "PATCH /users/{id}",
-        "DELETE /users/{id}", "GET /erasures/{id}", "POST /items", "GET /items/{id}", "PATCH /items/{id}", "DELETE /items/{id}", "POST /feedback",
-        "GET /users/{id}/recommendations", "POST /recommendations", "GET /items/{id}/similar", "GET /popular",
-    ]
+    /// The routes `RecommendationServer.router()` registers, and HEAD beside every GET.
+    static let routes: [String] = {
+        let registered = [
+            "GET /health", "GET /ready", "GET /metrics", "GET /openapi.json", "GET /models", "POST /models/retrain", "POST /users", "GET /users/{id}", "PATCH /users/{id}",
+            "DELETE /users/{id}", "GET /erasures/{id}", "POST /items", "GET /items/{id}", "PATCH /items/{id}", "DELETE /items/{id}", "POST /feedback",
+            "GET /users/{id}/recommendations", "POST /recommendations", "GET /items/{id}/similar", "GET /popular",
+        ]
+        return registered + registered.filter { $0.hasPrefix("GET ") }.map { "HEAD " + $0.dropFirst(4) }
+    }()
 
     /// A retrain folds the store's feedback (new users and items too) into a new version and
     /// completes pending erasures; the previous version is listed beside it with its metrics.
