@@ -139,7 +139,7 @@ public final class RecommendationServer: Sendable {
             var users: [StoredUser] = []
             for user in try body.batch("users") {
                 try user.onlyKnown(["id", "attributes"])
-                users.append(StoredUser(id: try user.id("id"), attributes: user.isNull("attributes") ? "{}" : try user.objectText("attributes") ?? "{}"))
+                users.append(StoredUser(id: try user.id("id"), attributes: try Self.attributes(user)))
             }
             try await store.upsertUsers(users)
             return ["stored": .number(Double(users.count))]
@@ -162,7 +162,7 @@ public final class RecommendationServer: Sendable {
             let id = try pathID(context, "id")
             let body = try await fields(request)
             try body.onlyKnown(["attributes"])
-            try await store.upsertUsers([StoredUser(id: id, attributes: body.isNull("attributes") ? "{}" : try body.objectText("attributes") ?? "{}")])
+            try await store.upsertUsers([StoredUser(id: id, attributes: try Self.attributes(body))])
             return ["id": .string(id)]
         }
         route(router, .delete, "/users/{id}", role: .admin) { [self] _, context in
@@ -590,6 +590,12 @@ public final class RecommendationServer: Sendable {
         if let timestamp = item.timestamp { out["timestamp"] = .number(timestamp) }
         if let vector = item.vector { out["vector"] = .array(vector.map { .number(Double($0)) }) }
         return .object(out)
+    }
+
+    /// A user's attributes from a request's fields, as JSON text: given whole, or none ("{}")
+    /// when left out or null.
+    static func attributes(_ fields: Fields) throws(APIError) -> String {
+        fields.isNull("attributes") ? "{}" : try fields.objectText("attributes") ?? "{}"
     }
 
     /// An item from a request's fields; with `base`, fields left out keep their values (PATCH).

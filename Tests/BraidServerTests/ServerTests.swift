@@ -628,7 +628,8 @@ import Testing
     }
 
     /// PATCH /items/{id} changes only the fields it names, `null` clears one (JSON merge
-    /// patch), and a deleted item is 404 until POST /items creates it again.
+    /// patch), and a deleted item is 404 until POST /items creates it again; a user's
+    /// attributes are replaced whole, null clearing them.
     @Test func patchingItems() async throws {
         let (server, _) = try Self.server()
         try await Self.run(server) { client in
@@ -650,6 +651,11 @@ import Testing
             let again = try await client.execute(uri: "/items", method: .post, body: Self.body(#"{"items": [{"id": "film", "title": "Back"}]}"#))
             #expect(again.status == .ok)
             #expect(try Self.json(try await client.execute(uri: "/items/film", method: .get))["title"] as? String == "Back")
+            // A user's attributes are replaced whole; null (like leaving them out) leaves none.
+            _ = try await client.execute(uri: "/users/reader", method: .patch, body: Self.body(#"{"attributes": {"age": 30}}"#))
+            #expect((try Self.json(try await client.execute(uri: "/users/reader", method: .get))["attributes"] as? [String: Any])?["age"] as? Int == 30)
+            #expect(try await client.execute(uri: "/users/reader", method: .patch, body: Self.body(#"{"attributes": null}"#)).status == .ok)
+            #expect((try Self.json(try await client.execute(uri: "/users/reader", method: .get))["attributes"] as? [String: Any])?.isEmpty == true)
         }
     }
 
