@@ -3,28 +3,30 @@ internal import Foundation
 /// The OpenAPI 3.1 description served at `/openapi.json`. A test sends a request to every
 /// operation it lists and checks the answers against it, so it stays true.
 enum OpenAPI {
-    /// `document` with an `example` for the user and item path parameters: ids the served model
-    /// knows, so a client trying the document (or a fuzzer's examples phase) reaches the answers
-    /// for a known user and item, not only 404s.
+    /// The document with an `example` for the user and item path parameters: ids the served
+    /// model knows, so a client trying the document (or a fuzzer's examples phase) reaches the
+    /// answers for a known user and item, not only 404s. Set on the parsed `root`, written by
+    /// `JSONValue`, whose numbers keep their form (3.4028234663852886e+38, not 39 digits a
+    /// reader takes for an integer).
     static func document(exampleUser user: String?, exampleItem item: String?) -> String {
-        guard case .object(var root)? = try? JSONValue.parse(Data(document.utf8)), case .object(var components)? = root["components"],
-              case .object(var parameters)? = components["parameters"] else { return document }
-        for (parameter, id) in [("UserID", user), ("ItemID", item)] {
-            guard let id, case .object(var definition)? = parameters[parameter] else { continue }
-            definition["example"] = .string(id)
-            parameters[parameter] = .object(definition)
+        var root = root
+        if case .object(var components)? = root["components"], case .object(var parameters)? = components["parameters"] {
+            for (parameter, id) in [("UserID", user), ("ItemID", item)] {
+                guard let id, case .object(var definition)? = parameters[parameter] else { continue }
+                definition["example"] = .string(id)
+                parameters[parameter] = .object(definition)
+            }
+            components["parameters"] = .object(parameters)
+            root["components"] = .object(components)
         }
-        components["parameters"] = .object(parameters)
-        root["components"] = .object(components)
         return JSONValue.object(root).text
     }
 
-    /// The document as served: `source` with a `head` operation beside every `get` (the same
-    /// parameters and answers, headers only: the server answers HEAD as GET without the body).
-    /// Written back by `JSONValue`, whose numbers keep their form (3.4028234663852886e+38, not
-    /// 39 digits a reader takes for an integer).
-    static let document: String = {
-        guard case .object(var root)? = try? JSONValue.parse(Data(source.utf8)), case .object(var paths)? = root["paths"] else { return source }
+    /// The document as served, parsed once: `source` with a `head` operation beside every `get`
+    /// (the same parameters and answers, headers only: the server answers HEAD as GET without
+    /// the body). Empty if `source` did not parse, which the tests would show at once.
+    static let root: [String: JSONValue] = {
+        guard case .object(var root)? = try? JSONValue.parse(Data(source.utf8)), case .object(var paths)? = root["paths"] else { return [:] }
         for (path, item) in paths {
             guard case .object(var operations) = item, case .object(var head)? = operations["get"],
                   case .string(let id)? = head["operationId"] else { continue }
@@ -34,13 +36,13 @@ enum OpenAPI {
             paths[path] = .object(operations)
         }
         root["paths"] = .object(paths)
-        return JSONValue.object(root).text
+        return root
     }()
 
     /// The methods the document lists for each path (path parameters as nil segments): a
     /// request to a listed path with another method is answered 405 with these in `Allow`.
     static let methods: [(segments: [Substring?], methods: [String])] = {
-        guard case .object(let root)? = try? JSONValue.parse(Data(document.utf8)), case .object(let paths)? = root["paths"] else { return [] }
+        guard case .object(let paths)? = root["paths"] else { return [] }
         return paths.compactMap { path, item in
             guard case .object(let operations) = item else { return nil }
             return (path.split(separator: "/").map { $0.hasPrefix("{") ? nil : $0 },
@@ -60,7 +62,7 @@ enum OpenAPI {
     /// (`RecommendationServer.item(_:base:)`): lengths in code points, numbers a 32-bit float holds.
     static let itemFields = ##""title": {"type": ["string", "null"], "maxLength": \##(Limits.titleLength)}, "text": {"type": ["string", "null"], "maxLength": \##(Limits.textLength)}, "categories": {"type": ["array", "null"], "items": {"$ref": "#/components/schemas/ID"}}, "attributes": {"type": ["object", "null"]}, "timestamp": {"anyOf": [{"$ref": "#/components/schemas/Timestamp"}, {"type": "null"}]}, "hidden": {"type": "boolean"}, "vector": {"type": ["array", "null"], "items": {"type": "number", "minimum": -3.4028234663852886e38, "maximum": 3.4028234663852886e38}}"##
 
-    /// The document as written; `document` adds the HEAD operations.
+    /// The document as written; `root` adds the HEAD operations.
     static let source = #"""
 {
   "openapi": "3.1.0",
