@@ -110,19 +110,22 @@ actor ModelMaintainer {
     }
 
     /// New catalogue items become recommendable at once through models that score items from
-    /// their content (content models, the hybrid, a fusion with a content member): the served
-    /// model is refitted with the items added to its catalogue (a content model refits in about
-    /// 0.1 s on ml-latest-small, the hybrid in 0.4 s) and swapped in. Other models learn of
-    /// items from their interactions, at the next retrain.
+    /// their content (content models, the hybrid, a fusion with a content member that proposes
+    /// candidates): the served model takes the items into its catalogue
+    /// (`extendingCatalogue(to:)`: a content model refits in about 0.1 s on ml-latest-small, the
+    /// hybrid in 0.4 s, a fusion refits its members and keeps its ranker) and is swapped in.
+    /// Other models learn of items from their interactions, at the next retrain.
     @discardableResult
     func addItems(_ items: [StoredItem]) async throws -> Bool {
         let served = slot.served
-        guard served.model.scoresItemsWithoutInteractions else { return false }
+        // A model file written before model files kept the catalogue loads without it: its
+        // content members would be fitted on the new items' text alone.
+        guard served.model.scoresItemsWithoutInteractions, served.model.data.catalog != nil else { return false }
         let known = served.model.data.items
         let records = items.filter { $0.title != nil || $0.text != nil || !$0.categories.isEmpty || $0.vector != nil }.map(Self.record)
         guard records.contains(where: { known.index(of: $0.id) == nil }) else { return false }
         let data = served.model.data.addingItems(records)
-        let refitted = try await Task.detached { try Self.fitAndMeasure(like: served.model, data: data, validationShare: 0).model }.value
+        let refitted = try await Task.detached { try served.model.extendingCatalogue(to: data) }.value
         let current = slot.served
         // A retrain or an erasure swapped meanwhile: leave the items to the next retrain.
         guard current.version == served.version else { return false }

@@ -109,6 +109,8 @@ struct ModelFileInfo {
     let summary: String
     /// How many items carry a title.
     let titles: Int
+    /// How many records the catalogue the model was fitted with holds (0: none kept).
+    let catalogue: Int
 
     /// Whether the file starts with the model file's magic bytes.
     static func isModelFile(_ path: String) -> Bool {
@@ -124,6 +126,7 @@ struct ModelFileInfo {
         if case .object(let fields)? = try? JSONDecoder().decode(JSONValue.self, from: archive.configuration) { configuration = fields } else { configuration = [:] }
         summary = type(of: model).summary
         titles = archive.itemTitles?.filter { !$0.isEmpty }.count ?? 0
+        catalogue = archive.catalog?.count ?? 0
     }
 
     var json: [String: Any] {
@@ -131,7 +134,7 @@ struct ModelFileInfo {
         var out: [String: Any] = [
             "model": archive.model, "summary": summary, "bytes": bytes, "configuration": configuration,
             "users": data.userCount, "items": data.itemCount, "interactions": data.interactionCount,
-            "value_kind": data.valueKind.rawValue, "timestamps": data.sequence != nil, "titles": titles,
+            "value_kind": data.valueKind.rawValue, "timestamps": data.sequence != nil, "titles": titles, "catalogue": catalogue,
         ]
         if let fusion = model as? Fusion {
             let (kind, weights) = fusion.featureWeights
@@ -148,6 +151,7 @@ struct ModelFileInfo {
             ["", "file", "\(bytes) bytes, checksum verified"],
             ["", "users", "\(data.userCount)"],
             ["", "items", "\(data.itemCount)" + (titles > 0 ? " (\(titles) with titles)" : "")],
+            ["", "catalogue", catalogue > 0 ? "\(catalogue) items' metadata, for refitting and new items" : "none"],
             ["", "interactions", "\(data.interactionCount)"],
             ["", "value kind", data.valueKind.rawValue + (data.sequence != nil ? ", with timestamps" : "")],
         ]

@@ -133,6 +133,7 @@ struct CLI {
         let knn = try #require(both.json[directory + "/k.braid"] as? [String: Any])
         let data = try #require(both.json[train] as? [String: Any])
         #expect(knn["model"] as? String == "itemknn" && (knn["configuration"] as? [String: Any])?["neighbors"] as? Int == 7)
+        #expect(knn["catalogue"] as? Int == 0, "fitted without item metadata")
         for key in ["users", "items", "interactions"] { #expect(knn[key] as? Int == data[key] as? Int && knn[key] != nil, "\(key)") }
         let fusion = try #require(both.json[directory + "/f.braid"] as? [String: Any])
         #expect(fusion["members"] as? [String] == ["itemknn", "pop", "adjacency", "adjacency(half-life=10)"], "\(fusion)")

@@ -107,6 +107,40 @@ import Testing
         #expect(scores.count == data.itemCount && scores.allSatisfy(\.isFinite))
     }
 
+    /// Items added to the catalogue: the members are fitted again on the grown data (each
+    /// member's scores are that member's fitted alone on it), the ranker is the one learned
+    /// before, and a new item comes into a user's candidates exactly when the content member
+    /// proposes it. Data that is no such extension (a user fewer) is fitted anew.
+    @Test func newItemsJoinAndTheRankerStays() throws {
+        var data = Fixtures.randomRatings(users: 30, items: 25, perUser: 6)
+        data.catalog = ModelContract.catalog(for: data.items)
+        let fusion = try Self.fit("itemknn+content-bm25", data) as! Fusion
+        // Their parity words repeated, so that BM25 puts them above the old items of that parity.
+        let added = data.addingItems([ItemRecord(id: "i100", title: "even even even item", categories: ["even"], text: ["tags": "even-tag even-tag"]),
+                                      ItemRecord(id: "i101", title: "odd odd odd item", categories: ["odd"], text: ["tags": "odd-tag odd-tag"])])
+        let grown = try fusion.extendingCatalogue(to: added) as! Fusion
+        #expect(grown.data == added && grown.ranker == fusion.ranker && grown.baseMember == fusion.baseMember)
+        #expect(grown.configuration.members == fusion.configuration.members)
+        var alone: [any RecommendationModel] = []
+        for spec in grown.configuration.members {
+            alone.append(try ModelRegistry.fit(spec.model, parameters: ModelParameters(spec.parameters), data: added))
+        }
+        var proposals = 0
+        for user in 0..<data.userCount {
+            for (member, fitted) in zip(grown.members, alone) { #expect(member.scores(forUser: user) == fitted.scores(forUser: user)) }
+            let seen = Set(data.items(ofUser: user).map(Int.init))
+            let proposed = Set(DescendingOrder.of((0..<added.itemCount).filter { !seen.contains($0) }, alone[1].scores(forUser: user)).prefix(8))
+            let leading = grown.leadingScores(forUser: user)!
+            for item in [25, 26] {
+                #expect(leading[item].isFinite == proposed.contains(item), "user \(user) item \(item)")
+                if proposed.contains(item) { proposals += 1 }
+            }
+        }
+        #expect(proposals > 0, "the check above must see a new item proposed")
+        let fewer = try fusion.extendingCatalogue(to: data.removingUsers([3])) as! Fusion
+        #expect(fewer.data.interactionCount == data.interactionCount - data.byUser.count(ofRow: 3))
+    }
+
     /// A member with `candidates=0` gives features and proposes nothing: every item the fusion
     /// ranks among its candidates is in the proposing member's top 8 unseen items.
     @Test func featureOnlyMembersProposeNothing() throws {

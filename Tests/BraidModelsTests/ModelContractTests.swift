@@ -236,6 +236,28 @@ import Testing
         }
     }
 
+    /// An item added to the catalogue (text, no interactions): the model takes it in, scores
+    /// every item, lists the new one exactly when it scores items without interactions, and
+    /// saves and loads as it serves.
+    @Test(arguments: ModelContract.cases)
+    func newCatalogueItemsAreTakenIn(c: ModelContract.Case) throws {
+        let data = Fixtures.randomRatings(users: 25, items: 20, perUser: 6)
+        let model = try ModelContract.fit(c, data)
+        let added = model.data.addingItems([ItemRecord(id: "i100", title: "even item number 100", categories: ["even"], text: ["tags": "even-tag"])])
+        let grown = try model.extendingCatalogue(to: added)
+        #expect(grown.data == added && added.itemCount == data.itemCount + 1)
+        let path = Fixtures.temporaryDirectory() + "/grown.braid"
+        try ModelRegistry.save(grown, to: path)
+        let loaded = try ModelRegistry.load(from: path)
+        for user in 0..<data.userCount {
+            let scores = grown.scores(forUser: user)
+            #expect(scores.count == added.itemCount)
+            let listed = grown.recommend(userIndex: user, count: added.itemCount).contains { $0.index == Int32(data.itemCount) }
+            #expect(listed == grown.scoresItemsWithoutInteractions, "\(c) user \(user)")
+            #expect(loaded.scores(forUser: user) == scores, "\(c) user \(user)")
+        }
+    }
+
     @Test(arguments: ModelContract.cases)
     func countLargerThanTheCatalogue(c: ModelContract.Case) throws {
         let data = c.needsGradedValues ? Fixtures.ratedCheckerboard(size: 8) : Fixtures.checkerboard(size: 8)

@@ -97,6 +97,35 @@ import Testing
         #expect(try reloaded.userVector(forHistory: history, values: values) == fitted.userVector(forHistory: history, values: values))
     }
 
+    /// A model file keeps the catalogue it was fitted with (text, categories, attributes, users'
+    /// text and vectors; attributes JSON cannot hold are left out), so that the loaded model
+    /// takes new items with its old items' content: its content scores of the old items after
+    /// taking one are those of the model before saving. Vectors that do not add up are refused.
+    @Test func theCatalogueTravelsWithTheModel() throws {
+        var data = Fixtures.randomRatings(users: 20, items: 12, perUser: 5)
+        var catalog = ModelContract.catalog(for: data.items)
+        catalog["i3"]?.vector = [0.25, -1, 3]
+        catalog["i4"]?.vector = [1.5]
+        catalog["i5"]?.attributes = ["year": 1999, "score": .nan]
+        catalog["i6"]?.userText = [UserText(user: "u1", text: "great", timestamp: 1_700_000_000)]
+        catalog["elsewhere"] = ItemRecord(id: "elsewhere", title: "not in the data")
+        data.catalog = catalog
+        let model = try ModelRegistry.fit("content-bm25", parameters: ModelParameters([:]), data: data)
+        let path = Fixtures.temporaryDirectory() + "/catalogue.braid"
+        try ModelRegistry.save(model, to: path)
+        let loaded = try ModelRegistry.load(from: path)
+        var expected = catalog
+        expected["i5"]?.attributes = ["year": 1999]
+        #expect(loaded.data.catalog == expected)
+        let added = ItemRecord(id: "i100", title: "even even item", categories: ["even"])
+        let before = try model.extendingCatalogue(to: model.data.addingItems([added]))
+        let after = try loaded.extendingCatalogue(to: loaded.data.addingItems([added]))
+        for user in 0..<data.userCount { #expect(after.scores(forUser: user) == before.scores(forUser: user)) }
+        var archive = try ModelArchive.read(from: path)
+        archive.arrays["data.catalog.vectorStarts"] = .int64([0, 5] + [Int64](repeating: 4, count: catalog.count - 1))  // backwards
+        #expect(throws: ModelError.self) { _ = try ModelRegistry.load(archive) }
+    }
+
     /// Values the model cannot do without are errors, never zeros.
     @Test func missingArraysAndMistypedFieldsAreErrors() throws {
         let path = Self.directory.appendingPathComponent("als.braid").path

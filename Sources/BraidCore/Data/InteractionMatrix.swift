@@ -176,6 +176,19 @@ extension InteractionMatrix {
         result.catalog = catalog
         return result
     }
+
+    /// Whether this matrix is `base` with items added to its catalogue (`addingItems(_:)`): the
+    /// same users, interactions, times and pairs set aside, and `base`'s items first, in order.
+    public func extendsCatalogue(of base: InteractionMatrix) -> Bool {
+        func sameEntries(_ a: SparseMatrix?, _ b: SparseMatrix?) -> Bool {
+            guard let a, let b else { return a == nil && b == nil }
+            return a.rowStarts == b.rowStarts && a.columns == b.columns && a.values == b.values
+        }
+        return users == base.users && items.count >= base.items.count
+            && items.identifiers.prefix(base.items.count).elementsEqual(base.items.identifiers)
+            && sameEntries(byUser, base.byUser) && sameEntries(ageInDays, base.ageInDays)
+            && sameEntries(sequence, base.sequence) && sameEntries(belowThreshold, base.belowThreshold)
+    }
 }
 
 extension InteractionMatrix {

@@ -58,6 +58,11 @@ public struct ModelArchive: Sendable, Equatable {
     /// with item metadata: `recommend` and `similar` show them without the metadata file. Nil
     /// in files without titles (and those written before them).
     public var itemTitles: [String]?
+    /// The item catalogue the model was fitted with (titles, categories, text, attributes, users'
+    /// text; the vectors are stored as arrays by the caller), so that a loaded model can be
+    /// fitted again, or take new items, with its items' content. Nil in files without one (and
+    /// those written before it).
+    public var catalog: [ItemRecord]?
 
     public init(model: String, configuration: Data, users: Vocabulary, items: Vocabulary) {
         self.model = model
@@ -81,6 +86,7 @@ public struct ModelArchive: Sendable, Equatable {
         var arrays: [Entry]
         var byteOrder: String
         var titles: [String]?
+        var catalog: [ItemRecord]?
     }
 
     /// The archive's bytes.
@@ -108,7 +114,7 @@ public struct ModelArchive: Sendable, Equatable {
         }
         let header = Header(model: model, configuration: String(decoding: configuration, as: UTF8.self),
                             users: users.identifiers, items: items.identifiers, scalars: scalars, arrays: entries,
-                            byteOrder: "little", titles: itemTitles)
+                            byteOrder: "little", titles: itemTitles, catalog: catalog)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let headerBytes = try! encoder.encode(header)
@@ -232,6 +238,7 @@ public struct ModelArchive: Sendable, Equatable {
             }
             archive.itemTitles = titles
         }
+        archive.catalog = header.catalog
         let payloadStart = aligned(16 + headerLength)
         for entry in header.arrays {
             let size: Int

@@ -298,6 +298,34 @@ public struct Fusion: RecommendationModel {
         context = FusionFeatures(data, members: members.count, ranks: configuration.rankFeatures)
     }
 
+    /// The fusion serving `data`, its training data with items added to the catalogue
+    /// (`InteractionMatrix.addingItems(_:)`): the members are fitted again on `data` (a content
+    /// member indexes the new items' text; the others see the same interactions) and the ranker
+    /// stays, as what it learned from, the members' scores on inner splits of the interactions,
+    /// has not changed. One fit of the members instead of `folds` + 1 and the ranker's training:
+    /// on ml-latest-small (≥4★, titles and genres) with EASE, ALS and BM25 as members, 2.3–3.6 s
+    /// per `POST /items` against 8.6 s for the whole fit. The new items reach the lists through
+    /// a member that scores items without interactions and proposes candidates
+    /// (`scoresItemsWithoutInteractions`); where the other members give them no score, the
+    /// ranker puts them below the warm candidates. Any other `data` is fitted anew.
+    public func extendingCatalogue(to data: InteractionMatrix) throws(ModelError) -> any RecommendationModel {
+        guard data.extendsCatalogue(of: self.data) else { return try Fusion(fitting: data, configuration: configuration) }
+        TrainingLog.report("fusion: fitting the members with \(data.itemCount - self.data.itemCount) new items in the catalogue; the ranker stays")
+        let members = try MemberSpec.fit(configuration.members, data: data, for: Self.name)
+        return Fusion(configuration: configuration, data: data, members: members, ranker: ranker, baseMember: baseMember,
+                      context: FusionFeatures(data, members: members.count, counts: context.counts, ranks: context.ranks))
+    }
+
+    private init(configuration: Configuration, data: InteractionMatrix, members: [any RecommendationModel], ranker: FusionRanker,
+                 baseMember: Int, context: FusionFeatures) {
+        self.configuration = configuration
+        self.data = data
+        self.members = members
+        self.ranker = ranker
+        self.baseMember = baseMember
+        self.context = context
+    }
+
     /// Learns the ranker on inner splits of `data` (members fitted per fold, their candidates
     /// labelled by the held-out interactions, a fifth of the users for early stopping), and
     /// names the base member: the one whose own ranking of the candidates scores best.

@@ -181,6 +181,15 @@ public protocol RecommendationModel: Sendable {
     /// such items are then candidates for recommendation.
     var scoresItemsWithoutInteractions: Bool { get }
 
+    /// This model serving `data`, its training data with items added to the catalogue
+    /// (`InteractionMatrix.addingItems(_:)`: the same users and interactions, the new items after
+    /// the known ones, text or vectors of known items perhaps changed). The new items have no
+    /// interactions, so only a model that scores items without them
+    /// (`scoresItemsWithoutInteractions`) recommends them. By default the model is fitted
+    /// again on `data` with its configuration; the fusion fits only its members again and keeps
+    /// its ranker, which learned from the interactions alone (`Fusion.extendingCatalogue(to:)`).
+    func extendingCatalogue(to data: InteractionMatrix) throws(ModelError) -> any RecommendationModel
+
     /// Saves the model's fitted state (the training matrix is saved by the caller).
     func archive(into archive: inout ModelArchive)
 
@@ -216,6 +225,9 @@ extension RecommendationModel {
         explanations(history: history, values: values, trainedUser: user, items: items)
     }
     public var scoresItemsWithoutInteractions: Bool { false }
+    public func extendingCatalogue(to data: InteractionMatrix) throws(ModelError) -> any RecommendationModel {
+        try Self(fitting: data, configuration: configuration)
+    }
     public var scoresAnyHistory: Bool { false }
     public var scoresHistoryBySum: Bool { false }
     public func addHistoryTerm(item: Int32, value: Float, factor: Float, to sum: inout [Float]) {}

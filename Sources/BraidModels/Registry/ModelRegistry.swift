@@ -75,9 +75,47 @@ public enum ModelRegistry {
         if let catalog = model.data.catalog {
             let titles = model.data.items.identifiers.map { catalog[$0]?.title ?? "" }
             if titles.contains(where: { !$0.isEmpty }) { archive.itemTitles = titles }
+            storeCatalog(catalog, in: &archive)
         }
         model.archive(into: &archive)
         return archive
+    }
+
+    /// The catalogue's records by id in the header, and their vectors as two arrays: the
+    /// records' values one after another (`data.catalog.vectors`) and where each record's
+    /// begin (`data.catalog.vectorStarts`, one more than the records). Attributes that are not
+    /// finite, which JSON cannot hold, are left out.
+    static func storeCatalog(_ catalog: ItemCatalog, in archive: inout ModelArchive) {
+        let records = catalog.records.values.sorted { $0.id < $1.id }
+        var starts: [Int64] = [0], vectors: [Float] = []
+        archive.catalog = records.map { record in
+            var kept = record
+            vectors += record.vector ?? []
+            starts.append(Int64(vectors.count))
+            kept.vector = nil
+            kept.attributes = record.attributes.filter { $0.value.isFinite }
+            return kept
+        }
+        if !vectors.isEmpty {
+            archive.arrays["data.catalog.vectors"] = .float32(FloatBuffer(vectors))
+            archive.arrays["data.catalog.vectorStarts"] = .int64(starts)
+        }
+    }
+
+    /// The catalogue `storeCatalog` wrote, nil in files without one.
+    static func restoreCatalog(_ archive: ModelArchive) throws(ModelError) -> ItemCatalog? {
+        guard var records = archive.catalog else { return nil }
+        if archive.arrays["data.catalog.vectorStarts"] != nil {
+            let (starts, vectors) = try ModelArchive.mapError { () throws(DataError) in
+                (try archive.int64s("data.catalog.vectorStarts"), try archive.floats("data.catalog.vectors"))
+            }
+            guard starts.count == records.count + 1, starts.first == 0, starts.last == Int64(vectors.count),
+                  zip(starts, starts.dropFirst()).allSatisfy({ $0 <= $1 }) else {
+                throw ModelError(.corruptModel, "the catalogue's vectors (\(vectors.count) values from \(starts.count) offsets) do not match its \(records.count) items")
+            }
+            for k in records.indices where starts[k] < starts[k + 1] { records[k].vector = Array(vectors[Int(starts[k])..<Int(starts[k + 1])]) }
+        }
+        return ItemCatalog(records)
     }
 
     /// Saves a fitted model to `path` (atomically).
@@ -141,6 +179,7 @@ public enum ModelRegistry {
             }
             data.belowThreshold = below
         }
+        data.catalog = try restoreCatalog(archive)
         return try M(archive: archive, data: data, configuration: configuration)
     }
 }
