@@ -74,7 +74,7 @@ actor ModelMaintainer {
         do {
             let erased = try await store.erasedUsers()
             let feedback = try await store.allFeedback()
-            let data = base.trainingData(feedback: feedback, erased: erased, policy: policy)
+            let data = base.trainingData(feedback: feedback, erased: erased, policy: policy, items: try await store.allItems())
             let share = retrainPolicy.validationShare
             let fitted = try await Task.detached { try Self.fitAndMeasure(like: base.model, data: data, validationShare: share) }.value
             var model = fitted.model
@@ -122,7 +122,7 @@ actor ModelMaintainer {
         // content members would be fitted on the new items' text alone.
         guard served.model.scoresItemsWithoutInteractions, served.model.data.catalog != nil else { return false }
         let known = served.model.data.items
-        let records = items.filter { $0.title != nil || $0.text != nil || !$0.categories.isEmpty || $0.vector != nil }.map(Self.record)
+        let records = Self.catalogued(items, in: served.model.data.catalog)
         guard records.contains(where: { known.index(of: $0.id) == nil }) else { return false }
         let data = served.model.data.addingItems(records)
         let refitted = try await Task.detached { try served.model.extendingCatalogue(to: data) }.value
@@ -133,9 +133,22 @@ actor ModelMaintainer {
         return true
     }
 
-    /// A store item as the models' catalogue record.
-    static func record(_ item: StoredItem) -> ItemRecord {
-        ItemRecord(id: item.id, title: item.title, categories: item.categories, text: item.text.map { ["text": $0] } ?? [:], vector: item.vector)
+    /// The catalogue records of the store's `items` that carry content, or that `catalog`
+    /// (the model's, nil without one: then none) already holds: the title, categories, vector
+    /// and `text` field as the store has them (nil clears), the rest of `catalog`'s record
+    /// (other text fields, attributes, users' text) kept.
+    static func catalogued(_ items: [StoredItem], in catalog: ItemCatalog?) -> [ItemRecord] {
+        guard let catalog else { return [] }
+        return items.compactMap { item in
+            let old = catalog[item.id]
+            guard old != nil || item.title != nil || item.text != nil || !item.categories.isEmpty || item.vector != nil else { return nil }
+            var record = old ?? ItemRecord(id: item.id)
+            record.title = item.title
+            record.categories = item.categories
+            record.text["text"] = item.text
+            record.vector = item.vector
+            return record
+        }
     }
 
     /// Another server erased `id`: forget them here too when the served model can (the store's

@@ -208,7 +208,8 @@ public final class RecommendationServer: Sendable {
             if stored == nil, try await excluded.get({ try await self.store.excludedItems() }).contains(id) {
                 throw APIError(.notFound, "deletedItem", "item \(id) was deleted; POST /items creates it again with all its fields")
             }
-            let existing = stored ?? StoredItem(id: id)
+            // An item only the model's catalogue knows is patched from its record there.
+            let existing = stored ?? slot.served.model.data.catalog?[id].map(Self.storedItem) ?? StoredItem(id: id)
             try await store.upsertItems([try Self.item(body, base: existing)])
             excluded.invalidate()
             categories.invalidate()
@@ -596,6 +597,14 @@ public final class RecommendationServer: Sendable {
     /// when left out or null.
     static func attributes(_ fields: Fields) throws(APIError) -> String {
         fields.isNull("attributes") ? "{}" : try fields.objectText("attributes") ?? "{}"
+    }
+
+    /// A catalogue record as the store keeps an item: its title, categories, vector, `text`
+    /// field and (finite) attributes.
+    static func storedItem(_ record: ItemRecord) -> StoredItem {
+        let attributes = JSONValue.object(record.attributes.filter { $0.value.isFinite }.mapValues(JSONValue.number))
+        return StoredItem(id: record.id, title: record.title, text: record.text["text"], categories: record.categories,
+                          attributes: attributes.text, vector: record.vector)
     }
 
     /// An item from a request's fields; with `base`, fields left out keep their values (PATCH).

@@ -287,8 +287,10 @@ extension ServedModel {
     /// What a retrain fits on: the model's training interactions (without erased users) and
     /// the store's feedback (weighted and thresholded by `policy`), repeated pairs combined by
     /// the policy, later feedback winning under `last`. The model's data keeps only ages, not
-    /// dates, so its interactions are placed just before the store's first event.
-    func trainingData(feedback: [FeedbackEvent], erased: Set<String>, policy: FeedbackPolicy) -> InteractionMatrix {
+    /// dates, so its interactions are placed just before the store's first event. When the
+    /// model has a catalogue, the store's `items` join it (`ModelMaintainer.catalogued`): their
+    /// title, text, categories and vector as the store has them now, the rest of a record kept.
+    func trainingData(feedback: [FeedbackEvent], erased: Set<String>, policy: FeedbackPolicy, items: [StoredItem] = []) -> InteractionMatrix {
         let old = model.data
         var table = InteractionTable(users: old.users, items: old.items)
         let anchor = Int64(feedback.map(\.timestamp).min() ?? 0)
@@ -318,6 +320,7 @@ extension ServedModel {
         var data = InteractionMatrix(table, duplicates: policy.combine)
         if below.count > 0 { data = data.settingAside(below) }
         data.catalog = old.catalog
-        return data
+        let records = ModelMaintainer.catalogued(items, in: old.catalog)
+        return records.isEmpty ? data : data.addingItems(records)
     }
 }

@@ -124,16 +124,27 @@ public final class PostgresStore: Store {
     }
 
     public func item(_ id: String) async throws -> StoredItem? {
-        let rows = try await client.query("""
+        try await items(client.query("""
             SELECT id, title, text, categories, attributes, timestamp, hidden, vector, updated FROM items WHERE id = \(id)
-            """, logger: logger)
+            """, logger: logger)).first
+    }
+
+    public func allItems() async throws -> [StoredItem] {
+        try await items(client.query("""
+            SELECT id, title, text, categories, attributes, timestamp, hidden, vector, updated FROM items ORDER BY id
+            """, logger: logger))
+    }
+
+    /// The items of rows with the columns `item(_:)` selects, in order.
+    private func items(_ rows: PostgresRowSequence) async throws -> [StoredItem] {
+        var out: [StoredItem] = []
         for try await (id, title, text, categories, attributes, timestamp, hidden, vector, updated)
             in rows.decode((String, String?, String?, String, String, Double?, Bool, ByteBuffer?, Double).self) {
             let vectorValues: [Float]? = vector.map { buffer in buffer.readableBytesView.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) } }
-            return StoredItem(id: id, title: title, text: text, categories: try JSONDecoder().decode([String].self, from: Data(categories.utf8)),
-                              attributes: attributes, timestamp: timestamp, hidden: hidden, vector: vectorValues, updated: updated)
+            out.append(StoredItem(id: id, title: title, text: text, categories: try JSONDecoder().decode([String].self, from: Data(categories.utf8)),
+                                  attributes: attributes, timestamp: timestamp, hidden: hidden, vector: vectorValues, updated: updated))
         }
-        return nil
+        return out
     }
 
     public func deleteItem(_ id: String) async throws -> Bool {

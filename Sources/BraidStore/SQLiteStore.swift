@@ -111,6 +111,10 @@ public final class SQLiteStore: Store {
                           timestamp: row["timestamp"], hidden: row["hidden"], vector: vector, updated: row["updated"])
     }
 
+    public func allItems() async throws -> [StoredItem] {
+        try await pool.read { db in try Row.fetchAll(db, sql: "SELECT * FROM items ORDER BY id").map(Self.item) }
+    }
+
     public func deleteItem(_ id: String) async throws -> Bool {
         try await pool.write { db in
             try db.execute(sql: "DELETE FROM items WHERE id = ?", arguments: [id])

@@ -15,6 +15,8 @@ public protocol Store: Sendable {
     func excludedItems() async throws -> Set<String>
     /// Each item's categories, for the `category=` filter.
     func itemCategories() async throws -> [String: [String]]
+    /// Every stored item, hidden ones included, by id (for retraining).
+    func allItems() async throws -> [StoredItem]
 
     /// Stores a batch in one transaction; returns how many were new (the rest replaced an
     /// identical `(user, item, event, timestamp)`).

@@ -778,6 +778,31 @@ import Testing
         #expect(server.slot.served.model.data.items.index(of: "new") != nil)
     }
 
+    /// A retrain takes the store's items into the model's catalogue: one posted while a model
+    /// that does not read content served (EASE: not recommendable at once), and an item only
+    /// the model's catalogue knew, its title and text changed by PATCH and the rest of its
+    /// record (categories, its other text field) kept.
+    @Test func retrainingTakesTheStoresItems() async throws {
+        var data = Fixtures.randomRatings(users: 30, items: 25, perUser: 6)
+        data.catalog = ModelContract.catalog(for: data.items)
+        let (server, _) = try Self.server(model: try ModelRegistry.fit("ease", parameters: ModelParameters(["lambda": "1"]), data: data))
+        let user = data.users[0]
+        try await Self.run(server) { client in
+            let added = try Self.json(try await client.execute(uri: "/items", method: .post,
+                                                               body: Self.body(#"{"items": [{"id": "new", "title": "a new one", "categories": ["x"]}]}"#)))
+            #expect(added["recommendable_now"] as? Bool == false)
+            let patched = try await client.execute(uri: "/items/i0", method: .patch, body: Self.body(#"{"title": "renamed", "text": "about it"}"#))
+            #expect(patched.status == .ok)
+            _ = try await client.execute(uri: "/feedback", method: .post, body: Self.body(#"{"feedback": [{"user": "\#(user)", "item": "new"}]}"#))
+            #expect(try await client.execute(uri: "/models/retrain", method: .post).status == .ok)
+        }
+        let catalog = try #require(server.slot.served.model.data.catalog)
+        #expect(server.slot.served.version == 2)
+        #expect(catalog["new"] == ItemRecord(id: "new", title: "a new one", categories: ["x"]))
+        #expect(catalog["i0"] == ItemRecord(id: "i0", title: "renamed", categories: ["even"], text: ["tags": "even-tag", "text": "about it"]))
+        #expect(catalog["i1"] == ModelContract.catalog(for: data.items)["i1"])
+    }
+
     @Test func metricsCountRequestsByRoute() async throws {
         let (server, _) = try Self.server()
         try await Self.run(server) { client in
