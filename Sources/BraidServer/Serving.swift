@@ -320,6 +320,7 @@ extension ServedModel {
         var data = InteractionMatrix(table, duplicates: policy.combine)
         if below.count > 0 { data = data.settingAside(below) }
         data.catalog = old.catalog
+        data.threshold = policy.threshold.map(Float.init) ?? old.threshold
         let records = ModelMaintainer.catalogued(items, in: old.catalog)
         return records.isEmpty ? data : data.addingItems(records)
     }

@@ -135,6 +135,7 @@ struct ModelFileInfo {
             "model": archive.model, "summary": summary, "bytes": bytes, "configuration": configuration,
             "users": data.userCount, "items": data.itemCount, "interactions": data.interactionCount,
             "value_kind": data.valueKind.rawValue, "timestamps": data.sequence != nil, "titles": titles, "catalogue": catalogue,
+            "threshold": data.threshold.map { Double($0) } as Any,
         ]
         if let fusion = model as? Fusion {
             let (kind, weights) = fusion.featureWeights
@@ -154,6 +155,7 @@ struct ModelFileInfo {
             ["", "catalogue", catalogue > 0 ? "\(catalogue) items' metadata, for refitting and new items" : "none"],
             ["", "interactions", "\(data.interactionCount)"],
             ["", "value kind", data.valueKind.rawValue + (data.sequence != nil ? ", with timestamps" : "")],
+            ["", "threshold", data.threshold.map { "values ≥ \(System.fixed(Double($0))) were positives (serve applies it to new feedback)" } ?? "none"],
         ]
         let fusion = model as? Fusion
         // The fusion's members on one line each, by the names its features use, not as JSON.

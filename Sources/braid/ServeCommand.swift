@@ -77,13 +77,21 @@ struct Serve: ParsableCommand {
                 throw CLIError("--retrain-every must be a positive number of seconds, not \(retrainEvery)")
             }
             configuration.retrain = RetrainPolicy(afterEvents: retrainAfterEvents, interval: retrainEvery)
-            configuration.feedback = FeedbackPolicy(eventWeights: weights?.weights.mapValues(Double.init) ?? [:],
-                                                    defaultWeight: Double(weights?.defaultWeight ?? 1), threshold: source.threshold.map(Double.init),
-                                                    combine: combined)
-            configuration.allowAnonymous = ["127.0.0.1", "::1", "localhost"].contains(host)
             let store = try Self.openStore(store)
+            let model = try source.model(dataOptions)
+            // New feedback is judged as the model's training data was, unless told otherwise.
+            let trained = model.data.threshold
+            if let given = source.threshold, let trained, given != trained {
+                Console.progress("--threshold \(System.fixed(Double(given))) replaces the model's training threshold \(System.fixed(Double(trained))) for new feedback")
+            } else if source.threshold == nil, let trained {
+                Console.progress("new feedback: values ≥ \(System.fixed(Double(trained))) are positives, as in the model's training data (--threshold changes it)")
+            }
+            configuration.feedback = FeedbackPolicy(eventWeights: weights?.weights.mapValues(Double.init) ?? [:],
+                                                    defaultWeight: Double(weights?.defaultWeight ?? 1),
+                                                    threshold: (source.threshold ?? trained).map(Double.init), combine: combined)
+            configuration.allowAnonymous = ["127.0.0.1", "::1", "localhost"].contains(host)
             // Only the server holds the model, so that a retrain frees the first version.
-            let server = RecommendationServer(store: store, model: ServedModel(model: try source.model(dataOptions), version: 1,
+            let server = RecommendationServer(store: store, model: ServedModel(model: model, version: 1,
                                                                                source: source.modelFile ?? "fitted at start from \(source.train ?? "")"),
                                               configuration: configuration)
             let name = type(of: server.slot.served.model).name

@@ -64,6 +64,7 @@ func fitModel(modelOptions: ModelOptions, dataOptions: DataOptions, train: Strin
     // The rows below the threshold are not trained on, but the user has seen those items.
     if let below { matrix = matrix.settingAside(below) }
     matrix.catalog = catalog
+    matrix.threshold = threshold
     Console.progress("fitting \(name) on \(matrix.interactionCount) interactions…")
     let started = System.monotonicSeconds()
     let model = try ModelRegistry.fit(name, parameters: parameters, data: matrix)

@@ -116,6 +116,30 @@ import Testing
     }
 
     /// SIGTERM finishes cleanly (exit 0); a server on a public address without keys refuses to start.
+    /// A model trained with `--threshold` keeps it, and `serve` judges new feedback by it: a
+    /// visitor's event below it is seen (left out of their list) but not scored from, so they
+    /// get popular items; `--threshold` given to `serve` replaces it.
+    @Test(.timeLimit(.minutes(2))) func newFeedbackIsJudgedByTheModelsThreshold() async throws {
+        let directory = try await Self.offPool { () throws -> String in
+            let directory = Fixtures.temporaryDirectory()
+            let trained = try CLI.run(["train", "--train", "synth:users=60,items=40,interactions=600", "--threshold", "0.5", "--model", "ease",
+                                       "--out", directory + "/t.braid", "--quiet"])
+            #expect(trained.status == 0, "\(trained.stderr)")
+            let info = try CLI.run(["info", directory + "/t.braid", "--json"])
+            #expect(info.json["threshold"] as? Double == 0.5, "\(info.stdout)")
+            return directory
+        }
+        for (extra, method) in [([String](), "popular"), (["--threshold", "0.1"], "fold-in")] {
+            let server = try await Self.offPool { try Server(arguments: ["--model-file", directory + "/t.braid", "--store", directory + "/store\(extra.count).sqlite"] + extra) }
+            defer { server.process.terminate() }
+            let (status, _) = try await server.request("POST", "/feedback", body: #"{"feedback": [{"user": "visitor", "item": "i3", "value": 0.25}]}"#)
+            #expect(status == 200)
+            let (_, list) = try await server.request("GET", "/users/visitor/recommendations?n=5")
+            #expect(list["method"] as? String == method, "\(extra): \(list)")
+            #expect(!((list["items"] as? [[String: Any]]) ?? []).contains { $0["item"] as? String == "i3" })
+        }
+    }
+
     @Test(.timeLimit(.minutes(2))) func shutsDownOnSIGTERMAndRefusesOpenAccess() async throws {
         let directory = try await Self.model()
         let server = try await Self.offPool { try Server(arguments: ["--model-file", directory + "/m.braid", "--store", directory + "/store.sqlite"]) }

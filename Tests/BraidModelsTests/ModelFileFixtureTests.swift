@@ -126,6 +126,22 @@ import Testing
         #expect(throws: ModelError.self) { _ = try ModelRegistry.load(archive) }
     }
 
+    /// The threshold that made ratings positives travels with the model; without one, none.
+    @Test func theTrainingThresholdTravelsWithTheModel() throws {
+        var table = InteractionTable()
+        for (user, item, value) in [("a", "x", 5), ("a", "y", 2), ("b", "x", 4), ("b", "z", 4), ("c", "y", 5)] as [(String, String, Float)] {
+            table.append(Interaction(user: user, item: item, value: value))
+        }
+        for threshold in [Float(4), nil] {
+            let data = threshold.map { InteractionMatrix(positivesOf: table, threshold: $0) } ?? InteractionMatrix(table)
+            #expect(data.threshold == threshold)
+            let path = Fixtures.temporaryDirectory() + "/threshold.braid"
+            let model = try ModelRegistry.fit("pop", parameters: ModelParameters([:]), data: data)
+            try ModelRegistry.save(model, to: path)
+            #expect(try ModelRegistry.load(from: path).data.threshold == threshold)
+        }
+    }
+
     /// Values the model cannot do without are errors, never zeros.
     @Test func missingArraysAndMistypedFieldsAreErrors() throws {
         let path = Self.directory.appendingPathComponent("als.braid").path

@@ -32,6 +32,11 @@ public struct InteractionMatrix: Sendable, Equatable {
     /// evaluation protocol the user's rows below the threshold are as if absent, as in the
     /// filter-then-split convention of the literature and `peers.py`.
     public var belowThreshold: SparseMatrix?
+    /// The value at and above which a rating became a positive to train on, when a threshold
+    /// did that (`init(positivesOf:threshold:)`, `braid train --threshold`, `create` on
+    /// ratings): model files keep it, and `braid serve` applies it to new feedback unless told
+    /// otherwise. Nil when no threshold applied.
+    public var threshold: Float?
 
     /// How held-out interactions relate in time to the ones kept.
     public enum HoldoutOrder: String, Sendable, Equatable, Codable {
@@ -153,6 +158,7 @@ extension InteractionMatrix {
         result.ageInDays = ageInDays?.filter { row, _, _ in !removed.contains(row) }
         result.sequence = sequence?.filter { row, _, _ in !removed.contains(row) }
         result.belowThreshold = belowThreshold?.filter { row, _, _ in !removed.contains(row) }
+        result.threshold = threshold
         return result
     }
 }
@@ -171,6 +177,7 @@ extension InteractionMatrix {
         result.ageInDays = ageInDays.map(widened)
         result.sequence = sequence.map(widened)
         result.belowThreshold = belowThreshold.map(widened)
+        result.threshold = threshold
         var catalog = self.catalog ?? ItemCatalog()
         for record in records { catalog[record.id] = record }
         result.catalog = catalog
@@ -196,6 +203,7 @@ extension InteractionMatrix {
     /// below it set aside as seen (`settingAside(_:)`): what a served model fits on.
     public init(positivesOf table: InteractionTable, threshold: Float, duplicates policy: DuplicatePolicy = .last) {
         self = InteractionMatrix(table.positives(threshold: threshold), duplicates: policy).settingAside(table.below(threshold: threshold))
+        self.threshold = threshold
     }
 
     /// This matrix with `table`'s pairs set aside as seen but not trained on

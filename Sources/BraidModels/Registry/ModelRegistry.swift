@@ -72,6 +72,7 @@ public enum ModelRegistry {
         if let ages = model.data.ageInDays { archive.store(ages, as: "data.ages") }
         if let sequence = model.data.sequence { archive.store(sequence, as: "data.sequence") }
         if let below = model.data.belowThreshold { archive.store(below, as: "data.below") }
+        if let threshold = model.data.threshold { archive.scalars["data.threshold"] = Double(threshold) }
         if let catalog = model.data.catalog {
             let titles = model.data.items.identifiers.map { catalog[$0]?.title ?? "" }
             if titles.contains(where: { !$0.isEmpty }) { archive.itemTitles = titles }
@@ -180,6 +181,10 @@ public enum ModelRegistry {
             data.belowThreshold = below
         }
         data.catalog = try restoreCatalog(archive)
+        if let threshold = archive.scalars["data.threshold"] {
+            guard threshold.isFinite else { throw ModelError(.corruptModel, "the training threshold \(threshold) is not a finite number") }
+            data.threshold = Float(threshold)
+        }
         return try M(archive: archive, data: data, configuration: configuration)
     }
 }
