@@ -321,6 +321,8 @@ extension ServedModel {
         if below.count > 0 { data = data.settingAside(below) }
         data.catalog = old.catalog
         data.threshold = policy.threshold.map(Float.init) ?? old.threshold
+        data.preparation = DataPreparation(eventWeights: policy.eventWeights.mapValues(Float.init), defaultEventWeight: Float(policy.defaultWeight),
+                                           duplicates: policy.combine)
         let records = ModelMaintainer.catalogued(items, in: old.catalog)
         return records.isEmpty ? data : data.addingItems(records)
     }

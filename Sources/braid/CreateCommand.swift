@@ -48,6 +48,7 @@ struct Create: ParsableCommand {
             let catalog = try dataOptions.catalog(knownItems: table.items)
             var creator = ModelCreator(budget: budget, metric: metric, seed: seed)
             creator.reservesReportTime = report != nil
+            creator.preparation = try dataOptions.preparation()
             let result = try creator.create(table, catalog: catalog, progress: Console.progress)
             let (model, board, defaults, full, prepared) = (result.model, result.leaderboard, result.defaults, result.data, result.validation)
             let winner = result.winner

@@ -136,6 +136,9 @@ struct ModelFileInfo {
             "users": data.userCount, "items": data.itemCount, "interactions": data.interactionCount,
             "value_kind": data.valueKind.rawValue, "timestamps": data.sequence != nil, "titles": titles, "catalogue": catalogue,
             "threshold": data.threshold.map { Double($0) } as Any,
+            "event_weights": data.preparation.map { $0.eventWeights.mapValues(Double.init) } as Any,
+            "default_event_weight": data.preparation.map { Double($0.defaultEventWeight) } as Any,
+            "duplicates": data.preparation?.duplicates.rawValue as Any,
         ]
         if let fusion = model as? Fusion {
             let (kind, weights) = fusion.featureWeights
@@ -156,6 +159,10 @@ struct ModelFileInfo {
             ["", "interactions", "\(data.interactionCount)"],
             ["", "value kind", data.valueKind.rawValue + (data.sequence != nil ? ", with timestamps" : "")],
             ["", "threshold", data.threshold.map { "values ≥ \(System.fixed(Double($0))) were positives (serve applies it to new feedback)" } ?? "none"],
+            ["", "preparation", data.preparation.map { p in
+                let weights = p.eventWeights.sorted { $0.key < $1.key }.map { "\($0.key)=\(System.fixed(Double($0.value)))" }.joined(separator: ",")
+                return "event weights \(weights.isEmpty ? "none" : weights) (others \(System.fixed(Double(p.defaultEventWeight)))), duplicates \(p.duplicates.rawValue)"
+            } ?? "not recorded"],
         ]
         let fusion = model as? Fusion
         // The fusion's members on one line each, by the names its features use, not as JSON.

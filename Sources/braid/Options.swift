@@ -21,8 +21,8 @@ struct DataOptions: ParsableArguments {
     @Flag(help: "Skip malformed rows (reported on stderr) instead of stopping at the first.")
     var skipInvalid = false
 
-    @Option(help: "Repeated user-item pairs: last, first, sum or max.")
-    var duplicates: String = "last"
+    @Option(help: "Repeated user-item pairs: last, first, sum or max (default: last; serve: as the model file's training).")
+    var duplicates: String?
 
     @Option(help: "Weights per event type, e.g. view=1,click=2,cart=4,purchase=8.")
     var eventWeights: String?
@@ -58,10 +58,16 @@ struct DataOptions: ParsableArguments {
     }
 
     func duplicatePolicy() throws -> DuplicatePolicy {
-        guard let policy = DuplicatePolicy(rawValue: duplicates.lowercased()) else {
-            throw CLIError("--duplicates must be last, first, sum or max, not \"\(duplicates)\"")
+        guard let policy = DuplicatePolicy(rawValue: (duplicates ?? "last").lowercased()) else {
+            throw CLIError("--duplicates must be last, first, sum or max, not \"\(duplicates ?? "")\"")
         }
         return policy
+    }
+
+    /// The event weights and duplicates policy the rows are read with, as a model file keeps them.
+    func preparation() throws -> DataPreparation {
+        let weights = try eventWeights.map { try EventWeights(argument: $0) } ?? EventWeights()
+        return DataPreparation(eventWeights: weights.weights, defaultEventWeight: weights.defaultWeight, duplicates: try duplicatePolicy())
     }
 
     /// Reads one or more files into tables sharing vocabularies, applying event weights.

@@ -58,10 +58,8 @@ struct Serve: ParsableCommand {
         try common.run {
             try CommonOptions.requirePositive(maxBodyBytes, "--max-body-bytes")
             guard (0...65535).contains(port) else { throw CLIError("--port must be from 0 to 65535, not \(port)") }
-            guard let combined = DuplicatePolicy(rawValue: dataOptions.duplicates.lowercased()) else {
-                throw CLIError("--duplicates must be last, first, sum or max, not \"\(dataOptions.duplicates)\"")
-            }
-            let weights = try dataOptions.eventWeights.map { try EventWeights(argument: $0) }
+            let givenDuplicates = try dataOptions.duplicates.map { _ in try dataOptions.duplicatePolicy() }
+            let givenWeights = try dataOptions.eventWeights.map { try EventWeights(argument: $0) }
             var configuration = RecommendationServer.Configuration()
             configuration.host = host
             configuration.port = port
@@ -86,9 +84,18 @@ struct Serve: ParsableCommand {
             } else if source.threshold == nil, let trained {
                 Console.progress("new feedback: values ≥ \(System.fixed(Double(trained))) are positives, as in the model's training data (--threshold changes it)")
             }
-            configuration.feedback = FeedbackPolicy(eventWeights: weights?.weights.mapValues(Double.init) ?? [:],
-                                                    defaultWeight: Double(weights?.defaultWeight ?? 1),
-                                                    threshold: (source.threshold ?? trained).map(Double.init), combine: combined)
+            // Event weights and repeated pairs too: what the command line gives, else the model's.
+            let recorded = model.data.preparation
+            if source.modelFile != nil, let recorded, givenWeights == nil || givenDuplicates == nil {
+                let weights = recorded.eventWeights.sorted { $0.key < $1.key }.map { "\($0.key)=\(System.fixed(Double($0.value)))" }.joined(separator: ",")
+                Console.progress("new feedback: " + [givenWeights == nil ? "event weights \(weights.isEmpty ? "none" : weights)" : nil,
+                                                     givenDuplicates == nil ? "--duplicates \(recorded.duplicates.rawValue)" : nil]
+                                    .compactMap { $0 }.joined(separator: " and ") + ", as in the model's training data")
+            }
+            configuration.feedback = FeedbackPolicy(eventWeights: (givenWeights?.weights ?? recorded?.eventWeights ?? [:]).mapValues(Double.init),
+                                                    defaultWeight: Double(givenWeights?.defaultWeight ?? recorded?.defaultEventWeight ?? 1),
+                                                    threshold: (source.threshold ?? trained).map(Double.init),
+                                                    combine: givenDuplicates ?? recorded?.duplicates ?? .last)
             configuration.allowAnonymous = ["127.0.0.1", "::1", "localhost"].contains(host)
             // Only the server holds the model, so that a retrain frees the first version.
             let server = RecommendationServer(store: store, model: ServedModel(model: model, version: 1,

@@ -65,6 +65,7 @@ func fitModel(modelOptions: ModelOptions, dataOptions: DataOptions, train: Strin
     if let below { matrix = matrix.settingAside(below) }
     matrix.catalog = catalog
     matrix.threshold = threshold
+    matrix.preparation = try dataOptions.preparation()
     Console.progress("fitting \(name) on \(matrix.interactionCount) interactions…")
     let started = System.monotonicSeconds()
     let model = try ModelRegistry.fit(name, parameters: parameters, data: matrix)

@@ -140,6 +140,31 @@ import Testing
         }
     }
 
+    /// The event weights and the duplicates policy of the training travel with the model too:
+    /// served without them, a purchase (weight 4) clears the threshold of 2 and a view (1) does not.
+    @Test(.timeLimit(.minutes(2))) func newFeedbackIsWeighedAsTheTrainingWas() async throws {
+        let directory = try await Self.offPool { () throws -> String in
+            let directory = Fixtures.temporaryDirectory()
+            var rows = ["user,item,rating,event"]
+            for user in 0..<30 { for item in 0..<8 { rows.append("u\(user),i\((user + item) % 20),1,\(item % 3 == 0 ? "view" : "purchase")") } }
+            try (rows.joined(separator: "\n") + "\n").write(toFile: directory + "/events.csv", atomically: true, encoding: .utf8)
+            let trained = try CLI.run(["train", "--train", directory + "/events.csv", "--event-weights", "view=1,purchase=4", "--duplicates", "sum",
+                                       "--threshold", "2", "--model", "ease", "--out", directory + "/w.braid", "--quiet"])
+            #expect(trained.status == 0, "\(trained.stderr)")
+            let info = try CLI.run(["info", directory + "/w.braid", "--json"])
+            #expect(info.json["event_weights"] as? [String: Double] == ["view": 1, "purchase": 4] && info.json["duplicates"] as? String == "sum", "\(info.stdout)")
+            return directory
+        }
+        let server = try await Self.offPool { try Server(arguments: ["--model-file", directory + "/w.braid", "--store", directory + "/store.sqlite"]) }
+        defer { server.process.terminate() }
+        for (event, method) in [("purchase", "fold-in"), ("view", "popular")] {
+            let (status, _) = try await server.request("POST", "/feedback", body: #"{"feedback": [{"user": "\#(event)r", "item": "i3", "event": "\#(event)", "value": 1}]}"#)
+            #expect(status == 200)
+            let (_, list) = try await server.request("GET", "/users/\(event)r/recommendations?n=5")
+            #expect(list["method"] as? String == method, "\(event): \(list)")
+        }
+    }
+
     @Test(.timeLimit(.minutes(2))) func shutsDownOnSIGTERMAndRefusesOpenAccess() async throws {
         let directory = try await Self.model()
         let server = try await Self.offPool { try Server(arguments: ["--model-file", directory + "/m.braid", "--store", directory + "/store.sqlite"]) }

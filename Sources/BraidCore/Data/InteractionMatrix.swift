@@ -37,6 +37,10 @@ public struct InteractionMatrix: Sendable, Equatable {
     /// ratings): model files keep it, and `braid serve` applies it to new feedback unless told
     /// otherwise. Nil when no threshold applied.
     public var threshold: Float?
+    /// How the training rows' values were read (event weights, repeated pairs), when the
+    /// command that read them said: model files keep it, and `braid serve` reads new feedback
+    /// the same way unless told otherwise. Nil when not recorded.
+    public var preparation: DataPreparation?
 
     /// How held-out interactions relate in time to the ones kept.
     public enum HoldoutOrder: String, Sendable, Equatable, Codable {
@@ -159,6 +163,7 @@ extension InteractionMatrix {
         result.sequence = sequence?.filter { row, _, _ in !removed.contains(row) }
         result.belowThreshold = belowThreshold?.filter { row, _, _ in !removed.contains(row) }
         result.threshold = threshold
+        result.preparation = preparation
         return result
     }
 }
@@ -178,6 +183,7 @@ extension InteractionMatrix {
         result.sequence = sequence.map(widened)
         result.belowThreshold = belowThreshold.map(widened)
         result.threshold = threshold
+        result.preparation = preparation
         var catalog = self.catalog ?? ItemCatalog()
         for record in records { catalog[record.id] = record }
         result.catalog = catalog
@@ -255,5 +261,20 @@ extension InteractionMatrix {
         var result = self
         result.belowThreshold = below.filter { user, item, _ in keep(user, item) }
         return result
+    }
+}
+
+/// How raw rows became the values a model trains on, besides the threshold: each event type's
+/// weight (by lower-cased name) and the weight of other events and rows without one, and how
+/// repeated user-item pairs were combined.
+public struct DataPreparation: Sendable, Equatable, Codable {
+    public var eventWeights: [String: Float]
+    public var defaultEventWeight: Float
+    public var duplicates: DuplicatePolicy
+
+    public init(eventWeights: [String: Float] = [:], defaultEventWeight: Float = 1, duplicates: DuplicatePolicy = .last) {
+        self.eventWeights = eventWeights
+        self.defaultEventWeight = defaultEventWeight
+        self.duplicates = duplicates
     }
 }

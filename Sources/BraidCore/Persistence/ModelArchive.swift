@@ -63,6 +63,8 @@ public struct ModelArchive: Sendable, Equatable {
     /// fitted again, or take new items, with its items' content. Nil in files without one (and
     /// those written before it).
     public var catalog: [ItemRecord]?
+    /// How the training rows' values were read (`InteractionMatrix.preparation`), when recorded.
+    public var preparation: DataPreparation?
 
     public init(model: String, configuration: Data, users: Vocabulary, items: Vocabulary) {
         self.model = model
@@ -87,6 +89,7 @@ public struct ModelArchive: Sendable, Equatable {
         var byteOrder: String
         var titles: [String]?
         var catalog: [ItemRecord]?
+        var preparation: DataPreparation?
     }
 
     /// The archive's bytes.
@@ -114,7 +117,7 @@ public struct ModelArchive: Sendable, Equatable {
         }
         let header = Header(model: model, configuration: String(decoding: configuration, as: UTF8.self),
                             users: users.identifiers, items: items.identifiers, scalars: scalars, arrays: entries,
-                            byteOrder: "little", titles: itemTitles, catalog: catalog)
+                            byteOrder: "little", titles: itemTitles, catalog: catalog, preparation: preparation)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let headerBytes = try! encoder.encode(header)
@@ -239,6 +242,7 @@ public struct ModelArchive: Sendable, Equatable {
             archive.itemTitles = titles
         }
         archive.catalog = header.catalog
+        archive.preparation = header.preparation
         let payloadStart = aligned(16 + headerLength)
         for entry in header.arrays {
             let size: Int

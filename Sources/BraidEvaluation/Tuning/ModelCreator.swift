@@ -51,6 +51,9 @@ public struct ModelCreator: Sendable {
     /// Whether the caller will refit the leaders on the validation split afterwards (a report's
     /// curves): the fusion's plan keeps time for that.
     public var reservesReportTime = false
+    /// How the table's values were read (event weights, repeated pairs), recorded in the
+    /// winner's data so that its model file keeps it (`InteractionMatrix.preparation`).
+    public var preparation: DataPreparation?
 
     public init(budget: Double = 120, metric: String = "ndcg@10", seed: UInt64 = 42) {
         self.budget = budget
@@ -148,6 +151,7 @@ public struct ModelCreator: Sendable {
         }
         var full = threshold.map { InteractionMatrix(positivesOf: table, threshold: $0) } ?? InteractionMatrix(table)
         full.catalog = catalog
+        full.preparation = preparation
         if board.count >= 2, let fusion = try fusionEntry(over: board, temporal: temporal, prepared: prepared, full: full, tuner: tuner,
                                                           elapsed: elapsed, progress: progress) {
             board.append(fusion)

@@ -73,6 +73,10 @@ public enum ModelRegistry {
         if let sequence = model.data.sequence { archive.store(sequence, as: "data.sequence") }
         if let below = model.data.belowThreshold { archive.store(below, as: "data.below") }
         if let threshold = model.data.threshold { archive.scalars["data.threshold"] = Double(threshold) }
+        // JSON holds finite numbers only (event weights read from arguments always are).
+        archive.preparation = model.data.preparation.flatMap { p in
+            p.defaultEventWeight.isFinite && p.eventWeights.values.allSatisfy(\.isFinite) ? p : nil
+        }
         if let catalog = model.data.catalog {
             let titles = model.data.items.identifiers.map { catalog[$0]?.title ?? "" }
             if titles.contains(where: { !$0.isEmpty }) { archive.itemTitles = titles }
@@ -184,6 +188,12 @@ public enum ModelRegistry {
         if let threshold = archive.scalars["data.threshold"] {
             guard threshold.isFinite else { throw ModelError(.corruptModel, "the training threshold \(threshold) is not a finite number") }
             data.threshold = Float(threshold)
+        }
+        if let preparation = archive.preparation {
+            guard preparation.defaultEventWeight.isFinite, preparation.eventWeights.values.allSatisfy(\.isFinite) else {
+                throw ModelError(.corruptModel, "the training's event weights are not all finite numbers")
+            }
+            data.preparation = preparation
         }
         return try M(archive: archive, data: data, configuration: configuration)
     }
