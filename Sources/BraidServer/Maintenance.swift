@@ -118,10 +118,10 @@ actor ModelMaintainer {
     @discardableResult
     func addItems(_ items: [StoredItem]) async throws -> Bool {
         let served = slot.served
-        // A model file written before model files kept the catalogue loads without it: its
-        // content members would be fitted on the new items' text alone.
-        guard served.model.scoresItemsWithoutInteractions, served.model.data.catalog != nil else { return false }
+        guard served.model.scoresItemsWithoutInteractions else { return false }
         let known = served.model.data.items
+        // None without a catalogue (a model file written before files kept it): the content
+        // members would be fitted on the new items' text alone.
         let records = Self.catalogued(items, in: served.model.data.catalog)
         guard records.contains(where: { known.index(of: $0.id) == nil }) else { return false }
         let data = served.model.data.addingItems(records)
@@ -137,6 +137,7 @@ actor ModelMaintainer {
     /// (the model's, nil without one: then none) already holds: the title, categories, vector
     /// and `text` field as the store has them (nil clears), the rest of `catalog`'s record
     /// (other text fields, attributes, users' text) kept.
+    /// The inverse is `StoredItem(record:)`.
     static func catalogued(_ items: [StoredItem], in catalog: ItemCatalog?) -> [ItemRecord] {
         guard let catalog else { return [] }
         return items.compactMap { item in
@@ -247,5 +248,15 @@ actor ModelMaintainer {
             // next retrain removes the rest.
             return (.pendingRetrain, removed)
         }
+    }
+}
+
+extension StoredItem {
+    /// A catalogue record as the store keeps an item: its title, categories, vector, `text`
+    /// field and (finite) attributes (`ModelMaintainer.catalogued` maps back).
+    init(record: ItemRecord) {
+        let attributes = JSONValue.object(record.attributes.filter { $0.value.isFinite }.mapValues(JSONValue.number))
+        self.init(id: record.id, title: record.title, text: record.text["text"], categories: record.categories,
+                  attributes: attributes.text, vector: record.vector)
     }
 }

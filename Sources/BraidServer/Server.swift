@@ -209,7 +209,7 @@ public final class RecommendationServer: Sendable {
                 throw APIError(.notFound, "deletedItem", "item \(id) was deleted; POST /items creates it again with all its fields")
             }
             // An item only the model's catalogue knows is patched from its record there.
-            let existing = stored ?? slot.served.model.data.catalog?[id].map(Self.storedItem) ?? StoredItem(id: id)
+            let existing = stored ?? slot.served.model.data.catalog?[id].map(StoredItem.init(record:)) ?? StoredItem(id: id)
             try await store.upsertItems([try Self.item(body, base: existing)])
             excluded.invalidate()
             categories.invalidate()
@@ -597,14 +597,6 @@ public final class RecommendationServer: Sendable {
     /// when left out or null.
     static func attributes(_ fields: Fields) throws(APIError) -> String {
         fields.isNull("attributes") ? "{}" : try fields.objectText("attributes") ?? "{}"
-    }
-
-    /// A catalogue record as the store keeps an item: its title, categories, vector, `text`
-    /// field and (finite) attributes.
-    static func storedItem(_ record: ItemRecord) -> StoredItem {
-        let attributes = JSONValue.object(record.attributes.filter { $0.value.isFinite }.mapValues(JSONValue.number))
-        return StoredItem(id: record.id, title: record.title, text: record.text["text"], categories: record.categories,
-                          attributes: attributes.text, vector: record.vector)
     }
 
     /// An item from a request's fields; with `base`, fields left out keep their values (PATCH).

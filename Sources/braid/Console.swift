@@ -85,4 +85,9 @@ enum Console {
 
 
     static func format(_ value: Double, digits: Int = 4) -> String { System.fixed(value, digits: digits) }
+
+    /// Event weights as `--event-weights` takes them (`purchase=4,view=1`, by name), or "none".
+    static func eventWeights(_ weights: [String: Float]) -> String {
+        weights.isEmpty ? "none" : weights.sorted { $0.key < $1.key }.map { "\($0.key)=\(System.fixed(Double($0.value)))" }.joined(separator: ",")
+    }
 }

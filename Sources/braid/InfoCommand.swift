@@ -160,8 +160,7 @@ struct ModelFileInfo {
             ["", "value kind", data.valueKind.rawValue + (data.sequence != nil ? ", with timestamps" : "")],
             ["", "threshold", data.threshold.map { "values ≥ \(System.fixed(Double($0))) were positives (serve applies it to new feedback)" } ?? "none"],
             ["", "preparation", data.preparation.map { p in
-                let weights = p.eventWeights.sorted { $0.key < $1.key }.map { "\($0.key)=\(System.fixed(Double($0.value)))" }.joined(separator: ",")
-                return "event weights \(weights.isEmpty ? "none" : weights) (others \(System.fixed(Double(p.defaultEventWeight)))), duplicates \(p.duplicates.rawValue)"
+                "event weights \(Console.eventWeights(p.eventWeights)) (others \(System.fixed(Double(p.defaultEventWeight)))), duplicates \(p.duplicates.rawValue)"
             } ?? "not recorded"],
         ]
         let fusion = model as? Fusion

@@ -87,8 +87,7 @@ struct Serve: ParsableCommand {
             // Event weights and repeated pairs too: what the command line gives, else the model's.
             let recorded = model.data.preparation
             if source.modelFile != nil, let recorded, givenWeights == nil || givenDuplicates == nil {
-                let weights = recorded.eventWeights.sorted { $0.key < $1.key }.map { "\($0.key)=\(System.fixed(Double($0.value)))" }.joined(separator: ",")
-                Console.progress("new feedback: " + [givenWeights == nil ? "event weights \(weights.isEmpty ? "none" : weights)" : nil,
+                Console.progress("new feedback: " + [givenWeights == nil ? "event weights \(Console.eventWeights(recorded.eventWeights))" : nil,
                                                      givenDuplicates == nil ? "--duplicates \(recorded.duplicates.rawValue)" : nil]
                                     .compactMap { $0 }.joined(separator: " and ") + ", as in the model's training data")
             }
