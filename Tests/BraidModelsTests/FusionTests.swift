@@ -5,9 +5,9 @@ import Foundation
 import Testing
 
 @Suite struct FusionTests {
-    static func fit(_ members: String, _ data: InteractionMatrix) throws -> any RecommendationModel {
+    static func fit(_ members: String, _ data: InteractionMatrix, _ more: [String: String] = [:]) throws -> any RecommendationModel {
         try ModelRegistry.fit("fusion", parameters: ModelParameters(["members": members, "candidates": "8", "adjacency-members": "false", "trees": "10", "min-leaf": "2",
-                                                                     "holdout": "0.3"]), data: data)
+                                                                     "holdout": "0.3"].merging(more) { $1 }), data: data)
     }
 
     /// Without timestamps the features of a history and of the same training row are the same,
@@ -114,7 +114,7 @@ import Testing
     @Test func newItemsJoinAndTheRankerStays() throws {
         var data = Fixtures.randomRatings(users: 30, items: 25, perUser: 6)
         data.catalog = ModelContract.catalog(for: data.items)
-        let fusion = try Self.fit("itemknn+content-bm25", data) as! Fusion
+        let fusion = try Self.fit("itemknn+content-bm25", data, ["cold-items": "0"]) as! Fusion
         // Their parity words repeated, so that BM25 puts them above the old items of that parity.
         let added = data.addingItems([ItemRecord(id: "i100", title: "even even even item", categories: ["even"], text: ["tags": "even-tag even-tag"]),
                                       ItemRecord(id: "i101", title: "odd odd odd item", categories: ["odd"], text: ["tags": "odd-tag odd-tag"])])
@@ -139,6 +139,48 @@ import Testing
         #expect(proposals > 0, "the check above must see a new item proposed")
         let fewer = try fusion.extendingCatalogue(to: data.removingUsers([3])) as! Fusion
         #expect(fewer.data.interactionCount == data.interactionCount - data.byUser.count(ofRow: 3))
+    }
+
+    /// Three tastes (user u likes items i with i ≡ u mod 3, whose titles carry the word of
+    /// their kind), no timestamps. With `cold-items` the inner folds hold out items whole, so
+    /// the ranker learns where an item without interactions belongs: a new item of a user's
+    /// kind, proposed by the feature-only BM25 member among the items without interactions,
+    /// comes in their first ten, above the other kinds' new items. Without it the BM25 member
+    /// proposes nothing and the new items stay below every candidate.
+    @Test func newItemsRankWhereTheirTextSays() throws {
+        var table = InteractionTable()
+        let kinds = ["apple", "bread", "cheese"]
+        for u in 0..<60 { table.users.insert("u\(u)") }
+        for i in 0..<60 { table.items.insert("i\(i)") }
+        var rng = SeededGenerator(seed: 3)
+        for u in 0..<60 {
+            let own = (0..<20).map { 3 * $0 + u % 3 }.shuffled(using: &rng).prefix(8)
+            for i in own.sorted() { table.append(user: Int32(u), item: Int32(i), value: 1) }
+        }
+        var data = InteractionMatrix(table)
+        data.catalog = ItemCatalog((0..<60).map { ItemRecord(id: "i\($0)", title: "\(kinds[$0 % 3]) number \($0)", categories: [kinds[$0 % 3]]) })
+        let added = data.addingItems(kinds.map { ItemRecord(id: "new-\($0)", title: "\($0) arrives", categories: [$0]) })
+        var firstTen = 0
+        for cold in ["0.1", "0"] {
+            let fusion = try ModelRegistry.fit("fusion", parameters: ModelParameters(["members": "ease+content-bm25(candidates=0)", "candidates": "8", "cold-items": cold,
+                                                                                      "trees": "10", "min-leaf": "2"]), data: data) as! Fusion
+            #expect(fusion.scoresItemsWithoutInteractions == (cold != "0"))
+            #expect(fusion.featureWeights.weights.map(\.feature).contains("no interactions") == (cold != "0"))
+            let grown = try fusion.extendingCatalogue(to: added)
+            for u in 0..<60 {
+                let scores = grown.scores(forUser: u)
+                let own = 60 + u % 3
+                let place = scores.indices.filter { scores[$0] > scores[own] }.count
+                if cold == "0" {
+                    // Below the candidates: the 8 the EASE member proposed.
+                    #expect(place >= 8, "user \(u): new item at \(place) without cold-items")
+                } else {
+                    if place < 10 { firstTen += 1 }
+                    for other in (60..<63) where other != own { #expect(scores[other] < scores[own], "user \(u): another kind's new item above their own") }
+                }
+            }
+        }
+        #expect(firstTen >= 45, "the new item of the user's kind in their first ten for \(firstTen) of 60 users")
     }
 
     /// A member with `candidates=0` gives features and proposes nothing: every item the fusion
@@ -171,7 +213,8 @@ import Testing
         data.catalog = ModelContract.catalog(for: data.items)
         let added = try Self.fit("pop+itemknn", data) as! Fusion
         #expect(added.configuration.members.map(\.description) == ["pop", "itemknn", "content-bm25(candidates=0)"])
-        #expect(!added.scoresItemsWithoutInteractions, "a feature-only member brings no item into the list")
+        #expect(added.scoresItemsWithoutInteractions, "a feature-only member proposes items without interactions (cold-items)")
+        #expect(!(try Self.fit("pop+itemknn", data, ["cold-items": "0"])).scoresItemsWithoutInteractions, "without cold-items it brings no item into the list")
         #expect(added.featureWeights.weights.map(\.feature).contains("content-bm25(candidates=0) score"))
         let path = Fixtures.temporaryDirectory() + "/fusion-bm25.braid"
         try ModelRegistry.save(added, to: path)
@@ -406,6 +449,25 @@ import Testing
         var timed = data
         timed.ageInDays = data.byUser.mapValues { _, _, _ in 1 }
         #expect(timed.holdingOut(share: 0.2, temporal: true, seed: 9).kept.belowThreshold == below)
+    }
+
+    /// Holding items out whole, as the first inner fold does with `cold-items`: every
+    /// interaction with them leaves the kept part (and becomes a held-out row), and so do
+    /// their pairs below the threshold; nothing else moves.
+    @Test func itemsHeldOutWhole() throws {
+        let data = Self.rated()
+        let below = try #require(data.belowThreshold)
+        let items: Set<Int32> = [0, 3, 7]
+        let (kept, held) = data.holdingOut(items: items)
+        #expect(held.count == items.map { data.byItem.count(ofRow: Int($0)) }.reduce(0, +) && held.count > 0)
+        #expect(held.allSatisfy { items.contains($0.item) })
+        #expect(kept.interactionCount == data.interactionCount - held.count)
+        let keptBelow = try #require(kept.belowThreshold)
+        for user in 0..<data.userCount {
+            #expect(Set(kept.items(ofUser: user)) == Set(data.items(ofUser: user)).subtracting(items))
+            #expect(Set(keptBelow.columns(ofRow: user)) == Set(below.columns(ofRow: user)).subtracting(items))
+        }
+        #expect(data.holdingOut(items: []).kept == data)
     }
 
     /// `below-threshold=true` inside a member's parentheses is the fusion's: the member is

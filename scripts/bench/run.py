@@ -392,7 +392,7 @@ def main():
     subprocess.run([BRAID, "split", "--data", mls, "--split", "cold-items", "--ratio", "0.9", "--warm-ratio", "0.8", "--cold-minimum", "5",
                     "--cold-minimum-value", "4", "--seed", "1", "--train-out", mixed_train, "--test-out", mixed_test], check=True, capture_output=True)
     mixed = braid("evaluate", "--train", mixed_train, "--test", mixed_test, "--threshold", "4", "--protocol", "mixed",
-                  "--items", os.path.join(tg_dir, "movies.csv"), "--model", "als,content-bm25,hybrid")
+                  "--items", os.path.join(tg_dir, "movies.csv"), "--model", "als,content-bm25,hybrid,fusion")
     lfm_mixed = run_json([sys.executable, os.path.join(ROOT, "scripts", "bench", "lightfm_cold.py"), mixed_train, mixed_test,
                           os.path.join(tg_dir, "movies.csv"), "--loss", "warp", "--mixed"])
     raw["mixed warm and cold"] = {"braid": mixed, "lightfm": lfm_mixed}

@@ -195,6 +195,15 @@ extension InteractionMatrix {
         return (split.kept.keepingBelowThreshold { Int(Self.pairUnit(seed: seed, user: $0, item: $1) * Double(folds)) != fold }, split.heldOut)
     }
 
+    /// Every interaction with `items` held out, as items added after the fit have none: the
+    /// kept part has the rest (and, of the pairs set aside below the threshold, those with
+    /// other items).
+    public func holdingOut(items: Set<Int32>) -> (kept: InteractionMatrix, heldOut: [(user: Int32, item: Int32, value: Float)]) {
+        guard !items.isEmpty else { return (self, []) }
+        let split = splitting { entries in (Set(entries.filter { items.contains(byUser.columns[$0]) }), []) }
+        return (split.kept.keepingBelowThreshold { !items.contains($1) }, split.heldOut)
+    }
+
     /// A seeded uniform number in [0, 1) per (user, item): which share, or fold, of an inner
     /// split a pair set aside below the threshold falls in. Those pairs are seen, never labels;
     /// holding the same share of them out as of the positives mirrors a test that held out a
