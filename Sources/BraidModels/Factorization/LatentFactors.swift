@@ -53,6 +53,14 @@ public struct LatentFactors: Sendable, Equatable {
 
     public var factorCount: Int { userFactors.columns }
 
+    /// The same factors with `count` items more, whose factors (and biases) are zero.
+    public func addingItems(_ count: Int) -> LatentFactors {
+        var storage = Array(itemFactors.storage)
+        storage += [Float](repeating: 0, count: count * factorCount)
+        return LatentFactors(userFactors: userFactors, itemFactors: DenseMatrix(rows: itemFactors.rows + count, columns: factorCount, storage: storage),
+                             userBiases: userBiases, itemBiases: itemBiases.map { $0 + [Float](repeating: 0, count: count) }, globalBias: globalBias)
+    }
+
     /// The score of one pair.
     public func score(user: Int, item: Int) -> Float {
         globalBias + (userBiases?[user] ?? 0) + (itemBiases?[item] ?? 0) + product(user: user, item: item)

@@ -343,19 +343,20 @@ public struct Fusion: RecommendationModel {
     }
 
     /// The fusion serving `data`, its training data with items added to the catalogue
-    /// (`InteractionMatrix.addingItems(_:)`): the members are fitted again on `data` (a content
-    /// member indexes the new items' text; the others see the same interactions) and the ranker
-    /// stays, as what it learned from, the members' scores on inner splits of the interactions,
-    /// has not changed. One fit of the members instead of `folds` + 1 and the ranker's training:
-    /// on ml-latest-small (≥4★, titles and genres) with EASE, ALS and BM25 as members, 2.3–3.6 s
-    /// per `POST /items` against 8.6 s for the whole fit. The new items reach the lists through
-    /// a member that scores items without interactions and proposes candidates
-    /// (`scoresItemsWithoutInteractions`); where the other members give them no score, the
-    /// ranker puts them below the warm candidates. Any other `data` is fitted anew.
+    /// (`InteractionMatrix.addingItems(_:)`): each member takes the new items in its own way
+    /// (a content member indexes their text; EASE, GF-CF, RP3beta, adjacency and ALS keep what
+    /// they learned and give the new items no score; the others fit again on `data`) and the
+    /// ranker stays, as what it learned from, the members' scores on inner splits of the
+    /// interactions, has not changed. The new items reach the lists through a member that
+    /// scores items without interactions and proposes them (`scoresItemsWithoutInteractions`;
+    /// with `coldShare` the content members propose their best new items), and the ranker
+    /// places them where it learned such items belong. Any other `data` is fitted anew.
     public func extendingCatalogue(to data: InteractionMatrix) throws(ModelError) -> any RecommendationModel {
         guard data.extendsCatalogue(of: self.data) else { return try Fusion(fitting: data, configuration: configuration) }
-        TrainingLog.report("fusion: fitting the members with \(data.itemCount - self.data.itemCount) new items in the catalogue; the ranker stays")
-        let members = try MemberSpec.fit(configuration.members, data: data, for: Self.name)
+        TrainingLog.report("fusion: taking \(data.itemCount - self.data.itemCount) new items into the members' catalogues; the ranker stays")
+        let members = try zip(self.members, MemberSpec.matrices(for: configuration.members, data: data)).map { member, data throws(ModelError) in
+            try member.extendingCatalogue(to: data)
+        }
         return Fusion(configuration: configuration, data: data, members: members, ranker: ranker, baseMember: baseMember,
                       context: FusionFeatures(data, members: members.count, counts: context.counts, ranks: context.ranks, cold: context.cold))
     }

@@ -101,6 +101,14 @@ public struct EASE: RecommendationModel {
         try Self.checkFinite(weights)
     }
 
+    /// New items come without interactions, so the weights among the modelled items stay as
+    /// they are (a fit on the grown data gives the same, up to rounding) and the new items
+    /// score 0: no second Cholesky.
+    public func extendingCatalogue(to data: InteractionMatrix) throws(ModelError) -> any RecommendationModel {
+        guard data.extendsCatalogue(of: self.data) else { return try EASE(fitting: data, configuration: configuration) }
+        return EASE(configuration: configuration, data: data, modelled: modelled, position: Self.positions(of: modelled, itemCount: data.itemCount), weights: weights)
+    }
+
     init(configuration: Configuration, data: InteractionMatrix, modelled: [Int32], position: [Int32], weights: DenseMatrix) {
         self.configuration = configuration
         self.data = data

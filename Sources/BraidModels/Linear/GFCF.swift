@@ -57,10 +57,10 @@ public struct GFCF: RecommendationModel {
     public static let summary = "GF-CF graph filter (Shen et al. 2021): normalized item co-occurrence plus an ideal low-pass filter from a randomized SVD"
 
     public let configuration: Configuration
-    public let data: InteractionMatrix
+    public private(set) var data: InteractionMatrix
     /// The items with training interactions, ascending; other items score 0.
     public let modelled: [Int32]
-    let position: [Int32]
+    private(set) var position: [Int32]
     /// R̃ᵀR̃ over `modelled`, row-major (empty without `linear`).
     public let linearFilter: DenseMatrix
     /// The leading right singular vectors of R̃, one row of `rank` values per modelled item.
@@ -104,6 +104,16 @@ public struct GFCF: RecommendationModel {
         guard vectors.storage.allFinite, linearFilter.storage.allFinite else {
             throw ModelError(.diverged, "GF-CF produced NaN or infinite values")
         }
+    }
+
+    /// New items come without interactions: the filters over the modelled items stay as they
+    /// are (a fit on the grown data gives the same, up to rounding) and the new items score 0.
+    public func extendingCatalogue(to data: InteractionMatrix) throws(ModelError) -> any RecommendationModel {
+        guard data.extendsCatalogue(of: self.data) else { return try GFCF(fitting: data, configuration: configuration) }
+        var grown = self
+        grown.data = data
+        grown.position = EASE.positions(of: modelled, itemCount: data.itemCount)
+        return grown
     }
 
     public var rank: Int { vectors.columns }

@@ -16,7 +16,7 @@ import Foundation
 /// same sitting, next to each other. Without timestamps there is no order, and every pair of
 /// a user's items counts as adjacent (d = 1): plain co-occurrence, normalized the same way,
 /// and `half-life` has nothing to weigh by.
-public struct Adjacency: RecommendationModel {
+public struct Adjacency: RecommendationModel, ItemToItemWeights {
     public struct Configuration: ModelConfiguration {
         /// How many places apart two items may be and still count (5).
         public var window = 5
@@ -45,9 +45,9 @@ public struct Adjacency: RecommendationModel {
     public static let summary = "item neighbours by adjacency in time: items within a window of each other in users' time-ordered histories, weighted 1/distance"
 
     public let configuration: Configuration
-    public let data: InteractionMatrix
+    public internal(set) var data: InteractionMatrix
     /// Items × items, row i holding W_i·.
-    public let weights: SparseMatrix
+    public internal(set) var weights: SparseMatrix
 
     public init(fitting data: InteractionMatrix, configuration: Configuration = Configuration()) throws(ModelError) {
         guard data.interactionCount > 0 else { throw ModelError(.noTrainingData, "adjacency needs interactions") }

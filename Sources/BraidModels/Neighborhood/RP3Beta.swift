@@ -7,7 +7,7 @@ internal import Foundation
 /// `W_ij = (Σ_u P(u|i)^α · P(j|u)^α) / pop(j)^β`, P(u|i) = 1/|U_i|, P(j|u) = 1/|I_u|, each row
 /// of W kept to its `neighbors` largest entries. A user's score for j is `Σ_{i ∈ I_u} W_ij`,
 /// so explanations are the history items' terms.
-public struct RP3Beta: RecommendationModel {
+public struct RP3Beta: RecommendationModel, ItemToItemWeights {
     public struct Configuration: ModelConfiguration {
         public var alpha: Float = 1
         /// 0.3, chosen on development splits carved from the benchmarks' training parts (eight
@@ -31,9 +31,9 @@ public struct RP3Beta: RecommendationModel {
     public static let summary = "RP3beta (Paudel et al. 2016): item-user-item random walk with popularity penalized by pop^beta"
 
     public let configuration: Configuration
-    public let data: InteractionMatrix
+    public internal(set) var data: InteractionMatrix
     /// Items × items, row i holding W_i· (its strongest entries).
-    public let weights: SparseMatrix
+    public internal(set) var weights: SparseMatrix
 
     public init(fitting data: InteractionMatrix, configuration: Configuration = Configuration()) throws(ModelError) {
         guard data.interactionCount > 0 else { throw ModelError(.noTrainingData, "RP3beta needs interactions") }
@@ -85,5 +85,33 @@ public struct RP3Beta: RecommendationModel {
         self.configuration = configuration
         self.data = data
         weights = try archive.itemToItem("rp3beta.weights", items: data.itemCount, model: "RP3beta")
+    }
+}
+
+/// A model that scores by item-to-item weights learned from the interactions alone (RP3beta,
+/// adjacency).
+protocol ItemToItemWeights: RecommendationModel {
+    var data: InteractionMatrix { get set }
+    var weights: SparseMatrix { get set }
+}
+
+extension ItemToItemWeights {
+    /// New items come without interactions, so no walk or neighbourhood reaches them: the
+    /// weights gain empty rows and columns for them (a fit on the grown data gives the same).
+    public func extendingCatalogue(to data: InteractionMatrix) throws(ModelError) -> any RecommendationModel {
+        guard data.extendsCatalogue(of: self.data) else { return try Self(fitting: data, configuration: configuration) }
+        var grown = self
+        grown.data = data
+        grown.weights = weights.widened(to: data.itemCount)
+        return grown
+    }
+}
+
+extension SparseMatrix {
+    /// A square matrix (items × items) grown to `size` rows and columns, the new ones empty:
+    /// item-to-item weights when items without interactions join the catalogue.
+    func widened(to size: Int) -> SparseMatrix {
+        SparseMatrix(rowCount: max(size, rowCount), columnCount: max(size, columnCount),
+                     rowStarts: rowStarts + [Int](repeating: rowStarts.last ?? 0, count: max(0, size - rowCount)), columns: columns, values: values)
     }
 }
