@@ -109,27 +109,31 @@ actor ModelMaintainer {
         return report
     }
 
-    /// New catalogue items become recommendable at once through models that score items from
-    /// their content (content models, the hybrid, a fusion with a content member that proposes
-    /// candidates): the served model takes the items into its catalogue
-    /// (`extendingCatalogue(to:)`: a content model refits in about 0.1 s on ml-latest-small, the
-    /// hybrid in 0.4 s, a fusion refits its members and keeps its ranker) and is swapped in.
-    /// Other models learn of items from their interactions, at the next retrain.
+    /// New catalogue items, and items whose title, text, categories or vector changed, are
+    /// read at once by models that score items from their content (content models, the
+    /// hybrid, a fusion with a content member): the served model takes the records into its
+    /// catalogue (`extendingCatalogue(to:)`: a content model refits in about 0.1 s on
+    /// ml-latest-small, the hybrid in 0.4 s, a fusion's content members refit and its other
+    /// members and ranker stay) and is swapped in. Other models learn of items from their
+    /// interactions, at the next retrain.
     @discardableResult
     func addItems(_ items: [StoredItem]) async throws -> Bool {
         let served = slot.served
         guard served.model.scoresItemsWithoutInteractions else { return false }
-        let known = served.model.data.items
+        let known = served.model.data.items, catalog = served.model.data.catalog
         // None without a catalogue (a model file written before files kept it): the content
-        // members would be fitted on the new items' text alone.
-        let records = Self.catalogued(items, in: served.model.data.catalog)
-        guard records.contains(where: { known.index(of: $0.id) == nil }) else { return false }
+        // members would be fitted on the new items' text alone. Of the rest, the new items and
+        // those whose record changed (a new title, text, categories or vector).
+        let records = Self.catalogued(items, in: catalog).filter { known.index(of: $0.id) == nil || catalog?[$0.id] != $0 }
+        guard !records.isEmpty else { return false }
+        let added = records.filter { known.index(of: $0.id) == nil }.count
         let data = served.model.data.addingItems(records)
         let refitted = try await Task.detached { try served.model.extendingCatalogue(to: data) }.value
         let current = slot.served
         // A retrain or an erasure swapped meanwhile: leave the items to the next retrain.
         guard current.version == served.version else { return false }
-        slot.swap(to: current.replacing(model: refitted, source: "\(current.source), with \(records.count) new items"))
+        let what = [added > 0 ? "\(added) new items" : nil, records.count > added ? "\(records.count - added) changed" : nil].compactMap { $0 }
+        slot.swap(to: current.replacing(model: refitted, source: "\(current.source), with \(what.joined(separator: " and "))"))
         return true
     }
 

@@ -108,7 +108,7 @@ enum OpenAPI {
         "responses": {"200": {"description": "The item", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Item"}}}}, "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}},
       "patch": {"operationId": "patchItem", "summary": "Change some of an item's fields (hidden: true keeps it out of every list); a new id creates the item, a deleted one is 404 (POST /items creates it again)",
         "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ItemPatch"}}}},
-        "responses": {"200": {"$ref": "#/components/responses/ID"}, "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}, "413": {"$ref": "#/components/responses/Error"}}},
+        "responses": {"200": {"description": "Stored durably", "content": {"application/json": {"schema": {"type": "object", "required": ["id", "recommendable_now"], "properties": {"id": {"type": "string"}, "recommendable_now": {"type": "boolean", "description": "The served content or hybrid model read the item's new fields before this reply"}}}}}}, "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}, "413": {"$ref": "#/components/responses/Error"}}},
       "delete": {"operationId": "deleteItem", "summary": "Remove an item from the catalogue; it never appears in a list again",
         "responses": {"200": {"description": "Deleted", "content": {"application/json": {"schema": {"type": "object", "required": ["id", "deleted"], "properties": {"id": {"type": "string"}, "deleted": {"type": "boolean"}}}}}}, "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}}}},
     "/feedback": {"post": {"operationId": "addFeedback", "summary": "Record feedback events in a batch. An event is identified by (user, item, event, timestamp): sending it again replaces its value, so retries are idempotent.",
@@ -145,7 +145,7 @@ enum OpenAPI {
     },
     "responses": {
       "Error": {"description": "An error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
-      "Stored": {"description": "Stored durably", "content": {"application/json": {"schema": {"type": "object", "required": ["stored"], "properties": {"stored": {"type": "integer"}, "recommendable_now": {"type": "boolean", "description": "New items with content were added to the served content or hybrid model before this reply"}}}}}},
+      "Stored": {"description": "Stored durably", "content": {"application/json": {"schema": {"type": "object", "required": ["stored"], "properties": {"stored": {"type": "integer"}, "recommendable_now": {"type": "boolean", "description": "New items with content, or known items whose content changed, were read by the served content-scoring model before this reply"}}}}}},
       "ID": {"description": "Done", "content": {"application/json": {"schema": {"type": "object", "required": ["id"], "properties": {"id": {"type": "string"}}}}}}
     },
     "schemas": {

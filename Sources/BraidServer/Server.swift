@@ -210,10 +210,13 @@ public final class RecommendationServer: Sendable {
             }
             // An item only the model's catalogue knows is patched from its record there.
             let existing = stored ?? slot.served.model.data.catalog?[id].map(StoredItem.init(record:)) ?? StoredItem(id: id)
-            try await store.upsertItems([try Self.item(body, base: existing)])
+            let patched = try Self.item(body, base: existing)
+            try await store.upsertItems([patched])
             excluded.invalidate()
             categories.invalidate()
-            return ["id": .string(id)]
+            // A content-scoring model reads the new text at once, as for a new item.
+            let taken = try await maintainer.addItems([patched])
+            return ["id": .string(id), "recommendable_now": .bool(taken)]
         }
         route(router, .delete, "/items/{id}", role: .write) { [self] _, context in
             let id = try pathID(context, "id")

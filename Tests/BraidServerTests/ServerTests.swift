@@ -774,6 +774,14 @@ import Testing
             // An item without content is stored but waits for interactions.
             let bare = try Self.json(try await client.execute(uri: "/items", method: .post, body: Self.body(#"{"items": [{"id": "bare"}]}"#)))
             #expect(bare["recommendable_now"] as? Bool == false)
+            // A changed title is read at once too: "love in paris" becomes a space film.
+            let patched = try Self.json(try await client.execute(uri: "/items/i2", method: .patch, body: Self.body(#"{"title": "space pirates return"}"#)))
+            #expect(patched["recommendable_now"] as? Bool == true)
+            let after = try Self.items(try await client.execute(uri: "/users/fan/recommendations?n=3", method: .get))
+            #expect(Set(after.prefix(2).map(\.item)) == ["new", "i2"] && after.last?.item == "i4", "\(after)")
+            // The same title again changes nothing.
+            let same = try Self.json(try await client.execute(uri: "/items/i2", method: .patch, body: Self.body(#"{"title": "space pirates return"}"#)))
+            #expect(same["recommendable_now"] as? Bool == false)
         }
         #expect(server.slot.served.model.data.items.index(of: "new") != nil)
     }
