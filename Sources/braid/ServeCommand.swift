@@ -76,7 +76,16 @@ struct Serve: ParsableCommand {
             }
             configuration.retrain = RetrainPolicy(afterEvents: retrainAfterEvents, interval: retrainEvery)
             let store = try Self.openStore(store)
-            let model = try source.model(dataOptions)
+            var model = try source.model(dataOptions)
+            // A model file written before files kept the item catalogue takes `--items` (and
+            // `--item-vectors`) as its catalogue, so that new and changed items reach its
+            // content-scoring parts with the old items' text beside them.
+            if source.modelFile != nil, model.data.catalog == nil, let catalog = try dataOptions.catalog(knownItems: model.data.items) {
+                var data = model.data
+                data.catalog = catalog
+                model = try model.extendingCatalogue(to: data)
+                Console.progress("the model file keeps no item catalogue; it takes the \(catalog.records.count) records of --items")
+            }
             // New feedback is judged as the model's training data was, unless told otherwise.
             let trained = model.data.threshold
             if let given = source.threshold, let trained, given != trained {

@@ -165,6 +165,29 @@ import Testing
         }
     }
 
+    /// A model file written before files kept the catalogue (the content-bm25 fixture) takes
+    /// `--items` as its catalogue: a new item is then recommendable at once and the old items
+    /// keep their text (their BM25 scores stay above 0); without `--items` new items wait.
+    @Test(.timeLimit(.minutes(2))) func anOldModelFileTakesItsCatalogueFromItems() async throws {
+        let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures/model-files").path
+        let directory = Fixtures.temporaryDirectory()
+        for withItems in [false, true] {
+            let server = try await Self.offPool {
+                try Server(arguments: ["--model-file", fixtures + "/content-bm25.braid", "--store", directory + "/store\(withItems).sqlite"]
+                           + (withItems ? ["--items", fixtures + "/movies.csv"] : []))
+            }
+            defer { server.process.terminate() }
+            let (status, added) = try await server.request("POST", "/items", body: #"{"items": [{"id": "new", "title": "Toy Story 5 (2030)", "categories": ["Animation", "Children", "Comedy"]}]}"#)
+            #expect(status == 200 && added["recommendable_now"] as? Bool == withItems, "\(added)")
+            guard withItems else { continue }
+            let (_, list) = try await server.request("GET", "/users/1/recommendations?n=200")
+            let items = (list["items"] as? [[String: Any]]) ?? []
+            #expect(items.contains { $0["item"] as? String == "new" }, "\(list)")
+            let old = items.filter { $0["item"] as? String != "new" }.compactMap { $0["score"] as? Double }
+            #expect((old.first ?? 0) > 0, "the old items lost their text: \(old.prefix(5))")
+        }
+    }
+
     @Test(.timeLimit(.minutes(2))) func shutsDownOnSIGTERMAndRefusesOpenAccess() async throws {
         let directory = try await Self.model()
         let server = try await Self.offPool { try Server(arguments: ["--model-file", directory + "/m.braid", "--store", directory + "/store.sqlite"]) }
