@@ -124,9 +124,12 @@ actor ModelMaintainer {
         // None without a catalogue (a model file written before files kept it): the content
         // members would be fitted on the new items' text alone. Of the rest, the new items and
         // those whose record changed (a new title, text, categories or vector).
-        let records = Self.catalogued(items, in: catalog).filter { known.index(of: $0.id) == nil || catalog?[$0.id] != $0 }
+        var added = 0
+        let records = Self.catalogued(items, in: catalog).filter { record in
+            guard known.index(of: record.id) != nil else { added += 1; return true }
+            return catalog?[record.id] != record
+        }
         guard !records.isEmpty else { return false }
-        let added = records.filter { known.index(of: $0.id) == nil }.count
         let data = served.model.data.addingItems(records)
         let refitted = try await Task.detached { try served.model.extendingCatalogue(to: data) }.value
         let current = slot.served

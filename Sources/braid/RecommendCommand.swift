@@ -16,24 +16,23 @@ struct ModelSource: ParsableArguments {
     @Option(help: "With --train: keep only interactions with value ≥ T, as implicit positives.")
     var threshold: Float?
 
-    func model(_ dataOptions: DataOptions) throws -> any RecommendationModel {
-        try modelWithTitles(dataOptions).model
-    }
-
     /// The model, and the items' titles to show by id: those of `--items` when it has any, else those
     /// the model file keeps (a model fitted with item metadata keeps its titles), or with
-    /// `--train` those of the data it was fitted on.
-    func modelWithTitles(_ dataOptions: DataOptions) throws -> (model: any RecommendationModel, titles: [String: String]) {
+    /// `--train` those of the data it was fitted on. With a model file, also the catalogue
+    /// `--items` and `--item-vectors` give (nil without either), whose vectors may be of any
+    /// item the model knows; with `--train` the model's data holds it.
+    func modelWithTitles(_ dataOptions: DataOptions) throws -> (model: any RecommendationModel, titles: [String: String], given: ItemCatalog?) {
         switch (modelFile, train) {
         case (let file?, nil):
             let started = System.monotonicSeconds()
             let (model, kept) = try ModelRegistry.loadWithTitles(from: file)
             Console.progress("loaded \(type(of: model).name) from \(file) in \(Console.format(System.monotonicSeconds() - started, digits: 2)) s")
-            let given = try dataOptions.catalog().map(Self.titles) ?? [:]
-            return (model, given.isEmpty ? kept : given)
+            let given = try dataOptions.catalog(knownItems: model.data.items)
+            let titles = given.map(Self.titles) ?? [:]
+            return (model, titles.isEmpty ? kept : titles, given)
         case (nil, let train?):
             let model = try fitModel(modelOptions: modelOptions, dataOptions: dataOptions, train: train, threshold: threshold).0
-            return (model, model.data.catalog.map(Self.titles) ?? [:])
+            return (model, model.data.catalog.map(Self.titles) ?? [:], nil)
         default:
             throw CLIError("give either --model-file FILE, or --train FILE --model NAME")
         }
@@ -94,7 +93,7 @@ struct Recommend: ParsableCommand {
     func run() throws {
         try common.run {
             try CommonOptions.requirePositive(count, "--k")
-            let (model, titles) = try source.modelWithTitles(dataOptions)
+            let (model, titles, _) = try source.modelWithTitles(dataOptions)
             let data = model.data
             var filter = try RecommendationFilter(excludeSeen: !includeSeen, allowing: allow.map(Self.list), denying: deny.map(Self.list) ?? [],
                                                   items: data.items)
@@ -227,7 +226,7 @@ struct Similar: ParsableCommand {
     func run() throws {
         try common.run {
             try CommonOptions.requirePositive(count, "--k")
-            let (model, titles) = try source.modelWithTitles(dataOptions)
+            let (model, titles, _) = try source.modelWithTitles(dataOptions)
             let ids = Recommend.list(itemIDs)
             let lists = try ids.map { id throws(ModelError) in try model.similarItems(to: id, count: count) }
             if common.json {

@@ -76,11 +76,12 @@ struct Serve: ParsableCommand {
             }
             configuration.retrain = RetrainPolicy(afterEvents: retrainAfterEvents, interval: retrainEvery)
             let store = try Self.openStore(store)
-            var model = try source.model(dataOptions)
+            let loaded = try source.modelWithTitles(dataOptions)
+            var model = loaded.model
             // A model file written before files kept the item catalogue takes `--items` (and
             // `--item-vectors`) as its catalogue, so that new and changed items reach its
             // content-scoring parts with the old items' text beside them.
-            if source.modelFile != nil, model.data.catalog == nil, let catalog = try dataOptions.catalog(knownItems: model.data.items) {
+            if model.data.catalog == nil, let catalog = loaded.given {
                 var data = model.data
                 data.catalog = catalog
                 model = try model.extendingCatalogue(to: data)

@@ -47,6 +47,23 @@ import Testing
         #expect(bad.stderr.contains("bad.jsonl") && bad.stderr.contains("15") && bad.stderr.contains("3-dimensional"), "\(bad.stderr)")
         #expect(!FileManager.default.fileExists(atPath: out), "no model file is left behind")
     }
+
+    /// With a model file, `--item-vectors` may hold vectors of the model's items that `--items`
+    /// leaves out; a vector of an item neither knows is still refused.
+    @Test func vectorsBesideAModelFileMayNameItsItems() throws {
+        let train = Fixtures.temporaryFile(CLITests.ratings, name: "train.csv")
+        let out = Fixtures.temporaryDirectory() + "/m.braid"
+        let trained = try CLI.run(["train", "--train", train, "--model", "itemknn", "--out", out])
+        #expect(trained.status == 0, "\(trained.stderr)")
+        let half = Fixtures.temporaryFile("movieId,title,genres\n" + (0..<6).map { "m\($0),Film \($0),Drama" }.joined(separator: "\n") + "\n", name: "half.csv")
+        let known = Fixtures.temporaryFile((0..<12).map { "{\"item\": \"m\($0)\", \"vector\": [1, \($0)]}\n" }.joined(), name: "known.jsonl")
+        let listed = try CLI.run(["recommend", "--model-file", out, "--items", half, "--item-vectors", known, "--users", "u0", "--k", "3", "--json"])
+        #expect(listed.status == 0, "\(listed.stderr)")
+        #expect(((listed.json["recommendations"] as? [[String: Any]])?.first?["items"] as? [[String: Any]])?.count == 3, "\(listed.stdout)")
+        let unknown = Fixtures.temporaryFile(Self.vectors(), name: "unknown.jsonl")
+        let refused = try CLI.run(["recommend", "--model-file", out, "--items", half, "--item-vectors", unknown, "--users", "u0", "--json"])
+        #expect(refused.status == 2 && refused.stderr.contains("2 items that are in neither"), "\(refused.stderr)")
+    }
 }
 
 /// A model fitted with item metadata keeps the titles: `recommend` and `similar` show them

@@ -324,7 +324,7 @@ public struct Fusion: RecommendationModel {
     /// Only a member that proposes candidates (or, with `coldShare`, items without
     /// interactions) can bring items without interactions into the list.
     public var scoresItemsWithoutInteractions: Bool {
-        let cold = configuration.coldAware ? configuration.coldCandidates : 0
+        let cold = configuration.coldCandidatesWhenAware ?? 0
         return zip(members, configuration.candidateCounts).contains { $0.scoresItemsWithoutInteractions && max($1, cold) > 0 }
     }
 
@@ -860,7 +860,8 @@ struct FusionFeatures: Sendable {
     /// no interactions, and a member that cannot score it gives 0; without, −10.
     let cold: Int?
     /// Per item, whether it is new: no interactions, not even a rating below the threshold (an
-    /// item only rated low is known and not liked). The items `cold` proposes from.
+    /// item only rated low is known and not liked). The items `cold` proposes from; empty
+    /// without `cold`.
     let isNew: [Bool]
     let itemPopularity: [Float], userLength: [Float]
     /// Every user's history length, ascending.
@@ -889,9 +890,13 @@ struct FusionFeatures: Sendable {
         self.counts = counts
         self.ranks = ranks
         self.cold = cold
-        var isNew = data.byItem.rowCounts.map { $0 == 0 }
-        if cold != nil, let below = data.belowThreshold { for item in below.columns where Int(item) < isNew.count { isNew[Int(item)] = false } }
-        self.isNew = isNew
+        if cold != nil {
+            var isNew = data.byItem.rowCounts.map { $0 == 0 }
+            if let below = data.belowThreshold { for item in below.columns where Int(item) < isNew.count { isNew[Int(item)] = false } }
+            self.isNew = isNew
+        } else {
+            isNew = []
+        }
         memberCount = members
         let itemCounts = data.byItem.rowCounts, userCounts = data.byUser.rowCounts
         let sortedItemCounts = itemCounts.sorted()
