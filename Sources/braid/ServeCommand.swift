@@ -80,12 +80,12 @@ struct Serve: ParsableCommand {
             var model = loaded.model
             // A model file written before files kept the item catalogue takes `--items` (and
             // `--item-vectors`) as its catalogue, so that new and changed items reach its
-            // content-scoring parts with the old items' text beside them.
+            // content-scoring parts with the old items' text beside them. Items it does not know
+            // join after its own, in id order, as `train --items` makes them join.
             if model.data.catalog == nil, let catalog = loaded.given {
-                var data = model.data
-                data.catalog = catalog
-                model = try model.extendingCatalogue(to: data)
-                Console.progress("the model file keeps no item catalogue; it takes the \(catalog.records.count) records of --items")
+                let records = catalog.records.keys.sorted().compactMap { catalog.records[$0] }
+                model = try model.extendingCatalogue(to: model.data.addingItems(records))
+                Console.progress("the model file keeps no item catalogue; it takes the \(records.count) records of --items")
             }
             // New feedback is judged as the model's training data was, unless told otherwise.
             let trained = model.data.threshold
