@@ -50,7 +50,10 @@ def scores_for(u):
     r = train_rows_by_user[u]
     s = a.alpha * ((r @ left) @ right.T).ravel()
     if linear is not None:
-        s += np.asarray(r @ linear).ravel()
+        # R~^T R~ is symmetric, so its transpose serves: SciPy 1.17 gives the product as CSC,
+        # whose dense form is column-major, and a sparse row times a column-major matrix copies
+        # the whole matrix on every call (minutes on ml-latest-small); the transpose is row-major.
+        s += np.asarray(r @ linear.T).ravel()
     return s
 
 metrics, evaluated = ranking_metrics(scores_for, train_rows_by_user, test_pos, len(items), 10)
