@@ -7,7 +7,8 @@ import Testing
 /// items added to the catalogue come without interactions, so what these models learned from
 /// the interactions stands, and the new items score 0.
 @Suite struct CatalogueExtensionTests {
-    static let padded = ["ease", "gfcf", "gfcf(linear=false)", "rp3beta", "adjacency", "als"]
+    static let padded = ["ease", "gfcf", "gfcf(linear=false)", "rp3beta", "adjacency", "als",
+                         "itemknn", "itemknn(similarity=pearson-baseline)", "userknn", "userknn(similarity=pearson)"]
 
     /// Each keeps its scores of the old items exactly and gives the new ones 0, for training
     /// users and (but ALS) for a history that holds a new item, which adds nothing; the deterministic
@@ -29,8 +30,17 @@ import Testing
                 let again = refit.scores(forUser: user)
                 for item in 0..<25 { #expect(abs(again[item] - before[item]) <= 1e-4 * max(1, abs(before[item])), "\(spec) user \(user) item \(item)") }
             }
-            // ALS's weighted λ grows with the history's length, so there a new item in it counts.
-            guard name != "als" else { continue }
+            // Ratings of the old items, as a fit on the grown data predicts them.
+            for item in [0, 7, 24] {
+                let predicted = (extended.predictRating(user: user, item: item), model.predictRating(user: user, item: item))
+                #expect((predicted.0 == nil) == (predicted.1 == nil), "\(spec) user \(user) item \(item)")
+                if let after = predicted.0, let before = predicted.1 {
+                    #expect(abs(after - before) <= 1e-4 * max(1, abs(before)), "\(spec) user \(user) item \(item)")
+                }
+            }
+            // ALS's weighted λ grows with the history's length, and user kNN compares the whole
+            // history with each user's, so there a new item in it counts.
+            guard name != "als", name != "userknn" else { continue }
             let history = Array(data.items(ofUser: user)), values = Array(data.byUser.values(ofRow: user))
             let withNew = try extended.scores(forHistory: history + [26], values: values + [1])
             #expect(Array(withNew.prefix(25)) == (try model.scores(forHistory: history, values: values)), "\(spec) user \(user)")

@@ -253,14 +253,32 @@ struct NeighborhoodIndex: Sendable {
             throw ModelError(.corruptModel, "the similarity matrix does not match the vocabularies")
         }
         let baseline = settings.needsBaseline ? try BaselineEstimates(archive: archive, prefix: "baseline", data: data) : nil
-        var users: (others: PairwiseSimilarity.Others, logsValues: Bool)?
-        if orientation == .users && Self.foldsIn(settings) {
-            let logs = Self.logsValues(settings, data)
-            users = (PairwiseSimilarity.Others(Self.prepared(data, orientation: orientation, settings: settings, logs: logs, userMeans: userMeans,
-                                                             itemMeans: itemMeans, baseline: baseline)), logs)
-        }
         self.init(orientation: orientation, settings: settings, similarities: similarities, userMeans: userMeans,
-                  itemMeans: itemMeans, baseline: baseline,
-                  scale: RatingScale(archive: archive), users: users)
+                  itemMeans: itemMeans, baseline: baseline, scale: RatingScale(archive: archive),
+                  users: Self.trainingUsers(data, orientation: orientation, settings: settings, userMeans: userMeans, itemMeans: itemMeans, baseline: baseline))
+    }
+
+    /// A user-based index's training users as a new history is compared with them, prepared
+    /// as the fit prepared them; nil for an item-based index and for pearson-baseline.
+    static func trainingUsers(_ data: InteractionMatrix, orientation: Orientation, settings: NeighborhoodSettings, userMeans: [Float], itemMeans: [Float],
+                              baseline: BaselineEstimates?) -> (others: PairwiseSimilarity.Others, logsValues: Bool)? {
+        guard orientation == .users && foldsIn(settings) else { return nil }
+        let logs = logsValues(settings, data)
+        return (PairwiseSimilarity.Others(prepared(data, orientation: orientation, settings: settings, logs: logs, userMeans: userMeans,
+                                                   itemMeans: itemMeans, baseline: baseline)), logs)
+    }
+
+    /// This index serving `data`, its training data with items added that have no interactions
+    /// (`InteractionMatrix.extendsCatalogue(of:)`): no pair of users or items gains a common
+    /// interaction, so the similarities stand (item-based: the new items' rows and columns
+    /// empty) and only what is per item (means, the baseline, the users' prepared rows) is
+    /// worked out again, as the fit works it out.
+    func extended(to data: InteractionMatrix) -> NeighborhoodIndex {
+        let itemMeans = data.byItem.rowMeans()
+        let baseline = settings.needsBaseline ? settings.baseline.fit(data) : nil
+        return NeighborhoodIndex(orientation: orientation, settings: settings,
+                                 similarities: orientation == .items ? similarities.widened(to: data.itemCount) : similarities,
+                                 userMeans: userMeans, itemMeans: itemMeans, baseline: baseline, scale: RatingScale(data),
+                                 users: Self.trainingUsers(data, orientation: orientation, settings: settings, userMeans: userMeans, itemMeans: itemMeans, baseline: baseline))
     }
 }

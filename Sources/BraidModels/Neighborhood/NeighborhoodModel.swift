@@ -118,6 +118,19 @@ public struct NeighborhoodModel<Side: NeighborhoodSide>: RecommendationModel {
         return index.similarities.denseRow(item)
     }
 
+    /// New items come without interactions, so the neighbourhoods stand: no fit of the
+    /// similarities (`NeighborhoodIndex.extended(to:)`); data that is no such extension is fitted.
+    public func extendingCatalogue(to data: InteractionMatrix) throws(ModelError) -> any RecommendationModel {
+        guard data.extendsCatalogue(of: self.data) else { return try Self(fitting: data, configuration: configuration) }
+        return Self(configuration: configuration, data: data, index: index.extended(to: data))
+    }
+
+    init(configuration: Configuration, data: InteractionMatrix, index: NeighborhoodIndex) {
+        self.configuration = configuration
+        self.data = data
+        self.index = index
+    }
+
     public func archive(into archive: inout ModelArchive) { index.archive(into: &archive) }
 
     public init(archive: ModelArchive, data: InteractionMatrix, configuration: Configuration) throws(ModelError) {
