@@ -115,29 +115,66 @@ actor ModelMaintainer {
     /// catalogue (`extendingCatalogue(to:)`: a content model refits in about 0.1 s on
     /// ml-latest-small, the hybrid in 0.4 s, a fusion's content members refit and its other
     /// members and ranker stay) and is swapped in. Other models learn of items from their
-    /// interactions, at the next retrain.
+    /// interactions, at the next retrain. Whether any of `items` was taken (false when none
+    /// carries content or changed).
+    ///
+    /// One change at a time, each from the model the one before swapped in; the items that
+    /// arrive while one runs wait and are taken together, in one change (a burst of requests
+    /// costs two refits, not one per request).
     @discardableResult
     func addItems(_ items: [StoredItem]) async throws -> Bool {
-        let served = slot.served
-        guard served.model.scoresItemsWithoutInteractions else { return false }
-        let known = served.model.data.items, catalog = served.model.data.catalog
-        // None without a catalogue (a model file written before files kept it): the content
-        // members would be fitted on the new items' text alone. Of the rest, the new items and
-        // those whose record changed (a new title, text, categories or vector).
-        var added = 0
-        let records = Self.catalogued(items, in: catalog).filter { record in
-            guard known.index(of: record.id) != nil else { added += 1; return true }
-            return catalog?[record.id] != record
+        let ids = Set(items.map(\.id))
+        waitingItems += items
+        if let next = nextItemChange { return try await !next.value.isDisjoint(with: ids) }
+        let previous = itemChanges
+        let next = Task { () async throws -> Set<String> in
+            await previous?.value
+            return try await self.takeItems(self.startItemChange())
         }
-        guard !records.isEmpty else { return false }
-        let data = served.model.data.addingItems(records)
-        let refitted = try await Task.detached { try served.model.extendingCatalogue(to: data) }.value
-        let current = slot.served
-        // A retrain or an erasure swapped meanwhile: leave the items to the next retrain.
-        guard current.version == served.version else { return false }
-        let what = [added > 0 ? "\(added) new items" : nil, records.count > added ? "\(records.count - added) changed" : nil].compactMap { $0 }
-        slot.swap(to: current.replacing(model: refitted, source: "\(current.source), with \(what.joined(separator: " and "))"))
-        return true
+        nextItemChange = next
+        itemChanges = Task { _ = try? await next.value }
+        return try await !next.value.isDisjoint(with: ids)
+    }
+
+    /// Items that wait for the change after the running one, and that change.
+    private var waitingItems: [StoredItem] = []
+    private var nextItemChange: Task<Set<String>, any Error>?
+    /// The last change of items started, which the next one waits for.
+    private var itemChanges: Task<Void, Never>?
+
+    /// The waiting items, the later of two with one id; the next change starts with them.
+    private func startItemChange() -> [StoredItem] {
+        defer { waitingItems = []; nextItemChange = nil }
+        var seen = Set<String>()
+        return waitingItems.reversed().filter { seen.insert($0.id).inserted }.reversed()
+    }
+
+    /// Takes `items` into the served model; the ids taken. A retrain or an erasure that swaps
+    /// the model meanwhile leaves them to the model it swapped in: they are taken into that.
+    private func takeItems(_ items: [StoredItem]) async throws -> Set<String> {
+        for _ in 0..<3 {
+            let served = slot.served
+            guard served.model.scoresItemsWithoutInteractions else { return [] }
+            let known = served.model.data.items, catalog = served.model.data.catalog
+            // None without a catalogue (a model file written before files kept it): the content
+            // members would be fitted on the new items' text alone. Of the rest, the new items and
+            // those whose record changed (a new title, text, categories or vector).
+            var added = 0
+            let records = Self.catalogued(items, in: catalog).filter { record in
+                guard known.index(of: record.id) != nil else { added += 1; return true }
+                return catalog?[record.id] != record
+            }
+            guard !records.isEmpty else { return [] }
+            let data = served.model.data.addingItems(records)
+            let refitted = try await Task.detached { try served.model.extendingCatalogue(to: data) }.value
+            let current = slot.served
+            guard current.version == served.version else { continue }
+            let what = [added > 0 ? "\(added) new items" : nil, records.count > added ? "\(records.count - added) changed" : nil].compactMap { $0 }
+            slot.swap(to: current.replacing(model: refitted, source: "\(current.source), with \(what.joined(separator: " and "))"))
+            return Set(records.map(\.id))
+        }
+        // Swapped under it three times: the next retrain takes them from the store.
+        return []
     }
 
     /// The catalogue records of the store's `items` that carry content, or that `catalog`

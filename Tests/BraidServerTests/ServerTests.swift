@@ -786,6 +786,33 @@ import Testing
         #expect(server.slot.served.model.data.items.index(of: "new") != nil)
     }
 
+    /// Items posted at the same moment are all taken: each change starts from the model the one
+    /// before swapped in, and items that arrive during a change are taken together in the next
+    /// (a change computed from a model another had replaced was dropped, and its items waited
+    /// for a retrain that might never come).
+    @Test func itemsPostedTogetherAreAllTaken() async throws {
+        var data = Fixtures.randomRatings(users: 30, items: 25, perUser: 6)
+        data.catalog = ModelContract.catalog(for: data.items)
+        let (server, _) = try Self.server(model: try ModelRegistry.fit("content-bm25", data: data))
+        let ids = (0..<8).map { "new-\($0)" }
+        let answers = try await Self.run(server) { client in
+            try await withThrowingTaskGroup(of: Bool?.self) { group in
+                for id in ids {
+                    group.addTask {
+                        let body = Self.body(#"{"items": [{"id": "\#(id)", "title": "title of \#(id)", "categories": ["x"]}]}"#)
+                        return try Self.json(try await client.execute(uri: "/items", method: .post, body: body))["recommendable_now"] as? Bool
+                    }
+                }
+                return try await group.reduce(into: [Bool?]()) { $0.append($1) }
+            }
+        }
+        #expect(answers == Array(repeating: true, count: ids.count))
+        let served = server.slot.served.model.data
+        let missing = ids.filter { id in served.items.index(of: id) == nil || served.catalog?[id]?.title != "title of \(id)" }
+        #expect(missing.isEmpty)
+        #expect((2...(1 + ids.count)).contains(server.slot.served.version))
+    }
+
     /// A retrain takes the store's items into the model's catalogue: one posted while a model
     /// that does not read content served (EASE: not recommendable at once), and an item only
     /// the model's catalogue knew, its title and text changed by PATCH and the rest of its
