@@ -60,7 +60,7 @@ enum OpenAPI {
 
     /// The fields of an item in `POST /items` and `PATCH /items/{id}`, as the server reads them
     /// (`RecommendationServer.item(_:base:)`): lengths in code points, numbers a 32-bit float holds.
-    static let itemFields = ##""title": {"type": ["string", "null"], "maxLength": \##(Limits.titleLength)}, "text": {"type": ["string", "null"], "maxLength": \##(Limits.textLength)}, "categories": {"type": ["array", "null"], "items": {"$ref": "#/components/schemas/ID"}}, "attributes": {"type": ["object", "null"]}, "timestamp": {"anyOf": [{"$ref": "#/components/schemas/Timestamp"}, {"type": "null"}]}, "hidden": {"type": "boolean"}, "vector": {"type": ["array", "null"], "items": {"type": "number", "minimum": -3.4028234663852886e38, "maximum": 3.4028234663852886e38}}"##
+    static let itemFields = ##""title": {"type": ["string", "null"], "maxLength": \##(Limits.titleLength)}, "text": {"type": ["string", "null"], "maxLength": \##(Limits.textLength)}, "categories": {"type": ["array", "null"], "items": {"$ref": "#/components/schemas/ID"}}, "attributes": {"type": ["object", "null"]}, "timestamp": {"anyOf": [{"$ref": "#/components/schemas/Timestamp"}, {"type": "null"}]}, "hidden": {"type": "boolean"}, "vector": {"type": ["array", "null"], "description": "As many numbers as the served model's item vectors, when its items have vectors", "items": {"type": "number", "minimum": -3.4028234663852886e38, "maximum": 3.4028234663852886e38}}"##
 
     /// The document as written; `root` adds the HEAD operations.
     static let source = #"""

@@ -185,6 +185,7 @@ public final class RecommendationServer: Sendable {
             let body = try await fields(request)
             try body.onlyKnown(["items"])
             let items = try body.batch("items").map { fields throws(APIError) in try Self.item(fields, base: nil) }
+            try Self.checkVectors(items, against: slot.served.model.data.catalog)
             try await store.upsertItems(items)
             excluded.invalidate()
             categories.invalidate()
@@ -211,6 +212,7 @@ public final class RecommendationServer: Sendable {
             // An item only the model's catalogue knows is patched from its record there.
             let existing = stored ?? slot.served.model.data.catalog?[id].map(StoredItem.init(record:)) ?? StoredItem(id: id)
             let patched = try Self.item(body, base: existing)
+            try Self.checkVectors([patched], against: slot.served.model.data.catalog)
             try await store.upsertItems([patched])
             excluded.invalidate()
             categories.invalidate()
@@ -603,6 +605,18 @@ public final class RecommendationServer: Sendable {
     }
 
     /// An item from a request's fields; with `base`, fields left out keep their values (PATCH).
+    /// Refuses, before anything is stored, an item vector whose length differs from the served
+    /// model's item vectors': the content models would leave it out, and the catalogue would
+    /// hold vectors of two lengths.
+    static func checkVectors(_ items: [StoredItem], against catalog: ItemCatalog?) throws(APIError) {
+        guard let expected = catalog?.vectorDimension else { return }
+        for item in items {
+            guard let vector = item.vector, vector.count != expected else { continue }
+            throw APIError(.badRequest, "vectorDimension",
+                           "item \(item.id)'s vector has \(vector.count) numbers, but the served model's item vectors have \(expected); send one of \(expected) (nothing was stored)")
+        }
+    }
+
     static func item(_ fields: Fields, base: StoredItem?) throws(APIError) -> StoredItem {
         try fields.onlyKnown(base == nil ? ["id", "title", "text", "categories", "attributes", "timestamp", "hidden", "vector"]
                                          : ["title", "text", "categories", "attributes", "timestamp", "hidden", "vector"])

@@ -65,4 +65,17 @@ import Testing
         try file(infinite, [1, .infinity, 3, 4]).write(to: URL(fileURLWithPath: directory + "/i.safetensors"))
         #expect(throws: DataError.self) { try ItemVectorsImporter().importFile(directory + "/i.safetensors") }
     }
+
+    /// A catalogue's vector dimension is the length most of its vectors have, the shorter of two
+    /// as common, whatever order its records come in.
+    @Test func aCatalogsVectorDimensionIsTheCommonestLength() {
+        func catalog(_ lengths: [Int]) -> ItemCatalog {
+            ItemCatalog(lengths.enumerated().map { n, length in ItemRecord(id: "i\(n)", vector: [Float](repeating: 1, count: length)) }
+                        + [ItemRecord(id: "without", title: "no vector")])
+        }
+        #expect(catalog([3, 2, 3, 3]).vectorDimension == 3)
+        #expect(catalog([2, 3, 3, 2, 5]).vectorDimension == 2)
+        #expect(catalog([7]).vectorDimension == 7)
+        #expect(catalog([]).vectorDimension == nil)
+    }
 }

@@ -813,6 +813,35 @@ import Testing
         #expect((2...(1 + ids.count)).contains(server.slot.served.version))
     }
 
+    /// A vector of another length than the served model's item vectors is refused before it is
+    /// stored, by POST /items and PATCH alike (it was stored, the content models left it out,
+    /// and the catalogue held vectors of two lengths); one of the right length is taken.
+    @Test func itemVectorsOfAnotherLengthAreRefused() async throws {
+        var data = Fixtures.randomRatings(users: 30, items: 25, perUser: 6)
+        data.catalog = ItemCatalog(data.items.identifiers.enumerated().map { n, id in
+            ItemRecord(id: id, vector: [Float(n % 3), 1, Float(n % 5)])
+        })
+        // The hybrid maps the items' vectors into its factor space (content-dense reads them
+        // too; it lives in BraidTextModels).
+        let (server, _) = try Self.server(model: try ModelRegistry.fit("hybrid", data: data))
+        let first = data.items[0]
+        try await Self.run(server) { client in
+            let posted = try await client.execute(uri: "/items", method: .post,
+                                                  body: Self.body(#"{"items": [{"id": "fits", "vector": [1, 2, 3]}, {"id": "short", "vector": [1, 2]}]}"#))
+            #expect(posted.status == .badRequest)
+            let error = try #require(Self.json(posted)["error"] as? [String: Any])
+            #expect(error["code"] as? String == "vectorDimension")
+            #expect(error["message"] as? String == "item short's vector has 2 numbers, but the served model's item vectors have 3; send one of 3 (nothing was stored)")
+            #expect(try await client.execute(uri: "/items/fits", method: .get).status == .notFound)
+            let patched = try await client.execute(uri: "/items/\(first)", method: .patch, body: Self.body(#"{"vector": [1, 2, 3, 4]}"#))
+            #expect(patched.status == .badRequest)
+            let taken = try Self.json(try await client.execute(uri: "/items", method: .post, body: Self.body(#"{"items": [{"id": "fits", "vector": [1, 2, 3]}]}"#)))
+            #expect(taken["recommendable_now"] as? Bool == true)
+        }
+        let catalog = try #require(server.slot.served.model.data.catalog)
+        #expect(catalog[first]?.vector == [0, 1, 0] && catalog["fits"]?.vector == [1, 2, 3] && catalog["short"] == nil)
+    }
+
     /// A retrain takes the store's items into the model's catalogue: one posted while a model
     /// that does not read content served (EASE: not recommendable at once), and an item only
     /// the model's catalogue knew, its title and text changed by PATCH and the rest of its

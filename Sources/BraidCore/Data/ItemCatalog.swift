@@ -91,8 +91,14 @@ public struct ItemCatalog: Sendable, Equatable {
         return out
     }
 
-    /// The dimension of the items' vectors, when any item has one.
-    public var vectorDimension: Int? { records.values.lazy.compactMap { $0.vector?.count }.first }
+    /// The dimension of the items' vectors, when any item has one: the length most of them
+    /// have (the shorter of two as common), so that a catalogue holding a vector of another
+    /// length reads the same in every process (the records' order is a dictionary's).
+    public var vectorDimension: Int? {
+        var counts: [Int: Int] = [:]
+        for record in records.values { if let vector = record.vector { counts[vector.count, default: 0] += 1 } }
+        return counts.max { a, b in a.value != b.value ? a.value < b.value : a.key > b.key }?.key
+    }
 
     /// Attaches `vectors` by item id, adding a record for an id the catalogue lacks.
     public mutating func attach(vectors: [String: [Float]]) {
