@@ -123,24 +123,28 @@ actor ModelMaintainer {
     /// costs two refits, not one per request).
     @discardableResult
     func addItems(_ items: [StoredItem]) async throws -> Bool {
-        let ids = Set(items.map(\.id))
         waitingItems += items
-        if let next = nextItemChange { return try await !next.value.isDisjoint(with: ids) }
-        let previous = itemChanges
-        let next = Task { () async throws -> Set<String> in
-            await previous?.value
-            return try await self.takeItems(self.startItemChange())
-        }
-        nextItemChange = next
-        itemChanges = Task { _ = try? await next.value }
-        return try await !next.value.isDisjoint(with: ids)
+        let change = nextItemChange ?? queueItemChange()
+        return try await !change.value.isDisjoint(with: items.map(\.id))
     }
 
     /// Items that wait for the change after the running one, and that change.
     private var waitingItems: [StoredItem] = []
     private var nextItemChange: Task<Set<String>, any Error>?
-    /// The last change of items started, which the next one waits for.
-    private var itemChanges: Task<Void, Never>?
+    /// The last change of items queued, which the next one waits for.
+    private var lastItemChange: Task<Set<String>, any Error>?
+
+    /// A change that starts when the last one queued has ended, with the items waiting then.
+    private func queueItemChange() -> Task<Set<String>, any Error> {
+        let previous = lastItemChange
+        let change = Task { () async throws -> Set<String> in
+            _ = try? await previous?.value
+            return try await self.takeItems(self.startItemChange())
+        }
+        nextItemChange = change
+        lastItemChange = change
+        return change
+    }
 
     /// The waiting items, the later of two with one id; the next change starts with them.
     private func startItemChange() -> [StoredItem] {

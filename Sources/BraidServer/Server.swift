@@ -604,12 +604,11 @@ public final class RecommendationServer: Sendable {
         fields.isNull("attributes") ? "{}" : try fields.objectText("attributes") ?? "{}"
     }
 
-    /// An item from a request's fields; with `base`, fields left out keep their values (PATCH).
     /// Refuses, before anything is stored, an item vector whose length differs from the served
     /// model's item vectors': the content models would leave it out, and the catalogue would
-    /// hold vectors of two lengths.
+    /// hold vectors of two lengths. The catalogue is read only for a request that sends one.
     static func checkVectors(_ items: [StoredItem], against catalog: ItemCatalog?) throws(APIError) {
-        guard let expected = catalog?.vectorDimension else { return }
+        guard items.contains(where: { $0.vector != nil }), let expected = catalog?.vectorDimension else { return }
         for item in items {
             guard let vector = item.vector, vector.count != expected else { continue }
             throw APIError(.badRequest, "vectorDimension",
@@ -617,6 +616,7 @@ public final class RecommendationServer: Sendable {
         }
     }
 
+    /// An item from a request's fields; with `base`, fields left out keep their values (PATCH).
     static func item(_ fields: Fields, base: StoredItem?) throws(APIError) -> StoredItem {
         try fields.onlyKnown(base == nil ? ["id", "title", "text", "categories", "attributes", "timestamp", "hidden", "vector"]
                                          : ["title", "text", "categories", "attributes", "timestamp", "hidden", "vector"])

@@ -73,7 +73,9 @@ struct NeighborhoodIndex: Sendable {
     /// whose residuals need the new user's fitted bias.
     static func foldsIn(_ settings: NeighborhoodSettings) -> Bool { settings.similarity != .pearsonBaseline }
 
-    init(orientation: Orientation, settings: NeighborhoodSettings, similarities: SparseMatrix, userMeans: [Float],
+    /// `nearest` is `similarities` pruned to each row's `neighbors` strongest, when the caller
+    /// has it already.
+    init(orientation: Orientation, settings: NeighborhoodSettings, similarities: SparseMatrix, nearest: SparseMatrix? = nil, userMeans: [Float],
          itemMeans: [Float], baseline: BaselineEstimates?, scale: RatingScale, users: (others: PairwiseSimilarity.Others, logsValues: Bool)?) {
         self.users = users
         self.orientation = orientation
@@ -83,8 +85,7 @@ struct NeighborhoodIndex: Sendable {
         self.itemMeans = itemMeans
         self.baseline = baseline
         self.scale = scale
-        let k = settings.neighbors
-        nearest = similarities.keepingStrongest(k)
+        self.nearest = nearest ?? similarities.keepingStrongest(settings.neighbors)
     }
 
     /// Top-N scores: item-based `Σ_{j∈I(u)} W[j, i] · x_uj` (Deshpande & Karypis 2004);
@@ -276,8 +277,10 @@ struct NeighborhoodIndex: Sendable {
     func extended(to data: InteractionMatrix) -> NeighborhoodIndex {
         let itemMeans = data.byItem.rowMeans()
         let baseline = settings.needsBaseline ? settings.baseline.fit(data) : nil
+        let items = orientation == .items
         return NeighborhoodIndex(orientation: orientation, settings: settings,
-                                 similarities: orientation == .items ? similarities.widened(to: data.itemCount) : similarities,
+                                 similarities: items ? similarities.widened(to: data.itemCount) : similarities,
+                                 nearest: items ? nearest.widened(to: data.itemCount) : nearest,
                                  userMeans: userMeans, itemMeans: itemMeans, baseline: baseline, scale: RatingScale(data),
                                  users: Self.trainingUsers(data, orientation: orientation, settings: settings, userMeans: userMeans, itemMeans: itemMeans, baseline: baseline))
     }
