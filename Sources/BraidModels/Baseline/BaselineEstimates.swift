@@ -161,6 +161,11 @@ public struct BaselinePredictor: RecommendationModel {
         scale.archive(into: &archive)
     }
 
+    /// New items have no ratings, so their bias is 0, as a fit gives them, and the others' stay.
+    public func extendingCatalogue(to data: InteractionMatrix) throws(ModelError) -> any RecommendationModel {
+        try extendingArchive(to: data, rows: [ItemRows(key: "baseline.itemBiases")])
+    }
+
     public init(archive: ModelArchive, data: InteractionMatrix, configuration: Configuration) throws(ModelError) {
         self.configuration = configuration
         self.data = data

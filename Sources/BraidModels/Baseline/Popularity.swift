@@ -49,6 +49,11 @@ public struct Popularity: RecommendationModel {
         archive.arrays["counts"] = .float32(FloatBuffer(counts))
     }
 
+    /// New items have no interactions: a count of 0, as a fit gives them.
+    public func extendingCatalogue(to data: InteractionMatrix) throws(ModelError) -> any RecommendationModel {
+        try extendingArchive(to: data, rows: [ItemRows(key: "counts")])
+    }
+
     public init(archive: ModelArchive, data: InteractionMatrix, configuration: Configuration) throws(ModelError) {
         self.configuration = configuration
         self.data = data

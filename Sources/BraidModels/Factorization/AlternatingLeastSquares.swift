@@ -99,8 +99,8 @@ public struct AlternatingLeastSquares: IterativeFactorizationModel {
     public static let summary = "implicit-feedback alternating least squares (Hu, Koren & Volinsky 2008), CG or Cholesky"
 
     public let configuration: Configuration
-    public private(set) var data: InteractionMatrix
-    public private(set) var factors: LatentFactors
+    public let data: InteractionMatrix
+    public let factors: LatentFactors
     /// YᵀY + λI over the final item factors, computed once so that folding in a new history
     /// costs one f×f solve over the history's items.
     let foldInGram: DenseMatrix
@@ -332,17 +332,6 @@ public struct AlternatingLeastSquares: IterativeFactorizationModel {
     public func archive(into archive: inout ModelArchive) {
         factors.archive(into: &archive)
         archive.scalars[Self.scalingKey] = 1
-    }
-
-    /// New items come without interactions: the factors stay as fitted and the new items'
-    /// are zero, where a solve with no interactions puts them (they score 0), with no second
-    /// round of alternating solves.
-    public func extendingCatalogue(to data: InteractionMatrix) throws(ModelError) -> any RecommendationModel {
-        guard data.extendsCatalogue(of: self.data) else { return try AlternatingLeastSquares(fitting: data, configuration: configuration) }
-        var grown = self
-        grown.data = data
-        grown.factors = factors.addingItems(data.itemCount - self.data.itemCount)
-        return grown
     }
 
     public init(archive: ModelArchive, data: InteractionMatrix, configuration: Configuration) throws(ModelError) {

@@ -53,13 +53,8 @@ public struct LatentFactors: Sendable, Equatable {
 
     public var factorCount: Int { userFactors.columns }
 
-    /// The same factors with `count` items more, whose factors (and biases) are zero.
-    public func addingItems(_ count: Int) -> LatentFactors {
-        var storage = Array(itemFactors.storage)
-        storage += [Float](repeating: 0, count: count * factorCount)
-        return LatentFactors(userFactors: userFactors, itemFactors: DenseMatrix(rows: itemFactors.rows + count, columns: factorCount, storage: storage),
-                             userBiases: userBiases, itemBiases: itemBiases.map { $0 + [Float](repeating: 0, count: count) }, globalBias: globalBias)
-    }
+    /// The archive's arrays with a row per item (`RecommendationModel.extendingArchive`).
+    static let itemRows = [ItemRows(key: "factors.item"), ItemRows(key: "factors.itemBias")]
 
     /// The score of one pair.
     public func score(user: Int, item: Int) -> Float {
@@ -226,6 +221,14 @@ extension FactorizationModel {
     public func scores(forUser user: Int) -> [Float] { factors.scores(forUser: user) }
     public func scores(forUsers users: [Int]) -> [[Float]]? { factors.scores(forUsers: users) }
     public func itemSimilarities(to item: Int) -> [Float]? { factors.itemSimilarities(to: item) }
+
+    /// New items come without interactions: the fitted factors and biases stay, and the new
+    /// items' are zero, with no second fit (`extendingArchive(to:rows:)`). ALS's solve of a row
+    /// without interactions gives it zero; an SGD fit (SVD, biased MF, BPR) would leave it at its
+    /// random start, or for BPR push it only down, as a negative.
+    public func extendingCatalogue(to data: InteractionMatrix) throws(ModelError) -> any RecommendationModel {
+        try extendingArchive(to: data, rows: LatentFactors.itemRows)
+    }
 
     /// The score's parts (`LatentFactors.contributions`), which add up to it, and the user's
     /// items by the cosine of their factors with the item's: the user's factors are fitted

@@ -160,6 +160,12 @@ public struct SVDPlusPlus: IterativeFactorizationModel {
         scale.archive(into: &archive)
     }
 
+    /// New items as in every factor model (`FactorizationModel.extendingCatalogue(to:)`), their
+    /// implicit factors zero too: no user's history holds them.
+    public func extendingCatalogue(to data: InteractionMatrix) throws(ModelError) -> any RecommendationModel {
+        try extendingArchive(to: data, rows: LatentFactors.itemRows + [ItemRows(key: "svdpp.implicit")])
+    }
+
     public init(archive: ModelArchive, data: InteractionMatrix, configuration: Configuration) throws(ModelError) {
         self.configuration = configuration
         self.data = data

@@ -195,6 +195,12 @@ public struct NeuMF: RecommendationModel {
         NeuralArchive.store(network.parameters, prefix: "neumf.", into: &archive)
     }
 
+    /// New items get zero embeddings and the trained network stays (`extendingArchive(to:rows:)`):
+    /// no epoch of 20 over every interaction again.
+    public func extendingCatalogue(to data: InteractionMatrix) throws(ModelError) -> any RecommendationModel {
+        try extendingArchive(to: data, rows: [ItemRows(key: "neumf.item.gmf"), ItemRows(key: "neumf.item.mlp")])
+    }
+
     public init(archive: ModelArchive, data: InteractionMatrix, configuration: Configuration) throws(ModelError) {
         self.configuration = configuration
         self.data = data

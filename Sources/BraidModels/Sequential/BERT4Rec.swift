@@ -179,6 +179,12 @@ public struct BERT4Rec: SequenceModel {
         NeuralArchive.store(network.parameters, prefix: "bert4rec.", into: &archive)
     }
 
+    /// New items get zero embeddings between the known items' and the mask token's, and a zero
+    /// output bias; the trained network stays (`extendingArchive(to:rows:)`).
+    public func extendingCatalogue(to data: InteractionMatrix) throws(ModelError) -> any RecommendationModel {
+        try extendingArchive(to: data, rows: [ItemRows(key: "bert4rec.items", before: 1, after: 1), ItemRows(key: "bert4rec.output.bias")])
+    }
+
     public init(archive: ModelArchive, data: InteractionMatrix, configuration: Configuration) throws(ModelError) {
         self.configuration = configuration
         self.data = data

@@ -97,6 +97,12 @@ public struct SASRec: SequenceModel {
         NeuralArchive.store(encoder.parameters, prefix: "sasrec.", into: &archive)
     }
 
+    /// New items get zero embeddings after the known items' (token 0 is padding) and the
+    /// trained encoder stays (`extendingArchive(to:rows:)`): a new item scores 0.
+    public func extendingCatalogue(to data: InteractionMatrix) throws(ModelError) -> any RecommendationModel {
+        try extendingArchive(to: data, rows: [ItemRows(key: "sasrec.items", before: 1)])
+    }
+
     public init(archive: ModelArchive, data: InteractionMatrix, configuration: Configuration) throws(ModelError) {
         self.configuration = configuration
         self.data = data

@@ -1,0 +1,38 @@
+public import BraidCore
+
+/// An array of a model's archive that holds one row per item, between `before` rows that come
+/// first (a padding token) and `after` rows that come last (a mask token).
+struct ItemRows: Sendable {
+    var key: String
+    var before = 0
+    var after = 0
+}
+
+extension RecommendationModel {
+    /// This model serving `data`, its training data with items added to the catalogue
+    /// (`InteractionMatrix.extendsCatalogue(of:)`), restored from its own archive with a zero
+    /// row for each new item in each of `rows`, after the known items' rows: new items come
+    /// without interactions, so a fit has nothing to learn of them and nothing it learned of the
+    /// others changes, and what the model holds per user and per known item stays as fitted.
+    /// A new item's parameters are zero where a fit would have left their random start
+    /// untouched or pushed them only down, and the model does not recommend it
+    /// (`scoresItemsWithoutInteractions` is false); an array of `rows` the archive lacks (an
+    /// optional bias) is skipped. Any other `data` is fitted anew.
+    func extendingArchive(to data: InteractionMatrix, rows: [ItemRows]) throws(ModelError) -> any RecommendationModel {
+        guard data.extendsCatalogue(of: self.data) else { return try Self(fitting: data, configuration: configuration) }
+        var archive = ModelArchive(model: Self.name, configuration: .init(), users: self.data.users, items: self.data.items)
+        self.archive(into: &archive)
+        let known = self.data.itemCount, added = data.itemCount - known
+        for table in rows {
+            guard let values = try? archive.floats(table.key) else { continue }
+            let slots = table.before + known + table.after
+            guard slots > 0, values.count % slots == 0 else {
+                throw ModelError(.corruptModel, "\(Self.name)'s \(table.key) has \(values.count) values, not a row for each of \(known) items")
+            }
+            let width = values.count / slots, end = (table.before + known) * width
+            archive.arrays[table.key] = .float32(FloatBuffer(Array(values[..<end]) + [Float](repeating: 0, count: added * width) + values[end...]))
+        }
+        archive.items = data.items
+        return try Self(archive: archive, data: data, configuration: configuration)
+    }
+}
