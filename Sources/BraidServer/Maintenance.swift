@@ -113,8 +113,9 @@ actor ModelMaintainer {
     /// read at once by models that score items from their content (content models, the
     /// hybrid, a fusion with a content member): the served model takes the records into its
     /// catalogue (`extendingCatalogue(to:)`: a content model refits in about 0.1 s on
-    /// ml-latest-small, the hybrid in 0.4 s, a fusion's content members refit and its other
-    /// members and ranker stay) and is swapped in. Other models learn of items from their
+    /// ml-latest-small; the hybrid and the two-tower model learn only their map from content
+    /// again, in 0.25 and 0.4 s; a fusion's content members refit and its other members and
+    /// ranker stay) and is swapped in. Other models learn of items from their
     /// interactions, at the next retrain. Whether any of `items` was taken (false when none
     /// carries content or changed).
     ///

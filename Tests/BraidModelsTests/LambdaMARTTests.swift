@@ -261,6 +261,49 @@ func descendingOrderOfQueries(_ data: LambdaMART.Dataset, _ scores: [Float]) -> 
         #expect(Array(model.scores(forUser: 0)[0..<16]) == Array(als.scores(forUser: 0)[0..<16]))
     }
 
+    /// New items join a fitted hybrid without a fit (`extendingCatalogue(to:)`): the warm items
+    /// keep their scores, and the new items are mapped from their content and recommended (over
+    /// ALS, a new "even" title outranks a new "odd" one for the even users). With a deterministic collaborative model
+    /// (SVD: its SGD never touches an item without ratings, and the old items' random start does
+    /// not depend on how many items follow) and warm model (EASE), the extended hybrid scores
+    /// every item as a hybrid fitted on the grown catalogue does.
+    @Test(arguments: [false, true]) func newItemsJoinWithoutAFit(deterministic: Bool) throws {
+        let (data, grown) = Self.newItemsCatalogue()
+        let parameters = deterministic ? ["collaborative": "svd(factors=4,iterations=10)", "warm": "ease"]
+            : ["collaborative": "als(factors=4,iterations=10)", "regularization": "0.1"]
+        let model = try ModelRegistry.fit("hybrid", parameters: ModelParameters(parameters), data: data)
+        let extended = try model.extendingCatalogue(to: grown)
+        #expect(extended is Hybrid && extended.data == grown)
+        let refit = try ModelRegistry.fit("hybrid", parameters: ModelParameters(parameters), data: grown)
+        for user in 0..<data.userCount {
+            let before = model.scores(forUser: user), after = extended.scores(forUser: user)
+            #expect(Array(after.prefix(16)) == before, "user \(user)")
+            if deterministic {
+                let again = refit.scores(forUser: user)
+                for item in 0..<18 { #expect(abs(again[item] - after[item]) <= 1e-4 * max(1, abs(after[item])), "user \(user) item \(item)") }
+            } else {
+                // (SVD regresses on rating values that do not follow the groups, so its factors do not tell them apart.)
+                #expect(user % 2 == 0 ? after[16] > after[17] : after[17] > after[16], "user \(user): \(after[16]) vs \(after[17])")
+            }
+        }
+        #expect(extended.recommend(userIndex: 0, count: 20).contains { $0.index == 16 })
+    }
+
+    /// `coldCatalogue`'s users and groups, rated 1–5 (values that do not follow the groups), its
+    /// warm items alone in the catalogue; and the same with a new "even" and a new "odd" title
+    /// added (`addingItems`, items 16 and 17).
+    static func newItemsCatalogue() -> (data: InteractionMatrix, grown: InteractionMatrix) {
+        var table = InteractionTable()
+        for u in 0..<40 {
+            for i in 0..<16 where i % 2 == u % 2 && (u + i) % 3 != 0 {
+                table.append(Interaction(user: "u\(u)", item: "i\(i)", value: Float(1 + (u + 2 * i) % 5)))
+            }
+        }
+        var data = InteractionMatrix(table)
+        data.catalog = ItemCatalog((0..<16).map { i in ItemRecord(id: "i\(i)", title: i % 2 == 0 ? "even story \(i)" : "odd story \(i)") })
+        return (data, data.addingItems([ItemRecord(id: "new-even", title: "even story new"), ItemRecord(id: "new-odd", title: "odd story new")]))
+    }
+
     /// A saved configuration without `warm` (written before it) has none, whether it decodes
     /// directly or, lacking other fields too, over the saved defaults; `warm=none` saved now
     /// reads back as none, and a warm model as itself.
@@ -308,5 +351,28 @@ func descendingOrderOfQueries(_ data: LambdaMART.Dataset, _ scores: [Float]) -> 
             let s = model.scores(forUser: user)
             #expect(user % 2 == 0 ? s[even] > s[odd] : s[odd] > s[even], "user \(user): \(s[even]) vs \(s[odd])")
         }
+    }
+
+    /// New items join a fitted two-tower model without training (`extendingCatalogue(to:)`):
+    /// the ridge map is learned again from the grown catalogue's content and places them, so a
+    /// new "even" title outranks a new "odd" one for the even users, by the map alone (lexical
+    /// part off; the old items then keep their scores exactly) and with the lexical part; the
+    /// extended model saves and loads as any.
+    @Test(arguments: [false, true]) func twoTowerTakesNewItemsWithoutAFit(lexical: Bool) throws {
+        let (data, grown) = Self.newItemsCatalogue()
+        let model = try ModelRegistry.fit("twotower", parameters: ModelParameters([
+            "lexical": "\(lexical)", "cold-regularization": "0.1", "factors": "8", "hidden": "16", "epochs": "40",
+            "patience": "0", "batch-size": "32", "learning-rate": "0.01", "min-df": "1",
+        ]), data: data)
+        let extended = try #require(try model.extendingCatalogue(to: grown) as? TwoTower)
+        #expect(extended.data == grown)
+        let loaded = try ModelRegistry.load(ModelRegistry.archive(extended))
+        for user in 0..<data.userCount {
+            let before = model.scores(forUser: user), after = extended.scores(forUser: user)
+            if !lexical { #expect(Array(after.prefix(16)) == before, "user \(user)") }
+            #expect(user % 2 == 0 ? after[16] > after[17] : after[17] > after[16], "user \(user): \(after[16]) vs \(after[17])")
+            #expect(loaded.scores(forUser: user) == after, "user \(user)")
+        }
+        #expect(extended.recommend(userIndex: 0, count: 18).contains { $0.index == 16 })
     }
 }

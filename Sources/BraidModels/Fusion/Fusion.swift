@@ -345,8 +345,8 @@ public struct Fusion: RecommendationModel {
     /// The fusion serving `data`, its training data with items added to the catalogue
     /// (`InteractionMatrix.addingItems(_:)`): each member takes the new items in its own way
     /// (a content member indexes their text; the collaborative members keep what they learned
-    /// and give the new items no score, without a fit; the hybrid and the two-tower model fit
-    /// again on `data`) and the
+    /// and give the new items no score, without a fit; the hybrid and the two-tower model map
+    /// them from their content) and the
     /// ranker stays, as what it learned from, the members' scores on inner splits of the
     /// interactions, has not changed. The new items reach the lists through a member that
     /// scores items without interactions and proposes them (`scoresItemsWithoutInteractions`;

@@ -129,14 +129,23 @@ public struct Hybrid: RecommendationModel {
             throw ModelError(.noTrainingData, "hybrid needs item metadata", hint: "pass --items FILE")
         }
         guard data.interactionCount > 0 else { throw ModelError(.noTrainingData, "hybrid needs interactions") }
-        self.configuration = configuration
-        self.data = data
         let member = configuration.collaborative
         guard let collaborative = try ModelRegistry.fit(member.model, parameters: ModelParameters(member.parameters), data: data) as? any FactorizationModel else {
             throw ModelError(.invalidParameter, "the hybrid's collaborative model must be a latent-factor model (als, bpr, svd, biasedmf), not \(member.model)")
         }
+        let warmModel = try configuration.warm.map { spec throws(ModelError) in try MemberSpec.fit([spec], data: data, for: Self.name)[0] }
+        try self.init(data: data, catalog: catalog, configuration: configuration, collaborative: collaborative.factors, warmModel: warmModel, calibration: nil)
+    }
+
+    /// The hybrid of the fitted `collaborative` factors and `warmModel`: every item without
+    /// interactions gets the factors (and bias) the ridge map from the warm items' content
+    /// predicts; `calibration` nil is worked out from the warm model.
+    private init(data: InteractionMatrix, catalog: ItemCatalog, configuration: Configuration, collaborative: LatentFactors,
+                 warmModel: (any RecommendationModel)?, calibration: (scale: Float, shift: Float)?) throws(ModelError) {
+        self.configuration = configuration
+        self.data = data
         let x = try configuration.content.itemVectors(data, catalog, settings: configuration.contentSettings).asSparse
-        var mapped = collaborative.factors
+        var mapped = collaborative
         let warm = data.itemHasInteractions
         let f = mapped.factorCount, width = f + (mapped.itemBiases == nil ? 0 : 1)
         var targets = [Float](repeating: 0, count: data.itemCount * width)
@@ -152,17 +161,31 @@ public struct Hybrid: RecommendationModel {
         }
         try mapped.checkFinite(model: Self.name, iteration: 0)
         factors = mapped
-        als = Self.alsSettings(member, data: data)
+        als = Self.alsSettings(configuration.collaborative, data: data)
         foldInGram = Self.foldInGram(mapped, data: data, als: als)
         itemIsWarm = warm
-        if let spec = configuration.warm {
-            let model = try MemberSpec.fit([spec], data: data, for: Self.name)[0]
-            warmModel = model
-            calibration = Self.calibration(from: mapped, to: model, data: data)
-        } else {
-            warmModel = nil
-            calibration = (1, 0)
+        self.warmModel = warmModel
+        self.calibration = calibration ?? warmModel.map { Self.calibration(from: mapped, to: $0, data: data) } ?? (1, 0)
+    }
+
+    /// New items come without interactions, so the collaborative factors of the warm items and
+    /// the warm model stay (it takes the new items in its own way, without a fit), and so does
+    /// the calibration between them, worked out over warm items; the ridge map is learned
+    /// again, as the content vectors changed with the catalogue (BM25's and TF-IDF's document
+    /// frequencies), and maps every item without interactions, the new ones among them. Any
+    /// other `data` is fitted anew.
+    public func extendingCatalogue(to data: InteractionMatrix) throws(ModelError) -> any RecommendationModel {
+        guard data.extendsCatalogue(of: self.data), let catalog = data.catalog, catalog.count > 0 else {
+            return try Hybrid(fitting: data, configuration: configuration)
         }
+        var archive = ModelArchive(model: Self.name, configuration: .init(), users: data.users, items: data.items)
+        factors.archive(into: &archive)
+        try archive.insertItemRows(LatentFactors.itemRows, known: self.data.itemCount, added: data.itemCount - self.data.itemCount, model: Self.name)
+        let collaborative = try LatentFactors(archive: archive, data: data)
+        var warm: (any RecommendationModel)?
+        if let warmModel, let spec = configuration.warm { warm = try warmModel.extendingCatalogue(to: MemberSpec.matrices(for: [spec], data: data)[0]) }
+        return try Hybrid(data: data, catalog: catalog, configuration: configuration, collaborative: collaborative,
+                          warmModel: warm, calibration: warm == nil ? nil : calibration)
     }
 
     /// The scale a > 0 and shift b with which a·s + b over every (user with interactions, warm

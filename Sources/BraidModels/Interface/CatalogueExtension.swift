@@ -22,17 +22,24 @@ extension RecommendationModel {
         guard data.extendsCatalogue(of: self.data) else { return try Self(fitting: data, configuration: configuration) }
         var archive = ModelArchive(model: Self.name, configuration: .init(), users: self.data.users, items: self.data.items)
         self.archive(into: &archive)
-        let known = self.data.itemCount, added = data.itemCount - known
-        for table in rows {
-            guard let values = try? archive.floats(table.key) else { continue }
-            let slots = table.before + known + table.after
-            guard slots > 0, values.count % slots == 0 else {
-                throw ModelError(.corruptModel, "\(Self.name)'s \(table.key) has \(values.count) values, not a row for each of \(known) items")
-            }
-            let width = values.count / slots, end = (table.before + known) * width
-            archive.arrays[table.key] = .float32(FloatBuffer(Array(values[..<end]) + [Float](repeating: 0, count: added * width) + values[end...]))
-        }
+        try archive.insertItemRows(rows, known: self.data.itemCount, added: data.itemCount - self.data.itemCount, model: Self.name)
         archive.items = data.items
         return try Self(archive: archive, data: data, configuration: configuration)
+    }
+}
+
+extension ModelArchive {
+    /// Inserts a zero row for each of `added` new items after the `known` items' rows of each
+    /// of `rows`; an array of `rows` the archive lacks (an optional bias) is skipped.
+    mutating func insertItemRows(_ rows: [ItemRows], known: Int, added: Int, model: String) throws(ModelError) {
+        for table in rows {
+            guard let values = try? floats(table.key) else { continue }
+            let slots = table.before + known + table.after
+            guard slots > 0, values.count % slots == 0 else {
+                throw ModelError(.corruptModel, "\(model)'s \(table.key) has \(values.count) values, not a row for each of \(known) items")
+            }
+            let width = values.count / slots, end = (table.before + known) * width
+            arrays[table.key] = .float32(FloatBuffer(Array(values[..<end]) + [Float](repeating: 0, count: added * width) + values[end...]))
+        }
     }
 }

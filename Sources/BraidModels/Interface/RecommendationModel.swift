@@ -186,8 +186,11 @@ public protocol RecommendationModel: Sendable {
     /// the known ones, text or vectors of known items perhaps changed). The new items have no
     /// interactions, so only a model that scores items without them
     /// (`scoresItemsWithoutInteractions`) recommends them. By default the model is fitted
-    /// again on `data` with its configuration; the fusion fits only its members again and keeps
-    /// its ranker, which learned from the interactions alone (`Fusion.extendingCatalogue(to:)`).
+    /// again on `data` with its configuration (the content models: their document frequencies
+    /// change); the collaborative models keep what they learned and give the new items zero
+    /// parameters (`extendingArchive(to:rows:)`), the hybrid and the two-tower model learn only
+    /// their map from content again, and the fusion extends each member and keeps its ranker,
+    /// which learned from the interactions alone (`Fusion.extendingCatalogue(to:)`).
     func extendingCatalogue(to data: InteractionMatrix) throws(ModelError) -> any RecommendationModel
 
     /// Saves the model's fitted state (the training matrix is saved by the caller).

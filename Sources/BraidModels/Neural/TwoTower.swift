@@ -308,19 +308,62 @@ public struct TwoTower: RecommendationModel {
         } })
         let (towerVectors, projected) = allItemVectors()
         var vectors = towerVectors
-        if c.cold == .ridge, let content, warm.contains(false) {
-            let map = RidgeMap(content, targets: vectors, width: d, rows: warm, regularization: c.coldRegularization, iterations: 100)
-            let cold = (0..<itemCount).filter { !warm[$0] }
-            let (mapped, norms) = RowNormalize.forward(cold.flatMap { map.predict(content, item: $0) }, rows: cold.count, width: d)
-            for (r, i) in cold.enumerated() where norms[r] > 1e-12 {
-                vectors.replaceSubrange((i * d)..<((i + 1) * d), with: mapped[(r * d)..<((r + 1) * d)])
-            }
-        }
+        if c.cold == .ridge, let content { Self.mapCold(&vectors, content: content, warm: warm, configuration: c) }
         (itemVectors, itemContent) = (vectors, projected)
         lexical = Self.lexicalPart(item, content: content, warm: warm)
         if let lexical {
             TrainingLog.report("twotower: lexical weight μ = \(String(format: "%.3f", lexical.weight)) with ids, \(String(format: "%.3f", lexical.coldWeight)) from content alone")
         }
+    }
+
+    /// Gives each item without interactions (`warm` false) the vector a ridge map from the warm
+    /// items' content to their vectors predicts, L2-normalized (`cold = .ridge`); an item whose
+    /// content maps to zero keeps its vector.
+    static func mapCold(_ vectors: inout [Float], content: SparseMatrix, warm: [Bool], configuration c: Configuration) {
+        guard warm.contains(false) else { return }
+        let d = c.factors
+        let map = RidgeMap(content, targets: vectors, width: d, rows: warm, regularization: c.coldRegularization, iterations: 100)
+        let cold = warm.indices.filter { !warm[$0] }
+        let (mapped, norms) = RowNormalize.forward(cold.flatMap { map.predict(content, item: $0) }, rows: cold.count, width: d)
+        for (r, i) in cold.enumerated() where norms[r] > 1e-12 {
+            vectors.replaceSubrange((i * d)..<((i + 1) * d), with: mapped[(r * d)..<((r + 1) * d)])
+        }
+    }
+
+    /// New items come without interactions, so the towers and the warm items' vectors stay; the
+    /// content vectors are computed again for the grown catalogue (BM25's and TF-IDF's document
+    /// frequencies change), the lexical part reads them, and the ridge map (`cold = .ridge`, the
+    /// default) is learned again and maps every item without interactions, the new ones among
+    /// them: seconds of training saved on every `POST /items`. A new item in a history then
+    /// adds its content to the history's lexical profile, but not to the user tower's input (the
+    /// item tower's projection is not kept: its projected content and id embedding are zero).
+    /// With `cold = .tower`, without content, or for any other `data`, the model is fitted anew.
+    public func extendingCatalogue(to data: InteractionMatrix) throws(ModelError) -> any RecommendationModel {
+        guard data.extendsCatalogue(of: self.data), configuration.cold == .ridge, let kind = configuration.content,
+              let catalog = data.catalog, catalog.count > 0 else {
+            return try TwoTower(fitting: data, configuration: configuration)
+        }
+        let d = configuration.factors, added = (data.itemCount - self.data.itemCount) * d
+        let content = try kind.itemVectors(data, catalog, settings: configuration.contentSettings).asSparse
+        let warm = data.itemHasInteractions
+        var vectors = itemVectors + [Float](repeating: 0, count: added)
+        Self.mapCold(&vectors, content: content, warm: warm, configuration: configuration)
+        var none = SeededGenerator(seed: 0)
+        let history = Embedding("user.history", count: data.itemCount, width: d, std: 0, generator: &none)
+        history.table.value = userTower.history.table.value + [Float](repeating: 0, count: added)
+        return TwoTower(configuration: configuration, data: data,
+                        userTower: UserTower(history: history, inner: userTower.inner, outer: userTower.outer),
+                        itemContent: itemContent.map { $0 + [Float](repeating: 0, count: added) }, itemVectors: vectors,
+                        lexical: lexical.map { Lexical(content: content, weight: $0.weight, coldWeight: $0.coldWeight, warm: warm) })
+    }
+
+    private init(configuration: Configuration, data: InteractionMatrix, userTower: UserTower, itemContent: [Float]?, itemVectors: [Float], lexical: Lexical?) {
+        self.configuration = configuration
+        self.data = data
+        self.userTower = userTower
+        self.itemContent = itemContent
+        self.itemVectors = itemVectors
+        self.lexical = lexical
     }
 
     static func lexicalPart(_ item: ItemTower, content: SparseMatrix?, warm: [Bool]) -> Lexical? {
