@@ -117,30 +117,47 @@ actor ModelMaintainer {
     /// again, in 0.25 and 0.4 s; a fusion's content members refit and its other members and
     /// ranker stay) and is swapped in. Other models learn of items from their
     /// interactions, at the next retrain. Whether any of `items` was taken (false when none
-    /// carries content or changed).
+    /// carries content or changed), and why none was when the model could not take them.
     ///
     /// One change at a time, each from the model the one before swapped in; the items that
     /// arrive while one runs wait and are taken together, in one change (a burst of requests
     /// costs two refits, not one per request).
-    @discardableResult
-    func addItems(_ items: [StoredItem]) async throws -> Bool {
+    ///
+    /// The items are stored already, so a model that cannot take them (its
+    /// `extendingCatalogue(to:)` throws) fails no request: each is answered that its items were
+    /// not taken, and why (`ItemIntake.problem`), and the next retrain takes them from the store.
+    func addItems(_ items: [StoredItem]) async -> ItemIntake {
         waitingItems += items
         let change = nextItemChange ?? queueItemChange()
-        return try await !change.value.isDisjoint(with: items.map(\.id))
+        let outcome = await change.value
+        return ItemIntake(taken: !outcome.taken.isDisjoint(with: items.map(\.id)), problem: outcome.problem)
+    }
+
+    /// What one request's items came to: whether any was taken into the served model, and the
+    /// reason none was when the model failed to take them.
+    struct ItemIntake: Sendable {
+        var taken: Bool
+        var problem: String?
+    }
+
+    /// What one change of items did: the ids taken, or why none was.
+    struct ItemChange: Sendable {
+        var taken: Set<String> = []
+        var problem: String?
     }
 
     /// Items that wait for the change after the running one, and that change.
     private var waitingItems: [StoredItem] = []
-    private var nextItemChange: Task<Set<String>, any Error>?
+    private var nextItemChange: Task<ItemChange, Never>?
     /// The last change of items queued, which the next one waits for.
-    private var lastItemChange: Task<Set<String>, any Error>?
+    private var lastItemChange: Task<ItemChange, Never>?
 
     /// A change that starts when the last one queued has ended, with the items waiting then.
-    private func queueItemChange() -> Task<Set<String>, any Error> {
+    private func queueItemChange() -> Task<ItemChange, Never> {
         let previous = lastItemChange
-        let change = Task { () async throws -> Set<String> in
-            _ = try? await previous?.value
-            return try await self.takeItems(self.startItemChange())
+        let change = Task { () async -> ItemChange in
+            _ = await previous?.value
+            return await self.takeItems(self.startItemChange())
         }
         nextItemChange = change
         lastItemChange = change
@@ -154,12 +171,12 @@ actor ModelMaintainer {
         return waitingItems.reversed().filter { seen.insert($0.id).inserted }.reversed()
     }
 
-    /// Takes `items` into the served model; the ids taken. A retrain or an erasure that swaps
-    /// the model meanwhile leaves them to the model it swapped in: they are taken into that.
-    private func takeItems(_ items: [StoredItem]) async throws -> Set<String> {
+    /// Takes `items` into the served model. A retrain or an erasure that swaps the model
+    /// meanwhile leaves them to the model it swapped in: they are taken into that.
+    private func takeItems(_ items: [StoredItem]) async -> ItemChange {
         for _ in 0..<3 {
             let served = slot.served
-            guard served.model.scoresItemsWithoutInteractions else { return [] }
+            guard served.model.scoresItemsWithoutInteractions else { return ItemChange() }
             let known = served.model.data.items, catalog = served.model.data.catalog
             // None without a catalogue (a model file written before files kept it): the content
             // members would be fitted on the new items' text alone. Of the rest, the new items and
@@ -169,17 +186,23 @@ actor ModelMaintainer {
                 guard known.index(of: record.id) != nil else { added += 1; return true }
                 return catalog?[record.id] != record
             }
-            guard !records.isEmpty else { return [] }
+            guard !records.isEmpty else { return ItemChange() }
             let data = served.model.data.addingItems(records)
-            let refitted = try await Task.detached { try served.model.extendingCatalogue(to: data) }.value
+            let refitted: any RecommendationModel
+            do {
+                refitted = try await Task.detached { try served.model.extendingCatalogue(to: data) }.value
+            } catch {
+                return ItemChange(problem: "the served model could not take \(records.count == 1 ? "the item" : "\(records.count) items") in (\(error)); "
+                                  + "stored, they reach the model at its next retrain")
+            }
             let current = slot.served
             guard current.version == served.version else { continue }
             let what = [added > 0 ? "\(added) new items" : nil, records.count > added ? "\(records.count - added) changed" : nil].compactMap { $0 }
             slot.swap(to: current.replacing(model: refitted, source: "\(current.source), with \(what.joined(separator: " and "))"))
-            return Set(records.map(\.id))
+            return ItemChange(taken: Set(records.map(\.id)))
         }
         // Swapped under it three times: the next retrain takes them from the store.
-        return []
+        return ItemChange()
     }
 
     /// The catalogue records of the store's `items` that carry content, or that `catalog`

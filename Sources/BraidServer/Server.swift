@@ -190,8 +190,7 @@ public final class RecommendationServer: Sendable {
             excluded.invalidate()
             categories.invalidate()
             // Content-scoring models take new items at once (before this reply).
-            let added = try await maintainer.addItems(items)
-            return ["stored": .number(Double(items.count)), "recommendable_now": .bool(added)]
+            return Self.intake(await maintainer.addItems(items), ["stored": .number(Double(items.count))])
         }
         route(router, .get, "/items/{id}", role: .read) { [self] _, context in
             let id = try pathID(context, "id")
@@ -217,8 +216,7 @@ public final class RecommendationServer: Sendable {
             excluded.invalidate()
             categories.invalidate()
             // A content-scoring model reads the new text at once, as for a new item.
-            let taken = try await maintainer.addItems([patched])
-            return ["id": .string(id), "recommendable_now": .bool(taken)]
+            return Self.intake(await maintainer.addItems([patched]), ["id": .string(id)])
         }
         route(router, .delete, "/items/{id}", role: .write) { [self] _, context in
             let id = try pathID(context, "id")
@@ -581,6 +579,15 @@ public final class RecommendationServer: Sendable {
         ["version": .number(Double(version.version)), "model": .string(version.model), "source": .string(version.source),
          "loaded": .number(version.loaded.timeIntervalSince1970), "users": .number(Double(version.users)),
          "items": .number(Double(version.items)), "metrics": .object(version.metrics.mapValues(JSONValue.number))]
+    }
+
+    /// An answer to stored items: `fields` with `recommendable_now`, and `not_taken` (why) when
+    /// the served model failed to take them.
+    static func intake(_ intake: ModelMaintainer.ItemIntake, _ fields: [String: JSONValue]) -> JSONValue {
+        var out = fields
+        out["recommendable_now"] = .bool(intake.taken)
+        if let problem = intake.problem { out["not_taken"] = .string(problem) }
+        return .object(out)
     }
 
     static func describe(_ report: RetrainReport) -> JSONValue {

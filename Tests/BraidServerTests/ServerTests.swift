@@ -813,6 +813,62 @@ import Testing
         #expect((2...(1 + ids.count)).contains(server.slot.served.version))
     }
 
+    /// A content model that cannot take new items into its catalogue.
+    struct RefusingNewItems: RecommendationModel {
+        typealias Configuration = BM25Content.Configuration
+        static let name = "test-refusing-new-items"
+        static let summary = "BM25 that fails to take new items"
+        let inner: BM25Content
+        var configuration: Configuration { inner.configuration }
+        var data: InteractionMatrix { inner.data }
+        init(fitting data: InteractionMatrix, configuration: Configuration) throws(ModelError) { inner = try BM25Content(fitting: data, configuration: configuration) }
+        init(archive: ModelArchive, data: InteractionMatrix, configuration: Configuration) throws(ModelError) {
+            inner = try BM25Content(archive: archive, data: data, configuration: configuration)
+        }
+        func scores(forUser user: Int) -> [Float] { inner.scores(forUser: user) }
+        var scoresItemsWithoutInteractions: Bool { true }
+        func archive(into archive: inout ModelArchive) { inner.archive(into: &archive) }
+        func extendingCatalogue(to data: InteractionMatrix) throws(ModelError) -> any RecommendationModel {
+            throw ModelError(.invalidParameter, "no room for new items")
+        }
+    }
+
+    /// Items a served model fails to take are stored all the same, so the requests succeed:
+    /// each answers that its items were not taken and why (they answered an error, for items
+    /// that were stored), concurrent ones joined into one change alike, and the store has them.
+    @Test func itemsTheModelCannotTakeAreStoredAndSaidSo() async throws {
+        var data = Fixtures.randomRatings(users: 30, items: 25, perUser: 6)
+        data.catalog = ModelContract.catalog(for: data.items)
+        let (server, _) = try Self.server(model: try RefusingNewItems(fitting: data, configuration: .init()))
+        let ids = (0..<4).map { "new-\($0)" }
+        try await Self.run(server) { client in
+            // Each answer's status, "stored", "recommendable_now" and "not_taken".
+            typealias Answer = (status: HTTPResponse.Status, stored: Int?, taken: Bool?, notTaken: String?)
+            let answers = try await withThrowingTaskGroup(of: Answer.self) { group in
+                for id in ids {
+                    group.addTask {
+                        let response = try await client.execute(uri: "/items", method: .post, body: Self.body(#"{"items": [{"id": "\#(id)", "title": "title of \#(id)"}]}"#))
+                        let body = try Self.json(response)
+                        return (response.status, body["stored"] as? Int, body["recommendable_now"] as? Bool, body["not_taken"] as? String)
+                    }
+                }
+                return try await group.reduce(into: [Answer]()) { $0.append($1) }
+            }
+            for answer in answers {
+                #expect(answer.status == .ok && answer.stored == 1 && answer.taken == false, "\(answer)")
+                #expect(answer.notTaken?.contains("no room for new items") == true, "\(answer)")
+            }
+            let patched = try await client.execute(uri: "/items/new-0", method: .patch, body: Self.body(#"{"title": "another title"}"#))
+            let patchedBody = try Self.json(patched)
+            #expect(patched.status == .ok && patchedBody["not_taken"] as? String != nil)
+            for id in ids {
+                let status = try await client.execute(uri: "/items/\(id)", method: .get).status
+                #expect(status == .ok, "\(id)")
+            }
+        }
+        #expect(server.slot.served.version == 1)
+    }
+
     /// A vector of another length than the served model's item vectors is refused before it is
     /// stored, by POST /items and PATCH alike (it was stored, the content models left it out,
     /// and the catalogue held vectors of two lengths); one of the right length is taken.
