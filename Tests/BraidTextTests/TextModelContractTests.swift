@@ -56,3 +56,28 @@ struct TextModelContractTests {
         for user in 0..<data.userCount { #expect(loaded.scores(forUser: user) == model.scores(forUser: user)) }
     }
 }
+
+/// `content-dense` over vectors supplied with the items (no text model needed): the file keeps
+/// them once, in its catalogue, and the model reads them from there at load.
+@Suite struct SuppliedVectorFileTests {
+    init() { TextModels.register() }
+
+    @Test func suppliedVectorsAreStoredOnceAndReadBack() throws {
+        var data = Fixtures.randomRatings(users: 12, items: 10, perUser: 4)
+        data.catalog = ItemCatalog(data.items.identifiers.enumerated().map { n, id in
+            ItemRecord(id: id, vector: [Float(n % 3), 1, Float(n % 5), n % 2 == 0 ? 0.5 : -0.5])
+        })
+        let model = try ModelRegistry.fit("content-dense", data: data)
+        let archive = ModelRegistry.archive(model as! DenseContent)
+        #expect(archive.arrays["content.dense"] == nil && archive.arrays["data.catalog.vectors"] != nil)
+        let path = Fixtures.temporaryDirectory() + "/vectors.braid"
+        try ModelRegistry.save(model as! DenseContent, to: path)
+        let loaded = try ModelRegistry.load(from: path)
+        for user in 0..<data.userCount { #expect(loaded.scores(forUser: user) == model.scores(forUser: user), "user \(user)") }
+        // A file that says so but whose catalogue lost its vectors is refused, not read as zeros.
+        var stripped = archive
+        stripped.arrays["data.catalog.vectors"] = nil
+        stripped.arrays["data.catalog.vectorStarts"] = nil
+        #expect(throws: ModelError.self) { try ModelRegistry.load(stripped) }
+    }
+}

@@ -174,15 +174,29 @@ public struct ContentModel<Representation: ContentRepresentation>: Recommendatio
         switch vectors {
         case .sparse(let m): archive.store(m, as: "content.sparse")
         case .dense(let m):
-            archive.arrays["content.dense"] = .float32(m.storage)
             archive.scalars["content.dimension"] = Double(m.columns)
+            // Vectors supplied with the items (`--item-vectors`) are in the file's catalogue
+            // already: they are read from there at load, not stored a second time.
+            if let catalog = data.catalog, ItemVectors.supplied(data, catalog) == m {
+                archive.scalars[Self.vectorsFromCatalogKey] = 1
+            } else {
+                archive.arrays["content.dense"] = .float32(m.storage)
+            }
         }
     }
+
+    /// Marks an archive whose dense vectors are the catalogue's supplied ones (`ItemVectors.supplied`).
+    static var vectorsFromCatalogKey: String { "content.vectorsFromCatalog" }
 
     public init(archive: ModelArchive, data: InteractionMatrix, configuration: Configuration) throws(ModelError) {
         self.configuration = configuration
         self.data = data
-        if let dimension = archive.scalars["content.dimension"] {
+        if let dimension = archive.scalars["content.dimension"], archive.scalars[Self.vectorsFromCatalogKey] != nil {
+            guard let catalog = data.catalog, let supplied = ItemVectors.supplied(data, catalog), Double(supplied.columns) == dimension else {
+                throw ModelError(.corruptModel, "the model reads its item vectors from the file's catalogue, which has none of \(Int(dimension)) values")
+            }
+            vectors = .dense(supplied)
+        } else if let dimension = archive.scalars["content.dimension"] {
             let storage = try ModelArchive.mapError { () throws(DataError) in try archive.floatBuffer("content.dense") }
             guard Int(dimension) > 0, storage.count == data.itemCount * Int(dimension) else {
                 throw ModelError(.corruptModel, "the content vectors do not match the items")
