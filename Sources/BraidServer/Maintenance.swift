@@ -116,8 +116,8 @@ actor ModelMaintainer {
     /// ml-latest-small; the hybrid and the two-tower model learn only their map from content
     /// again, in 0.25 and 0.4 s; a fusion's content members refit and its other members and
     /// ranker stay) and is swapped in. Other models learn of items from their
-    /// interactions, at the next retrain. Whether any of `items` was taken (false when none
-    /// carries content or changed), and why none was when the model could not take them.
+    /// interactions, at the next retrain. The ids of `items` taken (none when none carries
+    /// content or changed), or why none was when the model could not take them.
     ///
     /// One change at a time, each from the model the one before swapped in; the items that
     /// arrive while one runs wait and are taken together, in one change (a burst of requests
@@ -125,22 +125,15 @@ actor ModelMaintainer {
     ///
     /// The items are stored already, so a model that cannot take them (its
     /// `extendingCatalogue(to:)` throws) fails no request: each is answered that its items were
-    /// not taken, and why (`ItemIntake.problem`), and the next retrain takes them from the store.
-    func addItems(_ items: [StoredItem]) async -> ItemIntake {
+    /// not taken, and why (`ItemChange.problem`), and the next retrain takes them from the store.
+    func addItems(_ items: [StoredItem]) async -> ItemChange {
         waitingItems += items
         let change = nextItemChange ?? queueItemChange()
         let outcome = await change.value
-        return ItemIntake(taken: !outcome.taken.isDisjoint(with: items.map(\.id)), problem: outcome.problem)
+        return ItemChange(taken: outcome.taken.intersection(items.map(\.id)), problem: outcome.problem)
     }
 
-    /// What one request's items came to: whether any was taken into the served model, and the
-    /// reason none was when the model failed to take them.
-    struct ItemIntake: Sendable {
-        var taken: Bool
-        var problem: String?
-    }
-
-    /// What one change of items did: the ids taken, or why none was.
+    /// What a change of items did: the ids taken, or why none was.
     struct ItemChange: Sendable {
         var taken: Set<String> = []
         var problem: String?

@@ -583,10 +583,10 @@ public final class RecommendationServer: Sendable {
 
     /// An answer to stored items: `fields` with `recommendable_now`, and `not_taken` (why) when
     /// the served model failed to take them.
-    static func intake(_ intake: ModelMaintainer.ItemIntake, _ fields: [String: JSONValue]) -> JSONValue {
+    static func intake(_ change: ModelMaintainer.ItemChange, _ fields: [String: JSONValue]) -> JSONValue {
         var out = fields
-        out["recommendable_now"] = .bool(intake.taken)
-        if let problem = intake.problem { out["not_taken"] = .string(problem) }
+        out["recommendable_now"] = .bool(!change.taken.isEmpty)
+        if let problem = change.problem { out["not_taken"] = .string(problem) }
         return .object(out)
     }
 

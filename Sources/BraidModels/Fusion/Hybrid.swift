@@ -185,7 +185,7 @@ public struct Hybrid: RecommendationModel {
         var warm: (any RecommendationModel)?
         if let warmModel, let spec = configuration.warm { warm = try warmModel.extendingCatalogue(to: MemberSpec.matrices(for: [spec], data: data)[0]) }
         return try Hybrid(data: data, catalog: catalog, configuration: configuration, collaborative: collaborative,
-                          warmModel: warm, calibration: warm == nil ? nil : calibration)
+                          warmModel: warm, calibration: calibration)
     }
 
     /// The scale a > 0 and shift b with which a·s + b over every (user with interactions, warm

@@ -20,10 +20,9 @@ extension RecommendationModel {
     /// optional bias) is skipped. Any other `data` is fitted anew.
     func extendingArchive(to data: InteractionMatrix, rows: [ItemRows]) throws(ModelError) -> any RecommendationModel {
         guard data.extendsCatalogue(of: self.data) else { return try Self(fitting: data, configuration: configuration) }
-        var archive = ModelArchive(model: Self.name, configuration: .init(), users: self.data.users, items: self.data.items)
+        var archive = ModelArchive(model: Self.name, configuration: .init(), users: data.users, items: data.items)
         self.archive(into: &archive)
         try archive.insertItemRows(rows, known: self.data.itemCount, added: data.itemCount - self.data.itemCount, model: Self.name)
-        archive.items = data.items
         return try Self(archive: archive, data: data, configuration: configuration)
     }
 }
