@@ -29,13 +29,35 @@ struct ModelSource: ParsableArguments {
             Console.progress("loaded \(type(of: model).name) from \(file) in \(Console.format(System.monotonicSeconds() - started, digits: 2)) s")
             let given = try dataOptions.catalog(knownItems: model.data.items)
             let titles = given.map(Self.titles) ?? [:]
-            return (model, titles.isEmpty ? kept : titles, given)
+            return (try Self.takingNewItems(of: given, into: model, from: dataOptions), titles.isEmpty ? kept : titles, given)
         case (nil, let train?):
             let model = try fitModel(modelOptions: modelOptions, dataOptions: dataOptions, train: train, threshold: threshold).0
             return (model, model.data.catalog.map(Self.titles) ?? [:], nil)
         default:
             throw CLIError("give either --model-file FILE, or --train FILE --model NAME")
         }
+    }
+
+    /// The model with the items of `given` it does not know joined to its catalogue, after its
+    /// own in id order (as `train --items` makes them join), when it keeps a catalogue and
+    /// scores items from their content: they are recommendable, and have similar items, at once,
+    /// as `POST /items` makes them on the server, without a fit (`extendingCatalogue(to:)`).
+    /// Known items keep the records the model has. Other models are returned as they are: they
+    /// learn of items from interactions. A new item's vector of another length than the
+    /// model's item vectors is an error.
+    static func takingNewItems(of given: ItemCatalog?, into model: any RecommendationModel, from options: DataOptions) throws -> any RecommendationModel {
+        guard let given, let catalog = model.data.catalog, model.scoresItemsWithoutInteractions else { return model }
+        let known = model.data.items
+        let records = given.records.keys.filter { known.index(of: $0) == nil }.sorted().compactMap { given.records[$0] }
+        guard !records.isEmpty else { return model }
+        let source = [options.items.map { _ in "--items" }, options.itemVectors.map { _ in "--item-vectors" }].compactMap { $0 }.joined(separator: " and ")
+        if let expected = catalog.vectorDimension, let odd = records.first(where: { $0.vector.map { $0.count != expected } ?? false }) {
+            throw CLIError(code: "vectorDimension", "\(source): new item \(odd.id)'s vector has \(odd.vector?.count ?? 0) numbers, but the model's item vectors have \(expected); give vectors of \(expected) numbers")
+        }
+        let started = System.monotonicSeconds()
+        let grown = try model.extendingCatalogue(to: model.data.addingItems(records))
+        Console.progress("took \(records.count == 1 ? "1 item" : "\(records.count) items") of \(source) the model did not know into its catalogue in \(Console.format(System.monotonicSeconds() - started, digits: 2)) s")
+        return grown
     }
 
     static func titles(_ catalog: ItemCatalog) -> [String: String] {

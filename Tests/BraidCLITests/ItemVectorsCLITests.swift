@@ -262,3 +262,53 @@ extension ExplainCLITests {
         #expect(dom.stdout.contains("data-statistic=\"interactions\">1635<"))
     }
 }
+
+/// A saved model takes the items of `--items` (or `--item-vectors`) it does not know, without a
+/// fit, when it scores items from content: they are listed and have similar items.
+@Suite struct NewItemsCLITests {
+    @Test func aSavedModelTakesTheNewItemsOfItems() throws {
+        let train = Fixtures.temporaryFile(CLITests.ratings, name: "train.csv")
+        // CLITests.ratings: the users like the items of their own parity, which the titles name.
+        func catalogue(_ extra: String) -> String {
+            "movieId,title,genres\n" + (0..<12).map { "m\($0),Film \($0) \($0 % 2 == 0 ? "even" : "odd"),\($0 % 2 == 0 ? "Drama" : "Comedy")" }
+                .joined(separator: "\n") + "\n" + extra
+        }
+        let known = Fixtures.temporaryFile(catalogue(""), name: "items.csv")
+        let grown = Fixtures.temporaryFile(catalogue("new-even,Film twelve even,Drama\nnew-odd,Film thirteen odd,Comedy\n"), name: "grown.csv")
+        let out = Fixtures.temporaryDirectory() + "/bm25.braid"
+        let trained = try CLI.run(["train", "--train", train, "--items", known, "--model", "content-bm25", "--out", out])
+        #expect(trained.status == 0, "\(trained.stderr)")
+        func listed(_ arguments: [String]) throws -> [String: [String]] {
+            let run = try CLI.run(["recommend", "--model-file", out, "--users", "u0,u1", "--k", "20", "--json"] + arguments)
+            #expect(run.status == 0, "\(run.stderr)")
+            return Dictionary(uniqueKeysWithValues: (run.json["recommendations"] as? [[String: Any]] ?? []).map { list in
+                (list["user"] as? String ?? "?", (list["items"] as? [[String: Any]] ?? []).compactMap { $0["item"] as? String })
+            })
+        }
+        #expect(try !listed([]).values.joined().contains { $0.hasPrefix("new-") })
+        let lists = try listed(["--items", grown])
+        for (user, items) in lists {
+            let even = items.firstIndex(of: "new-even"), odd = items.firstIndex(of: "new-odd")
+            #expect(even != nil && odd != nil, "\(user): \(items)")
+            if let even, let odd { #expect(user == "u0" ? even < odd : odd < even, "\(user): \(items)") }
+        }
+        let similar = try CLI.run(["similar", "--model-file", out, "--items", grown, "--item", "new-even", "--k", "3", "--json"])
+        #expect(similar.status == 0 && similar.stderr.contains("took 2 items of --items"), "\(similar.stderr)")
+        let neighbours = ((similar.json["similar"] as? [[String: Any]])?.first?["items"] as? [[String: Any]] ?? []).compactMap { $0["item"] as? String }
+        #expect(neighbours.count == 3 && neighbours.allSatisfy { ["m0", "m2", "m4", "m6", "m8", "m10"].contains($0) }, "\(neighbours)")
+        #expect(try CLI.run(["similar", "--model-file", out, "--item", "new-even"]).status != 0)
+    }
+
+    /// A new item's vector of another length than the model's item vectors is refused, naming it.
+    @Test func aNewItemsVectorOfAnotherLengthIsRefused() throws {
+        let train = Fixtures.temporaryFile(CLITests.ratings, name: "train.csv")
+        let vectors = Fixtures.temporaryFile(ItemVectorsCLITests.vectors(), name: "vectors.jsonl")
+        let out = Fixtures.temporaryDirectory() + "/hybrid.braid"
+        let trained = try CLI.run(["train", "--train", train, "--item-vectors", vectors, "--model", "hybrid", "--param", "content=vectors",
+                                   "--param", "collaborative=als(factors=4,iterations=10)", "--out", out])
+        #expect(trained.status == 0, "\(trained.stderr)")
+        let longer = Fixtures.temporaryFile("{\"item\": \"new-x\", \"vector\": [1, 2, 3]}\n", name: "longer.jsonl")
+        let run = try CLI.run(["recommend", "--model-file", out, "--item-vectors", longer, "--users", "u0"])
+        #expect(run.status != 0 && run.stderr.contains("new-x") && run.stderr.contains("3 numbers") && run.stderr.contains("have 2"), "\(run.stderr)")
+    }
+}
