@@ -39,6 +39,7 @@ import Testing
         Case(spec: "neumf(epochs=2)", refitAgrees: false, newScore: .asRefit, historyIgnoresNewItems: false),
         Case(spec: "sasrec(epochs=2)", refitAgrees: false, historyIgnoresNewItems: false),
         Case(spec: "bert4rec(epochs=2)", refitAgrees: false, newScore: .asRefit, historyIgnoresNewItems: false),
+        Case(spec: "twotower(content=none,factors=8,hidden=8,epochs=2)", refitAgrees: false, historyIgnoresNewItems: false),
     ]
 
     /// Each keeps its scores of the old items exactly, for training users and for a history;

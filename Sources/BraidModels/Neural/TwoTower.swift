@@ -337,24 +337,29 @@ public struct TwoTower: RecommendationModel {
     /// them: seconds of training saved on every `POST /items`. A new item in a history then
     /// adds its content to the history's lexical profile, but not to the user tower's input (the
     /// item tower's projection is not kept: its projected content and id embedding are zero).
-    /// With `cold = .tower`, without content, or for any other `data`, the model is fitted anew.
+    /// Without content (`content=none`) the new items' vectors are zero, as in the other
+    /// collaborative models. With `cold = .tower`, or for any other `data`, the model is fitted
+    /// anew.
     public func extendingCatalogue(to data: InteractionMatrix) throws(ModelError) -> any RecommendationModel {
-        guard data.extendsCatalogue(of: self.data), configuration.cold == .ridge, let kind = configuration.content,
-              let catalog = data.catalog, catalog.count > 0 else {
+        guard data.extendsCatalogue(of: self.data), configuration.content == nil || configuration.cold == .ridge else {
             return try TwoTower(fitting: data, configuration: configuration)
         }
+        var content: SparseMatrix?
+        if let kind = configuration.content {
+            guard let catalog = data.catalog, catalog.count > 0 else { return try TwoTower(fitting: data, configuration: configuration) }
+            content = try kind.itemVectors(data, catalog, settings: configuration.contentSettings).asSparse
+        }
         let d = configuration.factors, added = (data.itemCount - self.data.itemCount) * d
-        let content = try kind.itemVectors(data, catalog, settings: configuration.contentSettings).asSparse
         let warm = data.itemHasInteractions
         var vectors = itemVectors + [Float](repeating: 0, count: added)
-        Self.mapCold(&vectors, content: content, warm: warm, configuration: configuration)
+        if let content { Self.mapCold(&vectors, content: content, warm: warm, configuration: configuration) }
         var none = SeededGenerator(seed: 0)
         let history = Embedding("user.history", count: data.itemCount, width: d, std: 0, generator: &none)
         history.table.value = userTower.history.table.value + [Float](repeating: 0, count: added)
         return TwoTower(configuration: configuration, data: data,
                         userTower: UserTower(history: history, inner: userTower.inner, outer: userTower.outer),
                         itemContent: itemContent.map { $0 + [Float](repeating: 0, count: added) }, itemVectors: vectors,
-                        lexical: lexical.map { Lexical(content: content, weight: $0.weight, coldWeight: $0.coldWeight, warm: warm) })
+                        lexical: lexical.flatMap { old in content.map { Lexical(content: $0, weight: old.weight, coldWeight: old.coldWeight, warm: warm) } })
     }
 
     private init(configuration: Configuration, data: InteractionMatrix, userTower: UserTower, itemContent: [Float]?, itemVectors: [Float], lexical: Lexical?) {
