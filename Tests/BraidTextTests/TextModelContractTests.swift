@@ -62,16 +62,18 @@ struct TextModelContractTests {
 @Suite struct SuppliedVectorFileTests {
     init() { TextModels.register() }
 
-    @Test func suppliedVectorsAreStoredOnceAndReadBack() throws {
+    @Test(arguments: ["content-dense", "twotower"]) func suppliedVectorsAreStoredOnceAndReadBack(name: String) throws {
         var data = Fixtures.randomRatings(users: 12, items: 10, perUser: 4)
         data.catalog = ItemCatalog(data.items.identifiers.enumerated().map { n, id in
             ItemRecord(id: id, vector: [Float(n % 3), 1, Float(n % 5), n % 2 == 0 ? 0.5 : -0.5])
         })
-        let model = try ModelRegistry.fit("content-dense", data: data)
-        let archive = ModelRegistry.archive(model as! DenseContent)
-        #expect(archive.arrays["content.dense"] == nil && archive.arrays["data.catalog.vectors"] != nil)
+        let model = try ModelRegistry.fit(name, parameters: ModelParameters(name == "twotower" ? ["content": "vectors", "factors": "4", "hidden": "4"] : [:]), data: data)
+        func archived<M: RecommendationModel>(_ model: M) -> ModelArchive { ModelRegistry.archive(model) }
+        let archive = archived(model)
+        #expect(archive.arrays["content.dense"] == nil && archive.arrays["twotower.lexical.values"] == nil && archive.arrays["data.catalog.vectors"] != nil)
         let path = Fixtures.temporaryDirectory() + "/vectors.braid"
-        try ModelRegistry.save(model as! DenseContent, to: path)
+        func save<M: RecommendationModel>(_ model: M) throws { try ModelRegistry.save(model, to: path) }
+        try save(model)
         let loaded = try ModelRegistry.load(from: path)
         for user in 0..<data.userCount { #expect(loaded.scores(forUser: user) == model.scores(forUser: user), "user \(user)") }
         // A file that says so but whose catalogue lost its vectors is refused, not read as zeros.

@@ -487,10 +487,25 @@ public struct TwoTower: RecommendationModel {
         archive.arrays["twotower.items"] = .float32(FloatBuffer(itemVectors))
         if let itemContent { archive.arrays["twotower.content"] = .float32(FloatBuffer(itemContent)) }
         if let lexical {
-            archive.store(lexical.content, as: "twotower.lexical")
+            // Vectors supplied with the items (`content=vectors`) are in the file's catalogue
+            // already: they are read from there at load, not stored a second time.
+            if configuration.content == .vectors, let supplied = Self.suppliedContent(data), supplied == lexical.content {
+                archive.scalars[Self.lexicalFromCatalogKey] = 1
+            } else {
+                archive.store(lexical.content, as: "twotower.lexical")
+            }
             archive.scalars["twotower.lexical-weight"] = Double(lexical.weight)
             archive.scalars["twotower.cold-lexical-weight"] = Double(lexical.coldWeight)
         }
+    }
+
+    /// Marks an archive whose lexical content is the catalogue's supplied vectors.
+    static var lexicalFromCatalogKey: String { "twotower.lexical-from-catalog" }
+
+    /// The content `content=vectors` reads: the catalogue's supplied vectors, as rows.
+    static func suppliedContent(_ data: InteractionMatrix) -> SparseMatrix? {
+        guard let catalog = data.catalog, let supplied = ItemVectors.supplied(data, catalog) else { return nil }
+        return ItemVectors.dense(supplied).asSparse
     }
 
     public init(archive: ModelArchive, data: InteractionMatrix, configuration: Configuration) throws(ModelError) {
@@ -517,7 +532,15 @@ public struct TwoTower: RecommendationModel {
             itemContent = nil
         }
         if let weight = archive.scalars["twotower.lexical-weight"], let coldWeight = archive.scalars["twotower.cold-lexical-weight"] {
-            let content = try ModelArchive.mapError { () throws(DataError) in try archive.sparseMatrix("twotower.lexical") }
+            let content: SparseMatrix
+            if archive.scalars[Self.lexicalFromCatalogKey] != nil {
+                guard let supplied = Self.suppliedContent(data) else {
+                    throw ModelError(.corruptModel, "the two-tower model reads its item vectors from the file's catalogue, which has none")
+                }
+                content = supplied
+            } else {
+                content = try ModelArchive.mapError { () throws(DataError) in try archive.sparseMatrix("twotower.lexical") }
+            }
             guard content.rowCount == data.itemCount, weight.isFinite, coldWeight.isFinite else {
                 throw ModelError(.corruptModel, "the two-tower lexical part does not match the items")
             }
