@@ -1,4 +1,5 @@
 import BraidCore
+import BraidNeural
 @testable import BraidModels
 import BraidTestSupport
 import Foundation
@@ -374,5 +375,33 @@ func descendingOrderOfQueries(_ data: LambdaMART.Dataset, _ scores: [Float]) -> 
             #expect(loaded.scores(forUser: user) == after, "user \(user)")
         }
         #expect(extended.recommend(userIndex: 0, count: 18).contains { $0.index == 16 })
+    }
+}
+
+/// The two-tower item tower's content projection over dense rows (vectors supplied with the
+/// items) by matrix products, against values worked out by hand, and the same as entry by entry.
+@Suite struct TwoTowerDenseContentTests {
+    @Test func denseRowsProjectAndBackPropagateByHand() {
+        // Two items × three columns, every column in order; a 3 × 2 projection W.
+        let x = SparseMatrix(rowCount: 2, columnCount: 3, rowStarts: [0, 3, 6], columns: [0, 1, 2, 0, 1, 2], values: [1, 2, 0, 0, 1, 3])
+        #expect(TwoTower.ItemTower.denseRows(x))
+        #expect(!TwoTower.ItemTower.denseRows(SparseMatrix(rowCount: 2, columnCount: 3, rowStarts: [0, 3, 6], columns: [0, 2, 1, 0, 1, 2], values: [1, 2, 0, 0, 1, 3])))
+        #expect(!TwoTower.ItemTower.denseRows(SparseMatrix(rowCount: 2, columnCount: 3, rowStarts: [0, 2, 5], columns: [0, 1, 0, 1, 2], values: [1, 2, 0, 1, 3])))
+        var generator = SeededGenerator(seed: 1)
+        func tower(dense: Bool) -> TwoTower.ItemTower {
+            TwoTower.ItemTower(ids: Embedding("ids", count: 2, width: 2, std: 0, generator: &generator),
+                               projection: Parameter("content", shape: [3, 2], value: [1, 0, 0, 1, 2, -1]),
+                               inner: Linear("inner", input: 2, output: 2, std: 0.1, generator: &generator),
+                               outer: Linear("outer", input: 2, output: 2, std: 0.1, generator: &generator), denseContent: dense)
+        }
+        // X·W: item 0 = 1·(1, 0) + 2·(0, 1) + 0·(2, −1) = (1, 2); item 1 = (0, 1) + 3·(2, −1) = (6, −2).
+        let (dense, sparse) = (tower(dense: true), tower(dense: false))
+        #expect(dense.contentEmbeddings(x) == [1, 2, 6, -2])
+        #expect(sparse.contentEmbeddings(x) == [1, 2, 6, -2])
+        // Xᵀ·dC with dC = (1, 1; 0, 2): column 0 (1, 1), column 1 (2, 2 + 2) = (2, 4), column 2 (0, 6).
+        dense.backwardContent([1, 1, 0, 2], items: [0, 1], content: x)
+        sparse.backwardContent([1, 1, 0, 2], items: [0, 1], content: x)
+        #expect(dense.projection?.gradient == [1, 1, 2, 4, 0, 6])
+        #expect(sparse.projection?.gradient == [1, 1, 2, 4, 0, 6])
     }
 }

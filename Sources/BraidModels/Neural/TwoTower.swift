@@ -176,6 +176,17 @@ public struct TwoTower: RecommendationModel {
         /// μ, the weight of the content cosine beside the towers' dot product, for items read
         /// with their id and for items read from content alone; nil: no lexical part.
         var lexical: Parameter? = nil
+        /// Whether the content rows hold every column in order (vectors supplied with the items,
+        /// `content=vectors`): their values are then a row-major dense matrix, projected by
+        /// matrix products instead of entry by entry (`denseRows(_:)`).
+        var denseContent = false
+
+        /// Whether every row of `content` holds every column, in order.
+        static func denseRows(_ content: SparseMatrix) -> Bool {
+            let n = content.columnCount
+            guard n > 0, content.values.count == content.rowCount * n else { return false }
+            return content.columns.indices.allSatisfy { content.columns[$0] == Int32($0 % n) }
+        }
 
         var parameters: [Parameter] {
             ids.parameters + (projection.map { [$0] } ?? []) + inner.parameters + outer.parameters + (lexical.map { [$0] } ?? [])
@@ -186,6 +197,10 @@ public struct TwoTower: RecommendationModel {
             guard let content, let projection else { return nil }
             let d = ids.width, w = projection.value
             var c = [Float](repeating: 0, count: content.rowCount * d)
+            if denseContent {
+                Matmul.multiply(content.values, w, m: content.rowCount, n: d, k: content.columnCount, into: &c)
+                return c
+            }
             for item in 0..<content.rowCount {
                 for e in content.entries(ofRow: item) {
                     let x = content.values[e], base = Int(content.columns[e]) * d
@@ -202,6 +217,13 @@ public struct TwoTower: RecommendationModel {
         func backwardContent(_ dContent: [Float], items: [Int32], content: SparseMatrix?) {
             guard let content, let projection else { return }
             let d = ids.width
+            if denseContent {
+                // Xᵀ·dContent over every row: the rows of items not in `items` have no gradient
+                // (zero), so they add nothing.
+                Matmul.multiply(content.values, transposeA: true, dContent, m: content.columnCount, n: d, k: content.rowCount,
+                                into: &projection.gradient, accumulate: true)
+                return
+            }
             for item in items {
                 for e in content.entries(ofRow: Int(item)) {
                     let x = content.values[e], base = Int(content.columns[e]) * d
@@ -253,7 +275,8 @@ public struct TwoTower: RecommendationModel {
                              projection: content.map { Parameter("item.content", shape: [$0.columnCount, d], constant: 0, decays: true) },
                              inner: Linear("item.inner", input: d, output: c.hidden, std: (2 / Float(d)).squareRoot(), generator: &generator),
                              outer: Linear("item.outer", input: c.hidden, output: d, std: (1 / Float(c.hidden)).squareRoot(), generator: &generator),
-                             lexical: content != nil && c.lexical ? Parameter("item.lexical", shape: [2], value: [c.lexicalWeight, c.coldLexicalWeight], decays: false) : nil)
+                             lexical: content != nil && c.lexical ? Parameter("item.lexical", shape: [2], value: [c.lexicalWeight, c.coldLexicalWeight], decays: false) : nil,
+                             denseContent: content.map(ItemTower.denseRows) ?? false)
         userTower = user
         let warm = data.itemHasInteractions
 
