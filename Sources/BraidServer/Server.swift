@@ -615,12 +615,9 @@ public final class RecommendationServer: Sendable {
     /// model's item vectors': the content models would leave it out, and the catalogue would
     /// hold vectors of two lengths. The catalogue is read only for a request that sends one.
     static func checkVectors(_ items: [StoredItem], against catalog: ItemCatalog?) throws(APIError) {
-        guard items.contains(where: { $0.vector != nil }), let expected = catalog?.vectorDimension else { return }
-        for item in items {
-            guard let vector = item.vector, vector.count != expected else { continue }
-            throw APIError(.badRequest, "vectorDimension",
-                           "item \(item.id)'s vector has \(vector.count) numbers, but the served model's item vectors have \(expected); send one of \(expected) (nothing was stored)")
-        }
+        guard let odd = catalog?.vectorOfAnotherLength(among: items.map { ($0.id, $0.vector) }) else { return }
+        throw APIError(.badRequest, "vectorDimension",
+                       "item \(odd.id)'s vector has \(odd.length) numbers, but the served model's item vectors have \(odd.expected); send one of \(odd.expected) (nothing was stored)")
     }
 
     /// An item from a request's fields; with `base`, fields left out keep their values (PATCH).

@@ -108,6 +108,11 @@ struct DataOptions: ParsableArguments {
         return core
     }
 
+    /// The options the catalogue came from, for messages: "--items", "--item-vectors", or both.
+    var catalogueOptions: String {
+        [items.map { _ in "--items" }, itemVectors.map { _ in "--item-vectors" }].compactMap { $0 }.joined(separator: " and ")
+    }
+
     /// The item catalogue from `--items`, with `--item-vectors` attached. With `--items`, a
     /// vector whose item is neither in the catalogue nor among `knownItems` (the interactions'
     /// items) is an error; without it, the vectors' items are the catalogue (new items included).

@@ -50,9 +50,9 @@ struct ModelSource: ParsableArguments {
         let known = model.data.items
         let records = given.records.keys.filter { known.index(of: $0) == nil }.sorted().compactMap { given.records[$0] }
         guard !records.isEmpty else { return model }
-        let source = [options.items.map { _ in "--items" }, options.itemVectors.map { _ in "--item-vectors" }].compactMap { $0 }.joined(separator: " and ")
-        if let expected = catalog.vectorDimension, let odd = records.first(where: { $0.vector.map { $0.count != expected } ?? false }) {
-            throw CLIError(code: "vectorDimension", "\(source): new item \(odd.id)'s vector has \(odd.vector?.count ?? 0) numbers, but the model's item vectors have \(expected); give vectors of \(expected) numbers")
+        let source = options.catalogueOptions
+        if let odd = catalog.vectorOfAnotherLength(among: records.map { ($0.id, $0.vector) }) {
+            throw CLIError(code: "vectorDimension", "\(source): new item \(odd.id)'s vector has \(odd.length) numbers, but the model's item vectors have \(odd.expected); give vectors of \(odd.expected) numbers")
         }
         let started = System.monotonicSeconds()
         let grown = try model.extendingCatalogue(to: model.data.addingItems(records))

@@ -85,8 +85,7 @@ struct Serve: ParsableCommand {
             if model.data.catalog == nil, let catalog = loaded.given {
                 let records = catalog.records.keys.sorted().compactMap { catalog.records[$0] }
                 model = try model.extendingCatalogue(to: model.data.addingItems(records))
-                let given = [dataOptions.items.map { _ in "--items" }, dataOptions.itemVectors.map { _ in "--item-vectors" }]
-                    .compactMap { $0 }.joined(separator: " and ")
+                let given = dataOptions.catalogueOptions
                 Console.progress("the model file keeps no item catalogue; it takes the \(records.count) items of \(given)")
             }
             // New feedback is judged as the model's training data was, unless told otherwise.

@@ -100,6 +100,14 @@ public struct ItemCatalog: Sendable, Equatable {
         return counts.max { a, b in a.value != b.value ? a.value < b.value : a.key > b.key }?.key
     }
 
+    /// The first of `items` whose vector's length is not `vectorDimension`: its id, its length
+    /// and the catalogue's; nil when all agree, none has a vector, or the catalogue has none.
+    /// (Such a vector the content models would leave out, and the catalogue would hold two lengths.)
+    public func vectorOfAnotherLength(among items: [(id: String, vector: [Float]?)]) -> (id: String, length: Int, expected: Int)? {
+        guard items.contains(where: { $0.vector != nil }), let expected = vectorDimension else { return nil }
+        return items.lazy.compactMap { item in item.vector.flatMap { $0.count == expected ? nil : (item.id, $0.count, expected) } }.first
+    }
+
     /// Attaches `vectors` by item id, adding a record for an id the catalogue lacks.
     public mutating func attach(vectors: [String: [Float]]) {
         for (id, vector) in vectors { records[id, default: ItemRecord(id: id)].vector = vector }

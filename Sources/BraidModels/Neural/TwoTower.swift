@@ -512,7 +512,7 @@ public struct TwoTower: RecommendationModel {
         if let lexical {
             // Vectors supplied with the items (`content=vectors`) are in the file's catalogue
             // already: they are read from there at load, not stored a second time.
-            if configuration.content == .vectors, let supplied = Self.suppliedContent(data), supplied == lexical.content {
+            if configuration.content == .vectors, let supplied = Self.catalogueContent(data, configuration), supplied == lexical.content {
                 archive.scalars[Self.lexicalFromCatalogKey] = 1
             } else {
                 archive.store(lexical.content, as: "twotower.lexical")
@@ -525,10 +525,11 @@ public struct TwoTower: RecommendationModel {
     /// Marks an archive whose lexical content is the catalogue's supplied vectors.
     static var lexicalFromCatalogKey: String { "twotower.lexical-from-catalog" }
 
-    /// The content `content=vectors` reads: the catalogue's supplied vectors, as rows.
-    static func suppliedContent(_ data: InteractionMatrix) -> SparseMatrix? {
-        guard let catalog = data.catalog, let supplied = ItemVectors.supplied(data, catalog) else { return nil }
-        return ItemVectors.dense(supplied).asSparse
+    /// The content vectors the fit reads from `data`'s catalogue; nil without one (or without
+    /// vectors for `content=vectors`).
+    static func catalogueContent(_ data: InteractionMatrix, _ configuration: Configuration) -> SparseMatrix? {
+        guard let kind = configuration.content, let catalog = data.catalog else { return nil }
+        return try? kind.itemVectors(data, catalog, settings: configuration.contentSettings).asSparse
     }
 
     public init(archive: ModelArchive, data: InteractionMatrix, configuration: Configuration) throws(ModelError) {
@@ -557,7 +558,7 @@ public struct TwoTower: RecommendationModel {
         if let weight = archive.scalars["twotower.lexical-weight"], let coldWeight = archive.scalars["twotower.cold-lexical-weight"] {
             let content: SparseMatrix
             if archive.scalars[Self.lexicalFromCatalogKey] != nil {
-                guard let supplied = Self.suppliedContent(data) else {
+                guard let supplied = Self.catalogueContent(data, configuration) else {
                     throw ModelError(.corruptModel, "the two-tower model reads its item vectors from the file's catalogue, which has none")
                 }
                 content = supplied
