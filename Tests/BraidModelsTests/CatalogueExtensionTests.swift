@@ -102,4 +102,36 @@ import Testing
             #expect(try model.extendingCatalogue(to: fewer).data == fewer)
         }
     }
+    /// The blend keeps its weights and extends its members: it predicts the old ratings as
+    /// before, and over deterministic members it is the blend a fit on the grown data gives
+    /// (the same inner split, so the same weights), to rounding.
+    @Test func blendTakesNewItemsWithoutAFit() throws {
+        let data = Fixtures.randomRatings(users: 30, items: 25, perUser: 6)
+        let grown = data.addingItems([ItemRecord(id: "new-1", title: "one"), ItemRecord(id: "new-2", title: "two")])
+        // Members whose fit gives new items what their extension does (a factor model's fit
+        // gives them random factors, its extension zero ones).
+        let parameters = ModelParameters(["members": "baseline+itemknn+userknn(similarity=pearson)"])
+        let blend = try #require(try ModelRegistry.fit("blend", parameters: parameters, data: data) as? Blend)
+        let extended = try #require(try blend.extendingCatalogue(to: grown) as? Blend)
+        let refit = try #require(try ModelRegistry.fit("blend", parameters: parameters, data: grown) as? Blend)
+        #expect(extended.data == grown && extended.weights == blend.weights)
+        #expect(zip(extended.weights, refit.weights).allSatisfy { abs($0 - $1) <= 1e-4 * max(1, abs($1)) }, "\(extended.weights) vs \(refit.weights)")
+        for user in [0, 9, 21] {
+            for item in [0, 7, 24] {
+                let before = try #require(blend.predictRating(user: user, item: item))
+                #expect(extended.predictRating(user: user, item: item) == before, "user \(user) item \(item)")
+            }
+            for item in [0, 7, 24, 25, 26] {
+                let (a, b) = (try #require(extended.predictRating(user: user, item: item)), try #require(refit.predictRating(user: user, item: item)))
+                #expect(abs(a - b) <= 1e-4 * max(1, abs(b)), "user \(user) item \(item)")
+            }
+            let (after, again) = (extended.scores(forUser: user), refit.scores(forUser: user))
+            #expect(after.count == 27)
+            for item in 0..<27 { #expect(abs(after[item] - again[item]) <= 1e-3 * max(1, abs(again[item])), "user \(user) item \(item)") }
+        }
+        #expect(extended.recommend(userIndex: 0, count: 27).allSatisfy { $0.index < 25 })
+        // Data that is no such extension is fitted anew.
+        let fewer = data.removingUsers([3])
+        #expect(try blend.extendingCatalogue(to: fewer).data == fewer)
+    }
 }

@@ -1,4 +1,5 @@
 public import BraidCore
+internal import BraidNeural
 internal import Foundation
 
 /// A learned linear blend of several models (the fusion of the Netflix Prize ensembles, Töscher
@@ -199,6 +200,28 @@ public struct Blend: RecommendationModel {
             return Explanation(members: zip(names, parts).map { ($0, $1.standardized[item]) }, sumsToScore: false,
                                contributions: zip(names, parts).map { ($0, $1.weight * $1.standardized[item]) })
         }
+    }
+
+    /// The blend serving `data`, its training data with items added to the catalogue
+    /// (`InteractionMatrix.addingItems(_:)`): each member takes the new items in its own way
+    /// (`MemberSpec.extend`), and the weights stay, as what they learned from, the members'
+    /// predictions of held-out ratings, has not changed. The support is counted again (a new
+    /// item has none). A fit on `data` gives the same weights and, for deterministic members,
+    /// the same model. Any other `data` is fitted anew.
+    public func extendingCatalogue(to data: InteractionMatrix) throws(ModelError) -> any RecommendationModel {
+        guard data.extendsCatalogue(of: self.data) else { return try Blend(fitting: data, configuration: configuration) }
+        TrainingLog.report("blend: taking \(data.itemCount - self.data.itemCount) new items into the members' catalogues; the weights stay")
+        return Blend(configuration: configuration, data: data, weights: weights, scale: scale,
+                     members: try MemberSpec.extend(members, specs: configuration.members, to: data))
+    }
+
+    private init(configuration: Configuration, data: InteractionMatrix, weights: [Float], scale: RatingScale, members: [any RecommendationModel]) {
+        self.configuration = configuration
+        self.data = data
+        self.weights = weights
+        self.scale = scale
+        self.members = members
+        support = Support(data)
     }
 
     public func archive(into archive: inout ModelArchive) {

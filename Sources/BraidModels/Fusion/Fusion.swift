@@ -355,9 +355,7 @@ public struct Fusion: RecommendationModel {
     public func extendingCatalogue(to data: InteractionMatrix) throws(ModelError) -> any RecommendationModel {
         guard data.extendsCatalogue(of: self.data) else { return try Fusion(fitting: data, configuration: configuration) }
         TrainingLog.report("fusion: taking \(data.itemCount - self.data.itemCount) new items into the members' catalogues; the ranker stays")
-        let members = try zip(self.members, MemberSpec.matrices(for: configuration.members, data: data)).map { member, data throws(ModelError) in
-            try member.extendingCatalogue(to: data)
-        }
+        let members = try MemberSpec.extend(self.members, specs: configuration.members, to: data)
         return Fusion(configuration: configuration, data: data, members: members, ranker: ranker, baseMember: baseMember,
                       context: FusionFeatures(data, members: members.count, counts: context.counts, ranks: context.ranks, cold: context.cold))
     }

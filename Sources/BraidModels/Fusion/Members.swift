@@ -117,6 +117,13 @@ public struct MemberSpec: Codable, Sendable, Equatable, CustomStringConvertible 
         }
     }
 
+    /// Fitted `members` serving `data`, their composite's training data with items added to the
+    /// catalogue: each takes the new items in its own way (`extendingCatalogue(to:)`) on the
+    /// matrix it was fitted on (`matrices(for:data:)`).
+    static func extend(_ members: [any RecommendationModel], specs: [MemberSpec], to data: InteractionMatrix) throws(ModelError) -> [any RecommendationModel] {
+        try zip(members, matrices(for: specs, data: data)).map { member, data throws(ModelError) in try member.extendingCatalogue(to: data) }
+    }
+
     /// The matrix each member fits on: `data`, or for a member fitted below the threshold
     /// every pair the users rated (built once for all of them).
     static func matrices(for members: [MemberSpec], data: InteractionMatrix) -> [InteractionMatrix] {

@@ -189,8 +189,9 @@ public protocol RecommendationModel: Sendable {
     /// again on `data` with its configuration (the content models: their document frequencies
     /// change); the collaborative models keep what they learned and give the new items zero
     /// parameters (`extendingArchive(to:rows:)`), the hybrid and the two-tower model learn only
-    /// their map from content again, and the fusion extends each member and keeps its ranker,
-    /// which learned from the interactions alone (`Fusion.extendingCatalogue(to:)`).
+    /// their map from content again, and the fusion and the blend extend each member and keep
+    /// their ranker or weights, which learned from the interactions alone
+    /// (`Fusion.extendingCatalogue(to:)`, `Blend.extendingCatalogue(to:)`).
     func extendingCatalogue(to data: InteractionMatrix) throws(ModelError) -> any RecommendationModel
 
     /// Saves the model's fitted state (the training matrix is saved by the caller).
