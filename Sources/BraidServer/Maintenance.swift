@@ -126,47 +126,65 @@ actor ModelMaintainer {
     /// The items are stored already, so a model that cannot take them (its
     /// `extendingCatalogue(to:)` throws) fails no request: each is answered that its items were
     /// not taken, and why (`ItemChange.problem`), and the next retrain takes them from the store.
+    /// When a change that joined several requests fails, each request's items are tried again
+    /// alone, one after another, so that items the model can take are not held back by another
+    /// request's that it cannot.
     func addItems(_ items: [StoredItem]) async -> ItemChange {
-        waitingItems += items
+        let request = waitingRequests.count
+        waitingRequests.append(items)
         let change = nextItemChange ?? queueItemChange()
-        let outcome = await change.value
-        return ItemChange(taken: outcome.taken.intersection(items.map(\.id)), problem: outcome.problem)
+        return await change.value[request]
     }
 
-    /// What a change of items did: the ids taken, or why none was.
+    /// What a change of items did for one request: the ids of its items taken, or why none was.
     struct ItemChange: Sendable {
         var taken: Set<String> = []
         var problem: String?
     }
 
-    /// Items that wait for the change after the running one, and that change.
-    private var waitingItems: [StoredItem] = []
-    private var nextItemChange: Task<ItemChange, Never>?
+    /// The items of each request that waits for the change after the running one, and that
+    /// change, which answers each request in their order.
+    private var waitingRequests: [[StoredItem]] = []
+    private var nextItemChange: Task<[ItemChange], Never>?
     /// The last change of items queued, which the next one waits for.
-    private var lastItemChange: Task<ItemChange, Never>?
+    private var lastItemChange: Task<[ItemChange], Never>?
 
-    /// A change that starts when the last one queued has ended, with the items waiting then.
-    private func queueItemChange() -> Task<ItemChange, Never> {
+    /// A change that starts when the last one queued has ended, with the requests waiting then.
+    private func queueItemChange() -> Task<[ItemChange], Never> {
         let previous = lastItemChange
-        let change = Task { () async -> ItemChange in
+        let change = Task { () async -> [ItemChange] in
             _ = await previous?.value
-            return await self.takeItems(self.startItemChange())
+            return await self.takeRequests(self.startItemChange())
         }
         nextItemChange = change
         lastItemChange = change
         return change
     }
 
-    /// The waiting items, the later of two with one id; the next change starts with them.
-    private func startItemChange() -> [StoredItem] {
-        defer { waitingItems = []; nextItemChange = nil }
-        var seen = Set<String>()
-        return waitingItems.reversed().filter { seen.insert($0.id).inserted }.reversed()
+    /// The waiting requests; the next change starts with them.
+    private func startItemChange() -> [[StoredItem]] {
+        defer { waitingRequests = []; nextItemChange = nil }
+        return waitingRequests
     }
 
-    /// Takes `items` into the served model. A retrain or an erasure that swaps the model
-    /// meanwhile leaves them to the model it swapped in: they are taken into that.
+    /// Takes the requests' items in one change, or, when that fails and there were several
+    /// requests, each request's alone: each request's outcome.
+    private func takeRequests(_ requests: [[StoredItem]]) async -> [ItemChange] {
+        let together = await takeItems(requests.flatMap { $0 })
+        guard together.problem != nil, requests.count > 1 else {
+            return requests.map { ItemChange(taken: together.taken.intersection($0.map(\.id)), problem: together.problem) }
+        }
+        var outcomes: [ItemChange] = []
+        for items in requests { outcomes.append(await takeItems(items)) }
+        return outcomes
+    }
+
+    /// Takes `items` (the later of two with one id) into the served model. A retrain or an
+    /// erasure that swaps the model meanwhile leaves them to the model it swapped in: they are
+    /// taken into that.
     private func takeItems(_ items: [StoredItem]) async -> ItemChange {
+        var seen = Set<String>()
+        let items = Array(items.reversed().filter { seen.insert($0.id).inserted }.reversed())
         for _ in 0..<3 {
             let served = slot.served
             guard served.model.scoresItemsWithoutInteractions else { return ItemChange() }

@@ -813,7 +813,8 @@ import Testing
         #expect((2...(1 + ids.count)).contains(server.slot.served.version))
     }
 
-    /// A content model that cannot take new items into its catalogue.
+    /// A content model that cannot take items titled "unwanted …" into its catalogue; it takes
+    /// others as BM25 does, after a pause in which other requests queue.
     struct RefusingNewItems: RecommendationModel {
         typealias Configuration = BM25Content.Configuration
         static let name = "test-refusing-new-items"
@@ -829,8 +830,13 @@ import Testing
         var scoresItemsWithoutInteractions: Bool { true }
         func archive(into archive: inout ModelArchive) { inner.archive(into: &archive) }
         func extendingCatalogue(to data: InteractionMatrix) throws(ModelError) -> any RecommendationModel {
-            throw ModelError(.invalidParameter, "no room for new items")
+            Thread.sleep(forTimeInterval: 0.2)
+            if let unwanted = data.catalog?.records.values.filter({ $0.title?.hasPrefix("unwanted") == true }).map(\.id).min() {
+                throw ModelError(.invalidParameter, "no room for \(unwanted)")
+            }
+            return RefusingNewItems(inner: try BM25Content(fitting: data, configuration: configuration))
         }
+        init(inner: BM25Content) { self.inner = inner }
     }
 
     /// Items a served model fails to take are stored all the same, so the requests succeed:
@@ -847,7 +853,7 @@ import Testing
             let answers = try await withThrowingTaskGroup(of: Answer.self) { group in
                 for id in ids {
                     group.addTask {
-                        let response = try await client.execute(uri: "/items", method: .post, body: Self.body(#"{"items": [{"id": "\#(id)", "title": "title of \#(id)"}]}"#))
+                        let response = try await client.execute(uri: "/items", method: .post, body: Self.body(#"{"items": [{"id": "\#(id)", "title": "unwanted \#(id)"}]}"#))
                         let body = try Self.json(response)
                         return (response.status, body["stored"] as? Int, body["recommendable_now"] as? Bool, body["not_taken"] as? String)
                     }
@@ -856,9 +862,9 @@ import Testing
             }
             for answer in answers {
                 #expect(answer.status == .ok && answer.stored == 1 && answer.taken == false, "\(answer)")
-                #expect(answer.notTaken?.contains("no room for new items") == true, "\(answer)")
+                #expect(answer.notTaken?.contains("no room for new-") == true, "\(answer)")
             }
-            let patched = try await client.execute(uri: "/items/new-0", method: .patch, body: Self.body(#"{"title": "another title"}"#))
+            let patched = try await client.execute(uri: "/items/new-0", method: .patch, body: Self.body(#"{"title": "unwanted again"}"#))
             let patchedBody = try Self.json(patched)
             #expect(patched.status == .ok && patchedBody["not_taken"] as? String != nil)
             for id in ids {
@@ -867,6 +873,44 @@ import Testing
             }
         }
         #expect(server.slot.served.version == 1)
+    }
+
+    /// Concurrent requests join into one change; when the model cannot take one request's
+    /// items, the others' are taken all the same (each request's are tried again alone), and
+    /// only that request is answered that its items were not taken. Before, every request
+    /// joined to the failed change was.
+    @Test func oneRequestsUnwantedItemsHoldNoOtherBack() async throws {
+        var data = Fixtures.randomRatings(users: 30, items: 25, perUser: 6)
+        data.catalog = ModelContract.catalog(for: data.items)
+        let (server, _) = try Self.server(model: try RefusingNewItems(fitting: data, configuration: .init()))
+        // The first starts a change alone; the others arrive during its pause and join the next.
+        let titles = ["first"] + (1..<7).map { $0 % 3 == 0 ? "unwanted \($0)" : "wanted \($0)" }
+        try await Self.run(server) { client in
+            let first = Task { try await client.execute(uri: "/items", method: .post, body: Self.body(#"{"items": [{"id": "new-0", "title": "first"}]}"#)) }
+            try await Task.sleep(for: .milliseconds(50))
+            let answers = try await withThrowingTaskGroup(of: (Int, Bool?, String?).self) { group in
+                for n in 1..<titles.count {
+                    group.addTask {
+                        let response = try await client.execute(uri: "/items", method: .post, body: Self.body(#"{"items": [{"id": "new-\#(n)", "title": "\#(titles[n])"}]}"#))
+                        let body = try Self.json(response)
+                        #expect(response.status == .ok)
+                        return (n, body["recommendable_now"] as? Bool, body["not_taken"] as? String)
+                    }
+                }
+                return try await group.reduce(into: [Int: (Bool?, String?)]()) { $0[$1.0] = ($1.1, $1.2) }
+            }
+            #expect(try Self.json(try await first.value)["recommendable_now"] as? Bool == true)
+            for n in 1..<titles.count {
+                let (taken, notTaken) = try #require(answers[n])
+                if titles[n].hasPrefix("unwanted") {
+                    #expect(taken == false && notTaken?.contains("no room for new-\(n)") == true, "\(n): \(String(describing: notTaken))")
+                } else {
+                    #expect(taken == true && notTaken == nil, "\(n): \(String(describing: notTaken))")
+                }
+            }
+        }
+        let served = server.slot.served.model.data
+        #expect(titles.indices.filter { served.items.index(of: "new-\($0)") != nil } == titles.indices.filter { !titles[$0].hasPrefix("unwanted") })
     }
 
     /// A vector of another length than the served model's item vectors is refused before it is
