@@ -79,6 +79,14 @@ public final class RecommendationServer: Sendable {
         // A newer version published by another server (or before a restart) serves at once;
         // later ones, and other servers' erasures, arrive as announcements.
         do { try await maintainer.adoptPublished() } catch { logger.error("cannot load the store's published model: \(error)") }
+        do {
+            let intake = try await takeStoredItems()
+            if intake.taken > 0 { logger.info("took the store's \(intake.taken) items with content into the served model") }
+            if let problem = intake.problem { logger.error("\(problem)") }
+            if let odd = intake.vectorsOfAnotherLength { logger.warning("\(odd)") }
+        } catch {
+            logger.error("cannot read the store's items: \(error)")
+        }
         let listener = Task { [maintainer, store, histories, keptScores] in
             for await announcement in store.announcements() {
                 switch announcement {
@@ -93,6 +101,39 @@ public final class RecommendationServer: Sendable {
         }
         defer { listener.cancel() }
         try await app.runService()
+    }
+
+    /// Takes the items the store holds into the served model, as `POST /items` took them (new
+    /// items, and known ones whose content the store changed, when the model scores items from
+    /// content). The model that took them before a restart is gone, and the model file
+    /// does not have them, so without this they would wait for a retrain. `run` calls it before
+    /// it listens.
+    public func takeStoredItems() async throws -> StoredItemsIntake {
+        let items = try await store.allItems()
+        guard !items.isEmpty else { return StoredItemsIntake() }
+        // Stores written before vectors of another length were refused (2026-12-04) may hold some.
+        var intake = StoredItemsIntake()
+        if let catalog = slot.served.model.data.catalog, let expected = catalog.vectorDimension {
+            let odd = items.filter { $0.vector.map { $0.count != expected } ?? false }
+            if let first = odd.first {
+                intake.vectorsOfAnotherLength = "\(odd.count) stored items have a vector of another length than the catalogue's \(expected) "
+                    + "(\(first.id): \(first.vector!.count)); the content models leave those vectors out: PATCH /items/{id} with \(expected) values"
+            }
+        }
+        let change = await maintainer.addItems(items)
+        intake.taken = change.taken.count
+        intake.problem = change.problem
+        return intake
+    }
+
+    /// What `takeStoredItems()` did.
+    public struct StoredItemsIntake: Sendable {
+        /// How many stored items the served model took.
+        public var taken = 0
+        /// Why it took none, when it could not.
+        public var problem: String?
+        /// Stored items whose vectors the content models leave out, and what to do.
+        public var vectorsOfAnotherLength: String?
     }
 
     // MARK: Routes

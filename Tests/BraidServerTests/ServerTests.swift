@@ -913,6 +913,52 @@ import Testing
         #expect(titles.indices.filter { served.items.index(of: "new-\($0)") != nil } == titles.indices.filter { !titles[$0].hasPrefix("unwanted") })
     }
 
+    /// Items posted to one server are in the model of a server started later over the same
+    /// store from the same model file, before it serves (they waited for a retrain): new ones,
+    /// and a known one whose title the store changed; a second start takes nothing more.
+    @Test func storedItemsServeAgainAfterARestart() async throws {
+        var data = Fixtures.randomRatings(users: 30, items: 25, perUser: 6)
+        data.catalog = ModelContract.catalog(for: data.items)
+        let model = try BM25Content(fitting: data, configuration: .init())
+        let store = try SQLiteStore(path: Fixtures.temporaryDirectory() + "/store.sqlite")
+        var configuration = RecommendationServer.Configuration()
+        configuration.allowAnonymous = true
+        func started() -> RecommendationServer { RecommendationServer(store: store, model: ServedModel(model: model, version: 1, source: "test"), configuration: configuration) }
+        let first = started()
+        let known = data.items.identifiers[3]
+        try await Self.run(first) { client in
+            let posted = try await client.execute(uri: "/items", method: .post, body: Self.body(#"{"items": [{"id": "new-a", "title": "first new"}, {"id": "new-b", "title": "second new"}]}"#))
+            #expect(try Self.json(posted)["recommendable_now"] as? Bool == true)
+            let patched = try await client.execute(uri: "/items/\(known)", method: .patch, body: Self.body(#"{"title": "a title of its own"}"#))
+            #expect(patched.status == .ok)
+        }
+        let restarted = started()
+        #expect(restarted.slot.served.model.data.items.index(of: "new-a") == nil)
+        let intake = try await restarted.takeStoredItems()
+        #expect(intake.taken == 3 && intake.problem == nil, "\(intake)")
+        let served = restarted.slot.served.model.data
+        #expect(served.items.index(of: "new-a") != nil && served.items.index(of: "new-b") != nil)
+        #expect(served.catalog?[known]?.title == "a title of its own" && served.catalog?["new-b"]?.title == "second new")
+        #expect(try await restarted.takeStoredItems().taken == 0)
+    }
+
+    /// A store written before vectors of another length were refused may hold some: the start
+    /// says how many, names one with its length and the catalogue's, and takes the rest.
+    @Test func storedVectorsOfAnotherLengthAreReportedAtStart() async throws {
+        var data = Fixtures.randomRatings(users: 30, items: 25, perUser: 6)
+        data.catalog = ItemCatalog(data.items.identifiers.enumerated().map { n, id in ItemRecord(id: id, title: "title \(n)", vector: [Float(n % 3), 1, 2]) })
+        let store = try SQLiteStore(path: Fixtures.temporaryDirectory() + "/store.sqlite")
+        try await store.upsertItems([StoredItem(id: "short", title: "short one", vector: [1, 2]), StoredItem(id: "fine", title: "fine one", vector: [1, 2, 3])])
+        var configuration = RecommendationServer.Configuration()
+        configuration.allowAnonymous = true
+        let server = RecommendationServer(store: store, model: ServedModel(model: try BM25Content(fitting: data, configuration: .init()), version: 1, source: "test"),
+                                          configuration: configuration)
+        let intake = try await server.takeStoredItems()
+        #expect(intake.taken == 2)
+        let warning = try #require(intake.vectorsOfAnotherLength)
+        #expect(warning.hasPrefix("1 stored items") && warning.contains("(short: 2)") && warning.contains("with 3 values"), "\(warning)")
+    }
+
     /// A vector of another length than the served model's item vectors is refused before it is
     /// stored, by POST /items and PATCH alike (it was stored, the content models left it out,
     /// and the catalogue held vectors of two lengths); one of the right length is taken.
