@@ -77,15 +77,8 @@ actor ModelMaintainer {
             let data = base.trainingData(feedback: feedback, erased: erased, policy: policy, items: try await store.allItems())
             let share = retrainPolicy.validationShare
             let fitted = try await Task.detached { try Self.fitAndMeasure(like: base.model, data: data, validationShare: share) }.value
-            var model = fitted.model
             // Users erased while the fit ran: forget them now, or leave them for the next fit.
-            let late = try await store.erasedUsers().subtracting(erased)
-            var lateForgotten: [String] = []
-            if !late.isEmpty, let forgetting = model as? any ForgettingModel {
-                let indices = Set(late.compactMap { model.data.users.index(of: $0).map(Int.init) })
-                model = try forgetting.forgetting(users: indices)
-                lateForgotten = Array(late)
-            }
+            let (model, lateForgotten, lateHeld) = try Self.forgetting(try await store.erasedUsers().subtracting(erased), in: fitted.model)
             let published = try await store.latestModelVersion() ?? 0
             let version = max(slot.served.version, published) + 1
             let watermark = feedback.map(\.sequence).max() ?? base.feedbackWatermark
@@ -98,7 +91,8 @@ actor ModelMaintainer {
             try await store.markErasures(Array(erased), as: .retrained, at: Date().timeIntervalSince1970)
             try await store.markErasures(lateForgotten, as: .exact, at: Date().timeIntervalSince1970)
             eventsSinceFit -= counted
-            pendingErasures = false
+            // Those erased while it ran that it cannot forget wait for the next fit.
+            pendingErasures = !lateHeld.isEmpty
             report.version = version
         } catch {
             report.error = "\(error)"
@@ -238,13 +232,21 @@ actor ModelMaintainer {
     /// Another server erased `id`: forget them here too when the served model can (the store's
     /// rows are already gone, and their training row is no longer served).
     func forgetErased(_ id: String) {
+        if (try? forget([id])) == nil { pendingErasures = true }
+    }
+
+    /// The served model without the `erased` users it holds, swapped in, when it can forget them;
+    /// those it cannot wait for the next retrain. How many were forgotten, and how many wait.
+    @discardableResult
+    private func forget(_ erased: Set<String>) throws -> (forgotten: Int, waiting: Int) {
         let served = slot.served
-        guard let user = served.model.data.users.index(of: id), served.model.data.byUser.count(ofRow: Int(user)) > 0 else { return }
-        guard let forgetting = served.model as? any ForgettingModel, let forgot = try? forgetting.forgetting(users: [Int(user)]) else {
-            pendingErasures = true
-            return
+        let outcome = try Self.forgetting(erased, in: served.model)
+        if !outcome.forgotten.isEmpty {
+            let who = outcome.forgotten.count == 1 ? "erased user \(outcome.forgotten[0])" : "\(outcome.forgotten.count) erased users"
+            slot.swap(to: served.replacing(model: outcome.model, source: "\(served.source), without \(who)"))
         }
-        slot.swap(to: served.replacing(model: forgot, source: "\(served.source), without erased user \(id)"))
+        if !outcome.held.isEmpty { pendingErasures = true }
+        return (outcome.forgotten.count, outcome.held.count)
     }
 
     /// Serves the newest version published in the store, when it is newer than this one's.
@@ -257,14 +259,29 @@ actor ModelMaintainer {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("braid-published-\(UUID().uuidString).braid").path
         try published.bytes.write(to: URL(fileURLWithPath: path))
         defer { try? FileManager.default.removeItem(atPath: path) }
-        var model = try ModelRegistry.load(from: path)
         // Users erased since it was published.
-        let erased = try await store.erasedUsers()
-        let present = Set(erased.compactMap { model.data.users.index(of: $0).map(Int.init) }.filter { model.data.byUser.count(ofRow: $0) > 0 })
-        if !present.isEmpty, let forgetting = model as? any ForgettingModel { model = try forgetting.forgetting(users: present) }
+        let model = try Self.forgetting(try await store.erasedUsers(), in: try ModelRegistry.load(from: path)).model
         slot.swap(to: ServedModel(model: model, version: max(slot.served.version + 1, published.version), source: published.source,
                                   metrics: published.metrics, feedbackWatermark: published.feedbackWatermark, publishedVersion: published.version))
         return true
+    }
+
+    /// `model` without the training rows of the `erased` users it holds, when it can forget them
+    /// exactly (`ForgettingModel`); and the ids of those it still holds.
+    nonisolated static func forgetting(_ erased: Set<String>, in model: any RecommendationModel) throws
+        -> (model: any RecommendationModel, forgotten: [String], held: [String]) {
+        let present = erased.filter { id in model.data.users.index(of: id).map { model.data.byUser.count(ofRow: Int($0)) > 0 } ?? false }.sorted()
+        guard !present.isEmpty else { return (model, [], []) }
+        guard let forgetting = model as? any ForgettingModel else { return (model, [], present) }
+        return (try forgetting.forgetting(users: Set(present.map { Int(model.data.users.index(of: $0)!) })), present, [])
+    }
+
+    /// At start, the served model (from a file, which may hold users erased since it was
+    /// written) forgets the erased users it holds when it can, as it did when they were
+    /// erased; else they wait for the next retrain, and their training rows are not served
+    /// meanwhile. How many were forgotten, and how many wait.
+    func forgetStoredErasures() async throws -> (forgotten: Int, waiting: Int) {
+        try forget(try await store.erasedUsers())
     }
 
     /// A model file's bytes.

@@ -80,8 +80,17 @@ public final class RecommendationServer: Sendable {
         // later ones, and other servers' erasures, arrive as announcements.
         do { try await maintainer.adoptPublished() } catch { logger.error("cannot load the store's published model: \(error)") }
         do {
+            let erasures = try await maintainer.forgetStoredErasures()
+            if erasures.forgotten > 0 { logger.info("the served model forgot the store's erased users it held (\(erasures.forgotten))") }
+            if erasures.waiting > 0 {
+                logger.warning("the served model holds users erased in the store (\(erasures.waiting)) and cannot forget them; the next retrain removes them, and their training rows are not served meanwhile")
+            }
+        } catch {
+            logger.error("cannot read the store's erasures: \(error)")
+        }
+        do {
             let intake = try await takeStoredItems()
-            if intake.taken > 0 { logger.info("took the store's \(intake.taken) items with content into the served model") }
+            if intake.taken > 0 { logger.info("the served model took the store's items with content (\(intake.taken))") }
             if let problem = intake.problem { logger.error("\(problem)") }
             if let odd = intake.vectorsOfAnotherLength { logger.warning("\(odd)") }
         } catch {

@@ -1,6 +1,6 @@
 import BraidCore
 import BraidModels
-import BraidServer
+@testable import BraidServer
 import BraidStore
 import BraidTestSupport
 import Foundation
@@ -940,6 +940,38 @@ import Testing
         #expect(served.items.index(of: "new-a") != nil && served.items.index(of: "new-b") != nil)
         #expect(served.catalog?[known]?.title == "a title of its own" && served.catalog?["new-b"]?.title == "second new")
         #expect(try await restarted.takeStoredItems().taken == 0)
+    }
+
+    /// A user erased through one server is not in the model of a server started later over the
+    /// same store from the same model file (the file holds them): a model that forgets exactly
+    /// forgets them at start, as at the erasure, and one that cannot leaves them to the next
+    /// retrain (the interval schedule sees a change).
+    @Test func erasedUsersStayForgottenAfterARestart() async throws {
+        let data = Fixtures.randomRatings(users: 30, items: 25, perUser: 6)
+        let ease = try EASE(fitting: data, configuration: EASE.Configuration(parameters: ModelParameters(["lambda": "1"])))
+        let store = try SQLiteStore(path: Fixtures.temporaryDirectory() + "/store.sqlite")
+        var configuration = RecommendationServer.Configuration()
+        configuration.allowAnonymous = true
+        func started(_ model: any RecommendationModel) -> RecommendationServer {
+            RecommendationServer(store: store, model: ServedModel(model: model, version: 1, source: "test"), configuration: configuration)
+        }
+        let user = data.users.identifiers[2], row = 2
+        let status = try await Self.run(started(ease)) { client in try await client.execute(uri: "/users/\(user)", method: .delete).status }
+        #expect(status == .ok)
+        let restarted = started(ease)
+        #expect(restarted.slot.served.model.data.byUser.count(ofRow: row) > 0)
+        let outcome = try await restarted.maintainer.forgetStoredErasures()
+        #expect(outcome.forgotten == 1 && outcome.waiting == 0)
+        let served = restarted.slot.served.model
+        #expect(served.data.byUser.count(ofRow: row) == 0 && restarted.slot.served.version == 2)
+        let fresh = try EASE(fitting: data.removingUsers([row]), configuration: ease.configuration)
+        #expect(zip(served.scores(forUser: 0), fresh.scores(forUser: 0)).allSatisfy { abs($0 - $1) <= 1e-4 })
+        #expect(try await restarted.maintainer.forgetStoredErasures() == (0, 0))
+        // A model that cannot forget exactly keeps them until a retrain.
+        let svd = started(try ModelRegistry.fit("svd", parameters: ModelParameters(["factors": "4"]), data: data))
+        #expect(await !svd.maintainer.hasChanges)
+        #expect(try await svd.maintainer.forgetStoredErasures() == (0, 1))
+        #expect(await svd.maintainer.hasChanges)
     }
 
     /// A store written before vectors of another length were refused may hold some: the start
