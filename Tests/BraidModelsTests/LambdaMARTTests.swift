@@ -376,6 +376,67 @@ func descendingOrderOfQueries(_ data: LambdaMART.Dataset, _ scores: [Float]) -> 
         }
         #expect(extended.recommend(userIndex: 0, count: 18).contains { $0.index == 16 })
     }
+
+    /// The extended two-tower model projects a new item's content with the item tower's
+    /// projection, its rows matched to the grown catalogue's terms: here a known title gains a
+    /// leading new term, which moves every column of the vocabulary by one, so rows matched by
+    /// position would project the new items wrongly. The expected rows are Σ x_ik · W[term k]
+    /// over the grown BM25 vectors, looked up by term, a new term adding nothing; known items
+    /// keep their projected content; a file from before the projection was kept gives new items
+    /// none; the projection survives a save and load.
+    @Test func twoTowerProjectsNewItemsContentByTerm() throws {
+        let (data, grown) = Self.newItemsCatalogue()
+        let first = data.items.identifiers[0]
+        let renamed = grown.addingItems([ItemRecord(id: first, title: "zebra " + (data.catalog![first]?.title ?? ""))])
+        #expect(renamed.extendsCatalogue(of: data) && renamed.itemCount == 18)
+        let model = try #require(try ModelRegistry.fit("twotower", parameters: ModelParameters([
+            "lexical": "false", "factors": "8", "hidden": "16", "epochs": "5", "patience": "0", "batch-size": "32", "min-df": "1",
+        ]), data: data) as? TwoTower)
+        let projection = try #require(model.projection), d = 8
+        let oldTerms = TermWeighting.terms(data, data.catalog!)
+        #expect(projection.count == oldTerms.count * d && projection.contains { $0 != 0 })
+        let row = Dictionary(uniqueKeysWithValues: oldTerms.enumerated().map { ($1, $0) })
+        // The known items unchanged (their columns first, as they were), and one renamed.
+        for (target, isRenamed) in [(grown, false), (renamed, true)] {
+            let extended = try #require(try model.extendingCatalogue(to: target) as? TwoTower)
+            let content = try Hybrid.Content.bm25.itemVectors(target, target.catalog!, settings: model.configuration.contentSettings).asSparse
+            let newTerms = TermWeighting.terms(target, target.catalog!)
+            #expect((newTerms.first == "zebra") == isRenamed)
+            let grownContent = try #require(extended.itemContent), oldContent = try #require(model.itemContent)
+            for item in 16..<18 {
+                var expected = [Float](repeating: 0, count: d)
+                for e in content.entries(ofRow: item) {
+                    guard let r = row[newTerms[Int(content.columns[e])]] else { continue }
+                    for k in 0..<d { expected[k] += content.values[e] * projection[r * d + k] }
+                }
+                let got = Array(grownContent[(item * d)..<((item + 1) * d)])
+                #expect(expected.contains { $0 != 0 })
+                #expect(zip(got, expected).allSatisfy { abs($0 - $1) <= 1e-5 }, "item \(item): \(got) vs \(expected)")
+            }
+            #expect(Array(grownContent.prefix(16 * d)) == oldContent)
+            #expect(extended.projection?.count == newTerms.count * d)
+            guard isRenamed else { continue }
+            // Saved and loaded, the projection stays, and so do the scores.
+            let loaded = try #require(try ModelRegistry.load(ModelRegistry.archive(extended)) as? TwoTower)
+            #expect(loaded.projection == extended.projection)
+            #expect(try loaded.scores(forHistory: [16, 2], values: [1, 1]) == extended.scores(forHistory: [16, 2], values: [1, 1]))
+        }
+        // A file written before the projection was kept: new items get no projected content.
+        var older = ModelRegistry.archive(model)
+        older.arrays["twotower.projection"] = nil
+        let restored = try #require(try ModelRegistry.load(older) as? TwoTower)
+        let without = try #require(try restored.extendingCatalogue(to: renamed) as? TwoTower)
+        #expect(without.projection == nil && without.itemContent?.suffix(2 * d).allSatisfy { $0 == 0 } == true)
+    }
+
+    /// The projection's rows matched by label, by hand: rows of "a" (1, 2) and "b" (3, 4) under
+    /// the columns "b", "c", "a" are (3, 4), (0, 0), (1, 2); positions (no labels) keep the rows.
+    @Test func projectionRowsFollowTheirLabels() {
+        #expect(TwoTower.projection([1, 2, 3, 4], labels: ["a", "b"], onto: ["b", "c", "a"], columns: 3, factors: 2) == [3, 4, 0, 0, 1, 2])
+        #expect(TwoTower.projection([1, 2, 3, 4], labels: nil, onto: nil, columns: 2, factors: 2) == [1, 2, 3, 4])
+        #expect(TwoTower.projection([1, 2, 3, 4], labels: nil, onto: nil, columns: 3, factors: 2) == nil)
+        #expect(TwoTower.projection([1, 2, 3, 4], labels: ["a"], onto: ["a"], columns: 1, factors: 2) == nil)
+    }
 }
 
 /// The two-tower item tower's content projection over dense rows (vectors supplied with the

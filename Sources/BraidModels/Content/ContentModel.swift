@@ -257,13 +257,18 @@ public enum BM25Representation: ContentRepresentation {
 
 /// One-hot category vectors (genres, departments), L2-normalized: attribute similarity.
 public enum AttributeRepresentation: ContentRepresentation {
+    /// Each item's distinct categories, sorted, in the order of `data.items`; the columns are
+    /// the categories in the order these lists first name them.
+    static func categoryLists(_ data: InteractionMatrix, _ catalog: ItemCatalog) -> [[String]] {
+        data.items.identifiers.map { Set(catalog[$0]?.categories ?? []).sorted() }
+    }
+
     public static let name = "content-attributes"
     public static let summary = "content: categorical attributes (genres, categories), cosine similarity"
     public static func itemVectors(_ data: InteractionMatrix, _ catalog: ItemCatalog, settings: ContentSettings) throws(ModelError) -> ItemVectors {
-        var vocabulary = Vocabulary()
-        let rows: [(columns: [Int32], values: [Float])] = data.items.identifiers.map { id in
-            let categories = Set(catalog[id]?.categories ?? []).sorted()
-            let columns = categories.map { vocabulary.insert($0) }
+        let lists = categoryLists(data, catalog), vocabulary = Vocabulary(lists.joined())
+        let rows: [(columns: [Int32], values: [Float])] = lists.map { categories in
+            let columns = categories.map { vocabulary.index(of: $0)! }
             let value = categories.isEmpty ? 0 : 1 / Float(categories.count).squareRoot()
             let order = columns.indices.sorted { columns[$0] < columns[$1] }
             return (order.map { columns[$0] }, [Float](repeating: value, count: columns.count))
@@ -290,16 +295,27 @@ extension ItemVectors {
 
 /// Shared term counting for the sparse text representations.
 enum TermWeighting {
+    /// Each item's terms, in the order of `data.items`.
+    static func documents(_ data: InteractionMatrix, _ catalog: ItemCatalog) -> [[String]] {
+        data.items.identifiers.map { TermTokenizer.terms(catalog[$0]?.document ?? "") }
+    }
+
+    /// The term of each column of `vectors(_:_:settings:weight:)`: every term, in the order the
+    /// items' documents first use it.
+    static func terms(_ data: InteractionMatrix, _ catalog: ItemCatalog) -> [String] {
+        Vocabulary(documents(data, catalog).joined()).identifiers
+    }
+
     /// Term vectors with `weight(tf, df, N, length, averageLength)`, rows L2-normalized.
     static func vectors(_ data: InteractionMatrix, _ catalog: ItemCatalog, settings: ContentSettings,
                         weight: (Float, Float, Float, Float, Float) -> Float) -> SparseMatrix {
-        let documents = data.items.identifiers.map { TermTokenizer.terms(catalog[$0]?.document ?? "") }
-        var vocabulary = Vocabulary()
+        let documents = Self.documents(data, catalog)
+        let vocabulary = Vocabulary(documents.joined())
         var counts: [[Int32: Float]] = []
         var documentFrequency: [Int32: Float] = [:]
         for terms in documents {
             var tf: [Int32: Float] = [:]
-            for term in terms { tf[vocabulary.insert(term), default: 0] += 1 }
+            for term in terms { tf[vocabulary.index(of: term)!, default: 0] += 1 }
             for term in tf.keys { documentFrequency[term, default: 0] += 1 }
             counts.append(tf)
         }

@@ -39,6 +39,16 @@ public struct Hybrid: RecommendationModel {
                 return .dense(supplied)
             }
         }
+
+        /// What each column of `itemVectors` stands for (a term, a category), so that columns
+        /// of two catalogues can be matched; nil for `vectors`, whose columns are positions.
+        func columnLabels(_ data: InteractionMatrix, _ catalog: ItemCatalog) -> [String]? {
+            switch self {
+            case .bm25, .tfidf: TermWeighting.terms(data, catalog)
+            case .attributes: Vocabulary(AttributeRepresentation.categoryLists(data, catalog).joined()).identifiers
+            case .vectors: nil
+            }
+        }
     }
 
     public struct Configuration: ModelConfiguration {

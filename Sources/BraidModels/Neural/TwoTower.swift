@@ -116,6 +116,10 @@ public struct TwoTower: RecommendationModel {
     let itemVectors: [Float]
     /// The lexical part; nil without it.
     let lexical: Lexical?
+    /// The item tower's content projection (content columns × factors), which places a new
+    /// item's content in the user tower's input (`itemContent`); nil without content, and in
+    /// files written before it was kept (2026-12-05).
+    let projection: [Float]?
 
     /// The lexical part of the score: each item's L2-normalized content vector against the
     /// user's content profile, weighted by μ (`weight`) for items with interactions (read with
@@ -333,6 +337,7 @@ public struct TwoTower: RecommendationModel {
         var vectors = towerVectors
         if c.cold == .ridge, let content { Self.mapCold(&vectors, content: content, warm: warm, configuration: c) }
         (itemVectors, itemContent) = (vectors, projected)
+        projection = item.projection?.value
         lexical = Self.lexicalPart(item, content: content, warm: warm)
         if let lexical {
             TrainingLog.report("twotower: lexical weight μ = \(String(format: "%.3f", lexical.weight)) with ids, \(String(format: "%.3f", lexical.coldWeight)) from content alone")
@@ -357,12 +362,15 @@ public struct TwoTower: RecommendationModel {
     /// content vectors are computed again for the grown catalogue (BM25's and TF-IDF's document
     /// frequencies change), the lexical part reads them, and the ridge map (`cold = .ridge`, the
     /// default) is learned again and maps every item without interactions, the new ones among
-    /// them: seconds of training saved on every `POST /items`. A new item in a history then
-    /// adds its content to the history's lexical profile, but not to the user tower's input (the
-    /// item tower's projection is not kept: its projected content and id embedding are zero).
-    /// Without content (`content=none`) the new items' vectors are zero, as in the other
-    /// collaborative models. With `cold = .tower`, or for any other `data`, the model is fitted
-    /// anew.
+    /// them: seconds of training saved on every `POST /items`. The item tower's projection,
+    /// its rows matched to the grown catalogue's columns by term or category (a term no item
+    /// had at the fit gets zeros), projects the new items' content, so a new item in a history
+    /// adds its content to the user tower's input as a known item without interactions does
+    /// (its history embedding is zero), as well as to the lexical profile; known items keep
+    /// their projected content. A file written before the projection was kept gives new items
+    /// no projected content. Without content (`content=none`) the new items' vectors are zero,
+    /// as in the other collaborative models. With `cold = .tower`, or for any other `data`, the
+    /// model is fitted anew.
     public func extendingCatalogue(to data: InteractionMatrix) throws(ModelError) -> any RecommendationModel {
         guard data.extendsCatalogue(of: self.data), configuration.content == nil || configuration.cold == .ridge else {
             return try TwoTower(fitting: data, configuration: configuration)
@@ -379,19 +387,55 @@ public struct TwoTower: RecommendationModel {
         var none = SeededGenerator(seed: 0)
         let history = Embedding("user.history", count: data.itemCount, width: d, std: 0, generator: &none)
         history.table.value = userTower.history.table.value + [Float](repeating: 0, count: added)
+        var grownContent = itemContent.map { $0 + [Float](repeating: 0, count: added) }
+        var grownProjection: [Float]?
+        if let content, let projection, let kind = configuration.content, let catalog = data.catalog, let oldCatalog = self.data.catalog,
+           let rows = self.data.items.identifiers.allSatisfy({ oldCatalog[$0] == catalog[$0] })
+               // The known items' content unchanged: the grown columns are the old ones, then new terms.
+               ? (projection.count <= content.columnCount * d ? projection + [Float](repeating: 0, count: content.columnCount * d - projection.count) : nil)
+               : Self.projection(projection, labels: kind.columnLabels(self.data, oldCatalog), onto: kind.columnLabels(data, catalog),
+                                 columns: content.columnCount, factors: d) {
+            grownProjection = rows
+            for item in self.data.itemCount..<data.itemCount {
+                for e in content.entries(ofRow: item) {
+                    let x = content.values[e], base = Int(content.columns[e]) * d
+                    for k in 0..<d { grownContent?[item * d + k] += x * rows[base + k] }
+                }
+            }
+        }
         return TwoTower(configuration: configuration, data: data,
                         userTower: UserTower(history: history, inner: userTower.inner, outer: userTower.outer),
-                        itemContent: itemContent.map { $0 + [Float](repeating: 0, count: added) }, itemVectors: vectors,
-                        lexical: lexical.flatMap { old in content.map { Lexical(content: $0, weight: old.weight, coldWeight: old.coldWeight, warm: warm) } })
+                        itemContent: grownContent, itemVectors: vectors,
+                        lexical: lexical.flatMap { old in content.map { Lexical(content: $0, weight: old.weight, coldWeight: old.coldWeight, warm: warm) } },
+                        projection: grownProjection)
     }
 
-    private init(configuration: Configuration, data: InteractionMatrix, userTower: UserTower, itemContent: [Float]?, itemVectors: [Float], lexical: Lexical?) {
+    /// `projection`'s rows, one per content column named in `labels`, under the columns named
+    /// in `grown` (`columns` of them): a column both name keeps its row, one only `grown` names
+    /// (a term no item had at the fit) gets zeros. Without labels (supplied vectors) the
+    /// columns are positions, and the rows stay when their number is `columns`. Nil when the
+    /// rows do not match the labels.
+    static func projection(_ projection: [Float], labels: [String]?, onto grown: [String]?, columns: Int, factors d: Int) -> [Float]? {
+        guard let labels, let grown else { return projection.count == columns * d ? projection : nil }
+        guard projection.count == labels.count * d, grown.count == columns else { return nil }
+        let old = Vocabulary(labels)
+        var rows = [Float](repeating: 0, count: columns * d)
+        for (column, label) in grown.enumerated() {
+            guard let was = old.index(of: label).map(Int.init) else { continue }
+            rows.replaceSubrange((column * d)..<((column + 1) * d), with: projection[(was * d)..<((was + 1) * d)])
+        }
+        return rows
+    }
+
+    private init(configuration: Configuration, data: InteractionMatrix, userTower: UserTower, itemContent: [Float]?, itemVectors: [Float],
+                 lexical: Lexical?, projection: [Float]?) {
         self.configuration = configuration
         self.data = data
         self.userTower = userTower
         self.itemContent = itemContent
         self.itemVectors = itemVectors
         self.lexical = lexical
+        self.projection = projection
     }
 
     static func lexicalPart(_ item: ItemTower, content: SparseMatrix?, warm: [Bool]) -> Lexical? {
@@ -509,6 +553,7 @@ public struct TwoTower: RecommendationModel {
         NeuralArchive.store(userTower.parameters, prefix: "twotower.", into: &archive)
         archive.arrays["twotower.items"] = .float32(FloatBuffer(itemVectors))
         if let itemContent { archive.arrays["twotower.content"] = .float32(FloatBuffer(itemContent)) }
+        if let projection { archive.arrays["twotower.projection"] = .float32(FloatBuffer(projection)) }
         if let lexical {
             // Vectors supplied with the items (`content=vectors`) are in the file's catalogue
             // already: they are read from there at load, not stored a second time.
@@ -554,6 +599,15 @@ public struct TwoTower: RecommendationModel {
             itemContent = content
         } else {
             itemContent = nil
+        }
+        if archive.arrays["twotower.projection"] != nil {
+            let rows = try ModelArchive.mapError { () throws(DataError) in try archive.floats("twotower.projection") }
+            guard rows.count % d == 0, rows.allSatisfy(\.isFinite) else {
+                throw ModelError(.corruptModel, "the two-tower content projection has \(rows.count) values, not a multiple of its \(d) factors")
+            }
+            projection = rows
+        } else {
+            projection = nil
         }
         if let weight = archive.scalars["twotower.lexical-weight"], let coldWeight = archive.scalars["twotower.cold-lexical-weight"] {
             let content: SparseMatrix
