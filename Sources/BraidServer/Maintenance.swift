@@ -259,8 +259,9 @@ actor ModelMaintainer {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("braid-published-\(UUID().uuidString).braid").path
         try published.bytes.write(to: URL(fileURLWithPath: path))
         defer { try? FileManager.default.removeItem(atPath: path) }
-        // Users erased since it was published.
-        let model = try Self.forgetting(try await store.erasedUsers(), in: try ModelRegistry.load(from: path)).model
+        // Users erased since it was published: forgotten, or left to the next retrain.
+        let (model, _, held) = try Self.forgetting(try await store.erasedUsers(), in: try ModelRegistry.load(from: path))
+        if !held.isEmpty { pendingErasures = true }
         slot.swap(to: ServedModel(model: model, version: max(slot.served.version + 1, published.version), source: published.source,
                                   metrics: published.metrics, feedbackWatermark: published.feedbackWatermark, publishedVersion: published.version))
         return true
