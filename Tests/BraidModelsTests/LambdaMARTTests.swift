@@ -226,6 +226,35 @@ func descendingOrderOfQueries(_ data: LambdaMART.Dataset, _ scores: [Float]) -> 
         #expect(abs(map.predict(x, item: 3)[0] - 2.8) < 1e-5)
     }
 
+    /// Each of several target columns is the one solved alone (bit for bit), and the normal
+    /// equations hold: Xᵀ(XW − T) + λW ≈ 0 over the fitted rows, worked out in doubles.
+    @Test func ridgeMapSolvesTheNormalEquationsPerColumn() {
+        var generator = SeededGenerator(seed: 3)
+        let rowCount = 60, vocabulary = 25, width = 40
+        let rows: [(columns: [Int32], values: [Float])] = (0..<rowCount).map { _ in
+            let columns = Array(Set((0..<4).map { _ in Int32(generator.next() % UInt64(vocabulary)) })).sorted()
+            return (columns, columns.map { _ in Float(generator.nextUnit()) + 0.1 })
+        }
+        let x = SparseMatrix(stackingRows: rows, columnCount: vocabulary)
+        let targets = (0..<(rowCount * width)).map { _ in Float(generator.nextUnit()) - 0.5 }
+        let fitted = (0..<rowCount).map { $0 % 5 != 0 }
+        let map = RidgeMap(x, targets: targets, width: width, rows: fitted, regularization: 0.5, iterations: 100)
+        for t in 0..<width {
+            let alone = RidgeMap(x, targets: (0..<rowCount).map { targets[$0 * width + t] }, width: 1, rows: fitted, regularization: 0.5, iterations: 100)
+            #expect((0..<vocabulary).map { map.weights[$0 * width + t] } == alone.weights, "column \(t)")
+        }
+        // Normal equations, in doubles.
+        var gradient = [Double](repeating: 0, count: vocabulary * width)
+        for i in 0..<rowCount where fitted[i] {
+            let predicted = map.predict(x, item: i)
+            for k in x.entries(ofRow: i) {
+                for t in 0..<width { gradient[Int(x.columns[k]) * width + t] += Double(x.values[k]) * Double(predicted[t] - targets[i * width + t]) }
+            }
+        }
+        for c in 0..<(vocabulary * width) { gradient[c] += 0.5 * Double(map.weights[c]) }
+        #expect(gradient.allSatisfy { abs($0) < 1e-3 }, "\(gradient.map(abs).max()!)")
+    }
+
     /// Items whose text names their taste group: cold items of a user's group must outrank
     /// the others, and warm items keep the collaborative model's scores.
     /// 40 users who each take only even or only odd items (i0…i15); the catalogue's titles
