@@ -285,6 +285,19 @@ actor ModelMaintainer {
         try forget(try await store.erasedUsers())
     }
 
+    /// At start, the feedback the store holds beyond what the served model was fitted on (its
+    /// watermark) counts toward the retrain policy, as it counted before a restart (the count
+    /// began at zero, and a restart put the next retrain off); a retrain that is due starts.
+    /// How many events count.
+    @discardableResult
+    func countStoredFeedback() async throws -> Int {
+        let watermark = slot.served.feedbackWatermark
+        let count = try await store.allFeedback().filter { $0.sequence > watermark }.count
+        eventsSinceFit = 0
+        noteEvents(count)
+        return count
+    }
+
     /// A model file's bytes.
     nonisolated static func bytes(of model: any RecommendationModel) throws -> Data {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("braid-publish-\(UUID().uuidString).braid").path

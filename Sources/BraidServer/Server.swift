@@ -89,6 +89,12 @@ public final class RecommendationServer: Sendable {
             logger.error("cannot read the store's erasures: \(error)")
         }
         do {
+            let waiting = try await maintainer.countStoredFeedback()
+            if waiting > 0 { logger.info("the store holds feedback events the served model was not fitted on (\(waiting)); they count toward the retrain policy") }
+        } catch {
+            logger.error("cannot read the store's feedback: \(error)")
+        }
+        do {
             let intake = try await takeStoredItems()
             if intake.taken > 0 { logger.info("the served model took the store's items with content (\(intake.taken))") }
             if let problem = intake.problem { logger.error("\(problem)") }

@@ -974,6 +974,38 @@ import Testing
         #expect(await svd.maintainer.hasChanges)
     }
 
+    /// Feedback sent before a restart counts toward the retrain policy of the server started
+    /// again over the store (it counted from zero, so `afterEvents` waited for as many again):
+    /// three events, `afterEvents` 3, so a retrain runs at start and counts them in.
+    @Test func feedbackBeforeARestartCountsTowardTheRetrain() async throws {
+        let data = Fixtures.randomRatings(users: 30, items: 25, perUser: 6)
+        let ease = try EASE(fitting: data, configuration: EASE.Configuration(parameters: ModelParameters(["lambda": "1"])))
+        let store = try SQLiteStore(path: Fixtures.temporaryDirectory() + "/store.sqlite")
+        var configuration = RecommendationServer.Configuration()
+        configuration.allowAnonymous = true
+        configuration.retrain = RetrainPolicy(afterEvents: 100)
+        let first = RecommendationServer(store: store, model: ServedModel(model: ease, version: 1, source: "test"), configuration: configuration)
+        let (user, items) = (data.users.identifiers[0], data.items.identifiers)
+        let status = try await Self.run(first) { client in
+            try await client.execute(uri: "/feedback", method: .post, body: Self.body(
+                #"{"feedback": [{"user": "\#(user)", "item": "\#(items[1])"}, {"user": "\#(user)", "item": "\#(items[2])"}, {"user": "new-user", "item": "\#(items[3])"}]}"#)).status
+        }
+        #expect(status == .ok)
+        #expect(await first.maintainer.eventsSinceFit == 3)
+        configuration.retrain = RetrainPolicy(afterEvents: 3)
+        let restarted = RecommendationServer(store: store, model: ServedModel(model: ease, version: 1, source: "test"), configuration: configuration)
+        #expect(await !restarted.maintainer.hasChanges)
+        #expect(try await restarted.maintainer.countStoredFeedback() == 3)
+        // The retrain it started swaps in a model fitted with the three events.
+        var version = 1
+        for _ in 0..<100 where version == 1 {
+            try await Task.sleep(for: .milliseconds(50))
+            version = restarted.slot.served.version
+        }
+        #expect(version == 2 && restarted.slot.served.model.data.users.index(of: "new-user") != nil)
+        #expect(await restarted.maintainer.eventsSinceFit == 0)
+    }
+
     /// A store written before vectors of another length were refused may hold some: the start
     /// says how many, names one with its length and the catalogue's, and takes the rest.
     @Test func storedVectorsOfAnotherLengthAreReportedAtStart() async throws {
