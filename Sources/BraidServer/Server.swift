@@ -128,12 +128,10 @@ public final class RecommendationServer: Sendable {
         guard !items.isEmpty else { return StoredItemsIntake() }
         // Stores written before vectors of another length were refused (2026-12-04) may hold some.
         var intake = StoredItemsIntake()
-        if let catalog = slot.served.model.data.catalog, let expected = catalog.vectorDimension {
-            let odd = items.filter { $0.vector.map { $0.count != expected } ?? false }
-            if let first = odd.first {
-                intake.vectorsOfAnotherLength = "\(odd.count) stored items have a vector of another length than the catalogue's \(expected) "
-                    + "(\(first.id): \(first.vector!.count)); the content models leave those vectors out: PATCH /items/{id} with \(expected) values"
-            }
+        let odd = slot.served.model.data.catalog?.vectorsOfAnotherLength(among: items.map { ($0.id, $0.vector) }) ?? []
+        if let first = odd.first {
+            intake.vectorsOfAnotherLength = "\(odd.count) stored items have a vector of another length than the catalogue's \(first.expected) "
+                + "(\(first.id): \(first.length)); the content models leave those vectors out: PATCH /items/{id} with \(first.expected) values"
         }
         let change = await maintainer.addItems(items)
         intake.taken = change.taken.count

@@ -104,8 +104,14 @@ public struct ItemCatalog: Sendable, Equatable {
     /// and the catalogue's; nil when all agree, none has a vector, or the catalogue has none.
     /// (Such a vector the content models would leave out, and the catalogue would hold two lengths.)
     public func vectorOfAnotherLength(among items: [(id: String, vector: [Float]?)]) -> (id: String, length: Int, expected: Int)? {
-        guard items.contains(where: { $0.vector != nil }), let expected = vectorDimension else { return nil }
-        return items.lazy.compactMap { item in item.vector.flatMap { $0.count == expected ? nil : (item.id, $0.count, expected) } }.first
+        vectorsOfAnotherLength(among: items).first
+    }
+
+    /// Every one of `items` whose vector's length is not `vectorDimension`, in order
+    /// (`vectorOfAnotherLength(among:)` gives the first).
+    public func vectorsOfAnotherLength(among items: [(id: String, vector: [Float]?)]) -> [(id: String, length: Int, expected: Int)] {
+        guard items.contains(where: { $0.vector != nil }), let expected = vectorDimension else { return [] }
+        return items.compactMap { item in item.vector.flatMap { $0.count == expected ? nil : (item.id, $0.count, expected) } }
     }
 
     /// Attaches `vectors` by item id, adding a record for an id the catalogue lacks.

@@ -205,13 +205,19 @@ public struct TwoTower: RecommendationModel {
                 Matmul.multiply(content.values, w, m: content.rowCount, n: d, k: content.columnCount, into: &c)
                 return c
             }
-            for item in 0..<content.rowCount {
+            Self.project(content, rows: 0..<content.rowCount, weights: w, width: d, into: &c)
+            return c
+        }
+
+        /// Adds Σ_k x_ik · row k of `weights` (content columns × `width`) to row i of `out`
+        /// (items × `width`) for every item i in `rows`.
+        static func project(_ content: SparseMatrix, rows: Range<Int>, weights w: [Float], width d: Int, into out: inout [Float]) {
+            for item in rows {
                 for e in content.entries(ofRow: item) {
                     let x = content.values[e], base = Int(content.columns[e]) * d
-                    for k in 0..<d { c[item * d + k] += x * w[base + k] }
+                    for k in 0..<d { out[item * d + k] += x * w[base + k] }
                 }
             }
-            return c
         }
 
         /// Adds to the projection's gradient from the gradients of the content embeddings of
@@ -389,19 +395,16 @@ public struct TwoTower: RecommendationModel {
         history.table.value = userTower.history.table.value + [Float](repeating: 0, count: added)
         var grownContent = itemContent.map { $0 + [Float](repeating: 0, count: added) }
         var grownProjection: [Float]?
-        if let content, let projection, let kind = configuration.content, let catalog = data.catalog, let oldCatalog = self.data.catalog,
+        if let content, let projection, var projected = grownContent, let kind = configuration.content, let catalog = data.catalog,
+           let oldCatalog = self.data.catalog,
            let rows = self.data.items.identifiers.allSatisfy({ oldCatalog[$0] == catalog[$0] })
                // The known items' content unchanged: the grown columns are the old ones, then new terms.
                ? (projection.count <= content.columnCount * d ? projection + [Float](repeating: 0, count: content.columnCount * d - projection.count) : nil)
                : Self.projection(projection, labels: kind.columnLabels(self.data, oldCatalog), onto: kind.columnLabels(data, catalog),
                                  columns: content.columnCount, factors: d) {
             grownProjection = rows
-            for item in self.data.itemCount..<data.itemCount {
-                for e in content.entries(ofRow: item) {
-                    let x = content.values[e], base = Int(content.columns[e]) * d
-                    for k in 0..<d { grownContent?[item * d + k] += x * rows[base + k] }
-                }
-            }
+            ItemTower.project(content, rows: self.data.itemCount..<data.itemCount, weights: rows, width: d, into: &projected)
+            grownContent = projected
         }
         return TwoTower(configuration: configuration, data: data,
                         userTower: UserTower(history: history, inner: userTower.inner, outer: userTower.outer),
