@@ -130,6 +130,41 @@ actor ModelMaintainer {
         return await change.value[request]
     }
 
+    /// Takes the store's `items` into the served model at start (`RecommendationServer.takeStoredItems()`):
+    /// in one change, and when the model refuses that, each half of them apart, and so on down to
+    /// single items, so that an item the model cannot take holds no other back (they come from
+    /// many requests, each of which the model may have taken). At most `changes` changes are
+    /// tried, the halves depth first; items not tried apart by then wait for the next retrain, as
+    /// the refused ones do (a model that refuses every item would otherwise cost one change per item).
+    func addStoredItems(_ items: [StoredItem], changes: Int = storedItemChanges) async -> StoredItemsOutcome {
+        var outcome = StoredItemsOutcome()
+        var parts = [items], left = changes
+        while let part = parts.popLast() {
+            guard left > 0 else { outcome.refused += part.map(\.id); outcome.untried += part.count; continue }
+            left -= 1
+            let change = await addItems(part)
+            outcome.taken.formUnion(change.taken)
+            guard let problem = change.problem else { continue }
+            outcome.problem = outcome.problem ?? problem
+            guard part.count > 1 else { outcome.refused.append(part[0].id); continue }
+            parts.append(Array(part[(part.count / 2)...]))
+            parts.append(Array(part[..<(part.count / 2)]))
+        }
+        return outcome
+    }
+
+    /// How many changes `addStoredItems` tries at most.
+    static let storedItemChanges = 32
+
+    /// What `addStoredItems` did: the ids taken, those not (refused alone, or in a part refused
+    /// when no change was left to try its halves: `untried`), and the first refusal's reason.
+    struct StoredItemsOutcome: Sendable {
+        var taken: Set<String> = []
+        var refused: [String] = []
+        var untried = 0
+        var problem: String?
+    }
+
     /// What a change of items did for one request: the ids of its items taken, or why none was.
     struct ItemChange: Sendable {
         var taken: Set<String> = []

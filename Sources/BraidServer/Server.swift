@@ -133,9 +133,15 @@ public final class RecommendationServer: Sendable {
             intake.vectorsOfAnotherLength = "\(odd.count) stored items have a vector of another length than the catalogue's \(first.expected) "
                 + "(\(first.id): \(first.length)); the content models leave those vectors out: PATCH /items/{id} with \(first.expected) values"
         }
-        let change = await maintainer.addItems(items)
-        intake.taken = change.taken.count
-        intake.problem = change.problem
+        let outcome = await maintainer.addStoredItems(items)
+        intake.taken = outcome.taken.count
+        intake.refused = outcome.refused
+        if !outcome.refused.isEmpty {
+            let named = outcome.refused.prefix(5).joined(separator: ", ") + (outcome.refused.count > 5 ? ", …" : "")
+            let untried = outcome.untried > 0 ? "; \(outcome.untried) of them were not tried apart within \(ModelMaintainer.storedItemChanges) changes" : ""
+            intake.problem = "the served model could not take \(outcome.refused.count) of the store's \(items.count) items (\(named)\(untried)); "
+                + "stored, they reach the model at its next retrain" + (outcome.problem.map { ". The first refusal: \($0)" } ?? "")
+        }
         return intake
     }
 
@@ -143,7 +149,9 @@ public final class RecommendationServer: Sendable {
     public struct StoredItemsIntake: Sendable {
         /// How many stored items the served model took.
         public var taken = 0
-        /// Why it took none, when it could not.
+        /// The ids of the stored items it did not take (each refused, or in a part refused that was not tried apart).
+        public var refused: [String] = []
+        /// Which items it could not take and why, when there were some.
         public var problem: String?
         /// Stored items whose vectors the content models leave out, and what to do.
         public var vectorsOfAnotherLength: String?

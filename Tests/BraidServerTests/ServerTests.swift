@@ -1008,6 +1008,29 @@ import Testing
         #expect(await restarted.maintainer.eventsSinceFit == 0)
     }
 
+    /// The store's items come from many requests, so one the served model refuses at start holds
+    /// no other back (it took none of them): the halves are tried apart down to the refused one,
+    /// which the start names with the model's reason; a budget of changes bounds the halving.
+    @Test func oneStoredItemTheModelRefusesHoldsNoOtherBackAtStart() async throws {
+        var data = Fixtures.randomRatings(users: 30, items: 25, perUser: 6)
+        data.catalog = ModelContract.catalog(for: data.items)
+        let servers = try Restartable()
+        let titles = ["one", "two", "three", "unwanted four", "five", "six", "seven"]
+        try await servers.store.upsertItems(titles.enumerated().map { StoredItem(id: "new-\($0.offset)", title: $0.element) })
+        let model = try RefusingNewItems(fitting: data, configuration: .init())
+        let server = servers.start(model)
+        let intake = try await server.takeStoredItems()
+        #expect(intake.taken == 6 && intake.refused == ["new-3"], "\(intake)")
+        let problem = try #require(intake.problem)
+        #expect(problem.hasPrefix("the served model could not take 1 of the store's 7 items (new-3)") && problem.contains("no room for new-3"), "\(problem)")
+        let served = server.slot.served.model.data
+        #expect(titles.indices.filter { served.items.index(of: "new-\($0)") != nil } == [0, 1, 2, 4, 5, 6])
+        // With one change allowed, the refused whole is not tried apart.
+        let bounded = await servers.start(model).maintainer.addStoredItems(try await servers.store.allItems(), changes: 1)
+        #expect(bounded.taken.isEmpty && bounded.refused.count == 7 && bounded.untried == 7, "\(bounded)")
+        #expect(bounded.problem?.contains("no room for new-3") == true)
+    }
+
     /// A store written before vectors of another length were refused may hold some: the start
     /// says how many, names one with its length and the catalogue's, and takes the rest.
     @Test func storedVectorsOfAnotherLengthAreReportedAtStart() async throws {
