@@ -141,6 +141,22 @@ import Testing
         #expect(fewer.data.interactionCount == data.interactionCount - data.byUser.count(ofRow: 3))
     }
 
+    /// 60 users and 60 items of three kinds: user u likes 8 of the 20 items i ≡ u mod 3, and an
+    /// item's title and category carry the word of its kind (`kinds[i mod 3]`); no timestamps.
+    static func threeKinds() -> (data: InteractionMatrix, kinds: [String]) {
+        var table = InteractionTable()
+        let kinds = ["apple", "bread", "cheese"]
+        for u in 0..<60 { table.users.insert("u\(u)") }
+        for i in 0..<60 { table.items.insert("i\(i)") }
+        var rng = SeededGenerator(seed: 3)
+        for u in 0..<60 {
+            for i in (0..<20).map({ 3 * $0 + u % 3 }).shuffled(using: &rng).prefix(8).sorted() { table.append(user: Int32(u), item: Int32(i), value: 1) }
+        }
+        var data = InteractionMatrix(table)
+        data.catalog = ItemCatalog((0..<60).map { ItemRecord(id: "i\($0)", title: "\(kinds[$0 % 3]) number \($0)", categories: [kinds[$0 % 3]]) })
+        return (data, kinds)
+    }
+
     /// Three tastes (user u likes items i with i ≡ u mod 3, whose titles carry the word of
     /// their kind), no timestamps. With `cold-items` the inner folds hold out items whole, so
     /// the ranker learns where an item without interactions belongs: a new item of a user's
@@ -148,17 +164,7 @@ import Testing
     /// comes in their first ten, above the other kinds' new items. Without it the BM25 member
     /// proposes nothing and the new items stay below every candidate.
     @Test func newItemsRankWhereTheirTextSays() throws {
-        var table = InteractionTable()
-        let kinds = ["apple", "bread", "cheese"]
-        for u in 0..<60 { table.users.insert("u\(u)") }
-        for i in 0..<60 { table.items.insert("i\(i)") }
-        var rng = SeededGenerator(seed: 3)
-        for u in 0..<60 {
-            let own = (0..<20).map { 3 * $0 + u % 3 }.shuffled(using: &rng).prefix(8)
-            for i in own.sorted() { table.append(user: Int32(u), item: Int32(i), value: 1) }
-        }
-        var data = InteractionMatrix(table)
-        data.catalog = ItemCatalog((0..<60).map { ItemRecord(id: "i\($0)", title: "\(kinds[$0 % 3]) number \($0)", categories: [kinds[$0 % 3]]) })
+        let (data, kinds) = Self.threeKinds()
         let added = data.addingItems(kinds.map { ItemRecord(id: "new-\($0)", title: "\($0) arrives", categories: [$0]) })
         var firstTen = 0
         for cold in ["0.1", "0"] {
@@ -181,6 +187,70 @@ import Testing
             }
         }
         #expect(firstTen >= 45, "the new item of the user's kind in their first ten for \(firstTen) of 60 users")
+    }
+
+    /// The items no member proposed follow the candidates in the linear ranker's order (they
+    /// followed the first member's alone): without timestamps an item's features are each
+    /// member's score standardized over the user's unseen items, its popularity's mid-rank
+    /// share and the user's history length's (the same for every item), worked out here apart
+    /// from the fusion; seen items come last.
+    @Test func itemsBeyondTheCandidatesFollowTheLinearRanker() throws {
+        var data = Fixtures.randomRatings(users: 40, items: 30, perUser: 8)
+        data.ageInDays = nil
+        let model = try Self.fit("itemknn+pop", data, ["candidates": "3", "ranker": "linear", "holdout": "0.3"]) as! Fusion
+        guard case .linear(let linear) = model.ranker else { Issue.record("not the linear ranker"); return }
+        let w = linear.weights
+        #expect(w.count == 2 + 6)
+        let counts = (0..<data.itemCount).map { data.byItem.count(ofRow: $0) }
+        func share(_ c: Int) -> Double {
+            Double(counts.filter { $0 < c }.count) + Double(counts.filter { $0 == c }.count) / 2
+        }
+        for user in [0, 7, 19] {
+            let seen = Set(data.byUser.columns(ofRow: user).map(Int.init))
+            let unseen = (0..<data.itemCount).filter { !seen.contains($0) }
+            let proposed = Set(model.context.candidates(user: user, members: model.members, counts: [3, 3], beyond: .none).items.map(Int.init))
+            #expect(proposed.count >= 3)
+            // Each member's score standardized over the unseen items (population deviation).
+            let standardized: [[Double]] = model.members.map { member in
+                let scores = member.scores(forUser: user).map(Double.init)
+                let mean = unseen.reduce(0) { $0 + scores[$1] } / Double(unseen.count)
+                let deviation = (unseen.reduce(0) { $0 + (scores[$1] - mean) * (scores[$1] - mean) } / Double(unseen.count)).squareRoot()
+                return scores.map { ($0 - mean) / (deviation > 0 ? deviation : 1) }
+            }
+            func expected(_ item: Int) -> Double {
+                Double(w[0]) * standardized[0][item] + Double(w[1]) * standardized[1][item] + Double(w[2]) * share(counts[item]) / Double(counts.count)
+            }
+            let scores = model.scores(forUser: user)
+            let beyond = unseen.filter { !proposed.contains($0) }
+            let lowestCandidate = proposed.map { scores[$0] }.min()!
+            #expect(beyond.allSatisfy { scores[$0] < lowestCandidate })
+            #expect(seen.allSatisfy { s in beyond.allSatisfy { scores[s] < scores[$0] } })
+            for a in beyond { for b in beyond where expected(a) > expected(b) + 1e-4 {
+                #expect(scores[a] > scores[b], "user \(user): \(a) (\(expected(a))) not above \(b) (\(expected(b)))")
+            } }
+        }
+    }
+
+    /// A shelf of new items larger than the content member proposes (its 10 best new ones): the
+    /// rest follow the candidates in the linear ranker's order (under the trees), so each
+    /// user's own kind leads the other kinds there too, by the BM25 member's score. They tied
+    /// before, in the first member's order, as EASE cannot rank items without interactions.
+    @Test func newItemsBeyondTheCandidatesRankByTheirText() throws {
+        let (data, kinds) = Self.threeKinds()
+        // 20 new items of each kind: new item 60 + k is of kind k mod 3.
+        let added = data.addingItems((0..<60).map { ItemRecord(id: "new-\($0)", title: "\(kinds[$0 % 3]) arrives \($0)", categories: [kinds[$0 % 3]]) })
+        let fusion = try ModelRegistry.fit("fusion", parameters: ModelParameters(["members": "ease+content-bm25(candidates=0)", "candidates": "8", "trees": "10",
+                                                                                  "min-leaf": "2"]), data: data) as! Fusion
+        let grown = try fusion.extendingCatalogue(to: added) as! Fusion
+        for u in 0..<60 {
+            let scores = grown.scores(forUser: u)
+            let proposed = Set(grown.context.candidates(user: u, members: grown.members, counts: grown.configuration.candidateCounts, beyond: .none).items.map(Int.init))
+            let beyond = (60..<120).filter { !proposed.contains($0) }
+            #expect(beyond.count >= 50)
+            let own = beyond.filter { ($0 - 60) % 3 == u % 3 }, others = beyond.filter { ($0 - 60) % 3 != u % 3 }
+            let lowestOwn = own.map { scores[$0] }.min() ?? .infinity
+            #expect(others.allSatisfy { scores[$0] < lowestOwn }, "user \(u): another kind's new item above their own beyond the candidates")
+        }
     }
 
     /// A member with `candidates=0` gives features and proposes nothing: every item the fusion
@@ -571,7 +641,7 @@ import Testing
         let model = try ModelRegistry.fit("fusion", parameters: ModelParameters(["members": "itemknn+pop", "candidates": "8", "adjacency-members": "false", "trees": "20",
                                                                                  "min-leaf": "2", "holdout": "0.3"]), data: data) as! Fusion
         guard case .boosted(let linear, let trees) = model.ranker else { Issue.record("not trees on the linear ranker"); return }
-        let candidates = model.context.candidates(user: 5, members: model.members, counts: model.configuration.candidateCounts)
+        let candidates = model.context.candidates(user: 5, members: model.members, counts: model.configuration.candidateCounts, beyond: .none)
         let width = model.context.featureCount
         let served = model.ranker.scores(candidates.features, base: 0)
         let linearScores = linear.scores(candidates.features)
@@ -596,7 +666,7 @@ import Testing
         guard case .boosted(let flatLinear, let flatTrees) = flat.ranker else { Issue.record("not trees on the linear ranker"); return }
         #expect(flatTrees.trees.allSatisfy { $0.feature.allSatisfy { $0 < 0 } })
         let order = { (s: [Float]) in s.indices.sorted { s[$0] != s[$1] ? s[$0] > s[$1] : $0 < $1 } }
-        let flatCandidates = flat.context.candidates(user: 5, members: flat.members, counts: flat.configuration.candidateCounts)
+        let flatCandidates = flat.context.candidates(user: 5, members: flat.members, counts: flat.configuration.candidateCounts, beyond: .none)
         #expect(order(flat.ranker.scores(flatCandidates.features, base: 0)) == order(flatLinear.scores(flatCandidates.features)))
     }
 }

@@ -419,7 +419,7 @@ public struct Fusion: RecommendationModel {
             TrainingLog.report("fusion: the members' candidates and features for \(users.count) users")
             let groups: [(features: [Float], labels: [Float])?] = parallelMap(users.count) { k in
                 let user = Int(users[k])
-                let candidates = context.candidates(user: user, members: innerMembers, counts: configuration.candidateCounts, fallback: false)
+                let candidates = context.candidates(user: user, members: innerMembers, counts: configuration.candidateCounts, beyond: .none)
                 let relevant = heldOut[Int32(user)]!
                 let labels = candidates.items.map { relevant.contains($0) ? Float(1) : 0 }
                 return labels.contains(1) ? (candidates.features, labels) : nil
@@ -514,12 +514,12 @@ public struct Fusion: RecommendationModel {
     }
 
     public func scores(forUser user: Int) -> [Float] {
-        ranked(context.candidates(user: user, members: members, counts: configuration.candidateCounts))
+        ranked(context.candidates(user: user, members: members, counts: configuration.candidateCounts, beyond: beyond(true)))
     }
 
     /// The candidates' scores alone, without the first member's order of every other item.
     public func leadingScores(forUser user: Int) -> [Float]? {
-        ranked(context.candidates(user: user, members: members, counts: configuration.candidateCounts, fallback: false))
+        ranked(context.candidates(user: user, members: members, counts: configuration.candidateCounts, beyond: .none))
     }
 
     /// A fusion whose members all fold in new histories does too: the members score the
@@ -571,7 +571,7 @@ public struct Fusion: RecommendationModel {
     /// The candidates of a history and their features: every member scores it, as a training
     /// user's row is scored (member k's scores taken from `memberScores[k]` where given).
     func candidates(forHistory items: [Int32], values: [Float], trainedUser user: Int?, fallback: Bool,
-                    memberScores: [[Float]?] = []) throws(ModelError) -> (items: [Int32], features: [Float], firstMemberRank: [Int32]?) {
+                    memberScores: [[Float]?] = []) throws(ModelError) -> FusionCandidates {
         guard scoresAnyHistory else {
             let names = members.filter { !$0.scoresAnyHistory }.map { type(of: $0).name }
             throw ModelError(.unsupported, "the fusion folds in new histories only when every member does; \(names.joined(separator: ", ")) cannot",
@@ -590,18 +590,30 @@ public struct Fusion: RecommendationModel {
             }
         }
         return context.candidates(context.profile(history: items), scores: scores, members: members,
-                                  counts: configuration.candidateCounts, fallback: fallback)
+                                  counts: configuration.candidateCounts, beyond: beyond(fallback))
     }
 
-    /// The ranker's scores for the candidates; every other item below them in the first
-    /// member's order, or at −∞ when the candidates came without it.
-    func ranked(_ candidates: (items: [Int32], features: [Float], firstMemberRank: [Int32]?)) -> [Float] {
+    /// The order of the items beyond the candidates: none without `fallback`, else the linear
+    /// ranker's (alone or under the trees), or the first member's without one.
+    func beyond(_ fallback: Bool) -> FusionFeatures.Beyond {
+        guard fallback else { return .none }
+        return ranker.linearWeights.map { .linear($0) } ?? .firstMember
+    }
+
+    /// The ranker's scores for the candidates; every other item below them in the order the
+    /// candidates came with (`FusionCandidates.beyond`), or at −∞ when they came without one.
+    func ranked(_ candidates: FusionCandidates) -> [Float] {
         var out = [Float](repeating: -.infinity, count: data.itemCount)
         let ranked = ranker.scores(candidates.features, base: context.scoreColumn(baseMember))
         let floor = (ranked.min() ?? 0) - 1
-        // Items no member proposed rank below every candidate, in the first member's order.
-        if let places = candidates.firstMemberRank {
-            for item in 0..<data.itemCount { out[item] = floor - Float(places[item]) / Float(max(1, data.itemCount)) }
+        // Items no member proposed rank below every candidate, in their own order, and those it
+        // gives none (seen ones, or those the first member cannot rank) below them all.
+        if let beyond = candidates.beyond {
+            let ordered = beyond.filter(\.isFinite)
+            let top = ordered.max() ?? 0, span = top - (ordered.min() ?? 0)
+            // Spread over one unit below the floor, whatever the order's scale.
+            let scale: Float = span > 0 && span.isFinite ? 1 / span : 0
+            for item in 0..<data.itemCount { out[item] = floor - (beyond[item].isFinite ? (top - beyond[item]) * scale : 2) }
         }
         for (k, item) in candidates.items.enumerated() { out[Int(item)] = ranked[k] }
         return out
@@ -618,7 +630,7 @@ public struct Fusion: RecommendationModel {
     /// The members score the user once for the whole list.
     public func explanations(user: Int, items: [Int]) -> [Explanation?] {
         // Only the candidates' features are read: no order for the items beyond them.
-        let candidates = context.candidates(user: user, members: members, counts: configuration.candidateCounts, fallback: false)
+        let candidates = context.candidates(user: user, members: members, counts: configuration.candidateCounts, beyond: .none)
         return explanations(items, candidates: candidates) { members[baseMember].explanation(user: user, item: $0) }
     }
 
@@ -644,7 +656,7 @@ public struct Fusion: RecommendationModel {
 
     /// Each item's explanation from its candidate row: the members' scores, the ranker's terms,
     /// and the base member's reasons (`base`); an item that is no candidate has none.
-    func explanations(_ items: [Int], candidates: (items: [Int32], features: [Float], firstMemberRank: [Int32]?),
+    func explanations(_ items: [Int], candidates: FusionCandidates,
                       base: (Int) -> Explanation?) -> [Explanation?] {
         let position = Dictionary(candidates.items.enumerated().map { ($1, $0) }) { first, _ in first }
         let width = context.featureCount
@@ -837,6 +849,14 @@ public enum FusionRanker: Sendable, Equatable {
     }
 }
 
+/// A user's candidates: the items, their feature rows (row-major), and, when asked for, an
+/// order of every item for the places below the candidates (higher first; −∞ for none).
+struct FusionCandidates {
+    var items: [Int32]
+    var features: [Float]
+    var beyond: [Float]?
+}
+
 /// The per-(user, candidate) features of the fusion, from one training matrix.
 struct FusionFeatures: Sendable {
     let data: InteractionMatrix
@@ -919,9 +939,9 @@ struct FusionFeatures: Sendable {
     }
 
     /// The union of every member's top `counts[m]` unseen items, with their feature rows (and
-    /// with `fallback` the first member's place for every item, `ranked(_:)`'s order below them).
+    /// the order of every other item that `beyond` asks for, `ranked(_:)`'s order below them).
     func candidates(user: Int, members: [any RecommendationModel], counts: [Int],
-                    fallback: Bool = true) -> (items: [Int32], features: [Float], firstMemberRank: [Int32]?) {
+                    beyond: Beyond) -> FusionCandidates {
         // The user's latest three items, for the co-occurrence feature.
         let history = Array(data.byUser.entries(ofRow: user))
         let latest: [Int] = {
@@ -931,7 +951,7 @@ struct FusionFeatures: Sendable {
         var seen: [Int32] = []
         data.forEachSeenItem(ofUser: user) { seen.append($0) }
         let profile = Profile(seen: seen, latest: latest, length: userLength[user], recency: userRecency[user])
-        return candidates(profile, scores: members.map { $0.scores(forUser: user) }, members: members, counts: counts, fallback: fallback)
+        return candidates(profile, scores: members.map { $0.scores(forUser: user) }, members: members, counts: counts, beyond: beyond)
     }
 
     /// What the features need of a user: their items, their latest three, their history
@@ -984,12 +1004,25 @@ struct FusionFeatures: Sendable {
         return (Float(below) + Float(notAbove - below) / 2) / Float(sorted.count)
     }
 
+    /// How `candidates` orders the items no member proposed, which `Fusion.ranked(_:)` puts below
+    /// every candidate.
+    enum Beyond {
+        /// Not at all: the inner splits, explanations and leading scores read only the candidates.
+        case none
+        /// In the first member's order (trees boosted from the base member, which have no
+        /// linear ranker: model files from before it).
+        case firstMember
+        /// By the linear ranker with these weights over each item's features, but for the
+        /// co-occurrence with the user's latest items, which would cost a pass over the whole
+        /// data per user (it counts as 0).
+        case linear([Float])
+    }
+
     /// The union of every member's top `counts[m]` unseen items, with their feature rows, from
-    /// the members' `scores` for the user described by `profile`; with `fallback`, the first
-    /// member's place for every item (n where it cannot rank it), else nil (the inner splits,
-    /// explanations and leading scores read only the candidates).
+    /// the members' `scores` for the user described by `profile`, and every other item's place
+    /// in the order `beyond` asks for.
     func candidates(_ profile: Profile, scores memberScores: [[Float]], members: [any RecommendationModel],
-                    counts: [Int], fallback: Bool = true) -> (items: [Int32], features: [Float], firstMemberRank: [Int32]?) {
+                    counts: [Int], beyond: Beyond) -> FusionCandidates {
         let n = data.itemCount
         var seen = [Bool](repeating: false, count: n)
         for item in profile.seen { seen[Int(item)] = true }
@@ -1000,9 +1033,10 @@ struct FusionFeatures: Sendable {
         let unseenWithInteractions = unseen.filter { data.byItem.count(ofRow: $0) > 0 }
         let unseenNew = cold == nil ? [] : unseen.filter { isNew[$0] }
         // Per member: whether it ranks items without interactions, and the mean and deviation
-        // its scores are standardized by; the full order only where a feature or the fallback
-        // needs places (the first member with `fallback`, and every member with `ranks`), else
-        // just its top `counts[m]`. Only the candidates' features are computed.
+        // its scores are standardized by; the full order only where a feature or `beyond` needs
+        // places (the first member for `.firstMember`, and every member with `ranks`), else just
+        // its top `counts[m]`. Only the candidates' features are computed, and with `.linear`
+        // the linear ranker's score of every other unseen item.
         var firstPlaces: [Int32] = [], places: [[Int32]] = [], moments: [(mean: Double, deviation: Double)] = []
         var ranksWithoutInteractions: [Bool] = []
         for (m, member) in members.enumerated() {
@@ -1010,12 +1044,13 @@ struct FusionFeatures: Sendable {
             let withoutInteractions = member.scoresItemsWithoutInteractions
             let eligible = withoutInteractions ? unseen : unseenWithInteractions
             let (mean, variance) = Self.moments(of: scores, over: eligible)
-            let needsPlaces = (m == 0 && fallback) || ranks
+            let firstOrder = m == 0 && { if case .firstMember = beyond { true } else { false } }()
+            let needsPlaces = firstOrder || ranks
             let order = needsPlaces ? DescendingOrder.of(eligible, scores) : DescendingOrder.of(eligible, scores, prefix: counts[m])
             if needsPlaces {
                 var place = [Int32](repeating: Int32(n), count: n)
                 for (position, item) in order.enumerated() { place[item] = Int32(position) }
-                if m == 0 && fallback { firstPlaces = place }
+                if firstOrder { firstPlaces = place }
                 if ranks { places.append(place) }
             }
             for item in order.prefix(counts[m]) where !isChosen[item] {
@@ -1034,9 +1069,8 @@ struct FusionFeatures: Sendable {
         // Co-occurrence (cosine of the two items' user sets) with the user's latest three items.
         let latest = profile.latest
         let cooccurrences = LatestCooccurrence(latest, data: data)
-        var features = [Float]()
-        features.reserveCapacity(chosen.count * featureCount)
-        for item in chosen.map(Int.init) {
+        // Item `item`'s feature row, appended to `features`.
+        func appendRow(_ item: Int, cooccurrence: Float, to features: inout [Float]) {
             let withoutInteractions = data.byItem.count(ofRow: item) == 0
             for m in 0..<memberCount {
                 // A member that cannot score the item gives −10 (0 when the ranker learned of
@@ -1050,10 +1084,30 @@ struct FusionFeatures: Sendable {
             features.append(itemAge[item])
             features.append(profile.length)
             features.append(profile.recency)
-            features.append(cooccurrences.mean(item))
+            features.append(cooccurrence)
             if cold != nil { features.append(withoutInteractions ? 1 : 0) }
         }
-        return (chosen, features, !fallback ? nil : firstPlaces.isEmpty ? [Int32](repeating: Int32(n), count: n) : firstPlaces)
+        var features = [Float]()
+        features.reserveCapacity(chosen.count * featureCount)
+        for item in chosen.map(Int.init) { appendRow(item, cooccurrence: cooccurrences.mean(item), to: &features) }
+        var order: [Float]?
+        switch beyond {
+        case .none: order = nil
+        case .firstMember:
+            order = (0..<n).map { firstPlaces.isEmpty || firstPlaces[$0] == Int32(n) ? -.infinity : -Float(firstPlaces[$0]) }
+        case .linear(let weights):
+            var scores = [Float](repeating: -.infinity, count: n), row = [Float]()
+            row.reserveCapacity(featureCount)
+            for item in unseen where !isChosen[item] {
+                row.removeAll(keepingCapacity: true)
+                appendRow(item, cooccurrence: 0, to: &row)
+                var total: Float = 0
+                for (f, x) in row.enumerated() { total += weights[f] * x }
+                scores[item] = total
+            }
+            order = scores
+        }
+        return FusionCandidates(items: chosen, features: features, beyond: order)
     }
 }
 
