@@ -193,7 +193,7 @@ import Testing
     /// followed the first member's alone): without timestamps an item's features are each
     /// member's score standardized over the user's unseen items, its popularity's mid-rank
     /// share and the user's history length's (the same for every item), worked out here apart
-    /// from the fusion; seen items come last.
+    /// from the fusion; seen items come last. Their explanations carry those terms.
     @Test func itemsBeyondTheCandidatesFollowTheLinearRanker() throws {
         var data = Fixtures.randomRatings(users: 40, items: 30, perUser: 8)
         data.ageInDays = nil
@@ -228,6 +228,15 @@ import Testing
             for a in beyond { for b in beyond where expected(a) > expected(b) + 1e-4 {
                 #expect(scores[a] > scores[b], "user \(user): \(a) (\(expected(a))) not above \(b) (\(expected(b)))")
             } }
+            // Explained by the members' standardized scores and the linear terms, which add up
+            // to the order's score (the history length's term is the same for every item).
+            for item in beyond.prefix(3) {
+                let why = try #require(model.explanation(user: user, item: item))
+                #expect(why.members.map(\.name) == ["itemknn", "pop"] && abs(Double(why.members[0].score) - standardized[0][item]) <= 1e-4)
+                #expect(why.contributions.count == 2 + 6 && !why.contributions.contains { $0.name == "trees" })
+                let total = why.contributions.filter { $0.name != "history length" }.reduce(0.0) { $0 + Double($1.weight) }
+                #expect(abs(total - expected(item)) <= 1e-4 * max(1, abs(expected(item))), "\(total) against \(expected(item))")
+            }
         }
     }
 

@@ -571,7 +571,7 @@ public struct Fusion: RecommendationModel {
     /// The candidates of a history and their features: every member scores it, as a training
     /// user's row is scored (member k's scores taken from `memberScores[k]` where given).
     func candidates(forHistory items: [Int32], values: [Float], trainedUser user: Int?, fallback: Bool,
-                    memberScores: [[Float]?] = []) throws(ModelError) -> FusionCandidates {
+                    memberScores: [[Float]?] = [], rowsFor others: [Int] = []) throws(ModelError) -> FusionCandidates {
         guard scoresAnyHistory else {
             let names = members.filter { !$0.scoresAnyHistory }.map { type(of: $0).name }
             throw ModelError(.unsupported, "the fusion folds in new histories only when every member does; \(names.joined(separator: ", ")) cannot",
@@ -590,7 +590,7 @@ public struct Fusion: RecommendationModel {
             }
         }
         return context.candidates(context.profile(history: items), scores: scores, members: members,
-                                  counts: configuration.candidateCounts, beyond: beyond(fallback))
+                                  counts: configuration.candidateCounts, beyond: beyond(fallback), rowsFor: others)
     }
 
     /// The order of the items beyond the candidates: none without `fallback`, else the linear
@@ -629,8 +629,8 @@ public struct Fusion: RecommendationModel {
 
     /// The members score the user once for the whole list.
     public func explanations(user: Int, items: [Int]) -> [Explanation?] {
-        // Only the candidates' features are read: no order for the items beyond them.
-        let candidates = context.candidates(user: user, members: members, counts: configuration.candidateCounts, beyond: .none)
+        // The candidates' features and those of the items asked about: no order for the rest.
+        let candidates = context.candidates(user: user, members: members, counts: configuration.candidateCounts, beyond: .none, rowsFor: items)
         return explanations(items, candidates: candidates) { members[baseMember].explanation(user: user, item: $0) }
     }
 
@@ -647,24 +647,35 @@ public struct Fusion: RecommendationModel {
     /// With the members' scores of the history handed in where given (those the list was ranked from).
     public func explanations(history: [Int32], values: [Float], trainedUser user: Int?, items: [Int], partScores: [[Float]?]) -> [Explanation?] {
         guard explainable(history, values: values, items: items),
-              let candidates = try? candidates(forHistory: history, values: values, trainedUser: user, fallback: false, memberScores: partScores)
+              let candidates = try? candidates(forHistory: history, values: values, trainedUser: user, fallback: false, memberScores: partScores, rowsFor: items)
         else { return items.map { _ in nil } }
         return explanations(items, candidates: candidates) {
             members[baseMember].explanation(history: history, values: values, trainedUser: user, item: $0)
         }
     }
 
-    /// Each item's explanation from its candidate row: the members' scores, the ranker's terms,
-    /// and the base member's reasons (`base`); an item that is no candidate has none.
+    /// Each item's explanation from its feature row: the members' scores, the ranker's terms,
+    /// and the base member's reasons (`base`). An item that is no candidate (listed past them,
+    /// as a filter or a shelf of new items asks) has the linear ranker's terms alone, which
+    /// add up to the order it was listed in below the candidates, not to its served score;
+    /// one without a row (a model file's trees from the base member) has none.
     func explanations(_ items: [Int], candidates: FusionCandidates,
                       base: (Int) -> Explanation?) -> [Explanation?] {
         let position = Dictionary(candidates.items.enumerated().map { ($1, $0) }) { first, _ in first }
+        let otherPosition = Dictionary(candidates.others.enumerated().map { ($1, $0) }) { first, _ in first }
         let width = context.featureCount
         let names = configuration.members.map(\.description)
         let features = context.featureNames(names)
         return items.map { item in
-            guard let k = position[Int32(item)] else { return Explanation(sumsToScore: false) }
-            let row = Array(candidates.features[(k * width)..<((k + 1) * width)])
+            let candidate = position[Int32(item)] != nil
+            let row: [Float]
+            if let k = position[Int32(item)] {
+                row = Array(candidates.features[(k * width)..<((k + 1) * width)])
+            } else if let k = otherPosition[Int32(item)], ranker.linearWeights != nil {
+                row = Array(candidates.otherFeatures[(k * width)..<((k + 1) * width)])
+            } else {
+                return Explanation(sumsToScore: false)
+            }
             let scores = names.enumerated().map { ($1, row[context.scoreColumn($0)]) }
             var contributions: [(name: String, weight: Float)] = []
             if let w = ranker.linearWeights {
@@ -676,7 +687,7 @@ public struct Fusion: RecommendationModel {
             }
             // The trees' part is what they add to the linear score: one more term, so the
             // contributions still add up to the served score.
-            if case .boosted(_, let trees) = ranker { contributions.append(("trees", trees.scores(row)[0])) }
+            if candidate, case .boosted(_, let trees) = ranker { contributions.append(("trees", trees.scores(row)[0])) }
             let base = base(item)
             return Explanation(items: base?.items ?? [], users: base?.users ?? [], members: scores, sumsToScore: false, contributions: contributions)
         }
@@ -850,11 +861,16 @@ public enum FusionRanker: Sendable, Equatable {
 }
 
 /// A user's candidates: the items, their feature rows (row-major), and, when asked for, an
-/// order of every item for the places below the candidates (higher first; −∞ for none).
+/// order of every item for the places below the candidates (higher first; −∞ for none), and
+/// other items' rows.
 struct FusionCandidates {
     var items: [Int32]
     var features: [Float]
     var beyond: [Float]?
+    /// The feature rows asked for of items that are no candidate (`rowsFor`), for their
+    /// explanations: the items and their rows.
+    var others: [Int32] = []
+    var otherFeatures: [Float] = []
 }
 
 /// The per-(user, candidate) features of the fusion, from one training matrix.
@@ -941,7 +957,7 @@ struct FusionFeatures: Sendable {
     /// The union of every member's top `counts[m]` unseen items, with their feature rows (and
     /// the order of every other item that `beyond` asks for, `ranked(_:)`'s order below them).
     func candidates(user: Int, members: [any RecommendationModel], counts: [Int],
-                    beyond: Beyond) -> FusionCandidates {
+                    beyond: Beyond, rowsFor others: [Int] = []) -> FusionCandidates {
         // The user's latest three items, for the co-occurrence feature.
         let history = Array(data.byUser.entries(ofRow: user))
         let latest: [Int] = {
@@ -951,7 +967,7 @@ struct FusionFeatures: Sendable {
         var seen: [Int32] = []
         data.forEachSeenItem(ofUser: user) { seen.append($0) }
         let profile = Profile(seen: seen, latest: latest, length: userLength[user], recency: userRecency[user])
-        return candidates(profile, scores: members.map { $0.scores(forUser: user) }, members: members, counts: counts, beyond: beyond)
+        return candidates(profile, scores: members.map { $0.scores(forUser: user) }, members: members, counts: counts, beyond: beyond, rowsFor: others)
     }
 
     /// What the features need of a user: their items, their latest three, their history
@@ -1020,9 +1036,10 @@ struct FusionFeatures: Sendable {
 
     /// The union of every member's top `counts[m]` unseen items, with their feature rows, from
     /// the members' `scores` for the user described by `profile`, and every other item's place
-    /// in the order `beyond` asks for.
+    /// in the order `beyond` asks for; and the rows of the items of `others` that are no
+    /// candidate.
     func candidates(_ profile: Profile, scores memberScores: [[Float]], members: [any RecommendationModel],
-                    counts: [Int], beyond: Beyond) -> FusionCandidates {
+                    counts: [Int], beyond: Beyond, rowsFor others: [Int] = []) -> FusionCandidates {
         let n = data.itemCount
         var seen = [Bool](repeating: false, count: n)
         for item in profile.seen { seen[Int(item)] = true }
@@ -1107,7 +1124,14 @@ struct FusionFeatures: Sendable {
             }
             order = scores
         }
-        return FusionCandidates(items: chosen, features: features, beyond: order)
+        var result = FusionCandidates(items: chosen, features: features, beyond: order)
+        // As `.linear` placed them: without the co-occurrence.
+        var asked = Set<Int>()
+        for item in others where item >= 0 && item < n && !isChosen[item] && asked.insert(item).inserted {
+            result.others.append(Int32(item))
+            appendRow(item, cooccurrence: 0, to: &result.otherFeatures)
+        }
+        return result
     }
 }
 
