@@ -122,7 +122,9 @@ actor ModelMaintainer {
     /// not taken, and why (`ItemChange.problem`), and the next retrain takes them from the store.
     /// When a change that joined several requests fails, each request's items are tried again
     /// alone, one after another, so that items the model can take are not held back by another
-    /// request's that it cannot.
+    /// request's that it cannot; and a request's several items that the model refuses together
+    /// are tried in halves, down to single items, so it takes those it can, and the request is
+    /// answered with the others (`ItemChange.refused`).
     func addItems(_ items: [StoredItem]) async -> ItemChange {
         let request = waitingRequests.count
         waitingRequests.append(items)
@@ -133,42 +135,76 @@ actor ModelMaintainer {
     /// Takes the store's `items` into the served model at start (`RecommendationServer.takeStoredItems()`):
     /// in one change, and when the model refuses that, each half of them apart, and so on down to
     /// single items, so that an item the model cannot take holds no other back (they come from
-    /// many requests, each of which the model may have taken). At most `changes` changes are
-    /// tried, the halves depth first; items not tried apart by then wait for the next retrain, as
-    /// the refused ones do (a model that refuses every item would otherwise cost one change per item).
-    func addStoredItems(_ items: [StoredItem], changes: Int = storedItemChanges) async -> StoredItemsOutcome {
+    /// many requests, each of which the model may have taken), as any request's items are. At
+    /// most `itemChangeBudget` changes are tried, the halves depth first; items not tried apart by
+    /// then wait for the next retrain, as the refused ones do (a model that refuses every item
+    /// would otherwise cost one change per item).
+    func addStoredItems(_ items: [StoredItem]) async -> StoredItemsOutcome {
+        // One request: its items are tried apart when the model refuses them together.
+        let change = await addItems(items)
+        return StoredItemsOutcome(taken: change.taken, refused: change.refused, untried: change.untried, problem: change.reason)
+    }
+
+    /// At most how many changes the halves of one request's refused items are tried in.
+    private(set) var itemChangeBudget = refusedItemChanges
+
+    /// Lowers the budget of changes for refused items (tests).
+    func limitItemChanges(to changes: Int) { itemChangeBudget = changes }
+
+    /// The model refused `items` together, for `whole`: each half of them apart, depth first,
+    /// down to single items, within `itemChangeBudget` changes (from inside a change).
+    private func dividing(_ items: [StoredItem], refusedWhole whole: String) async -> StoredItemsOutcome {
         var outcome = StoredItemsOutcome()
-        var parts = [items], left = changes
+        var parts: [[StoredItem]] = [], left = itemChangeBudget
+        func refused(_ part: [StoredItem], _ reason: String) {
+            outcome.problem = outcome.problem ?? reason
+            guard part.count > 1 else { outcome.refused.append(part[0].id); return }
+            parts.append(Array(part[(part.count / 2)...]))
+            parts.append(Array(part[..<(part.count / 2)]))
+        }
+        if !items.isEmpty { refused(items, whole) }
         while let part = parts.popLast() {
             guard left > 0 else { outcome.refused += part.map(\.id); outcome.untried += part.count; continue }
             left -= 1
-            let change = await addItems(part)
+            let change = await takeItems(part)
             outcome.taken.formUnion(change.taken)
-            guard let problem = change.problem else { continue }
-            outcome.problem = outcome.problem ?? problem
-            guard part.count > 1 else { outcome.refused.append(part[0].id); continue }
-            parts.append(Array(part[(part.count / 2)...]))
-            parts.append(Array(part[..<(part.count / 2)]))
+            if let reason = change.reason { refused(part, reason) }
         }
         return outcome
     }
 
-    /// How many changes `addStoredItems` tries at most.
-    static let storedItemChanges = 32
+    /// At most how many changes the halves of a request's refused items are tried in, by default.
+    static let refusedItemChanges = 32
 
     /// What `addStoredItems` did: the ids taken, those not (refused alone, or in a part refused
-    /// when no change was left to try its halves: `untried`), and the first refusal's reason.
+    /// when no change was left to try its halves: `untried`), and the model's first reason.
     struct StoredItemsOutcome: Sendable {
         var taken: Set<String> = []
         var refused: [String] = []
         var untried = 0
         var problem: String?
+
+        /// Which of the `total` items of `whose` ("the store's", "the request's") were not
+        /// taken, and why; nil when none was refused.
+        func notTaken(of total: Int, whose: String) -> String? {
+            guard !refused.isEmpty else { return nil }
+            let named = refused.prefix(5).joined(separator: ", ") + (refused.count > 5 ? ", …" : "")
+            let untried = untried > 0 ? "; \(untried) of them were not tried apart within \(ModelMaintainer.refusedItemChanges) changes" : ""
+            return "the served model could not take \(refused.count) of \(whose) \(total) items (\(named)\(untried)); "
+                + "stored, they reach the model at its next retrain" + (problem.map { ". The first refusal: \($0)" } ?? "")
+        }
     }
 
-    /// What a change of items did for one request: the ids of its items taken, or why none was.
+    /// What a change of items did for one request: the ids of its items taken, those it could
+    /// not take (all of them, or with several, those the model refused when tried apart), and why.
     struct ItemChange: Sendable {
         var taken: Set<String> = []
+        var refused: [String] = []
+        /// How many of `refused` were not tried apart within the budget of changes.
+        var untried = 0
         var problem: String?
+        /// The model's own reason, which `problem` says in full.
+        var reason: String?
     }
 
     /// The items of each request that waits for the change after the running one, and that
@@ -196,15 +232,24 @@ actor ModelMaintainer {
         return waitingRequests
     }
 
-    /// Takes the requests' items in one change, or, when that fails and there were several
-    /// requests, each request's alone: each request's outcome.
+    /// Takes the requests' items in one change, or, when that fails, each request's alone, and
+    /// a request's items that the model refuses together in halves, down to single items
+    /// (`dividing`): each request's outcome. A request of several items is answered with the
+    /// ones the model could not take, and why.
     private func takeRequests(_ requests: [[StoredItem]]) async -> [ItemChange] {
         let together = await takeItems(requests.flatMap { $0 })
-        guard together.problem != nil, requests.count > 1 else {
-            return requests.map { ItemChange(taken: together.taken.intersection($0.map(\.id)), problem: together.problem) }
+        guard together.reason != nil else {
+            return requests.map { ItemChange(taken: together.taken.intersection($0.map(\.id))) }
         }
         var outcomes: [ItemChange] = []
-        for items in requests { outcomes.append(await takeItems(items)) }
+        for items in requests {
+            // One request's items alone: its own change, unless it was the whole change.
+            let alone = requests.count == 1 ? together : await takeItems(items)
+            guard let refusal = alone.reason, Set(items.map(\.id)).count > 1 else { outcomes.append(alone); continue }
+            let outcome = await dividing(items, refusedWhole: refusal)
+            outcomes.append(ItemChange(taken: outcome.taken, refused: outcome.refused, untried: outcome.untried,
+                                       problem: outcome.notTaken(of: items.count, whose: "the request's"), reason: outcome.problem))
+        }
         return outcomes
     }
 
@@ -232,8 +277,9 @@ actor ModelMaintainer {
             do {
                 refitted = try await Task.detached { try served.model.extendingCatalogue(to: data) }.value
             } catch {
-                return ItemChange(problem: "the served model could not take \(records.count == 1 ? "the item" : "\(records.count) items") in (\(error)); "
-                                  + "stored, they reach the model at its next retrain")
+                return ItemChange(refused: items.map(\.id),
+                                  problem: "the served model could not take \(records.count == 1 ? "the item" : "\(records.count) items") in (\(error)); "
+                                  + "stored, they reach the model at its next retrain", reason: "\(error)")
             }
             let current = slot.served
             guard current.version == served.version else { continue }

@@ -145,7 +145,7 @@ enum OpenAPI {
     },
     "responses": {
       "Error": {"description": "An error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
-      "Stored": {"description": "Stored durably", "content": {"application/json": {"schema": {"type": "object", "required": ["stored"], "properties": {"stored": {"type": "integer"}, "recommendable_now": {"type": "boolean", "description": "New items with content, or known items whose content changed, were read by the served content-scoring model before this reply"}, "not_taken": {"type": "string", "description": "Why the served model could not read them (the items are stored; the next retrain reads them)"}}}}}},
+      "Stored": {"description": "Stored durably", "content": {"application/json": {"schema": {"type": "object", "required": ["stored"], "properties": {"stored": {"type": "integer"}, "recommendable_now": {"type": "boolean", "description": "New items with content, or known items whose content changed, were read by the served content-scoring model before this reply"}, "not_taken": {"type": "string", "description": "Why the served model could not read them (the items are stored; the next retrain reads them)"}, "not_taken_items": {"type": "array", "items": {"type": "string"}, "description": "When the served model read some of the items and not others (each tried apart): the ids it could not read"}}}}}},
       "ID": {"description": "Done", "content": {"application/json": {"schema": {"type": "object", "required": ["id"], "properties": {"id": {"type": "string"}}}}}}
     },
     "schemas": {

@@ -136,12 +136,7 @@ public final class RecommendationServer: Sendable {
         let outcome = await maintainer.addStoredItems(items)
         intake.taken = outcome.taken.count
         intake.refused = outcome.refused
-        if !outcome.refused.isEmpty {
-            let named = outcome.refused.prefix(5).joined(separator: ", ") + (outcome.refused.count > 5 ? ", …" : "")
-            let untried = outcome.untried > 0 ? "; \(outcome.untried) of them were not tried apart within \(ModelMaintainer.storedItemChanges) changes" : ""
-            intake.problem = "the served model could not take \(outcome.refused.count) of the store's \(items.count) items (\(named)\(untried)); "
-                + "stored, they reach the model at its next retrain" + (outcome.problem.map { ". The first refusal: \($0)" } ?? "")
-        }
+        intake.problem = outcome.notTaken(of: items.count, whose: "the store's")
         return intake
     }
 
@@ -649,6 +644,8 @@ public final class RecommendationServer: Sendable {
         var out = fields
         out["recommendable_now"] = .bool(!change.taken.isEmpty)
         if let problem = change.problem { out["not_taken"] = .string(problem) }
+        // A request of several items of which the model took some: the others.
+        if !change.taken.isEmpty, !change.refused.isEmpty { out["not_taken_items"] = .array(change.refused.map(JSONValue.string)) }
         return .object(out)
     }
 

@@ -875,6 +875,25 @@ import Testing
         #expect(server.slot.served.version == 1)
     }
 
+    /// One request of several items, one of which the model refuses: the halves are tried
+    /// apart, the others are taken, and the answer names the refused one (before, the request
+    /// was answered that none was taken, and none was).
+    @Test func oneUnwantedItemHoldsNoOtherOfItsRequestBack() async throws {
+        var data = Fixtures.randomRatings(users: 30, items: 25, perUser: 6)
+        data.catalog = ModelContract.catalog(for: data.items)
+        let (server, _) = try Self.server(model: try RefusingNewItems(fitting: data, configuration: .init()))
+        let (stored, taken, refused, reason) = try await Self.run(server) { client in
+            let body = try Self.json(try await client.execute(uri: "/items", method: .post, body: Self.body(
+                #"{"items": [{"id": "new-a", "title": "first"}, {"id": "new-b", "title": "unwanted second"}, {"id": "new-c", "title": "third"}]}"#)))
+            return (body["stored"] as? Int, body["recommendable_now"] as? Bool, body["not_taken_items"] as? [String], body["not_taken"] as? String)
+        }
+        #expect(stored == 3 && taken == true && refused == ["new-b"], "\(String(describing: refused))")
+        let notTaken = try #require(reason)
+        #expect(notTaken.hasPrefix("the served model could not take 1 of the request's 3 items (new-b)") && notTaken.contains("no room for new-b"), "\(notTaken)")
+        let served = server.slot.served.model.data.items
+        #expect(served.index(of: "new-a") != nil && served.index(of: "new-c") != nil && served.index(of: "new-b") == nil)
+    }
+
     /// Concurrent requests join into one change; when the model cannot take one request's
     /// items, the others' are taken all the same (each request's are tried again alone), and
     /// only that request is answered that its items were not taken. Before, every request
@@ -1025,9 +1044,12 @@ import Testing
         #expect(problem.hasPrefix("the served model could not take 1 of the store's 7 items (new-3)") && problem.contains("no room for new-3"), "\(problem)")
         let served = server.slot.served.model.data
         #expect(titles.indices.filter { served.items.index(of: "new-\($0)") != nil } == [0, 1, 2, 4, 5, 6])
-        // With one change allowed, the refused whole is not tried apart.
-        let bounded = await servers.start(model).maintainer.addStoredItems(try await servers.store.allItems(), changes: 1)
-        #expect(bounded.taken.isEmpty && bounded.refused.count == 7 && bounded.untried == 7, "\(bounded)")
+        // With one change allowed for the halves, the first half (three items) is taken and
+        // the second (four) is not tried apart.
+        let maintainer = servers.start(model).maintainer
+        await maintainer.limitItemChanges(to: 1)
+        let bounded = await maintainer.addStoredItems(try await servers.store.allItems())
+        #expect(bounded.taken == ["new-0", "new-1", "new-2"] && bounded.refused == ["new-3", "new-4", "new-5", "new-6"] && bounded.untried == 4, "\(bounded)")
         #expect(bounded.problem?.contains("no room for new-3") == true)
     }
 
