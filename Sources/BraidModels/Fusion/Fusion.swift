@@ -517,7 +517,7 @@ public struct Fusion: RecommendationModel {
         ranked(context.candidates(user: user, members: members, counts: configuration.candidateCounts, beyond: beyond(true)))
     }
 
-    /// The candidates' scores alone, without the first member's order of every other item.
+    /// The candidates' scores alone, without an order of every other item below them.
     public func leadingScores(forUser user: Int) -> [Float]? {
         ranked(context.candidates(user: user, members: members, counts: configuration.candidateCounts, beyond: .none))
     }
@@ -607,7 +607,7 @@ public struct Fusion: RecommendationModel {
         let ranked = ranker.scores(candidates.features, base: context.scoreColumn(baseMember))
         let floor = (ranked.min() ?? 0) - 1
         // Items no member proposed rank below every candidate, in their own order, and those it
-        // gives none (seen ones, or those the first member cannot rank) below them all.
+        // gives none (seen ones, and in the first member's order those it cannot rank) below them all.
         if let beyond = candidates.beyond {
             let ordered = beyond.filter(\.isFinite)
             let top = ordered.max() ?? 0, span = top - (ordered.min() ?? 0)
