@@ -132,17 +132,11 @@ actor ModelMaintainer {
         return await change.value[request]
     }
 
-    /// Takes the store's `items` into the served model at start (`RecommendationServer.takeStoredItems()`):
-    /// in one change, and when the model refuses that, each half of them apart, and so on down to
-    /// single items, so that an item the model cannot take holds no other back (they come from
-    /// many requests, each of which the model may have taken), as any request's items are. At
-    /// most `itemChangeBudget` changes are tried, the halves depth first; items not tried apart by
-    /// then wait for the next retrain, as the refused ones do (a model that refuses every item
-    /// would otherwise cost one change per item).
-    func addStoredItems(_ items: [StoredItem]) async -> StoredItemsOutcome {
-        // One request: its items are tried apart when the model refuses them together.
-        let change = await addItems(items)
-        return StoredItemsOutcome(taken: change.taken, refused: change.refused, untried: change.untried, problem: change.reason)
+    /// Takes the store's `items` into the served model at start (`RecommendationServer.takeStoredItems()`)
+    /// as one request: an item the model cannot take holds no other back, as in any request
+    /// (they come from many requests, each of which the model may have taken).
+    func addStoredItems(_ items: [StoredItem]) async -> ItemChange {
+        await addItems(items)
     }
 
     /// At most how many changes the halves of one request's refused items are tried in.
@@ -152,12 +146,14 @@ actor ModelMaintainer {
     func limitItemChanges(to changes: Int) { itemChangeBudget = changes }
 
     /// The model refused `items` together, for `whole`: each half of them apart, depth first,
-    /// down to single items, within `itemChangeBudget` changes (from inside a change).
-    private func dividing(_ items: [StoredItem], refusedWhole whole: String) async -> StoredItemsOutcome {
-        var outcome = StoredItemsOutcome()
+    /// down to single items, within `itemChangeBudget` changes (from inside a change; a model
+    /// that refuses every item would otherwise cost one change per item). The items taken, those
+    /// refused or not tried apart, and the model's first reason.
+    private func dividing(_ items: [StoredItem], refusedWhole whole: String) async -> ItemChange {
+        var outcome = ItemChange()
         var parts: [[StoredItem]] = [], left = itemChangeBudget
         func refused(_ part: [StoredItem], _ reason: String) {
-            outcome.problem = outcome.problem ?? reason
+            outcome.reason = outcome.reason ?? reason
             guard part.count > 1 else { outcome.refused.append(part[0].id); return }
             parts.append(Array(part[(part.count / 2)...]))
             parts.append(Array(part[..<(part.count / 2)]))
@@ -176,13 +172,17 @@ actor ModelMaintainer {
     /// At most how many changes the halves of a request's refused items are tried in, by default.
     static let refusedItemChanges = 32
 
-    /// What `addStoredItems` did: the ids taken, those not (refused alone, or in a part refused
-    /// when no change was left to try its halves: `untried`), and the model's first reason.
-    struct StoredItemsOutcome: Sendable {
+    /// What a change of items did for one request: the ids of its items taken, those it could
+    /// not take (all of them, or with several, those the model refused when tried apart, and
+    /// `untried`, those in a part refused when no change was left to try its halves), and why.
+    struct ItemChange: Sendable {
         var taken: Set<String> = []
         var refused: [String] = []
         var untried = 0
+        /// What the request is answered: which items were not taken, and why.
         var problem: String?
+        /// The model's own (first) reason.
+        var reason: String?
 
         /// Which of the `total` items of `whose` ("the store's", "the request's") were not
         /// taken, and why; nil when none was refused.
@@ -191,20 +191,8 @@ actor ModelMaintainer {
             let named = refused.prefix(5).joined(separator: ", ") + (refused.count > 5 ? ", …" : "")
             let untried = untried > 0 ? "; \(untried) of them were not tried apart within \(ModelMaintainer.refusedItemChanges) changes" : ""
             return "the served model could not take \(refused.count) of \(whose) \(total) items (\(named)\(untried)); "
-                + "stored, they reach the model at its next retrain" + (problem.map { ". The first refusal: \($0)" } ?? "")
+                + "stored, they reach the model at its next retrain" + (reason.map { ". The first refusal: \($0)" } ?? "")
         }
-    }
-
-    /// What a change of items did for one request: the ids of its items taken, those it could
-    /// not take (all of them, or with several, those the model refused when tried apart), and why.
-    struct ItemChange: Sendable {
-        var taken: Set<String> = []
-        var refused: [String] = []
-        /// How many of `refused` were not tried apart within the budget of changes.
-        var untried = 0
-        var problem: String?
-        /// The model's own reason, which `problem` says in full.
-        var reason: String?
     }
 
     /// The items of each request that waits for the change after the running one, and that
@@ -246,9 +234,9 @@ actor ModelMaintainer {
             // One request's items alone: its own change, unless it was the whole change.
             let alone = requests.count == 1 ? together : await takeItems(items)
             guard let refusal = alone.reason, Set(items.map(\.id)).count > 1 else { outcomes.append(alone); continue }
-            let outcome = await dividing(items, refusedWhole: refusal)
-            outcomes.append(ItemChange(taken: outcome.taken, refused: outcome.refused, untried: outcome.untried,
-                                       problem: outcome.notTaken(of: items.count, whose: "the request's"), reason: outcome.problem))
+            var outcome = await dividing(items, refusedWhole: refusal)
+            outcome.problem = outcome.notTaken(of: items.count, whose: "the request's")
+            outcomes.append(outcome)
         }
         return outcomes
     }

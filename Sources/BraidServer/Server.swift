@@ -133,10 +133,10 @@ public final class RecommendationServer: Sendable {
             intake.vectorsOfAnotherLength = "\(odd.count) stored items have a vector of another length than the catalogue's \(first.expected) "
                 + "(\(first.id): \(first.length)); the content models leave those vectors out: PATCH /items/{id} with \(first.expected) values"
         }
-        let outcome = await maintainer.addStoredItems(items)
-        intake.taken = outcome.taken.count
-        intake.refused = outcome.refused
-        intake.problem = outcome.notTaken(of: items.count, whose: "the store's")
+        let change = await maintainer.addStoredItems(items)
+        intake.taken = change.taken.count
+        intake.refused = change.refused
+        intake.problem = change.notTaken(of: items.count, whose: "the store's")
         return intake
     }
 

@@ -1050,7 +1050,7 @@ import Testing
         await maintainer.limitItemChanges(to: 1)
         let bounded = await maintainer.addStoredItems(try await servers.store.allItems())
         #expect(bounded.taken == ["new-0", "new-1", "new-2"] && bounded.refused == ["new-3", "new-4", "new-5", "new-6"] && bounded.untried == 4, "\(bounded)")
-        #expect(bounded.problem?.contains("no room for new-3") == true)
+        #expect(bounded.reason?.contains("no room for new-3") == true)
     }
 
     /// A store written before vectors of another length were refused may hold some: the start

@@ -609,8 +609,9 @@ public struct Fusion: RecommendationModel {
         // Items no member proposed rank below every candidate, in their own order, and those it
         // gives none (seen ones, and in the first member's order those it cannot rank) below them all.
         if let beyond = candidates.beyond {
-            let ordered = beyond.filter(\.isFinite)
-            let top = ordered.max() ?? 0, span = top - (ordered.min() ?? 0)
+            var top = -Float.infinity, bottom = Float.infinity
+            for value in beyond where value.isFinite { top = max(top, value); bottom = min(bottom, value) }
+            let span = top - bottom
             // Spread over one unit below the floor, whatever the order's scale.
             let scale: Float = span > 0 && span.isFinite ? 1 / span : 0
             for item in 0..<data.itemCount { out[item] = floor - (beyond[item].isFinite ? (top - beyond[item]) * scale : 2) }
@@ -667,9 +668,9 @@ public struct Fusion: RecommendationModel {
         let names = configuration.members.map(\.description)
         let features = context.featureNames(names)
         return items.map { item in
-            let candidate = position[Int32(item)] != nil
+            let candidate = position[Int32(item)]
             let row: [Float]
-            if let k = position[Int32(item)] {
+            if let k = candidate {
                 row = Array(candidates.features[(k * width)..<((k + 1) * width)])
             } else if let k = otherPosition[Int32(item)], ranker.linearWeights != nil {
                 row = Array(candidates.otherFeatures[(k * width)..<((k + 1) * width)])
@@ -687,7 +688,7 @@ public struct Fusion: RecommendationModel {
             }
             // The trees' part is what they add to the linear score: one more term, so the
             // contributions still add up to the served score.
-            if candidate, case .boosted(_, let trees) = ranker { contributions.append(("trees", trees.scores(row)[0])) }
+            if candidate != nil, case .boosted(_, let trees) = ranker { contributions.append(("trees", trees.scores(row)[0])) }
             let base = base(item)
             return Explanation(items: base?.items ?? [], users: base?.users ?? [], members: scores, sumsToScore: false, contributions: contributions)
         }
@@ -1032,6 +1033,8 @@ struct FusionFeatures: Sendable {
         /// co-occurrence with the user's latest items, which would cost a pass over the whole
         /// data per user (it counts as 0).
         case linear([Float])
+
+        var isFirstMember: Bool { if case .firstMember = self { true } else { false } }
     }
 
     /// The union of every member's top `counts[m]` unseen items, with their feature rows, from
@@ -1061,7 +1064,7 @@ struct FusionFeatures: Sendable {
             let withoutInteractions = member.scoresItemsWithoutInteractions
             let eligible = withoutInteractions ? unseen : unseenWithInteractions
             let (mean, variance) = Self.moments(of: scores, over: eligible)
-            let firstOrder = m == 0 && { if case .firstMember = beyond { true } else { false } }()
+            let firstOrder = m == 0 && beyond.isFirstMember
             let needsPlaces = firstOrder || ranks
             let order = needsPlaces ? DescendingOrder.of(eligible, scores) : DescendingOrder.of(eligible, scores, prefix: counts[m])
             if needsPlaces {
