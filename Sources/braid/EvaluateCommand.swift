@@ -10,6 +10,7 @@ struct Evaluate: ParsableCommand {
     @OptionGroup var dataOptions: DataOptions
     @OptionGroup var splitOptions: SplitOptions
     @OptionGroup var modelOptions: ModelOptions
+    @OptionGroup var userOptions: UserAttributeOptions
 
     @Option(name: .customLong("k"), help: "Cut-off of the @k metrics.")
     var cutoff: Int = 10
@@ -20,7 +21,7 @@ struct Evaluate: ParsableCommand {
     @Option(help: "With --threshold, the user's training rows below it: absent (their items stay candidates, as in the literature and peers.py) or seen (left out of the candidates, as in the lists Braid serves; models that learn from them, as the fusion's ease(below-threshold=true) member, are given them).")
     var belowThreshold: String = "absent"
 
-    @Option(help: "standard; cold-items (rank only items that occur in the test set and never in training); mixed (warm and cold items in one list, with cold-share@k and cold-recall@k; split with --split cold-items --warm-ratio R); cold-users (only users with at most --cold-user-history training interactions); repeat (re-consumption: seen items stay candidates and count; splits hold out rows).")
+    @Option(help: "standard; cold-items (rank only items that occur in the test set and never in training); mixed (warm and cold items in one list, with cold-share@k and cold-recall@k; split with --split cold-items --warm-ratio R); cold-users (only users with at most --cold-user-history training interactions); new-users (only users without training interactions, ranked by popularity among users with their --user-attributes; split with --split new-users); repeat (re-consumption: seen items stay candidates and count; splits hold out rows).")
     var `protocol`: String = "standard"
 
     @Option(help: "The largest training history of a cold user (with --protocol cold-users).")
@@ -38,7 +39,10 @@ struct Evaluate: ParsableCommand {
             try CommonOptions.requirePositive(cutoff, "--k")
             let entries = try names.map { try modelOptions.resolve($0) }
             guard let mode = EvaluationProtocol.Mode(rawValue: `protocol`) else {
-                throw CLIError("--protocol must be standard, cold-items, mixed, cold-users or repeat, not \"\(`protocol`)\"")
+                throw CLIError("--protocol must be standard, cold-items, mixed, cold-users, new-users or repeat, not \"\(`protocol`)\"")
+            }
+            guard userOptions.userAttributes == nil || mode == .newUsers else {
+                throw CLIError("--user-attributes counts only under --protocol new-users (users without training interactions)")
             }
             guard let below = EvaluationProtocol.BelowThreshold(rawValue: belowThreshold) else {
                 throw CLIError("--below-threshold must be absent or seen, not \"\(belowThreshold)\"")
@@ -64,7 +68,8 @@ struct Evaluate: ParsableCommand {
                     ? "\(overlap) test pairs repeat training pairs: relevant under --protocol repeat"
                     : "\(overlap) test pairs also occur in training: they cannot be recommended, so they are not counted as relevant (use --protocol repeat to score re-consumption)")
             }
-            let evaluator = Evaluator(protocol: evaluation, catalog: catalog, progress: { Console.progress($0) })
+            var evaluator = Evaluator(protocol: evaluation, catalog: catalog, progress: { Console.progress($0) })
+            evaluator.userAttributes = try userOptions.load()
             // Each result is named as its entry was written, so `ease,ease(lambda=50)` are two rows.
             let results = evaluator.run(models: zip(names, entries).map { ($0, $1.model, $1.parameters) }, splits: splits) { result in
                 if let failure = result.failure {

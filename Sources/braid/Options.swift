@@ -137,6 +137,22 @@ struct DataOptions: ParsableArguments {
 }
 
 /// Where the train/test data comes from: two files, or one file and a split method.
+/// What is known about users beyond their interactions: read by the commands that serve or
+/// score users the model has no interactions of.
+struct UserAttributeOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("User attributes: MovieLens u.user or users.dat, or CSV/TSV with a header and a user id column.",
+                               discussion: "A user without training interactions then gets the items popular among the training users who share their attributes (numeric columns in five quantile bins, others as categories), instead of the items popular among all."))
+    var userAttributes: String?
+
+    /// The records of `--user-attributes`, when given.
+    func load() throws -> [String: UserRecord]? {
+        guard let userAttributes else { return nil }
+        let records = try UserAttributesImporter().importFile(userAttributes)
+        Console.progress("read \(userAttributes): \(records.count) users' attributes")
+        return records
+    }
+}
+
 struct SplitOptions: ParsableArguments {
     @Option(help: "Training interactions file (or synth:users=…,items=…,interactions=… for synthetic data).")
     var train: String?
@@ -147,7 +163,7 @@ struct SplitOptions: ParsableArguments {
     @Option(help: "One interactions file to split (instead of --train/--test).")
     var data: String?
 
-    @Option(help: "Split method for --data: user-ratio, random, user-time, time, leave-last-out, kfold, cold-items.")
+    @Option(help: "Split method for --data: user-ratio, random, user-time, time, leave-last-out, kfold, cold-items, new-users (hold out 1 − --ratio of the users whole).")
     var split: String = "user-ratio"
 
     @Option(help: "Training share for ratio splits.")
@@ -185,10 +201,11 @@ struct SplitOptions: ParsableArguments {
         case "time", "global-time", "time-ratio": return .timeRatio(ratio: ratio)
         case "leave-last-out", "leave-last", "loo": return .leaveLastOut(count: leaveOut)
         case "kfold", "k-fold", "cv": return .kFold(folds: folds)
+        case "new-users": return .newUsers(ratio: ratio)
         case "cold-items":
             guard let warmRatio else { return .coldItems(ratio: ratio, minimumInteractions: coldMinimum, minimumValue: coldMinimumValue) }
             return .coldAndWarmItems(ratio: ratio, warmRatio: warmRatio, minimumInteractions: coldMinimum, minimumValue: coldMinimumValue)
-        default: throw CLIError("--split must be user-ratio, random, user-time, time, leave-last-out, kfold or cold-items, not \"\(split)\"")
+        default: throw CLIError("--split must be user-ratio, random, user-time, time, leave-last-out, kfold, cold-items or new-users, not \"\(split)\"")
         }
     }
 

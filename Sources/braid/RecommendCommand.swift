@@ -109,6 +109,7 @@ struct Recommend: ParsableCommand {
     @Option(help: "With --history: each item's value (comma-separated, as many as the items; 1 each by default).")
     var historyValues: String?
 
+    @OptionGroup var userOptions: UserAttributeOptions
 
     @OptionGroup var common: CommonOptions
 
@@ -121,6 +122,9 @@ struct Recommend: ParsableCommand {
                                                   items: data.items)
             // Each list with its label (a user, or "history") and, when asked for, its reasons, largest first.
             var lists: [(label: String, items: [ScoredIndex], reasons: [Explanation?])] = []
+            // New users' attributes, and the tokens each one's list was drawn from.
+            let records = try userOptions.load()
+            var described: [String: [String]] = [:]
             // The time to recommend, without the reasons.
             let started = System.monotonicSeconds()
             var seconds = 0.0
@@ -137,9 +141,28 @@ struct Recommend: ParsableCommand {
                 let ids: [String] = users == "all"
                     ? (0..<data.userCount).filter { data.byUser.count(ofRow: $0) > 0 }.map { data.users[$0] }
                     : users.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
-                let recommended = model.recommend(userIndices: ids.map { data.users.index(of: $0).map(Int.init) ?? -1 }, count: count, filter: filter)
+                let indices = ids.map { data.users.index(of: $0).map(Int.init) ?? -1 }
+                var recommended = model.recommend(userIndices: indices, count: count, filter: filter)
+                // Users without training interactions whose attributes are given: the items popular
+                // among the training users who share them.
+                let untrained = ids.indices.filter { indices[$0] < 0 || data.byUser.count(ofRow: indices[$0]) == 0 }
+                if let records, !untrained.isEmpty {
+                    let attributes = AttributePopularity(data: data, users: records)
+                    for k in untrained {
+                        guard let record = records[ids[k]] else { continue }
+                        let tokens = attributes.knownTokens(of: record)
+                        guard !tokens.isEmpty else { continue }
+                        described[ids[k]] = tokens
+                        recommended[k] = model.select(count, from: model.newUserScores(record, attributes: attributes),
+                                                      user: indices[k] < 0 ? nil : indices[k], filter: filter)
+                    }
+                }
                 seconds = System.monotonicSeconds() - started
-                let unknown = ids.filter { data.users.index(of: $0) == nil }
+                let unknown = untrained.map { ids[$0] }.filter { described[$0] == nil && data.users.index(of: $0) == nil }
+                if !described.isEmpty {
+                    let some = ids.filter { described[$0] != nil }.prefix(5).joined(separator: ", ")
+                    Console.progress("note: \(described.count) user(s) without training interactions got the items popular among users with their attributes: \(some)")
+                }
                 if !unknown.isEmpty {
                     Console.progress("note: \(unknown.count) user(s) not in the training data got popular items: \(unknown.prefix(5).joined(separator: ", "))")
                 }
@@ -174,7 +197,10 @@ struct Recommend: ParsableCommand {
                         }
                         return .object(out)
                     }
-                    return .object([who.key: who.value, "items": .array(items)])
+                    var entry: [String: JSONValue] = [who.key: who.value, "items": .array(items)]
+                    // A new user's list: the attributes it was drawn from.
+                    if let tokens = described[list.label] { entry["attributes"] = .array(tokens.map(JSONValue.string)) }
+                    return .object(entry)
                 }
                 let output = JSONValue.object(["model": .string(type(of: model).name), "seconds": .number(seconds), "recommendations": .array(recommendations)])
                 Console.printJSON(output)

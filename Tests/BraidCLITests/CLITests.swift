@@ -120,6 +120,30 @@ struct CLI {
         #expect(first[0]["score"] is Double)
     }
 
+    /// A user the model has no interactions of gets the items popular among the users who share
+    /// their `--user-attributes`: here the users' parity, which is their taste (even users like
+    /// even items), where every item is equally popular overall.
+    @Test func newUsersGetTheItemsPopularAmongUsersLikeThem() throws {
+        var people = "user,group\n"
+        for u in 0..<12 { people += "u\(u),\(u % 2 == 0 ? "even" : "odd")\n" }
+        people += "new-odd,odd\nstranger,unheard-of\n"
+        let attributes = Fixtures.temporaryFile(people, name: "people.csv")
+        let modelFile = Fixtures.temporaryDirectory() + "/ease.braid"
+        #expect(try CLI.run(["train", "--train", train, "--threshold", "4", "--model", "ease", "--out", modelFile]).status == 0)
+        let out = try CLI.run(["recommend", "--model-file", modelFile, "--users", "new-odd,stranger,u1", "--k", "5", "--user-attributes", attributes, "--json"])
+        #expect(out.status == 0, "\(out.stderr)")
+        #expect(out.stderr.contains("1 user(s) without training interactions got the items popular among users with their attributes: new-odd"))
+        #expect(out.stderr.contains("1 user(s) not in the training data got popular items: stranger"))
+        let lists = try #require(out.json["recommendations"] as? [[String: Any]])
+        let items = lists.map { ($0["items"] as? [[String: Any]] ?? []).compactMap { $0["item"] as? String } }
+        #expect(items[0].count == 5 && items[0].allSatisfy { Int($0.dropFirst())! % 2 == 1 }, "\(items[0])")
+        #expect(lists[0]["attributes"] as? [String] == ["group=odd"])
+        #expect(lists[1]["attributes"] == nil && lists[2]["attributes"] == nil)
+        // Only the new-users protocol reads them.
+        let misplaced = try CLI.run(["evaluate", "--train", train, "--test", test, "--model", "pop", "--user-attributes", attributes])
+        #expect(misplaced.status == 2 && misplaced.stderr.contains("--user-attributes counts only under --protocol new-users"))
+    }
+
     /// `info` on a model file: the model, the parameters it was fitted with and its training
     /// data's counts (those `info` gives for the data file); for the fusion its members and
     /// ranker; a damaged file is a clear error; data and model files in one call.

@@ -41,6 +41,35 @@ import Testing
         #expect(result.metrics["rmse"] == nil, "no rating predictions given")
     }
 
+    /// Train: u0 {a, c} F, u1 {a, b} M, u2 {c} F, u3 {a, b} M, u4 {a, b}, u5 {c, a} F, u6 {b}
+    /// (u4 and u6 undescribed): popularity a 5, b 4, c 3 of 7 users. Test: the new user n (F)
+    /// likes c, and u1 (trained) likes c too.
+    @Test func newUsersAreRankedByTheirAttributes() throws {
+        var train = InteractionTable()
+        for (user, items) in [("u0", "ac"), ("u1", "ab"), ("u2", "c"), ("u3", "ab"), ("u4", "ab"), ("u5", "ca"), ("u6", "b")] {
+            for item in items { train.append(Interaction(user: user, item: String(item), value: 1)) }
+        }
+        var test = InteractionTable([Interaction(user: "n", item: "c", value: 1), Interaction(user: "u1", item: "c", value: 1)])
+        train.adoptVocabularies(of: &test)
+        let evaluation = EvaluationProtocol(mode: .newUsers)
+        let prepared = try PreparedSplit(TrainTestSplit(train: train, test: test), protocol: evaluation)
+        let model = try ModelRegistry.fit("itemknn", data: prepared.train)
+        var evaluator = Evaluator(protocol: evaluation)
+        // Without attributes: popularity a, b, c; c at rank 3, NDCG 1/log2(4).
+        let plain = evaluator.evaluate(model, on: prepared)
+        #expect(plain.usersEvaluated == 1 && plain.usersSkippedWithoutTraining == 0)
+        #expect(abs(plain.metrics["ndcg@10"]! - 0.5) < 1e-9)
+        // With them (m = 10): gender=F is held by u0, u2, u5 (a 2, b 0, c 3), m·P = 50/7, 40/7,
+        // 30/7, so a (2 + 50/7)/13 = 0.703, b (40/7)/13 = 0.440, c (3 + 30/7)/13 = 0.560: c at
+        // rank 2, NDCG 1/log2(3).
+        evaluator.userAttributes = ["n": UserRecord(id: "n", categories: ["gender=F"])]
+            .merging(["u0", "u2", "u5"].map { ($0, UserRecord(id: $0, categories: ["gender=F"])) }) { a, _ in a }
+            .merging(["u1", "u3"].map { ($0, UserRecord(id: $0, categories: ["gender=M"])) }) { a, _ in a }
+        let described = evaluator.evaluate(model, on: prepared)
+        #expect(described.usersEvaluated == 1)
+        #expect(abs(described.metrics["ndcg@10"]! - 1 / log2(3.0)) < 1e-9)
+    }
+
     @Test func thresholdKeepsOnlyPositives() throws {
         let evaluation = EvaluationProtocol(cutoff: 2, threshold: 4)
         let prepared = try PreparedSplit(split(), protocol: evaluation)

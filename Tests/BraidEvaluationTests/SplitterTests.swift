@@ -13,6 +13,17 @@ import Testing
 
     func rows(_ t: InteractionTable) -> Set<String> { Set((0..<t.count).map { "\(t[$0].user)/\(t[$0].item)" }) }
 
+    @Test func newUsersAreHeldOutWhole() throws {
+        let split = try Splitter(.newUsers(ratio: 0.6), seed: 4).split(table)[0]
+        let trainUsers = Set((0..<split.train.count).map { split.train[$0].user })
+        let testUsers = Set((0..<split.test.count).map { split.test[$0].user })
+        // 40% of 5 users, each with all 10 of their rows.
+        #expect(testUsers.count == 2 && trainUsers.count == 3 && trainUsers.isDisjoint(with: testUsers))
+        #expect(split.test.count == 20 && split.train.count == 30)
+        let again = try Splitter(.newUsers(ratio: 0.6), seed: 4).split(table)[0]
+        #expect(rows(again.test) == rows(split.test))
+    }
+
     @Test func userRatioHoldsOutTwentyPercentPerUser() throws {
         let split = try Splitter(.userRatio(ratio: 0.8), seed: 1).split(table)[0]
         #expect(split.train.count == 40 && split.test.count == 10)

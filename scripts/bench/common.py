@@ -15,6 +15,17 @@ def run_json(cmd, env=None):
     return json.loads(result.stdout[result.stdout.index("{"):])
 
 
+def read_rows(path):
+    """The (user, item, value) of each tab-separated row of a split file with a numeric value."""
+    out = []
+    for line in open(path):
+        p = line.rstrip("\n").split("\t")
+        if len(p) >= 3:
+            try: out.append((p[0], p[1], float(p[2])))
+            except ValueError: pass
+    return out
+
+
 def braid(*args):
     return run_json([BRAID, *args, "--json"])
 

@@ -17,6 +17,7 @@ scripts/bench/install_lightfm.sh).
 import argparse, csv, json, re, sys, time
 import numpy as np, scipy.sparse as sp
 from lightfm import LightFM
+from common import read_rows
 
 ap = argparse.ArgumentParser()
 ap.add_argument("train"); ap.add_argument("test"); ap.add_argument("movies")
@@ -27,14 +28,7 @@ ap.add_argument("--mixed", action="store_true", help="warm and cold items in one
 ap.add_argument("--seed", type=int, default=1); ap.add_argument("--threads", type=int, default=2)
 a = ap.parse_args()
 
-def rows(path):
-    out = []
-    for line in open(path):
-        p = line.rstrip("\n").split("\t")
-        if len(p) >= 3:
-            try: out.append((p[0], p[1], float(p[2])))
-            except ValueError: pass
-    return out
+rows = read_rows
 
 train, test = rows(a.train), rows(a.test)
 users, items = {}, {}

@@ -38,6 +38,11 @@ public struct EvaluationProtocol: Sendable, Codable, Equatable {
         case mixed
         /// User cold start: only users with at most `coldUserHistory` training interactions.
         case coldUsers = "cold-users"
+        /// New users: only users without training interactions (held out whole by
+        /// `SplitMethod.newUsers`), each ranked by what Braid serves a user it has no history
+        /// of, `RecommendationModel.newUserScores(_:attributes:)`: popularity among users with
+        /// their attributes when the evaluation has them (`--user-attributes`), else popularity.
+        case newUsers = "new-users"
         /// Re-consumption: the user's training items stay candidates and count when the user
         /// returns to them in the test period (plays, purchases, visits). Use it with a split
         /// of rows (`Splitter.unit = .rows`), usually by time.
@@ -128,6 +133,7 @@ public struct PreparedSplit: Sendable {
             if seen && evaluation.mode != .repeat { continue }
             if evaluation.mode == .coldItems && trainedItems[Int(item)] { continue }
             if evaluation.mode == .coldUsers && self.train.byUser.count(ofRow: user) > evaluation.coldUserHistory { continue }
+            if evaluation.mode == .newUsers && self.train.byUser.count(ofRow: user) > 0 { continue }
             relevant[Int32(user), default: []].insert(item)
         }
         self.test = test

@@ -93,6 +93,10 @@ public struct Evaluator: Sendable {
     public var progress: (@Sendable (String) -> Void)?
     /// Compute the top-k metrics (off when only RMSE/MAE matter, as in tuning for them).
     public var rankingMetrics = true
+    /// What is known about users beyond their interactions, by external id: the new-users
+    /// protocol ranks for a user without training interactions by popularity among the
+    /// training users who share their attributes (`RecommendationModel.newUserScores`).
+    public var userAttributes: [String: UserRecord]?
 
     public init(protocol evaluation: EvaluationProtocol = EvaluationProtocol(), catalog: ItemCatalog? = nil,
                 progress: (@Sendable (String) -> Void)? = nil) {
@@ -151,7 +155,13 @@ public struct Evaluator: Sendable {
             return EvaluationResult(model: type(of: model).name, testPairsInTraining: split.testPairsInTraining)
         }
         let scoring: @Sendable (Int) -> [Float]
-        if evaluation.mode == .mixed && !model.scoresItemsWithoutInteractions {
+        if evaluation.mode == .newUsers {
+            // The model's list for a user it has no history of: one scorer for the split.
+            let records = userAttributes
+            let attributes = records.map { AttributePopularity(data: split.train, users: $0) }
+            let users = split.train.users
+            scoring = { user in model.newUserScores(records?[users[user]], attributes: attributes) }
+        } else if evaluation.mode == .mixed && !model.scoresItemsWithoutInteractions {
             // Cold items leave the lists of a model that cannot score them.
             let cold = split.train.itemHasInteractions.map { !$0 }
             scoring = { user in
@@ -183,11 +193,13 @@ public struct Evaluator: Sendable {
             switch evaluation.mode {
             case .coldItems: isCold[item]
             case .mixed: isCold[item] || itemUserCounts[item] > 0
-            case .standard, .coldUsers, .repeat: itemUserCounts[item] > 0
+            case .standard, .coldUsers, .newUsers, .repeat: itemUserCounts[item] > 0
             }
         }.map { Int32($0) }
         let users = split.relevant.keys.sorted()
-        let evaluable = rankingMetrics ? users.filter { train.byUser.count(ofRow: Int($0)) > 0 } : []
+        // Under the new-users protocol, the users without training interactions; else those with.
+        let newUsers = evaluation.mode == .newUsers
+        let evaluable = rankingMetrics ? users.filter { (train.byUser.count(ofRow: Int($0)) > 0) != newUsers } : []
         let excludeSeen = evaluation.mode != .repeat
         let seed = evaluation.seed
         struct PerUser: Sendable { var outcome: RankingOutcome; var auc: Double?; var list: [Int32] }
@@ -256,7 +268,7 @@ public struct Evaluator: Sendable {
         }
         var result = EvaluationResult(model: "", metrics: metrics, evaluateSeconds: System.monotonicSeconds() - start,
                                       usersEvaluated: perUser.count,
-                                      usersSkippedWithoutTraining: rankingMetrics ? users.count - evaluable.count : 0,
+                                      usersSkippedWithoutTraining: rankingMetrics && !newUsers ? users.count - evaluable.count : 0,
                                       ratingsEvaluated: ratingsEvaluated, testPairsInTraining: split.testPairsInTraining)
         result.perUser = outcomes
         return result

@@ -41,6 +41,10 @@ public enum SplitMethod: Sendable, Equatable, CustomStringConvertible {
     /// other row, per user, a seeded ⌊warmRatio·n_u⌉ trains and the rest test, as `userRatio`
     /// splits them.
     case coldAndWarmItems(ratio: Double, warmRatio: Double, minimumInteractions: Int, minimumValue: Float?)
+    /// User cold start (`EvaluationProtocol.Mode.newUsers`): a seeded (1 − ratio) share of the
+    /// users is held out whole — every row of those users is a test row, so they never occur
+    /// in training and are known by their attributes alone.
+    case newUsers(ratio: Double)
 
     public var description: String {
         switch self {
@@ -53,6 +57,7 @@ public enum SplitMethod: Sendable, Equatable, CustomStringConvertible {
         case .kFold(let k): "\(k)-fold"
         case .coldItems(let r, let n, _): "cold items \(1 - r) of items with ≥ \(n) interactions"
         case .coldAndWarmItems(let r, let w, let n, _): "cold items \(1 - r) of items with ≥ \(n) interactions, and per user \(1 - w) of the rest"
+        case .newUsers(let r): "new users \(1 - r) of users"
         }
     }
 }
@@ -143,6 +148,12 @@ public struct Splitter: Sendable {
             let warmRows = table.rowsByUser().map { $0.filter { !isTest[$0] } }
             Self.holdOutPerUser(warmRows, ratio: warmRatio, isTest: &isTest, using: &rng)
             return [pair(isTest)]
+        case .newUsers(let ratio):
+            try Self.checkRatio(ratio)
+            var users = Array(Set(table.userIndices)).sorted()
+            users.shuffle(using: &rng)
+            let held = Set(users.prefix(Int((Double(users.count) * (1 - ratio)).rounded())))
+            return [pair(table.userIndices.map { held.contains($0) })]
         case .kFold(let folds):
             guard folds >= 2 && folds <= table.count else {
                 throw DataError(.invalidArgument, "k-fold needs 2…\(table.count) folds, not \(folds)")

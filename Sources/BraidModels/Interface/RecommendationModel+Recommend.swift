@@ -85,6 +85,14 @@ extension RecommendationModel {
         return predictRating(user: Int(u), item: Int(i))
     }
 
+    /// The scores Braid gives a user it has no interactions of: popularity among the training
+    /// users who share their attributes (`AttributePopularity`) when `record` describes them
+    /// and some training user shares one of its attributes, else `popularityScores()`.
+    public func newUserScores(_ record: UserRecord?, attributes: AttributePopularity?) -> [Float] {
+        if let record, let attributes, let scores = attributes.scores(for: record) { return scores }
+        return popularityScores()
+    }
+
     /// Number of training interactions per item: the cold-start ranking.
     public func popularityScores() -> [Float] {
         let byItem = data.byItem  // once: `data` through the protocol is a copy per access
