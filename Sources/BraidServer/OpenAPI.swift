@@ -117,7 +117,7 @@ enum OpenAPI {
     "/users/{id}/recommendations": {
       "parameters": [{"$ref": "#/components/parameters/UserID"}, {"$ref": "#/components/parameters/N"}, {"$ref": "#/components/parameters/Exclude"}, {"$ref": "#/components/parameters/Category"},
                      {"name": "explain", "in": "query", "schema": {"type": "string", "enum": ["true", "false"]}, "description": "Give each item's reasons"}],
-      "get": {"operationId": "recommend", "summary": "Recommendations from the user's current history (new feedback counts at once). Unknown users get popular items.",
+      "get": {"operationId": "recommend", "summary": "Recommendations from the user's current history (new feedback counts at once). A user without history gets the items popular among the training users who share their stored attributes (method attributes), else popular items.",
         "responses": {"200": {"description": "A list", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/List"}}}}, "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"}}}},
     "/recommendations": {"post": {"operationId": "recommendSession", "summary": "Recommendations for an anonymous session whose history is in the body",
       "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "additionalProperties": false, "required": ["history"], "properties": {
@@ -159,7 +159,8 @@ enum OpenAPI {
       "Item": {"type": "object", "required": ["id", "in_model"], "properties": {"id": {"type": "string"}, "title": {"type": "string"}, "text": {"type": "string"}, "categories": {"type": "array", "items": {"type": "string"}}, "attributes": {"type": "object"}, "timestamp": {"type": "number"}, "hidden": {"type": "boolean"}, "vector": {"type": "array", "items": {"type": "number"}}, "in_model": {"type": "boolean"}}},
       "Feedback": {"type": "object", "additionalProperties": false, "required": ["user", "item"], "properties": {"user": {"$ref": "#/components/schemas/ID"}, "item": {"$ref": "#/components/schemas/ID"}, "event": {"type": "string", "maxLength": 64, "default": "rating"}, "value": {"type": "number", "default": 1}, "timestamp": {"$ref": "#/components/schemas/Timestamp"}}},
       "Scored": {"type": "object", "required": ["item", "score"], "properties": {"item": {"type": "string"}, "score": {"type": "number"}}},
-      "List": {"type": "object", "required": ["items", "method", "model_version"], "properties": {"user": {"type": "string"}, "method": {"type": "string", "enum": ["trained", "fold-in", "trained-stale", "popular"]}, "model_version": {"type": "integer"},
+      "List": {"type": "object", "required": ["items", "method", "model_version"], "properties": {"user": {"type": "string"}, "method": {"type": "string", "enum": ["trained", "fold-in", "trained-stale", "popular", "attributes"]}, "model_version": {"type": "integer"},
+        "attributes": {"type": "array", "items": {"type": "string"}, "description": "With method attributes: the user's attributes (categories key=value, numbers by bin) whose holders' popular items the list is"},
         "items": {"type": "array", "items": {"type": "object", "required": ["item", "score"], "properties": {"item": {"type": "string"}, "score": {"type": "number"},
           "because": {"type": "array", "items": {"type": "object", "required": ["weight"], "properties": {"item": {"type": "string"}, "user": {"type": "string"}, "weight": {"type": "number"}}}},
           "because_kind": {"type": "string", "enum": ["contribution", "similarity", "occlusion"]}, "because_rest": {"type": "number"},

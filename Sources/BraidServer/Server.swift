@@ -46,6 +46,10 @@ public final class RecommendationServer: Sendable {
     /// changes apply within a second).
     let excluded = Cached<Set<String>>(), categories = Cached<[String: [String]]>(), keyCount = Cached<Int>()
     let roles = Cached<[String: Role]>()
+    /// Popularity among the training users who share a new user's attributes, for one model
+    /// version: built from the store's users at the first list that needs it, and again five
+    /// minutes later (training users' attributes change) or for another version.
+    let userAttributes = Cached<(version: Int, scorer: AttributePopularity?)>(lifetime: 300)
     let histories: HistoryCache
     let keptScores: ScoreCache
 
@@ -429,12 +433,42 @@ public final class RecommendationServer: Sendable {
     /// items kept for the next list.
     func list(user: String, query: ListQuery, served: ServedModel) async throws -> JSONValue {
         let (history, kept) = try await servedHistory(user: user, served: served)
+        // A user without any history the model can read, whose stored attributes some training
+        // user shares: the items popular among the users who share them.
+        if history.items.isEmpty, history.trainedUser == nil, let stored = try await store.user(user),
+           let scorer = try await attributePopularity(for: served) {
+            let record = stored.record
+            let tokens = scorer.knownTokens(of: record)
+            if let scores = scorer.scores(for: record) {
+                let chosen = try await filters(query, served: served).select(scores, seen: history.seen, from: served.model)
+                var plain = query
+                plain.explain = false
+                return try await listed(chosen, user: user, history: history, query: plain, served: served, method: "attributes",
+                                        adding: ["attributes": .array(tokens.map(JSONValue.string))])
+            }
+        }
         let filters = try await filters(query, served: served)
         if !query.explain, let best = kept?.best, let chosen = filters.choose(from: best) {
             metrics.listHits.increment()
             return try await listed(chosen, user: user, history: history, query: query, served: served, method: best.method)
         }
         return try await list(user: user, history: history, query: query, served: served, filters: filters, keeping: kept)
+    }
+
+    /// The served version's `AttributePopularity` over the store's users; nil when no stored
+    /// user with training interactions has attributes.
+    func attributePopularity(for served: ServedModel) async throws -> AttributePopularity? {
+        let store = store
+        let build: @Sendable () async throws -> (version: Int, scorer: AttributePopularity?) = {
+            let users = try await store.allUsers()
+            let records = Dictionary(users.map { ($0.id, $0.record) }) { a, _ in a }
+            let scorer = AttributePopularity(data: served.model.data, users: records)
+            return (served.version, scorer.tokens.isEmpty ? nil : scorer)
+        }
+        let cached = try await userAttributes.get(build)
+        if cached.version == served.version { return cached.scorer }
+        userAttributes.invalidate()
+        return try await userAttributes.get(build).scorer
     }
 
     /// A list scored from `history` (its best items kept with `kept`, the user's entry, if any).
@@ -467,9 +501,9 @@ public final class RecommendationServer: Sendable {
     }
 
     /// The list as JSON, with the reasons when asked for (the parts' scores from `kept`, as the
-    /// list read them).
+    /// list read them), and the fields `extra`.
     func listed(_ chosen: [ScoredIndex], user: String?, history: ServedHistory, query: ListQuery, served: ServedModel, method: String,
-                kept: KeptSums? = nil) async throws -> JSONValue {
+                kept: KeptSums? = nil, adding extra: [String: JSONValue] = [:]) async throws -> JSONValue {
         let data = served.model.data
         // The reasons, one call for the whole list (the fusion scores its members once).
         let reasons: [Explanation?] = if query.explain {
@@ -496,7 +530,7 @@ public final class RecommendationServer: Sendable {
         }
         var result: [String: JSONValue] = ["items": .array(items), "method": .string(method), "model_version": .number(Double(served.version))]
         if let user { result["user"] = .string(user) }
-        return .object(result)
+        return .object(result.merging(extra) { a, _ in a })
     }
 
     /// A query's filters, resolved to the served model's items once per list.

@@ -104,6 +104,15 @@ public final class PostgresStore: Store {
         return nil
     }
 
+    public func allUsers() async throws -> [StoredUser] {
+        var out: [StoredUser] = []
+        for try await (id, attributes, updated) in try await client.query("SELECT id, attributes, updated FROM users ORDER BY id", logger: logger)
+            .decode((String, String, Double).self) {
+            out.append(StoredUser(id: id, attributes: attributes, updated: updated))
+        }
+        return out
+    }
+
     // MARK: Items
 
     public func upsertItems(_ items: [StoredItem]) async throws {

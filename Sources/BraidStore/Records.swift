@@ -1,3 +1,4 @@
+public import BraidCore
 public import Foundation
 
 /// A user as the store keeps it: an id and free-form attributes (JSON object text).
@@ -11,6 +12,48 @@ public struct StoredUser: Sendable, Equatable, Codable {
         self.id = id
         self.attributes = attributes
         self.updated = updated
+    }
+}
+
+extension StoredUser {
+    /// The attributes as a `UserRecord`: a number is a numeric attribute, a string, a boolean
+    /// or each string, number or boolean of a list a category `key=value`; null and nested
+    /// objects count for nothing, nor does text that is not a JSON object.
+    public var record: UserRecord {
+        var record = UserRecord(id: id)
+        guard let object = try? JSONDecoder().decode([String: AttributeValue].self, from: Data(attributes.utf8)) else { return record }
+        for (key, value) in object.sorted(by: { $0.key < $1.key }) {
+            switch value {
+            case .number(let number): if number.isFinite { record.attributes[key] = number }
+            case .list(let list): record.categories += list.compactMap(\.text).map { "\(key)=\($0)" }
+            default: if let text = value.text { record.categories.append("\(key)=\(text)") }
+            }
+        }
+        return record
+    }
+
+    /// One value of a user's attributes object.
+    enum AttributeValue: Decodable {
+        case bool(Bool), number(Double), string(String), list([AttributeValue]), other
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.singleValueContainer()
+            if let bool = try? container.decode(Bool.self) { self = .bool(bool) }
+            else if let number = try? container.decode(Double.self) { self = .number(number) }
+            else if let string = try? container.decode(String.self) { self = .string(string) }
+            else if let list = try? container.decode([AttributeValue].self) { self = .list(list) }
+            else { self = .other }
+        }
+
+        /// A category's value: a string, a boolean, or a number in its shortest form.
+        var text: String? {
+            switch self {
+            case .bool(let bool): bool ? "true" : "false"
+            case .number(let number): number == number.rounded() && abs(number) < 1e15 ? String(Int64(number)) : String(number)
+            case .string(let string): string
+            case .list, .other: nil
+            }
+        }
     }
 }
 

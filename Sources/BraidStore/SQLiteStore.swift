@@ -77,6 +77,14 @@ public final class SQLiteStore: Store {
         }
     }
 
+    public func allUsers() async throws -> [StoredUser] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT id, attributes, updated FROM users ORDER BY id").map {
+                StoredUser(id: $0["id"], attributes: $0["attributes"], updated: $0["updated"])
+            }
+        }
+    }
+
     // MARK: Items
 
     public func upsertItems(_ items: [StoredItem]) async throws {

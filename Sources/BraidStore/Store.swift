@@ -7,6 +7,8 @@ import Crypto
 public protocol Store: Sendable {
     func upsertUsers(_ users: [StoredUser]) async throws
     func user(_ id: String) async throws -> StoredUser?
+    /// Every stored user, in id order.
+    func allUsers() async throws -> [StoredUser]
     func upsertItems(_ items: [StoredItem]) async throws
     func item(_ id: String) async throws -> StoredItem?
     /// Removes the item from the catalogue (its feedback stays, as history); false when absent.

@@ -452,6 +452,40 @@ import Testing
         }
     }
 
+    /// A user without history whose stored attributes training users share gets the items
+    /// popular among those users (method attributes, naming the attributes read); one without
+    /// attributes, or erased, popular items.
+    @Test func newUsersAreServedByTheirStoredAttributes() async throws {
+        let (server, data) = try Self.server()
+        let stored: [StoredUser] = (0..<data.userCount).map { u in
+            StoredUser(id: data.users[u], attributes: #"{"group": "\#(u % 3 == 0 ? "a" : "b")", "age": \#(20 + u)}"#)
+        } + [StoredUser(id: "fresh", attributes: #"{"group": "a", "age": 21, "vip": true}"#)]
+        let scorer = AttributePopularity(data: data, users: Dictionary(uniqueKeysWithValues: stored.map { ($0.id, $0.record) }))
+        let expected = try #require(scorer.scores(for: stored.last!.record))
+        let top = (0..<data.itemCount).sorted { expected[$0] > expected[$1] }.prefix(5).map { data.items[$0] }
+        try await Self.run(server) { client in
+            let body = "{\"users\": [" + stored.map { #"{"id": "\#($0.id)", "attributes": \#($0.attributes)}"# }.joined(separator: ", ") + "]}"
+            #expect(try await client.execute(uri: "/users", method: .post, body: Self.body(body)).status == .ok)
+            let fresh = try await client.execute(uri: "/users/fresh/recommendations?n=5", method: .get)
+            let json = try Self.json(fresh)
+            #expect(json["method"] as? String == "attributes")
+            // vip=true: no training user holds it.
+            #expect(json["attributes"] as? [String] == scorer.knownTokens(of: stored.last!.record))
+            #expect(try Self.items(fresh).map(\.item) == top)
+            let stranger = try await client.execute(uri: "/users/nobody/recommendations?n=5", method: .get)
+            #expect(try Self.json(stranger)["method"] as? String == "popular")
+            #expect(try await client.execute(uri: "/users/fresh", method: .delete).status == .ok)
+            let erased = try await client.execute(uri: "/users/fresh/recommendations?n=5", method: .get)
+            #expect(try Self.json(erased)["method"] as? String == "popular")
+        }
+    }
+
+    @Test func storedAttributesReadAsCategoriesAndNumbers() {
+        let user = StoredUser(id: "u", attributes: #"{"age": 31.5, "vip": true, "country": "FR", "tags": ["a", 2, false, {"x": 1}], "nested": {"x": 1}, "none": null}"#)
+        #expect(user.record == UserRecord(id: "u", categories: ["country=FR", "tags=a", "tags=2", "tags=false", "vip=true"], attributes: ["age": 31.5]))
+        #expect(StoredUser(id: "u", attributes: "[1, 2]").record == UserRecord(id: "u"))
+    }
+
     /// A sequence model over the session endpoint: the history is read in the order sent (a
     /// repeated item counts where it last occurred), so reordering a session changes its list.
     @Test func sessionsAreReadInOrderBySequenceModels() async throws {

@@ -86,7 +86,8 @@ import Testing
     func erasureRemovesEveryRowInOneGo(kind: Kind) async throws {
         try #require(kind == .sqlite || PostgresCluster.available, "PostgreSQL: \(PostgresCluster.shared)")
         let store = try await Self.open(kind)
-        try await store.upsertUsers([StoredUser(id: "a", attributes: #"{"age": 30}"#)])
+        try await store.upsertUsers([StoredUser(id: "c", attributes: #"{"plan": "pro"}"#, updated: 5), StoredUser(id: "a", attributes: #"{"age": 30}"#, updated: 6)])
+        #expect(try await store.allUsers() == [StoredUser(id: "a", attributes: #"{"age": 30}"#, updated: 6), StoredUser(id: "c", attributes: #"{"plan": "pro"}"#, updated: 5)])
         _ = try await store.addFeedback([FeedbackEvent(user: "a", item: "x", timestamp: 1), FeedbackEvent(user: "a", item: "y", timestamp: 2),
                                          FeedbackEvent(user: "b", item: "x", timestamp: 1)])
         #expect(try await store.eraseUser("a", model: .pendingRetrain, at: 100) == 3)
@@ -95,6 +96,7 @@ import Testing
         #expect(history.feedback.isEmpty && history.erased)
         #expect(try await store.history(user: "b", after: 0).erased == false)
         #expect(try await store.user("a") == nil)
+        #expect(try await store.allUsers().map(\.id) == ["c"])
         #expect(try await store.feedback(user: "b").count == 1)
         #expect(try await store.erasure("a")?.model == .pendingRetrain)
         try await store.markErasures(["a"], as: .retrained, at: 200)
