@@ -48,7 +48,8 @@ public final class RecommendationServer: Sendable {
     let roles = Cached<[String: Role]>()
     /// Popularity among the training users who share a new user's attributes, for one model
     /// version: built from the store's users at the first list that needs it, and again five
-    /// minutes later (training users' attributes change) or for another version.
+    /// minutes later (training users' attributes change), for another version, or after an
+    /// erasure.
     let userAttributes = Cached<(version: Int, scorer: AttributePopularity?)>(lifetime: 300)
     let histories: HistoryCache
     let keptScores: ScoreCache
@@ -232,6 +233,8 @@ public final class RecommendationServer: Sendable {
             // Nothing of theirs stays in memory (their next list would not use it either: their version changed).
             histories.forget(id)
             keptScores.forget(id)
+            // Their attributes leave the new users' counts at once too.
+            userAttributes.invalidate()
             return ["user": .string(id), "rows_removed": .number(Double(removed)), "model": .string(state.rawValue)]
         }
         route(router, .get, "/erasures/{id}", role: .admin) { [self] _, context in

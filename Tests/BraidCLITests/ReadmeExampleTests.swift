@@ -28,6 +28,12 @@ import Testing
         let loaded = try ModelRegistry.load(from: path)
         #expect(!top.isEmpty && batch.count == 3 && !similar.isEmpty && type(of: loaded).name == "itemknn")
 
+        let users = try UserAttributesImporter().importFile(Fixtures.temporaryFile("1|24|M|technician|85711\n2|53|F|other|94043\n944|30|F|writer|10001\n", name: "u.user"))
+        let attributes = AttributePopularity(data: model.data, users: users)
+        let scores = model.newUserScores(users["944"], attributes: attributes)
+        let list = model.select(10, from: scores, user: nil, filter: RecommendationFilter())
+        #expect(scores.count == model.data.itemCount && !list.isEmpty && attributes.tokens.contains("gender=F"))
+
         let served = InteractionMatrix(positivesOf: table, threshold: 4)
         #expect(served.interactionCount + (served.belowThreshold?.nonzeroCount ?? 0) == table.count)
         #expect(served.seenItems(ofUser: 0).count == table.userIndices.filter { $0 == 0 }.count)

@@ -456,7 +456,10 @@ import Testing
     /// popular among those users (method attributes, naming the attributes read); one without
     /// attributes, or erased, popular items.
     @Test func newUsersAreServedByTheirStoredAttributes() async throws {
-        let (server, data) = try Self.server()
+        // ALS forgets an erased user only at the next retrain, so the model version stays.
+        let data = Fixtures.randomRatings(users: 30, items: 25, perUser: 6)
+        let (server, _) = try Self.server(model: try AlternatingLeastSquares(fitting: data, configuration: AlternatingLeastSquares.Configuration(
+            parameters: ModelParameters(["factors": "4", "iterations": "3"]))))
         let stored: [StoredUser] = (0..<data.userCount).map { u in
             StoredUser(id: data.users[u], attributes: #"{"group": "\#(u % 3 == 0 ? "a" : "b")", "age": \#(20 + u)}"#)
         } + [StoredUser(id: "fresh", attributes: #"{"group": "a", "age": 21, "vip": true}"#)]
@@ -477,6 +480,18 @@ import Testing
             #expect(try await client.execute(uri: "/users/fresh", method: .delete).status == .ok)
             let erased = try await client.execute(uri: "/users/fresh/recommendations?n=5", method: .get)
             #expect(try Self.json(erased)["method"] as? String == "popular")
+            // A training user who alone holds an attribute: once erased, nobody's list reads it.
+            let only = data.users[1]
+            let patched = Self.body(#"{"attributes": {"group": "z"}}"#)
+            #expect(try await client.execute(uri: "/users/\(only)", method: .patch, body: patched).status == .ok)
+            #expect(try await client.execute(uri: "/users/newcomer", method: .patch, body: patched).status == .ok)
+            server.userAttributes.invalidate()  // the training users' attributes changed: as five minutes later
+            let before = try Self.json(try await client.execute(uri: "/users/newcomer/recommendations?n=5", method: .get))
+            #expect(before["method"] as? String == "attributes" && before["attributes"] as? [String] == ["group=z"])
+            let erasure = try Self.json(try await client.execute(uri: "/users/\(only)", method: .delete))
+            #expect(erasure["model"] as? String == "pending-retrain" && server.slot.served.version == 1)
+            let after = try Self.json(try await client.execute(uri: "/users/newcomer/recommendations?n=5", method: .get))
+            #expect(after["method"] as? String == "popular")
         }
     }
 

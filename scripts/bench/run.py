@@ -33,7 +33,9 @@ Writes bench-out/results.md and bench-out/results.json and prints the table.
    hybrid against BM25 and LightFM among cold items, and with warm and cold items in one list
    (`--protocol mixed`, 20% of each user's other interactions held out too). LightFM 1.17 is
    installed from its patched sdist when missing (scripts/bench/install_lightfm.sh), before the
-   first row.
+   first row. New users (scripts/bench/new_users.py): ml-100k with 10% of its users held out
+   whole, popularity among users who share their u.user attributes against popularity and
+   LightFM with the same attributes as user features.
 8. `braid create --budget 120` on the training part of ml-latest-small's temporal 80/20 split:
    wall time, and the chosen model's test NDCG@10 beside every family at its defaults.
 9. Raw counts (scripts/bench/counts.py): Debian uploads per person and source package (built
@@ -43,7 +45,7 @@ Writes bench-out/results.md and bench-out/results.json and prints the table.
 """
 import argparse, json, os, statistics, subprocess, sys, time
 
-import counts
+import counts, new_users
 from common import BRAID, ROOT, braid, fusion_against_best, peer, run_json
 
 
@@ -404,6 +406,11 @@ def main():
                      f"{lfm_mixed['metrics']['ndcg@10']:.4f}" if is_hybrid else "–",
                      f"LightFM 1.17 WARP (cold items {100 * lfm_mixed['metrics']['cold-share@10']:.2f}% of places)" if is_hybrid else "–",
                      f"{result['fit_seconds']:.2f}", f"{lfm_mixed['fit_seconds']:.2f}" if is_hybrid else "–"])
+
+    # 7d. New users known by their attributes (ml-100k's u.user), against popularity and
+    # LightFM with the same attributes as user features, same files (new_users.py).
+    new_user_rows, raw["new users"] = new_users.measure(ml, a.out)
+    rows += new_user_rows
 
     # 8. `braid create`: one command from data to a model, on the training part of the temporal
     # 80/20 split of ml-latest-small (titles and genres), 120 s budget; the model it chose is then
