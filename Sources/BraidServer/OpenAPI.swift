@@ -123,7 +123,8 @@ enum OpenAPI {
       "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "additionalProperties": false, "required": ["history"], "properties": {
         "history": {"type": "array", "items": {"type": "object", "additionalProperties": false, "required": ["item"], "properties": {"item": {"$ref": "#/components/schemas/ID"}, "value": {"type": "number"}, "event": {"type": "string", "maxLength": 64}, "timestamp": {"$ref": "#/components/schemas/Timestamp"}}}},
         "n": {"type": "integer", "minimum": 1, "maximum": 1000}, "exclude": {"type": "array", "items": {"$ref": "#/components/schemas/ID"}}, "category": {"type": "string", "maxLength": 256},
-        "explain": {"type": "boolean", "description": "Give each item's reasons"}}}}}},
+        "explain": {"type": "boolean", "description": "Give each item's reasons"},
+        "attributes": {"type": ["object", "null"], "description": "The visitor's attributes, as a user's: with no history item the model knows, the list is the items popular among the training users who share them (method attributes)"}}}}}},
       "responses": {"200": {"description": "A list", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/List"}}}}, "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"}, "413": {"$ref": "#/components/responses/Error"}}}},
     "/items/{id}/similar": {
       "parameters": [{"$ref": "#/components/parameters/ItemID"}, {"$ref": "#/components/parameters/N"}, {"$ref": "#/components/parameters/Exclude"}, {"$ref": "#/components/parameters/Category"}],

@@ -315,7 +315,7 @@ public final class RecommendationServer: Sendable {
         }
         route(router, .post, "/recommendations", role: .read) { [self] request, _ in
             let body = try await fields(request)
-            try body.onlyKnown(["history", "n", "exclude", "category", "explain"])
+            try body.onlyKnown(["history", "n", "exclude", "category", "explain", "attributes"])
             var events: [FeedbackEvent] = []
             for entry in try body.batch("history") {
                 try entry.onlyKnown(["item", "value", "event", "timestamp"])
@@ -331,6 +331,12 @@ public final class RecommendationServer: Sendable {
             query.explain = try body.bool("explain") ?? false
             let served = slot.served
             let history = served.history(user: "", feedback: events, erased: true, policy: configuration.feedback)
+            // A session without items the model knows, but with attributes: as a new user's list.
+            let attributes = try Self.attributes(body)
+            if history.items.isEmpty, attributes != "{}",
+               let described = try await attributeList(StoredUser(id: "", attributes: attributes).record, user: nil, history: history, query: query, served: served) {
+                return described
+            }
             return try await list(user: nil, history: history, query: query, served: served)
         }
         route(router, .get, "/items/{id}/similar", role: .read) { [self] request, context in
@@ -439,16 +445,8 @@ public final class RecommendationServer: Sendable {
         // A user without any history the model can read, whose stored attributes some training
         // user shares: the items popular among the users who share them.
         if history.items.isEmpty, history.trainedUser == nil, let stored = try await store.user(user),
-           let scorer = try await attributePopularity(for: served) {
-            let record = stored.record
-            let tokens = scorer.knownTokens(of: record)
-            if let scores = scorer.scores(for: record) {
-                let chosen = try await filters(query, served: served).select(scores, seen: history.seen, from: served.model)
-                var plain = query
-                plain.explain = false
-                return try await listed(chosen, user: user, history: history, query: plain, served: served, method: "attributes",
-                                        adding: ["attributes": .array(tokens.map(JSONValue.string))])
-            }
+           let described = try await attributeList(stored.record, user: user, history: history, query: query, served: served) {
+            return described
         }
         let filters = try await filters(query, served: served)
         if !query.explain, let best = kept?.best, let chosen = filters.choose(from: best) {
@@ -456,6 +454,18 @@ public final class RecommendationServer: Sendable {
             return try await listed(chosen, user: user, history: history, query: query, served: served, method: best.method)
         }
         return try await list(user: user, history: history, query: query, served: served, filters: filters, keeping: kept)
+    }
+
+    /// The items popular among the training users who share the attributes of `record`
+    /// (`"method": "attributes"`, naming those read), for a history without items; nil when no
+    /// training user shares any.
+    func attributeList(_ record: UserRecord, user: String?, history: ServedHistory, query: ListQuery, served: ServedModel) async throws -> JSONValue? {
+        guard let scorer = try await attributePopularity(for: served), let scores = scorer.scores(for: record) else { return nil }
+        let chosen = try await filters(query, served: served).select(scores, seen: history.seen, from: served.model)
+        var plain = query
+        plain.explain = false
+        return try await listed(chosen, user: user, history: history, query: plain, served: served, method: "attributes",
+                                adding: ["attributes": .array(scorer.knownTokens(of: record).map(JSONValue.string))])
     }
 
     /// The served version's `AttributePopularity` over the store's users; nil when no stored

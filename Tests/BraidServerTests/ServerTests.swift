@@ -477,6 +477,13 @@ import Testing
             #expect(try Self.items(fresh).map(\.item) == top)
             let stranger = try await client.execute(uri: "/users/nobody/recommendations?n=5", method: .get)
             #expect(try Self.json(stranger)["method"] as? String == "popular")
+            // An anonymous visitor with the same attributes and no history: the same list.
+            let visitor = try await client.execute(uri: "/recommendations", method: .post,
+                                                   body: Self.body(#"{"history": [], "n": 5, "attributes": {"group": "a", "age": 21, "vip": true}}"#))
+            #expect(try Self.json(visitor)["method"] as? String == "attributes")
+            #expect(try Self.items(visitor).map(\.item) == top)
+            let unheard = try await client.execute(uri: "/recommendations", method: .post, body: Self.body(#"{"history": [], "attributes": {"group": "q"}}"#))
+            #expect(try Self.json(unheard)["method"] as? String == "popular")
             #expect(try await client.execute(uri: "/users/fresh", method: .delete).status == .ok)
             let erased = try await client.execute(uri: "/users/fresh/recommendations?n=5", method: .get)
             #expect(try Self.json(erased)["method"] as? String == "popular")
