@@ -70,21 +70,32 @@ public struct AttributePopularity: Sendable {
         let names = Set(userTokens.flatMap(\.tokens)).sorted()
         tokens = names
         tokenIndex = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, $0) })
-        var holders = [Int](repeating: 0, count: names.count)
-        var rows: [Int32] = [], columns: [Int32] = []
-        for (user, list) in userTokens {
-            for name in Set(list) {
-                let t = tokenIndex[name]!
-                holders[t] += 1
-                for item in data.items(ofUser: user) {
-                    rows.append(Int32(t))
-                    columns.append(item)
+        var holdersOf = [[Int]](repeating: [], count: names.count)
+        for (user, list) in userTokens { for name in Set(list) { holdersOf[tokenIndex[name]!].append(user) } }
+        holders = holdersOf.map(\.count)
+        let holderLists = holdersOf
+        // Per token, the items its holders had and how many, counted in a dense row and kept
+        // sparse: the memory is the nonzeros, not an entry per holder's interaction.
+        let byUser = data.byUser, itemCount = data.itemCount
+        let rows: [(columns: [Int32], values: [Float])] = parallelMap(names.count) { t in
+            var scratch = [Float](repeating: 0, count: itemCount)
+            var touched: [Int32] = []
+            for user in holderLists[t] {
+                for item in byUser.columns(ofRow: user) {
+                    if scratch[Int(item)] == 0 { touched.append(item) }
+                    scratch[Int(item)] += 1
                 }
             }
+            touched.sort()
+            return (touched, touched.map { scratch[Int($0)] })
         }
-        self.holders = holders
-        counts = SparseMatrix(rowCount: names.count, columnCount: data.itemCount, rows: rows, columns: columns,
-                              values: [Float](repeating: 1, count: rows.count), combine: +)
+        var starts = [0], columns: [Int32] = [], counted: [Float] = []
+        for row in rows {
+            columns += row.columns
+            counted += row.values
+            starts.append(columns.count)
+        }
+        counts = SparseMatrix(rowCount: names.count, columnCount: itemCount, rowStarts: starts, columns: columns, values: counted)
         let total = Float(max(1, trained.count))
         shares = (0..<data.itemCount).map { Float(data.byItem.count(ofRow: $0)) / total }
     }
