@@ -27,6 +27,9 @@ struct Evaluate: ParsableCommand {
     @Option(help: "The largest training history of a cold user (with --protocol cold-users).")
     var coldUserHistory: Int = 5
 
+    @Option(help: "With --protocol new-users: give each new user's first K test interactions (by time, else a seeded draw) to the models as their history, folded in, and score the rest.")
+    var newUserHistory: Int = 0
+
     @Option(help: "Write every evaluated user's metrics here (JSON Lines: model, fold, user, metrics) for `braid compare`.")
     var perUser: String?
 
@@ -50,8 +53,13 @@ struct Evaluate: ParsableCommand {
             guard below == .absent || threshold != nil else {
                 throw CLIError("--below-threshold seen needs --threshold (without one, every training row is trained on and seen)")
             }
-            let evaluation = EvaluationProtocol(cutoff: cutoff, threshold: threshold, duplicates: try dataOptions.duplicatePolicy(),
+            guard newUserHistory >= 0 else { throw CLIError("--new-user-history must be 0 or more, not \(newUserHistory)") }
+            guard newUserHistory == 0 || mode == .newUsers else {
+                throw CLIError("--new-user-history counts only under --protocol new-users (users without training interactions)")
+            }
+            var evaluation = EvaluationProtocol(cutoff: cutoff, threshold: threshold, duplicates: try dataOptions.duplicatePolicy(),
                                                 mode: mode, coldUserHistory: coldUserHistory, seed: splitOptions.seed, belowThreshold: below)
+            evaluation.newUserHistory = newUserHistory
             let rawSplits = try splitOptions.splits(dataOptions, repeatProtocol: mode == .repeat)
             let catalog = try dataOptions.catalog(knownItems: rawSplits.first?.train.items)
             let splits = try rawSplits.map { split throws(DataError) in

@@ -70,6 +70,30 @@ import Testing
         #expect(abs(described.metrics["ndcg@10"]! - 1 / log2(3.0)) < 1e-9)
     }
 
+    /// A new user's first interactions folded in: u0–u3 had a and b, u4–u9 c and d, so c and d
+    /// are the most popular, and b is a's neighbour. The new user n had a, then a 2★ e, then b.
+    @Test func newUsersFirstInteractionsAreFoldedIn() throws {
+        var train = InteractionTable()
+        for u in 0..<10 { for item in u < 4 ? ["a", "b"] : ["c", "d"] { train.append(Interaction(user: "u\(u)", item: item, value: 5)) } }
+        train.append(Interaction(user: "u9", item: "e", value: 5))
+        var test = InteractionTable([Interaction(user: "n", item: "b", value: 5, timestamp: 30), Interaction(user: "n", item: "a", value: 4, timestamp: 10),
+                                     Interaction(user: "n", item: "e", value: 2, timestamp: 20)])
+        train.adoptVocabularies(of: &test)
+        var evaluation = EvaluationProtocol(threshold: 4, mode: .newUsers)
+        evaluation.newUserHistory = 2
+        let prepared = try PreparedSplit(TrainTestSplit(train: train, test: test), protocol: evaluation)
+        let items = prepared.train.items, n = Int32(prepared.train.users.index(of: "n")!)
+        let index = { (id: String) in Int32(items.index(of: id)!) }
+        // The two earliest rows are given: a as history, the 2★ e only seen; b stays to find.
+        #expect(prepared.newUserHistories[n] == PreparedSplit.GivenHistory(items: [index("a")], values: [1], seen: [index("a"), index("e")]))
+        #expect(prepared.relevant[n] == [index("b")])
+        // Item kNN folds a in: b first, NDCG 1. Popularity: c, d, then b (e seen), 1/log2(4).
+        let knn = Evaluator(protocol: evaluation).evaluate(try ModelRegistry.fit("itemknn", data: prepared.train), on: prepared)
+        #expect(knn.usersEvaluated == 1 && abs(knn.metrics["ndcg@10"]! - 1) < 1e-9)
+        let pop = Evaluator(protocol: evaluation).evaluate(try ModelRegistry.fit("pop", data: prepared.train), on: prepared)
+        #expect(abs(pop.metrics["ndcg@10"]! - 0.5) < 1e-9)
+    }
+
     @Test func thresholdKeepsOnlyPositives() throws {
         let evaluation = EvaluationProtocol(cutoff: 2, threshold: 4)
         let prepared = try PreparedSplit(split(), protocol: evaluation)

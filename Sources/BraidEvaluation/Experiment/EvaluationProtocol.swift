@@ -56,6 +56,10 @@ public struct EvaluationProtocol: Sendable, Codable, Equatable {
     public var mode: Mode
     /// The largest training history of a cold user.
     public var coldUserHistory: Int
+    /// Under `Mode.newUsers`: how many of each new user's first test rows (by time, else a
+    /// seeded draw) are given to the models as their history, folded in, and not scored; 0
+    /// ranks them by their attributes alone.
+    public var newUserHistory = 0
     /// Seeds the order of tied scores.
     public var seed: UInt64
     /// With a threshold: what the user's training rows below it are.
@@ -98,6 +102,24 @@ public struct PreparedSplit: Sendable {
     public let testPairsInTraining: Int
     /// The latest training timestamp, when the training rows have timestamps.
     public let latestTrainingTimestamp: Int64?
+    /// Under `Mode.newUsers` with `newUserHistory` K > 0: per new user, the history their first
+    /// K test rows give (the positives, valued as training values are) and every item of them,
+    /// which their lists leave out.
+    public let newUserHistories: [Int32: GivenHistory]
+
+    /// A new user's first interactions, given to the models (`newUserHistories`).
+    public struct GivenHistory: Sendable, Equatable {
+        public var items: [Int32] = []
+        public var values: [Float] = []
+        /// Every given item, the ones below the threshold too.
+        public var seen: [Int32] = []
+
+        public init(items: [Int32] = [], values: [Float] = [], seen: [Int32] = []) {
+            self.items = items
+            self.values = values
+            self.seen = seen
+        }
+    }
 
     public init(_ split: TrainTestSplit, protocol evaluation: EvaluationProtocol) throws(DataError) {
         guard split.train.users == split.test.users && split.train.items == split.test.items else {
@@ -119,6 +141,37 @@ public struct PreparedSplit: Sendable {
         }
         let test = split.test.deduplicated(evaluation.duplicates).0
         train.evaluationHoldout = Self.holdoutOrder(train: trainTable, test: test)
+        // New users' first K rows: given as history, never relevant.
+        var given: [Int32: GivenHistory] = [:]
+        var givenRows = Set<Int>()
+        if evaluation.mode == .newUsers, evaluation.newUserHistory > 0 {
+            var rowsByUser: [Int32: [Int]] = [:]
+            for row in 0..<test.count where self.train.byUser.count(ofRow: Int(test.userIndices[row])) == 0 {
+                rowsByUser[test.userIndices[row], default: []].append(row)
+            }
+            for (user, rows) in rowsByUser {
+                var ordered = rows
+                if rows.allSatisfy({ test.timestamps[$0] != InteractionTable.noTimestamp }) {
+                    ordered.sort { test.timestamps[$0] != test.timestamps[$1] ? test.timestamps[$0] < test.timestamps[$1] : $0 < $1 }
+                } else {
+                    var rng = SeededGenerator(seed: evaluation.seed &+ UInt64(user))
+                    ordered.shuffle(using: &rng)
+                }
+                var history = GivenHistory()
+                for row in ordered.prefix(evaluation.newUserHistory) {
+                    givenRows.insert(row)
+                    history.seen.append(test.itemIndices[row])
+                    if let threshold = evaluation.threshold {
+                        if test.values[row] >= threshold { history.items.append(test.itemIndices[row]); history.values.append(1) }
+                    } else {
+                        history.items.append(test.itemIndices[row])
+                        history.values.append(test.values[row])
+                    }
+                }
+                given[user] = history
+            }
+        }
+        newUserHistories = given
         var relevant: [Int32: Set<Int32>] = [:]
         var ratedRows: [Int] = []
         var inTraining = 0
@@ -134,6 +187,7 @@ public struct PreparedSplit: Sendable {
             if evaluation.mode == .coldItems && trainedItems[Int(item)] { continue }
             if evaluation.mode == .coldUsers && self.train.byUser.count(ofRow: user) > evaluation.coldUserHistory { continue }
             if evaluation.mode == .newUsers && self.train.byUser.count(ofRow: user) > 0 { continue }
+            if givenRows.contains(row) || given[Int32(user)]?.seen.contains(item) == true { continue }
             relevant[Int32(user), default: []].insert(item)
         }
         self.test = test

@@ -160,7 +160,18 @@ public struct Evaluator: Sendable {
             let records = userAttributes
             let attributes = records.map { AttributePopularity(data: split.train, users: $0) }
             let users = split.train.users
-            scoring = { user in model.newUserScores(records?[users[user]], attributes: attributes) }
+            let given = split.newUserHistories
+            scoring = { user in
+                // Their first interactions, where given, folded in as the server folds in a new
+                // user's feedback (a model that cannot: the attributes' or popular list, as served).
+                guard let history = given[Int32(user)] else { return model.newUserScores(records?[users[user]], attributes: attributes) }
+                var scores = model.newUserScores(records?[users[user]], attributes: attributes)
+                if !history.items.isEmpty, model.scoresAnyHistory, let folded = try? model.scores(forHistory: history.items, values: history.values) {
+                    scores = folded
+                }
+                for item in history.seen { scores[Int(item)] = -.infinity }
+                return scores
+            }
         } else if evaluation.mode == .mixed && !model.scoresItemsWithoutInteractions {
             // Cold items leave the lists of a model that cannot score them.
             let cold = split.train.itemHasInteractions.map { !$0 }
