@@ -444,7 +444,9 @@ public final class RecommendationServer: Sendable {
         let (history, kept) = try await servedHistory(user: user, served: served)
         // A user without any history the model can read, whose stored attributes some training
         // user shares: the items popular among the users who share them.
-        if history.items.isEmpty, history.trainedUser == nil, let stored = try await store.user(user),
+        // (The store is read only when some training user has attributes.)
+        if history.items.isEmpty, history.trainedUser == nil, try await attributePopularity(for: served) != nil,
+           let stored = try await store.user(user),
            let described = try await attributeList(stored.record, user: user, history: history, query: query, served: served) {
             return described
         }
@@ -460,12 +462,12 @@ public final class RecommendationServer: Sendable {
     /// (`"method": "attributes"`, naming those read), for a history without items; nil when no
     /// training user shares any.
     func attributeList(_ record: UserRecord, user: String?, history: ServedHistory, query: ListQuery, served: ServedModel) async throws -> JSONValue? {
-        guard let scorer = try await attributePopularity(for: served), let scores = scorer.scores(for: record) else { return nil }
-        let chosen = try await filters(query, served: served).select(scores, seen: history.seen, from: served.model)
+        guard let described = try await attributePopularity(for: served)?.described(record) else { return nil }
+        let chosen = try await filters(query, served: served).select(described.scores, seen: history.seen, from: served.model)
         var plain = query
         plain.explain = false
         return try await listed(chosen, user: user, history: history, query: plain, served: served, method: "attributes",
-                                adding: ["attributes": .array(scorer.knownTokens(of: record).map(JSONValue.string))])
+                                adding: ["attributes": .array(described.tokens.map(JSONValue.string))])
     }
 
     /// The served version's `AttributePopularity` over the store's users; nil when no stored

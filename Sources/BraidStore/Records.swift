@@ -49,7 +49,7 @@ extension StoredUser {
         var text: String? {
             switch self {
             case .bool(let bool): bool ? "true" : "false"
-            case .number(let number): number == number.rounded() && abs(number) < 1e15 ? String(Int64(number)) : String(number)
+            case .number(let number): number.compactText
             case .string(let string): string
             case .list, .other: nil
             }

@@ -149,12 +149,9 @@ struct Recommend: ParsableCommand {
                 if let records, !untrained.isEmpty {
                     let attributes = AttributePopularity(data: data, users: records)
                     for k in untrained {
-                        guard let record = records[ids[k]] else { continue }
-                        let tokens = attributes.knownTokens(of: record)
-                        guard !tokens.isEmpty else { continue }
-                        described[ids[k]] = tokens
-                        recommended[k] = model.select(count, from: model.newUserScores(record, attributes: attributes),
-                                                      user: indices[k] < 0 ? nil : indices[k], filter: filter)
+                        guard let record = records[ids[k]], let list = attributes.described(record) else { continue }
+                        described[ids[k]] = list.tokens
+                        recommended[k] = model.select(count, from: list.scores, user: indices[k] < 0 ? nil : indices[k], filter: filter)
                     }
                 }
                 seconds = System.monotonicSeconds() - started

@@ -34,34 +34,17 @@ public struct UserAttributesImporter: Sendable {
 
     /// A header-less file of `id` and then `columns`, in that order.
     func fixed(_ data: Data, fileName: String, delimiter: Delimiter, columns: [String], numeric: Set<String>) throws(DataError) -> [String: UserRecord] {
-        var rows: [(line: Int, fields: [String])] = []
-        _ = try DelimitedTextReader(fileName: fileName, delimiter: delimiter, encoding: .latin1).forEachRecord(in: data) { (record) throws(DataError) in
-            guard record.fields.count == columns.count + 1 else {
-                throw DataError(.wrongColumnCount, "expected \(columns.count + 1) fields (id, \(columns.joined(separator: ", "))), found \(record.fields.count)",
-                                location: .init(file: fileName, line: record.line), hint: "is this MovieLens' \((fileName as NSString).lastPathComponent)?")
-            }
-            rows.append((record.line, record.fields))
-        }
-        return try Self.records(rows, names: ["user"] + columns, idColumn: 0, numeric: numeric, fileName: fileName)
+        let names = ["user"] + columns
+        let (_, rows) = try Self.rows(data, reader: DelimitedTextReader(fileName: fileName, delimiter: delimiter, encoding: .latin1), names: names,
+                                      hint: "is this MovieLens' \((fileName as NSString).lastPathComponent)?")
+        return try Self.records(rows, names: names, idColumn: 0, numeric: numeric, fileName: fileName)
     }
 
     /// A file with a header: the column named like a user id (`user`, `user_id`, `userId`, `id`),
     /// else the first, is the id.
     func delimited(_ data: Data, fileName: String) throws(DataError) -> [String: UserRecord] {
-        var header: [String]?
-        var rows: [(line: Int, fields: [String])] = []
-        _ = try DelimitedTextReader(fileName: fileName).forEachRecord(in: data) { (record) throws(DataError) in
-            guard let names = header else {
-                header = record.fields
-                return
-            }
-            guard record.fields.count == names.count else {
-                throw DataError(.wrongColumnCount, "expected \(names.count) fields (\(names.joined(separator: ", "))), found \(record.fields.count)",
-                                location: .init(file: fileName, line: record.line), hint: "quote fields that contain the delimiter")
-            }
-            rows.append((record.line, record.fields))
-        }
-        guard let header else {
+        let (read, rows) = try Self.rows(data, reader: DelimitedTextReader(fileName: fileName), names: nil, hint: "quote fields that contain the delimiter")
+        guard let header = read else {
             throw DataError(.emptyInput, "the user file is empty", location: .init(file: fileName),
                             hint: "give a header (user,age,country,…) and one line per user")
         }
@@ -73,6 +56,26 @@ public struct UserAttributesImporter: Sendable {
             if !values.isEmpty, values.allSatisfy({ Double($0)?.isFinite == true }) { numeric.insert(name) }
         }
         return try Self.records(rows, names: header, idColumn: idColumn, numeric: numeric, fileName: fileName)
+    }
+
+    /// The rows `reader` reads from `data`, each as wide as `names` (nil: the first row is a
+    /// header naming the columns, returned as the names); a row of another width is an error.
+    static func rows(_ data: Data, reader: DelimitedTextReader, names given: [String]?,
+                     hint: String) throws(DataError) -> (names: [String]?, rows: [(line: Int, fields: [String])]) {
+        var names = given
+        var rows: [(line: Int, fields: [String])] = []
+        _ = try reader.forEachRecord(in: data) { (record) throws(DataError) in
+            guard let expected = names else {
+                names = record.fields
+                return
+            }
+            guard record.fields.count == expected.count else {
+                throw DataError(.wrongColumnCount, "expected \(expected.count) fields (\(expected.joined(separator: ", "))), found \(record.fields.count)",
+                                location: .init(file: reader.fileName, line: record.line), hint: hint)
+            }
+            rows.append((record.line, record.fields))
+        }
+        return (names, rows)
     }
 
     /// One record per row: the numeric columns `numeric` as attributes, every other column's

@@ -143,7 +143,6 @@ public struct PreparedSplit: Sendable {
         train.evaluationHoldout = Self.holdoutOrder(train: trainTable, test: test)
         // New users' first K rows: given as history, never relevant.
         var given: [Int32: GivenHistory] = [:]
-        var givenRows = Set<Int>()
         if evaluation.mode == .newUsers, evaluation.newUserHistory > 0 {
             var rowsByUser: [Int32: [Int]] = [:]
             for row in 0..<test.count where self.train.byUser.count(ofRow: Int(test.userIndices[row])) == 0 {
@@ -159,7 +158,6 @@ public struct PreparedSplit: Sendable {
                 }
                 var history = GivenHistory()
                 for row in ordered.prefix(evaluation.newUserHistory) {
-                    givenRows.insert(row)
                     history.seen.append(test.itemIndices[row])
                     if let threshold = evaluation.threshold {
                         if test.values[row] >= threshold { history.items.append(test.itemIndices[row]); history.values.append(1) }
@@ -187,7 +185,8 @@ public struct PreparedSplit: Sendable {
             if evaluation.mode == .coldItems && trainedItems[Int(item)] { continue }
             if evaluation.mode == .coldUsers && self.train.byUser.count(ofRow: user) > evaluation.coldUserHistory { continue }
             if evaluation.mode == .newUsers && self.train.byUser.count(ofRow: user) > 0 { continue }
-            if givenRows.contains(row) || given[Int32(user)]?.seen.contains(item) == true { continue }
+            // A given row's pair is given (the test rows are pairs).
+            if given[Int32(user)]?.seen.contains(item) == true { continue }
             relevant[Int32(user), default: []].insert(item)
         }
         self.test = test

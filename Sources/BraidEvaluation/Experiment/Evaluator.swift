@@ -164,12 +164,15 @@ public struct Evaluator: Sendable {
             scoring = { user in
                 // Their first interactions, where given, folded in as the server folds in a new
                 // user's feedback (a model that cannot: the attributes' or popular list, as served).
-                guard let history = given[Int32(user)] else { return model.newUserScores(records?[users[user]], attributes: attributes) }
-                var scores = model.newUserScores(records?[users[user]], attributes: attributes)
-                if !history.items.isEmpty, model.scoresAnyHistory, let folded = try? model.scores(forHistory: history.items, values: history.values) {
+                let history = given[Int32(user)]
+                var scores: [Float]
+                if let history, !history.items.isEmpty, model.scoresAnyHistory,
+                   let folded = try? model.scores(forHistory: history.items, values: history.values) {
                     scores = folded
+                } else {
+                    scores = model.newUserScores(records?[users[user]], attributes: attributes)
                 }
-                for item in history.seen { scores[Int(item)] = -.infinity }
+                for item in history?.seen ?? [] { scores[Int(item)] = -.infinity }
                 return scores
             }
         } else if evaluation.mode == .mixed && !model.scoresItemsWithoutInteractions {

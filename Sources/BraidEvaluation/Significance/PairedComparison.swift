@@ -72,14 +72,7 @@ public struct PairedComparison: Sendable, Equatable {
             }
         }
         let sorted = means.flatMap { $0 }.sorted()
-        return (quantile(sorted, 0.025), quantile(sorted, 0.975))
-    }
-
-    /// The `q` quantile of sorted values by linear interpolation (NumPy's default).
-    static func quantile(_ sorted: [Double], _ q: Double) -> Double {
-        let position = q * Double(sorted.count - 1)
-        let low = Int(position.rounded(.down)), high = min(sorted.count - 1, low + 1)
-        return sorted[low] + (position - Double(low)) * (sorted[high] - sorted[low])
+        return (quantile(sorted: sorted, 0.025), quantile(sorted: sorted, 0.975))
     }
 
     static func wilcoxon(_ d: [Double]) -> Test {

@@ -57,9 +57,7 @@ public struct AttributePopularity: Sendable {
             let sorted = list.sorted()
             var inner: [Double] = []
             for k in 1..<max(1, bins) {
-                let position = Double(k) / Double(bins) * Double(sorted.count - 1)
-                let low = Int(position.rounded(.down)), high = min(sorted.count - 1, low + 1)
-                let edge = sorted[low] + (sorted[high] - sorted[low]) * (position - Double(low))
+                let edge = quantile(sorted: sorted, Double(k) / Double(bins))
                 if edge > (inner.last ?? -.infinity), edge > sorted[0] { inner.append(edge) }
             }
             edges[name] = inner
@@ -116,11 +114,10 @@ public struct AttributePopularity: Sendable {
 
     /// `age<25`, `25≤age<31`, `age≥45`: bin `bin` of attribute `name` between `inner` edges.
     static func binLabel(_ name: String, inner: [Double], bin: Int) -> String {
-        func text(_ x: Double) -> String { x == x.rounded() && abs(x) < 1e15 ? String(Int64(x)) : String(x) }
         if inner.isEmpty { return "\(name)=any" }
-        if bin == 0 { return "\(name)<\(text(inner[0]))" }
-        if bin == inner.count { return "\(name)≥\(text(inner[bin - 1]))" }
-        return "\(text(inner[bin - 1]))≤\(name)<\(text(inner[bin]))"
+        if bin == 0 { return "\(name)<\(inner[0].compactText)" }
+        if bin == inner.count { return "\(name)≥\(inner[bin - 1].compactText)" }
+        return "\(inner[bin - 1].compactText)≤\(name)<\(inner[bin].compactText)"
     }
 
     /// The tokens of `record` that some training user holds, each once, in `tokens(of:)` order.
@@ -131,8 +128,13 @@ public struct AttributePopularity: Sendable {
 
     /// The scores s_i of every item for a user described by `record`; nil when no training user
     /// holds any of its tokens.
-    public func scores(for record: UserRecord) -> [Float]? {
-        let known = knownTokens(of: record).map { tokenIndex[$0]! }
+    public func scores(for record: UserRecord) -> [Float]? { described(record)?.scores }
+
+    /// The tokens of `record` some training user holds (`knownTokens(of:)`) and the scores s_i
+    /// they give every item; nil when there are none.
+    public func described(_ record: UserRecord) -> (tokens: [String], scores: [Float])? {
+        let tokens = knownTokens(of: record)
+        let known = tokens.map { tokenIndex[$0]! }
         guard !known.isEmpty else { return nil }
         let k = Float(known.count)
         // (1/|T|) Σ_t c_ti/(n_t + m), plus P_i · (1/|T|) Σ_t m/(n_t + m).
@@ -146,6 +148,6 @@ public struct AttributePopularity: Sendable {
         }
         prior /= k
         for i in out.indices { out[i] += shares[i] * prior }
-        return out
+        return (tokens, out)
     }
 }
