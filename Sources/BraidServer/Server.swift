@@ -1,5 +1,5 @@
 internal import BraidCore
-internal import BraidModels
+public import BraidModels
 public import BraidStore
 internal import Foundation
 public import Hummingbird
@@ -32,6 +32,9 @@ public final class RecommendationServer: Sendable {
         /// for a model whose history scores are sums of per-item terms (EASE, item kNN, RP3beta):
         /// a list after new feedback then updates them by the items that changed.
         public var scoreCacheBytes = 64 << 20
+        /// How a short history the model was not trained on (a new user's first feedback, a
+        /// session) leans on the user's list without it (`HistoryPrior.off`: not at all).
+        public var historyPrior = HistoryPrior.default
         public init() {}
     }
 
@@ -333,9 +336,14 @@ public final class RecommendationServer: Sendable {
             let history = served.history(user: "", feedback: events, erased: true, policy: configuration.feedback)
             // A session without items the model knows, but with attributes: as a new user's list.
             let attributes = try Self.attributes(body)
-            if history.items.isEmpty, attributes != "{}",
-               let described = try await attributeList(StoredUser(id: "", attributes: attributes).record, user: nil, history: history, query: query, served: served) {
+            let record = attributes == "{}" ? nil : StoredUser(id: "", attributes: attributes).record
+            if history.items.isEmpty, let record,
+               let described = try await attributeList(record, user: nil, history: history, query: query, served: served) {
                 return described
+            }
+            // A short session leans on the list without it (the attributes', else the popular).
+            if let leaned = try await priorList(user: nil, record: record, history: history, query: query, served: served) {
+                return leaned
             }
             return try await list(user: nil, history: history, query: query, served: served)
         }
@@ -450,6 +458,10 @@ public final class RecommendationServer: Sendable {
            let described = try await attributeList(stored.record, user: user, history: history, query: query, served: served) {
             return described
         }
+        // A short history the model was not trained on: its fold-in leans on the list without it.
+        if let leaned = try await priorList(user: user, history: history, query: query, served: served) {
+            return leaned
+        }
         let filters = try await filters(query, served: served)
         if !query.explain, let best = kept?.best, let chosen = filters.choose(from: best) {
             metrics.listHits.increment()
@@ -468,6 +480,35 @@ public final class RecommendationServer: Sendable {
         plain.explain = false
         return try await listed(chosen, user: user, history: history, query: plain, served: served, method: "attributes",
                                 adding: ["attributes": .array(described.tokens.map(JSONValue.string))])
+    }
+
+    /// The fold-in of a history the model was not trained on, blended with the user's list
+    /// without it (`HistoryPrior`: the items popular among the training users who share the
+    /// user's attributes, `record`'s or the stored user's, else among all), while the history is
+    /// short enough for the prior to apply; nil otherwise. `"prior"` in the answer gives its
+    /// weight and source.
+    func priorList(user: String?, record known: UserRecord? = nil, history: ServedHistory, query: ListQuery,
+                   served: ServedModel) async throws -> JSONValue? {
+        let prior = configuration.historyPrior
+        let model = served.model
+        let (items, _, trained) = served.scored(history, limit: configuration.historyLimit)
+        guard trained == nil, !items.isEmpty, prior.applies(historyLength: items.count), model.scoresAnyHistory else { return nil }
+        let kept = user.map { KeptSums(keptScores, user: $0) }
+        let (folded, method, _) = served.scores(for: history, limit: configuration.historyLimit, kept: kept)
+        guard method == "fold-in" else { return nil }
+        // The prior: the attributes' list where some training user shares one (the store is
+        // read only when some training user has attributes), else the popular list.
+        var record = known
+        if record == nil, let user, try await attributePopularity(for: served) != nil { record = try await store.user(user)?.record }
+        let described = if let record { try await attributePopularity(for: served)?.described(record) } else { nil as (tokens: [String], scores: [Float])? }
+        let base = described?.scores ?? model.popularityScores()
+        guard let blend = HistoryPrior.Blend(prior, scores: folded, prior: base, historyLength: items.count,
+                                             standardizes: model.data.itemHasInteractions) else { return nil }
+        let chosen = try await filters(query, served: served).select(blend.scores(folded, prior: base), seen: history.seen, from: model)
+        var about: [String: JSONValue] = ["weight": .number(blend.weight), "from": .string(described == nil ? "popular" : "attributes")]
+        if let described { about["attributes"] = .array(described.tokens.map(JSONValue.string)) }
+        return try await listed(chosen, user: user, history: history, query: query, served: served, method: method, kept: kept,
+                                blend: (blend, folded, base), adding: ["prior": .object(about)])
     }
 
     /// The served version's `AttributePopularity` over the store's users; nil when no stored
@@ -518,12 +559,18 @@ public final class RecommendationServer: Sendable {
     /// The list as JSON, with the reasons when asked for (the parts' scores from `kept`, as the
     /// list read them), and the fields `extra`.
     func listed(_ chosen: [ScoredIndex], user: String?, history: ServedHistory, query: ListQuery, served: ServedModel, method: String,
-                kept: KeptSums? = nil, adding extra: [String: JSONValue] = [:]) async throws -> JSONValue {
+                kept: KeptSums? = nil, blend: (HistoryPrior.Blend, folded: [Float], prior: [Float])? = nil,
+                adding extra: [String: JSONValue] = [:]) async throws -> JSONValue {
         let data = served.model.data
-        // The reasons, one call for the whole list (the fusion scores its members once).
+        // The reasons, one call for the whole list (the fusion scores its members once); a
+        // blend's with its two parts.
         let reasons: [Explanation?] = if query.explain {
-            served.explanations(of: chosen.map { Int($0.index) }, for: history, method: method, limit: configuration.historyLimit,
-                                kept: kept).map { $0?.sorted() }
+            zip(chosen, served.explanations(of: chosen.map { Int($0.index) }, for: history, method: method, limit: configuration.historyLimit,
+                                            kept: kept)).map { entry, reason in
+                guard let (blend, folded, prior) = blend else { return reason?.sorted() }
+                let item = Int(entry.index)
+                return blend.explained(reason, score: folded[item], prior: prior[item]).sorted()
+            }
         } else {
             chosen.map { _ in nil }
         }

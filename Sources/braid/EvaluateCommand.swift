@@ -11,6 +11,7 @@ struct Evaluate: ParsableCommand {
     @OptionGroup var splitOptions: SplitOptions
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var userOptions: UserAttributeOptions
+    @OptionGroup var priorOptions: HistoryPriorOptions
 
     @Option(name: .customLong("k"), help: "Cut-off of the @k metrics.")
     var cutoff: Int = 10
@@ -60,6 +61,7 @@ struct Evaluate: ParsableCommand {
             var evaluation = EvaluationProtocol(cutoff: cutoff, threshold: threshold, duplicates: try dataOptions.duplicatePolicy(),
                                                 mode: mode, coldUserHistory: coldUserHistory, seed: splitOptions.seed, belowThreshold: below)
             evaluation.newUserHistory = newUserHistory
+            evaluation.historyPrior = try priorOptions.prior()
             let rawSplits = try splitOptions.splits(dataOptions, repeatProtocol: mode == .repeat)
             let catalog = try dataOptions.catalog(knownItems: rawSplits.first?.train.items)
             let splits = try rawSplits.map { split throws(DataError) in

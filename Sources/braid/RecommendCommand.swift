@@ -103,13 +103,14 @@ struct Recommend: ParsableCommand {
     var deny: String?
 
     @Option(help: ArgumentHelp("Recommend for this history instead of --users: item ids, comma-separated, oldest first.",
-                               discussion: "A session or a user from outside the training data, folded in as the server folds in a history; needs a model that scores any history."))
+                               discussion: "A session or a user from outside the training data, folded in as the server folds in a history; needs a model that scores any history. A short history leans on the popular list (--history-prior); with one --users id and --user-attributes, on the list of the users sharing that user's attributes."))
     var history: String?
 
     @Option(help: "With --history: each item's value (comma-separated, as many as the items; 1 each by default).")
     var historyValues: String?
 
     @OptionGroup var userOptions: UserAttributeOptions
+    @OptionGroup var priorOptions: HistoryPriorOptions
 
     @OptionGroup var common: CommonOptions
 
@@ -125,6 +126,8 @@ struct Recommend: ParsableCommand {
             // New users' attributes, and the tokens each one's list was drawn from.
             let records = try userOptions.load()
             var described: [String: [String]] = [:]
+            // --history's list, when it leaned on a prior: the weight and the list's source.
+            var leaned: JSONValue?
             // The time to recommend, without the reasons.
             let started = System.monotonicSeconds()
             var seconds = 0.0
@@ -133,9 +136,28 @@ struct Recommend: ParsableCommand {
             if let historyIDs {
                 let (items, values) = try historyIndices(historyIDs, model: model)
                 if !includeSeen { filter.deniedItems.formUnion(items) }
-                let list = model.select(count, from: try model.scores(forHistory: items, values: values), user: nil, filter: filter)
+                // Whose history it is, when one --users id is given: their attributes are the prior's.
+                let ownerID = users == "all" ? nil : users.trimmingCharacters(in: .whitespaces)
+                guard ownerID?.contains(",") != true else {
+                    throw CLIError("--history is one user's history: give --users at most one id (whose attributes the list leans on), not \"\(users)\"")
+                }
+                let owner = ownerID.flatMap { records?[$0] }
+                let attributes = owner == nil ? nil : records.map { AttributePopularity(data: data, users: $0) }
+                let prior = try priorOptions.prior()
+                let scores = try model.newUserScores(history: items, values: values, record: owner, attributes: attributes, prior: prior)
+                let list = model.select(count, from: scores, user: nil, filter: filter)
                 seconds = System.monotonicSeconds() - started
-                let reasons = explain ? model.explanations(history: items, values: values, trainedUser: nil, items: list.map { Int($0.index) }) : list.map { _ in nil }
+                let reasons = explain
+                    ? try model.newUserExplanations(history: items, values: values, record: owner, attributes: attributes, prior: prior,
+                                                    listed: list.map { Int($0.index) })
+                    : list.map { _ in nil }
+                if prior.applies(historyLength: items.count) {
+                    var about: [String: JSONValue] = ["weight": .number(prior.weight(historyLength: items.count)),
+                                                      "from": .string(owner == nil ? "popular" : "attributes")]
+                    if let owner, let tokens = attributes?.described(owner)?.tokens { about["attributes"] = .array(tokens.map(JSONValue.string)) }
+                    leaned = .object(about)
+                    Console.progress("note: the history's \(items.count) item(s) folded in lean on the \(owner == nil ? "popular" : "attributes'") list with weight \(Console.format(prior.weight(historyLength: items.count), digits: 3)) (--history-prior \(prior))")
+                }
                 lists = [("history", list, reasons.map { $0?.sorted() })]
             } else {
                 let ids: [String] = users == "all"
@@ -197,6 +219,7 @@ struct Recommend: ParsableCommand {
                     var entry: [String: JSONValue] = [who.key: who.value, "items": .array(items)]
                     // A new user's list: the attributes it was drawn from.
                     if let tokens = described[list.label] { entry["attributes"] = .array(tokens.map(JSONValue.string)) }
+                    if historyIDs != nil, let leaned { entry["prior"] = leaned }
                     return .object(entry)
                 }
                 let output = JSONValue.object(["model": .string(type(of: model).name), "seconds": .number(seconds), "recommendations": .array(recommendations)])

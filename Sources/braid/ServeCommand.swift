@@ -52,6 +52,8 @@ struct Serve: ParsableCommand {
                                discussion: "For models whose fold-in is a sum of one term per history item, served alone or as the fusion's members: EASE, item kNN, RP3beta and adjacency without a half-life (the sum is their scores), ALS and the hybrid over it (the sum is the fold-in's system). A list after new feedback updates the user's kept sums by the items that changed instead of summing their whole history again."))
     var scoreCache = 64
 
+    @OptionGroup var priorOptions: HistoryPriorOptions
+
     @OptionGroup var common: CommonOptions
 
     func run() throws {
@@ -70,6 +72,7 @@ struct Serve: ParsableCommand {
             configuration.historyCache = historyCache
             guard (0...(1 << 30)).contains(scoreCache) else { throw CLIError("--score-cache must be a number of megabytes from 0 (keep none) to 1073741824, not \(scoreCache)") }
             configuration.scoreCacheBytes = scoreCache << 20
+            configuration.historyPrior = try priorOptions.prior()
             if let retrainAfterEvents { try CommonOptions.requirePositive(retrainAfterEvents, "--retrain-after-events") }
             if let retrainEvery, !(retrainEvery > 0 && retrainEvery.isFinite) {
                 throw CLIError("--retrain-every must be a positive number of seconds, not \(retrainEvery)")

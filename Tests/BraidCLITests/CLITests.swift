@@ -180,11 +180,23 @@ struct CLI {
     }
 
     /// `--history` recommends for a session from outside the training data: EASE's fold-in of
-    /// those items, none of them listed, each item's reasons adding up to its score; bad
-    /// histories and models that cannot fold in are clear errors.
+    /// those items, none of them listed, each item's reasons adding up to its score (without a
+    /// prior; with the default one, the history's and the prior's parts add up to it); bad
+    /// histories, priors and models that cannot fold in are clear errors.
     @Test func recommendForAHistory() throws {
+        let leaning = try CLI.run(["recommend", "--train", train, "--model", "ease", "--param", "lambda=1", "--history", "m0,m2",
+                                   "--history-values", "5,4", "--k", "3", "--explain", "--json"])
+        #expect(leaning.status == 0, "\(leaning.stderr)")
+        let leaned = try #require((leaning.json["recommendations"] as? [[String: Any]])?.first)
+        #expect((leaned["prior"] as? [String: Any])?["from"] as? String == "popular")
+        #expect(abs(((leaned["prior"] as? [String: Any])?["weight"] as? Double ?? 0) - 4 * exp(-0.2)) < 1e-9)
+        for item in try #require(leaned["items"] as? [[String: Any]]) {
+            let parts = try #require(item["contributions"] as? [String: Double])
+            #expect(Set(parts.keys) == ["history", "prior"] && abs(parts.values.reduce(0, +) - (item["score"] as? Double ?? .nan)) < 1e-4)
+            #expect(item["because_sums_to_score"] as? Bool == false)
+        }
         let out = try CLI.run(["recommend", "--train", train, "--model", "ease", "--param", "lambda=1", "--history", "m0,m2",
-                               "--history-values", "5,4", "--k", "3", "--explain", "--json"])
+                               "--history-values", "5,4", "--k", "3", "--explain", "--json", "--history-prior", "off"])
         #expect(out.status == 0, "\(out.stderr)")
         let lists = try #require(out.json["recommendations"] as? [[String: Any]])
         #expect(lists.count == 1 && lists[0]["history"] as? [String] == ["m0", "m2"])
@@ -199,7 +211,9 @@ struct CLI {
         }
         for (arguments, message) in [(["--model", "ease", "--history", "m0,nope"], "item nope is not in the model's catalogue"),
                                      (["--model", "ease", "--history", "m0,m2", "--history-values", "5"], "one per item"),
-                                     (["--model", "svd", "--history", "m0"], "svd scores only the users it was trained on")] {
+                                     (["--model", "svd", "--history", "m0"], "svd scores only the users it was trained on"),
+                                     (["--model", "ease", "--history", "m0", "--history-prior", "2,0"], "--history-prior: history prior \"2,0\""),
+                                     (["--model", "ease", "--history", "m0", "--users", "u0,u1"], "give --users at most one id")] {
             let bad = try CLI.run(["recommend", "--train", train] + arguments)
             #expect(bad.status != 0 && bad.stderr.contains(message), "\(arguments): \(bad.stderr)")
         }

@@ -33,6 +33,8 @@ import Testing
         let scores = model.newUserScores(users["944"], attributes: attributes)
         let list = model.select(10, from: scores, user: nil, filter: RecommendationFilter())
         #expect(scores.count == model.data.itemCount && !list.isEmpty && attributes.tokens.contains("gender=F"))
+        let first = try model.newUserScores(history: [3], values: [1], record: users["944"], attributes: attributes)
+        #expect(first.count == model.data.itemCount && first != scores)
 
         let served = InteractionMatrix(positivesOf: table, threshold: 4)
         #expect(served.interactionCount + (served.belowThreshold?.nonzeroCount ?? 0) == table.count)

@@ -88,8 +88,19 @@ import Testing
         #expect(prepared.newUserHistories[n] == PreparedSplit.GivenHistory(items: [index("a")], values: [1], seen: [index("a"), index("e")]))
         #expect(prepared.relevant[n] == [index("b")])
         // Item kNN folds a in: b first, NDCG 1. Popularity: c, d, then b (e seen), 1/log2(4).
-        let knn = Evaluator(protocol: evaluation).evaluate(try ModelRegistry.fit("itemknn", data: prepared.train), on: prepared)
+        let itemKNN = try ModelRegistry.fit("itemknn", data: prepared.train)
+        evaluation.historyPrior = .off
+        let knn = Evaluator(protocol: evaluation).evaluate(itemKNN, on: prepared)
         #expect(knn.usersEvaluated == 1 && abs(knn.metrics["ndcg@10"]! - 1) < 1e-9)
+        // Leaning on popularity (a 4, b 4, c 6, d 6, e 1: z(p) of b −0.11, of c and d 0.98). The
+        // fold-in scores only b (z 2, the others −0.5; with a left out, 1.73 and −0.58, and z(p)
+        // −0.12, 0.86). At weight 2·e^(−0.1) = 1.81: b 2 − 0.20 = 1.80 against c, d
+        // −0.5 + 1.78 = 1.28 (left out: 1.51 against 0.97), b stays first. At weight 8: b 1.13
+        // against 7.36 (0.76 against 6.27): c and d pass it, NDCG 1/log2(4).
+        evaluation.historyPrior = HistoryPrior(weight: 2, length: 10)
+        #expect(abs(Evaluator(protocol: evaluation).evaluate(itemKNN, on: prepared).metrics["ndcg@10"]! - 1) < 1e-9)
+        evaluation.historyPrior = HistoryPrior(weight: 8, length: 10)
+        #expect(abs(Evaluator(protocol: evaluation).evaluate(itemKNN, on: prepared).metrics["ndcg@10"]! - 0.5) < 1e-9)
         let pop = Evaluator(protocol: evaluation).evaluate(try ModelRegistry.fit("pop", data: prepared.train), on: prepared)
         #expect(abs(pop.metrics["ndcg@10"]! - 0.5) < 1e-9)
     }

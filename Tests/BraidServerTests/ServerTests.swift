@@ -12,7 +12,8 @@ import Testing
 @Suite struct ServerTests {
     /// A server over EASE (λ = 1) fitted on 30 users × 25 items, with a fresh store.
     static func server(limits: Limits = Limits(), model: (any RecommendationModel)? = nil,
-                       feedback: FeedbackPolicy = FeedbackPolicy(), historyLimit: Int? = 500) throws -> (RecommendationServer, InteractionMatrix) {
+                       feedback: FeedbackPolicy = FeedbackPolicy(), historyLimit: Int? = 500,
+                       historyPrior: HistoryPrior = .off) throws -> (RecommendationServer, InteractionMatrix) {
         let data = Fixtures.randomRatings(users: 30, items: 25, perUser: 6)
         let fitted = try model ?? EASE(fitting: data, configuration: EASE.Configuration(parameters: ModelParameters(["lambda": "1"])))
         let store = try SQLiteStore(path: Fixtures.temporaryDirectory() + "/store.sqlite")
@@ -21,6 +22,7 @@ import Testing
         configuration.limits = limits
         configuration.feedback = feedback
         configuration.historyLimit = historyLimit
+        configuration.historyPrior = historyPrior
         return (RecommendationServer(store: store, model: ServedModel(model: fitted, version: 1, source: "test"), configuration: configuration), data)
     }
 
@@ -449,6 +451,63 @@ import Testing
             #expect(try Self.json(stranger)["method"] as? String == "popular")
             let popular = try Self.items(try await client.execute(uri: "/popular?n=1", method: .get))
             #expect(try Self.items(stranger).map(\.item) == popular.map(\.item))
+        }
+    }
+
+    /// A short history the model was not trained on leans on the list without it: a new user's
+    /// first feedback on their attributes' list, a session on the popular list (or the
+    /// attributes it brings); the scores are z(fold-in) + w·z(prior), the weight given, and the
+    /// explanation's two contributions add up to each score. A long history is the fold-in alone.
+    @Test func shortHistoriesLeanOnTheListWithoutThem() async throws {
+        let data = Fixtures.randomRatings(users: 30, items: 25, perUser: 6)
+        let model = try EASE(fitting: data, configuration: EASE.Configuration(parameters: ModelParameters(["lambda": "1"])))
+        let prior = HistoryPrior(weight: 4, length: 10)
+        let (server, _) = try Self.server(model: model, historyPrior: prior)
+        let records = (0..<data.userCount).map { UserRecord(id: data.users[$0], categories: ["group=\($0 % 3 == 0 ? "a" : "b")"]) }
+        let scorer = AttributePopularity(data: data, users: Dictionary(uniqueKeysWithValues: records.map { ($0.id, $0) }))
+        let folded = try model.scores(forHistory: [2], values: [5])
+        /// The expected list: z over the items with interactions, item 2 seen.
+        @Sendable func expected(_ base: [Float]) -> [(item: String, score: Double)] {
+            let w = 4 * exp(-0.1)
+            let trained = (0..<data.itemCount).filter { data.byItem.count(ofRow: $0) > 0 }
+            func z(_ v: [Float]) -> [Double] {
+                let mean = trained.reduce(0.0) { $0 + Double(v[$1]) } / Double(trained.count)
+                let sd = (trained.reduce(0.0) { $0 + (Double(v[$1]) - mean) * (Double(v[$1]) - mean) } / Double(trained.count)).squareRoot()
+                return v.map { (Double($0) - mean) / sd }
+            }
+            let (zf, zp) = (z(folded), z(base))
+            return trained.filter { $0 != 2 }.map { (data.items[$0], zf[$0] + w * zp[$0]) }.sorted { $0.1 > $1.1 }.prefix(5).map { $0 }
+        }
+        try await Self.run(server) { client in
+            let body = "{\"users\": [" + records.map { #"{"id": "\#($0.id)", "attributes": {"group": "\#($0.categories[0].dropFirst(6))"}}"# }.joined(separator: ", ")
+                + #", {"id": "fresh", "attributes": {"group": "a"}}]}"#
+            #expect(try await client.execute(uri: "/users", method: .post, body: Self.body(body)).status == .ok)
+            let feedback = Self.body(#"{"feedback": [{"user": "fresh", "item": "\#(data.items[2])", "value": 5}]}"#)
+            #expect(try await client.execute(uri: "/feedback", method: .post, body: feedback).status == .ok)
+            let fresh = try await client.execute(uri: "/users/fresh/recommendations?n=5&explain=true", method: .get)
+            let json = try Self.json(fresh)
+            let about = try #require(json["prior"] as? [String: Any])
+            #expect(json["method"] as? String == "fold-in" && about["from"] as? String == "attributes" && about["attributes"] as? [String] == ["group=a"])
+            #expect(abs((about["weight"] as? Double ?? 0) - 4 * exp(-0.1)) < 1e-9)
+            let want = expected(try #require(scorer.scores(for: UserRecord(id: "fresh", categories: ["group=a"]))))
+            let got = try Self.items(fresh)
+            #expect(got.map(\.item) == want.map(\.item))
+            for (g, w) in zip(got, want) { #expect(abs(g.score - w.score) < 1e-3, "\(got) against \(want)") }
+            for entry in try #require(json["items"] as? [[String: Any]]) {
+                let parts = try #require(entry["contributions"] as? [String: Double])
+                #expect(Set(parts.keys) == ["history", "prior"] && abs(parts.values.reduce(0, +) - (entry["score"] as? Double ?? .nan)) < 1e-3)
+            }
+            // A session: the popular list is its prior; with attributes, theirs.
+            let session = Self.body(#"{"history": [{"item": "\#(data.items[2])", "value": 5}], "n": 5}"#)
+            let anonymous = try await client.execute(uri: "/recommendations", method: .post, body: session)
+            #expect((try Self.json(anonymous)["prior"] as? [String: Any])?["from"] as? String == "popular")
+            #expect(try Self.items(anonymous).map(\.item) == expected(model.popularityScores()).map(\.item))
+            let described = try await client.execute(uri: "/recommendations", method: .post,
+                                                     body: Self.body(#"{"history": [{"item": "\#(data.items[2])", "value": 5}], "n": 5, "attributes": {"group": "a"}}"#))
+            #expect(try Self.items(described).map(\.item) == want.map(\.item))
+            // A trained user's list is their own, no prior.
+            let trained = try Self.json(try await client.execute(uri: "/users/\(data.users[0])/recommendations?n=5", method: .get))
+            #expect(trained["method"] as? String == "trained" && trained["prior"] == nil)
         }
     }
 

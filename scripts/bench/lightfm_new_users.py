@@ -2,7 +2,7 @@
 """LightFM with user features (the users' attributes, plus one identity feature per training
 user) on a new-users train/test split, under Braid's new-users protocol, printed as JSON.
 
-Usage: lightfm_new_users.py TRAIN TEST USERS [--threshold 4] [--components 64] [--epochs 30] [--loss warp]
+Usage: lightfm_new_users.py TRAIN TEST USERS [--threshold 4] [--components 64] [--epochs 30] [--loss warp] [--given K]
 
 USERS is MovieLens 100k's u.user (id|age|gender|occupation|zip). The features are the tokens
 Braid's `AttributePopularity` reads from it: gender=, occupation=, zip= as given, and the age's
@@ -14,6 +14,12 @@ Protocol (Braid's `--protocol new-users`, see ../../README.md): training positiv
 value >= threshold; the users evaluated are those with no training positive and a test
 positive; candidates are the items with training positives; relevant items are all of the
 user's test positives; NDCG@10 with binary gains, averaged over the users evaluated.
+
+With --given K (Braid's `--new-user-history K`): each new user's first K test rows by timestamp
+(ties in file order) are given: their positives join LightFM's training interactions (the user
+then gets an identity feature too, as any user with interactions), so LightFM is refitted with
+them, as it would have to be; every given item leaves the user's list, and the given rows are
+never relevant.
 """
 import argparse, json, sys, time
 import numpy as np, scipy.sparse as sp
@@ -26,6 +32,7 @@ ap.add_argument("--threshold", type=float, default=4); ap.add_argument("--compon
 ap.add_argument("--epochs", type=int, default=30); ap.add_argument("--loss", default="warp")
 ap.add_argument("--no-identity", action="store_true", help="attribute features only (no per-user identity feature)")
 ap.add_argument("--seed", type=int, default=1); ap.add_argument("--threads", type=int, default=2)
+ap.add_argument("--given", type=int, default=0, help="each new user's first K test rows given (see above)")
 a = ap.parse_args()
 
 rows = read_rows
@@ -36,8 +43,27 @@ for line in open(a.users, encoding="latin-1"):
     if len(f) == 5: attributes[f[0]] = (float(f[1]), f[2], f[3], f[4])
 
 train = [(u, i) for u, i, v in rows(a.train) if v >= a.threshold]
-test = [(u, i) for u, i, v in rows(a.test) if v >= a.threshold]
 trained = sorted({u for u, _ in train})
+# The test rows with their timestamps, in file order; the given ones (first K by time per new user).
+timed = []
+for line in open(a.test):
+    p = line.rstrip("\n").split("\t")
+    try: timed.append((p[0], p[1], float(p[2]), int(p[3]) if len(p) > 3 else 0))
+    except ValueError: pass
+given_rows = set()
+if a.given > 0:
+    by_user = {}
+    for k, (u, _, _, t) in enumerate(timed):
+        if u not in set(trained): by_user.setdefault(u, []).append((t, k))
+    for u, entries in by_user.items(): given_rows.update(k for _, k in sorted(entries)[:a.given])
+seen = {}
+for k in given_rows: seen.setdefault(timed[k][0], set()).add(timed[k][1])
+train_items = {i for _, i in train}
+given_train = [(timed[k][0], timed[k][1]) for k in sorted(given_rows) if timed[k][2] >= a.threshold and timed[k][1] in train_items]
+test = [(u, i) for k, (u, i, v, _) in enumerate(timed) if v >= a.threshold and k not in given_rows]
+trained_set_before = set(trained)
+train = train + given_train
+trained = sorted(set(trained) | {u for u, _ in given_train})
 ages = np.array([attributes[u][0] for u in trained if u in attributes])
 edges = [e for k, e in enumerate(np.quantile(ages, [0.2, 0.4, 0.6, 0.8]))]
 inner = []
@@ -78,15 +104,17 @@ fit_seconds = time.time() - start
 
 relevant = {}
 for u, i in test:
-    if u not in trained_set: relevant.setdefault(u, set()).add(i)
+    if u not in trained_set_before and i not in seen.get(u, ()): relevant.setdefault(u, set()).add(i)
 ids = np.array(list(items))
 discounts = 1 / np.log2(np.arange(2, 12))
 ndcgs = []
 for u, rel in relevant.items():
     scores = model.predict(users[u], np.arange(len(items)), user_features=F, num_threads=a.threads)
+    for i in seen.get(u, ()):
+        if i in items: scores[items[i]] = -np.inf
     top = ids[np.argsort(-scores, kind="stable")[:10]]
     dcg = sum(discounts[p] for p, i in enumerate(top) if i in rel)
     ndcgs.append(dcg / discounts[:min(10, len(rel))].sum())
 print(json.dumps({"model": f"LightFM {a.loss} ({a.components} components, {a.epochs} epochs, user features"
-                  + (" + identity" if identity else "") + ")",
+                  + (" + identity" if identity else "") + (f", first {a.given} test rows given" if a.given else "") + ")",
                   "metrics": {"ndcg@10": float(np.mean(ndcgs))}, "users_evaluated": len(ndcgs), "fit_seconds": fit_seconds}))

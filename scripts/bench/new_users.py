@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """New users known by their attributes: Braid's popularity among users who share them against
-popularity and LightFM with the same attributes as user features, on the same files.
+popularity and LightFM with the same attributes as user features, on the same files; then their
+first clicks given (`--new-user-history 1` and `3`), folded in and leaning on that list, against
+LightFM refitted with them.
 
 Usage: scripts/bench/new_users.py [--datasets DIR] [--out DIR]
 Needs a release build (.build/release/braid) and LightFM (scripts/bench/install_lightfm.sh).
@@ -42,7 +44,36 @@ def measure(ml, out):
     rows = [["ml-100k, 10% of users held out whole (new users), ≥4★", label, "NDCG@10", f"{ndcg(described):.4f}",
              f"{sum(scores) / len(scores):.4f}", peer_name, f"{described['fit_seconds']:.2f}",
              f"{sum(r['fit_seconds'] for r in lightfm) / len(lightfm):.2f}"]]
-    return rows, {"popularity": plain, "attributes": described, "compare": compared, "lightfm": lightfm}
+    raw = {"popularity": plain, "attributes": described, "compare": compared, "lightfm": lightfm}
+    # Their first clicks: the first K test rows given, folded in and leaning on the attributes'
+    # list (`--history-prior`, default) or not (off), or that list alone (a weight of 1000: the
+    # fold-in only breaks its ties); LightFM refitted with the given rows.
+    attributes = ["--user-attributes", os.path.join(ml, "u.user")]
+    for k in (1, 3):
+        base, tail = common[:-2], ["--new-user-history", str(k), *attributes]
+        given = base + ["--model", "itemknn,ease,als,fusion"] + tail
+        leaning = braid("evaluate", *given, "--per-user", f(f"new-users-k{k}-prior.jsonl"))
+        alone = braid("evaluate", *given, "--history-prior", "off", "--per-user", f(f"new-users-k{k}-off.jsonl"))
+        listed = braid("evaluate", *base, "--model", "pop", *tail, "--history-prior", "1000,10", "--per-user", f(f"new-users-k{k}-list.jsonl"))
+        by = lambda run: {r["model"]: ndcg(r) for r in run["results"]}
+        best = max(by(leaning).items(), key=lambda x: x[1])[0]
+        against_off = braid("compare", f(f"new-users-k{k}-prior.jsonl"), f(f"new-users-k{k}-off.jsonl"), "--model-a", best, "--model-b", best, "--metric", "ndcg@10")
+        against_list = braid("compare", f(f"new-users-k{k}-prior.jsonl"), f(f"new-users-k{k}-list.jsonl"), "--model-a", best, "--model-b", "pop", "--metric", "ndcg@10")
+        peers = [run_json([sys.executable, os.path.join(ROOT, "scripts", "bench", "lightfm_new_users.py"), f("new-users.train.tsv"),
+                           f("new-users.test.tsv"), os.path.join(ml, "u.user"), "--given", str(k), "--seed", str(seed)]) for seed in (1, 2, 3)]
+        peer_scores = [r["metrics"]["ndcg@10"] for r in peers]
+        lean, off, alone_list = by(leaning), by(alone), ndcg(listed.get("results", [listed])[0])
+        o, l = against_off["metrics"]["ndcg@10"], against_list["metrics"]["ndcg@10"]
+        label = (f"new users' first {k} test interaction(s) folded in, leaning on the attributes' list (`--history-prior 4,10`), best of "
+                 f"{', '.join(f'{m} {v:.4f}' for m, v in lean.items())}; without the prior "
+                 f"{', '.join(f'{m} {v:.4f}' for m, v in off.items())} ({best}: {o['difference']:+.4f}, CI [{o['ci95'][0]:+.4f}, {o['ci95'][1]:+.4f}]); "
+                 f"the attributes' list alone {alone_list:.4f} ({l['difference']:+.4f}, CI [{l['ci95'][0]:+.4f}, {l['ci95'][1]:+.4f}])")
+        peer_label = f"LightFM WARP refitted with the given rows, user features + identity, seeds 1–3: {' / '.join(f'{x:.4f}' for x in peer_scores)}"
+        fit = next(r for r in leaning["results"] if r["model"] == best)["fit_seconds"]
+        rows.append([f"ml-100k new users, first {k} click(s) given, ≥4★", label, "NDCG@10", f"{lean[best]:.4f}",
+                     f"{sum(peer_scores) / 3:.4f}", peer_label, f"{fit:.2f}", f"{sum(r['fit_seconds'] for r in peers) / 3:.2f}"])
+        raw[f"given {k}"] = {"prior": leaning, "off": alone, "list": listed, "compare_off": against_off, "compare_list": against_list, "lightfm": peers}
+    return rows, raw
 
 
 def main():

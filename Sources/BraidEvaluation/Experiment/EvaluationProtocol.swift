@@ -1,4 +1,5 @@
 public import BraidCore
+public import BraidModels
 
 /// The one evaluation protocol Braid uses everywhere (README, "Evaluation protocol"):
 ///
@@ -60,6 +61,9 @@ public struct EvaluationProtocol: Sendable, Codable, Equatable {
     /// seeded draw) are given to the models as their history, folded in, and not scored; 0
     /// ranks them by their attributes alone.
     public var newUserHistory = 0
+    /// Under `Mode.newUsers` with a history given: how the fold-in leans on the user's list
+    /// without it (`HistoryPrior`), as Braid serves a short history.
+    public var historyPrior = HistoryPrior.default
     /// Seeds the order of tied scores.
     public var seed: UInt64
     /// With a threshold: what the user's training rows below it are.

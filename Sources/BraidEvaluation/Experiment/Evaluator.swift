@@ -161,17 +161,16 @@ public struct Evaluator: Sendable {
             let attributes = records.map { AttributePopularity(data: split.train, users: $0) }
             let users = split.train.users
             let given = split.newUserHistories
+            let prior = evaluation.historyPrior
             scoring = { user in
                 // Their first interactions, where given, folded in as the server folds in a new
-                // user's feedback (a model that cannot: the attributes' or popular list, as served).
+                // user's feedback and blended with their list without them (a model that cannot
+                // fold in: that list alone, as served).
                 let history = given[Int32(user)]
-                var scores: [Float]
-                if let history, !history.items.isEmpty, model.scoresAnyHistory,
-                   let folded = try? model.scores(forHistory: history.items, values: history.values) {
-                    scores = folded
-                } else {
-                    scores = model.newUserScores(records?[users[user]], attributes: attributes)
-                }
+                let record = records?[users[user]]
+                var scores = (try? model.newUserScores(history: history?.items ?? [], values: history?.values ?? [],
+                                                       record: record, attributes: attributes, prior: prior))
+                    ?? model.newUserScores(record, attributes: attributes)
                 for item in history?.seen ?? [] { scores[Int(item)] = -.infinity }
                 return scores
             }
