@@ -142,21 +142,22 @@ struct Recommend: ParsableCommand {
                     throw CLIError("--history is one user's history: give --users at most one id (whose attributes the list leans on), not \"\(users)\"")
                 }
                 let owner = ownerID.flatMap { records?[$0] }
-                let attributes = owner == nil ? nil : records.map { AttributePopularity(data: data, users: $0) }
+                // The prior list, worked out once: the attributes' where some training user shares one.
+                let known = owner.flatMap { owner in records.flatMap { AttributePopularity(data: data, users: $0).described(owner) } }
+                let base = known?.scores ?? model.popularityScores()
                 let prior = try priorOptions.prior()
-                let scores = try model.newUserScores(history: items, values: values, record: owner, attributes: attributes, prior: prior)
+                let scores = try model.newUserScores(history: items, values: values, priorScores: base, prior: prior)
                 let list = model.select(count, from: scores, user: nil, filter: filter)
                 seconds = System.monotonicSeconds() - started
                 let reasons = explain
-                    ? try model.newUserExplanations(history: items, values: values, record: owner, attributes: attributes, prior: prior,
-                                                    listed: list.map { Int($0.index) })
+                    ? try model.newUserExplanations(history: items, values: values, priorScores: base, prior: prior, listed: list.map { Int($0.index) })
                     : list.map { _ in nil }
-                if prior.applies(historyLength: items.count) {
+                if prior.applies(historyLength: items.count), model.scoresAnyHistory {
                     var about: [String: JSONValue] = ["weight": .number(prior.weight(historyLength: items.count)),
-                                                      "from": .string(owner == nil ? "popular" : "attributes")]
-                    if let owner, let tokens = attributes?.described(owner)?.tokens { about["attributes"] = .array(tokens.map(JSONValue.string)) }
+                                                      "from": .string(known == nil ? "popular" : "attributes")]
+                    if let known { about["attributes"] = .array(known.tokens.map(JSONValue.string)) }
                     leaned = .object(about)
-                    Console.progress("note: the history's \(items.count) item(s) folded in lean on the \(owner == nil ? "popular" : "attributes'") list with weight \(Console.format(prior.weight(historyLength: items.count), digits: 3)) (--history-prior \(prior))")
+                    Console.progress("note: the history's \(items.count) item(s) folded in lean on the \(known == nil ? "popular" : "attributes'") list with weight \(Console.format(prior.weight(historyLength: items.count), digits: 3)) (--history-prior \(prior))")
                 }
                 lists = [("history", list, reasons.map { $0?.sorted() })]
             } else {

@@ -195,6 +195,12 @@ struct CLI {
             #expect(Set(parts.keys) == ["history", "prior"] && abs(parts.values.reduce(0, +) - (item["score"] as? Double ?? .nan)) < 1e-4)
             #expect(item["because_sums_to_score"] as? Bool == false)
         }
+        // The history as a new user's whose attributes training users share: their list is the prior.
+        let people = Fixtures.temporaryFile("user,group\n" + (0..<12).map { "u\($0),g\($0 % 2)\n" }.joined() + "new,g0\n", name: "people.csv")
+        let described = try CLI.run(["recommend", "--train", train, "--model", "ease", "--param", "lambda=1", "--history", "m0",
+                                     "--users", "new", "--user-attributes", people, "--json"])
+        let prior = (described.json["recommendations"] as? [[String: Any]])?.first?["prior"] as? [String: Any]
+        #expect(prior?["from"] as? String == "attributes" && prior?["attributes"] as? [String] == ["group=g0"], "\(described.stderr)")
         let out = try CLI.run(["recommend", "--train", train, "--model", "ease", "--param", "lambda=1", "--history", "m0,m2",
                                "--history-values", "5,4", "--k", "3", "--explain", "--json", "--history-prior", "off"])
         #expect(out.status == 0, "\(out.stderr)")

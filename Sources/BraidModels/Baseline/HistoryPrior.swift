@@ -144,7 +144,14 @@ extension RecommendationModel {
     /// for an empty history or a model that cannot.
     public func newUserScores(history items: [Int32], values: [Float], record: UserRecord?, attributes: AttributePopularity?,
                               prior: HistoryPrior = .default) throws(ModelError) -> [Float] {
-        let base = newUserScores(record, attributes: attributes)
+        try newUserScores(history: items, values: values, priorScores: newUserScores(record, attributes: attributes), prior: prior)
+    }
+
+    /// `newUserScores(history:values:record:attributes:prior:)` with the prior list given: the
+    /// user's scores without a history (`priorScores`, one per item), as
+    /// `AttributePopularity.described(_:)` or `popularityScores()` give them.
+    public func newUserScores(history items: [Int32], values: [Float], priorScores base: [Float],
+                              prior: HistoryPrior = .default) throws(ModelError) -> [Float] {
         guard !items.isEmpty, scoresAnyHistory else { return base }
         let folded = try scores(forHistory: items, values: values)
         return prior.blend(folded, prior: base, historyLength: items.count, standardizes: data.itemHasInteractions)
@@ -154,12 +161,11 @@ extension RecommendationModel {
     /// arguments: the fold-in's, with the history's and the prior's parts of each score as
     /// `contributions` (they add up to it) where the prior applies; nil for each item where the
     /// list is the prior list alone.
-    public func newUserExplanations(history items: [Int32], values: [Float], record: UserRecord?, attributes: AttributePopularity?,
+    public func newUserExplanations(history items: [Int32], values: [Float], priorScores base: [Float],
                                     prior: HistoryPrior = .default, listed: [Int]) throws(ModelError) -> [Explanation?] {
         guard !items.isEmpty, scoresAnyHistory else { return listed.map { _ in nil } }
         let reasons = explanations(history: items, values: values, trainedUser: nil, items: listed)
         let folded = try scores(forHistory: items, values: values)
-        let base = newUserScores(record, attributes: attributes)
         guard let blend = HistoryPrior.Blend(prior, scores: folded, prior: base, historyLength: items.count,
                                              standardizes: data.itemHasInteractions) else { return reasons }
         return zip(listed, reasons).map { item, reason in blend.explained(reason, score: folded[item], prior: base[item]) }
