@@ -155,7 +155,8 @@ struct UserAttributeOptions: ParsableArguments {
 
 /// How a short history the model was not trained on leans on the list without it.
 struct HistoryPriorOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("How a short history folded in (a new user's first clicks, a session) leans on the list without it: W,L (weight W at no history, falling by e every L items), W, or off.",
+    // `.unconditional`: a negative weight ("-3") is read as the value, so the check names it.
+    @Option(parsing: .unconditional, help: ArgumentHelp("How a short history folded in (a new user's first clicks, a session) leans on the list without it: W,L (weight W at no history, falling by e every L items), W, or off.",
                                discussion: "Each item scores z(fold-in) + W·exp(−h/L)·z(prior) for a history of h items, the prior being the popular items among users with the user's attributes, else among all; 4,10 was chosen on development splits of ml-100k's training part."))
     var historyPrior: String = HistoryPrior.default.description
 

@@ -202,7 +202,8 @@ import Testing
         let open = try await Self.offPool { try CLI.run(["serve", "--model-file", directory + "/m.braid", "--store", directory + "/store.sqlite", "--host", "0.0.0.0", "--port", "0", "--json"]) }
         #expect(open.status != 0)
         #expect((open.json["error"] as? [String: Any])?["code"] as? String == "noKeys")
-        for (option, value) in [("--history-limit", "-1"), ("--history-cache", "-5"), ("--score-cache", "-2"), ("--score-cache", "2000000000")] {
+        for (option, value) in [("--history-limit", "-1"), ("--history-cache", "-5"), ("--score-cache", "-2"), ("--score-cache", "2000000000"),
+                                ("--history-prior", "-3")] {
             let bad = try await Self.offPool { try CLI.run(["serve", "--model-file", directory + "/m.braid", "--store", directory + "/store.sqlite", "--port", "0", option, value, "--json"]) }
             let message = (bad.json["error"] as? [String: Any])?["message"] as? String ?? ""
             #expect(bad.status != 0 && message.contains(option) && message.contains(value), "\(message)")
