@@ -36,7 +36,8 @@ struct DataOptions: ParsableArguments {
     @Option(help: "Item metadata (MovieLens movies.csv/u.item/movies.dat, or CSV/JSON Lines with an id column).")
     var items: String?
 
-    @Option(help: "Item embeddings of any modality, used by content-dense and the hybrid: JSON Lines {\"item\", \"vector\"}, a .npy matrix with its item ids one per line in a .ids file beside it, or a .safetensors file (one 2-D tensor; ids in its __metadata__.items or a .ids file).")
+    @Option(help: ArgumentHelp("Item embeddings of any modality, used by content-dense and the hybrid: JSON Lines {\"item\", \"vector\"}, a .npy matrix with its item ids one per line in a .ids file beside it, or a .safetensors file (one 2-D tensor; ids in its __metadata__.items or a .ids file); or `text`: each --items text embedded by the installed text model.",
+                               discussion: "`text` gives the hybrid and the two-tower model (content=vectors) the sentence embeddings content-dense reads (title, categories and text, as one document per item; cached between runs)."))
     var itemVectors: String?
 
     /// Whether item metadata or vectors were given (models that need them can run).
@@ -119,6 +120,15 @@ struct DataOptions: ParsableArguments {
     func catalog(knownItems: Vocabulary? = nil) throws -> ItemCatalog? {
         var catalog = try items.map { try ItemCatalogImporter().importFile($0) }
         guard let itemVectors else { return catalog }
+        if itemVectors == Self.textVectors {
+            guard var described = catalog else {
+                throw CLIError("--item-vectors text embeds the items' texts: give them with --items FILE")
+            }
+            let vectors = try Self.embedded(described)
+            Console.progress("item vectors: \(vectors.count) items' texts embedded, \(vectors.values.first?.count ?? 0) dimensions")
+            described.attach(vectors: vectors)
+            return described
+        }
         let vectors = try ItemVectorsImporter().importFile(itemVectors)
         if catalog != nil {
             let unknown = vectors.keys.filter { id in catalog?[id] == nil && knownItems?.index(of: id) == nil }.sorted()
@@ -133,6 +143,24 @@ struct DataOptions: ParsableArguments {
         out.attach(vectors: vectors)
         catalog = out
         return catalog
+    }
+}
+
+extension DataOptions {
+    /// `--item-vectors text`: the items' texts embedded by the installed text model.
+    static let textVectors = "text"
+
+    /// Each of `catalog`'s items with a text (`ItemRecord.document`: title, categories, text
+    /// fields, users' texts) by its sentence embedding from the installed text model, through the
+    /// embedding cache as content-dense reads them.
+    static func embedded(_ catalog: ItemCatalog) throws -> [String: [Float]] {
+        let encoder = try loadTextModel(nil)
+        let described = catalog.records.values.map { ($0.id, $0.document) }.filter { !$0.1.isEmpty }.sorted { $0.0 < $1.0 }
+        let cache = EmbeddingCache(directory: EmbeddingCache.defaultDirectory, digest: encoder.weightDigest, dimension: encoder.dimension)
+        let started = System.monotonicSeconds()
+        let vectors = encoder.embed(described.map(\.1), cache: cache)
+        Console.progress("embedded \(described.count) item texts in \(Console.format(System.monotonicSeconds() - started, digits: 2)) s")
+        return Dictionary(uniqueKeysWithValues: zip(described.map(\.0), vectors))
     }
 }
 

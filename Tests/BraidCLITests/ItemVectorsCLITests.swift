@@ -1,4 +1,5 @@
 import BraidTestSupport
+import BraidText
 import Foundation
 import Testing
 
@@ -31,6 +32,29 @@ import Testing
             #expect(even != nil && odd != nil, "\(items)")
             if let even, let odd { #expect(list["user"] as? String == "u0" ? even < odd : odd < even, "\(list)") }
         }
+    }
+
+    /// `--item-vectors text`: the items' texts embedded by the installed text model, as
+    /// content-dense embeds them itself: the same lists from the supplied vectors as from its own,
+    /// and the hybrid reads them (content=vectors). Without --items it is a clear error.
+    @Test(.enabled(if: SentenceEncoder.defaultDirectory() != nil, "the text model is installed by scripts/setup"))
+    func itemTextsEmbeddedAsVectors() throws {
+        let train = Fixtures.temporaryFile(CLITests.ratings, name: "train.csv")
+        let titles = ["A space voyage among the stars", "Love letters in Paris", "Robots fight on Mars", "A wedding by the sea"]
+        let items = Fixtures.temporaryFile("movieId,title,genres\n" + (0..<12).map { "m\($0),\(titles[$0 % 4]) \($0),\($0 % 2 == 0 ? "Sci-Fi" : "Romance")" }.joined(separator: "\n")
+                                           + "\nnew-even,Aliens from a distant galaxy,Sci-Fi\nnew-odd,A love story in Rome,Romance\n", name: "items.csv")
+        func lists(_ extra: [String], model: String) throws -> [[String]] {
+            let out = try CLI.run(["recommend", "--train", train, "--items", items, "--model", model, "--users", "u0,u1", "--k", "20", "--json"] + extra)
+            #expect(out.status == 0, "\(out.stderr)")
+            return (out.json["recommendations"] as? [[String: Any]] ?? []).map { ($0["items"] as? [[String: Any]] ?? []).compactMap { $0["item"] as? String } }
+        }
+        let own = try lists([], model: "content-dense")
+        let supplied = try lists(["--item-vectors", "text"], model: "content-dense")
+        #expect(own.count == 2 && own == supplied)
+        let hybrid = try lists(["--item-vectors", "text", "--param", "content=vectors", "--param", "collaborative=als(factors=4,iterations=10)"], model: "hybrid")
+        #expect(hybrid.count == 2 && hybrid.allSatisfy { $0.contains("new-even") && $0.contains("new-odd") }, "\(hybrid)")
+        let bare = try CLI.run(["recommend", "--train", train, "--item-vectors", "text", "--model", "content-dense", "--json"])
+        #expect(bare.status != 0 && bare.stderr.contains("--item-vectors text embeds the items' texts: give them with --items FILE"), "\(bare.stderr)")
     }
 
     @Test func unknownItemsAndBadVectorsAreClearErrors() throws {

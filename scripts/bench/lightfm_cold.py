@@ -2,7 +2,7 @@
 """LightFM's hybrid (item features = title words + genres, plus one identity feature per item)
 on a cold-item train/test split, under Braid's cold-items protocol, printed as JSON.
 
-Usage: lightfm_cold.py TRAIN TEST MOVIES_CSV [--threshold 4] [--components 64] [--epochs 30] [--loss warp] [--mixed]
+Usage: lightfm_cold.py TRAIN TEST MOVIES_CSV [--threshold 4] [--components 64] [--epochs 30] [--loss warp] [--mixed] [--vectors FILE]
 
 Protocol (Braid's `--protocol cold-items`, see ../../README.md): training positives are rows
 with value >= threshold; candidates are the items that occur in the test file and never in
@@ -26,6 +26,8 @@ ap.add_argument("--epochs", type=int, default=30); ap.add_argument("--loss", def
 ap.add_argument("--no-identity", action="store_true", help="content features only (no per-item identity feature)")
 ap.add_argument("--mixed", action="store_true", help="warm and cold items in one list (Braid's --protocol mixed)")
 ap.add_argument("--seed", type=int, default=1); ap.add_argument("--threads", type=int, default=2)
+ap.add_argument("--vectors", help="JSON Lines {item, vector}: dense item features (e.g. the sentence embeddings of "
+                "`braid ... --item-vectors text`) in place of the title words and genres")
 a = ap.parse_args()
 
 rows = read_rows
@@ -49,6 +51,19 @@ for item, k in items.items():
 F = sp.csr_matrix((np.ones(len(feat_rows), dtype=np.float32), (feat_rows, feat_cols)), shape=(len(items), len(items) + len(vocab)))
 # Normalize each item's features to sum to 1, as LightFM's docs advise for hybrid models.
 F = sp.diags(1 / np.maximum(np.asarray(F.sum(1)).ravel(), 1)) @ F
+if a.vectors:
+    # Dense features: each item's embedding (unit length, as the encoder gives it), beside its
+    # identity feature; the identity and the embedding weigh one each.
+    vectors = {}
+    for line in open(a.vectors):
+        if line.strip():
+            o = json.loads(line); vectors[o["item"]] = np.asarray(o["vector"], dtype=np.float32)
+    dim = len(next(iter(vectors.values())))
+    D = np.zeros((len(items), dim), dtype=np.float32)
+    for item, k in items.items():
+        if item in vectors: D[k] = vectors[item]
+    parts = [sp.csr_matrix(D)] if a.no_identity else [sp.identity(len(items), dtype=np.float32, format="csr"), sp.csr_matrix(D)]
+    F = sp.hstack(parts).tocsr()
 pos = [(users[u], items[i]) for u, i, v in train if v >= a.threshold]
 X = sp.coo_matrix((np.ones(len(pos), dtype=np.float32), ([p[0] for p in pos], [p[1] for p in pos])), shape=(len(users), len(items))).tocsr()
 X.data[:] = 1
@@ -85,5 +100,5 @@ for u, relevant in rel.items():
 metrics = {"ndcg@10": float(np.mean(ndcgs))}
 if a.mixed:
     metrics["cold-share@10"] = cold_places / places
-print(json.dumps({"model": f"lightfm-{a.loss}" + ("-content-only" if a.no_identity else ""), "users_evaluated": len(ndcgs), "cold_items": int(len(cold)),
+print(json.dumps({"model": f"lightfm-{a.loss}" + ("-content-only" if a.no_identity else "") + ("-vectors" if a.vectors else ""), "users_evaluated": len(ndcgs), "cold_items": int(len(cold)),
                   "metrics": metrics, "fit_seconds": fit}))

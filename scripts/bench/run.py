@@ -35,7 +35,9 @@ Writes bench-out/results.md and bench-out/results.json and prints the table.
    installed from its patched sdist when missing (scripts/bench/install_lightfm.sh), before the
    first row. New users (scripts/bench/new_users.py): ml-100k with 10% of its users held out
    whole, popularity among users who share their u.user attributes against popularity and
-   LightFM with the same attributes as user features.
+   LightFM with the same attributes as user features. Cold items from sentence embeddings
+   (scripts/bench/cold_vectors.py): the hybrid over `--item-vectors text` against BM25, the
+   hybrid over BM25 and LightFM with the same embeddings as item features.
 8. `braid create --budget 120` on the training part of ml-latest-small's temporal 80/20 split:
    wall time, and the chosen model's test NDCG@10 beside every family at its defaults.
 9. Raw counts (scripts/bench/counts.py): Debian uploads per person and source package (built
@@ -45,7 +47,7 @@ Writes bench-out/results.md and bench-out/results.json and prints the table.
 """
 import argparse, json, os, statistics, subprocess, sys, time
 
-import counts, new_users
+import cold_vectors, counts, new_users
 from common import BRAID, ROOT, braid, fusion_against_best, peer, run_json
 
 
@@ -411,6 +413,10 @@ def main():
     # LightFM with the same attributes as user features, same files (new_users.py).
     new_user_rows, raw["new users"] = new_users.measure(ml, a.out)
     rows += new_user_rows
+    # 7e. Cold items from MiniLM embeddings of their titles and genres (`--item-vectors text`),
+    # the hybrid against BM25 and LightFM with the same embeddings (cold_vectors.py).
+    vector_rows, raw["cold vectors"] = cold_vectors.measure(mls_dir, a.out)
+    rows += vector_rows
 
     # 8. `braid create`: one command from data to a model, on the training part of the temporal
     # 80/20 split of ml-latest-small (titles and genres), 120 s budget; the model it chose is then
