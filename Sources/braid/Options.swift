@@ -37,7 +37,7 @@ struct DataOptions: ParsableArguments {
     var items: String?
 
     @Option(help: ArgumentHelp("Item embeddings of any modality, used by content-dense and the hybrid: JSON Lines {\"item\", \"vector\"}, a .npy matrix with its item ids one per line in a .ids file beside it, or a .safetensors file (one 2-D tensor; ids in its __metadata__.items or a .ids file); or `text`: each --items text embedded by the installed text model.",
-                               discussion: "`text` gives the hybrid and the two-tower model (content=vectors) the sentence embeddings content-dense reads (title, categories and text, as one document per item; cached between runs)."))
+                               discussion: "`text` gives the hybrid (by default, content=auto) and the two-tower model (content=vectors or auto) the sentence embeddings content-dense reads (title, categories and text, as one document per item; cached between runs)."))
     var itemVectors: String?
 
     /// Whether item metadata or vectors were given (models that need them can run).

@@ -334,6 +334,28 @@ func descendingOrderOfQueries(_ data: LambdaMART.Dataset, _ scores: [Float]) -> 
         return (data, data.addingItems([ItemRecord(id: "new-even", title: "even story new"), ItemRecord(id: "new-odd", title: "odd story new")]))
     }
 
+    /// `content=auto` (the default) maps the items' vectors when they have any, else BM25, and
+    /// the fitted model keeps the kind it resolved to: a catalogue without vectors that gains
+    /// some later (new items with vectors) leaves a BM25 hybrid on BM25. A configuration saved
+    /// before `auto` without `content` reads back as BM25.
+    @Test func contentAutoResolvesOnceAtTheFit() throws {
+        let (data, _) = Self.newItemsCatalogue()
+        let parameters = ModelParameters(["collaborative": "als(factors=4,iterations=10)"])
+        let plain = try #require(try ModelRegistry.fit("hybrid", parameters: parameters, data: data) as? Hybrid)
+        #expect(Hybrid.Configuration().content == .auto && plain.configuration.content == .bm25)
+        var described = data
+        described.catalog?.attach(vectors: Dictionary(uniqueKeysWithValues: (0..<16).map { ("i\($0)", [$0 % 2 == 0 ? 1 : 0.1, $0 % 2 == 0 ? 0.1 : 1] as [Float]) }))
+        let mapped = try #require(try ModelRegistry.fit("hybrid", parameters: parameters, data: described) as? Hybrid)
+        #expect(mapped.configuration.content == .vectors)
+        let grown = data.addingItems([ItemRecord(id: "new-even", title: "even story new", vector: [1, 0.1])])
+        let extended = try #require(try plain.extendingCatalogue(to: grown) as? Hybrid)
+        #expect(extended.configuration.content == .bm25)
+        var json = try JSONSerialization.jsonObject(with: JSONEncoder().encode(Hybrid.Configuration())) as! [String: Any]
+        json["content"] = nil
+        json["warm"] = nil
+        #expect(try Hybrid.Configuration.decodingSaved(JSONSerialization.data(withJSONObject: json)).content == .bm25)
+    }
+
     /// A saved configuration without `warm` (written before it) has none, whether it decodes
     /// directly or, lacking other fields too, over the saved defaults; `warm=none` saved now
     /// reads back as none, and a warm model as itself.

@@ -25,10 +25,20 @@ public struct Hybrid: RecommendationModel {
         case bm25, tfidf, attributes
         /// The vectors supplied with the items (`--item-vectors`: image, audio, any embedding).
         case vectors
+        /// `vectors` when the items have vectors (any item of the catalogue), else `bm25`;
+        /// resolved when a model is fitted, which keeps the choice (`resolved(for:)`).
+        case auto
+
+        /// The kind `auto` stands for on `catalog`; any other kind itself.
+        public func resolved(for catalog: ItemCatalog?) -> Content {
+            guard self == .auto else { return self }
+            return catalog?.vectorDimension != nil ? .vectors : .bm25
+        }
 
         /// The items' content vectors of this kind.
         func itemVectors(_ data: InteractionMatrix, _ catalog: ItemCatalog, settings: ContentSettings) throws(ModelError) -> ItemVectors {
             switch self {
+            case .auto: return try resolved(for: catalog).itemVectors(data, catalog, settings: settings)
             case .bm25: return try BM25Representation.itemVectors(data, catalog, settings: settings)
             case .tfidf: return try TFIDFRepresentation.itemVectors(data, catalog, settings: settings)
             case .attributes: return try AttributeRepresentation.itemVectors(data, catalog, settings: settings)
@@ -44,6 +54,7 @@ public struct Hybrid: RecommendationModel {
         /// of two catalogues can be matched; nil for `vectors`, whose columns are positions.
         func columnLabels(_ data: InteractionMatrix, _ catalog: ItemCatalog) -> [String]? {
             switch self {
+            case .auto: resolved(for: catalog).columnLabels(data, catalog)
             case .bm25, .tfidf: TermWeighting.terms(data, catalog)
             case .attributes: Vocabulary(AttributeRepresentation.categoryLists(data, catalog).joined()).identifiers
             case .vectors: nil
@@ -64,7 +75,12 @@ public struct Hybrid: RecommendationModel {
         /// a constant λ of 20 matched weighted λ on warm items and lost 13% on cold ones).
         /// Configurations saved without it (files written before it) have none (`savedDefaults`).
         public var warm: MemberSpec? = MemberSpec(model: "als")
-        public var content = Content.bm25
+        /// `auto`: the vectors supplied with the items when they have any (`--item-vectors`,
+        /// `--item-vectors text`), else BM25. On ml-latest-small's cold items (titles and genres)
+        /// the map from MiniLM embeddings ranked at NDCG@10 0.2843 against BM25's 0.2501 on a
+        /// development split carved from the benchmark's training file, and 0.2964 against
+        /// 0.2441 on its test; on ml-100k's cold split 0.2827 against 0.2596.
+        public var content = Content.auto
         /// λ of the ridge map (chosen on ml-latest-small's seed-2 cold-item split, titles and
         /// genres only, from 0.01–300; the README's numbers use seed 1).
         public var regularization: Float = 5
@@ -99,6 +115,7 @@ public struct Hybrid: RecommendationModel {
         public static var savedDefaults: Configuration {
             var defaults = Configuration()
             defaults.warm = nil
+            defaults.content = .bm25  // files written before `auto` were fitted on BM25 unless told
             return defaults
         }
     }
@@ -150,8 +167,11 @@ public struct Hybrid: RecommendationModel {
     /// The hybrid of the fitted `collaborative` factors and `warmModel`: every item without
     /// interactions gets the factors (and bias) the ridge map from the warm items' content
     /// predicts; `calibration` nil is worked out from the warm model.
-    private init(data: InteractionMatrix, catalog: ItemCatalog, configuration: Configuration, collaborative: LatentFactors,
+    private init(data: InteractionMatrix, catalog: ItemCatalog, configuration given: Configuration, collaborative: LatentFactors,
                  warmModel: (any RecommendationModel)?, calibration: (scale: Float, shift: Float)?) throws(ModelError) {
+        // `auto` resolved once, here: a catalogue that gains vectors later keeps the fitted kind.
+        var configuration = given
+        configuration.content = given.content.resolved(for: catalog)
         self.configuration = configuration
         self.data = data
         let x = try configuration.content.itemVectors(data, catalog, settings: configuration.contentSettings).asSparse

@@ -266,6 +266,9 @@ public struct TwoTower: RecommendationModel {
 
     public init(fitting data: InteractionMatrix, configuration: Configuration = Configuration()) throws(ModelError) {
         guard data.interactionCount > 0 else { throw ModelError(.noTrainingData, "the two-tower model needs interactions") }
+        // `content=auto` resolved once, here (`Hybrid.Content.resolved(for:)`).
+        var configuration = configuration
+        configuration.content = configuration.content?.resolved(for: data.catalog)
         self.configuration = configuration
         self.data = data
         let c = configuration, d = c.factors, itemCount = data.itemCount
