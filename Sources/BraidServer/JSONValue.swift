@@ -336,3 +336,13 @@ public struct Limits: Sendable {
         }
     }
 }
+
+extension JSONValue {
+    /// A list's `"prior"`: the weight its short history's fold-in leaned on the list without it
+    /// (`HistoryPrior`), and that list: the attributes' (named) or, without them, the popular.
+    public static func prior(weight: Double, attributes tokens: [String]?) -> JSONValue {
+        var about: [String: JSONValue] = ["weight": .number(weight), "from": .string(tokens == nil ? "popular" : "attributes")]
+        if let tokens { about["attributes"] = .array(tokens.map(JSONValue.string)) }
+        return .object(about)
+    }
+}

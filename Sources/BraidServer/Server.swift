@@ -498,17 +498,17 @@ public final class RecommendationServer: Sendable {
         guard method == "fold-in" else { return nil }
         // The prior: the attributes' list where some training user shares one (the store is
         // read only when some training user has attributes), else the popular list.
-        var record = known
-        if record == nil, let user, try await attributePopularity(for: served) != nil { record = try await store.user(user)?.record }
-        let described = if let record { try await attributePopularity(for: served)?.described(record) } else { nil as (tokens: [String], scores: [Float])? }
+        var described: (tokens: [String], scores: [Float])?
+        if let scorer = try await attributePopularity(for: served) {
+            let record = if let known { known } else if let user { try await store.user(user)?.record } else { nil as UserRecord? }
+            described = record.flatMap(scorer.described)
+        }
         let base = described?.scores ?? model.popularityScores()
         guard let blend = HistoryPrior.Blend(prior, scores: folded, prior: base, historyLength: items.count,
                                              standardizes: model.data.itemHasInteractions) else { return nil }
         let chosen = try await filters(query, served: served).select(blend.scores(folded, prior: base), seen: history.seen, from: model)
-        var about: [String: JSONValue] = ["weight": .number(blend.weight), "from": .string(described == nil ? "popular" : "attributes")]
-        if let described { about["attributes"] = .array(described.tokens.map(JSONValue.string)) }
         return try await listed(chosen, user: user, history: history, query: query, served: served, method: method, kept: kept,
-                                blend: (blend, folded, base), adding: ["prior": .object(about)])
+                                blend: (blend, folded, base), adding: ["prior": .prior(weight: blend.weight, attributes: described?.tokens)])
     }
 
     /// The served version's `AttributePopularity` over the store's users; nil when no stored

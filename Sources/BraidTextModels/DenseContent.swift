@@ -22,9 +22,8 @@ public enum DenseRepresentation: ContentRepresentation {
             throw ModelError(.noTrainingData, "cannot load the text model: \(error)")
         }
         let documents = data.items.identifiers.map { catalog[$0]?.document ?? "" }
-        let cache = EmbeddingCache(directory: EmbeddingCache.defaultDirectory, digest: encoder.weightDigest, dimension: encoder.dimension)
         let present = documents.indices.filter { !documents[$0].isEmpty }
-        let embedded = encoder.embed(present.map { documents[$0] }, cache: cache)
+        let embedded = encoder.embed(present.map { documents[$0] }, cache: encoder.defaultCache())
         var storage = [Float](repeating: 0, count: documents.count * encoder.dimension)
         for (k, item) in present.enumerated() {
             for d in 0..<encoder.dimension { storage[item * encoder.dimension + d] = embedded[k][d] }

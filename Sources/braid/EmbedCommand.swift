@@ -27,7 +27,7 @@ struct Embed: ParsableCommand {
             all += texts
             guard !all.isEmpty else { throw CLIError("give texts as arguments or --input FILE") }
             let model = try loadTextModel(textModel)
-            let cache = noCache ? nil : EmbeddingCache(directory: EmbeddingCache.defaultDirectory, digest: model.weightDigest, dimension: model.dimension)
+            let cache = noCache ? nil : model.defaultCache()
             let started = System.monotonicSeconds()
             let vectors = model.embed(all, cache: cache)
             let seconds = System.monotonicSeconds() - started

@@ -156,9 +156,8 @@ extension DataOptions {
     static func embedded(_ catalog: ItemCatalog) throws -> [String: [Float]] {
         let encoder = try loadTextModel(nil)
         let described = catalog.records.values.map { ($0.id, $0.document) }.filter { !$0.1.isEmpty }.sorted { $0.0 < $1.0 }
-        let cache = EmbeddingCache(directory: EmbeddingCache.defaultDirectory, digest: encoder.weightDigest, dimension: encoder.dimension)
         let started = System.monotonicSeconds()
-        let vectors = encoder.embed(described.map(\.1), cache: cache)
+        let vectors = encoder.embed(described.map(\.1), cache: encoder.defaultCache())
         Console.progress("embedded \(described.count) item texts in \(Console.format(System.monotonicSeconds() - started, digits: 2)) s")
         return Dictionary(uniqueKeysWithValues: zip(described.map(\.0), vectors))
     }

@@ -153,10 +153,7 @@ struct Recommend: ParsableCommand {
                     ? try model.newUserExplanations(history: items, values: values, priorScores: base, prior: prior, listed: list.map { Int($0.index) })
                     : list.map { _ in nil }
                 if prior.applies(historyLength: items.count), model.scoresAnyHistory {
-                    var about: [String: JSONValue] = ["weight": .number(prior.weight(historyLength: items.count)),
-                                                      "from": .string(known == nil ? "popular" : "attributes")]
-                    if let known { about["attributes"] = .array(known.tokens.map(JSONValue.string)) }
-                    leaned = .object(about)
+                    leaned = .prior(weight: prior.weight(historyLength: items.count), attributes: known?.tokens)
                     Console.progress("note: the history's \(items.count) item(s) folded in lean on the \(known == nil ? "popular" : "attributes'") list with weight \(Console.format(prior.weight(historyLength: items.count), digits: 3)) (--history-prior \(prior))")
                 }
                 lists = [("history", list, reasons.map { $0?.sorted() })]

@@ -87,3 +87,11 @@ extension SentenceEncoder {
         return out.map { $0! }
     }
 }
+
+extension SentenceEncoder {
+    /// The embedding cache every part of Braid shares for this model's weights: at
+    /// `EmbeddingCache.defaultDirectory`, keyed by the weights' digest.
+    public func defaultCache() -> EmbeddingCache {
+        EmbeddingCache(directory: EmbeddingCache.defaultDirectory, digest: weightDigest, dimension: dimension)
+    }
+}
