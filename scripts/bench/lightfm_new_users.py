@@ -44,6 +44,7 @@ for line in open(a.users, encoding="latin-1"):
 
 train = [(u, i) for u, i, v in rows(a.train) if v >= a.threshold]
 trained = sorted({u for u, _ in train})
+trained_set_before = set(trained)  # the users with training positives before any row is given
 # The test rows with their timestamps, in file order; the given ones (first K by time per new user).
 timed = []
 for line in open(a.test):
@@ -54,17 +55,17 @@ given_rows = set()
 if a.given > 0:
     by_user = {}
     for k, (u, _, _, t) in enumerate(timed):
-        if u not in set(trained): by_user.setdefault(u, []).append((t, k))
+        if u not in trained_set_before: by_user.setdefault(u, []).append((t, k))
     for u, entries in by_user.items(): given_rows.update(k for _, k in sorted(entries)[:a.given])
 seen = {}
 for k in given_rows: seen.setdefault(timed[k][0], set()).add(timed[k][1])
 train_items = {i for _, i in train}
 given_train = [(timed[k][0], timed[k][1]) for k in sorted(given_rows) if timed[k][2] >= a.threshold and timed[k][1] in train_items]
 test = [(u, i) for k, (u, i, v, _) in enumerate(timed) if v >= a.threshold and k not in given_rows]
-trained_set_before = set(trained)
 train = train + given_train
 trained = sorted(set(trained) | {u for u, _ in given_train})
-ages = np.array([attributes[u][0] for u in trained if u in attributes])
+# Age bins over the training users, as Braid's (the new users' given rows do not move them).
+ages = np.array([attributes[u][0] for u in sorted(trained_set_before) if u in attributes])
 edges = [e for k, e in enumerate(np.quantile(ages, [0.2, 0.4, 0.6, 0.8]))]
 inner = []
 for e in edges:
