@@ -34,15 +34,19 @@ actor ModelMaintainer {
     let slot: ModelSlot
     let policy: FeedbackPolicy
     let retrainPolicy: RetrainPolicy
+    /// Embeds the texts of items that join a catalogue whose vectors are its items' texts
+    /// embedded (`ItemCatalog.textEmbedding`); nil when no text model is loaded.
+    let embedder: (any TextEmbedder)?
     private(set) var eventsSinceFit = 0
     private(set) var lastRetrain: RetrainReport?
     private var retraining = false
 
-    init(store: any Store, slot: ModelSlot, policy: FeedbackPolicy, retrain: RetrainPolicy) {
+    init(store: any Store, slot: ModelSlot, policy: FeedbackPolicy, retrain: RetrainPolicy, embedder: (any TextEmbedder)? = nil) {
         self.store = store
         self.slot = slot
         self.policy = policy
         retrainPolicy = retrain
+        self.embedder = embedder
     }
 
     /// Counts acknowledged events; starts a retrain in the background once enough arrived.
@@ -74,7 +78,13 @@ actor ModelMaintainer {
         do {
             let erased = try await store.erasedUsers()
             let feedback = try await store.allFeedback()
-            let data = base.trainingData(feedback: feedback, erased: erased, policy: policy, items: try await store.allItems())
+            // The store's items as the catalogue takes them; those whose text cannot be embedded
+            // (no text model loaded) join without a vector, as the model could not take them.
+            let items = try await store.allItems(), catalog = base.model.data.catalog, embedder = embedder
+            let records = await Task.detached {
+                (try? Self.catalogued(items, in: catalog, embedder: embedder)) ?? Self.catalogued(items, in: catalog)
+            }.value
+            let data = base.trainingData(feedback: feedback, erased: erased, policy: policy, items: records)
             let share = retrainPolicy.validationShare
             let fitted = try await Task.detached { try Self.fitAndMeasure(like: base.model, data: data, validationShare: share) }.value
             // Users erased while the fit ran: forget them now, or leave them for the next fit.
@@ -255,9 +265,18 @@ actor ModelMaintainer {
             // members would be fitted on the new items' text alone. Of the rest, the new items and
             // those whose record changed (a new title, text, categories or vector).
             var added = 0
-            let records = Self.catalogued(items, in: catalog).filter { record in
-                guard known.index(of: record.id) != nil else { added += 1; return true }
-                return catalog?[record.id] != record
+            let records: [ItemRecord]
+            do {
+                let embedder = embedder
+                records = try await Task.detached { try Self.catalogued(items, in: catalog, embedder: embedder) }.value.filter { record in
+                    guard known.index(of: record.id) != nil else { added += 1; return true }
+                    return catalog?[record.id] != record
+                }
+            } catch {
+                // Their texts could not be embedded (no text model, or another).
+                return ItemChange(refused: items.map(\.id), problem: "the served model could not take \(items.count == 1 ? "the item" : "\(items.count) items") in (\(error)); "
+                                  + "stored, they are embedded when a server with the text model starts (a retrain before takes them without a vector)",
+                                  reason: "\(error)")
             }
             guard !records.isEmpty else { return ItemChange() }
             let data = served.model.data.addingItems(records)
@@ -282,7 +301,8 @@ actor ModelMaintainer {
     /// The catalogue records of the store's `items` that carry content, or that `catalog`
     /// (the model's, nil without one: then none) already holds: the title, categories, vector
     /// and `text` field as the store has them (nil clears), the rest of `catalog`'s record
-    /// (other text fields, attributes, users' text) kept.
+    /// (other text fields, attributes, users' text) kept; in a catalogue of text embeddings, an
+    /// item whose text is unchanged and that sends no vector keeps the embedding it has.
     /// The inverse is `StoredItem(record:)`.
     static func catalogued(_ items: [StoredItem], in catalog: ItemCatalog?) -> [ItemRecord] {
         guard let catalog else { return [] }
@@ -294,8 +314,19 @@ actor ModelMaintainer {
             record.categories = item.categories
             record.text["text"] = item.text
             record.vector = item.vector
+            // A catalogue of text embeddings keeps the vector of an unchanged text.
+            if item.vector == nil, catalog.textEmbedding != nil, let old, old.document == record.document { record.vector = old.vector }
             return record
         }
+    }
+
+    /// `catalogued(_:in:)`, and when the catalogue's vectors are its items' texts embedded
+    /// (`--item-vectors text`), each record with a new text and no vector of its own embedded
+    /// by `embedder` (`ItemCatalog.embeddingNewTexts(of:with:)`): an error when that needs a
+    /// text model and none, or another, is loaded.
+    static func catalogued(_ items: [StoredItem], in catalog: ItemCatalog?, embedder: (any TextEmbedder)?) throws(ModelError) -> [ItemRecord] {
+        let records = catalogued(items, in: catalog)
+        return try catalog?.embeddingNewTexts(of: records, with: embedder) ?? records
     }
 
     /// Another server erased `id`: forget them here too when the served model can (the store's

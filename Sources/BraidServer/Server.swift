@@ -35,6 +35,11 @@ public final class RecommendationServer: Sendable {
         /// How a short history the model was not trained on (a new user's first feedback, a
         /// session) leans on the user's list without it (`HistoryPrior.off`: not at all).
         public var historyPrior = HistoryPrior.default
+        /// Embeds the texts of items posted without a vector when the served model's item vectors
+        /// are its items' texts embedded (`--item-vectors text`), so that they are scored at once
+        /// by the models that read vectors; `braid serve` loads the installed text model for such a
+        /// model. Without it, such items are stored and answered as not taken.
+        public var textEmbedder: (any TextEmbedder)?
         public init() {}
     }
 
@@ -64,7 +69,8 @@ public final class RecommendationServer: Sendable {
         histories = HistoryCache(capacity: configuration.historyCache)
         keptScores = ScoreCache(bytes: configuration.scoreCacheBytes, values: model.summedModels.reduce(0) { $0 + $1.model.historySumCount },
                                 counting: metrics.scoreUpdates)
-        maintainer = ModelMaintainer(store: store, slot: slot, policy: configuration.feedback, retrain: configuration.retrain)
+        maintainer = ModelMaintainer(store: store, slot: slot, policy: configuration.feedback, retrain: configuration.retrain,
+                                     embedder: configuration.textEmbedder)
     }
 
     /// Serves on the configured address until the process is asked to stop.

@@ -288,9 +288,9 @@ extension ServedModel {
     /// the store's feedback (weighted and thresholded by `policy`), repeated pairs combined by
     /// the policy, later feedback winning under `last`. The model's data keeps only ages, not
     /// dates, so its interactions are placed just before the store's first event. When the
-    /// model has a catalogue, the store's `items` join it (`ModelMaintainer.catalogued`): their
-    /// title, text, categories and vector as the store has them now, the rest of a record kept.
-    func trainingData(feedback: [FeedbackEvent], erased: Set<String>, policy: FeedbackPolicy, items: [StoredItem] = []) -> InteractionMatrix {
+    /// model has a catalogue, the store's items join it as `records` (`ModelMaintainer.catalogued`):
+    /// their title, text, categories and vector as the store has them now, the rest of a record kept.
+    func trainingData(feedback: [FeedbackEvent], erased: Set<String>, policy: FeedbackPolicy, items records: [ItemRecord] = []) -> InteractionMatrix {
         let old = model.data
         var table = InteractionTable(users: old.users, items: old.items)
         let anchor = Int64(feedback.map(\.timestamp).min() ?? 0)
@@ -323,7 +323,6 @@ extension ServedModel {
         data.threshold = policy.threshold.map(Float.init) ?? old.threshold
         data.preparation = DataPreparation(eventWeights: policy.eventWeights.mapValues(Float.init), defaultEventWeight: Float(policy.defaultWeight),
                                            duplicates: policy.combine)
-        let records = ModelMaintainer.catalogued(items, in: old.catalog)
         return records.isEmpty ? data : data.addingItems(records)
     }
 }

@@ -135,6 +135,7 @@ struct ModelFileInfo {
             "model": archive.model, "summary": summary, "bytes": bytes, "configuration": configuration,
             "users": data.userCount, "items": data.itemCount, "interactions": data.interactionCount,
             "value_kind": data.valueKind.rawValue, "timestamps": data.sequence != nil, "titles": titles, "catalogue": catalogue,
+            "item_vectors": Self.itemVectors(data.catalog) as Any,
             "threshold": data.threshold.map { Double($0) } as Any,
             "event_weights": data.preparation.map { $0.eventWeights.mapValues(Double.init) } as Any,
             "default_event_weight": data.preparation.map { Double($0.defaultEventWeight) } as Any,
@@ -148,6 +149,15 @@ struct ModelFileInfo {
         return out
     }
 
+    /// The catalogue's item vectors: how many, their dimension and, when they are the items'
+    /// texts embedded (`--item-vectors text`), the text model; nil when it has none.
+    static func itemVectors(_ catalog: ItemCatalog?) -> [String: Any]? {
+        guard let catalog, let dimension = catalog.vectorDimension else { return nil }
+        var out: [String: Any] = ["items": catalog.records.values.filter { $0.vector != nil }.count, "dimension": dimension]
+        if let model = catalog.textEmbedding { out["text_model"] = "\(model)" }
+        return out
+    }
+
     func rows(_ path: String) -> [[String]] {
         let data = model.data
         var rows = [
@@ -156,6 +166,9 @@ struct ModelFileInfo {
             ["", "users", "\(data.userCount)"],
             ["", "items", "\(data.itemCount)" + (titles > 0 ? " (\(titles) with titles)" : "")],
             ["", "catalogue", catalogue > 0 ? "\(catalogue) items' metadata, for refitting and new items" : "none"],
+            ["", "item vectors", Self.itemVectors(data.catalog).map { v in
+                "\(v["items"] ?? 0) items, \(v["dimension"] ?? 0) values" + ((v["text_model"] as? String).map { ", their texts embedded by \($0) (new items' texts are embedded alike)" } ?? ", supplied")
+            } ?? "none"],
             ["", "interactions", "\(data.interactionCount)"],
             ["", "value kind", data.valueKind.rawValue + (data.sequence != nil ? ", with timestamps" : "")],
             ["", "threshold", data.threshold.map { "values ≥ \(System.fixed(Double($0))) were positives (serve applies it to new feedback)" } ?? "none"],

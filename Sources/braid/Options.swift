@@ -121,13 +121,10 @@ struct DataOptions: ParsableArguments {
         var catalog = try items.map { try ItemCatalogImporter().importFile($0) }
         guard let itemVectors else { return catalog }
         if itemVectors == Self.textVectors {
-            guard var described = catalog else {
+            guard let described = catalog else {
                 throw CLIError("--item-vectors text embeds the items' texts: give them with --items FILE")
             }
-            let vectors = try Self.embedded(described)
-            Console.progress("item vectors: \(vectors.count) items' texts embedded, \(vectors.values.first?.count ?? 0) dimensions")
-            described.attach(vectors: vectors)
-            return described
+            return try Self.embedded(described)
         }
         let vectors = try ItemVectorsImporter().importFile(itemVectors)
         if catalog != nil {
@@ -150,16 +147,18 @@ extension DataOptions {
     /// `--item-vectors text`: the items' texts embedded by the installed text model.
     static let textVectors = "text"
 
-    /// Each of `catalog`'s items with a text (`ItemRecord.document`: title, categories, text
-    /// fields, users' texts) by its sentence embedding from the installed text model, through the
-    /// embedding cache as content-dense reads them.
-    static func embedded(_ catalog: ItemCatalog) throws -> [String: [Float]] {
-        let encoder = try loadTextModel(nil)
-        let described = catalog.records.values.map { ($0.id, $0.document) }.filter { !$0.1.isEmpty }.sorted { $0.0 < $1.0 }
+    /// `catalog` with each item's text (`ItemRecord.document`: title, categories, text fields,
+    /// users' texts) embedded by the installed text model as its vector, through the embedding
+    /// cache as content-dense reads them, and marked as that model's embeddings, so that items
+    /// joining it later (`recommend --items`, the server's `POST /items`) are embedded alike.
+    static func embedded(_ catalog: ItemCatalog) throws -> ItemCatalog {
+        let embedder = SentenceEmbedder(try loadTextModel(nil))
         let started = System.monotonicSeconds()
-        let vectors = encoder.embed(described.map(\.1), cache: encoder.defaultCache())
-        Console.progress("embedded \(described.count) item texts in \(Console.format(System.monotonicSeconds() - started, digits: 2)) s")
-        return Dictionary(uniqueKeysWithValues: zip(described.map(\.0), vectors))
+        let embedded = catalog.embeddingTexts(with: embedder)
+        let count = embedded.records.values.filter { $0.vector != nil }.count
+        Console.progress("item vectors: \(count) items' texts embedded by \(embedder.model.name) in \(Console.format(System.monotonicSeconds() - started, digits: 2)) s, "
+                         + "\(embedder.model.dimension) dimensions")
+        return embedded
     }
 }
 

@@ -44,17 +44,19 @@ struct ModelSource: ParsableArguments {
     /// as `POST /items` makes them on the server, without a fit (`extendingCatalogue(to:)`).
     /// Known items keep the records the model has. Other models are returned as they are: they
     /// learn of items from interactions. A new item's vector of another length than the
-    /// model's item vectors is an error.
+    /// model's item vectors is an error. When the model's item vectors are its items' texts
+    /// embedded (`--item-vectors text`), a new item without a vector is embedded alike.
     static func takingNewItems(of given: ItemCatalog?, into model: any RecommendationModel, from options: DataOptions) throws -> any RecommendationModel {
         guard let given, let catalog = model.data.catalog, model.scoresItemsWithoutInteractions else { return model }
         let known = model.data.items
-        let records = given.records.keys.filter { known.index(of: $0) == nil }.sorted().compactMap { given.records[$0] }
+        var records = given.records.keys.filter { known.index(of: $0) == nil }.sorted().compactMap { given.records[$0] }
         guard !records.isEmpty else { return model }
         let source = options.catalogueOptions
         if let odd = catalog.vectorOfAnotherLength(among: records.map { ($0.id, $0.vector) }) {
             throw CLIError(code: "vectorDimension", "\(source): new item \(odd.id)'s vector has \(odd.length) numbers, but the model's item vectors have \(odd.expected); give vectors of \(odd.expected) numbers")
         }
         let started = System.monotonicSeconds()
+        records = try catalog.embeddingNewTexts(of: records, with: TextModels.embedder(for: records, joining: catalog))
         let grown = try model.extendingCatalogue(to: model.data.addingItems(records))
         Console.progress("took \(records.count == 1 ? "1 item" : "\(records.count) items") of \(source) the model did not know into its catalogue in \(Console.format(System.monotonicSeconds() - started, digits: 2)) s")
         return grown

@@ -110,6 +110,19 @@ struct Serve: ParsableCommand {
                                                     threshold: (source.threshold ?? trained).map(Double.init),
                                                     combine: givenDuplicates ?? recorded?.duplicates ?? .last)
             configuration.allowAnonymous = ["127.0.0.1", "::1", "localhost"].contains(host)
+            // Item vectors that are the items' texts embedded: items posted later are embedded by
+            // the same text model (a server without it stores them and says they were not taken).
+            if let wanted = model.data.catalog?.textEmbedding {
+                let embedder = (try? loadTextModel(nil)).map(SentenceEmbedder.init)
+                configuration.textEmbedder = embedder
+                if let embedder, embedder.model == wanted {
+                    Console.progress("items posted with a text and no vector are embedded by \(wanted.name), as the model's item vectors were")
+                } else {
+                    Console.progress("warning: the model's item vectors are embeddings by \(wanted) of its items' texts, and "
+                                     + (embedder.map { "the text model installed is \($0.model)" } ?? "no text model is installed")
+                                     + ": items posted without a vector are stored but not scored until they get one (install the model: scripts/setup, or set BRAID_TEXT_MODEL)")
+                }
+            }
             // Only the server holds the model, so that a retrain frees the first version.
             let server = RecommendationServer(store: store, model: ServedModel(model: model, version: 1,
                                                                                source: source.modelFile ?? "fitted at start from \(source.train ?? "")"),

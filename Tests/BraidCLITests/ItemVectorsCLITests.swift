@@ -55,6 +55,31 @@ import Testing
         #expect(hybrid.count == 2 && hybrid.allSatisfy { $0.contains("new-even") && $0.contains("new-odd") }, "\(hybrid)")
         let bare = try CLI.run(["recommend", "--train", train, "--item-vectors", "text", "--model", "content-dense", "--json"])
         #expect(bare.status != 0 && bare.stderr.contains("--item-vectors text embeds the items' texts: give them with --items FILE"), "\(bare.stderr)")
+
+        // A saved hybrid over the embedded texts takes new items of --items by embedding their
+        // texts with the same model: the scores they get equal those from vectors embedded up front.
+        let known = Fixtures.temporaryFile("movieId,title,genres\n" + (0..<12).map { "m\($0),\(titles[$0 % 4]) \($0),\($0 % 2 == 0 ? "Sci-Fi" : "Romance")" }.joined(separator: "\n") + "\n",
+                                           name: "known.csv")
+        let out = Fixtures.temporaryDirectory() + "/hybrid.braid"
+        let trained = try CLI.run(["train", "--train", train, "--items", known, "--item-vectors", "text", "--model", "hybrid",
+                                   "--param", "collaborative=als(factors=4,iterations=10)", "--out", out])
+        #expect(trained.status == 0, "\(trained.stderr)")
+        let info = try CLI.run(["info", out, "--json"])
+        let vectors = info.json["item_vectors"] as? [String: Any]
+        #expect(vectors?["items"] as? Int == 12 && vectors?["dimension"] as? Int == 384, "\(info.stdout)")
+        #expect((vectors?["text_model"] as? String)?.hasPrefix("all-MiniLM-L6-v2 (384 dimensions, weights SHA-256 53aa51172d14") == true, "\(info.stdout)")
+        func scores(_ extra: [String]) throws -> [String: Double] {
+            let run = try CLI.run(["recommend", "--model-file", out, "--items", items, "--users", "u0", "--k", "20", "--json"] + extra)
+            #expect(run.status == 0 && run.stderr.contains("took 2 items of --items"), "\(run.stderr)")
+            let listed = (run.json["recommendations"] as? [[String: Any]])?.first?["items"] as? [[String: Any]] ?? []
+            return Dictionary(uniqueKeysWithValues: listed.compactMap { row in (row["item"] as? String).map { ($0, row["score"] as? Double ?? .nan) } })
+        }
+        let joined = try scores([]), upFront = try scores(["--item-vectors", "text"])
+        for item in ["new-even", "new-odd"] {
+            let a = try #require(joined[item]), b = try #require(upFront[item])
+            #expect(abs(a - b) <= 1e-5 * max(1, abs(b)), "\(item): \(a) vs \(b)")
+        }
+        #expect(joined["new-even"] != joined["new-odd"])
     }
 
     @Test func unknownItemsAndBadVectorsAreClearErrors() throws {

@@ -13,7 +13,7 @@ import Testing
     /// A server over EASE (λ = 1) fitted on 30 users × 25 items, with a fresh store.
     static func server(limits: Limits = Limits(), model: (any RecommendationModel)? = nil,
                        feedback: FeedbackPolicy = FeedbackPolicy(), historyLimit: Int? = 500,
-                       historyPrior: HistoryPrior = .off) throws -> (RecommendationServer, InteractionMatrix) {
+                       historyPrior: HistoryPrior = .off, textEmbedder: (any TextEmbedder)? = nil) throws -> (RecommendationServer, InteractionMatrix) {
         let data = Fixtures.randomRatings(users: 30, items: 25, perUser: 6)
         let fitted = try model ?? EASE(fitting: data, configuration: EASE.Configuration(parameters: ModelParameters(["lambda": "1"])))
         let store = try SQLiteStore(path: Fixtures.temporaryDirectory() + "/store.sqlite")
@@ -23,6 +23,7 @@ import Testing
         configuration.feedback = feedback
         configuration.historyLimit = historyLimit
         configuration.historyPrior = historyPrior
+        configuration.textEmbedder = textEmbedder
         return (RecommendationServer(store: store, model: ServedModel(model: fitted, version: 1, source: "test"), configuration: configuration), data)
     }
 
@@ -1209,6 +1210,49 @@ import Testing
         }
         let catalog = try #require(server.slot.served.model.data.catalog)
         #expect(catalog[first]?.vector == [0, 1, 0] && catalog["fits"]?.vector == [1, 2, 3] && catalog["short"] == nil)
+    }
+
+    /// A model whose item vectors are its items' texts embedded (`--item-vectors text`): an item
+    /// posted with a title and no vector is embedded by the same text model and scored at once,
+    /// as the same text is in the training catalogue (the hybrid maps the vectors into its
+    /// factor space); a new title is embedded again, an unchanged one is not, and a retrain keeps
+    /// the embedding. A server with no text model stores such an item and says it was not taken.
+    @Test func postedItemsAreEmbeddedLikeTheCataloguesTexts() async throws {
+        var data = Fixtures.randomRatings(users: 30, items: 25, perUser: 6)
+        let titles = ["space station", "love in paris", "space love", "pirates of paris"]
+        data.catalog = ItemCatalog(data.items.identifiers.enumerated().map { ItemRecord(id: $1, title: titles[$0 % titles.count]) })
+        data = data.addingItems([ItemRecord(id: "cold", title: "space pirates")])
+        let embedder = WordCountEmbedder()
+        data.catalog = data.catalog?.embeddingTexts(with: embedder)
+        let model = try ModelRegistry.fit("hybrid", parameters: ModelParameters(["collaborative": "als(factors=4,iterations=10)"]), data: data)
+        let (server, _) = try Self.server(model: model, textEmbedder: embedder)
+        let user = data.users[0]
+        try await Self.run(server) { client in
+            let added = try Self.json(try await client.execute(uri: "/items", method: .post, body: Self.body(#"{"items": [{"id": "new", "title": "Space Pirates"}]}"#)))
+            #expect(added["recommendable_now"] as? Bool == true, "\(added)")
+            let list = try Self.items(try await client.execute(uri: "/users/\(user)/recommendations?n=100", method: .get))
+            let new = try #require(list.first { $0.item == "new" }), cold = try #require(list.first { $0.item == "cold" })
+            #expect(abs(new.score - cold.score) <= 1e-6 * max(1, abs(cold.score)), "\(new) \(cold)")
+            let embedded = embedder.embeddedTexts
+            let same = try Self.json(try await client.execute(uri: "/items/new", method: .patch, body: Self.body(#"{"title": "Space Pirates"}"#)))
+            #expect(same["recommendable_now"] as? Bool == false && embedder.embeddedTexts == embedded, "\(same)")
+            _ = try await client.execute(uri: "/items/new", method: .patch, body: Self.body(#"{"title": "love in paris"}"#))
+            #expect(server.slot.served.model.data.catalog?["new"]?.vector == [0, 1, 1, 0, 1])
+            #expect(try await client.execute(uri: "/models/retrain", method: .post).status == .ok)
+        }
+        #expect(server.slot.served.source.hasPrefix("retrained"), "\(server.slot.served.source)")
+        #expect(server.slot.served.model.data.catalog?["new"]?.vector == [0, 1, 1, 0, 1])
+        #expect(server.slot.served.model.data.catalog?.textEmbedding == embedder.model)
+
+        let (without, _) = try Self.server(model: model)
+        try await Self.run(without) { client in
+            let added = try Self.json(try await client.execute(uri: "/items", method: .post, body: Self.body(#"{"items": [{"id": "new", "title": "space pirates"}]}"#)))
+            #expect(added["recommendable_now"] as? Bool == false)
+            #expect((added["not_taken"] as? String)?.contains("no text model is loaded to embed item new's text") == true, "\(added)")
+            // An item that brings its own vector needs no text model.
+            let given = try Self.json(try await client.execute(uri: "/items", method: .post, body: Self.body(#"{"items": [{"id": "given", "title": "x", "vector": [1, 0, 0, 1, 1]}]}"#)))
+            #expect(given["recommendable_now"] as? Bool == true, "\(given)")
+        }
     }
 
     /// A retrain takes the store's items into the model's catalogue: one posted while a model

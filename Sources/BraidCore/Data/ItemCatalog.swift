@@ -61,9 +61,31 @@ public struct UserRecord: Sendable, Equatable, Codable {
     }
 }
 
+/// The text model whose sentence embeddings of the items' texts a catalogue's vectors are
+/// (`--item-vectors text`): an item that joins later with a text and no vector is embedded by the
+/// same model, so that it lies in the same space as the others.
+public struct TextEmbeddingModel: Sendable, Equatable, Codable, CustomStringConvertible {
+    /// The model's name ("all-MiniLM-L6-v2").
+    public var name: String
+    /// SHA-256 of its weight file: another model, or other weights, embed into another space.
+    public var digest: String
+    public var dimension: Int
+
+    public init(name: String, digest: String, dimension: Int) {
+        self.name = name
+        self.digest = digest
+        self.dimension = dimension
+    }
+
+    public var description: String { "\(name) (\(dimension) dimensions, weights SHA-256 \(digest.prefix(12))…)" }
+}
+
 /// Item metadata keyed by external item id.
 public struct ItemCatalog: Sendable, Equatable {
     public private(set) var records: [String: ItemRecord] = [:]
+    /// The text model the items' vectors are embeddings of, when they are the items' texts
+    /// embedded (`--item-vectors text`); nil when the vectors were supplied (or there are none).
+    public var textEmbedding: TextEmbeddingModel?
 
     public init(_ records: [ItemRecord] = []) {
         for record in records { self.records[record.id] = record }

@@ -63,6 +63,9 @@ public struct ModelArchive: Sendable, Equatable {
     /// fitted again, or take new items, with its items' content. Nil in files without one (and
     /// those written before it).
     public var catalog: [ItemRecord]?
+    /// The text model the catalogue's vectors are embeddings of (`ItemCatalog.textEmbedding`),
+    /// when they are; nil otherwise (and in files written before it was kept).
+    public var catalogTextEmbedding: TextEmbeddingModel?
     /// How the training rows' values were read (`InteractionMatrix.preparation`), when recorded.
     public var preparation: DataPreparation?
 
@@ -89,6 +92,7 @@ public struct ModelArchive: Sendable, Equatable {
         var byteOrder: String
         var titles: [String]?
         var catalog: [ItemRecord]?
+        var catalogTextEmbedding: TextEmbeddingModel?
         var preparation: DataPreparation?
     }
 
@@ -117,7 +121,8 @@ public struct ModelArchive: Sendable, Equatable {
         }
         let header = Header(model: model, configuration: String(decoding: configuration, as: UTF8.self),
                             users: users.identifiers, items: items.identifiers, scalars: scalars, arrays: entries,
-                            byteOrder: "little", titles: itemTitles, catalog: catalog, preparation: preparation)
+                            byteOrder: "little", titles: itemTitles, catalog: catalog,
+                            catalogTextEmbedding: catalogTextEmbedding, preparation: preparation)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let headerBytes = try! encoder.encode(header)
@@ -242,6 +247,7 @@ public struct ModelArchive: Sendable, Equatable {
             archive.itemTitles = titles
         }
         archive.catalog = header.catalog
+        archive.catalogTextEmbedding = header.catalogTextEmbedding
         archive.preparation = header.preparation
         let payloadStart = aligned(16 + headerLength)
         for entry in header.arrays {

@@ -47,13 +47,13 @@ public struct HistoryPrior: Sendable, Hashable, Codable, CustomStringConvertible
         let parts = trimmed.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
         guard (1...2).contains(parts.count), let weight = Double(parts[0]), weight.isFinite, weight >= 0 else {
             throw ModelError(.invalidParameter, "history prior \"\(text)\" is not W,L (a weight ≥ 0 and a length > 0), W or off",
-                             hint: "e.g. 2,10 (the default) or off")
+                             hint: "e.g. 4,10 (the default) or off")
         }
         var length = Self.default.length
         if parts.count == 2 {
             guard let value = Double(parts[1]), value.isFinite, value > 0 else {
                 throw ModelError(.invalidParameter, "history prior \"\(text)\": the length \"\(parts[1])\" is not a number > 0",
-                                 hint: "e.g. 2,10 (the default) or off")
+                                 hint: "e.g. 4,10 (the default) or off")
             }
             length = value
         }

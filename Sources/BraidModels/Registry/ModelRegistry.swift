@@ -101,6 +101,7 @@ public enum ModelRegistry {
             kept.attributes = record.attributes.filter { $0.value.isFinite }
             return kept
         }
+        archive.catalogTextEmbedding = catalog.textEmbedding
         if !vectors.isEmpty {
             archive.arrays["data.catalog.vectors"] = .float32(FloatBuffer(vectors))
             archive.arrays["data.catalog.vectorStarts"] = .int64(starts)
@@ -120,7 +121,9 @@ public enum ModelRegistry {
             }
             for k in records.indices where starts[k] < starts[k + 1] { records[k].vector = Array(vectors[Int(starts[k])..<Int(starts[k + 1])]) }
         }
-        return ItemCatalog(records)
+        var catalog = ItemCatalog(records)
+        catalog.textEmbedding = archive.catalogTextEmbedding
+        return catalog
     }
 
     /// Saves a fitted model to `path` (atomically).
