@@ -307,8 +307,10 @@ public final class RecommendationServer: Sendable {
             var events: [FeedbackEvent] = []
             for event in try body.batch("feedback") {
                 try event.onlyKnown(["user", "item", "event", "value", "timestamp"])
-                events.append(FeedbackEvent(user: try event.id("user"), item: try event.id("item"), event: try event.string("event", maxLength: 64) ?? "rating",
-                                            value: try event.number("value") ?? 1, timestamp: try event.timestamp("timestamp") ?? now))
+                let type = try event.string("event", maxLength: 64) ?? "rating"
+                events.append(FeedbackEvent(user: try event.id("user"), item: try event.id("item"), event: type,
+                                            value: try event.number("value") ?? configuration.feedback.unsentValue(event: type),
+                                            timestamp: try event.timestamp("timestamp") ?? now))
             }
             let added = try await store.addFeedback(events)
             metrics.events.increment(by: Int64(events.count))
@@ -328,8 +330,10 @@ public final class RecommendationServer: Sendable {
             var events: [FeedbackEvent] = []
             for entry in try body.batch("history") {
                 try entry.onlyKnown(["item", "value", "event", "timestamp"])
-                var event = FeedbackEvent(user: "", item: try entry.id("item"), event: try entry.string("event", maxLength: 64) ?? "rating",
-                                          value: try entry.number("value") ?? 1, timestamp: try entry.timestamp("timestamp") ?? 0)
+                let type = try entry.string("event", maxLength: 64) ?? "rating"
+                var event = FeedbackEvent(user: "", item: try entry.id("item"), event: type,
+                                          value: try entry.number("value") ?? configuration.feedback.unsentValue(event: type),
+                                          timestamp: try entry.timestamp("timestamp") ?? 0)
                 event.sequence = .max  // newer than any model
                 events.append(event)
             }

@@ -94,6 +94,17 @@ public struct FeedbackPolicy: Sendable {
         self.combine = combine
     }
 
+    /// The value of an event sent without one (`POST /feedback`, a `POST /recommendations`
+    /// history): an interaction, which counts as a positive: 1, or, when that is less, the least
+    /// value the threshold keeps for the event's type (threshold ÷ its weight), so that
+    /// `{"item": "50"}` sent to a model trained on ratings ≥ 4 is not read as a 1★ rating. An
+    /// event type weighted 0 stays 1 (and left out by any threshold, as its weight says).
+    public func unsentValue(event: String) -> Double {
+        let weight = eventWeights[event] ?? defaultWeight
+        guard let threshold, weight > 0 else { return 1 }
+        return max(1, threshold / weight)
+    }
+
     /// The event's weighted value, and whether the threshold keeps it.
     func weighed(_ event: FeedbackEvent) -> (value: Double, kept: Bool) {
         let value = event.value * (eventWeights[event.event] ?? defaultWeight)

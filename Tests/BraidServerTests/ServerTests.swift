@@ -365,6 +365,32 @@ import Testing
         }
     }
 
+    /// An event sent without a value is an interaction, a positive: on a model served with a
+    /// threshold of 4 it takes the least value the threshold keeps for its type (4, and 8 for a
+    /// click weighted 0.5), so a session or a new user's feedback of bare items folds them in (it
+    /// had been read as a 1★ rating and dropped: the session got the popular list).
+    @Test func eventsWithoutAValueArePositives() async throws {
+        let policy = FeedbackPolicy(eventWeights: ["click": 0.5], threshold: 4)
+        #expect(policy.unsentValue(event: "rating") == 4 && policy.unsentValue(event: "click") == 8)
+        #expect(FeedbackPolicy().unsentValue(event: "rating") == 1 && FeedbackPolicy(threshold: 0.5).unsentValue(event: "rating") == 1)
+        #expect(FeedbackPolicy(eventWeights: ["skip": 0], threshold: 4).unsentValue(event: "skip") == 1)
+        let (server, data) = try Self.server(feedback: policy)
+        let (a, b) = (data.items[0], data.items[1])
+        try await Self.run(server) { client in
+            let session = try Self.json(try await client.execute(uri: "/recommendations", method: .post,
+                                                                 body: Self.body(#"{"history": [{"item": "\#(a)"}, {"item": "\#(b)", "event": "click"}], "n": 5}"#)))
+            #expect(session["method"] as? String == "fold-in", "\(session)")
+            let listed = (session["items"] as? [[String: Any]] ?? []).compactMap { $0["item"] as? String }
+            #expect(listed.count == 5 && !listed.contains(a) && !listed.contains(b))
+            let low = try Self.json(try await client.execute(uri: "/recommendations", method: .post, body: Self.body(#"{"history": [{"item": "\#(a)", "value": 1}]}"#)))
+            #expect(low["method"] as? String == "popular", "an explicit 1★ stays below the threshold")
+            _ = try await client.execute(uri: "/feedback", method: .post, body: Self.body(#"{"feedback": [{"user": "new", "item": "\#(a)", "event": "click"}]}"#))
+            let user = try Self.json(try await client.execute(uri: "/users/new/recommendations?n=5", method: .get))
+            #expect(user["method"] as? String == "fold-in", "\(user)")
+        }
+        #expect(try await server.store.allFeedback().map(\.value) == [8])
+    }
+
     /// A user whose every rating fell below the threshold is known but has no training row:
     /// served popular items, less the ones they rated.
     @Test func aUserWithOnlyLowRatingsGetsPopularItemsTheyHaveNotRated() async throws {
