@@ -6,7 +6,8 @@ import BraidCore
 /// sparse products (the vocabulary can be large). When the content is dense and narrow
 /// (sentence embeddings: 384 columns on every row), X_wᵀX_w + λI is formed once (one BLAS
 /// product) and each step multiplies by it: the same iterations, with a d × d product in place
-/// of two passes over every warm row (ml-latest-small, 384 dimensions: 13.8 s → under a second).
+/// of two passes over every warm row (ml-latest-small, 384 dimensions: the hybrid's fit 10.9 s →
+/// about 1 s, its map for one new item on the server 13.8 s → 0.34 s).
 struct RidgeMap: Sendable {
     /// `vocabulary × targets`, row-major.
     let weights: [Float]
