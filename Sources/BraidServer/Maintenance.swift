@@ -82,7 +82,8 @@ actor ModelMaintainer {
             // (no text model loaded) join without a vector, as the model could not take them.
             let items = try await store.allItems(), catalog = base.model.data.catalog, embedder = embedder
             let records = await Task.detached {
-                (try? Self.catalogued(items, in: catalog, embedder: embedder)) ?? Self.catalogued(items, in: catalog)
+                let records = Self.catalogued(items, in: catalog)
+                return (try? catalog?.embeddingNewTexts(of: records, with: embedder)) ?? records
             }.value
             let data = base.trainingData(feedback: feedback, erased: erased, policy: policy, items: records)
             let share = retrainPolicy.validationShare

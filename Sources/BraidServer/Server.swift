@@ -305,13 +305,7 @@ public final class RecommendationServer: Sendable {
             try body.onlyKnown(["feedback"])
             let now = Date().timeIntervalSince1970
             var events: [FeedbackEvent] = []
-            for event in try body.batch("feedback") {
-                try event.onlyKnown(["user", "item", "event", "value", "timestamp"])
-                let type = try event.string("event", maxLength: 64) ?? "rating"
-                events.append(FeedbackEvent(user: try event.id("user"), item: try event.id("item"), event: type,
-                                            value: try event.number("value") ?? configuration.feedback.unsentValue(event: type),
-                                            timestamp: try event.timestamp("timestamp") ?? now))
-            }
+            for entry in try body.batch("feedback") { events.append(try feedbackEvent(entry, session: false, time: now)) }
             let added = try await store.addFeedback(events)
             metrics.events.increment(by: Int64(events.count))
             await maintainer.noteEvents(events.count)
@@ -329,11 +323,7 @@ public final class RecommendationServer: Sendable {
             try body.onlyKnown(["history", "n", "exclude", "category", "explain", "attributes"])
             var events: [FeedbackEvent] = []
             for entry in try body.batch("history") {
-                try entry.onlyKnown(["item", "value", "event", "timestamp"])
-                let type = try entry.string("event", maxLength: 64) ?? "rating"
-                var event = FeedbackEvent(user: "", item: try entry.id("item"), event: type,
-                                          value: try entry.number("value") ?? configuration.feedback.unsentValue(event: type),
-                                          timestamp: try entry.timestamp("timestamp") ?? 0)
+                var event = try feedbackEvent(entry, session: true, time: 0)
                 event.sequence = .max  // newer than any model
                 events.append(event)
             }
@@ -480,6 +470,18 @@ public final class RecommendationServer: Sendable {
         return try await list(user: user, history: history, query: query, served: served, filters: filters, keeping: kept)
     }
 
+    /// One event of `POST /feedback` (its `user`'s) or, with `session`, of a `POST
+    /// /recommendations` history (no user): the event type "rating" unless named, a value left
+    /// out the policy's `unsentValue(event:)`, and a time left out `time`.
+    func feedbackEvent(_ entry: Fields, session: Bool, time: Double) throws(APIError) -> FeedbackEvent {
+        try entry.onlyKnown(session ? ["item", "event", "value", "timestamp"] : ["user", "item", "event", "value", "timestamp"])
+        let user = session ? "" : try entry.id("user"), item = try entry.id("item")
+        let type = try entry.string("event", maxLength: 64) ?? "rating"
+        return FeedbackEvent(user: user, item: item, event: type,
+                             value: try entry.number("value") ?? configuration.feedback.unsentValue(event: type),
+                             timestamp: try entry.timestamp("timestamp") ?? time)
+    }
+
     /// The items popular among the training users who share the attributes of `record`
     /// (`"method": "attributes"`, naming those read), for a history without items; nil when no
     /// training user shares any.
@@ -508,17 +510,15 @@ public final class RecommendationServer: Sendable {
         guard method == "fold-in" else { return nil }
         // The prior: the attributes' list where some training user shares one (the store is
         // read only when some training user has attributes), else the popular list.
-        var described: (tokens: [String], scores: [Float])?
-        if let scorer = try await attributePopularity(for: served) {
-            let record = if let known { known } else if let user { try await store.user(user)?.record } else { nil as UserRecord? }
-            described = record.flatMap(scorer.described)
-        }
-        let base = described?.scores ?? model.popularityScores()
-        guard let blend = HistoryPrior.Blend(prior, scores: folded, prior: base, historyLength: items.count,
+        let scorer = try await attributePopularity(for: served)
+        var record = known
+        if record == nil, scorer != nil, let user { record = try await store.user(user)?.record }
+        let base = model.newUserList(record, attributes: scorer)
+        guard let blend = HistoryPrior.Blend(prior, scores: folded, prior: base.scores, historyLength: items.count,
                                              standardizes: model.data.itemHasInteractions) else { return nil }
-        let chosen = try await filters(query, served: served).select(blend.scores(folded, prior: base), seen: history.seen, from: model)
+        let chosen = try await filters(query, served: served).select(blend.scores(folded, prior: base.scores), seen: history.seen, from: model)
         return try await listed(chosen, user: user, history: history, query: query, served: served, method: method, kept: kept,
-                                blend: (blend, folded, base), adding: ["prior": .prior(weight: blend.weight, attributes: described?.tokens)])
+                                blend: (blend, folded, base.scores), adding: ["prior": .prior(weight: blend.weight, attributes: base.attributes)])
     }
 
     /// The served version's `AttributePopularity` over the store's users; nil when no stored

@@ -22,14 +22,3 @@ public struct SentenceEmbedder: TextEmbedder {
         encoder.embed(texts, cache: cache)
     }
 }
-
-extension TextModels {
-    /// The installed text model (`SentenceEncoder.defaultDirectory()`: `BRAID_TEXT_MODEL`, else
-    /// the pip package) as a `TextEmbedder`, when `records` joining `catalog` need one
-    /// (`ItemCatalog.embedsText(of:)`) and it loads; nil otherwise, and then
-    /// `ItemCatalog.embeddingNewTexts(of:with:)` says what is missing.
-    public static func embedder(for records: [ItemRecord], joining catalog: ItemCatalog) -> SentenceEmbedder? {
-        guard records.contains(where: catalog.embedsText), let directory = SentenceEncoder.defaultDirectory() else { return nil }
-        return (try? SentenceEncoder(directory: directory)).map(SentenceEmbedder.init)
-    }
-}

@@ -75,3 +75,9 @@ func loadTextModel(_ directory: String?) throws -> SentenceEncoder {
     Console.progress("loaded text model \(model.name) from \(path) in \(Console.format(System.monotonicSeconds() - started, digits: 2)) s")
     return model
 }
+
+/// The installed text model as an embedder of items' texts, nil when none loads (the caller
+/// says what is missing: `ItemCatalog.embeddingNewTexts(of:with:)`, or `serve`'s warning).
+func installedTextEmbedder() -> SentenceEmbedder? {
+    (try? loadTextModel(nil)).map(SentenceEmbedder.init)
+}

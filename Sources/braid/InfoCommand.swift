@@ -135,7 +135,11 @@ struct ModelFileInfo {
             "model": archive.model, "summary": summary, "bytes": bytes, "configuration": configuration,
             "users": data.userCount, "items": data.itemCount, "interactions": data.interactionCount,
             "value_kind": data.valueKind.rawValue, "timestamps": data.sequence != nil, "titles": titles, "catalogue": catalogue,
-            "item_vectors": Self.itemVectors(data.catalog) as Any,
+            "item_vectors": Self.itemVectors(data.catalog).map { v -> [String: Any] in
+                var vectors: [String: Any] = ["items": v.items, "dimension": v.dimension]
+                if let model = v.textModel { vectors["text_model"] = "\(model)" }
+                return vectors
+            } as Any,
             "threshold": data.threshold.map { Double($0) } as Any,
             "event_weights": data.preparation.map { $0.eventWeights.mapValues(Double.init) } as Any,
             "default_event_weight": data.preparation.map { Double($0.defaultEventWeight) } as Any,
@@ -151,11 +155,9 @@ struct ModelFileInfo {
 
     /// The catalogue's item vectors: how many, their dimension and, when they are the items'
     /// texts embedded (`--item-vectors text`), the text model; nil when it has none.
-    static func itemVectors(_ catalog: ItemCatalog?) -> [String: Any]? {
+    static func itemVectors(_ catalog: ItemCatalog?) -> (items: Int, dimension: Int, textModel: TextEmbeddingModel?)? {
         guard let catalog, let dimension = catalog.vectorDimension else { return nil }
-        var out: [String: Any] = ["items": catalog.records.values.filter { $0.vector != nil }.count, "dimension": dimension]
-        if let model = catalog.textEmbedding { out["text_model"] = "\(model)" }
-        return out
+        return (catalog.records.values.filter { $0.vector != nil }.count, dimension, catalog.textEmbedding)
     }
 
     func rows(_ path: String) -> [[String]] {
@@ -167,7 +169,7 @@ struct ModelFileInfo {
             ["", "items", "\(data.itemCount)" + (titles > 0 ? " (\(titles) with titles)" : "")],
             ["", "catalogue", catalogue > 0 ? "\(catalogue) items' metadata, for refitting and new items" : "none"],
             ["", "item vectors", Self.itemVectors(data.catalog).map { v in
-                "\(v["items"] ?? 0) items, \(v["dimension"] ?? 0) values" + ((v["text_model"] as? String).map { ", their texts embedded by \($0) (new items' texts are embedded alike)" } ?? ", supplied")
+                "\(v.items) items, \(v.dimension) values" + (v.textModel.map { ", their texts embedded by \($0) (new items' texts are embedded alike)" } ?? ", supplied")
             } ?? "none"],
             ["", "interactions", "\(data.interactionCount)"],
             ["", "value kind", data.valueKind.rawValue + (data.sequence != nil ? ", with timestamps" : "")],

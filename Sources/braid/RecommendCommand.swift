@@ -56,7 +56,7 @@ struct ModelSource: ParsableArguments {
             throw CLIError(code: "vectorDimension", "\(source): new item \(odd.id)'s vector has \(odd.length) numbers, but the model's item vectors have \(odd.expected); give vectors of \(odd.expected) numbers")
         }
         let started = System.monotonicSeconds()
-        records = try catalog.embeddingNewTexts(of: records, with: TextModels.embedder(for: records, joining: catalog))
+        records = try catalog.embeddingNewTexts(of: records, with: records.contains(where: catalog.embedsText) ? installedTextEmbedder() : nil)
         let grown = try model.extendingCatalogue(to: model.data.addingItems(records))
         Console.progress("took \(records.count == 1 ? "1 item" : "\(records.count) items") of \(source) the model did not know into its catalogue in \(Console.format(System.monotonicSeconds() - started, digits: 2)) s")
         return grown
@@ -145,8 +145,8 @@ struct Recommend: ParsableCommand {
                 }
                 let owner = ownerID.flatMap { records?[$0] }
                 // The prior list, worked out once: the attributes' where some training user shares one.
-                let known = owner.flatMap { owner in records.flatMap { AttributePopularity(data: data, users: $0).described(owner) } }
-                let base = known?.scores ?? model.popularityScores()
+                let known = model.newUserList(owner, attributes: owner == nil ? nil : records.map { AttributePopularity(data: data, users: $0) })
+                let base = known.scores
                 let prior = try priorOptions.prior()
                 let scores = try model.newUserScores(history: items, values: values, priorScores: base, prior: prior)
                 let list = model.select(count, from: scores, user: nil, filter: filter)
@@ -155,8 +155,8 @@ struct Recommend: ParsableCommand {
                     ? try model.newUserExplanations(history: items, values: values, priorScores: base, prior: prior, listed: list.map { Int($0.index) })
                     : list.map { _ in nil }
                 if prior.applies(historyLength: items.count), model.scoresAnyHistory {
-                    leaned = .prior(weight: prior.weight(historyLength: items.count), attributes: known?.tokens)
-                    Console.progress("note: the history's \(items.count) item(s) folded in lean on the \(known == nil ? "popular" : "attributes'") list with weight \(Console.format(prior.weight(historyLength: items.count), digits: 3)) (--history-prior \(prior))")
+                    leaned = .prior(weight: prior.weight(historyLength: items.count), attributes: known.attributes)
+                    Console.progress("note: the history's \(items.count) item(s) folded in lean on the \(known.attributes == nil ? "popular" : "attributes'") list with weight \(Console.format(prior.weight(historyLength: items.count), digits: 3)) (--history-prior \(prior))")
                 }
                 lists = [("history", list, reasons.map { $0?.sorted() })]
             } else {

@@ -113,7 +113,7 @@ struct Serve: ParsableCommand {
             // Item vectors that are the items' texts embedded: items posted later are embedded by
             // the same text model (a server without it stores them and says they were not taken).
             if let wanted = model.data.catalog?.textEmbedding {
-                let embedder = (try? loadTextModel(nil)).map(SentenceEmbedder.init)
+                let embedder = installedTextEmbedder()
                 configuration.textEmbedder = embedder
                 if let embedder, embedder.model == wanted {
                     Console.progress("items posted with a text and no vector are embedded by \(wanted.name), as the model's item vectors were")

@@ -1,7 +1,7 @@
 public import BraidCore
 
-/// A text model that embeds texts as vectors (Braid's sentence encoder, through
-/// `TextModels.embedder` in BraidTextModels): what makes the items' vectors of
+/// A text model that embeds texts as vectors (Braid's sentence encoder as `SentenceEmbedder`
+/// in BraidTextModels): what makes the items' vectors of
 /// `--item-vectors text`, and embeds the items that join such a catalogue later.
 public protocol TextEmbedder: Sendable {
     /// Which model this is: a catalogue's vectors from one model are embedded by that model only.

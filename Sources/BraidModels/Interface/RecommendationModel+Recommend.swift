@@ -89,8 +89,14 @@ extension RecommendationModel {
     /// users who share their attributes (`AttributePopularity`) when `record` describes them
     /// and some training user shares one of its attributes, else `popularityScores()`.
     public func newUserScores(_ record: UserRecord?, attributes: AttributePopularity?) -> [Float] {
-        if let record, let attributes, let scores = attributes.scores(for: record) { return scores }
-        return popularityScores()
+        newUserList(record, attributes: attributes).scores
+    }
+
+    /// `newUserScores(_:attributes:)` with the attributes of `record` it was drawn from
+    /// (`AttributePopularity.knownTokens(of:)`), nil when it is the popular list.
+    public func newUserList(_ record: UserRecord?, attributes: AttributePopularity?) -> (scores: [Float], attributes: [String]?) {
+        if let record, let described = attributes?.described(record) { return (described.scores, described.tokens) }
+        return (popularityScores(), nil)
     }
 
     /// Number of training interactions per item: the cold-start ranking.
