@@ -10,26 +10,8 @@ struct Evaluate: ParsableCommand {
     @OptionGroup var dataOptions: DataOptions
     @OptionGroup var splitOptions: SplitOptions
     @OptionGroup var modelOptions: ModelOptions
-    @OptionGroup var userOptions: UserAttributeOptions
+    @OptionGroup var protocolOptions: ProtocolOptions
     @OptionGroup var priorOptions: HistoryPriorOptions
-
-    @Option(name: .customLong("k"), help: "Cut-off of the @k metrics.")
-    var cutoff: Int = 10
-
-    @Option(help: "Relevant test items have value ≥ T; training keeps only its positives (value ≥ T).")
-    var threshold: Float?
-
-    @Option(help: "With --threshold, the user's training rows below it: absent (their items stay candidates, as in the literature and peers.py) or seen (left out of the candidates, as in the lists Braid serves; models that learn from them, as the fusion's ease(below-threshold=true) member, are given them).")
-    var belowThreshold: String = "absent"
-
-    @Option(help: "standard; cold-items (rank only items that occur in the test set and never in training); mixed (warm and cold items in one list, with cold-share@k and cold-recall@k; split with --split cold-items --warm-ratio R); cold-users (only users with at most --cold-user-history training interactions); new-users (only users without training interactions, ranked by popularity among users with their --user-attributes; split with --split new-users); repeat (re-consumption: seen items stay candidates and count; splits hold out rows).")
-    var `protocol`: String = "standard"
-
-    @Option(help: "The largest training history of a cold user (with --protocol cold-users).")
-    var coldUserHistory: Int = 5
-
-    @Option(help: "With --protocol new-users: give each new user's first K test interactions (by time, else a seeded draw) to the models as their history, folded in, and score the rest.")
-    var newUserHistory: Int = 0
 
     @Option(help: "Write every evaluated user's metrics here (JSON Lines: model, fold, user, metrics) for `braid compare`.")
     var perUser: String?
@@ -40,27 +22,9 @@ struct Evaluate: ParsableCommand {
         try common.run {
             let names = modelOptions.modelNames(withItemMetadata: dataOptions.hasItemMetadata)
             guard !names.isEmpty else { throw CLIError("give --model (one of \(ModelRegistry.names.joined(separator: ", ")), or all)") }
-            try CommonOptions.requirePositive(cutoff, "--k")
             let entries = try names.map { try modelOptions.resolve($0) }
-            guard let mode = EvaluationProtocol.Mode(rawValue: `protocol`) else {
-                throw CLIError("--protocol must be standard, cold-items, mixed, cold-users, new-users or repeat, not \"\(`protocol`)\"")
-            }
-            guard userOptions.userAttributes == nil || mode == .newUsers else {
-                throw CLIError("--user-attributes counts only under --protocol new-users (users without training interactions)")
-            }
-            guard let below = EvaluationProtocol.BelowThreshold(rawValue: belowThreshold) else {
-                throw CLIError("--below-threshold must be absent or seen, not \"\(belowThreshold)\"")
-            }
-            guard below == .absent || threshold != nil else {
-                throw CLIError("--below-threshold seen needs --threshold (without one, every training row is trained on and seen)")
-            }
-            guard newUserHistory >= 0 else { throw CLIError("--new-user-history must be 0 or more, not \(newUserHistory)") }
-            guard newUserHistory == 0 || mode == .newUsers else {
-                throw CLIError("--new-user-history counts only under --protocol new-users (users without training interactions)")
-            }
-            var evaluation = EvaluationProtocol(cutoff: cutoff, threshold: threshold, duplicates: try dataOptions.duplicatePolicy(),
-                                                mode: mode, coldUserHistory: coldUserHistory, seed: splitOptions.seed, belowThreshold: below)
-            evaluation.newUserHistory = newUserHistory
+            var evaluation = try protocolOptions.evaluation(duplicates: try dataOptions.duplicatePolicy(), seed: splitOptions.seed)
+            let mode = evaluation.mode
             evaluation.historyPrior = try priorOptions.prior()
             let rawSplits = try splitOptions.splits(dataOptions, repeatProtocol: mode == .repeat)
             let catalog = try dataOptions.catalog(knownItems: rawSplits.first?.train.items)
@@ -79,7 +43,7 @@ struct Evaluate: ParsableCommand {
                     : "\(overlap) test pairs also occur in training: they cannot be recommended, so they are not counted as relevant (use --protocol repeat to score re-consumption)")
             }
             var evaluator = Evaluator(protocol: evaluation, catalog: catalog, progress: { Console.progress($0) })
-            evaluator.userAttributes = try userOptions.load()
+            evaluator.userAttributes = try protocolOptions.userOptions.load()
             // Each result is named as its entry was written, so `ease,ease(lambda=50)` are two rows.
             let results = evaluator.run(models: zip(names, entries).map { ($0, $1.model, $1.parameters) }, splits: splits) { result in
                 if let failure = result.failure {
@@ -99,7 +63,7 @@ struct Evaluate: ParsableCommand {
                 try DataFile.write(Data(lines.utf8), to: perUser)
                 Console.progress("wrote per-user metrics to \(perUser)")
             }
-            try Leaderboard(results: results, cutoff: cutoff).print(json: common.json, single: names.count == 1)
+            try Leaderboard(results: results, cutoff: evaluation.cutoff).print(json: common.json, single: names.count == 1)
             if results.allSatisfy({ $0.failure != nil }) { throw CLIError(code: "allModelsFailed", "every model failed (see the table)") }
         }
     }

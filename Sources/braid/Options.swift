@@ -187,8 +187,59 @@ struct HistoryPriorOptions: ParsableArguments {
     var historyPrior: String = HistoryPrior.default.description
 
     /// `--history-prior`, checked.
-    func prior() throws -> HistoryPrior {
-        do { return try HistoryPrior(parsing: historyPrior) } catch { throw CLIError("--history-prior: \(error)") }
+    func prior() throws -> HistoryPrior { try Self.parse(historyPrior) }
+
+    /// One `--history-prior` value, checked.
+    static func parse(_ text: String) throws -> HistoryPrior {
+        do { return try HistoryPrior(parsing: text) } catch { throw CLIError("--history-prior: \(error)") }
+    }
+}
+
+/// How models are scored: the protocol `evaluate` and `tune` share.
+struct ProtocolOptions: ParsableArguments {
+    @Option(name: .customLong("k"), help: "Cut-off of the @k metrics.")
+    var cutoff: Int = 10
+
+    @Option(help: "Relevant test items have value ≥ T; training keeps only its positives (value ≥ T).")
+    var threshold: Float?
+
+    @Option(help: "With --threshold, the user's training rows below it: absent (their items stay candidates, as in the literature and peers.py) or seen (left out of the candidates, as in the lists Braid serves; models that learn from them, as the fusion's ease(below-threshold=true) member, are given them).")
+    var belowThreshold: String = "absent"
+
+    @Option(help: "standard; cold-items (rank only items that occur in the test set and never in training); mixed (warm and cold items in one list, with cold-share@k and cold-recall@k; split with --split cold-items --warm-ratio R); cold-users (only users with at most --cold-user-history training interactions); new-users (only users without training interactions, ranked by popularity among users with their --user-attributes; split with --split new-users); repeat (re-consumption: seen items stay candidates and count; splits hold out rows).")
+    var `protocol`: String = "standard"
+
+    @Option(help: "The largest training history of a cold user (with --protocol cold-users).")
+    var coldUserHistory: Int = 5
+
+    @Option(help: "With --protocol new-users: give each new user's first K test interactions (by time, else a seeded draw) to the models as their history, folded in, and score the rest.")
+    var newUserHistory: Int = 0
+
+    @OptionGroup var userOptions: UserAttributeOptions
+
+    /// The protocol the options give, checked (`seed` orders tied scores).
+    func evaluation(duplicates: DuplicatePolicy, seed: UInt64) throws -> EvaluationProtocol {
+        try CommonOptions.requirePositive(cutoff, "--k")
+        guard let mode = EvaluationProtocol.Mode(rawValue: `protocol`) else {
+            throw CLIError("--protocol must be standard, cold-items, mixed, cold-users, new-users or repeat, not \"\(`protocol`)\"")
+        }
+        guard userOptions.userAttributes == nil || mode == .newUsers else {
+            throw CLIError("--user-attributes counts only under --protocol new-users (users without training interactions)")
+        }
+        guard let below = EvaluationProtocol.BelowThreshold(rawValue: belowThreshold) else {
+            throw CLIError("--below-threshold must be absent or seen, not \"\(belowThreshold)\"")
+        }
+        guard below == .absent || threshold != nil else {
+            throw CLIError("--below-threshold seen needs --threshold (without one, every training row is trained on and seen)")
+        }
+        guard newUserHistory >= 0 else { throw CLIError("--new-user-history must be 0 or more, not \(newUserHistory)") }
+        guard newUserHistory == 0 || mode == .newUsers else {
+            throw CLIError("--new-user-history counts only under --protocol new-users (users without training interactions)")
+        }
+        var evaluation = EvaluationProtocol(cutoff: cutoff, threshold: threshold, duplicates: duplicates, mode: mode,
+                                            coldUserHistory: coldUserHistory, seed: seed, belowThreshold: below)
+        evaluation.newUserHistory = newUserHistory
+        return evaluation
     }
 }
 

@@ -23,14 +23,14 @@ struct Tune: ParsableCommand {
     @Option(help: "Random search with this many samples (default: the full grid of the lists).")
     var samples: Int?
 
-    @Option(help: "Metric to optimize: ndcg@K, recall@K, precision@K, map@K, mrr@K, hit@K, auc, rmse, mae.")
+    @Option(help: "Metric to optimize: ndcg@K, recall@K, precision@K, map@K, mrr@K, hit@K, auc, rmse, mae (or any metric the protocol reports, such as cold-recall@K under mixed).")
     var metric: String = "ndcg@10"
 
-    @Option(name: .customLong("k"), help: "Cut-off of the @k metrics.")
-    var cutoff: Int = 10
+    @OptionGroup var protocolOptions: ProtocolOptions
 
-    @Option(help: "Relevant items have value ≥ T; training keeps only its positives.")
-    var threshold: Float?
+    @Option(parsing: .unconditionalSingleValue, help: ArgumentHelp("A history prior to try (W,L, W or off; repeat the option for each), with --protocol new-users --new-user-history K: every configuration is scored under each.",
+                               discussion: "The prior is how Braid serves a short history (recommend --history, braid serve); the best one is printed as the --history-prior to serve with."))
+    var historyPrior: [String] = []
 
     @Option(help: "Early stopping patience (iterations without improvement) for iterative models.")
     var earlyStopping: Int?
@@ -39,25 +39,34 @@ struct Tune: ParsableCommand {
 
     func run() throws {
         try common.run {
-            try CommonOptions.requirePositive(cutoff, "--k")
             let names = modelOptions.modelNames(withItemMetadata: dataOptions.hasItemMetadata)
             guard names.count == 1, let entry = names.first else {
                 throw CLIError("tune takes exactly one --model")
             }
             let (name, resolved) = try modelOptions.resolve(entry)
             let searchSpace = try ParameterSpace(arguments: space)
-            guard !searchSpace.dimensions.isEmpty else { throw CLIError("give at least one --space name=values") }
-            let candidates = try samples.map { searchSpace.sample($0, seed: splitOptions.seed) } ?? searchSpace.grid()
-            let base = resolved.values
-            let evaluation = EvaluationProtocol(cutoff: cutoff, threshold: threshold, duplicates: try dataOptions.duplicatePolicy())
-            let split = try splitOptions.splits(dataOptions)
+            let priors = try historyPrior.map(HistoryPriorOptions.parse)
+            guard !searchSpace.dimensions.isEmpty || priors.count > 1 else {
+                throw CLIError("give at least one --space name=values (or two --history-prior values to choose between)")
+            }
+            let candidates = searchSpace.dimensions.isEmpty ? [[:]]
+                : try samples.map { searchSpace.sample($0, seed: splitOptions.seed) } ?? searchSpace.grid()
+            let evaluation = try protocolOptions.evaluation(duplicates: try dataOptions.duplicatePolicy(), seed: splitOptions.seed)
+            var evaluator = Evaluator(protocol: evaluation)
+            evaluator.userAttributes = try protocolOptions.userOptions.load()
+            var tuner = Tuner(evaluator: evaluator, metric: metric, patience: earlyStopping, historyPriors: priors)
+            try tuner.check()
+            let split = try splitOptions.splits(dataOptions, repeatProtocol: evaluation.mode == .repeat)
             guard split.count == 1 else { throw CLIError("tune needs one validation split, not k-fold") }
             var prepared = try PreparedSplit(split[0], protocol: evaluation)
-            prepared.attach(try dataOptions.catalog())
-            let tuner = Tuner(evaluator: Evaluator(protocol: evaluation), metric: metric, patience: earlyStopping)
-            Console.progress("tuning \(name): \(candidates.count) configurations, optimizing \(metric) (\(tuner.lowerIsBetter ? "lower" : "higher") is better)")
-            let trials = try tuner.run(model: name, base: base, candidates: candidates, split: prepared) { trial, n in
-                Console.progress("  [\(n + 1)/\(candidates.count)] \(ModelCreator.describe(trial.parameters)): \(metric) \(Console.format(trial.value)) (\(Console.format(trial.fitSeconds, digits: 2)) s)")
+            let catalog = try dataOptions.catalog(knownItems: split[0].train.items)
+            prepared.attach(catalog)
+            tuner.evaluator.catalog = catalog
+            let count = tuner.trialCount(candidates: candidates.count)
+            Console.progress("tuning \(name): \(count) configurations\(evaluation.mode == .standard ? "" : " under the \(evaluation.mode.rawValue) protocol"), optimizing \(metric) (\(tuner.lowerIsBetter ? "lower" : "higher") is better)")
+            let trials = try tuner.run(model: name, base: resolved.values, candidates: candidates, split: prepared) { trial, n in
+                let prior = trial.historyPrior.map { " --history-prior \($0)" } ?? ""
+                Console.progress("  [\(n + 1)/\(count)] \(ModelCreator.describe(trial.parameters))\(prior): \(metric) \(Console.format(trial.value)) (\(Console.format(trial.fitSeconds, digits: 2)) s)")
             }
             guard let best = tuner.best(trials), best.value.isFinite else {
                 throw CLIError("no configuration produced a finite \(metric); check --metric and --threshold (rating metrics need no threshold and a rating model)")
@@ -67,17 +76,22 @@ struct Tune: ParsableCommand {
                 func json(_ trial: TuningTrial) -> [String: Any] {
                     var out: [String: Any] = ["parameters": trial.parameters, "value": trial.value, "fit_seconds": trial.fitSeconds]
                     if let iteration = trial.bestIteration { out["best_iteration"] = iteration }
+                    if let prior = trial.historyPrior { out["history_prior"] = prior.description }
                     return out
                 }
                 Console.printJSON(["model": name, "metric": metric, "trials": trials.map(json), "best": json(best)])
             } else {
                 let names = searchSpace.dimensions.map(\.name) + (earlyStopping != nil ? ["iterations"] : [])
+                let priorColumn = priors.isEmpty ? [] : ["history-prior"]
                 let ordered = trials.sorted { tuner.better($0.value, than: $1.value) }
-                Console.printTable(names + [metric, "fit s"], ordered.map { trial in
+                Console.printTable(names + priorColumn + [metric, "fit s"], ordered.map { trial in
                     names.map { trial.parameters[ModelParametersKey.normalized($0)] ?? trial.parameters[$0] ?? "-" }
+                        + (trial.historyPrior.map { [$0.description] } ?? [])
                         + [Console.format(trial.value), Console.format(trial.fitSeconds, digits: 2)]
-                }, rightAligned: Set(0..<(names.count + 2)))
-                print("\nbest: \(metric) \(Console.format(best.value)) with " + best.parameters.sorted { $0.key < $1.key }.map { "--param \($0.key)=\($0.value)" }.joined(separator: " "))
+                }, rightAligned: Set(0..<(names.count + priorColumn.count + 2)))
+                let options = best.parameters.sorted { $0.key < $1.key }.map { "--param \($0.key)=\($0.value)" }
+                    + (best.historyPrior.map { ["--history-prior \($0)"] } ?? [])
+                print("\nbest: \(metric) \(Console.format(best.value))" + (options.isEmpty ? "" : " with " + options.joined(separator: " ")))
             }
         }
     }

@@ -144,6 +144,37 @@ struct CLI {
         #expect(misplaced.status == 2 && misplaced.stderr.contains("--user-attributes counts only under --protocol new-users"))
     }
 
+    /// `tune` scores each configuration under each `--history-prior` for new users given their
+    /// first click. Here the odd items m1 and m3 are the most popular (six more users like
+    /// them), and the new users like the even items, m0 first: folded in with the prior off,
+    /// item kNN ranks m0's even neighbours first; leaning hard on popularity it puts m1 and m3
+    /// above them.
+    @Test func tuneChoosesTheHistoryPriorForNewUsers() throws {
+        var rows = CLITests.ratings
+        for p in 0..<6 { rows += "p\(p),m1,5,\(3000 + p)\np\(p),m3,5,\(3100 + p)\n" }
+        let train = Fixtures.temporaryFile(rows, name: "popular-odd.csv")
+        var newcomers = "user,item,rating,timestamp\n"
+        for n in 0..<3 { for (k, item) in [0, 2, 4, 6, 8].enumerated() { newcomers += "n\(n),m\(item),5,\(9000 + n * 10 + k)\n" } }
+        let test = Fixtures.temporaryFile(newcomers, name: "newcomers.csv")
+        let common = ["tune", "--train", train, "--test", test, "--threshold", "4", "--model", "itemknn"]
+        let out = try CLI.run(common + ["--protocol", "new-users", "--new-user-history", "1", "--history-prior", "50,10", "--history-prior", "off", "--json"])
+        #expect(out.status == 0, "\(out.stderr)")
+        let trials = try #require(out.json["trials"] as? [[String: Any]])
+        #expect(trials.compactMap { $0["history_prior"] as? String } == ["50,10", "off"])
+        let values = trials.compactMap { $0["value"] as? Double }
+        #expect(values.count == 2 && values[1] > values[0], "\(values)")
+        let best = try #require(out.json["best"] as? [String: Any])
+        #expect(best["history_prior"] as? String == "off")
+        let table = try CLI.run(common + ["--protocol", "new-users", "--new-user-history", "1", "--history-prior", "50,10", "--history-prior", "off"])
+        #expect(table.stdout.contains("history-prior") && table.stdout.contains("--history-prior off"), "\(table.stdout)")
+        // Where a prior changes nothing, or early stopping cannot score, tune says so.
+        let standard = try CLI.run(common + ["--history-prior", "off", "--history-prior", "4,10"])
+        #expect(standard.status == 2 && standard.stderr.contains("new-users protocol with a new-user history"), "\(standard.stderr)")
+        let stopping = try CLI.run(["tune", "--train", train, "--test", test, "--threshold", "4", "--model", "als", "--protocol", "new-users",
+                                    "--space", "factors=4,8", "--early-stopping", "2"])
+        #expect(stopping.status == 2 && stopping.stderr.contains("cannot tune under the new-users protocol"), "\(stopping.stderr)")
+    }
+
     /// `info` on a model file: the model, the parameters it was fitted with and its training
     /// data's counts (those `info` gives for the data file); for the fusion its members and
     /// ranker; a damaged file is a clear error; data and model files in one call.

@@ -72,7 +72,8 @@ import Testing
 
     /// A new user's first interactions folded in: u0–u3 had a and b, u4–u9 c and d, so c and d
     /// are the most popular, and b is a's neighbour. The new user n had a, then a 2★ e, then b.
-    @Test func newUsersFirstInteractionsAreFoldedIn() throws {
+    /// The split of `newUsersFirstInteractionsAreFoldedIn`, and its protocol (two rows given).
+    func foldInSplit() throws -> (PreparedSplit, EvaluationProtocol) {
         var train = InteractionTable()
         for u in 0..<10 { for item in u < 4 ? ["a", "b"] : ["c", "d"] { train.append(Interaction(user: "u\(u)", item: item, value: 5)) } }
         train.append(Interaction(user: "u9", item: "e", value: 5))
@@ -81,7 +82,11 @@ import Testing
         train.adoptVocabularies(of: &test)
         var evaluation = EvaluationProtocol(threshold: 4, mode: .newUsers)
         evaluation.newUserHistory = 2
-        let prepared = try PreparedSplit(TrainTestSplit(train: train, test: test), protocol: evaluation)
+        return (try PreparedSplit(TrainTestSplit(train: train, test: test), protocol: evaluation), evaluation)
+    }
+
+    @Test func newUsersFirstInteractionsAreFoldedIn() throws {
+        var (prepared, evaluation) = try foldInSplit()
         let items = prepared.train.items, n = Int32(prepared.train.users.index(of: "n")!)
         let index = { (id: String) in Int32(items.index(of: id)!) }
         // The two earliest rows are given: a as history, the 2★ e only seen; b stays to find.
@@ -103,6 +108,38 @@ import Testing
         #expect(abs(Evaluator(protocol: evaluation).evaluate(itemKNN, on: prepared).metrics["ndcg@10"]! - 0.5) < 1e-9)
         let pop = Evaluator(protocol: evaluation).evaluate(try ModelRegistry.fit("pop", data: prepared.train), on: prepared)
         #expect(abs(pop.metrics["ndcg@10"]! - 0.5) < 1e-9)
+    }
+
+    /// The tuner scores one fit under each history prior: on the split above, item kNN with
+    /// (neighbors 20 or 1) scores NDCG 1 with the prior off or at 2,10 and 0.5 at 8,10, as
+    /// worked there (one neighbour changes nothing: b is a's only one).
+    @Test func tunerChoosesTheHistoryPrior() throws {
+        let (prepared, evaluation) = try foldInSplit()
+        let priors = [HistoryPrior(weight: 8, length: 10), .off, HistoryPrior(weight: 2, length: 10)]
+        let tuner = Tuner(evaluator: Evaluator(protocol: evaluation), metric: "ndcg@10", historyPriors: priors)
+        #expect(tuner.trialCount(candidates: 2) == 6)
+        var numbers: [Int] = []
+        let trials = try tuner.run(model: "itemknn", base: [:], candidates: [["neighbors": "20"], ["neighbors": "1"]], split: prepared) { _, n in numbers.append(n) }
+        #expect(numbers == Array(0..<6))
+        #expect(trials.map(\.historyPrior) == priors + priors)
+        #expect(trials.map(\.parameters["neighbors"]) == ["20", "20", "20", "1", "1", "1"])
+        for (trial, expected) in zip(trials, [0.5, 1, 1, 0.5, 1, 1]) { #expect(abs(trial.value - expected) < 1e-9) }
+        #expect(trials[0].fitSeconds == trials[1].fitSeconds && trials[1].fitSeconds == trials[2].fitSeconds, "one fit per configuration")
+        // The first of the best: neighbors 20, prior off.
+        let best = try #require(tuner.best(trials))
+        #expect(best.historyPrior == .off && best.parameters["neighbors"] == "20")
+        // A prior changes nothing without new users given a history, and early stopping scores
+        // trained users: both are refused where they cannot hold.
+        var standard = evaluation
+        standard.mode = .standard
+        standard.newUserHistory = 0
+        #expect(throws: ModelError.self) { try Tuner(evaluator: Evaluator(protocol: standard), metric: "ndcg@10", historyPriors: priors).check() }
+        var bare = evaluation
+        bare.newUserHistory = 0
+        #expect(throws: ModelError.self) { try Tuner(evaluator: Evaluator(protocol: bare), metric: "ndcg@10", historyPriors: priors).check() }
+        #expect(throws: ModelError.self) { try Tuner(evaluator: Evaluator(protocol: evaluation), metric: "ndcg@10", patience: 3).check() }
+        #expect(throws: ModelError.self) { try Tuner(evaluator: Evaluator(protocol: standard), metric: "ndcg@10", patience: 0).check() }
+        try Tuner(evaluator: Evaluator(protocol: standard), metric: "ndcg@10", patience: 3).check()
     }
 
     @Test func thresholdKeepsOnlyPositives() throws {

@@ -8,11 +8,24 @@ public struct TuningTrial: Sendable, Codable, Equatable {
     public var fitSeconds: Double
     /// With early stopping: the iteration whose factors scored best.
     public var bestIteration: Int?
+    /// When the tuner tries history priors (`Tuner.historyPriors`): the one this value was
+    /// scored under. The fit, and its time, is shared by the configuration's trials.
+    public var historyPrior: HistoryPrior?
+
+    public init(parameters: [String: String], value: Double, fitSeconds: Double, bestIteration: Int? = nil,
+                historyPrior: HistoryPrior? = nil) {
+        self.parameters = parameters
+        self.value = value
+        self.fitSeconds = fitSeconds
+        self.bestIteration = bestIteration
+        self.historyPrior = historyPrior
+    }
 
     enum CodingKeys: String, CodingKey {
         case parameters, value
         case fitSeconds = "fit_seconds"
         case bestIteration = "best_iteration"
+        case historyPrior = "history_prior"
     }
 }
 
@@ -23,13 +36,23 @@ public struct Tuner: Sendable {
     public var metric: String
     /// Early stopping for iterative models: stop after this many iterations without improvement.
     public var patience: Int?
+    /// Under the new-users protocol with a history given (`EvaluationProtocol.newUserHistory`):
+    /// the history priors to try with every configuration, which is fitted once and scored
+    /// under each (the prior changes how a short history is served, not the fit). Empty: the
+    /// evaluator's own prior alone.
+    public var historyPriors: [HistoryPrior]
 
-    public init(evaluator: Evaluator, metric: String, patience: Int? = nil) {
+    /// A tuner of `metric` on `evaluator`'s protocol. Early stopping scores the factors between
+    /// iterations as a trained user's list, so it needs a protocol that ranks trained users
+    /// over warm items (standard, cold-users, repeat), and history priors need new users with
+    /// a history: `run` checks both (`check()`).
+    public init(evaluator: Evaluator, metric: String, patience: Int? = nil, historyPriors: [HistoryPrior] = []) {
         var evaluator = evaluator
         evaluator.rankingMetrics = !(metric == "rmse" || metric == "mae")
         self.evaluator = evaluator
         self.metric = metric
         self.patience = patience
+        self.historyPriors = historyPriors
     }
 
     /// Whether smaller values of `metric` are better.
@@ -42,16 +65,37 @@ public struct Tuner: Sendable {
         return lowerIsBetter ? a < b : a > b
     }
 
-    /// Tries each configuration (merged over `base`) on `split`; trials come back in order.
+    /// Throws when the protocol cannot carry the early stopping or the history priors asked for.
+    public func check() throws(ModelError) {
+        let mode = evaluator.evaluation.mode
+        if let patience {
+            guard patience >= 1 else { throw ModelError(.invalidParameter, "early stopping's patience must be at least 1, not \(patience)") }
+            guard [.standard, .coldUsers, .repeat].contains(mode) else {
+                throw ModelError(.invalidParameter, "early stopping scores trained users' lists between iterations, so it cannot tune under the \(mode.rawValue) protocol: tune the iterations as a parameter instead")
+            }
+        }
+        guard historyPriors.isEmpty || (mode == .newUsers && evaluator.evaluation.newUserHistory > 0) else {
+            throw ModelError(.invalidParameter, "a history prior only changes the lists of new users given a history: tune it under the new-users protocol with a new-user history of 1 or more")
+        }
+    }
+
+    /// How many trials `candidates` configurations make: one each, or one per history prior.
+    public func trialCount(candidates: Int) -> Int { candidates * max(1, historyPriors.count) }
+
+    /// Tries each configuration (merged over `base`) on `split`, under each history prior when
+    /// priors are given; trials come back in order (a configuration's priors together), and
+    /// `progress` gets each with its number from 0.
     public func run(model name: String, base: [String: String], candidates: [[String: String]], split: PreparedSplit,
                     progress: ((TuningTrial, Int) -> Void)? = nil) throws(ModelError) -> [TuningTrial] {
+        try check()
         let type = try ModelRegistry.model(named: name)
         var trials: [TuningTrial] = []
-        for (n, candidate) in candidates.enumerated() {
+        for candidate in candidates {
             let parameters = ModelParameters(base.merging(candidate) { $1 })
-            let trial = try run(type, parameters: parameters, split: split)
-            progress?(trial, n)
-            trials.append(trial)
+            for trial in try run(type, parameters: parameters, split: split) {
+                progress?(trial, trials.count)
+                trials.append(trial)
+            }
         }
         return trials
     }
@@ -61,17 +105,26 @@ public struct Tuner: Sendable {
         trials.reduce(nil) { best, trial in best.map { better(trial.value, than: $0.value) ? trial : $0 } ?? trial }
     }
 
-    func run<M: RecommendationModel>(_ type: M.Type, parameters: ModelParameters, split: PreparedSplit) throws(ModelError) -> TuningTrial {
+    /// One configuration's trials: one, or one per history prior.
+    func run<M: RecommendationModel>(_ type: M.Type, parameters: ModelParameters, split: PreparedSplit) throws(ModelError) -> [TuningTrial] {
         try ModelRegistry.validate(M.name, parameters: parameters)
         if let patience, let iterative = type as? any IterativeFactorizationModel.Type {
-            return try runWithEarlyStopping(iterative, parameters: parameters, patience: patience, split: split)
+            return [try runWithEarlyStopping(iterative, parameters: parameters, patience: patience, split: split)]
         }
         let configuration = try M.Configuration(parameters: parameters)
         let start = System.monotonicSeconds()
         let model = try M(fitting: split.train, configuration: configuration)
         let fitSeconds = System.monotonicSeconds() - start
-        let value = evaluator.evaluate(model, on: split).metrics[metric] ?? .nan
-        return TuningTrial(parameters: parameters.values, value: value, fitSeconds: fitSeconds, bestIteration: nil)
+        guard !historyPriors.isEmpty else {
+            let value = evaluator.evaluate(model, on: split).metrics[metric] ?? .nan
+            return [TuningTrial(parameters: parameters.values, value: value, fitSeconds: fitSeconds)]
+        }
+        return historyPriors.map { prior in
+            var evaluator = self.evaluator
+            evaluator.evaluation.historyPrior = prior
+            let value = evaluator.evaluate(model, on: split).metrics[metric] ?? .nan
+            return TuningTrial(parameters: parameters.values, value: value, fitSeconds: fitSeconds, historyPrior: prior)
+        }
     }
 
     func runWithEarlyStopping<M: IterativeFactorizationModel>(_ type: M.Type, parameters: ModelParameters,
