@@ -11,6 +11,9 @@ struct Tune: ParsableCommand {
             Ranges and --samples give random search; --early-stopping P stops iterative models \
             (als, bpr, svd, biasedmf, svdpp) after P iterations without improvement:
               braid tune --train a.tsv --test b.tsv --model als --space factors=32:256:int:log --space regularization=0.001:1:log --samples 20 --early-stopping 3
+            It scores under evaluate's protocols (--protocol cold-items, mixed, cold-users, new-users, repeat). \
+            Under new-users with a history given, each --history-prior is tried with every configuration:
+              braid tune --data r.csv --split new-users --ratio 0.9 --threshold 4 --model ease --protocol new-users --new-user-history 3 --history-prior off --history-prior 2,10 --history-prior 4,10
             """)
 
     @OptionGroup var dataOptions: DataOptions
