@@ -25,6 +25,9 @@ struct Evaluate: ParsableCommand {
             let entries = try names.map { try modelOptions.resolve($0) }
             var evaluation = try protocolOptions.evaluation(duplicates: try dataOptions.duplicatePolicy(), seed: splitOptions.seed)
             let mode = evaluation.mode
+            guard try protocolOptions.newUserHistories().count == 1 else {
+                throw CLIError("evaluate takes one --new-user-history, not \"\(protocolOptions.newUserHistory)\" (braid tune averages over several)")
+            }
             evaluation.historyPrior = try priorOptions.prior()
             let rawSplits = try splitOptions.splits(dataOptions, repeatProtocol: mode == .repeat)
             let catalog = try dataOptions.catalog(knownItems: rawSplits.first?.train.items)

@@ -212,8 +212,17 @@ struct ProtocolOptions: ParsableArguments {
     @Option(help: "The largest training history of a cold user (with --protocol cold-users).")
     var coldUserHistory: Int = 5
 
-    @Option(help: "With --protocol new-users: give each new user's first K test interactions (by time, else a seeded draw) to the models as their history, folded in, and score the rest.")
-    var newUserHistory: Int = 0
+    @Option(help: "With --protocol new-users: give each new user's first K test interactions (by time, else a seeded draw) to the models as their history, folded in, and score the rest. tune takes a list (1,3,10) and scores each configuration by its mean over them.")
+    var newUserHistory: String = "0"
+
+    /// `--new-user-history`'s values, checked.
+    func newUserHistories() throws -> [Int] {
+        let parts = newUserHistory.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        return try parts.map { part in
+            guard let k = Int(part), k >= 0 else { throw CLIError("--new-user-history must be a count of 0 or more (or, for tune, a list such as 1,3,10), not \"\(newUserHistory)\"") }
+            return k
+        }
+    }
 
     @OptionGroup var userOptions: UserAttributeOptions
 
@@ -232,13 +241,13 @@ struct ProtocolOptions: ParsableArguments {
         guard below == .absent || threshold != nil else {
             throw CLIError("--below-threshold seen needs --threshold (without one, every training row is trained on and seen)")
         }
-        guard newUserHistory >= 0 else { throw CLIError("--new-user-history must be 0 or more, not \(newUserHistory)") }
-        guard newUserHistory == 0 || mode == .newUsers else {
+        let histories = try newUserHistories()
+        guard histories == [0] || mode == .newUsers else {
             throw CLIError("--new-user-history counts only under --protocol new-users (users without training interactions)")
         }
         var evaluation = EvaluationProtocol(cutoff: cutoff, threshold: threshold, duplicates: duplicates, mode: mode,
                                             coldUserHistory: coldUserHistory, seed: seed, belowThreshold: below)
-        evaluation.newUserHistory = newUserHistory
+        evaluation.newUserHistory = histories.max() ?? 0
         return evaluation
     }
 }

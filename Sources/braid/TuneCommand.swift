@@ -61,13 +61,19 @@ struct Tune: ParsableCommand {
             try tuner.check()
             let split = try splitOptions.splits(dataOptions, repeatProtocol: evaluation.mode == .repeat)
             guard split.count == 1 else { throw CLIError("tune needs one validation split, not k-fold") }
-            var prepared = try PreparedSplit(split[0], protocol: evaluation)
+            // One view of the split per new-user history length (one view otherwise).
             let catalog = try dataOptions.catalog(knownItems: split[0].train.items)
-            prepared.attach(catalog)
+            let views = try protocolOptions.newUserHistories().map { k in
+                var given = evaluation
+                given.newUserHistory = k
+                var prepared = try PreparedSplit(split[0], protocol: given)
+                prepared.attach(catalog)
+                return prepared
+            }
             tuner.evaluator.catalog = catalog
             let count = tuner.trialCount(candidates: candidates.count)
-            Console.progress("tuning \(name): \(count) configurations\(evaluation.mode == .standard ? "" : " under the \(evaluation.mode.rawValue) protocol"), optimizing \(metric) (\(tuner.lowerIsBetter ? "lower" : "higher") is better)")
-            let trials = try tuner.run(model: name, base: resolved.values, candidates: candidates, split: prepared) { trial, n in
+            Console.progress("tuning \(name): \(count) configurations\(evaluation.mode == .standard ? "" : " under the \(evaluation.mode.rawValue) protocol"), optimizing \(metric)\(views.count > 1 ? " (mean over \(views.count) new-user histories)" : "") (\(tuner.lowerIsBetter ? "lower" : "higher") is better)")
+            let trials = try tuner.run(model: name, base: resolved.values, candidates: candidates, views: views) { trial, n in
                 let prior = trial.historyPrior.map { " --history-prior \($0)" } ?? ""
                 Console.progress("  [\(n + 1)/\(count)] \(ModelCreator.describe(trial.parameters))\(prior): \(metric) \(Console.format(trial.value)) (\(Console.format(trial.fitSeconds, digits: 2)) s)")
             }

@@ -167,6 +167,16 @@ struct CLI {
         #expect(best["history_prior"] as? String == "off")
         let table = try CLI.run(common + ["--protocol", "new-users", "--new-user-history", "1", "--history-prior", "50,10", "--history-prior", "off"])
         #expect(table.stdout.contains("history-prior") && table.stdout.contains("--history-prior off"), "\(table.stdout)")
+        // Over 1 and 2 clicks given, each value is the mean of the two lengths' values.
+        let two = try CLI.run(common + ["--protocol", "new-users", "--new-user-history", "2", "--history-prior", "50,10", "--history-prior", "off", "--json"])
+        let both = try CLI.run(common + ["--protocol", "new-users", "--new-user-history", "1,2", "--history-prior", "50,10", "--history-prior", "off", "--json"])
+        #expect(both.status == 0, "\(both.stderr)")
+        let valuesAt2 = (two.json["trials"] as? [[String: Any]] ?? []).compactMap { $0["value"] as? Double }
+        let means = (both.json["trials"] as? [[String: Any]] ?? []).compactMap { $0["value"] as? Double }
+        #expect(means.count == 2 && valuesAt2.count == 2)
+        for k in 0..<min(2, means.count, valuesAt2.count) { #expect(abs(means[k] - (values[k] + valuesAt2[k]) / 2) < 1e-9) }
+        let listed = try CLI.run(["evaluate", "--train", train, "--test", test, "--threshold", "4", "--model", "itemknn", "--protocol", "new-users", "--new-user-history", "1,2"])
+        #expect(listed.status == 2 && listed.stderr.contains("evaluate takes one --new-user-history"), "\(listed.stderr)")
         // Where a prior changes nothing, or early stopping cannot score, tune says so.
         let standard = try CLI.run(common + ["--history-prior", "off", "--history-prior", "4,10"])
         #expect(standard.status == 2 && standard.stderr.contains("new-users protocol with a new-user history"), "\(standard.stderr)")

@@ -72,14 +72,20 @@ import Testing
 
     /// A new user's first interactions folded in: u0–u3 had a and b, u4–u9 c and d, so c and d
     /// are the most popular, and b is a's neighbour. The new user n had a, then a 2★ e, then b.
-    /// The split of `newUsersFirstInteractionsAreFoldedIn`, and its protocol (two rows given).
-    func foldInSplit() throws -> (PreparedSplit, EvaluationProtocol) {
+    /// The training and test rows of `newUsersFirstInteractionsAreFoldedIn`.
+    func foldInTables() throws -> (train: InteractionTable, test: InteractionTable) {
         var train = InteractionTable()
         for u in 0..<10 { for item in u < 4 ? ["a", "b"] : ["c", "d"] { train.append(Interaction(user: "u\(u)", item: item, value: 5)) } }
         train.append(Interaction(user: "u9", item: "e", value: 5))
         var test = InteractionTable([Interaction(user: "n", item: "b", value: 5, timestamp: 30), Interaction(user: "n", item: "a", value: 4, timestamp: 10),
                                      Interaction(user: "n", item: "e", value: 2, timestamp: 20)])
         train.adoptVocabularies(of: &test)
+        return (train, test)
+    }
+
+    /// The split of `newUsersFirstInteractionsAreFoldedIn`, and its protocol (two rows given).
+    func foldInSplit() throws -> (PreparedSplit, EvaluationProtocol) {
+        let (train, test) = try foldInTables()
         var evaluation = EvaluationProtocol(threshold: 4, mode: .newUsers)
         evaluation.newUserHistory = 2
         return (try PreparedSplit(TrainTestSplit(train: train, test: test), protocol: evaluation), evaluation)
@@ -128,6 +134,16 @@ import Testing
         // The first of the best: neighbors 20, prior off.
         let best = try #require(tuner.best(trials))
         #expect(best.historyPrior == .off && best.parameters["neighbors"] == "20")
+        // Views of the split with 2 rows given and with none. With none, a and b are both to
+        // find, behind the popular c and d under every prior: DCG 1/log2(4) + 1/log2(5) =
+        // 0.930677 of 1 + 1/log2(3) = 1.630930, NDCG 0.570642. Each configuration's value is
+        // the mean over both views: 0.535321 at 8,10, 0.785321 off and at 2,10.
+        var none = evaluation
+        none.newUserHistory = 0
+        let tables = try foldInTables()
+        let views = [prepared, try PreparedSplit(TrainTestSplit(train: tables.train, test: tables.test), protocol: none)]
+        let averaged = try tuner.run(model: "itemknn", base: [:], candidates: [[:]], views: views)
+        for (trial, expected) in zip(averaged, [0.535321, 0.785321, 0.785321]) { #expect(abs(trial.value - expected) < 1e-6, "\(trial)") }
         // A prior changes nothing without new users given a history, and early stopping scores
         // trained users: both are refused where they cannot hold.
         var standard = evaluation

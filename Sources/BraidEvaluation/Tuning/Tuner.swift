@@ -87,12 +87,27 @@ public struct Tuner: Sendable {
     /// `progress` gets each with its number from 0.
     public func run(model name: String, base: [String: String], candidates: [[String: String]], split: PreparedSplit,
                     progress: ((TuningTrial, Int) -> Void)? = nil) throws(ModelError) -> [TuningTrial] {
+        try run(model: name, base: base, candidates: candidates, views: [split], progress: progress)
+    }
+
+    /// As `run(model:base:candidates:split:progress:)` over several views of one split: the same
+    /// training data prepared under different protocols, such as new users given their first 1,
+    /// 3 and 10 interactions. Each configuration is fitted once, on the shared training data,
+    /// and its value is the metric's mean over the views (each weighs alike). Views whose
+    /// training data differ are refused.
+    public func run(model name: String, base: [String: String], candidates: [[String: String]], views: [PreparedSplit],
+                    progress: ((TuningTrial, Int) -> Void)? = nil) throws(ModelError) -> [TuningTrial] {
         try check()
+        guard let first = views.first else { throw ModelError(.invalidParameter, "tuning needs a validation split") }
+        for view in views.dropFirst() where view.train.interactionCount != first.train.interactionCount
+            || view.train.users != first.train.users || view.train.items != first.train.items {
+            throw ModelError(.invalidParameter, "the views a configuration is scored on must share their training data")
+        }
         let type = try ModelRegistry.model(named: name)
         var trials: [TuningTrial] = []
         for candidate in candidates {
             let parameters = ModelParameters(base.merging(candidate) { $1 })
-            for trial in try run(type, parameters: parameters, split: split) {
+            for trial in try run(type, parameters: parameters, views: views) {
                 progress?(trial, trials.count)
                 trials.append(trial)
             }
@@ -105,39 +120,45 @@ public struct Tuner: Sendable {
         trials.reduce(nil) { best, trial in best.map { better(trial.value, than: $0.value) ? trial : $0 } ?? trial }
     }
 
+    /// The metric's mean over the views, each scored by `score`.
+    func mean(over views: [PreparedSplit], _ score: (PreparedSplit) -> EvaluationResult) -> Double {
+        views.reduce(0) { $0 + (score($1).metrics[metric] ?? .nan) } / Double(views.count)
+    }
+
     /// One configuration's trials: one, or one per history prior.
-    func run<M: RecommendationModel>(_ type: M.Type, parameters: ModelParameters, split: PreparedSplit) throws(ModelError) -> [TuningTrial] {
+    func run<M: RecommendationModel>(_ type: M.Type, parameters: ModelParameters, views: [PreparedSplit]) throws(ModelError) -> [TuningTrial] {
         try ModelRegistry.validate(M.name, parameters: parameters)
         if let patience, let iterative = type as? any IterativeFactorizationModel.Type {
-            return [try runWithEarlyStopping(iterative, parameters: parameters, patience: patience, split: split)]
+            return [try runWithEarlyStopping(iterative, parameters: parameters, patience: patience, views: views)]
         }
         let configuration = try M.Configuration(parameters: parameters)
         let start = System.monotonicSeconds()
-        let model = try M(fitting: split.train, configuration: configuration)
+        let model = try M(fitting: views[0].train, configuration: configuration)
         let fitSeconds = System.monotonicSeconds() - start
         guard !historyPriors.isEmpty else {
-            let value = evaluator.evaluate(model, on: split).metrics[metric] ?? .nan
+            let value = mean(over: views) { evaluator.evaluate(model, on: $0) }
             return [TuningTrial(parameters: parameters.values, value: value, fitSeconds: fitSeconds)]
         }
         return historyPriors.map { prior in
             var evaluator = self.evaluator
             evaluator.evaluation.historyPrior = prior
-            let value = evaluator.evaluate(model, on: split).metrics[metric] ?? .nan
+            let value = mean(over: views) { evaluator.evaluate(model, on: $0) }
             return TuningTrial(parameters: parameters.values, value: value, fitSeconds: fitSeconds, historyPrior: prior)
         }
     }
 
     func runWithEarlyStopping<M: IterativeFactorizationModel>(_ type: M.Type, parameters: ModelParameters,
-                                                              patience: Int, split: PreparedSplit) throws(ModelError) -> TuningTrial {
+                                                              patience: Int, views: [PreparedSplit]) throws(ModelError) -> TuningTrial {
         let configuration = try M.Configuration(parameters: parameters)
-        let evaluator = self.evaluator, metric = self.metric
-        let scale = RatingScale(split.train)
+        let evaluator = self.evaluator
+        let scale = RatingScale(views[0].train)
         var bestValue = Double.nan, bestIteration = 0
         let start = System.monotonicSeconds()
-        _ = try M(fitting: split.train, configuration: configuration) { iteration, factors in
+        _ = try M(fitting: views[0].train, configuration: configuration) { iteration, factors in
             let predict: @Sendable (Int, Int) -> Float? = { user, item in scale.clip(factors.score(user: user, item: item)) }
-            let result = evaluator.evaluate(scores: { factors.scores(forUser: $0) }, predictRating: factors.userBiases != nil ? predict : nil, on: split)
-            let value = result.metrics[metric] ?? .nan
+            let value = self.mean(over: views) {
+                evaluator.evaluate(scores: { factors.scores(forUser: $0) }, predictRating: factors.userBiases != nil ? predict : nil, on: $0)
+            }
             if self.better(value, than: bestValue) { bestValue = value; bestIteration = iteration }
             return iteration - bestIteration < patience
         }
