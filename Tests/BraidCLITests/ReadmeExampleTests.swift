@@ -36,6 +36,14 @@ import Testing
         let first = try model.newUserScores(history: [3], values: [1], record: users["944"], attributes: attributes)
         #expect(first.count == model.data.itemCount && first != scores)
 
+        var given = EvaluationProtocol(threshold: 4, mode: .newUsers)
+        let held = try Splitter(.newUsers(ratio: 0.9), seed: 2).split(table)[0]
+        let views = try [1, 3].map { k in given.newUserHistory = k; return try PreparedSplit(held, protocol: given) }
+        let tuner = Tuner(evaluator: Evaluator(protocol: given), metric: "ndcg@10",
+                          historyPriors: [.off, HistoryPrior(weight: 2, length: 10), .default])
+        let trials = try tuner.run(model: "ease", base: [:], candidates: [[:]], views: views)
+        #expect(trials.count == 3 && tuner.best(trials)?.historyPrior != nil)
+
         let served = InteractionMatrix(positivesOf: table, threshold: 4)
         #expect(served.interactionCount + (served.belowThreshold?.nonzeroCount ?? 0) == table.count)
         #expect(served.seenItems(ofUser: 0).count == table.userIndices.filter { $0 == 0 }.count)
