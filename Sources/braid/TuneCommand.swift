@@ -6,7 +6,8 @@ struct Tune: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Search a model's parameters (grid or random search) on a validation split.",
         discussion: """
-            The validation data is --test (with --train), or a split of --data. Lists give a grid:
+            The validation data is --test (with --train), or a split of --data (--split kfold: each \
+            configuration is fitted on every fold and scored by the folds' mean). Lists give a grid:
               braid tune --data r.csv --model itemknn --space neighbors=20,50,100 --space similarity=cosine,jaccard
             Ranges and --samples give random search; --early-stopping P stops iterative models \
             (als, bpr, svd, biasedmf, svdpp) after P iterations without improvement:
@@ -60,20 +61,23 @@ struct Tune: ParsableCommand {
             var tuner = Tuner(evaluator: evaluator, metric: metric, patience: earlyStopping, historyPriors: priors)
             try tuner.check()
             let split = try splitOptions.splits(dataOptions, repeatProtocol: evaluation.mode == .repeat)
-            guard split.count == 1 else { throw CLIError("tune needs one validation split, not k-fold") }
-            // One view of the split per new-user history length (one view otherwise).
+            // Per fold (k-fold: each its own), one view of the split per new-user history length.
             let catalog = try dataOptions.catalog(knownItems: split[0].train.items)
-            let views = try protocolOptions.newUserHistories().map { k in
-                var given = evaluation
-                given.newUserHistory = k
-                var prepared = try PreparedSplit(split[0], protocol: given)
-                prepared.attach(catalog)
-                return prepared
+            let histories = try protocolOptions.newUserHistories()
+            let folds = try split.map { fold in
+                try histories.map { k in
+                    var given = evaluation
+                    given.newUserHistory = k
+                    var prepared = try PreparedSplit(fold, protocol: given)
+                    prepared.attach(catalog)
+                    return prepared
+                }
             }
             tuner.evaluator.catalog = catalog
             let count = tuner.trialCount(candidates: candidates.count)
-            Console.progress("tuning \(name): \(count) configurations\(evaluation.mode == .standard ? "" : " under the \(evaluation.mode.rawValue) protocol"), optimizing \(metric)\(views.count > 1 ? " (mean over \(views.count) new-user histories)" : "") (\(tuner.lowerIsBetter ? "lower" : "higher") is better)")
-            let trials = try tuner.run(model: name, base: resolved.values, candidates: candidates, views: views) { trial, n in
+            let means = [split.count > 1 ? "\(split.count) folds" : nil, histories.count > 1 ? "\(histories.count) new-user histories" : nil].compactMap { $0 }
+            Console.progress("tuning \(name): \(count) configurations\(evaluation.mode == .standard ? "" : " under the \(evaluation.mode.rawValue) protocol"), optimizing \(metric)\(means.isEmpty ? "" : " (mean over " + means.joined(separator: " and ") + ")") (\(tuner.lowerIsBetter ? "lower" : "higher") is better)")
+            let trials = try tuner.run(model: name, base: resolved.values, candidates: candidates, folds: folds) { trial, n in
                 let prior = trial.historyPrior.map { " --history-prior \($0)" } ?? ""
                 Console.progress("  [\(n + 1)/\(count)] \(ModelCreator.describe(trial.parameters))\(prior): \(metric) \(Console.format(trial.value)) (\(Console.format(trial.fitSeconds, digits: 2)) s)")
             }

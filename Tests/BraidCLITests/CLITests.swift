@@ -185,6 +185,26 @@ struct CLI {
         #expect(stopping.status == 2 && stopping.stderr.contains("cannot tune under the new-users protocol"), "\(stopping.stderr)")
     }
 
+    /// `tune --split kfold` fits each configuration on every fold and scores it by the folds'
+    /// mean: the value `evaluate` gives the same configuration on the same folds.
+    @Test func tuneAveragesOverFolds() throws {
+        let split = ["--data", train, "--split", "kfold", "--folds", "3", "--threshold", "4", "--model", "itemknn"]
+        let tuned = try CLI.run(["tune"] + split + ["--space", "neighbors=2,20", "--json"])
+        #expect(tuned.status == 0, "\(tuned.stderr)")
+        #expect(tuned.stderr.contains("mean over 3 folds"))
+        let trials = try #require(tuned.json["trials"] as? [[String: Any]])
+        #expect(trials.count == 2)
+        for trial in trials {
+            let neighbors = try #require((trial["parameters"] as? [String: String])?["neighbors"])
+            let evaluated = try CLI.run(["evaluate"] + split + ["--param", "neighbors=\(neighbors)", "--json"])
+            let metrics = try #require(evaluated.json["metrics"] as? [String: Any])
+            #expect(abs((trial["value"] as? Double ?? .nan) - (metrics["ndcg@10"] as? Double ?? .nan)) < 1e-9, "neighbors=\(neighbors)")
+        }
+        let stopping = try CLI.run(["tune", "--data", train, "--split", "kfold", "--folds", "3", "--threshold", "4", "--model", "als",
+                                    "--space", "factors=4,8", "--early-stopping", "2"])
+        #expect(stopping.status == 2 && stopping.stderr.contains("early stopping picks one iteration count on one split"), "\(stopping.stderr)")
+    }
+
     /// `info` on a model file: the model, the parameters it was fitted with and its training
     /// data's counts (those `info` gives for the data file); for the fusion its members and
     /// ranker; a damaged file is a clear error; data and model files in one call.

@@ -97,17 +97,50 @@ public struct Tuner: Sendable {
     /// training data differ are refused.
     public func run(model name: String, base: [String: String], candidates: [[String: String]], views: [PreparedSplit],
                     progress: ((TuningTrial, Int) -> Void)? = nil) throws(ModelError) -> [TuningTrial] {
+        try run(model: name, base: base, candidates: candidates, folds: [views], progress: progress)
+    }
+
+    /// As `run(model:base:candidates:views:progress:)` over several folds (k-fold
+    /// cross-validation: each fold its own training data, with one or more views of it). Each
+    /// configuration is fitted on every fold; its value is the mean over the folds that have
+    /// the metric (as `Evaluator.average`), and its fit time their sum. Early stopping, which picks one iteration count on one split, is
+    /// refused with more than one fold.
+    public func run(model name: String, base: [String: String], candidates: [[String: String]], folds: [[PreparedSplit]],
+                    progress: ((TuningTrial, Int) -> Void)? = nil) throws(ModelError) -> [TuningTrial] {
         try check()
-        guard let first = views.first else { throw ModelError(.invalidParameter, "tuning needs a validation split") }
-        for view in views.dropFirst() where view.train.interactionCount != first.train.interactionCount
-            || view.train.users != first.train.users || view.train.items != first.train.items {
-            throw ModelError(.invalidParameter, "the views a configuration is scored on must share their training data")
+        guard !folds.isEmpty, folds.allSatisfy({ !$0.isEmpty }) else { throw ModelError(.invalidParameter, "tuning needs a validation split") }
+        guard patience == nil || folds.count == 1 else {
+            throw ModelError(.invalidParameter, "early stopping picks one iteration count on one split: with \(folds.count) folds, tune the iterations as a parameter instead")
+        }
+        for views in folds {
+            let first = views[0]
+            for view in views.dropFirst() where view.train.interactionCount != first.train.interactionCount
+                || view.train.users != first.train.users || view.train.items != first.train.items {
+                throw ModelError(.invalidParameter, "the views a configuration is scored on must share their training data")
+            }
         }
         let type = try ModelRegistry.model(named: name)
         var trials: [TuningTrial] = []
         for candidate in candidates {
             let parameters = ModelParameters(base.merging(candidate) { $1 })
-            for trial in try run(type, parameters: parameters, views: views) {
+            // As `Evaluator.average`: the mean over the folds that have the metric.
+            var combined: [TuningTrial] = [], sums: [Double] = [], counts: [Int] = []
+            for views in folds {
+                let fold = try run(type, parameters: parameters, views: views)
+                if combined.isEmpty {
+                    combined = fold
+                    sums = Array(repeating: 0, count: fold.count)
+                    counts = Array(repeating: 0, count: fold.count)
+                } else {
+                    for k in combined.indices { combined[k].fitSeconds += fold[k].fitSeconds }
+                }
+                for k in fold.indices where fold[k].value.isFinite {
+                    sums[k] += fold[k].value
+                    counts[k] += 1
+                }
+            }
+            for (k, var trial) in combined.enumerated() {
+                trial.value = counts[k] == 0 ? .nan : sums[k] / Double(counts[k])
                 progress?(trial, trials.count)
                 trials.append(trial)
             }
