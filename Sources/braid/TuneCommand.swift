@@ -82,7 +82,13 @@ struct Tune: ParsableCommand {
                 Console.progress("  [\(n + 1)/\(count)] \(ModelCreator.describe(trial.parameters))\(prior): \(metric) \(Console.format(trial.value)) (\(Console.format(trial.fitSeconds, digits: 2)) s)")
             }
             guard let best = tuner.best(trials), best.value.isFinite else {
-                throw CLIError("no configuration produced a finite \(metric); check --metric and --threshold (rating metrics need no threshold and a rating model)")
+                let splitHint: String? = switch evaluation.mode {
+                case .newUsers: "; --protocol new-users scores users without training interactions: split with --split new-users"
+                case .coldItems, .mixed: "; --protocol \(evaluation.mode.rawValue) scores items without training interactions: split with --split cold-items"
+                case .coldUsers: "; --protocol cold-users scores users with at most --cold-user-history training interactions"
+                case .standard, .repeat: nil
+                }
+                throw CLIError("no configuration produced a finite \(metric); check --metric and --threshold (rating metrics need no threshold and a rating model)" + (splitHint ?? ""))
             }
             if common.json {
                 // A trial's value may be NaN (a metric the configuration left undefined): null.

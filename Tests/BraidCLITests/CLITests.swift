@@ -178,6 +178,8 @@ struct CLI {
         let listed = try CLI.run(["evaluate", "--train", train, "--test", test, "--threshold", "4", "--model", "itemknn", "--protocol", "new-users", "--new-user-history", "1,2"])
         #expect(listed.status == 2 && listed.stderr.contains("evaluate takes one --new-user-history"), "\(listed.stderr)")
         // Where a prior changes nothing, or early stopping cannot score, tune says so.
+        let unsplit = try CLI.run(["tune", "--data", train, "--threshold", "4", "--model", "itemknn", "--protocol", "new-users", "--space", "neighbors=2,20"])
+        #expect(unsplit.status == 2 && unsplit.stderr.contains("split with --split new-users"), "\(unsplit.stderr)")
         let standard = try CLI.run(common + ["--history-prior", "off", "--history-prior", "4,10"])
         #expect(standard.status == 2 && standard.stderr.contains("new-users protocol with a new-user history"), "\(standard.stderr)")
         let stopping = try CLI.run(["tune", "--train", train, "--test", test, "--threshold", "4", "--model", "als", "--protocol", "new-users",
