@@ -103,8 +103,8 @@ public struct Tuner: Sendable {
     /// As `run(model:base:candidates:views:progress:)` over several folds (k-fold
     /// cross-validation: each fold its own training data, with one or more views of it). Each
     /// configuration is fitted on every fold; its value is the mean over the folds that have
-    /// the metric (as `Evaluator.average`), and its fit time their sum. Early stopping, which picks one iteration count on one split, is
-    /// refused with more than one fold.
+    /// the metric (as `Evaluator.average`), and its fit time their sum. Early stopping, which
+    /// picks one iteration count on one split, is refused with more than one fold.
     public func run(model name: String, base: [String: String], candidates: [[String: String]], folds: [[PreparedSplit]],
                     progress: ((TuningTrial, Int) -> Void)? = nil) throws(ModelError) -> [TuningTrial] {
         try check()
