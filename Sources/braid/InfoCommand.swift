@@ -157,7 +157,7 @@ struct ModelFileInfo {
     /// texts embedded (`--item-vectors text`), the text model; nil when it has none.
     static func itemVectors(_ catalog: ItemCatalog?) -> (items: Int, dimension: Int, textModel: TextEmbeddingModel?)? {
         guard let catalog, let dimension = catalog.vectorDimension else { return nil }
-        return (catalog.records.values.filter { $0.vector != nil }.count, dimension, catalog.textEmbedding)
+        return (catalog.vectorCount, dimension, catalog.textEmbedding)
     }
 
     func rows(_ path: String) -> [[String]] {

@@ -155,8 +155,7 @@ extension DataOptions {
         let embedder = SentenceEmbedder(try loadTextModel(nil))
         let started = System.monotonicSeconds()
         let embedded = catalog.embeddingTexts(with: embedder)
-        let count = embedded.records.values.filter { $0.vector != nil }.count
-        Console.progress("item vectors: \(count) items' texts embedded by \(embedder.model.name) in \(Console.format(System.monotonicSeconds() - started, digits: 2)) s, "
+        Console.progress("item vectors: \(embedded.vectorCount) items' texts embedded by \(embedder.model.name) in \(Console.format(System.monotonicSeconds() - started, digits: 2)) s, "
                          + "\(embedder.model.dimension) dimensions")
         return embedded
     }

@@ -122,6 +122,9 @@ public struct ItemCatalog: Sendable, Equatable {
         return counts.max { a, b in a.value != b.value ? a.value < b.value : a.key > b.key }?.key
     }
 
+    /// How many items have a vector.
+    public var vectorCount: Int { records.values.filter { $0.vector != nil }.count }
+
     /// The first of `items` whose vector's length is not `vectorDimension`: its id, its length
     /// and the catalogue's; nil when all agree, none has a vector, or the catalogue has none.
     /// (Such a vector the content models would leave out, and the catalogue would hold two lengths.)

@@ -123,24 +123,13 @@ public struct Tuner: Sendable {
         var trials: [TuningTrial] = []
         for candidate in candidates {
             let parameters = ModelParameters(base.merging(candidate) { $1 })
-            // As `Evaluator.average`: the mean over the folds that have the metric.
-            var combined: [TuningTrial] = [], sums: [Double] = [], counts: [Int] = []
-            for views in folds {
-                let fold = try run(type, parameters: parameters, views: views)
-                if combined.isEmpty {
-                    combined = fold
-                    sums = Array(repeating: 0, count: fold.count)
-                    counts = Array(repeating: 0, count: fold.count)
-                } else {
-                    for k in combined.indices { combined[k].fitSeconds += fold[k].fitSeconds }
-                }
-                for k in fold.indices where fold[k].value.isFinite {
-                    sums[k] += fold[k].value
-                    counts[k] += 1
-                }
-            }
-            for (k, var trial) in combined.enumerated() {
-                trial.value = counts[k] == 0 ? .nan : sums[k] / Double(counts[k])
+            // Each fold's trials, one per prior in the same order; as `Evaluator.average`, the
+            // value is the mean over the folds that have the metric, and the fit times add up.
+            let perFold = try folds.map { views throws(ModelError) in try run(type, parameters: parameters, views: views) }
+            for (k, var trial) in perFold[0].enumerated() {
+                let values = perFold.map { $0[k].value }.filter(\.isFinite)
+                trial.value = values.isEmpty ? .nan : values.reduce(0, +) / Double(values.count)
+                trial.fitSeconds = perFold.reduce(0) { $0 + $1[k].fitSeconds }
                 progress?(trial, trials.count)
                 trials.append(trial)
             }
