@@ -46,6 +46,41 @@ import Testing
         #expect(RankingMetrics.auc(scores: [1, 1], candidates: [0, 1], relevant: [0]) == 0.5)
         // An unscorable relevant item loses to every irrelevant candidate: (1 + 0) / 2.
         #expect(RankingMetrics.auc(scores: [0.9, 0.1], candidates: [0, 1], relevant: [0, 5]) == 0.5)
+        // Ties between a relevant and irrelevant items: relevant 0 (0.5) and 3 (0.2) against
+        // 1 (0.5), 2 (0.5) and 4 (0.9): the pairs (0, 1) and (0, 2) tie, the other four are
+        // lost, so (½ + ½) / 6. Item 5 is not a candidate and not relevant: it counts for nothing.
+        let tied = RankingMetrics.auc(scores: [0.5, 0.5, 0.5, 0.2, 0.9, 7], candidates: [0, 1, 2, 3, 4], relevant: [0, 3])
+        #expect(abs(tied! - 1.0 / 6) < 1e-12)
+        // No irrelevant candidate, or no relevant item: undefined.
+        #expect(RankingMetrics.auc(scores: [0.5, 0.1], candidates: [0, 1], relevant: [0, 1]) == nil)
+        #expect(RankingMetrics.auc(scores: [0.5, 0.1], candidates: [0, 1], relevant: []) == nil)
+    }
+
+    @Test func aucEqualsThePairCountOnManyTies() {
+        // Scores drawn from a few values, so that most pairs tie, against counting every
+        // (relevant, irrelevant) pair one by one.
+        var generator = SeededGenerator(seed: 7)
+        // One relevant item in 12 (about 25, counted by a pass each) or in 2 (about 150, counted
+        // by binary search); 303 scores, so the vectorized passes end with a remainder.
+        for round in 0..<20 {
+            let n = 303
+            let scores = (0..<n).map { _ in Float(generator.next() % 6) / 2 }
+            let candidates = (0..<n).filter { _ in generator.next() % 5 != 0 }.map { Int32($0) }
+            let density: UInt64 = round.isMultiple(of: 2) ? 12 : 2
+            let relevant = Set((0..<n).filter { _ in generator.next() % density == 0 }.map { Int32($0) })
+            let candidateSet = Set(candidates)
+            let negatives = candidates.filter { !relevant.contains($0) }
+            var pairs = 0.0
+            for r in relevant where candidateSet.contains(r) {
+                for q in negatives {
+                    let a = scores[Int(r)], b = scores[Int(q)]
+                    pairs += a > b ? 1 : a == b ? 0.5 : 0
+                }
+            }
+            let expected = pairs / (Double(relevant.count) * Double(negatives.count))
+            let auc = RankingMetrics.auc(scores: scores, candidates: candidates, relevant: relevant)
+            #expect(abs(auc! - expected) < 1e-12)
+        }
     }
 
     @Test func ratingErrors() {

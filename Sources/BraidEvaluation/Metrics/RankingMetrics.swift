@@ -49,33 +49,95 @@ public enum RankingMetrics {
     /// scored above an irrelevant one (ties count one half). Relevant items that are not
     /// candidates (unscorable) count as ranked below every candidate.
     ///
+    /// The pairs are counted without sorting the candidates: up to 64 relevant items each count
+    /// the irrelevant scores below their own in one vectorized pass; past that each irrelevant
+    /// candidate is placed among the relevant ones' sorted scores by binary search, so a user
+    /// costs O(n·min(r, log r)) for n candidates and r relevant items.
+    ///
     /// - Parameters:
     ///   - scores: score per item index.
     ///   - candidates: the rankable items (for the protocol: items with training data that the
     ///     user has not interacted with in training).
     /// - Returns: nil when there is no relevant or no irrelevant item.
     public static func auc(scores: [Float], candidates: [Int32], relevant: Set<Int32>) -> Double? {
-        var entries: [(score: Float, relevant: Bool)] = candidates.map { (scores[Int($0)], relevant.contains($0)) }
-        let candidateSet = Set(candidates)
-        let unscorable = relevant.filter { !candidateSet.contains($0) }.count
-        entries.sort { $0.score < $1.score }
-        var positives = 0, negatives = 0
-        var rankSum = 0.0
-        var start = 0
-        while start < entries.count {
-            var end = start
-            while end < entries.count && entries[end].score == entries[start].score { end += 1 }
-            let meanRank = Double(start + end + 1) / 2  // 1-based average rank of the tie group
-            for e in entries[start..<end] {
-                if e.relevant { positives += 1; rankSum += meanRank } else { negatives += 1 }
-            }
-            start = end
+        guard !relevant.isEmpty else { return nil }
+        var isRelevant = [Bool](repeating: false, count: scores.count)
+        for item in relevant where item >= 0 && Int(item) < scores.count { isRelevant[Int(item)] = true }
+        var positiveScores: [Float] = [], negativeScores: [Float] = []
+        positiveScores.reserveCapacity(relevant.count)
+        negativeScores.reserveCapacity(candidates.count)
+        for item in candidates {
+            if isRelevant[Int(item)] { positiveScores.append(scores[Int(item)]) } else { negativeScores.append(scores[Int(item)]) }
         }
-        let totalPositives = positives + unscorable
-        guard totalPositives > 0, negatives > 0 else { return nil }
-        // Mann–Whitney U of the scorable positives; unscorable ones beat no negative.
-        let u = rankSum - Double(positives * (positives + 1)) / 2
-        return u / (Double(totalPositives) * Double(negatives))
+        let negativeCount = negativeScores.count
+        guard negativeCount > 0 else { return nil }
+        // Mann–Whitney U, doubled: a (relevant, irrelevant) pair ordered correctly counts 2, a
+        // tie 1; relevant items that are not candidates (unscorable) beat no irrelevant one.
+        var doubledU = 0
+        if positiveScores.count <= 64 {
+            // Few relevant items: each counts the irrelevant scores below and equal to its own
+            // in one vectorized pass.
+            negativeScores.withUnsafeBufferPointer { negatives in
+                for positive in positiveScores {
+                    let (below, equal) = countBelowAndEqual(negatives, positive)
+                    doubledU += 2 * below + equal
+                }
+            }
+        } else {
+            positiveScores.sort()
+            positiveScores.withUnsafeBufferPointer { positives in
+                for score in negativeScores {
+                    let below = lowerBound(positives, score), notAbove = upperBound(positives, score)
+                    doubledU += 2 * (positives.count - notAbove) + (notAbove - below)
+                }
+            }
+        }
+        return Double(doubledU) / 2 / (Double(relevant.count) * Double(negativeCount))
+    }
+
+    /// How many of `values` are below `threshold`, and how many equal it.
+    private static func countBelowAndEqual(_ values: UnsafeBufferPointer<Float>, _ threshold: Float) -> (below: Int, equal: Int) {
+        typealias Lanes = SIMD16<Float>
+        let width = Lanes.scalarCount
+        let splat = Lanes(repeating: threshold)
+        var below = SIMD16<Int32>(), equal = SIMD16<Int32>()
+        let ones = SIMD16<Int32>(repeating: 1), zeros = SIMD16<Int32>()
+        var index = 0
+        if let base = values.baseAddress {
+            let raw = UnsafeRawPointer(base)
+            while index + width <= values.count {
+                let lanes = raw.loadUnaligned(fromByteOffset: index * MemoryLayout<Float>.stride, as: Lanes.self)
+                below &+= zeros.replacing(with: ones, where: lanes .< splat)
+                equal &+= zeros.replacing(with: ones, where: lanes .== splat)
+                index += width
+            }
+        }
+        var belowCount = Int(below.wrappedSum()), equalCount = Int(equal.wrappedSum())
+        while index < values.count {
+            if values[index] < threshold { belowCount += 1 } else if values[index] == threshold { equalCount += 1 }
+            index += 1
+        }
+        return (belowCount, equalCount)
+    }
+
+    /// The first position whose value is not below `value`.
+    private static func lowerBound(_ sorted: UnsafeBufferPointer<Float>, _ value: Float) -> Int {
+        var low = 0, high = sorted.count
+        while low < high {
+            let middle = (low + high) / 2
+            if sorted[middle] < value { low = middle + 1 } else { high = middle }
+        }
+        return low
+    }
+
+    /// The first position whose value is above `value`.
+    private static func upperBound(_ sorted: UnsafeBufferPointer<Float>, _ value: Float) -> Int {
+        var low = 0, high = sorted.count
+        while low < high {
+            let middle = (low + high) / 2
+            if sorted[middle] <= value { low = middle + 1 } else { high = middle }
+        }
+        return low
     }
 }
 
