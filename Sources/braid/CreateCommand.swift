@@ -83,7 +83,7 @@ struct Create: ParsableCommand {
                 Console.printJSON([
                     "model": winner.family, "parameters": winner.trial.parameters, "metric": metric, "out": out, "seconds": seconds,
                     "defaults": defaults, "value_kind": result.valueKind.rawValue, "threshold": result.threshold.map { Double($0) } as Any,
-                    "temporal_validation": result.temporalValidation,
+                    "temporal_validation": result.temporalValidation, "not_started": result.notStarted,
                     "leaderboard": board.map { ["model": $0.family, "parameters": $0.trial.parameters, metric: $0.trial.value,
                                                 "fit_seconds": $0.trial.fitSeconds] as [String: Any] },
                 ])
@@ -91,6 +91,10 @@ struct Create: ParsableCommand {
                 Console.printTable(["model", metric, "fit s", "parameters"], board.map { entry in
                     [entry.family, Console.format(entry.trial.value), Console.format(entry.trial.fitSeconds, digits: 2), ModelCreator.describe(entry.trial.parameters)]
                 }, rightAligned: [1, 2])
+                if !result.notStarted.isEmpty {
+                    print("\nnot started, a trial estimated to run past the time for tuning: "
+                          + result.notStarted.sorted { $0.value < $1.value }.map { "\($0.key) (about \(Console.format($0.value, digits: 1)) s)" }.joined(separator: ", "))
+                }
                 print("\nsaved \(winner.family) to \(out); on validation it beats \(result.defaultsBeaten) of the \(result.defaultsCompared) "
                       + "\(winner.family == "fusion" ? "" : "other ")families at their default parameters")
             }

@@ -5,10 +5,12 @@ public import BraidModels
 /// Create's `recommender.create`, but tuned and fused): the data decides the protocol (ratings
 /// become positives at 80% of the top of the scale; with timestamps each user's latest 20% is
 /// the validation set, otherwise a seeded random 20%), each family gets random configurations in
-/// turn (its defaults first) until 60% of the budget is spent, the fusion over the three best
+/// turn (its defaults first, the cheapest family first, and none whose trial is estimated or
+/// measured to overrun) until 60% of the budget is spent, the fusion over the three best
 /// is tried when its plan fits in what is left (with fewer random inner folds, down to
-/// `FusionCost.fewestFolds`, when the default's would not) and kept only if it wins on
-/// validation, and the winner is refitted on all the data.
+/// `FusionCost.fewestFolds`, when the default's would not; when it does not fit, tuning goes on
+/// in the time kept for it) and kept only if it wins on validation, and the best whose fit on
+/// all the data ends within the budget is fitted on it.
 ///
 ///     let result = try ModelCreator(budget: 60).create(table, catalog: catalog)
 ///     try ModelRegistry.save(result.model, to: "model.braid")
@@ -89,8 +91,12 @@ public struct ModelCreator: Sendable {
         /// how many of those the winner beats on validation.
         public var defaultsCompared: Int
         public var defaultsBeaten: Int
-
-        public var winner: Entry { leaderboard[0] }
+        /// The model fitted: the leaderboard's first, unless its fit on all the data would have
+        /// overrun the budget (then the best whose fit would not).
+        public var winner: Entry
+        /// The families never started, each with the seconds its trial was estimated to take
+        /// (past the time for tuning).
+        public var notStarted: [String: Double]
     }
 
     /// Tunes, fuses and fits on `table` (and `catalog`'s item text, attributes or vectors, when
@@ -120,27 +126,46 @@ public struct ModelCreator: Sendable {
         var next = Array(repeating: 0, count: families.count)
         var slowest = Array(repeating: 0.0, count: families.count)
         var defaults: [String: Double] = [:]
-        let tuningBudget = budget * 0.6
-        while true {
-            var tried = false
-            for k in families.indices where next[k] < samples[k].count {
-                if elapsed() + 2 * slowest[k] > tuningBudget { continue }
-                let candidate = samples[k][next[k]]
-                next[k] += 1
-                let t0 = System.monotonicSeconds()
-                let trial: TuningTrial
-                do { trial = try tuner.run(model: families[k].name, base: [:], candidates: [candidate], split: prepared)[0] } catch {
-                    progress("  \(families[k].name) \(Self.describe(candidate)): \(error)")
-                    continue
+        // Before a family's first trial its cost is estimated from the data's size; after it,
+        // measured. Each round takes the cheapest first, and a trial that would run past
+        // `limit` is not started (the defaults of a slow family on large data would take the
+        // budget alone).
+        let shape = DataShape(prepared)
+        let estimated = families.map { Self.estimatedTrialSeconds($0.name, shape: shape, threads: Parallelism.threadCount) }
+        func tune(until limit: Double) {
+            var reported = Set<Int>()
+            while true {
+                var tried = false
+                let order = families.indices.sorted { a, b in
+                    (next[a] == 0 ? estimated[a] : slowest[a], a) < (next[b] == 0 ? estimated[b] : slowest[b], b)
                 }
-                slowest[k] = max(slowest[k], System.monotonicSeconds() - t0)
-                if candidate.isEmpty { defaults[families[k].name] = trial.value }
-                tried = true
-                if best[k].map({ tuner.better(trial.value, than: $0.trial.value) }) ?? trial.value.isFinite { best[k] = Entry(family: families[k].name, trial: trial) }
-                progress("  \(families[k].name) \(candidate.isEmpty ? "defaults" : Self.describe(candidate)): \(metric) \(System.fixed(trial.value))")
+                for k in order where next[k] < samples[k].count {
+                    if next[k] == 0 && elapsed() + estimated[k] > limit {
+                        if reported.insert(k).inserted {
+                            progress("  \(families[k].name): not started, a trial would take about \(System.fixed(estimated[k], digits: 1)) s, "
+                                     + "past \(System.fixed(limit, digits: 1)) s")
+                        }
+                        continue
+                    }
+                    if elapsed() + 2 * slowest[k] > limit { continue }
+                    let candidate = samples[k][next[k]]
+                    next[k] += 1
+                    let t0 = System.monotonicSeconds()
+                    let trial: TuningTrial
+                    do { trial = try tuner.run(model: families[k].name, base: [:], candidates: [candidate], split: prepared)[0] } catch {
+                        progress("  \(families[k].name) \(Self.describe(candidate)): \(error)")
+                        continue
+                    }
+                    slowest[k] = max(slowest[k], System.monotonicSeconds() - t0)
+                    if candidate.isEmpty { defaults[families[k].name] = trial.value }
+                    tried = true
+                    if best[k].map({ tuner.better(trial.value, than: $0.trial.value) }) ?? trial.value.isFinite { best[k] = Entry(family: families[k].name, trial: trial) }
+                    progress("  \(families[k].name) \(candidate.isEmpty ? "defaults" : Self.describe(candidate)): \(metric) \(System.fixed(trial.value))")
+                }
+                if !tried { break }
             }
-            if !tried { break }
         }
+        tune(until: budget * 0.6)
         var board = best.compactMap { $0 }.sorted { tuner.better($0.trial.value, than: $1.trial.value) }
         guard !board.isEmpty else {
             if prepared.relevant.isEmpty {
@@ -152,26 +177,84 @@ public struct ModelCreator: Sendable {
         var full = threshold.map { InteractionMatrix(positivesOf: table, threshold: $0) } ?? InteractionMatrix(table)
         full.catalog = catalog
         full.preparation = preparation
-        if board.count >= 2, let fusion = try fusionEntry(over: board, temporal: temporal, prepared: prepared, full: full, tuner: tuner,
-                                                          elapsed: elapsed, progress: progress) {
-            board.append(fusion)
+        let scale = Double(full.interactionCount) / Double(max(1, prepared.train.interactionCount))
+        let fusion = board.count >= 2 ? try fusionEntry(over: board, temporal: temporal, prepared: prepared, full: full, tuner: tuner,
+                                                        elapsed: elapsed, progress: progress) : (entry: nil, tried: false)
+        if let entry = fusion.entry {
+            board.append(entry)
             board.sort { tuner.better($0.trial.value, than: $1.trial.value) }
+        } else if !fusion.tried {
+            // No fusion to fit: the time kept for it goes to more tuning, up to 90% of the
+            // budget less twice the leader's fit on all the data.
+            let limit = budget * 0.9 - 2 * board[0].trial.fitSeconds * scale
+            if limit > elapsed() {
+                progress("tuning on until \(System.fixed(limit, digits: 1)) s, the time kept for the fusion")
+                tune(until: limit)
+                board = best.compactMap { $0 }.sorted { tuner.better($0.trial.value, than: $1.trial.value) }
+            }
         }
-        let winner = board[0]
+        // The winner is the best whose fit on all the data (its trial's fit, scaled to the
+        // whole data's size) still ends within the budget; the fusion's was checked above.
+        let winner = board.first { entry in
+            let refit = entry.family == "fusion" ? 0 : entry.trial.fitSeconds * scale
+            if elapsed() + refit <= budget || entry.family == board.last?.family { return true }
+            progress("  \(entry.family): left out, its fit on all the data (about \(System.fixed(refit, digits: 0)) s) would overrun the budget")
+            return false
+        } ?? board[0]
         progress("fitting \(winner.family) \(Self.describe(winner.trial.parameters)) on all \(table.count) interactions…")
         let model = try ModelRegistry.fit(winner.family, parameters: ModelParameters(winner.trial.parameters), data: full)
         let others = defaults.filter { $0.key != winner.family }
         return Result(model: model, leaderboard: board, defaults: defaults, valueKind: kind, threshold: threshold,
                       temporalValidation: temporal, validation: prepared, data: full,
-                      defaultsCompared: others.count, defaultsBeaten: others.values.filter { tuner.better(winner.trial.value, than: $0) }.count)
+                      defaultsCompared: others.count, defaultsBeaten: others.values.filter { tuner.better(winner.trial.value, than: $0) }.count,
+                      winner: winner,
+                      notStarted: Dictionary(uniqueKeysWithValues: families.indices.filter { next[$0] == 0 }.map { (families[$0].name, estimated[$0]) }))
+    }
+
+    /// The sizes a trial's cost is estimated from.
+    struct DataShape {
+        var users: Int, items: Int, interactions: Int
+        /// Σ over users of their interaction count squared (item co-occurrences), and over items.
+        var userPairs: Double, itemPairs: Double
+        /// Users scored × items ranked by one evaluation.
+        var scored: Double
+        /// Epochs × interactions of BPR's default fit.
+        var bprSteps: Double
+    }
+
+    /// Seconds one trial of `family` at its defaults (its fit and one evaluation) is estimated
+    /// to take: rates measured on the 2-core development machine with 2 threads, on ml-100k,
+    /// ml-latest-small and 1.6 million synthetic interactions (50,000 users × 20,000 items;
+    /// within 25% of each family's trial there, from 3 s for popularity to 45 s for BPR), scaled
+    /// to `threads`. On MovieLens, where most trials take a tenth of a second, they are rough
+    /// but in the right order: BPR's 4–5 s is estimated at 6. Zero for a family it does not
+    /// know (tried first).
+    static func estimatedTrialSeconds(_ family: String, shape: DataShape, threads: Int) -> Double {
+        let n = Double(shape.interactions), items = Double(shape.items), users = Double(shape.users)
+        let seconds: Double
+        switch family {
+        case "pop": seconds = 3e-9 * shape.scored
+        case "itemknn": seconds = 5e-9 * shape.userPairs + 2e-9 * items * items + 5.5e-9 * shape.scored
+        case "userknn": seconds = 1e-8 * shape.itemPairs + 1e-9 * users * users + 5e-9 * shape.scored
+        case "ease": seconds = 4e-12 * items * items * items + 1e-9 * shape.userPairs + 8e-9 * shape.scored
+        case "rp3beta": seconds = 1.35e-8 * shape.userPairs + 2e-9 * items * items + 3e-9 * shape.scored
+        case "gfcf": seconds = 2.5e-6 * n + 3e-5 * items + 1.2e-8 * shape.scored
+        case "adjacency", "content-bm25": seconds = 3.5e-7 * n + 4.5e-9 * shape.scored
+        case "als": seconds = 2e-6 * n + 3.5e-5 * (users + items) + 7.5e-9 * shape.scored
+        case "hybrid": seconds = 3e-6 * n + 5e-5 * (users + items) + 7.5e-9 * shape.scored
+        case "bpr": seconds = 1.9e-7 * shape.bprSteps + 7.5e-9 * shape.scored
+        default: seconds = 0
+        }
+        return seconds * 2 / Double(max(1, threads))
     }
 
     /// The fusion over the three best families, measured, when its plan fits in the budget and
-    /// what is left of its fitting after the trial still does; else nil. The members its final
+    /// what is left of its fitting after the trial still does; else no entry, and `tried` says
+    /// whether its trial ran (when it did not, its time is free for tuning). The members its final
     /// fit adds beyond the trial's (as the fusion resolves them on each matrix: EASE on every
     /// rated item under a threshold and a random inner split) cost their family's fit seconds.
     func fusionEntry(over board: [Entry], temporal: Bool, prepared: PreparedSplit, full: InteractionMatrix, tuner: Tuner,
-                     elapsed: () -> Double, progress: (String) -> Void) throws -> Entry? {
+                     elapsed: () -> Double, progress: (String) -> Void) throws -> (entry: Entry?, tried: Bool) {
         var planned = Fusion.Configuration()
         planned.members = board.prefix(3).map { MemberSpec(model: $0.family, parameters: $0.trial.parameters) }
         planned.validation = temporal ? .temporal : .random
@@ -185,24 +268,35 @@ public struct ModelCreator: Sendable {
         guard let folds = cost.folds(within: budget * 0.9 - elapsed(), default: defaultFolds, adjustable: !temporal) else {
             let least = cost.total(folds: temporal ? defaultFolds : min(FusionCost.fewestFolds, defaultFolds))
             progress("  no fusion: its fitting (about \(System.fixed(least, digits: 0)) s) would overrun the budget")
-            return nil
+            return (nil, false)
         }
         let members = planned.members.map(\.description).joined(separator: "+")
         var parameters = ["members": members, "validation": temporal ? "temporal" : "random"]
         if folds != defaultFolds { parameters["folds"] = String(folds) }
-        guard let trial = try? tuner.run(model: "fusion", base: [:], candidates: [parameters], split: prepared)[0] else { return nil }
+        guard let trial = try? tuner.run(model: "fusion", base: [:], candidates: [parameters], split: prepared)[0] else { return (nil, true) }
         let rest = cost.afterTrial(trial.fitSeconds)
         guard elapsed() + rest <= budget else {
             progress("  fusion of \(members): \(metric) \(System.fixed(trial.value)), left out: what is left of its fitting (about "
                      + "\(System.fixed(rest, digits: 0)) s) would overrun the budget")
-            return nil
+            return (nil, true)
         }
         progress("  fusion of \(members)\(parameters["folds"].map { " (\($0) folds)" } ?? ""): \(metric) \(System.fixed(trial.value))")
-        return Entry(family: "fusion", trial: trial)
+        return (Entry(family: "fusion", trial: trial), true)
     }
 
     /// Parameters as `key=value` pairs by key, space-separated.
     public static func describe(_ parameters: [String: String]) -> String {
         parameters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+    }
+}
+
+extension ModelCreator.DataShape {
+    init(_ split: PreparedSplit) {
+        let train = split.train
+        self.init(users: train.userCount, items: train.itemCount, interactions: train.interactionCount,
+                  userPairs: train.byUser.rowCounts.reduce(0) { $0 + Double($1) * Double($1) },
+                  itemPairs: train.byItem.rowCounts.reduce(0) { $0 + Double($1) * Double($1) },
+                  scored: Double(split.relevant.count) * Double(train.itemCount),
+                  bprSteps: Double(BayesianPersonalizedRanking.epochs(for: train)) * Double(train.interactionCount))
     }
 }
