@@ -37,6 +37,35 @@ import Testing
         #expect(product == DenseMatrix([[20, 0], [0, 9]]))
     }
 
+    @Test func prunedProductKeepsEachRowsStrongest() {
+        // X = [[1,1,0,0],[1,0,1,1],[0,1,1,0]] (users × items); XᵀX by hand, items × items:
+        // [[2,1,1,1],[1,2,1,0],[1,1,2,1],[1,0,1,1]]. With the diagonal set to 0 and two kept a
+        // row: item 0 keeps items 1 and 2 (a three-way tie at 1, to the lower columns); item 1
+        // keeps 0 and 2 (its 0 at item 3 is no entry, so three remain); item 3 has three entries
+        // (items 0, 2 and its own 0) and keeps 0 and 2.
+        let x = SparseMatrix(rowCount: 3, columnCount: 4, rows: [0, 0, 1, 1, 1, 2, 2], columns: [0, 1, 0, 2, 3, 1, 2],
+                             values: [1, 1, 1, 1, 1, 1, 1])
+        let pruned = x.transposed().multiplied(by: x, keepingStrongest: 2) { i, j, w in Int(j) == i ? 0 : w }
+        #expect(pruned.toDense() == DenseMatrix([[0, 1, 1, 0], [1, 0, 1, 0], [1, 1, 0, 0], [1, 0, 1, 0]]))
+        // Against forming the whole product, transforming it and pruning it, on rows both
+        // sparse (their columns sorted) and nearly dense (read off the dense row), some with
+        // fewer entries than are kept.
+        var generator = SeededGenerator(seed: 5)
+        let rows = 60, columns = 40
+        var r: [Int32] = [], c: [Int32] = [], v: [Float] = []
+        for row in 0..<rows {
+            for column in 0..<columns where generator.next() % (row < 20 ? 3 : 13) == 0 {
+                r.append(Int32(row)); c.append(Int32(column)); v.append(Float(generator.next() % 5 + 1))
+            }
+        }
+        let a = SparseMatrix(rowCount: rows, columnCount: columns, rows: r, columns: c, values: v)
+        let transform: @Sendable (Int, Int32, Float) -> Float = { i, j, w in Float(Int(j) % 7) + w / Float(i + 1) }
+        for kept in [1, 5, 30] {
+            let whole = a.transposed().multiplied(by: a).mapValues(transform).keepingStrongest(kept)
+            #expect(a.transposed().multiplied(by: a, keepingStrongest: kept, transform: transform) == whole)
+        }
+    }
+
     @Test func sparseTimesDense() {
         let dense = DenseMatrix([[1, 2], [3, 4], [5, 6]])
         // [[2,0,4],[0,3,0]] × dense = [[22, 28], [9, 12]]

@@ -4,13 +4,38 @@ extension SparseMatrix {
     ///
     /// - Complexity: O(flops) where flops is the number of scalar multiplications.
     public func multiplied(by other: SparseMatrix) -> SparseMatrix {
+        SparseMatrix(stackingRows: productRows(other) { _, columns, accumulator in
+            (columns, columns.map { accumulator[Int($0)] })
+        }, columnCount: other.columnCount)
+    }
+
+    /// `self × other` with each value passed through `transform(row, column, value)` and each
+    /// row pruned to its `count` largest (as `keepingStrongest`: ties to the lower column,
+    /// columns ascending, a row with at most `count` entries kept whole), without forming the
+    /// whole product: each row is pruned as soon as it is accumulated, so memory holds one
+    /// dense row per thread and the kept entries (a large catalogue's co-occurrences are
+    /// nearly dense: items² entries).
+    public func multiplied(by other: SparseMatrix, keepingStrongest count: Int,
+                           transform: @Sendable (Int, Int32, Float) -> Float) -> SparseMatrix {
+        SparseMatrix(stackingRows: productRows(other) { r, columns, accumulator in
+            guard columns.count > count else { return (columns, columns.map { transform(r, $0, accumulator[Int($0)]) }) }
+            return Self.strongest(count, of: columns.indices, column: { columns[$0] },
+                                  value: { transform(r, columns[$0], accumulator[Int(columns[$0])]) })
+        }, columnCount: other.columnCount)
+    }
+
+    /// Accumulates each row of `self × other` in a dense row (Gustavson's algorithm) on the
+    /// worker threads and hands `row` its index, its nonzero columns ascending and the dense
+    /// row, gathering what it returns in row order.
+    private func productRows<Row: Sendable>(_ other: SparseMatrix,
+                                            _ row: @Sendable (Int, [Int32], [Float]) -> Row) -> [Row] {
         precondition(columnCount == other.rowCount, "inner dimensions differ: \(columnCount) vs \(other.rowCount)")
         let width = other.columnCount
-        let rows: [(columns: [Int32], values: [Float])] = parallelMapRows(rowCount) { range in
+        return parallelMapRows(rowCount) { range in
             var accumulator = [Float](repeating: 0, count: width)
             var occupied = [Bool](repeating: false, count: width)
             var touched: [Int32] = []
-            var out: [(columns: [Int32], values: [Float])] = []
+            var out: [Row] = []
             for r in range {
                 touched.removeAll(keepingCapacity: true)
                 for k in self.entries(ofRow: r) {
@@ -22,19 +47,21 @@ extension SparseMatrix {
                         accumulator[c] += a * other.values[m]
                     }
                 }
-                touched.sort()
-                var values = [Float]()
-                values.reserveCapacity(touched.count)
+                // Ascending: sorted when few, read off the dense row when many.
+                if touched.count * 16 < width {
+                    touched.sort()
+                } else {
+                    touched.removeAll(keepingCapacity: true)
+                    for c in 0..<width where occupied[c] { touched.append(Int32(c)) }
+                }
+                out.append(row(r, touched, accumulator))
                 for c in touched {
-                    values.append(accumulator[Int(c)])
                     accumulator[Int(c)] = 0
                     occupied[Int(c)] = false
                 }
-                out.append((touched, values))
             }
             return out
         }
-        return SparseMatrix(stackingRows: rows, columnCount: width)
     }
 
     /// The product `self × dense` with a dense row-major right-hand side.

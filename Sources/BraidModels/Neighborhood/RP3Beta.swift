@@ -43,10 +43,9 @@ public struct RP3Beta: RecommendationModel, ItemToItemWeights {
         let itemUser = data.byItem.mapValues { i, _, _ in pow(1 / Float(data.byItem.count(ofRow: i)), alpha) }
         let userItem = data.byUser.mapValues { u, _, _ in pow(1 / Float(data.byUser.count(ofRow: u)), alpha) }
         let popularity = (0..<data.itemCount).map { Float(data.byItem.count(ofRow: $0)) }
-        let walk = itemUser.multiplied(by: userItem).mapValues { i, j, w in
+        weights = itemUser.multiplied(by: userItem, keepingStrongest: configuration.neighbors) { i, j, w in
             Int(j) == i ? 0 : w / pow(max(1, popularity[Int(j)]), beta)
         }
-        weights = walk.keepingStrongest(configuration.neighbors)
     }
 
     public func scores(forUser user: Int) -> [Float] { weights.summingRows(data.items(ofUser: user)) }
