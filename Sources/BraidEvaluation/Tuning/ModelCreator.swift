@@ -9,8 +9,9 @@ public import BraidModels
 /// measured to overrun) until 60% of the budget is spent, the fusion over the three best
 /// is tried when its plan fits in what is left (with fewer random inner folds, down to
 /// `FusionCost.fewestFolds`, when the default's would not; when it does not fit, tuning goes on
-/// in the time kept for it) and kept only if it wins on validation, and the best whose fit on
-/// all the data ends within the budget is fitted on it.
+/// in the time kept for it, each trial keeping time for the fit on all the data after it) and
+/// kept only if it wins on validation, and the best whose fit on all the data ends within the
+/// budget is fitted on it.
 ///
 ///     let result = try ModelCreator(budget: 60).create(table, catalog: catalog)
 ///     try ModelRegistry.save(result.model, to: "model.braid")
@@ -131,8 +132,11 @@ public struct ModelCreator: Sendable {
         // `limit` is not started (the defaults of a slow family on large data would take the
         // budget alone).
         let shape = DataShape(prepared)
-        let estimated = families.map { Self.estimatedTrialSeconds($0.name, shape: shape, threads: Parallelism.threadCount) }
-        func tune(until limit: Double) {
+        let estimates = families.map { Self.estimatedTrialSeconds($0.name, shape: shape, threads: Parallelism.threadCount) }
+        let estimated = estimates.map { $0.fit + $0.evaluation }
+        var slowestFit = Array(repeating: 0.0, count: families.count)
+        // `reserve(fit)`: the time to keep after a trial whose fit takes that long.
+        func tune(until limit: Double, reserve: (Double) -> Double = { _ in 0 }) {
             var reported = Set<Int>()
             while true {
                 var tried = false
@@ -140,14 +144,16 @@ public struct ModelCreator: Sendable {
                     (next[a] == 0 ? estimated[a] : slowest[a], a) < (next[b] == 0 ? estimated[b] : slowest[b], b)
                 }
                 for k in order where next[k] < samples[k].count {
-                    if next[k] == 0 && elapsed() + estimated[k] > limit {
+                    if next[k] == 0 && elapsed() + estimated[k] + reserve(estimates[k].fit) > limit {
                         if reported.insert(k).inserted {
-                            progress("  \(families[k].name): not started, a trial would take about \(System.fixed(estimated[k], digits: 1)) s, "
-                                     + "past \(System.fixed(limit, digits: 1)) s")
+                            let after = reserve(estimates[k].fit)
+                            progress("  \(families[k].name): not started, a trial would take about \(System.fixed(estimated[k], digits: 1)) s"
+                                     + (after > 0 ? " and \(System.fixed(after, digits: 1)) s more after it" : "")
+                                     + ", past \(System.fixed(limit, digits: 1)) s")
                         }
                         continue
                     }
-                    if elapsed() + 2 * slowest[k] > limit { continue }
+                    if elapsed() + 2 * slowest[k] + reserve(2 * slowestFit[k]) > limit { continue }
                     let candidate = samples[k][next[k]]
                     next[k] += 1
                     let t0 = System.monotonicSeconds()
@@ -157,6 +163,7 @@ public struct ModelCreator: Sendable {
                         continue
                     }
                     slowest[k] = max(slowest[k], System.monotonicSeconds() - t0)
+                    slowestFit[k] = max(slowestFit[k], trial.fitSeconds)
                     if candidate.isEmpty { defaults[families[k].name] = trial.value }
                     tried = true
                     if best[k].map({ tuner.better(trial.value, than: $0.trial.value) }) ?? trial.value.isFinite { best[k] = Entry(family: families[k].name, trial: trial) }
@@ -184,12 +191,14 @@ public struct ModelCreator: Sendable {
             board.append(entry)
             board.sort { tuner.better($0.trial.value, than: $1.trial.value) }
         } else if !fusion.tried {
-            // No fusion to fit: the time kept for it goes to more tuning, up to 90% of the
-            // budget less twice the leader's fit on all the data.
-            let limit = budget * 0.9 - 2 * board[0].trial.fitSeconds * scale
-            if limit > elapsed() {
-                progress("tuning on until \(System.fixed(limit, digits: 1)) s, the time kept for the fusion")
-                tune(until: limit)
+            // No fusion to fit: the time kept for it goes to more tuning, up to 95% of the
+            // budget, each trial keeping time for the fit on all the data of whichever model
+            // leads after it (the leader's, or the trial's own, taken as long as the trial).
+            let limit = budget * 0.95
+            let leaderRefit = { (best.compactMap { $0 }.min { tuner.better($0.trial.value, than: $1.trial.value) }?.trial.fitSeconds ?? 0) * scale }
+            if limit > elapsed() + leaderRefit() {
+                progress("tuning on in the time kept for the fusion, until \(System.fixed(limit, digits: 1)) s")
+                tune(until: limit) { fit in max(fit * scale, leaderRefit()) }
                 board = best.compactMap { $0 }.sorted { tuner.better($0.trial.value, than: $1.trial.value) }
             }
         }
@@ -222,30 +231,31 @@ public struct ModelCreator: Sendable {
         var bprSteps: Double
     }
 
-    /// Seconds one trial of `family` at its defaults (its fit and one evaluation) is estimated
-    /// to take: rates measured on the 2-core development machine with 2 threads, on ml-100k,
+    /// Seconds one trial of `family` at its defaults is estimated to take, its fit and its
+    /// evaluation apart: rates measured on the 2-core development machine with 2 threads, on ml-100k,
     /// ml-latest-small and 1.6 million synthetic interactions (50,000 users × 20,000 items;
     /// within 25% of each family's trial there, from 3 s for popularity to 45 s for BPR), scaled
     /// to `threads`. On MovieLens, where most trials take a tenth of a second, they are rough
     /// but in the right order: BPR's 4–5 s is estimated at 6. Zero for a family it does not
     /// know (tried first).
-    static func estimatedTrialSeconds(_ family: String, shape: DataShape, threads: Int) -> Double {
+    static func estimatedTrialSeconds(_ family: String, shape: DataShape, threads: Int) -> (fit: Double, evaluation: Double) {
         let n = Double(shape.interactions), items = Double(shape.items), users = Double(shape.users)
-        let seconds: Double
+        let fit: Double, perScore: Double
         switch family {
-        case "pop": seconds = 3e-9 * shape.scored
-        case "itemknn": seconds = 5e-9 * shape.userPairs + 2e-9 * items * items + 5.5e-9 * shape.scored
-        case "userknn": seconds = 1e-8 * shape.itemPairs + 1e-9 * users * users + 5e-9 * shape.scored
-        case "ease": seconds = 4e-12 * items * items * items + 1e-9 * shape.userPairs + 8e-9 * shape.scored
-        case "rp3beta": seconds = 1.35e-8 * shape.userPairs + 2e-9 * items * items + 3e-9 * shape.scored
-        case "gfcf": seconds = 2.5e-6 * n + 3e-5 * items + 1.2e-8 * shape.scored
-        case "adjacency", "content-bm25": seconds = 3.5e-7 * n + 4.5e-9 * shape.scored
-        case "als": seconds = 2e-6 * n + 3.5e-5 * (users + items) + 7.5e-9 * shape.scored
-        case "hybrid": seconds = 3e-6 * n + 5e-5 * (users + items) + 7.5e-9 * shape.scored
-        case "bpr": seconds = 1.9e-7 * shape.bprSteps + 7.5e-9 * shape.scored
-        default: seconds = 0
+        case "pop": (fit, perScore) = (0, 3e-9)
+        case "itemknn": (fit, perScore) = (5e-9 * shape.userPairs + 2e-9 * items * items, 5.5e-9)
+        case "userknn": (fit, perScore) = (1e-8 * shape.itemPairs + 1e-9 * users * users, 5e-9)
+        case "ease": (fit, perScore) = (4e-12 * items * items * items + 1e-9 * shape.userPairs, 8e-9)
+        case "rp3beta": (fit, perScore) = (5.8e-9 * shape.userPairs + 2e-9 * items * items, 3e-9)
+        case "gfcf": (fit, perScore) = (2.5e-6 * n + 3e-5 * items, 1.2e-8)
+        case "adjacency", "content-bm25": (fit, perScore) = (3.5e-7 * n, 4.5e-9)
+        case "als": (fit, perScore) = (2e-6 * n + 3.5e-5 * (users + items), 7.5e-9)
+        case "hybrid": (fit, perScore) = (3e-6 * n + 5e-5 * (users + items), 7.5e-9)
+        case "bpr": (fit, perScore) = (1.9e-7 * shape.bprSteps, 7.5e-9)
+        default: (fit, perScore) = (0, 0)
         }
-        return seconds * 2 / Double(max(1, threads))
+        let scale = 2 / Double(max(1, threads))
+        return (fit * scale, perScore * shape.scored * scale)
     }
 
     /// The fusion over the three best families, measured, when its plan fits in the budget and
