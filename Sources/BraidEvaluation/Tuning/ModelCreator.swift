@@ -172,8 +172,10 @@ public struct ModelCreator: Sendable {
                 if !tried { break }
             }
         }
+        // Each family's best trial, best first.
+        func ranked() -> [Entry] { best.compactMap { $0 }.sorted { tuner.better($0.trial.value, than: $1.trial.value) } }
         tune(until: budget * 0.6)
-        var board = best.compactMap { $0 }.sorted { tuner.better($0.trial.value, than: $1.trial.value) }
+        var board = ranked()
         guard !board.isEmpty else {
             if prepared.relevant.isEmpty {
                 throw ModelError(ModelError.Code("noValidationData"), "the validation split holds no relevant interactions"
@@ -195,21 +197,22 @@ public struct ModelCreator: Sendable {
             // budget, each trial keeping time for the fit on all the data of whichever model
             // leads after it (the leader's, or the trial's own, taken as long as the trial).
             let limit = budget * 0.95
-            let leaderRefit = { (best.compactMap { $0 }.min { tuner.better($0.trial.value, than: $1.trial.value) }?.trial.fitSeconds ?? 0) * scale }
+            let leaderRefit = { (ranked().first?.trial.fitSeconds ?? 0) * scale }
             if limit > elapsed() + leaderRefit() {
                 progress("tuning on in the time kept for the fusion, until \(System.fixed(limit, digits: 1)) s")
                 tune(until: limit) { fit in max(fit * scale, leaderRefit()) }
-                board = best.compactMap { $0 }.sorted { tuner.better($0.trial.value, than: $1.trial.value) }
+                board = ranked()
             }
         }
         // The winner is the best whose fit on all the data (its trial's fit, scaled to the
         // whole data's size) still ends within the budget; the fusion's was checked above.
-        let winner = board.first { entry in
-            let refit = entry.family == "fusion" ? 0 : entry.trial.fitSeconds * scale
-            if elapsed() + refit <= budget || entry.family == board.last?.family { return true }
-            progress("  \(entry.family): left out, its fit on all the data (about \(System.fixed(refit, digits: 0)) s) would overrun the budget")
+        let chosen = board.indices.first { i in
+            let refit = board[i].family == "fusion" ? 0 : board[i].trial.fitSeconds * scale
+            if elapsed() + refit <= budget || i == board.count - 1 { return true }
+            progress("  \(board[i].family): left out, its fit on all the data (about \(System.fixed(refit, digits: 0)) s) would overrun the budget")
             return false
-        } ?? board[0]
+        }
+        let winner = board[chosen ?? 0]
         progress("fitting \(winner.family) \(Self.describe(winner.trial.parameters)) on all \(table.count) interactions…")
         let model = try ModelRegistry.fit(winner.family, parameters: ModelParameters(winner.trial.parameters), data: full)
         let others = defaults.filter { $0.key != winner.family }
