@@ -9,11 +9,15 @@ struct Create: ParsableCommand {
             The data decides the protocol: ratings are turned into positives at 80% of the top of \
             the scale (4 of 5 stars); with timestamps each user's latest 20% is the validation set, \
             otherwise a seeded random 20%. Each family (popularity, item and user kNN, EASE, \
-            RP3beta, GF-CF, adjacency, ALS, BPR; the content models and the hybrid with --items or --item-vectors) gets random \
-            configurations in turn until 60% of the budget is spent; the fusion over the three best \
-            is tried when its trial, its final fit (and its refit for --report) fit in the budget \
-            (with fewer random inner folds, down to 3, when the default's would not), and kept only \
-            if it beats them on validation. The winner is refitted on all the data and saved.
+            RP3beta, GF-CF, adjacency, ALS, BPR; the content models and the hybrid with --items or --item-vectors) gets its \
+            defaults and then random configurations in turn until 60% of the budget is spent, the \
+            cheapest family first: a trial's cost is estimated from the data's size before a \
+            family's first and measured after, and a trial that would run past the 60% is not \
+            started (such families are named). The fusion over the three best is tried when its \
+            trial, its final fit (and its refit for --report) fit in the budget (with fewer random \
+            inner folds, down to 3, when the default's would not), and kept only if it beats them \
+            on validation; when it cannot fit, tuning goes on in its time. The best model whose fit \
+            on all the data ends within the budget is refitted on it and saved.
               braid create --data ratings.csv --items movies.csv --out m.braid --budget 2m
             """)
 
