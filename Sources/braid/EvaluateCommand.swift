@@ -23,11 +23,9 @@ struct Evaluate: ParsableCommand {
             let names = modelOptions.modelNames(withItemMetadata: dataOptions.hasItemMetadata)
             guard !names.isEmpty else { throw CLIError("give --model (one of \(ModelRegistry.names.joined(separator: ", ")), or all)") }
             let entries = try names.map { try modelOptions.resolve($0) }
-            var evaluation = try protocolOptions.evaluation(duplicates: try dataOptions.duplicatePolicy(), seed: splitOptions.seed)
+            var (evaluation, _) = try protocolOptions.evaluation(duplicates: try dataOptions.duplicatePolicy(), seed: splitOptions.seed,
+                                                                 historyList: false)
             let mode = evaluation.mode
-            guard try protocolOptions.newUserHistories().count == 1 else {
-                throw CLIError("evaluate takes one --new-user-history, not \"\(protocolOptions.newUserHistory)\" (braid tune averages over several)")
-            }
             evaluation.historyPrior = try priorOptions.prior()
             let rawSplits = try splitOptions.splits(dataOptions, repeatProtocol: mode == .repeat)
             let catalog = try dataOptions.catalog(knownItems: rawSplits.first?.train.items)

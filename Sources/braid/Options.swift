@@ -215,7 +215,7 @@ struct ProtocolOptions: ParsableArguments {
     var newUserHistory: String = "0"
 
     /// `--new-user-history`'s values, checked.
-    func newUserHistories() throws -> [Int] {
+    private func newUserHistories() throws -> [Int] {
         let parts = newUserHistory.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
         return try parts.map { part in
             guard let k = Int(part), k >= 0 else { throw CLIError("--new-user-history must be a count of 0 or more (or, for tune, a list such as 1,3,10), not \"\(newUserHistory)\"") }
@@ -225,8 +225,10 @@ struct ProtocolOptions: ParsableArguments {
 
     @OptionGroup var userOptions: UserAttributeOptions
 
-    /// The protocol the options give, checked (`seed` orders tied scores).
-    func evaluation(duplicates: DuplicatePolicy, seed: UInt64) throws -> EvaluationProtocol {
+    /// The protocol the options give, checked (`seed` orders tied scores), and the new-user
+    /// history lengths: one, or with `historyList` (tune) several, the protocol holding the
+    /// longest.
+    func evaluation(duplicates: DuplicatePolicy, seed: UInt64, historyList: Bool) throws -> (EvaluationProtocol, newUserHistories: [Int]) {
         try CommonOptions.requirePositive(cutoff, "--k")
         guard let mode = EvaluationProtocol.Mode(rawValue: `protocol`) else {
             throw CLIError("--protocol must be standard, cold-items, mixed, cold-users, new-users or repeat, not \"\(`protocol`)\"")
@@ -247,7 +249,10 @@ struct ProtocolOptions: ParsableArguments {
         var evaluation = EvaluationProtocol(cutoff: cutoff, threshold: threshold, duplicates: duplicates, mode: mode,
                                             coldUserHistory: coldUserHistory, seed: seed, belowThreshold: below)
         evaluation.newUserHistory = histories.max() ?? 0
-        return evaluation
+        guard historyList || histories.count == 1 else {
+            throw CLIError("evaluate takes one --new-user-history, not \"\(newUserHistory)\" (braid tune averages over several)")
+        }
+        return (evaluation, histories)
     }
 }
 

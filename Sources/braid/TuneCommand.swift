@@ -55,7 +55,8 @@ struct Tune: ParsableCommand {
             }
             let candidates = searchSpace.dimensions.isEmpty ? [[:]]
                 : try samples.map { searchSpace.sample($0, seed: splitOptions.seed) } ?? searchSpace.grid()
-            let evaluation = try protocolOptions.evaluation(duplicates: try dataOptions.duplicatePolicy(), seed: splitOptions.seed)
+            let (evaluation, histories) = try protocolOptions.evaluation(duplicates: try dataOptions.duplicatePolicy(), seed: splitOptions.seed,
+                                                                         historyList: true)
             var evaluator = Evaluator(protocol: evaluation)
             evaluator.userAttributes = try protocolOptions.userOptions.load()
             var tuner = Tuner(evaluator: evaluator, metric: metric, patience: earlyStopping, historyPriors: priors)
@@ -63,7 +64,6 @@ struct Tune: ParsableCommand {
             let split = try splitOptions.splits(dataOptions, repeatProtocol: evaluation.mode == .repeat)
             // Per fold (k-fold: each its own), one view of the split per new-user history length.
             let catalog = try dataOptions.catalog(knownItems: split[0].train.items)
-            let histories = try protocolOptions.newUserHistories()
             let folds = try split.map { fold in
                 try histories.map { k in
                     var given = evaluation

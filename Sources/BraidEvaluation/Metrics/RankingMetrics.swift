@@ -87,7 +87,7 @@ public enum RankingMetrics {
             positiveScores.sort()
             positiveScores.withUnsafeBufferPointer { positives in
                 for score in negativeScores {
-                    let below = lowerBound(positives, score), notAbove = upperBound(positives, score)
+                    let below = prefixCount(positives) { $0 < score }, notAbove = prefixCount(positives) { $0 <= score }
                     doubledU += 2 * (positives.count - notAbove) + (notAbove - below)
                 }
             }
@@ -120,22 +120,13 @@ public enum RankingMetrics {
         return (belowCount, equalCount)
     }
 
-    /// The first position whose value is not below `value`.
-    private static func lowerBound(_ sorted: UnsafeBufferPointer<Float>, _ value: Float) -> Int {
+    /// How many of `sorted`'s leading values `holds` is true for, by binary search (it must
+    /// hold for a prefix and for nothing after it).
+    private static func prefixCount(_ sorted: UnsafeBufferPointer<Float>, where holds: (Float) -> Bool) -> Int {
         var low = 0, high = sorted.count
         while low < high {
             let middle = (low + high) / 2
-            if sorted[middle] < value { low = middle + 1 } else { high = middle }
-        }
-        return low
-    }
-
-    /// The first position whose value is above `value`.
-    private static func upperBound(_ sorted: UnsafeBufferPointer<Float>, _ value: Float) -> Int {
-        var low = 0, high = sorted.count
-        while low < high {
-            let middle = (low + high) / 2
-            if sorted[middle] <= value { low = middle + 1 } else { high = middle }
+            if holds(sorted[middle]) { low = middle + 1 } else { high = middle }
         }
         return low
     }
