@@ -39,10 +39,16 @@ struct Tune: ParsableCommand {
     @Option(help: "Early stopping patience (iterations without improvement) for iterative models.")
     var earlyStopping: Int?
 
+    @Option(help: "Score at most this many validation users per fold, a seeded sample (default: all).")
+    var validationUsers: Int?
+
     @OptionGroup var common: CommonOptions
 
     func run() throws {
         try common.run {
+            if let validationUsers, validationUsers < 1 {
+                throw CLIError("--validation-users must be 1 or more, not \(validationUsers) (leave it out to score every user)")
+            }
             let names = modelOptions.modelNames(withItemMetadata: dataOptions.hasItemMetadata)
             guard names.count == 1, let entry = names.first else {
                 throw CLIError("tune takes exactly one --model")
@@ -70,12 +76,16 @@ struct Tune: ParsableCommand {
                     given.newUserHistory = k
                     var prepared = try PreparedSplit(fold, protocol: given)
                     prepared.attach(catalog)
+                    if let validationUsers { prepared.sampleUsers(validationUsers, seed: splitOptions.seed) }
                     return prepared
                 }
             }
             tuner.evaluator.catalog = catalog
             let count = tuner.trialCount(candidates: candidates.count)
             let means = [split.count > 1 ? "\(split.count) folds" : nil, histories.count > 1 ? "\(histories.count) new-user histories" : nil].compactMap { $0 }
+            if let all = folds[0][0].usersBeforeSampling {
+                Console.progress("validation scores a seeded sample of \(folds[0][0].relevant.count) of its \(all) users" + (folds.count > 1 ? " in each fold" : ""))
+            }
             Console.progress("tuning \(name): \(count) configurations\(evaluation.mode == .standard ? "" : " under the \(evaluation.mode.rawValue) protocol"), optimizing \(metric)\(means.isEmpty ? "" : " (mean over " + means.joined(separator: " and ") + ")") (\(tuner.lowerIsBetter ? "lower" : "higher") is better)")
             let trials = try tuner.run(model: name, base: resolved.values, candidates: candidates, folds: folds) { trial, n in
                 let prior = trial.historyPrior.map { " --history-prior \($0)" } ?? ""

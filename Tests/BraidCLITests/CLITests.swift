@@ -205,6 +205,10 @@ struct CLI {
         let stopping = try CLI.run(["tune", "--data", train, "--split", "kfold", "--folds", "3", "--threshold", "4", "--model", "als",
                                     "--space", "factors=4,8", "--early-stopping", "2"])
         #expect(stopping.status == 2 && stopping.stderr.contains("early stopping picks one iteration count on one split"), "\(stopping.stderr)")
+        let sampled = try CLI.run(["tune"] + split + ["--space", "neighbors=2,20", "--validation-users", "3", "--json"])
+        #expect(sampled.status == 0 && sampled.stderr.contains("a seeded sample of 3 of its") && sampled.stderr.contains("in each fold"), "\(sampled.stderr)")
+        let none = try CLI.run(["tune"] + split + ["--space", "neighbors=2,20", "--validation-users", "0"])
+        #expect(none.status != 0 && none.stderr.contains("--validation-users must be 1 or more, not 0"), "\(none.stderr)")
     }
 
     /// `info` on a model file: the model, the parameters it was fitted with and its training

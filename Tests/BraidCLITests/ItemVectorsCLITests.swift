@@ -277,6 +277,12 @@ extension ExplainCLITests {
         #expect(result.json["value_kind"] as? String == "ratings" && result.json["threshold"] as? Double == 4)
         // On 340 rows every family's trial is estimated at well under the time for tuning.
         #expect((result.json["not_started"] as? [String: Any])?.isEmpty == true, "\(result.stdout)")
+        // All 40 users are validation users, under the default sample's 20,000.
+        #expect(result.json["validation_users"] as? Int == 40 && result.json["validation_users_total"] as? Int == 40)
+        let sampled = try CLI.run(["create", "--data", data, "--out", out + "3", "--budget", "2s", "--validation-users", "10", "--json"])
+        #expect(sampled.status == 0, "\(sampled.stderr)")
+        #expect(sampled.json["validation_users"] as? Int == 10 && sampled.json["validation_users_total"] as? Int == 40)
+        #expect(sampled.stderr.contains("a seeded sample of 10 of its 40 users"), "\(sampled.stderr)")
         let recommended = try CLI.run(["recommend", "--model-file", out, "--users", "u0", "--k", "3", "--json"])
         #expect(recommended.status == 0)
         let refused = try CLI.run(["create", "--data", data, "--out", out + "2", "--budget", "0", "--json"])
@@ -288,6 +294,8 @@ extension ExplainCLITests {
             let bad = try CLI.run(["create", "--data", data, "--out", out + "2", "--budget", budget])
             #expect(bad.status != 0 && bad.stderr.contains(message), "\(budget): \(bad.stderr)")
         }
+        let negative = try CLI.run(["create", "--data", data, "--out", out + "2", "--validation-users=-3"])
+        #expect(negative.status != 0 && negative.stderr.contains("--validation-users must be 0 (all) or more, not -3"), "\(negative.stderr)")
         #expect(!FileManager.default.fileExists(atPath: out + "2"))
     }
 

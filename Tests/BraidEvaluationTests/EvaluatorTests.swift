@@ -175,6 +175,43 @@ import Testing
         #expect(result.metrics["rmse"] != nil && result.metrics["mae"] != nil)
     }
 
+    /// A sample of the validation users: only theirs are scored, each as before, and the
+    /// training data is untouched.
+    @Test func sampledUsersAreScoredAsBeforeAndAlone() throws {
+        let data = Fixtures.randomRatings(users: 60, items: 30, perUser: 10)
+        var rows = InteractionTable(users: data.users, items: data.items)
+        for u in 0..<data.userCount { for k in data.byUser.entries(ofRow: u) { rows.append(user: Int32(u), item: data.byUser.columns[k], value: data.byUser.values[k]) } }
+        let full = try PreparedSplit(try Splitter(.userRatio(ratio: 0.7), seed: 3).split(rows)[0], protocol: EvaluationProtocol())
+        #expect(full.relevant.count == 60 && full.usersBeforeSampling == nil)
+        var sampled = full
+        sampled.sampleUsers(20, seed: 5)
+        #expect(sampled.relevant.count == 20 && sampled.usersBeforeSampling == 60)
+        for (user, items) in sampled.relevant { #expect(full.relevant[user] == items) }
+        let test = full.test
+        #expect(sampled.ratedRows == full.ratedRows.filter { sampled.relevant[test.userIndices[$0]] != nil })
+        #expect(!sampled.ratedRows.isEmpty && sampled.ratedRows.count < full.ratedRows.count)
+        #expect(sampled.train.interactionCount == full.train.interactionCount && sampled.test.count == full.test.count)
+        // Seeded: the same seed keeps the same users, another seed others.
+        var again = full, other = full
+        again.sampleUsers(20, seed: 5)
+        other.sampleUsers(20, seed: 6)
+        #expect(Set(again.relevant.keys) == Set(sampled.relevant.keys) && Set(other.relevant.keys) != Set(sampled.relevant.keys))
+        // A sample as large as the users keeps them all, and says nothing was sampled.
+        var whole = full
+        whole.sampleUsers(60, seed: 5)
+        #expect(whole.relevant.count == 60 && whole.usersBeforeSampling == nil)
+        // The metrics are the means over the kept users of what each scored on the whole split.
+        let model = try ModelRegistry.fit("itemknn", data: full.train)
+        let all = Evaluator().evaluate(model, on: full), part = Evaluator().evaluate(model, on: sampled)
+        let kept = Set(sampled.relevant.keys.map { full.train.users[Int($0)] })
+        let mine = all.perUser.filter { kept.contains($0.user) }
+        #expect(part.usersEvaluated == 20 && mine.count == 20)
+        for metric in ["ndcg@10", "recall@10", "auc"] {
+            #expect(abs(part.metrics[metric]! - mine.reduce(0) { $0 + $1.metrics[metric]! } / 20) < 1e-9, "\(metric)")
+        }
+        #expect(part.ratingsEvaluated == sampled.ratedRows.count)
+    }
+
     @Test func foldsAverage() throws {
         let table = Fixtures.randomRatings(users: 30, items: 20, perUser: 8)
         var rows = InteractionTable(users: table.users, items: table.items)

@@ -98,10 +98,13 @@ public struct PreparedSplit: Sendable {
     public var train: InteractionMatrix
     /// Test rows after deduplication (all of them, for rating metrics).
     public let test: InteractionTable
-    /// Relevant test items per user index.
-    public let relevant: [Int32: Set<Int32>]
+    /// Relevant test items per user index: the users a ranking evaluation scores.
+    public private(set) var relevant: [Int32: Set<Int32>]
     /// The test rows RMSE and MAE score: user and item known in training, pair not trained on.
-    public let ratedRows: [Int]
+    public private(set) var ratedRows: [Int]
+    /// How many users had relevant test items before `sampleUsers(_:seed:)` kept a sample of
+    /// them; nil when every one is kept.
+    public private(set) var usersBeforeSampling: Int?
     /// Test pairs that also occur in the training data (before any threshold).
     public let testPairsInTraining: Int
     /// The latest training timestamp, when the training rows have timestamps.
@@ -197,6 +200,23 @@ public struct PreparedSplit: Sendable {
         self.relevant = relevant
         self.ratedRows = ratedRows
         self.testPairsInTraining = inTraining
+    }
+
+    /// Keeps a seeded random sample of `count` of the users with relevant test items (and only
+    /// their rows among the rated ones), when there are more; the training data and the test
+    /// table are untouched. Validation on a very large user base then costs what it costs on
+    /// `count` users, for a mean whose standard error falls as 1/√count: adjacency's NDCG@10 on
+    /// 50,000 synthetic users has a per-user standard deviation of 0.20, so 0.0014 at 20,000
+    /// (200 seeded samples of 20,000 of them fell within 0.003 of the mean over all).
+    public mutating func sampleUsers(_ count: Int, seed: UInt64) {
+        guard count >= 1, relevant.count > count else { return }
+        var users = relevant.keys.sorted()
+        var generator = SeededGenerator(seed: seed)
+        users.shuffle(using: &generator)
+        let kept = Set(users.prefix(count))
+        usersBeforeSampling = relevant.count
+        relevant = relevant.filter { kept.contains($0.key) }
+        ratedRows = ratedRows.filter { kept.contains(test.userIndices[$0]) }
     }
 
     /// Whether the test rows were held out by time: temporal when, for at least 90% of the
