@@ -212,6 +212,24 @@ import Testing
         #expect(part.ratingsEvaluated == sampled.ratedRows.count)
     }
 
+    /// A factor model's users are scored in blocks (`scores(forUsers:)`): every metric as when
+    /// each user is scored alone, over 100 users (three whole blocks and a part).
+    @Test func factorModelsAreScoredInBlocksAsOneByOne() throws {
+        let data = Fixtures.randomRatings(users: 100, items: 40, perUser: 12)
+        var rows = InteractionTable(users: data.users, items: data.items)
+        for u in 0..<data.userCount { for k in data.byUser.entries(ofRow: u) { rows.append(user: Int32(u), item: data.byUser.columns[k], value: data.byUser.values[k]) } }
+        let split = try PreparedSplit(try Splitter(.userRatio(ratio: 0.7), seed: 4).split(rows)[0], protocol: EvaluationProtocol())
+        for name in ["als", "bpr"] {
+            let model = try ModelRegistry.fit(name, data: split.train)
+            #expect(model.scores(forUsers: [0, 1]) != nil)
+            let blocks = Evaluator().evaluate(model, on: split)
+            let alone = Evaluator().evaluate(scores: { model.scores(forUser: $0) }, predictRating: nil, on: split)
+            #expect(blocks.usersEvaluated == 100 && alone.usersEvaluated == 100)
+            #expect(blocks.metrics == alone.metrics, "\(name)")
+            #expect(blocks.perUser.map(\.metrics) == alone.perUser.map(\.metrics), "\(name)")
+        }
+    }
+
     @Test func foldsAverage() throws {
         let table = Fixtures.randomRatings(users: 30, items: 20, perUser: 8)
         var rows = InteractionTable(users: table.users, items: table.items)

@@ -40,20 +40,20 @@ import Testing
     @Test func aucCountsOrderedPairs() {
         // Scores 0.9, 0.8, 0.3, 0.1 for items 0–3, relevant {1, 3}: of the four (relevant,
         // irrelevant) pairs only (1, 2) is ordered correctly: 1/4.
-        let auc = RankingMetrics.auc(scores: [0.9, 0.8, 0.3, 0.1], candidates: [0, 1, 2, 3], relevant: [1, 3])
+        let auc = RankingMetrics.auc(scores: [0.9, 0.8, 0.3, 0.1], relevant: [1, 3])
         #expect(abs(auc! - 0.25) < 1e-12)
         // Ties count one half.
-        #expect(RankingMetrics.auc(scores: [1, 1], candidates: [0, 1], relevant: [0]) == 0.5)
+        #expect(RankingMetrics.auc(scores: [1, 1], relevant: [0]) == 0.5)
         // An unscorable relevant item loses to every irrelevant candidate: (1 + 0) / 2.
-        #expect(RankingMetrics.auc(scores: [0.9, 0.1], candidates: [0, 1], relevant: [0, 5]) == 0.5)
+        #expect(RankingMetrics.auc(scores: [0.9, 0.1], relevant: [0, 5]) == 0.5)
         // Ties between a relevant and irrelevant items: relevant 0 (0.5) and 3 (0.2) against
         // 1 (0.5), 2 (0.5) and 4 (0.9): the pairs (0, 1) and (0, 2) tie, the other four are
-        // lost, so (½ + ½) / 6. Item 5 is not a candidate and not relevant: it counts for nothing.
-        let tied = RankingMetrics.auc(scores: [0.5, 0.5, 0.5, 0.2, 0.9, 7], candidates: [0, 1, 2, 3, 4], relevant: [0, 3])
+        // lost, so (½ + ½) / 6. Item 5 (−∞) is not a candidate and not relevant: it counts for nothing.
+        let tied = RankingMetrics.auc(scores: [0.5, 0.5, 0.5, 0.2, 0.9, -.infinity], relevant: [0, 3])
         #expect(abs(tied! - 1.0 / 6) < 1e-12)
         // No irrelevant candidate, or no relevant item: undefined.
-        #expect(RankingMetrics.auc(scores: [0.5, 0.1], candidates: [0, 1], relevant: [0, 1]) == nil)
-        #expect(RankingMetrics.auc(scores: [0.5, 0.1], candidates: [0, 1], relevant: []) == nil)
+        #expect(RankingMetrics.auc(scores: [0.5, 0.1], relevant: [0, 1]) == nil)
+        #expect(RankingMetrics.auc(scores: [0.5, 0.1], relevant: []) == nil)
     }
 
     @Test func aucEqualsThePairCountOnManyTies() {
@@ -61,11 +61,13 @@ import Testing
         // (relevant, irrelevant) pair one by one.
         var generator = SeededGenerator(seed: 7)
         // One relevant item in 12 (about 25, counted by a pass each) or in 2 (about 150, counted
-        // by binary search); 303 scores, so the vectorized passes end with a remainder.
+        // by binary search); 303 scores, so the vectorized passes end with a remainder. Some
+        // candidates score +∞; the others are left out by −∞ or NaN.
         for round in 0..<20 {
             let n = 303
-            let scores = (0..<n).map { _ in Float(generator.next() % 6) / 2 }
+            var scores = (0..<n).map { _ in generator.next() % 40 == 0 ? Float.infinity : Float(generator.next() % 6) / 2 }
             let candidates = (0..<n).filter { _ in generator.next() % 5 != 0 }.map { Int32($0) }
+            for item in Set(0..<n).subtracting(candidates.map { Int($0) }) { scores[item] = item.isMultiple(of: 2) ? -.infinity : .nan }
             let density: UInt64 = round.isMultiple(of: 2) ? 12 : 2
             let relevant = Set((0..<n).filter { _ in generator.next() % density == 0 }.map { Int32($0) })
             let candidateSet = Set(candidates)
@@ -78,7 +80,7 @@ import Testing
                 }
             }
             let expected = pairs / (Double(relevant.count) * Double(negatives.count))
-            let auc = RankingMetrics.auc(scores: scores, candidates: candidates, relevant: relevant)
+            let auc = RankingMetrics.auc(scores: scores, relevant: relevant)
             #expect(abs(auc! - expected) < 1e-12)
         }
     }

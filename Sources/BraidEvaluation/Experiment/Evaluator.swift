@@ -155,6 +155,7 @@ public struct Evaluator: Sendable {
             return EvaluationResult(model: type(of: model).name, testPairsInTraining: split.testPairsInTraining)
         }
         let scoring: @Sendable (Int) -> [Float]
+        var batch: (@Sendable ([Int]) -> [[Float]])?
         if evaluation.mode == .newUsers {
             // The model's list for a user it has no history of: one scorer for the split.
             let records = userAttributes
@@ -184,18 +185,24 @@ public struct Evaluator: Sendable {
             }
         } else {
             scoring = { user in model.scores(forUser: user) }
+            // A factor model scores a block of users in one pass over its item factors.
+            if model.scores(forUsers: []) != nil { batch = { users in model.scores(forUsers: users) ?? users.map(model.scores(forUser:)) } }
         }
         let predict: @Sendable (Int, Int) -> Float? = { user, item in model.predictRating(user: user, item: item) }
         let rating = model.predictsRatings ? predict : nil
-        var result = evaluate(scores: scoring, predictRating: rating, on: split)
+        var result = evaluate(scores: scoring, ofUsers: batch, predictRating: rating, on: split)
         result.model = type(of: model).name
         return result
     }
 
+    /// Users scored together by a `scores(ofUsers:)` function.
+    static let scoringBlock = 32
+
     /// Scores any scoring function on one split: `scores(user)` ranks items, and
-    /// `predictRating(user, item)`, when given, is scored by RMSE and MAE.
-    public func evaluate(scores scoring: @Sendable (Int) -> [Float], predictRating: (@Sendable (Int, Int) -> Float?)?,
-                         on split: PreparedSplit) -> EvaluationResult {
+    /// `predictRating(user, item)`, when given, is scored by RMSE and MAE. `ofUsers`, when
+    /// given, scores blocks of users at once (`scoringBlock`), as `scores` scores each.
+    public func evaluate(scores scoring: @Sendable (Int) -> [Float], ofUsers batch: (@Sendable ([Int]) -> [[Float]])? = nil,
+                         predictRating: (@Sendable (Int, Int) -> Float?)?, on split: PreparedSplit) -> EvaluationResult {
         let start = System.monotonicSeconds()
         let k = evaluation.cutoff
         let train = split.train
@@ -216,23 +223,28 @@ public struct Evaluator: Sendable {
         let excludeSeen = evaluation.mode != .repeat
         let seed = evaluation.seed
         struct PerUser: Sendable { var outcome: RankingOutcome; var auc: Double?; var list: [Int32] }
-        let perUser: [PerUser] = parallelMap(evaluable.count) { position in
-            let user = Int(evaluable[position])
-            var scores = scoring(user)
+        // The items outside the catalogue, scored −∞ for every user as the seen ones are: the
+        // candidates are then the scores above −∞, ranked and counted in place.
+        var inCatalogue = [Bool](repeating: false, count: train.itemCount)
+        for item in catalogue { inCatalogue[Int(item)] = true }
+        let outside = inCatalogue.indices.filter { !inCatalogue[$0] }
+        @Sendable func outcome(_ user: Int, _ scores: inout [Float]) -> PerUser {
             if excludeSeen { train.forEachSeenItem(ofUser: user) { scores[Int($0)] = -.infinity } }
+            for item in outside { scores[item] = -.infinity }
             // Ties in the user's scores are ordered by a seeded pseudo-random key per item.
             var selector = TopKSelector(count: k, tieBreakSeed: TopKSelector.tieKey(Int32(truncatingIfNeeded: user), seed: seed))
-            var candidates: [Int32] = []
-            candidates.reserveCapacity(catalogue.count)
-            for item in catalogue where scores[Int(item)] > -.infinity {
-                candidates.append(item)
-                selector.offer(index: item, score: scores[Int(item)])
-            }
+            scores.withUnsafeBufferPointer { selector.offer($0) { _ in true } }
             let list = selector.sorted().map(\.index)
             let relevant = split.relevant[Int32(user)]!
             return PerUser(outcome: RankingMetrics.evaluate(ranked: list, relevant: relevant, k: k),
-                           auc: RankingMetrics.auc(scores: scores, candidates: candidates, relevant: relevant), list: list)
+                           auc: RankingMetrics.auc(scores: scores, relevant: relevant), list: list)
         }
+        let block = batch == nil ? 1 : Self.scoringBlock
+        let perUser: [PerUser] = parallelMap((evaluable.count + block - 1) / block) { b in
+            let users = evaluable[(b * block)..<min(evaluable.count, (b + 1) * block)].map { Int($0) }
+            var scores = batch?(users) ?? users.map(scoring)
+            return users.indices.map { outcome(users[$0], &scores[$0]) }
+        }.flatMap { $0 }
         func mean(_ values: [Double]) -> Double { values.isEmpty ? .nan : values.reduce(0, +) / Double(values.count) }
         let rankingNames: [(String, KeyPath<RankingOutcome, Double>)] = [
             ("precision@\(k)", \.precision), ("recall@\(k)", \.recall), ("f1@\(k)", \.f1), ("ndcg@\(k)", \.ndcg),

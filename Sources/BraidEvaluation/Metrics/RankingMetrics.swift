@@ -49,50 +49,51 @@ public enum RankingMetrics {
     /// scored above an irrelevant one (ties count one half). Relevant items that are not
     /// candidates (unscorable) count as ranked below every candidate.
     ///
-    /// The pairs are counted without sorting the candidates: up to 64 relevant items each count
-    /// the irrelevant scores below their own in one vectorized pass; past that each irrelevant
-    /// candidate is placed among the relevant ones' sorted scores by binary search, so a user
-    /// costs O(n·min(r, log r)) for n candidates and r relevant items.
+    /// The pairs are counted without sorting or gathering the candidates: up to 64 relevant
+    /// items each count the scores below and equal to their own in one vectorized pass over all
+    /// of them; past that each candidate is placed among the relevant ones' sorted scores by
+    /// binary search. Both count the relevant candidates' pairs among themselves as well, which
+    /// add up to r² (a pair of two counts 2 whichever way it goes, an item against itself 1) and
+    /// are taken off. A user costs O(n·min(r, log r)) for n items and r relevant ones.
     ///
     /// - Parameters:
-    ///   - scores: score per item index.
-    ///   - candidates: the rankable items (for the protocol: items with training data that the
-    ///     user has not interacted with in training).
-    /// - Returns: nil when there is no relevant or no irrelevant item.
-    public static func auc(scores: [Float], candidates: [Int32], relevant: Set<Int32>) -> Double? {
+    ///   - scores: score per item index; the candidates (for the protocol: items with training
+    ///     data that the user has not interacted with in training) are the scores above −∞, so
+    ///     a caller leaves an item out by scoring it −∞ (a NaN score is no candidate either).
+    /// - Returns: nil when there is no relevant or no irrelevant candidate.
+    public static func auc(scores: [Float], relevant: Set<Int32>) -> Double? {
         guard !relevant.isEmpty else { return nil }
-        var isRelevant = [Bool](repeating: false, count: scores.count)
-        for item in relevant where item >= 0 && Int(item) < scores.count { isRelevant[Int(item)] = true }
-        var positiveScores: [Float] = [], negativeScores: [Float] = []
-        positiveScores.reserveCapacity(relevant.count)
-        negativeScores.reserveCapacity(candidates.count)
-        for item in candidates {
-            if isRelevant[Int(item)] { positiveScores.append(scores[Int(item)]) } else { negativeScores.append(scores[Int(item)]) }
+        var positives: [Float] = []
+        positives.reserveCapacity(relevant.count)
+        for item in relevant where item >= 0 && Int(item) < scores.count && scores[Int(item)] > -.infinity {
+            positives.append(scores[Int(item)])
         }
-        let negativeCount = negativeScores.count
-        guard negativeCount > 0 else { return nil }
-        // Mann–Whitney U, doubled: a (relevant, irrelevant) pair ordered correctly counts 2, a
-        // tie 1; relevant items that are not candidates (unscorable) beat no irrelevant one.
-        var doubledU = 0
-        if positiveScores.count <= 64 {
-            // Few relevant items: each counts the irrelevant scores below and equal to its own
-            // in one vectorized pass.
-            negativeScores.withUnsafeBufferPointer { negatives in
-                for positive in positiveScores {
-                    let (below, equal) = countBelowAndEqual(negatives, positive)
-                    doubledU += 2 * below + equal
+        return scores.withUnsafeBufferPointer { all -> Double? in
+            // Candidates: not −∞ (below +∞ or equal to it, less the −∞s; NaN is neither).
+            let minusInfinity = countBelowAndEqual(all, -.infinity).equal
+            let (belowInfinity, plusInfinity) = countBelowAndEqual(all, .infinity)
+            let negativeCount = belowInfinity + plusInfinity - minusInfinity - positives.count
+            guard negativeCount > 0 else { return nil }
+            // Mann–Whitney U, doubled: a (relevant, irrelevant) pair ordered correctly counts 2,
+            // a tie 1.
+            var doubledU = 0
+            if positives.count <= 64 {
+                for positive in positives {
+                    let (below, equal) = countBelowAndEqual(all, positive)
+                    doubledU += 2 * (below - minusInfinity) + equal
+                }
+            } else {
+                positives.sort()
+                positives.withUnsafeBufferPointer { positives in
+                    for score in all where score > -.infinity {
+                        let below = prefixCount(positives) { $0 < score }, notAbove = prefixCount(positives) { $0 <= score }
+                        doubledU += 2 * (positives.count - notAbove) + (notAbove - below)
+                    }
                 }
             }
-        } else {
-            positiveScores.sort()
-            positiveScores.withUnsafeBufferPointer { positives in
-                for score in negativeScores {
-                    let below = prefixCount(positives) { $0 < score }, notAbove = prefixCount(positives) { $0 <= score }
-                    doubledU += 2 * (positives.count - notAbove) + (notAbove - below)
-                }
-            }
+            doubledU -= positives.count * positives.count
+            return Double(doubledU) / 2 / (Double(relevant.count) * Double(negativeCount))
         }
-        return Double(doubledU) / 2 / (Double(relevant.count) * Double(negativeCount))
     }
 
     /// How many of `values` are below `threshold`, and how many equal it.

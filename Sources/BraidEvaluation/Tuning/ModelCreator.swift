@@ -249,7 +249,8 @@ public struct ModelCreator: Sendable {
     /// Seconds one trial of `family` at its defaults is estimated to take, its fit and its
     /// evaluation apart: rates measured on the 2-core development machine with 2 threads, on ml-100k,
     /// ml-latest-small and 1.6 million synthetic interactions (50,000 users × 20,000 items;
-    /// within 25% of each family's trial there, from 3 s for popularity to 45 s for BPR), scaled
+    /// within 25% of each family's trial there, from 1.2 s for popularity to 39 s for EASE and
+    /// BPR; the hybrid's evaluation, not measured there, at ALS's rate before blocked scoring), scaled
     /// to `threads`. On MovieLens, where most trials take a tenth of a second, they are rough
     /// but in the right order: BPR's 4–5 s is estimated at 6. Zero for a family it does not
     /// know (tried first).
@@ -257,16 +258,16 @@ public struct ModelCreator: Sendable {
         let n = Double(shape.interactions), items = Double(shape.items), users = Double(shape.users)
         let fit: Double, perScore: Double
         switch family {
-        case "pop": (fit, perScore) = (0, 3e-9)
-        case "itemknn": (fit, perScore) = (5e-9 * shape.userPairs + 2e-9 * items * items, 5.5e-9)
-        case "userknn": (fit, perScore) = (1e-8 * shape.itemPairs + 1e-9 * users * users, 5e-9)
-        case "ease": (fit, perScore) = (4e-12 * items * items * items + 1e-9 * shape.userPairs, 8e-9)
-        case "rp3beta": (fit, perScore) = (5.8e-9 * shape.userPairs + 2e-9 * items * items, 3e-9)
-        case "gfcf": (fit, perScore) = (2.5e-6 * n + 3e-5 * items, 1.2e-8)
-        case "adjacency", "content-bm25": (fit, perScore) = (3.5e-7 * n, 4.5e-9)
-        case "als": (fit, perScore) = (2e-6 * n + 3.5e-5 * (users + items), 7.5e-9)
+        case "pop": (fit, perScore) = (0, 1.2e-9)
+        case "itemknn": (fit, perScore) = (5e-9 * shape.userPairs + 2e-9 * items * items, 4.2e-9)
+        case "userknn": (fit, perScore) = (1e-8 * shape.itemPairs + 1e-9 * users * users, 3.2e-9)
+        case "ease": (fit, perScore) = (4e-12 * items * items * items + 1e-9 * shape.userPairs, 7e-9)
+        case "rp3beta": (fit, perScore) = (5.8e-9 * shape.userPairs + 2e-9 * items * items, 1.5e-9)
+        case "gfcf": (fit, perScore) = (3.4e-6 * n + 3e-5 * items, 1.15e-8)
+        case "adjacency", "content-bm25": (fit, perScore) = (3.5e-7 * n, 3e-9)
+        case "als": (fit, perScore) = (2e-6 * n + 3.5e-5 * (users + items), 3.5e-9)
         case "hybrid": (fit, perScore) = (3e-6 * n + 5e-5 * (users + items), 7.5e-9)
-        case "bpr": (fit, perScore) = (1.9e-7 * shape.bprSteps, 7.5e-9)
+        case "bpr": (fit, perScore) = (2.2e-7 * shape.bprSteps, 3.5e-9)
         default: (fit, perScore) = (0, 0)
         }
         let scale = 2 / Double(max(1, threads))

@@ -179,7 +179,7 @@ public struct Tuner: Sendable {
         _ = try M(fitting: views[0].train, configuration: configuration) { iteration, factors in
             let predict: @Sendable (Int, Int) -> Float? = { user, item in scale.clip(factors.score(user: user, item: item)) }
             let value = self.mean(over: views) {
-                evaluator.evaluate(scores: { factors.scores(forUser: $0) }, predictRating: factors.userBiases != nil ? predict : nil, on: $0)
+                evaluator.evaluate(scores: { factors.scores(forUser: $0) }, ofUsers: { factors.scores(forUsers: $0) }, predictRating: factors.userBiases != nil ? predict : nil, on: $0)
             }
             if self.better(value, than: bestValue) { bestValue = value; bestIteration = iteration }
             return iteration - bestIteration < patience
