@@ -263,7 +263,7 @@ public struct ModelCreator: Sendable {
         case "userknn": (fit, perScore) = (1e-8 * shape.itemPairs + 1e-9 * users * users, 3.2e-9)
         case "ease": (fit, perScore) = (4e-12 * items * items * items + 1e-9 * shape.userPairs, 7e-9)
         case "rp3beta": (fit, perScore) = (5.8e-9 * shape.userPairs + 2e-9 * items * items, 1.5e-9)
-        case "gfcf": (fit, perScore) = (3.4e-6 * n + 3e-5 * items, 1.15e-8)
+        case "gfcf": (fit, perScore) = (3.4e-6 * n + 3e-5 * items, 9.5e-9)
         case "adjacency", "content-bm25": (fit, perScore) = (3.5e-7 * n, 3e-9)
         case "als": (fit, perScore) = (2e-6 * n + 3.5e-5 * (users + items), 3.5e-9)
         case "hybrid": (fit, perScore) = (3e-6 * n + 5e-5 * (users + items), 7.5e-9)

@@ -69,6 +69,8 @@ public struct GFCF: RecommendationModel {
     public let singularValues: [Float]
     /// Per modelled item, d^{-1/2} (history side) and d^{1/2} (scored side) of its degree.
     let inverseRoot: [Float], root: [Float]
+    /// `vectors` packed for `VectorKernels.scorePanels`, built by the first score.
+    private let packed = PackedItems()
 
     public init(fitting data: InteractionMatrix, configuration: Configuration = Configuration()) throws(ModelError) {
         guard data.interactionCount > 0 else { throw ModelError(.noTrainingData, "GF-CF needs at least one interaction") }
@@ -164,11 +166,16 @@ public struct GFCF: RecommendationModel {
                             if k > 0 { VectorKernels.axpy(inverseRoot[a], v.baseAddress! + a * k, y.baseAddress!, k) }
                         }
                     }
-                    guard k > 0, alpha != 0 else { return }
-                    for a in 0..<n { s[a] += alpha * root[a] * VectorKernels.dot(v.baseAddress! + a * k, projected, k) }
                 }
             }
         }
+        guard k > 0, alpha != 0 else { return compact }
+        // V · y for every modelled item in one pass over the packed vectors.
+        var ideal = [Float](repeating: 0, count: n)
+        packed.panels(of: vectors).withUnsafeBufferPointer { panels in
+            ideal.withUnsafeMutableBufferPointer { VectorKernels.scorePanels(panels.baseAddress!, n, k, projected, $0.baseAddress!) }
+        }
+        for a in 0..<n { compact[a] += alpha * root[a] * ideal[a] }
         return compact
     }
 
