@@ -24,8 +24,7 @@ struct Demo: ParsableCommand {
             let stats = DatasetStatistics(table)
             Console.progress("\(stats.interactions) ratings by \(stats.users) users on \(stats.items) movies; split: each user's latest 20% by time is the test set")
             let evaluation = EvaluationProtocol(cutoff: cutoff)
-            var split = try PreparedSplit(try Splitter(.userTimeRatio(ratio: 0.8)).split(table)[0], protocol: evaluation)
-            split.attach(catalog)
+            let split = try PreparedSplit(try Splitter(.userTimeRatio(ratio: 0.8)).split(table)[0], protocol: evaluation, catalog: catalog)
             let evaluator = Evaluator(protocol: evaluation, catalog: catalog)
             var results: [EvaluationResult] = []
             var models: [String: any RecommendationModel] = [:]

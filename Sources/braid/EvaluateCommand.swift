@@ -29,11 +29,7 @@ struct Evaluate: ParsableCommand {
             evaluation.historyPrior = try priorOptions.prior()
             let rawSplits = try splitOptions.splits(dataOptions, repeatProtocol: mode == .repeat)
             let catalog = try dataOptions.catalog(knownItems: rawSplits.first?.train.items)
-            let splits = try rawSplits.map { split throws(DataError) in
-                var prepared = try PreparedSplit(split, protocol: evaluation)
-                prepared.attach(catalog)
-                return prepared
-            }
+            let splits = try rawSplits.map { split throws(DataError) in try PreparedSplit(split, protocol: evaluation, catalog: catalog) }
             if let catalog, catalog.userTextCount > 0, let first = splits.first, let kept = first.train.catalog?.userTextCount {
                 Console.progress("item text: kept \(kept) of \(catalog.userTextCount) user-written texts (none on held-out items, on test pairs or after the training period)")
             }

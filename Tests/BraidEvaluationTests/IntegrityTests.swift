@@ -229,8 +229,9 @@ import Testing
         var train = table.selecting((0..<table.count).filter { table.items[table.itemIndices[$0]] == "2" })
         var test = table.selecting((0..<table.count).filter { table.items[table.itemIndices[$0]] == "1" })
         train.adoptVocabularies(of: &test)
-        var prepared = try PreparedSplit(TrainTestSplit(train: train, test: test), protocol: EvaluationProtocol(mode: .coldItems))
-        prepared.attach(try ItemCatalogImporter().importFile(movies))
+        // The catalogue given to the initializer, as evaluate, tune and create give it.
+        let prepared = try PreparedSplit(TrainTestSplit(train: train, test: test), protocol: EvaluationProtocol(mode: .coldItems),
+                                         catalog: try ItemCatalogImporter().importFile(movies))
         #expect(prepared.train.catalog?["1"]?.document == "One (1995). Drama")
         #expect(prepared.train.catalog?["2"]?.document == "Two (1996). Comedy. public")
     }

@@ -202,6 +202,13 @@ public struct PreparedSplit: Sendable {
         self.testPairsInTraining = inTraining
     }
 
+    /// `init(_:protocol:)`, then `attach(catalog)`: the split with the item metadata its
+    /// training part may see.
+    public init(_ split: TrainTestSplit, protocol evaluation: EvaluationProtocol, catalog: ItemCatalog?) throws(DataError) {
+        try self.init(split, protocol: evaluation)
+        attach(catalog)
+    }
+
     /// Keeps a seeded random sample of `count` of the users with relevant test items (and only
     /// their rows among the rated ones), when there are more; the training data and the test
     /// table are untouched. Validation on a very large user base then costs what it costs on

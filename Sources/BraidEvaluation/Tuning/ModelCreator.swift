@@ -120,8 +120,7 @@ public struct ModelCreator: Sendable {
                  + (temporal ? ", validation = each user's latest 20%" : ", validation = a random 20% per user"))
         let split = try Splitter(temporal ? .userTimeRatio(ratio: 0.8) : .userRatio(ratio: 0.8), seed: seed, unit: .rows).split(table)[0]
         let evaluation = EvaluationProtocol(cutoff: 10, threshold: threshold, seed: seed)
-        var prepared = try PreparedSplit(split, protocol: evaluation)
-        prepared.attach(catalog)
+        var prepared = try PreparedSplit(split, protocol: evaluation, catalog: catalog)
         if let validationUsers {
             prepared.sampleUsers(validationUsers, seed: seed)
             if let all = prepared.usersBeforeSampling {
