@@ -144,6 +144,14 @@ import Testing
         let views = [prepared, try PreparedSplit(TrainTestSplit(train: tables.train, test: tables.test), protocol: none)]
         let averaged = try tuner.run(model: "itemknn", base: [:], candidates: [[:]], views: views)
         for (trial, expected) in zip(averaged, [0.535321, 0.785321, 0.785321]) { #expect(abs(trial.value - expected) < 1e-6, "\(trial)") }
+        // A third view giving every test row as history leaves nothing to score: it has no
+        // NDCG, and the mean is over the two views that have one, as over folds.
+        var everything = evaluation
+        everything.newUserHistory = 1_000
+        let empty = try PreparedSplit(TrainTestSplit(train: tables.train, test: tables.test), protocol: everything)
+        #expect(empty.relevant.isEmpty)
+        let three = try tuner.run(model: "itemknn", base: [:], candidates: [[:]], views: views + [empty])
+        #expect(three.map(\.value) == averaged.map(\.value))
         // A prior changes nothing without new users given a history, and early stopping scores
         // trained users: both are refused where they cannot hold.
         var standard = evaluation

@@ -93,7 +93,7 @@ public struct Tuner: Sendable {
     /// As `run(model:base:candidates:split:progress:)` over several views of one split: the same
     /// training data prepared under different protocols, such as new users given their first 1,
     /// 3 and 10 interactions. Each configuration is fitted once, on the shared training data,
-    /// and its value is the metric's mean over the views (each weighs alike). Views whose
+    /// and its value is the metric's mean over the views that have it (each weighs alike). Views whose
     /// training data differ are refused.
     public func run(model name: String, base: [String: String], candidates: [[String: String]], views: [PreparedSplit],
                     progress: ((TuningTrial, Int) -> Void)? = nil) throws(ModelError) -> [TuningTrial] {
@@ -142,9 +142,12 @@ public struct Tuner: Sendable {
         trials.reduce(nil) { best, trial in best.map { better(trial.value, than: $0.value) ? trial : $0 } ?? trial }
     }
 
-    /// The metric's mean over the views, each scored by `score`.
+    /// The metric's mean over the views that have it (as over folds, `Evaluator.average`: a
+    /// view without users to score, such as new users with every row given, does not turn the
+    /// mean into NaN), each scored by `score`; NaN when none has it.
     func mean(over views: [PreparedSplit], _ score: (PreparedSplit) -> EvaluationResult) -> Double {
-        views.reduce(0) { $0 + (score($1).metrics[metric] ?? .nan) } / Double(views.count)
+        let values = views.compactMap { score($0).metrics[metric] }.filter { !$0.isNaN }
+        return values.isEmpty ? .nan : values.reduce(0, +) / Double(values.count)
     }
 
     /// One configuration's trials: one, or one per history prior.
