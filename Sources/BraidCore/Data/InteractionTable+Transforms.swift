@@ -28,17 +28,34 @@ extension InteractionTable {
     ///
     /// - Returns: the table and the number of rows merged away.
     public func deduplicated(_ policy: DuplicatePolicy) -> (InteractionTable, merged: Int) {
-        var order = Array(0..<count)
-        // Stable order by (user, item, timestamp, row).
-        order.sort { a, b in
-            if userIndices[a] != userIndices[b] { return userIndices[a] < userIndices[b] }
-            if itemIndices[a] != itemIndices[b] { return itemIndices[a] < itemIndices[b] }
-            if timestamps[a] != timestamps[b] { return timestamps[a] < timestamps[b] }
-            return a < b
+        // Rows by user in row order (a counting sort), then each user's by (item, timestamp,
+        // row): the stable order by (user, item, timestamp, row) in O(n + Σ n_u log n_u).
+        let userCount = userIndices.max().map { Int($0) + 1 } ?? 0
+        var starts = [Int](repeating: 0, count: userCount + 1)
+        for user in userIndices { starts[Int(user) + 1] += 1 }
+        for u in 0..<userCount { starts[u + 1] += starts[u] }
+        var order = [Int](repeating: 0, count: count)
+        var next = starts
+        for row in 0..<count {
+            let user = Int(userIndices[row])
+            order[next[user]] = row
+            next[user] += 1
         }
-        var keep: [Int] = []
-        var values: [Float] = []
-        var times: [Int64] = []
+        var duplicated = false
+        for u in 0..<userCount where starts[u + 1] - starts[u] > 1 {
+            order[starts[u]..<starts[u + 1]].sort { a, b in
+                if itemIndices[a] != itemIndices[b] { return itemIndices[a] < itemIndices[b] }
+                if timestamps[a] != timestamps[b] { return timestamps[a] < timestamps[b] }
+                return a < b
+            }
+            if !duplicated {
+                for k in (starts[u] + 1)..<starts[u + 1] where itemIndices[order[k]] == itemIndices[order[k - 1]] { duplicated = true; break }
+            }
+        }
+        // Every pair once: each row keeps its value and timestamp under every policy.
+        guard duplicated else { return (self, 0) }
+        var kept = [Bool](repeating: false, count: count)
+        var keptValue = values, keptTime = timestamps
         var start = 0
         while start < order.count {
             var end = start + 1
@@ -55,16 +72,16 @@ extension InteractionTable {
                 chosen = group.max { self.values[$0] < self.values[$1] }!
                 value = self.values[chosen]
             }
-            keep.append(chosen)
-            values.append(value)
-            times.append(policy == .sum ? timestamps[group.last!] : timestamps[chosen])
+            kept[chosen] = true
+            keptValue[chosen] = value
+            keptTime[chosen] = policy == .sum ? timestamps[group.last!] : timestamps[chosen]
             start = end
         }
-        // Back to file order of the kept rows, so that later splits see the input order.
-        let restore = keep.indices.sorted { keep[$0] < keep[$1] }
-        var out = selecting(restore.map { keep[$0] })
-        out.values = restore.map { values[$0] }
-        out.timestamps = restore.map { times[$0] }
+        // The kept rows in file order, so that later splits see the input order.
+        let rows = kept.indices.filter { kept[$0] }
+        var out = selecting(rows)
+        out.values = rows.map { keptValue[$0] }
+        out.timestamps = rows.map { keptTime[$0] }
         return (out, count - out.count)
     }
 
