@@ -51,6 +51,9 @@ import Testing
         // lost, so (½ + ½) / 6. Item 5 (−∞) is not a candidate and not relevant: it counts for nothing.
         let tied = RankingMetrics.auc(scores: [0.5, 0.5, 0.5, 0.2, 0.9, -.infinity], relevant: [0, 3])
         #expect(abs(tied! - 1.0 / 6) < 1e-12)
+        // The same with the candidates listed: item 5 (7) is left out by not being listed.
+        let listed = RankingMetrics.auc(scores: [0.5, 0.5, 0.5, 0.2, 0.9, 7], candidates: [0, 1, 2, 3, 4], relevant: [0, 3])
+        #expect(abs(listed! - 1.0 / 6) < 1e-12)
         // No irrelevant candidate, or no relevant item: undefined.
         #expect(RankingMetrics.auc(scores: [0.5, 0.1], relevant: [0, 1]) == nil)
         #expect(RankingMetrics.auc(scores: [0.5, 0.1], relevant: []) == nil)

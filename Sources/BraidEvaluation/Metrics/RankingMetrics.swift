@@ -96,6 +96,14 @@ public enum RankingMetrics {
         }
     }
 
+    /// `auc(scores:relevant:)` with the candidates listed instead: every other item is left
+    /// out (as if scored −∞), and so is a listed one scored NaN or −∞.
+    public static func auc(scores: [Float], candidates: [Int32], relevant: Set<Int32>) -> Double? {
+        var listed = [Float](repeating: -.infinity, count: scores.count)
+        for item in candidates where item >= 0 && Int(item) < scores.count { listed[Int(item)] = scores[Int(item)] }
+        return auc(scores: listed, relevant: relevant)
+    }
+
     /// How many of `values` are below `threshold`, and how many equal it.
     private static func countBelowAndEqual(_ values: UnsafeBufferPointer<Float>, _ threshold: Float) -> (below: Int, equal: Int) {
         typealias Lanes = SIMD16<Float>
