@@ -106,9 +106,7 @@ struct Create: ParsableCommand {
                     print("\nnot started, a trial estimated to run past the time for tuning: "
                           + result.notStarted.sorted { $0.value < $1.value }.map { "\($0.key) (about \(Console.format($0.value, digits: 1)) s)" }.joined(separator: ", "))
                 }
-                if let all = prepared.usersBeforeSampling {
-                    print("\nvalidation scored a seeded sample of \(prepared.relevant.count) of its \(all) users (--validation-users)")
-                }
+                if let sample = prepared.sampleDescription { print("\nvalidation scored \(sample) (--validation-users)") }
                 print("\nsaved \(winner.family) to \(out); on validation it beats \(result.defaultsBeaten) of the \(result.defaultsCompared) "
                       + "\(winner.family == "fusion" ? "" : "other ")families at their default parameters")
             }

@@ -82,8 +82,8 @@ struct Tune: ParsableCommand {
             tuner.evaluator.catalog = catalog
             let count = tuner.trialCount(candidates: candidates.count)
             let means = [split.count > 1 ? "\(split.count) folds" : nil, histories.count > 1 ? "\(histories.count) new-user histories" : nil].compactMap { $0 }
-            if let all = folds[0][0].usersBeforeSampling {
-                Console.progress("validation scores a seeded sample of \(folds[0][0].relevant.count) of its \(all) users" + (folds.count > 1 ? " in each fold" : ""))
+            if let sample = folds[0][0].sampleDescription {
+                Console.progress("validation scores \(sample)" + (folds.count > 1 ? " in each fold" : ""))
             }
             Console.progress("tuning \(name): \(count) configurations\(evaluation.mode == .standard ? "" : " under the \(evaluation.mode.rawValue) protocol"), optimizing \(metric)\(means.isEmpty ? "" : " (mean over " + means.joined(separator: " and ") + ")") (\(tuner.lowerIsBetter ? "lower" : "higher") is better)")
             let trials = try tuner.run(model: name, base: resolved.values, candidates: candidates, folds: folds) { trial, n in

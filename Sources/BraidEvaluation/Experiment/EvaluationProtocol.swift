@@ -209,6 +209,11 @@ public struct PreparedSplit: Sendable {
         attach(catalog)
     }
 
+    /// "a seeded sample of K of its N users" after `sampleUsers(_:seed:)` kept one; else nil.
+    public var sampleDescription: String? {
+        usersBeforeSampling.map { "a seeded sample of \(relevant.count) of its \($0) users" }
+    }
+
     /// Keeps a seeded random sample of `count` of the users with relevant test items (and only
     /// their rows among the rated ones), when there are more; the training data and the test
     /// table are untouched. Validation on a very large user base then costs what it costs on

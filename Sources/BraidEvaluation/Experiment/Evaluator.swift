@@ -209,13 +209,14 @@ public struct Evaluator: Sendable {
         let itemUserCounts = train.byItem.rowCounts
         let testItems = Set(split.test.itemIndices)
         let isCold = (0..<train.itemCount).map { itemUserCounts[$0] == 0 && testItems.contains(Int32($0)) }
-        let catalogue: [Int32] = (0..<train.itemCount).filter { item in
+        let inCatalogue = (0..<train.itemCount).map { item in
             switch evaluation.mode {
             case .coldItems: isCold[item]
             case .mixed: isCold[item] || itemUserCounts[item] > 0
             case .standard, .coldUsers, .newUsers, .repeat: itemUserCounts[item] > 0
             }
-        }.map { Int32($0) }
+        }
+        let catalogue = inCatalogue.indices.filter { inCatalogue[$0] }.map { Int32($0) }
         let users = split.relevant.keys.sorted()
         // Under the new-users protocol, the users without training interactions; else those with.
         let newUsers = evaluation.mode == .newUsers
@@ -225,8 +226,6 @@ public struct Evaluator: Sendable {
         struct PerUser: Sendable { var outcome: RankingOutcome; var auc: Double?; var list: [Int32] }
         // The items outside the catalogue, scored −∞ for every user as the seen ones are: the
         // candidates are then the scores above −∞, ranked and counted in place.
-        var inCatalogue = [Bool](repeating: false, count: train.itemCount)
-        for item in catalogue { inCatalogue[Int(item)] = true }
         let outside = inCatalogue.indices.filter { !inCatalogue[$0] }
         @Sendable func outcome(_ user: Int, _ scores: inout [Float]) -> PerUser {
             if excludeSeen { train.forEachSeenItem(ofUser: user) { scores[Int($0)] = -.infinity } }

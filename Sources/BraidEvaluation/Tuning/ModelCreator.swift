@@ -123,9 +123,7 @@ public struct ModelCreator: Sendable {
         var prepared = try PreparedSplit(split, protocol: evaluation, catalog: catalog)
         if let validationUsers {
             prepared.sampleUsers(validationUsers, seed: seed)
-            if let all = prepared.usersBeforeSampling {
-                progress("validation scores a seeded sample of \(prepared.relevant.count) of its \(all) users")
-            }
+            if let sample = prepared.sampleDescription { progress("validation scores \(sample)") }
         }
         let tuner = Tuner(evaluator: Evaluator(protocol: evaluation), metric: metric)
         let families = Self.families.filter { !$0.needsMetadata || catalog != nil }

@@ -127,8 +127,7 @@ public struct Tuner: Sendable {
             // value is the mean over the folds that have the metric, and the fit times add up.
             let perFold = try folds.map { views throws(ModelError) in try run(type, parameters: parameters, views: views) }
             for (k, var trial) in perFold[0].enumerated() {
-                let values = perFold.map { $0[k].value }.filter(\.isFinite)
-                trial.value = values.isEmpty ? .nan : values.reduce(0, +) / Double(values.count)
+                trial.value = Self.meanOfDefined(perFold.map { $0[k].value })
                 trial.fitSeconds = perFold.reduce(0) { $0 + $1[k].fitSeconds }
                 progress?(trial, trials.count)
                 trials.append(trial)
@@ -146,8 +145,13 @@ public struct Tuner: Sendable {
     /// view without users to score, such as new users with every row given, does not turn the
     /// mean into NaN), each scored by `score`; NaN when none has it.
     func mean(over views: [PreparedSplit], _ score: (PreparedSplit) -> EvaluationResult) -> Double {
-        let values = views.compactMap { score($0).metrics[metric] }.filter { !$0.isNaN }
-        return values.isEmpty ? .nan : values.reduce(0, +) / Double(values.count)
+        Self.meanOfDefined(views.map { score($0).metrics[metric] ?? .nan })
+    }
+
+    /// The mean of the finite values, NaN when there is none: over folds and over views alike.
+    static func meanOfDefined(_ values: [Double]) -> Double {
+        let defined = values.filter(\.isFinite)
+        return defined.isEmpty ? .nan : defined.reduce(0, +) / Double(defined.count)
     }
 
     /// One configuration's trials: one, or one per history prior.
