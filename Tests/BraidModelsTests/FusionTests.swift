@@ -471,6 +471,33 @@ import Testing
         #expect(abs(LatestCooccurrence([b, a], data: data).mean(c) - latest.mean(c)) < 1e-6)
         #expect(abs(LatestCooccurrence([a], data: data).mean(c) - 2 / Float(12).squareRoot()) < 1e-6)
         #expect(LatestCooccurrence([], data: data).mean(c) == 0)
+        // The candidates' means, read from either side, are the same values.
+        for side in [false, true, nil] {
+            let means = LatestCooccurrence.means(of: [Int32(c), Int32(b)], latest: [a, b], data: data, fromLatestItems: side)
+            #expect(abs(means[0] - (2 / Float(12).squareRoot() + Float(2) / 3) / 2) < 1e-6)
+            #expect(abs(means[1] - (2 / Float(12).squareRoot() + 1) / 2) < 1e-6)
+            #expect(LatestCooccurrence.means(of: [Int32(c)], latest: [], data: data, fromLatestItems: side) == [0])
+        }
+    }
+
+    /// On random data, each candidate's mean from the latest items' users equals the one from its
+    /// own users, to the last bit (the same counts of users in common).
+    @Test func cooccurrenceIsTheSameFromEitherSide() {
+        var rng = SeededGenerator(seed: 11)
+        var table = InteractionTable()
+        for u in 0..<60 {
+            for i in 0..<40 where Int.random(in: 0..<(i < 5 ? 2 : 8), using: &rng) == 0 {
+                table.append(Interaction(user: "u\(u)", item: "i\(i)", value: 1))
+            }
+        }
+        let data = InteractionMatrix(table)
+        for _ in 0..<20 {
+            let latest = (0..<Int.random(in: 1...3, using: &rng)).map { _ in Int.random(in: 0..<data.itemCount, using: &rng) }
+            let candidates = (0..<data.itemCount).filter { _ in Bool.random(using: &rng) }.map(Int32.init)
+            let byCandidate = LatestCooccurrence.means(of: candidates, latest: latest, data: data, fromLatestItems: false)
+            #expect(byCandidate == candidates.map { LatestCooccurrence(latest, data: data).mean(Int($0)) })
+            #expect(LatestCooccurrence.means(of: candidates, latest: latest, data: data, fromLatestItems: true) == byCandidate)
+        }
     }
 
     /// Ratings 1…5 without timestamps, 4 and above the positives and the rest set aside.

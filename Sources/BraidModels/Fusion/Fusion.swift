@@ -1086,43 +1086,45 @@ struct FusionFeatures: Sendable {
             ranksWithoutInteractions.append(withoutInteractions)
             moments.append((mean, variance > 0 ? variance.squareRoot() : 1))
         }
-        // Co-occurrence (cosine of the two items' user sets) with the user's latest three items.
-        let latest = profile.latest
-        let cooccurrences = LatestCooccurrence(latest, data: data)
-        // Item `item`'s feature row, appended to `features`.
-        func appendRow(_ item: Int, cooccurrence: Float, to features: inout [Float]) {
+        // Item `item`'s feature row, each value in turn to `emit`.
+        func row(_ item: Int, cooccurrence: Float, _ emit: (Float) -> Void) {
             let withoutInteractions = data.byItem.count(ofRow: item) == 0
             for m in 0..<memberCount {
                 // A member that cannot score the item gives −10 (0 when the ranker learned of
                 // such items) and rank feature 0.
                 let eligible = ranksWithoutInteractions[m] || !withoutInteractions
-                features.append(eligible ? Float((Double(memberScores[m][item]) - moments[m].mean) / moments[m].deviation) : cold == nil ? -10 : 0)
-                if ranks { features.append(eligible ? 1 / log2(2 + Float(places[m][item])) : 0) }
+                emit(eligible ? Float((Double(memberScores[m][item]) - moments[m].mean) / moments[m].deviation) : cold == nil ? -10 : 0)
+                if ranks { emit(eligible ? 1 / log2(2 + Float(places[m][item])) : 0) }
             }
-            features.append(itemPopularity[item])
-            features.append(itemTrend[item])
-            features.append(itemAge[item])
-            features.append(profile.length)
-            features.append(profile.recency)
-            features.append(cooccurrence)
-            if cold != nil { features.append(withoutInteractions ? 1 : 0) }
+            emit(itemPopularity[item])
+            emit(itemTrend[item])
+            emit(itemAge[item])
+            emit(profile.length)
+            emit(profile.recency)
+            emit(cooccurrence)
+            if cold != nil { emit(withoutInteractions ? 1 : 0) }
+        }
+        func appendRow(_ item: Int, cooccurrence: Float, to features: inout [Float]) {
+            row(item, cooccurrence: cooccurrence) { features.append($0) }
         }
         var features = [Float]()
         features.reserveCapacity(chosen.count * featureCount)
-        for item in chosen.map(Int.init) { appendRow(item, cooccurrence: cooccurrences.mean(item), to: &features) }
+        // Co-occurrence (cosine of the two items' user sets) with the user's latest three items.
+        let cooccurrences = LatestCooccurrence.means(of: chosen, latest: profile.latest, data: data)
+        for (k, item) in chosen.enumerated() { appendRow(Int(item), cooccurrence: cooccurrences[k], to: &features) }
         var order: [Float]?
         switch beyond {
         case .none: order = nil
         case .firstMember:
             order = (0..<n).map { firstPlaces.isEmpty || firstPlaces[$0] == Int32(n) ? -.infinity : -Float(firstPlaces[$0]) }
         case .linear(let weights):
-            var scores = [Float](repeating: -.infinity, count: n), row = [Float]()
-            row.reserveCapacity(featureCount)
+            var scores = [Float](repeating: -.infinity, count: n)
             for item in unseen where !isChosen[item] {
-                row.removeAll(keepingCapacity: true)
-                appendRow(item, cooccurrence: 0, to: &row)
-                var total: Float = 0
-                for (f, x) in row.enumerated() { total += weights[f] * x }
+                var total: Float = 0, f = 0
+                row(item, cooccurrence: 0) { x in
+                    total += weights[f] * x
+                    f += 1
+                }
                 scores[item] = total
             }
             order = scores
@@ -1203,10 +1205,47 @@ struct LatestCooccurrence {
                 set &= set - 1
             }
         }
+        return Self.mean(common: common, users: users.count, counts: counts)
+    }
+
+    /// The mean cosine from the users in common with each latest item.
+    static func mean(common: SIMD8<Int32>, users: Int, counts: [Int]) -> Float {
+        guard !counts.isEmpty, users > 0 else { return 0 }
         var total: Float = 0
         for (j, count) in counts.enumerated() where count > 0 {
-            total += Float(common[j]) / (Float(users.count) * Float(count)).squareRoot()
+            total += Float(common[j]) / (Float(users) * Float(count)).squareRoot()
         }
         return total / Float(counts.count)
+    }
+
+    /// `mean` of each candidate, the same values, read from whichever side costs fewer steps:
+    /// each candidate's users (Σ_c |U_c|), or each latest item's users' items (Σ_j Σ_{u ∈ U_j} |I_u|),
+    /// which is the cheaper one when the candidates are popular and the latest items are not.
+    /// (`fromLatestItems` chooses the side instead, for tests.)
+    static func means(of candidates: [Int32], latest: [Int], data: InteractionMatrix, fromLatestItems: Bool? = nil) -> [Float] {
+        let latest = Array(latest.prefix(8))
+        guard !latest.isEmpty else { return [Float](repeating: 0, count: candidates.count) }
+        let cheaper = fromLatestItems ?? {
+            let fromCandidates = candidates.reduce(0) { $0 + data.byItem.count(ofRow: Int($1)) }
+            var fromLatest = 0
+            for item in latest {
+                for user in data.byItem.columns(ofRow: item) { fromLatest += data.byUser.count(ofRow: Int(user)) }
+            }
+            return fromLatest < fromCandidates
+        }()
+        guard cheaper else {
+            let cooccurrence = LatestCooccurrence(latest, data: data)
+            return candidates.map { cooccurrence.mean(Int($0)) }
+        }
+        var slot = [Int32](repeating: -1, count: data.itemCount)
+        for (k, item) in candidates.enumerated() { slot[Int(item)] = Int32(k) }
+        var common = [SIMD8<Int32>](repeating: .zero, count: candidates.count)
+        for (j, item) in latest.enumerated() {
+            for user in data.byItem.columns(ofRow: item) {
+                for other in data.byUser.columns(ofRow: Int(user)) where slot[Int(other)] >= 0 { common[Int(slot[Int(other)])][j] += 1 }
+            }
+        }
+        let counts = latest.map { data.byItem.count(ofRow: $0) }
+        return candidates.indices.map { k in mean(common: common[k], users: data.byItem.count(ofRow: Int(candidates[k])), counts: counts) }
     }
 }
