@@ -431,6 +431,44 @@ import Testing
         #expect(days(heldEarlier, "c") == [] && kept(earlier, "c") == [0, 1])
     }
 
+    /// A fold's sample of the ranker's users: of 100 users, the 20 first in the shuffled order
+    /// stop early; 30 per fold with a share of 0.2 are 6 of those and 24 of the others, each a
+    /// window along the shuffled order, so folds 0, 1 and 2 share no user (3 × 6 ≤ 20,
+    /// 3 × 24 ≤ 80) and fold 3 wraps round to fold 0's first 4 early-stopping users and first
+    /// 16 others.
+    @Test func rankerUsersAreSampledPerFold() throws {
+        var rng = SeededGenerator(seed: 4)
+        let shuffled = (0..<Int32(100)).shuffled(using: &rng)
+        var order = [Int](repeating: 0, count: 100)
+        for (position, user) in shuffled.enumerated() { order[Int(user)] = position }
+        let stopping = Set(shuffled.prefix(20))
+        let folds = (0..<4).map { Fusion.sample(Array(0..<100), count: 30, fold: $0, order: order, validation: stopping, share: 0.2) }
+        for sample in folds {
+            #expect(sample.count == 30 && sample == sample.sorted() && Set(sample).count == 30)
+            #expect(sample.filter(stopping.contains).count == 6)
+        }
+        #expect(Set(folds[0]).isDisjoint(with: folds[1]) && Set(folds[1]).isDisjoint(with: folds[2]) && Set(folds[0]).isDisjoint(with: folds[2]))
+        #expect(Set(folds[3]).intersection(folds[0]) == Set(shuffled[0..<4] + shuffled[20..<36]))
+        #expect(Set(folds[0]) == Set(shuffled[0..<6] + shuffled[20..<44]))
+        // Users outside the list are never taken, and a list no longer than the count is taken whole.
+        let few: [Int32] = [3, 50, 97]
+        #expect(Fusion.sample(few, count: 2, fold: 0, order: order, validation: [], share: 0).allSatisfy(few.contains))
+        #expect(Fusion.sample(few, count: 3, fold: 1, order: order, validation: [], share: 0) == few)
+
+        // A cap above the queries changes nothing; one below them changes what the ranker learns
+        // from; a negative cap is refused with its value.
+        let data = Fixtures.randomRatings(users: 60, items: 25, perUser: 8)
+        func fit(_ extra: [String: String]) throws -> Fusion {
+            try ModelRegistry.fit("fusion", parameters: ModelParameters(["members": "itemknn+pop", "candidates": "8", "adjacency-members": "false", "trees": "20",
+                                                                         "min-leaf": "2", "folds": "3"].merging(extra) { $1 }), data: data) as! Fusion
+        }
+        let all = try fit(["ranker-queries": "0"])
+        #expect(try fit([:]).scores(forUser: 7) == all.scores(forUser: 7))
+        #expect(try fit(["ranker-queries": "180"]).scores(forUser: 7) == all.scores(forUser: 7))
+        #expect(try fit(["ranker-queries": "60"]).ranker != all.ranker)
+        #expect(throws: ModelError.self) { try fit(["ranker-queries": "-1"]) }
+    }
+
     /// Popularity and history length enter as mid-rank shares: over [1, 2, 2, 3], 2 has one
     /// value below it and two equal, (1 + 2/2)/4 = 0.5; 1 gives 0.5/4; below all 0, above all 1.
     @Test func midRankShares() {

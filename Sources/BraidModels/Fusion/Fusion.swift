@@ -79,6 +79,14 @@ public struct Fusion: RecommendationModel {
         public var validation = Validation.auto
         /// Share of the ranker's training users kept aside to stop boosting early (0: none).
         public var earlyStoppingShare = 0.2
+        /// At most this many queries (a user in an inner fold) give the ranker their candidates:
+        /// each fold a seeded sample of `rankerQueries / folds` of its users, a different one per
+        /// fold and `earlyStoppingShare` of it early-stopping users (nil: every user in every
+        /// fold). On a large user base the members' candidates and the ranker's training grow
+        /// with the users while the ranker, a few hundred small trees over a dozen features,
+        /// has long had enough to learn from. MovieLens (9,430 queries over ml-100k's 10 folds)
+        /// is under the default and learns from every user.
+        public var rankerQueries: Int? = 40_000
         /// LightGBM's defaults but smaller trees with larger leaves (15 leaves of at least 50
         /// rows): on development splits carved from the benchmark's training data, 31 leaves
         /// of 20 rows fitted the early-stopping users' noise. `truncation` (LightGBM's
@@ -198,7 +206,8 @@ public struct Fusion: RecommendationModel {
         public init(parameters: ModelParameters) throws(ModelError) {
             // The ranker's settings as LambdaMART reads them, but its NDCG cutoff, which stays 10.
             try parameters.checkKnown(["members", "candidates", "holdout", "folds", "temporal-folds", "validation", "ranker", "early-stopping-share", "ranker-data",
-                                       "content-feature", "rank-features", "below-threshold-member", "adjacency-members", "cold-items", "cold-candidates", "seed"]
+                                       "content-feature", "rank-features", "below-threshold-member", "adjacency-members", "cold-items", "cold-candidates", "seed",
+                                       "ranker-queries"]
                                       + LambdaMART.Settings.parameterNames.filter { $0 != "cutoff" })
             if let text = parameters.string("members") {
                 members = try MemberSpec.parse(text, composite: "fusion")
@@ -239,6 +248,8 @@ public struct Fusion: RecommendationModel {
                 throw ModelError(.invalidParameter, "ranker-data is empty", hint: "give a path prefix, e.g. ranker-data=/tmp/fusion (writes /tmp/fusion.train.svm …)")
             }
             earlyStoppingShare = try parameters.double("early-stopping-share", default: earlyStoppingShare, range: 0...0.9)
+            let queries = try parameters.int("ranker-queries", default: rankerQueries ?? 0, range: 0...Int.max)
+            rankerQueries = queries == 0 ? nil : queries
             contentFeature = try parameters.bool("content-feature", default: contentFeature)
             rankFeatures = try parameters.bool("rank-features", default: rankFeatures)
             belowThresholdMember = try parameters.bool("below-threshold-member", default: belowThresholdMember)
@@ -388,6 +399,9 @@ public struct Fusion: RecommendationModel {
         var rng = SeededGenerator(seed: configuration.seed, stream: 1)
         let shuffledUsers = (0..<Int32(data.userCount)).shuffled(using: &rng)
         let validationUsers = data.userCount >= 50 ? Set(shuffledUsers.prefix(Int(Double(data.userCount) * configuration.earlyStoppingShare))) : []
+        var shuffledPosition = [Int](repeating: 0, count: data.userCount)
+        for (position, user) in shuffledUsers.enumerated() { shuffledPosition[Int(user)] = position }
+        let perFold = configuration.rankerQueries.map { max(1, $0 / folds) }
         var kept: [(validation: Bool, group: (features: [Float], labels: [Float]))] = []
         var innerContext: FusionFeatures?
         // Held-out interactions over the folds, for the error when none was among the candidates.
@@ -415,8 +429,15 @@ public struct Fusion: RecommendationModel {
             let innerMembers = try MemberSpec.fit(configuration.members, data: inner, for: Self.name)
             let context = FusionFeatures(inner, members: innerMembers.count, ranks: configuration.rankFeatures, cold: configuration.coldCandidatesWhenAware)
             innerContext = context
-            let users = Array(heldOut.keys).sorted()
-            TrainingLog.report("fusion: the members' candidates and features for \(users.count) users")
+            let everyUser = Array(heldOut.keys).sorted()
+            let sampled = perFold.map { everyUser.count > $0 } ?? false
+            let users = !sampled ? everyUser : Self.sample(everyUser, count: perFold ?? 0, fold: fold, order: shuffledPosition, validation: validationUsers,
+                                                           share: validationUsers.isEmpty ? 0 : configuration.earlyStoppingShare)
+            if sampled {
+                TrainingLog.report("fusion: the members' candidates and features for a seeded sample of \(users.count) of the fold's \(heldOut.count) users (ranker-queries=\(configuration.rankerQueries ?? 0))")
+            } else {
+                TrainingLog.report("fusion: the members' candidates and features for \(users.count) users")
+            }
             let groups: [(features: [Float], labels: [Float])?] = parallelMap(users.count) { k in
                 let user = Int(users[k])
                 let candidates = context.candidates(user: user, members: innerMembers, counts: configuration.candidateCounts, beyond: .none)
@@ -493,6 +514,22 @@ public struct Fusion: RecommendationModel {
                                + stages + "\(String(format: "%.4f", after)) with the ranker (chosen on these users, so optimistic)")
         }
         return (ranker, baseMember)
+    }
+
+    /// `count` of `users` (ascending), in `order`'s shuffled order: `share` of them from those in
+    /// `validation` and the rest from the others, each a window that starts `fold` windows
+    /// along (wrapping), so that the folds take different users; ascending.
+    static func sample(_ users: [Int32], count: Int, fold: Int, order: [Int], validation: Set<Int32>, share: Double) -> [Int32] {
+        let shuffled = users.sorted { order[Int($0)] < order[Int($1)] }
+        let stopping = shuffled.filter { validation.contains($0) }, training = shuffled.filter { !validation.contains($0) }
+        let fromStopping = min(stopping.count, Int((Double(count) * share).rounded()))
+        let fromTraining = min(training.count, count - fromStopping)
+        func window(_ list: [Int32], _ size: Int) -> [Int32] {
+            guard size > 0 else { return [] }
+            let start = (fold * size) % list.count
+            return (0..<size).map { list[(start + $0) % list.count] }
+        }
+        return (window(stopping, fromStopping) + window(training, fromTraining)).sorted()
     }
 
     /// Writes the ranker's rows (`Configuration.rankerData`), each file whole (`DataFile.write`).
