@@ -63,32 +63,60 @@ import Testing
 }
 
 /// `braid create`'s estimate of the fusion's cost, worked by hand for members that fit in
-/// 1.83 s on the validation split and an added EASE of 1.13 s: the final fit takes
-/// 1.25 × (1.83 + 1.13) / 1.83 = 2.0218579 trials; with 4 folds a trial is 5 × 1.83 + 2 =
-/// 11.15 s and all of it 11.15 × 3.0218579 = 33.694 s (5 folds: 39.224 s; 3 folds: 28.164 s).
+/// 1.83 s on the validation split, an added EASE of 1.13 s, 500 users, queries at 1 ms each
+/// capped at 2,000 and an evaluation of 0.5 s. With 4 folds each fold takes all 500 users
+/// (2,000 / 4), so the fit is 5 × 1.83 + 2,000 × 0.001 = 11.15 s, the trial 11.65 s, the final
+/// fit 1.25 × 5 × (1.83 + 1.13) + 2 = 20.5 s and all of it 32.15 s; with 5 folds each fold
+/// takes 400: 6 × 1.83 + 2 = 12.98, 13.48 and 1.25 × 6 × 2.96 + 2 = 24.2, 37.68 s in all;
+/// with 3, 500 each (1,500 queries): 8.82, 9.32 and 16.3, 25.62 s.
 @Suite struct FusionCostTests {
     @Test func theFoldsThatFitTheBudget() {
-        let cost = FusionCost(membersFitSeconds: 1.83, addedSeconds: 1.13, report: false)
-        #expect(abs(cost.finalScale - 2.021857923) < 1e-8)
-        #expect(abs(cost.trial(folds: 4) - 11.15) < 1e-9)
-        #expect(abs(cost.total(folds: 4) - 33.693715847) < 1e-8)
-        #expect(abs(cost.afterTrial(25.16) - 50.869945355) < 1e-8)
+        let cost = FusionCost(membersFitSeconds: 1.83, addedSeconds: 1.13, report: false, querySeconds: 0.001, users: 500,
+                              queryCap: 2000, evaluationSeconds: 0.5)
+        #expect(cost.queries(folds: 4) == 2000 && cost.queries(folds: 5) == 2000 && cost.queries(folds: 3) == 1500)
+        #expect(abs(cost.fit(folds: 4) - 11.15) < 1e-9 && abs(cost.trial(folds: 4) - 11.65) < 1e-9)
+        #expect(abs(cost.final(folds: 4) - 20.5) < 1e-9 && abs(cost.total(folds: 4) - 32.15) < 1e-9)
+        #expect(abs(cost.total(folds: 5) - 37.68) < 1e-9 && abs(cost.total(folds: 3) - 25.62) < 1e-9)
+        // A trial's fit measured at twice its estimate doubles what follows it.
+        #expect(abs(cost.afterTrial(22.3, folds: 4) - 41) < 1e-9)
         #expect(cost.folds(within: 36, default: 10, adjustable: true) == 4)
         #expect(cost.folds(within: 40, default: 10, adjustable: true) == 5)
-        #expect(cost.folds(within: 28, default: 10, adjustable: true) == nil)
-        // A temporal inner split keeps its folds: 3 × 1.83 + 2 = 7.49 s a trial, 22.634 s in all.
-        #expect(cost.folds(within: 23, default: 2, adjustable: false) == 2)
-        #expect(cost.folds(within: 22, default: 2, adjustable: false) == nil)
+        #expect(cost.folds(within: 25, default: 10, adjustable: true) == nil)
+        // A temporal inner split keeps its folds: 1,000 queries, 3 × 1.83 + 1 = 6.49 s of fit,
+        // 6.99 s of trial and 1.25 × 3 × 2.96 + 1 = 12.1 s of final fit, 19.09 s in all.
+        #expect(cost.folds(within: 19.1, default: 2, adjustable: false) == 2)
+        #expect(cost.folds(within: 19, default: 2, adjustable: false) == nil)
         // The report refits the fusion once more on the validation split.
         var reported = cost
         reported.report = true
-        #expect(abs(reported.total(folds: 4) - 44.843715847) < 1e-8)
-        // Nothing added: the final fit is the trial on a quarter more data.
-        #expect(FusionCost(membersFitSeconds: 2, addedSeconds: 0, report: false).finalScale == 1.25)
+        #expect(abs(reported.total(folds: 4) - 43.3) < 1e-9)
+        // Without a cap every user is a query in every fold.
+        var uncapped = cost
+        uncapped.queryCap = nil
+        #expect(uncapped.queries(folds: 10) == 5000)
+        // Nothing added and no queries: the final fit is the trial's fit on a quarter more data.
+        let plain = FusionCost(membersFitSeconds: 2, addedSeconds: 0, report: false)
+        #expect(abs(plain.final(folds: 4) / plain.fit(folds: 4) - 1.25) < 1e-12)
     }
 }
 
 @Suite struct ModelCreatorTests {
+    /// Items a, b and c have a 4★ or 5★ rating and d only a 2★: EASE on the positives models 3
+    /// items and on every rated one 4, so the added member's fit is (4/3)³ = 64/27 of EASE's
+    /// trial; another family's 4/3; a member on the positives alone costs its trial.
+    @Test func addedMembersCostTheItemsTheyModel() {
+        var table = InteractionTable()
+        for (user, item, value) in [("u", "a", 5), ("u", "d", 2), ("v", "b", 4), ("v", "c", 5), ("w", "d", 2), ("w", "a", 4)] {
+            table.append(Interaction(user: user, item: item, value: Float(value)))
+        }
+        let positives = InteractionMatrix(positivesOf: table, threshold: 4)
+        var trial = positives
+        trial.belowThreshold = nil
+        #expect(abs(ModelCreator.addedMemberScale(MemberSpec(model: "ease", belowThreshold: true), trial: trial, final: positives) - 64.0 / 27) < 1e-12)
+        #expect(abs(ModelCreator.addedMemberScale(MemberSpec(model: "itemknn", belowThreshold: true), trial: trial, final: positives) - 4.0 / 3) < 1e-12)
+        #expect(ModelCreator.addedMemberScale(MemberSpec(model: "ease"), trial: trial, final: positives) == 1)
+    }
+
     /// `create` from the library: two taste groups each rating 7 of their 10 items 4 or 5, and
     /// one 1★ each on the other group's side; the latest rows are liked items, so the temporal
     /// validation has something to find. It chooses the protocol from the data, keeps its

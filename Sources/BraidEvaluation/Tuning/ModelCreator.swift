@@ -271,11 +271,40 @@ public struct ModelCreator: Sendable {
         return (fit * scale, perScore * shape.scored * scale)
     }
 
+    /// How much dearer a member the fusion's final fit adds is than its family's trial: fitted
+    /// on every rated item (`MemberSpec.belowThreshold`), it models the items rated only below
+    /// the threshold too, and EASE's fit grows with the cube of the items it models (its Gram
+    /// matrix's inverse), another family's with their number. On ml-latest-small without
+    /// timestamps at ≥ 4★, EASE's fit on the positives took 0.7–0.9 s and on every rated item
+    /// 2.1 s in each inner fold: before this scale `create` took 134 s of a 120 s budget.
+    static func addedMemberScale(_ member: MemberSpec, trial: InteractionMatrix, final: InteractionMatrix) -> Double {
+        guard member.belowThreshold else { return 1 }
+        var rated = final.byItem.rowCounts.map { $0 > 0 }
+        for item in final.belowThreshold?.columns ?? [] where Int(item) < rated.count { rated[Int(item)] = true }
+        let modelled = Double(trial.byItem.rowCounts.filter { $0 > 0 }.count)
+        let ratio = Double(rated.filter { $0 }.count) / max(1, modelled)
+        return member.model == EASE.name ? ratio * ratio * ratio : ratio
+    }
+
+    /// Seconds the fusion spends per query on its members' candidates, their features and its
+    /// ranker's training, and per validation user on its evaluation: both grow with the members
+    /// and the items each user's scores span. Measured on the 2-core development machine with 2
+    /// threads on 50,000 synthetic users × 20,000 items, three members (RP3beta, adjacency,
+    /// ALS): 40,000 queries' candidates in 16.9 s and the ranker's training on them in 33 s
+    /// (1.25 ms a query), and the evaluation of 50,000 users in 35 s (0.70 ms); on
+    /// ml-latest-small (six members, 9,700 items) they put 1,213 queries at 1.5 s, as measured
+    /// there (0.4 s of candidates, 1.1 s of ranker). Scaled to `threads`.
+    static func fusionWorkSeconds(members: Int, items: Int, threads: Int) -> (query: Double, user: Double) {
+        let span = Double(members) * Double(items) * 2 / Double(max(1, threads))
+        return (2.1e-8 * span, 1.17e-8 * span)
+    }
+
     /// The fusion over the three best families, measured, when its plan fits in the budget and
     /// what is left of its fitting after the trial still does; else no entry, and `tried` says
     /// whether its trial ran (when it did not, its time is free for tuning). The members its final
     /// fit adds beyond the trial's (as the fusion resolves them on each matrix: EASE on every
-    /// rated item under a threshold and a random inner split) cost their family's fit seconds.
+    /// rated item under a threshold and a random inner split) cost their family's fit seconds,
+    /// scaled to the items they model there (`addedMemberScale`).
     func fusionEntry(over board: [Entry], temporal: Bool, prepared: PreparedSplit, full: InteractionMatrix, tuner: Tuner,
                      elapsed: () -> Double, progress: (String) -> Void) throws -> (entry: Entry?, tried: Bool) {
         var planned = Fusion.Configuration()
@@ -284,10 +313,14 @@ public struct ModelCreator: Sendable {
         let trialMembers = planned.resolved(for: prepared.train).members
         let addedSeconds = planned.resolved(for: full).members.filter { !trialMembers.contains($0) }.reduce(0) { total, member in
             total + (board.first { $0.family == member.model }?.trial.fitSeconds ?? 0)
+                * Self.addedMemberScale(member, trial: prepared.train, final: full)
         }
         let membersFitSeconds = board.prefix(3).reduce(0) { $0 + $1.trial.fitSeconds }
         let defaultFolds = planned.innerFolds(temporal: temporal)
-        let cost = FusionCost(membersFitSeconds: membersFitSeconds, addedSeconds: addedSeconds, report: reservesReportTime)
+        let work = Self.fusionWorkSeconds(members: trialMembers.count, items: prepared.train.itemCount, threads: Parallelism.threadCount)
+        let cost = FusionCost(membersFitSeconds: membersFitSeconds, addedSeconds: addedSeconds, report: reservesReportTime,
+                              querySeconds: work.query, users: prepared.train.userCount, queryCap: planned.rankerQueries,
+                              evaluationSeconds: work.user * Double(prepared.relevant.count))
         guard let folds = cost.folds(within: budget * 0.9 - elapsed(), default: defaultFolds, adjustable: !temporal) else {
             let least = cost.total(folds: temporal ? defaultFolds : min(FusionCost.fewestFolds, defaultFolds))
             progress("  no fusion: its fitting (about \(System.fixed(least, digits: 0)) s) would overrun the budget")
@@ -296,8 +329,10 @@ public struct ModelCreator: Sendable {
         let members = planned.members.map(\.description).joined(separator: "+")
         var parameters = ["members": members, "validation": temporal ? "temporal" : "random"]
         if folds != defaultFolds { parameters["folds"] = String(folds) }
+        progress("  fusion of \(members): \(folds) inner fold\(folds == 1 ? "" : "s"), its fitting estimated at "
+                 + "\(System.fixed(cost.total(folds: folds), digits: 0)) s in all (\(System.fixed(budget * 0.9 - elapsed(), digits: 0)) s left for it)")
         guard let trial = try? tuner.run(model: "fusion", base: [:], candidates: [parameters], split: prepared)[0] else { return (nil, true) }
-        let rest = cost.afterTrial(trial.fitSeconds)
+        let rest = cost.afterTrial(trial.fitSeconds, folds: folds)
         guard elapsed() + rest <= budget else {
             progress("  fusion of \(members): \(metric) \(System.fixed(trial.value)), left out: what is left of its fitting (about "
                      + "\(System.fixed(rest, digits: 0)) s) would overrun the budget")
