@@ -65,7 +65,7 @@ struct Create: ParsableCommand {
             try ModelRegistry.save(model, to: out)
             if let report {
                 Console.progress("writing the report…")
-                let curves = board.prefix(6).compactMap { entry -> (model: String, ndcg: [Double], recall: [Double])? in
+                let curves = board.prefix(ModelCreator.reportedLeaders).compactMap { entry -> (model: String, ndcg: [Double], recall: [Double])? in
                     guard let fitted = try? ModelRegistry.fit(entry.family, parameters: ModelParameters(entry.trial.parameters), data: prepared.train) else { return nil }
                     let c = CreateReport.curves(of: fitted, on: prepared)
                     return (entry.family, c.ndcg, c.recall)

@@ -53,7 +53,9 @@ public struct ModelCreator: Sendable {
     /// The seed of the split, the search and the models.
     public var seed: UInt64
     /// Whether the caller will refit the leaders on the validation split afterwards (a report's
-    /// curves): the fusion's plan keeps time for that.
+    /// curves, `reportedLeaders` of them): the tuning after the fusion's time, the fusion's plan
+    /// and the choice of the model fitted on all the data keep time for that, each leader's as
+    /// long as its family's slowest trial.
     public var reservesReportTime = false
     /// At most this many validation users are scored (a seeded sample of them; nil scores all):
     /// on a large user base the evaluation of each trial, not the fit, would take most of the
@@ -183,6 +185,14 @@ public struct ModelCreator: Sendable {
         }
         // Each family's best trial, best first.
         func ranked() -> [Entry] { best.compactMap { $0 }.sorted { tuner.better($0.trial.value, than: $1.trial.value) } }
+        // With a report: the time its refits of the six leaders on the validation split take
+        // (each family's slowest trial; the fusion's refit is in its own plan).
+        func reportSeconds(_ board: [Entry]) -> Double {
+            guard reservesReportTime else { return 0 }
+            return board.prefix(Self.reportedLeaders).reduce(0) { total, entry in
+                total + (families.firstIndex { $0.name == entry.family }.map { slowest[$0] } ?? 0)
+            }
+        }
         tune(until: budget * 0.6)
         var board = ranked()
         guard !board.isEmpty else {
@@ -197,7 +207,7 @@ public struct ModelCreator: Sendable {
         full.preparation = preparation
         let scale = Double(full.interactionCount) / Double(max(1, prepared.train.interactionCount))
         let fusion = board.count >= 2 ? try fusionEntry(over: board, temporal: temporal, prepared: prepared, full: full, tuner: tuner,
-                                                        elapsed: elapsed, progress: progress) : (entry: nil, tried: false)
+                                                        keeping: reportSeconds(board), elapsed: elapsed, progress: progress) : (entry: nil, tried: false)
         if let entry = fusion.entry {
             board.append(entry)
             board.sort { tuner.better($0.trial.value, than: $1.trial.value) }
@@ -209,16 +219,19 @@ public struct ModelCreator: Sendable {
             let leaderRefit = { (ranked().first?.trial.fitSeconds ?? 0) * scale }
             if limit > elapsed() + leaderRefit() {
                 progress("tuning on in the time kept for the fusion, until \(System.fixed(limit, digits: 1)) s")
-                tune(until: limit) { fit in max(fit * scale, leaderRefit()) }
+                tune(until: limit) { fit in max(fit * scale, leaderRefit()) + reportSeconds(ranked()) }
                 board = ranked()
             }
         }
         // The winner is the best whose fit on all the data (its trial's fit, scaled to the
-        // whole data's size) still ends within the budget; the fusion's was checked above.
+        // whole data's size) still ends within the budget, with the report's refits after it;
+        // the fusion's was checked above.
+        let report = reportSeconds(board)
         let chosen = board.indices.first { i in
             let refit = board[i].family == "fusion" ? 0 : board[i].trial.fitSeconds * scale
-            if elapsed() + refit <= budget || i == board.count - 1 { return true }
-            progress("  \(board[i].family): left out, its fit on all the data (about \(System.fixed(refit, digits: 0)) s) would overrun the budget")
+            if elapsed() + refit + report <= budget || i == board.count - 1 { return true }
+            progress("  \(board[i].family): left out, its fit on all the data (about \(System.fixed(refit, digits: 0)) s)"
+                     + (report > 0 ? " and the report's refits (about \(System.fixed(report, digits: 0)) s)" : "") + " would overrun the budget")
             return false
         }
         let winner = board[chosen ?? 0]
@@ -304,9 +317,10 @@ public struct ModelCreator: Sendable {
     /// whether its trial ran (when it did not, its time is free for tuning). The members its final
     /// fit adds beyond the trial's (as the fusion resolves them on each matrix: EASE on every
     /// rated item under a threshold and a random inner split) cost their family's fit seconds,
-    /// scaled to the items they model there (`addedMemberScale`).
+    /// scaled to the items they model there (`addedMemberScale`). `reserved` seconds are kept
+    /// for what follows it (a report's refits of the other leaders).
     func fusionEntry(over board: [Entry], temporal: Bool, prepared: PreparedSplit, full: InteractionMatrix, tuner: Tuner,
-                     elapsed: () -> Double, progress: (String) -> Void) throws -> (entry: Entry?, tried: Bool) {
+                     keeping reserved: Double = 0, elapsed: () -> Double, progress: (String) -> Void) throws -> (entry: Entry?, tried: Bool) {
         var planned = Fusion.Configuration()
         planned.members = board.prefix(3).map { MemberSpec(model: $0.family, parameters: $0.trial.parameters) }
         planned.validation = temporal ? .temporal : .random
@@ -321,7 +335,7 @@ public struct ModelCreator: Sendable {
         let cost = FusionCost(membersFitSeconds: membersFitSeconds, addedSeconds: addedSeconds, report: reservesReportTime,
                               querySeconds: work.query, users: prepared.train.userCount, queryCap: planned.rankerQueries,
                               evaluationSeconds: work.user * Double(prepared.relevant.count))
-        guard let folds = cost.folds(within: budget * 0.9 - elapsed(), default: defaultFolds, adjustable: !temporal) else {
+        guard let folds = cost.folds(within: budget * 0.9 - elapsed() - reserved, default: defaultFolds, adjustable: !temporal) else {
             let least = cost.total(folds: temporal ? defaultFolds : min(FusionCost.fewestFolds, defaultFolds))
             progress("  no fusion: its fitting (about \(System.fixed(least, digits: 0)) s) would overrun the budget")
             return (nil, false)
@@ -330,10 +344,10 @@ public struct ModelCreator: Sendable {
         var parameters = ["members": members, "validation": temporal ? "temporal" : "random"]
         if folds != defaultFolds { parameters["folds"] = String(folds) }
         progress("  fusion of \(members): \(folds) inner fold\(folds == 1 ? "" : "s"), its fitting estimated at "
-                 + "\(System.fixed(cost.total(folds: folds), digits: 0)) s in all (\(System.fixed(budget * 0.9 - elapsed(), digits: 0)) s left for it)")
+                 + "\(System.fixed(cost.total(folds: folds), digits: 0)) s in all (\(System.fixed(budget * 0.9 - elapsed() - reserved, digits: 0)) s left for it)")
         guard let trial = try? tuner.run(model: "fusion", base: [:], candidates: [parameters], split: prepared)[0] else { return (nil, true) }
         let rest = cost.afterTrial(trial.fitSeconds, folds: folds)
-        guard elapsed() + rest <= budget else {
+        guard elapsed() + rest + reserved <= budget else {
             progress("  fusion of \(members): \(metric) \(System.fixed(trial.value)), left out: what is left of its fitting (about "
                      + "\(System.fixed(rest, digits: 0)) s) would overrun the budget")
             return (nil, true)
@@ -341,6 +355,9 @@ public struct ModelCreator: Sendable {
         progress("  fusion of \(members)\(parameters["folds"].map { " (\($0) folds)" } ?? ""): \(metric) \(System.fixed(trial.value))")
         return (Entry(family: "fusion", trial: trial), true)
     }
+
+    /// How many leaders a report refits on the validation split for its curves.
+    public static let reportedLeaders = 6
 
     /// Parameters as `key=value` pairs by key, space-separated.
     public static func describe(_ parameters: [String: String]) -> String {
