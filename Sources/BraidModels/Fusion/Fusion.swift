@@ -430,12 +430,13 @@ public struct Fusion: RecommendationModel {
             let context = FusionFeatures(inner, members: innerMembers.count, ranks: configuration.rankFeatures, cold: configuration.coldCandidatesWhenAware)
             innerContext = context
             let everyUser = Array(heldOut.keys).sorted()
-            let sampled = perFold.map { everyUser.count > $0 } ?? false
-            let users = !sampled ? everyUser : Self.sample(everyUser, count: perFold ?? 0, fold: fold, order: shuffledPosition, validation: validationUsers,
-                                                           share: validationUsers.isEmpty ? 0 : configuration.earlyStoppingShare)
-            if sampled {
-                TrainingLog.report("fusion: the members' candidates and features for a seeded sample of \(users.count) of the fold's \(heldOut.count) users (ranker-queries=\(configuration.rankerQueries ?? 0))")
+            let users: [Int32]
+            if let perFold, everyUser.count > perFold {
+                users = Self.sample(everyUser, count: perFold, fold: fold, order: shuffledPosition, validation: validationUsers,
+                                    share: validationUsers.isEmpty ? 0 : configuration.earlyStoppingShare)
+                TrainingLog.report("fusion: the members' candidates and features for a seeded sample of \(users.count) of the fold's \(everyUser.count) users (ranker-queries=\(configuration.rankerQueries ?? 0))")
             } else {
+                users = everyUser
                 TrainingLog.report("fusion: the members' candidates and features for \(users.count) users")
             }
             let groups: [(features: [Float], labels: [Float])?] = parallelMap(users.count) { k in
@@ -516,9 +517,9 @@ public struct Fusion: RecommendationModel {
         return (ranker, baseMember)
     }
 
-    /// `count` of `users` (ascending), in `order`'s shuffled order: `share` of them from those in
-    /// `validation` and the rest from the others, each a window that starts `fold` windows
-    /// along (wrapping), so that the folds take different users; ascending.
+    /// `count` of `users` (ascending), taken in `order`'s shuffled order: `share` of them from
+    /// those in `validation` and the rest from the others, each a window that starts `fold`
+    /// windows along (wrapping), so that the folds take different users. Ascending.
     static func sample(_ users: [Int32], count: Int, fold: Int, order: [Int], validation: Set<Int32>, share: Double) -> [Int32] {
         let shuffled = users.sorted { order[Int($0)] < order[Int($1)] }
         let stopping = shuffled.filter { validation.contains($0) }, training = shuffled.filter { !validation.contains($0) }
