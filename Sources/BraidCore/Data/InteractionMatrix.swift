@@ -120,6 +120,14 @@ public struct InteractionMatrix: Sendable, Equatable {
     /// Whether each item has at least one interaction.
     public var itemHasInteractions: [Bool] { (0..<items.count).map { byItem.count(ofRow: $0) > 0 } }
 
+    /// Whether each item was rated: it has an interaction or a rating below the threshold
+    /// (`belowThreshold`). An item that was not is new: it came with the catalogue alone.
+    public var itemWasRated: [Bool] {
+        var rated = itemHasInteractions
+        for item in belowThreshold?.columns ?? [] where Int(item) < rated.count { rated[Int(item)] = true }
+        return rated
+    }
+
     /// The mean of all stored values.
     /// The items of `user` in time order, earliest first (`sequence`; without timestamps, the
     /// ascending item order of the row).

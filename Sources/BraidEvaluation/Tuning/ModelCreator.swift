@@ -280,7 +280,7 @@ public struct ModelCreator: Sendable {
         case "bpr": (fit, perScore) = (2.2e-7 * shape.bprSteps, 3.5e-9)
         default: (fit, perScore) = (0, 0)
         }
-        let scale = 2 / Double(max(1, threads))
+        let scale = threadScale(threads)
         return (fit * scale, perScore * shape.scored * scale)
     }
 
@@ -292,12 +292,13 @@ public struct ModelCreator: Sendable {
     /// 2.1 s in each inner fold: before this scale `create` took 134 s of a 120 s budget.
     static func addedMemberScale(_ member: MemberSpec, trial: InteractionMatrix, final: InteractionMatrix) -> Double {
         guard member.belowThreshold else { return 1 }
-        var rated = final.byItem.rowCounts.map { $0 > 0 }
-        for item in final.belowThreshold?.columns ?? [] where Int(item) < rated.count { rated[Int(item)] = true }
-        let modelled = Double(trial.byItem.rowCounts.filter { $0 > 0 }.count)
-        let ratio = Double(rated.filter { $0 }.count) / max(1, modelled)
+        let modelled = Double(trial.itemHasInteractions.filter { $0 }.count)
+        let ratio = Double(final.itemWasRated.filter { $0 }.count) / max(1, modelled)
         return member.model == EASE.name ? ratio * ratio * ratio : ratio
     }
+
+    /// The rates were measured with 2 threads: seconds with `threads` are these × 2 / `threads`.
+    static func threadScale(_ threads: Int) -> Double { 2 / Double(max(1, threads)) }
 
     /// Seconds the fusion spends per query on its members' candidates, their features and its
     /// ranker's training, and per validation user on its evaluation: both grow with the members
@@ -308,7 +309,7 @@ public struct ModelCreator: Sendable {
     /// ml-latest-small (six members, 9,700 items) they put 1,213 queries at 1.5 s, as measured
     /// there (0.4 s of candidates, 1.1 s of ranker). Scaled to `threads`.
     static func fusionWorkSeconds(members: Int, items: Int, threads: Int) -> (query: Double, user: Double) {
-        let span = Double(members) * Double(items) * 2 / Double(max(1, threads))
+        let span = Double(members) * Double(items) * threadScale(threads)
         return (2.1e-8 * span, 1.17e-8 * span)
     }
 

@@ -965,9 +965,7 @@ struct FusionFeatures: Sendable {
         self.ranks = ranks
         self.cold = cold
         if cold != nil {
-            var isNew = data.byItem.rowCounts.map { $0 == 0 }
-            if let below = data.belowThreshold { for item in below.columns where Int(item) < isNew.count { isNew[Int(item)] = false } }
-            self.isNew = isNew
+            isNew = data.itemWasRated.map { !$0 }
         } else {
             isNew = []
         }
