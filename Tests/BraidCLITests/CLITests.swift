@@ -104,6 +104,40 @@ struct CLI {
         #expect(out.json["folds"] as? Int == 3)
     }
 
+    /// `evaluate --test-users N` scores a seeded sample of at most N test users in each fold:
+    /// the same users for every model, each with the metrics a run over every user gives them,
+    /// and the JSON says how many there were before sampling.
+    @Test func evaluateScoresASeededSampleOfTestUsers() throws {
+        let directory = Fixtures.temporaryDirectory()
+        let split = ["evaluate", "--data", train, "--split", "kfold", "--folds", "2", "--threshold", "4", "--model", "pop,itemknn", "--json"]
+        let whole = try CLI.run(split + ["--per-user", directory + "/all.jsonl"])
+        let sampled = try CLI.run(split + ["--per-user", directory + "/some.jsonl", "--test-users", "4"])
+        #expect(whole.status == 0 && sampled.status == 0, "\(sampled.stderr)")
+        #expect(sampled.stderr.contains("a seeded sample of 4 of its") && sampled.stderr.contains("in each fold (--test-users)"), "\(sampled.stderr)")
+        let results = try #require(sampled.json["results"] as? [[String: Any]])
+        let everyone = try #require(whole.json["results"] as? [[String: Any]])
+        #expect(everyone.allSatisfy { $0["users_before_sampling"] == nil })
+        for (part, all) in zip(results, everyone) {
+            #expect(part["users_evaluated"] as? Int == 8, "4 in each of 2 folds")
+            #expect(part["users_before_sampling"] as? Int == all["users_evaluated"] as? Int, "\(part)")
+        }
+        func rows(_ file: String) throws -> [String: [String: Double]] {
+            var rows: [String: [String: Double]] = [:]
+            for line in try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n") {
+                let row = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+                rows["\(row["model"]!) \(row["fold"]!) \(row["user"]!)"] = row["metrics"] as? [String: Double]
+            }
+            return rows
+        }
+        let some = try rows(directory + "/some.jsonl"), all = try rows(directory + "/all.jsonl")
+        #expect(some.count == 16)
+        for (key, metrics) in some { #expect(all[key] == metrics, "\(key)") }
+        let users = { (model: String) in Set(some.keys.filter { $0.hasPrefix(model + " ") }.map { $0.split(separator: " ").dropFirst().joined(separator: " ") }) }
+        #expect(users("pop") == users("itemknn") && users("pop").count == 8)
+        let none = try CLI.run(split + ["--test-users", "0"])
+        #expect(none.status == 2 && none.stderr.contains("--test-users must be at least 1, not 0"), "\(none.stderr)")
+    }
+
     @Test func trainThenRecommendFromTheFileEqualsFittingOnTheSpot() throws {
         let modelFile = Fixtures.temporaryDirectory() + "/itemknn.braid"
         let trained = try CLI.run(["train", "--train", train, "--model", "itemknn", "--param", "neighbors=20", "--out", modelFile, "--json"])

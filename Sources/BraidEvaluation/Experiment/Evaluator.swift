@@ -43,6 +43,10 @@ public struct EvaluationResult: Sendable, Codable, Equatable {
     public var ratingsEvaluated: Int
     /// Test pairs that also occur in training: not relevant (but under `repeat`), not rated.
     public var testPairsInTraining: Int
+    /// The users with relevant test items before a seeded sample kept `usersEvaluated` (plus
+    /// those skipped) of them (`PreparedSplit.sampleUsers(_:seed:)`), summed over folds; nil
+    /// when every user was scored.
+    public var usersBeforeSampling: Int?
     public var folds: Int
     /// Set when the model could not be fitted or evaluated; the metrics are then empty.
     public var failure: Failure?
@@ -74,6 +78,7 @@ public struct EvaluationResult: Sendable, Codable, Equatable {
         case usersSkippedWithoutTraining = "users_skipped_without_training"
         case ratingsEvaluated = "ratings_evaluated"
         case testPairsInTraining = "test_pairs_in_training"
+        case usersBeforeSampling = "users_before_sampling"
         case failure = "error"
     }
 
@@ -295,6 +300,7 @@ public struct Evaluator: Sendable {
                                       usersSkippedWithoutTraining: rankingMetrics && !newUsers ? users.count - evaluable.count : 0,
                                       ratingsEvaluated: ratingsEvaluated, testPairsInTraining: split.testPairsInTraining)
         result.perUser = outcomes
+        result.usersBeforeSampling = split.usersBeforeSampling
         return result
     }
 
@@ -318,6 +324,9 @@ public struct Evaluator: Sendable {
         out.usersSkippedWithoutTraining = results.reduce(0) { $0 + $1.usersSkippedWithoutTraining }
         out.ratingsEvaluated = results.reduce(0) { $0 + $1.ratingsEvaluated }
         out.testPairsInTraining = results.reduce(0) { $0 + $1.testPairsInTraining }
+        // A fold too small to sample was scored whole: its users count as they are.
+        out.usersBeforeSampling = results.allSatisfy({ $0.usersBeforeSampling == nil }) ? nil
+            : results.reduce(0) { $0 + ($1.usersBeforeSampling ?? $1.usersEvaluated + $1.usersSkippedWithoutTraining) }
         out.perUser = results.flatMap(\.perUser)
         out.folds = results.count
         return out
