@@ -117,6 +117,28 @@ import Testing
         #expect(ModelCreator.addedMemberScale(MemberSpec(model: "ease"), trial: trial, final: positives) == 1)
     }
 
+    /// Tuning runs to 60% of the budget and the fusion's plan may end at 90%. With a 700 s
+    /// budget the 210 s between hold a 150 s fusion, so nothing is kept; a 371 s one at 160 s
+    /// ends at 531 ≤ 630 s if tuning stops now, so each trial keeps 371 − 210 = 161 s and the
+    /// tuning's trials end by 420 − 161 = 259 s; with a 30 s report after it, 191 s. At 300 s
+    /// the 371 s plan would end at 671 > 630 s: the fusion will not be tried, and nothing is kept.
+    /// A trial whose family would make the plan 397 s by joining the leaders (as user kNN's
+    /// did on 50,000 synthetic users, the leaders' plan then at 283 s) keeps 397 − 210 = 187 s:
+    /// at 250 s no trial of it fits before 420 − 187 = 233 s, so it is not started; a family
+    /// that would make it cheaper keeps what the leaders' plan needs, 283 − 210 = 73 s.
+    @Test func tuningKeepsTimeForTheFusion() {
+        #expect(ModelCreator.fusionReserve(now: 150, joined: 150, elapsed: 160, budget: 700) == 0)
+        #expect(abs(ModelCreator.fusionReserve(now: 371, joined: 371, elapsed: 160, budget: 700) - 161) < 1e-9)
+        #expect(abs(ModelCreator.fusionReserve(now: 401, joined: 401, elapsed: 160, budget: 700) - 191) < 1e-9)
+        #expect(ModelCreator.fusionReserve(now: 371, joined: 371, elapsed: 300, budget: 700) == 0)
+        // Just in time: 259 s + 371 s = 630 s.
+        #expect(abs(ModelCreator.fusionReserve(now: 371, joined: 371, elapsed: 259, budget: 700) - 161) < 1e-9)
+        #expect(abs(ModelCreator.fusionReserve(now: 283, joined: 397, elapsed: 250, budget: 700) - 187) < 1e-9)
+        #expect(abs(ModelCreator.fusionReserve(now: 283, joined: 200, elapsed: 250, budget: 700) - 73) < 1e-9)
+        // Out of reach already: no fusion to keep time for, whatever a family would make it.
+        #expect(ModelCreator.fusionReserve(now: 400, joined: 200, elapsed: 250, budget: 700) == 0)
+    }
+
     /// `create` from the library: two taste groups each rating 7 of their 10 items 4 or 5, and
     /// one 1★ each on the other group's side; the latest rows are liked items, so the temporal
     /// validation has something to find. It chooses the protocol from the data, keeps its
@@ -190,5 +212,24 @@ import Testing
         #expect(abs(ModelCreator.estimatedTrialSeconds("bpr", shape: shape, threads: 2).fit - 37.75) < 37.75 / 4)
         #expect(ModelCreator.estimatedTrialSeconds("pop", shape: shape, threads: 2).fit == 0)
         #expect(ModelCreator.estimatedTrialSeconds("sasrec", shape: shape, threads: 2) == (0, 0))
+    }
+
+    /// The fusion's work per query and per validation user, against what was measured with 2
+    /// threads. Three members of 50 candidates give 0.6 × 150 = 90 rows a query: on 20,000
+    /// items 6.1e-9 × 60,000 + 1.1e-5 × 90 = 1.356 ms a query (1.25 ms measured) and
+    /// 1.05e-8 × 60,000 + 1e-6 × 90 = 0.72 ms a user (0.70); on 2,000 items 1.0266 ms (1.08)
+    /// and 0.153 ms (0.17). On 100 items the rows are at most 60; 4 threads halve it all.
+    @Test func fusionWorkIsEstimatedFromMembersItemsAndRows() {
+        let large = ModelCreator.fusionWorkSeconds(members: 3, proposals: 150, items: 20_000, threads: 2)
+        #expect(abs(large.query - 1.356e-3) < 1e-9 && abs(large.user - 7.2e-4) < 1e-9)
+        let small = ModelCreator.fusionWorkSeconds(members: 3, proposals: 150, items: 2_000, threads: 2)
+        #expect(abs(small.query - 1.0266e-3) < 1e-9 && abs(small.user - 1.53e-4) < 1e-9)
+        for (estimate, measured) in [(large.query, 1.25e-3), (large.user, 0.70e-3), (small.query, 1.08e-3), (small.user, 0.17e-3)] {
+            #expect(estimate > measured / 1.25 && estimate < measured * 1.25, "\(estimate) against \(measured)")
+        }
+        let tiny = ModelCreator.fusionWorkSeconds(members: 3, proposals: 150, items: 100, threads: 2)
+        #expect(abs(tiny.query - (6.1e-9 * 300 + 1.1e-5 * 60)) < 1e-12)
+        let doubled = ModelCreator.fusionWorkSeconds(members: 3, proposals: 150, items: 20_000, threads: 4)
+        #expect(abs(doubled.query - large.query / 2) < 1e-12 && abs(doubled.user - large.user / 2) < 1e-12)
     }
 }

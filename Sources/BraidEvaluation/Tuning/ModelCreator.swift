@@ -7,7 +7,8 @@ public import BraidModels
 /// the validation set, otherwise a seeded random 20%; at most `validationUsers` users are
 /// scored), each family gets random configurations in
 /// turn (its defaults first, the cheapest family first, and none whose trial is estimated or
-/// measured to overrun) until 60% of the budget is spent, the fusion over the three best
+/// measured to overrun) until 60% of the budget is spent (earlier when the fusion over the
+/// leaders so far would otherwise no longer fit in the time after), the fusion over the three best
 /// is tried when its plan fits in what is left (with fewer random inner folds, down to
 /// `FusionCost.fewestFolds`, when the default's would not; when it does not fit, tuning goes on
 /// in the time kept for it, each trial keeping time for the fit on all the data after it) and
@@ -146,8 +147,8 @@ public struct ModelCreator: Sendable {
         let estimates = families.map { Self.estimatedTrialSeconds($0.name, shape: shape, threads: Parallelism.threadCount) }
         let estimated = estimates.map { $0.fit + $0.evaluation }
         var slowestFit = Array(repeating: 0.0, count: families.count)
-        // `reserve(fit)`: the time to keep after a trial whose fit takes that long.
-        func tune(until limit: Double, reserve: (Double) -> Double = { _ in 0 }) {
+        // `reserve(k, fit)`: the time to keep after a trial of family k whose fit takes that long.
+        func tune(until limit: Double, reserve: (Int, Double) -> Double = { _, _ in 0 }) {
             var reported = Set<Int>()
             while true {
                 var tried = false
@@ -155,16 +156,16 @@ public struct ModelCreator: Sendable {
                     (next[a] == 0 ? estimated[a] : slowest[a], a) < (next[b] == 0 ? estimated[b] : slowest[b], b)
                 }
                 for k in order where next[k] < samples[k].count {
-                    if next[k] == 0 && elapsed() + estimated[k] + reserve(estimates[k].fit) > limit {
+                    if next[k] == 0 && elapsed() + estimated[k] + reserve(k, estimates[k].fit) > limit {
                         if reported.insert(k).inserted {
-                            let after = reserve(estimates[k].fit)
+                            let after = reserve(k, estimates[k].fit)
                             progress("  \(families[k].name): not started, a trial would take about \(System.fixed(estimated[k], digits: 1)) s"
-                                     + (after > 0 ? " and \(System.fixed(after, digits: 1)) s more after it" : "")
+                                     + (after > 0 ? ", keeping \(System.fixed(after, digits: 1)) s after it" : "")
                                      + ", past \(System.fixed(limit, digits: 1)) s")
                         }
                         continue
                     }
-                    if elapsed() + 2 * slowest[k] + reserve(2 * slowestFit[k]) > limit { continue }
+                    if elapsed() + 2 * slowest[k] + reserve(k, 2 * slowestFit[k]) > limit { continue }
                     let candidate = samples[k][next[k]]
                     next[k] += 1
                     let t0 = System.monotonicSeconds()
@@ -193,7 +194,39 @@ public struct ModelCreator: Sendable {
                 total + (families.firstIndex { $0.name == entry.family }.map { slowest[$0] } ?? 0)
             }
         }
-        tune(until: budget * 0.6)
+        // The matrix the winner is fitted on; the fusion's plan reads which members its final
+        // fit adds.
+        var full = threshold.map { InteractionMatrix(positivesOf: table, threshold: $0) } ?? InteractionMatrix(table)
+        full.catalog = catalog
+        full.preparation = preparation
+        // While tuning, each trial after the defaults keeps time for the fusion: for its plan
+        // over the leaders so far, and over the leaders the trial's family would make were it
+        // to join them (a dearer member can put the fusion out of reach), as long as the first
+        // still fits.
+        var plans: [String: Double] = [:]
+        func needed(_ board: [Entry]) -> Double {
+            let key = board.prefix(3).map { "\(MemberSpec(model: $0.family, parameters: $0.trial.parameters)) \($0.trial.fitSeconds)" }.joined(separator: "+")
+            let least = plans[key] ?? fusionPlan(over: board, temporal: temporal, prepared: prepared, full: full).leastSeconds
+            plans[key] = least
+            return least + reportSeconds(board)
+        }
+        func keptForFusion(trying k: Int?, fit: Double) -> Double {
+            let board = ranked()
+            guard board.count >= 2 else { return 0 }
+            var joined = board
+            if let k {
+                let trial = TuningTrial(parameters: best[k]?.trial.parameters ?? [:], value: .nan, fitSeconds: fit)
+                joined = [Entry(family: families[k].name, trial: trial)] + board.filter { $0.family != families[k].name }
+            }
+            return Self.fusionReserve(now: needed(board), joined: needed(joined), elapsed: elapsed(), budget: budget)
+        }
+        // Every family's defaults are tried first, without keeping time for a fusion of the
+        // leaders before them (popularity and the cheapest families would hold back the rest).
+        tune(until: budget * Self.tuningShare) { k, _ in next[k] == 0 ? 0 : keptForFusion(trying: k, fit: slowestFit[k]) }
+        let kept = keptForFusion(trying: nil, fit: 0)
+        if kept > 0 {
+            progress("tuning kept \(System.fixed(kept, digits: 1)) s of its time for the fusion (its trials end by \(System.fixed(budget * Self.tuningShare - kept, digits: 1)) s)")
+        }
         var board = ranked()
         guard !board.isEmpty else {
             if prepared.relevant.isEmpty {
@@ -202,12 +235,11 @@ public struct ModelCreator: Sendable {
             }
             throw ModelError(ModelError.Code("budget"), "no model could be fitted and measured within the budget", hint: "raise the budget")
         }
-        var full = threshold.map { InteractionMatrix(positivesOf: table, threshold: $0) } ?? InteractionMatrix(table)
-        full.catalog = catalog
-        full.preparation = preparation
         let scale = Double(full.interactionCount) / Double(max(1, prepared.train.interactionCount))
-        let fusion = board.count >= 2 ? try fusionEntry(over: board, temporal: temporal, prepared: prepared, full: full, tuner: tuner,
-                                                        keeping: reportSeconds(board), elapsed: elapsed, progress: progress) : (entry: nil, tried: false)
+        let fusion = board.count >= 2
+            ? fusionEntry(fusionPlan(over: board, temporal: temporal, prepared: prepared, full: full), prepared: prepared, tuner: tuner,
+                          keeping: reportSeconds(board), elapsed: elapsed, progress: progress)
+            : (entry: nil, tried: false)
         if let entry = fusion.entry {
             board.append(entry)
             board.sort { tuner.better($0.trial.value, than: $1.trial.value) }
@@ -219,7 +251,7 @@ public struct ModelCreator: Sendable {
             let leaderRefit = { (ranked().first?.trial.fitSeconds ?? 0) * scale }
             if limit > elapsed() + leaderRefit() {
                 progress("tuning on in the time kept for the fusion, until \(System.fixed(limit, digits: 1)) s")
-                tune(until: limit) { fit in max(fit * scale, leaderRefit()) + reportSeconds(ranked()) }
+                tune(until: limit) { _, fit in max(fit * scale, leaderRefit()) + reportSeconds(ranked()) }
                 board = ranked()
             }
         }
@@ -301,27 +333,50 @@ public struct ModelCreator: Sendable {
     static func threadScale(_ threads: Int) -> Double { 2 / Double(max(1, threads)) }
 
     /// Seconds the fusion spends per query on its members' candidates, their features and its
-    /// ranker's training, and per validation user on its evaluation: both grow with the members
-    /// and the items each user's scores span. Measured on the 2-core development machine with 2
-    /// threads on 50,000 synthetic users × 20,000 items, three members (RP3beta, adjacency,
-    /// ALS): 40,000 queries' candidates in 16.9 s and the ranker's training on them in 33 s
-    /// (1.25 ms a query), and the evaluation of 50,000 users in 35 s (0.70 ms); on
-    /// ml-latest-small (six members, 9,700 items) they put 1,213 queries at 1.5 s, as measured
-    /// there (0.4 s of candidates, 1.1 s of ranker). Scaled to `threads`.
-    static func fusionWorkSeconds(members: Int, items: Int, threads: Int) -> (query: Double, user: Double) {
-        let span = Double(members) * Double(items) * threadScale(threads)
-        return (2.1e-8 * span, 1.17e-8 * span)
+    /// ranker's training, and per validation user on its evaluation. Each member scores every
+    /// item for the user, and each candidate is a row of features that the ranker learns from
+    /// (or scores); the candidates are the union of the members' proposals, about 0.6 of their
+    /// sum (`proposals`, at most the items): 77 rows a query on 50,000 synthetic users × 20,000
+    /// items with three members of 50 each, 102 on 3,000 × 2,000. Measured on the 2-core
+    /// development machine with 2 threads:
+    /// - 50,000 × 20,000, RP3beta, adjacency and ALS: 40,000 queries' candidates in 16.9 s and
+    ///   the ranker on them in 33 s (1.25 ms a query; here 1.36), and the evaluation of 50,000
+    ///   users in 35 s (0.70 ms; here 0.72);
+    /// - 3,000 × 2,000, EASE, adjacency and popularity: 6,000 queries' candidates in 0.6 s and
+    ///   the ranker in 5.9 s (1.08 ms a query; here 1.03), the evaluation of 3,000 users in
+    ///   0.51 s (0.17 ms; here 0.15). The rate per member and item alone, as before, put that
+    ///   at 0.13 ms a query: `create` tried a fusion estimated at 2 s that took 9.
+    /// On ml-latest-small (six members, 9,700 items) they put 1,213 queries at 2.8 s, where
+    /// 1.5 s was measured. Scaled to `threads`.
+    static func fusionWorkSeconds(members: Int, proposals: Int, items: Int, threads: Int) -> (query: Double, user: Double) {
+        let span = Double(members) * Double(items), rows = 0.6 * Double(min(proposals, items))
+        return ((6.1e-9 * span + 1.1e-5 * rows) * threadScale(threads), (1.05e-8 * span + 1e-6 * rows) * threadScale(threads))
     }
 
-    /// The fusion over the three best families, measured, when its plan fits in the budget and
-    /// what is left of its fitting after the trial still does; else no entry, and `tried` says
-    /// whether its trial ran (when it did not, its time is free for tuning). The members its final
-    /// fit adds beyond the trial's (as the fusion resolves them on each matrix: EASE on every
-    /// rated item under a threshold and a random inner split) cost their family's fit seconds,
-    /// scaled to the items they model there (`addedMemberScale`). `reserved` seconds are kept
-    /// for what follows it (a report's refits of the other leaders).
-    func fusionEntry(over board: [Entry], temporal: Bool, prepared: PreparedSplit, full: InteractionMatrix, tuner: Tuner,
-                     keeping reserved: Double = 0, elapsed: () -> Double, progress: (String) -> Void) throws -> (entry: Entry?, tried: Bool) {
+    /// The share of the budget tuning runs to before the fusion is planned.
+    static let tuningShare = 0.6
+    /// The share of the budget by which the fusion's plan (its trial, its final fit and the
+    /// report's refit) must end.
+    static let fusionShare = 0.9
+
+    /// The fusion over the three best families as `create` would fit it: its configuration
+    /// (the members, the inner split), what it costs, and its inner folds: the default, or when
+    /// `adjustable` (a random inner split) as few as `FusionCost.fewestFolds`. The members its
+    /// final fit adds beyond the trial's (as the fusion resolves them on each matrix: EASE on
+    /// every rated item under a threshold and a random inner split) cost their family's fit
+    /// seconds, scaled to the items they model there (`addedMemberScale`).
+    struct FusionPlan {
+        var configuration: Fusion.Configuration
+        var cost: FusionCost
+        var defaultFolds: Int
+        var temporal: Bool
+        var adjustable: Bool { !temporal }
+
+        /// Seconds its cheapest plan takes in all.
+        var leastSeconds: Double { cost.total(folds: adjustable ? min(FusionCost.fewestFolds, defaultFolds) : defaultFolds) }
+    }
+
+    func fusionPlan(over board: [Entry], temporal: Bool, prepared: PreparedSplit, full: InteractionMatrix) -> FusionPlan {
         var planned = Fusion.Configuration()
         planned.members = board.prefix(3).map { MemberSpec(model: $0.family, parameters: $0.trial.parameters) }
         planned.validation = temporal ? .temporal : .random
@@ -330,22 +385,43 @@ public struct ModelCreator: Sendable {
             total + (board.first { $0.family == member.model }?.trial.fitSeconds ?? 0)
                 * Self.addedMemberScale(member, trial: prepared.train, final: full)
         }
-        let membersFitSeconds = board.prefix(3).reduce(0) { $0 + $1.trial.fitSeconds }
-        let defaultFolds = planned.innerFolds(temporal: temporal)
-        let work = Self.fusionWorkSeconds(members: trialMembers.count, items: prepared.train.itemCount, threads: Parallelism.threadCount)
-        let cost = FusionCost(membersFitSeconds: membersFitSeconds, addedSeconds: addedSeconds, report: reservesReportTime,
-                              querySeconds: work.query, users: prepared.train.userCount, queryCap: planned.rankerQueries,
-                              evaluationSeconds: work.user * Double(prepared.relevant.count))
-        guard let folds = cost.folds(within: budget * 0.9 - elapsed() - reserved, default: defaultFolds, adjustable: !temporal) else {
-            let least = cost.total(folds: temporal ? defaultFolds : min(FusionCost.fewestFolds, defaultFolds))
-            progress("  no fusion: its fitting (about \(System.fixed(least, digits: 0)) s) would overrun the budget")
+        let proposals = trialMembers.reduce(0) { $0 + ($1.candidates ?? planned.candidates) }
+        let work = Self.fusionWorkSeconds(members: trialMembers.count, proposals: proposals, items: prepared.train.itemCount,
+                                          threads: Parallelism.threadCount)
+        let cost = FusionCost(membersFitSeconds: board.prefix(3).reduce(0) { $0 + $1.trial.fitSeconds }, addedSeconds: addedSeconds,
+                              report: reservesReportTime, querySeconds: work.query, users: prepared.train.userCount,
+                              queryCap: planned.rankerQueries, evaluationSeconds: work.user * Double(prepared.relevant.count))
+        return FusionPlan(configuration: planned, cost: cost, defaultFolds: planned.innerFolds(temporal: temporal), temporal: temporal)
+    }
+
+    /// Seconds a tuning trial keeps after it for the fusion. Tuning runs to `tuningShare` of the
+    /// budget and the fusion's plan may end at `fusionShare`; `now` is what the cheapest plan
+    /// over the leaders so far needs (with what follows it), `joined` what it needs over the
+    /// leaders the trial's family would make by joining them. While the first still fits, the
+    /// trial keeps the longer of the two, less the time between the shares: a trial that would
+    /// put either out of reach is not started. When the first no longer fits there is no fusion
+    /// to keep time for, and tuning goes on as it would without one.
+    static func fusionReserve(now: Double, joined: Double, elapsed: Double, budget: Double) -> Double {
+        guard elapsed + now <= budget * fusionShare else { return 0 }
+        return max(0, max(now, joined) - budget * (fusionShare - tuningShare))
+    }
+
+    /// The fusion `plan`, measured, when it fits in the budget and what is left of its fitting
+    /// after the trial still does; else no entry, and `tried` says whether its trial ran (when
+    /// it did not, its time is free for tuning). `reserved` seconds are kept for what follows
+    /// it (a report's refits of the other leaders).
+    func fusionEntry(_ plan: FusionPlan, prepared: PreparedSplit, tuner: Tuner, keeping reserved: Double = 0,
+                     elapsed: () -> Double, progress: (String) -> Void) -> (entry: Entry?, tried: Bool) {
+        let cost = plan.cost, defaultFolds = plan.defaultFolds
+        guard let folds = cost.folds(within: budget * Self.fusionShare - elapsed() - reserved, default: defaultFolds, adjustable: plan.adjustable) else {
+            progress("  no fusion: its fitting (about \(System.fixed(plan.leastSeconds, digits: 0)) s) would overrun the budget")
             return (nil, false)
         }
-        let members = planned.members.map(\.description).joined(separator: "+")
-        var parameters = ["members": members, "validation": temporal ? "temporal" : "random"]
+        let members = plan.configuration.members.map(\.description).joined(separator: "+")
+        var parameters = ["members": members, "validation": plan.temporal ? "temporal" : "random"]
         if folds != defaultFolds { parameters["folds"] = String(folds) }
         progress("  fusion of \(members): \(folds) inner fold\(folds == 1 ? "" : "s"), its fitting estimated at "
-                 + "\(System.fixed(cost.total(folds: folds), digits: 0)) s in all (\(System.fixed(budget * 0.9 - elapsed() - reserved, digits: 0)) s left for it)")
+                 + "\(System.fixed(cost.total(folds: folds), digits: 0)) s in all (\(System.fixed(budget * Self.fusionShare - elapsed() - reserved, digits: 0)) s left for it)")
         guard let trial = try? tuner.run(model: "fusion", base: [:], candidates: [parameters], split: prepared)[0] else { return (nil, true) }
         let rest = cost.afterTrial(trial.fitSeconds, folds: folds)
         guard elapsed() + rest + reserved <= budget else {
