@@ -139,6 +139,20 @@ import Testing
         #expect(ModelCreator.fusionReserve(now: 400, joined: 200, elapsed: 250, budget: 700) == 0)
     }
 
+    /// The model fitted on all the data: the best whose refit ends within the budget. Over
+    /// budget already, the best whose refit takes at most a tenth of it (before, the last on
+    /// the board: popularity, after a 9.3 s run of a 3 s budget), else the quickest.
+    @Test func theWinnerIsTheBestThatFits() {
+        // 60 s of 100 spent: the leader's 50 s refit would end at 110, the second's 30 s at 90.
+        #expect(ModelCreator.winnerIndex(refits: [50, 30, 0], report: 0, elapsed: 60, budget: 100) == 1)
+        // With a 15 s report the second ends at 105: the third (popularity, 0 s) is the best that fits.
+        #expect(ModelCreator.winnerIndex(refits: [50, 30, 0], report: 15, elapsed: 60, budget: 100) == 2)
+        // 9.3 s of 3 spent: nothing ends in time; the leader's 0.1 s is within a tenth (0.3 s).
+        #expect(ModelCreator.winnerIndex(refits: [0.1, 0.2, 0], report: 0, elapsed: 9.3, budget: 3) == 0)
+        // Every refit dearer than a tenth: the quickest.
+        #expect(ModelCreator.winnerIndex(refits: [5, 2, 3], report: 0, elapsed: 9.3, budget: 3) == 1)
+    }
+
     /// `create` from the library: two taste groups each rating 7 of their 10 items 4 or 5, and
     /// one 1★ each on the other group's side; the latest rows are liked items, so the temporal
     /// validation has something to find. It chooses the protocol from the data, keeps its

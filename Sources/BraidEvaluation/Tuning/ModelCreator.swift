@@ -259,14 +259,13 @@ public struct ModelCreator: Sendable {
         // whole data's size) still ends within the budget, with the report's refits after it;
         // the fusion's was checked above.
         let report = reportSeconds(board)
-        let chosen = board.indices.first { i in
-            let refit = board[i].family == "fusion" ? 0 : board[i].trial.fitSeconds * scale
-            if elapsed() + refit + report <= budget || i == board.count - 1 { return true }
-            progress("  \(board[i].family): left out, its fit on all the data (about \(System.fixed(refit, digits: 0)) s)"
+        let refits = board.map { $0.family == "fusion" ? 0 : $0.trial.fitSeconds * scale }
+        let chosen = Self.winnerIndex(refits: refits, report: report, elapsed: elapsed(), budget: budget)
+        for i in 0..<chosen {
+            progress("  \(board[i].family): left out, its fit on all the data (about \(System.fixed(refits[i], digits: 0)) s)"
                      + (report > 0 ? " and the report's refits (about \(System.fixed(report, digits: 0)) s)" : "") + " would overrun the budget")
-            return false
         }
-        let winner = board[chosen ?? 0]
+        let winner = board[chosen]
         progress("fitting \(([winner.family] + [Self.describe(winner.trial.parameters)].filter { !$0.isEmpty }).joined(separator: " ")) on all \(table.count) interactions…")
         let model = try ModelRegistry.fit(winner.family, parameters: ModelParameters(winner.trial.parameters), data: full)
         let others = defaults.filter { $0.key != winner.family }
@@ -275,6 +274,16 @@ public struct ModelCreator: Sendable {
                       defaultsCompared: others.count, defaultsBeaten: others.values.filter { tuner.better(winner.trial.value, than: $0) }.count,
                       winner: winner,
                       notStarted: Dictionary(uniqueKeysWithValues: families.indices.filter { next[$0] == 0 }.map { (families[$0].name, estimated[$0]) }))
+    }
+
+    /// Which of the leaderboard's entries, best first, is fitted on all the data, each taking
+    /// `refits[i]` seconds, with `report` seconds after it: the best that ends within the
+    /// budget. When none does (the budget is already spent), the best whose fit and report take
+    /// at most a tenth of the budget, as they add little to the overrun; else the quickest to fit.
+    static func winnerIndex(refits: [Double], report: Double, elapsed: Double, budget: Double) -> Int {
+        refits.indices.first { elapsed + refits[$0] + report <= budget }
+            ?? refits.indices.first { refits[$0] + report <= budget * 0.1 }
+            ?? refits.indices.min { refits[$0] < refits[$1] } ?? 0
     }
 
     /// The sizes a trial's cost is estimated from.
