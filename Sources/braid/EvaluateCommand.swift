@@ -34,11 +34,7 @@ struct Evaluate: ParsableCommand {
             evaluation.historyPrior = try priorOptions.prior()
             let rawSplits = try splitOptions.splits(dataOptions, repeatProtocol: mode == .repeat)
             let catalog = try dataOptions.catalog(knownItems: rawSplits.first?.train.items)
-            let splits = try rawSplits.map { split throws(DataError) in
-                var prepared = try PreparedSplit(split, protocol: evaluation, catalog: catalog)
-                if let testUsers { prepared.sampleUsers(testUsers, seed: splitOptions.seed) }
-                return prepared
-            }
+            let splits = try rawSplits.map { split throws(DataError) in try PreparedSplit(split, protocol: evaluation, catalog: catalog, users: testUsers) }
             if let sample = splits.first?.sampleDescription {
                 Console.progress("scoring \(sample)" + (splits.count > 1 ? " in each fold" : "") + " (--test-users)")
             }

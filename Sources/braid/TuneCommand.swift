@@ -74,9 +74,7 @@ struct Tune: ParsableCommand {
                 try histories.map { k in
                     var given = evaluation
                     given.newUserHistory = k
-                    var prepared = try PreparedSplit(fold, protocol: given, catalog: catalog)
-                    if let validationUsers { prepared.sampleUsers(validationUsers, seed: splitOptions.seed) }
-                    return prepared
+                    return try PreparedSplit(fold, protocol: given, catalog: catalog, users: validationUsers)
                 }
             }
             tuner.evaluator.catalog = catalog

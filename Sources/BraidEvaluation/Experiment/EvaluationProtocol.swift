@@ -203,10 +203,12 @@ public struct PreparedSplit: Sendable {
     }
 
     /// `init(_:protocol:)`, then `attach(catalog)`: the split with the item metadata its
-    /// training part may see.
-    public init(_ split: TrainTestSplit, protocol evaluation: EvaluationProtocol, catalog: ItemCatalog?) throws(DataError) {
+    /// training part may see; with `users`, then `sampleUsers(users, seed: evaluation.seed)`
+    /// (a seeded sample of at most that many users with relevant test items).
+    public init(_ split: TrainTestSplit, protocol evaluation: EvaluationProtocol, catalog: ItemCatalog?, users: Int? = nil) throws(DataError) {
         try self.init(split, protocol: evaluation)
         attach(catalog)
+        if let users { sampleUsers(users, seed: evaluation.seed) }
     }
 
     /// "a seeded sample of K of its N users" after `sampleUsers(_:seed:)` kept one; else nil.

@@ -123,11 +123,8 @@ public struct ModelCreator: Sendable {
                  + (temporal ? ", validation = each user's latest 20%" : ", validation = a random 20% per user"))
         let split = try Splitter(temporal ? .userTimeRatio(ratio: 0.8) : .userRatio(ratio: 0.8), seed: seed, unit: .rows).split(table)[0]
         let evaluation = EvaluationProtocol(cutoff: 10, threshold: threshold, seed: seed)
-        var prepared = try PreparedSplit(split, protocol: evaluation, catalog: catalog)
-        if let validationUsers {
-            prepared.sampleUsers(validationUsers, seed: seed)
-            if let sample = prepared.sampleDescription { progress("validation scores \(sample)") }
-        }
+        let prepared = try PreparedSplit(split, protocol: evaluation, catalog: catalog, users: validationUsers)
+        if let sample = prepared.sampleDescription { progress("validation scores \(sample)") }
         let tuner = Tuner(evaluator: Evaluator(protocol: evaluation), metric: metric)
         let families = Self.families.filter { !$0.needsMetadata || catalog != nil }
         var samples = try families.map { family -> [[String: String]] in
@@ -156,9 +153,8 @@ public struct ModelCreator: Sendable {
                     (next[a] == 0 ? estimated[a] : slowest[a], a) < (next[b] == 0 ? estimated[b] : slowest[b], b)
                 }
                 for k in order where next[k] < samples[k].count {
-                    if next[k] == 0 && elapsed() + estimated[k] + reserve(k, estimates[k].fit) > limit {
+                    if next[k] == 0, case let after = reserve(k, estimates[k].fit), elapsed() + estimated[k] + after > limit {
                         if reported.insert(k).inserted {
-                            let after = reserve(k, estimates[k].fit)
                             progress("  \(families[k].name): not started, a trial would take about \(System.fixed(estimated[k], digits: 1)) s"
                                      + (after > 0 ? ", keeping \(System.fixed(after, digits: 1)) s after it" : "")
                                      + ", past \(System.fixed(limit, digits: 1)) s")
@@ -375,11 +371,12 @@ public struct ModelCreator: Sendable {
     /// every rated item under a threshold and a random inner split) cost their family's fit
     /// seconds, scaled to the items they model there (`addedMemberScale`).
     struct FusionPlan {
+        /// With its members and its inner split (temporal or random) set.
         var configuration: Fusion.Configuration
         var cost: FusionCost
-        var defaultFolds: Int
-        var temporal: Bool
+        var temporal: Bool { configuration.validation == .temporal }
         var adjustable: Bool { !temporal }
+        var defaultFolds: Int { configuration.innerFolds(temporal: temporal) }
 
         /// Seconds its cheapest plan takes in all.
         var leastSeconds: Double { cost.total(folds: adjustable ? min(FusionCost.fewestFolds, defaultFolds) : defaultFolds) }
@@ -400,7 +397,7 @@ public struct ModelCreator: Sendable {
         let cost = FusionCost(membersFitSeconds: board.prefix(3).reduce(0) { $0 + $1.trial.fitSeconds }, addedSeconds: addedSeconds,
                               report: reservesReportTime, querySeconds: work.query, users: prepared.train.userCount,
                               queryCap: planned.rankerQueries, evaluationSeconds: work.user * Double(prepared.relevant.count))
-        return FusionPlan(configuration: planned, cost: cost, defaultFolds: planned.innerFolds(temporal: temporal), temporal: temporal)
+        return FusionPlan(configuration: planned, cost: cost)
     }
 
     /// Seconds a tuning trial keeps after it for the fusion. Tuning runs to `tuningShare` of the
@@ -427,7 +424,7 @@ public struct ModelCreator: Sendable {
             return (nil, false)
         }
         let members = plan.configuration.members.map(\.description).joined(separator: "+")
-        var parameters = ["members": members, "validation": plan.temporal ? "temporal" : "random"]
+        var parameters = ["members": members, "validation": plan.configuration.validation.rawValue]
         if folds != defaultFolds { parameters["folds"] = String(folds) }
         progress("  fusion of \(members): \(folds) inner fold\(folds == 1 ? "" : "s"), its fitting estimated at "
                  + "\(System.fixed(cost.total(folds: folds), digits: 0)) s in all (\(System.fixed(budget * Self.fusionShare - elapsed() - reserved, digits: 0)) s left for it)")
