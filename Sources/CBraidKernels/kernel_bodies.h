@@ -167,3 +167,46 @@ KERNEL_ATTRIBUTES static void KERNEL(sgd_step)(float *p, float *q, float error, 
         q[d] = qd + rate * (error * pd - lambda * qd);
     }
 }
+
+// e^x in eight lanes (Cephes' single-precision method, as VectorKernels.exp): x = n·ln2 + r,
+// a degree-5 polynomial for e^r, then n into the exponent bits; inputs clamped to ±87. A
+// macro, so that no v8f crosses a call (whose ABI differs without AVX).
+#ifndef BRAID_EXP8
+#define BRAID_EXP8(input) ({ \
+    v8f x_ = __builtin_elementwise_min(__builtin_elementwise_max((input), (v8f)-87.3f), (v8f)88.3f); \
+    v8f shifted_ = x_ * 1.44269504088896341f + 12582912.0f; \
+    v8f n_ = shifted_ - 12582912.0f; \
+    v8f r_ = x_ - n_ * 0.693359375f; \
+    r_ = r_ - n_ * -2.12194440e-4f; \
+    v8f p_ = 1.9875691500e-4f; \
+    p_ = p_ * r_ + 1.3981999507e-3f; \
+    p_ = p_ * r_ + 8.3334519073e-3f; \
+    p_ = p_ * r_ + 4.1665795894e-2f; \
+    p_ = p_ * r_ + 1.6666665459e-1f; \
+    p_ = p_ * r_ + 5.0000001201e-1f; \
+    v8i bits_ = (((v8i)shifted_ - 0x4B400000) + 127) << 23; \
+    (p_ * (r_ * r_) + r_ + 1.0f) * (v8f)bits_; })
+#endif
+
+// Row i's LambdaRank pairs with rows start..<count of a query gathered in label order (every
+// row from start on has a lower label than i's): for each, ρ = 1/(1 + e^{σ(s_i − s_j)}) and
+// |ΔNDCG| = |g_i − g_j|·|d_i − d_j|·w_j (gains already divided by the ideal DCG, d the
+// discounts, w 0 for a pair the truncation drops and for the padding, which runs to the next
+// multiple of 8 past count). Adds σρ|ΔNDCG| to j's gradient and takes the sum from i's, and
+// adds σ²ρ(1 − ρ)|ΔNDCG| to both Hessians.
+KERNEL_ATTRIBUTES static void KERNEL(lambdarank_pairs)(const float *score, const float *gain, const float *discount, const float *weight,
+                                                       float *gradient, float *hessian, long i, long start, long count, float sigma) {
+    v8f si = score[i], gi = gain[i], di = discount[i], s = sigma;
+    v8f gradient_i = 0, hessian_i = 0;
+    for (long j = start; j < count; j += 8) {
+        v8f delta = __builtin_elementwise_abs((gi - load8(gain + j)) * (di - load8(discount + j))) * load8(weight + j);
+        v8f rho = 1.0f / (1.0f + BRAID_EXP8(s * (si - load8(score + j))));
+        v8f lambda = s * rho * delta, curvature = s * s * rho * (1.0f - rho) * delta;
+        gradient_i += lambda;
+        hessian_i += curvature;
+        store8(gradient + j, load8(gradient + j) + lambda);
+        store8(hessian + j, load8(hessian + j) + curvature);
+    }
+    gradient[i] -= horizontal_sum(gradient_i);
+    hessian[i] += horizontal_sum(hessian_i);
+}

@@ -51,6 +51,10 @@ void braid_accumulate_rows(const float *rows, long n, long f, const float *w, fl
 void braid_score_panels(const float *panels, long count, long f, const float *x, float *y) { DISPATCH(score_panels, panels, count, f, x, y); }
 long braid_first_at_least(const float *s, long start, long count, float threshold) { return DISPATCH(first_at_least, s, start, count, threshold); }
 void braid_sgd_step(float *p, float *q, float error, float rate, float lambda, long count) { DISPATCH(sgd_step, p, q, error, rate, lambda, count); }
+void braid_lambdarank_pairs(const float *score, const float *gain, const float *discount, const float *weight,
+                            float *gradient, float *hessian, long i, long start, long count, float sigma) {
+    DISPATCH(lambdarank_pairs, score, gain, discount, weight, gradient, hessian, i, start, count, sigma);
+}
 
 const char *braid_openblas_upgrade_kernels(void) {
 #if defined(__x86_64__)

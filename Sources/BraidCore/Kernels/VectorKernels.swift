@@ -109,6 +109,16 @@ public enum VectorKernels {
         braid_sgd_step(p, q, error, learningRate, regularization, count)
     }
 
+    /// Row `i`'s LambdaRank pairs with rows `start..<count` of a query gathered in label order
+    /// (`braid_lambdarank_pairs`): adds each pair's λ and Hessian to j's sums and their totals
+    /// to i's (λ taken away). Every array runs on to the next multiple of 8 past `count`, with
+    /// `weight` 0 there.
+    public static func lambdaRankPairs(score: UnsafePointer<Float>, gain: UnsafePointer<Float>, discount: UnsafePointer<Float>,
+                                       weight: UnsafePointer<Float>, gradient: UnsafeMutablePointer<Float>, hessian: UnsafeMutablePointer<Float>,
+                                       i: Int, start: Int, count: Int, sigma: Float) {
+        braid_lambdarank_pairs(score, gain, discount, weight, gradient, hessian, i, start, count, sigma)
+    }
+
     /// e^x for eight lanes (Cephes' single-precision method: x = n·ln2 + r, a degree-5
     /// polynomial for e^r, then the exponent bits); relative error about 2e-7, inputs clamped to
     /// ±87.

@@ -169,6 +169,12 @@ public struct LambdaMART: Sendable, Equatable {
         let cutoffIdeals: [Double]
         /// `logs[r]` = log2(1 + r); index 0 unused.
         let logs: [Double]
+        /// Each query's rows by label, highest first (ties in row order).
+        let labelOrder: [Int32]
+        /// Each row's gain over its query's `fullIdeals` (0 when that is 0), and the discount
+        /// 1/log2(2 + p) at every 0-based position p, in single precision for the gradients.
+        let scaledGains: [Float]
+        let discounts: [Float]
 
         init(_ data: Dataset, cutoff: Int) {
             self.cutoff = cutoff
@@ -181,6 +187,24 @@ public struct LambdaMART: Sendable, Equatable {
             cutoffIdeals = ideals.map(\.cut)
             let longest = (0..<data.queryCount).reduce(0) { max($0, data.queryStarts[$1 + 1] - data.queryStarts[$1]) }
             logs = (0...max(1, longest)).map { log2(1 + Double($0)) }
+            var labelOrder = [Int32](repeating: 0, count: data.rowCount)
+            labelOrder.withUnsafeMutableBufferPointer { buffer in
+                let out = SharedBuffer(buffer)
+                parallelChunks(data.queryCount, minimumChunk: 64) { queries in
+                    for q in queries {
+                        let start = data.queryStarts[q]
+                        let rows = (start..<data.queryStarts[q + 1]).sorted { (-data.labels[$0], $0) < (-data.labels[$1], $1) }
+                        for (k, row) in rows.enumerated() { out[start + k] = Int32(row) }
+                    }
+                }
+            }
+            self.labelOrder = labelOrder
+            var scaledGains = [Float](repeating: 0, count: data.rowCount)
+            for q in 0..<data.queryCount where fullIdeals[q] > 0 {
+                for row in data.queryStarts[q]..<data.queryStarts[q + 1] { scaledGains[row] = Float(gains[row] / fullIdeals[q]) }
+            }
+            self.scaledGains = scaledGains
+            discounts = logs.dropFirst().map { Float(1 / $0) }
         }
     }
 
@@ -195,54 +219,70 @@ public struct LambdaMART: Sendable, Equatable {
     /// before (any order of the query's rows at first): each query is sorted from there, which
     /// the standard library's run-detecting merge sort finishes in nearly linear time when the
     /// scores moved little. The order left behind is this round's.
+    ///
+    /// Each query's rows are gathered in `constants.labelOrder` (labels descending), so a row's
+    /// pairs are the rows after its label's run, worked eight at a time
+    /// (`VectorKernels.lambdaRankPairs`); the pairs a truncation drops, and the padding, weigh 0.
     static func lambdas(_ data: Dataset, scores: [Float], sigma: Float, truncation: Int = 0, constants: RankingConstants,
                         order: inout [Int32]) -> (gradients: [Float], hessians: [Float]) {
         var gradients = [Float](repeating: 0, count: data.rowCount), hessians = gradients
+        let capacity = constants.logs.count + 8
         gradients.withUnsafeMutableBufferPointer { gb in
             hessians.withUnsafeMutableBufferPointer { hb in
                 order.withUnsafeMutableBufferPointer { ob in
                     let g = SharedBuffer(gb), h = SharedBuffer(hb), order = SharedBuffer(ob)
                     parallelChunks(data.queryCount, minimumChunk: 16) { queries in
-                        var keys: [UInt64] = [], discount: [Double] = [], positions: [Int] = []
+                        var keys: [UInt64] = [], positions = [Int](repeating: 0, count: capacity)
+                        // The query's rows in label order: score, gain, discount, weight as a pair's
+                        // lower row (1; 0 for padding), the same under a truncation (0 outside the
+                        // first T), and the gradient and Hessian sums.
+                        let lanes = UnsafeMutablePointer<Float>.allocate(capacity: 7 * capacity)
+                        defer { lanes.deallocate() }
+                        let score = lanes, gain = lanes + capacity, discount = lanes + 2 * capacity, every = lanes + 3 * capacity
+                        let top = lanes + 4 * capacity, gsum = lanes + 5 * capacity, hsum = lanes + 6 * capacity
                         let truncation = truncation > 0 ? truncation : Int.max
                         for q in queries {
-                            let start = data.queryStarts[q], end = data.queryStarts[q + 1]
-                            let ideal = constants.fullIdeals[q]
-                            guard end - start > 1, ideal > 0 else { continue }
+                            let start = data.queryStarts[q], end = data.queryStarts[q + 1], count = end - start
+                            guard count > 1, constants.fullIdeals[q] > 0 else { continue }
                             keys.removeAll(keepingCapacity: true)
                             for k in start..<end {
                                 let row = Int(order[k])
                                 keys.append(DescendingOrder.key(row, scores[row]))
                             }
                             keys.sort()
-                            // Each row's discount 1/log2(1 + r) at its current rank r.
-                            discount.removeAll(keepingCapacity: true)
-                            discount.append(contentsOf: repeatElement(0, count: end - start))
-                            positions.removeAll(keepingCapacity: true)
-                            positions.append(contentsOf: repeatElement(0, count: end - start))
                             for (position, key) in keys.enumerated() {
                                 let row = Int(UInt32(truncatingIfNeeded: key))
                                 order[start + position] = Int32(row)
-                                discount[row - start] = 1 / constants.logs[position + 1]
                                 positions[row - start] = position
                             }
-                            for i in start..<end where data.labels[i] > 0 {
-                                // Row i's own sums in registers: no j of this loop is i.
-                                let label = data.labels[i], score = scores[i], gain = constants.gains[i], rank = discount[i - start]
-                                var gi = g[i], hi = h[i]
-                                let iOutside = positions[i - start] >= truncation
-                                for j in start..<end where data.labels[j] < label {
-                                    if iOutside && positions[j - start] >= truncation { continue }
-                                    let delta = Float(abs((gain - constants.gains[j]) * (rank - discount[j - start])) / ideal)
-                                    let rho = 1 / (1 + exp(sigma * (score - scores[j])))
-                                    let lambda = sigma * rho * delta, curvature = sigma * sigma * rho * (1 - rho) * delta
-                                    gi -= lambda
-                                    g[j] += lambda
-                                    hi += curvature
-                                    h[j] += curvature
+                            for k in 0..<(count + 8) {
+                                guard k < count else {
+                                    score[k] = 0; gain[k] = 0; discount[k] = 0; every[k] = 0; top[k] = 0; gsum[k] = 0; hsum[k] = 0
+                                    continue
                                 }
-                                g[i] = gi
-                                h[i] = hi
+                                let row = Int(constants.labelOrder[start + k]), position = positions[row - start]
+                                score[k] = scores[row]
+                                gain[k] = constants.scaledGains[row]
+                                discount[k] = constants.discounts[position]
+                                every[k] = 1
+                                top[k] = position < truncation ? 1 : 0
+                                gsum[k] = 0; hsum[k] = 0
+                            }
+                            var lower = 0
+                            for i in 0..<count {
+                                let label = data.labels[Int(constants.labelOrder[start + i])]
+                                guard label > 0 else { break }
+                                lower = max(lower, i + 1)
+                                while lower < count && data.labels[Int(constants.labelOrder[start + lower])] >= label { lower += 1 }
+                                guard lower < count else { continue }
+                                let weight = top[i] == 0 ? UnsafePointer(top) : UnsafePointer(every)
+                                VectorKernels.lambdaRankPairs(score: score, gain: gain, discount: discount, weight: weight, gradient: gsum, hessian: hsum,
+                                                              i: i, start: lower, count: count, sigma: sigma)
+                            }
+                            for k in 0..<count {
+                                let row = Int(constants.labelOrder[start + k])
+                                g[row] = gsum[k]
+                                h[row] = hsum[k]
                             }
                         }
                     }

@@ -34,6 +34,15 @@ long braid_first_at_least(const float *s, long start, long count, float threshol
 /// p += lr·(e·q − λ·p) and q += lr·(e·p_old − λ·q), element by element.
 void braid_sgd_step(float *p, float *q, float error, float rate, float lambda, long count);
 
+/// Row i's LambdaRank pairs with the rows start..<count (each of a lower label than i's) of a
+/// query gathered in label order, eight at a time: ρ = 1/(1 + e^{σ(s_i − s_j)}) and
+/// |ΔNDCG| = |g_i − g_j|·|d_i − d_j|·w_j (gains divided by the ideal DCG, discounts
+/// 1/log2(1 + rank), w_j 0 for a pair left out); gradient[j] += σρ|ΔNDCG|, gradient[i] −= the
+/// sum, and both Hessians += σ²ρ(1 − ρ)|ΔNDCG|. The arrays run on, with weight 0, to the next
+/// multiple of 8 past count.
+void braid_lambdarank_pairs(const float *score, const float *gain, const float *discount, const float *weight,
+                            float *gradient, float *hessian, long i, long start, long count, float sigma);
+
 /// Debian's OpenBLAS (0.3.21, built for every x86-64 CPU it knew, DYNAMIC_ARCH) reads a CPU
 /// newer than it knows as "Prescott" and runs its SSE3 kernels; Braid's EASE fit measured 3.5–4×
 /// slower with them than with its AVX-512 ones on such a CPU. When OpenBLAS chose Prescott, the
