@@ -124,7 +124,11 @@ public enum VectorKernels {
     /// ±87.
     @inlinable @inline(__always)
     public static func exp(_ x: SIMD8<Float>) -> SIMD8<Float> {
-        let clamped = x.clamped(lowerBound: SIMD8(repeating: -87.3), upperBound: SIMD8(repeating: 88.3))
+        // Clamped by masks: `clamped(lowerBound:upperBound:)` compiles to calls that order NaNs
+        // lane by lane (embedding 600 texts of 40 words: 7.0 s with them, 5.7 s without).
+        var clamped = x
+        clamped.replace(with: -87.3, where: x .< -87.3)
+        clamped.replace(with: 88.3, where: x .> 88.3)
         // Round x·log2(e) to the nearest integer n with the 1.5·2²³ trick, which also leaves n
         // in the low mantissa bits (no slow float-to-integer conversion).
         let shifted = clamped * 1.44269504088896341 + 12582912
