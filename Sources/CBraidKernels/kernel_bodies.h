@@ -191,17 +191,21 @@ KERNEL_ATTRIBUTES static void KERNEL(sgd_step)(float *p, float *q, float error, 
 // Row i's LambdaRank pairs with rows start..<count of a query gathered in label order (every
 // row from start on has a lower label than i's): for each, ρ = 1/(1 + e^{σ(s_i − s_j)}) and
 // |ΔNDCG| = |g_i − g_j|·|d_i − d_j|·w_j (gains already divided by the ideal DCG, d the
-// discounts, w 0 for a pair the truncation drops and for the padding, which runs to the next
-// multiple of 8 past count). Adds σρ|ΔNDCG| to j's gradient and takes the sum from i's, and
-// adds σ²ρ(1 − ρ)|ΔNDCG| to both Hessians.
+// discounts, w 0 for a pair the truncation drops; no weights: every pair counts). Adds σρ|ΔNDCG|
+// to j's gradient and takes the sum from i's, and adds σ²ρ(1 − ρ)|ΔNDCG| to both Hessians. The
+// last block's lanes past count are read and written back unchanged, so the arrays must have
+// room for them; their values do not matter (masked, not multiplied, so a NaN there stays out).
 KERNEL_ATTRIBUTES static void KERNEL(lambdarank_pairs)(const float *score, const float *gain, const float *discount, const float *weight,
                                                        float *gradient, float *hessian, long i, long start, long count, float sigma) {
     v8f si = score[i], gi = gain[i], di = discount[i], s = sigma;
     v8f gradient_i = 0, hessian_i = 0;
+    const v8i lane = {0, 1, 2, 3, 4, 5, 6, 7};
     for (long j = start; j < count; j += 8) {
-        v8f delta = __builtin_elementwise_abs((gi - load8(gain + j)) * (di - load8(discount + j))) * load8(weight + j);
+        v8i inside = (lane + (int)(j - start)) < (int)(count - start);
+        v8f delta = __builtin_elementwise_abs((gi - load8(gain + j)) * (di - load8(discount + j)));
+        if (weight) delta *= load8(weight + j);
         v8f rho = 1.0f / (1.0f + BRAID_EXP8(s * (si - load8(score + j))));
-        v8f lambda = s * rho * delta, curvature = s * s * rho * (1.0f - rho) * delta;
+        v8f lambda = (v8f)((v8i)(s * rho * delta) & inside), curvature = (v8f)((v8i)(s * s * rho * (1.0f - rho) * delta) & inside);
         gradient_i += lambda;
         hessian_i += curvature;
         store8(gradient + j, load8(gradient + j) + lambda);

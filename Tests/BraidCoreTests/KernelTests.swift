@@ -13,7 +13,6 @@ import Testing
         if let upgraded = BLAS.upgradedCore { #expect(BLAS.coreName == upgraded) }
     }
 
-    /// Worked by hand: det = 4·14 − 2·6 = 44; the adjugate is [[14, −6, 2], [−6, 12, −4], [2, −4, 16]].
     /// e^x on eight lanes within 3e-7 of the libm value over [−87, 88], e^0 = 1 exactly, and
     /// inputs past the clamp (±1000) give e^−87.3 and e^88.3, finite and positive.
     @Test func vectorExpFollowsLibm() {
@@ -30,6 +29,7 @@ import Testing
         #expect(abs(Double(edges[2]) / Foundation.exp(88.3) - 1) < 1e-5 && edges[2].isFinite)
     }
 
+    /// Worked by hand: det = 4·14 − 2·6 = 44; the adjugate is [[14, −6, 2], [−6, 12, −4], [2, −4, 16]].
     @Test func inverseOfAThreeByThreeMatrix() {
         var a: [Float] = [4, 2, 0,
                           2, 5, 1,

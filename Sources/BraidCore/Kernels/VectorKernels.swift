@@ -111,10 +111,10 @@ public enum VectorKernels {
 
     /// Row `i`'s LambdaRank pairs with rows `start..<count` of a query gathered in label order
     /// (`braid_lambdarank_pairs`): adds each pair's λ and Hessian to j's sums and their totals
-    /// to i's (λ taken away). Every array runs on to the next multiple of 8 past `count`, with
-    /// `weight` 0 there.
+    /// to i's (λ taken away); `weight` nil: every pair counts. Every array needs room up to the
+    /// next multiple of 8 past `count` (counted from `start`), whatever those places hold.
     public static func lambdaRankPairs(score: UnsafePointer<Float>, gain: UnsafePointer<Float>, discount: UnsafePointer<Float>,
-                                       weight: UnsafePointer<Float>, gradient: UnsafeMutablePointer<Float>, hessian: UnsafeMutablePointer<Float>,
+                                       weight: UnsafePointer<Float>?, gradient: UnsafeMutablePointer<Float>, hessian: UnsafeMutablePointer<Float>,
                                        i: Int, start: Int, count: Int, sigma: Float) {
         braid_lambdarank_pairs(score, gain, discount, weight, gradient, hessian, i, start, count, sigma)
     }

@@ -222,7 +222,7 @@ public struct LambdaMART: Sendable, Equatable {
     ///
     /// Each query's rows are gathered in `constants.labelOrder` (labels descending), so a row's
     /// pairs are the rows after its label's run, worked eight at a time
-    /// (`VectorKernels.lambdaRankPairs`); the pairs a truncation drops, and the padding, weigh 0.
+    /// (`VectorKernels.lambdaRankPairs`); the pairs a truncation drops weigh 0.
     static func lambdas(_ data: Dataset, scores: [Float], sigma: Float, truncation: Int = 0, constants: RankingConstants,
                         order: inout [Int32]) -> (gradients: [Float], hessians: [Float]) {
         var gradients = [Float](repeating: 0, count: data.rowCount), hessians = gradients
@@ -234,12 +234,13 @@ public struct LambdaMART: Sendable, Equatable {
                     parallelChunks(data.queryCount, minimumChunk: 16) { queries in
                         var keys: [UInt64] = [], positions = [Int](repeating: 0, count: capacity)
                         // The query's rows in label order: score, gain, discount, weight as a pair's
-                        // lower row (1; 0 for padding), the same under a truncation (0 outside the
-                        // first T), and the gradient and Hessian sums.
-                        let lanes = UnsafeMutablePointer<Float>.allocate(capacity: 7 * capacity)
+                        // lower row under a truncation (0 outside the first T), and the gradient and
+                        // Hessian sums; each with room for the kernel's last block of eight.
+                        let lanes = UnsafeMutablePointer<Float>.allocate(capacity: 6 * capacity)
+                        lanes.initialize(repeating: 0, count: 6 * capacity)
                         defer { lanes.deallocate() }
-                        let score = lanes, gain = lanes + capacity, discount = lanes + 2 * capacity, every = lanes + 3 * capacity
-                        let top = lanes + 4 * capacity, gsum = lanes + 5 * capacity, hsum = lanes + 6 * capacity
+                        let score = lanes, gain = lanes + capacity, discount = lanes + 2 * capacity
+                        let top = lanes + 3 * capacity, gsum = lanes + 4 * capacity, hsum = lanes + 5 * capacity
                         let truncation = truncation > 0 ? truncation : Int.max
                         for q in queries {
                             let start = data.queryStarts[q], end = data.queryStarts[q + 1], count = end - start
@@ -255,16 +256,11 @@ public struct LambdaMART: Sendable, Equatable {
                                 order[start + position] = Int32(row)
                                 positions[row - start] = position
                             }
-                            for k in 0..<(count + 8) {
-                                guard k < count else {
-                                    score[k] = 0; gain[k] = 0; discount[k] = 0; every[k] = 0; top[k] = 0; gsum[k] = 0; hsum[k] = 0
-                                    continue
-                                }
+                            for k in 0..<count {
                                 let row = Int(constants.labelOrder[start + k]), position = positions[row - start]
                                 score[k] = scores[row]
                                 gain[k] = constants.scaledGains[row]
                                 discount[k] = constants.discounts[position]
-                                every[k] = 1
                                 top[k] = position < truncation ? 1 : 0
                                 gsum[k] = 0; hsum[k] = 0
                             }
@@ -275,8 +271,8 @@ public struct LambdaMART: Sendable, Equatable {
                                 lower = max(lower, i + 1)
                                 while lower < count && data.labels[Int(constants.labelOrder[start + lower])] >= label { lower += 1 }
                                 guard lower < count else { continue }
-                                let weight = top[i] == 0 ? UnsafePointer(top) : UnsafePointer(every)
-                                VectorKernels.lambdaRankPairs(score: score, gain: gain, discount: discount, weight: weight, gradient: gsum, hessian: hsum,
+                                // Outside the first T, only the pairs with a row inside them count.
+                                VectorKernels.lambdaRankPairs(score: score, gain: gain, discount: discount, weight: top[i] == 0 ? top : nil, gradient: gsum, hessian: hsum,
                                                               i: i, start: lower, count: count, sigma: sigma)
                             }
                             for k in 0..<count {

@@ -37,9 +37,10 @@ void braid_sgd_step(float *p, float *q, float error, float rate, float lambda, l
 /// Row i's LambdaRank pairs with the rows start..<count (each of a lower label than i's) of a
 /// query gathered in label order, eight at a time: ρ = 1/(1 + e^{σ(s_i − s_j)}) and
 /// |ΔNDCG| = |g_i − g_j|·|d_i − d_j|·w_j (gains divided by the ideal DCG, discounts
-/// 1/log2(1 + rank), w_j 0 for a pair left out); gradient[j] += σρ|ΔNDCG|, gradient[i] −= the
-/// sum, and both Hessians += σ²ρ(1 − ρ)|ΔNDCG|. The arrays run on, with weight 0, to the next
-/// multiple of 8 past count.
+/// 1/log2(1 + rank), w_j 0 for a pair left out; weight NULL: every pair counts);
+/// gradient[j] += σρ|ΔNDCG|, gradient[i] −= the sum, and both Hessians += σ²ρ(1 − ρ)|ΔNDCG|.
+/// The arrays need room up to the next multiple of 8 past count, start counted from: those
+/// lanes are read and left as they were, whatever they hold.
 void braid_lambdarank_pairs(const float *score, const float *gain, const float *discount, const float *weight,
                             float *gradient, float *hessian, long i, long start, long count, float sigma);
 
