@@ -192,4 +192,17 @@ import Testing
         let sunk = [Float](repeating: -.infinity, count: 20).enumerated().map { $0 == 7 ? -1 : $1 }
         #expect(DescendingOrder.of(Array((0..<20).reversed()), sunk, prefix: 2) == [7, 0])
     }
+
+    /// The radix sort of floats: the order written out by hand, through both signs, the
+    /// smallest subnormals, −0 (as +0) and the infinities; and a long list (the counting passes,
+    /// not the short lists' comparison sort) equal to the standard library's sort.
+    @Test func floatsAscendByTheirBits() {
+        let tiny = Float.leastNonzeroMagnitude
+        let values: [Float] = [3, -1, 0, -0.0, 2.5, -7, .infinity, -.infinity, tiny, -tiny, -1, 1e30]
+        let ascending = DescendingOrder.ascending(values)
+        #expect(ascending.map(\.bitPattern) == ([-.infinity, -7, -1, -1, -tiny, 0, 0, tiny, 2.5, 3, 1e30, .infinity] as [Float]).map(\.bitPattern))
+        var random = SeededGenerator(seed: 9)
+        let long = (0..<5000).map { k in k % 50 == 0 ? Float(0) : Float.random(in: -1e6...1e6, using: &random) / Float(1 + k % 13) }
+        #expect(DescendingOrder.ascending(long) == long.sorted())
+    }
 }

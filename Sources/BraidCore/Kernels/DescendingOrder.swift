@@ -51,11 +51,27 @@ public enum DescendingOrder {
     /// are descending scores, −0 tied with +0), then its index.
     /// Without a branch on the sign, which random signs would mispredict half the time.
     @inlinable @inline(__always) public static func key(_ item: Int, _ score: Float) -> UInt64 {
+        UInt64(~ascendingBits(score)) << 32 | UInt64(UInt32(item))
+    }
+
+    /// A score's bits made order-preserving: unsigned integers that ascend as the scores do,
+    /// −0 as +0.
+    @inlinable @inline(__always) public static func ascendingBits(_ score: Float) -> UInt32 {
         let bits = (score == 0 ? 0 : score).bitPattern
         // All ones for a negative score (every bit flipped), else the sign bit alone.
         let flip = UInt32(bitPattern: Int32(bitPattern: bits) >> 31) | 0x8000_0000
-        let ascending = bits ^ flip
-        return UInt64(~ascending) << 32 | UInt64(UInt32(item))
+        return bits ^ flip
+    }
+
+    /// `values` ascending (−0 as +0), by a radix sort of their `ascendingBits`: the same
+    /// values as a comparison sort's, in linear time.
+    public static func ascending(_ values: [Float]) -> [Float] {
+        var keys = values.map { UInt64(ascendingBits($0)) }
+        radixSort(&keys)
+        return keys.map { key in
+            let bits = UInt32(truncatingIfNeeded: key)
+            return Float(bitPattern: bits & 0x8000_0000 != 0 ? bits ^ 0x8000_0000 : ~bits)
+        }
     }
 
     /// Sorts `keys` ascending: least significant byte first, one stable counting pass per byte

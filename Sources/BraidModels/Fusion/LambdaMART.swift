@@ -434,8 +434,7 @@ struct BinnedFeatures: Sendable {
         featureCount = data.featureCount
         let rows = rowCount, width = featureCount
         let edges: [[Float]] = parallelMap(width) { f in
-            var values = (0..<rows).map { data.features[$0 * width + f] }
-            values.sort()
+            let values = DescendingOrder.ascending((0..<rows).map { data.features[$0 * width + f] })
             var distinct: [Float] = []
             for v in values where distinct.last != v { distinct.append(v) }
             if distinct.count <= maximum {

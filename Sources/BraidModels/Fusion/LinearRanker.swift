@@ -43,7 +43,7 @@ public struct LinearRanker: Sendable, Equatable {
         let width = training.featureCount, rows = training.rowCount
         weights = [Float](repeating: 0, count: width)
         guard rows > 0, width > 0 else { return }
-        // Standardized columns, feature-major.
+        // Each feature's mean and deviation over the training rows.
         var mean = [Double](repeating: 0, count: width), deviation = mean
         for f in 0..<width {
             var sum = 0.0, squares = 0.0
@@ -56,9 +56,12 @@ public struct LinearRanker: Sendable, Equatable {
             let variance = max(0, squares / Double(rows) - mean[f] * mean[f])
             deviation[f] = variance > 1e-12 ? variance.squareRoot() : 0
         }
-        let standardized: [[Float]] = (0..<width).map { f in
-            deviation[f] == 0 ? [] : (0..<rows).map { Float((Double(training.features[$0 * width + f]) - mean[f]) / deviation[f]) }
-        }
+        // The features that vary, standardized twice over: column by column (the scores sum
+        // one feature at a time over a block of rows) and row by row (the gradient sums one row
+        // at a time over every feature). Every sum adds its terms in the order a plain loop
+        // would, feature by feature for a score and row by row for a gradient component.
+        let varying = (0..<width).filter { deviation[$0] > 0 }
+        let standardized = Standardized(training, features: varying, mean: mean, deviation: deviation)
         let raw = { (w: [Double]) -> [Float] in (0..<width).map { deviation[$0] == 0 ? 0 : Float(w[$0] / deviation[$0]) } }
         var w = [Double](repeating: 0, count: width)
         if let start, start >= 0, start < width, deviation[start] > 0 { w[start] = 1 }
@@ -70,27 +73,15 @@ public struct LinearRanker: Sendable, Equatable {
         }
         var best = (ndcg: validationNDCG(weights) ?? -1, weights: weights)
         var since = 0
-        func trainingScores() -> [Float] {
-            let current = w
-            return parallelMap(rows, minimumChunk: 4096) { r in
-                var total = 0.0
-                for f in 0..<width where !standardized[f].isEmpty { total += current[f] * Double(standardized[f][r]) }
-                return Float(total)
-            }
-        }
+        func trainingScores() -> [Float] { standardized.scores(varying.map { w[$0] }) }
         var scores = trainingScores()
         var order = (0..<Int32(rows)).map { $0 }
         let eta = Double(settings.learningRate), l2 = Double(settings.l2)
         for _ in 0..<settings.trees {
             let g = LambdaMART.lambdas(training, scores: scores, sigma: settings.sigma, truncation: settings.truncation, constants: constants, order: &order).gradients
-            let current = w
-            let gradient: [Double] = parallelMap(width) { f in
-                let z = standardized[f]
-                guard !z.isEmpty else { return 0 }
-                var total = 0.0
-                for r in 0..<rows { total += Double(g[r]) * Double(z[r]) }
-                return total + l2 * current[f]
-            }
+            var gradient = [Double](repeating: 0, count: width)
+            for (k, sum) in standardized.weightedSums(g).enumerated() { gradient[varying[k]] = sum }
+            for f in varying { gradient[f] += l2 * w[f] }
             let norm = gradient.reduce(0) { $0 + $1 * $1 }.squareRoot()
             guard norm > 0 else { break }
             for f in 0..<width { w[f] -= eta * gradient[f] / norm }
@@ -106,5 +97,83 @@ public struct LinearRanker: Sendable, Equatable {
             }
         }
         weights = validation == nil ? raw(w) : best.weights
+    }
+}
+
+/// A ranker's training features standardized, z = (x − mean) / deviation, for the features
+/// that vary, kept both column-major (`columns`, for scores) and row-major in rows padded to
+/// a multiple of four (`rows`, for the gradient's sums).
+private struct Standardized: Sendable {
+    let rowCount: Int
+    let featureCount: Int
+    let columns: [Float]
+    let stride: Int
+    let rows: [Float]
+
+    init(_ data: LambdaMART.Dataset, features: [Int], mean: [Double], deviation: [Double]) {
+        let rowCount = data.rowCount, width = data.featureCount, count = features.count
+        let stride = (count + 3) / 4 * 4
+        self.rowCount = rowCount
+        featureCount = count
+        self.stride = stride
+        columns = parallelArray(count: count * rowCount, repeating: 0, minimumChunk: rowCount) { range, out in
+            for index in range {
+                let k = index / rowCount, row = index % rowCount, f = features[k]
+                out[index] = Float((Double(data.features[row * width + f]) - mean[f]) / deviation[f])
+            }
+        }
+        let columns = columns
+        rows = parallelArray(count: stride * rowCount, repeating: 0, minimumChunk: 4096 * stride) { range, out in
+            for index in range {
+                let row = index / stride, k = index % stride
+                if k < count { out[index] = columns[k * rowCount + row] }
+            }
+        }
+    }
+
+    /// Σ_k weights[k]·z_rk per row r, summed over k in order from 0 in Double, as Float.
+    func scores(_ weights: [Double]) -> [Float] {
+        let rowCount = rowCount, featureCount = featureCount, block = 256
+        return columns.withUnsafeBufferPointer { columns in
+            let z = UnsafeSendablePointer(columns.baseAddress!)
+            return parallelArray(count: rowCount, repeating: 0, minimumChunk: 4096) { range, out in
+                withUnsafeTemporaryAllocation(of: Double.self, capacity: block) { total in
+                    var first = range.lowerBound
+                    while first < range.upperBound {
+                        let n = min(block, range.upperBound - first)
+                        for i in 0..<n { total[i] = 0 }
+                        for k in 0..<featureCount {
+                            let weight = weights[k], column = z.pointer + k * rowCount + first
+                            for i in 0..<n { total[i] += weight * Double(column[i]) }
+                        }
+                        for i in 0..<n { out[first + i] = Float(total[i]) }
+                        first += n
+                    }
+                }
+            }
+        }
+    }
+
+    /// Σ_r values[r]·z_rk per feature k, summed over the rows in order in Double: the
+    /// features' sums advance side by side, four to a vector.
+    func weightedSums(_ values: [Float]) -> [Double] {
+        let lanes = stride / 4
+        var sums = [SIMD4<Double>](repeating: .zero, count: lanes)
+        rows.withUnsafeBufferPointer { rows in
+            values.withUnsafeBufferPointer { values in
+                sums.withUnsafeMutableBufferPointer { sums in
+                    var z = rows.baseAddress!
+                    for r in 0..<rowCount {
+                        let value = SIMD4<Double>(repeating: Double(values[r]))
+                        for lane in 0..<lanes {
+                            let x = SIMD4<Double>(SIMD4<Float>(z[4 * lane], z[4 * lane + 1], z[4 * lane + 2], z[4 * lane + 3]))
+                            sums[lane] += value * x
+                        }
+                        z += stride
+                    }
+                }
+            }
+        }
+        return (0..<featureCount).map { sums[$0 / 4][$0 % 4] }
     }
 }
