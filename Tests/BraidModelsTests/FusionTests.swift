@@ -38,6 +38,38 @@ import Testing
         #expect(try fixed.similarItems(toItemIndex: 3, count: 8) == (try fixed.members[fixed.baseMember].similarItems(toItemIndex: 3, count: 8)))
     }
 
+    /// 8 GiB holds a float32 matrix of 46,340 × 46,340 items (8,589,582,400 bytes) but not
+    /// one of 46,341 (8,589,953,124): past that EASE refuses the fit, and the default members
+    /// put item kNN in its place. Members named, or assigned, are kept as they are.
+    @Test func defaultMembersPutItemKNNInEASEsPlacePastItsMemoryLimit() throws {
+        func data(items: Int) -> InteractionMatrix {
+            var table = InteractionTable()
+            for u in 0..<2000 { table.users.insert("u\(u)") }
+            for i in 0..<items { table.items.insert("i\(i)") }
+            for i in 0..<items { table.append(user: Int32(i % 2000), item: Int32(i), value: 1) }
+            return InteractionMatrix(table)
+        }
+        let fitting = data(items: 46_340), over = data(items: 46_341)
+        #expect(EASE.sizeProblem(fitting) == nil)
+        #expect(EASE.sizeProblem(over) == "EASE on 46341 items needs a 46341×46341 float32 matrix, 8.0 GiB, more than max-memory-gb=8.0")
+        #expect(throws: ModelError.self) { try EASE(fitting: over) }
+        let defaults = Fusion.Configuration()
+        #expect(defaults.defaultMembers)
+        #expect(defaults.resolved(for: fitting).members.map(\.model) == ["ease", "userknn", "als", "rp3beta", "gfcf"])
+        let sized = defaults.resolved(for: over)
+        #expect(sized.members.map(\.model) == ["itemknn", "userknn", "als", "rp3beta", "gfcf"])
+        #expect(defaults.resolved(for: over, sizingMembers: false).members.map(\.model).first == "ease")
+        // A larger limit of EASE's own lets it stay.
+        var roomy = defaults
+        roomy.members[0] = MemberSpec(model: "ease", parameters: ["max-memory-gb": "9"])
+        #expect(!roomy.defaultMembers)
+        #expect(Fusion.Configuration.oversized(roomy.members, data: over).isEmpty)
+        let named = try Fusion.Configuration(parameters: ModelParameters(["members": "ease+userknn"]))
+        #expect(!named.defaultMembers)
+        #expect(named.resolved(for: over).members.map(\.model) == ["ease", "userknn"])
+        #expect(Fusion.Configuration.oversized(named.members, data: over).map(\.index) == [0])
+    }
+
     /// With a member that cannot fold in (user kNN with pearson-baseline similarity), neither
     /// can the fusion, and it says which; with user kNN at its default similarity it can.
     @Test func foldsInOnlyWhenEveryMemberDoes() throws {

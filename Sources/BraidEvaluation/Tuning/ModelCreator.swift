@@ -167,7 +167,11 @@ public struct ModelCreator: Sendable {
                     let t0 = System.monotonicSeconds()
                     let trial: TuningTrial
                     do { trial = try tuner.run(model: families[k].name, base: [:], candidates: [candidate], split: prepared)[0] } catch {
-                        progress("  \(families[k].name) \(Self.describe(candidate)): \(error)")
+                        // Too large for this data at its defaults: the family's other samples
+                        // keep the defaults' size, so none of them is tried.
+                        let dropped = candidate.isEmpty && error.code == .tooLarge
+                        if dropped { next[k] = samples[k].count }
+                        progress("  \(families[k].name) \(candidate.isEmpty ? "defaults" : Self.describe(candidate)): \(error)" + (dropped ? " (left out)" : ""))
                         continue
                     }
                     slowest[k] = max(slowest[k], System.monotonicSeconds() - t0)

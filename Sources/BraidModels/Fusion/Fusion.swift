@@ -56,7 +56,15 @@ public struct Fusion: RecommendationModel {
         public var members: [MemberSpec] = [MemberSpec(model: "ease"), MemberSpec(model: "userknn"),
                                             MemberSpec(model: "als", parameters: ["factors": "64"]),
                                             MemberSpec(model: "rp3beta", parameters: ["beta": "0.6"]),
-                                            MemberSpec(model: "gfcf", parameters: ["linear": "false"])]
+                                            MemberSpec(model: "gfcf", parameters: ["linear": "false"])] {
+            didSet { defaultMembers = false }
+        }
+        /// Whether `members` are the defaults (no `members` parameter, and not assigned). Then
+        /// `resolved(for:)` sizes them to the data: where EASE's items × items matrix would pass
+        /// its memory limit (`max-memory-gb`, 8 GiB: about 46,000 items with interactions), item
+        /// kNN, which keeps a short neighbour list per item, takes its place instead of the fit
+        /// stopping there. Members given by name are fitted as given.
+        public var defaultMembers = true
         /// Items each member proposes per user.
         public var candidates = 50
         /// Share of each user's training interactions held out to train the ranker (with a
@@ -211,6 +219,7 @@ public struct Fusion: RecommendationModel {
                                       + LambdaMART.Settings.parameterNames.filter { $0 != "cutoff" })
             if let text = parameters.string("members") {
                 members = try MemberSpec.parse(text, composite: "fusion")
+                defaultMembers = false
                 // `candidates=N` and `below-threshold=true` inside a member's parentheses are the
                 // fusion's, not the member's (a blend's or hybrid's member is refused them as
                 // unknown parameters).
@@ -277,8 +286,9 @@ public struct Fusion: RecommendationModel {
         /// is on, the data sets ratings aside below the threshold, the inner split is random and
         /// no member is fitted on them already; then `content-bm25(candidates=0)` when
         /// `contentFeature` is on, the items carry text and no member reads item metadata;
-        /// `coldShare` 0 when still no member reads item metadata.
-        public func resolved(for data: InteractionMatrix) -> Configuration {
+        /// `coldShare` 0 when still no member reads item metadata; with `defaultMembers` (and
+        /// `sizingMembers`), item kNN in place of each EASE member that would not fit.
+        public func resolved(for data: InteractionMatrix, sizingMembers: Bool = true) -> Configuration {
             var resolved = self
             if adjacencyMembers, data.sequence != nil, !members.contains(where: { $0.model == Adjacency.name }) {
                 resolved.members += [MemberSpec(model: Adjacency.name), MemberSpec(model: Adjacency.name, parameters: ["half-life": "10"])]
@@ -300,7 +310,20 @@ public struct Fusion: RecommendationModel {
                 resolved.members.append(MemberSpec(model: BM25Content.name, candidates: 0))
             }
             if !resolved.members.contains(where: readsItems) { resolved.coldShare = 0 }
+            if defaultMembers, sizingMembers {
+                for (k, _) in Self.oversized(resolved.members, data: data) { resolved.members[k].model = ItemKNN.name }
+            }
             return resolved
+        }
+
+        /// The EASE members among `members` that `data` is too large for, each with why.
+        static func oversized(_ members: [MemberSpec], data: InteractionMatrix) -> [(index: Int, problem: String)] {
+            members.indices.compactMap { k in
+                let member = members[k]
+                guard member.model == EASE.name, let configuration = try? EASE.Configuration(parameters: ModelParameters(member.parameters)),
+                      let problem = EASE.sizeProblem(member.belowThreshold ? data.includingBelowThreshold() : data, configuration: configuration) else { return nil }
+                return (k, problem)
+            }
         }
 
         /// Whether the ranker learns where items without interactions belong (`coldShare`).
@@ -342,6 +365,11 @@ public struct Fusion: RecommendationModel {
     public init(fitting data: InteractionMatrix, configuration: Configuration = Configuration()) throws(ModelError) {
         guard data.interactionCount > 0 else { throw ModelError(.noTrainingData, "the fusion needs interactions") }
         let asked = configuration.validation
+        if configuration.defaultMembers {
+            for (k, problem) in Configuration.oversized(configuration.resolved(for: data, sizingMembers: false).members, data: data) {
+                TrainingLog.report("fusion: \(problem), so member \(k + 1) is \(ItemKNN.name) instead (members=… fits the members named, as named)")
+            }
+        }
         let configuration = configuration.resolved(for: data)
         self.configuration = configuration
         self.data = data

@@ -73,10 +73,8 @@ public struct EASE: RecommendationModel {
         guard data.interactionCount > 0 else { throw ModelError(.noTrainingData, "EASE needs at least one interaction") }
         let modelled = Self.modelledItems(of: data)
         let n = modelled.count
-        let bytes = Double(n) * Double(n) * 4
-        guard bytes <= configuration.maximumMemoryGB * 1_073_741_824 else {
-            throw ModelError(.tooLarge, "EASE on \(n) items needs a \(n)×\(n) float32 matrix, \(String(format: "%.1f", bytes / 1_073_741_824)) GiB, more than max-memory-gb=\(configuration.maximumMemoryGB)",
-                             hint: "raise --param max-memory-gb if the machine has the memory, or reduce the catalogue with --min-item-interactions")
+        if let problem = Self.sizeProblem(items: n, configuration: configuration) {
+            throw ModelError(.tooLarge, problem, hint: "raise --param max-memory-gb if the machine has the memory, or reduce the catalogue with --min-item-interactions")
         }
         let (configuration, lambda) = configuration.resolved(for: data)
         self.configuration = configuration
@@ -224,6 +222,25 @@ public struct EASE: RecommendationModel {
     /// The items with at least one training interaction, ascending.
     static func modelledItems(of data: InteractionMatrix) -> [Int32] {
         (0..<data.itemCount).filter { data.byItem.count(ofRow: $0) > 0 }.map(Int32.init)
+    }
+
+    /// The GiB of a float32 matrix over `items` × `items` (EASE's weights, GF-CF's linear
+    /// filter) when that is more than `limit` GiB; nil when it fits.
+    static func squareMatrixGiB(items: Int, over limit: Double) -> Double? {
+        let gib = Double(items) * Double(items) * 4 / 1_073_741_824
+        return gib > limit ? gib : nil
+    }
+
+    /// Why EASE under `configuration` cannot fit `data` (its items with interactions, squared,
+    /// past its memory limit), or nil when it can.
+    public static func sizeProblem(_ data: InteractionMatrix, configuration: Configuration = Configuration()) -> String? {
+        sizeProblem(items: (0..<data.itemCount).count { data.byItem.count(ofRow: $0) > 0 }, configuration: configuration)
+    }
+
+    static func sizeProblem(items n: Int, configuration: Configuration) -> String? {
+        squareMatrixGiB(items: n, over: configuration.maximumMemoryGB).map { gib in
+            "EASE on \(n) items needs a \(n)×\(n) float32 matrix, \(String(format: "%.1f", gib)) GiB, more than max-memory-gb=\(configuration.maximumMemoryGB)"
+        }
     }
 
     /// The weight B[from, to] between two item indices (0 when either has no training data).

@@ -76,9 +76,8 @@ public struct GFCF: RecommendationModel {
         guard data.interactionCount > 0 else { throw ModelError(.noTrainingData, "GF-CF needs at least one interaction") }
         let modelled = EASE.modelledItems(of: data)
         let n = modelled.count
-        let bytes = Double(n) * Double(n) * 4
-        guard !configuration.linear || bytes <= configuration.maximumMemoryGB * 1_073_741_824 else {
-            throw ModelError(.tooLarge, "GF-CF's linear filter on \(n) items needs a \(n)×\(n) float32 matrix, \(String(format: "%.1f", bytes / 1_073_741_824)) GiB, more than max-memory-gb=\(configuration.maximumMemoryGB)",
+        if configuration.linear, let gib = EASE.squareMatrixGiB(items: n, over: configuration.maximumMemoryGB) {
+            throw ModelError(.tooLarge, "GF-CF's linear filter on \(n) items needs a \(n)×\(n) float32 matrix, \(String(format: "%.1f", gib)) GiB, more than max-memory-gb=\(configuration.maximumMemoryGB)",
                              hint: "set --param linear=false (the ideal filter alone), raise max-memory-gb, or reduce the catalogue with --min-item-interactions")
         }
         self.configuration = configuration
