@@ -39,9 +39,9 @@ import Testing
     }
 
     /// 8 GiB holds a float32 matrix of 46,340 × 46,340 items (8,589,582,400 bytes) but not
-    /// one of 46,341 (8,589,953,124): past that EASE refuses the fit, and the default members
-    /// put item kNN in its place. Members named, or assigned, are kept as they are.
-    @Test func defaultMembersPutItemKNNInEASEsPlacePastItsMemoryLimit() throws {
+    /// one of 46,341 (8,589,953,124): past that EASE refuses the fit, and the fusion's default
+    /// members put item kNN in its place. Members named, or assigned, are kept as they are.
+    @Test func defaultsGiveWayPastTheItemsSquaredMemoryLimit() throws {
         func data(items: Int) -> InteractionMatrix {
             var table = InteractionTable()
             for u in 0..<2000 { table.users.insert("u\(u)") }
@@ -68,6 +68,15 @@ import Testing
         #expect(!named.defaultMembers)
         #expect(named.resolved(for: over).members.map(\.model) == ["ease", "userknn"])
         #expect(Fusion.Configuration.oversized(named.members, data: over).map(\.index) == [0])
+        // GF-CF at its defaults (linear=auto) keeps the linear filter where it fits and scores
+        // by the ideal filter alone past it; linear=true insists and is refused, as is alpha=0,
+        // which would leave nothing to score by. The fitted configuration says which it was.
+        let small = Fixtures.randomRatings(users: 30, items: 25, perUser: 6)
+        #expect(try #require(try ModelRegistry.fit("gfcf", parameters: ModelParameters(), data: small) as? GFCF).configuration.linear == true)
+        let ideal = try #require(try ModelRegistry.fit("gfcf", parameters: ModelParameters(["factors": "4"]), data: over) as? GFCF)
+        #expect(ideal.configuration.linear == false && ideal.linearFilter.storage.count == 0)
+        #expect(throws: ModelError.self) { try ModelRegistry.fit("gfcf", parameters: ModelParameters(["linear": "true"]), data: over) }
+        #expect(throws: ModelError.self) { try ModelRegistry.fit("gfcf", parameters: ModelParameters(["alpha": "0"]), data: over) }
     }
 
     /// With a member that cannot fold in (user kNN with pearson-baseline similarity), neither

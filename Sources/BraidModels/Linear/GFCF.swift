@@ -1,4 +1,5 @@
 public import BraidCore
+internal import BraidNeural
 internal import Foundation
 
 /// GF-CF, graph-filter collaborative filtering (Shen et al., "How Powerful is Graph
@@ -26,8 +27,13 @@ public struct GFCF: RecommendationModel {
         public var factors = 48
         /// The ideal filter's weight; the paper's 0.3.
         public var alpha: Float = 0.3
-        /// Include the linear filter R̃ᵀR̃ (an items × items matrix, as EASE's).
-        public var linear = true
+        /// Include the linear filter R̃ᵀR̃ (an items × items matrix, as EASE's); nil (the
+        /// default, `linear=auto`): include it when it fits in `maximumMemoryGB` (8 GiB: about
+        /// 46,000 items with interactions), else score by the ideal filter alone and say so on
+        /// stderr. Resolved at fit and saved.
+        public var linear: Bool?
+        /// Whether the linear filter is included (`linear` as resolved at fit).
+        var includesLinear: Bool { linear ?? true }
         /// Subspace iterations and extra vectors of the randomized SVD.
         public var iterations = 16
         public var oversampling = 16
@@ -41,12 +47,12 @@ public struct GFCF: RecommendationModel {
             try parameters.checkKnown(["factors", "alpha", "linear", "iterations", "oversampling", "seed", "max-memory-gb"])
             factors = try parameters.int("factors", default: factors, range: 1...100_000)
             alpha = try parameters.float("alpha", default: alpha, range: 0...1e6)
-            linear = try parameters.bool("linear", default: linear)
+            if let text = parameters.string("linear"), text.lowercased() != "auto" { linear = try parameters.bool("linear", default: true) }
             iterations = try parameters.int("iterations", default: iterations, range: 1...1000)
             oversampling = try parameters.int("oversampling", default: oversampling, range: 0...100_000)
             seed = UInt64(try parameters.int("seed", default: Int(seed), range: 0...Int.max))
             maximumMemoryGB = try parameters.double("max-memory-gb", default: maximumMemoryGB, range: 0.001...1e6)
-            guard linear || alpha > 0 else {
+            guard linear != false || alpha > 0 else {
                 throw ModelError(.invalidParameter, "gfcf with linear=false and alpha=0 scores nothing",
                                  hint: "set alpha above 0, or linear=true")
             }
@@ -76,10 +82,16 @@ public struct GFCF: RecommendationModel {
         guard data.interactionCount > 0 else { throw ModelError(.noTrainingData, "GF-CF needs at least one interaction") }
         let modelled = EASE.modelledItems(of: data)
         let n = modelled.count
-        if configuration.linear, let gib = EASE.squareMatrixGiB(items: n, over: configuration.maximumMemoryGB) {
-            throw ModelError(.tooLarge, "GF-CF's linear filter on \(n) items needs a \(n)×\(n) float32 matrix, \(String(format: "%.1f", gib)) GiB, more than max-memory-gb=\(configuration.maximumMemoryGB)",
-                             hint: "set --param linear=false (the ideal filter alone), raise max-memory-gb, or reduce the catalogue with --min-item-interactions")
+        var configuration = configuration
+        if configuration.linear != false, let gib = EASE.squareMatrixGiB(items: n, over: configuration.maximumMemoryGB) {
+            let problem = "GF-CF's linear filter on \(n) items needs a \(n)×\(n) float32 matrix, \(String(format: "%.1f", gib)) GiB, more than max-memory-gb=\(configuration.maximumMemoryGB)"
+            guard configuration.linear == nil, configuration.alpha > 0 else {
+                throw ModelError(.tooLarge, problem, hint: "set --param linear=false (the ideal filter alone), raise max-memory-gb, or reduce the catalogue with --min-item-interactions")
+            }
+            TrainingLog.report("gfcf: \(problem), so it scores by the ideal filter alone (linear=true insists)")
+            configuration.linear = false
         }
+        configuration.linear = configuration.includesLinear
         self.configuration = configuration
         self.data = data
         self.modelled = modelled
@@ -90,7 +102,7 @@ public struct GFCF: RecommendationModel {
         let byUser = data.byUser.mapValues { u, i, _ in 1 / (userDegree[u] * itemDegree[Int(i)]).squareRoot() }
         let byItem = data.byItem.mapValues { i, u, _ in 1 / (userDegree[Int(u)] * itemDegree[i]).squareRoot() }
         (inverseRoot, root) = Self.degreeRoots(modelled, data)
-        if configuration.linear {
+        if configuration.includesLinear {
             linearFilter = DenseMatrix(rows: n, columns: n,
                                        storage: EASE.gram(byItem: byItem, byUser: byUser, modelled: modelled, position: position, binarize: false))
         } else {
@@ -161,7 +173,7 @@ public struct GFCF: RecommendationModel {
                     projected.withUnsafeMutableBufferPointer { y in
                         for item in items where item >= 0 && Int(item) < position.count && position[Int(item)] >= 0 {
                             let a = Int(position[Int(item)])
-                            if configuration.linear { VectorKernels.axpy(1, p.baseAddress! + a * n, s.baseAddress!, n) }
+                            if configuration.includesLinear { VectorKernels.axpy(1, p.baseAddress! + a * n, s.baseAddress!, n) }
                             if k > 0 { VectorKernels.axpy(inverseRoot[a], v.baseAddress! + a * k, y.baseAddress!, k) }
                         }
                     }
@@ -183,7 +195,7 @@ public struct GFCF: RecommendationModel {
         let k = rank
         var ideal: Float = 0
         for f in 0..<k { ideal += vectors.storage[a * k + f] * vectors.storage[b * k + f] }
-        return (configuration.linear ? linearFilter.storage[a * modelled.count + b] : 0) + configuration.alpha * inverseRoot[a] * root[b] * ideal
+        return (configuration.includesLinear ? linearFilter.storage[a * modelled.count + b] : 0) + configuration.alpha * inverseRoot[a] * root[b] * ideal
     }
 
     public func explanation(user: Int, item: Int) -> Explanation? { explanation(of: item, history: data.items(ofUser: user)) }
@@ -217,7 +229,7 @@ public struct GFCF: RecommendationModel {
         archive.arrays["gfcf.items"] = .int32(modelled)
         archive.arrays["gfcf.vectors"] = .float32(vectors.storage)
         archive.arrays["gfcf.singular-values"] = .float32(FloatBuffer(singularValues))
-        if configuration.linear { archive.arrays["gfcf.linear"] = .float32(linearFilter.storage) }
+        if configuration.includesLinear { archive.arrays["gfcf.linear"] = .float32(linearFilter.storage) }
     }
 
     public init(archive: ModelArchive, data: InteractionMatrix, configuration: Configuration) throws(ModelError) {
@@ -230,7 +242,7 @@ public struct GFCF: RecommendationModel {
         guard modelled.allSatisfy({ $0 >= 0 && Int($0) < data.itemCount && data.byItem.count(ofRow: Int($0)) > 0 }), vectorStorage.count == n * k else {
             throw ModelError(.corruptModel, "the GF-CF vectors do not match the items")
         }
-        if configuration.linear {
+        if configuration.includesLinear {
             let storage = try ModelArchive.mapError { () throws(DataError) in try archive.floatBuffer("gfcf.linear") }
             guard storage.count == n * n else { throw ModelError(.corruptModel, "the GF-CF linear filter does not match the items") }
             linearFilter = DenseMatrix(rows: n, columns: n, storage: storage)
