@@ -58,7 +58,9 @@ import Testing
         #expect(defaults.resolved(for: fitting).members.map(\.model) == ["ease", "userknn", "als", "rp3beta", "gfcf"])
         let sized = defaults.resolved(for: over)
         #expect(sized.members.map(\.model) == ["itemknn", "userknn", "als", "rp3beta", "gfcf"])
-        #expect(defaults.resolved(for: over, sizingMembers: false).members.map(\.model).first == "ease")
+        #expect(defaults.resolvedSizing(for: over).replaced.map(\.index) == [0])
+        #expect(defaults.resolvedSizing(for: over).replaced.map(\.problem) == [EASE.sizeProblem(over)!])
+        #expect(defaults.resolvedSizing(for: fitting).replaced.isEmpty)
         // A larger limit of EASE's own lets it stay.
         var roomy = defaults
         roomy.members[0] = MemberSpec(model: "ease", parameters: ["max-memory-gb": "9"])

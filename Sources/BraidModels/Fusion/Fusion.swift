@@ -286,9 +286,12 @@ public struct Fusion: RecommendationModel {
         /// is on, the data sets ratings aside below the threshold, the inner split is random and
         /// no member is fitted on them already; then `content-bm25(candidates=0)` when
         /// `contentFeature` is on, the items carry text and no member reads item metadata;
-        /// `coldShare` 0 when still no member reads item metadata; with `defaultMembers` (and
-        /// `sizingMembers`), item kNN in place of each EASE member that would not fit.
-        public func resolved(for data: InteractionMatrix, sizingMembers: Bool = true) -> Configuration {
+        /// `coldShare` 0 when still no member reads item metadata; with `defaultMembers`, item
+        /// kNN in place of each EASE member that would not fit.
+        public func resolved(for data: InteractionMatrix) -> Configuration { resolvedSizing(for: data).configuration }
+
+        /// `resolved(for:)`, and the EASE members item kNN replaced (their places), each with why.
+        func resolvedSizing(for data: InteractionMatrix) -> (configuration: Configuration, replaced: [(index: Int, problem: String)]) {
             var resolved = self
             if adjacencyMembers, data.sequence != nil, !members.contains(where: { $0.model == Adjacency.name }) {
                 resolved.members += [MemberSpec(model: Adjacency.name), MemberSpec(model: Adjacency.name, parameters: ["half-life": "10"])]
@@ -310,10 +313,9 @@ public struct Fusion: RecommendationModel {
                 resolved.members.append(MemberSpec(model: BM25Content.name, candidates: 0))
             }
             if !resolved.members.contains(where: readsItems) { resolved.coldShare = 0 }
-            if defaultMembers, sizingMembers {
-                for (k, _) in Self.oversized(resolved.members, data: data) { resolved.members[k].model = ItemKNN.name }
-            }
-            return resolved
+            let replaced = defaultMembers ? Self.oversized(resolved.members, data: data) : []
+            for (k, _) in replaced { resolved.members[k].model = ItemKNN.name }
+            return (resolved, replaced)
         }
 
         /// The EASE members among `members` that `data` is too large for, each with why.
@@ -365,12 +367,10 @@ public struct Fusion: RecommendationModel {
     public init(fitting data: InteractionMatrix, configuration: Configuration = Configuration()) throws(ModelError) {
         guard data.interactionCount > 0 else { throw ModelError(.noTrainingData, "the fusion needs interactions") }
         let asked = configuration.validation
-        if configuration.defaultMembers {
-            for (k, problem) in Configuration.oversized(configuration.resolved(for: data, sizingMembers: false).members, data: data) {
-                TrainingLog.report("fusion: \(problem), so member \(k + 1) is \(ItemKNN.name) instead (members=… fits the members named, as named)")
-            }
+        let (configuration, replaced) = configuration.resolvedSizing(for: data)
+        for (k, problem) in replaced {
+            TrainingLog.report("fusion: \(problem), so member \(k + 1) is \(ItemKNN.name) instead (members=… fits the members named, as named)")
         }
-        let configuration = configuration.resolved(for: data)
         self.configuration = configuration
         self.data = data
         // The inner splits' members, candidates and datasets are released before the members

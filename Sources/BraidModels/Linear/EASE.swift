@@ -73,8 +73,8 @@ public struct EASE: RecommendationModel {
         guard data.interactionCount > 0 else { throw ModelError(.noTrainingData, "EASE needs at least one interaction") }
         let modelled = Self.modelledItems(of: data)
         let n = modelled.count
-        if let problem = Self.sizeProblem(items: n, configuration: configuration) {
-            throw ModelError(.tooLarge, problem, hint: "raise --param max-memory-gb if the machine has the memory, or reduce the catalogue with --min-item-interactions")
+        if let excess = Self.squareMatrixExcess(items: n, limit: configuration.maximumMemoryGB) {
+            throw ModelError(.tooLarge, "EASE " + excess, hint: "raise --param max-memory-gb if the machine has the memory, or reduce the catalogue with --min-item-interactions")
         }
         let (configuration, lambda) = configuration.resolved(for: data)
         self.configuration = configuration
@@ -224,23 +224,18 @@ public struct EASE: RecommendationModel {
         (0..<data.itemCount).filter { data.byItem.count(ofRow: $0) > 0 }.map(Int32.init)
     }
 
-    /// The GiB of a float32 matrix over `items` × `items` (EASE's weights, GF-CF's linear
-    /// filter) when that is more than `limit` GiB; nil when it fits.
-    static func squareMatrixGiB(items: Int, over limit: Double) -> Double? {
-        let gib = Double(items) * Double(items) * 4 / 1_073_741_824
-        return gib > limit ? gib : nil
+    /// "on N items needs a N×N float32 matrix, … GiB, more than max-memory-gb=…" when a float32
+    /// matrix over `items` × `items` (EASE's weights, GF-CF's linear filter) would pass `limit`
+    /// GiB; nil when it fits.
+    static func squareMatrixExcess(items n: Int, limit: Double) -> String? {
+        let gib = Double(n) * Double(n) * 4 / 1_073_741_824
+        return gib > limit ? "on \(n) items needs a \(n)×\(n) float32 matrix, \(String(format: "%.1f", gib)) GiB, more than max-memory-gb=\(limit)" : nil
     }
 
     /// Why EASE under `configuration` cannot fit `data` (its items with interactions, squared,
     /// past its memory limit), or nil when it can.
     public static func sizeProblem(_ data: InteractionMatrix, configuration: Configuration = Configuration()) -> String? {
-        sizeProblem(items: (0..<data.itemCount).count { data.byItem.count(ofRow: $0) > 0 }, configuration: configuration)
-    }
-
-    static func sizeProblem(items n: Int, configuration: Configuration) -> String? {
-        squareMatrixGiB(items: n, over: configuration.maximumMemoryGB).map { gib in
-            "EASE on \(n) items needs a \(n)×\(n) float32 matrix, \(String(format: "%.1f", gib)) GiB, more than max-memory-gb=\(configuration.maximumMemoryGB)"
-        }
+        squareMatrixExcess(items: modelledItems(of: data).count, limit: configuration.maximumMemoryGB).map { "EASE " + $0 }
     }
 
     /// The weight B[from, to] between two item indices (0 when either has no training data).

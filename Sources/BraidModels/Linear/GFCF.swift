@@ -83,8 +83,8 @@ public struct GFCF: RecommendationModel {
         let modelled = EASE.modelledItems(of: data)
         let n = modelled.count
         var configuration = configuration
-        if configuration.linear != false, let gib = EASE.squareMatrixGiB(items: n, over: configuration.maximumMemoryGB) {
-            let problem = "GF-CF's linear filter on \(n) items needs a \(n)×\(n) float32 matrix, \(String(format: "%.1f", gib)) GiB, more than max-memory-gb=\(configuration.maximumMemoryGB)"
+        if configuration.linear != false, let excess = EASE.squareMatrixExcess(items: n, limit: configuration.maximumMemoryGB) {
+            let problem = "GF-CF's linear filter " + excess
             guard configuration.linear == nil, configuration.alpha > 0 else {
                 throw ModelError(.tooLarge, problem, hint: "set --param linear=false (the ideal filter alone), raise max-memory-gb, or reduce the catalogue with --min-item-interactions")
             }
