@@ -11,7 +11,7 @@ Writes bench-out/results.md and bench-out/results.json and prints the table.
    measured on data disjoint from their tuning.
 3. ALS, BPR, EASE top-N quality on ml-100k and ml-latest-small (same protocol as 1), ALS also at
    equal objectives (implicit's confidence is c = α·r, Braid's 1 + α·r) and BPR with each
-   library's negative sampling; GF-CF beside a NumPy/SciPy GF-CF with exact singular vectors
+   library's negative sampling (means over seeds 1–8 on both sides); GF-CF beside a NumPy/SciPy GF-CF with exact singular vectors
    (scripts/bench/numpy_gfcf.py). The fusion against the best single model on random and
    temporal splits; the random ones again with the ratings below 4 seen (`--below-threshold
    seen`), beside NumPy EASE under that protocol (scripts/bench/seen_ease.py).
