@@ -103,6 +103,23 @@ import Testing
         #expect(e.code == .invalidTimestamp && e.location?.line == 2 && e.location?.column == "timestamp")
     }
 
+    /// A bad number on the first line is a bad row, not a header: before, `A,X,NaN` (or a
+    /// negative time) was taken for a header and dropped without a word.
+    @Test(arguments: [("A,X,NaN\nB,Y,4\n", DataError.Code.invalidValue), ("A,X,inf\nB,Y,4\n", .invalidValue),
+                      ("A,X,1e400\nB,Y,4\n", .invalidValue), ("A,X,,\nB,Y,4,5\n", .invalidValue),
+                      ("A,X,4,-5\nB,Y,4,5\n", .invalidTimestamp), ("A,X,4,1e20\nB,Y,4,5\n", .invalidTimestamp)])
+    func badNumbersOnTheFirstLineAreRowsNotHeaders(text: String, code: DataError.Code) throws {
+        let e = try #require(error(text))
+        #expect(e.code == code && e.location?.line == 1)
+    }
+
+    @Test func wordsWhereNumbersGoMakeAHeader() throws {
+        let (table, report) = try load("who,what,score,when\nA,X,4,2024-03-01\n")
+        #expect(report.headerLine == ["who", "what", "score", "when"] && table.count == 1)
+        let (dated, noHeader) = try load("A,X,4,2024-03-01\nB,Y,5,2024-03-02\n")
+        #expect(noHeader.headerLine == nil && dated.count == 2)
+    }
+
     @Test func invalidUTF8NamesTheLine() throws {
         let bytes = Data("A,X,4\n".utf8) + Data([0x42, 0xFF, 0x2C, 0x59, 0x2C, 0x35, 0x0A])
         let e = try #require(caught { () throws(DataError) in _ = try InteractionImporter().importFile(Fixtures.temporaryFile(bytes)) })

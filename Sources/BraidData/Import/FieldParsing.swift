@@ -18,6 +18,15 @@ enum FieldParsing {
         return .success(Float(value))
     }
 
+    /// Whether a field is words rather than a malformed number or date: what only a header
+    /// holds where values or timestamps go. `nan`, `inf`, `1e400`, `-5` and empty fields are
+    /// numbers (or blanks) that fail their checks, so a first line holding them is reported
+    /// as a bad row instead of being taken for a header and dropped.
+    static func isWords(_ text: String) -> Bool {
+        let trimmed = text.trimmingCharacters(in: " ")
+        return !trimmed.isEmpty && Double(trimmed) == nil && ISO8601.seconds(trimmed) == nil
+    }
+
     /// Seconds since the epoch from an integer or decimal number of seconds or an ISO 8601
     /// date (`2024-03-01`, `2024-03-01T12:30:00Z`, `2024-03-01 12:30:00+02:00`: `ISO8601`),
     /// whole seconds.

@@ -97,11 +97,11 @@ struct RowLayout {
             case .auto:
                 let recognised = headerRoles.compactMap { $0 }
                 if recognised.contains(.user) && recognised.contains(.item) { return true }
-                // A value or timestamp field that is not a number can only be a header.
+                // Words where a value or timestamp goes can only be a header; a number that
+                // fails its checks (NaN, a negative time) is a bad row, reported as such.
                 if case .positions(let roles) = options.columns ?? .standard {
                     for (index, role) in roles.enumerated() where index < fields.count {
-                        if role == .value, case .failure = FieldParsing.value(fields[index]) { return true }
-                        if role == .timestamp, case .failure = FieldParsing.timestamp(fields[index]) { return true }
+                        if role == .value || role == .timestamp, FieldParsing.isWords(fields[index]) { return true }
                     }
                 }
                 return false
