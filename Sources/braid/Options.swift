@@ -40,6 +40,11 @@ struct DataOptions: ParsableArguments {
                                discussion: "`text` gives the hybrid (by default, content=auto) and the two-tower model (content=vectors or auto) the sentence embeddings content-dense reads (title, categories and text, as one document per item; cached between runs)."))
     var itemVectors: String?
 
+    /// The item files read (not `--item-vectors text`, which names no file), for `OutputFiles`.
+    var inputFiles: [(flag: String, path: String?)] {
+        [("--items", items), ("--item-vectors", itemVectors == "text" ? nil : itemVectors)]
+    }
+
     /// Whether item metadata or vectors were given (models that need them can run).
     var hasItemMetadata: Bool { items != nil || itemVectors != nil }
 

@@ -37,6 +37,7 @@ struct Rank: ParsableCommand {
             var settings = LambdaMART.Settings()
             try settings.read(parameters)
             guard scoresOut == nil || test != nil else { throw CLIError("--scores-out writes the test rows' scores: give --test FILE") }
+            try OutputFiles.check(writes: [("--scores-out", scoresOut)], reads: [("--train", train), ("--validation", validation), ("--test", test)])
             // Every file is read and checked before the fit.
             var files: [(role: String, path: String, rows: LambdaMART.Dataset.SVMLightRows)] = []
             for (role, path) in [("training", train), ("validation", validation), ("test", test)] {

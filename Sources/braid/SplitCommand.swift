@@ -20,6 +20,8 @@ struct Split: ParsableCommand {
     func run() throws {
         try common.run {
             guard splitOptions.data != nil else { throw CLIError("split needs --data FILE") }
+            try OutputFiles.check(writes: [("--train-out", trainOut), ("--test-out", testOut)],
+                                  reads: [("--data", splitOptions.data)] + dataOptions.inputFiles)
             let splits = try splitOptions.splits(dataOptions)
             var files: [(String, InteractionTable)] = []
             if splits.count == 1 {
@@ -30,6 +32,9 @@ struct Split: ParsableCommand {
                     files.append(("\(trainOut).\(n + 1).train.tsv", split.train))
                     files.append(("\(trainOut).\(n + 1).test.tsv", split.test))
                 }
+            }
+            if splits.count > 1 {
+                try OutputFiles.check(writes: files.map { ("--train-out", $0.0) }, reads: [("--data", splitOptions.data)] + dataOptions.inputFiles)
             }
             // Render everything first, then write: a failure leaves no partial set of files.
             let rendered = files.map { ($0.0, Self.render($0.1)) }

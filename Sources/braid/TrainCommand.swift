@@ -23,6 +23,7 @@ struct Train: ParsableCommand {
 
     func run() throws {
         try common.run {
+            try OutputFiles.check(writes: [("--out", out)], reads: [("--train", train)] + dataOptions.inputFiles)
             let (model, fitSeconds) = try fitModel(modelOptions: modelOptions, dataOptions: dataOptions, train: train, threshold: threshold)
             let started = System.monotonicSeconds()
             try ModelRegistry.save(model, to: out)

@@ -413,6 +413,34 @@ struct CLI {
         #expect(test.split(separator: "\n").count == 12)
     }
 
+    /// A command that would write over its own input, or write two outputs to one file, stops
+    /// before any work and leaves every file as it was. Before, `split --test-out` equal to
+    /// `--train-out` kept only the test rows, and `--train-out` over `--data` replaced the data.
+    @Test func outputsThatWouldReplaceInputsOrEachOtherAreRefused() throws {
+        let directory = Fixtures.temporaryDirectory()
+        let data = directory + "/data.csv"
+        try CLITests.ratings.write(toFile: data, atomically: true, encoding: .utf8)
+        try FileManager.default.createSymbolicLink(atPath: directory + "/link.csv", withDestinationPath: data)
+        let cases: [([String], String)] = [
+            (["split", "--data", data, "--split", "leave-last-out", "--train-out", directory + "/a.tsv", "--test-out", directory + "/./a.tsv"],
+             "--train-out and --test-out both name"),
+            (["split", "--data", directory + "/link.csv", "--split", "leave-last-out", "--train-out", data, "--test-out", directory + "/b.tsv"],
+             "--train-out \"\(data)\" is the file --data reads"),
+            (["train", "--train", data, "--model", "pop", "--out", directory + "/../" + (directory as NSString).lastPathComponent + "/data.csv"],
+             "is the file --train reads"),
+            (["create", "--data", data, "--out", directory + "/m.braid", "--report", directory + "/m.braid", "--budget", "5"],
+             "--out and --report both name"),
+            (["evaluate", "--train", data, "--test", test, "--model", "pop", "--per-user", test], "is the file --test reads"),
+        ]
+        for (arguments, message) in cases {
+            let out = try CLI.run(arguments)
+            #expect(out.status != 0 && out.stderr.contains(message), "\(arguments): \(out.stderr)")
+        }
+        #expect(try String(contentsOfFile: data, encoding: .utf8) == CLITests.ratings)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory).sorted() == ["data.csv", "link.csv"])
+        #expect(try String(contentsOfFile: test, encoding: .utf8).hasPrefix("user,item,rating,timestamp\nu0,m0,5,9000"))
+    }
+
     @Test func corruptModelFileIsAClearError() throws {
         let path = Fixtures.temporaryFile("BRAIDMDL garbage", name: "bad.braid")
         let out = try CLI.run(["recommend", "--model-file", path, "--users", "u0"])
