@@ -50,6 +50,7 @@ func fitModel(modelOptions: ModelOptions, dataOptions: DataOptions, train: Strin
     }
     let (name, parameters) = try modelOptions.resolve(entry)
     let all = dataOptions.filtered(try dataOptions.load([train])[0]).deduplicated(try dataOptions.duplicatePolicy()).0
+    if let threshold, let problem = all.thresholdProblem(threshold, file: train) { throw problem }
     var table = threshold.map { all.positives(threshold: $0).compacted() } ?? all
     let below = threshold.map { all.below(threshold: $0) }
     // A user whose every row fell below the threshold stays known (with no training row), so

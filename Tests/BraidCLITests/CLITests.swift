@@ -441,6 +441,21 @@ struct CLI {
         #expect(try String(contentsOfFile: test, encoding: .utf8).hasPrefix("user,item,rating,timestamp\nu0,m0,5,9000"))
     }
 
+    /// A threshold that keeps no training row is an error naming the values there are, before
+    /// any model is fitted; before, each model failed with "needs at least one interaction".
+    @Test func aThresholdAboveEveryValueIsAClearError() throws {
+        for arguments in [["evaluate", "--train", train, "--test", test, "--model", "pop,itemknn"],
+                          ["train", "--train", train, "--model", "pop", "--out", Fixtures.temporaryDirectory() + "/m.braid"],
+                          ["recommend", "--train", train, "--model", "pop", "--users", "u1"]] {
+            let above = try CLI.run(arguments + ["--threshold", "9"])
+            #expect(above.status != 0 && above.stderr.contains("the threshold 9.0 keeps none of the 72 training rows: their values run from 2.0 to 4.0"),
+                    "\(arguments): \(above.stderr)")
+            #expect(above.stderr.contains("at most 4.0") && !above.stderr.contains("needs at least one interaction"))
+            let nan = try CLI.run(arguments + ["--threshold", "nan"])
+            #expect(nan.status != 0 && nan.stderr.contains("the threshold is not a number"), "\(arguments): \(nan.stderr)")
+        }
+    }
+
     @Test func corruptModelFileIsAClearError() throws {
         let path = Fixtures.temporaryFile("BRAIDMDL garbage", name: "bad.braid")
         let out = try CLI.run(["recommend", "--model-file", path, "--users", "u0"])

@@ -92,6 +92,20 @@ extension InteractionTable {
         return out
     }
 
+    /// Why `threshold` leaves no positives in a table that has rows (a NaN threshold, or one
+    /// above every value), as an error naming the values there are; nil when it keeps some.
+    public func thresholdProblem(_ threshold: Float, file: String? = nil) -> DataError? {
+        guard count > 0 else { return nil }
+        let location = file.map { DataError.Location(file: $0) }
+        guard !threshold.isNaN else {
+            return DataError(.invalidArgument, "the threshold is not a number", location: location, hint: "give a value such as 4")
+        }
+        guard !values.contains(where: { $0 >= threshold }) else { return nil }
+        let low = values.min() ?? 0, high = values.max() ?? 0
+        return DataError(.invalidArgument, "the threshold \(threshold) keeps none of the \(count) training rows: their values run from \(low) to \(high)",
+                         location: location, hint: "give a threshold of at most \(high), or none to train on every row")
+    }
+
     /// The rows with value < `threshold`, values kept: what `positives(threshold:)` drops.
     public func below(threshold: Float) -> InteractionTable {
         selecting((0..<count).filter { values[$0] < threshold })

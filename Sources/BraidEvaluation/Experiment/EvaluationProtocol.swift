@@ -140,6 +140,7 @@ public struct PreparedSplit: Sendable {
         let allPairs = InteractionMatrix(trainTable, duplicates: evaluation.duplicates)
         let trainedPairs = allPairs.byUser
         if let threshold = evaluation.threshold {
+            if let problem = trainTable.thresholdProblem(threshold) { throw problem }
             train = evaluation.belowThreshold == .seen
                 ? InteractionMatrix(positivesOf: trainTable, threshold: threshold, duplicates: evaluation.duplicates)
                 : InteractionMatrix(trainTable.positives(threshold: threshold), duplicates: evaluation.duplicates)
