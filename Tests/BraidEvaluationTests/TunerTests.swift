@@ -186,6 +186,27 @@ import Testing
         #expect(throws: ModelError.self) { try ModelCreator(budget: 0.5).create(table) }
     }
 
+    /// Data whose validation rows are all below the threshold (each user's latest 20%, two of
+    /// ten rows, are 1★) is refused before any trial: before, every family was tried, to no
+    /// end, and the error came when the budget was spent.
+    @Test func aValidationSplitWithoutPositivesStopsBeforeTheTrials() throws {
+        var table = InteractionTable()
+        for u in 0..<30 {
+            for i in 0..<10 {
+                table.append(Interaction(user: "u\(u)", item: "m\((u + i) % 12)", value: i < 8 ? 5 : 1, timestamp: Int64(1000 + i)))
+            }
+        }
+        var progress: [String] = []
+        var created = false
+        let error = try #require(throws: ModelError.self) {
+            _ = try ModelCreator(budget: 30, seed: 1).create(table) { progress.append($0) }
+            created = true
+        }
+        #expect(!created)
+        #expect(error.code == ModelError.Code("noValidationData") && error.description.contains("values ≥ 4"), "\(error)")
+        #expect(!progress.contains { $0.contains("defaults:") }, "\(progress)")
+    }
+
     /// A family whose first trial would overrun the tuning budget is not started. On 150,000
     /// interactions BPR's default fit (30 million SGD steps) is estimated at about 6 s on two
     /// threads, past the 1.8 s for tuning of a 3 s budget; before the estimate, create started

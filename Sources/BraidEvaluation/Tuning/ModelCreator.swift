@@ -124,6 +124,11 @@ public struct ModelCreator: Sendable {
         let split = try Splitter(temporal ? .userTimeRatio(ratio: 0.8) : .userRatio(ratio: 0.8), seed: seed, unit: .rows).split(table)[0]
         let evaluation = EvaluationProtocol(cutoff: 10, threshold: threshold, seed: seed)
         let prepared = try PreparedSplit(split, protocol: evaluation, catalog: catalog, users: validationUsers)
+        // Checked before any trial, so that such data does not spend the budget first.
+        guard !prepared.relevant.isEmpty else {
+            throw ModelError(ModelError.Code("noValidationData"), "the validation split holds no relevant interactions"
+                             + (threshold.map { " (values ≥ \(System.fixed(Double($0))))" } ?? "") + ", so no model can be compared; more data is needed")
+        }
         if let sample = prepared.sampleDescription { progress("validation scores \(sample)") }
         let tuner = Tuner(evaluator: Evaluator(protocol: evaluation), metric: metric)
         let families = Self.families.filter { !$0.needsMetadata || catalog != nil }
@@ -229,10 +234,6 @@ public struct ModelCreator: Sendable {
         }
         var board = ranked()
         guard !board.isEmpty else {
-            if prepared.relevant.isEmpty {
-                throw ModelError(ModelError.Code("noValidationData"), "the validation split holds no relevant interactions"
-                                 + (threshold.map { " (values ≥ \(System.fixed(Double($0))))" } ?? "") + ", so no model can be compared; more data is needed")
-            }
             throw ModelError(ModelError.Code("budget"), "no model could be fitted and measured within the budget", hint: "raise the budget")
         }
         let scale = Double(full.interactionCount) / Double(max(1, prepared.train.interactionCount))
