@@ -45,6 +45,12 @@ struct Compare: ParsableCommand {
             guard paired.count >= 2 else {
                 throw CLIError(code: "noPairs", "\(fileA) and \(fileB) share \(paired.count) (fold, user) pairs; a comparison needs at least 2 (were both evaluated on the same split?)")
             }
+            let differing = paired.filter { pa, pb in pa.test != nil && pb.test != nil && pa.test != pb.test }
+            if let (pa, _) = differing.first {
+                throw CLIError(code: "differentTests", "\(differing.count) of the \(paired.count) paired users (fold \(pa.fold) user \(DataError.quote(pa.user)) among them) "
+                               + "were scored against other test items or candidates in \(fileA) than in \(fileB): the files come from different splits "
+                               + "or protocols (--threshold, --below-threshold, the catalogue). evaluate both models on the same split, in one run or with the same options")
+            }
             let shared = Set(paired[0].0.metrics.keys).intersection(paired[0].1.metrics.keys)
             let metrics: [String]
             if let metric {

@@ -517,6 +517,15 @@ struct CLI {
         #expect(interval[0] <= (ndcg["difference"] as? Double ?? .nan) && (ndcg["difference"] as? Double ?? .nan) <= interval[1])
         let ambiguous = try CLI.run(["compare", file, file, "--json"])
         #expect(ambiguous.status == 2 && ambiguous.stdout.contains("--model-a"))
+        // Results of another protocol (ratings ≥ 4 relevant, not every rating) do not pair with
+        // these: before, compare paired the users both files held and gave a verdict.
+        let other = directory + "/threshold.jsonl"
+        let thresholded = try CLI.run(["evaluate", "--data", data, "--model", "itemknn", "--threshold", "4", "--per-user", other])
+        #expect(thresholded.status == 0, "\(thresholded.stderr)")
+        let mixed = try CLI.run(["compare", file, other, "--model-a", "pop", "--json"])
+        #expect(mixed.status == 2 && (mixed.json["error"] as? [String: Any])?["code"] as? String == "differentTests", "\(mixed.stdout)")
+        #expect(mixed.stdout.contains("other test items or candidates"))
+        #expect(lines.allSatisfy { $0.contains("\"test\":\"") })
     }
 }
 

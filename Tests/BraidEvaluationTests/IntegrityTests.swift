@@ -103,6 +103,11 @@ import Testing
     /// though it can never be relevant) unless `belowThreshold` is `.seen`. By hand, popularity
     /// over the positives ranks x (3), y (2), z (1) for t, who rated x 2★ and whose test item is
     /// y: NDCG@10 = (1 / log2 3) / 1 = 0.6309 with x in the list, 1 without it.
+    ///
+    /// Each user's result carries what they were scored against, so that `braid compare` can
+    /// refuse to pair the two protocols: t's relevant item y, and 3 candidates (the catalogue
+    /// x, y, z, w less w) under `.absent`, 2 under `.seen` (less x too). The hashes, FNV-1a of
+    /// "y\u{1F}3" and "y\u{1F}2", were worked out apart from Braid.
     @Test func rowsBelowTheThresholdAreAbsentOrSeen() throws {
         var train = InteractionTable([
             Interaction(user: "u1", item: "x", value: 5), Interaction(user: "u2", item: "x", value: 5), Interaction(user: "u3", item: "x", value: 4),
@@ -111,15 +116,19 @@ import Testing
         ])
         var test = InteractionTable([Interaction(user: "t", item: "y", value: 5)])
         train.adoptVocabularies(of: &test)
-        func ndcg(_ below: EvaluationProtocol.BelowThreshold) throws -> Double {
+        func ndcg(_ below: EvaluationProtocol.BelowThreshold) throws -> (Double, UInt64?) {
             let evaluation = EvaluationProtocol(threshold: 4, belowThreshold: below)
             let prepared = try PreparedSplit(TrainTestSplit(train: train, test: test), protocol: evaluation)
             #expect(prepared.train.byUser.nonzeroCount == 7, "the 2★ row is never trained on")
             let model = try ModelRegistry.fit("pop", data: prepared.train)
-            return Evaluator(protocol: evaluation).evaluate(model, on: prepared).metrics["ndcg@10"]!
+            let result = Evaluator(protocol: evaluation).evaluate(model, on: prepared)
+            #expect(result.perUser.map(\.user) == ["t"])
+            return (result.metrics["ndcg@10"]!, result.perUser.first?.test)
         }
-        #expect(abs(try ndcg(.absent) - 1 / log2(3)) < 1e-9)
-        #expect(abs(try ndcg(.seen) - 1) < 1e-9)
+        let (absent, absentTest) = try ndcg(.absent), (seen, seenTest) = try ndcg(.seen)
+        #expect(abs(absent - 1 / log2(3)) < 1e-9)
+        #expect(abs(seen - 1) < 1e-9)
+        #expect(absentTest == 0xb597ba1979cc9a26 && seenTest == 0xb597bb1979cc9bd9)
     }
 
     /// Under `repeat`, a user's training items stay candidates: a model that ranks the user's

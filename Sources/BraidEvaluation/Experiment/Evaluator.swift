@@ -10,11 +10,26 @@ public struct UserOutcome: Sendable, Equatable {
     public var fold: Int
     /// Metric name → value (the @k ranking metrics and AUC when defined).
     public var metrics: [String: Double]
+    /// What the user was scored against, whatever the model: a hash of their relevant test
+    /// items' ids and the number of candidate items (`testFingerprint`). Two results pair up
+    /// only when it is the same: the same split and protocol (threshold, below-threshold
+    /// rows, catalogue).
+    public var test: UInt64?
 
-    public init(user: String, fold: Int, metrics: [String: Double]) {
+    public init(user: String, fold: Int, metrics: [String: Double], test: UInt64? = nil) {
         self.user = user
         self.fold = fold
         self.metrics = metrics
+        self.test = test
+    }
+
+    /// The 64-bit FNV-1a hash of the relevant items' ids in ascending order, each ended by a
+    /// 0x1F byte, then the candidate count in decimal.
+    public static func testFingerprint(relevant: [String], candidates: Int) -> UInt64 {
+        var bytes: [UInt8] = []
+        for id in relevant.sorted() { bytes += Array(id.utf8); bytes.append(0x1F) }
+        bytes += Array(String(candidates).utf8)
+        return FNV1a.hash(bytes)
     }
 }
 
@@ -228,7 +243,7 @@ public struct Evaluator: Sendable {
         let evaluable = rankingMetrics ? users.filter { (train.byUser.count(ofRow: Int($0)) > 0) != newUsers } : []
         let excludeSeen = evaluation.mode != .repeat
         let seed = evaluation.seed
-        struct PerUser: Sendable { var outcome: RankingOutcome; var auc: Double?; var list: [Int32] }
+        struct PerUser: Sendable { var outcome: RankingOutcome; var auc: Double?; var list: [Int32]; var test: UInt64 }
         // The items outside the catalogue, scored −∞ for every user as the seen ones are: the
         // candidates are then the scores above −∞, ranked and counted in place.
         let outside = inCatalogue.indices.filter { !inCatalogue[$0] }
@@ -240,8 +255,12 @@ public struct Evaluator: Sendable {
             scores.withUnsafeBufferPointer { selector.offer($0) { _ in true } }
             let list = selector.sorted().map(\.index)
             let relevant = split.relevant[Int32(user)]!
+            // The candidates the protocol gives this user, whatever the model scores −∞.
+            var candidates = catalogue.count
+            if excludeSeen { train.forEachSeenItem(ofUser: user) { if inCatalogue[Int($0)] { candidates -= 1 } } }
+            let test = UserOutcome.testFingerprint(relevant: relevant.map { train.items[Int($0)] }, candidates: candidates)
             return PerUser(outcome: RankingMetrics.evaluate(ranked: list, relevant: relevant, k: k),
-                           auc: RankingMetrics.auc(scores: scores, relevant: relevant), list: list)
+                           auc: RankingMetrics.auc(scores: scores, relevant: relevant), list: list, test: test)
         }
         let block = batch == nil ? 1 : Self.scoringBlock
         let perUser: [PerUser] = parallelMap((evaluable.count + block - 1) / block) { b in
@@ -280,7 +299,7 @@ public struct Evaluator: Sendable {
             outcomes = zip(evaluable, perUser).map { user, result in
                 var values = Dictionary(uniqueKeysWithValues: rankingNames.map { ($0.0, result.outcome[keyPath: $0.1]) })
                 if let auc = result.auc { values["auc"] = auc }
-                return UserOutcome(user: train.users[user], fold: 0, metrics: values)
+                return UserOutcome(user: train.users[user], fold: 0, metrics: values, test: result.test)
             }
         }
         var ratingsEvaluated = 0
