@@ -369,7 +369,7 @@ public struct Fusion: RecommendationModel {
         let asked = configuration.validation
         let (configuration, replaced) = configuration.resolvedSizing(for: data)
         for (k, problem) in replaced {
-            TrainingLog.report("fusion: \(problem), so member \(k + 1) is \(ItemKNN.name) instead (members=… fits the members named, as named)")
+            TrainingLog.reportOnce("fusion: \(problem), so member \(k + 1) is \(ItemKNN.name) instead (members=… fits the members named, as named)")
         }
         self.configuration = configuration
         self.data = data

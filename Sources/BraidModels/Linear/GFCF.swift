@@ -88,7 +88,7 @@ public struct GFCF: RecommendationModel {
             guard configuration.linear == nil, configuration.alpha > 0 else {
                 throw ModelError(.tooLarge, problem, hint: "set --param linear=false (the ideal filter alone), raise max-memory-gb, or reduce the catalogue with --min-item-interactions")
             }
-            TrainingLog.report("gfcf: \(problem), so it scores by the ideal filter alone (linear=true insists)")
+            TrainingLog.reportOnce("gfcf: \(problem), so it scores by the ideal filter alone (linear=true insists)")
             configuration.linear = false
         }
         configuration.linear = configuration.includesLinear
