@@ -71,7 +71,8 @@ struct Evaluate: ParsableCommand {
                 try DataFile.write(Data(lines.utf8), to: perUser)
                 Console.progress("wrote per-user metrics to \(perUser)")
             }
-            try Leaderboard(results: results, cutoff: evaluation.cutoff).print(json: common.json, single: names.count == 1)
+            try Leaderboard(results: results, cutoff: evaluation.cutoff, coldItems: evaluation.mode == .coldItems)
+                .print(json: common.json, single: names.count == 1)
             if results.allSatisfy({ $0.failure != nil }) { throw CLIError(code: "allModelsFailed", "every model failed (see the table)") }
         }
     }
@@ -81,6 +82,8 @@ struct Evaluate: ParsableCommand {
 struct Leaderboard {
     var results: [EvaluationResult]
     var cutoff: Int
+    /// Under the cold-items protocol a model without metrics is one that cannot score such items.
+    var coldItems = false
 
     /// The result as a JSON object; metrics that are undefined for the data (NaN: e.g. AUC
     /// when no user has an irrelevant candidate) are left out.
@@ -107,9 +110,13 @@ struct Leaderboard {
         }
         Console.printTable(["model"] + shown + ["fit s"], rows, rightAligned: Set(1...(shown.count + 1)))
         for result in results { if let failure = result.failure { Swift.print("\(result.model) failed (\(failure.code)): \(failure.message)") } }
-        let unscored = results.filter { $0.metrics.isEmpty && $0.failure == nil }.map(\.model)
-        if !unscored.isEmpty {
-            Swift.print("no metrics for \(unscored.joined(separator: ", ")): they cannot score items without interactions (cold items)")
+        let unscored = results.filter { $0.metrics.values.allSatisfy { !$0.isFinite } && $0.failure == nil }
+        if let first = unscored.first {
+            // Why, in the protocol's terms: before, every case read as the cold-items one.
+            let why = coldItems ? "they cannot score items without interactions (cold items)"
+                : first.testPairsInTraining > 0 ? "no test user has a relevant item outside their training rows (\(first.testPairsInTraining) test pairs are also in training); give test rows the training file lacks, as braid split writes them"
+                : "no test user has a relevant item (check --threshold against the test file's values)"
+            Swift.print("no metrics for \(unscored.map(\.model).joined(separator: ", ")): \(why)")
         }
         if let first = results.first(where: { !$0.metrics.isEmpty }) {
             Swift.print("\(first.usersEvaluated) users evaluated" + (first.folds > 1 ? " over \(first.folds) folds" : "")

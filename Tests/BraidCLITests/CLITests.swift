@@ -456,6 +456,20 @@ struct CLI {
         }
     }
 
+    /// A run with nothing to find says why in the protocol's terms: test rows that are all in
+    /// training (the training file given as the test), or none relevant at the threshold.
+    /// Before, both read "they cannot score items without interactions (cold items)".
+    @Test func aRunWithoutMetricsSaysWhy() throws {
+        let same = try CLI.run(["evaluate", "--train", train, "--test", train, "--model", "pop,itemknn"])
+        #expect(same.status == 0, "\(same.stderr)")
+        #expect(same.stdout.contains("no metrics for pop, itemknn: no test user has a relevant item outside their training rows (72 test pairs are also in training)"),
+                "\(same.stdout)")
+        let low = Fixtures.temporaryFile("user,item,rating\nu0,m0,2\nu1,m1,3\n", name: "low.csv")
+        let high = try CLI.run(["evaluate", "--train", train, "--test", low, "--model", "pop", "--threshold", "4"])
+        #expect(high.stdout.contains("no metrics for pop: no test user has a relevant item (check --threshold"), "\(high.stdout)")
+        #expect(!same.stdout.contains("cold items") && !high.stdout.contains("cold items"))
+    }
+
     @Test func corruptModelFileIsAClearError() throws {
         let path = Fixtures.temporaryFile("BRAIDMDL garbage", name: "bad.braid")
         let out = try CLI.run(["recommend", "--model-file", path, "--users", "u0"])
