@@ -233,6 +233,16 @@ struct Fields {
         return number
     }
 
+    /// A number that is stored as a 32-bit float (an interaction's value): within ±3.4·10³⁸,
+    /// since a larger one would become ∞ in the models' data.
+    func floatNumber(_ key: String) throws(APIError) -> Double? {
+        guard let number = try number(key) else { return nil }
+        guard abs(number) <= Double(Float.greatestFiniteMagnitude) else {
+            throw APIError(.badRequest, "invalidField", "\(name(key)) must be within ±3.4028234663852886e38 (a 32-bit float), not \(number)")
+        }
+        return number
+    }
+
     func bool(_ key: String) throws(APIError) -> Bool? {
         guard let value = value(key) else { return nil }
         guard case .bool(let flag) = value else {

@@ -418,7 +418,8 @@ public final class RecommendationServer: Sendable {
 
         static func count(_ n: Double, limits: Limits) throws(APIError) -> Int {
             guard n.rounded() == n, n >= 1, n <= Double(limits.listLength) else {
-                throw APIError(.badRequest, "invalidParameter", "n must be a whole number from 1 to \(limits.listLength), not \(n)")
+                let given = n.rounded() == n && abs(n) < 1e15 ? String(Int(n)) : String(n)
+                throw APIError(.badRequest, "invalidParameter", "n must be a whole number from 1 to \(limits.listLength), not \(given)")
             }
             return Int(n)
         }
@@ -478,7 +479,7 @@ public final class RecommendationServer: Sendable {
         let user = session ? "" : try entry.id("user"), item = try entry.id("item")
         let type = try entry.string("event", maxLength: 64) ?? "rating"
         return FeedbackEvent(user: user, item: item, event: type,
-                             value: try entry.number("value") ?? configuration.feedback.unsentValue(event: type),
+                             value: try entry.floatNumber("value") ?? configuration.feedback.unsentValue(event: type),
                              timestamp: try entry.timestamp("timestamp") ?? time)
     }
 

@@ -697,6 +697,8 @@ import Testing
             (#"{"feedback": [{"user": "a", "item": "b", "value": "5"}]}"#, "invalidField", "feedback[0].value"),
             (#"{"feedback": [{"user": "a", "item": "b", "vaule": 5}]}"#, "unknownField", "feedback[0].vaule"),
             (#"{"feedback": [{"user": "a", "item": "b", "value": 1e999}]}"#, "", ""),
+            // Finite as a double, ∞ as the 32-bit float the models' data holds: accepted before.
+            (#"{"feedback": [{"user": "a", "item": "b", "value": 1e39}]}"#, "invalidField", "feedback[0].value must be within ±3.4028234663852886e38"),
             (#"{"feedback": [{"user": "a", "item": "b", "timestamp": "yesterday"}]}"#, "invalidField", "feedback[0].timestamp"),
             // null is refused by name, not read as "left out" (the value would silently be 1).
             (#"{"feedback": [{"user": "a", "item": "b", "value": null}]}"#, "invalidField", "feedback[0].value must be a number, not null"),
@@ -725,7 +727,10 @@ import Testing
             invalid.writeString(#"", "item": "b"}]}"#)
             let bytes = try await client.execute(uri: "/feedback", method: .post, body: invalid)
             #expect(bytes.status == .badRequest)
-            #expect(try await client.execute(uri: "/popular?n=0", method: .get).status == .badRequest)
+            let zero = try await client.execute(uri: "/popular?n=0", method: .get)
+            #expect(zero.status == .badRequest)
+            // The count as sent, not as a double ("not 0.0" before).
+            #expect((try Self.json(zero)["error"] as? [String: Any])?["message"] as? String == "n must be a whole number from 1 to 1000, not 0")
             #expect(try await client.execute(uri: "/popular?n=abc", method: .get).status == .badRequest)
             // n is an integer in the document: "5.0" and "1e1" are refused as well.
             #expect(try await client.execute(uri: "/popular?n=5.0", method: .get).status == .badRequest)
