@@ -1,3 +1,4 @@
+internal import BraidCore
 internal import Foundation
 import GRDB
 
@@ -18,7 +19,9 @@ public final class SQLiteStore: Store {
             pool = try DatabasePool(path: path, configuration: configuration)
             try Self.migrator.migrate(pool)
         } catch {
-            throw StoreError("cannot open the store \(path): \(error)")
+            // A missing or read-only directory, named, before SQLite's own words for it.
+            let why = FileManager.default.fileExists(atPath: path) ? "\(error)" : DataFile.writeProblem(at: path, otherwise: "\(error)")
+            throw StoreError("cannot open the store \(path): \(why)")
         }
     }
 

@@ -18,6 +18,18 @@ import Testing
         }
     }
 
+    /// A store in a directory that does not exist names the directory, not only SQLite's
+    /// "unable to open database file".
+    @Test func aStoreInAMissingDirectoryNamesIt() throws {
+        let path = Fixtures.temporaryDirectory() + "/missing/store.sqlite"
+        do {
+            _ = try SQLiteStore(path: path)
+            Issue.record("opened a store in a missing directory")
+        } catch {
+            #expect("\(error)".contains("the directory \"\((path as NSString).deletingLastPathComponent)\" does not exist"), "\(error)")
+        }
+    }
+
     @Test(arguments: Kind.allCases)
     func feedbackIsIdempotentAndOrdered(kind: Kind) async throws {
         try #require(kind == .sqlite || PostgresCluster.available, "PostgreSQL: \(PostgresCluster.shared)")
