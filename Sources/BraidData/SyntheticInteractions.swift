@@ -39,7 +39,8 @@ public struct SyntheticInteractions: Sendable, Equatable {
         if let clusters = values["clusters"] { self.clusters = max(1, Int(clusters)) }
     }
 
-    /// Generates the interactions (value 1, increasing timestamps); ids are `u<n>` and `i<n>`.
+    /// Generates the interactions (value 1; each user's timestamps increase, and users'
+    /// histories interleave in time); ids are `u<n>` and `i<n>`.
     public func generate() -> InteractionTable {
         var rng = SeededGenerator(seed: seed)
         // Activity: Zipf weights over a shuffled user order, scaled to the interaction budget.
@@ -68,11 +69,22 @@ public struct SyntheticInteractions: Sendable, Equatable {
         for u in 0..<users { table.users.insert("u\(u)") }
         for i in 0..<items { table.items.insert("i\(i)") }
         table.userIndices.reserveCapacity(interactions)
-        var time: Int64 = 1_600_000_000
+        // Time, from a stream of its own (the interactions are those of the seed either way):
+        // each user starts at a moment drawn over two years and interacts at exponential gaps,
+        // a day on average, in an order drawn at random. Users' histories then interleave as
+        // in logged data, and the data has no order in time that a model could learn. Before
+        // 2026-12-06 the times followed the draws, user after user: an item's first appearance
+        // said which users drew it, and a user's later items were the less popular ones (a
+        // repeated draw is skipped, and the popular items come early), so a temporal split's
+        // test held the tail.
+        var clock = SeededGenerator(seed: seed, stream: 1)
+        let span = 2.0 * 365 * 86_400, meanGap = 86_400.0
         var seen = Set<Int>()
+        var drawn: [Int] = []
         for u in 0..<users {
             let cluster = Int(rng.next() % UInt64(clusters))
             seen.removeAll(keepingCapacity: true)
+            drawn.removeAll(keepingCapacity: true)
             var attempts = 0
             while seen.count < counts[u] && attempts < counts[u] * 20 {
                 attempts += 1
@@ -82,10 +94,13 @@ public struct SyntheticInteractions: Sendable, Equatable {
                 } else {
                     item = global.sample(rng.nextUnit())
                 }
-                if seen.insert(item).inserted {
-                    time += 1
-                    table.append(user: Int32(u), item: Int32(item), value: 1, timestamp: time)
-                }
+                if seen.insert(item).inserted { drawn.append(item) }
+            }
+            drawn.shuffle(using: &clock)
+            var time = 1_600_000_000 + Int64(clock.nextUnit() * span)
+            for item in drawn {
+                time += 1 + Int64(-log(1 - clock.nextUnit()) * meanGap)
+                table.append(user: Int32(u), item: Int32(item), value: 1, timestamp: time)
             }
         }
         return table
