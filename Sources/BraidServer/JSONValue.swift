@@ -233,11 +233,14 @@ struct Fields {
         return number
     }
 
-    /// A number that is stored as a 32-bit float (an interaction's value): within ±3.4·10³⁸,
-    /// since a larger one would become ∞ in the models' data.
+    /// Whether a finite double stays finite as the 32-bit float the models' data holds: a
+    /// larger one would round to the largest float or to ∞.
+    static func fitsFloat(_ number: Double) -> Bool { abs(number) <= Double(Float.greatestFiniteMagnitude) }
+
+    /// A number that is stored as a 32-bit float (an interaction's value): within ±3.4·10³⁸.
     func floatNumber(_ key: String) throws(APIError) -> Double? {
         guard let number = try number(key) else { return nil }
-        guard abs(number) <= Double(Float.greatestFiniteMagnitude) else {
+        guard Self.fitsFloat(number) else {
             throw APIError(.badRequest, "invalidField", "\(name(key)) must be within ±3.4028234663852886e38 (a 32-bit float), not \(number)")
         }
         return number
@@ -288,8 +291,7 @@ struct Fields {
         }
         var result: [Float] = []
         for (n, element) in elements.enumerated() {
-            // Within a 32-bit float's range: a larger double would round to the largest float or to ∞.
-            guard case .number(let number) = element, abs(number) <= Double(Float.greatestFiniteMagnitude) else {
+            guard case .number(let number) = element, Self.fitsFloat(number) else {
                 throw APIError(.badRequest, "invalidField", "\(name(key))[\(n)] must be a finite number, not \(element.text.prefix(40))")
             }
             result.append(Float(number))

@@ -26,8 +26,7 @@ struct Evaluate: ParsableCommand {
         try common.run {
             if let testUsers { try CommonOptions.requirePositive(testUsers, "--test-users") }
             try OutputFiles.check(writes: [("--per-user", perUser)],
-                                  reads: [("--train", splitOptions.train), ("--test", splitOptions.test), ("--data", splitOptions.data),
-                                          ("--user-attributes", protocolOptions.userOptions.userAttributes)] + dataOptions.inputFiles)
+                                  reads: splitOptions.inputFiles + dataOptions.inputFiles + [("--user-attributes", protocolOptions.userOptions.userAttributes)])
             let names = modelOptions.modelNames(withItemMetadata: dataOptions.hasItemMetadata)
             guard !names.isEmpty else { throw CLIError("give --model (one of \(ModelRegistry.names.joined(separator: ", ")), or all)") }
             let entries = try names.map { try modelOptions.resolve($0) }

@@ -89,9 +89,7 @@ struct DataOptions: ParsableArguments {
             let report = try source.load(into: &table)
             Console.progress("read \(source): \(report.rowsImported) interactions in \(Console.format(System.monotonicSeconds() - started, digits: 2)) s"
                              + (report.rowsSkipped > 0 ? ", skipped \(report.rowsSkipped) invalid rows" : ""))
-            if let header = report.headerLine, !Set(header.compactMap(ColumnRole.forHeader)).isSuperset(of: [.user, .item]) {
-                // Taken for a header only because a value or time field held words: say so,
-                // since a data row read that way would be lost without a word.
+            if report.headerGuessed, let header = report.headerLine {
                 Console.progress("  took line 1 (\(header.joined(separator: " | "))) for a header, its columns unnamed; pass --header absent if it is a row")
             }
             for (reason, count) in report.skipReasons.sorted(by: { $0.key < $1.key }) { Console.progress("  skipped \(count) rows: \(reason)") }
@@ -332,6 +330,9 @@ struct SplitOptions: ParsableArguments {
         case let other?: throw CLIError("--hold-out must be pairs or rows, not \"\(other)\"")
         }
     }
+
+    /// The interaction files read, for `OutputFiles`.
+    var inputFiles: [(flag: String, path: String?)] { [("--train", train), ("--test", test), ("--data", data)] }
 
     /// The train/test pairs the options describe.
     func splits(_ dataOptions: DataOptions, repeatProtocol: Bool = false) throws -> [TrainTestSplit] {

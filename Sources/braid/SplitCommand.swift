@@ -20,22 +20,18 @@ struct Split: ParsableCommand {
     func run() throws {
         try common.run {
             guard splitOptions.data != nil else { throw CLIError("split needs --data FILE") }
-            try OutputFiles.check(writes: [("--train-out", trainOut), ("--test-out", testOut)],
-                                  reads: [("--data", splitOptions.data)] + dataOptions.inputFiles)
-            let splits = try splitOptions.splits(dataOptions)
-            var files: [(String, InteractionTable)] = []
-            if splits.count == 1 {
-                guard let testOut else { throw CLIError("give --test-out FILE") }
-                files = [(trainOut, splits[0].train), (testOut, splits[0].test)]
+            // Every file the split will write, each split's training then test rows, known
+            // (and checked) before any work.
+            let outputs: [(flag: String, path: String?)]
+            if case .kFold(let folds) = try splitOptions.method() {
+                outputs = stride(from: 1, through: folds, by: 1).flatMap { [("--train-out", "\(trainOut).\($0).train.tsv"), ("--train-out", "\(trainOut).\($0).test.tsv")] }
             } else {
-                for (n, split) in splits.enumerated() {
-                    files.append(("\(trainOut).\(n + 1).train.tsv", split.train))
-                    files.append(("\(trainOut).\(n + 1).test.tsv", split.test))
-                }
+                guard let testOut else { throw CLIError("give --test-out FILE") }
+                outputs = [("--train-out", trainOut), ("--test-out", testOut)]
             }
-            if splits.count > 1 {
-                try OutputFiles.check(writes: files.map { ("--train-out", $0.0) }, reads: [("--data", splitOptions.data)] + dataOptions.inputFiles)
-            }
+            try OutputFiles.check(writes: outputs, reads: splitOptions.inputFiles + dataOptions.inputFiles)
+            let splits = try splitOptions.splits(dataOptions)
+            let files = Array(zip(outputs.compactMap(\.path), splits.flatMap { [$0.train, $0.test] }))
             // Render everything first, then write: a failure leaves no partial set of files.
             let rendered = files.map { ($0.0, Self.render($0.1)) }
             for (path, data) in rendered { try DataFile.write(data, to: path) }

@@ -115,7 +115,10 @@ import Testing
 
     @Test func wordsWhereNumbersGoMakeAHeader() throws {
         let (table, report) = try load("who,what,score,when\nA,X,4,2024-03-01\n")
-        #expect(report.headerLine == ["who", "what", "score", "when"] && table.count == 1)
+        #expect(report.headerLine == ["who", "what", "score", "when"] && table.count == 1 && report.headerGuessed)
+        // Only a header taken for its words is a guess: not one named, nor one stated.
+        #expect(try !load("user,item,rating\nA,X,4\n").1.headerGuessed)
+        #expect(try !load("who,what,score\nA,X,4\n", options: ImportOptions(header: .present)).1.headerGuessed)
         let (dated, noHeader) = try load("A,X,4,2024-03-01\nB,Y,5,2024-03-02\n")
         #expect(noHeader.headerLine == nil && dated.count == 2)
     }

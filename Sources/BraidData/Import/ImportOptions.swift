@@ -47,6 +47,10 @@ public struct ImportReport: Sendable, Equatable, Codable {
     public var rowsImported = 0
     public var rowsSkipped = 0
     public var headerLine: [String]?
+    /// Whether `headerLine` was taken for a header only because words stood where a value or
+    /// timestamp goes (`--header auto`, its names not a user's and an item's): a data row read
+    /// that way would be lost, so the CLI says so.
+    public var headerGuessed = false
     public var delimiter: String?
     /// Skipped rows per reason.
     public var skipReasons: [String: Int] = [:]

@@ -59,10 +59,11 @@ public struct InteractionImporter: Sendable {
         let delimiter = try reader.forEachRecord(in: data) { (record) throws(DataError) in
             report.linesRead += 1
             if layout == nil {
-                let (resolved, isHeader) = try RowLayout.resolve(first: record, options: options, fileName: name)
+                let (resolved, header) = try RowLayout.resolve(first: record, options: options, fileName: name)
                 layout = resolved
-                if isHeader {
+                if let header {
                     report.headerLine = record.fields
+                    report.headerGuessed = header == .guessed
                     return
                 }
             }
@@ -86,27 +87,32 @@ struct RowLayout {
     var user: Int, item: Int
     var value: Int?, timestamp: Int?, event: Int?
 
-    /// Decides the layout and whether `first` is a header.
-    static func resolve(first: TextRecord, options: ImportOptions, fileName: String) throws(DataError) -> (RowLayout, Bool) {
+    /// Why the first line is a header: `--header present`, names for the user and item
+    /// columns, or (guessed) words where a value or timestamp goes.
+    enum Header { case stated, named, guessed }
+
+    /// Decides the layout and whether (and why) `first` is a header.
+    static func resolve(first: TextRecord, options: ImportOptions, fileName: String) throws(DataError) -> (RowLayout, Header?) {
         let fields = first.fields
         let headerRoles = fields.map { ColumnRole.forHeader($0) }
-        let looksLikeHeader: Bool = {
+        let header: Header? = {
             switch options.header {
-            case .present: return true
-            case .absent: return false
+            case .present: return .stated
+            case .absent: return nil
             case .auto:
                 let recognised = headerRoles.compactMap { $0 }
-                if recognised.contains(.user) && recognised.contains(.item) { return true }
+                if recognised.contains(.user) && recognised.contains(.item) { return .named }
                 // Words where a value or timestamp goes can only be a header; a number that
                 // fails its checks (NaN, a negative time) is a bad row, reported as such.
                 if case .positions(let roles) = options.columns ?? .standard {
                     for (index, role) in roles.enumerated() where index < fields.count {
-                        if role == .value || role == .timestamp, FieldParsing.isWords(fields[index]) { return true }
+                        if role == .value || role == .timestamp, FieldParsing.isWords(fields[index]) { return .guessed }
                     }
                 }
-                return false
+                return nil
             }
         }()
+        let looksLikeHeader = header != nil
         var roles: [ColumnRole?] = Array(repeating: nil, count: fields.count)
         switch options.columns {
         case .positions(let given)?:
@@ -146,7 +152,7 @@ struct RowLayout {
                                user: user, item: item,
                                value: roles.firstIndex(of: .value), timestamp: roles.firstIndex(of: .timestamp),
                                event: roles.firstIndex(of: .event))
-        return (layout, looksLikeHeader)
+        return (layout, header)
     }
 
     func append(_ record: TextRecord, to table: inout InteractionTable, fileName: String, defaultValue: Float) throws(DataError) {
