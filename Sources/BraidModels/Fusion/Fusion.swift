@@ -972,6 +972,9 @@ struct FusionFeatures: Sendable {
     let itemTrend: [Float]
     /// log(1 + days) since the item's first interaction, and since the user's latest one.
     let itemAge: [Float], userRecency: [Float]
+    /// Per item, whether it has interactions (`InteractionMatrix.itemHasInteractions`), and the
+    /// items without any: a member that cannot score those gives them a fixed value.
+    let hasInteractions: [Bool], withoutInteractions: [Int]
 
     /// Per member its standardized score (and with `ranks` then 1/log2(2 + rank)), then the
     /// five above and the co-occurrence with the user's latest items (and with `cold` whether
@@ -998,6 +1001,8 @@ struct FusionFeatures: Sendable {
             isNew = []
         }
         memberCount = members
+        hasInteractions = data.itemHasInteractions
+        withoutInteractions = hasInteractions.indices.filter { [hasInteractions] in !hasInteractions[$0] }
         let itemCounts = data.byItem.rowCounts, userCounts = data.byUser.rowCounts
         let sortedItemCounts = itemCounts.sorted()
         sortedUserLengths = userCounts.sorted()
@@ -1113,8 +1118,7 @@ struct FusionFeatures: Sendable {
         var chosen: [Int32] = []
         var isChosen = [Bool](repeating: false, count: n)
         // The unseen items a member can rank: every one, or those with interactions.
-        let unseen = (0..<n).filter { !seen[$0] }
-        let unseenWithInteractions = unseen.filter { data.byItem.count(ofRow: $0) > 0 }
+        let (unseen, unseenWithInteractions) = Self.unseen(seen, hasInteractions: hasInteractions)
         let unseenNew = cold == nil ? [] : unseen.filter { isNew[$0] }
         // Per member: whether it ranks items without interactions, and the mean and deviation
         // its scores are standardized by; the full order only where a feature or `beyond` needs
@@ -1152,7 +1156,7 @@ struct FusionFeatures: Sendable {
         }
         // Item `item`'s feature row, each value in turn to `emit`.
         func row(_ item: Int, cooccurrence: Float, _ emit: (Float) -> Void) {
-            let withoutInteractions = data.byItem.count(ofRow: item) == 0
+            let withoutInteractions = !hasInteractions[item]
             for m in 0..<memberCount {
                 // A member that cannot score the item gives −10 (0 when the ranker learned of
                 // such items) and rank feature 0.
@@ -1182,15 +1186,11 @@ struct FusionFeatures: Sendable {
         case .firstMember:
             order = (0..<n).map { firstPlaces.isEmpty || firstPlaces[$0] == Int32(n) ? -.infinity : -Float(firstPlaces[$0]) }
         case .linear(let weights):
-            var scores = [Float](repeating: -.infinity, count: n)
-            for item in unseen where !isChosen[item] {
-                var total: Float = 0, f = 0
-                row(item, cooccurrence: 0) { x in
-                    total += weights[f] * x
-                    f += 1
-                }
-                scores[item] = total
-            }
+            var scores = linearScores(weights, profile: profile, memberScores: memberScores, moments: moments,
+                                      places: places, ranksWithoutInteractions: ranksWithoutInteractions)
+            var keep = [Bool](repeating: false, count: n)
+            for item in unseen where !isChosen[item] { keep[item] = true }
+            for item in 0..<n where !keep[item] { scores[item] = -.infinity }
             order = scores
         }
         var result = FusionCandidates(items: chosen, features: features, beyond: order)
@@ -1205,6 +1205,86 @@ struct FusionFeatures: Sendable {
 }
 
 extension FusionFeatures {
+    /// The unseen items (`seen` false), and of them those with interactions, ascending.
+    static func unseen(_ seen: [Bool], hasInteractions: [Bool]) -> (all: [Int], withInteractions: [Int]) {
+        let n = seen.count
+        var all = 0, with = 0
+        let every = [Int](unsafeUninitializedCapacity: n) { buffer, count in
+            for item in 0..<n where !seen[item] {
+                buffer[all] = item
+                all += 1
+            }
+            count = all
+        }
+        let withInteractions = [Int](unsafeUninitializedCapacity: every.count) { buffer, count in
+            for item in every where hasInteractions[item] {
+                buffer[with] = item
+                with += 1
+            }
+            count = with
+        }
+        return (every, withInteractions)
+    }
+
+    /// The linear ranker's score (`weights`) of every item's feature row as `candidates` builds
+    /// it, with the co-occurrence 0: the same terms, each item's added in the row's order, so
+    /// every value equals the row's weighted sum to the bit. Computed feature by feature over
+    /// the whole catalogue, so that the items' sums do not wait on one another; the caller
+    /// keeps the items it orders.
+    func linearScores(_ weights: [Float], profile: Profile, memberScores: [[Float]], moments: [(mean: Double, deviation: Double)],
+                      places: [[Int32]], ranksWithoutInteractions: [Bool]) -> [Float] {
+        let n = data.itemCount
+        var totals = [Float](repeating: 0, count: n), column = [Float](repeating: 0, count: n)
+        var f = 0
+        // Adds weights[f] × values[item] to every item's total, the next feature's term.
+        func add(_ values: [Float]) {
+            let w = weights[f]
+            totals.withUnsafeMutableBufferPointer { totals in
+                values.withUnsafeBufferPointer { values in
+                    for item in 0..<n { totals[item] += w * values[item] }
+                }
+            }
+            f += 1
+        }
+        func add(constant x: Float) {
+            let term = weights[f] * x
+            totals.withUnsafeMutableBufferPointer { totals in
+                for item in 0..<n { totals[item] += term }
+            }
+            f += 1
+        }
+        for m in 0..<memberCount {
+            let (mean, deviation) = moments[m]
+            memberScores[m].withUnsafeBufferPointer { scores in
+                column.withUnsafeMutableBufferPointer { column in
+                    let scored = min(n, scores.count)
+                    for item in 0..<scored { column[item] = Float((Double(scores[item]) - mean) / deviation) }
+                    for item in scored..<n { column[item] = 0 }
+                }
+            }
+            // A member that cannot score an item without interactions gives it −10 (0 when the
+            // ranker learned of such items), and rank feature 0.
+            if !ranksWithoutInteractions[m] {
+                for item in withoutInteractions { column[item] = cold == nil ? -10 : 0 }
+            }
+            add(column)
+            if ranks {
+                for item in 0..<n {
+                    column[item] = ranksWithoutInteractions[m] || hasInteractions[item] ? 1 / log2(2 + Float(places[m][item])) : 0
+                }
+                add(column)
+            }
+        }
+        add(itemPopularity)
+        add(itemTrend)
+        add(itemAge)
+        add(constant: profile.length)
+        add(constant: profile.recency)
+        add(constant: 0)
+        if cold != nil { add(hasInteractions.map { $0 ? 0 : 1 }) }
+        return totals
+    }
+
     /// The mean and (population) variance of `scores` over the items `indices` (0 and 0 over
     /// none), in Double: two passes, the second over the deviations from the mean, each summed
     /// in four interleaved partial sums (index k into sum k mod 4, added as (s0 + s1) + (s2 + s3)),
