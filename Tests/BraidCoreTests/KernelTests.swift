@@ -193,6 +193,24 @@ import Testing
         #expect(DescendingOrder.of(Array((0..<20).reversed()), sunk, prefix: 2) == [7, 0])
     }
 
+    /// A short prefix of a long list passes most items over eight at a time: it is the full
+    /// order's first items, with NaNs (which the key places) and many ties, whatever the
+    /// list's length modulo 8 and wherever in a block of eight a better item stands.
+    @Test func longListsSelectTheirPrefixAsTheyWouldSort() {
+        var rng = SeededGenerator(seed: 5)
+        for length in [2000, 2001, 2007] {
+            let scores: [Float] = (0..<length).map { k in k % 97 == 5 ? .nan : Float(Int(rng.next() % 300)) / 10 }
+            let items = Array((0..<length).reversed())
+            let full = DescendingOrder.of(items, scores)
+            for prefix in [1, 10, 50, 200] {
+                #expect(DescendingOrder.of(items, scores, prefix: prefix) == Array(full.prefix(prefix)), "\(length), \(prefix)")
+            }
+        }
+        // Rising scores: each block of eight holds a better item than the heap's worst.
+        let rising = (0..<1000).map { Float($0) }
+        #expect(DescendingOrder.of(Array(0..<1000), rising, prefix: 5) == [999, 998, 997, 996, 995])
+    }
+
     /// The radix sort of floats: the order written out by hand, through both signs, the
     /// smallest subnormals, −0 (as +0) and the infinities; and a long list (the counting passes,
     /// not the short lists' comparison sort) equal to the standard library's sort.

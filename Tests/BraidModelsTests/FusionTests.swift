@@ -10,6 +10,29 @@ import Testing
                                                                      "holdout": "0.3"].merging(more) { $1 }), data: data)
     }
 
+    /// Users scored in blocks (the evaluation's batches, `recommend(userIndices:)`, the inner
+    /// folds) get what one user at a time gives, to the bit: ALS and GF-CF score the block
+    /// together, the other members user by user. GF-CF alone too, with its linear filter and
+    /// without; and lists for many users, untrained and unknown ones among them, equal the
+    /// single calls.
+    @Test func blocksOfUsersScoreAsOneUserAtATime() throws {
+        let data = Fixtures.randomRatings(users: 40, items: 30, perUser: 8)
+        let model = try Self.fit("ease+als+gfcf", data) as! Fusion
+        let users = Array(0..<data.userCount)
+        let together = try #require(model.scores(forUsers: users)), leading = try #require(model.leadingScores(forUsers: users))
+        for user in users {
+            #expect(together[user].map(\.bitPattern) == model.scores(forUser: user).map(\.bitPattern), "user \(user)")
+            #expect(leading[user].map(\.bitPattern) == model.leadingScores(forUser: user)?.map(\.bitPattern), "user \(user)")
+        }
+        let asked = users + [-1, 999, 3]
+        #expect(model.recommend(userIndices: asked, count: 5).map { $0.map(\.index) } == asked.map { model.recommend(userIndex: $0, count: 5).map(\.index) })
+        for linear in ["true", "false"] {
+            let gfcf = try ModelRegistry.fit("gfcf", parameters: ModelParameters(["linear": linear, "factors": "6"]), data: data)
+            let block = try #require(gfcf.scores(forUsers: users))
+            #expect(users.allSatisfy { block[$0].map(\.bitPattern) == gfcf.scores(forUser: $0).map(\.bitPattern) }, "linear=\(linear)")
+        }
+    }
+
     /// Without timestamps the features of a history and of the same training row are the same,
     /// so the fusion's fold-in gives a training user exactly their scores.
     @Test func historyScoresEqualTrainingScoresWithoutTimestamps() throws {

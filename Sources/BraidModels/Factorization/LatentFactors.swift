@@ -105,34 +105,15 @@ public struct LatentFactors: Sendable, Equatable {
         scores(forUserVector: userFactors.row(user), userBias: userBiases?[user] ?? 0)
     }
 
-    /// Bytes of packed item factors one pass of `scores(forUsers:)` scores every user of its
-    /// block against: they stay in a 32 KB L1 data cache between users, beside the outputs.
-    /// (All users of a synthetic 100k × 20k ALS, 64 factors, one thread: 16–32 KB scored
-    /// 11–15k users/s, 64 KB 8–9k, 128 KB 5–6k.)
-    static let blockBytes = 24 << 10
-
-    /// `scores(forUser:)` of each of `users`, the same values: each range of item panels is
-    /// scored for every user before the next, so the packed factors are read from memory once
-    /// per block of users instead of once per user.
+    /// `scores(forUser:)` of each of `users`, the same values, the block scored by
+    /// `PackedItems.scores(of:count:factors:)`.
     public func scores(forUsers users: [Int]) -> [[Float]] {
-        let n = itemFactors.rows, f = factorCount, width = VectorKernels.panelWidth
+        let f = factorCount
         // The rows are read through pointers: an index outside them stops here, as `row` would.
         precondition(users.allSatisfy { (0..<userFactors.rows).contains($0) }, "a user index is outside 0..<\(userFactors.rows)")
-        var out = users.map { _ in [Float](repeating: 0, count: n) }
-        guard n > 0, !users.isEmpty else { return out }
-        let panels = packed.panels(of: itemFactors)
-        let step = max(1, Self.blockBytes / (width * f * MemoryLayout<Float>.size)) * width
-        panels.withUnsafeBufferPointer { p in
-            userFactors.storage.withUnsafeBufferPointer { u in
-                for start in stride(from: 0, to: n, by: step) {
-                    for (k, user) in users.enumerated() {
-                        out[k].withUnsafeMutableBufferPointer { y in
-                            VectorKernels.scorePanels(p.baseAddress! + start * f, min(step, n - start), f, u.baseAddress! + user * f, y.baseAddress! + start)
-                        }
-                    }
-                }
-            }
-        }
+        var vectors = [Float](repeating: 0, count: users.count * f)
+        for (k, user) in users.enumerated() { for j in 0..<f { vectors[k * f + j] = userFactors.storage[user * f + j] } }
+        var out = packed.scores(of: vectors, count: users.count, factors: itemFactors)
         for (k, user) in users.enumerated() { addBiases(to: &out[k], userBias: userBiases?[user] ?? 0) }
         return out
     }
@@ -209,6 +190,36 @@ final class PackedItems: @unchecked Sendable {
         panels = factors.storage.withUnsafeBufferPointer { VectorKernels.packPanels($0, factors.rows, factors.columns) }
         source = factors.storage
         return panels
+    }
+
+    /// Bytes of packed item factors one pass of `scores(of:count:factors:)` scores every vector
+    /// of its block against: they stay in a 32 KB L1 data cache between vectors, beside the
+    /// outputs. (All users of a synthetic 100k × 20k ALS, 64 factors, one thread: 16–32 KB
+    /// scored 11–15k users/s, 64 KB 8–9k, 128 KB 5–6k.)
+    static let blockBytes = 24 << 10
+
+    /// The dot products of each of `count` vectors (`vectors`, one row of `factors.columns`
+    /// values each) with every row of `factors`, the same values as one `scorePanels` pass per
+    /// vector: each range of item panels is scored for every vector before the next, so the
+    /// packed factors are read from memory once per block of vectors instead of once per vector.
+    func scores(of vectors: [Float], count: Int, factors: DenseMatrix) -> [[Float]] {
+        let n = factors.rows, f = factors.columns, width = VectorKernels.panelWidth
+        var out = (0..<count).map { _ in [Float](repeating: 0, count: n) }
+        guard n > 0, f > 0, count > 0, vectors.count >= count * f else { return out }
+        let panels = panels(of: factors)
+        let step = max(1, Self.blockBytes / (width * max(1, f) * MemoryLayout<Float>.size)) * width
+        panels.withUnsafeBufferPointer { p in
+            vectors.withUnsafeBufferPointer { u in
+                for start in stride(from: 0, to: n, by: step) {
+                    for k in 0..<count {
+                        out[k].withUnsafeMutableBufferPointer { y in
+                            VectorKernels.scorePanels(p.baseAddress! + start * f, min(step, n - start), f, u.baseAddress! + k * f, y.baseAddress! + start)
+                        }
+                    }
+                }
+            }
+        }
+        return out
     }
 }
 

@@ -467,13 +467,16 @@ public struct Fusion: RecommendationModel {
                 users = everyUser
                 TrainingLog.report("fusion: the members' candidates and features for \(users.count) users")
             }
-            let groups: [(features: [Float], labels: [Float])?] = parallelMap(users.count) { k in
-                let user = Int(users[k])
-                let candidates = context.candidates(user: user, members: innerMembers, counts: configuration.candidateCounts, beyond: .none)
-                let relevant = heldOut[Int32(user)]!
-                let labels = candidates.items.map { relevant.contains($0) ? Float(1) : 0 }
-                return labels.contains(1) ? (candidates.features, labels) : nil
-            }
+            // In blocks of users, scored together by the members that can (`candidates(users:…)`).
+            let block = context.userBlock()
+            let groups: [(features: [Float], labels: [Float])?] = parallelMap((users.count + block - 1) / block) { b in
+                let part = users[(b * block)..<min(users.count, (b + 1) * block)].map(Int.init)
+                return zip(part, context.candidates(users: part, members: innerMembers, counts: configuration.candidateCounts, beyond: .none)).map { user, candidates in
+                    let relevant = heldOut[Int32(user)]!
+                    let labels = candidates.items.map { relevant.contains($0) ? Float(1) : 0 }
+                    return labels.contains(1) ? (candidates.features, labels) : nil
+                }
+            }.flatMap { $0 }
             kept += zip(users, groups).compactMap { user, group in group.map { (validation: validationUsers.contains(user), group: $0) } }
         }
         // A fold gives a context exactly when it held something out.
@@ -586,6 +589,18 @@ public struct Fusion: RecommendationModel {
     /// The candidates' scores alone, without an order of every other item below them.
     public func leadingScores(forUser user: Int) -> [Float]? {
         ranked(context.candidates(user: user, members: members, counts: configuration.candidateCounts, beyond: .none))
+    }
+
+    /// `scores(forUser:)` of each of `users`, the same values, the members that score blocks
+    /// of users (`scores(forUsers:)`) scoring them together.
+    public func scores(forUsers users: [Int]) -> [[Float]]? {
+        context.candidates(users: users, members: members, counts: configuration.candidateCounts, beyond: beyond(true)).map(ranked)
+    }
+
+    /// `leadingScores(forUser:)` of each of `users`, the same values, the members that score
+    /// blocks of users scoring them together.
+    public func leadingScores(forUsers users: [Int]) -> [[Float]]? {
+        context.candidates(users: users, members: members, counts: configuration.candidateCounts, beyond: .none).map(ranked)
     }
 
     /// A fusion whose members all fold in new histories does too: the members score the
@@ -1028,7 +1043,39 @@ struct FusionFeatures: Sendable {
     /// the order of every other item that `beyond` asks for, `ranked(_:)`'s order below them).
     func candidates(user: Int, members: [any RecommendationModel], counts: [Int],
                     beyond: Beyond, rowsFor others: [Int] = []) -> FusionCandidates {
-        // The user's latest three items, for the co-occurrence feature.
+        candidates(profile(user: user), scores: members.map { $0.scores(forUser: user) }, members: members, counts: counts, beyond: beyond, rowsFor: others)
+    }
+
+    /// `candidates(user:members:counts:beyond:)` of each of `users`, the same candidates and
+    /// features: a member that scores a block of users at once (`scores(forUsers:)`, the factor
+    /// models and GF-CF) scores them together.
+    func candidates(users: [Int], members: [any RecommendationModel], counts: [Int], beyond: Beyond) -> [FusionCandidates] {
+        let block = userBlock()
+        return stride(from: 0, to: users.count, by: block).flatMap { start in
+            let part = Array(users[start..<min(users.count, start + block)])
+            // The others score each user in turn, and each user's scores are let go once used:
+            // a block's arrays alive together, torn down and built again, cost page faults.
+            var together: [[[Float]]?] = members.map { part.count > 1 ? $0.scores(forUsers: part) : nil }
+            return part.indices.map { k in
+                let scores = members.indices.map { m in
+                    guard let block = together[m] else { return members[m].scores(forUser: part[k]) }
+                    defer { together[m]![k] = [] }
+                    return block[k]
+                }
+                return candidates(profile(user: part[k]), scores: scores, members: members, counts: counts, beyond: beyond)
+            }
+        }
+    }
+
+    /// How many users `candidates(users:…)` scores together: up to 8, while a member's scores
+    /// of the block stay within 8 MiB.
+    func userBlock() -> Int {
+        max(1, min(8, (8 << 20) / max(1, data.itemCount * MemoryLayout<Float>.size)))
+    }
+
+    /// A training user's profile: their seen items, their latest three (for the co-occurrence
+    /// feature), history length and recency.
+    func profile(user: Int) -> Profile {
         let history = Array(data.byUser.entries(ofRow: user))
         let latest: [Int] = {
             guard let ages = data.ageInDays else { return [] }
@@ -1036,8 +1083,7 @@ struct FusionFeatures: Sendable {
         }()
         var seen: [Int32] = []
         data.forEachSeenItem(ofUser: user) { seen.append($0) }
-        let profile = Profile(seen: seen, latest: latest, length: userLength[user], recency: userRecency[user])
-        return candidates(profile, scores: members.map { $0.scores(forUser: user) }, members: members, counts: counts, beyond: beyond, rowsFor: others)
+        return Profile(seen: seen, latest: latest, length: userLength[user], recency: userRecency[user])
     }
 
     /// What the features need of a user: their items, their latest three, their history

@@ -137,6 +137,11 @@ public protocol RecommendationModel: Sendable {
     /// when the model scores one user at a time. `recommend(userIndices:count:filter:)` uses it.
     func scores(forUsers users: [Int]) -> [[Float]]?
 
+    /// `leadingScores(forUser:)` of several training users at once, the same values, or nil
+    /// (the default) when the model gives them one user at a time (the fusion's members that
+    /// score blocks of users score them together). `recommend(userIndices:count:filter:)` uses it.
+    func leadingScores(forUsers users: [Int]) -> [[Float]]?
+
     /// `leadingScores(forUser:)` of a history from outside the training data.
     func leadingScores(forHistory items: [Int32], values: [Float]) throws(ModelError) -> [Float]?
 
@@ -245,6 +250,7 @@ extension RecommendationModel {
     }
     public func leadingScores(forUser user: Int) -> [Float]? { nil }
     public func scores(forUsers users: [Int]) -> [[Float]]? { nil }
+    public func leadingScores(forUsers users: [Int]) -> [[Float]]? { nil }
     public func leadingScores(forHistory items: [Int32], values: [Float]) throws(ModelError) -> [Float]? { nil }
     public func scores(forHistory items: [Int32], values: [Float], trainedUser user: Int?) throws(ModelError) -> [Float] {
         try scores(forHistory: items, values: values)

@@ -161,10 +161,45 @@ public struct GFCF: RecommendationModel {
         EASE.expand(compactScores(items), modelled: modelled, itemCount: data.itemCount)
     }
 
+    /// `scores(forUser:)` of each of `users`, the same values: the ideal filter's products for
+    /// the block in one pass over the packed vectors (`PackedItems.scores(of:count:factors:)`).
+    public func scores(forUsers users: [Int]) -> [[Float]]? {
+        compactScores(ofHistories: users.map { data.byUser.columns(ofRow: $0) }).map {
+            EASE.expand($0, modelled: modelled, itemCount: data.itemCount)
+        }
+    }
+
     /// The scores of a history over the modelled items: the linear filter's rows of its items,
     /// plus α d_i^{1/2} (V_i · y) with y = Σ_j d_j^{-1/2} V_j over them. Unknown items are skipped.
     func compactScores<Items: Collection<Int32>>(_ items: Items) -> [Float] {
+        compactScores(ofHistories: [items])[0]
+    }
+
+    /// `compactScores(_:)` of each history, the V · y products of all of them in one pass.
+    func compactScores<Items: Collection<Int32>>(ofHistories histories: [Items]) -> [[Float]] {
         let n = modelled.count, k = rank, alpha = configuration.alpha
+        var parts = histories.map { linearPart($0) }
+        guard k > 0, alpha != 0 else { return parts.map(\.compact) }
+        // V · y for every modelled item, each range of packed vectors for every history in turn.
+        let ideal = packed.scores(of: parts.flatMap(\.projected), count: parts.count, factors: vectors)
+        return parts.indices.map { h in
+            var compact: [Float] = []
+            swap(&compact, &parts[h].compact)
+            compact.withUnsafeMutableBufferPointer { compact in
+                root.withUnsafeBufferPointer { root in
+                    ideal[h].withUnsafeBufferPointer { ideal in
+                        for a in 0..<n { compact[a] += alpha * root[a] * ideal[a] }
+                    }
+                }
+            }
+            return compact
+        }
+    }
+
+    /// A history's linear filter rows summed over the modelled items, and its projection
+    /// y = Σ_j d_j^{-1/2} V_j.
+    private func linearPart<Items: Collection<Int32>>(_ items: Items) -> (compact: [Float], projected: [Float]) {
+        let n = modelled.count, k = rank
         var compact = [Float](repeating: 0, count: n)
         var projected = [Float](repeating: 0, count: k)
         linearFilter.storage.withUnsafeBufferPointer { p in
@@ -180,14 +215,7 @@ public struct GFCF: RecommendationModel {
                 }
             }
         }
-        guard k > 0, alpha != 0 else { return compact }
-        // V · y for every modelled item in one pass over the packed vectors.
-        var ideal = [Float](repeating: 0, count: n)
-        packed.panels(of: vectors).withUnsafeBufferPointer { panels in
-            ideal.withUnsafeMutableBufferPointer { VectorKernels.scorePanels(panels.baseAddress!, n, k, projected, $0.baseAddress!) }
-        }
-        for a in 0..<n { compact[a] += alpha * root[a] * ideal[a] }
-        return compact
+        return (compact, projected)
     }
 
     /// The term history item at position `a` adds to the score of the item at position `b`.
