@@ -193,9 +193,9 @@ import Testing
         #expect(DescendingOrder.of(Array((0..<20).reversed()), sunk, prefix: 2) == [7, 0])
     }
 
-    /// A short prefix of a long list passes most items over eight at a time: it is the full
-    /// order's first items, with NaNs (which the key places) and many ties, whatever the
-    /// list's length modulo 8 and wherever in a block of eight a better item stands.
+    /// A short prefix of a long list, selected through the heap, is the full order's first
+    /// items (the radix sort's), with NaNs (which the key places) and many ties, in lists of
+    /// several lengths, and with every item better than the heap's worst.
     @Test func longListsSelectTheirPrefixAsTheyWouldSort() {
         var rng = SeededGenerator(seed: 5)
         for length in [2000, 2001, 2007] {
@@ -206,7 +206,7 @@ import Testing
                 #expect(DescendingOrder.of(items, scores, prefix: prefix) == Array(full.prefix(prefix)), "\(length), \(prefix)")
             }
         }
-        // Rising scores: each block of eight holds a better item than the heap's worst.
+        // Rising scores: each item is better than the heap's worst.
         let rising = (0..<1000).map { Float($0) }
         #expect(DescendingOrder.of(Array(0..<1000), rising, prefix: 5) == [999, 998, 997, 996, 995])
     }

@@ -105,28 +105,7 @@ public enum DescendingOrder {
         var heap: [UInt64] = []
         heap.reserveCapacity(count)
         var worstScore = -Float.infinity
-        // Once the heap is full, most items score below its worst: eight are read at a time and
-        // passed over together when each is below it; a block with any other (a NaN is not
-        // below) is offered item by item (`pending`).
-        var index = items.startIndex, remaining = items.count, pending = 0
-        while remaining > 0 {
-            if pending == 0, heap.count == count, remaining >= 8 {
-                var block = SIMD8<Float>(), at = index
-                for j in 0..<8 {
-                    block[j] = scores[items[at]]
-                    items.formIndex(after: &at)
-                }
-                if !any(.!(block .< worstScore)) {
-                    index = at
-                    remaining -= 8
-                    continue
-                }
-                pending = 8
-            }
-            if pending > 0 { pending -= 1 }
-            let item = items[index]
-            items.formIndex(after: &index)
-            remaining -= 1
+        for item in items {
             let score = scores[item]
             if heap.count == count && score < worstScore { continue }
             let value = key(item, score)
