@@ -108,12 +108,9 @@ public struct LatentFactors: Sendable, Equatable {
     /// `scores(forUser:)` of each of `users`, the same values, the block scored by
     /// `PackedItems.scores(of:count:factors:)`.
     public func scores(forUsers users: [Int]) -> [[Float]] {
-        let f = factorCount
-        // The rows are read through pointers: an index outside them stops here, as `row` would.
+        // `row` reads through a pointer: an index outside the rows stops here.
         precondition(users.allSatisfy { (0..<userFactors.rows).contains($0) }, "a user index is outside 0..<\(userFactors.rows)")
-        var vectors = [Float](repeating: 0, count: users.count * f)
-        for (k, user) in users.enumerated() { for j in 0..<f { vectors[k * f + j] = userFactors.storage[user * f + j] } }
-        var out = packed.scores(of: vectors, count: users.count, factors: itemFactors)
+        var out = packed.scores(of: users.flatMap(userFactors.row), count: users.count, factors: itemFactors)
         for (k, user) in users.enumerated() { addBiases(to: &out[k], userBias: userBiases?[user] ?? 0) }
         return out
     }
@@ -207,7 +204,7 @@ final class PackedItems: @unchecked Sendable {
         var out = (0..<count).map { _ in [Float](repeating: 0, count: n) }
         guard n > 0, f > 0, count > 0, vectors.count >= count * f else { return out }
         let panels = panels(of: factors)
-        let step = max(1, Self.blockBytes / (width * max(1, f) * MemoryLayout<Float>.size)) * width
+        let step = max(1, Self.blockBytes / (width * f * MemoryLayout<Float>.size)) * width
         panels.withUnsafeBufferPointer { p in
             vectors.withUnsafeBufferPointer { u in
                 for start in stride(from: 0, to: n, by: step) {

@@ -1164,7 +1164,8 @@ struct FusionFeatures: Sendable {
         var chosen: [Int32] = []
         var isChosen = [Bool](repeating: false, count: n)
         // The unseen items a member can rank: every one, or those with interactions.
-        let (unseen, unseenWithInteractions) = Self.unseen(seen, hasInteractions: hasInteractions)
+        let unseen = (0..<n).filter { !seen[$0] }
+        let unseenWithInteractions = unseen.filter { hasInteractions[$0] }
         let unseenNew = cold == nil ? [] : unseen.filter { isNew[$0] }
         // Per member: whether it ranks items without interactions, and the mean and deviation
         // its scores are standardized by; the full order only where a feature or `beyond` needs
@@ -1207,8 +1208,8 @@ struct FusionFeatures: Sendable {
                 // A member that cannot score the item gives −10 (0 when the ranker learned of
                 // such items) and rank feature 0.
                 let eligible = ranksWithoutInteractions[m] || !withoutInteractions
-                emit(eligible ? Float((Double(memberScores[m][item]) - moments[m].mean) / moments[m].deviation) : cold == nil ? -10 : 0)
-                if ranks { emit(eligible ? 1 / log2(2 + Float(places[m][item])) : 0) }
+                emit(eligible ? Self.standardized(memberScores[m][item], moments[m]) : unscoredValue)
+                if ranks { emit(eligible ? Self.rankFeature(places[m][item]) : 0) }
             }
             emit(itemPopularity[item])
             emit(itemTrend[item])
@@ -1234,9 +1235,8 @@ struct FusionFeatures: Sendable {
         case .linear(let weights):
             var scores = linearScores(weights, profile: profile, memberScores: memberScores, moments: moments,
                                       places: places, ranksWithoutInteractions: ranksWithoutInteractions)
-            var keep = [Bool](repeating: false, count: n)
-            for item in unseen where !isChosen[item] { keep[item] = true }
-            for item in 0..<n where !keep[item] { scores[item] = -.infinity }
+            // Only the unseen items that are no candidate are ordered here.
+            for item in 0..<n where seen[item] || isChosen[item] { scores[item] = -.infinity }
             order = scores
         }
         var result = FusionCandidates(items: chosen, features: features, beyond: order)
@@ -1251,26 +1251,18 @@ struct FusionFeatures: Sendable {
 }
 
 extension FusionFeatures {
-    /// The unseen items (`seen` false), and of them those with interactions, ascending.
-    static func unseen(_ seen: [Bool], hasInteractions: [Bool]) -> (all: [Int], withInteractions: [Int]) {
-        let n = seen.count
-        var all = 0, with = 0
-        let every = [Int](unsafeUninitializedCapacity: n) { buffer, count in
-            for item in 0..<n where !seen[item] {
-                buffer[all] = item
-                all += 1
-            }
-            count = all
-        }
-        let withInteractions = [Int](unsafeUninitializedCapacity: every.count) { buffer, count in
-            for item in every where hasInteractions[item] {
-                buffer[with] = item
-                with += 1
-            }
-            count = with
-        }
-        return (every, withInteractions)
+    /// A member's score standardized by its mean and deviation over the user's unseen items,
+    /// as a feature row holds it.
+    @inline(__always) static func standardized(_ score: Float, _ moments: (mean: Double, deviation: Double)) -> Float {
+        Float((Double(score) - moments.mean) / moments.deviation)
     }
+
+    /// A member's rank feature, 1/log2(2 + place).
+    @inline(__always) static func rankFeature(_ place: Int32) -> Float { 1 / log2(2 + Float(place)) }
+
+    /// What a member that cannot score an item without interactions gives it: −10, or 0 when
+    /// the ranker learned of such items (`cold`).
+    var unscoredValue: Float { cold == nil ? -10 : 0 }
 
     /// The linear ranker's score (`weights`) of every item's feature row as `candidates` builds
     /// it, with the co-occurrence 0: the same terms, each item's added in the row's order, so
@@ -1304,19 +1296,19 @@ extension FusionFeatures {
             memberScores[m].withUnsafeBufferPointer { scores in
                 column.withUnsafeMutableBufferPointer { column in
                     let scored = min(n, scores.count)
-                    for item in 0..<scored { column[item] = Float((Double(scores[item]) - mean) / deviation) }
+                    for item in 0..<scored { column[item] = Self.standardized(scores[item], (mean, deviation)) }
                     for item in scored..<n { column[item] = 0 }
                 }
             }
-            // A member that cannot score an item without interactions gives it −10 (0 when the
-            // ranker learned of such items), and rank feature 0.
+            // A member that cannot score an item without interactions gives it `unscoredValue`,
+            // and rank feature 0.
             if !ranksWithoutInteractions[m] {
-                for item in withoutInteractions { column[item] = cold == nil ? -10 : 0 }
+                for item in withoutInteractions { column[item] = unscoredValue }
             }
             add(column)
             if ranks {
                 for item in 0..<n {
-                    column[item] = ranksWithoutInteractions[m] || hasInteractions[item] ? 1 / log2(2 + Float(places[m][item])) : 0
+                    column[item] = ranksWithoutInteractions[m] || hasInteractions[item] ? Self.rankFeature(places[m][item]) : 0
                 }
                 add(column)
             }

@@ -22,44 +22,34 @@ extension RecommendationModel {
     /// element `k` is the list of `users[k]`, identical to the single-user call. Blocks of
     /// users are scored together where the model can (`scores(forUsers:)`).
     public func recommend(userIndices users: [Int], count: Int, filter: RecommendationFilter = RecommendationFilter()) -> [[ScoredIndex]] {
-        let byUser = data.byUser  // once: `data` through the protocol is a copy per access
-        let block = 16
-        // A model whose leading scores come in blocks (the fusion's): its trained users take
-        // their lists from them as the single call does, and a list left short the single call.
-        if leadingScores(forUsers: []) != nil {
-            return parallelMap((users.count + block - 1) / block) { b -> [[ScoredIndex]] in
-                let range = (b * block)..<min(users.count, (b + 1) * block)
-                let trained = range.filter { users[$0] >= 0 && users[$0] < byUser.rowCount && byUser.count(ofRow: users[$0]) > 0 }
-                var leading = leadingScores(forUsers: trained.map { users[$0] }) ?? []
-                var next = 0
-                return range.map { k in
-                    guard next < trained.count, next < leading.count, trained[next] == k else { return recommend(userIndex: users[k], count: count, filter: filter) }
-                    defer { next += 1 }
-                    let list = select(count, consuming: &leading[next], user: users[k], filter: filter)
-                    return list.count == count ? list : recommend(userIndex: users[k], count: count, filter: filter)
-                }
-            }.flatMap { $0 }
-        }
+        // A model whose leading scores come in blocks (the fusion's) scores its trained users'
+        // leading scores together; any other, those it would score in full one at a time.
+        let leadingInBlocks = leadingScores(forUsers: []) != nil
         // Models that score one user at a time (nil for no users) take one user per task.
-        guard scores(forUsers: []) != nil else {
+        guard leadingInBlocks || scores(forUsers: []) != nil else {
             return parallelMap(users.count) { k in recommend(userIndex: users[k], count: count, filter: filter) }
         }
+        let block = 16
+        let byUser = data.byUser  // once: `data` through the protocol is a copy per access
         let blocks = parallelMap((users.count + block - 1) / block) { b -> [[ScoredIndex]] in
             let range = (b * block)..<min(users.count, (b + 1) * block)
-            // The users the single call would score in full: trained, and without leading scores.
+            // The users scored together: trained, and (scores in full) without leading scores.
             let scored = range.filter { k in
                 let user = users[k]
-                return user >= 0 && user < byUser.rowCount && byUser.count(ofRow: user) > 0 && leadingScores(forUser: user) == nil
+                return user >= 0 && user < byUser.rowCount && byUser.count(ofRow: user) > 0 && (leadingInBlocks || leadingScores(forUser: user) == nil)
             }
-            guard scored.count > 1, var scores = scores(forUsers: scored.map { users[$0] }) else {
+            let together = scored.map { users[$0] }
+            guard scored.count > 1, var scores = leadingInBlocks ? leadingScores(forUsers: together) : scores(forUsers: together) else {
                 return range.map { recommend(userIndex: users[$0], count: count, filter: filter) }
             }
-            // `scored` is ascending: its users take their block scores in turn, the rest the single call.
+            // `scored` is ascending: its users take their block scores in turn, the rest the
+            // single call, as does a list the filters leave short of leading scores.
             var next = 0
             return range.map { k in
                 guard next < scored.count, scored[next] == k else { return recommend(userIndex: users[k], count: count, filter: filter) }
                 defer { next += 1 }
-                return select(count, consuming: &scores[next], user: users[k], filter: filter)
+                let list = select(count, consuming: &scores[next], user: users[k], filter: filter)
+                return leadingInBlocks && list.count < count ? recommend(userIndex: users[k], count: count, filter: filter) : list
             }
         }
         return blocks.flatMap { $0 }
