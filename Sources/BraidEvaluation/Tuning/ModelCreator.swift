@@ -149,6 +149,8 @@ public struct ModelCreator: Sendable {
         let estimates = families.map { Self.estimatedTrialSeconds($0.name, shape: shape, threads: Parallelism.threadCount) }
         let estimated = estimates.map { $0.fit + $0.evaluation }
         var slowestFit = Array(repeating: 0.0, count: families.count)
+        // Each family's trials' values, in the order tried (`isFlat`).
+        var values = Array(repeating: [Double](), count: families.count)
         // `reserve(k, fit)`: the time to keep after a trial of family k whose fit takes that long.
         func tune(until limit: Double, reserve: (Int, Double) -> Double = { _, _ in 0 }) {
             var reported = Set<Int>()
@@ -185,6 +187,12 @@ public struct ModelCreator: Sendable {
                     tried = true
                     if best[k].map({ tuner.better(trial.value, than: $0.trial.value) }) ?? trial.value.isFinite { best[k] = Entry(family: families[k].name, trial: trial) }
                     progress("  \(families[k].name) \(candidate.isEmpty ? "defaults" : Self.describe(candidate)): \(metric) \(System.fixed(trial.value))")
+                    values[k].append(trial.value)
+                    if Self.isFlat(values[k]), next[k] < samples[k].count {
+                        next[k] = samples[k].count
+                        progress("  \(families[k].name): its first \(values[k].count) configurations all score \(System.fixed(trial.value)); "
+                                 + "its parameters do not move this validation's \(metric), so no more are tried")
+                    }
                 }
                 if !tried { break }
             }
@@ -275,6 +283,19 @@ public struct ModelCreator: Sendable {
                       defaultsCompared: others.count, defaultsBeaten: others.values.filter { tuner.better(winner.trial.value, than: $0) }.count,
                       winner: winner,
                       notStarted: Dictionary(uniqueKeysWithValues: families.indices.filter { next[$0] == 0 }.map { (families[$0].name, estimated[$0]) }))
+    }
+
+    /// How many configurations of a family must score exactly alike before `isFlat` holds.
+    static let flatTrials = 3
+
+    /// Whether a family's trials so far (`flatTrials` or more, its defaults first) all scored
+    /// exactly alike: its parameters do not reach what the validation measures (the hybrid's
+    /// map from content to factors scores only items without interactions, and a validation
+    /// whose relevant items all have some is ranked by its ALS alone), so its other samples
+    /// would spend the budget for nothing. Distinct configurations that touch the ranking do
+    /// not tie to the last bit of a mean over the validation users.
+    static func isFlat(_ values: [Double]) -> Bool {
+        values.count >= flatTrials && values.allSatisfy { $0 == values[0] }
     }
 
     /// Which of the leaderboard's entries, best first, is fitted on all the data, each taking
