@@ -45,6 +45,67 @@ import Testing
         #expect(throws: DataError.self) { try ItemVectorsImporter().importFile(directory + "/v.npy") }
     }
 
+    /// A .npy file as NumPy's format 1.0 lays it out: magic, version, header length, the dict
+    /// padded to 64 bytes, then the raw elements.
+    static func npy(descr: String, fortran: Bool, shape: (Int, Int), payload: [UInt8]) -> Data {
+        var header = "{'descr': '\(descr)', 'fortran_order': \(fortran ? "True" : "False"), 'shape': (\(shape.0), \(shape.1)), }"
+        while (10 + header.utf8.count + 1) % 64 != 0 { header += " " }
+        header += "\n"
+        return Data([0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.utf8.count & 0xFF), UInt8(header.utf8.count >> 8)] + Array(header.utf8) + payload)
+    }
+
+    /// Half-precision values from their bits, worked out by hand: 0x3C00 is 1 (exponent 15,
+    /// no fraction), 0xC000 −2, 0x3555 0.333251953125 (2⁻² × (1 + 341/1024)), 0x7BFF 65504 (the
+    /// largest), 0x0001 2⁻²⁴ (the least subnormal), 0x8000 −0, 0x7C00 infinity; bfloat16 0x3F80
+    /// is 1 and 0xC0A0 −5 (a float32's upper half).
+    @Test func storedFloatsDecodeByHand() {
+        func half(_ bits: UInt16) -> Float { StoredFloat.half(bits) }
+        #expect(half(0x3C00) == 1 && half(0xC000) == -2 && half(0x3555) == 0.333251953125 && half(0x7BFF) == 65504)
+        #expect(half(0x0001) == 0x1p-24 && half(0x03FF) == 1023 * 0x1p-24)
+        #expect(half(0x8000) == 0 && half(0x8000).sign == .minus && half(0x7C00) == .infinity && half(0x7E00).isNaN)
+        let bf16 = StoredFloat(.bfloat16), big = StoredFloat(.half, bigEndian: true)
+        ([0x80, 0x3F, 0xA0, 0xC0] as [UInt8]).withUnsafeBytes { raw in
+            #expect(bf16.value(raw, at: 0) == 1 && bf16.value(raw, at: 2) == -5)
+        }
+        ([0x3C, 0x00] as [UInt8]).withUnsafeBytes { raw in #expect(big.value(raw, at: 0) == 1) }
+        #expect(StoredFloat(numpyType: ">f8") == StoredFloat(.double, bigEndian: true) && StoredFloat(numpyType: "<f2") == StoredFloat(.half))
+        #expect(StoredFloat(numpyType: "<i4") == nil && StoredFloat(safetensorsType: "I64") == nil && StoredFloat(safetensorsType: "BF16")?.size == 2)
+    }
+
+    /// The matrix [[1, 2, 3], [4, 5, 6]] stored four ways NumPy writes it: float16 in Fortran
+    /// order (`np.asfortranarray`, or a transposed array: the columns one after another),
+    /// big-endian float32, float64 in C order; each loads as the same rows.
+    @Test func numpyMatricesInEveryFloatWidthAndOrder() throws {
+        let directory = Fixtures.temporaryDirectory()
+        try "x\ny\n".write(toFile: directory + "/v.ids", atomically: true, encoding: .utf8)
+        let halves: [UInt16] = [0x3C00, 0x4000, 0x4200, 0x4400, 0x4500, 0x4600]   // 1…6
+        func bytes<T: FixedWidthInteger>(_ values: [T], bigEndian: Bool = false) -> [UInt8] {
+            values.flatMap { value in withUnsafeBytes(of: bigEndian ? value.bigEndian : value.littleEndian) { Array($0) } }
+        }
+        let fortranOrder = [0, 3, 1, 4, 2, 5].map { halves[$0] }
+        let files: [(String, Data)] = [
+            ("<f2 C", Self.npy(descr: "<f2", fortran: false, shape: (2, 3), payload: bytes(halves))),
+            ("<f2 Fortran", Self.npy(descr: "<f2", fortran: true, shape: (2, 3), payload: bytes(fortranOrder))),
+            (">f4 C", Self.npy(descr: ">f4", fortran: false, shape: (2, 3), payload: bytes((1...6).map { Float($0).bitPattern }, bigEndian: true))),
+            ("<f8 Fortran", Self.npy(descr: "<f8", fortran: true, shape: (2, 3), payload: bytes([1, 4, 2, 5, 3, 6].map { Double($0).bitPattern }))),
+        ]
+        for (name, data) in files {
+            try data.write(to: URL(fileURLWithPath: directory + "/v.npy"))
+            #expect(try ItemVectorsImporter().importFile(directory + "/v.npy") == ["x": [1, 2, 3], "y": [4, 5, 6]], "\(name)")
+        }
+        // A dtype that is not a float, and a float64 past a float32's range, are named.
+        let refused: [(Data, String)] = [
+            (Self.npy(descr: "<i8", fortran: false, shape: (2, 3), payload: bytes([Int64](repeating: 1, count: 6))), "dtype '<i8' is not a float16"),
+            (Self.npy(descr: "<f8", fortran: false, shape: (2, 3), payload: bytes([1, 2, 3, 4, 1e300, 6].map { Double($0).bitPattern })),
+             "item \"y\" (row 2 of"),
+        ]
+        for (data, message) in refused {
+            try data.write(to: URL(fileURLWithPath: directory + "/v.npy"))
+            let error = try #require(throws: DataError.self) { try ItemVectorsImporter().importFile(directory + "/v.npy") }
+            #expect(error.description.contains(message), "\(error.description)")
+        }
+    }
+
     /// A safetensors file laid out by hand: 8-byte header length, JSON header, raw F32 data.
     @Test func safetensorsWithIdsInTheMetadata() throws {
         func file(_ header: String, _ values: [Float]) -> Data {
@@ -61,6 +122,16 @@ import Testing
         let wrongOffsets = #"{"__metadata__": {"items": "[\"a\", \"b\"]"}, "vectors": {"dtype": "F32", "shape": [2, 2], "data_offsets": [0, 12]}}"#
         try file(wrongOffsets, [1, 2, 3, 4]).write(to: URL(fileURLWithPath: directory + "/w.safetensors"))
         #expect(throws: DataError.self) { try ItemVectorsImporter().importFile(directory + "/w.safetensors") }
+        // Half and bfloat16 tensors: 1, 2, 3, 4 by their bits (0x3C00… and 0x3F80…).
+        for (dtype, bits) in [("F16", [0x3C00, 0x4000, 0x4200, 0x4400]), ("BF16", [0x3F80, 0x4000, 0x4040, 0x4080])] as [(String, [UInt16])] {
+            let header = #"{"__metadata__": {"items": "[\"a\", \"b\"]"}, "vectors": {"dtype": "\#(dtype)", "shape": [2, 2], "data_offsets": [0, 8]}}"#
+            var bytes: [UInt8] = []
+            withUnsafeBytes(of: UInt64(header.utf8.count).littleEndian) { bytes += $0 }
+            bytes += Array(header.utf8)
+            for value in bits { withUnsafeBytes(of: value.littleEndian) { bytes += $0 } }
+            try Data(bytes).write(to: URL(fileURLWithPath: directory + "/h.safetensors"))
+            #expect(try ItemVectorsImporter().importFile(directory + "/h.safetensors") == ["a": [1, 2], "b": [3, 4]], "\(dtype)")
+        }
         let infinite = #"{"__metadata__": {"items": "[\"a\", \"b\"]"}, "vectors": {"dtype": "F32", "shape": [2, 2], "data_offsets": [0, 16]}}"#
         try file(infinite, [1, .infinity, 3, 4]).write(to: URL(fileURLWithPath: directory + "/i.safetensors"))
         #expect(throws: DataError.self) { try ItemVectorsImporter().importFile(directory + "/i.safetensors") }

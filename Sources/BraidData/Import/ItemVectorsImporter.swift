@@ -2,11 +2,12 @@ public import BraidCore
 internal import Foundation
 
 /// Reads item embeddings from any modality: JSON Lines of `{"item": "id", "vector": [..]}`; a
-/// NumPy `.npy` matrix (float32 or float64, C order, one row per item) whose item ids are in a
-/// text file beside it, one per line (`vectors.npy` → `vectors.ids`); or a `.safetensors` file
-/// whose one 2-D F32/F64 tensor (or the one named `vectors`) holds the rows, with the ids as a
-/// JSON array in the header's `__metadata__.items` or in the `.ids` file. Every vector must
-/// have the same dimension and finite values; errors name the file, line (or row) and item.
+/// NumPy `.npy` matrix (float16, float32 or float64 of either byte order, in C or Fortran
+/// order, one row per item) whose item ids are in a text file beside it, one per line
+/// (`vectors.npy` → `vectors.ids`); or a `.safetensors` file whose one 2-D F16/BF16/F32/F64
+/// tensor (or the one named `vectors`) holds the rows, with the ids as a JSON array in the
+/// header's `__metadata__.items` or in the `.ids` file. Every vector must have the same
+/// dimension and finite values; errors name the file, line (or row) and item.
 public struct ItemVectorsImporter: Sendable {
     public init() {}
 
@@ -67,7 +68,7 @@ public struct ItemVectorsImporter: Sendable {
         let bytes = [UInt8](data)
         func bad(_ why: String) -> DataError {
             DataError(.invalidValue, "\(DataError.quotePath(path)) is not a usable .npy matrix: \(why)",
-                      hint: "save a 2-D float32 or float64 array with numpy.save")
+                      hint: "save a 2-D float16, float32 or float64 array with numpy.save")
         }
         guard bytes.count >= 10, bytes[0] == 0x93, Array(bytes[1..<6]) == Array("NUMPY".utf8) else { throw bad("no NUMPY magic") }
         let major = bytes[6]
@@ -80,16 +81,32 @@ public struct ItemVectorsImporter: Sendable {
         }
         guard start + headerLength <= bytes.count else { throw bad("the header runs past the end") }
         let header = String(decoding: bytes[start..<(start + headerLength)], as: UTF8.self)
-        let size: Int
-        if header.contains("'<f4'") { size = 4 } else if header.contains("'<f8'") { size = 8 } else { throw bad("dtype is not little-endian float32 or float64 (\(header))") }
-        guard header.contains("'fortran_order': False") else { throw bad("Fortran order is not supported") }
+        // The header is a Python dict literal: {'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }
+        func entry(_ key: String) -> String? {
+            guard let found = header.range(of: "'\(key)':") else { return nil }
+            return header[found.upperBound...].prefix { $0 != "," && $0 != "}" }.trimmingCharacters(in: .whitespaces)
+        }
+        guard let descr = entry("descr") else { throw bad("its header names no dtype (\(header))") }
+        let type = descr.trimmingCharacters(in: CharacterSet(charactersIn: "'\""))
+        guard let element = StoredFloat(numpyType: type) else {
+            throw bad("its dtype \(descr) is not a float16, float32 or float64 ('<f2', '<f4', '<f8' or big-endian '>f…')")
+        }
+        let columnMajor: Bool
+        switch entry("fortran_order") {
+        case "False": columnMajor = false
+        case "True": columnMajor = true
+        default: throw bad("its header's fortran_order is neither True nor False (\(header))")
+        }
         guard let open = header.range(of: "'shape': ("), let close = header[open.upperBound...].firstIndex(of: ")") else { throw bad("no shape") }
         let dims = header[open.upperBound..<close].split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
         guard dims.count == 2, dims[0] > 0, dims[1] > 0 else { throw bad("shape \(dims) is not rows × dimension") }
         let (count, dimension) = (dims[0], dims[1])
         let payload = start + headerLength
-        guard bytes.count - payload == count * dimension * size else { throw bad("it holds \(bytes.count - payload) data bytes, not \(count)×\(dimension)×\(size)") }
-        return try rows(bytes, at: payload, count: count, dimension: dimension, size: size, ids: try ids(beside: path, count: count), path: path)
+        guard bytes.count - payload == count * dimension * element.size else {
+            throw bad("it holds \(bytes.count - payload) data bytes, not \(count)×\(dimension)×\(element.size)")
+        }
+        return try rows(bytes, at: payload, count: count, dimension: dimension, element: element, columnMajor: columnMajor,
+                        ids: try ids(beside: path, count: count), path: path)
     }
 
     /// The item ids in the `.ids` file beside `path`, one per line, exactly `count` of them.
@@ -105,19 +122,19 @@ public struct ItemVectorsImporter: Sendable {
         return ids
     }
 
-    /// `count` little-endian rows of `dimension` floats of `size` bytes at `payload`, by id.
-    func rows(_ bytes: [UInt8], at payload: Int, count: Int, dimension: Int, size: Int, ids: [String], path: String) throws(DataError) -> [String: [Float]] {
+    /// `count` rows of `dimension` elements at `payload`, by id: row after row, or with
+    /// `columnMajor` (NumPy's Fortran order) column after column.
+    func rows(_ bytes: [UInt8], at payload: Int, count: Int, dimension: Int, element: StoredFloat, columnMajor: Bool = false,
+              ids: [String], path: String) throws(DataError) -> [String: [Float]] {
         var out: [String: [Float]] = [:]
+        let (rowStride, columnStride) = columnMajor ? (1, count) : (dimension, 1)
         for (row, id) in ids.enumerated() {
-            var vector = [Float](repeating: 0, count: dimension)
-            for d in 0..<dimension {
-                let offset = payload + (row * dimension + d) * size
-                var bits: UInt64 = 0
-                for b in 0..<size { bits |= UInt64(bytes[offset + b]) << (8 * b) }
-                vector[d] = size == 4 ? Float(bitPattern: UInt32(bits)) : Float(Double(bitPattern: bits))
-                guard vector[d].isFinite else {
-                    throw DataError(.invalidValue, "item \(DataError.quote(id)) (row \(row + 1) of \(DataError.quotePath(path))): value \(d) is not finite")
-                }
+            let vector = bytes.withUnsafeBytes { raw in
+                (0..<dimension).map { d in element.value(raw, at: payload + (row * rowStride + d * columnStride) * element.size) }
+            }
+            if let d = vector.firstIndex(where: { !$0.isFinite }) {
+                throw DataError(.invalidValue, "item \(DataError.quote(id)) (row \(row + 1) of \(DataError.quotePath(path))): value \(d) is not finite"
+                                + (vector[d].isNaN ? "" : " as a 32-bit float"))
             }
             guard out.updateValue(vector, forKey: id) == nil else {
                 throw DataError(.invalidValue, "item \(DataError.quote(id)) appears twice in the ids of \(DataError.quotePath(path))")
@@ -130,7 +147,7 @@ public struct ItemVectorsImporter: Sendable {
         let bytes = [UInt8](data)
         func bad(_ why: String) -> DataError {
             DataError(.invalidValue, "\(DataError.quotePath(path)) is not a usable safetensors file of item vectors: \(why)",
-                      hint: "save one 2-D F32 or F64 tensor (named \"vectors\" if there are several) and the ids in __metadata__[\"items\"]")
+                      hint: "save one 2-D F16, BF16, F32 or F64 tensor (named \"vectors\" if there are several) and the ids in __metadata__[\"items\"]")
         }
         guard bytes.count >= 8 else { throw bad("it is shorter than its header length") }
         var length = 0
@@ -147,14 +164,11 @@ public struct ItemVectorsImporter: Sendable {
             throw bad("it has \(tensors.count) 2-D tensors and none is named \"vectors\"")
         }
         let shape = entry["shape"] as! [Int]
-        let size: Int
-        switch entry["dtype"] as? String {
-        case "F32": size = 4
-        case "F64": size = 8
-        default: throw bad("tensor \(name) has dtype \(entry["dtype"] ?? "none"), not F32 or F64")
+        guard let element = (entry["dtype"] as? String).flatMap(StoredFloat.init(safetensorsType:)) else {
+            throw bad("tensor \(name) has dtype \(entry["dtype"] ?? "none"), not F16, BF16, F32 or F64")
         }
         guard let offsets = entry["data_offsets"] as? [Int], offsets.count == 2, shape[0] > 0, shape[1] > 0,
-              offsets[0] >= 0, offsets[1] - offsets[0] == shape[0] * shape[1] * size, 8 + length + offsets[1] <= bytes.count else {
+              offsets[0] >= 0, offsets[1] - offsets[0] == shape[0] * shape[1] * element.size, 8 + length + offsets[1] <= bytes.count else {
             throw bad("tensor \(name)'s offsets do not match its \(shape) shape")
         }
         let ids: [String]
@@ -166,6 +180,6 @@ public struct ItemVectorsImporter: Sendable {
         } else {
             ids = try self.ids(beside: path, count: shape[0])
         }
-        return try rows(bytes, at: 8 + length + offsets[0], count: shape[0], dimension: shape[1], size: size, ids: ids, path: path)
+        return try rows(bytes, at: 8 + length + offsets[0], count: shape[0], dimension: shape[1], element: element, ids: ids, path: path)
     }
 }

@@ -1,3 +1,4 @@
+internal import BraidCore
 internal import Foundation
 
 /// A memory-mapped safetensors file: an 8-byte little-endian header length, a JSON header
@@ -80,21 +81,15 @@ public struct SafetensorsFile: @unchecked Sendable {
         let count = info.count
         let start = dataStart + info.start
         var out = [Float](repeating: 0, count: count)
-        data.withUnsafeBytes { raw in
-            let base = raw.baseAddress! + start
-            switch info.dtype {
-            case "F32":
-                out.withUnsafeMutableBytes { $0.copyMemory(from: UnsafeRawBufferPointer(start: base, count: count * 4)) }
-            case "F16":
-                for k in 0..<count { out[k] = Float(Float16(bitPattern: base.loadUnaligned(fromByteOffset: 2 * k, as: UInt16.self))) }
-            case "BF16":
-                for k in 0..<count { out[k] = Float(bitPattern: UInt32(base.loadUnaligned(fromByteOffset: 2 * k, as: UInt16.self)) << 16) }
-            default:
-                break
-            }
+        guard let element = StoredFloat(safetensorsType: info.dtype), element.kind != .double else {
+            throw TextModelError(.corruptWeights, "tensor \(name) is \(info.dtype), not F32, F16 or BF16")
         }
-        guard ["F32", "F16", "BF16"].contains(info.dtype) else {
-            throw TextModelError(.corruptWeights, "tensor \(name) is \(info.dtype), not a float type")
+        data.withUnsafeBytes { raw in
+            if element.kind == .single {
+                out.withUnsafeMutableBytes { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[start..<(start + count * 4)])) }
+            } else {
+                for k in 0..<count { out[k] = element.value(raw, at: start + element.size * k) }
+            }
         }
         return (out, info.shape)
     }
