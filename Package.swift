@@ -39,11 +39,16 @@ let package = Package(
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]
         ),
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
         // The hot float kernels in C, built for the baseline ISA and for AVX2+FMA, dispatched at
         // run time: no machine-specific compiler flags, so Braid builds as a dependency.
         .target(name: "CBraidKernels", exclude: ["kernel_bodies.h"]),
         // The module graph (README, "Modules"): each target lists everything it may import.
-        .target(name: "BraidCore", dependencies: ["COpenBLAS", "CBraidKernels"], swiftSettings: swiftSettings),
+        .target(name: "BraidCore", dependencies: ["COpenBLAS", "CZlib", "CBraidKernels"], swiftSettings: swiftSettings),
         .target(name: "BraidData", dependencies: ["BraidCore"], swiftSettings: swiftSettings),
         .target(name: "BraidNeural", dependencies: ["BraidCore"], swiftSettings: swiftSettings),
         .target(name: "BraidModels", dependencies: ["BraidCore", "BraidNeural"], swiftSettings: swiftSettings),

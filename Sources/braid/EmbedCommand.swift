@@ -51,7 +51,7 @@ struct Embed: ParsableCommand {
         for (n, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let trimmed = line.hasSuffix("\r") ? String(line.dropLast()) : String(line)
             guard !trimmed.trimmingCharacters(in: .whitespaces).isEmpty else { continue }
-            if path.hasSuffix(".jsonl") || trimmed.hasPrefix("{") {
+            if Gzip.uncompressedName(path).hasSuffix(".jsonl") || trimmed.hasPrefix("{") {
                 guard let object = try? JSONSerialization.jsonObject(with: Data(trimmed.utf8)) as? [String: Any], let value = object["text"] as? String else {
                     throw DataError(.invalidValue, "the line is not a JSON object with a \"text\" string", location: .init(file: path, line: n + 1))
                 }

@@ -25,8 +25,21 @@ public enum DataFile {
     }
 
     /// Reads the whole file at `path`, memory-mapped when safe, with clear errors for a
-    /// missing file or a directory.
+    /// missing file or a directory; a gzip-compressed file (`ratings.csv.gz`, found by its
+    /// first bytes, whatever its name) reads as the text inside.
     public static func contents(of path: String) throws(DataError) -> Data {
+        let data = try stored(path)
+        guard Gzip.isCompressed(data) else { return data }
+        switch Gzip.decompress(data) {
+        case .success(let text): return text
+        case .failure(let failure):
+            throw DataError(.unreadable, "cannot read \(DataError.quotePath(path)): \(failure.reason) at byte \(failure.offset) of \(data.count)",
+                            hint: "check the file with gzip -t, or download it again")
+        }
+    }
+
+    /// The bytes of the file at `path` as stored.
+    static func stored(_ path: String) throws(DataError) -> Data {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw DataError(.fileNotFound, "file \(DataError.quotePath(path)) does not exist",

@@ -46,7 +46,7 @@ public struct InteractionImporter: Sendable {
 
     func resolvedFormat(name: String, data: Data) -> ImportOptions.Format {
         if options.format != .auto { return options.format }
-        let lower = name.lowercased()
+        let lower = Gzip.uncompressedName(name).lowercased()
         if lower.hasSuffix(".jsonl") || lower.hasSuffix(".ndjson") || lower.hasSuffix(".json") { return .jsonl }
         let firstByte = data.first { $0 != 0x20 && $0 != 0x09 && $0 != 0x0A && $0 != 0x0D && $0 != 0xEF && $0 != 0xBB && $0 != 0xBF }
         return firstByte == UInt8(ascii: "{") ? .jsonl : .delimited

@@ -14,7 +14,7 @@ public struct ItemCatalogImporter: Sendable {
 
     /// Imports the file at `path`, choosing the layout by its name.
     public func importFile(_ path: String) throws(DataError) -> ItemCatalog {
-        let name = (path as NSString).lastPathComponent.lowercased()
+        let name = (Gzip.uncompressedName(path) as NSString).lastPathComponent.lowercased()
         let data = try DelimitedTextReader.contents(ofFile: path)
         var catalog: ItemCatalog
         switch name {

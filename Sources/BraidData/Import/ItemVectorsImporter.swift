@@ -13,7 +13,7 @@ public struct ItemVectorsImporter: Sendable {
 
     public func importFile(_ path: String) throws(DataError) -> [String: [Float]] {
         let data = try DataFile.contents(of: path)
-        let lower = path.lowercased()
+        let lower = Gzip.uncompressedName(path).lowercased()
         if lower.hasSuffix(".npy") { return try numpy(data, path: path) }
         if lower.hasSuffix(".safetensors") { return try safetensors(data, path: path) }
         return try jsonLines(data, path: path)
@@ -111,7 +111,7 @@ public struct ItemVectorsImporter: Sendable {
 
     /// The item ids in the `.ids` file beside `path`, one per line, exactly `count` of them.
     func ids(beside path: String, count: Int) throws(DataError) -> [String] {
-        let idsPath = (path as NSString).deletingPathExtension + ".ids"
+        let idsPath = (Gzip.uncompressedName(path) as NSString).deletingPathExtension + ".ids"
         let ids = String(decoding: try DataFile.contents(of: idsPath), as: UTF8.self)
             .split(separator: "\n", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
             .filter { !$0.isEmpty }
