@@ -1,5 +1,5 @@
 import BraidCore
-import BraidData
+@testable import BraidData
 import BraidTestSupport
 import Foundation
 import Testing
@@ -191,5 +191,127 @@ import Testing
         #expect(table.deduplicated(.max).0.values == [5, 1])
         #expect(table.deduplicated(.last).merged == 2)
         #expect(InteractionMatrix(table).byUser.values == [5, 1])
+    }
+}
+
+/// Files large enough to be read in several runs of lines on two threads (a run is at least
+/// 64 KB): rows, line numbers, skipped rows and the first error are what reading line by line
+/// gives, worked out from where the test puts them.
+@Suite struct ParallelImportTests {
+    /// 20,000 rows of about 20 bytes (two runs of some 200 KB), user `u(n % 500)`, item
+    /// `i(n % 977)`, value `n % 5 + 1`, time `1000 + n`, with a header, CRLF line ends on
+    /// every seventh line and a blank line after row 9,000 (so row n is on line n + 2 before
+    /// it and n + 3 after).
+    static func text(replacing line: Int? = nil, with replacement: String = "") -> String {
+        var lines = ["user,item,rating,timestamp"]
+        for n in 0..<20_000 {
+            lines.append("u\(n % 500),i\(n % 977),\(n % 5 + 1),\(1000 + n)" + (n % 7 == 0 ? "\r" : ""))
+            if n == 9_000 { lines.append("") }
+        }
+        if let line { lines[line - 1] = replacement }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    func load(_ text: String, name: String = "big.csv", skipInvalid: Bool = false) throws(DataError) -> (InteractionTable, ImportReport) {
+        var options = ImportOptions()
+        options.skipInvalid = skipInvalid
+        let path = Fixtures.temporaryFile(text, name: name)
+        return try Parallelism.withThreadCount(2) { () throws(DataError) in try InteractionImporter(options: options).importFile(path) }
+    }
+
+    @Test func rowsKeepTheirFileOrder() throws {
+        let (table, report) = try load(Self.text())
+        #expect(table.count == 20_000 && report.rowsImported == 20_000 && report.linesRead == 20_001)
+        #expect(table.users.count == 500 && table.items.count == 977)
+        // Ids are numbered in order of first appearance, and every row is where it was.
+        #expect(table.users.index(of: "u499") == 499 && table.items.index(of: "i976") == 976)
+        let times = table.timestamps, values = table.values
+        #expect((0..<20_000).allSatisfy { (n: Int) -> Bool in times[n] == Int64(1000 + n) })
+        #expect((0..<20_000).allSatisfy { (n: Int) -> Bool in values[n] == Float(n % 5 + 1) })
+    }
+
+    /// A bad value on line 15,003 (row 15,000, in the second run) is an error naming that
+    /// line; skipped, the other 19,999 rows stay in order. A bad row in the first run is the
+    /// error even when the second run has a malformed line (invalid UTF-8) of its own.
+    @Test func errorsNameTheirLinesInEveryRun() throws {
+        let bad = Self.text(replacing: 15_003, with: "u1,i1,oops,5")
+        let error = try #require(throws: DataError.self) { try load(bad) }
+        #expect(error.location?.line == 15_003 && error.description.contains("oops"), "\(error.description)")
+        let (table, report) = try load(bad, skipInvalid: true)
+        #expect(table.count == 19_999 && report.rowsSkipped == 1)
+        #expect(table.timestamps[14_999] == 1000 + 14_999 && table.timestamps[15_000] == 1000 + 15_001)
+        // Invalid UTF-8 three quarters into the file (in the second run), alone and after a
+        // bad row on line 101.
+        func damaged(_ text: String) -> (path: String, line: Int) {
+            var bytes = Data(text.utf8)
+            var at = bytes.count * 3 / 4
+            while bytes[at] == 0x0A || bytes[at] == 0x0D { at += 1 }
+            bytes[at] = 0xFF
+            let path = Fixtures.temporaryFile("", name: "damaged.csv")
+            try? bytes.write(to: URL(fileURLWithPath: path))
+            return (path, bytes.prefix(at).filter { $0 == 0x0A }.count + 1)
+        }
+        func loadFile(_ path: String) throws(DataError) {
+            _ = try Parallelism.withThreadCount(2) { () throws(DataError) in try InteractionImporter().importFile(path) }
+        }
+        let both = damaged(Self.text(replacing: 101, with: "u1,i1,5,-7"))
+        let first = try #require(throws: DataError.self) { try loadFile(both.path) }
+        #expect(first.location?.line == 101 && first.description.contains("-7"), "\(first.description)")
+        let alone = damaged(Self.text())
+        let invalid = try #require(throws: DataError.self) { try loadFile(alone.path) }
+        #expect(alone.line > 13_000 && invalid.code == .invalidEncoding && invalid.location?.line == alone.line,
+                "\(invalid.description) against line \(alone.line)")
+    }
+
+    /// JSON Lines in two runs: the same rows and line numbers.
+    @Test func jsonLinesKeepTheirOrderAndLines() throws {
+        var lines = (0..<12_000).map { #"{"user": "u\#($0 % 300)", "item": "i\#($0 % 501)", "rating": \#($0 % 5 + 1), "timestamp": \#(1000 + $0)}"# }
+        let (table, report) = try load(lines.joined(separator: "\n"), name: "big.jsonl")
+        #expect(table.count == 12_000 && report.linesRead == 12_000 && table.users.index(of: "u299") == 299)
+        let times = table.timestamps
+        #expect((0..<12_000).allSatisfy { (n: Int) -> Bool in times[n] == Int64(1000 + n) })
+        lines[9_999] = #"{"user": "u1", "item": "i1", "rating": "bad"}"#
+        let error = try #require(throws: DataError.self) { try load(lines.joined(separator: "\n"), name: "bad.jsonl") }
+        #expect(error.location?.line == 10_000 && error.description.contains("bad"), "\(error.description)")
+    }
+}
+
+/// Plain lines are read straight from their bytes (`RowLayout.parsePlain`); every other line
+/// is decoded and split. Both readings must give the same rows.
+@Suite struct PlainLineTests {
+    /// Known answers: the nearest Double to each decimal, as Swift's literals are.
+    @Test func plainDecimalsAreTheNearestDouble() {
+        func decimal(_ text: String) -> Double? {
+            Array(text.utf8).withUnsafeBufferPointer { RowLayout.plainDecimal($0) }
+        }
+        #expect(decimal("4") == 4 && decimal("4.0") == 4 && decimal("2.675") == 2.675 && decimal("0.1") == 0.1)
+        #expect(decimal("-1.25") == -1.25 && decimal(".5") == 0.5 && decimal("0.00000000000001") == 1e-14)
+        #expect(decimal("123456789012345") == 123_456_789_012_345 && decimal("3.14159265358979") == 3.14159265358979)
+        // Sixteen digits, exponents, signs other than a leading minus, a bare point: not plain.
+        for text in ["1234567890123456", "0.000000000000001", "1e3", "+2", "5.", "-", ".", "1.2.3", "", "0x10", "1 "] { #expect(decimal(text) == nil, "\(text)") }
+    }
+
+    /// The same ASCII file read as UTF-8 (plain lines from their bytes) and as Latin-1 (every
+    /// line decoded and split): the same ids, values, times and events, row for row, with values
+    /// and times that are plain and that are not (exponents, 16 digits, dates, decimals of
+    /// seconds, spaces, signs, quotes).
+    @Test func plainAndDecodedReadingsAgree() throws {
+        let values = ["4", "4.0", "3.5", "0.1", "2.675", "-1.25", "1e3", "12345678901234", "1234567.8901234", " 5 ", "5.", "+2", ".5",
+                      "3.14159265358979", "0.1234567890123456"]
+        let times = ["964982703", "0", "999999999999999", "1000000000000000", "12345678901234567", "1.5e9", "2024-03-01", " 964982703", "964982703.7"]
+        var text = "user,item,rating,timestamp,event\n"
+        for n in 0..<3_000 {
+            let user = n % 11 == 0 ? " u\(n % 13) " : n % 17 == 0 ? "\"u\(n % 7)\"" : "u\(n % 97)"
+            text += "\(user),i\(n % 301),\(values[n % values.count]),\(times[(n / 3) % times.count]),\(["View", "CLICK", " buy ", ""][n % 4])\n"
+        }
+        let path = Fixtures.temporaryFile(text, name: "tricky.csv")
+        func read(_ encoding: TextEncoding) throws -> InteractionTable {
+            try Parallelism.withThreadCount(2) { try InteractionImporter(options: ImportOptions(encoding: encoding)).importFile(path).0 }
+        }
+        let plain = try read(.utf8), decoded = try read(.latin1)
+        #expect(plain.count == 3_000 && decoded.count == 3_000)
+        #expect(plain == decoded, "ids, values, times and events row for row")
+        #expect(plain.users.count == 97 && plain.eventNames.count == 3)
+        #expect(plain.values[4] == Float(2.675) && plain.timestamps[6] == 999_999_999_999_999)
     }
 }

@@ -42,28 +42,160 @@ public struct DelimitedTextReader: Sendable {
         var chosen = delimiter
         var sawLine = false
         try Self.forEachLine(in: data, fileName: fileName, maximumLength: maximumLineLength) { (number, bytes) throws(DataError) in
-            let text = try decode(bytes, line: number)
-            // Blank lines are skipped; a visible first byte settles it without a character scan.
-            if !(text.utf8.first.map { $0 > 0x20 && $0 < 0x80 } ?? false), text.allSatisfy(\.isWhitespace) { return }
+            guard let record = try record(bytes, line: number, delimiter: &chosen) else { return }
             sawLine = true
-            if chosen == nil {
-                guard let detected = Delimiter.detect(in: text) else {
-                    throw DataError(.unknownDelimiter,
-                                    "cannot tell the field delimiter from \(DataError.quote(text)): no tab, comma, semicolon, pipe or '::'",
-                                    location: .init(file: fileName, line: number),
-                                    hint: "pass --delimiter (tab, comma, semicolon, pipe, '::' or any literal text)")
-                }
-                chosen = detected
-            }
-            let fields = try split(text, by: chosen!, line: number)
-            try body(TextRecord(line: number, fields: fields))
+            try body(record)
         }
-        guard sawLine else {
-            throw DataError(data.isEmpty ? .emptyInput : .noDataRows,
-                            data.isEmpty ? "the file is empty" : "the file has only blank lines",
-                            location: .init(file: fileName), hint: "give a file with one interaction per line")
-        }
+        guard sawLine else { throw noLines(data) }
         return chosen!
+    }
+
+    /// Reads every non-blank line as `forEachRecord` does, with the work on each record after
+    /// the first spread over threads: `first` gets the first record (a header, or the row
+    /// that decides the layout) and the delimiter, and returns the transform for the records after it, and
+    /// whether the first is to be transformed too; the transforms run concurrently over runs
+    /// of lines (a window of a few megabytes at a time, so memory stays bounded), and `body`
+    /// receives each result in file order. An error in reading a line (encoding, length,
+    /// quotes) is thrown once `body` has had every record before it, as `forEachRecord` would.
+    @discardableResult
+    ///
+    /// `first` may also return a `plain` reading of a line's bytes (UTF-8 files only), tried on
+    /// each line before it is decoded and split: it returns nil for any line it does not take,
+    /// which then goes through `transform` as usual, and for the lines it takes it must give
+    /// what `transform` would.
+    public func forEachRecord<T: Sendable>(in data: Data,
+                                           first: (TextRecord, Delimiter) throws(DataError) -> (transform: @Sendable (TextRecord) -> T, includesFirst: Bool,
+                                                                                     plain: (@Sendable (UnsafeBufferPointer<UInt8>) -> T?)?),
+                                           _ body: (T) throws(DataError) -> Void) throws(DataError) -> Delimiter {
+        let result: Result<Delimiter?, DataError> = data.withUnsafeBytes { raw in
+            do throws(DataError) {
+                let bytes = Self.withoutByteOrderMark(raw.bindMemory(to: UInt8.self))
+                var chosen = delimiter
+                // The first non-blank line, read in order.
+                var start = 0, number = 0
+                var firstRecord: TextRecord?
+                while firstRecord == nil && start < bytes.count {
+                    let end = Self.lineEnd(bytes, from: start)
+                    number += 1
+                    firstRecord = try record(try Self.line(bytes, start..<end, number: number, fileName: fileName, maximumLength: maximumLineLength),
+                                             line: number, delimiter: &chosen)
+                    start = end + 1
+                }
+                guard let firstRecord, let delimiter = chosen else { return .success(nil) }
+                let (transform, includesFirst, plain) = try first(firstRecord, delimiter)
+                if includesFirst { try body(transform(firstRecord)) }
+                let reader = self
+                let plainUTF8 = encoding == .utf8 ? plain : nil
+                try Self.forEachLine(in: bytes, from: start, after: number, fileName: fileName, maximumLength: maximumLineLength,
+                                     transform: { (line, lineBytes) throws(DataError) -> T? in
+                                         if let plainUTF8, let result = plainUTF8(lineBytes) { return result }
+                                         var chosen: Delimiter? = delimiter
+                                         return try reader.record(lineBytes, line: line, delimiter: &chosen).map(transform)
+                                     }, body)
+                return .success(delimiter)
+            } catch {
+                return .failure(error)
+            }
+        }
+        guard let delimiter = try result.get() else { throw noLines(data) }
+        return delimiter
+    }
+
+    /// The lines of `bytes` from byte `start` (line `number` + 1 onwards) transformed on
+    /// several threads, their results (nil for none) handed to `body` in file order: in windows
+    /// of whole lines (up to 4 MB a thread, so memory stays bounded), each window cut into a
+    /// run per thread. An error `transform` throws ends its run and is thrown once `body` has
+    /// had every result before it, as reading line by line would.
+    static func forEachLine<T: Sendable>(in bytes: UnsafeBufferPointer<UInt8>, from start: Int = 0, after number: Int = 0,
+                                         fileName: String, maximumLength: Int,
+                                         transform: @Sendable (Int, UnsafeBufferPointer<UInt8>) throws(DataError) -> T?,
+                                         _ body: (T) throws(DataError) -> Void) throws(DataError) {
+        let threads = Parallelism.threadCount
+        // Fewer than 4 MB a run on a small file, so that every thread has one.
+        let runLength = max(1 << 16, min(4 << 20, (bytes.count - start) / threads + 1))
+        guard let base = bytes.baseAddress else { return }
+        let shared = UnsafeSendablePointer(base)
+        var start = start, number = number
+        while start < bytes.count {
+            var runs: [(range: Range<Int>, firstLine: Int)] = []
+            for _ in 0..<threads where start < bytes.count {
+                let end = min(bytes.count, lineEnd(bytes, from: min(bytes.count - 1, start + runLength)) + 1)
+                runs.append((start..<end, number + 1))
+                number += newlines(in: UnsafeBufferPointer(rebasing: bytes[start..<end]))
+                if end == bytes.count && bytes.last != 0x0A { number += 1 }
+                start = end
+            }
+            let frozen = runs
+            let parsed = parallelMap(frozen.count) { k -> (results: [T], error: DataError?) in
+                let run = UnsafeBufferPointer(start: shared.pointer + frozen[k].range.lowerBound, count: frozen[k].range.count)
+                var results: [T] = []
+                do throws(DataError) {
+                    try forEachLine(in: run, firstLine: frozen[k].firstLine, fileName: fileName, maximumLength: maximumLength) { (line, lineBytes) throws(DataError) in
+                        if let result = try transform(line, lineBytes) { results.append(result) }
+                    }
+                    return (results, nil)
+                } catch {
+                    return (results, error)
+                }
+            }
+            for (results, error) in parsed {
+                for result in results { try body(result) }
+                if let error { throw error }
+            }
+        }
+    }
+
+    /// The error for a file without a non-blank line.
+    func noLines(_ data: Data) -> DataError {
+        DataError(data.isEmpty ? .emptyInput : .noDataRows, data.isEmpty ? "the file is empty" : "the file has only blank lines",
+                  location: .init(file: fileName), hint: "give a file with one interaction per line")
+    }
+
+    /// The record a line holds, or nil for a blank line; the first non-blank line sets
+    /// `delimiter` when it is nil (detected).
+    func record(_ bytes: UnsafeBufferPointer<UInt8>, line number: Int, delimiter chosen: inout Delimiter?) throws(DataError) -> TextRecord? {
+        let text = try decode(bytes, line: number)
+        // Blank lines are skipped; a visible first byte settles it without a character scan.
+        if !(text.utf8.first.map { $0 > 0x20 && $0 < 0x80 } ?? false), text.allSatisfy(\.isWhitespace) { return nil }
+        if chosen == nil {
+            guard let detected = Delimiter.detect(in: text) else {
+                throw DataError(.unknownDelimiter,
+                                "cannot tell the field delimiter from \(DataError.quote(text)): no tab, comma, semicolon, pipe or '::'",
+                                location: .init(file: fileName, line: number),
+                                hint: "pass --delimiter (tab, comma, semicolon, pipe, '::' or any literal text)")
+            }
+            chosen = detected
+        }
+        return TextRecord(line: number, fields: try split(text, by: chosen!, line: number))
+    }
+
+    /// `bytes` without a leading UTF-8 byte-order mark.
+    static func withoutByteOrderMark(_ bytes: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
+        bytes.count >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF ? UnsafeBufferPointer(rebasing: bytes[3...]) : bytes
+    }
+
+    /// The index of the `\n` ending the line that starts at `start`, or the end of `bytes`.
+    static func lineEnd(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
+        var end = start
+        while end < bytes.count && bytes[end] != 0x0A { end += 1 }
+        return end
+    }
+
+    static func newlines(in bytes: UnsafeBufferPointer<UInt8>) -> Int {
+        bytes.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
+    }
+
+    /// The line at `range` without its `\r`, refused when longer than `maximumLength`.
+    static func line(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, number: Int, fileName: String,
+                     maximumLength: Int) throws(DataError) -> UnsafeBufferPointer<UInt8> {
+        var lineEnd = range.upperBound
+        if lineEnd > range.lowerBound && bytes[lineEnd - 1] == 0x0D { lineEnd -= 1 }
+        if lineEnd - range.lowerBound > maximumLength {
+            throw DataError(.lineTooLong, "the line is \(lineEnd - range.lowerBound) bytes long, more than the limit of \(maximumLength)",
+                            location: .init(file: fileName, line: number),
+                            hint: "check that this is a delimited text file with one record per line")
+        }
+        return UnsafeBufferPointer(rebasing: bytes[range.lowerBound..<lineEnd])
     }
 
     /// Splits `data` into lines (without their `\n` or `\r\n`) and calls `body` with the
@@ -71,32 +203,28 @@ public struct DelimitedTextReader: Sendable {
     static func forEachLine(in data: Data, fileName: String, maximumLength: Int,
                             _ body: (Int, UnsafeBufferPointer<UInt8>) throws(DataError) -> Void) throws(DataError) {
         let result: Result<Void, DataError> = data.withUnsafeBytes { raw in
-            let bytes = raw.bindMemory(to: UInt8.self)
-            var start = 0
-            if bytes.count >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF { start = 3 }
-            var number = 0
-            while start < bytes.count {
-                number += 1
-                var end = start
-                while end < bytes.count && bytes[end] != 0x0A { end += 1 }
-                var lineEnd = end
-                if lineEnd > start && bytes[lineEnd - 1] == 0x0D { lineEnd -= 1 }
-                if lineEnd - start > maximumLength {
-                    return .failure(DataError(.lineTooLong,
-                                              "the line is \(lineEnd - start) bytes long, more than the limit of \(maximumLength)",
-                                              location: .init(file: fileName, line: number),
-                                              hint: "check that this is a delimited text file with one record per line"))
-                }
-                do throws(DataError) {
-                    try body(number, UnsafeBufferPointer(rebasing: bytes[start..<lineEnd]))
-                } catch {
-                    return .failure(error)
-                }
-                start = end + 1
+            do throws(DataError) {
+                try forEachLine(in: withoutByteOrderMark(raw.bindMemory(to: UInt8.self)), fileName: fileName, maximumLength: maximumLength, body)
+                return .success(())
+            } catch {
+                return .failure(error)
             }
-            return .success(())
         }
         try result.get()
+    }
+
+    /// Splits `bytes` into lines (without their `\n` or `\r\n`) and calls `body` with each
+    /// line's number (the first is `firstLine`) and bytes.
+    static func forEachLine(in bytes: UnsafeBufferPointer<UInt8>, firstLine: Int = 1, fileName: String, maximumLength: Int,
+                            _ body: (Int, UnsafeBufferPointer<UInt8>) throws(DataError) -> Void) throws(DataError) {
+        var start = 0
+        var number = firstLine - 1
+        while start < bytes.count {
+            number += 1
+            let end = lineEnd(bytes, from: start)
+            try body(number, try line(bytes, start..<end, number: number, fileName: fileName, maximumLength: maximumLength))
+            start = end + 1
+        }
     }
 
     private func decode(_ bytes: UnsafeBufferPointer<UInt8>, line: Int) throws(DataError) -> String {

@@ -55,25 +55,21 @@ public struct InteractionImporter: Sendable {
     private func importDelimited(_ data: Data, named name: String, into table: inout InteractionTable) throws(DataError) -> ImportReport {
         var report = ImportReport(file: name)
         let reader = DelimitedTextReader(fileName: name, delimiter: options.delimiter, encoding: options.encoding)
-        var layout: RowLayout?
-        let delimiter = try reader.forEachRecord(in: data) { (record) throws(DataError) in
-            report.linesRead += 1
-            if layout == nil {
-                let (resolved, header) = try RowLayout.resolve(first: record, options: options, fileName: name)
-                layout = resolved
-                if let header {
-                    report.headerLine = record.fields
-                    report.headerGuessed = header == .guessed
-                    return
-                }
+        let defaultValue = options.defaultValue
+        // The first record decides the layout (and may be a header); the rows after it are
+        // parsed on several threads and added to the table in file order.
+        let delimiter = try reader.forEachRecord(in: data, first: { (record, delimiter) throws(DataError) in
+            let (layout, header) = try RowLayout.resolve(first: record, options: options, fileName: name)
+            if let header {
+                report.linesRead += 1
+                report.headerLine = record.fields
+                report.headerGuessed = header == .guessed
             }
-            do throws(DataError) {
-                try layout!.append(record, to: &table, fileName: name, defaultValue: options.defaultValue)
-                report.rowsImported += 1
-            } catch {
-                guard options.skipInvalid else { throw error }
-                report.skip(error)
-            }
+            let separator = Array(delimiter.text.utf8)
+            return ({ layout.parse($0, fileName: name, defaultValue: defaultValue) }, header == nil,
+                    { bytes in layout.parsePlain(bytes, separator: separator, defaultValue: defaultValue).map { .success($0) } })
+        }) { (parsed: Result<ParsedRow, DataError>) throws(DataError) in
+            try report.take(parsed, into: &table, skippingInvalid: options.skipInvalid)
         }
         report.delimiter = delimiter.description
         return report
@@ -155,44 +151,153 @@ struct RowLayout {
         return (layout, header)
     }
 
-    func append(_ record: TextRecord, to table: inout InteractionTable, fileName: String, defaultValue: Float) throws(DataError) {
+    /// The row of a plain line read straight from its bytes: ASCII without quotes, the
+    /// layout's number of fields, ids that are not empty, values that are decimal numbers of at
+    /// most 15 digits and times that are whole seconds of at most 15 digits. Any other line
+    /// (or an empty `separator`) gives nil and is read, or explained, by `parse`, which gives
+    /// the same row for every line this takes: a value of at most 15 digits over a power of ten
+    /// up to 10²² is one correctly rounded division, as the parser of `Double(String)` rounds
+    /// it, and such a time is exact as a `Double`.
+    func parsePlain(_ bytes: UnsafeBufferPointer<UInt8>, separator: [UInt8], defaultValue: Float) -> ParsedRow? {
+        guard let lead = separator.first, let firstByte = bytes.first, firstByte > 0x20 else { return nil }
+        return withUnsafeTemporaryAllocation(of: Range<Int>.self, capacity: columnCount) { fields -> ParsedRow? in
+            var count = 0, start = 0, i = 0
+            while i < bytes.count {
+                let byte = bytes[i]
+                if byte >= 0x80 || byte == UInt8(ascii: "\"") { return nil }
+                if byte == lead, i + separator.count <= bytes.count, separator.indices.allSatisfy({ bytes[i + $0] == separator[$0] }) {
+                    guard count + 1 < columnCount else { return nil }
+                    fields[count] = start..<i
+                    count += 1
+                    i += separator.count
+                    start = i
+                    continue
+                }
+                i += 1
+            }
+            guard count + 1 == columnCount else { return nil }
+            fields[count] = start..<bytes.count
+            func trimmed(_ column: Int) -> UnsafeBufferPointer<UInt8> {
+                var range = fields[column]
+                while !range.isEmpty && bytes[range.lowerBound] == 0x20 { range = (range.lowerBound + 1)..<range.upperBound }
+                while !range.isEmpty && bytes[range.upperBound - 1] == 0x20 { range = range.lowerBound..<(range.upperBound - 1) }
+                return UnsafeBufferPointer(rebasing: bytes[range])
+            }
+            let userBytes = trimmed(user), itemBytes = trimmed(item)
+            guard !userBytes.isEmpty, !itemBytes.isEmpty else { return nil }
+            var row = ParsedRow(user: String(decoding: userBytes, as: UTF8.self), item: String(decoding: itemBytes, as: UTF8.self),
+                                value: defaultValue, timestamp: InteractionTable.noTimestamp, event: nil)
+            if let value {
+                guard let parsed = Self.plainDecimal(trimmed(value)) else { return nil }
+                row.value = Float(parsed)
+            }
+            if let timestamp {
+                let text = trimmed(timestamp)
+                guard (1...15).contains(text.count), text.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
+                row.timestamp = text.reduce(0) { $0 * 10 + Int64($1 - 0x30) }
+            }
+            if let event {
+                let name = String(decoding: trimmed(event), as: UTF8.self).lowercased()
+                if !name.isEmpty { row.event = name }
+            }
+            return row
+        }
+    }
+
+    /// Powers of ten exact as `Double`s: 10⁰ … 10²².
+    static let exactPowersOfTen: [Double] = (0...22).map { (0..<$0).reduce(1.0) { value, _ in value * 10 } }
+
+    /// `-?digits(.digits)?` with at most 15 digits in all, as the nearest `Double`; nil for any
+    /// other text.
+    static func plainDecimal(_ text: UnsafeBufferPointer<UInt8>) -> Double? {
+        var i = 0
+        let negative = text.first == UInt8(ascii: "-")
+        if negative { i = 1 }
+        var mantissa: Int64 = 0, digits = 0, fraction = 0, sawPoint = false
+        while i < text.count {
+            let byte = text[i]
+            if byte >= 0x30 && byte <= 0x39 {
+                mantissa = mantissa * 10 + Int64(byte - 0x30)
+                digits += 1
+                if sawPoint { fraction += 1 }
+            } else if byte == UInt8(ascii: "."), !sawPoint {
+                sawPoint = true
+            } else {
+                return nil
+            }
+            i += 1
+        }
+        guard digits > 0, digits <= 15, !(sawPoint && fraction == 0), text.last != UInt8(ascii: ".") else { return nil }
+        let magnitude = Double(mantissa) / exactPowersOfTen[fraction]
+        return negative ? -magnitude : magnitude
+    }
+
+    /// One row's fields checked and parsed (any thread), or why they cannot be.
+    func parse(_ record: TextRecord, fileName: String, defaultValue: Float) -> Result<ParsedRow, DataError> {
         let fields = record.fields
         func location(_ index: Int) -> DataError.Location {
             .init(file: fileName, line: record.line, column: names.indices.contains(index) ? names[index] : "\(index + 1)")
         }
         guard fields.count == columnCount else {
-            throw DataError(.wrongColumnCount, "expected \(columnCount) fields but found \(fields.count) in \(DataError.quote(fields.joined(separator: "|")))",
-                            location: .init(file: fileName, line: record.line),
-                            hint: "every line needs the same number of fields as the first; quote fields that contain the delimiter")
+            return .failure(DataError(.wrongColumnCount, "expected \(columnCount) fields but found \(fields.count) in \(DataError.quote(fields.joined(separator: "|")))",
+                                      location: .init(file: fileName, line: record.line),
+                                      hint: "every line needs the same number of fields as the first; quote fields that contain the delimiter"))
         }
         let userID = fields[user].trimmingCharacters(in: " ")
         let itemID = fields[item].trimmingCharacters(in: " ")
-        guard !userID.isEmpty else { throw DataError(.invalidValue, "the user id is empty", location: location(user)) }
-        guard !itemID.isEmpty else { throw DataError(.invalidValue, "the item id is empty", location: location(item)) }
-        var rowValue = defaultValue
+        guard !userID.isEmpty else { return .failure(DataError(.invalidValue, "the user id is empty", location: location(user))) }
+        guard !itemID.isEmpty else { return .failure(DataError(.invalidValue, "the item id is empty", location: location(item))) }
+        var row = ParsedRow(user: userID, item: itemID, value: defaultValue, timestamp: InteractionTable.noTimestamp, event: nil)
         if let value {
             switch FieldParsing.value(fields[value]) {
-            case .success(let parsed): rowValue = parsed
+            case .success(let parsed): row.value = parsed
             case .failure(let why):
-                throw DataError(.invalidValue, "value \(DataError.quote(fields[value])) \(why)", location: location(value),
-                                hint: "values must be finite numbers with a '.' decimal point; fix the row or pass --skip-invalid")
+                return .failure(DataError(.invalidValue, "value \(DataError.quote(fields[value])) \(why)", location: location(value),
+                                          hint: "values must be finite numbers with a '.' decimal point; fix the row or pass --skip-invalid"))
             }
         }
-        var rowTime = InteractionTable.noTimestamp
         if let timestamp {
             switch FieldParsing.timestamp(fields[timestamp]) {
-            case .success(let parsed): rowTime = parsed
+            case .success(let parsed): row.timestamp = parsed
             case .failure(let why):
-                throw DataError(.invalidTimestamp, "timestamp \(DataError.quote(fields[timestamp])) \(why)", location: location(timestamp),
-                                hint: "use seconds since 1970 or an ISO 8601 date; fix the row or pass --skip-invalid")
+                return .failure(DataError(.invalidTimestamp, "timestamp \(DataError.quote(fields[timestamp])) \(why)", location: location(timestamp),
+                                          hint: "use seconds since 1970 or an ISO 8601 date; fix the row or pass --skip-invalid"))
             }
         }
-        var eventIndex: Int16 = -1
         if let event {
             let name = fields[event].trimmingCharacters(in: " ").lowercased()
-            if !name.isEmpty { eventIndex = table.eventIndex(name) }
+            if !name.isEmpty { row.event = name }
         }
-        table.append(user: table.users.insert(userID), item: table.items.insert(itemID), value: rowValue,
-                     timestamp: rowTime, event: eventIndex)
+        return .success(row)
+    }
+}
+
+/// One interaction as read from a row, before its ids are numbered.
+struct ParsedRow: Sendable {
+    var user: String, item: String
+    var value: Float
+    var timestamp: Int64
+    var event: String?
+
+    /// Numbers its ids (and event type) in `table`'s vocabularies and appends it.
+    func add(to table: inout InteractionTable) {
+        table.append(user: table.users.insert(user), item: table.items.insert(item), value: value,
+                     timestamp: timestamp, event: event.map { table.eventIndex($0) } ?? -1)
+    }
+}
+
+extension ImportReport {
+    /// Counts a data line and adds its row to `table`; a row that did not parse is skipped
+    /// and counted when `skippingInvalid`, else thrown.
+    mutating func take(_ parsed: Result<ParsedRow, DataError>, into table: inout InteractionTable, skippingInvalid: Bool) throws(DataError) {
+        linesRead += 1
+        switch parsed {
+        case .success(let row):
+            row.add(to: &table)
+            rowsImported += 1
+        case .failure(let error):
+            guard skippingInvalid else { throw error }
+            skip(error)
+        }
     }
 }

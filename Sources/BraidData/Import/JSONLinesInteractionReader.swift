@@ -4,25 +4,32 @@ import Foundation
 /// Reads interactions from JSON Lines: one object per line with a user and an item field
 /// (names as `ColumnRole` recognises them, or as `--columns role=name` maps them) and
 /// optional value, timestamp and event fields.
-struct JSONLinesInteractionReader {
+struct JSONLinesInteractionReader: Sendable {
     var fileName: String
     var options: ImportOptions
 
     func read(_ data: Data, into table: inout InteractionTable) throws(DataError) -> ImportReport {
         var report = ImportReport(file: fileName)
         var sawLine = false
-        try DelimitedTextReader.forEachLine(in: data, fileName: fileName, maximumLength: 1 << 20) { (number, bytes) throws(DataError) in
-            guard bytes.contains(where: { $0 != 0x20 && $0 != 0x09 }) else { return }
-            sawLine = true
-            report.linesRead += 1
+        let reader = self
+        let result: Result<Void, DataError> = data.withUnsafeBytes { raw in
             do throws(DataError) {
-                try appendLine(bytes, number: number, to: &table)
-                report.rowsImported += 1
+                // Lines are parsed on several threads and added to the table in file order.
+                try DelimitedTextReader.forEachLine(in: DelimitedTextReader.withoutByteOrderMark(raw.bindMemory(to: UInt8.self)),
+                                                    fileName: fileName, maximumLength: 1 << 20,
+                                                    transform: { (number, bytes) -> Result<ParsedRow, DataError>? in
+                                                        guard bytes.contains(where: { $0 != 0x20 && $0 != 0x09 }) else { return nil }
+                                                        do throws(DataError) { return .success(try reader.row(bytes, number: number)) } catch { return .failure(error) }
+                                                    }) { (parsed) throws(DataError) in
+                    sawLine = true
+                    try report.take(parsed, into: &table, skippingInvalid: options.skipInvalid)
+                }
+                return .success(())
             } catch {
-                guard options.skipInvalid else { throw error }
-                report.skip(error)
+                return .failure(error)
             }
         }
+        try result.get()
         guard sawLine else {
             throw DataError(data.isEmpty ? .emptyInput : .noDataRows, data.isEmpty ? "the file is empty" : "the file has only blank lines",
                             location: .init(file: fileName), hint: "give one JSON object per line")
@@ -30,7 +37,8 @@ struct JSONLinesInteractionReader {
         return report
     }
 
-    private func appendLine(_ bytes: UnsafeBufferPointer<UInt8>, number: Int, to table: inout InteractionTable) throws(DataError) {
+    /// One line's interaction, or why it is not one.
+    private func row(_ bytes: UnsafeBufferPointer<UInt8>, number: Int) throws(DataError) -> ParsedRow {
         guard String(validating: bytes, as: UTF8.self) != nil else {
             throw DataError(.invalidEncoding, "the line is not valid UTF-8", location: .init(file: fileName, line: number),
                             hint: "JSON Lines files must be UTF-8")
@@ -47,14 +55,19 @@ struct JSONLinesInteractionReader {
             throw DataError(.invalidValue, "the line is not valid JSON: \(DataError.quote(String(decoding: bytes.prefix(80), as: UTF8.self)))",
                             location: .init(file: fileName, line: number), hint: "each line must be one JSON object")
         }
+        // Each role's field: as --columns names it, else the first key (in sorted order) that
+        // names the role, found in one pass over the keys.
+        let sortedKeys = object.keys.sorted()
+        var named: [ColumnRole: String] = [:]
+        for key in sortedKeys { if let role = ColumnRole.forHeader(key), named[role] == nil { named[role] = key } }
         func key(for role: ColumnRole) -> String? {
             if case .headerNames(let names)? = options.columns, let name = names[role] { return object[name] != nil ? name : nil }
-            return object.keys.sorted().first { ColumnRole.forHeader($0) == role }
+            return named[role]
         }
         func location(_ field: String?) -> DataError.Location { .init(file: fileName, line: number, column: field) }
         func identifier(_ role: ColumnRole) throws(DataError) -> String {
             guard let name = key(for: role) else {
-                throw DataError(.missingColumn, "the object has no \(role.rawValue) field (keys: \(object.keys.sorted().joined(separator: ", ")))",
+                throw DataError(.missingColumn, "the object has no \(role.rawValue) field (keys: \(sortedKeys.joined(separator: ", ")))",
                                 location: location(nil), hint: "name it \(role.rawValue), or map it with --columns \(role.rawValue)=FIELD")
             }
             switch object[name] {
@@ -91,8 +104,8 @@ struct JSONLinesInteractionReader {
                                 hint: "use seconds since 1970 or an ISO 8601 date")
             }
         }
-        var event: Int16 = -1
-        if let name = key(for: .event), let raw = object[name] as? String, !raw.isEmpty { event = table.eventIndex(raw.lowercased()) }
-        table.append(user: table.users.insert(userID), item: table.items.insert(itemID), value: value, timestamp: timestamp, event: event)
+        var event: String?
+        if let name = key(for: .event), let raw = object[name] as? String, !raw.isEmpty { event = raw.lowercased() }
+        return ParsedRow(user: userID, item: itemID, value: value, timestamp: timestamp, event: event)
     }
 }
