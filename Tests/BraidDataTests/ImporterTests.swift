@@ -315,3 +315,42 @@ import Testing
         #expect(plain.values[4] == Float(2.675) && plain.timestamps[6] == 999_999_999_999_999)
     }
 }
+
+/// JSON Lines read from their bytes when plain (`PlainJSONObject`), through JSONSerialization
+/// otherwise: known answers for lines of both kinds in one file.
+@Suite struct PlainJSONLinesTests {
+    /// Header names fold case and drop what is not a letter or digit, ASCII or not.
+    @Test func headerNamesFoldToTheirRoles() {
+        let roles: [String: ColumnRole?] = ["User_ID": .user, "Movie-Id": .item, "UNIXTIME": .timestamp, "Event Type": .event, "Rating": .value,
+                                            "x": nil, "Bewertung": nil, "Ürating": nil, "user\u{0301}": nil, "ＵＳＥＲ": nil]
+        for (name, role) in roles { #expect(ColumnRole.forHeader(name) == role, "\(name)") }
+    }
+
+    @Test func plainAndOtherLinesGiveTheirKnownRows() throws {
+        let lines = [
+            #"{"user": 12, "item": "a", "rating": 4.5, "timestamp": 964982703}"#,          // plain: number id, decimal
+            #"{"user": "u\"q", "item": "b", "rating": 2}"#,                                // escaped id: JSONSerialization
+            #"{"user": -0, "item": "c", "rating": -0}"#,                                   // -0 id is "0"; a -0 value reads as 0
+            #"{"user": "u1", "item": "d", "rating": "3.5", "timestamp": "2024-03-01"}"#,   // text value and date
+            #"{"user": "u1", "item": "e", "rating": null}"#,                               // no value: the default
+            #"{"extra": {"x": [1, 2, {"y": null}], "s": "t\n"}, "user": "u1", "item": "f", "rating": 2}"#,
+            #"{"user": "u1", "item": "g", "rating": 1e2}"#,                                // exponent: JSONSerialization
+            #"{"user": "u1", "item": "h", "rating": 2, "event": "VIEW"}"#,
+            #"{"user": "u1", "item": "i", "rating": 2, "rating": 3}"#,                     // a key twice: the last
+            #"{"user": "u1", "item": "j", "rating": 0.1234567890123456}"#,                 // 16 digits: JSONSerialization
+            #" { "user" : "ü" , "item" : "k" , "rating" : 5 } "#,
+        ]
+        let path = Fixtures.temporaryFile(lines.joined(separator: "\n") + "\n", name: "mixed.jsonl")
+        let table = try InteractionImporter().importFile(path).0
+        let rows = (0..<table.count).map { table[$0] }
+        #expect(rows.map(\.user) == ["12", "u\"q", "0", "u1", "u1", "u1", "u1", "u1", "u1", "u1", "ü"])
+        #expect(rows.map(\.value) == [4.5, 2, 0, 3.5, 1, 2, 100, 2, 3, Float(0.1234567890123456), 5])
+        #expect(rows[2].value.sign == .plus)
+        #expect(rows[0].timestamp == 964_982_703 && rows[3].timestamp == 1_709_251_200 && rows[1].timestamp == nil)
+        #expect(rows[7].event == "view" && rows[6].event == nil)
+        // A plain line that is an error is still the error JSONSerialization's reading gives.
+        let bad = Fixtures.temporaryFile(#"{"user": "", "item": "x"}"# + "\n", name: "bad.jsonl")
+        let error = try #require(throws: DataError.self) { try InteractionImporter().importFile(bad) }
+        #expect(error.description.contains("is not a string or number") && error.location?.line == 1, "\(error.description)")
+    }
+}

@@ -13,10 +13,25 @@ public enum ColumnRole: String, Sendable, Codable, CaseIterable {
         .event: ["event", "eventtype", "type", "action", "behavior", "behaviour", "interaction", "interactiontype"],
     ]
 
-    /// The role a header name denotes, if any.
+    /// Each synonym's role (no synonym names two).
+    static let roleBySynonym: [String: ColumnRole] = Dictionary(synonyms.flatMap { role, names in names.map { ($0, role) } }) { first, _ in first }
+
+    /// The role a header name denotes, if any. (A JSON Lines file asks this of every line's
+    /// keys: an ASCII name is folded byte by byte, as the Unicode folding would fold it.)
     public static func forHeader(_ name: String) -> ColumnRole? {
-        let key = String(name.lowercased().filter { $0.isLetter || $0.isNumber })
-        return synonyms.first { $0.value.contains(key) }?.key
+        let key: String
+        if name.utf8.allSatisfy({ $0 < 0x80 }) {
+            key = String(decoding: name.utf8.compactMap { byte -> UInt8? in
+                switch byte {
+                case 0x41...0x5A: byte + 0x20
+                case 0x61...0x7A, 0x30...0x39: byte
+                default: nil
+                }
+            }, as: UTF8.self)
+        } else {
+            key = String(name.lowercased().filter { $0.isLetter || $0.isNumber })
+        }
+        return roleBySynonym[key]
     }
 
     /// Parses a role name as the CLI's `--columns` writes it.

@@ -51,18 +51,18 @@ public struct DelimitedTextReader: Sendable {
     }
 
     /// Reads every non-blank line as `forEachRecord` does, with the work on each record after
-    /// the first spread over threads: `first` gets the first record (a header, or the row
-    /// that decides the layout) and the delimiter, and returns the transform for the records after it, and
-    /// whether the first is to be transformed too; the transforms run concurrently over runs
-    /// of lines (a window of a few megabytes at a time, so memory stays bounded), and `body`
-    /// receives each result in file order. An error in reading a line (encoding, length,
+    /// the first spread over threads: `first` gets the first record (a header, or the row that
+    /// decides the layout) and the delimiter, and returns the transform for the records after
+    /// it, and whether the first is to be transformed too; the transforms run concurrently over
+    /// runs of lines (a window of a few megabytes at a time, so memory stays bounded), and
+    /// `body` receives each result in file order. An error in reading a line (encoding, length,
     /// quotes) is thrown once `body` has had every record before it, as `forEachRecord` would.
-    @discardableResult
     ///
     /// `first` may also return a `plain` reading of a line's bytes (UTF-8 files only), tried on
     /// each line before it is decoded and split: it returns nil for any line it does not take,
     /// which then goes through `transform` as usual, and for the lines it takes it must give
     /// what `transform` would.
+    @discardableResult
     public func forEachRecord<T: Sendable>(in data: Data,
                                            first: (TextRecord, Delimiter) throws(DataError) -> (transform: @Sendable (TextRecord) -> T, includesFirst: Bool,
                                                                                      plain: (@Sendable (UnsafeBufferPointer<UInt8>) -> T?)?),

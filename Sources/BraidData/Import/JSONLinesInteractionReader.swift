@@ -43,6 +43,7 @@ struct JSONLinesInteractionReader: Sendable {
             throw DataError(.invalidEncoding, "the line is not valid UTF-8", location: .init(file: fileName, line: number),
                             hint: "JSON Lines files must be UTF-8")
         }
+        if let plain = PlainJSONObject(bytes), let row = plainRow(plain, bytes) { return row }
         let object: [String: Any]
         do {
             guard let parsed = try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] else {
@@ -55,15 +56,9 @@ struct JSONLinesInteractionReader: Sendable {
             throw DataError(.invalidValue, "the line is not valid JSON: \(DataError.quote(String(decoding: bytes.prefix(80), as: UTF8.self)))",
                             location: .init(file: fileName, line: number), hint: "each line must be one JSON object")
         }
-        // Each role's field: as --columns names it, else the first key (in sorted order) that
-        // names the role, found in one pass over the keys.
         let sortedKeys = object.keys.sorted()
-        var named: [ColumnRole: String] = [:]
-        for key in sortedKeys { if let role = ColumnRole.forHeader(key), named[role] == nil { named[role] = key } }
-        func key(for role: ColumnRole) -> String? {
-            if case .headerNames(let names)? = options.columns, let name = names[role] { return object[name] != nil ? name : nil }
-            return named[role]
-        }
+        let named = roleKeys(sortedKeys)
+        func key(for role: ColumnRole) -> String? { named[role] }
         func location(_ field: String?) -> DataError.Location { .init(file: fileName, line: number, column: field) }
         func identifier(_ role: ColumnRole) throws(DataError) -> String {
             guard let name = key(for: role) else {
@@ -107,5 +102,66 @@ struct JSONLinesInteractionReader: Sendable {
         var event: String?
         if let name = key(for: .event), let raw = object[name] as? String, !raw.isEmpty { event = raw.lowercased() }
         return ParsedRow(user: userID, item: itemID, value: value, timestamp: timestamp, event: event)
+    }
+
+    /// Each role's field among `keys` (sorted): as --columns names it, else the first key that
+    /// names the role.
+    func roleKeys(_ keys: [String]) -> [ColumnRole: String] {
+        var named: [ColumnRole: String] = [:]
+        for key in keys { if let role = ColumnRole.forHeader(key), named[role] == nil { named[role] = key } }
+        if case .headerNames(let names)? = options.columns {
+            for (role, name) in names { named[role] = keys.contains(name) ? name : nil }
+        }
+        return named
+    }
+
+    /// The row of a plain line (`PlainJSONObject`) when its fields need no more than its bytes:
+    /// string ids without escapes or whole-number ids, values and times as plain numbers or
+    /// unescaped text, an unescaped event. Anything else (including every line that is an
+    /// error) gives nil, and the line is read as before; for the rest this gives what that gives.
+    func plainRow(_ object: PlainJSONObject, _ bytes: UnsafeBufferPointer<UInt8>) -> ParsedRow? {
+        let named = roleKeys(object.members.keys.sorted())
+        func member(_ role: ColumnRole) -> PlainJSONObject.Value? { named[role].flatMap { object.members[$0] } }
+        func text(_ range: Range<Int>) -> String { String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self) }
+        func identifier(_ role: ColumnRole) -> String? {
+            switch member(role) {
+            case .string(let range, escaped: false)? where !range.isEmpty: return text(range)
+            case .number(let range, integer: true)?:
+                // At most 15 digits: exact, and below 10¹⁵ as the other reading requires.
+                let digits = bytes[range]
+                let negative = digits.first == UInt8(ascii: "-")
+                let magnitude = digits.dropFirst(negative ? 1 : 0).reduce(Int64(0)) { $0 * 10 + Int64($1 - 0x30) }
+                return String(negative ? -magnitude : magnitude)
+            default: return nil
+            }
+        }
+        guard let user = identifier(.user), let item = identifier(.item) else { return nil }
+        var row = ParsedRow(user: user, item: item, value: options.defaultValue, timestamp: InteractionTable.noTimestamp, event: nil)
+        switch member(.value) {
+        case nil, .null?: break
+        case .number(let range, _)?:
+            // A negative zero reads as 0 one way and -0 the other: left to the other reading.
+            guard let value = RowLayout.plainDecimal(UnsafeBufferPointer(rebasing: bytes[range])), value != 0 || value.sign == .plus else { return nil }
+            row.value = Float(value)
+        case .string(let range, escaped: false)?:
+            guard case .success(let value) = FieldParsing.value(text(range)) else { return nil }
+            row.value = value
+        default: return nil
+        }
+        switch member(.timestamp) {
+        case nil, .null?: break
+        case .number(let range, integer: true)? where bytes[range.lowerBound] != UInt8(ascii: "-"):
+            row.timestamp = bytes[range].reduce(Int64(0)) { $0 * 10 + Int64($1 - 0x30) }
+        case .string(let range, escaped: false)?:
+            guard case .success(let time) = FieldParsing.timestamp(text(range)) else { return nil }
+            row.timestamp = time
+        default: return nil
+        }
+        switch member(.event) {
+        case .string(let range, escaped: false)? where !range.isEmpty: row.event = text(range).lowercased()
+        case .string(_, escaped: true)?: return nil
+        default: break
+        }
+        return row
     }
 }
