@@ -288,6 +288,9 @@ import Testing
         #expect(decimal("-1.25") == -1.25 && decimal(".5") == 0.5 && decimal("0.00000000000001") == 1e-14)
         #expect(decimal("123456789012345") == 123_456_789_012_345 && decimal("3.14159265358979") == 3.14159265358979)
         // Sixteen digits, exponents, signs other than a leading minus, a bare point: not plain.
+        func integer(_ text: String) -> Int64? { Array(text.utf8).withUnsafeBufferPointer { RowLayout.plainInteger($0) } }
+        #expect(integer("964982703") == 964_982_703 && integer("-12") == -12 && integer("-0") == 0 && integer("123456789012345") == 123_456_789_012_345)
+        for text in ["1234567890123456", "-", "", "12a", "1.0", "+1", " 1"] { #expect(integer(text) == nil, "\(text)") }
         for text in ["1234567890123456", "0.000000000000001", "1e3", "+2", "5.", "-", ".", "1.2.3", "", "0x10", "1 "] { #expect(decimal(text) == nil, "\(text)") }
     }
 

@@ -67,38 +67,33 @@ public struct DelimitedTextReader: Sendable {
                                            first: (TextRecord, Delimiter) throws(DataError) -> (transform: @Sendable (TextRecord) -> T, includesFirst: Bool,
                                                                                      plain: (@Sendable (UnsafeBufferPointer<UInt8>) -> T?)?),
                                            _ body: (T) throws(DataError) -> Void) throws(DataError) -> Delimiter {
-        let result: Result<Delimiter?, DataError> = data.withUnsafeBytes { raw in
-            do throws(DataError) {
-                let bytes = Self.withoutByteOrderMark(raw.bindMemory(to: UInt8.self))
-                var chosen = delimiter
-                // The first non-blank line, read in order.
-                var start = 0, number = 0
-                var firstRecord: TextRecord?
-                while firstRecord == nil && start < bytes.count {
-                    let end = Self.lineEnd(bytes, from: start)
-                    number += 1
-                    firstRecord = try record(try Self.line(bytes, start..<end, number: number, fileName: fileName, maximumLength: maximumLineLength),
-                                             line: number, delimiter: &chosen)
-                    start = end + 1
-                }
-                guard let firstRecord, let delimiter = chosen else { return .success(nil) }
-                let (transform, includesFirst, plain) = try first(firstRecord, delimiter)
-                if includesFirst { try body(transform(firstRecord)) }
-                let reader = self
-                let plainUTF8 = encoding == .utf8 ? plain : nil
-                try Self.forEachLine(in: bytes, from: start, after: number, fileName: fileName, maximumLength: maximumLineLength,
-                                     transform: { (line, lineBytes) throws(DataError) -> T? in
-                                         if let plainUTF8, let result = plainUTF8(lineBytes) { return result }
-                                         var chosen: Delimiter? = delimiter
-                                         return try reader.record(lineBytes, line: line, delimiter: &chosen).map(transform)
-                                     }, body)
-                return .success(delimiter)
-            } catch {
-                return .failure(error)
+        let found = try Self.withText(of: data) { (bytes) throws(DataError) -> Delimiter? in
+            var chosen = delimiter
+            // The first non-blank line, read in order.
+            var start = 0, number = 0
+            var firstRecord: TextRecord?
+            while firstRecord == nil && start < bytes.count {
+                let end = Self.lineEnd(bytes, from: start)
+                number += 1
+                firstRecord = try record(try Self.line(bytes, start..<end, number: number, fileName: fileName, maximumLength: maximumLineLength),
+                                         line: number, delimiter: &chosen)
+                start = end + 1
             }
+            guard let firstRecord, let delimiter = chosen else { return nil }
+            let (transform, includesFirst, plain) = try first(firstRecord, delimiter)
+            if includesFirst { try body(transform(firstRecord)) }
+            let reader = self
+            let plainUTF8 = encoding == .utf8 ? plain : nil
+            try Self.forEachLine(in: bytes, from: start, after: number, fileName: fileName, maximumLength: maximumLineLength,
+                                 transform: { (line, lineBytes) throws(DataError) -> T? in
+                                     if let plainUTF8, let result = plainUTF8(lineBytes) { return result }
+                                     var chosen: Delimiter? = delimiter
+                                     return try reader.record(lineBytes, line: line, delimiter: &chosen).map(transform)
+                                 }, body)
+            return delimiter
         }
-        guard let delimiter = try result.get() else { throw noLines(data) }
-        return delimiter
+        guard let found else { throw noLines(data) }
+        return found
     }
 
     /// The lines of `bytes` from byte `start` (line `number` + 1 onwards) transformed on
@@ -169,9 +164,14 @@ public struct DelimitedTextReader: Sendable {
         return TextRecord(line: number, fields: try split(text, by: chosen!, line: number))
     }
 
-    /// `bytes` without a leading UTF-8 byte-order mark.
-    static func withoutByteOrderMark(_ bytes: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
-        bytes.count >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF ? UnsafeBufferPointer(rebasing: bytes[3...]) : bytes
+    /// `body` of `data`'s bytes after a leading UTF-8 byte-order mark, if any.
+    static func withText<R>(of data: Data, _ body: (UnsafeBufferPointer<UInt8>) throws(DataError) -> R) throws(DataError) -> R {
+        let result: Result<R, DataError> = data.withUnsafeBytes { raw in
+            var bytes = raw.bindMemory(to: UInt8.self)
+            if bytes.count >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF { bytes = UnsafeBufferPointer(rebasing: bytes[3...]) }
+            do throws(DataError) { return .success(try body(bytes)) } catch { return .failure(error) }
+        }
+        return try result.get()
     }
 
     /// The index of the `\n` ending the line that starts at `start`, or the end of `bytes`.
@@ -202,15 +202,7 @@ public struct DelimitedTextReader: Sendable {
     /// 1-based line number and the line's bytes. A leading UTF-8 byte-order mark is dropped.
     static func forEachLine(in data: Data, fileName: String, maximumLength: Int,
                             _ body: (Int, UnsafeBufferPointer<UInt8>) throws(DataError) -> Void) throws(DataError) {
-        let result: Result<Void, DataError> = data.withUnsafeBytes { raw in
-            do throws(DataError) {
-                try forEachLine(in: withoutByteOrderMark(raw.bindMemory(to: UInt8.self)), fileName: fileName, maximumLength: maximumLength, body)
-                return .success(())
-            } catch {
-                return .failure(error)
-            }
-        }
-        try result.get()
+        try withText(of: data) { (bytes) throws(DataError) in try forEachLine(in: bytes, fileName: fileName, maximumLength: maximumLength, body) }
     }
 
     /// Splits `bytes` into lines (without their `\n` or `\r\n`) and calls `body` with each

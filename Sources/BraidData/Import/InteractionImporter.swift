@@ -153,7 +153,7 @@ struct RowLayout {
 
     /// The row of a plain line read straight from its bytes: ASCII without quotes, the
     /// layout's number of fields, ids that are not empty, values that are decimal numbers of at
-    /// most 15 digits and times that are whole seconds of at most 15 digits. Any other line
+    /// most 15 digits and times that are whole seconds of at most 15 digits, not negative. Any other line
     /// (or an empty `separator`) gives nil and is read, or explained, by `parse`, which gives
     /// the same row for every line this takes: a value of at most 15 digits over a power of ten
     /// up to 10²² is one correctly rounded division, as the parser of `Double(String)` rounds
@@ -192,9 +192,9 @@ struct RowLayout {
                 row.value = Float(parsed)
             }
             if let timestamp {
-                let text = trimmed(timestamp)
-                guard (1...15).contains(text.count), text.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
-                row.timestamp = text.reduce(0) { $0 * 10 + Int64($1 - 0x30) }
+                // −0 is 0 either way; a time before 1970 is left to `parse` to refuse.
+                guard let time = Self.plainInteger(trimmed(timestamp)), time >= 0 else { return nil }
+                row.timestamp = time
             }
             if let event {
                 let name = String(decoding: trimmed(event), as: UTF8.self).lowercased()
@@ -206,6 +206,15 @@ struct RowLayout {
 
     /// Powers of ten exact as `Double`s: 10⁰ … 10²².
     static let exactPowersOfTen: [Double] = (0...22).map { (0..<$0).reduce(1.0) { value, _ in value * 10 } }
+
+    /// `-?digits` with 1 to 15 digits, exactly; nil for any other text.
+    static func plainInteger(_ text: UnsafeBufferPointer<UInt8>) -> Int64? {
+        let negative = text.first == UInt8(ascii: "-")
+        let digits = UnsafeBufferPointer(rebasing: text[(negative ? 1 : 0)...])
+        guard (1...15).contains(digits.count), digits.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
+        let magnitude = digits.reduce(Int64(0)) { $0 * 10 + Int64($1 - 0x30) }
+        return negative ? -magnitude : magnitude
+    }
 
     /// `-?digits(.digits)?` with at most 15 digits in all, as the nearest `Double`; nil for any
     /// other text.

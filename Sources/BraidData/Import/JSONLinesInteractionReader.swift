@@ -12,24 +12,17 @@ struct JSONLinesInteractionReader: Sendable {
         var report = ImportReport(file: fileName)
         var sawLine = false
         let reader = self
-        let result: Result<Void, DataError> = data.withUnsafeBytes { raw in
-            do throws(DataError) {
-                // Lines are parsed on several threads and added to the table in file order.
-                try DelimitedTextReader.forEachLine(in: DelimitedTextReader.withoutByteOrderMark(raw.bindMemory(to: UInt8.self)),
-                                                    fileName: fileName, maximumLength: 1 << 20,
-                                                    transform: { (number, bytes) -> Result<ParsedRow, DataError>? in
-                                                        guard bytes.contains(where: { $0 != 0x20 && $0 != 0x09 }) else { return nil }
-                                                        do throws(DataError) { return .success(try reader.row(bytes, number: number)) } catch { return .failure(error) }
-                                                    }) { (parsed) throws(DataError) in
-                    sawLine = true
-                    try report.take(parsed, into: &table, skippingInvalid: options.skipInvalid)
-                }
-                return .success(())
-            } catch {
-                return .failure(error)
+        // Lines are parsed on several threads and added to the table in file order.
+        try DelimitedTextReader.withText(of: data) { (text) throws(DataError) in
+            try DelimitedTextReader.forEachLine(in: text, fileName: fileName, maximumLength: 1 << 20,
+                                                transform: { (number, bytes) -> Result<ParsedRow, DataError>? in
+                                                    guard bytes.contains(where: { $0 != 0x20 && $0 != 0x09 }) else { return nil }
+                                                    do throws(DataError) { return .success(try reader.row(bytes, number: number)) } catch { return .failure(error) }
+                                                }) { (parsed) throws(DataError) in
+                sawLine = true
+                try report.take(parsed, into: &table, skippingInvalid: options.skipInvalid)
             }
         }
-        try result.get()
         guard sawLine else {
             throw DataError(data.isEmpty ? .emptyInput : .noDataRows, data.isEmpty ? "the file is empty" : "the file has only blank lines",
                             location: .init(file: fileName), hint: "give one JSON object per line")
@@ -128,10 +121,7 @@ struct JSONLinesInteractionReader: Sendable {
             case .string(let range, escaped: false)? where !range.isEmpty: return text(range)
             case .number(let range, integer: true)?:
                 // At most 15 digits: exact, and below 10¹⁵ as the other reading requires.
-                let digits = bytes[range]
-                let negative = digits.first == UInt8(ascii: "-")
-                let magnitude = digits.dropFirst(negative ? 1 : 0).reduce(Int64(0)) { $0 * 10 + Int64($1 - 0x30) }
-                return String(negative ? -magnitude : magnitude)
+                return RowLayout.plainInteger(UnsafeBufferPointer(rebasing: bytes[range])).map { String($0) }
             default: return nil
             }
         }
@@ -150,8 +140,9 @@ struct JSONLinesInteractionReader: Sendable {
         }
         switch member(.timestamp) {
         case nil, .null?: break
-        case .number(let range, integer: true)? where bytes[range.lowerBound] != UInt8(ascii: "-"):
-            row.timestamp = bytes[range].reduce(Int64(0)) { $0 * 10 + Int64($1 - 0x30) }
+        case .number(let range, integer: true)?:
+            guard let time = RowLayout.plainInteger(UnsafeBufferPointer(rebasing: bytes[range])), time >= 0 else { return nil }
+            row.timestamp = time
         case .string(let range, escaped: false)?:
             guard case .success(let time) = FieldParsing.timestamp(text(range)) else { return nil }
             row.timestamp = time
