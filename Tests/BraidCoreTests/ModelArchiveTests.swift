@@ -13,15 +13,23 @@ import Testing
         return archive.encoded()
     }
 
-    /// Rewrites the header with `edit`, keeps the payload, and appends a valid checksum.
-    static func crafted(_ edit: (inout [String: Any]) -> Void) -> Data {
-        let bytes = [UInt8](sample())
+    /// The JSON header of encoded archive bytes, and where its payload starts.
+    static func header(of bytes: [UInt8]) -> (header: [String: Any], payloadStart: Int) {
         let headerLength = Int(bytes[12]) | Int(bytes[13]) << 8 | Int(bytes[14]) << 16 | Int(bytes[15]) << 24
-        var header = try! JSONSerialization.jsonObject(with: Data(bytes[16..<(16 + headerLength)])) as! [String: Any]
+        let header = try! JSONSerialization.jsonObject(with: Data(bytes[16..<(16 + headerLength)])) as! [String: Any]
+        return (header, (16 + headerLength + 63) / 64 * 64)
+    }
+
+    /// Rewrites the header of `archive` (the sample unless given) with `edit`, keeps the
+    /// payload, sets the format version to `version` when given, and appends a valid checksum.
+    static func crafted(_ archive: Data = sample(), version: UInt8? = nil, _ edit: (inout [String: Any]) -> Void) -> Data {
+        let bytes = [UInt8](archive)
+        var (header, payloadStart) = Self.header(of: bytes)
         edit(&header)
-        let payload = bytes[((16 + headerLength + 63) / 64 * 64)..<(bytes.count - 8)]
+        let payload = bytes[payloadStart..<(bytes.count - 8)]
         let newHeader = [UInt8](try! JSONSerialization.data(withJSONObject: header))
         var out = Array(bytes[0..<12])
+        if let version { out[8] = version }
         withUnsafeBytes(of: UInt32(newHeader.count).littleEndian) { out += $0 }
         out += newHeader
         out += [UInt8](repeating: 0, count: (out.count + 63) / 64 * 64 - out.count)
@@ -65,18 +73,120 @@ import Testing
         }
     }
 
-    /// Item titles travel in the header, one per item; a file without them (as every file
-    /// written before them) reads as none, and a count that differs from the items' is refused.
+    /// Item titles travel with the file, one per item; a file without them (as every file
+    /// written before them) reads as none, and a count that differs from the items' is refused,
+    /// in the tables of version 3 and in the JSON header of version 2.
     @Test func itemTitlesRoundTripAndTheirCountIsChecked() throws {
         var archive = try ModelArchive.decode(Self.sample(), fileName: "m.braid")
         #expect(archive.itemTitles == nil)
         archive.itemTitles = ["Alpha (1999)", ""]
         #expect(try ModelArchive.decode(archive.encoded(), fileName: "m.braid").itemTitles == ["Alpha (1999)", ""])
-        do {
-            _ = try ModelArchive.decode(Self.crafted { $0["titles"] = ["only one"] }, fileName: "m.braid")
-            Issue.record("one title for two items was accepted")
-        } catch {
-            #expect(error.code == .corruptFile && error.description.contains("1 item titles for 2 items"), "\(error.description)")
+        archive.itemTitles = ["only one"]
+        let versionTwo = Self.crafted(version: 2) { header in
+            header["users"] = ["u"]
+            header["items"] = ["a", "b"]
+            header["titles"] = ["only one"]
+            header["tables"] = nil
+        }
+        for (name, bytes) in [("version 3", archive.encoded()), ("version 2", versionTwo)] {
+            do {
+                _ = try ModelArchive.decode(bytes, fileName: "m.braid")
+                Issue.record("\(name): one title for two items was accepted")
+            } catch {
+                #expect(error.code == .corruptFile && error.description.contains("1 item titles for 2 items"), "\(name): \(error.description)")
+            }
+        }
+    }
+
+    /// A version-2 file keeps its vocabularies, titles and catalogue in the JSON header, and
+    /// reads as it did; one without a vocabulary is refused.
+    @Test func versionTwoHeadersAreStillRead() throws {
+        let old = Self.crafted(version: 2) { header in
+            header["users"] = ["u"]
+            header["items"] = ["a", "b"]
+            header["titles"] = ["Alpha", "Beta"]
+            let record: [String: Any] = ["id": "a", "title": "Alpha", "categories": ["x"], "text": [String: String](), "attributes": ["year": 1999],
+                                         "userText": [["user": "u", "text": "fun", "timestamp": 7] as [String: Any]]]
+            header["catalog"] = [record]
+            header["tables"] = nil
+        }
+        let archive = try ModelArchive.decode(old, fileName: "old.braid")
+        #expect(archive.users.identifiers == ["u"] && archive.items.identifiers == ["a", "b"])
+        #expect(archive.itemTitles == ["Alpha", "Beta"])
+        #expect(archive.catalog == [ItemRecord(id: "a", title: "Alpha", categories: ["x"], attributes: ["year": 1999],
+                                               userText: [UserText(user: "u", text: "fun", timestamp: 7)])])
+        #expect(try archive.floats("x") == [1, 2, 3])
+        #expect(throws: DataError.self) {
+            try ModelArchive.decode(Self.crafted(version: 2) { $0["items"] = ["a"]; $0["tables"] = nil }, fileName: "old.braid")
+        }
+    }
+
+    /// The bytes of table `name` in an encoded archive.
+    static func table(_ name: String, of data: Data) -> [UInt8] {
+        let bytes = [UInt8](data)
+        let (header, payloadStart) = Self.header(of: bytes)
+        let entry = (header["tables"] as! [[String: Any]]).first { $0["name"] as? String == name }!
+        let start = payloadStart + (entry["offset"] as! Int)
+        return Array(bytes[start..<(start + (entry["count"] as! Int))])
+    }
+
+    /// Version 3's tables, byte for byte as worked out by hand from their definition: LEB128
+    /// counts (300 is 0xAC 0x02), strings as length and UTF-8, a record's flags, its fields in
+    /// name order, little-endian doubles, timestamps and floats.
+    @Test func tablesHoldTheirDocumentedBytes() throws {
+        var archive = ModelArchive(model: "test", configuration: Data("{}".utf8), users: Vocabulary((0..<300).map { "u\($0)" }),
+                                   items: Vocabulary(["a", "é"]))
+        archive.itemTitles = ["Zoë", ""]
+        archive.catalog = [ItemRecord(id: "a", title: "Zoë", categories: ["x"], text: ["e": "", "d": "hi"], attributes: ["year": 1.5],
+                                      userText: [UserText(user: "u", text: "t", timestamp: 5)], vector: [1]),
+                           ItemRecord(id: "é")]
+        let data = archive.encoded()
+        #expect(Array(Self.table("users", of: data).prefix(5)) == [0xAC, 0x02, 2, 0x75, 0x30])
+        #expect(Self.table("items", of: data) == [2, 1, 0x61, 2, 0xC3, 0xA9])
+        #expect(Self.table("titles", of: data) == [2, 4, 0x5A, 0x6F, 0xC3, 0xAB, 0])
+        let first: [UInt8] = [1, 0x61, 3, 4, 0x5A, 0x6F, 0xC3, 0xAB, 1, 1, 0x78,
+                              2, 1, 0x64, 2, 0x68, 0x69, 1, 0x65, 0,
+                              1, 4, 0x79, 0x65, 0x61, 0x72, 0, 0, 0, 0, 0, 0, 0xF8, 0x3F,
+                              1, 1, 0x75, 1, 0x74, 5, 0, 0, 0, 0, 0, 0, 0,
+                              1, 0, 0, 0x80, 0x3F]
+        let second: [UInt8] = [2, 0xC3, 0xA9, 0, 0, 0, 0, 0]
+        #expect(Self.table("catalog", of: data) == [2] + first + second)
+        let read = try ModelArchive.decode(data, fileName: "m.braid")
+        #expect(read == archive)
+        // A file without titles or a catalogue has no such tables.
+        #expect((Self.header(of: [UInt8](Self.sample())).header["tables"] as! [[String: Any]]).map { $0["name"] as! String } == ["users", "items"])
+    }
+
+    /// A table whose length, name or dtype was edited (with the checksum made valid again) is
+    /// refused, naming the table: cut short, with bytes after its end, unknown, or twice.
+    @Test func craftedTablesAreRefused() {
+        var archive = try! ModelArchive.decode(Self.sample(), fileName: "m.braid")
+        archive.catalog = [ItemRecord(id: "a", title: "Alpha", categories: ["x", "y"])]
+        let data = archive.encoded()
+        func editTable(_ name: String, _ edit: @escaping (inout [String: Any]) -> Void) -> Data {
+            Self.crafted(data) { header in
+                var tables = header["tables"] as! [[String: Any]]
+                let k = tables.firstIndex { $0["name"] as? String == name }!
+                edit(&tables[k])
+                header["tables"] = tables
+            }
+        }
+        let cases: [(Data, String)] = [
+            (editTable("catalog") { $0["count"] = ($0["count"] as! Int) - 1 }, "its catalog table ends early"),
+            (editTable("items") { $0["count"] = ($0["count"] as! Int) + 1 }, "its items table has 1 bytes after its end"),
+            (editTable("users") { $0["count"] = 1 }, "its users table gives a length of 1, past its end"),
+            (editTable("catalog") { $0["name"] = "tags" }, "table tags of dtype u8 is not one it knows"),
+            (editTable("catalog") { $0["dtype"] = "f32" }, "table catalog of dtype f32 is not one it knows"),
+            (editTable("catalog") { $0["name"] = "items" }, "table items appears twice"),
+            (editTable("users") { $0["count"] = 1 << 40 }, "table users (1099511627776 values at offset"),
+        ]
+        for (bytes, message) in cases {
+            do {
+                _ = try ModelArchive.decode(bytes, fileName: "m.braid")
+                Issue.record("accepted: \(message)")
+            } catch {
+                #expect(error.code == .corruptFile && error.description.contains(message) && error.description.contains("m.braid"), "\(error.description)")
+            }
         }
     }
 
@@ -153,7 +263,11 @@ import Testing
     /// Files of format version 1, checksummed with FNV-1a, are still read; a version-2 file
     /// carrying a version-1 checksum is refused.
     @Test func versionOneFilesAreStillRead() throws {
-        var bytes = [UInt8](Self.sample())
+        var bytes = [UInt8](Self.crafted(version: 2) { header in
+            header["users"] = ["u"]
+            header["items"] = ["a", "b"]
+            header["tables"] = nil
+        })
         bytes[8] = 1
         let body = Array(bytes[..<(bytes.count - 8)])
         let old = body + withUnsafeBytes(of: FNV1a.hash(body).littleEndian) { Array($0) }

@@ -274,6 +274,38 @@ import Testing
         let error = try #require(throws: DataError.self) { try load(lines.joined(separator: "\n"), name: "bad.jsonl") }
         #expect(error.location?.line == 10_000 && error.description.contains("bad"), "\(error.description)")
     }
+
+    /// Item catalogues of 8,000 records (about 360 KB, so several runs on two threads), CSV
+    /// and JSON Lines: every record as its line gives it, a repeated id taking its later line's
+    /// record, and the first bad line (in the second half) named, even with a malformed line after it.
+    @Test func itemCataloguesKeepTheirOrderAndLines() throws {
+        func catalog(_ text: String, name: String) throws(DataError) -> ItemCatalog {
+            let path = Fixtures.temporaryFile(text, name: name)
+            return try Parallelism.withThreadCount(2) { () throws(DataError) in try ItemCatalogImporter().importFile(path) }
+        }
+        var rows = ["item,title,genres,price,description"] + (0..<8_000).map { n in
+            "m\(n),\"Film \(n), part \(n % 3) (\(1950 + n % 70))\",Drama|Genre\(n % 11),\(n % 90).5,words for item \(n)"
+        }
+        rows.append("m17,Seventeen again,Comedy,1,later")
+        let read = try catalog(rows.joined(separator: "\n"), name: "items.csv")
+        #expect(read.count == 8_000)
+        #expect(read["m7999"] == ItemRecord(id: "m7999", title: "Film 7999, part 1 (1969)", categories: ["Drama", "Genre2"],
+                                            text: ["description": "words for item 7999"], attributes: ["year": 1969, "price": 79.5]))
+        #expect(read["m17"]?.title == "Seventeen again" && read["m17"]?.text == ["description": "later"])
+        rows[6_001] = "m6000,too,many,fields,here,now"
+        rows[7_000] = "m6999,\"unclosed"
+        let error = try #require(throws: DataError.self) { try catalog(rows.joined(separator: "\n"), name: "bad.csv") }
+        #expect(error.code == .wrongColumnCount && error.location?.line == 6_002, "\(error.description)")
+        var lines = (0..<8_000).map { #"{"id": "m\#($0)", "title": "Film \#($0)", "genres": ["Drama", "Genre\#($0 % 11)"], "runtime": \#($0 % 200)}"# }
+        lines.append(#"{"id": "m17", "title": "Seventeen again"}"#)
+        let json = try catalog(lines.joined(separator: "\n"), name: "items.jsonl")
+        #expect(json.count == 8_000 && json["m17"]?.title == "Seventeen again" && json["m17"]?.attributes.isEmpty == true)
+        #expect(json["m7998"] == ItemRecord(id: "m7998", title: "Film 7998", categories: ["Drama", "Genre1"], attributes: ["runtime": 198]))
+        lines[5_999] = #"{"title": "no id"}"#
+        lines[7_000] = "[1, 2]"
+        let jsonError = try #require(throws: DataError.self) { try catalog(lines.joined(separator: "\n"), name: "bad.jsonl") }
+        #expect(jsonError.code == .missingColumn && jsonError.location?.line == 6_000, "\(jsonError.description)")
+    }
 }
 
 /// Plain lines are read straight from their bytes (`RowLayout.parsePlain`); every other line

@@ -88,6 +88,7 @@ public struct ItemCatalog: Sendable, Equatable {
     public var textEmbedding: TextEmbeddingModel?
 
     public init(_ records: [ItemRecord] = []) {
+        self.records.reserveCapacity(records.count)
         for record in records { self.records[record.id] = record }
     }
 

@@ -13,6 +13,8 @@ public struct Vocabulary: Sendable, Equatable, Codable {
 
     public init<S: Sequence>(_ ids: S) where S.Element == String {
         self.init()
+        identifiers.reserveCapacity(ids.underestimatedCount)
+        lookup.reserveCapacity(ids.underestimatedCount)
         for id in ids { _ = insert(id) }
     }
 

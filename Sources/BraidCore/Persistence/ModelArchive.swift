@@ -36,15 +36,17 @@ public enum ArchiveArray: Sendable, Equatable {
 /// The versioned binary model file every Braid model saves to.
 ///
 /// Layout (little-endian): the 8 magic bytes `BRAIDMDL`, a `UInt32` format version, a
-/// `UInt32` header length, the JSON header (model name, configuration, user and item
-/// vocabularies, and for each array its name, dtype, shape, byte offset and length), padding
-/// to 64 bytes, then the raw arrays, each 64-byte aligned, and last a `UInt64` checksum of
-/// everything before it: XXH64 (seed 0) from format version 2, FNV-1a in version 1, which is
-/// still read. Files are written to a temporary name and renamed, so a failed
-/// save never leaves a partial file.
+/// `UInt32` header length, the JSON header (model name, configuration, scalars, for each
+/// array its name, dtype, length and byte offset, and for each table the same), padding
+/// to 64 bytes, then the raw arrays and after them the tables, each 64-byte aligned, and last
+/// a `UInt64` checksum of everything before it: XXH64 (seed 0) from format version 2, FNV-1a
+/// in version 1. The tables (from version 3) hold the user and item vocabularies, the item
+/// titles and the catalogue in `ArchiveTableWriter`'s binary form; versions 1 and 2 kept
+/// them in the JSON header, and are still read. Files are written to a temporary name and
+/// renamed, so a failed save never leaves a partial file.
 public struct ModelArchive: Sendable, Equatable {
     public static let magic = Array("BRAIDMDL".utf8)
-    public static let formatVersion: UInt32 = 2
+    public static let formatVersion: UInt32 = 3
 
     public var model: String
     /// The model's configuration as JSON.
@@ -85,10 +87,14 @@ public struct ModelArchive: Sendable, Equatable {
         }
         var model: String
         var configuration: String
-        var users: [String]
-        var items: [String]
+        /// The vocabularies, titles and catalogue of versions 1 and 2; from version 3 they are
+        /// `tables`.
+        var users: [String]?
+        var items: [String]?
         var scalars: [String: Double]
         var arrays: [Entry]
+        /// Version 3's tables (`Table`), bytes after the arrays.
+        var tables: [Entry]?
         var byteOrder: String
         var titles: [String]?
         var catalog: [ItemRecord]?
@@ -108,6 +114,29 @@ public struct ModelArchive: Sendable, Equatable {
         return data
     }
 
+    /// The tables a version-3 file keeps after its arrays.
+    enum Table: String, CaseIterable {
+        case users, items, titles, catalog
+    }
+
+    /// This archive's tables, in `Table`'s order, those it has.
+    func encodedTables() -> [(table: Table, bytes: [UInt8])] {
+        Table.allCases.compactMap { table in
+            var writer = ArchiveTableWriter()
+            switch table {
+            case .users: writer.strings(users.identifiers)
+            case .items: writer.strings(items.identifiers)
+            case .titles:
+                guard let itemTitles else { return nil }
+                writer.strings(itemTitles)
+            case .catalog:
+                guard let catalog else { return nil }
+                writer.catalog(catalog)
+            }
+            return (table, writer.bytes)
+        }
+    }
+
     /// Hands the file's bytes before the checksum to `body`, in order, piece by piece: the
     /// arrays straight from their storage, never gathered into one copy.
     func forEachPiece(_ body: (UnsafeRawBufferPointer) throws -> Void) rethrows {
@@ -119,9 +148,15 @@ public struct ModelArchive: Sendable, Equatable {
             entries.append(.init(name: name, dtype: array.dtype, count: array.count, offset: offset))
             offset = Self.aligned(offset + array.count * array.elementSize)
         }
+        let tables = encodedTables()
+        var tableEntries: [Header.Entry] = []
+        for (table, bytes) in tables {
+            tableEntries.append(.init(name: table.rawValue, dtype: "u8", count: bytes.count, offset: offset))
+            offset = Self.aligned(offset + bytes.count)
+        }
         let header = Header(model: model, configuration: String(decoding: configuration, as: UTF8.self),
-                            users: users.identifiers, items: items.identifiers, scalars: scalars, arrays: entries,
-                            byteOrder: "little", titles: itemTitles, catalog: catalog,
+                            users: nil, items: nil, scalars: scalars, arrays: entries, tables: tableEntries,
+                            byteOrder: "little", titles: nil, catalog: nil,
                             catalogTextEmbedding: catalogTextEmbedding, preparation: preparation)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
@@ -144,6 +179,11 @@ public struct ModelArchive: Sendable, Equatable {
             case .int64(let a): try a.withUnsafeBytes(body)
             }
             written = entry.offset + array.count * array.elementSize
+        }
+        for (entry, (_, bytes)) in zip(tableEntries, tables) {
+            if entry.offset > written { try padding.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[0..<(entry.offset - written)])) } }
+            try bytes.withUnsafeBytes(body)
+            written = entry.offset + bytes.count
         }
     }
 
@@ -221,8 +261,8 @@ public struct ModelArchive: Sendable, Equatable {
         }
         guard bytes.count >= 24, Array(bytes[0..<8]) == magic else { throw corrupt("it does not start with BRAIDMDL") }
         let version = readInteger(UInt32.self, bytes, at: 8)
-        guard version == formatVersion || version == 1 else {
-            throw corrupt("format version \(version) is not a supported version (1 or \(formatVersion))")
+        guard (1...formatVersion).contains(version) else {
+            throw corrupt("format version \(version) is not a supported version (1 to \(formatVersion))")
         }
         let end = bytes.count - 8
         let body = UnsafeRawBufferPointer(rebasing: bytes[0..<end])
@@ -237,19 +277,65 @@ public struct ModelArchive: Sendable, Equatable {
         } catch {
             throw corrupt("the header is not valid JSON (\(error))")
         }
-        var archive = ModelArchive(model: header.model, configuration: Data(header.configuration.utf8),
-                                   users: Vocabulary(header.users), items: Vocabulary(header.items))
+        let payloadStart = aligned(16 + headerLength)
+        // The bytes of an array or table, checked to lie inside the payload, aligned to its elements.
+        func located(_ entry: Header.Entry, kind: String, size: Int) throws(DataError) -> (start: Int, bytes: UnsafeRawBufferPointer) {
+            guard entry.offset >= 0, entry.count >= 0 else {
+                throw corrupt("\(kind) \(entry.name) has a negative offset (\(entry.offset)) or length (\(entry.count))")
+            }
+            guard entry.offset % size == 0 else {
+                throw corrupt("\(kind) \(entry.name) starts at offset \(entry.offset), not a multiple of its \(size)-byte elements")
+            }
+            let (length, overflow) = entry.count.multipliedReportingOverflow(by: size)
+            guard !overflow, entry.offset <= end - payloadStart, length <= end - payloadStart - entry.offset else {
+                throw corrupt("\(kind) \(entry.name) (\(entry.count) values at offset \(entry.offset)) runs past the end of the file")
+            }
+            let start = payloadStart + entry.offset
+            return (start, UnsafeRawBufferPointer(rebasing: bytes[start..<(start + length)]))
+        }
+        var userIds = header.users, itemIds = header.items
+        var titles = header.titles, catalog = header.catalog
+        if version >= 3 {
+            var found: [Table: UnsafeRawBufferPointer] = [:]
+            for entry in header.tables ?? [] {
+                guard let table = Table(rawValue: entry.name), entry.dtype == "u8" else {
+                    throw corrupt("table \(entry.name) of dtype \(entry.dtype) is not one it knows (\(Table.allCases.map(\.rawValue).joined(separator: ", ")), of u8)")
+                }
+                guard found[table] == nil else { throw corrupt("table \(entry.name) appears twice") }
+                found[table] = try located(entry, kind: "table", size: 1).bytes
+            }
+            do throws(ArchiveTableReader.Damaged) {
+                func read<T>(_ table: Table, _ body: (inout ArchiveTableReader) throws(ArchiveTableReader.Damaged) -> T) throws(ArchiveTableReader.Damaged) -> T? {
+                    guard let bytes = found[table] else { return nil }
+                    var reader = ArchiveTableReader(bytes, table: table.rawValue)
+                    let value = try body(&reader)
+                    guard reader.atEnd else { throw ArchiveTableReader.Damaged(reason: "its \(table.rawValue) table has \(bytes.count - reader.position) bytes after its end") }
+                    return value
+                }
+                userIds = try read(.users) { (reader) throws(ArchiveTableReader.Damaged) in try reader.strings() }
+                itemIds = try read(.items) { (reader) throws(ArchiveTableReader.Damaged) in try reader.strings() }
+                titles = try read(.titles) { (reader) throws(ArchiveTableReader.Damaged) in try reader.strings() }
+                catalog = try read(.catalog) { (reader) throws(ArchiveTableReader.Damaged) in try reader.catalog() }
+            } catch {
+                throw corrupt(error.reason)
+            }
+        }
+        guard let userIds, let itemIds else { throw corrupt("it has no \(header.users == nil ? "user" : "item") vocabulary") }
+        let users = Vocabulary(userIds), items = Vocabulary(itemIds)
+        guard users.count == userIds.count, items.count == itemIds.count else {
+            throw corrupt("its \(users.count == userIds.count ? "item" : "user") vocabulary names an id twice")
+        }
+        var archive = ModelArchive(model: header.model, configuration: Data(header.configuration.utf8), users: users, items: items)
         archive.scalars = header.scalars
-        if let titles = header.titles {
-            guard titles.count == header.items.count else {
-                throw corrupt("it has \(titles.count) item titles for \(header.items.count) items")
+        if let titles {
+            guard titles.count == itemIds.count else {
+                throw corrupt("it has \(titles.count) item titles for \(itemIds.count) items")
             }
             archive.itemTitles = titles
         }
-        archive.catalog = header.catalog
+        archive.catalog = catalog
         archive.catalogTextEmbedding = header.catalogTextEmbedding
         archive.preparation = header.preparation
-        let payloadStart = aligned(16 + headerLength)
         for entry in header.arrays {
             let size: Int
             switch entry.dtype {
@@ -257,18 +343,7 @@ public struct ModelArchive: Sendable, Equatable {
             case "f64", "i64": size = 8
             default: throw corrupt("array \(entry.name) has unknown dtype \(entry.dtype)")
             }
-            guard entry.offset >= 0, entry.count >= 0 else {
-                throw corrupt("array \(entry.name) has a negative offset (\(entry.offset)) or length (\(entry.count))")
-            }
-            guard entry.offset % size == 0 else {
-                throw corrupt("array \(entry.name) starts at offset \(entry.offset), not a multiple of its \(size)-byte elements")
-            }
-            let (length, overflow) = entry.count.multipliedReportingOverflow(by: size)
-            guard !overflow, entry.offset <= end - payloadStart, length <= end - payloadStart - entry.offset else {
-                throw corrupt("array \(entry.name) (\(entry.count) values at offset \(entry.offset)) runs past the end of the file")
-            }
-            let start = payloadStart + entry.offset
-            let slice = UnsafeRawBufferPointer(rebasing: bytes[start..<(start + length)])
+            let (start, slice) = try located(entry, kind: "array", size: size)
             switch entry.dtype {
             case "f32": archive.arrays[entry.name] = .float32(region.map { FloatBuffer(region: $0, byteOffset: start, count: entry.count) } ?? FloatBuffer(load(slice, count: entry.count)))
             case "f64": archive.arrays[entry.name] = .float64(load(slice, count: entry.count))

@@ -143,7 +143,7 @@ public struct DelimitedTextReader: Sendable {
     /// The error for a file without a non-blank line.
     func noLines(_ data: Data) -> DataError {
         DataError(data.isEmpty ? .emptyInput : .noDataRows, data.isEmpty ? "the file is empty" : "the file has only blank lines",
-                  location: .init(file: fileName), hint: "give a file with one interaction per line")
+                  location: .init(file: fileName), hint: "give a file with one record (an interaction, an item) per line")
     }
 
     /// The record a line holds, or nil for a blank line; the first non-blank line sets

@@ -71,57 +71,66 @@ public struct ItemCatalogImporter: Sendable {
 
     /// Generic delimited metadata with a header: the first column (or one named like an item
     /// id) is the id; `title`/`name` is the title; `genres`/`categories`/`category` are
-    /// `|`-separated categories; numeric columns are attributes; other columns are text.
+    /// `|`-separated categories; numeric columns are attributes; other columns are text. The
+    /// records are made on every thread (`DelimitedTextReader.forEachRecord(in:first:_:)`) and
+    /// taken in file order, so a later line's record wins and the first bad line is the one named.
     func delimited(_ data: Data, fileName: String) throws(DataError) -> ItemCatalog {
         var catalog = ItemCatalog()
-        var header: [String]?
-        var idColumn = 0
-        let reader = DelimitedTextReader(fileName: fileName)
-        try reader.forEachRecord(in: data) { (record) throws(DataError) in
-            guard let names = header else {
-                header = record.fields
-                idColumn = record.fields.firstIndex { ColumnRole.forHeader($0) == .item || $0.lowercased() == "id" } ?? 0
-                return
+        try DelimitedTextReader(fileName: fileName).forEachRecord(in: data, first: { (header, _) throws(DataError) in
+            let names = header.fields
+            let idColumn = names.firstIndex { ColumnRole.forHeader($0) == .item || $0.lowercased() == "id" } ?? 0
+            let transform: @Sendable (TextRecord) -> Result<ItemRecord, DataError> = { record in
+                guard record.fields.count == names.count else {
+                    return .failure(DataError(.wrongColumnCount, "expected \(names.count) fields, found \(record.fields.count)",
+                                              location: .init(file: fileName, line: record.line),
+                                              hint: "quote fields that contain the delimiter"))
+                }
+                var fields: [String: String] = [:]
+                for (index, name) in names.enumerated() where index != idColumn { fields[name] = record.fields[index] }
+                return .success(Self.record(id: record.fields[idColumn], fields: fields))
             }
-            guard record.fields.count == names.count else {
-                throw DataError(.wrongColumnCount, "expected \(names.count) fields, found \(record.fields.count)",
-                                location: .init(file: fileName, line: record.line),
-                                hint: "quote fields that contain the delimiter")
-            }
-            var fields: [String: String] = [:]
-            for (index, name) in names.enumerated() where index != idColumn { fields[name] = record.fields[index] }
-            catalog[record.fields[idColumn]] = Self.record(id: record.fields[idColumn], fields: fields)
-        }
-        guard header != nil else {
-            throw DataError(.noDataRows, "the item file has no header", location: .init(file: fileName))
+            return (transform, false, nil)
+        }) { (made: Result<ItemRecord, DataError>) throws(DataError) in
+            let record = try made.get()
+            catalog[record.id] = record
         }
         return catalog
     }
 
-    /// JSON Lines metadata: one object per item, fields as for `delimited`.
+    /// JSON Lines metadata: one object per item, fields as for `delimited`, read on every
+    /// thread and taken in file order.
     func jsonLines(_ data: Data, fileName: String) throws(DataError) -> ItemCatalog {
         var catalog = ItemCatalog()
-        try DelimitedTextReader.forEachLine(in: data, fileName: fileName, maximumLength: 1 << 24) { (number, bytes) throws(DataError) in
-            guard bytes.contains(where: { $0 != 0x20 }) else { return }
-            guard let object = (try? JSONSerialization.jsonObject(with: Data(bytes))) as? [String: Any] else {
-                throw DataError(.invalidValue, "the line is not a JSON object", location: .init(file: fileName, line: number))
+        try DelimitedTextReader.withText(of: data) { (bytes) throws(DataError) in
+            try DelimitedTextReader.forEachLine(in: bytes, fileName: fileName, maximumLength: 1 << 24, transform: { (number, bytes) throws(DataError) -> ItemRecord? in
+                guard bytes.contains(where: { $0 != 0x20 }) else { return nil }
+                return try Self.jsonRecord(bytes, line: number, fileName: fileName)
+            }) { (record: ItemRecord) throws(DataError) in
+                catalog[record.id] = record
             }
-            guard let idKey = object.keys.sorted().first(where: { ColumnRole.forHeader($0) == .item || $0.lowercased() == "id" }) else {
-                throw DataError(.missingColumn, "the object has no id field", location: .init(file: fileName, line: number),
-                                hint: "name it id or item_id")
-            }
-            let id = (object[idKey] as? NSNumber)?.stringValue ?? (object[idKey] as? String) ?? ""
-            var fields: [String: String] = [:]
-            for (key, value) in object where key != idKey {
-                switch value {
-                case let list as [Any]: fields[key] = list.map { "\($0)" }.joined(separator: "|")
-                case let number as NSNumber: fields[key] = number.stringValue
-                default: fields[key] = "\(value)"
-                }
-            }
-            catalog[id] = Self.record(id: id, fields: fields)
         }
         return catalog
+    }
+
+    /// The record one JSON Lines object describes.
+    static func jsonRecord(_ bytes: UnsafeBufferPointer<UInt8>, line number: Int, fileName: String) throws(DataError) -> ItemRecord {
+        guard let object = (try? JSONSerialization.jsonObject(with: Data(bytes))) as? [String: Any] else {
+            throw DataError(.invalidValue, "the line is not a JSON object", location: .init(file: fileName, line: number))
+        }
+        guard let idKey = object.keys.sorted().first(where: { ColumnRole.forHeader($0) == .item || $0.lowercased() == "id" }) else {
+            throw DataError(.missingColumn, "the object has no id field", location: .init(file: fileName, line: number),
+                            hint: "name it id or item_id")
+        }
+        let id = (object[idKey] as? NSNumber)?.stringValue ?? (object[idKey] as? String) ?? ""
+        var fields: [String: String] = [:]
+        for (key, value) in object where key != idKey {
+            switch value {
+            case let list as [Any]: fields[key] = list.map { "\($0)" }.joined(separator: "|")
+            case let number as NSNumber: fields[key] = number.stringValue
+            default: fields[key] = "\(value)"
+            }
+        }
+        return record(id: id, fields: fields)
     }
 
     /// Adds MovieLens tags (`userId,movieId,tag,timestamp`) to the items as user-written text,
