@@ -306,6 +306,25 @@ import Testing
         let jsonError = try #require(throws: DataError.self) { try catalog(lines.joined(separator: "\n"), name: "bad.jsonl") }
         #expect(jsonError.code == .missingColumn && jsonError.location?.line == 6_000, "\(jsonError.description)")
     }
+
+    /// A user file of 12,000 lines (about 400 KB, several runs on two threads): every user's
+    /// attributes from its own line, and the first line of the wrong width named, even with a
+    /// malformed line after it.
+    @Test func userFilesKeepTheirLines() throws {
+        func users(_ text: String) throws(DataError) -> [String: UserRecord] {
+            let path = Fixtures.temporaryFile(text, name: "users.csv")
+            return try Parallelism.withThreadCount(2) { () throws(DataError) in try UserAttributesImporter().importFile(path) }
+        }
+        var rows = ["user_id,age,country,plan"] + (0..<12_000).map { n in "u\(n),\(18 + n % 60),C\(n % 40),\(n % 2 == 0 ? "pro" : "free|trial")" }
+        let read = try users(rows.joined(separator: "\n"))
+        #expect(read.count == 12_000)
+        #expect(read["u11999"] == UserRecord(id: "u11999", categories: ["country=C39", "plan=free", "plan=trial"], attributes: ["age": 77]))
+        #expect(read["u0"] == UserRecord(id: "u0", categories: ["country=C0", "plan=pro"], attributes: ["age": 18]))
+        rows[9_001] = "u9000,30,FR"
+        rows[10_000] = "u9999,\"unclosed"
+        let error = try #require(throws: DataError.self) { try users(rows.joined(separator: "\n")) }
+        #expect(error.code == .wrongColumnCount && error.location?.line == 9_002, "\(error.description)")
+    }
 }
 
 /// Plain lines are read straight from their bytes (`RowLayout.parsePlain`); every other line

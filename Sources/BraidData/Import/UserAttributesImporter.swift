@@ -60,20 +60,25 @@ public struct UserAttributesImporter: Sendable {
 
     /// The rows `reader` reads from `data`, each as wide as `names` (nil: the first row is a
     /// header naming the columns, returned as the names); a row of another width is an error.
+    /// Rows are split on every thread and kept in file order (the first bad line is the one named).
     static func rows(_ data: Data, reader: DelimitedTextReader, names given: [String]?,
                      hint: String) throws(DataError) -> (names: [String]?, rows: [(line: Int, fields: [String])]) {
         var names = given
         var rows: [(line: Int, fields: [String])] = []
-        _ = try reader.forEachRecord(in: data) { (record) throws(DataError) in
-            guard let expected = names else {
-                names = record.fields
-                return
+        let fileName = reader.fileName
+        _ = try reader.forEachRecord(in: data, first: { (first, _) throws(DataError) in
+            let expected = given ?? first.fields
+            names = expected
+            let transform: @Sendable (TextRecord) -> Result<(line: Int, fields: [String]), DataError> = { record in
+                guard record.fields.count == expected.count else {
+                    return .failure(DataError(.wrongColumnCount, "expected \(expected.count) fields (\(expected.joined(separator: ", "))), found \(record.fields.count)",
+                                              location: .init(file: fileName, line: record.line), hint: hint))
+                }
+                return .success((record.line, record.fields))
             }
-            guard record.fields.count == expected.count else {
-                throw DataError(.wrongColumnCount, "expected \(expected.count) fields (\(expected.joined(separator: ", "))), found \(record.fields.count)",
-                                location: .init(file: reader.fileName, line: record.line), hint: hint)
-            }
-            rows.append((record.line, record.fields))
+            return (transform, given != nil, nil)
+        }) { (row: Result<(line: Int, fields: [String]), DataError>) throws(DataError) in
+            rows.append(try row.get())
         }
         return (names, rows)
     }
