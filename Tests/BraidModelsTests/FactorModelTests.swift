@@ -288,4 +288,35 @@ import Testing
         #expect(Set(m.values(ofRow: row).map { (Double($0) * 1e5).rounded() }) == Set([rare / norm, common / norm].map { ($0 * 1e5).rounded() }))
         #expect(try model.similarItems(to: "space1", count: 1).first?.item == "space2")
     }
+
+    /// BM25 by hand: d0 "Red red fox" → red red fox, d1 "Blue fox." → blue fox, d2
+    /// "RED sky\r\nat night" → red sky night ("at" a stop word), and d3 "Ça va" (not ASCII) →
+    /// ça va. N = 4, average length 10/4; idf = ln(1 + (N − df + 0.5)/(df + 0.5)) with df 2 for
+    /// red and fox and 1 for the rest; k1 = 1.2, b = 0.75. The columns are the terms in the
+    /// order the documents first use them; min-df 2 keeps red and fox alone.
+    @Test func bm25ByHand() throws {
+        var matrix = InteractionMatrix(InteractionTable(["d0", "d1", "d2", "d3"].map { Interaction(user: "u", item: $0, value: 1) }))
+        matrix.catalog = ItemCatalog([ItemRecord(id: "d0", title: "Red red fox"), ItemRecord(id: "d1", title: "Blue fox."),
+                                      ItemRecord(id: "d2", title: "RED sky\r\nat night"), ItemRecord(id: "d3", title: "Ça va")])
+        let model = try ModelRegistry.fit("content-bm25", data: matrix) as! BM25Content
+        guard case .sparse(let m) = model.vectors else { Issue.record("expected sparse vectors"); return }
+        #expect(m.columnCount == 7, "red fox blue sky night ça va")
+        let common = log(1 + 2.5 / 2.5), rare = log(1 + 3.5 / 1.5), average = 10.0 / 4
+        func bm25(_ tf: Double, _ idf: Double, length: Double) -> Double { idf * tf * 2.2 / (tf + 1.2 * (0.25 + 0.75 * length / average)) }
+        func expectRow(_ item: String, _ columns: [Int32], _ raw: [Double]) {
+            let row = Int(matrix.items.index(of: item)!)
+            let norm = raw.reduce(0) { $0 + $1 * $1 }.squareRoot()
+            #expect(m.columns(ofRow: row).map { $0 } == columns, "\(item)")
+            let values = m.values(ofRow: row).map(Double.init)
+            #expect(values.count == raw.count && zip(values, raw).allSatisfy { abs($0 - $1 / norm) < 1e-6 }, "\(item): \(values)")
+        }
+        expectRow("d0", [0, 1], [bm25(2, common, length: 3), bm25(1, common, length: 3)])
+        expectRow("d1", [1, 2], [bm25(1, common, length: 2), bm25(1, rare, length: 2)])
+        expectRow("d2", [0, 3, 4], [bm25(1, common, length: 3), bm25(1, rare, length: 3), bm25(1, rare, length: 3)])
+        expectRow("d3", [5, 6], [bm25(1, rare, length: 2), bm25(1, rare, length: 2)])
+        let kept = try ModelRegistry.fit("content-bm25", parameters: ModelParameters(["min-df": "2"]), data: matrix) as! BM25Content
+        guard case .sparse(let k) = kept.vectors else { Issue.record("expected sparse vectors"); return }
+        #expect(k.columns(ofRow: Int(matrix.items.index(of: "d2")!)).map { $0 } == [0])
+        #expect(k.values(ofRow: Int(matrix.items.index(of: "d3")!)).isEmpty)
+    }
 }

@@ -293,42 +293,81 @@ extension ItemVectors {
     }
 }
 
-/// Shared term counting for the sparse text representations.
+/// Shared term counting for the sparse text representations, on every thread: documents are
+/// tokenized and counted apart, and their terms numbered by runs of documents that are then
+/// joined in order, so that the columns are the terms in the order the documents first use
+/// them, as numbering them one document after another would give.
 enum TermWeighting {
     /// Each item's terms, in the order of `data.items`.
     static func documents(_ data: InteractionMatrix, _ catalog: ItemCatalog) -> [[String]] {
-        data.items.identifiers.map { TermTokenizer.terms(catalog[$0]?.document ?? "") }
+        let ids = data.items.identifiers
+        return parallelMap(ids.count, minimumChunk: 64) { TermTokenizer.terms(catalog[ids[$0]]?.document ?? "") }
     }
 
     /// The term of each column of `vectors(_:_:settings:weight:)`: every term, in the order the
     /// items' documents first use it.
     static func terms(_ data: InteractionMatrix, _ catalog: ItemCatalog) -> [String] {
-        Vocabulary(documents(data, catalog).joined()).identifiers
+        numbered(documents(data, catalog)).terms
+    }
+
+    /// Every term of `documents` in the order they first use it, and each document's terms as
+    /// their numbers there. Runs of documents are numbered on their own threads (each its own
+    /// terms, in the order it first uses them); joining the runs' terms in order then numbers
+    /// each term where its first document puts it.
+    static func numbered(_ documents: [[String]]) -> (terms: [String], documents: [[Int32]]) {
+        let runs = max(1, min(documents.count, Parallelism.threadCount * 8))
+        let bounds = (0...runs).map { $0 * documents.count / runs }
+        let local = parallelMap(runs) { run -> (terms: [String], documents: [[Int32]]) in
+            var numbers: [String: Int32] = [:]
+            var terms: [String] = []
+            let numbered = documents[bounds[run]..<bounds[run + 1]].map { document in
+                document.map { term -> Int32 in
+                    if let known = numbers[term] { return known }
+                    let next = Int32(terms.count)
+                    numbers[term] = next
+                    terms.append(term)
+                    return next
+                }
+            }
+            return (terms, numbered)
+        }
+        var vocabulary = Vocabulary()
+        let maps = local.map { run in run.terms.map { vocabulary.insert($0) } }
+        let joined = parallelMap(runs) { run in local[run].documents.map { $0.map { maps[run][Int($0)] } } }
+        return (vocabulary.identifiers, Array(joined.joined()))
     }
 
     /// Term vectors with `weight(tf, df, N, length, averageLength)`, rows L2-normalized.
     static func vectors(_ data: InteractionMatrix, _ catalog: ItemCatalog, settings: ContentSettings,
-                        weight: (Float, Float, Float, Float, Float) -> Float) -> SparseMatrix {
-        let documents = Self.documents(data, catalog)
-        let vocabulary = Vocabulary(documents.joined())
-        var counts: [[Int32: Float]] = []
-        var documentFrequency: [Int32: Float] = [:]
-        for terms in documents {
-            var tf: [Int32: Float] = [:]
-            for term in terms { tf[vocabulary.index(of: term)!, default: 0] += 1 }
-            for term in tf.keys { documentFrequency[term, default: 0] += 1 }
-            counts.append(tf)
+                        weight: @Sendable (Float, Float, Float, Float, Float) -> Float) -> SparseMatrix {
+        let (terms, documents) = numbered(Self.documents(data, catalog))
+        // Each document's distinct terms, ascending, with their counts.
+        let counts = parallelMap(documents.count, minimumChunk: 64) { d -> (columns: [Int32], tf: [Float]) in
+            var columns: [Int32] = [], tf: [Float] = []
+            for term in documents[d].sorted() {
+                if columns.last == term { tf[tf.count - 1] += 1 } else {
+                    columns.append(term)
+                    tf.append(1)
+                }
+            }
+            return (columns, tf)
         }
+        var documentFrequency = [Float](repeating: 0, count: terms.count)
+        for document in counts { for term in document.columns { documentFrequency[Int(term)] += 1 } }
+        let df = documentFrequency
         let n = Float(documents.filter { !$0.isEmpty }.count)
         let averageLength = Float(documents.reduce(0) { $0 + $1.count }) / max(1, n)
         let minimum = Float(settings.minimumDocumentFrequency)
-        let rows: [(columns: [Int32], values: [Float])] = zip(counts, documents).map { tf, terms in
-            let kept = tf.filter { documentFrequency[$0.key]! >= minimum }.sorted { $0.key < $1.key }
-            var values = kept.map { weight($0.value, documentFrequency[$0.key]!, n, Float(terms.count), averageLength) }
+        let rows = parallelMap(counts.count, minimumChunk: 64) { d -> (columns: [Int32], values: [Float]) in
+            var columns: [Int32] = [], values: [Float] = []
+            for (term, tf) in zip(counts[d].columns, counts[d].tf) where df[Int(term)] >= minimum {
+                columns.append(term)
+                values.append(weight(tf, df[Int(term)], n, Float(documents[d].count), averageLength))
+            }
             let norm = values.reduce(0) { $0 + $1 * $1 }.squareRoot()
             if norm > 0 { values = values.map { $0 / norm } }
-            return (kept.map(\.key), values)
+            return (columns, values)
         }
-        return SparseMatrix(stackingRows: rows, columnCount: vocabulary.count)
+        return SparseMatrix(stackingRows: rows, columnCount: terms.count)
     }
 }

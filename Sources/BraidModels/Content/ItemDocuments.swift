@@ -20,7 +20,33 @@ enum TermTokenizer {
     static let stopWords: Set<String> = ["a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "in", "is", "it", "of", "on",
                                          "or", "that", "the", "to", "was", "with", "la", "le", "les", "des", "de", "der", "die", "das"]
 
+    /// The text lowercased and split at every character that is neither a letter nor a number,
+    /// stop words left out. ASCII text is read byte by byte (its letters are A–Z and a–z, its
+    /// numbers 0–9, and "\r\n", one character, is neither, as its two bytes are); other text by
+    /// its characters' Unicode properties.
     static func terms(_ text: String) -> [String] {
-        text.lowercased().split { !$0.isLetter && !$0.isNumber }.map(String.init).filter { !stopWords.contains($0) }
+        var text = text
+        if let ascii = text.withUTF8({ utf8 in utf8.allSatisfy { $0 < 0x80 } ? asciiTerms(utf8) : nil }) { return ascii }
+        return text.lowercased().split { !$0.isLetter && !$0.isNumber }.map(String.init).filter { !stopWords.contains($0) }
+    }
+
+    static func asciiTerms(_ utf8: UnsafeBufferPointer<UInt8>) -> [String] {
+        var terms: [String] = []
+        var term: [UInt8] = []
+        func flush() {
+            guard !term.isEmpty else { return }
+            let word = String(decoding: term, as: UTF8.self)
+            if !stopWords.contains(word) { terms.append(word) }
+            term.removeAll(keepingCapacity: true)
+        }
+        for byte in utf8 {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"): term.append(byte)
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"): term.append(byte + 32)
+            default: flush()
+            }
+        }
+        flush()
+        return terms
     }
 }
