@@ -37,9 +37,7 @@ struct ArchiveTableWriter {
         for value in values { string(value) }
     }
 
-    mutating func fixed<T: FixedWidthInteger>(_ value: T) {
-        withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
-    }
+    mutating func fixed<T: FixedWidthInteger>(_ value: T) { ModelArchive.append(value, to: &bytes) }
 
     mutating func catalog(_ records: [ItemRecord]) {
         count(records.count)
@@ -143,10 +141,8 @@ struct ArchiveTableReader {
     mutating func fixed<T: FixedWidthInteger>(_ type: T.Type) throws(Damaged) -> T {
         let size = MemoryLayout<T>.size
         guard bytes.count - position >= size else { throw damaged("ends early") }
-        var value: T = 0
-        for k in 0..<size { value |= T(bytes[position + k]) << (8 * k) }
-        position += size
-        return value
+        defer { position += size }
+        return ModelArchive.readInteger(T.self, bytes, at: position)
     }
 
     mutating func catalog() throws(Damaged) -> [ItemRecord] {

@@ -414,8 +414,8 @@ public struct ModelArchive: Sendable, Equatable {
 
     static func aligned(_ offset: Int) -> Int { (offset + 63) / 64 * 64 }
 
-    static func append<T: FixedWidthInteger>(_ value: T, to data: inout Data) {
-        withUnsafeBytes(of: value.littleEndian) { data.append(contentsOf: $0) }
+    static func append<T: FixedWidthInteger, Bytes: RangeReplaceableCollection<UInt8>>(_ value: T, to bytes: inout Bytes) {
+        withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
     }
 
     static func readInteger<T: FixedWidthInteger>(_ type: T.Type, _ bytes: UnsafeRawBufferPointer, at offset: Int) -> T {

@@ -78,7 +78,7 @@ public struct ItemCatalogImporter: Sendable {
         var catalog = ItemCatalog()
         try DelimitedTextReader(fileName: fileName).forEachRecord(in: data, first: { (header, _) throws(DataError) in
             let names = header.fields
-            let idColumn = names.firstIndex { ColumnRole.forHeader($0) == .item || $0.lowercased() == "id" } ?? 0
+            let idColumn = names.firstIndex(where: Self.namesTheID) ?? 0
             let transform: @Sendable (TextRecord) -> Result<ItemRecord, DataError> = { record in
                 guard record.fields.count == names.count else {
                     return .failure(DataError(.wrongColumnCount, "expected \(names.count) fields, found \(record.fields.count)",
@@ -112,12 +112,16 @@ public struct ItemCatalogImporter: Sendable {
         return catalog
     }
 
+    /// Whether a column or key holds the item id: named like an item id (`item`, `item_id`,
+    /// `movieId`, …) or `id`.
+    static func namesTheID(_ name: String) -> Bool { ColumnRole.forHeader(name) == .item || name.lowercased() == "id" }
+
     /// The record one JSON Lines object describes.
     static func jsonRecord(_ bytes: UnsafeBufferPointer<UInt8>, line number: Int, fileName: String) throws(DataError) -> ItemRecord {
         guard let object = (try? JSONSerialization.jsonObject(with: Data(bytes))) as? [String: Any] else {
             throw DataError(.invalidValue, "the line is not a JSON object", location: .init(file: fileName, line: number))
         }
-        guard let idKey = object.keys.sorted().first(where: { ColumnRole.forHeader($0) == .item || $0.lowercased() == "id" }) else {
+        guard let idKey = object.keys.sorted().first(where: namesTheID) else {
             throw DataError(.missingColumn, "the object has no id field", location: .init(file: fileName, line: number),
                             hint: "name it id or item_id")
         }
