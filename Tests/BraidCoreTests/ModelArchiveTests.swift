@@ -210,6 +210,10 @@ import Testing
             (editTable("catalog") { $0["dtype"] = "f32" }, "table catalog of dtype f32 is not one it knows"),
             (editTable("catalog") { $0["name"] = "items" }, "table items appears twice"),
             (editTable("users") { $0["count"] = 1 << 40 }, "table users (1099511627776 values at offset"),
+            (Self.crafted(data) { header in header["tables"] = (header["tables"] as! [[String: Any]]).filter { $0["name"] as? String != "items" } },
+             "it has no item vocabulary"),
+            (Self.crafted(data) { header in header["tables"] = (header["tables"] as! [[String: Any]]).filter { $0["name"] as? String != "users" } },
+             "it has no user vocabulary"),
         ]
         for (bytes, message) in cases {
             do {

@@ -320,7 +320,7 @@ public struct ModelArchive: Sendable, Equatable {
                 throw corrupt(error.reason)
             }
         }
-        guard let userIds, let itemIds else { throw corrupt("it has no \(header.users == nil ? "user" : "item") vocabulary") }
+        guard let userIds, let itemIds else { throw corrupt("it has no \(userIds == nil ? "user" : "item") vocabulary") }
         let users = Vocabulary(userIds), items = Vocabulary(itemIds)
         guard users.count == userIds.count, items.count == itemIds.count else {
             throw corrupt("its \(users.count == userIds.count ? "item" : "user") vocabulary names an id twice")
