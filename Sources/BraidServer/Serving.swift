@@ -59,7 +59,10 @@ public final class ModelSlot: @unchecked Sendable {
     private var current: ServedModel
     private var history: [ModelVersion] = []
 
-    public init(_ model: ServedModel) { current = model }
+    public init(_ model: ServedModel) {
+        current = model
+        Self.prepare(model)
+    }
 
     public var served: ServedModel { lock.withLock { current } }
 
@@ -70,6 +73,17 @@ public final class ModelSlot: @unchecked Sendable {
             if history.count > 8 { history.removeFirst() }
             current = model
         }
+        Self.prepare(model)
+    }
+
+    /// Readies a model that takes new items by their content for its first change of catalogue
+    /// (`RecommendationModel.prepareCatalogueChanges()`: a TF-IDF or BM25 model read from a
+    /// file counts its items' terms), in the background, so that `POST /items` does not wait
+    /// for it (a change that comes first waits for the counts, not for a second count).
+    private static func prepare(_ served: ServedModel) {
+        guard served.model.scoresItemsWithoutInteractions else { return }
+        let model = served.model
+        Task.detached(priority: .background) { model.prepareCatalogueChanges() }
     }
 
     /// Every version this process served, newest first.

@@ -134,4 +134,67 @@ import Testing
         let fewer = data.removingUsers([3])
         #expect(try blend.extendingCatalogue(to: fewer).data == fewer)
     }
+
+    /// TF-IDF and BM25 take new and changed items by counting only their text, with the other
+    /// items' term counts kept from the change before: the weights a fit on the grown data gives,
+    /// each item's terms with the same weights (the same columns when items were only added).
+    @Test(arguments: ["content-tfidf", "content-bm25", "content-bm25(min-df=2,k1=0.9)"])
+    func termModelsCountOnlyTheChangedItems(_ spec: String) throws {
+        var rng = SeededGenerator(seed: 3)
+        let words = (0..<12).map { "w\($0)" }
+        func text(_ count: Int) -> String { (0..<count).map { _ in words[Int(rng.nextUnit() * Double(words.count)) % words.count] }.joined(separator: " ") }
+        var data = Fixtures.randomRatings(users: 30, items: 25, perUser: 6)
+        data.catalog = ItemCatalog(data.items.identifiers.map { ItemRecord(id: $0, title: text(3), categories: ["c\($0.count)"], text: ["about": text(5)]) })
+        let (name, parameters) = try MemberSpec.parse(spec, composite: "test").first.map { ($0.model, $0.parameters) }!
+        func fit(_ data: InteractionMatrix) throws -> any RecommendationModel { try ModelRegistry.fit(name, parameters: ModelParameters(parameters), data: data) }
+        /// Each item's terms and weights, by the terms' names.
+        func weights(_ model: any RecommendationModel, terms: [String]) throws -> [[String: Float]] {
+            let vectors = try #require((model as? BM25Content)?.vectors ?? (model as? TFIDFContent)?.vectors)
+            guard case .sparse(let m) = vectors else { Issue.record("\(spec): dense vectors"); return [] }
+            return (0..<m.rowCount).map { r in Dictionary(uniqueKeysWithValues: m.entries(ofRow: r).map { (terms[Int(m.columns[$0])], m.values[$0]) }) }
+        }
+        let model = try fit(data)
+        // Added items, one with a term no item used before: the same matrix as a fit.
+        let added = data.addingItems([ItemRecord(id: "new-1", title: "w1 w2 fresh"), ItemRecord(id: "new-2", text: ["about": text(4)])])
+        let first = try model.extendingCatalogue(to: added)
+        let refit = try fit(added)
+        #expect((first as? BM25Content)?.vectors == (refit as? BM25Content)?.vectors)
+        #expect((first as? TFIDFContent)?.vectors == (refit as? TFIDFContent)?.vectors)
+        // A model read from a file has no counts until its first change, which counts them all.
+        func archived<M: RecommendationModel>(_ model: M) -> ModelArchive { ModelRegistry.archive(model) }
+        let loaded = try ModelRegistry.load(archived(model)).extendingCatalogue(to: added)
+        #expect((loaded as? BM25Content)?.vectors == (refit as? BM25Content)?.vectors)
+        #expect((loaded as? TFIDFContent)?.vectors == (refit as? TFIDFContent)?.vectors)
+        // Or once readied for it (as a server does after a load), the same counts as a fit.
+        let readied = try ModelRegistry.load(archived(model))
+        readied.prepareCatalogueChanges()
+        let readiedCounts = try #require(((readied as? BM25Content)?.termCounts ?? (readied as? TFIDFContent)?.termCounts)?.counts {
+            Issue.record("\(spec): not readied"); return TermCounts(data, data.catalog!)
+        })
+        #expect(readiedCounts.counts == TermCounts(data, data.catalog!).counts && readiedCounts.terms == TermCounts(data, data.catalog!).terms)
+        // Now a known item's text changes (its term "w3" gone, a new one "later" in) and another item is added:
+        // counted from the first change's counts, never the whole catalogue again.
+        let changed = added.addingItems([ItemRecord(id: "i4", title: "later w0"), ItemRecord(id: "new-3", title: "w5 w5 later")])
+        let counts = ((first as? BM25Content)?.termCounts ?? (first as? TFIDFContent)?.termCounts)
+        _ = counts?.counts { Issue.record("\(spec): the first change kept no counts"); return TermCounts(added, added.catalog!) }
+        let second = try first.extendingCatalogue(to: changed)
+        let secondCounts = try #require(((second as? BM25Content)?.termCounts ?? (second as? TFIDFContent)?.termCounts)?.counts {
+            Issue.record("\(spec): the second change kept no counts"); return TermCounts(changed, changed.catalog!)
+        })
+        let again = try fit(changed)
+        let extendedWeights = try weights(second, terms: secondCounts.terms.identifiers)
+        let fittedWeights = try weights(again, terms: TermCounts.terms(changed, changed.catalog!))
+        #expect(extendedWeights.count == 28 && fittedWeights.count == 28)
+        for (item, (a, b)) in zip(extendedWeights, fittedWeights).enumerated() {
+            #expect(a.keys.sorted() == b.keys.sorted(), "\(spec) item \(item)")
+            for (term, w) in a { #expect(abs(w - (b[term] ?? .nan)) <= 1e-6, "\(spec) item \(item) term \(term)") }
+        }
+        #expect(extendedWeights[4]["later"] != nil && extendedWeights[4]["w3"] == nil)
+        for user in [0, 9, 21] {
+            for (x, y) in zip(second.scores(forUser: user), again.scores(forUser: user)) { #expect(abs(x - y) <= 1e-6, "\(spec) user \(user)") }
+        }
+        // Data that is no such extension is fitted anew.
+        let fewer = changed.removingUsers([3])
+        #expect(try second.extendingCatalogue(to: fewer).scores(forUser: 0) == (try fit(fewer)).scores(forUser: 0))
+    }
 }

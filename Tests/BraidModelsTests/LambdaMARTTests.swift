@@ -489,14 +489,14 @@ func descendingOrderOfQueries(_ data: LambdaMART.Dataset, _ scores: [Float]) -> 
             "lexical": "false", "factors": "8", "hidden": "16", "epochs": "5", "patience": "0", "batch-size": "32", "min-df": "1",
         ]), data: data) as? TwoTower)
         let projection = try #require(model.projection), d = 8
-        let oldTerms = TermWeighting.terms(data, data.catalog!)
+        let oldTerms = TermCounts.terms(data, data.catalog!)
         #expect(projection.count == oldTerms.count * d && projection.contains { $0 != 0 })
         let row = Dictionary(uniqueKeysWithValues: oldTerms.enumerated().map { ($1, $0) })
         // The known items unchanged (their columns first, as they were), and one renamed.
         for (target, isRenamed) in [(grown, false), (renamed, true)] {
             let extended = try #require(try model.extendingCatalogue(to: target) as? TwoTower)
             let content = try Hybrid.Content.bm25.itemVectors(target, target.catalog!, settings: model.configuration.contentSettings).asSparse
-            let newTerms = TermWeighting.terms(target, target.catalog!)
+            let newTerms = TermCounts.terms(target, target.catalog!)
             #expect((newTerms.first == "zebra") == isRenamed)
             let grownContent = try #require(extended.itemContent), oldContent = try #require(model.itemContent)
             for item in 16..<18 {

@@ -75,18 +75,59 @@ public struct ContentModel<Representation: ContentRepresentation>: Recommendatio
     public let configuration: Configuration
     public let data: InteractionMatrix
     public let vectors: ItemVectors
+    /// The term vectors' counts (TF-IDF, BM25), kept from the fit or from the first change of
+    /// catalogue after a load (`extendingCatalogue(to:)`).
+    let termCounts: TermCountsCache
 
     public init(fitting data: InteractionMatrix, configuration: Configuration = Configuration()) throws(ModelError) {
         guard let catalog = data.catalog, catalog.count > 0 else {
             throw ModelError(.noTrainingData, "\(Self.name) needs item metadata",
                              hint: "pass --items FILE (MovieLens movies.csv, u.item, movies.dat, or CSV/JSON Lines with an id column and text columns)")
         }
+        if let representation = Representation.self as? any TermRepresentation.Type {
+            self.init(data: data, configuration: configuration, counts: TermCounts(data, catalog), representation: representation)
+        } else {
+            self.init(data: data, configuration: configuration, vectors: try Representation.itemVectors(data, catalog, settings: configuration))
+        }
+    }
+
+    private init(data: InteractionMatrix, configuration: Configuration, counts: TermCounts, representation: any TermRepresentation.Type) {
+        self.init(data: data, configuration: configuration,
+                  vectors: .sparse(counts.weighted(minimumDocumentFrequency: configuration.minimumDocumentFrequency, representation.weight(configuration))),
+                  counts: counts)
+    }
+
+    private init(data: InteractionMatrix, configuration: Configuration, vectors: ItemVectors, counts: TermCounts? = nil) {
         self.configuration = configuration
         self.data = data
-        vectors = try Representation.itemVectors(data, catalog, settings: configuration)
+        self.vectors = vectors
+        termCounts = TermCountsCache(counts)
     }
 
     public var scoresItemsWithoutInteractions: Bool { true }
+
+    /// A change of catalogue changes every term's document frequency, and so every item's
+    /// weights, as fitting on `data` would (the same weights, the columns perhaps in another
+    /// order when known items' text changed; see `TermCounts.updated(known:from:to:_:)`); but a
+    /// TF-IDF or BM25 model tokenizes only the added and changed items' text, with the term
+    /// counts of the others, which it keeps from its fit (a model read from a file counts them
+    /// all at its first change, as a fit does, and keeps them from then on). Any other
+    /// representation, or any other `data`, is fitted anew.
+    public func extendingCatalogue(to data: InteractionMatrix) throws(ModelError) -> any RecommendationModel {
+        guard let representation = Representation.self as? any TermRepresentation.Type,
+              let baseCatalog = self.data.catalog, let catalog = data.catalog, data.extendsCatalogue(of: self.data) else {
+            return try Self(fitting: data, configuration: configuration)
+        }
+        let base = self.data
+        let counts = termCounts.counts { TermCounts(base, baseCatalog) }.updated(known: base.itemCount, from: baseCatalog, to: data, catalog)
+        return Self(data: data, configuration: configuration, counts: counts, representation: representation)
+    }
+
+    public func prepareCatalogueChanges() {
+        guard Representation.self is any TermRepresentation.Type, let catalog = data.catalog else { return }
+        let data = data
+        _ = termCounts.counts { TermCounts(data, catalog) }
+    }
 
     /// The user's profile: Σ_j w_uj · v_j over the training history, w_uj = value (or 1) ×
     /// 2^(−age/half-life) when a half-life is set.
@@ -191,6 +232,7 @@ public struct ContentModel<Representation: ContentRepresentation>: Recommendatio
     public init(archive: ModelArchive, data: InteractionMatrix, configuration: Configuration) throws(ModelError) {
         self.configuration = configuration
         self.data = data
+        termCounts = TermCountsCache()
         if let dimension = archive.scalars["content.dimension"], archive.scalars[Self.vectorsFromCatalogKey] != nil {
             guard let catalog = data.catalog, let supplied = ItemVectors.supplied(data, catalog), Double(supplied.columns) == dimension else {
                 throw ModelError(.corruptModel, "the model reads its item vectors from the file's catalogue, which has none of \(Int(dimension)) values")
@@ -231,27 +273,31 @@ public typealias AttributeContent = ContentModel<AttributeRepresentation>
 
 /// Sparse term vectors weighted `tf · idf`, idf = ln((1 + N)/(1 + df)) + 1 (smoothed), rows
 /// L2-normalized.
-public enum TFIDFRepresentation: ContentRepresentation {
+public enum TFIDFRepresentation: ContentRepresentation, TermRepresentation {
     public static let name = "content-tfidf"
     public static let summary = "content: TF-IDF vectors of item text (title, categories, tags, text fields)"
     public static func itemVectors(_ data: InteractionMatrix, _ catalog: ItemCatalog, settings: ContentSettings) throws(ModelError) -> ItemVectors {
-        .sparse(TermWeighting.vectors(data, catalog, settings: settings) { tf, df, n, _, _ in
-            tf * (log((1 + n) / (1 + df)) + 1)
-        })
+        .sparse(termVectors(data, catalog, settings: settings))
+    }
+    static func weight(_ settings: ContentSettings) -> TermWeight {
+        { tf, df, n, _, _ in tf * (log((1 + n) / (1 + df)) + 1) }
     }
 }
 
 /// Sparse term vectors weighted by Okapi BM25 (Robertson et al.):
 /// `idf · tf·(k1 + 1) / (tf + k1·(1 − b + b·dl/avgdl))`, idf = ln(1 + (N − df + 0.5)/(df + 0.5)).
-public enum BM25Representation: ContentRepresentation {
+public enum BM25Representation: ContentRepresentation, TermRepresentation {
     public static let name = "content-bm25"
     public static let summary = "content: Okapi BM25 vectors of item text"
     public static func itemVectors(_ data: InteractionMatrix, _ catalog: ItemCatalog, settings: ContentSettings) throws(ModelError) -> ItemVectors {
+        .sparse(termVectors(data, catalog, settings: settings))
+    }
+    static func weight(_ settings: ContentSettings) -> TermWeight {
         let k1 = settings.k1, b = settings.b
-        return .sparse(TermWeighting.vectors(data, catalog, settings: settings) { tf, df, n, length, averageLength in
+        return { tf, df, n, length, averageLength in
             let idf = log(1 + (n - df + 0.5) / (df + 0.5))
             return idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * length / max(averageLength, 1)))
-        })
+        }
     }
 }
 
@@ -290,84 +336,5 @@ extension ItemVectors {
             for d in 0..<dimension { storage[row * dimension + d] = vector[d] / norm }
         }
         return DenseMatrix(rows: data.itemCount, columns: dimension, storage: storage)
-    }
-}
-
-/// Shared term counting for the sparse text representations, on every thread: documents are
-/// tokenized and counted apart, and their terms numbered by runs of documents that are then
-/// joined in order, so that the columns are the terms in the order the documents first use
-/// them, as numbering them one document after another would give.
-enum TermWeighting {
-    /// Each item's terms, in the order of `data.items`.
-    static func documents(_ data: InteractionMatrix, _ catalog: ItemCatalog) -> [[String]] {
-        let ids = data.items.identifiers
-        return parallelMap(ids.count, minimumChunk: 64) { TermTokenizer.terms(catalog[ids[$0]]?.document ?? "") }
-    }
-
-    /// The term of each column of `vectors(_:_:settings:weight:)`: every term, in the order the
-    /// items' documents first use it.
-    static func terms(_ data: InteractionMatrix, _ catalog: ItemCatalog) -> [String] {
-        numbered(documents(data, catalog)).terms
-    }
-
-    /// Every term of `documents` in the order they first use it, and each document's terms as
-    /// their numbers there. Runs of documents are numbered on their own threads (each its own
-    /// terms, in the order it first uses them); joining the runs' terms in order then numbers
-    /// each term where its first document puts it.
-    static func numbered(_ documents: [[String]]) -> (terms: [String], documents: [[Int32]]) {
-        let runs = max(1, min(documents.count, Parallelism.threadCount * 8))
-        let bounds = (0...runs).map { $0 * documents.count / runs }
-        let local = parallelMap(runs) { run -> (terms: [String], documents: [[Int32]]) in
-            var numbers: [String: Int32] = [:]
-            var terms: [String] = []
-            let numbered = documents[bounds[run]..<bounds[run + 1]].map { document in
-                document.map { term -> Int32 in
-                    if let known = numbers[term] { return known }
-                    let next = Int32(terms.count)
-                    numbers[term] = next
-                    terms.append(term)
-                    return next
-                }
-            }
-            return (terms, numbered)
-        }
-        var vocabulary = Vocabulary()
-        let maps = local.map { run in run.terms.map { vocabulary.insert($0) } }
-        let joined = parallelMap(runs) { run in local[run].documents.map { $0.map { maps[run][Int($0)] } } }
-        return (vocabulary.identifiers, Array(joined.joined()))
-    }
-
-    /// Term vectors with `weight(tf, df, N, length, averageLength)`, rows L2-normalized.
-    static func vectors(_ data: InteractionMatrix, _ catalog: ItemCatalog, settings: ContentSettings,
-                        weight: @Sendable (Float, Float, Float, Float, Float) -> Float) -> SparseMatrix {
-        let (terms, documents) = numbered(Self.documents(data, catalog))
-        // Each document's distinct terms, ascending, with their counts.
-        let counts = parallelMap(documents.count, minimumChunk: 64) { d -> (columns: [Int32], tf: [Float]) in
-            var columns: [Int32] = [], tf: [Float] = []
-            for term in documents[d].sorted() {
-                if columns.last == term { tf[tf.count - 1] += 1 } else {
-                    columns.append(term)
-                    tf.append(1)
-                }
-            }
-            return (columns, tf)
-        }
-        var documentFrequency = [Float](repeating: 0, count: terms.count)
-        for document in counts { for term in document.columns { documentFrequency[Int(term)] += 1 } }
-        let df = documentFrequency
-        let n = Float(documents.filter { !$0.isEmpty }.count)
-        let averageLength = Float(documents.reduce(0) { $0 + $1.count }) / max(1, n)
-        let minimum = Float(settings.minimumDocumentFrequency)
-        let rows = parallelMap(counts.count, minimumChunk: 64) { d -> (columns: [Int32], values: [Float]) in
-            var columns: [Int32] = [], values: [Float] = []
-            for (term, tf) in zip(counts[d].columns, counts[d].tf) where df[Int(term)] >= minimum {
-                columns.append(term)
-                values.append(weight(tf, df[Int(term)], n, Float(documents[d].count), averageLength))
-            }
-            let norm = values.reduce(0) { $0 + $1 * $1 }.squareRoot()
-            if norm > 0 { values = values.map { $0 / norm } }
-            return (columns, values)
-        }
-        return SparseMatrix(stackingRows: rows, columnCount: terms.count)
     }
 }

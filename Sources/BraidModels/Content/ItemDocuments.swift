@@ -50,3 +50,13 @@ enum TermTokenizer {
         return terms
     }
 }
+
+extension ItemRecord {
+    /// Whether two records (or none) give the same `document`: the same title, categories,
+    /// text fields and users' texts.
+    static func sameDocument(_ a: ItemRecord?, _ b: ItemRecord?) -> Bool {
+        guard let a, let b else { return a == nil && b == nil }
+        return a.title == b.title && a.categories == b.categories && a.text == b.text
+            && a.userText.elementsEqual(b.userText) { $0.text == $1.text }
+    }
+}

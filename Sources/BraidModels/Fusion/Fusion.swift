@@ -391,6 +391,8 @@ public struct Fusion: RecommendationModel {
     /// scores items without interactions and proposes them (`scoresItemsWithoutInteractions`;
     /// with `coldShare` the content members propose their best new items), and the ranker
     /// places them where it learned such items belong. Any other `data` is fitted anew.
+    public func prepareCatalogueChanges() { for member in members { member.prepareCatalogueChanges() } }
+
     public func extendingCatalogue(to data: InteractionMatrix) throws(ModelError) -> any RecommendationModel {
         guard data.extendsCatalogue(of: self.data) else { return try Fusion(fitting: data, configuration: configuration) }
         TrainingLog.report("fusion: taking \(data.itemCount - self.data.itemCount) new items into the members' catalogues; the ranker stays")

@@ -55,7 +55,7 @@ public struct Hybrid: RecommendationModel {
         func columnLabels(_ data: InteractionMatrix, _ catalog: ItemCatalog) -> [String]? {
             switch self {
             case .auto: resolved(for: catalog).columnLabels(data, catalog)
-            case .bm25, .tfidf: TermWeighting.terms(data, catalog)
+            case .bm25, .tfidf: TermCounts.terms(data, catalog)
             case .attributes: Vocabulary(AttributeRepresentation.categoryLists(data, catalog).joined()).identifiers
             case .vectors: nil
             }

@@ -199,6 +199,12 @@ public protocol RecommendationModel: Sendable {
     /// (`Fusion.extendingCatalogue(to:)`, `Blend.extendingCatalogue(to:)`).
     func extendingCatalogue(to data: InteractionMatrix) throws(ModelError) -> any RecommendationModel
 
+    /// Readies the model to take changes of its catalogue quickly (`extendingCatalogue(to:)`):
+    /// a TF-IDF or BM25 model read from a file counts its items' terms, as its fit did and kept
+    /// (the fusion and the blend ready their members). By default nothing. A server calls it in
+    /// the background after it loads a model, so that its first `POST /items` does not wait for it.
+    func prepareCatalogueChanges()
+
     /// Saves the model's fitted state (the training matrix is saved by the caller).
     func archive(into archive: inout ModelArchive)
 
@@ -237,6 +243,7 @@ extension RecommendationModel {
     public func extendingCatalogue(to data: InteractionMatrix) throws(ModelError) -> any RecommendationModel {
         try Self(fitting: data, configuration: configuration)
     }
+    public func prepareCatalogueChanges() {}
     public var scoresAnyHistory: Bool { false }
     public var scoresHistoryBySum: Bool { false }
     public func addHistoryTerm(item: Int32, value: Float, factor: Float, to sum: inout [Float]) {}

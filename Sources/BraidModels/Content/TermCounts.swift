@@ -1,0 +1,192 @@
+internal import BraidCore
+internal import Foundation
+
+/// A term's weight in a document from its count there (`tf`), the number of documents that use
+/// it (`df`), the number of documents with any term (`n`), the document's length in terms
+/// (repeats counted) and the documents' mean length.
+typealias TermWeight = @Sendable (_ tf: Float, _ df: Float, _ n: Float, _ length: Float, _ averageLength: Float) -> Float
+
+/// A representation of items as weighted term vectors (TF-IDF, BM25), whose weights come from
+/// the items' term counts alone (`TermCounts.weighted(minimumDocumentFrequency:_:)`).
+protocol TermRepresentation: ContentRepresentation {
+    static func weight(_ settings: ContentSettings) -> TermWeight
+}
+
+extension TermRepresentation {
+    /// The term vectors of `data.items`, counted on every thread.
+    static func termVectors(_ data: InteractionMatrix, _ catalog: ItemCatalog, settings: ContentSettings) -> SparseMatrix {
+        TermCounts(data, catalog).weighted(minimumDocumentFrequency: settings.minimumDocumentFrequency, weight(settings))
+    }
+}
+
+/// Each item's distinct terms and how often its document uses each, over one numbering of the
+/// terms: what the sparse text representations weight. A TF-IDF or BM25 model keeps them, so
+/// that a change of its catalogue tokenizes only the items it adds or changes
+/// (`updated(known:from:to:_:)`), not the whole catalogue again.
+///
+/// Documents are tokenized and counted on every thread, and their terms numbered by runs of
+/// documents that are then joined in order, so that the columns are the terms in the order the
+/// documents first use them, as numbering them one document after another would give.
+struct TermCounts: Sendable {
+    /// The term of each column.
+    private(set) var terms: Vocabulary
+    /// Documents × terms: each document's distinct terms, ascending, and how often it uses each.
+    private(set) var counts: SparseMatrix
+
+    /// The counts of the documents of `data.items` (`ItemRecord.document`; an item without a
+    /// record has none).
+    init(_ data: InteractionMatrix, _ catalog: ItemCatalog) {
+        let (terms, documents) = Self.numbered(Self.documents(data.items.identifiers, catalog))
+        self.terms = terms
+        counts = SparseMatrix(stackingRows: Self.counted(documents), columnCount: terms.count)
+    }
+
+    private init(terms: Vocabulary, counts: SparseMatrix) {
+        self.terms = terms
+        self.counts = counts
+    }
+
+    /// The term of each column of the counts of `data.items`, without counting them.
+    static func terms(_ data: InteractionMatrix, _ catalog: ItemCatalog) -> [String] {
+        numbered(documents(data.items.identifiers, catalog)).terms.identifiers
+    }
+
+    /// The terms of the documents of `ids`, in their order.
+    static func documents(_ ids: [String], _ catalog: ItemCatalog) -> [[String]] {
+        parallelMap(ids.count, minimumChunk: 64) { TermTokenizer.terms(catalog[ids[$0]]?.document ?? "") }
+    }
+
+    /// Each term of `documents` numbered after the terms of `base`, in the order the documents
+    /// first use them, and each document's terms as their numbers. Runs of documents are
+    /// numbered on their own threads (each its own new terms, in the order it first uses them);
+    /// joining the runs' terms in order then numbers each term where its first document puts it.
+    static func numbered(_ documents: [[String]], after base: Vocabulary = Vocabulary()) -> (terms: Vocabulary, documents: [[Int32]]) {
+        let runs = max(1, min(documents.count, Parallelism.threadCount * 8))
+        let bounds = (0...runs).map { $0 * documents.count / runs }
+        let known = Int32(base.count)
+        let local = parallelMap(runs) { run -> (terms: [String], documents: [[Int32]]) in
+            var numbers: [String: Int32] = [:]
+            var terms: [String] = []
+            let numbered = documents[bounds[run]..<bounds[run + 1]].map { document in
+                document.map { term -> Int32 in
+                    if known > 0, let number = base.index(of: term) { return number }
+                    if let number = numbers[term] { return number }
+                    let next = known + Int32(terms.count)
+                    numbers[term] = next
+                    terms.append(term)
+                    return next
+                }
+            }
+            return (terms, numbered)
+        }
+        var vocabulary = base
+        let maps = local.map { run in run.terms.map { vocabulary.insert($0) } }
+        let joined = parallelMap(runs) { run in
+            local[run].documents.map { $0.map { $0 < known ? $0 : maps[run][Int($0 - known)] } }
+        }
+        return (vocabulary, Array(joined.joined()))
+    }
+
+    /// Each document's distinct terms, ascending, with their counts.
+    static func counted(_ documents: [[Int32]]) -> [(columns: [Int32], values: [Float])] {
+        parallelMap(documents.count, minimumChunk: 64) { d -> (columns: [Int32], values: [Float]) in
+            var columns: [Int32] = [], tf: [Float] = []
+            for term in documents[d].sorted() {
+                if columns.last == term { tf[tf.count - 1] += 1 } else {
+                    columns.append(term)
+                    tf.append(1)
+                }
+            }
+            return (columns, tf)
+        }
+    }
+
+    /// The counts of `data.items`, whose first `known` items are the ones counted here, from
+    /// `baseCatalog`, and whose others were added after them (`InteractionMatrix.addingItems`),
+    /// from `catalog`: the documents of the added items and of the known ones whose text
+    /// changed are tokenized; every other row is kept. Terms new to the counts are numbered after
+    /// the known ones, in the order those documents first use them (as counting the whole
+    /// catalogue again numbers them when only items were added); a term that no document uses
+    /// any longer keeps its column, empty.
+    func updated(known: Int, from baseCatalog: ItemCatalog, to data: InteractionMatrix, _ catalog: ItemCatalog) -> TermCounts {
+        let ids = data.items.identifiers
+        let changed = parallelMap(known, minimumChunk: 4096) { i in !ItemRecord.sameDocument(baseCatalog[ids[i]], catalog[ids[i]]) }
+        let recounted = changed.indices.filter { changed[$0] } + Array(known..<ids.count)
+        let (terms, documents) = Self.numbered(Self.documents(recounted.map { ids[$0] }, catalog), after: self.terms)
+        let fresh = Self.counted(documents)
+        // Each row's place among the fresh rows, or −1 where the row is kept.
+        var place = [Int](repeating: -1, count: ids.count)
+        for (n, row) in recounted.enumerated() { place[row] = n }
+        var starts = [Int](repeating: 0, count: ids.count + 1)
+        for row in 0..<ids.count {
+            starts[row + 1] = starts[row] + (place[row] >= 0 ? fresh[place[row]].columns.count : counts.count(ofRow: row))
+        }
+        var columns: [Int32] = [], values: [Float] = []
+        columns.reserveCapacity(starts[ids.count])
+        values.reserveCapacity(starts[ids.count])
+        for row in 0..<ids.count {
+            if place[row] >= 0 {
+                columns.append(contentsOf: fresh[place[row]].columns)
+                values.append(contentsOf: fresh[place[row]].values)
+            } else {
+                columns.append(contentsOf: counts.columns(ofRow: row))
+                values.append(contentsOf: counts.values(ofRow: row))
+            }
+        }
+        return TermCounts(terms: terms, counts: SparseMatrix(rowCount: ids.count, columnCount: terms.count, rowStarts: starts,
+                                                             columns: columns, values: values))
+    }
+
+    /// One row per document: `weight(tf, df, N, length, averageLength)` for each of its terms
+    /// that at least `minimumDocumentFrequency` documents use (N: the documents with any term; a
+    /// document's length: its terms, repeats counted), the row L2-normalized.
+    func weighted(minimumDocumentFrequency: Int, _ weight: TermWeight) -> SparseMatrix {
+        var documentFrequency = [Float](repeating: 0, count: terms.count)
+        for term in counts.columns { documentFrequency[Int(term)] += 1 }
+        let df = documentFrequency, counts = counts
+        // Sums of whole counts, exact in a Float below 2^24 terms per document.
+        let lengths = (0..<counts.rowCount).map { counts.values(ofRow: $0).reduce(0, +) }
+        let n = Float(lengths.count(where: { $0 > 0 }))
+        let averageLength = Float(lengths.reduce(0) { $0 + Int($1) }) / max(1, n)
+        let minimum = Float(minimumDocumentFrequency)
+        var values = [Float](repeating: 0, count: counts.nonzeroCount)
+        values.withUnsafeMutableBufferPointer { buffer in
+            let out = SharedBuffer(buffer)
+            parallelChunks(counts.rowCount, minimumChunk: 256) { rows in
+                for row in rows {
+                    let entries = counts.entries(ofRow: row)
+                    var squares: Float = 0
+                    for k in entries where df[Int(counts.columns[k])] >= minimum {
+                        let w = weight(counts.values[k], df[Int(counts.columns[k])], n, lengths[row], averageLength)
+                        out[k] = w
+                        squares = squares + w * w
+                    }
+                    let norm = squares.squareRoot()
+                    if norm > 0 { for k in entries { out[k] = out[k] / norm } }
+                }
+            }
+        }
+        let vectors = SparseMatrix(rowCount: counts.rowCount, columnCount: terms.count, rowStarts: counts.rowStarts,
+                                   columns: counts.columns, values: values)
+        return minimum > 1 ? vectors.filter { _, column, _ in df[Int(column)] >= minimum } : vectors
+    }
+}
+
+/// A model's term counts: those of its fit, or none until a model read from a file first
+/// changes its catalogue.
+final class TermCountsCache: @unchecked Sendable {
+    private let lock = NSLock()
+    private var counts: TermCounts?
+
+    init(_ counts: TermCounts? = nil) { self.counts = counts }
+
+    /// The counts, counted by `count` the first time.
+    func counts(orCount count: () -> TermCounts) -> TermCounts {
+        lock.withLock {
+            if let counts { return counts }
+            let counted = count()
+            counts = counted
+            return counted
+        }
+    }
+}
