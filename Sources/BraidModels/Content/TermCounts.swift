@@ -36,7 +36,7 @@ struct TermCounts: Sendable {
     /// The counts of the documents of `data.items` (`ItemRecord.document`; an item without a
     /// record has none).
     init(_ data: InteractionMatrix, _ catalog: ItemCatalog) {
-        let (terms, documents) = Self.numbered(Self.documents(data.items.identifiers, catalog))
+        let (terms, documents) = Self.numbered(data.items.identifiers, catalog)
         self.terms = terms
         counts = SparseMatrix(stackingRows: Self.counted(documents), columnCount: terms.count)
     }
@@ -48,27 +48,24 @@ struct TermCounts: Sendable {
 
     /// The term of each column of the counts of `data.items`, without counting them.
     static func terms(_ data: InteractionMatrix, _ catalog: ItemCatalog) -> [String] {
-        numbered(documents(data.items.identifiers, catalog)).terms.identifiers
+        numbered(data.items.identifiers, catalog).terms.identifiers
     }
 
-    /// The terms of the documents of `ids`, in their order.
-    static func documents(_ ids: [String], _ catalog: ItemCatalog) -> [[String]] {
-        parallelMap(ids.count, minimumChunk: 64) { TermTokenizer.terms(catalog[ids[$0]]?.document ?? "") }
-    }
-
-    /// Each term of `documents` numbered after the terms of `base`, in the order the documents
-    /// first use them, and each document's terms as their numbers. Runs of documents are
-    /// numbered on their own threads (each its own new terms, in the order it first uses them);
-    /// joining the runs' terms in order then numbers each term where its first document puts it.
-    static func numbered(_ documents: [[String]], after base: Vocabulary = Vocabulary()) -> (terms: Vocabulary, documents: [[Int32]]) {
-        let runs = max(1, min(documents.count, Parallelism.threadCount * 8))
-        let bounds = (0...runs).map { $0 * documents.count / runs }
+    /// The terms of the documents of `ids` (`ItemRecord.document`, `TermTokenizer`; an item
+    /// without a record has none), numbered after the terms of `base` in the order the
+    /// documents first use them, and each document's terms as their numbers. Runs of documents
+    /// are tokenized and numbered on their own threads (each its own new terms, in the order it
+    /// first uses them; a document's words are let go once numbered); joining the runs' terms
+    /// in order then numbers each term where its first document puts it.
+    static func numbered(_ ids: [String], _ catalog: ItemCatalog, after base: Vocabulary = Vocabulary()) -> (terms: Vocabulary, documents: [[Int32]]) {
+        let runs = max(1, min(ids.count, Parallelism.threadCount * 8))
+        let bounds = (0...runs).map { $0 * ids.count / runs }
         let known = Int32(base.count)
         let local = parallelMap(runs) { run -> (terms: [String], documents: [[Int32]]) in
             var numbers: [String: Int32] = [:]
             var terms: [String] = []
-            let numbered = documents[bounds[run]..<bounds[run + 1]].map { document in
-                document.map { term -> Int32 in
+            let numbered = ids[bounds[run]..<bounds[run + 1]].map { id in
+                TermTokenizer.terms(catalog[id]?.document ?? "").map { term -> Int32 in
                     if known > 0, let number = base.index(of: term) { return number }
                     if let number = numbers[term] { return number }
                     let next = known + Int32(terms.count)
@@ -112,7 +109,7 @@ struct TermCounts: Sendable {
         let ids = data.items.identifiers
         let changed = parallelMap(known, minimumChunk: 4096) { i in !ItemRecord.sameDocument(baseCatalog[ids[i]], catalog[ids[i]]) }
         let recounted = changed.indices.filter { changed[$0] } + Array(known..<ids.count)
-        let (terms, documents) = Self.numbered(Self.documents(recounted.map { ids[$0] }, catalog), after: self.terms)
+        let (terms, documents) = Self.numbered(recounted.map { ids[$0] }, catalog, after: self.terms)
         let fresh = Self.counted(documents)
         // Each row's place among the fresh rows, or −1 where the row is kept.
         var place = [Int](repeating: -1, count: ids.count)
