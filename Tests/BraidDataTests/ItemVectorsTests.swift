@@ -11,8 +11,51 @@ import Testing
         #expect(vectors == ["a": [1, 0.5], "7": [0, 2]])
     }
 
+    /// Plain lines are read straight from their bytes, others by `JSONSerialization`: the same
+    /// lines with their "item" key written with an escape (which only the latter reads) give
+    /// the same vectors, bit for bit, over numbers of every JSON form (17 significant digits,
+    /// exponents, integers of 30 digits, subnormal and underflowing values, −0). A byte-order
+    /// mark, CRLF line ends, blank lines of spaces and tabs, members in another order and other
+    /// members are read alike.
+    @Test func plainAndSerializedLinesReadAlike() throws {
+        var rng = SeededGenerator(seed: 9)
+        func number() -> String {
+            let x = (rng.nextUnit() - 0.5) * pow(10, Double(Int(rng.nextUnit() * 12) - 6))
+            switch Int(rng.nextUnit() * 6) {
+            case 0: return String(format: "%.17g", x)
+            case 1: return String(format: "%.3e", x)
+            case 2: return String(format: "%.8E", x)
+            case 3: return String(Int(x * 1000))
+            case 4: return ["-0.0", "0", "1e-50", "4e-45", "123456789012345678901234567890", "1E+2", "-2.5e+00", "0.1"][Int(rng.nextUnit() * 8)]
+            default: return String(x)
+            }
+        }
+        var plain = "\u{FEFF}", escaped = "\u{FEFF}"
+        for n in 0..<300 {
+            let values = (0..<16).map { _ in number() }.joined(separator: n % 3 == 0 ? "," : ", ")
+            let rest = n % 4 == 1 ? ", \"meta\": {\"source\": [1, 2.5, null, true]}" : ""
+            if n % 5 == 2 {
+                plain += "{\"vector\": [\(values)], \"item\": \"i\(n)\"\(rest)}\r\n"
+                escaped += "{\"vector\": [\(values)], \"\\u0069tem\": \"i\(n)\"\(rest)}\r\n"
+            } else {
+                plain += "{\"item\": \"i\(n)\", \"vector\": [\(values)]\(rest)}\n"
+                escaped += "{\"\\u0069tem\": \"i\(n)\", \"vector\": [\(values)]\(rest)}\n"
+            }
+            if n % 50 == 0 { plain += " \t \n"; escaped += "\t\n" }
+        }
+        let a = try ItemVectorsImporter().importFile(Fixtures.temporaryFile(plain, name: "plain.jsonl"))
+        let b = try ItemVectorsImporter().importFile(Fixtures.temporaryFile(escaped, name: "escaped.jsonl"))
+        #expect(a.count == 300 && a.keys.sorted() == b.keys.sorted())
+        for (item, vector) in a { #expect(vector.map(\.bitPattern) == b[item]?.map(\.bitPattern), "\(item)") }
+        // Values by hand: 1E+2 is 100; 4e-45 rounds to three times the least float32 subnormal,
+        // 2⁻¹⁴⁹ ≈ 1.401e-45 (bits 3); 1e-50 underflows to 0; −0 keeps its sign.
+        let known = try ItemVectorsImporter().importFile(Fixtures.temporaryFile("{\"item\": \"k\", \"vector\": [1E+2, 4e-45, 1e-50, -0.0, 0.1]}\n", name: "k.jsonl"))
+        #expect(known["k"]?.map(\.bitPattern) == [Float(100).bitPattern, 3, 0, Float(-0.0).bitPattern, Float(0.1).bitPattern])
+    }
+
     @Test(arguments: [
         ("{\"item\": \"a\", \"vector\": [1, 2]}\n{\"item\": \"b\", \"vector\": [1, 2, 3]}\n", "3-dimensional vector where the first had 2", 2),
+        ("{\"item\": \"a\", \"vector\": [1, 2]}\n{\"item\": \"b\", \"vector\": [1e39, 2]}\n", "value 0 of its vector", 2),
         ("{\"item\": \"a\", \"vector\": [1, \"x\"]}\n", "value 1 of its vector", 1),
         ("{\"item\": \"a\", \"vector\": [1, 2]}\nnot json\n", "not a JSON object", 2),
         ("{\"vector\": [1, 2]}\n", "no \"item\" id", 1),

@@ -103,7 +103,7 @@ public struct ItemCatalogImporter: Sendable {
         var catalog = ItemCatalog()
         try DelimitedTextReader.withText(of: data) { (bytes) throws(DataError) in
             try DelimitedTextReader.forEachLine(in: bytes, fileName: fileName, maximumLength: 1 << 24, transform: { (number, bytes) throws(DataError) -> ItemRecord? in
-                guard bytes.contains(where: { $0 != 0x20 }) else { return nil }
+                guard !PlainJSONObject.isBlank(bytes) else { return nil }
                 return try Self.jsonRecord(bytes, line: number, fileName: fileName)
             }) { (record: ItemRecord) throws(DataError) in
                 catalog[record.id] = record

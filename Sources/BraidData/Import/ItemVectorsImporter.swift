@@ -19,40 +19,100 @@ public struct ItemVectorsImporter: Sendable {
         return try jsonLines(data, path: path)
     }
 
+    /// JSON Lines, read on every thread and taken in file order: each line through
+    /// `plainLine` when it is plain, else through `JSONSerialization`.
     func jsonLines(_ data: Data, path: String) throws(DataError) -> [String: [Float]] {
         var out: [String: [Float]] = [:]
         var dimension: Int?
-        var line = 0
-        for raw in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
-            line += 1
-            guard raw.contains(where: { $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: "\r") && $0 != UInt8(ascii: "\t") }) else { continue }
-            let location = DataError.Location(file: path, line: line)
-            guard let object = (try? JSONSerialization.jsonObject(with: Data(raw))) as? [String: Any] else {
-                throw DataError(.invalidValue, "the line is not a JSON object", location: location,
-                                hint: "each line is {\"item\": \"id\", \"vector\": [0.1, 0.2, …]}")
-            }
-            guard let item = (object["item"] as? String) ?? (object["item"] as? NSNumber).map({ $0.stringValue }) else {
-                throw DataError(.missingColumn, "the line has no \"item\" id", location: location)
-            }
-            guard let numbers = object["vector"] as? [Any] else {
-                throw DataError(.missingColumn, "item \(DataError.quote(item)) has no \"vector\" array", location: location)
-            }
-            var vector: [Float] = []
-            vector.reserveCapacity(numbers.count)
-            for (k, number) in numbers.enumerated() {
-                guard let value = (number as? NSNumber)?.floatValue, value.isFinite else {
-                    throw DataError(.invalidValue, "item \(DataError.quote(item)): value \(k) of its vector (\(number)) is not a finite number",
-                                    location: location)
+        try DelimitedTextReader.withText(of: data) { (bytes) throws(DataError) in
+            try DelimitedTextReader.forEachLine(in: bytes, fileName: path, maximumLength: 1 << 28, transform: {
+                (number, bytes) throws(DataError) -> (line: Int, item: String, vector: [Float])? in
+                guard !PlainJSONObject.isBlank(bytes) else { return nil }
+                if let plain = Self.plainLine(bytes) { return (number, plain.item, plain.vector) }
+                let read = try Self.serializedLine(bytes, location: .init(file: path, line: number))
+                return (number, read.item, read.vector)
+            }) { (parsed) throws(DataError) in
+                let location = DataError.Location(file: path, line: parsed.line)
+                try check(&dimension, parsed.vector.count, item: parsed.item, location: location)
+                guard out.updateValue(parsed.vector, forKey: parsed.item) == nil else {
+                    throw DataError(.invalidValue, "item \(DataError.quote(parsed.item)) has a second vector", location: location)
                 }
-                vector.append(value)
-            }
-            try check(&dimension, vector.count, item: item, location: location)
-            guard out.updateValue(vector, forKey: item) == nil else {
-                throw DataError(.invalidValue, "item \(DataError.quote(item)) has a second vector", location: location)
             }
         }
         guard !out.isEmpty else { throw DataError(.noDataRows, "\(DataError.quotePath(path)) holds no item vectors") }
         return out
+    }
+
+    /// A line `{"item": "id", "vector": [0.1, …]}` read straight from its bytes (the members in
+    /// any order, besides them only members `PlainJSONObject` reads), or nil for any other
+    /// line, and for a line with a number that is not finite as a `Float`: `serializedLine`
+    /// reads (or refuses) those. Each number is its decimal rounded to the nearest `Double`,
+    /// then to a `Float`, as `JSONSerialization`'s `NSNumber` gives it.
+    static func plainLine(_ bytes: UnsafeBufferPointer<UInt8>) -> (item: String, vector: [Float])? {
+        var scanner = PlainJSONObject.Scanner(bytes: bytes)
+        var item: String?, vector: [Float]?
+        scanner.skipSpace()
+        guard scanner.take(UInt8(ascii: "{")) else { return nil }
+        repeat {
+            scanner.skipSpace()
+            guard case .string(let range, escaped: false)? = scanner.string() else { return nil }
+            let key = UnsafeBufferPointer(rebasing: bytes[range])
+            scanner.skipSpace()
+            guard scanner.take(UInt8(ascii: ":")) else { return nil }
+            scanner.skipSpace()
+            if key.elementsEqual("vector".utf8) {
+                guard vector == nil, scanner.take(UInt8(ascii: "[")) else { return nil }
+                var values: [Float] = []
+                scanner.skipSpace()
+                if !scanner.take(UInt8(ascii: "]")) {
+                    repeat {
+                        scanner.skipSpace()
+                        guard let number = scanner.anyNumber(),
+                              let value = Double(String(decoding: UnsafeBufferPointer(rebasing: bytes[number]), as: UTF8.self)).map(Float.init),
+                              value.isFinite else { return nil }
+                        values.append(value)
+                        scanner.skipSpace()
+                    } while scanner.take(UInt8(ascii: ","))
+                    guard scanner.take(UInt8(ascii: "]")) else { return nil }
+                }
+                vector = values
+            } else if key.elementsEqual("item".utf8) {
+                guard item == nil, case .string(let id, escaped: false)? = scanner.string() else { return nil }
+                item = String(decoding: UnsafeBufferPointer(rebasing: bytes[id]), as: UTF8.self)
+            } else {
+                guard scanner.value(depth: 1) != nil else { return nil }
+            }
+            scanner.skipSpace()
+        } while scanner.take(UInt8(ascii: ","))
+        guard scanner.take(UInt8(ascii: "}")) else { return nil }
+        scanner.skipSpace()
+        guard scanner.atEnd, let item, let vector else { return nil }
+        return (item, vector)
+    }
+
+    /// A line read by `JSONSerialization`: an object with an `item` (a string or a number) and a
+    /// `vector` of finite numbers, or an error naming what is wrong.
+    static func serializedLine(_ bytes: UnsafeBufferPointer<UInt8>, location: DataError.Location) throws(DataError) -> (item: String, vector: [Float]) {
+        guard let object = (try? JSONSerialization.jsonObject(with: Data(buffer: bytes))) as? [String: Any] else {
+            throw DataError(.invalidValue, "the line is not a JSON object", location: location,
+                            hint: "each line is {\"item\": \"id\", \"vector\": [0.1, 0.2, …]}")
+        }
+        guard let item = (object["item"] as? String) ?? (object["item"] as? NSNumber).map({ $0.stringValue }) else {
+            throw DataError(.missingColumn, "the line has no \"item\" id", location: location)
+        }
+        guard let numbers = object["vector"] as? [Any] else {
+            throw DataError(.missingColumn, "item \(DataError.quote(item)) has no \"vector\" array", location: location)
+        }
+        var vector: [Float] = []
+        vector.reserveCapacity(numbers.count)
+        for (k, number) in numbers.enumerated() {
+            guard let value = (number as? NSNumber)?.floatValue, value.isFinite else {
+                throw DataError(.invalidValue, "item \(DataError.quote(item)): value \(k) of its vector (\(number)) is not a finite number",
+                                location: location)
+            }
+            vector.append(value)
+        }
+        return (item, vector)
     }
 
     func check(_ dimension: inout Int?, _ count: Int, item: String, location: DataError.Location) throws(DataError) {

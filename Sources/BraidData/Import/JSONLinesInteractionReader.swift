@@ -16,7 +16,7 @@ struct JSONLinesInteractionReader: Sendable {
         try DelimitedTextReader.withText(of: data) { (text) throws(DataError) in
             try DelimitedTextReader.forEachLine(in: text, fileName: fileName, maximumLength: 1 << 20,
                                                 transform: { (number, bytes) -> Result<ParsedRow, DataError>? in
-                                                    guard bytes.contains(where: { $0 != 0x20 && $0 != 0x09 }) else { return nil }
+                                                    guard !PlainJSONObject.isBlank(bytes) else { return nil }
                                                     do throws(DataError) { return .success(try reader.row(bytes, number: number)) } catch { return .failure(error) }
                                                 }) { (parsed) throws(DataError) in
                 sawLine = true

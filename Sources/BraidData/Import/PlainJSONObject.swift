@@ -40,6 +40,12 @@ struct PlainJSONObject {
         guard scanner.atEnd else { return nil }
     }
 
+    /// Whether a line of JSON Lines is blank: nothing but JSON's white space (spaces, tabs,
+    /// carriage returns), which every JSON Lines reader skips.
+    static func isBlank(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
+        line.allSatisfy { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D || $0 == 0x0A }
+    }
+
     /// A recursive-descent reader of JSON values that gives up (nil) on anything not plain.
     struct Scanner {
         let bytes: UnsafeBufferPointer<UInt8>
@@ -123,6 +129,30 @@ struct PlainJSONObject {
             }
             guard whole + fraction <= 15, i == bytes.count || (bytes[i] != UInt8(ascii: "e") && bytes[i] != UInt8(ascii: "E")) else { return nil }
             return .number(start..<i, integer: fraction == 0)
+        }
+
+        /// Any JSON number, `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`, however many
+        /// digits: its bytes, or nil (and no bytes taken) for anything else.
+        mutating func anyNumber() -> Range<Int>? {
+            let start = i
+            func digits() -> Int {
+                let from = i
+                while i < bytes.count, bytes[i] >= 0x30, bytes[i] <= 0x39 { i += 1 }
+                return i - from
+            }
+            _ = take(UInt8(ascii: "-"))
+            let whole = digits()
+            var valid = whole > 0 && (whole == 1 || bytes[i - whole] != 0x30)
+            if valid, take(UInt8(ascii: ".")) { valid = digits() > 0 }
+            if valid, take(UInt8(ascii: "e")) || take(UInt8(ascii: "E")) {
+                if !take(UInt8(ascii: "+")) { _ = take(UInt8(ascii: "-")) }
+                valid = digits() > 0
+            }
+            guard valid else {
+                i = start
+                return nil
+            }
+            return start..<i
         }
 
         mutating func composite(depth: Int) -> Value? {
