@@ -357,8 +357,7 @@ public final class RecommendationServer: Sendable {
             }
             var scores: [Float]
             do {
-                scores = try served.model.similarItems(toItemIndex: Int(item), count: data.itemCount, filter: RecommendationFilter(excludeSeen: false))
-                    .reduce(into: [Float](repeating: -.infinity, count: data.itemCount)) { $0[Int($1.index)] = $1.score }
+                scores = try served.model.similarityScores(toItemIndex: Int(item))
             } catch {
                 throw APIError(.notFound, "unknownItem", "\(error)")
             }

@@ -204,8 +204,7 @@ public struct ContentModel<Representation: ContentRepresentation>: Recommendatio
     public func itemSimilarities(to item: Int) -> [Float]? {
         switch vectors {
         case .sparse(let m):
-            let own = m.denseRow(item)
-            return (0..<m.rowCount).map { i in m.entries(ofRow: i).reduce(Float(0)) { $0 + own[Int(m.columns[$1])] * m.values[$1] } }
+            return m.multiplied(by: m.denseRow(item))
         case .dense(let m):
             return BLAS.multiply(m, m.row(item))
         }
