@@ -173,8 +173,16 @@ public struct ContentModel<Representation: ContentRepresentation>: Recommendatio
         let norm = profile.reduce(0) { $0 + $1 * $1 }.squareRoot()
         guard norm > 0 else { return Explanation(sumsToScore: true) }
         let scale = 1 / norm
-        let similarity = itemSimilarities(to: item)!
-        return Explanation(items: zip(history, weights).map { ($0, $1 * similarity[Int($0)] * scale) }, sumsToScore: true)
+        // The item's similarity to each history item: for term vectors, those rows' products
+        // alone (summed as `itemSimilarities(to:)` sums them), not the whole catalogue's.
+        let similarity: [Float]
+        switch vectors {
+        case .sparse(let m): similarity = m.multiplied(by: m.denseRow(item), rows: history.map { Int($0) })
+        case .dense:
+            let every = itemSimilarities(to: item)!
+            similarity = history.map { every[Int($0)] }
+        }
+        return Explanation(items: zip(history, zip(weights, similarity)).map { ($0, $1.0 * $1.1 * scale) }, sumsToScore: true)
     }
 
     public var scoresAnyHistory: Bool { true }
