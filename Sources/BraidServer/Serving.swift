@@ -76,14 +76,14 @@ public final class ModelSlot: @unchecked Sendable {
         Self.prepare(model)
     }
 
-    /// Readies a model that takes new items by their content for its first change of catalogue
-    /// (`RecommendationModel.prepareCatalogueChanges()`: a TF-IDF or BM25 model read from a
-    /// file counts its items' terms), in the background, so that `POST /items` does not wait
-    /// for it (a change that comes first waits for the counts, not for a second count).
+    /// Makes in the background what a model that scores items by their content would make at
+    /// its first list or its first change of catalogue (`RecommendationModel.prepareForServing()`:
+    /// a sparse content model's vectors by term; a TF-IDF or BM25 model's term counts, when it
+    /// was read from a file).
     private static func prepare(_ served: ServedModel) {
         guard served.model.scoresItemsWithoutInteractions else { return }
         let model = served.model
-        Task.detached(priority: .background) { model.prepareCatalogueChanges() }
+        Task.detached(priority: .background) { model.prepareForServing() }
     }
 
     /// Every version this process served, newest first.

@@ -167,8 +167,8 @@ import Testing
         #expect((loaded as? TFIDFContent)?.vectors == (refit as? TFIDFContent)?.vectors)
         // Or once readied for it (as a server does after a load), the same counts as a fit.
         let readied = try ModelRegistry.load(archived(model))
-        readied.prepareCatalogueChanges()
-        let readiedCounts = try #require(((readied as? BM25Content)?.termCounts ?? (readied as? TFIDFContent)?.termCounts)?.counts {
+        readied.prepareForServing()
+        let readiedCounts = try #require(((readied as? BM25Content)?.termCounts ?? (readied as? TFIDFContent)?.termCounts)?.value {
             Issue.record("\(spec): not readied"); return TermCounts(data, data.catalog!)
         })
         #expect(readiedCounts.counts == TermCounts(data, data.catalog!).counts && readiedCounts.terms == TermCounts(data, data.catalog!).terms)
@@ -176,9 +176,9 @@ import Testing
         // counted from the first change's counts, never the whole catalogue again.
         let changed = added.addingItems([ItemRecord(id: "i4", title: "later w0"), ItemRecord(id: "new-3", title: "w5 w5 later")])
         let counts = ((first as? BM25Content)?.termCounts ?? (first as? TFIDFContent)?.termCounts)
-        _ = counts?.counts { Issue.record("\(spec): the first change kept no counts"); return TermCounts(added, added.catalog!) }
+        _ = counts?.value { Issue.record("\(spec): the first change kept no counts"); return TermCounts(added, added.catalog!) }
         let second = try first.extendingCatalogue(to: changed)
-        let secondCounts = try #require(((second as? BM25Content)?.termCounts ?? (second as? TFIDFContent)?.termCounts)?.counts {
+        let secondCounts = try #require(((second as? BM25Content)?.termCounts ?? (second as? TFIDFContent)?.termCounts)?.value {
             Issue.record("\(spec): the second change kept no counts"); return TermCounts(changed, changed.catalog!)
         })
         let again = try fit(changed)

@@ -247,6 +247,25 @@ import Testing
 }
 
 @Suite struct ContentModelTests {
+    /// Scoring a profile term by term (over the transposed vectors) gives `multiplied(by:)`'s
+    /// values bit for bit, for profiles of a few terms (the term-by-term sums) and of many
+    /// (the row-by-row ones), with negative weights among them.
+    @Test func termByTermScoresAreTheRowSums() {
+        var rng = SeededGenerator(seed: 4)
+        let rows: [(columns: [Int32], values: [Float])] = (0..<400).map { _ in
+            let columns = Set((0..<12).map { _ in Int32(rng.nextUnit() * 300) }).sorted()
+            return (columns, columns.map { _ in Float(rng.nextUnit()) + 0.01 })
+        }
+        let m = SparseMatrix(stackingRows: rows, columnCount: 300), byColumn = m.transposed()
+        for used in [3, 10, 250] {
+            var profile = [Float](repeating: 0, count: 300)
+            for _ in 0..<used { profile[Int(rng.nextUnit() * 300)] = Float(rng.nextUnit() - 0.3) }
+            let touched = profile.indices.filter { profile[$0] != 0 }.reduce(0) { $0 + byColumn.count(ofRow: $1) }
+            #expect((touched < m.nonzeroCount / 4) == (used < 250), "\(used) terms touch \(touched) of \(m.nonzeroCount)")
+            #expect(m.multiplied(by: profile, byColumn: byColumn).map(\.bitPattern) == m.multiplied(by: profile).map(\.bitPattern))
+        }
+    }
+
     /// Items: two "space" films and two "romance" films; the user saw one of each, the romance
     /// one long ago and the space one yesterday.
     func data() -> InteractionMatrix {

@@ -77,7 +77,10 @@ public struct ContentModel<Representation: ContentRepresentation>: Recommendatio
     public let vectors: ItemVectors
     /// The term vectors' counts (TF-IDF, BM25), kept from the fit or from the first change of
     /// catalogue after a load (`extendingCatalogue(to:)`).
-    let termCounts: TermCountsCache
+    let termCounts: Lazily<TermCounts>
+    /// Sparse vectors by term (`SparseMatrix.transposed()`), made at the first profile scored
+    /// (`profileScores`) or by `prepareForServing()`.
+    let byTerm = Lazily<SparseMatrix>()
 
     public init(fitting data: InteractionMatrix, configuration: Configuration = Configuration()) throws(ModelError) {
         guard let catalog = data.catalog, catalog.count > 0 else {
@@ -101,7 +104,7 @@ public struct ContentModel<Representation: ContentRepresentation>: Recommendatio
         self.configuration = configuration
         self.data = data
         self.vectors = vectors
-        termCounts = TermCountsCache(counts)
+        termCounts = Lazily(counts)
     }
 
     public var scoresItemsWithoutInteractions: Bool { true }
@@ -119,14 +122,15 @@ public struct ContentModel<Representation: ContentRepresentation>: Recommendatio
             return try Self(fitting: data, configuration: configuration)
         }
         let base = self.data
-        let counts = termCounts.counts { TermCounts(base, baseCatalog) }.updated(known: base.itemCount, from: baseCatalog, to: data, catalog)
+        let counts = termCounts.value { TermCounts(base, baseCatalog) }.updated(known: base.itemCount, from: baseCatalog, to: data, catalog)
         return Self(data: data, configuration: configuration, counts: counts, representation: representation)
     }
 
-    public func prepareCatalogueChanges() {
+    public func prepareForServing() {
+        if case .sparse(let m) = vectors { _ = byTerm.value { m.transposed() } }
         guard Representation.self is any TermRepresentation.Type, let catalog = data.catalog else { return }
         let data = data
-        _ = termCounts.counts { TermCounts(data, catalog) }
+        _ = termCounts.value { TermCounts(data, catalog) }
     }
 
     /// The user's profile: Σ_j w_uj · v_j over the training history, w_uj = value (or 1) ×
@@ -199,7 +203,10 @@ public struct ContentModel<Representation: ContentRepresentation>: Recommendatio
         switch vectors {
         case .sparse(let m):
             guard let profile = m.unitProfile(of: history, weights: weights) else { return [Float](repeating: 0, count: data.itemCount) }
-            return m.multiplied(by: profile)
+            // Row by row while another thread makes the vectors by term (a server's background
+            // `prepareForServing()` after a swap): the same scores, without waiting.
+            guard let byColumn = byTerm.valueUnlessBusy(orMake: { m.transposed() }) else { return m.multiplied(by: profile) }
+            return m.multiplied(by: profile, byColumn: byColumn)
         case .dense(let m):
             var profile = [Float](repeating: 0, count: m.columns)
             for (item, w) in zip(history, weights) { for d in 0..<m.columns { profile[d] += w * m[Int(item), d] } }
@@ -239,7 +246,7 @@ public struct ContentModel<Representation: ContentRepresentation>: Recommendatio
     public init(archive: ModelArchive, data: InteractionMatrix, configuration: Configuration) throws(ModelError) {
         self.configuration = configuration
         self.data = data
-        termCounts = TermCountsCache()
+        termCounts = Lazily()
         if let dimension = archive.scalars["content.dimension"], archive.scalars[Self.vectorsFromCatalogKey] != nil {
             guard let catalog = data.catalog, let supplied = ItemVectors.supplied(data, catalog), Double(supplied.columns) == dimension else {
                 throw ModelError(.corruptModel, "the model reads its item vectors from the file's catalogue, which has none of \(Int(dimension)) values")
@@ -260,6 +267,23 @@ public struct ContentModel<Representation: ContentRepresentation>: Recommendatio
 }
 
 extension SparseMatrix {
+    /// `self × vector`, the same values as `multiplied(by:)`, from `byColumn` (`transposed()`)
+    /// when the columns where `vector` is not zero hold less than a quarter of the entries: each
+    /// of those columns adds its products to its rows in column order, which sums each row's
+    /// products in the order `multiplied(by:)` does (it adds an exact zero for every other
+    /// entry). A content profile of a few items' terms touches a small share of a large
+    /// catalogue's entries.
+    func multiplied(by vector: [Float], byColumn: SparseMatrix) -> [Float] {
+        let used = vector.indices.filter { vector[$0] != 0 }
+        guard used.reduce(0, { $0 + byColumn.count(ofRow: $1) }) < nonzeroCount / 4 else { return multiplied(by: vector) }
+        var result = [Float](repeating: 0, count: rowCount)
+        for column in used {
+            let weight = vector[column]
+            for k in byColumn.entries(ofRow: column) { result[Int(byColumn.columns[k])] += byColumn.values[k] * weight }
+        }
+        return result
+    }
+
     /// The weighted sum of rows `history` (each weight 1 without `weights`), dense over the
     /// columns and scaled to unit length: a content profile. Nil when the sum is zero.
     func unitProfile(of history: [Int32], weights: [Float]? = nil) -> [Float]? {

@@ -169,21 +169,32 @@ struct TermCounts: Sendable {
     }
 }
 
-/// A model's term counts: those of its fit, or none until a model read from a file first
-/// changes its catalogue.
-final class TermCountsCache: @unchecked Sendable {
+/// A value made on first use and kept (a model's term counts, its vectors by term); a lock
+/// keeps threads from making it twice: one that asks meanwhile waits for it.
+final class Lazily<Value: Sendable>: @unchecked Sendable {
     private let lock = NSLock()
-    private var counts: TermCounts?
+    private var value: Value?
 
-    init(_ counts: TermCounts? = nil) { self.counts = counts }
+    init(_ value: Value? = nil) { self.value = value }
 
-    /// The counts, counted by `count` the first time.
-    func counts(orCount count: () -> TermCounts) -> TermCounts {
+    /// The value, made by `make` now if it has not been, unless another thread holds it
+    /// (making it, most likely): nil then, for a caller that can do without it rather than wait.
+    func valueUnlessBusy(orMake make: () -> Value) -> Value? {
+        guard lock.try() else { return nil }
+        defer { lock.unlock() }
+        if let value { return value }
+        let made = make()
+        value = made
+        return made
+    }
+
+    /// The value, made by `make` the first time.
+    func value(orMake make: () -> Value) -> Value {
         lock.withLock {
-            if let counts { return counts }
-            let counted = count()
-            counts = counted
-            return counted
+            if let value { return value }
+            let made = make()
+            value = made
+            return made
         }
     }
 }

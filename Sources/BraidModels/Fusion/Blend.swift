@@ -208,7 +208,7 @@ public struct Blend: RecommendationModel {
     /// predictions of held-out ratings, has not changed. The support is counted again (a new
     /// item has none). A fit on `data` gives the same weights and, for deterministic members,
     /// the same model. Any other `data` is fitted anew.
-    public func prepareCatalogueChanges() { for member in members { member.prepareCatalogueChanges() } }
+    public func prepareForServing() { for member in members { member.prepareForServing() } }
 
     public func extendingCatalogue(to data: InteractionMatrix) throws(ModelError) -> any RecommendationModel {
         guard data.extendsCatalogue(of: self.data) else { return try Blend(fitting: data, configuration: configuration) }

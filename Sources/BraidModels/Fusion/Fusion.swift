@@ -391,7 +391,7 @@ public struct Fusion: RecommendationModel {
     /// scores items without interactions and proposes them (`scoresItemsWithoutInteractions`;
     /// with `coldShare` the content members propose their best new items), and the ranker
     /// places them where it learned such items belong. Any other `data` is fitted anew.
-    public func prepareCatalogueChanges() { for member in members { member.prepareCatalogueChanges() } }
+    public func prepareForServing() { for member in members { member.prepareForServing() } }
 
     public func extendingCatalogue(to data: InteractionMatrix) throws(ModelError) -> any RecommendationModel {
         guard data.extendsCatalogue(of: self.data) else { return try Fusion(fitting: data, configuration: configuration) }

@@ -199,11 +199,13 @@ public protocol RecommendationModel: Sendable {
     /// (`Fusion.extendingCatalogue(to:)`, `Blend.extendingCatalogue(to:)`).
     func extendingCatalogue(to data: InteractionMatrix) throws(ModelError) -> any RecommendationModel
 
-    /// Readies the model to take changes of its catalogue quickly (`extendingCatalogue(to:)`):
-    /// a TF-IDF or BM25 model read from a file counts its items' terms, as its fit did and kept
-    /// (the fusion and the blend ready their members). By default nothing. A server calls it in
-    /// the background after it loads a model, so that its first `POST /items` does not wait for it.
-    func prepareCatalogueChanges()
+    /// Makes what the model would otherwise make at its first use in serving: a sparse content
+    /// model's vectors by term (for scoring profiles) and, read from a file, a TF-IDF or BM25
+    /// model's term counts (for `extendingCatalogue(to:)`; its fit kept them); the fusion and
+    /// the blend ready their members. By default nothing. A server calls it in the background
+    /// whenever it swaps a model in, so that neither its first list nor its first `POST /items`
+    /// waits for them (one that comes first waits for them to be made, not for a second making).
+    func prepareForServing()
 
     /// Saves the model's fitted state (the training matrix is saved by the caller).
     func archive(into archive: inout ModelArchive)
@@ -243,7 +245,7 @@ extension RecommendationModel {
     public func extendingCatalogue(to data: InteractionMatrix) throws(ModelError) -> any RecommendationModel {
         try Self(fitting: data, configuration: configuration)
     }
-    public func prepareCatalogueChanges() {}
+    public func prepareForServing() {}
     public var scoresAnyHistory: Bool { false }
     public var scoresHistoryBySum: Bool { false }
     public func addHistoryTerm(item: Int32, value: Float, factor: Float, to sum: inout [Float]) {}
