@@ -193,7 +193,7 @@ public struct DelimitedTextReader: Sendable {
         if lineEnd - range.lowerBound > maximumLength {
             throw DataError(.lineTooLong, "the line is \(lineEnd - range.lowerBound) bytes long, more than the limit of \(maximumLength)",
                             location: .init(file: fileName, line: number),
-                            hint: "check that this is a delimited text file with one record per line")
+                            hint: "check that the file holds one record per line (delimited text, or one JSON object per line)")
         }
         return UnsafeBufferPointer(rebasing: bytes[range.lowerBound..<lineEnd])
     }
