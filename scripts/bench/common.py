@@ -1,6 +1,6 @@
 """What the benchmark scripts share: paths, running Braid and the peers for JSON, and the
 fusion measured against the best of the other models in the same run."""
-import json, os, subprocess, sys
+import json, os, subprocess, sys, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BRAID = os.environ.get("BRAID_BIN", os.path.join(ROOT, ".build", "release", "braid"))  # as serve.py
@@ -43,3 +43,12 @@ def fusion_against_best(train, test, models, extra, per_user):
     best = max((r for r in result["results"] if r["model"] != "fusion"), key=lambda r: r["metrics"]["ndcg@10"])
     compared = braid("compare", per_user, per_user, "--model-a", "fusion", "--model-b", best["model"], "--metric", "ndcg@10")
     return result, fused, best, compared
+
+
+def timed(cmd):
+    """The command's wall seconds and its stderr; stops with its stderr when it fails."""
+    t0 = time.perf_counter()
+    result = subprocess.run(cmd, capture_output=True, text=True)
+    if result.returncode != 0:
+        sys.exit(f"{' '.join(cmd)} failed:\n{result.stderr}")
+    return time.perf_counter() - t0, result.stderr

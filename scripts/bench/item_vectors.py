@@ -9,10 +9,10 @@ and 200,000 interactions over those items. Times, with Braid's binary (BRAID_BIN
   float32 arrays, and pandas' `read_json(lines=True)` stacked into one float32 matrix.
 
 Prints JSON. Usage: item_vectors.py WORKDIR [--items 100000] [--dimension 64]"""
-import argparse, json, os, random, subprocess, sys, time
+import argparse, json, os, random, sys, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import BRAID
+from common import BRAID, timed
 
 ap = argparse.ArgumentParser()
 ap.add_argument("workdir")
@@ -30,17 +30,9 @@ with open(interactions_path, "w") as f:
         f.write(f"u{rng.randint(0, 49_999)}\ti{int(a.items * rng.random() ** 2)}\t1\t{1_500_000_000 + n}\n")
 
 
-def timed(cmd):
-    t0 = time.perf_counter()
-    result = subprocess.run(cmd, capture_output=True, text=True)
-    if result.returncode != 0:
-        sys.exit(f"{' '.join(cmd)} failed:\n{result.stderr}")
-    return time.perf_counter() - t0
-
-
 train = [BRAID, "train", "--train", interactions_path, "--model", "pop", "--threads", "2"]
-with_vectors = timed(train + ["--item-vectors", vectors_path, "--out", os.path.join(a.workdir, "with.braid")])
-without = timed(train + ["--out", os.path.join(a.workdir, "without.braid")])
+with_vectors, _ = timed(train + ["--item-vectors", vectors_path, "--out", os.path.join(a.workdir, "with.braid")])
+without, _ = timed(train + ["--out", os.path.join(a.workdir, "without.braid")])
 
 import numpy as np
 t0 = time.perf_counter()

@@ -15,10 +15,10 @@ Times, with Braid's binary (BRAID_BIN) and 2 threads:
   that both have the same terms and entries. scikit-learn runs on one thread, in float64.
 
 Prints JSON. Usage: large_catalogue.py WORKDIR [--items 500000] [--interactions 2000000]"""
-import argparse, csv, json, os, random, re, subprocess, sys, time
+import argparse, csv, json, os, random, re, sys, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import BRAID
+from common import BRAID, timed
 
 GENRES = ("Action Adventure Animation Children Comedy Crime Documentary Drama Fantasy Film-Noir Horror "
           "Musical Mystery Romance Sci-Fi Thriller War Western").split()
@@ -47,14 +47,6 @@ with open(items_path, "w", newline="") as f:
 with open(interactions_path, "w") as f:
     for n in range(a.interactions):
         f.write(f"u{rng.randint(0, 99_999)}\ti{int(rng.paretovariate(1.2)) % a.items}\t{rng.randint(1, 5)}\t{1_500_000_000 + n}\n")
-
-
-def timed(cmd):
-    t0 = time.perf_counter()
-    result = subprocess.run(cmd, capture_output=True, text=True)
-    if result.returncode != 0:
-        sys.exit(f"{' '.join(cmd)} failed:\n{result.stderr}")
-    return time.perf_counter() - t0, result.stderr
 
 
 model = os.path.join(a.workdir, "pop.braid")
