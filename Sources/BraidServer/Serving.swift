@@ -76,12 +76,9 @@ public final class ModelSlot: @unchecked Sendable {
         Self.prepare(model)
     }
 
-    /// Makes in the background what a model that scores items by their content would make at
-    /// its first list or its first change of catalogue (`RecommendationModel.prepareForServing()`:
-    /// a sparse content model's vectors by term; a TF-IDF or BM25 model's term counts, when it
-    /// was read from a file).
+    /// Makes in the background what the model would make at its first list or its first change
+    /// of catalogue (`RecommendationModel.prepareForServing()`).
     private static func prepare(_ served: ServedModel) {
-        guard served.model.scoresItemsWithoutInteractions else { return }
         let model = served.model
         Task.detached(priority: .background) { model.prepareForServing() }
     }

@@ -87,7 +87,7 @@ public struct ContentModel<Representation: ContentRepresentation>: Recommendatio
             throw ModelError(.noTrainingData, "\(Self.name) needs item metadata",
                              hint: "pass --items FILE (MovieLens movies.csv, u.item, movies.dat, or CSV/JSON Lines with an id column and text columns)")
         }
-        if let representation = Representation.self as? any TermRepresentation.Type {
+        if let representation = Self.termRepresentation {
             self.init(data: data, configuration: configuration, counts: TermCounts(data, catalog), representation: representation)
         } else {
             self.init(data: data, configuration: configuration, vectors: try Representation.itemVectors(data, catalog, settings: configuration))
@@ -95,10 +95,11 @@ public struct ContentModel<Representation: ContentRepresentation>: Recommendatio
     }
 
     private init(data: InteractionMatrix, configuration: Configuration, counts: TermCounts, representation: any TermRepresentation.Type) {
-        self.init(data: data, configuration: configuration,
-                  vectors: .sparse(counts.weighted(minimumDocumentFrequency: configuration.minimumDocumentFrequency, representation.weight(configuration))),
-                  counts: counts)
+        self.init(data: data, configuration: configuration, vectors: .sparse(representation.termVectors(counts, settings: configuration)), counts: counts)
     }
+
+    /// The representation as term vectors weighted from term counts (TF-IDF, BM25), or nil.
+    static var termRepresentation: (any TermRepresentation.Type)? { Representation.self as? any TermRepresentation.Type }
 
     private init(data: InteractionMatrix, configuration: Configuration, vectors: ItemVectors, counts: TermCounts? = nil) {
         self.configuration = configuration
@@ -117,8 +118,7 @@ public struct ContentModel<Representation: ContentRepresentation>: Recommendatio
     /// all at its first change, as a fit does, and keeps them from then on). Any other
     /// representation, or any other `data`, is fitted anew.
     public func extendingCatalogue(to data: InteractionMatrix) throws(ModelError) -> any RecommendationModel {
-        guard let representation = Representation.self as? any TermRepresentation.Type,
-              let baseCatalog = self.data.catalog, let catalog = data.catalog, data.extendsCatalogue(of: self.data) else {
+        guard let representation = Self.termRepresentation, let baseCatalog = self.data.catalog, let catalog = data.catalog, data.extendsCatalogue(of: self.data) else {
             return try Self(fitting: data, configuration: configuration)
         }
         let base = self.data
@@ -128,8 +128,7 @@ public struct ContentModel<Representation: ContentRepresentation>: Recommendatio
 
     public func prepareForServing() {
         if case .sparse(let m) = vectors { _ = byTerm.value { m.transposed() } }
-        guard Representation.self is any TermRepresentation.Type, let catalog = data.catalog else { return }
-        let data = data
+        guard Self.termRepresentation != nil, let catalog = data.catalog else { return }
         _ = termCounts.value { TermCounts(data, catalog) }
     }
 

@@ -15,7 +15,12 @@ protocol TermRepresentation: ContentRepresentation {
 extension TermRepresentation {
     /// The term vectors of `data.items`, counted on every thread.
     static func termVectors(_ data: InteractionMatrix, _ catalog: ItemCatalog, settings: ContentSettings) -> SparseMatrix {
-        TermCounts(data, catalog).weighted(minimumDocumentFrequency: settings.minimumDocumentFrequency, weight(settings))
+        termVectors(TermCounts(data, catalog), settings: settings)
+    }
+
+    /// The term vectors of `counts`' documents.
+    static func termVectors(_ counts: TermCounts, settings: ContentSettings) -> SparseMatrix {
+        counts.weighted(minimumDocumentFrequency: settings.minimumDocumentFrequency, weight(settings))
     }
 }
 
@@ -29,9 +34,9 @@ extension TermRepresentation {
 /// documents first use them, as numbering them one document after another would give.
 struct TermCounts: Sendable {
     /// The term of each column.
-    private(set) var terms: Vocabulary
+    let terms: Vocabulary
     /// Documents × terms: each document's distinct terms, ascending, and how often it uses each.
-    private(set) var counts: SparseMatrix
+    let counts: SparseMatrix
 
     /// The counts of the documents of `data.items` (`ItemRecord.document`; an item without a
     /// record has none).

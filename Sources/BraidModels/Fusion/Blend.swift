@@ -208,14 +208,14 @@ public struct Blend: RecommendationModel {
     /// predictions of held-out ratings, has not changed. The support is counted again (a new
     /// item has none). A fit on `data` gives the same weights and, for deterministic members,
     /// the same model. Any other `data` is fitted anew.
-    public func prepareForServing() { for member in members { member.prepareForServing() } }
-
     public func extendingCatalogue(to data: InteractionMatrix) throws(ModelError) -> any RecommendationModel {
         guard data.extendsCatalogue(of: self.data) else { return try Blend(fitting: data, configuration: configuration) }
         TrainingLog.report("blend: taking \(data.itemCount - self.data.itemCount) new items into the members' catalogues; the weights stay")
         return Blend(configuration: configuration, data: data, weights: weights, scale: scale,
                      members: try MemberSpec.extend(members, specs: configuration.members, to: data))
     }
+
+    public func prepareForServing() { for member in members { member.prepareForServing() } }
 
     private init(configuration: Configuration, data: InteractionMatrix, weights: [Float], scale: RatingScale, members: [any RecommendationModel]) {
         self.configuration = configuration

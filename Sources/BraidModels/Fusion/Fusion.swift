@@ -391,8 +391,6 @@ public struct Fusion: RecommendationModel {
     /// scores items without interactions and proposes them (`scoresItemsWithoutInteractions`;
     /// with `coldShare` the content members propose their best new items), and the ranker
     /// places them where it learned such items belong. Any other `data` is fitted anew.
-    public func prepareForServing() { for member in members { member.prepareForServing() } }
-
     public func extendingCatalogue(to data: InteractionMatrix) throws(ModelError) -> any RecommendationModel {
         guard data.extendsCatalogue(of: self.data) else { return try Fusion(fitting: data, configuration: configuration) }
         TrainingLog.report("fusion: taking \(data.itemCount - self.data.itemCount) new items into the members' catalogues; the ranker stays")
@@ -400,6 +398,8 @@ public struct Fusion: RecommendationModel {
         return Fusion(configuration: configuration, data: data, members: members, ranker: ranker, baseMember: baseMember,
                       context: FusionFeatures(data, members: members.count, counts: context.counts, ranks: context.ranks, cold: context.cold))
     }
+
+    public func prepareForServing() { for member in members { member.prepareForServing() } }
 
     private init(configuration: Configuration, data: InteractionMatrix, members: [any RecommendationModel], ranker: FusionRanker,
                  baseMember: Int, context: FusionFeatures) {

@@ -70,21 +70,16 @@ extension RecommendationModel {
         return select(count, consuming: &scores, user: nil, filter: filter)
     }
 
-    /// Every item's similarity to the item at dense index `item`, as `similarItems(toItemIndex:count:filter:)`
-    /// ranks them without a filter: −∞ for `item` itself, for an item the model does not
-    /// recommend (one without interactions, unless the model scores such items) and where the
-    /// similarity is NaN. For a caller that filters the whole catalogue itself (the server),
-    /// without selecting every item first.
+    /// Every item's similarity to the item at dense index `item` (−∞ for `item` itself), which
+    /// `similarItems(toItemIndex:count:filter:)` selects from: for a caller that filters the whole
+    /// catalogue and selects itself (`select(_:from:user:filter:)`, which leaves out what a list
+    /// leaves out), without selecting every item first.
     public func similarityScores(toItemIndex item: Int) throws(ModelError) -> [Float] {
         guard item >= 0 && item < data.itemCount else {
             throw ModelError(.unknownItem, "item index \(item) is outside 0..<\(data.itemCount)")
         }
         var scores = itemSimilarities(to: item) ?? cooccurrenceCosine(to: item)
         scores[item] = -.infinity
-        let byItem = data.byItem, everyItem = scoresItemsWithoutInteractions
-        for i in scores.indices where scores[i].isNaN || !(everyItem || (i < byItem.rowCount && byItem.count(ofRow: i) > 0)) {
-            scores[i] = -.infinity
-        }
         return scores
     }
 
