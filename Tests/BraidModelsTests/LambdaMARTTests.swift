@@ -267,8 +267,9 @@ func descendingOrderOfQueries(_ data: LambdaMART.Dataset, _ scores: [Float]) -> 
     @Test func ridgeMapByHand() {
         let x = SparseMatrix(rowCount: 4, columnCount: 2, rowStarts: [0, 1, 2, 3, 5], columns: [0, 1, 0, 0, 1], values: [1, 1, 1, 0.6, 0.8])
         let map = RidgeMap(x, targets: [2, 4, 4, 0], width: 1, rows: [true, true, true, false], regularization: 1, iterations: 50)
-        #expect(abs(map.predict(x, item: 0)[0] - 2) < 1e-5)
-        #expect(abs(map.predict(x, item: 3)[0] - 2.8) < 1e-5)
+        let predicted = map.predict(x, items: [0, 3])
+        #expect(abs(predicted[0] - 2) < 1e-5)
+        #expect(abs(predicted[1] - 2.8) < 1e-5)
     }
 
     /// Each of several target columns is the one solved alone (bit for bit), and the normal
@@ -290,10 +291,10 @@ func descendingOrderOfQueries(_ data: LambdaMART.Dataset, _ scores: [Float]) -> 
         }
         // Normal equations, in doubles.
         var gradient = [Double](repeating: 0, count: vocabulary * width)
+        let predicted = map.predict(x, items: Array(0..<rowCount))
         for i in 0..<rowCount where fitted[i] {
-            let predicted = map.predict(x, item: i)
             for k in x.entries(ofRow: i) {
-                for t in 0..<width { gradient[Int(x.columns[k]) * width + t] += Double(x.values[k]) * Double(predicted[t] - targets[i * width + t]) }
+                for t in 0..<width { gradient[Int(x.columns[k]) * width + t] += Double(x.values[k]) * Double(predicted[i * width + t] - targets[i * width + t]) }
             }
         }
         for c in 0..<(vocabulary * width) { gradient[c] += 0.5 * Double(map.weights[c]) }
@@ -362,6 +363,41 @@ func descendingOrderOfQueries(_ data: LambdaMART.Dataset, _ scores: [Float]) -> 
             }
         }
         #expect(extended.recommend(userIndex: 0, count: 20).contains { $0.index == 16 })
+    }
+
+    /// The hybrid keeps the term counts its BM25 vectors were weighted from, so a change of
+    /// catalogue counts only the added and changed items' text: a second change (a known
+    /// item's title changed, an item added) taken from the first change's counts scores every
+    /// item as a hybrid fitted on that catalogue does (deterministic SVD and EASE; the columns
+    /// are in another order, so to rounding). A hybrid read from a file counts its items' terms
+    /// at its first change, or when readied for serving, and then extends exactly as the
+    /// fitted one does.
+    @Test func hybridCountsOnlyTheChangedItems() throws {
+        let (data, grown) = Self.newItemsCatalogue()
+        let parameters = ModelParameters(["collaborative": "svd(factors=4,iterations=10)", "warm": "ease", "content": "bm25"])
+        let model = try #require(try ModelRegistry.fit("hybrid", parameters: parameters, data: data) as? Hybrid)
+        let first = try #require(try model.extendingCatalogue(to: grown) as? Hybrid)
+        _ = first.termCounts.value { Issue.record("the first change kept no counts"); return TermCounts(grown, grown.catalog!) }
+        let changed = grown.addingItems([ItemRecord(id: "i3", title: "zebra odd story 3"), ItemRecord(id: "new-even-2", title: "even zebra")])
+        let second = try #require(try first.extendingCatalogue(to: changed) as? Hybrid)
+        let counts = try #require(second.termCounts.value { Issue.record("the second change kept no counts"); return TermCounts(changed, changed.catalog!) })
+        /// Each item's term counts, by the terms' names.
+        func named(_ c: TermCounts) -> [[String: Float]] {
+            (0..<c.counts.rowCount).map { r in Dictionary(uniqueKeysWithValues: c.counts.entries(ofRow: r).map { (c.terms.identifiers[Int(c.counts.columns[$0])], c.counts.values[$0]) }) }
+        }
+        #expect(counts.terms.identifiers.last == "zebra" && named(counts) == named(TermCounts(changed, changed.catalog!)))
+        let refit = try ModelRegistry.fit("hybrid", parameters: parameters, data: changed)
+        for user in 0..<data.userCount {
+            let (after, again) = (second.scores(forUser: user), refit.scores(forUser: user))
+            for item in 0..<19 { #expect(abs(after[item] - again[item]) <= 1e-4 * max(1, abs(again[item])), "user \(user) item \(item)") }
+        }
+        let loaded = try #require(try ModelRegistry.load(ModelRegistry.archive(model)) as? Hybrid)
+        let loadedFirst = try loaded.extendingCatalogue(to: grown)
+        for user in [0, 1, 7] { #expect(loadedFirst.scores(forUser: user) == first.scores(forUser: user), "user \(user)") }
+        let readied = try #require(try ModelRegistry.load(ModelRegistry.archive(model)) as? Hybrid)
+        readied.prepareForServing()
+        let readiedCounts = try #require(readied.termCounts.value { Issue.record("not readied"); return TermCounts(data, data.catalog!) })
+        #expect(readiedCounts.counts == TermCounts(data, data.catalog!).counts && readiedCounts.terms == TermCounts(data, data.catalog!).terms)
     }
 
     /// `coldCatalogue`'s users and groups, rated 1–5 (values that do not follow the groups), its
@@ -498,6 +534,10 @@ func descendingOrderOfQueries(_ data: LambdaMART.Dataset, _ scores: [Float]) -> 
             let content = try Hybrid.Content.bm25.itemVectors(target, target.catalog!, settings: model.configuration.contentSettings).asSparse
             let newTerms = TermCounts.terms(target, target.catalog!)
             #expect((newTerms.first == "zebra") == isRenamed)
+            // The extension weights the counts the fit kept: the old terms in their columns, new ones after.
+            let kept = try #require(extended.termCounts.value { Issue.record("no counts kept"); return TermCounts(target, target.catalog!) })
+            #expect(Array(kept.terms.identifiers.prefix(oldTerms.count)) == oldTerms && kept.terms.count == newTerms.count)
+            #expect(kept.terms.identifiers.contains("zebra") == isRenamed)
             let grownContent = try #require(extended.itemContent), oldContent = try #require(model.itemContent)
             for item in 16..<18 {
                 var expected = [Float](repeating: 0, count: d)

@@ -121,8 +121,7 @@ public struct ContentModel<Representation: ContentRepresentation>: Recommendatio
         guard let representation = Self.termRepresentation, let baseCatalog = self.data.catalog, let catalog = data.catalog, data.extendsCatalogue(of: self.data) else {
             return try Self(fitting: data, configuration: configuration)
         }
-        let base = self.data
-        let counts = termCounts.value { TermCounts(base, baseCatalog) }.updated(known: base.itemCount, from: baseCatalog, to: data, catalog)
+        let counts = termCounts.updated(from: self.data, baseCatalog, to: data, catalog)
         return Self(data: data, configuration: configuration, counts: counts, representation: representation)
     }
 

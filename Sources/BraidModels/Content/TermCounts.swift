@@ -174,6 +174,15 @@ struct TermCounts: Sendable {
     }
 }
 
+extension Lazily where Value == TermCounts {
+    /// The counts of `data`, whose catalogue extends `base`'s (`InteractionMatrix.extendsCatalogue(of:)`),
+    /// from the counts of `base` kept here (counted now, and kept, if they were not):
+    /// `TermCounts.updated(known:from:to:_:)`, which tokenizes only the added and changed items.
+    func updated(from base: InteractionMatrix, _ baseCatalog: ItemCatalog, to data: InteractionMatrix, _ catalog: ItemCatalog) -> TermCounts {
+        value { TermCounts(base, baseCatalog) }.updated(known: base.itemCount, from: baseCatalog, to: data, catalog)
+    }
+}
+
 /// A value made on first use and kept (a model's term counts, its vectors by term); a lock
 /// keeps threads from making it twice: one that asks meanwhile waits for it.
 final class Lazily<Value: Sendable>: @unchecked Sendable {

@@ -50,6 +50,35 @@ public struct Hybrid: RecommendationModel {
             }
         }
 
+        /// The representation whose weights of term counts this kind is (BM25, TF-IDF), or nil.
+        var termRepresentation: (any TermRepresentation.Type)? {
+            switch self {
+            case .bm25: BM25Representation.self
+            case .tfidf: TFIDFRepresentation.self
+            case .attributes, .vectors, .auto: nil
+            }
+        }
+
+        /// The items' content vectors as sparse rows and, for BM25 and TF-IDF, the term counts
+        /// they are weighted from, for a model to keep (`extendedVectors`).
+        func countedVectors(_ data: InteractionMatrix, _ catalog: ItemCatalog, settings: ContentSettings) throws(ModelError) -> (vectors: SparseMatrix, counts: TermCounts?) {
+            guard let representation = termRepresentation else { return (try itemVectors(data, catalog, settings: settings).asSparse, nil) }
+            let counts = TermCounts(data, catalog)
+            return (representation.termVectors(counts, settings: settings), counts)
+        }
+
+        /// The content vectors of `data`, whose catalogue extends `base`'s, and their counts:
+        /// BM25 and TF-IDF weight the counts of `base`'s items that `kept` holds (counted now
+        /// when it holds none), with only the added and changed items' text counted again
+        /// (`TermCounts.updated(known:from:to:_:)`: the vectors a fit on `data` gives, old
+        /// terms in their old columns); any other kind is computed anew.
+        func extendedVectors(_ kept: Lazily<TermCounts>, base: InteractionMatrix, to data: InteractionMatrix, _ catalog: ItemCatalog,
+                             settings: ContentSettings) throws(ModelError) -> (vectors: SparseMatrix, counts: TermCounts?) {
+            guard let representation = termRepresentation, let baseCatalog = base.catalog else { return try countedVectors(data, catalog, settings: settings) }
+            let counts = kept.updated(from: base, baseCatalog, to: data, catalog)
+            return (representation.termVectors(counts, settings: settings), counts)
+        }
+
         /// What each column of `itemVectors` stands for (a term, a category), so that columns
         /// of two catalogues can be matched; nil for `vectors`, whose columns are positions.
         func columnLabels(_ data: InteractionMatrix, _ catalog: ItemCatalog) -> [String]? {
@@ -143,6 +172,10 @@ public struct Hybrid: RecommendationModel {
     let calibration: (scale: Float, shift: Float)
     /// Whether each item had interactions in training (the warm model scores those).
     let itemIsWarm: [Bool]
+    /// The term counts the content vectors were weighted from (BM25, TF-IDF), kept from the fit
+    /// or made at the first change of catalogue after a load (or by `prepareForServing()`), so
+    /// that a change of catalogue counts only the added and changed items' terms.
+    let termCounts: Lazily<TermCounts>
 
     public var scoresItemsWithoutInteractions: Bool { true }
 
@@ -161,49 +194,63 @@ public struct Hybrid: RecommendationModel {
             throw ModelError(.invalidParameter, "the hybrid's collaborative model must be a latent-factor model (als, bpr, svd, biasedmf), not \(member.model)")
         }
         let warmModel = try configuration.warm.map { spec throws(ModelError) in try MemberSpec.fit([spec], data: data, for: Self.name)[0] }
-        try self.init(data: data, catalog: catalog, configuration: configuration, collaborative: collaborative.factors, warmModel: warmModel, calibration: nil)
+        // `auto` resolved once, here: a catalogue that gains vectors later keeps the fitted kind.
+        var resolved = configuration
+        resolved.content = configuration.content.resolved(for: catalog)
+        let content = try resolved.content.countedVectors(data, catalog, settings: resolved.contentSettings)
+        let gram = Self.foldInGram(collaborative.factors, data: data, als: Self.alsSettings(resolved.collaborative, data: data))
+        try self.init(data: data, configuration: resolved, content: content, collaborative: collaborative.factors, warmModel: warmModel,
+                      calibration: nil, foldInGram: gram)
     }
 
-    /// The hybrid of the fitted `collaborative` factors and `warmModel`: every item without
-    /// interactions gets the factors (and bias) the ridge map from the warm items' content
-    /// predicts; `calibration` nil is worked out from the warm model.
-    private init(data: InteractionMatrix, catalog: ItemCatalog, configuration given: Configuration, collaborative: LatentFactors,
-                 warmModel: (any RecommendationModel)?, calibration: (scale: Float, shift: Float)?) throws(ModelError) {
-        // `auto` resolved once, here: a catalogue that gains vectors later keeps the fitted kind.
-        var configuration = given
-        configuration.content = given.content.resolved(for: catalog)
+    /// The hybrid of the fitted `collaborative` factors and `warmModel` over `content`'s vectors
+    /// (with the term counts they were weighted from, to keep): every item without interactions
+    /// gets the factors (and bias) the ridge map from the warm items' content predicts;
+    /// `calibration` nil is worked out from the warm model. `foldInGram` is `foldInGram(_:data:als:)`
+    /// of the warm items' factors, which the map leaves as they are.
+    private init(data: InteractionMatrix, configuration: Configuration, content: (vectors: SparseMatrix, counts: TermCounts?),
+                 collaborative: LatentFactors, warmModel: (any RecommendationModel)?, calibration: (scale: Float, shift: Float)?,
+                 foldInGram: DenseMatrix?) throws(ModelError) {
         self.configuration = configuration
         self.data = data
-        let x = try configuration.content.itemVectors(data, catalog, settings: configuration.contentSettings).asSparse
+        let x = content.vectors
+        termCounts = Lazily(content.counts)
         var mapped = collaborative
         let warm = data.itemHasInteractions
         let f = mapped.factorCount, width = f + (mapped.itemBiases == nil ? 0 : 1)
-        var targets = [Float](repeating: 0, count: data.itemCount * width)
-        for item in 0..<data.itemCount {
-            for d in 0..<f { targets[item * width + d] = mapped.itemFactors.storage[item * f + d] }
-            if let biases = mapped.itemBiases { targets[item * width + f] = biases[item] }
+        // The factors themselves when there are no biases (ALS): no copy.
+        var targets = mapped.itemFactors.storage.array
+        if let biases = mapped.itemBiases {
+            targets = [Float](repeating: 0, count: data.itemCount * width)
+            for item in 0..<data.itemCount {
+                for d in 0..<f { targets[item * width + d] = mapped.itemFactors.storage[item * f + d] }
+                targets[item * width + f] = biases[item]
+            }
         }
         let map = RidgeMap(x, targets: targets, width: width, rows: warm, regularization: configuration.regularization, iterations: configuration.iterations)
-        for item in 0..<data.itemCount where !warm[item] {
-            let predicted = map.predict(x, item: item)
-            for d in 0..<f { mapped.itemFactors.storage[item * f + d] = predicted[d] }
-            if mapped.itemBiases != nil { mapped.itemBiases![item] = predicted[f] }
+        let cold = (0..<data.itemCount).filter { !warm[$0] }
+        let predicted = map.predict(x, items: cold)
+        for (r, item) in cold.enumerated() {
+            for d in 0..<f { mapped.itemFactors.storage[item * f + d] = predicted[r * width + d] }
+            if mapped.itemBiases != nil { mapped.itemBiases![item] = predicted[r * width + f] }
         }
         try mapped.checkFinite(model: Self.name, iteration: 0)
         factors = mapped
         als = Self.alsSettings(configuration.collaborative, data: data)
-        foldInGram = Self.foldInGram(mapped, data: data, als: als)
+        self.foldInGram = foldInGram
         itemIsWarm = warm
         self.warmModel = warmModel
         self.calibration = calibration ?? warmModel.map { Self.calibration(from: mapped, to: $0, data: data) } ?? (1, 0)
     }
 
     /// New items come without interactions, so the collaborative factors of the warm items and
-    /// the warm model stay (it takes the new items in its own way, without a fit), and so does
-    /// the calibration between them, worked out over warm items; the ridge map is learned
-    /// again, as the content vectors changed with the catalogue (BM25's and TF-IDF's document
-    /// frequencies), and maps every item without interactions, the new ones among them. Any
-    /// other `data` is fitted anew.
+    /// the warm model stay (it takes the new items in its own way, without a fit), and so do
+    /// the calibration between them and the fold-in's YᵀY, worked out over warm items; the
+    /// ridge map is learned again, as the content vectors changed with the catalogue (BM25's
+    /// and TF-IDF's document frequencies), and maps every item without interactions, the new
+    /// ones among them. BM25 and TF-IDF weight again the term counts the model keeps, with only
+    /// the added and changed items' text counted (`Content.extendedVectors`). Any other `data`
+    /// is fitted anew.
     public func extendingCatalogue(to data: InteractionMatrix) throws(ModelError) -> any RecommendationModel {
         guard data.extendsCatalogue(of: self.data), let catalog = data.catalog, catalog.count > 0 else {
             return try Hybrid(fitting: data, configuration: configuration)
@@ -214,8 +261,15 @@ public struct Hybrid: RecommendationModel {
         let collaborative = try LatentFactors(archive: archive, data: data)
         var warm: (any RecommendationModel)?
         if let warmModel, let spec = configuration.warm { warm = try warmModel.extendingCatalogue(to: MemberSpec.matrices(for: [spec], data: data)[0]) }
-        return try Hybrid(data: data, catalog: catalog, configuration: configuration, collaborative: collaborative,
-                          warmModel: warm, calibration: calibration)
+        let content = try configuration.content.extendedVectors(termCounts, base: self.data, to: data, catalog, settings: configuration.contentSettings)
+        return try Hybrid(data: data, configuration: configuration, content: content, collaborative: collaborative,
+                          warmModel: warm, calibration: calibration, foldInGram: foldInGram)
+    }
+
+    public func prepareForServing() {
+        warmModel?.prepareForServing()
+        guard configuration.content.termRepresentation != nil, let catalog = data.catalog else { return }
+        _ = termCounts.value { TermCounts(data, catalog) }
     }
 
     /// The scale a > 0 and shift b with which a·s + b over every (user with interactions, warm
@@ -372,6 +426,7 @@ public struct Hybrid: RecommendationModel {
         als = Self.alsSettings(configuration.collaborative, data: data).map { AlternatingLeastSquares.configuration($0, as: archive) }
         foldInGram = Self.foldInGram(factors, data: data, als: als)
         itemIsWarm = data.itemHasInteractions
+        termCounts = Lazily()
         if let spec = configuration.warm {
             guard let scale = archive.scalars["hybrid.scale"], let shift = archive.scalars["hybrid.shift"], scale.isFinite, shift.isFinite else {
                 throw ModelError(.corruptModel, "the hybrid's configuration names a warm model (\(spec.description)) but the file has no calibration for it")

@@ -12,11 +12,18 @@ struct RidgeMap: Sendable {
     /// `vocabulary × targets`, row-major.
     let weights: [Float]
     let targets: Int
+    /// Whether any fitted row uses each column. Conjugate gradient from zero never moves the
+    /// weights of a column no fitted row uses (its right-hand side and products stay zero), so
+    /// those rows of `weights` are exactly zero and `predict` skips them.
+    let used: [Bool]
 
     /// `targets` is row-major `x.rowCount × width`; `rows[i]` says whether row i is fitted.
     init(_ x: SparseMatrix, targets: [Float], width: Int, rows: [Bool], regularization: Float, iterations: Int) {
         let vocabulary = x.columnCount
         let fitted = (0..<x.rowCount).filter { rows[$0] }
+        var used = [Bool](repeating: false, count: vocabulary)
+        for row in fitted { for k in x.entries(ofRow: row) { used[Int(x.columns[k])] = true } }
+        self.used = used
         let gram = Self.gram(x, rows: fitted, regularization: regularization)
         let columns: [[Float]] = parallelMap(width) { t in
             // A·v = X_wᵀ(X_w v) + λv; right-hand side X_wᵀy.
@@ -80,12 +87,27 @@ struct RidgeMap: Sendable {
         return Array(product.storage)
     }
 
-    /// Every target the map predicts for row `item` of `x`.
-    func predict(_ x: SparseMatrix, item: Int) -> [Float] {
-        var out = [Float](repeating: 0, count: targets)
-        for k in x.entries(ofRow: item) {
-            let base = Int(x.columns[k]) * targets
-            for t in 0..<targets { out[t] += x.values[k] * weights[base + t] }
+    /// Every target the map predicts for each of the rows `items` of `x`, row-major
+    /// (`items.count × targets`), the rows on every thread; the columns no fitted row used add
+    /// nothing (their weights are zero) and are skipped.
+    func predict(_ x: SparseMatrix, items: [Int]) -> [Float] {
+        var out = [Float](repeating: 0, count: items.count * targets)
+        let width = targets, used = used
+        guard !weights.isEmpty, !out.isEmpty else { return out }
+        weights.withUnsafeBufferPointer { w in
+            let weights = UnsafeSendablePointer(w.baseAddress!)
+            out.withUnsafeMutableBufferPointer { buffer in
+                let out = SharedBuffer(buffer)
+                parallelChunks(items.count, minimumChunk: 256) { rows in
+                    for r in rows {
+                        let y = out.base + r * width
+                        for k in x.entries(ofRow: items[r]) where used[Int(x.columns[k])] {
+                            let row = weights.pointer + Int(x.columns[k]) * width, value = x.values[k]
+                            for t in 0..<width { y[t] = y[t] + value * row[t] }
+                        }
+                    }
+                }
+            }
         }
         return out
     }

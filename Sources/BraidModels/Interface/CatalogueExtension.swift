@@ -32,13 +32,21 @@ extension ModelArchive {
     /// of `rows`; an array of `rows` the archive lacks (an optional bias) is skipped.
     mutating func insertItemRows(_ rows: [ItemRows], known: Int, added: Int, model: String) throws(ModelError) {
         for table in rows {
-            guard let values = try? floats(table.key) else { continue }
+            guard let values = try? floatBuffer(table.key) else { continue }
             let slots = table.before + known + table.after
             guard slots > 0, values.count % slots == 0 else {
                 throw ModelError(.corruptModel, "\(model)'s \(table.key) has \(values.count) values, not a row for each of \(known) items")
             }
             let width = values.count / slots, end = (table.before + known) * width
-            arrays[table.key] = .float32(FloatBuffer(Array(values[..<end]) + [Float](repeating: 0, count: added * width) + values[end...]))
+            // One new array, written once (a model's item table can be hundreds of megabytes).
+            var grown = [Float]()
+            grown.reserveCapacity(values.count + added * width)
+            values.withUnsafeBufferPointer { old in
+                grown.append(contentsOf: old[..<end])
+                grown.append(contentsOf: repeatElement(0, count: added * width))
+                grown.append(contentsOf: old[end...])
+            }
+            arrays[table.key] = .float32(FloatBuffer(grown))
         }
     }
 }

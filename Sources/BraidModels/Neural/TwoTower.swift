@@ -120,6 +120,10 @@ public struct TwoTower: RecommendationModel {
     /// item's content in the user tower's input (`itemContent`); nil without content, and in
     /// files written before it was kept (2026-12-05).
     let projection: [Float]?
+    /// The term counts the content vectors were weighted from (BM25, TF-IDF), kept from the fit
+    /// or made at the first change of catalogue after a load (or by `prepareForServing()`), so
+    /// that a change of catalogue counts only the added and changed items' terms.
+    let termCounts: Lazily<TermCounts>
 
     /// The lexical part of the score: each item's L2-normalized content vector against the
     /// user's content profile, weighted by μ (`weight`) for items with interactions (read with
@@ -272,14 +276,15 @@ public struct TwoTower: RecommendationModel {
         self.configuration = configuration
         self.data = data
         let c = configuration, d = c.factors, itemCount = data.itemCount
-        var content: SparseMatrix?
+        var content: SparseMatrix?, counts: TermCounts?
         if let kind = c.content {
             guard let catalog = data.catalog, catalog.count > 0 else {
                 throw ModelError(.noTrainingData, "twotower with content=\(kind.rawValue) needs item metadata",
                                  hint: "pass --items FILE, or --param content=none for ids only")
             }
-            content = try kind.itemVectors(data, catalog, settings: c.contentSettings).asSparse
+            (content, counts) = try kind.countedVectors(data, catalog, settings: c.contentSettings)
         }
+        termCounts = Lazily(counts)
         var generator = SeededGenerator(seed: c.training.seed, stream: 0x77)
         let user = UserTower(history: Embedding("user.history", count: itemCount, width: d, std: 0.1, generator: &generator),
                              inner: Linear("user.inner", input: d, output: c.hidden, std: (2 / Float(d)).squareRoot(), generator: &generator),
@@ -361,7 +366,7 @@ public struct TwoTower: RecommendationModel {
         let d = c.factors
         let map = RidgeMap(content, targets: vectors, width: d, rows: warm, regularization: c.coldRegularization, iterations: 100)
         let cold = warm.indices.filter { !warm[$0] }
-        let (mapped, norms) = RowNormalize.forward(cold.flatMap { map.predict(content, item: $0) }, rows: cold.count, width: d)
+        let (mapped, norms) = RowNormalize.forward(map.predict(content, items: cold), rows: cold.count, width: d)
         for (r, i) in cold.enumerated() where norms[r] > 1e-12 {
             vectors.replaceSubrange((i * d)..<((i + 1) * d), with: mapped[(r * d)..<((r + 1) * d)])
         }
@@ -369,7 +374,8 @@ public struct TwoTower: RecommendationModel {
 
     /// New items come without interactions, so the towers and the warm items' vectors stay; the
     /// content vectors are computed again for the grown catalogue (BM25's and TF-IDF's document
-    /// frequencies change), the lexical part reads them, and the ridge map (`cold = .ridge`, the
+    /// frequencies change; their weights come from the term counts the model keeps, with only
+    /// the added and changed items' text counted: `Hybrid.Content.extendedVectors`), the lexical part reads them, and the ridge map (`cold = .ridge`, the
     /// default) is learned again and maps every item without interactions, the new ones among
     /// them: seconds of training saved on every `POST /items`. The item tower's projection,
     /// its rows matched to the grown catalogue's columns by term or category (a term no item
@@ -384,10 +390,10 @@ public struct TwoTower: RecommendationModel {
         guard data.extendsCatalogue(of: self.data), configuration.content == nil || configuration.cold == .ridge else {
             return try TwoTower(fitting: data, configuration: configuration)
         }
-        var content: SparseMatrix?
+        var content: SparseMatrix?, counts: TermCounts?
         if let kind = configuration.content {
             guard let catalog = data.catalog, catalog.count > 0 else { return try TwoTower(fitting: data, configuration: configuration) }
-            content = try kind.itemVectors(data, catalog, settings: configuration.contentSettings).asSparse
+            (content, counts) = try kind.extendedVectors(termCounts, base: self.data, to: data, catalog, settings: configuration.contentSettings)
         }
         let d = configuration.factors, added = (data.itemCount - self.data.itemCount) * d
         let warm = data.itemHasInteractions
@@ -400,8 +406,9 @@ public struct TwoTower: RecommendationModel {
         var grownProjection: [Float]?
         if let content, let projection, var projected = grownContent, let kind = configuration.content, let catalog = data.catalog,
            let oldCatalog = self.data.catalog,
-           let rows = self.data.items.identifiers.allSatisfy({ oldCatalog[$0] == catalog[$0] })
-               // The known items' content unchanged: the grown columns are the old ones, then new terms.
+           let rows = counts != nil || self.data.items.identifiers.allSatisfy({ oldCatalog[$0] == catalog[$0] })
+               // Counted terms keep their columns, new ones follow (`TermCounts.updated`); so do
+               // the columns when the known items' content is unchanged.
                ? (projection.count <= content.columnCount * d ? projection + [Float](repeating: 0, count: content.columnCount * d - projection.count) : nil)
                : Self.projection(projection, labels: kind.columnLabels(self.data, oldCatalog), onto: kind.columnLabels(data, catalog),
                                  columns: content.columnCount, factors: d) {
@@ -413,7 +420,12 @@ public struct TwoTower: RecommendationModel {
                         userTower: UserTower(history: history, inner: userTower.inner, outer: userTower.outer),
                         itemContent: grownContent, itemVectors: vectors,
                         lexical: lexical.flatMap { old in content.map { Lexical(content: $0, weight: old.weight, coldWeight: old.coldWeight, warm: warm) } },
-                        projection: grownProjection)
+                        projection: grownProjection, termCounts: counts)
+    }
+
+    public func prepareForServing() {
+        guard configuration.content?.termRepresentation != nil, let catalog = data.catalog else { return }
+        _ = termCounts.value { TermCounts(data, catalog) }
     }
 
     /// `projection`'s rows, one per content column named in `labels`, under the columns named
@@ -434,7 +446,7 @@ public struct TwoTower: RecommendationModel {
     }
 
     private init(configuration: Configuration, data: InteractionMatrix, userTower: UserTower, itemContent: [Float]?, itemVectors: [Float],
-                 lexical: Lexical?, projection: [Float]?) {
+                 lexical: Lexical?, projection: [Float]?, termCounts: TermCounts?) {
         self.configuration = configuration
         self.data = data
         self.userTower = userTower
@@ -442,6 +454,7 @@ public struct TwoTower: RecommendationModel {
         self.itemVectors = itemVectors
         self.lexical = lexical
         self.projection = projection
+        self.termCounts = Lazily(termCounts)
     }
 
     static func lexicalPart(_ item: ItemTower, content: SparseMatrix?, warm: [Bool]) -> Lexical? {
@@ -597,6 +610,7 @@ public struct TwoTower: RecommendationModel {
             throw ModelError(.corruptModel, "the two-tower item vectors do not match the items")
         }
         itemVectors = vectors
+        termCounts = Lazily()
         if archive.arrays["twotower.content"] != nil {
             let content = try ModelArchive.mapError { () throws(DataError) in try archive.floats("twotower.content") }
             guard content.count == data.itemCount * d, content.allSatisfy(\.isFinite) else {
