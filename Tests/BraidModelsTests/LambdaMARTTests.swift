@@ -272,16 +272,19 @@ func descendingOrderOfQueries(_ data: LambdaMART.Dataset, _ scores: [Float]) -> 
         #expect(abs(predicted[1] - 2.8) < 1e-5)
     }
 
-    /// Each of several target columns is the one solved alone (bit for bit), and the normal
-    /// equations hold: Xᵀ(XW − T) + λW ≈ 0 over the fitted rows, worked out in doubles.
-    @Test func ridgeMapSolvesTheNormalEquationsPerColumn() {
+    /// Each of several target columns (solved eight at a time, as SIMD lanes) is the one solved
+    /// alone (bit for bit), and the normal equations hold: Xᵀ(XW − T) + λW ≈ 0 over the fitted
+    /// rows, worked out in doubles. Over sparse rows and over dense ones (every column on every
+    /// row: the Gram matrix's path).
+    @Test(arguments: [false, true]) func ridgeMapSolvesTheNormalEquationsPerColumn(dense: Bool) {
         var generator = SeededGenerator(seed: 3)
         let rowCount = 60, vocabulary = 25, width = 40
         let rows: [(columns: [Int32], values: [Float])] = (0..<rowCount).map { _ in
-            let columns = Array(Set((0..<4).map { _ in Int32(generator.next() % UInt64(vocabulary)) })).sorted()
+            let columns = dense ? Array(0..<Int32(vocabulary)) : Array(Set((0..<4).map { _ in Int32(generator.next() % UInt64(vocabulary)) })).sorted()
             return (columns, columns.map { _ in Float(generator.nextUnit()) + 0.1 })
         }
         let x = SparseMatrix(stackingRows: rows, columnCount: vocabulary)
+        #expect((RidgeMap.gram(x, rows: Array(0..<rowCount), regularization: 0.5) != nil) == dense)
         let targets = (0..<(rowCount * width)).map { _ in Float(generator.nextUnit()) - 0.5 }
         let fitted = (0..<rowCount).map { $0 % 5 != 0 }
         let map = RidgeMap(x, targets: targets, width: width, rows: fitted, regularization: 0.5, iterations: 100)

@@ -2,12 +2,16 @@ import BraidCore
 
 /// A ridge regression from items' content rows to any per-item targets (factors, a bias, a
 /// tower's outputs): W = argmin ‖X_w W − T_w‖² + λ‖W‖² over the rows chosen, solved column by
-/// column, in parallel, by conjugate gradient on (X_wᵀX_w + λI) w = X_wᵀt, which needs only
-/// sparse products (the vocabulary can be large). When the content is dense and narrow
-/// (sentence embeddings: 384 columns on every row), X_wᵀX_w + λI is formed once (one BLAS
-/// product) and each step multiplies by it: the same iterations, with a d × d product in place
-/// of two passes over every warm row (ml-latest-small, 384 dimensions: the hybrid's fit 10.9 s →
-/// about 1 s, its map for one new item on the server 13.8 s → 0.34 s).
+/// column by conjugate gradient on (X_wᵀX_w + λI) w = X_wᵀt, which needs only sparse products
+/// (the vocabulary can be large). The columns are solved eight at a time, in parallel: a
+/// block's columns step together as the lanes of SIMD vectors, each with its own step sizes,
+/// so one pass over the warm rows per step serves eight columns (each column's arithmetic is
+/// what solving it alone does, in the same order: the weights are the same bit for bit). When
+/// the content is dense and narrow (sentence embeddings: 384 columns on every row),
+/// X_wᵀX_w + λI is formed once (one BLAS product) and each step multiplies by it: the same
+/// iterations, with a d × d product in place of two passes over every warm row (ml-latest-small,
+/// 384 dimensions: the hybrid's fit 10.9 s → about 1 s, its map for one new item on the server
+/// 13.8 s → 0.34 s).
 struct RidgeMap: Sendable {
     /// `vocabulary × targets`, row-major.
     let weights: [Float]
@@ -25,50 +29,88 @@ struct RidgeMap: Sendable {
         for row in fitted { for k in x.entries(ofRow: row) { used[Int(x.columns[k])] = true } }
         self.used = used
         let gram = Self.gram(x, rows: fitted, regularization: regularization)
-        let columns: [[Float]] = parallelMap(width) { t in
-            // A·v = X_wᵀ(X_w v) + λv; right-hand side X_wᵀy.
-            func apply(_ v: [Float]) -> [Float] {
+        // Blocks of eight columns, one lane each (a block's last lanes past `width` have zero
+        // targets, so they are done before the first step), solved in parallel.
+        let solved: [[Lanes]] = parallelMap((width + Lanes.scalarCount - 1) / Lanes.scalarCount) { n in
+            let first = n * Lanes.scalarCount, w = min(width, first + Lanes.scalarCount) - first
+            // A·v for each lane's column: X_wᵀ(X_w v) + λv, or the Gram matrix's product.
+            func apply(_ v: [Lanes]) -> [Lanes] {
                 if let gram {
-                    var out = [Float](repeating: 0, count: vocabulary)
-                    gram.withUnsafeBufferPointer { a in
-                        v.withUnsafeBufferPointer { p in
-                            out.withUnsafeMutableBufferPointer { y in VectorKernels.symmetricMatrixVector(a.baseAddress!, p.baseAddress!, y.baseAddress!, vocabulary) }
+                    var out = [Lanes](repeating: .zero, count: vocabulary)
+                    var column = [Float](repeating: 0, count: vocabulary), product = column
+                    for j in 0..<w {
+                        for k in 0..<vocabulary { column[k] = v[k][j] }
+                        gram.withUnsafeBufferPointer { a in
+                            column.withUnsafeBufferPointer { p in
+                                product.withUnsafeMutableBufferPointer { y in VectorKernels.symmetricMatrixVector(a.baseAddress!, p.baseAddress!, y.baseAddress!, vocabulary) }
+                            }
                         }
+                        for k in 0..<vocabulary { out[k][j] = product[k] }
                     }
                     return out
                 }
                 var out = v.map { $0 * regularization }
                 for row in fitted {
-                    var s: Float = 0
-                    for k in x.entries(ofRow: row) { s += x.values[k] * v[Int(x.columns[k])] }
-                    for k in x.entries(ofRow: row) { out[Int(x.columns[k])] += x.values[k] * s }
+                    var s = Lanes.zero
+                    for k in x.entries(ofRow: row) { s = s + x.values[k] * v[Int(x.columns[k])] }
+                    for k in x.entries(ofRow: row) { out[Int(x.columns[k])] = out[Int(x.columns[k])] + x.values[k] * s }
                 }
                 return out
             }
-            var rhs = [Float](repeating: 0, count: vocabulary)
-            for row in fitted { for k in x.entries(ofRow: row) { rhs[Int(x.columns[k])] += x.values[k] * targets[row * width + t] } }
-            var b = [Float](repeating: 0, count: vocabulary)
+            /// Σ_k a[k] · b[k] in each lane, summed in the order of k.
+            func dots(_ a: [Lanes], _ b: [Lanes]) -> Lanes {
+                var sums = Lanes.zero
+                for k in 0..<vocabulary { sums = sums + a[k] * b[k] }
+                return sums
+            }
+            var rhs = [Lanes](repeating: .zero, count: vocabulary)
+            for row in fitted {
+                var t = Lanes.zero
+                for j in 0..<w { t[j] = targets[row * width + first + j] }
+                for k in x.entries(ofRow: row) { rhs[Int(x.columns[k])] = rhs[Int(x.columns[k])] + x.values[k] * t }
+            }
+            var b = [Lanes](repeating: .zero, count: vocabulary)
             var r = rhs, p = rhs
-            var rr = r.reduce(0) { $0 + $1 * $1 }
+            var rr = dots(r, r)
             let tolerance = rr * 1e-10
-            for _ in 0..<iterations where rr > tolerance {
+            // A column is done once its residual is small enough or its direction has no
+            // curvature left; its step sizes are zero from then on, which leaves its weights
+            // as they are (they are never −0, so adding 0 · p changes no bit).
+            var done = (0..<Lanes.scalarCount).map { !(rr[$0] > tolerance[$0]) }
+            for _ in 0..<iterations where done.contains(false) {
                 let ap = apply(p)
-                let pap = zip(p, ap).reduce(0) { $0 + $1.0 * $1.1 }
-                guard pap > 0 else { break }
-                let alpha = rr / pap
-                for k in 0..<vocabulary { b[k] += alpha * p[k]; r[k] -= alpha * ap[k] }
-                let next = r.reduce(0) { $0 + $1 * $1 }
-                let beta = next / rr
-                rr = next
+                let pap = dots(p, ap)
+                var alpha = Lanes.zero
+                for j in 0..<Lanes.scalarCount where !done[j] {
+                    if pap[j] > 0 { alpha[j] = rr[j] / pap[j] } else { done[j] = true }
+                }
+                for k in 0..<vocabulary {
+                    b[k] = b[k] + alpha * p[k]
+                    r[k] = r[k] - alpha * ap[k]
+                }
+                let next = dots(r, r)
+                var beta = Lanes.zero
+                for j in 0..<Lanes.scalarCount where !done[j] {
+                    beta[j] = next[j] / rr[j]
+                    rr[j] = next[j]
+                    if !(rr[j] > tolerance[j]) { done[j] = true }
+                }
                 for k in 0..<vocabulary { p[k] = r[k] + beta * p[k] }
             }
             return b
         }
         var weights = [Float](repeating: 0, count: vocabulary * width)
-        for t in 0..<width { for k in 0..<vocabulary { weights[k * width + t] = columns[t][k] } }
+        for (n, values) in solved.enumerated() {
+            let first = n * Lanes.scalarCount, w = min(width, first + Lanes.scalarCount) - first
+            for k in 0..<vocabulary { for j in 0..<w { weights[k * width + first + j] = values[k][j] } }
+        }
         self.weights = weights
         self.targets = width
     }
+
+    /// The columns a block solves together, one per lane: each lane's arithmetic is the one
+    /// solving its column alone does, in the same order.
+    typealias Lanes = SIMD8<Float>
 
     /// X_wᵀX_w + λI over the `rows` of `x`, row-major, when that is cheaper to multiply by than
     /// X_w twice: the vocabulary squared at most the warm rows' entries, and at most 4,096
