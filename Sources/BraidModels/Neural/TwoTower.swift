@@ -375,9 +375,10 @@ public struct TwoTower: RecommendationModel {
     /// New items come without interactions, so the towers and the warm items' vectors stay; the
     /// content vectors are computed again for the grown catalogue (BM25's and TF-IDF's document
     /// frequencies change; their weights come from the term counts the model keeps, with only
-    /// the added and changed items' text counted: `Hybrid.Content.extendedVectors`), the lexical part reads them, and the ridge map (`cold = .ridge`, the
-    /// default) is learned again and maps every item without interactions, the new ones among
-    /// them: seconds of training saved on every `POST /items`. The item tower's projection,
+    /// the added and changed items' text counted: `Hybrid.Content.extendedVectors`), the
+    /// lexical part reads them, and the ridge map (`cold = .ridge`, the default) is learned
+    /// again and maps every item without interactions, the new ones among them: seconds of
+    /// training saved on every `POST /items`. The item tower's projection,
     /// its rows matched to the grown catalogue's columns by term or category (a term no item
     /// had at the fit gets zeros), projects the new items' content, so a new item in a history
     /// adds its content to the user tower's input as a known item without interactions does
