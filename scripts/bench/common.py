@@ -1,6 +1,6 @@
 """What the benchmark scripts share: paths, running Braid and the peers for JSON, and the
 fusion measured against the best of the other models in the same run."""
-import json, os, subprocess, sys, time
+import argparse, json, os, subprocess, sys, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BRAID = os.environ.get("BRAID_BIN", os.path.join(ROOT, ".build", "release", "braid"))  # as serve.py
@@ -43,6 +43,18 @@ def fusion_against_best(train, test, models, extra, per_user):
     best = max((r for r in result["results"] if r["model"] != "fusion"), key=lambda r: r["metrics"]["ndcg@10"])
     compared = braid("compare", per_user, per_user, "--model-a", "fusion", "--model-b", best["model"], "--metric", "ndcg@10")
     return result, fused, best, compared
+
+
+def workdir_arguments(**options):
+    """The arguments of a script that writes its seeded files into a work directory: the
+    directory (made when missing) and each of `options` as an integer `--name` with that default."""
+    ap = argparse.ArgumentParser()
+    ap.add_argument("workdir")
+    for name, default in options.items():
+        ap.add_argument("--" + name, type=int, default=default)
+    a = ap.parse_args()
+    os.makedirs(a.workdir, exist_ok=True)
+    return a
 
 
 def timed(cmd):

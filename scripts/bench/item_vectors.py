@@ -9,17 +9,12 @@ and 200,000 interactions over those items. Times, with Braid's binary (BRAID_BIN
   float32 arrays, and pandas' `read_json(lines=True)` stacked into one float32 matrix.
 
 Prints JSON. Usage: item_vectors.py WORKDIR [--items 100000] [--dimension 64]"""
-import argparse, json, os, random, sys, time
+import json, os, random, sys, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import BRAID, timed
+from common import BRAID, timed, workdir_arguments
 
-ap = argparse.ArgumentParser()
-ap.add_argument("workdir")
-ap.add_argument("--items", type=int, default=100_000)
-ap.add_argument("--dimension", type=int, default=64)
-a = ap.parse_args()
-os.makedirs(a.workdir, exist_ok=True)
+a = workdir_arguments(items=100_000, dimension=64)
 vectors_path, interactions_path = os.path.join(a.workdir, "vectors.jsonl"), os.path.join(a.workdir, "interactions.tsv")
 rng = random.Random(5)
 with open(vectors_path, "w") as f:

@@ -15,22 +15,17 @@ Times, with Braid's binary (BRAID_BIN) and 2 threads:
   that both have the same terms and entries. scikit-learn runs on one thread, in float64.
 
 Prints JSON. Usage: large_catalogue.py WORKDIR [--items 500000] [--interactions 2000000]"""
-import argparse, csv, json, os, random, re, sys, time
+import csv, json, os, random, re, sys, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import BRAID, timed
+from common import BRAID, timed, workdir_arguments
 
 GENRES = ("Action Adventure Animation Children Comedy Crime Documentary Drama Fantasy Film-Noir Horror "
           "Musical Mystery Romance Sci-Fi Thriller War Western").split()
 STOP = ["a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "in", "is", "it", "of", "on",
         "or", "that", "the", "to", "was", "with", "la", "le", "les", "des", "de", "der", "die", "das"]
 
-ap = argparse.ArgumentParser()
-ap.add_argument("workdir")
-ap.add_argument("--items", type=int, default=500_000)
-ap.add_argument("--interactions", type=int, default=2_000_000)
-a = ap.parse_args()
-os.makedirs(a.workdir, exist_ok=True)
+a = workdir_arguments(items=500_000, interactions=2_000_000)
 items_path, interactions_path = os.path.join(a.workdir, "items.csv"), os.path.join(a.workdir, "interactions.tsv")
 rng = random.Random(1)
 words = ["".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randint(3, 9))) for _ in range(50_000)]

@@ -111,24 +111,21 @@ struct PlainJSONObject {
             return nil
         }
 
-        /// `-?(0|[1-9][0-9]*)(\.[0-9]+)?` with at most 15 digits; an exponent gives nil.
+        /// `-?(0|[1-9][0-9]*)(\.[0-9]+)?` with at most 15 digits (`anyNumber()` without an
+        /// exponent); an exponent gives nil.
         mutating func number() -> Value? {
-            let start = i
-            _ = take(UInt8(ascii: "-"))
-            func digits() -> Int {
-                let from = i
-                while i < bytes.count, bytes[i] >= 0x30, bytes[i] <= 0x39 { i += 1 }
-                return i - from
+            guard let range = anyNumber() else { return nil }
+            var digits = 0, point = false
+            for byte in bytes[range] {
+                switch byte {
+                case 0x30...0x39: digits += 1
+                case UInt8(ascii: "."): point = true
+                case UInt8(ascii: "-"): break
+                default: return nil  // e or E: an exponent
+                }
             }
-            let whole = digits()
-            guard whole > 0, whole == 1 || bytes[i - whole] != 0x30 else { return nil }
-            var fraction = 0
-            if take(UInt8(ascii: ".")) {
-                fraction = digits()
-                guard fraction > 0 else { return nil }
-            }
-            guard whole + fraction <= 15, i == bytes.count || (bytes[i] != UInt8(ascii: "e") && bytes[i] != UInt8(ascii: "E")) else { return nil }
-            return .number(start..<i, integer: fraction == 0)
+            guard digits <= 15 else { return nil }
+            return .number(range, integer: !point)
         }
 
         /// Any JSON number, `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`, however many

@@ -118,17 +118,16 @@ public struct ContentModel<Representation: ContentRepresentation>: Recommendatio
     /// all at its first change, as a fit does, and keeps them from then on). Any other
     /// representation, or any other `data`, is fitted anew.
     public func extendingCatalogue(to data: InteractionMatrix) throws(ModelError) -> any RecommendationModel {
-        guard let representation = Self.termRepresentation, let baseCatalog = self.data.catalog, let catalog = data.catalog, data.extendsCatalogue(of: self.data) else {
+        guard let representation = Self.termRepresentation, data.extendsCatalogue(of: self.data),
+              let counts = termCounts.updated(from: self.data, to: data) else {
             return try Self(fitting: data, configuration: configuration)
         }
-        let counts = termCounts.updated(from: self.data, baseCatalog, to: data, catalog)
         return Self(data: data, configuration: configuration, counts: counts, representation: representation)
     }
 
     public func prepareForServing() {
         if case .sparse(let m) = vectors { _ = byTerm.value { m.transposed() } }
-        guard Self.termRepresentation != nil, let catalog = data.catalog else { return }
-        _ = termCounts.value { TermCounts(data, catalog) }
+        if Self.termRepresentation != nil { termCounts.counts(of: data) }
     }
 
     /// The user's profile: Σ_j w_uj · v_j over the training history, w_uj = value (or 1) ×

@@ -174,12 +174,23 @@ struct TermCounts: Sendable {
     }
 }
 
+/// A model's term counts (TF-IDF, BM25): kept from its fit, or counted at their first use
+/// after a load.
 extension Lazily where Value == TermCounts {
+    /// The counts of `data`'s items, the ones kept here, or counted now (and kept) when none
+    /// are; nil without a catalogue. `prepareForServing()` calls it so that the first change of
+    /// catalogue does not wait for the count.
+    @discardableResult
+    func counts(of data: InteractionMatrix) -> TermCounts? {
+        data.catalog.map { catalog in value { TermCounts(data, catalog) } }
+    }
+
     /// The counts of `data`, whose catalogue extends `base`'s (`InteractionMatrix.extendsCatalogue(of:)`),
-    /// from the counts of `base` kept here (counted now, and kept, if they were not):
-    /// `TermCounts.updated(known:from:to:_:)`, which tokenizes only the added and changed items.
-    func updated(from base: InteractionMatrix, _ baseCatalog: ItemCatalog, to data: InteractionMatrix, _ catalog: ItemCatalog) -> TermCounts {
-        value { TermCounts(base, baseCatalog) }.updated(known: base.itemCount, from: baseCatalog, to: data, catalog)
+    /// from the counts of `base` (`counts(of:)`): `TermCounts.updated(known:from:to:_:)`, which
+    /// tokenizes only the added and changed items. Nil when either has no catalogue.
+    func updated(from base: InteractionMatrix, to data: InteractionMatrix) -> TermCounts? {
+        guard let baseCatalog = base.catalog, let catalog = data.catalog, let counts = counts(of: base) else { return nil }
+        return counts.updated(known: base.itemCount, from: baseCatalog, to: data, catalog)
     }
 }
 

@@ -74,8 +74,9 @@ public struct Hybrid: RecommendationModel {
         /// terms in their old columns); any other kind is computed anew.
         func extendedVectors(_ kept: Lazily<TermCounts>, base: InteractionMatrix, to data: InteractionMatrix, _ catalog: ItemCatalog,
                              settings: ContentSettings) throws(ModelError) -> (vectors: SparseMatrix, counts: TermCounts?) {
-            guard let representation = termRepresentation, let baseCatalog = base.catalog else { return try countedVectors(data, catalog, settings: settings) }
-            let counts = kept.updated(from: base, baseCatalog, to: data, catalog)
+            guard let representation = termRepresentation, let counts = kept.updated(from: base, to: data) else {
+                return try countedVectors(data, catalog, settings: settings)
+            }
             return (representation.termVectors(counts, settings: settings), counts)
         }
 
@@ -268,8 +269,7 @@ public struct Hybrid: RecommendationModel {
 
     public func prepareForServing() {
         warmModel?.prepareForServing()
-        guard configuration.content.termRepresentation != nil, let catalog = data.catalog else { return }
-        _ = termCounts.value { TermCounts(data, catalog) }
+        if configuration.content.termRepresentation != nil { termCounts.counts(of: data) }
     }
 
     /// The scale a > 0 and shift b with which a·s + b over every (user with interactions, warm

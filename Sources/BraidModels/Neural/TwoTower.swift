@@ -425,8 +425,7 @@ public struct TwoTower: RecommendationModel {
     }
 
     public func prepareForServing() {
-        guard configuration.content?.termRepresentation != nil, let catalog = data.catalog else { return }
-        _ = termCounts.value { TermCounts(data, catalog) }
+        if configuration.content?.termRepresentation != nil { termCounts.counts(of: data) }
     }
 
     /// `projection`'s rows, one per content column named in `labels`, under the columns named
