@@ -341,6 +341,23 @@ public struct AlternatingLeastSquares: IterativeFactorizationModel {
         factors = try LatentFactors(archive: archive, data: data)
         foldInGram = Self.foldInGram(factors.itemFactors, configuration: configuration)
     }
+
+    /// New items come without interactions, so a fit would leave their factors zero and
+    /// everything else as it is (`FactorizationModel.extendingCatalogue(to:)`): the factors
+    /// gain zero rows, and YᵀY, to which zero rows add nothing, is kept rather than worked out
+    /// again. Any other `data` is fitted anew.
+    public func extendingCatalogue(to data: InteractionMatrix) throws(ModelError) -> any RecommendationModel {
+        guard data.extendsCatalogue(of: self.data) else { return try Self(fitting: data, configuration: configuration) }
+        return Self(configuration: configuration, data: data, factors: factors.addingItems(data.itemCount - self.data.itemCount),
+                    foldInGram: foldInGram)
+    }
+
+    private init(configuration: Configuration, data: InteractionMatrix, factors: LatentFactors, foldInGram: DenseMatrix) {
+        self.configuration = configuration
+        self.data = data
+        self.factors = factors
+        self.foldInGram = foldInGram
+    }
 }
 
 /// Borrows raw pointers to six arrays for the duration of `body`.

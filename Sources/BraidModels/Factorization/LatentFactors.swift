@@ -56,6 +56,16 @@ public struct LatentFactors: Sendable, Equatable {
     /// The archive's arrays with a row per item (`RecommendationModel.extendingArchive`).
     static let itemRows = [ItemRows(key: "factors.item"), ItemRows(key: "factors.itemBias")]
 
+    /// These factors with `count` items added after the known ones, their factors (and bias)
+    /// zero: one new item table, written once; the user side is shared.
+    func addingItems(_ count: Int) -> LatentFactors {
+        let items = itemFactors.rows, f = factorCount
+        return LatentFactors(userFactors: userFactors,
+                             itemFactors: DenseMatrix(rows: items + count, columns: f,
+                                                      storage: itemFactors.storage.insertingZeroRows(count, width: f, before: items)),
+                             userBiases: userBiases, itemBiases: itemBiases.map { $0 + repeatElement(0, count: count) }, globalBias: globalBias)
+    }
+
     /// The score of one pair.
     public func score(user: Int, item: Int) -> Float {
         globalBias + (userBiases?[user] ?? 0) + (itemBiases?[item] ?? 0) + product(user: user, item: item)

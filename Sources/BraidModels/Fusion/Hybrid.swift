@@ -210,31 +210,31 @@ public struct Hybrid: RecommendationModel {
     /// `calibration` nil is worked out from the warm model. `foldInGram` is `foldInGram(_:data:als:)`
     /// of the warm items' factors, which the map leaves as they are.
     private init(data: InteractionMatrix, configuration: Configuration, content: (vectors: SparseMatrix, counts: TermCounts?),
-                 collaborative: LatentFactors, warmModel: (any RecommendationModel)?, calibration: (scale: Float, shift: Float)?,
+                 collaborative: consuming LatentFactors, warmModel: (any RecommendationModel)?, calibration: (scale: Float, shift: Float)?,
                  foldInGram: DenseMatrix?) throws(ModelError) {
         self.configuration = configuration
         self.data = data
         let x = content.vectors
         termCounts = Lazily(content.counts)
-        var mapped = collaborative
         let warm = data.itemHasInteractions
-        let f = mapped.factorCount, width = f + (mapped.itemBiases == nil ? 0 : 1)
-        // The factors themselves when there are no biases (ALS): no copy.
-        var targets = mapped.itemFactors.storage.array
-        if let biases = mapped.itemBiases {
-            targets = [Float](repeating: 0, count: data.itemCount * width)
-            for item in 0..<data.itemCount {
-                for d in 0..<f { targets[item * width + d] = mapped.itemFactors.storage[item * f + d] }
-                targets[item * width + f] = biases[item]
+        let map = Self.ridgeMap(x, to: collaborative, warm: warm, configuration: configuration)
+        // The predictions go straight into the cold items' rows: factors the caller no longer
+        // holds (a change of catalogue's grown ones) are written in place, not copied.
+        var mapped = consume collaborative
+        let f = mapped.factorCount, cold = (0..<data.itemCount).filter { !warm[$0] }
+        let hasBiases = mapped.itemBiases != nil
+        var biases = mapped.itemBiases ?? []
+        mapped.itemBiases = nil
+        mapped.itemFactors.storage.withUnsafeMutableBufferPointer { factorBuffer in
+            biases.withUnsafeMutableBufferPointer { biasBuffer in
+                let factors = SharedBuffer(factorBuffer), biases = SharedBuffer(biasBuffer)
+                map.predict(x, items: cold) { r, y in
+                    for d in 0..<f { factors[cold[r] * f + d] = y[d] }
+                    if hasBiases { biases[cold[r]] = y[f] }
+                }
             }
         }
-        let map = RidgeMap(x, targets: targets, width: width, rows: warm, regularization: configuration.regularization, iterations: configuration.iterations)
-        let cold = (0..<data.itemCount).filter { !warm[$0] }
-        let predicted = map.predict(x, items: cold)
-        for (r, item) in cold.enumerated() {
-            for d in 0..<f { mapped.itemFactors.storage[item * f + d] = predicted[r * width + d] }
-            if mapped.itemBiases != nil { mapped.itemBiases![item] = predicted[r * width + f] }
-        }
+        if hasBiases { mapped.itemBiases = biases }
         try mapped.checkFinite(model: Self.name, iteration: 0)
         factors = mapped
         als = Self.alsSettings(configuration.collaborative, data: data)
@@ -242,6 +242,23 @@ public struct Hybrid: RecommendationModel {
         itemIsWarm = warm
         self.warmModel = warmModel
         self.calibration = calibration ?? warmModel.map { Self.calibration(from: mapped, to: $0, data: data) } ?? (1, 0)
+    }
+
+    /// The ridge map from content rows `x` to the factors (and bias) of `factors`' items,
+    /// fitted on the `warm` ones. Without biases (ALS) the map reads the factors in place.
+    static func ridgeMap(_ x: SparseMatrix, to factors: borrowing LatentFactors, warm: [Bool], configuration: Configuration) -> RidgeMap {
+        let f = factors.factorCount, items = factors.itemFactors.rows
+        guard let biases = factors.itemBiases else {
+            return RidgeMap(x, targets: factors.itemFactors.storage.array, width: f, rows: warm,
+                            regularization: configuration.regularization, iterations: configuration.iterations)
+        }
+        let width = f + 1
+        var targets = [Float](repeating: 0, count: items * width)
+        for item in 0..<items {
+            for d in 0..<f { targets[item * width + d] = factors.itemFactors.storage[item * f + d] }
+            targets[item * width + f] = biases[item]
+        }
+        return RidgeMap(x, targets: targets, width: width, rows: warm, regularization: configuration.regularization, iterations: configuration.iterations)
     }
 
     /// New items come without interactions, so the collaborative factors of the warm items and
@@ -256,10 +273,7 @@ public struct Hybrid: RecommendationModel {
         guard data.extendsCatalogue(of: self.data), let catalog = data.catalog, catalog.count > 0 else {
             return try Hybrid(fitting: data, configuration: configuration)
         }
-        var archive = ModelArchive(model: Self.name, configuration: .init(), users: data.users, items: data.items)
-        factors.archive(into: &archive)
-        try archive.insertItemRows(LatentFactors.itemRows, known: self.data.itemCount, added: data.itemCount - self.data.itemCount, model: Self.name)
-        let collaborative = try LatentFactors(archive: archive, data: data)
+        let collaborative = factors.addingItems(data.itemCount - self.data.itemCount)
         var warm: (any RecommendationModel)?
         if let warmModel, let spec = configuration.warm { warm = try warmModel.extendingCatalogue(to: MemberSpec.matrices(for: [spec], data: data)[0]) }
         let content = try configuration.content.extendedVectors(termCounts, base: self.data, to: data, catalog, settings: configuration.contentSettings)

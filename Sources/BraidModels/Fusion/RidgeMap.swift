@@ -134,23 +134,40 @@ struct RidgeMap: Sendable {
     /// nothing (their weights are zero) and are skipped.
     func predict(_ x: SparseMatrix, items: [Int]) -> [Float] {
         var out = [Float](repeating: 0, count: items.count * targets)
+        let width = targets
+        out.withUnsafeMutableBufferPointer { buffer in
+            let out = SharedBuffer(buffer)
+            predict(x, items: items) { r, y in for t in 0..<width { out[r * width + t] = y[t] } }
+        }
+        return out
+    }
+
+    /// The same predictions handed to `write` row by row, with the row's place in `items`, on
+    /// every thread, for a caller that puts them where they belong without an array of them
+    /// all (a row's buffer is reused once `write` returns).
+    func predict(_ x: SparseMatrix, items: [Int], write: @Sendable (Int, UnsafePointer<Float>) -> Void) {
         let width = targets, used = used
-        guard !weights.isEmpty, !out.isEmpty else { return out }
+        guard !items.isEmpty, width > 0 else { return }
+        guard !weights.isEmpty else {
+            // No vocabulary: every prediction is zero.
+            let zeros = [Float](repeating: 0, count: width)
+            zeros.withUnsafeBufferPointer { y in for r in items.indices { write(r, y.baseAddress!) } }
+            return
+        }
         weights.withUnsafeBufferPointer { w in
             let weights = UnsafeSendablePointer(w.baseAddress!)
-            out.withUnsafeMutableBufferPointer { buffer in
-                let out = SharedBuffer(buffer)
-                parallelChunks(items.count, minimumChunk: 256) { rows in
-                    for r in rows {
-                        let y = out.base + r * width
-                        for k in x.entries(ofRow: items[r]) where used[Int(x.columns[k])] {
-                            let row = weights.pointer + Int(x.columns[k]) * width, value = x.values[k]
-                            for t in 0..<width { y[t] = y[t] + value * row[t] }
-                        }
+            parallelChunks(items.count, minimumChunk: 256) { rows in
+                let y = UnsafeMutablePointer<Float>.allocate(capacity: width)
+                defer { y.deallocate() }
+                for r in rows {
+                    y.initialize(repeating: 0, count: width)
+                    for k in x.entries(ofRow: items[r]) where used[Int(x.columns[k])] {
+                        let row = weights.pointer + Int(x.columns[k]) * width, value = x.values[k]
+                        for t in 0..<width { y[t] = y[t] + value * row[t] }
                     }
+                    write(r, y)
                 }
             }
         }
-        return out
     }
 }

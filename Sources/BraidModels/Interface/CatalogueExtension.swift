@@ -37,16 +37,7 @@ extension ModelArchive {
             guard slots > 0, values.count % slots == 0 else {
                 throw ModelError(.corruptModel, "\(model)'s \(table.key) has \(values.count) values, not a row for each of \(known) items")
             }
-            let width = values.count / slots, end = (table.before + known) * width
-            // One new array, written once (a model's item table can be hundreds of megabytes).
-            var grown = [Float]()
-            grown.reserveCapacity(values.count + added * width)
-            values.withUnsafeBufferPointer { old in
-                grown.append(contentsOf: old[..<end])
-                grown.append(contentsOf: repeatElement(0, count: added * width))
-                grown.append(contentsOf: old[end...])
-            }
-            arrays[table.key] = .float32(FloatBuffer(grown))
+            arrays[table.key] = .float32(values.insertingZeroRows(added, width: values.count / slots, before: table.before + known))
         }
     }
 }
