@@ -190,6 +190,14 @@ import Testing
             for (term, w) in a { #expect(abs(w - (b[term] ?? .nan)) <= 1e-6, "\(spec) item \(item) term \(term)") }
         }
         #expect(extendedWeights[4]["later"] != nil && extendedWeights[4]["w3"] == nil)
+        // The same records in a catalogue made apart (it cannot tell what changed since the
+        // first change's): every known record is compared, with the same result.
+        var apart = changed
+        apart.catalog = ItemCatalog(Array(changed.catalog!.records.values))
+        #expect(apart.catalog!.changedIDs(since: added.catalog!) == nil && changed.catalog!.changedIDs(since: added.catalog!) == ["i4", "new-3"])
+        let secondApart = try first.extendingCatalogue(to: apart)
+        #expect((secondApart as? BM25Content)?.vectors == (second as? BM25Content)?.vectors)
+        #expect((secondApart as? TFIDFContent)?.vectors == (second as? TFIDFContent)?.vectors)
         for user in [0, 9, 21] {
             for (x, y) in zip(second.scores(forUser: user), again.scores(forUser: user)) { #expect(abs(x - y) <= 1e-6, "\(spec) user \(user)") }
         }

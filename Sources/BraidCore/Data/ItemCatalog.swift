@@ -81,36 +81,108 @@ public struct TextEmbeddingModel: Sendable, Equatable, Codable, CustomStringConv
 }
 
 /// Item metadata keyed by external item id.
+///
+/// A catalogue that grows a few records at a time (items posted to a server) shares the records
+/// it grew from with the catalogue before and keeps the added and replaced ones apart, so that
+/// a change copies those few rather than every record; `changedIDs(since:)` then finds what
+/// changed without comparing every record. Once the records apart reach an eighth of the shared ones,
+/// they are merged into one dictionary again.
 public struct ItemCatalog: Sendable, Equatable {
-    public private(set) var records: [String: ItemRecord] = [:]
+    /// Records that catalogues grown from one another share; never changed once made.
+    private final class Shared: Sendable {
+        let records: [String: ItemRecord]
+        init(_ records: [String: ItemRecord]) { self.records = records }
+    }
+
+    private var shared: Shared
+    /// The records added or replaced since `shared` (they take precedence).
+    private var changes: [String: ItemRecord] = [:]
+    public private(set) var count: Int
     /// The text model the items' vectors are embeddings of, when they are the items' texts
     /// embedded (`--item-vectors text`); nil when the vectors were supplied (or there are none).
     public var textEmbedding: TextEmbeddingModel?
 
     public init(_ records: [ItemRecord] = []) {
-        self.records.reserveCapacity(records.count)
-        for record in records { self.records[record.id] = record }
+        var byID = [String: ItemRecord](minimumCapacity: records.count)
+        for record in records { byID[record.id] = record }
+        shared = Shared(byID)
+        count = byID.count
     }
 
-    public var count: Int { records.count }
+    /// Every record by id (a merged copy when records changed since the last merge).
+    public var records: [String: ItemRecord] {
+        changes.isEmpty ? shared.records : shared.records.merging(changes) { $1 }
+    }
+
+    /// Equal records and text model.
+    public static func == (a: ItemCatalog, b: ItemCatalog) -> Bool {
+        guard a.count == b.count, a.textEmbedding == b.textEmbedding else { return false }
+        return a.shared === b.shared && a.changes == b.changes || a.records == b.records
+    }
 
     public subscript(id: String) -> ItemRecord? {
-        get { records[id] }
-        set { records[id] = newValue }
+        get {
+            if !changes.isEmpty, let record = changes[id] { return record }
+            return shared.records[id]
+        }
+        set {
+            guard let newValue else {
+                guard self[id] != nil else { return }
+                var merged = records
+                merged[id] = nil
+                replaceRecords(with: merged)
+                return
+            }
+            if changes[id] == nil, shared.records[id] == nil { count += 1 }
+            changes[id] = newValue
+            if changes.count > 64 + shared.records.count / 8 { replaceRecords(with: records) }
+        }
+    }
+
+    /// Calls `body` with every record once, without merging: the shared records not replaced
+    /// since, then the changes.
+    public func forEachRecord(_ body: (ItemRecord) throws -> Void) rethrows {
+        for (id, record) in shared.records where changes.isEmpty || changes[id] == nil { try body(record) }
+        for record in changes.values { try body(record) }
+    }
+
+    /// Every record replaced by `records`, merged into one dictionary (for changes of many).
+    private mutating func replaceRecords(with records: [String: ItemRecord]) {
+        shared = Shared(records)
+        changes = [:]
+        count = records.count
+    }
+
+    /// The ids whose record differs between `base` and this catalogue (added, removed or
+    /// replaced by a different record), when this catalogue grew from `base` since their last
+    /// merge (a server's catalogue after a post and the one before): found among the records
+    /// each changed, not by comparing every record. Nil when they share no records that way.
+    public func changedIDs(since base: ItemCatalog) -> Set<String>? {
+        guard shared === base.shared else { return nil }
+        var ids = Set<String>()
+        for (id, record) in changes where base[id] != record { ids.insert(id) }
+        for (id, record) in base.changes where self[id] != record { ids.insert(id) }
+        return ids
     }
 
     /// The title of `id`, or the id itself when no title is known.
-    public func displayName(of id: String) -> String { records[id]?.title ?? id }
+    public func displayName(of id: String) -> String { self[id]?.title ?? id }
 
     /// The number of user-written texts in the catalogue.
-    public var userTextCount: Int { records.values.reduce(0) { $0 + $1.userText.count } }
+    public var userTextCount: Int {
+        var count = 0
+        forEachRecord { count += $0.userText.count }
+        return count
+    }
 
     /// The catalogue with only the user-written texts `keep(item, text)` accepts.
     public func filteringUserText(_ keep: (String, UserText) -> Bool) -> ItemCatalog {
-        var out = self
+        var records = records
         for (id, record) in records where !record.userText.isEmpty {
-            out.records[id]!.userText = record.userText.filter { keep(id, $0) }
+            records[id]!.userText = record.userText.filter { keep(id, $0) }
         }
+        var out = self
+        out.replaceRecords(with: records)
         return out
     }
 
@@ -119,12 +191,16 @@ public struct ItemCatalog: Sendable, Equatable {
     /// length reads the same in every process (the records' order is a dictionary's).
     public var vectorDimension: Int? {
         var counts: [Int: Int] = [:]
-        for record in records.values { if let vector = record.vector { counts[vector.count, default: 0] += 1 } }
+        forEachRecord { record in if let vector = record.vector { counts[vector.count, default: 0] += 1 } }
         return counts.max { a, b in a.value != b.value ? a.value < b.value : a.key > b.key }?.key
     }
 
     /// How many items have a vector.
-    public var vectorCount: Int { records.values.filter { $0.vector != nil }.count }
+    public var vectorCount: Int {
+        var count = 0
+        forEachRecord { if $0.vector != nil { count += 1 } }
+        return count
+    }
 
     /// The first of `items` whose vector's length is not `vectorDimension`: its id, its length
     /// and the catalogue's; nil when all agree, none has a vector, or the catalogue has none.
@@ -142,12 +218,14 @@ public struct ItemCatalog: Sendable, Equatable {
 
     /// Attaches `vectors` by item id, adding a record for an id the catalogue lacks.
     public mutating func attach(vectors: [String: [Float]]) {
+        var records = records
         for (id, vector) in vectors { records[id, default: ItemRecord(id: id)].vector = vector }
+        replaceRecords(with: records)
     }
 
     /// Categories per item index of `items`; empty for unknown items.
     public func categoryIndex(for items: Vocabulary) -> [[String]] {
-        items.identifiers.map { records[$0]?.categories ?? [] }
+        items.identifiers.map { self[$0]?.categories ?? [] }
     }
 }
 

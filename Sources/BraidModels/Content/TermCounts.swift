@@ -112,7 +112,17 @@ struct TermCounts: Sendable {
     /// any longer keeps its column, empty.
     func updated(known: Int, from baseCatalog: ItemCatalog, to data: InteractionMatrix, _ catalog: ItemCatalog) -> TermCounts {
         let ids = data.items.identifiers
-        let changed = parallelMap(known, minimumChunk: 4096) { i in !ItemRecord.sameDocument(baseCatalog[ids[i]], catalog[ids[i]]) }
+        // Among the records that changed, when the catalogue tells them; else every known one.
+        let changed: [Bool]
+        if let candidates = catalog.changedIDs(since: baseCatalog) {
+            var marks = [Bool](repeating: false, count: known)
+            for id in candidates {
+                if let i = data.items.index(of: id).map(Int.init), i < known, !ItemRecord.sameDocument(baseCatalog[id], catalog[id]) { marks[i] = true }
+            }
+            changed = marks
+        } else {
+            changed = parallelMap(known, minimumChunk: 4096) { i in !ItemRecord.sameDocument(baseCatalog[ids[i]], catalog[ids[i]]) }
+        }
         let recounted = changed.indices.filter { changed[$0] } + Array(known..<ids.count)
         let (terms, documents) = Self.numbered(recounted.map { ids[$0] }, catalog, after: self.terms)
         let fresh = Self.counted(documents)
