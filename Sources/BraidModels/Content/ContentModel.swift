@@ -308,7 +308,7 @@ public enum TFIDFRepresentation: ContentRepresentation, TermRepresentation {
         .sparse(termVectors(data, catalog, settings: settings))
     }
     static func weight(_ settings: ContentSettings) -> TermWeight {
-        { tf, df, n, _, _ in tf * (log((1 + n) / (1 + df)) + 1) }
+        TermWeight(idf: { df, n in log((1 + n) / (1 + df)) + 1 }, inDocument: { idf, tf, _, _ in tf * idf })
     }
 }
 
@@ -322,10 +322,8 @@ public enum BM25Representation: ContentRepresentation, TermRepresentation {
     }
     static func weight(_ settings: ContentSettings) -> TermWeight {
         let k1 = settings.k1, b = settings.b
-        return { tf, df, n, length, averageLength in
-            let idf = log(1 + (n - df + 0.5) / (df + 0.5))
-            return idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * length / max(averageLength, 1)))
-        }
+        return TermWeight(idf: { df, n in log(1 + (n - df + 0.5) / (df + 0.5)) },
+                          inDocument: { idf, tf, length, averageLength in idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * length / max(averageLength, 1))) })
     }
 }
 

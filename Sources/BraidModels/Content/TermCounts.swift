@@ -1,10 +1,16 @@
 internal import BraidCore
 internal import Foundation
 
-/// A term's weight in a document from its count there (`tf`), the number of documents that use
-/// it (`df`), the number of documents with any term (`n`), the document's length in terms
-/// (repeats counted) and the documents' mean length.
-typealias TermWeight = @Sendable (_ tf: Float, _ df: Float, _ n: Float, _ length: Float, _ averageLength: Float) -> Float
+/// How a term is weighted in a document, in two parts: the term's inverse document frequency,
+/// worked out once per term, and its weight in a document from that.
+struct TermWeight: Sendable {
+    /// The term's weight across documents from the number of documents that use it (`df`) and
+    /// the number of documents with any term (`n`).
+    var idf: @Sendable (_ df: Float, _ n: Float) -> Float
+    /// The term's weight in a document from its `idf`, its count there (`tf`), the document's
+    /// length in terms (repeats counted) and the documents' mean length.
+    var inDocument: @Sendable (_ idf: Float, _ tf: Float, _ length: Float, _ averageLength: Float) -> Float
+}
 
 /// A representation of items as weighted term vectors (TF-IDF, BM25), whose weights come from
 /// the items' term counts alone (`TermCounts.weighted(minimumDocumentFrequency:_:)`).
@@ -149,9 +155,10 @@ struct TermCounts: Sendable {
                                                              columns: columns, values: values))
     }
 
-    /// One row per document: `weight(tf, df, N, length, averageLength)` for each of its terms
-    /// that at least `minimumDocumentFrequency` documents use (N: the documents with any term; a
-    /// document's length: its terms, repeats counted), the row L2-normalized.
+    /// One row per document: `weight.inDocument(weight.idf(df, N), tf, length, averageLength)`
+    /// for each of its terms that at least `minimumDocumentFrequency` documents use (N: the
+    /// documents with any term; a document's length: its terms, repeats counted; each term's
+    /// idf worked out once), the row L2-normalized.
     func weighted(minimumDocumentFrequency: Int, _ weight: TermWeight) -> SparseMatrix {
         var documentFrequency = [Float](repeating: 0, count: terms.count)
         for term in counts.columns { documentFrequency[Int(term)] += 1 }
@@ -161,6 +168,7 @@ struct TermCounts: Sendable {
         let n = Float(lengths.count(where: { $0 > 0 }))
         let averageLength = Float(lengths.reduce(0) { $0 + Int($1) }) / max(1, n)
         let minimum = Float(minimumDocumentFrequency)
+        let idf = df.map { $0 >= minimum ? weight.idf($0, n) : 0 }
         var values = [Float](repeating: 0, count: counts.nonzeroCount)
         values.withUnsafeMutableBufferPointer { buffer in
             let out = SharedBuffer(buffer)
@@ -169,7 +177,7 @@ struct TermCounts: Sendable {
                     let entries = counts.entries(ofRow: row)
                     var squares: Float = 0
                     for k in entries where df[Int(counts.columns[k])] >= minimum {
-                        let w = weight(counts.values[k], df[Int(counts.columns[k])], n, lengths[row], averageLength)
+                        let w = weight.inDocument(idf[Int(counts.columns[k])], counts.values[k], lengths[row], averageLength)
                         out[k] = w
                         squares = squares + w * w
                     }
