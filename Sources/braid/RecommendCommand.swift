@@ -49,7 +49,7 @@ struct ModelSource: ParsableArguments {
     static func takingNewItems(of given: ItemCatalog?, into model: any RecommendationModel, from options: DataOptions) throws -> any RecommendationModel {
         guard let given, let catalog = model.data.catalog, model.scoresItemsWithoutInteractions else { return model }
         let known = model.data.items
-        var records = given.records.keys.filter { known.index(of: $0) == nil }.sorted().compactMap { given.records[$0] }
+        var records = given.records.keys.filter { known.index(of: $0) == nil }.sorted().compactMap { given[$0] }
         guard !records.isEmpty else { return model }
         let source = options.catalogueOptions
         if let odd = catalog.vectorOfAnotherLength(among: records.map { ($0.id, $0.vector) }) {

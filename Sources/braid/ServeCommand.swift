@@ -86,7 +86,7 @@ struct Serve: ParsableCommand {
             // content-scoring parts with the old items' text beside them. Items it does not know
             // join after its own, in id order, as `train --items` makes them join.
             if model.data.catalog == nil, let catalog = loaded.given {
-                let records = catalog.records.keys.sorted().compactMap { catalog.records[$0] }
+                let records = catalog.records.keys.sorted().compactMap { catalog[$0] }
                 model = try model.extendingCatalogue(to: model.data.addingItems(records))
                 let given = dataOptions.catalogueOptions
                 Console.progress("the model file keeps no item catalogue; it takes the \(records.count) items of \(given)")

@@ -109,7 +109,8 @@ public struct ItemCatalog: Sendable, Equatable {
         count = byID.count
     }
 
-    /// Every record by id (a merged copy when records changed since the last merge).
+    /// Every record by id: a merged copy when records changed since the last merge, so read it
+    /// once rather than per record (the subscript reads one, `forEachRecord` visits all).
     public var records: [String: ItemRecord] {
         changes.isEmpty ? shared.records : shared.records.merging(changes) { $1 }
     }

@@ -89,8 +89,9 @@ public struct FloatBuffer: Sendable, RandomAccessCollection, MutableCollection, 
     /// The values as an array (a copy when mapped).
     public var array: [Float] { mapped == nil ? owned : withUnsafeBufferPointer { Array($0) } }
 
-    /// The values as rows of `width`, with `count` rows of zeros inserted before row `row`: one
-    /// new array, written once (a model's item table can be hundreds of megabytes).
+    /// The values as rows of `width`, with `count` rows of zeros inserted before row `row` (at
+    /// most the number of rows): one new array, written once (a model's item table can be
+    /// hundreds of megabytes).
     public func insertingZeroRows(_ count: Int, width: Int, before row: Int) -> FloatBuffer {
         let end = row * width
         var grown = [Float]()
