@@ -35,6 +35,26 @@ import Testing
         #expect(wide.scores(forUsers: users) == users.map { wide.scores(forUser: $0) })
     }
 
+    /// A server readies a factor model's packed item factors when it swaps the model in
+    /// (`prepareForServing()`), so that its first list does not pack them; a change of
+    /// catalogue gives new factors to pack, and the scores are the same either way.
+    @Test(arguments: ["als", "bpr(iterations=5)", "svd(iterations=3)"])
+    func prepareForServingPacksTheItemFactors(_ spec: String) throws {
+        let data = Fixtures.randomRatings(users: 30, items: 25, perUser: 6)
+        let (name, parameters) = try MemberSpec.parse(spec, composite: "test").first.map { ($0.model, $0.parameters) }!
+        let model = try #require(try ModelRegistry.fit(name, parameters: ModelParameters(parameters), data: data) as? any FactorizationModel)
+        #expect(!model.factors.isPackedForScoring)
+        model.prepareForServing()
+        #expect(model.factors.isPackedForScoring)
+        // The packed scores are the pairs' scores (dot products in another order: to rounding).
+        let byPair = (0..<25).map { model.factors.score(user: 3, item: $0) }
+        for (a, b) in zip(model.scores(forUser: 3), byPair) { #expect(abs(a - b) <= 1e-5 * max(1, abs(b)), "\(spec)") }
+        let grown = try #require(try model.extendingCatalogue(to: data.addingItems([ItemRecord(id: "new", title: "new")])) as? any FactorizationModel)
+        #expect(!grown.factors.isPackedForScoring)
+        grown.prepareForServing()
+        #expect(grown.factors.isPackedForScoring && Array(grown.scores(forUser: 3).prefix(25)) == model.scores(forUser: 3))
+    }
+
     @Test func conjugateGradientConvergesToTheExactSolution() throws {
         let data = Fixtures.randomRatings(users: 40, items: 25, perUser: 8)
         let exact = try als(["factors": "4", "iterations": "6", "solver": "cholesky"], data)

@@ -398,7 +398,10 @@ func descendingOrderOfQueries(_ data: LambdaMART.Dataset, _ scores: [Float]) -> 
         let loadedFirst = try loaded.extendingCatalogue(to: grown)
         for user in [0, 1, 7] { #expect(loadedFirst.scores(forUser: user) == first.scores(forUser: user), "user \(user)") }
         let readied = try #require(try ModelRegistry.load(ModelRegistry.archive(model)) as? Hybrid)
+        #expect(!readied.factors.isPackedForScoring)
         readied.prepareForServing()
+        // Its item factors are packed for scoring too.
+        #expect(readied.factors.isPackedForScoring)
         let readiedCounts = try #require(readied.termCounts.value { Issue.record("not readied"); return TermCounts(data, data.catalog!) })
         #expect(readiedCounts.counts == TermCounts(data, data.catalog!).counts && readiedCounts.terms == TermCounts(data, data.catalog!).terms)
     }

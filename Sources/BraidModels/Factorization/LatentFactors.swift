@@ -110,6 +110,13 @@ public struct LatentFactors: Sendable, Equatable {
         return out
     }
 
+    /// Packs the item factors for scoring now, which the first score would otherwise wait for
+    /// (`RecommendationModel.prepareForServing()`); the copies of these factors share them.
+    public func packForScoring() { _ = packed.panels(of: itemFactors) }
+
+    /// Whether the item factors are packed for scoring as they are now.
+    var isPackedForScoring: Bool { packed.isPacked(itemFactors) }
+
     /// Scores of every item for a user.
     public func scores(forUser user: Int) -> [Float] {
         scores(forUserVector: userFactors.row(user), userBias: userBiases?[user] ?? 0)
@@ -190,6 +197,10 @@ final class PackedItems: @unchecked Sendable {
     private var source: FloatBuffer?
     private var panels: [Float] = []
 
+    func isPacked(_ factors: DenseMatrix) -> Bool {
+        lock.withLock { source?.sharesStorage(with: factors.storage) ?? false }
+    }
+
     func panels(of factors: DenseMatrix) -> [Float] {
         lock.lock()
         defer { lock.unlock() }
@@ -236,6 +247,10 @@ public protocol FactorizationModel: RecommendationModel {
 }
 
 extension FactorizationModel {
+    /// Packs the item factors for scoring (`LatentFactors.packForScoring()`): at 500,000 items a
+    /// list after a change of catalogue no longer waits for it.
+    public func prepareForServing() { factors.packForScoring() }
+
     public func scores(forUser user: Int) -> [Float] { factors.scores(forUser: user) }
     public func scores(forUsers users: [Int]) -> [[Float]]? { factors.scores(forUsers: users) }
     public func itemSimilarities(to item: Int) -> [Float]? { factors.itemSimilarities(to: item) }

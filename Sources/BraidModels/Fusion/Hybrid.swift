@@ -283,6 +283,7 @@ public struct Hybrid: RecommendationModel {
 
     public func prepareForServing() {
         warmModel?.prepareForServing()
+        factors.packForScoring()
         if configuration.content.termRepresentation != nil { termCounts.counts(of: data) }
     }
 

@@ -200,7 +200,8 @@ public protocol RecommendationModel: Sendable {
     func extendingCatalogue(to data: InteractionMatrix) throws(ModelError) -> any RecommendationModel
 
     /// Makes what the model would otherwise make at its first use in serving: a sparse content
-    /// model's vectors by term (for scoring profiles) and, read from a file, a TF-IDF or BM25
+    /// model's vectors by term (for scoring profiles), a latent-factor model's (and the
+    /// hybrid's) item factors packed for scoring and, read from a file, a TF-IDF or BM25
     /// model's term counts (for `extendingCatalogue(to:)`; its fit kept them); the fusion and
     /// the blend ready their members. By default nothing. A server calls it in the background
     /// whenever it swaps a model in, so that neither its first list nor its first `POST /items`
