@@ -118,18 +118,16 @@ struct TermCounts: Sendable {
     /// any longer keeps its column, empty.
     func updated(known: Int, from baseCatalog: ItemCatalog, to data: InteractionMatrix, _ catalog: ItemCatalog) -> TermCounts {
         let ids = data.items.identifiers
-        // Among the records that changed, when the catalogue tells them; else every known one.
-        let changed: [Bool]
-        if let candidates = catalog.changedIDs(since: baseCatalog) {
-            var marks = [Bool](repeating: false, count: known)
-            for id in candidates {
-                if let i = data.items.index(of: id).map(Int.init), i < known, !ItemRecord.sameDocument(baseCatalog[id], catalog[id]) { marks[i] = true }
-            }
-            changed = marks
-        } else {
-            changed = parallelMap(known, minimumChunk: 4096) { i in !ItemRecord.sameDocument(baseCatalog[ids[i]], catalog[ids[i]]) }
-        }
-        let recounted = changed.indices.filter { changed[$0] } + Array(known..<ids.count)
+        let differs: @Sendable (String) -> Bool = { !ItemRecord.sameDocument(baseCatalog[$0], catalog[$0]) }
+        // The known items whose text changed, in order: looked for among the records the
+        // catalogue says changed when it can tell (`ItemCatalog.changedIDs(since:)`), else among all.
+        let changed = catalog.changedIDs(since: baseCatalog).map { candidates in
+            candidates.compactMap { id in data.items.index(of: id).map(Int.init).flatMap { $0 < known && differs(id) ? $0 : nil } }.sorted()
+        } ?? {
+            let marks = parallelMap(known, minimumChunk: 4096) { differs(ids[$0]) }
+            return marks.indices.filter { marks[$0] }
+        }()
+        let recounted = changed + Array(known..<ids.count)
         let (terms, documents) = Self.numbered(recounted.map { ids[$0] }, catalog, after: self.terms)
         let fresh = Self.counted(documents)
         // Each row's place among the fresh rows, or −1 where the row is kept.
