@@ -140,6 +140,23 @@ KERNEL_ATTRIBUTES static void KERNEL(score_panels)(const float *panels, long cou
     }
 }
 
+// score_panels' scores of `count` items read from their row-major factors (row j: f floats),
+// without packing them all first: each run of 64 rows is packed into `scratch` (64·f floats,
+// the rows past `count` zero) and scored there, so every score is the value score_panels
+// gives from the whole catalogue's panels, bit for bit.
+KERNEL_ATTRIBUTES static void KERNEL(score_rows)(const float *rows, long count, long f, const float *x, float *y, float *scratch) {
+    for (long start = 0; start < count; start += 64) {
+        long n = count - start < 64 ? count - start : 64;
+        if (n < 64) memset(scratch, 0, (size_t)(64 * f) * sizeof(float));
+        for (long j = 0; j < n; j++) {
+            const float *row = rows + (start + j) * f;
+            float *to = scratch + (j >> 5) * 32 * f + (j & 31);
+            for (long d = 0; d < f; d++) to[d * 32] = row[d];
+        }
+        KERNEL(score_panels)(scratch, n, f, x, y + start);
+    }
+}
+
 // The first k in start..<count with s[k] >= threshold (never a NaN), or count: eight scores
 // per comparison, so a top-k scan skips the groups below its lowest kept score at once.
 KERNEL_ATTRIBUTES static long KERNEL(first_at_least)(const float *s, long start, long count, float threshold) {

@@ -121,6 +121,26 @@ import Testing
         #expect(tail == Array(all[32...]))
     }
 
+    /// Scoring rows without packing them all (`scoreRows`) gives the panels' scores bit for
+    /// bit: 150 rows of 7 random factors (two full runs of 64 and a tail of 22), and the
+    /// 37 rows of the test before, whose scores are 2j − 2.
+    @Test func rowScoresAreThePanelScores() {
+        let n = 150, f = 7
+        var rng = SeededGenerator(seed: 11)
+        let rows = (0..<(n * f)).map { _ in Float(rng.nextGaussianPair().0) }
+        let x = (0..<f).map { _ in Float(rng.nextGaussianPair().0) }
+        let packed = rows.withUnsafeBufferPointer { VectorKernels.packPanels($0, n, f) }
+        var fromPanels = [Float](repeating: .nan, count: n), fromRows = [Float](repeating: .nan, count: n)
+        packed.withUnsafeBufferPointer { VectorKernels.scorePanels($0.baseAddress!, n, f, x, &fromPanels) }
+        rows.withUnsafeBufferPointer { VectorKernels.scoreRows($0.baseAddress!, n, f, x, &fromRows) }
+        #expect(fromRows.map(\.bitPattern) == fromPanels.map(\.bitPattern))
+
+        let small: [Float] = (0..<37).flatMap { j -> [Float] in [Float(j), 1, -2] }
+        var scores = [Float](repeating: .nan, count: 37)
+        small.withUnsafeBufferPointer { VectorKernels.scoreRows($0.baseAddress!, 37, 3, [2, -1, 0.5], &scores) }
+        #expect(scores == (0..<37).map { Float(2 * $0 - 2) })
+    }
+
     /// The first score at or above a threshold, eight at a time: never a NaN, and `count` when
     /// none is.
     @Test func firstScoreAtLeastAThreshold() {

@@ -97,6 +97,16 @@ public enum VectorKernels {
         braid_score_panels(panels, count, f, x, y)
     }
 
+    /// `scorePanels`' scores of `count` rows of a row-major `count × f` matrix, bit for bit,
+    /// without packing the whole matrix: each run of 64 rows is packed into a buffer of 64·f
+    /// floats and scored there. For a few vectors this is cheaper than `packPanels` (which
+    /// writes a copy of every row); for many, packing once and scoring the panels is.
+    public static func scoreRows(_ rows: UnsafePointer<Float>, _ count: Int, _ f: Int, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * panelWidth * max(1, f)) { scratch in
+            braid_score_rows(rows, count, f, x, y, scratch.baseAddress!)
+        }
+    }
+
     /// The first `k` in `start..<count` with `scores[k] >= threshold` (a NaN never is), or
     /// `count`, comparing eight scores at a time.
     public static func firstAtLeast(_ scores: UnsafePointer<Float>, from start: Int, count: Int, threshold: Float) -> Int {

@@ -92,19 +92,17 @@ public struct LatentFactors: Sendable, Equatable {
         return parts
     }
 
-    /// Scores of every item for a user vector: the dot products from the packed item factors
-    /// (`VectorKernels.scorePanels`: no horizontal sums, 32 items per pass over the vector),
-    /// then the biases.
+    /// Scores of every item for a user vector: the dot products from the item factors packed in
+    /// panels (`VectorKernels.scorePanels`: no horizontal sums, 32 items per pass over the
+    /// vector), then the biases. The first few vectors scored are scored from the rows, packed
+    /// a block at a time, with the same values (`PackedItems.score(_:factors:into:)`): one
+    /// list from a large catalogue no longer writes a packed copy of it first.
     public func scores(forUserVector vector: [Float], userBias: Float = 0) -> [Float] {
         precondition(vector.count == factorCount, "vector length \(vector.count) is not \(factorCount)")
-        let n = itemFactors.rows, f = factorCount
-        var out = [Float](repeating: 0, count: n)
-        guard n > 0 else { return out }
-        let panels = packed.panels(of: itemFactors)
-        panels.withUnsafeBufferPointer { p in
-            vector.withUnsafeBufferPointer { x in
-                out.withUnsafeMutableBufferPointer { y in VectorKernels.scorePanels(p.baseAddress!, n, f, x.baseAddress!, y.baseAddress!) }
-            }
+        var out = [Float](repeating: 0, count: itemFactors.rows)
+        guard !out.isEmpty else { return out }
+        vector.withUnsafeBufferPointer { x in
+            out.withUnsafeMutableBufferPointer { y in packed.score(x.baseAddress!, factors: itemFactors, into: y.baseAddress!) }
         }
         addBiases(to: &out, userBias: userBias)
         return out
@@ -185,29 +183,78 @@ public struct LatentFactors: Sendable, Equatable {
     }
 }
 
-/// Item factors packed for scoring (`VectorKernels.packPanels`), built on first use; a lock
-/// keeps scoring threads from building them twice.
+/// Item factors packed for scoring (`VectorKernels.packPanels`), built when they have been
+/// scored for a few vectors (or at once by `packForScoring()`); a lock keeps scoring threads
+/// from building them twice.
 final class PackedItems: @unchecked Sendable {
     private let lock = NSLock()
-    /// The storage the panels were packed from. Holding it makes any later mutation of those
-    /// factors copy them first (copy on write), so factors that still share this storage are
-    /// the ones packed, and factors that do not are packed anew: the copies of `LatentFactors`
-    /// that share this box (a fit's factors and the snapshot early stopping scores) never read
-    /// panels of other factors.
-    private var source: FloatBuffer?
-    private var panels: [Float] = []
+
+    /// What is known of the factors last scored. Each case holds their storage: any later
+    /// mutation of those factors copies them first (copy on write), so factors that still
+    /// share it are the ones counted or packed, and factors that do not start again at
+    /// `.scored(_, 1)`. The copies of `LatentFactors` that share this box (a fit's factors and
+    /// the snapshot early stopping scores) never read panels of other factors.
+    private enum State {
+        case unscored
+        /// Scored from their rows for this many vectors.
+        case scored(FloatBuffer, times: Int)
+        case packed(FloatBuffer, panels: [Float])
+    }
+    private var state = State.unscored
+
+    /// How many vectors are scored from the rows (`VectorKernels.scoreRows`) before the next
+    /// packs the factors: packing pays for itself only over many vectors. At 500,000 items ×
+    /// 64 factors on one thread, packing took 0.10 s (a copy of every row, 128 MB of fresh
+    /// memory), a vector's scores from the panels 8 ms and from the rows 14 ms: packing costs
+    /// what scoring from the rows loses over about 16 vectors, so after 16 (as a ski rental
+    /// buys once renting has cost the price). However many vectors come, that costs at most
+    /// about 1.4 times the better of packing at once and never packing, there.
+    static let rowScoresBeforePacking = 16
 
     func isPacked(_ factors: DenseMatrix) -> Bool {
-        lock.withLock { source?.sharesStorage(with: factors.storage) ?? false }
+        lock.withLock {
+            if case .packed(let source, _) = state { return source.sharesStorage(with: factors.storage) }
+            return false
+        }
     }
 
+    /// The panels of `factors`, packed now unless they were already.
     func panels(of factors: DenseMatrix) -> [Float] {
-        lock.lock()
-        defer { lock.unlock() }
-        if let source, source.sharesStorage(with: factors.storage) { return panels }
-        panels = factors.storage.withUnsafeBufferPointer { VectorKernels.packPanels($0, factors.rows, factors.columns) }
-        source = factors.storage
+        lock.withLock { panelsLocked(of: factors) }
+    }
+
+    private func panelsLocked(of factors: DenseMatrix) -> [Float] {
+        if case .packed(let source, let panels) = state, source.sharesStorage(with: factors.storage) { return panels }
+        let panels = factors.storage.withUnsafeBufferPointer { VectorKernels.packPanels($0, factors.rows, factors.columns) }
+        state = .packed(factors.storage, panels: panels)
         return panels
+    }
+
+    /// `y[j]` = the dot product of `vector` (`factors.columns` floats) with row j of `factors`,
+    /// for every row: from the panels when they are packed or it is time to pack them, else from
+    /// the rows; the same values either way.
+    func score(_ vector: UnsafePointer<Float>, factors: DenseMatrix, into y: UnsafeMutablePointer<Float>) {
+        let n = factors.rows, f = factors.columns
+        let panels: [Float]? = lock.withLock {
+            switch state {
+            case .packed(let source, let panels) where source.sharesStorage(with: factors.storage):
+                return panels
+            case .scored(let source, let times) where source.sharesStorage(with: factors.storage):
+                guard times >= Self.rowScoresBeforePacking else {
+                    state = .scored(source, times: times + 1)
+                    return nil
+                }
+                return panelsLocked(of: factors)
+            default:
+                state = .scored(factors.storage, times: 1)
+                return nil
+            }
+        }
+        if let panels {
+            panels.withUnsafeBufferPointer { VectorKernels.scorePanels($0.baseAddress!, n, f, vector, y) }
+        } else {
+            factors.storage.withUnsafeBufferPointer { VectorKernels.scoreRows($0.baseAddress!, n, f, vector, y) }
+        }
     }
 
     /// Bytes of packed item factors one pass of `scores(of:count:factors:)` scores every vector

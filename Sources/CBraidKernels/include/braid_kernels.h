@@ -28,6 +28,11 @@ void braid_accumulate_rows(const float *rows, long n, long f, const float *w, fl
 /// order, so a score is the same whichever panels a call covers.
 void braid_score_panels(const float *panels, long count, long f, const float *x, float *y);
 
+/// braid_score_panels' scores of `count` items read from their row-major factors (row j is f
+/// floats), the same values bit for bit: each run of 64 rows is packed into `scratch` (room
+/// for 64·f floats) and scored there.
+void braid_score_rows(const float *rows, long count, long f, const float *x, float *y, float *scratch);
+
 /// The first k in start..<count with s[k] >= threshold (a NaN never is), or count.
 long braid_first_at_least(const float *s, long start, long count, float threshold);
 
