@@ -86,6 +86,17 @@ enum Console {
 
     static func format(_ value: Double, digits: Int = 4) -> String { System.fixed(value, digits: digits) }
 
+    /// Keeps `value` until the process exits, never releasing it. A command that reads a model
+    /// file and prints (`recommend`, `similar`) would otherwise release the model after its
+    /// last use, before printing: at 500,000 catalogue items the records, one allocation at a
+    /// time, held the output back 0.65 s, where exiting gives all the memory back at once.
+    /// Not for the server, whose models are replaced while it runs.
+    static func keepUntilExit(_ value: Any) {
+        keptLock.withLock { kept.append(value) }
+    }
+    private nonisolated(unsafe) static var kept: [Any] = []
+    private static let keptLock = NSLock()
+
     /// Event weights as `--event-weights` takes them (`purchase=4,view=1`, by name), or "none".
     static func eventWeights(_ weights: [String: Float]) -> String {
         weights.isEmpty ? "none" : weights.sorted { $0.key < $1.key }.map { "\($0.key)=\(System.fixed(Double($0.value)))" }.joined(separator: ",")

@@ -120,6 +120,7 @@ struct Recommend: ParsableCommand {
         try common.run {
             try CommonOptions.requirePositive(count, "--k")
             let (model, titles, _) = try source.modelWithTitles(dataOptions)
+            Console.keepUntilExit((model, titles))
             let data = model.data
             var filter = try RecommendationFilter(excludeSeen: !includeSeen, allowing: allow.map(Self.list), denying: deny.map(Self.list) ?? [],
                                                   items: data.items)
@@ -295,6 +296,7 @@ struct Similar: ParsableCommand {
         try common.run {
             try CommonOptions.requirePositive(count, "--k")
             let (model, titles, _) = try source.modelWithTitles(dataOptions)
+            Console.keepUntilExit((model, titles))
             let ids = Recommend.list(itemIDs)
             let lists = try ids.map { id throws(ModelError) in try model.similarItems(to: id, count: count) }
             if common.json {
