@@ -35,6 +35,34 @@ import Testing
         #expect(wide.scores(forUsers: users) == users.map { wide.scores(forUser: $0) })
     }
 
+    /// The first vectors are scored from the factors' rows, the next one packs them; the
+    /// scores are the same bit for bit either way (1,000 items: several runs of 64 and a tail).
+    @Test func factorsArePackedAfterAFewScores() {
+        let factors = LatentFactors(users: 6, items: 1000, factors: 12, scale: 1, seed: 9)
+        var fromRows: [[Float]] = []
+        for user in 0..<PackedItems.rowScoresBeforePacking {
+            fromRows.append(factors.scores(forUser: user))
+            #expect(!factors.isPackedForScoring)
+        }
+        _ = factors.scores(forUser: 5)
+        #expect(factors.isPackedForScoring)
+        for (user, scores) in fromRows.enumerated() {
+            #expect(factors.scores(forUser: user).map(\.bitPattern) == scores.map(\.bitPattern))
+        }
+    }
+
+    /// YᵀY + λI for fold-ins, by hand: rows (1, 2), (0, 0), (3, 4), (5, 6) with λ = 0.5 give
+    /// [[35.5, 44], [44, 56.5]] (the zero row adds nothing); leaving out the last row as an
+    /// item without data gives [[10.5, 14], [14, 20.5]].
+    @Test func foldInGramSumsTheRowsItIsGiven() {
+        var configuration = AlternatingLeastSquares.Configuration()
+        configuration.regularization = 0.5
+        configuration.regularizationScaling = .none
+        let y = DenseMatrix([[1, 2], [0, 0], [3, 4], [5, 6]])
+        #expect(AlternatingLeastSquares.foldInGram(y, configuration: configuration) == DenseMatrix([[35.5, 44], [44, 56.5]]))
+        #expect(AlternatingLeastSquares.foldInGram(y, configuration: configuration) { $0 != 3 } == DenseMatrix([[10.5, 14], [14, 20.5]]))
+    }
+
     /// A server readies a factor model's packed item factors when it swaps the model in
     /// (`prepareForServing()`), so that its first list does not pack them; a change of
     /// catalogue gives new factors to pack, and the scores are the same either way.

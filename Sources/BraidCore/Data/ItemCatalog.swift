@@ -102,9 +102,13 @@ public struct ItemCatalog: Sendable, Equatable {
     /// embedded (`--item-vectors text`); nil when the vectors were supplied (or there are none).
     public var textEmbedding: TextEmbeddingModel?
 
-    public init(_ records: [ItemRecord] = []) {
+    /// The catalogue of `records` (of two with one id, the later). The records are moved out of
+    /// the array when the caller gives up its last copy, not copied and then released one by one.
+    public init(_ records: consuming [ItemRecord] = []) {
         var byID = [String: ItemRecord](minimumCapacity: records.count)
-        for record in records { byID[record.id] = record }
+        var records = records
+        records.reverse()
+        while let record = records.popLast() { byID[record.id] = record }
         shared = Shared(byID)
         count = byID.count
     }

@@ -38,6 +38,16 @@ public struct DenseMatrix: Sendable, Equatable {
         storage.withUnsafeBufferPointer { Array($0[(index * columns)..<((index + 1) * columns)]) }
     }
 
+    /// The rows `indices` in that order, as a matrix of their own.
+    public func rows(_ indices: [Int]) -> DenseMatrix {
+        var out = [Float]()
+        out.reserveCapacity(indices.count * columns)
+        storage.withUnsafeBufferPointer { all in
+            for index in indices { out.append(contentsOf: all[(index * columns)..<((index + 1) * columns)]) }
+        }
+        return DenseMatrix(rows: indices.count, columns: columns, storage: out)
+    }
+
     /// The transpose.
     public func transposed() -> DenseMatrix {
         var result = DenseMatrix(rows: columns, columns: rows)

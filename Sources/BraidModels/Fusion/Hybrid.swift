@@ -322,12 +322,7 @@ public struct Hybrid: RecommendationModel {
 
     static func foldInGram(_ factors: LatentFactors, data: InteractionMatrix, als: AlternatingLeastSquares.Configuration?) -> DenseMatrix? {
         guard let als else { return nil }
-        var warm = factors.itemFactors
-        let f = factors.factorCount
-        for item in 0..<data.itemCount where data.byItem.count(ofRow: item) == 0 {
-            for d in 0..<f { warm.storage[item * f + d] = 0 }
-        }
-        return AlternatingLeastSquares.foldInGram(warm, configuration: als)
+        return AlternatingLeastSquares.foldInGram(factors.itemFactors, configuration: als) { data.byItem.count(ofRow: $0) > 0 }
     }
 
     /// With ALS as the collaborative model, any history folds in as ALS folds it in (and as

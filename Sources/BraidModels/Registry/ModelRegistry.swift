@@ -109,8 +109,10 @@ public enum ModelRegistry {
     }
 
     /// The catalogue `storeCatalog` wrote, nil in files without one.
-    static func restoreCatalog(_ archive: ModelArchive) throws(ModelError) -> ItemCatalog? {
+    /// Takes the records out of `archive`: the catalogue is their only copy then, and moves them.
+    static func restoreCatalog(_ archive: inout ModelArchive) throws(ModelError) -> ItemCatalog? {
         guard var records = archive.catalog else { return nil }
+        archive.catalog = nil
         if archive.arrays["data.catalog.vectorStarts"] != nil {
             let (starts, vectors) = try ModelArchive.mapError { () throws(DataError) in
                 (try archive.int64s("data.catalog.vectorStarts"), try archive.floats("data.catalog.vectors"))
@@ -132,7 +134,7 @@ public enum ModelRegistry {
     }
 
     /// Restores a model from its archive.
-    public static func load(_ archive: ModelArchive) throws(ModelError) -> any RecommendationModel {
+    public static func load(_ archive: consuming ModelArchive) throws(ModelError) -> any RecommendationModel {
         let type = try model(named: archive.model)
         return try load(type, archive: archive)
     }
@@ -162,7 +164,8 @@ public enum ModelRegistry {
         return try restore(try model(named: name))
     }
 
-    static func load<M: RecommendationModel>(_ type: M.Type, archive: ModelArchive) throws(ModelError) -> M {
+    static func load<M: RecommendationModel>(_ type: M.Type, archive: consuming ModelArchive) throws(ModelError) -> M {
+        var archive = archive
         let configuration: M.Configuration
         do {
             configuration = try M.Configuration.decodingSaved(archive.configuration)
@@ -187,7 +190,7 @@ public enum ModelRegistry {
             }
             data.belowThreshold = below
         }
-        data.catalog = try restoreCatalog(archive)
+        data.catalog = try restoreCatalog(&archive)
         if let threshold = archive.scalars["data.threshold"] {
             guard threshold.isFinite else { throw ModelError(.corruptModel, "the training threshold \(threshold) is not a finite number") }
             data.threshold = Float(threshold)
