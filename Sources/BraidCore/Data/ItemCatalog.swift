@@ -108,7 +108,10 @@ public struct ItemCatalog: Sendable, Equatable {
         var byID = [String: ItemRecord](minimumCapacity: records.count)
         var records = records
         records.reverse()
-        while let record = records.popLast() { byID[record.id] = record }
+        while let record = records.popLast() {
+            let id = record.id
+            byID.updateValue(consume record, forKey: id)
+        }
         shared = Shared(byID)
         count = byID.count
     }

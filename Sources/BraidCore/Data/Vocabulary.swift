@@ -23,10 +23,13 @@ public struct Vocabulary: Sendable, Equatable, Codable {
     /// The index of `id`, adding it when new.
     @discardableResult
     public mutating func insert(_ id: String) -> Int32 {
-        if let index = lookup[id] { return index }
+        // One hash of a new id (the common case): a known one's index is put back.
         let index = Int32(identifiers.count)
+        if let known = lookup.updateValue(index, forKey: id) {
+            lookup[id] = known
+            return known
+        }
         identifiers.append(id)
-        lookup[id] = index
         return index
     }
 

@@ -119,6 +119,30 @@ public struct ModelArchive: Sendable, Equatable {
         case users, items, titles, catalog
     }
 
+    /// A table's bytes, read by one worker while the file stays mapped.
+    private struct TableBytes: @unchecked Sendable {
+        let bytes: UnsafeRawBufferPointer
+    }
+
+    /// One table as read: the users' and items' ids with their vocabulary, the titles, or the
+    /// catalogue's records.
+    private enum DecodedTable: Sendable {
+        case strings([String], Vocabulary?)
+        case catalog([ItemRecord])
+
+        init(_ table: Table, _ bytes: UnsafeRawBufferPointer) throws(ArchiveTableReader.Damaged) {
+            var reader = ArchiveTableReader(bytes, table: table.rawValue)
+            switch table {
+            case .catalog: self = .catalog(try reader.catalog())
+            case .titles: self = .strings(try reader.strings(), nil)
+            case .users, .items:
+                let ids = try reader.strings()
+                self = .strings(ids, Vocabulary(ids))
+            }
+            guard reader.atEnd else { throw ArchiveTableReader.Damaged(reason: "its \(table.rawValue) table has \(bytes.count - reader.position) bytes after its end") }
+        }
+    }
+
     /// This archive's tables, in `Table`'s order, those it has.
     func encodedTables() -> [(table: Table, bytes: [UInt8])] {
         Table.allCases.compactMap { table in
@@ -295,6 +319,8 @@ public struct ModelArchive: Sendable, Equatable {
         }
         var userIds = header.users, itemIds = header.items
         var titles = header.titles, catalog = header.catalog
+        // The vocabularies built as their tables were decoded.
+        var built: [Table: Vocabulary] = [:]
         if version >= 3 {
             var found: [Table: UnsafeRawBufferPointer] = [:]
             for entry in header.tables ?? [] {
@@ -304,24 +330,30 @@ public struct ModelArchive: Sendable, Equatable {
                 guard found[table] == nil else { throw corrupt("table \(entry.name) appears twice") }
                 found[table] = try located(entry, kind: "table", size: 1).bytes
             }
-            do throws(ArchiveTableReader.Damaged) {
-                func read<T>(_ table: Table, _ body: (inout ArchiveTableReader) throws(ArchiveTableReader.Damaged) -> T) throws(ArchiveTableReader.Damaged) -> T? {
-                    guard let bytes = found[table] else { return nil }
-                    var reader = ArchiveTableReader(bytes, table: table.rawValue)
-                    let value = try body(&reader)
-                    guard reader.atEnd else { throw ArchiveTableReader.Damaged(reason: "its \(table.rawValue) table has \(bytes.count - reader.position) bytes after its end") }
-                    return value
+            // Each table is decoded on a worker of its own, the largest first (a large catalogue
+            // beside the vocabularies and titles), and each vocabulary is built there too.
+            let tables = Table.allCases.filter { found[$0] != nil }.sorted { found[$0]!.count > found[$1]!.count }
+            let regions = tables.map { TableBytes(bytes: found[$0]!) }
+            let decoded = parallelMap(tables.count) { k in
+                Result { () throws(ArchiveTableReader.Damaged) in try DecodedTable(tables[k], regions[k].bytes) }
+            }
+            // A damaged table is named in `Table`'s order, whichever worker finished first.
+            for table in Table.allCases {
+                guard let k = tables.firstIndex(of: table) else { continue }
+                switch decoded[k] {
+                case .failure(let error): throw corrupt(error.reason)
+                case .success(.strings(let ids, let vocabulary)):
+                    switch table {
+                    case .users: (userIds, built[.users]) = (ids, vocabulary)
+                    case .items: (itemIds, built[.items]) = (ids, vocabulary)
+                    default: titles = ids
+                    }
+                case .success(.catalog(let records)): catalog = records
                 }
-                userIds = try read(.users) { (reader) throws(ArchiveTableReader.Damaged) in try reader.strings() }
-                itemIds = try read(.items) { (reader) throws(ArchiveTableReader.Damaged) in try reader.strings() }
-                titles = try read(.titles) { (reader) throws(ArchiveTableReader.Damaged) in try reader.strings() }
-                catalog = try read(.catalog) { (reader) throws(ArchiveTableReader.Damaged) in try reader.catalog() }
-            } catch {
-                throw corrupt(error.reason)
             }
         }
         guard let userIds, let itemIds else { throw corrupt("it has no \(userIds == nil ? "user" : "item") vocabulary") }
-        let users = Vocabulary(userIds), items = Vocabulary(itemIds)
+        let users = built[.users] ?? Vocabulary(userIds), items = built[.items] ?? Vocabulary(itemIds)
         guard users.count == userIds.count, items.count == itemIds.count else {
             throw corrupt("its \(users.count == userIds.count ? "item" : "user") vocabulary names an id twice")
         }
