@@ -21,18 +21,19 @@ struct ModelSource: ParsableArguments {
     /// `--train` those of the data it was fitted on. With a model file, also the catalogue
     /// `--items` and `--item-vectors` give (nil without either), whose vectors may be of any
     /// item the model knows; with `--train` the model's data holds it.
-    func modelWithTitles(_ dataOptions: DataOptions) throws -> (model: any RecommendationModel, titles: [String: String], given: ItemCatalog?) {
+    func modelWithTitles(_ dataOptions: DataOptions) throws -> (model: any RecommendationModel, titles: ItemTitles, given: ItemCatalog?) {
         switch (modelFile, train) {
         case (let file?, nil):
             let started = System.monotonicSeconds()
-            let (model, kept) = try ModelRegistry.loadWithTitles(from: file)
+            let (model, kept) = try ModelRegistry.loadWithItemTitles(from: file)
             Console.progress("loaded \(type(of: model).name) from \(file) in \(Console.format(System.monotonicSeconds() - started, digits: 2)) s")
             let given = try dataOptions.catalog(knownItems: model.data.items)
-            let titles = given.map(Self.titles) ?? [:]
-            return (try Self.takingNewItems(of: given, into: model, from: dataOptions), titles.isEmpty ? kept : titles, given)
+            let titles = given.map(ItemTitles.init) ?? .none
+            return (try Self.takingNewItems(of: given, into: model, from: dataOptions),
+                    titles.isEmpty ? ItemTitles(items: model.data.items, titles: kept ?? []) : titles, given)
         case (nil, let train?):
             let model = try fitModel(modelOptions: modelOptions, dataOptions: dataOptions, train: train, threshold: threshold).0
-            return (model, model.data.catalog.map(Self.titles) ?? [:], nil)
+            return (model, model.data.catalog.map(ItemTitles.init) ?? .none, nil)
         default:
             throw CLIError("give either --model-file FILE, or --train FILE --model NAME")
         }
@@ -62,22 +63,50 @@ struct ModelSource: ParsableArguments {
         return grown
     }
 
-    static func titles(_ catalog: ItemCatalog) -> [String: String] {
-        catalog.records.compactMapValues(\.title)
-    }
-
     /// A table's cells `leading`, then the item's title when any item has one, then `trailing`
     /// (the header's too, with `title`).
-    static func row(_ leading: [String], title item: String?, in titles: [String: String], _ trailing: [String]) -> [String] {
+    static func row(_ leading: [String], title item: String?, in titles: ItemTitles, _ trailing: [String]) -> [String] {
         leading + (titles.isEmpty ? [] : [item.map { titles[$0] ?? "" } ?? "title"]) + trailing
     }
 
     /// How a table names an item inside a cell of other text (an explanation's reasons): its
     /// title, cut to `width` characters, when it has one, else its id.
-    static func name(_ item: String, in titles: [String: String], width: Int = 32) -> String {
+    static func name(_ item: String, in titles: ItemTitles, width: Int = 32) -> String {
         guard let title = titles[item], !title.isEmpty else { return item }
         return title.count <= width ? title : String(title.prefix(width - 1)) + "…"
     }
+}
+
+/// Items' titles by id, read where they are kept (a catalogue's records, or a model file's
+/// titles in its item order) rather than gathered into a dictionary of every item first.
+struct ItemTitles: Sendable {
+    private let lookup: @Sendable (String) -> String?
+    /// No item has a title (a table then has no title column).
+    let isEmpty: Bool
+
+    static let none = ItemTitles(lookup: { _ in nil }, isEmpty: true)
+
+    private init(lookup: @escaping @Sendable (String) -> String?, isEmpty: Bool) {
+        self.lookup = lookup
+        self.isEmpty = isEmpty
+    }
+
+    /// The titles of a catalogue's records.
+    init(_ catalog: ItemCatalog) {
+        var any = false
+        catalog.forEachRecord { if $0.title != nil { any = true } }
+        self.init(lookup: { catalog[$0]?.title }, isEmpty: !any)
+    }
+
+    /// `titles[k]` is the title of `items`' item k ("" or past the end: none).
+    init(items: Vocabulary, titles: [String]) {
+        self.init(lookup: { id in
+            guard let k = items.index(of: id).map(Int.init), k < titles.count, !titles[k].isEmpty else { return nil }
+            return titles[k]
+        }, isEmpty: !titles.contains { !$0.isEmpty })
+    }
+
+    subscript(id: String) -> String? { lookup(id) }
 }
 
 struct Recommend: ParsableCommand {

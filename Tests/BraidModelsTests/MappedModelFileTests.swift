@@ -30,6 +30,25 @@ import Testing
         }
     }
 
+    /// A model fitted with titles gives them back by id (`loadWithTitles`) and in its item
+    /// order (`loadWithItemTitles`, "" for an item without one); one fitted without gives none.
+    @Test func titlesComeBackByIdAndInItemOrder() throws {
+        var data = Fixtures.randomRatings(users: 12, items: 5, perUser: 3)
+        let ids = data.items.identifiers
+        data.catalog = ItemCatalog([ItemRecord(id: ids[1], title: "Second"), ItemRecord(id: ids[3], title: "Fourth"), ItemRecord(id: ids[4])])
+        let path = Fixtures.temporaryDirectory() + "/titled.braid"
+        try ModelRegistry.save(try ModelRegistry.fit("pop", data: data), to: path)
+        let (model, byID) = try ModelRegistry.loadWithTitles(from: path)
+        #expect(byID == [ids[1]: "Second", ids[3]: "Fourth"])
+        let (same, ordered) = try ModelRegistry.loadWithItemTitles(from: path)
+        #expect(same.data.items == model.data.items && ordered == ["", "Second", "", "Fourth", ""])
+
+        data.catalog = nil
+        try ModelRegistry.save(try ModelRegistry.fit("pop", data: data), to: path)
+        #expect(try ModelRegistry.loadWithItemTitles(from: path).titles == nil)
+        #expect(try ModelRegistry.loadWithTitles(from: path).titles.isEmpty)
+    }
+
     /// Loading an EASE model of 2,500 items (a 25 MB file) and scoring every user adds less than
     /// 10% of the file's size in anonymous memory; copying the weights would add all of it.
     @Test(.enabled(if: anonymousResidentBytes() != nil, "needs /proc/self/status (Linux)"))

@@ -141,16 +141,26 @@ public enum ModelRegistry {
 
     /// Loads the model file at `path`.
     public static func load(from path: String) throws(ModelError) -> any RecommendationModel {
-        try loadWithTitles(from: path).model
+        try loadWithItemTitles(from: path).model
     }
 
     /// Loads the model file at `path`, with the titles of the items it was fitted with, by
     /// item id (empty when it was fitted without item metadata).
     public static func loadWithTitles(from path: String) throws(ModelError) -> (model: any RecommendationModel, titles: [String: String]) {
+        let (model, ordered) = try loadWithItemTitles(from: path)
+        var titles: [String: String] = [:]
+        for (id, title) in zip(model.data.items.identifiers, ordered ?? []) where !title.isEmpty { titles[id] = title }
+        return (model, titles)
+    }
+
+    /// Loads the model file at `path`, with the titles of the items it was fitted with in the
+    /// order of the model's items (`model.data.items`; "" for an item without one), nil when it
+    /// was fitted without item metadata: `loadWithTitles(from:)`'s titles without building a
+    /// dictionary of every item, for a caller that shows a few of them.
+    public static func loadWithItemTitles(from path: String) throws(ModelError) -> (model: any RecommendationModel, titles: [String]?) {
         let archive: ModelArchive
         do { archive = try ModelArchive.read(from: path) } catch { throw ModelError(.corruptModel, "cannot load the model", cause: error) }
-        var titles: [String: String] = [:]
-        for (id, title) in zip(archive.items.identifiers, archive.itemTitles ?? []) where !title.isEmpty { titles[id] = title }
+        let titles = archive.itemTitles
         return (try load(archive), titles)
     }
 
