@@ -86,10 +86,11 @@ enum Console {
 
     static func format(_ value: Double, digits: Int = 4) -> String { System.fixed(value, digits: digits) }
 
-    /// Keeps `value` until the process exits, never releasing it. A command that reads a model
-    /// file and prints (`recommend`, `similar`) would otherwise release the model after its
-    /// last use, before printing: at 500,000 catalogue items the records, one allocation at a
-    /// time, held the output back 0.65 s, where exiting gives all the memory back at once.
+    /// Keeps `value` until the process exits, never releasing it. A command that loads or fits
+    /// a model and prints (`recommend`, `similar`, `train`) would otherwise release the model
+    /// after its last use, before printing: at 500,000 catalogue items the records, one
+    /// allocation at a time, held the output back 0.65 s (`recommend`) and 1.1 s (`train
+    /// --model content-bm25`), where exiting gives all the memory back at once.
     /// Not for the server, whose models are replaced while it runs.
     static func keepUntilExit(_ value: Any) {
         keptLock.withLock { kept.append(value) }

@@ -25,6 +25,7 @@ struct Train: ParsableCommand {
         try common.run {
             try OutputFiles.check(writes: [("--out", out)], reads: [("--train", train)] + dataOptions.inputFiles)
             let (model, fitSeconds) = try fitModel(modelOptions: modelOptions, dataOptions: dataOptions, train: train, threshold: threshold)
+            Console.keepUntilExit(model)
             let started = System.monotonicSeconds()
             try ModelRegistry.save(model, to: out)
             let bytes = (try? FileManager.default.attributesOfItem(atPath: out)[.size] as? Int) ?? 0

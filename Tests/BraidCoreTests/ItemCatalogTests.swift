@@ -42,6 +42,35 @@ import Testing
         #expect(fewer.count == 3)
     }
 
+    /// A catalogue nothing else shares (one being built, as an importer builds it record by
+    /// record) changes in place, with value semantics kept: a copy or a records dictionary taken
+    /// before a change does not see it, and counts and reads follow every set and removal.
+    @Test func anUnsharedCatalogueChangesInPlace() {
+        var built = ItemCatalog()
+        for n in 0..<1000 { built["i\(n)"] = ItemRecord(id: "i\(n)", title: "\(n)") }
+        built["i5"] = ItemRecord(id: "i5", title: "five")
+        built["i6"] = nil
+        built["none"] = nil
+        #expect(built.count == 999 && built["i5"]?.title == "five" && built["i6"] == nil && built["i999"]?.title == "999")
+        let before = built, records = built.records
+        built["new"] = ItemRecord(id: "new")
+        #expect(built.changedIDs(since: before) == ["new"])
+        built["i7"] = nil  // a removal from shared records merges
+        #expect(before.count == 999 && before["new"] == nil && before["i7"]?.title == "7" && records["new"] == nil && records["i7"] != nil)
+        #expect(built.count == 999 && built["new"] != nil && built["i7"] == nil && built.changedIDs(since: before) == nil)
+        // Once the copy is gone, the catalogue is unshared again: a change apart and then one in
+        // place of the same id count once.
+        var alone = ItemCatalog(Self.three)
+        do {
+            let copy = alone
+            alone["d"] = ItemRecord(id: "d")
+            #expect(copy.count == 3)
+        }
+        alone["d"] = ItemRecord(id: "d", title: "D")
+        alone["a"] = nil
+        #expect(alone.count == 3 && alone["d"]?.title == "D" && alone["a"] == nil && alone.records.keys.sorted() == ["b", "c", "d"])
+    }
+
     /// Past an eighth of the shared records (and 64), the changes are merged into one
     /// dictionary: the same records after, and the catalogue before can no longer be told apart
     /// from by its changes.

@@ -88,9 +88,11 @@ public struct TextEmbeddingModel: Sendable, Equatable, Codable, CustomStringConv
 /// changed without comparing every record. Once the records apart reach an eighth of the shared ones,
 /// they are merged into one dictionary again.
 public struct ItemCatalog: Sendable, Equatable {
-    /// Records that catalogues grown from one another share; never changed once made.
-    private final class Shared: Sendable {
-        let records: [String: ItemRecord]
+    /// Records that catalogues grown from one another share. Changed in place only by a
+    /// catalogue that holds the only reference (a catalogue being built), never once shared;
+    /// that is what makes it safe to send.
+    private final class Shared: @unchecked Sendable {
+        var records: [String: ItemRecord]
         init(_ records: [String: ItemRecord]) { self.records = records }
     }
 
@@ -134,6 +136,18 @@ public struct ItemCatalog: Sendable, Equatable {
             return shared.records[id]
         }
         set {
+            // No other catalogue shares the records (one being built, record by record): they
+            // change in place. Setting them apart then would merge them again and again.
+            if isKnownUniquelyReferenced(&shared) {
+                let wasApart = changes.removeValue(forKey: id) != nil
+                let wasShared = if let newValue {
+                    shared.records.updateValue(newValue, forKey: id) != nil
+                } else {
+                    shared.records.removeValue(forKey: id) != nil
+                }
+                count += (newValue == nil ? 0 : 1) - (wasApart || wasShared ? 1 : 0)
+                return
+            }
             guard let newValue else {
                 guard self[id] != nil else { return }
                 var merged = records
