@@ -102,7 +102,8 @@ struct Models: ParsableCommand {
 /// What a model file holds, as `braid info` reports it.
 struct ModelFileInfo {
     let model: any RecommendationModel
-    let archive: ModelArchive
+    /// The model's name in the file.
+    let name: String
     let bytes: Int
     /// The parameters the model was fitted with, by name (its configuration as saved).
     let configuration: [String: JSONValue]
@@ -120,19 +121,21 @@ struct ModelFileInfo {
     }
 
     init(path: String) throws {
-        archive = try ModelArchive.read(from: path)
-        model = try ModelRegistry.load(archive)
+        let archive = try ModelArchive.read(from: path)
+        name = archive.model
         bytes = ((try? FileManager.default.attributesOfItem(atPath: path)[.size]) as? Int) ?? 0
         if case .object(let fields)? = try? JSONDecoder().decode(JSONValue.self, from: archive.configuration) { configuration = fields } else { configuration = [:] }
-        summary = type(of: model).summary
         titles = archive.itemTitles?.filter { !$0.isEmpty }.count ?? 0
         catalogue = archive.catalog?.count ?? 0
+        // The archive's last use: its catalogue's records move into the model's, not copied.
+        model = try ModelRegistry.load(archive)
+        summary = type(of: model).summary
     }
 
     var json: [String: Any] {
         let data = model.data
         var out: [String: Any] = [
-            "model": archive.model, "summary": summary, "bytes": bytes, "configuration": configuration,
+            "model": name, "summary": summary, "bytes": bytes, "configuration": configuration,
             "users": data.userCount, "items": data.itemCount, "interactions": data.interactionCount,
             "value_kind": data.valueKind.rawValue, "timestamps": data.sequence != nil, "titles": titles, "catalogue": catalogue,
             "item_vectors": Self.itemVectors(data.catalog).map { v -> [String: Any] in
@@ -163,7 +166,7 @@ struct ModelFileInfo {
     func rows(_ path: String) -> [[String]] {
         let data = model.data
         var rows = [
-            [path, "model", archive.model + (summary.isEmpty ? "" : ": " + summary)],
+            [path, "model", name + (summary.isEmpty ? "" : ": " + summary)],
             ["", "file", "\(bytes) bytes, checksum verified"],
             ["", "users", "\(data.userCount)"],
             ["", "items", "\(data.itemCount)" + (titles > 0 ? " (\(titles) with titles)" : "")],
