@@ -38,6 +38,10 @@ import Testing
         let users = Array(0..<data.userCount) + [-1]
         let batch = model.recommend(userIndices: users, count: 5)
         for (k, user) in users.enumerated() { #expect(batch[k] == model.recommend(userIndex: user, count: 5)) }
+        // A model that scores blocks of users gives each user's scores, bit for bit.
+        if let together = model.scores(forUsers: Array(0..<data.userCount)) {
+            for user in 0..<data.userCount { #expect(together[user].map(\.bitPattern) == model.scores(forUser: user).map(\.bitPattern), "\(c)") }
+        }
     }
 
     /// Seen items, including the ones rated below the threshold (two per user here, which

@@ -346,6 +346,15 @@ public struct Hybrid: RecommendationModel {
         return combined(collaborative: collaborative, warm: warmModel.scores(forUser: user))
     }
 
+    /// `scores(forUser:)` of each of `users`, the same values: the factors score the block in
+    /// one pass over the item factors, and so does a warm model that scores blocks (ALS).
+    public func scores(forUsers users: [Int]) -> [[Float]]? {
+        let collaborative = factors.scores(forUsers: users)
+        guard let warmModel else { return collaborative }
+        let warm = warmModel.scores(forUsers: users) ?? users.map(warmModel.scores(forUser:))
+        return zip(collaborative, warm).map { combined(collaborative: $0, warm: $1) }
+    }
+
     /// With ALS as the collaborative model, a history's fold-in is a sum of per-item terms, as
     /// ALS's is (cold items' terms from their predicted factors).
     var summed: AlternatingLeastSquares.SummedFoldIn? {
