@@ -140,6 +140,17 @@ KERNEL_ATTRIBUTES static void KERNEL(score_panels)(const float *panels, long cou
     }
 }
 
+// The n rows of a row-major n × f block in the panels score_panels reads: row j's factor d
+// at 32·f·(j / 32) + 32·d + j mod 32. `out` holds ⌈n/32⌉·32·f floats; the padding rows of the
+// last panel are left as they are.
+KERNEL_ATTRIBUTES static void KERNEL(pack_panels)(const float *rows, long n, long f, float *out) {
+    for (long j = 0; j < n; j++) {
+        const float *row = rows + j * f;
+        float *to = out + (j >> 5) * 32 * f + (j & 31);
+        for (long d = 0; d < f; d++) to[d * 32] = row[d];
+    }
+}
+
 // score_panels' scores of `count` items read from their row-major factors (row j: f floats),
 // without packing them all first: each run of 64 rows is packed into `scratch` (64·f floats,
 // the rows past `count` zero) and scored there, so every score is the value score_panels
@@ -148,11 +159,7 @@ KERNEL_ATTRIBUTES static void KERNEL(score_rows)(const float *rows, long count, 
     for (long start = 0; start < count; start += 64) {
         long n = count - start < 64 ? count - start : 64;
         if (n < 64) memset(scratch, 0, (size_t)(64 * f) * sizeof(float));
-        for (long j = 0; j < n; j++) {
-            const float *row = rows + (start + j) * f;
-            float *to = scratch + (j >> 5) * 32 * f + (j & 31);
-            for (long d = 0; d < f; d++) to[d * 32] = row[d];
-        }
+        KERNEL(pack_panels)(rows + start * f, n, f, scratch);
         KERNEL(score_panels)(scratch, n, f, x, y + start);
     }
 }

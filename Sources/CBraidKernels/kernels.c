@@ -49,6 +49,7 @@ void braid_symmetric_matrix_vector(const float *a, const float *x, float *y, lon
 void braid_multiply_rows(const float *rows, long n, long f, const float *x, float *out) { DISPATCH(multiply_rows, rows, n, f, x, out); }
 void braid_accumulate_rows(const float *rows, long n, long f, const float *w, float *y) { DISPATCH(accumulate_rows, rows, n, f, w, y); }
 void braid_score_panels(const float *panels, long count, long f, const float *x, float *y) { DISPATCH(score_panels, panels, count, f, x, y); }
+void braid_pack_panels(const float *rows, long n, long f, float *out) { DISPATCH(pack_panels, rows, n, f, out); }
 void braid_score_rows(const float *rows, long count, long f, const float *x, float *y, float *scratch) { DISPATCH(score_rows, rows, count, f, x, y, scratch); }
 long braid_first_at_least(const float *s, long start, long count, float threshold) { return DISPATCH(first_at_least, s, start, count, threshold); }
 void braid_sgd_step(float *p, float *q, float error, float rate, float lambda, long count) { DISPATCH(sgd_step, p, q, error, rate, lambda, count); }

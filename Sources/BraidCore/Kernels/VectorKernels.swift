@@ -81,11 +81,9 @@ public enum VectorKernels {
     public static func packPanels(_ rows: UnsafeBufferPointer<Float>, _ n: Int, _ f: Int) -> [Float] {
         let width = panelWidth
         var packed = [Float](repeating: 0, count: (n + width - 1) / width * width * f)
-        for row in 0..<n {
-            // Row j's factor d at 32·f·(j / 32) + 32·d + j mod 32.
-            let base = row / width * width * f + row % width
-            for d in 0..<f { packed[base + d * width] = rows[row * f + d] }
-        }
+        guard let base = rows.baseAddress, n > 0, f > 0 else { return packed }
+        precondition(rows.count >= n * f, "\(rows.count) values are fewer than \(n) rows of \(f)")
+        packed.withUnsafeMutableBufferPointer { braid_pack_panels(base, n, f, $0.baseAddress!) }
         return packed
     }
 

@@ -28,6 +28,10 @@ void braid_accumulate_rows(const float *rows, long n, long f, const float *w, fl
 /// order, so a score is the same whichever panels a call covers.
 void braid_score_panels(const float *panels, long count, long f, const float *x, float *y);
 
+/// The n rows of a row-major n × f block packed for braid_score_panels: row j's factor d at
+/// 32·f·(j / 32) + 32·d + j mod 32; `out` holds ⌈n/32⌉·32·f floats, its padding left as it is.
+void braid_pack_panels(const float *rows, long n, long f, float *out);
+
 /// braid_score_panels' scores of `count` items read from their row-major factors (row j is f
 /// floats), the same values bit for bit: each run of 64 rows is packed into `scratch` (room
 /// for 64·f floats) and scored there.
