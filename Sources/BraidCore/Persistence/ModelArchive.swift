@@ -21,7 +21,8 @@ public enum ArchiveArray: Sendable, Equatable {
         }
     }
 
-    var count: Int {
+    /// How many values it holds.
+    public var count: Int {
         switch self {
         case .float32(let a): a.count
         case .float64(let a): a.count
@@ -416,6 +417,26 @@ public struct ModelArchive: Sendable, Equatable {
         return value
     }
 
+    /// A scalar that holds a whole number (a count, an index, a code) in `range`: a value that
+    /// is fractional, not finite or out of range is a damaged file, not a number to convert.
+    public func integer(_ name: String, in range: ClosedRange<Int>) throws(DataError) -> Int {
+        try Self.integer(try scalar(name), name, in: range)
+    }
+
+    /// `integer(_:in:)`, or `absent` when the file has no value `name` (files written before it).
+    public func integer(_ name: String, in range: ClosedRange<Int>, absent: Int) throws(DataError) -> Int {
+        guard let value = scalars[name] else { return absent }
+        return try Self.integer(value, name, in: range)
+    }
+
+    static func integer(_ value: Double, _ name: String, in range: ClosedRange<Int>) throws(DataError) -> Int {
+        guard let whole = Int(exactly: value), range.contains(whole) else {
+            throw DataError(.corruptFile, "the model file's value \(name) is \(value), not a whole number in \(range.lowerBound)…\(range.upperBound)",
+                            hint: "the file is damaged or was not written by Braid; train the model again")
+        }
+        return whole
+    }
+
     /// Stores a sparse matrix under `prefix`.
     public mutating func store(_ matrix: SparseMatrix, as prefix: String) {
         arrays[prefix + ".rowStarts"] = .int64(matrix.rowStarts.map(Int64.init))
@@ -427,6 +448,11 @@ public struct ModelArchive: Sendable, Equatable {
     /// Loads a sparse matrix stored under `prefix`, validating its structure.
     public func sparseMatrix(_ prefix: String) throws(DataError) -> SparseMatrix {
         let shape = try scalar(prefix + ".shape")
+        // Rows and columns are each below 2³² (indices are Int32): a shape past 2⁶⁴, negative or
+        // fractional was not written by `store`.
+        guard shape >= 0, shape < 18446744073709551616, shape.rounded(.towardZero) == shape else {
+            throw DataError(.corruptFile, "matrix \(prefix) in the model file has the shape \(shape), which is not a rows × columns pair")
+        }
         let rows = Int(shape / 4294967296), columns = Int(shape.truncatingRemainder(dividingBy: 4294967296))
         let starts = try int64s(prefix + ".rowStarts").map(Int.init)
         let indices = try int32s(prefix + ".columns")

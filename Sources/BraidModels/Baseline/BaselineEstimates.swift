@@ -101,8 +101,15 @@ public struct BaselineSettings: Codable, Sendable, Equatable {
 
     static let parameterNames = ["baseline-iterations", "user-regularization", "item-regularization"]
 
+    static let iterationRange = 0...10_000
+
+    /// `ModelConfiguration.checkSaved()` for the settings inside a model's configuration.
+    func checkSaved(prefix: String = "baseline-") throws(ModelError) {
+        try expectSaved(prefix + "iterations", iterations, in: Self.iterationRange)
+    }
+
     init(parameters: ModelParameters, prefix: String = "baseline-") throws(ModelError) {
-        iterations = try parameters.int(prefix + "iterations", default: iterations, range: 0...10_000)
+        iterations = try parameters.int(prefix + "iterations", default: iterations, range: Self.iterationRange)
         userRegularization = try parameters.float("user-regularization", default: userRegularization, range: 0...1e9)
         itemRegularization = try parameters.float("item-regularization", default: itemRegularization, range: 0...1e9)
     }
@@ -122,6 +129,7 @@ public struct BaselinePredictor: RecommendationModel {
             try parameters.checkKnown(["iterations", "user-regularization", "item-regularization"])
             baseline = try BaselineSettings(parameters: parameters, prefix: "")
         }
+        public func checkSaved() throws(ModelError) { try baseline.checkSaved(prefix: "") }
     }
 
     public static let name = "baseline"

@@ -244,17 +244,20 @@ public struct ContentModel<Representation: ContentRepresentation>: Recommendatio
         self.configuration = configuration
         self.data = data
         termCounts = Lazily()
-        if let dimension = archive.scalars["content.dimension"], archive.scalars[Self.vectorsFromCatalogKey] != nil {
-            guard let catalog = data.catalog, let supplied = ItemVectors.supplied(data, catalog), Double(supplied.columns) == dimension else {
-                throw ModelError(.corruptModel, "the model reads its item vectors from the file's catalogue, which has none of \(Int(dimension)) values")
+        let dimension = try ModelArchive.mapError { () throws(DataError) in
+            archive.scalars["content.dimension"] == nil ? nil : try archive.integer("content.dimension", in: 1...Int(Int32.max))
+        }
+        if let dimension, archive.scalars[Self.vectorsFromCatalogKey] != nil {
+            guard let catalog = data.catalog, let supplied = ItemVectors.supplied(data, catalog), supplied.columns == dimension else {
+                throw ModelError(.corruptModel, "the model reads its item vectors from the file's catalogue, which has none of \(dimension) values")
             }
             vectors = .dense(supplied)
-        } else if let dimension = archive.scalars["content.dimension"] {
+        } else if let dimension {
             let storage = try ModelArchive.mapError { () throws(DataError) in try archive.floatBuffer("content.dense") }
-            guard Int(dimension) > 0, storage.count == data.itemCount * Int(dimension) else {
+            guard storage.count == data.itemCount * dimension else {
                 throw ModelError(.corruptModel, "the content vectors do not match the items")
             }
-            vectors = .dense(DenseMatrix(rows: data.itemCount, columns: Int(dimension), storage: storage))
+            vectors = .dense(DenseMatrix(rows: data.itemCount, columns: dimension, storage: storage))
         } else {
             let m = try ModelArchive.mapError { () throws(DataError) in try archive.sparseMatrix("content.sparse") }
             guard m.rowCount == data.itemCount else { throw ModelError(.corruptModel, "the content vectors do not match the items") }

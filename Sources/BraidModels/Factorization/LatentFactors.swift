@@ -167,7 +167,7 @@ public struct LatentFactors: Sendable, Equatable {
 
     init(archive: ModelArchive, data: InteractionMatrix) throws(ModelError) {
         let (users, items, f, bias) = try ModelArchive.mapError { () throws(DataError) in
-            (try archive.floatBuffer("factors.user"), try archive.floatBuffer("factors.item"), Int(try archive.scalar("factors.count")),
+            (try archive.floatBuffer("factors.user"), try archive.floatBuffer("factors.item"), try archive.integer("factors.count", in: 1...Int(Int32.max)),
              Float(try archive.scalar("factors.globalBias")))
         }
         guard f > 0, users.count == data.userCount * f, items.count == data.itemCount * f else {

@@ -225,8 +225,8 @@ public struct Fusion: RecommendationModel {
                 // unknown parameters).
                 for k in members.indices {
                     if let text = members[k].parameters.removeValue(forKey: "candidates") {
-                        guard let n = Int(text), (0...100_000).contains(n) else {
-                            throw ModelError(.invalidParameter, "fusion member \(members[k].model): candidates=\(text) is not a whole number in 0...100000",
+                        guard let n = Int(text), (0...Self.maximumCandidates).contains(n) else {
+                            throw ModelError(.invalidParameter, "fusion member \(members[k].model): candidates=\(text) is not a whole number in 0...\(Self.maximumCandidates)",
                                              hint: "candidates=0 makes the member's scores features only, e.g. content-bm25(candidates=0)")
                         }
                         members[k].candidates = n
@@ -240,7 +240,7 @@ public struct Fusion: RecommendationModel {
                     }
                 }
             }
-            candidates = try parameters.int("candidates", default: candidates, range: 1...100_000)
+            candidates = try parameters.int("candidates", default: candidates, range: 1...Self.maximumCandidates)
             holdout = try parameters.double("holdout", default: holdout, range: 0.01...0.5)
             folds = try parameters.int("folds", default: folds, range: 1...20)
             temporalFolds = try parameters.int("temporal-folds", default: temporalFolds, range: 1...4)
@@ -264,7 +264,7 @@ public struct Fusion: RecommendationModel {
             belowThresholdMember = try parameters.bool("below-threshold-member", default: belowThresholdMember)
             adjacencyMembers = try parameters.bool("adjacency-members", default: adjacencyMembers)
             coldShare = try parameters.double("cold-items", default: coldShare, range: 0...0.5)
-            coldCandidates = try parameters.int("cold-candidates", default: coldCandidates, range: 0...100_000)
+            coldCandidates = try parameters.int("cold-candidates", default: coldCandidates, range: 0...Self.maximumCandidates)
             seed = UInt64(try parameters.int("seed", default: Int(seed), range: 0...Int.max))
             try MemberSpec.validate(members, composite: "fusion", forbidden: [Fusion.name])
             guard members.contains(where: { ($0.candidates ?? candidates) > 0 }) else {
@@ -279,6 +279,12 @@ public struct Fusion: RecommendationModel {
 
         /// How many candidates each member proposes.
         var candidateCounts: [Int] { members.map { $0.candidates ?? candidates } }
+
+        static let maximumCandidates = 100_000
+
+        public func checkSaved() throws(ModelError) {
+            for count in candidateCounts + [candidates, coldCandidates] { try expectSaved("candidates", count, in: 0...Self.maximumCandidates) }
+        }
 
         /// The configuration as fitted on `data`: `adjacency` and `adjacency(half-life=10)` after
         /// the members when `adjacencyMembers` is on and the data has timestamps; `validation`
@@ -804,7 +810,8 @@ public struct Fusion: RecommendationModel {
         self.data = data
         members = try MemberSpec.restore(configuration.members, from: archive, data: data)
         // Files written before the mid-rank shares carry no encoding: their trees split on logarithms.
-        guard let counts = FusionFeatures.Counts(rawValue: Int(archive.scalars["fusion.counts"] ?? 1)) else {
+        let countCode = try ModelArchive.mapError { () throws(DataError) in try archive.integer("fusion.counts", in: Int.min...Int.max, absent: 1) }
+        guard let counts = FusionFeatures.Counts(rawValue: countCode) else {
             throw ModelError(.corruptModel, "the fusion's count encoding \(archive.scalars["fusion.counts"] ?? 0) is unknown",
                              hint: "the file was written by a newer Braid; upgrade Braid to load it")
         }
@@ -815,7 +822,7 @@ public struct Fusion: RecommendationModel {
         let (starts, feature, left, right, threshold, value, width, base) = try ModelArchive.mapError { () throws(DataError) in
             (try archive.int32s("fusion.trees.starts"), try archive.int32s("fusion.trees.feature"), try archive.int32s("fusion.trees.left"),
              try archive.int32s("fusion.trees.right"), try archive.floats("fusion.trees.threshold"), try archive.floats("fusion.trees.value"),
-             Int(try archive.scalar("fusion.features")), Int(try archive.scalar("fusion.baseMember")))
+             try archive.integer("fusion.features", in: 0...Int(Int32.max)), try archive.integer("fusion.baseMember", in: 0...Int(Int32.max)))
         }
         guard base >= 0, base < members.count else { throw ModelError(.corruptModel, "the fusion's base member \(base) does not exist") }
         baseMember = base
@@ -848,7 +855,7 @@ public struct Fusion: RecommendationModel {
             return LinearRanker(weights: weights)
         }
         // Files written before the linear ranker hold trees and no kind.
-        switch archive.scalars["fusion.ranker"].map(Int.init) ?? 1 {
+        switch try ModelArchive.mapError({ () throws(DataError) in try archive.integer("fusion.ranker", in: Int.min...Int.max, absent: 1) }) {
         case 1:
             ranker = .lambdaMART(LambdaMART(trees: trees, featureCount: width))
         case 2:

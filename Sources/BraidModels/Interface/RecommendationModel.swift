@@ -11,10 +11,17 @@ public protocol ModelConfiguration: Codable, Sendable, Equatable {
     /// What a field missing from a saved configuration means: by default `init()`'s value,
     /// except where files written before a field behaved otherwise (the hybrid's `warm`: none).
     static var savedDefaults: Self { get }
+    /// Checks a configuration read from a model file, which is decoded rather than parsed, as
+    /// `init(parameters:)` checks parameters: every value that sizes memory or bounds a loop
+    /// when the model is loaded or queried in its parameter's range. A damaged file is then an
+    /// error, never a crash. By default there is nothing to check.
+    func checkSaved() throws(ModelError)
 }
 
 extension ModelConfiguration {
     public static var savedDefaults: Self { Self() }
+
+    public func checkSaved() throws(ModelError) {}
 
     /// Decodes a configuration saved by this or an older version of Braid: every field the
     /// JSON lacks keeps its saved default (the saved fields are laid over `savedDefaults`'
@@ -32,6 +39,15 @@ extension ModelConfiguration {
             throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: "the configuration is not a JSON object"))
         }
         return try JSONDecoder().decode(Self.self, from: JSONSerialization.data(withJSONObject: overlay(saved, on: defaults)))
+    }
+}
+
+/// Throws unless a saved configuration's `key` (its parameter's name) is in `range`
+/// (`ModelConfiguration.checkSaved()`).
+func expectSaved(_ key: String, _ value: Int, in range: ClosedRange<Int>) throws(ModelError) {
+    guard range.contains(value) else {
+        throw ModelError(.corruptModel, "the model file's configuration has \(key)=\(value), outside \(range.lowerBound)…\(range.upperBound)",
+                         hint: "the file is damaged or was not written by Braid; train the model again")
     }
 }
 

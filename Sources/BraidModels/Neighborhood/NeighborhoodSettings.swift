@@ -50,15 +50,25 @@ public struct NeighborhoodSettings: ModelConfiguration {
     public init(parameters: ModelParameters) throws(ModelError) {
         try parameters.checkKnown(Self.parameterNames + ["k"])
         similarity = try parameters.choice("similarity", default: similarity)
-        neighbors = try parameters.int("neighbors", default: try parameters.int("k", default: neighbors, range: 1...1_000_000), range: 1...1_000_000)
+        neighbors = try parameters.int("neighbors", default: try parameters.int("k", default: neighbors, range: Self.countRange), range: Self.countRange)
         if parameters.string("shrinkage") != nil { shrinkage = try parameters.float("shrinkage", default: 0, range: 0...1e9) }
-        minimumSupport = try parameters.int("min-support", default: minimumSupport, range: 1...1_000_000)
-        minimumNeighbors = try parameters.int("min-neighbors", default: minimumNeighbors, range: 1...1_000_000)
-        savedNeighbors = try parameters.int("saved-neighbors", default: savedNeighbors, range: 0...1_000_000_000)
+        minimumSupport = try parameters.int("min-support", default: minimumSupport, range: Self.countRange)
+        minimumNeighbors = try parameters.int("min-neighbors", default: minimumNeighbors, range: Self.countRange)
+        savedNeighbors = try parameters.int("saved-neighbors", default: savedNeighbors, range: Self.savedRange)
         prediction = try parameters.choice("prediction", default: similarity == .pearsonBaseline ? .baseline : prediction)
         rankByValue = try parameters.bool("rank-by-value", default: rankByValue)
         baseline = try BaselineSettings(parameters: parameters)
         valueTransform = try parameters.choice("value-transform", default: valueTransform)
+    }
+
+    static let countRange = 1...1_000_000, savedRange = 0...1_000_000_000
+
+    public func checkSaved() throws(ModelError) {
+        try expectSaved("neighbors", neighbors, in: Self.countRange)
+        try expectSaved("min-support", minimumSupport, in: Self.countRange)
+        try expectSaved("min-neighbors", minimumNeighbors, in: Self.countRange)
+        try expectSaved("saved-neighbors", savedNeighbors, in: Self.savedRange)
+        try baseline.checkSaved()
     }
 
     /// The kernel's per-row cap: nil keeps all.

@@ -20,9 +20,13 @@ public struct NeuMF: RecommendationModel {
 
         public init() {}
 
+        static let factorRange = 1...4096
+
+        public func checkSaved() throws(ModelError) { try expectSaved("factors", factors, in: Self.factorRange) }
+
         public init(parameters: ModelParameters) throws(ModelError) {
             try parameters.checkKnown(["factors", "negatives"] + NeuralTrainingSettings.keys)
-            factors = try parameters.int("factors", default: factors, range: 1...4096)
+            factors = try parameters.int("factors", default: factors, range: Self.factorRange)
             negatives = try parameters.int("negatives", default: negatives, range: 1...1000)
             training = try NeuralTrainingSettings(parameters: parameters, defaults: training)
         }
@@ -204,6 +208,7 @@ public struct NeuMF: RecommendationModel {
     public init(archive: ModelArchive, data: InteractionMatrix, configuration: Configuration) throws(ModelError) {
         self.configuration = configuration
         self.data = data
+        try NeuralArchive.expect("neumf.item.gmf", count: data.itemCount * configuration.factors, in: archive)
         network = Network(users: data.userCount, items: data.itemCount, factors: configuration.factors, seed: 0)
         try NeuralArchive.restore(network.parameters, prefix: "neumf.", from: archive)
         itemHalf = network.itemHalf()

@@ -68,10 +68,17 @@ public struct TwoTower: RecommendationModel {
 
         public init() {}
 
+        static let factorRange = 1...4096, hiddenRange = 1...65536
+
+        public func checkSaved() throws(ModelError) {
+            try expectSaved("factors", factors, in: Self.factorRange)
+            try expectSaved("hidden", hidden, in: Self.hiddenRange)
+        }
+
         public init(parameters: ModelParameters) throws(ModelError) {
             try parameters.checkKnown(["factors", "hidden", "content", "temperature", "id-dropout", "lexical", "lexical-weight", "cold-lexical-weight", "cold", "cold-regularization", "k1", "b", "min-df"] + NeuralTrainingSettings.keys)
-            factors = try parameters.int("factors", default: factors, range: 1...4096)
-            hidden = try parameters.int("hidden", default: hidden, range: 1...65536)
+            factors = try parameters.int("factors", default: factors, range: Self.factorRange)
+            hidden = try parameters.int("hidden", default: hidden, range: Self.hiddenRange)
             if parameters.string("content")?.lowercased() == "none" { content = nil } else if parameters.string("content") != nil {
                 content = try parameters.choice("content", default: Hybrid.Content.bm25)
             }
@@ -600,6 +607,8 @@ public struct TwoTower: RecommendationModel {
         self.configuration = configuration
         self.data = data
         let d = configuration.factors
+        try NeuralArchive.expect("twotower.user.history", count: data.itemCount * d, in: archive)
+        try NeuralArchive.expect("twotower.user.inner.weight", count: d * configuration.hidden, in: archive)
         var none = SeededGenerator(seed: 0)
         userTower = UserTower(history: Embedding("user.history", count: data.itemCount, width: d, std: 0, generator: &none),
                               inner: Linear("user.inner", input: d, output: configuration.hidden, std: 0, generator: &none),

@@ -182,17 +182,26 @@ public enum ModelRegistry {
         } catch {
             throw ModelError(.corruptModel, "the model file's configuration does not decode as \(M.name): \(error)")
         }
+        try configuration.checkSaved()
         let matrix = try ModelArchive.mapError { () throws(DataError) in try archive.sparseMatrix("data") }
         guard matrix.rowCount == archive.users.count, matrix.columnCount == archive.items.count else {
             throw ModelError(.corruptModel, "the training matrix does not match the vocabularies")
         }
+        guard matrix.values.allSatisfy(\.isFinite) else { throw ModelError(.corruptModel, "the training matrix holds values that are not finite numbers") }
         var data = InteractionMatrix(users: archive.users, items: archive.items, byUser: matrix)
-        if archive.scalars["data.ages.shape"] != nil {
-            data.ageInDays = try ModelArchive.mapError { () throws(DataError) in try archive.sparseMatrix("data.ages") }
+        // The ages and the places in time hold a value per training entry, in the training
+        // matrix's pattern.
+        func perEntry(_ name: String, _ what: String) throws(ModelError) -> SparseMatrix? {
+            guard archive.scalars[name + ".shape"] != nil else { return nil }
+            let values = try ModelArchive.mapError { () throws(DataError) in try archive.sparseMatrix(name) }
+            guard values.rowCount == matrix.rowCount, values.columnCount == matrix.columnCount, values.rowStarts == matrix.rowStarts,
+                  values.columns == matrix.columns, values.values.allSatisfy(\.isFinite) else {
+                throw ModelError(.corruptModel, "the training entries' \(what) (\(name)) do not match the training matrix's entries, or are not all finite")
+            }
+            return values
         }
-        if archive.scalars["data.sequence.shape"] != nil {
-            data.sequence = try ModelArchive.mapError { () throws(DataError) in try archive.sparseMatrix("data.sequence") }
-        }
+        data.ageInDays = try perEntry("data.ages", "ages")
+        data.sequence = try perEntry("data.sequence", "places in time")
         if archive.scalars["data.below.shape"] != nil {
             let below = try ModelArchive.mapError { () throws(DataError) in try archive.sparseMatrix("data.below") }
             guard below.rowCount == archive.users.count, below.columnCount == archive.items.count else {

@@ -33,6 +33,8 @@ public struct BERT4Rec: SequenceModel {
             repeats = try parameters.int("repeats", default: repeats, range: 1...1000)
             training = try NeuralTrainingSettings(parameters: parameters, defaults: training)
         }
+
+        public func checkSaved() throws(ModelError) { try encoder.checkSaved() }
     }
 
     public static let name = "bert4rec"
@@ -188,6 +190,7 @@ public struct BERT4Rec: SequenceModel {
     public init(archive: ModelArchive, data: InteractionMatrix, configuration: Configuration) throws(ModelError) {
         self.configuration = configuration
         self.data = data
+        try configuration.encoder.checkStored(tokens: data.itemCount + 2, prefix: "bert4rec.", in: archive)
         network = Network(configuration, items: data.itemCount)
         try NeuralArchive.restore(network.parameters, prefix: "bert4rec.", from: archive)
     }

@@ -34,6 +34,8 @@ public struct SASRec: SequenceModel {
             training = try NeuralTrainingSettings(parameters: parameters, defaults: training)
             if parameters.string("window-stride") != nil { windowStride = try parameters.int("window-stride", default: 1, range: 1...4096) }
         }
+
+        public func checkSaved() throws(ModelError) { try encoder.checkSaved() }
     }
 
     public static let name = "sasrec"
@@ -106,6 +108,7 @@ public struct SASRec: SequenceModel {
     public init(archive: ModelArchive, data: InteractionMatrix, configuration: Configuration) throws(ModelError) {
         self.configuration = configuration
         self.data = data
+        try configuration.encoder.checkStored(tokens: data.itemCount + 1, prefix: "sasrec.", in: archive)
         encoder = Self.makeEncoder(configuration, items: data.itemCount)
         try NeuralArchive.restore(encoder.parameters, prefix: "sasrec.", from: archive)
     }

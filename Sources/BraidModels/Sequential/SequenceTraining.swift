@@ -125,17 +125,42 @@ public struct SequenceEncoderSettings: Codable, Sendable, Equatable {
 
     init(parameters: ModelParameters, defaults: SequenceEncoderSettings) throws(ModelError) {
         self = defaults
-        factors = try parameters.int("factors", default: factors, range: 1...4096)
-        layers = try parameters.int("layers", default: layers, range: 0...64)
-        heads = try parameters.int("heads", default: heads, range: 1...64)
-        innerSize = try parameters.int("inner", default: innerSize, range: 1...65536)
-        maximumLength = try parameters.int("max-length", default: maximumLength, range: 2...4096)
+        factors = try parameters.int("factors", default: factors, range: Self.factorRange)
+        layers = try parameters.int("layers", default: layers, range: Self.layerRange)
+        heads = try parameters.int("heads", default: heads, range: Self.headRange)
+        innerSize = try parameters.int("inner", default: innerSize, range: Self.innerRange)
+        maximumLength = try parameters.int("max-length", default: maximumLength, range: Self.lengthRange)
         dropout = try parameters.float("dropout", default: dropout, range: 0...0.99)
         attentionDropout = try parameters.float("attention-dropout", default: attentionDropout, range: 0...0.99)
         activation = try parameters.choice("activation", default: activation)
         guard factors % heads == 0 else {
             throw ModelError(.invalidParameter, "factors=\(factors) is not a multiple of heads=\(heads)",
                              hint: "each head takes factors/heads dimensions; e.g. factors=64 heads=2")
+        }
+    }
+
+    static let factorRange = 1...4096, layerRange = 0...64, headRange = 1...64, innerRange = 1...65536, lengthRange = 2...4096
+
+    /// `ModelConfiguration.checkSaved()` for the encoder's settings in a model file: each in its
+    /// parameter's range.
+    func checkSaved() throws(ModelError) {
+        try expectSaved("factors", factors, in: Self.factorRange)
+        try expectSaved("layers", layers, in: Self.layerRange)
+        try expectSaved("heads", heads, in: Self.headRange)
+        try expectSaved("inner", innerSize, in: Self.innerRange)
+        try expectSaved("max-length", maximumLength, in: Self.lengthRange)
+        guard factors % heads == 0 else { throw ModelError(.corruptModel, "the model file's configuration has factors=\(factors), not a multiple of heads=\(heads)") }
+    }
+
+    /// Checks, before an encoder is built to these settings, that the token and position
+    /// embeddings and the last block's feed-forward layer are stored under `prefix` with the
+    /// sizes they give.
+    func checkStored(tokens: Int, prefix: String, in archive: ModelArchive) throws(ModelError) {
+        try NeuralArchive.expect(prefix + "items", count: tokens * factors, in: archive)
+        try NeuralArchive.expect(prefix + "positions", count: maximumLength * factors, in: archive)
+        if layers > 0 { try NeuralArchive.expect(prefix + "block\(layers - 1).ffn.inner.weight", count: factors * innerSize, in: archive) }
+        guard archive.arrays[prefix + "block\(layers).ffn.inner.weight"] == nil else {
+            throw ModelError(.corruptModel, "the model file holds more blocks than its configuration's \(layers)")
         }
     }
 
@@ -278,6 +303,17 @@ extension InteractionMatrix {
 enum NeuralArchive {
     static func store(_ parameters: [Parameter], prefix: String, into archive: inout ModelArchive) {
         for p in parameters { archive.arrays[prefix + p.name] = .float32(FloatBuffer(p.value)) }
+    }
+
+    /// Checks that the file holds `name` with the `count` values a saved configuration gives it,
+    /// before a network is built to that configuration: a damaged configuration would otherwise
+    /// size the network, and its memory, before its arrays could be compared.
+    static func expect(_ name: String, count: Int, in archive: ModelArchive) throws(ModelError) {
+        let stored = archive.arrays[name]?.count
+        guard stored == count else {
+            throw ModelError(.corruptModel, "the model file's \(name) has \(stored.map(String.init) ?? "no") values where its configuration needs \(count)",
+                             hint: "the file is damaged or was not written by Braid; train the model again")
+        }
     }
 
     static func restore(_ parameters: [Parameter], prefix: String, from archive: ModelArchive) throws(ModelError) {
