@@ -96,6 +96,6 @@ let package = Package(
         .testTarget(name: "BraidServerTests", dependencies: ["BraidCore", "BraidModels", "BraidStore", "BraidServer", "BraidTestSupport",
                                                              .product(name: "HummingbirdTesting", package: "hummingbird")],
                     swiftSettings: swiftSettings),
-        .testTarget(name: "BraidCLITests", dependencies: ["braid", "BraidModels", "BraidTextModels", "BraidTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "BraidCLITests", dependencies: ["braid", "BraidCore", "BraidModels", "BraidTextModels", "BraidTestSupport"], swiftSettings: swiftSettings),
     ]
 )

@@ -128,7 +128,7 @@ struct ModelFileInfo {
         titles = archive.itemTitles?.filter { !$0.isEmpty }.count ?? 0
         catalogue = archive.catalog?.count ?? 0
         // The archive's last use: its catalogue's records move into the model's, not copied.
-        model = try ModelRegistry.load(archive)
+        model = try ModelRegistry.load(archive, file: path)
         summary = type(of: model).summary
     }
 

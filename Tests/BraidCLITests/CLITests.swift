@@ -1,3 +1,4 @@
+import BraidCore
 import BraidModels
 import BraidTestSupport
 import BraidTextModels
@@ -474,6 +475,25 @@ struct CLI {
         let path = Fixtures.temporaryFile("BRAIDMDL garbage", name: "bad.braid")
         let out = try CLI.run(["recommend", "--model-file", path, "--users", "u0"])
         #expect(out.status != 0 && out.stderr.contains("not a usable Braid model file"))
+    }
+
+    /// A file whose checksum is right but whose configuration is not: `recommend` and `info`
+    /// exit non-zero naming the file, the field and its value (ModelFileDamageTests has the rest).
+    @Test func damagedConfigurationIsAClearError() throws {
+        let train = Fixtures.temporaryFile(Self.ratings, name: "train.csv")
+        let model = Fixtures.temporaryDirectory() + "/itemknn.braid"
+        #expect(try CLI.run(["train", "--train", train, "--model", "itemknn", "--out", model, "--quiet"]).status == 0)
+        var archive = try ModelArchive.read(from: model)
+        var configuration = try #require(try JSONSerialization.jsonObject(with: archive.configuration) as? [String: Any])
+        configuration["neighbors"] = -1
+        archive.configuration = try JSONSerialization.data(withJSONObject: configuration)
+        let damaged = Fixtures.temporaryDirectory() + "/damaged.braid"
+        try archive.write(to: damaged)
+        for arguments in [["recommend", "--model-file", damaged, "--users", "u0"], ["info", damaged]] {
+            let out = try CLI.run(arguments)
+            #expect(out.status == 2 && out.stderr.contains("\"\(damaged)\" is not a usable Braid model file: the model file's configuration has neighbors=-1, outside 1…1000000"),
+                    "\(arguments[0]): \(out.stderr)")
+        }
     }
 }
 

@@ -161,7 +161,18 @@ public enum ModelRegistry {
         let archive: ModelArchive
         do { archive = try ModelArchive.read(from: path) } catch { throw ModelError(.corruptModel, "cannot load the model", cause: error) }
         let titles = archive.itemTitles
-        return (try load(archive), titles)
+        return (try load(archive, file: path), titles)
+    }
+
+    /// `load(_:)` for an archive read from the file at `path`, which an error names.
+    public static func load(_ archive: consuming ModelArchive, file path: String) throws(ModelError) -> any RecommendationModel {
+        do {
+            return try load(archive)
+        } catch {
+            var named = error
+            named.message = "\(DataError.quotePath(path)) is not a usable Braid model file: " + error.message
+            throw named
+        }
     }
 
     /// Restores a fitted model of type `name` from arrays stored by its `archive(into:)`, with
