@@ -178,6 +178,23 @@ import Testing
         let infinite = #"{"__metadata__": {"items": "[\"a\", \"b\"]"}, "vectors": {"dtype": "F32", "shape": [2, 2], "data_offsets": [0, 16]}}"#
         try file(infinite, [1, .infinity, 3, 4]).write(to: URL(fileURLWithPath: directory + "/i.safetensors"))
         #expect(throws: DataError.self) { try ItemVectorsImporter().importFile(directory + "/i.safetensors") }
+        // Crafted headers whose shape or offsets overflow a 64-bit product or sum are refused,
+        // not a crash: 2³² × 2³² values, and an end offset of Int.max or below the start.
+        for (shape, offsets) in [("[4294967296, 4294967296]", "[0, 16]"), ("[2, 2]", "[0, \(Int.max)]"), ("[2, 2]", "[16, \(Int.min)]"),
+                                 ("[3037000500, 3037000500]", "[0, 16]")] {
+            let crafted = #"{"__metadata__": {"items": "[\"a\", \"b\"]"}, "vectors": {"dtype": "F32", "shape": \#(shape), "data_offsets": \#(offsets)}}"#
+            try file(crafted, [1, 2, 3, 4]).write(to: URL(fileURLWithPath: directory + "/c.safetensors"))
+            let error = try #require(throws: DataError.self) { try ItemVectorsImporter().importFile(directory + "/c.safetensors") }
+            #expect(error.description.contains("offsets do not match"), "\(shape) \(offsets): \(error.description)")
+        }
+        try "x\ny\n".write(toFile: directory + "/n.ids", atomically: true, encoding: .utf8)
+        try numpy(shape: (4611686018427387904, 4)).write(to: URL(fileURLWithPath: directory + "/n.npy"))
+        let error = try #require(throws: DataError.self) { try ItemVectorsImporter().importFile(directory + "/n.npy") }
+        #expect(error.description.contains("data bytes, not 4611686018427387904×4×4"), "\(error.description)")
+    }
+
+    func numpy(shape: (Int, Int)) -> Data {
+        Self.npy(descr: "<f4", fortran: false, shape: shape, payload: [UInt8](repeating: 0, count: 32))
     }
 
     /// A catalogue's vector dimension is the length most of its vectors have, the shorter of two

@@ -60,6 +60,14 @@ import Testing
         let file = try SafetensorsFile(path: Fixtures.temporaryFile(good, name: "g.safetensors"))
         #expect(try file.floats("w").values == [1, 2, 3, 4])
         #expect(throws: TextModelError.self) { _ = try SafetensorsFile(path: Fixtures.temporaryFile(good.prefix(good.count - 4), name: "s.safetensors")) }
+        // Crafted shapes: a product past Int.max, and negative dimensions whose product is
+        // the 4 values stored, are refused, not a crash or a read past the tensor.
+        for shape in ["[4294967296,4294967296]", "[-2,-2]", "[3037000500,3037000500,2]"] {
+            let header = Data("{\"w\":{\"dtype\":\"F32\",\"shape\":\(shape),\"data_offsets\":[0,16]}}".utf8)
+            let crafted = Data(withUnsafeBytes(of: UInt64(header.count).littleEndian) { Array($0) }) + header + Data(count: 16)
+            let error = try #require(throws: TextModelError.self) { _ = try SafetensorsFile(path: Fixtures.temporaryFile(crafted, name: "c.safetensors")) }
+            #expect(error.description.contains("has shape"), "\(shape): \(error.description)")
+        }
     }
 
     @Test func halfPrecisionTensorsConvert() throws {

@@ -162,11 +162,18 @@ public struct ItemVectorsImporter: Sendable {
         guard dims.count == 2, dims[0] > 0, dims[1] > 0 else { throw bad("shape \(dims) is not rows × dimension") }
         let (count, dimension) = (dims[0], dims[1])
         let payload = start + headerLength
-        guard bytes.count - payload == count * dimension * element.size else {
+        guard Self.byteCount(count, dimension, element) == bytes.count - payload else {
             throw bad("it holds \(bytes.count - payload) data bytes, not \(count)×\(dimension)×\(element.size)")
         }
         return try rows(bytes, at: payload, count: count, dimension: dimension, element: element, columnMajor: columnMajor,
                         ids: try ids(beside: path, count: count), path: path)
+    }
+
+    /// The bytes of `rows` × `dimension` elements, nil past `Int.max` (a crafted header's shape).
+    static func byteCount(_ rows: Int, _ dimension: Int, _ element: StoredFloat) -> Int? {
+        let (values, over) = rows.multipliedReportingOverflow(by: dimension)
+        let (bytes, overAgain) = values.multipliedReportingOverflow(by: element.size)
+        return over || overAgain ? nil : bytes
     }
 
     /// The item ids in the `.ids` file beside `path`, one per line, exactly `count` of them.
@@ -228,7 +235,8 @@ public struct ItemVectorsImporter: Sendable {
             throw bad("tensor \(name) has dtype \(entry["dtype"] ?? "none"), not F16, BF16, F32 or F64")
         }
         guard let offsets = entry["data_offsets"] as? [Int], offsets.count == 2, shape[0] > 0, shape[1] > 0,
-              offsets[0] >= 0, offsets[1] - offsets[0] == shape[0] * shape[1] * element.size, 8 + length + offsets[1] <= bytes.count else {
+              offsets[0] >= 0, offsets[1] >= offsets[0], offsets[1] <= bytes.count - 8 - length,
+              Self.byteCount(shape[0], shape[1], element) == offsets[1] - offsets[0] else {
             throw bad("tensor \(name)'s offsets do not match its \(shape) shape")
         }
         let ids: [String]

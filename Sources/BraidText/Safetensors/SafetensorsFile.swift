@@ -56,8 +56,14 @@ public struct SafetensorsFile: @unchecked Sendable {
             guard info.start >= 0, info.end >= info.start, info.end <= payload else {
                 throw corrupt("tensor \(name) spans bytes \(info.start)..<\(info.end) but the data section has \(payload) (truncated?)")
             }
-            guard info.end - info.start == info.count * size else {
-                throw corrupt("tensor \(name) has shape \(shape) of \(dtype) (\(info.count * size) bytes) but \(info.end - info.start) bytes")
+            // The shape's bytes, nil for a negative dimension or a product past Int.max (crafted).
+            let bytes = shape.reduce(Optional(size)) { product, dimension in
+                guard let product, dimension >= 0 else { return nil }
+                let (value, overflow) = product.multipliedReportingOverflow(by: dimension)
+                return overflow ? nil : value
+            }
+            guard bytes == info.end - info.start else {
+                throw corrupt("tensor \(name) has shape \(shape) of \(dtype) (\(bytes.map { "\($0) bytes" } ?? "past 2⁶³ bytes")) but \(info.end - info.start) bytes")
             }
             tensors[name] = info
         }
