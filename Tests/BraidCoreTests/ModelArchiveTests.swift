@@ -47,6 +47,15 @@ import Testing
         }
     }
 
+    /// Known answers: the empty product is 1; 3037000499² = 9223372030926249001 is the largest
+    /// square below Int.max (2⁶³ − 1), and 3037000500² passes it.
+    @Test func checkedProductsStopAtOverflowAndNegatives() {
+        #expect(Int.checkedProduct([]) == 1 && Int.checkedProduct([2, 3, 4]) == 24 && Int.checkedProduct([5, 0, Int.max]) == 0)
+        #expect(Int.checkedProduct([3037000499, 3037000499]) == 9223372030926249001)
+        #expect(Int.checkedProduct([3037000500, 3037000500]) == nil && Int.checkedProduct([Int.max, 2]) == nil)
+        #expect(Int.checkedProduct([-1, 2]) == nil && Int.checkedProduct([-2, -2]) == nil)
+    }
+
     @Test func untouchedCraftingRoundTrips() throws {
         let archive = try ModelArchive.decode(Self.crafted { _ in }, fileName: "m.braid")
         #expect(try archive.floats("x") == [1, 2, 3])

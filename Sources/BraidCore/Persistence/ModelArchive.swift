@@ -311,8 +311,7 @@ public struct ModelArchive: Sendable, Equatable {
             guard entry.offset % size == 0 else {
                 throw corrupt("\(kind) \(entry.name) starts at offset \(entry.offset), not a multiple of its \(size)-byte elements")
             }
-            let (length, overflow) = entry.count.multipliedReportingOverflow(by: size)
-            guard !overflow, entry.offset <= end - payloadStart, length <= end - payloadStart - entry.offset else {
+            guard let length = Int.checkedProduct([entry.count, size]), entry.offset <= end - payloadStart, length <= end - payloadStart - entry.offset else {
                 throw corrupt("\(kind) \(entry.name) (\(entry.count) values at offset \(entry.offset)) runs past the end of the file")
             }
             let start = payloadStart + entry.offset

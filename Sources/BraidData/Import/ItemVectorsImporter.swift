@@ -162,18 +162,11 @@ public struct ItemVectorsImporter: Sendable {
         guard dims.count == 2, dims[0] > 0, dims[1] > 0 else { throw bad("shape \(dims) is not rows × dimension") }
         let (count, dimension) = (dims[0], dims[1])
         let payload = start + headerLength
-        guard Self.byteCount(count, dimension, element) == bytes.count - payload else {
+        guard Int.checkedProduct([count, dimension, element.size]) == bytes.count - payload else {
             throw bad("it holds \(bytes.count - payload) data bytes, not \(count)×\(dimension)×\(element.size)")
         }
         return try rows(bytes, at: payload, count: count, dimension: dimension, element: element, columnMajor: columnMajor,
                         ids: try ids(beside: path, count: count), path: path)
-    }
-
-    /// The bytes of `rows` × `dimension` elements, nil past `Int.max` (a crafted header's shape).
-    static func byteCount(_ rows: Int, _ dimension: Int, _ element: StoredFloat) -> Int? {
-        let (values, over) = rows.multipliedReportingOverflow(by: dimension)
-        let (bytes, overAgain) = values.multipliedReportingOverflow(by: element.size)
-        return over || overAgain ? nil : bytes
     }
 
     /// The item ids in the `.ids` file beside `path`, one per line, exactly `count` of them.
@@ -236,7 +229,7 @@ public struct ItemVectorsImporter: Sendable {
         }
         guard let offsets = entry["data_offsets"] as? [Int], offsets.count == 2, shape[0] > 0, shape[1] > 0,
               offsets[0] >= 0, offsets[1] >= offsets[0], offsets[1] <= bytes.count - 8 - length,
-              Self.byteCount(shape[0], shape[1], element) == offsets[1] - offsets[0] else {
+              Int.checkedProduct(shape + [element.size]) == offsets[1] - offsets[0] else {
             throw bad("tensor \(name)'s offsets do not match its \(shape) shape")
         }
         let ids: [String]

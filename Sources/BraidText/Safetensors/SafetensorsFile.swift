@@ -56,12 +56,7 @@ public struct SafetensorsFile: @unchecked Sendable {
             guard info.start >= 0, info.end >= info.start, info.end <= payload else {
                 throw corrupt("tensor \(name) spans bytes \(info.start)..<\(info.end) but the data section has \(payload) (truncated?)")
             }
-            // The shape's bytes, nil for a negative dimension or a product past Int.max (crafted).
-            let bytes = shape.reduce(Optional(size)) { product, dimension in
-                guard let product, dimension >= 0 else { return nil }
-                let (value, overflow) = product.multipliedReportingOverflow(by: dimension)
-                return overflow ? nil : value
-            }
+            let bytes = Int.checkedProduct(shape + [size])
             guard bytes == info.end - info.start else {
                 throw corrupt("tensor \(name) has shape \(shape) of \(dtype) (\(bytes.map { "\($0) bytes" } ?? "past 2⁶³ bytes")) but \(info.end - info.start) bytes")
             }
