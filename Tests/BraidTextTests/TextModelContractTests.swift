@@ -82,4 +82,22 @@ struct TextModelContractTests {
         stripped.arrays["data.catalog.vectorStarts"] = nil
         #expect(throws: ModelError.self) { try ModelRegistry.load(stripped) }
     }
+
+    /// content-dense's file, over supplied vectors (the catalogue's vectors and the model's
+    /// dense rows damaged too), is refused or answers, never a crash (ModelFileDamageTests
+    /// covers every other model).
+    @Test func damagedContentDenseFilesAreRefusedOrAnswer() throws {
+        var data = Fixtures.randomRatings(users: 12, items: 10, perUser: 4)
+        data.catalog = ItemCatalog(data.items.identifiers.enumerated().map { n, id in
+            ItemRecord(id: id, title: "item \(n)", categories: [n % 2 == 0 ? "even" : "odd"], vector: [Float(n % 3), 1, Float(n % 5), n % 2 == 0 ? 0.5 : -0.5])
+        })
+        func archived<M: RecommendationModel>(_ model: M) -> ModelArchive { ModelRegistry.archive(model) }
+        var archive = archived(try ModelRegistry.fit("content-dense", data: data))
+        var problems = ModelFileDamage.problems(archive, subject: "content-dense over supplied vectors")
+        // The same model with its vectors kept as its own rows, as a text model's embeddings are.
+        archive.arrays["content.dense"] = .float32(FloatBuffer(data.items.identifiers.indices.flatMap { n in [Float(n % 3), 1, Float(n % 5), 0.5] }))
+        archive.scalars.removeValue(forKey: "content.vectorsFromCatalog")
+        problems += ModelFileDamage.problems(archive, subject: "content-dense over its own rows")
+        #expect(problems.isEmpty, "\(problems.joined(separator: "\n"))")
+    }
 }
