@@ -70,6 +70,31 @@ import Testing
         }
     }
 
+    /// A config.json whose sizes no encoder can have is refused before the layers are built,
+    /// though the embedding tensors match it: `num_hidden_layers` −1 once stopped the process.
+    @Test func impossibleConfigurationSizesAreRefused() throws {
+        // hidden 2: the word (3 rows), position (2), type (1) embeddings and their norm, zeros.
+        let tensors: [(String, [Int])] = [("embeddings.word_embeddings.weight", [3, 2]), ("embeddings.position_embeddings.weight", [2, 2]),
+                                          ("embeddings.token_type_embeddings.weight", [1, 2]), ("embeddings.LayerNorm.weight", [2]),
+                                          ("embeddings.LayerNorm.bias", [2])]
+        var entries: [String] = [], offset = 0
+        for (name, shape) in tensors {
+            let bytes = shape.reduce(4, *)
+            entries.append("\"\(name)\":{\"dtype\":\"F32\",\"shape\":\(shape),\"data_offsets\":[\(offset),\(offset + bytes)]}")
+            offset += bytes
+        }
+        let header = Data("{\(entries.joined(separator: ","))}".utf8)
+        let file = Data(withUnsafeBytes(of: UInt64(header.count).littleEndian) { Array($0) }) + header + Data(count: offset)
+        let weights = try SafetensorsFile(path: Fixtures.temporaryFile(file, name: "embeddings.safetensors"))
+        _ = try BertEncoder(weights: weights, configuration: BertConfiguration(hiddenSize: 2, layers: 0, heads: 1, intermediateSize: 4,
+                                                                               maximumPositions: 2, typeVocabularySize: 1))
+        for (configuration, key) in [(BertConfiguration(hiddenSize: 2, layers: -1, heads: 1, intermediateSize: 4, maximumPositions: 2, typeVocabularySize: 1), "num_hidden_layers = -1"),
+                                     (BertConfiguration(hiddenSize: 2, layers: 0, heads: 1, intermediateSize: 0, maximumPositions: 2, typeVocabularySize: 1), "intermediate_size = 0")] {
+            let error = try #require(throws: TextModelError.self) { _ = try BertEncoder(weights: weights, configuration: configuration) }
+            #expect(error.description.contains(key), "\(error.description)")
+        }
+    }
+
     @Test func halfPrecisionTensorsConvert() throws {
         let header = Data("{\"h\":{\"dtype\":\"F16\",\"shape\":[2],\"data_offsets\":[0,4]},\"b\":{\"dtype\":\"BF16\",\"shape\":[1],\"data_offsets\":[4,6]}}".utf8)
         var bytes = Data(withUnsafeBytes(of: UInt64(header.count).littleEndian) { Array($0) }) + header

@@ -36,6 +36,12 @@ public struct BertEncoder: Sendable {
         guard configuration.heads > 0, h % configuration.heads == 0 else {
             throw TextModelError(.invalidConfiguration, "hidden size \(h) is not divisible by \(configuration.heads) heads")
         }
+        // Sizes a config.json cannot mean (the tensors' shapes are compared with the rest).
+        for (key, value, least) in [("hidden_size", h, 1), ("num_hidden_layers", configuration.layers, 0), ("intermediate_size", configuration.intermediateSize, 1),
+                                    ("max_position_embeddings", configuration.maximumPositions, 2), ("type_vocab_size", configuration.typeVocabularySize, 1)]
+        where value < least {
+            throw TextModelError(.invalidConfiguration, "config.json gives \(key) = \(value), below \(least)")
+        }
         let prefix = weights.tensors["embeddings.word_embeddings.weight"] != nil ? "" : "bert."
         func tensor(_ name: String, _ shape: [Int]) throws(TextModelError) -> [Float] {
             let (values, actual) = try weights.floats(prefix + name)
