@@ -70,11 +70,10 @@ import Testing
         }
     }
 
-    /// A config.json whose sizes no encoder can have is refused before the layers are built,
-    /// though the embedding tensors match it: `num_hidden_layers` −1 once stopped the process.
-    @Test func impossibleConfigurationSizesAreRefused() throws {
-        // hidden 2: the word (3 rows), position (2), type (1) embeddings and their norm, zeros.
-        let tensors: [(String, [Int])] = [("embeddings.word_embeddings.weight", [3, 2]), ("embeddings.position_embeddings.weight", [2, 2]),
+    /// A safetensors file of the embedding tensors alone, zeros, for a 2-wide encoder with no
+    /// layers: `rows` word embeddings, 2 positions, 1 token type, and their norm.
+    static func embeddingWeights(rows: Int) -> Data {
+        let tensors: [(String, [Int])] = [("embeddings.word_embeddings.weight", [rows, 2]), ("embeddings.position_embeddings.weight", [2, 2]),
                                           ("embeddings.token_type_embeddings.weight", [1, 2]), ("embeddings.LayerNorm.weight", [2]),
                                           ("embeddings.LayerNorm.bias", [2])]
         var entries: [String] = [], offset = 0
@@ -84,8 +83,13 @@ import Testing
             offset += bytes
         }
         let header = Data("{\(entries.joined(separator: ","))}".utf8)
-        let file = Data(withUnsafeBytes(of: UInt64(header.count).littleEndian) { Array($0) }) + header + Data(count: offset)
-        let weights = try SafetensorsFile(path: Fixtures.temporaryFile(file, name: "embeddings.safetensors"))
+        return Data(withUnsafeBytes(of: UInt64(header.count).littleEndian) { Array($0) }) + header + Data(count: offset)
+    }
+
+    /// A config.json whose sizes no encoder can have is refused before the layers are built,
+    /// though the embedding tensors match it: `num_hidden_layers` −1 once stopped the process.
+    @Test func impossibleConfigurationSizesAreRefused() throws {
+        let weights = try SafetensorsFile(path: Fixtures.temporaryFile(Self.embeddingWeights(rows: 3), name: "embeddings.safetensors"))
         _ = try BertEncoder(weights: weights, configuration: BertConfiguration(hiddenSize: 2, layers: 0, heads: 1, intermediateSize: 4,
                                                                                maximumPositions: 2, typeVocabularySize: 1))
         for (configuration, key) in [(BertConfiguration(hiddenSize: 2, layers: -1, heads: 1, intermediateSize: 4, maximumPositions: 2, typeVocabularySize: 1), "num_hidden_layers = -1"),
@@ -93,6 +97,20 @@ import Testing
             let error = try #require(throws: TextModelError.self) { _ = try BertEncoder(weights: weights, configuration: configuration) }
             #expect(error.description.contains(key), "\(error.description)")
         }
+    }
+
+    /// A vocabulary with more tokens than the word embeddings have rows (another model's) is
+    /// refused at load: its last tokens' ids would index past the embeddings.
+    @Test func aVocabularyLongerThanTheEmbeddingsIsRefused() throws {
+        let directory = Fixtures.temporaryDirectory()
+        try #"{"hidden_size": 2, "num_hidden_layers": 0, "num_attention_heads": 1, "intermediate_size": 4, "max_position_embeddings": 2, "type_vocab_size": 1}"#
+            .write(toFile: directory + "/config.json", atomically: true, encoding: .utf8)
+        try Self.embeddingWeights(rows: 4).write(to: URL(fileURLWithPath: directory + "/model.safetensors"))
+        try "[PAD]\n[UNK]\n[CLS]\n[SEP]\n".write(toFile: directory + "/vocab.txt", atomically: true, encoding: .utf8)
+        #expect(try SentenceEncoder(directory: directory).embed(["hello"]).first?.count == 2)
+        try "[PAD]\n[UNK]\n[CLS]\n[SEP]\nhello\n".write(toFile: directory + "/vocab.txt", atomically: true, encoding: .utf8)
+        let error = try #require(throws: TextModelError.self) { _ = try SentenceEncoder(directory: directory) }
+        #expect(error.description.contains("has 5 tokens but the word embeddings have 4 rows"), "\(error.description)")
     }
 
     @Test func halfPrecisionTensorsConvert() throws {

@@ -30,6 +30,9 @@ public struct BertEncoder: Sendable {
     let layers: [Layer]
 
     /// Loads the weights from a safetensors file (names with or without a `bert.` prefix).
+    /// How many token ids the word embeddings have rows for.
+    public var vocabularyRows: Int { wordEmbeddings.count / configuration.hiddenSize }
+
     public init(weights: SafetensorsFile, configuration: BertConfiguration) throws(TextModelError) {
         self.configuration = configuration
         let h = configuration.hiddenSize

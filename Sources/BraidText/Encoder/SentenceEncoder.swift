@@ -57,6 +57,11 @@ public struct SentenceEncoder: Sendable {
         tokenizer = try BertTokenizer(vocabularyFile: path("vocab.txt"), lowercase: (tokenizerConfig["do_lower_case"] as? Bool) ?? true,
                                       stripAccents: tokenizerConfig["strip_accents"] as? Bool, maximumLength: maximumLength)
         encoder = try BertEncoder(weights: weights, configuration: configuration)
+        // Every token's id must have a row of word embeddings.
+        guard tokenizer.tokens.count <= encoder.vocabularyRows else {
+            throw TextModelError(.invalidConfiguration, "\(path("vocab.txt")) has \(tokenizer.tokens.count) tokens but the word embeddings have \(encoder.vocabularyRows) rows",
+                                 hint: "the vocabulary belongs to another model: reinstall the model (scripts/setup)")
+        }
         let poolingConfig = json("1_Pooling/config.json")
         if poolingConfig["pooling_mode_cls_token"] as? Bool == true { pooling = .cls } else if poolingConfig["pooling_mode_max_tokens"] as? Bool == true { pooling = .max } else { pooling = .mean }
         let modules = (try? String(contentsOfFile: path("modules.json"), encoding: .utf8)) ?? ""
