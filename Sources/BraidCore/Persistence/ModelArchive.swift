@@ -422,9 +422,9 @@ public struct ModelArchive: Sendable, Equatable {
         try Self.integer(try scalar(name), name, in: range)
     }
 
-    /// `integer(_:in:)`, or `absent` when the file has no value `name` (files written before it).
-    public func integer(_ name: String, in range: ClosedRange<Int>, absent: Int) throws(DataError) -> Int {
-        guard let value = scalars[name] else { return absent }
+    /// `integer(_:in:)`, or nil when the file has no value `name` (files written before it).
+    public func integerIfPresent(_ name: String, in range: ClosedRange<Int>) throws(DataError) -> Int? {
+        guard let value = scalars[name] else { return nil }
         return try Self.integer(value, name, in: range)
     }
 
@@ -446,13 +446,9 @@ public struct ModelArchive: Sendable, Equatable {
 
     /// Loads a sparse matrix stored under `prefix`, validating its structure.
     public func sparseMatrix(_ prefix: String) throws(DataError) -> SparseMatrix {
-        let shape = try scalar(prefix + ".shape")
-        // Rows and columns are each below 2³² (indices are Int32): a shape past 2⁶⁴, negative or
-        // fractional was not written by `store`.
-        guard shape >= 0, shape < 18446744073709551616, shape.rounded(.towardZero) == shape else {
-            throw DataError(.corruptFile, "matrix \(prefix) in the model file has the shape \(shape), which is not a rows × columns pair")
-        }
-        let rows = Int(shape / 4294967296), columns = Int(shape.truncatingRemainder(dividingBy: 4294967296))
+        // rows · 2³² + columns, each below 2³¹ (indices are Int32).
+        let shape = try integer(prefix + ".shape", in: 0...Int.max)
+        let rows = shape >> 32, columns = shape & 0xFFFF_FFFF
         let starts = try int64s(prefix + ".rowStarts").map(Int.init)
         let indices = try int32s(prefix + ".columns")
         let values = try floats(prefix + ".values")

@@ -244,9 +244,7 @@ public struct ContentModel<Representation: ContentRepresentation>: Recommendatio
         self.configuration = configuration
         self.data = data
         termCounts = Lazily()
-        let dimension = try ModelArchive.mapError { () throws(DataError) in
-            archive.scalars["content.dimension"] == nil ? nil : try archive.integer("content.dimension", in: 1...Int(Int32.max))
-        }
+        let dimension = try ModelArchive.mapError { () throws(DataError) in try archive.integerIfPresent("content.dimension", in: 1...Int(Int32.max)) }
         if let dimension, archive.scalars[Self.vectorsFromCatalogKey] != nil {
             guard let catalog = data.catalog, let supplied = ItemVectors.supplied(data, catalog), supplied.columns == dimension else {
                 throw ModelError(.corruptModel, "the model reads its item vectors from the file's catalogue, which has none of \(dimension) values")

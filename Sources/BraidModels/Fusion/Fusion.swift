@@ -810,7 +810,7 @@ public struct Fusion: RecommendationModel {
         self.data = data
         members = try MemberSpec.restore(configuration.members, from: archive, data: data)
         // Files written before the mid-rank shares carry no encoding: their trees split on logarithms.
-        let countCode = try ModelArchive.mapError { () throws(DataError) in try archive.integer("fusion.counts", in: Int.min...Int.max, absent: 1) }
+        let countCode = try ModelArchive.mapError { () throws(DataError) in try archive.integerIfPresent("fusion.counts", in: Int.min...Int.max) ?? 1 }
         guard let counts = FusionFeatures.Counts(rawValue: countCode) else {
             throw ModelError(.corruptModel, "the fusion's count encoding \(archive.scalars["fusion.counts"] ?? 0) is unknown",
                              hint: "the file was written by a newer Braid; upgrade Braid to load it")
@@ -855,7 +855,7 @@ public struct Fusion: RecommendationModel {
             return LinearRanker(weights: weights)
         }
         // Files written before the linear ranker hold trees and no kind.
-        switch try ModelArchive.mapError({ () throws(DataError) in try archive.integer("fusion.ranker", in: Int.min...Int.max, absent: 1) }) {
+        switch try ModelArchive.mapError({ () throws(DataError) in try archive.integerIfPresent("fusion.ranker", in: Int.min...Int.max) ?? 1 }) {
         case 1:
             ranker = .lambdaMART(LambdaMART(trees: trees, featureCount: width))
         case 2:

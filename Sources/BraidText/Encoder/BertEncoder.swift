@@ -29,10 +29,10 @@ public struct BertEncoder: Sendable {
     let embeddingNorm: Norm
     let layers: [Layer]
 
-    /// Loads the weights from a safetensors file (names with or without a `bert.` prefix).
     /// How many token ids the word embeddings have rows for.
     public var vocabularyRows: Int { wordEmbeddings.count / configuration.hiddenSize }
 
+    /// Loads the weights from a safetensors file (names with or without a `bert.` prefix).
     public init(weights: SafetensorsFile, configuration: BertConfiguration) throws(TextModelError) {
         self.configuration = configuration
         let h = configuration.hiddenSize
