@@ -52,7 +52,7 @@ let package = Package(
         .target(name: "BraidData", dependencies: ["BraidCore"], swiftSettings: swiftSettings),
         .target(name: "BraidNeural", dependencies: ["BraidCore"], swiftSettings: swiftSettings),
         .target(name: "BraidModels", dependencies: ["BraidCore", "BraidNeural"], swiftSettings: swiftSettings),
-        .target(name: "BraidText", dependencies: ["BraidCore", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: swiftSettings),
+        .target(name: "BraidText", dependencies: ["BraidCore", "BraidNeural", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: swiftSettings),
         .target(name: "BraidTextModels", dependencies: ["BraidCore", "BraidModels", "BraidText"], swiftSettings: swiftSettings),
         .target(name: "BraidEvaluation", dependencies: ["BraidCore", "BraidModels"], swiftSettings: swiftSettings),
         // The server's layers: the store knows the schema and SQL, the server knows HTTP; the
@@ -92,7 +92,7 @@ let package = Package(
         .testTarget(name: "BraidModelsTests", dependencies: ["BraidCore", "BraidModels", "BraidNeural", "BraidTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "BraidNeuralTests", dependencies: ["BraidCore", "BraidNeural", "BraidTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "BraidEvaluationTests", dependencies: ["BraidCore", "BraidData", "BraidModels", "BraidEvaluation", "BraidTestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "BraidTextTests", dependencies: ["BraidText", "BraidTextModels", "BraidModels", "BraidTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "BraidTextTests", dependencies: ["BraidCore", "BraidNeural", "BraidText", "BraidTextModels", "BraidModels", "BraidTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "BraidServerTests", dependencies: ["BraidCore", "BraidModels", "BraidStore", "BraidServer", "BraidTestSupport",
                                                              .product(name: "HummingbirdTesting", package: "hummingbird")],
                     swiftSettings: swiftSettings),

@@ -151,18 +151,40 @@ public struct Embedding: ParameterContainer, Sendable {
     }
 }
 
-/// Elementwise activations.
+/// Elementwise activations: the ones Braid's networks train with, and the ones the text models
+/// it reads name (`hidden_act`, a Dense module's `activation_function`).
 public enum Activation: String, Codable, Sendable, CaseIterable {
     /// 0.5·x·(1 + erf(x/√2)), as BERT and RecBole use.
     case gelu
     case relu
+    /// GELU's tanh approximation (Hendrycks & Gimpel 2016), 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))),
+    /// transformers' `gelu_new`.
+    case geluTanh = "gelu-tanh"
+    /// x·σ(x).
+    case silu
+    case tanh
+    case sigmoid
+    case identity
+
+    static let tanhScale: Float = 0.7978845608028654  // √(2/π)
+
+    /// Applies the activation to `count` values in place.
+    public func apply(_ v: UnsafeMutablePointer<Float>, _ count: Int) {
+        switch self {
+        case .gelu: VectorKernels.gelu(v, count)
+        case .relu: for i in 0..<count where v[i] < 0 { v[i] = 0 }
+        case .geluTanh:
+            for i in 0..<count { let x = v[i]; v[i] = 0.5 * x * (1 + Foundation.tanh(Self.tanhScale * (x + 0.044715 * x * x * x))) }
+        case .silu: for i in 0..<count { let x = v[i]; v[i] = x / (1 + Foundation.exp(-x)) }
+        case .tanh: for i in 0..<count { v[i] = Foundation.tanh(v[i]) }
+        case .sigmoid: for i in 0..<count { v[i] = 1 / (1 + Foundation.exp(-v[i])) }
+        case .identity: break
+        }
+    }
 
     public func forward(_ x: [Float]) -> [Float] {
         var y = x
-        switch self {
-        case .gelu: y.withUnsafeMutableBufferPointer { VectorKernels.gelu($0.baseAddress!, $0.count) }
-        case .relu: for i in y.indices where y[i] < 0 { y[i] = 0 }
-        }
+        y.withUnsafeMutableBufferPointer { if let base = $0.baseAddress { apply(base, $0.count) } }
         return y
     }
 
@@ -192,6 +214,20 @@ public enum Activation: String, Codable, Sendable, CaseIterable {
             for i in x.indices { dx[i] = dy[i] * (cdf[i] + x[i] * inverseRoot2Pi * Foundation.exp(-0.5 * x[i] * x[i])) }
         case .relu:
             for i in x.indices { dx[i] = x[i] > 0 ? dy[i] : 0 }
+        case .geluTanh:
+            // With u = c·(x + 0.044715·x³) and t = tanh u: 0.5·(1 + t) + 0.5·x·(1 − t²)·c·(1 + 3·0.044715·x²).
+            for i in x.indices {
+                let v = x[i], t = Foundation.tanh(Self.tanhScale * (v + 0.044715 * v * v * v))
+                dx[i] = dy[i] * (0.5 * (1 + t) + 0.5 * v * (1 - t * t) * Self.tanhScale * (1 + 3 * 0.044715 * v * v))
+            }
+        case .silu:
+            for i in x.indices { let s = 1 / (1 + Foundation.exp(-x[i])); dx[i] = dy[i] * s * (1 + x[i] * (1 - s)) }
+        case .tanh:
+            for i in x.indices { let t = Foundation.tanh(x[i]); dx[i] = dy[i] * (1 - t * t) }
+        case .sigmoid:
+            for i in x.indices { let s = 1 / (1 + Foundation.exp(-x[i])); dx[i] = dy[i] * s * (1 - s) }
+        case .identity:
+            dx = dy
         }
         return dx
     }

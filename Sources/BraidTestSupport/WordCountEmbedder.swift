@@ -10,9 +10,9 @@ public final class WordCountEmbedder: TextEmbedder {
     public let model: TextEmbeddingModel
     private let embedded = Mutex(0)
 
-    public init(words: [String] = ["space", "paris", "love", "pirates"], digest: String = "word-counts") {
+    public init(words: [String] = ["space", "paris", "love", "pirates"], digest: String = "word-counts", settings: String? = "lowercased, split at non-letters") {
         self.words = words
-        model = TextEmbeddingModel(name: "word counts", digest: digest, dimension: words.count + 1)
+        model = TextEmbeddingModel(name: "word counts", digest: digest, dimension: words.count + 1, settings: settings)
     }
 
     /// How many texts it has embedded.

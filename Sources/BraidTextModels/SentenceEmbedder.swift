@@ -15,7 +15,7 @@ public struct SentenceEmbedder: TextEmbedder {
     }
 
     public var model: TextEmbeddingModel {
-        TextEmbeddingModel(name: encoder.name, digest: encoder.weightDigest, dimension: encoder.dimension)
+        TextEmbeddingModel(name: encoder.name, digest: encoder.weightDigest, dimension: encoder.dimension, settings: encoder.settings)
     }
 
     public func embeddings(of texts: [String]) -> [[Float]] {

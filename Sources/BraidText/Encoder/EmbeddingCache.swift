@@ -1,8 +1,8 @@
 internal import Foundation
 import BraidCore
 
-/// A persistent cache of text embeddings keyed by the model's weight digest and a hash of the
-/// text, so items are not encoded twice across runs. One append-only file per model:
+/// A persistent cache of text embeddings keyed by the model's digest (`SentenceEncoder.identity`:
+/// its weights and settings) and a hash of the text, so items are not encoded twice across runs. One append-only file per model:
 /// records of (UInt64 FNV-1a hash of the UTF-8 text, UInt32 byte length, dimension floats).
 public final class EmbeddingCache: @unchecked Sendable {
     public let path: String
@@ -89,9 +89,10 @@ extension SentenceEncoder {
 }
 
 extension SentenceEncoder {
-    /// The embedding cache every part of Braid shares for this model's weights: at
-    /// `EmbeddingCache.defaultDirectory`, keyed by the weights' digest.
+    /// The embedding cache every part of Braid shares for this model: at
+    /// `EmbeddingCache.defaultDirectory`, keyed by `identity` (the weights and the settings, so
+    /// that a changed pooling or vocabulary does not read another setting's vectors).
     public func defaultCache() -> EmbeddingCache {
-        EmbeddingCache(directory: EmbeddingCache.defaultDirectory, digest: weightDigest, dimension: dimension)
+        EmbeddingCache(directory: EmbeddingCache.defaultDirectory, digest: identity, dimension: dimension)
     }
 }

