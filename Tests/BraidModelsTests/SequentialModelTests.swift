@@ -1,5 +1,6 @@
 import BraidCore
 @testable import BraidModels
+import BraidNeural
 import Foundation
 import Testing
 
@@ -39,6 +40,8 @@ import Testing
             if let top, Int32(top) == data.items.index(of: "i\(next)") { correct += 1 }
         }
         #expect(Double(correct) / Double(data.userCount) >= 0.9, "next item first for \(correct) of \(data.userCount) users")
+        // Once fitted, the network holds its values alone: no gradients, no optimizer moments.
+        if let sasrec = model as? SASRec { #expect(sasrec.encoder.parameters.allSatisfy { !$0.holdsGradient }) }
         // The order is the signal: the same items in reverse point elsewhere.
         let forward = ["i3", "i4", "i5"].map { Int32(data.items.index(of: $0)!) }
         let scoresForward = try model.scores(forHistory: forward, values: [1, 1, 1])

@@ -214,7 +214,8 @@ struct NextItemValidation: Sendable {
 
 /// The epoch loop of every neural model: shuffled batches of examples through `step` (which
 /// returns the batch's mean loss after its update), validation after each epoch, early
-/// stopping that restores the best epoch's weights, and progress through `TrainingLog`.
+/// stopping that restores the best epoch's weights, and progress through `TrainingLog`. The
+/// gradients and the optimizer's moments are freed at the end (the network then only scores).
 /// Returns the epoch whose weights it keeps.
 @discardableResult
 func trainByEpochs(model name: String, parameters: [Parameter], settings: NeuralTrainingSettings, examples: Int,
@@ -256,6 +257,7 @@ func trainByEpochs(model name: String, parameters: [Parameter], settings: Neural
         }
     }
     if !bestValues.isEmpty { for (p, v) in zip(parameters, bestValues) { p.value = v } }
+    for p in parameters { p.releaseTrainingState() }
     return validate == nil ? settings.epochs : bestEpoch
 }
 
