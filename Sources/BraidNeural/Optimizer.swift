@@ -1,3 +1,4 @@
+internal import BraidCore
 import Foundation
 
 /// Adam (Kingma & Ba 2015) with decoupled weight decay (AdamW, Loshchilov & Hutter 2019) and
@@ -18,10 +19,29 @@ public struct Adam: Sendable {
         self.clipNorm = clipNorm
     }
 
+    /// Values per block of the parallel passes: each block's sum of squares is taken on its own
+    /// and the blocks' sums added in order, so the norm does not depend on the thread count.
+    static let block = 1 << 15
+
     /// The global L2 norm of the gradients.
     public static func gradientNorm(_ parameters: [Parameter]) -> Float {
         var sum: Double = 0
-        for p in parameters { for g in p.gradient { sum += Double(g) * Double(g) } }
+        for p in parameters where p.holdsGradient {
+            let blocks = (p.count + block - 1) / block
+            var partial = [Double](repeating: 0, count: blocks)
+            p.gradient.withUnsafeBufferPointer { g in
+                let gp = UnsafeSendablePointer(g.baseAddress!), count = g.count
+                partial.withUnsafeMutableBufferPointer { out in
+                    let sums = SharedBuffer(out)
+                    parallelFor(blocks) { b in
+                        var s: Double = 0
+                        for i in (b * block)..<min(count, (b + 1) * block) { s += Double(gp.pointer[i]) * Double(gp.pointer[i]) }
+                        sums.base[b] = s
+                    }
+                }
+            }
+            for s in partial { sum += s }
+        }
         return Float(sum.squareRoot())
     }
 
@@ -41,16 +61,20 @@ public struct Adam: Sendable {
             }
             let decay = p.decays ? 1 - learningRate * weightDecay : 1
             let b1 = beta1, b2 = beta2, eps = epsilon
+            // Elementwise, so the blocks run on the worker threads with the same result as one pass.
             p.value.withUnsafeMutableBufferPointer { w in
                 p.gradient.withUnsafeMutableBufferPointer { g in
                     p.firstMoment.withUnsafeMutableBufferPointer { m in
                         p.secondMoment.withUnsafeMutableBufferPointer { v in
-                            for i in 0..<w.count {
-                                let gi = g[i] * clip
-                                m[i] = b1 * m[i] + (1 - b1) * gi
-                                v[i] = b2 * v[i] + (1 - b2) * gi * gi
-                                w[i] = w[i] * decay - rate * m[i] / ((v[i] / correction2).squareRoot() + eps)
-                                g[i] = 0
+                            let w = SharedBuffer(w), g = SharedBuffer(g), m = SharedBuffer(m), v = SharedBuffer(v)
+                            parallelChunks(w.count, minimumChunk: Self.block) { range in
+                                for i in range {
+                                    let gi = g.base[i] * clip
+                                    m.base[i] = b1 * m.base[i] + (1 - b1) * gi
+                                    v.base[i] = b2 * v.base[i] + (1 - b2) * gi * gi
+                                    w.base[i] = w.base[i] * decay - rate * m.base[i] / ((v.base[i] / correction2).squareRoot() + eps)
+                                    g.base[i] = 0
+                                }
                             }
                         }
                     }
