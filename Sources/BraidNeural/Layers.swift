@@ -106,10 +106,8 @@ public struct LayerNorm: ParameterContainer, Sendable {
                 dx[r * n + j] = inverseStd[r] * (d - meanD - xhat[r * n + j] * meanDX)
             }
         }
-        for j in 0..<n {
-            gain.gradient[j] += dGain[j]
-            bias.gradient[j] += dBias[j]
-        }
+        gain.gradient.withUnsafeMutableBufferPointer { g in for j in 0..<n { g[j] += dGain[j] } }
+        bias.gradient.withUnsafeMutableBufferPointer { b in for j in 0..<n { b[j] += dBias[j] } }
         return dx
     }
 }

@@ -245,10 +245,14 @@ public struct TwoTower: RecommendationModel {
                                 into: &projection.gradient, accumulate: true)
                 return
             }
-            for item in items {
-                for e in content.entries(ofRow: Int(item)) {
-                    let x = content.values[e], base = Int(content.columns[e]) * d
-                    for k in 0..<d { projection.gradient[base + k] += x * dContent[Int(item) * d + k] }
+            // One access to the gradient for the whole loop: an element access each time costs
+            // a dynamic exclusivity check on the parameter, more than the multiply-add.
+            projection.gradient.withUnsafeMutableBufferPointer { g in
+                for item in items {
+                    for e in content.entries(ofRow: Int(item)) {
+                        let x = content.values[e], base = Int(content.columns[e]) * d
+                        for k in 0..<d { g[base + k] += x * dContent[Int(item) * d + k] }
+                    }
                 }
             }
         }
@@ -501,7 +505,12 @@ public struct TwoTower: RecommendationModel {
         }
         let loss = SoftmaxCrossEntropy.fromLogits(&logits, rows: rows, classes: n, targets: targets, excluded: excluded)
         if let weight = item.lexical, !cosines.isEmpty {
-            for k in logits.indices { weight.gradient[useID[k % n] ? 0 : 1] += inverseTemperature * logits[k] * cosines[k] }
+            var sums: (warm: Float, cold: Float) = (0, 0)
+            for k in logits.indices {
+                let term = inverseTemperature * logits[k] * cosines[k]
+                if useID[k % n] { sums.warm += term } else { sums.cold += term }
+            }
+            weight.gradient.withUnsafeMutableBufferPointer { $0[0] += sums.warm; $0[1] += sums.cold }
         }
         // Back through the user tower: dU = dZ·V/τ, and dV = dZᵀ·U/τ.
         var dU = [Float](repeating: 0, count: rows * d), dV = [Float](repeating: 0, count: n * d)
@@ -529,11 +538,13 @@ public struct TwoTower: RecommendationModel {
         let dZ2v = RowNormalize.backward(dV, output: vf.output, norms: vf.norms, rows: candidates.count, width: d)
         let dAv = item.outer.backward(dZ2v, input: vf.a, rows: candidates.count)
         let dH = item.inner.backward(Activation.relu.backward(dAv, input: vf.z1), input: vf.h, rows: candidates.count)
-        for (r, it) in candidates.enumerated() {
-            if useID[r] { for k in 0..<d { item.ids.table.gradient[Int(it) * d + k] += dH[r * d + k] } }
-            if !dContent.isEmpty {
-                for k in 0..<d { dContent[Int(it) * d + k] += dH[r * d + k] }
-                touched[Int(it)] = true
+        item.ids.table.gradient.withUnsafeMutableBufferPointer { g in
+            for (r, it) in candidates.enumerated() {
+                if useID[r] { for k in 0..<d { g[Int(it) * d + k] += dH[r * d + k] } }
+                if !dContent.isEmpty {
+                    for k in 0..<d { dContent[Int(it) * d + k] += dH[r * d + k] }
+                    touched[Int(it)] = true
+                }
             }
         }
         item.backwardContent(dContent, items: touched.indices.filter { touched[$0] }.map(Int32.init), content: content)
