@@ -161,11 +161,18 @@ public struct TwoTower: RecommendationModel {
         func pooled(_ histories: [[Int32]], itemContent: [Float]?) -> [Float] {
             let d = history.width, table = history.table.value
             var m = [Float](repeating: 0, count: histories.count * d)
-            for (r, items) in histories.enumerated() where !items.isEmpty {
-                let scale = 1 / Float(items.count)
-                for item in items {
-                    for k in 0..<d { m[r * d + k] += scale * table[Int(item) * d + k] }
-                    if let itemContent { for k in 0..<d { m[r * d + k] += scale * itemContent[Int(item) * d + k] } }
+            // Rows are independent, each summed in its own order, so they run on the worker
+            // threads with the same result.
+            m.withUnsafeMutableBufferPointer { buffer in
+                let out = SharedBuffer(buffer)
+                parallelChunks(histories.count, minimumChunk: 8) { rows in
+                    for r in rows where !histories[r].isEmpty {
+                        let items = histories[r], scale = 1 / Float(items.count), row = out.base + r * d
+                        for item in items {
+                            for k in 0..<d { row[k] += scale * table[Int(item) * d + k] }
+                            if let itemContent { for k in 0..<d { row[k] += scale * itemContent[Int(item) * d + k] } }
+                        }
+                    }
                 }
             }
             return m
@@ -496,9 +503,17 @@ public struct TwoTower: RecommendationModel {
         var cosines: [Float] = []
         if let content, let weight = item.lexical {
             cosines = [Float](repeating: 0, count: rows * n)
-            for (r, history) in userHistories.enumerated() {
-                guard let profile = content.unitProfile(of: history, weights: weights?[r]) else { continue }
-                cosines.replaceSubrange((r * n)..<((r + 1) * n), with: content.multiplied(by: profile, rows: candidates.map { Int($0) }))
+            let candidateRows = candidates.map { Int($0) }
+            // One row per user, each on its own: the worker threads give the same values.
+            cosines.withUnsafeMutableBufferPointer { buffer in
+                let out = SharedBuffer(buffer)
+                parallelChunks(rows, minimumChunk: 8) { range in
+                    for r in range {
+                        guard let profile = content.unitProfile(of: userHistories[r], weights: weights?[r]) else { continue }
+                        let row = content.multiplied(by: profile, rows: candidateRows)
+                        for k in 0..<n { out.base[r * n + k] = row[k] }
+                    }
+                }
             }
             let scale = useID.map { weight.value[$0 ? 0 : 1] * inverseTemperature }
             for k in logits.indices { logits[k] += scale[k % n] * cosines[k] }
