@@ -73,17 +73,10 @@ import Testing
     /// A safetensors file of the embedding tensors alone, zeros, for a 2-wide encoder with no
     /// layers: `rows` word embeddings, 2 positions, 1 token type, and their norm.
     static func embeddingWeights(rows: Int) -> Data {
-        let tensors: [(String, [Int])] = [("embeddings.word_embeddings.weight", [rows, 2]), ("embeddings.position_embeddings.weight", [2, 2]),
-                                          ("embeddings.token_type_embeddings.weight", [1, 2]), ("embeddings.LayerNorm.weight", [2]),
-                                          ("embeddings.LayerNorm.bias", [2])]
-        var entries: [String] = [], offset = 0
-        for (name, shape) in tensors {
-            let bytes = shape.reduce(4, *)
-            entries.append("\"\(name)\":{\"dtype\":\"F32\",\"shape\":\(shape),\"data_offsets\":[\(offset),\(offset + bytes)]}")
-            offset += bytes
-        }
-        let header = Data("{\(entries.joined(separator: ","))}".utf8)
-        return Data(withUnsafeBytes(of: UInt64(header.count).littleEndian) { Array($0) }) + header + Data(count: offset)
+        HandBuiltModel.safetensors([("embeddings.word_embeddings.weight", [rows, 2], [Float](repeating: 0, count: rows * 2)),
+                                    ("embeddings.position_embeddings.weight", [2, 2], [0, 0, 0, 0]),
+                                    ("embeddings.token_type_embeddings.weight", [1, 2], [0, 0]),
+                                    ("embeddings.LayerNorm.weight", [2], [0, 0]), ("embeddings.LayerNorm.bias", [2], [0, 0])])
     }
 
     /// A config.json whose sizes no encoder can have is refused before the layers are built,

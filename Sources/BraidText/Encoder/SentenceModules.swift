@@ -46,12 +46,12 @@ public struct SentenceHead: Sendable {
         public let digest: String
 
         func apply(_ x: [Float]) -> [Float] {
-            var y = bias ?? [Float](repeating: 0, count: outputs)
-            for o in 0..<outputs {
-                var sum: Float = 0
-                for i in 0..<inputs { sum += weight[o * inputs + i] * x[i] }
-                y[o] += sum
+            // W·x is one dot product per row of W: Braid's row-scoring kernel.
+            var y = [Float](repeating: 0, count: outputs)
+            weight.withUnsafeBufferPointer { w in
+                x.withUnsafeBufferPointer { VectorKernels.scoreRows(w.baseAddress!, outputs, inputs, $0.baseAddress!, &y) }
             }
+            if let bias { for o in 0..<outputs { y[o] += bias[o] } }
             return activation.forward(y)
         }
     }
