@@ -33,10 +33,12 @@ struct ReferenceOutputTests {
         let cases = reference.cases.filter { $0.embedding != nil }
         #expect(cases.count > 20)
         let vectors = model.embed(cases.map(\.text))
+        // 2.7·10⁻⁷ at most on the machine that wrote the fixture; 10⁻⁵ leaves room for another
+        // CPU's BLAS kernels, while one token read otherwise moves values by 10⁻² and more.
         for (item, vector) in zip(cases, vectors) {
             let expected = item.embedding!
             let largest = zip(vector, expected).map { abs($0 - $1) }.max() ?? .infinity
-            #expect(vector.count == expected.count && largest < 2e-6, "\(item.text.debugDescription): largest difference \(largest)")
+            #expect(vector.count == expected.count && largest < 1e-5, "\(item.text.debugDescription): largest difference \(largest)")
         }
     }
 }
