@@ -29,6 +29,8 @@ public enum ModelContract {
         Case(name: "itemknn", parameters: [:], personalized: true),
         Case(name: "itemknn", parameters: ["similarity": "jaccard", "neighbors": "4"], personalized: true),
         Case(name: "itemknn", parameters: ["similarity": "pearson-baseline"], personalized: false, needsGradedValues: true),
+        Case(name: "itemknn", parameters: ["neighborhood": "per-item", "neighbors": "3"], personalized: true),
+        Case(name: "userknn", parameters: ["neighborhood": "per-item", "neighbors": "3", "rank-by-value": "true"], personalized: true),
         Case(name: "ease", parameters: ["lambda": "1"], personalized: true),
         Case(name: "rp3beta", parameters: [:], personalized: true),
         Case(name: "gfcf", parameters: ["factors": "4"], personalized: true),

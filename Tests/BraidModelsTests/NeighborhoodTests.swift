@@ -60,6 +60,43 @@ import Testing
         #expect(abs(own[Int(index("i0"))] - 0.5) < 1e-6 && abs(own[Int(index("i3"))] - 0.5) < 1e-6 && abs(own[Int(index("i2"))] - 0.5) < 1e-6)
     }
 
+    /// Neighbours chosen per candidate, worked by hand on four users and four items (cosines:
+    /// a·b 2/3, a·c = a·d = b·d = 1/√6, b·c = 2/√6, c·d = 1/2; users u3·u0 = 1/√6, u3·u1 = 1/2,
+    /// u3·u2 = 1/√6), beside the fixed neighbourhoods, which miss what per-item choice finds.
+    @Test func perItemNeighbourhoodsByHand() throws {
+        var table = InteractionTable()
+        for (user, items) in [("u0", ["a", "b", "c"]), ("u1", ["a", "b"]), ("u2", ["b", "c", "d"]), ("u3", ["a", "d"])] {
+            for item in items { table.append(Interaction(user: user, item: item)) }
+        }
+        let data = InteractionMatrix(table)
+        func item(_ name: String) -> Int { Int(data.items.index(of: name)!) }
+        func user(_ name: String) -> Int { Int(data.users.index(of: name)!) }
+        func fitted<Side>(_ side: Side.Type, _ parameters: [String: String]) throws -> NeighborhoodModel<Side> {
+            try NeighborhoodModel<Side>(fitting: data, configuration: try .init(parameters: ModelParameters(parameters)))
+        }
+        let r6 = Float(1 / 6.0.squareRoot())
+        func expectScores(_ scores: [Float], _ expected: [String: Float], _ context: String) {
+            for (name, value) in expected { #expect(abs(scores[item(name)] - value) < 1e-6, "\(context) \(name): \(scores[item(name)])") }
+        }
+        // Item-based, u1 = {a, b}: c's nearest in the history is b (2/√6); d's are a and b (1/√6 each).
+        let items1 = try fitted(ItemSide.self, ["neighbors": "1", "neighborhood": "per-item"])
+        expectScores(items1.scores(forUser: user("u1")), ["a": 2 / 3, "c": 2 * r6, "d": r6], "item-based k = 1")
+        expectScores(try fitted(ItemSide.self, ["neighbors": "2", "neighborhood": "per-item"]).scores(forUser: user("u1")),
+                     ["c": 3 * r6, "d": 2 * r6], "item-based k = 2")
+        // Fixed: a's one neighbour is b, b's is c, so d scores nothing.
+        expectScores(try fitted(ItemSide.self, ["neighbors": "1"]).scores(forUser: user("u1")), ["b": 2 / 3, "c": 2 * r6, "d": 0], "item-based fixed")
+        #expect(!items1.scoresHistoryBySum)
+        #expect(try items1.scores(forHistory: [Int32(item("b")), Int32(item("a"))], values: [1, 1]) == items1.scores(forUser: user("u1")))
+        // User-based, u3 = {a, d}: b's nearest among u0, u1, u2 is u1 (1/2); c's among u0 and u2 a tie, u0 taken.
+        let users1 = try fitted(UserSide.self, ["neighbors": "1", "neighborhood": "per-item"])
+        expectScores(users1.scores(forUser: user("u3")), ["b": 0.5, "c": r6], "user-based k = 1")
+        expectScores(try fitted(UserSide.self, ["neighbors": "2", "neighborhood": "per-item"]).scores(forUser: user("u3")),
+                     ["b": 0.5 + r6, "c": 2 * r6], "user-based k = 2")
+        expectScores(try fitted(UserSide.self, ["neighbors": "1"]).scores(forUser: user("u3")), ["b": 0.5, "c": 0], "user-based fixed")
+        let why = try #require(users1.explanation(user: user("u3"), item: item("c")))
+        #expect(why.users.map(\.index) == [Int32(user("u0"))] && abs(why.users[0].weight - r6) < 1e-6, "\(why)")
+    }
+
     /// With every similarity that folds in (all but pearson-baseline), on ratings and on counts
     /// (log-transformed), a training user's own row scored as theirs gives exactly the scores
     /// of the fit; scored as anyone's, the user is their own nearest neighbour and the scores

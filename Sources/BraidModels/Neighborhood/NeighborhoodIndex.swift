@@ -14,6 +14,9 @@ struct NeighborhoodIndex: Sendable {
     let similarities: SparseMatrix
     /// `similarities` pruned to each row's `neighbors` strongest.
     let nearest: SparseMatrix
+    /// Item-based with neighbours chosen per candidate: `similarities` transposed, row j holding
+    /// the items whose kept neighbours include j, with their similarity to it.
+    let incoming: SparseMatrix?
     let userMeans: [Float]
     let itemMeans: [Float]
     let baseline: BaselineEstimates?
@@ -86,7 +89,10 @@ struct NeighborhoodIndex: Sendable {
         self.baseline = baseline
         self.scale = scale
         self.nearest = nearest ?? similarities.keepingStrongest(settings.neighbors)
+        incoming = orientation == .items && settings.neighborhood == .perItem ? similarities.transposed() : nil
     }
+
+    var perItem: Bool { settings.neighborhood == .perItem }
 
     /// Top-N scores: item-based `Σ_{j∈I(u)} W[j, i] · x_uj` (Deshpande & Karypis 2004);
     /// user-based `Σ_{v∈N_k(u)} s(u, v) · x_vi`.
@@ -95,12 +101,27 @@ struct NeighborhoodIndex: Sendable {
         case .items:
             return self.scores(forHistory: data.byUser.columns(ofRow: user), values: data.byUser.values(ofRow: user), itemCount: data.itemCount)
         case .users:
-            let row = nearest.entries(ofRow: user)
-            return Self.neighbourSum(nearest.columns[row], nearest.values[row], data: data, byValue: settings.rankByValue)
+            let rows = perItem ? similarities : nearest
+            let row = rows.entries(ofRow: user)
+            return neighbourSum(rows.columns[row], rows.values[row], data: data)
         }
     }
 
-    /// User-based top-N scores from neighbours and their similarities: `Σ_v s(u, v) · x_vi`.
+    /// User-based top-N scores from neighbours and their similarities: `Σ_v s(u, v) · x_vi`
+    /// over the k nearest (`fixed`), or for each item over the k nearest of those who have it
+    /// (`per-item`, the neighbours being all the kept ones).
+    func neighbourSum(_ neighbours: some Collection<Int32>, _ similarities: some Collection<Float>, data: InteractionMatrix) -> [Float] {
+        guard !perItem else {
+            let byUser = data.byUser
+            return nearestPerCandidate(itemCount: data.itemCount) { offer in
+                for (v, s) in zip(neighbours, similarities) {
+                    for k in byUser.entries(ofRow: Int(v)) { offer(Int(byUser.columns[k]), v, s, byUser.values[k]) }
+                }
+            }
+        }
+        return Self.neighbourSum(neighbours, similarities, data: data, byValue: settings.rankByValue)
+    }
+
     static func neighbourSum(_ neighbours: some Collection<Int32>, _ similarities: some Collection<Float>, data: InteractionMatrix, byValue: Bool) -> [Float] {
         var scores = [Float](repeating: 0, count: data.itemCount)
         let byUser = data.byUser
@@ -117,12 +138,12 @@ struct NeighborhoodIndex: Sendable {
     /// user's own history, scored this way, gives exactly `scores(forUser:)`).
     func scores(forNewUser items: [Int32], values: [Float], data: InteractionMatrix, excluding: Int? = nil) -> [Float]? {
         guard let nearest = neighbours(ofNewUser: items, values: values, excluding: excluding) else { return nil }
-        return Self.neighbourSum(nearest.columns, nearest.values, data: data, byValue: settings.rankByValue)
+        return neighbourSum(nearest.columns, nearest.values, data: data)
     }
 
-    /// The k nearest training users of a history that is no training row, with their
-    /// similarities (`scores(forNewUser:values:data:excluding:)`'s); nil where the index does
-    /// not fold in.
+    /// The k nearest training users of a history that is no training row (every kept one, up
+    /// to `saved-neighbors`, when neighbours are chosen per item), with their similarities
+    /// (`scores(forNewUser:values:data:excluding:)`'s); nil where the index does not fold in.
     func neighbours(ofNewUser items: [Int32], values: [Float], excluding: Int?) -> (columns: [Int32], values: [Float])? {
         guard let users else { return nil }
         var last: [Int32: Float] = [:]
@@ -139,20 +160,87 @@ struct NeighborhoodIndex: Sendable {
         }
         let norm = Float(prepared.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot())
         var scratch = PairwiseSimilarity.Scratch(users.others.rowCount)
-        return Self.kernel(settings, limit: settings.neighbors)
+        return Self.kernel(settings, limit: perItem ? settings.rowCap : settings.neighbors)
             .neighbors(of: columns, prepared, norm: norm, count: columns.count, excluding: excluding, among: users.others, scratch: &scratch)
     }
 
-    /// Item-based scores of any history: `Σ_j W[j, i] · x_j` over its items.
+    /// Item-based scores of any history: `Σ_j W[j, i] · x_j` over its items (`fixed`), or over
+    /// each candidate's k most similar among them (`per-item`).
     func scores<Items: Collection<Int32>, Values: Collection<Float>>(forHistory items: Items, values: Values, itemCount: Int) -> [Float] {
+        if let incoming {
+            return nearestPerCandidate(itemCount: itemCount) { offer in
+                for (j, x) in zip(items, values) where j >= 0 && Int(j) < incoming.rowCount {
+                    for m in incoming.entries(ofRow: Int(j)) where Int(incoming.columns[m]) < itemCount {
+                        offer(Int(incoming.columns[m]), j, incoming.values[m], x)
+                    }
+                }
+            }
+        }
         var scores = [Float](repeating: 0, count: itemCount)
         for (item, value) in zip(items, values) { addHistoryTerm(item: item, value: value, factor: 1, to: &scores) }
         return scores
     }
 
-    /// One history item's term of `scores(forHistory:values:itemCount:)`, times `factor`.
+    /// Scores with neighbours chosen per candidate: `offers` calls its argument with every
+    /// (candidate, neighbour, similarity, neighbour's value), and is run twice (to count, then
+    /// to gather); each candidate then scores as `sumOfNearest` sums its offers.
+    func nearestPerCandidate(itemCount: Int, offers: ((Int, Int32, Float, Float) -> Void) -> Void) -> [Float] {
+        var starts = [Int](repeating: 0, count: itemCount + 1)
+        offers { candidate, _, _, _ in starts[candidate + 1] += 1 }
+        for c in 0..<itemCount { starts[c + 1] += starts[c] }
+        var next = starts
+        var neighbours = [Int32](repeating: 0, count: starts[itemCount])
+        var similarities = [Float](repeating: 0, count: starts[itemCount]), values = similarities
+        offers { candidate, neighbour, similarity, value in
+            let p = next[candidate]
+            neighbours[p] = neighbour; similarities[p] = similarity; values[p] = value
+            next[candidate] = p + 1
+        }
+        var scores = [Float](repeating: 0, count: itemCount)
+        for c in 0..<itemCount where starts[c + 1] > starts[c] {
+            let range = starts[c]..<starts[c + 1]
+            scores[c] = sumOfNearest(neighbours[range], similarities[range], values[range])
+        }
+        return scores
+    }
+
+    /// One candidate's score from its neighbours' offers, in the order they were offered: the
+    /// `neighbors` most similar (ties to the lower index) each add s · x (s alone unless ranking
+    /// by value), summed in offer order; `term` sees each chosen one (for explanations, which so
+    /// add up to the score bit for bit).
+    func sumOfNearest(_ neighbours: ArraySlice<Int32>, _ similarities: ArraySlice<Float>, _ values: ArraySlice<Float>,
+                      term: ((Int32, Float) -> Void)? = nil) -> Float {
+        // Past k offers, each offer's key orders it (similarity descending, then neighbour):
+        // similarities are positive, so their bit patterns order as they do. The k-th smallest
+        // key is the threshold; an offer at it is taken while the quota lasts (a history may
+        // hold an item twice, whose offers then share a key).
+        func key(_ n: Int) -> UInt64 { UInt64(~similarities[n].bitPattern) << 32 | UInt64(UInt32(bitPattern: neighbours[n])) }
+        let k = settings.neighbors, selecting = neighbours.count > k
+        var threshold: UInt64 = 0, quota = 0
+        if selecting {
+            var keys = neighbours.indices.map(key)
+            keys.sort()
+            threshold = keys[k - 1]
+            quota = k - (keys.firstIndex(of: threshold) ?? 0)
+        }
+        var sum: Float = 0
+        for n in neighbours.indices {
+            if selecting {
+                let nk = key(n)
+                if nk > threshold || (nk == threshold && quota == 0) { continue }
+                if nk == threshold { quota -= 1 }
+            }
+            let t = similarities[n] * (settings.rankByValue ? values[n] : 1)
+            sum += t
+            term?(neighbours[n], t)
+        }
+        return sum
+    }
+
+    /// One history item's term of `scores(forHistory:values:itemCount:)`, times `factor`
+    /// (neighbours fixed at the fit only: per candidate, no history item has a term of its own).
     func addHistoryTerm(item: Int32, value: Float, factor: Float, to scores: inout [Float]) {
-        guard item >= 0, Int(item) < nearest.rowCount, scores.count >= nearest.columnCount else { return }
+        guard !perItem, item >= 0, Int(item) < nearest.rowCount, scores.count >= nearest.columnCount else { return }
         let weight = factor * (settings.rankByValue ? value : 1)
         for m in nearest.entries(ofRow: Int(item)) { scores[Int(nearest.columns[m])] += nearest.values[m] * weight }
     }
@@ -165,14 +253,26 @@ struct NeighborhoodIndex: Sendable {
         case .items:
             return explanation(of: item, history: byUser.columns(ofRow: user), values: byUser.values(ofRow: user))
         case .users:
-            let row = nearest.entries(ofRow: user)
-            return explanation(of: item, neighbours: nearest.columns[row], nearest.values[row], data: data)
+            let rows = perItem ? similarities : nearest
+            let row = rows.entries(ofRow: user)
+            return explanation(of: item, neighbours: rows.columns[row], rows.values[row], data: data)
         }
     }
 
-    /// Item-based: each history item's term W[j, i]·x_j (x_j = 1 unless ranking by value).
+    /// Item-based: each history item's term W[j, i]·x_j (x_j = 1 unless ranking by value); per
+    /// candidate, the terms of the item's k most similar among the history.
     func explanation(of item: Int, history: some Collection<Int32>, values: some Collection<Float>) -> Explanation {
         var parts: [(index: Int32, weight: Float)] = []
+        if perItem {
+            var offered: (neighbours: [Int32], similarities: [Float], values: [Float]) = ([], [], [])
+            if item >= 0 && item < similarities.rowCount {
+                for (j, x) in zip(history, values) {
+                    if let s = similarities.value(row: item, column: Int(j)) { offered.neighbours.append(j); offered.similarities.append(s); offered.values.append(x) }
+                }
+            }
+            _ = sumOfNearest(offered.neighbours[...], offered.similarities[...], offered.values[...]) { parts.append(($0, $1)) }
+            return Explanation(items: parts, sumsToScore: true)
+        }
         for (j, value) in zip(history, values) {
             for m in nearest.entries(ofRow: Int(j)) where Int(nearest.columns[m]) == item {
                 parts.append((j, nearest.values[m] * (settings.rankByValue ? value : 1)))
@@ -181,9 +281,18 @@ struct NeighborhoodIndex: Sendable {
         return Explanation(items: parts, sumsToScore: true)
     }
 
-    /// User-based: each neighbour's term s(u, v)·x_vi (x_vi = 1 unless ranking by value).
+    /// User-based: each neighbour's term s(u, v)·x_vi (x_vi = 1 unless ranking by value); per
+    /// candidate, the terms of the k most similar among the neighbours who have the item.
     func explanation(of item: Int, neighbours: some Collection<Int32>, _ similarities: some Collection<Float>, data: InteractionMatrix) -> Explanation {
         var parts: [(index: Int32, weight: Float)] = []
+        if perItem {
+            var offered: (neighbours: [Int32], similarities: [Float], values: [Float]) = ([], [], [])
+            for (v, s) in zip(neighbours, similarities) {
+                if let value = data.byUser.value(row: Int(v), column: item) { offered.neighbours.append(v); offered.similarities.append(s); offered.values.append(value) }
+            }
+            _ = sumOfNearest(offered.neighbours[...], offered.similarities[...], offered.values[...]) { parts.append(($0, $1)) }
+            return Explanation(users: parts, sumsToScore: true)
+        }
         for (v, s) in zip(neighbours, similarities) {
             if let value = data.byUser.value(row: Int(v), column: item) { parts.append((v, s * (settings.rankByValue ? value : 1))) }
         }

@@ -71,10 +71,10 @@ public struct NeighborhoodModel<Side: NeighborhoodSide>: RecommendationModel {
 
     /// Item-based: a history scores by the sum of its items' neighbour rows; user-based ones
     /// find the history's neighbours first, which no per-item term gives.
-    public var scoresHistoryBySum: Bool { Side.compares == .items }
+    public var scoresHistoryBySum: Bool { Side.compares == .items && configuration.neighborhood == .fixed }
 
     public func addHistoryTerm(item: Int32, value: Float, factor: Float, to scores: inout [Float]) {
-        guard Side.compares == .items else { return }
+        guard scoresHistoryBySum else { return }
         index.addHistoryTerm(item: item, value: value, factor: factor, to: &scores)
     }
 

@@ -10,6 +10,19 @@ public enum RatingAggregation: String, Sendable, Codable, CaseIterable {
     case baseline
 }
 
+/// Which neighbours score a candidate item in a top-N list.
+public enum NeighborhoodScope: String, Sendable, Codable, CaseIterable {
+    /// Each row's k nearest, fixed at the fit: item-based, every history item adds its k most
+    /// similar items (Deshpande & Karypis 2004, as implicit ranks); user-based, the user's k most
+    /// similar users add their items.
+    case fixed
+    /// Chosen for each candidate, as rating prediction chooses them (Sarwar et al. 2001;
+    /// Herlocker et al. 1999) and LensKit ranks: item-based, the candidate's k most similar
+    /// items among the history; user-based, the k users most similar to the user among those
+    /// who have the candidate.
+    case perItem = "per-item"
+}
+
 /// The settings every neighbourhood model shares.
 public struct NeighborhoodSettings: ModelConfiguration {
     public var similarity: SimilarityMeasure = .cosine
@@ -29,6 +42,9 @@ public struct NeighborhoodSettings: ModelConfiguration {
     public var prediction: RatingAggregation = .meanCentered
     /// Weight the user's interactions by their value in top-N scoring (default: each counts 1).
     public var rankByValue = false
+    /// Which neighbours score a candidate in top-N lists (rating prediction always chooses them
+    /// per item).
+    public var neighborhood = NeighborhoodScope.fixed
     public var baseline = BaselineSettings()
     /// How values enter the similarities: `none` as they are, `log` as log(1 + x), `auto` (the
     /// default) log for counts only, so a few heavy plays do not dominate a cosine; ratings and
@@ -45,7 +61,7 @@ public struct NeighborhoodSettings: ModelConfiguration {
 
     static let parameterNames = ["similarity", "neighbors", "shrinkage", "min-support", "min-neighbors", "saved-neighbors",
                                  "prediction",
-                                 "rank-by-value", "value-transform"] + BaselineSettings.parameterNames
+                                 "rank-by-value", "value-transform", "neighborhood"] + BaselineSettings.parameterNames
 
     public init(parameters: ModelParameters) throws(ModelError) {
         try parameters.checkKnown(Self.parameterNames + ["k"])
@@ -59,6 +75,7 @@ public struct NeighborhoodSettings: ModelConfiguration {
         rankByValue = try parameters.bool("rank-by-value", default: rankByValue)
         baseline = try BaselineSettings(parameters: parameters)
         valueTransform = try parameters.choice("value-transform", default: valueTransform)
+        neighborhood = try parameters.choice("neighborhood", default: neighborhood)
     }
 
     static let countRange = 1...1_000_000, savedRange = 0...1_000_000_000
