@@ -238,3 +238,63 @@ KERNEL_ATTRIBUTES static void KERNEL(lambdarank_pairs)(const float *score, const
     gradient[i] -= horizontal_sum(gradient_i);
     hessian[i] += horizontal_sum(hessian_i);
 }
+
+// erf in eight lanes (Abramowitz & Stegun 7.1.26, as VectorKernels.erf; |error| < 1.5·10⁻⁷):
+// 1 − (a₁t + … + a₅t⁵)·e^(−x²) with t = 1/(1 + p|x|), the sign of x put back.
+#ifndef BRAID_ERF8
+#define BRAID_ERF8(input) ({ \
+    v8f z_ = (input); \
+    v8f a_ = __builtin_elementwise_abs(z_); \
+    v8f t_ = 1.0f / (1.0f + 0.3275911f * a_); \
+    v8f q_ = 1.061405429f; \
+    q_ = q_ * t_ - 1.453152027f; \
+    q_ = q_ * t_ + 1.421413741f; \
+    q_ = q_ * t_ - 0.284496736f; \
+    q_ = q_ * t_ + 0.254829592f; \
+    q_ = q_ * t_; \
+    v8f y_ = 1.0f - q_ * BRAID_EXP8(-a_ * a_); \
+    v8i sign_ = (int)0x80000000u; \
+    (v8f)((v8i)y_ ^ ((z_ < 0.0f) & sign_)); })
+#endif
+
+// In place, v[i] = e^(v[i] − max)/Σ over n values: the maximum and the sum over eight lanes,
+// the last n mod 8 values in lanes of their own (the rest of those lanes far below the maximum).
+KERNEL_ATTRIBUTES static void KERNEL(softmax)(float *v, long n) {
+    if (n <= 0) return;
+    v8f lanes = -__builtin_inff();
+    long i = 0;
+    for (; i + 8 <= n; i += 8) lanes = __builtin_elementwise_max(lanes, load8(v + i));
+    float maximum = lanes[0];
+    for (int l = 1; l < 8; l++) maximum = lanes[l] > maximum ? lanes[l] : maximum;
+    for (long j = i; j < n; j++) maximum = v[j] > maximum ? v[j] : maximum;
+    v8f shift = maximum, sums = 0;
+    for (i = 0; i + 8 <= n; i += 8) {
+        v8f e = BRAID_EXP8(load8(v + i) - shift);
+        store8(v + i, e);
+        sums += e;
+    }
+    float tail[8] = {-100, -100, -100, -100, -100, -100, -100, -100};
+    for (long j = i; j < n; j++) tail[j - i] = v[j] - maximum;
+    v8f e = BRAID_EXP8(load8(tail));
+    float sum = horizontal_sum(sums);
+    for (long j = i; j < n; j++) { v[j] = e[j - i]; sum += e[j - i]; }
+    v8f inverse = 1.0f / sum;
+    for (i = 0; i + 8 <= n; i += 8) store8(v + i, load8(v + i) * inverse);
+    for (; i < n; i++) v[i] *= inverse[0];
+}
+
+// In place, v[i] = ½·v[i]·(1 + erf(v[i]/√2)): exact GELU with the erf above.
+KERNEL_ATTRIBUTES static void KERNEL(gelu)(float *v, long count) {
+    long i = 0;
+    for (; i + 8 <= count; i += 8) {
+        v8f x = load8(v + i);
+        store8(v + i, 0.5f * x * (1.0f + BRAID_ERF8(x * 0.70710678118654752f)));
+    }
+    if (i < count) {
+        float tail[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+        for (long j = i; j < count; j++) tail[j - i] = v[j];
+        v8f x = load8(tail);
+        v8f y = 0.5f * x * (1.0f + BRAID_ERF8(x * 0.70710678118654752f));
+        for (long j = i; j < count; j++) v[j] = y[j - i];
+    }
+}

@@ -53,6 +53,8 @@ void braid_pack_panels(const float *rows, long n, long f, float *out) { DISPATCH
 void braid_score_rows(const float *rows, long count, long f, const float *x, float *y, float *scratch) { DISPATCH(score_rows, rows, count, f, x, y, scratch); }
 long braid_first_at_least(const float *s, long start, long count, float threshold) { return DISPATCH(first_at_least, s, start, count, threshold); }
 void braid_sgd_step(float *p, float *q, float error, float rate, float lambda, long count) { DISPATCH(sgd_step, p, q, error, rate, lambda, count); }
+void braid_softmax(float *v, long n) { DISPATCH(softmax, v, n); }
+void braid_gelu(float *v, long count) { DISPATCH(gelu, v, count); }
 void braid_lambdarank_pairs(const float *score, const float *gain, const float *discount, const float *weight,
                             float *gradient, float *hessian, long i, long start, long count, float sigma) {
     DISPATCH(lambdarank_pairs, score, gain, discount, weight, gradient, hessian, i, start, count, sigma);

@@ -30,6 +30,21 @@ import Testing
     }
 
     /// Worked by hand: det = 4·14 − 2·6 = 44; the adjugate is [[14, −6, 2], [−6, 12, −4], [2, −4, 16]].
+    /// Softmax and GELU in the C kernels, over eleven and thirteen values (a block of eight and a
+    /// tail): known answers from Python's math.exp and math.erf.
+    @Test func softmaxAndGELUKnownAnswers() {
+        var logits: [Float] = [0.5, -1.25, 3.0, 0.0, 2.0, -0.75, 1.5, 4.0, -2.0, 1.0, 0.25]
+        logits.withUnsafeMutableBufferPointer { VectorKernels.softmax($0.baseAddress!, $0.count) }
+        let probabilities: [Float] = [0.01752101, 0.0030447, 0.21344961, 0.01062703, 0.07852372, 0.00501985, 0.04762704, 0.58021619,
+                                      0.00143821, 0.02888726, 0.01364538]
+        #expect(zip(logits, probabilities).allSatisfy { abs($0 - $1) < 1e-6 }, "\(logits)")
+        var x: [Float] = [-3, -1, -0.5, 0, 0.5, 1, 2, 3, -2.5, 1.5, 0.1, -0.1, 5]
+        x.withUnsafeMutableBufferPointer { VectorKernels.gelu($0.baseAddress!, $0.count) }
+        let gelu: [Float] = [-0.00404969, -0.15865525, -0.15426877, 0, 0.34573123, 0.84134475, 1.95449974, 2.99595031, -0.01552416, 1.3997892,
+                             0.05398278, -0.04601722, 4.99999857]
+        #expect(zip(x, gelu).allSatisfy { abs($0 - $1) < 1e-6 }, "\(x)")
+    }
+
     @Test func inverseOfAThreeByThreeMatrix() {
         var a: [Float] = [4, 2, 0,
                           2, 5, 1,

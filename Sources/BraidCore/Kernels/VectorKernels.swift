@@ -156,61 +156,17 @@ public enum VectorKernels {
         return e * unsafeBitCast(bits, to: SIMD8<Float>.self)
     }
 
-    /// In-place `v[i] = e^(v[i] − max) / Σ` over `count` values (a numerically stable softmax).
-    @inlinable
+    /// In-place `v[i] = e^(v[i] − max) / Σ` over `count` values (a numerically stable softmax),
+    /// e^x as `exp(_:)` computes it, in the C kernels' AVX2 lanes where the CPU has them.
     public static func softmax(_ v: UnsafeMutablePointer<Float>, _ count: Int) {
-        let raw = UnsafeMutableRawPointer(v)
-        var lanes = SIMD8<Float>(repeating: -.infinity)
-        var i = 0
-        while i + 8 <= count {
-            let v = raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
-            lanes = lanes.replacing(with: v, where: v .> lanes)
-            i += 8
-        }
-        var maximum = lanes.max()
-        while i < count { maximum = Swift.max(maximum, v[i]); i += 1 }
-        var sum: Float = 0
-        i = 0
-        let shift = SIMD8<Float>(repeating: maximum)
-        while i + 8 <= count {
-            let e = exp(raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self) - shift)
-            raw.storeBytes(of: e, toByteOffset: i * 4, as: SIMD8<Float>.self)
-            sum += e.sum()
-            i += 8
-        }
-        while i < count {
-            var lane = SIMD8<Float>(repeating: -100)
-            lane[0] = v[i] - maximum
-            v[i] = exp(lane)[0]
-            sum += v[i]
-            i += 1
-        }
-        let inverse = 1 / sum
-        i = 0
-        while i + 8 <= count {
-            raw.storeBytes(of: raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self) * inverse, toByteOffset: i * 4, as: SIMD8<Float>.self)
-            i += 8
-        }
-        while i < count { v[i] *= inverse; i += 1 }
+        braid_softmax(v, count)
     }
 
     /// In-place exact-form GELU, `0.5·x·(1 + erf(x/√2))`, with erf from Abramowitz & Stegun
-    /// 7.1.26 (absolute error below 1.5e-7) on eight lanes.
-    @inlinable
+    /// 7.1.26 (absolute error below 1.5e-7) as `erf(_:)` computes it, in the C kernels' AVX2
+    /// lanes where the CPU has them.
     public static func gelu(_ v: UnsafeMutablePointer<Float>, _ count: Int) {
-        let raw = UnsafeMutableRawPointer(v)
-        var i = 0
-        while i + 8 <= count {
-            let x = raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
-            raw.storeBytes(of: 0.5 * x * (1 + erf(x * 0.70710678118654752)), toByteOffset: i * 4, as: SIMD8<Float>.self)
-            i += 8
-        }
-        while i < count {
-            var lane = SIMD8<Float>(repeating: 0)
-            lane[0] = v[i]
-            v[i] = 0.5 * v[i] * (1 + erf(lane * 0.70710678118654752)[0])
-            i += 1
-        }
+        braid_gelu(v, count)
     }
 
     /// erf on eight lanes (Abramowitz & Stegun 7.1.26).

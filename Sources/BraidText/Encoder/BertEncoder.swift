@@ -110,18 +110,30 @@ public struct BertEncoder: Sendable {
         }
         layerNorm(&x, rows: rows, embeddingNorm)
         let lengths = batch.map(\.count)
-        for layer in layers { apply(layer, to: &x, batch: batch.count, length: length, lengths: lengths) }
+        var work = Workspace()
+        for layer in layers { apply(layer, to: &x, batch: batch.count, length: length, lengths: lengths, work: &work) }
         return (x, length)
     }
 
-    func apply(_ layer: Layer, to x: inout [Float], batch: Int, length: Int, lengths: [Int]) {
+    /// A batch's intermediate arrays, allocated at its first layer and reused by the others
+    /// (fresh ones per layer page-faulted on every allocation: the intermediate activations of
+    /// 32 passages of 256 tokens take 50 MB). Padding rows may hold an earlier layer's values;
+    /// no real token reads them (attention reads the real tokens' rows only, the rest is row by row).
+    struct Workspace {
+        var q: [Float] = [], k: [Float] = [], v: [Float] = [], context: [Float] = []
+        var attended: [Float] = [], intermediate: [Float] = [], output: [Float] = []
+    }
+
+    func apply(_ layer: Layer, to x: inout [Float], batch: Int, length: Int, lengths: [Int], work: inout Workspace) {
         let h = configuration.hiddenSize, heads = configuration.heads, dh = h / heads
         let rows = batch * length
-        let q = dense(x, rows: rows, layer.query), k = dense(x, rows: rows, layer.key), v = dense(x, rows: rows, layer.value)
-        var context = [Float](repeating: 0, count: rows * h)
+        dense(x, rows: rows, layer.query, into: &work.q)
+        dense(x, rows: rows, layer.key, into: &work.k)
+        dense(x, rows: rows, layer.value, into: &work.v)
+        if work.context.count != rows * h { work.context = [Float](repeating: 0, count: rows * h) }
         let scale = 1 / Float(dh).squareRoot()
-        q.withUnsafeBufferPointer { qb in k.withUnsafeBufferPointer { kb in v.withUnsafeBufferPointer { vb in
-            context.withUnsafeMutableBufferPointer { cb in
+        work.q.withUnsafeBufferPointer { qb in work.k.withUnsafeBufferPointer { kb in work.v.withUnsafeBufferPointer { vb in
+            work.context.withUnsafeMutableBufferPointer { cb in
                 let qp = UnsafeSendablePointer(qb.baseAddress!), kp = UnsafeSendablePointer(kb.baseAddress!), vp = UnsafeSendablePointer(vb.baseAddress!)
                 let out = SharedBuffer(cb)
                 let longest = lengths.max() ?? 0
@@ -146,25 +158,25 @@ public struct BertEncoder: Sendable {
                 }
             }
         } } }
-        var attended = dense(context, rows: rows, layer.attentionOutput)
-        layerNorm(&attended, rows: rows, layer.attentionNorm, adding: x)
-        var intermediate = dense(attended, rows: rows, layer.intermediate)
-        intermediate.withUnsafeMutableBufferPointer { ib in
+        dense(work.context, rows: rows, layer.attentionOutput, into: &work.attended)
+        layerNorm(&work.attended, rows: rows, layer.attentionNorm, adding: x)
+        dense(work.attended, rows: rows, layer.intermediate, into: &work.intermediate)
+        work.intermediate.withUnsafeMutableBufferPointer { ib in
             let buffer = SharedBuffer(ib)
             parallelChunks(buffer.count, minimumChunk: 4096) { range in
                 activation.apply(buffer.base + range.lowerBound, range.count)
             }
         }
-        var output = dense(intermediate, rows: rows, layer.output)
-        layerNorm(&output, rows: rows, layer.outputNorm, adding: attended)
-        x = output
+        dense(work.intermediate, rows: rows, layer.output, into: &work.output)
+        layerNorm(&work.output, rows: rows, layer.outputNorm, adding: work.attended)
+        swap(&x, &work.output)
     }
 
-    /// `input · Wᵀ + b` for `rows` input rows, split in row blocks across the worker threads,
-    /// each block one single-threaded sgemm (OpenBLAS's own threads would spin against the
-    /// workers running attention).
-    func dense(_ input: [Float], rows: Int, _ layer: Dense) -> [Float] {
-        var out = [Float](repeating: 0, count: rows * layer.outputs)
+    /// `out = input · Wᵀ + b` for `rows` input rows (`out` reused when it has the size), split
+    /// in row blocks across the worker threads, each block one single-threaded sgemm
+    /// (OpenBLAS's own threads would spin against the workers running attention).
+    func dense(_ input: [Float], rows: Int, _ layer: Dense, into out: inout [Float]) {
+        if out.count != rows * layer.outputs { out = [Float](repeating: 0, count: rows * layer.outputs) }
         input.withUnsafeBufferPointer { a in
             layer.weight.withUnsafeBufferPointer { w in
                 out.withUnsafeMutableBufferPointer { c in
@@ -182,7 +194,6 @@ public struct BertEncoder: Sendable {
                 }
             }
         }
-        return out
     }
 
     /// `x = LayerNorm(x + residual)` row by row on the worker threads (residual optional).

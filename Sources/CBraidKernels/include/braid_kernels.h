@@ -43,6 +43,12 @@ long braid_first_at_least(const float *s, long start, long count, float threshol
 /// p += lr·(e·q − λ·p) and q += lr·(e·p_old − λ·q), element by element.
 void braid_sgd_step(float *p, float *q, float error, float rate, float lambda, long count);
 
+/// In place, v[i] = e^(v[i] − max)/Σ_j e^(v[j] − max) over the n values (e^x as Cephes computes it).
+void braid_softmax(float *v, long n);
+
+/// In place, v[i] = ½·v[i]·(1 + erf(v[i]/√2)) (erf by Abramowitz & Stegun 7.1.26).
+void braid_gelu(float *v, long count);
+
 /// Row i's LambdaRank pairs with the rows start..<count (each of a lower label than i's) of a
 /// query gathered in label order, eight at a time: ρ = 1/(1 + e^{σ(s_i − s_j)}) and
 /// |ΔNDCG| = |g_i − g_j|·|d_i − d_j|·w_j (gains divided by the ideal DCG, discounts
