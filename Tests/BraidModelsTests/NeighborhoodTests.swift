@@ -1,5 +1,5 @@
 import BraidCore
-import BraidModels
+@testable import BraidModels
 import BraidTestSupport
 import Testing
 
@@ -58,6 +58,22 @@ import Testing
         let own = try model.scores(forHistory: [index("i1"), index("i2")], values: [1, 1], trainedUser: Int(data.users.index(of: "u1")!))
         #expect(own == model.scores(forUser: Int(data.users.index(of: "u1")!)))
         #expect(abs(own[Int(index("i0"))] - 0.5) < 1e-6 && abs(own[Int(index("i3"))] - 0.5) < 1e-6 && abs(own[Int(index("i2"))] - 0.5) < 1e-6)
+    }
+
+    /// The selection per-item scoring uses gives what sorting gives, at every rank, on keys with
+    /// many repeats and on distinct ones.
+    @Test func selectionEqualsSorting() {
+        var generator = SystemRandomNumberGenerator()
+        for trial in 0..<200 {
+            let count = 1 + trial % 37
+            let keys = (0..<count).map { _ in trial % 2 == 0 ? UInt64.random(in: 0..<4, using: &generator) : UInt64.random(in: 0..<UInt64.max, using: &generator) }
+            let sorted = keys.sorted()
+            for rank in 0..<count {
+                var scratch = keys
+                let chosen = scratch.withUnsafeMutableBufferPointer { NeighborhoodIndex.smallest(rank, of: $0) }
+                #expect(chosen == sorted[rank], "\(keys) rank \(rank)")
+            }
+        }
     }
 
     /// Neighbours chosen per candidate, worked by hand on four users and four items (cosines:

@@ -186,15 +186,25 @@ struct NeighborhoodIndex: Sendable {
     /// to gather); each candidate then scores as `sumOfNearest` sums its offers.
     func nearestPerCandidate(itemCount: Int, offers: ((Int, Int32, Float, Float) -> Void) -> Void) -> [Float] {
         var starts = [Int](repeating: 0, count: itemCount + 1)
-        offers { candidate, _, _, _ in starts[candidate + 1] += 1 }
+        starts.withUnsafeMutableBufferPointer { counts in offers { candidate, _, _, _ in counts[candidate + 1] += 1 } }
         for c in 0..<itemCount { starts[c + 1] += starts[c] }
         var next = starts
         var neighbours = [Int32](repeating: 0, count: starts[itemCount])
         var similarities = [Float](repeating: 0, count: starts[itemCount]), values = similarities
-        offers { candidate, neighbour, similarity, value in
-            let p = next[candidate]
-            neighbours[p] = neighbour; similarities[p] = similarity; values[p] = value
-            next[candidate] = p + 1
+        // Through buffers: the arrays written from inside the closure would each check that
+        // they are not shared, at every offer.
+        next.withUnsafeMutableBufferPointer { next in
+            neighbours.withUnsafeMutableBufferPointer { n in
+                similarities.withUnsafeMutableBufferPointer { s in
+                    values.withUnsafeMutableBufferPointer { v in
+                        offers { candidate, neighbour, similarity, value in
+                            let p = next[candidate]
+                            n[p] = neighbour; s[p] = similarity; v[p] = value
+                            next[candidate] = p + 1
+                        }
+                    }
+                }
+            }
         }
         var scores = [Float](repeating: 0, count: itemCount)
         for c in 0..<itemCount where starts[c + 1] > starts[c] {
@@ -218,10 +228,13 @@ struct NeighborhoodIndex: Sendable {
         let k = settings.neighbors, selecting = neighbours.count > k
         var threshold: UInt64 = 0, quota = 0
         if selecting {
-            var keys = neighbours.indices.map(key)
-            keys.sort()
-            threshold = keys[k - 1]
-            quota = k - (keys.firstIndex(of: threshold) ?? 0)
+            withUnsafeTemporaryAllocation(of: UInt64.self, capacity: neighbours.count) { keys in
+                for (slot, n) in neighbours.indices.enumerated() { keys[slot] = key(n) }
+                threshold = Self.smallest(k - 1, of: keys)
+                var below = 0
+                for slot in keys.indices where keys[slot] < threshold { below += 1 }
+                quota = k - below
+            }
         }
         var sum: Float = 0
         for n in neighbours.indices {
@@ -235,6 +248,24 @@ struct NeighborhoodIndex: Sendable {
             term?(neighbours[n], t)
         }
         return sum
+    }
+
+    /// The element of `keys` that would stand at `rank` (from 0) were they sorted (Hoare's
+    /// selection: partition around the middle element, go on in the side that holds the rank);
+    /// `keys` is left reordered.
+    static func smallest(_ rank: Int, of keys: UnsafeMutableBufferPointer<UInt64>) -> UInt64 {
+        var low = 0, high = keys.count - 1
+        while low < high {
+            let pivot = keys[low + (high - low) / 2]
+            var i = low, j = high
+            while i <= j {
+                while keys[i] < pivot { i += 1 }
+                while keys[j] > pivot { j -= 1 }
+                if i <= j { keys.swapAt(i, j); i += 1; j -= 1 }
+            }
+            if rank <= j { high = j } else if rank >= i { low = i } else { return keys[rank] }
+        }
+        return keys[rank]
     }
 
     /// One history item's term of `scores(forHistory:values:itemCount:)`, times `factor`
