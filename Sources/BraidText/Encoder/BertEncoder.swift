@@ -122,6 +122,11 @@ public struct BertEncoder: Sendable {
     struct Workspace {
         var q: [Float] = [], k: [Float] = [], v: [Float] = [], context: [Float] = []
         var attended: [Float] = [], intermediate: [Float] = [], output: [Float] = []
+
+        /// `array` with `count` values: kept as it is when it has them, else new zeros.
+        static func size(_ array: inout [Float], _ count: Int) {
+            if array.count != count { array = [Float](repeating: 0, count: count) }
+        }
     }
 
     func apply(_ layer: Layer, to x: inout [Float], batch: Int, length: Int, lengths: [Int], work: inout Workspace) {
@@ -130,7 +135,7 @@ public struct BertEncoder: Sendable {
         dense(x, rows: rows, layer.query, into: &work.q)
         dense(x, rows: rows, layer.key, into: &work.k)
         dense(x, rows: rows, layer.value, into: &work.v)
-        if work.context.count != rows * h { work.context = [Float](repeating: 0, count: rows * h) }
+        Workspace.size(&work.context, rows * h)
         let scale = 1 / Float(dh).squareRoot()
         work.q.withUnsafeBufferPointer { qb in work.k.withUnsafeBufferPointer { kb in work.v.withUnsafeBufferPointer { vb in
             work.context.withUnsafeMutableBufferPointer { cb in
@@ -176,7 +181,7 @@ public struct BertEncoder: Sendable {
     /// in row blocks across the worker threads, each block one single-threaded sgemm
     /// (OpenBLAS's own threads would spin against the workers running attention).
     func dense(_ input: [Float], rows: Int, _ layer: Dense, into out: inout [Float]) {
-        if out.count != rows * layer.outputs { out = [Float](repeating: 0, count: rows * layer.outputs) }
+        Workspace.size(&out, rows * layer.outputs)
         input.withUnsafeBufferPointer { a in
             layer.weight.withUnsafeBufferPointer { w in
                 out.withUnsafeMutableBufferPointer { c in

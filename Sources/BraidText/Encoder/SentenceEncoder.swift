@@ -80,9 +80,10 @@ public struct SentenceEncoder: Sendable {
         }
         head = try ModelDirectory.head(in: directory, hiddenSize: configuration.hiddenSize)
         let vocabularyDigest = Digests.sha256(Array(tokenizer.tokens.joined(separator: "\n").utf8))
+        let special = tokenizer.specialTokens.sorted()
         settings = (["vocabulary SHA-256 \(vocabularyDigest.prefix(12))", tokenizer.lowercase ? "uncased" : "cased"]
                     + (tokenizer.stripAccents ? ["accents stripped"] : []) + (lowercasesInput ? ["input lowercased"] : [])
-                    + (tokenizer.specialTokens.sorted() == Self.bertSpecialTokens ? [] : ["special tokens " + tokenizer.specialTokens.sorted().joined(separator: " ")])
+                    + (special == Self.bertSpecialTokens ? [] : ["special tokens " + special.joined(separator: " ")])
                     + ["at most \(tokenizer.maximumLength) tokens", "\(configuration.heads) heads", encoder.activation.rawValue,
                        "layer-norm ε \(configuration.layerNormEpsilon)"] + head.summary).joined(separator: ", ")
         identity = Digests.sha256(Array((digest + "\n" + settings + "\n" + Self.tokenizerRevision).utf8))

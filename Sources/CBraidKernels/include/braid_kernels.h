@@ -49,6 +49,12 @@ void braid_softmax(float *v, long n);
 /// In place, v[i] = ½·v[i]·(1 + erf(v[i]/√2)) (erf by Abramowitz & Stegun 7.1.26).
 void braid_gelu(float *v, long count);
 
+/// In place, v[i] = Φ(v[i]) = ½·(1 + erf(v[i]/√2)), with braid_gelu's erf.
+void braid_normal_cdf(float *v, long count);
+
+/// In place, v[i] = e^v[i] (Cephes' method, inputs clamped to [−87.3, 88.3]).
+void braid_exp(float *v, long count);
+
 /// Row i's LambdaRank pairs with the rows start..<count (each of a lower label than i's) of a
 /// query gathered in label order, eight at a time: ρ = 1/(1 + e^{σ(s_i − s_j)}) and
 /// |ΔNDCG| = |g_i − g_j|·|d_i − d_j|·w_j (gains divided by the ideal DCG, discounts
