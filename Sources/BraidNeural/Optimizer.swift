@@ -27,60 +27,62 @@ public struct Adam: Sendable {
     public static func gradientNorm(_ parameters: [Parameter]) -> Float {
         var sum: Double = 0
         for p in parameters where p.holdsGradient {
-            let blocks = (p.count + block - 1) / block
-            var partial = [Double](repeating: 0, count: blocks)
             p.gradient.withUnsafeBufferPointer { g in
                 let gp = UnsafeSendablePointer(g.baseAddress!), count = g.count
-                partial.withUnsafeMutableBufferPointer { out in
-                    let sums = SharedBuffer(out)
-                    parallelFor(blocks) { b in
-                        var s: Double = 0
-                        for i in (b * block)..<min(count, (b + 1) * block) { s += Double(gp.pointer[i]) * Double(gp.pointer[i]) }
-                        sums.base[b] = s
-                    }
-                }
+                sum += blockSums(count) { range in VectorKernels.sumOfSquares(gp.pointer + range.lowerBound, range.count) }
             }
-            for s in partial { sum += s }
         }
         return Float(sum.squareRoot())
     }
 
+    /// `body` over `count` values in blocks of `block` on the worker threads, its results
+    /// added in block order.
+    static func blockSums(_ count: Int, _ body: @Sendable (Range<Int>) -> Double) -> Double {
+        let blocks = (count + block - 1) / block
+        var partial = [Double](repeating: 0, count: blocks)
+        partial.withUnsafeMutableBufferPointer { out in
+            let sums = SharedBuffer(out)
+            parallelFor(blocks) { b in sums.base[b] = body((b * block)..<min(count, (b + 1) * block)) }
+        }
+        return partial.reduce(0, +)
+    }
+
     /// One update from the accumulated gradients, which are then zeroed. Returns the gradient
-    /// norm before clipping.
+    /// norm before clipping: without clipping it is summed in the update's own pass over the
+    /// gradients (`VectorKernels.adamStep`), in the same order as `gradientNorm`.
     @discardableResult
     public mutating func update(_ parameters: [Parameter]) -> Float {
         step += 1
-        let norm = Self.gradientNorm(parameters)
-        let clip: Float = clipNorm > 0 && norm > clipNorm ? clipNorm / norm : 1
+        let given = clipNorm > 0 ? Self.gradientNorm(parameters) : nil
+        let clip: Float = given.map { $0 > clipNorm ? clipNorm / $0 : 1 } ?? 1
         let correction1 = 1 - Foundation.pow(beta1, Float(step)), correction2 = 1 - Foundation.pow(beta2, Float(step))
         let rate = learningRate / correction1
+        var squares: Double = 0
         for p in parameters {
             if p.firstMoment.isEmpty {
                 p.firstMoment = [Float](repeating: 0, count: p.count)
                 p.secondMoment = p.firstMoment
             }
+            let held = p.holdsGradient
             let decay = p.decays ? 1 - learningRate * weightDecay : 1
-            let b1 = beta1, b2 = beta2, eps = epsilon
+            let constants = VectorKernels.AdamStep(clip: clip, beta1: beta1, beta2: beta2, rate: rate, correction2: correction2,
+                                                   epsilon: epsilon, decay: decay)
             // Elementwise, so the blocks run on the worker threads with the same result as one pass.
             p.value.withUnsafeMutableBufferPointer { w in
                 p.gradient.withUnsafeMutableBufferPointer { g in
                     p.firstMoment.withUnsafeMutableBufferPointer { m in
                         p.secondMoment.withUnsafeMutableBufferPointer { v in
                             let w = SharedBuffer(w), g = SharedBuffer(g), m = SharedBuffer(m), v = SharedBuffer(v)
-                            parallelChunks(w.count, minimumChunk: Self.block) { range in
-                                for i in range {
-                                    let gi = g.base[i] * clip
-                                    m.base[i] = b1 * m.base[i] + (1 - b1) * gi
-                                    v.base[i] = b2 * v.base[i] + (1 - b2) * gi * gi
-                                    w.base[i] = w.base[i] * decay - rate * m.base[i] / ((v.base[i] / correction2).squareRoot() + eps)
-                                    g.base[i] = 0
-                                }
+                            let sum = Self.blockSums(w.count) { range in
+                                let i = range.lowerBound
+                                return VectorKernels.adamStep(w.base + i, g.base + i, m.base + i, v.base + i, range.count, constants)
                             }
+                            if held { squares += sum }
                         }
                     }
                 }
             }
         }
-        return norm
+        return given ?? Float(squares.squareRoot())
     }
 }

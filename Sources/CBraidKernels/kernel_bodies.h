@@ -303,3 +303,55 @@ KERNEL_ATTRIBUTES static void KERNEL(softmax)(float *v, long n) {
 KERNEL_ATTRIBUTES static void KERNEL(gelu)(float *v, long count) { BRAID_ELEMENTWISE(v, count, BRAID_GELU8); }
 KERNEL_ATTRIBUTES static void KERNEL(normal_cdf)(float *v, long count) { BRAID_ELEMENTWISE(v, count, BRAID_PHI8); }
 KERNEL_ATTRIBUTES static void KERNEL(exp)(float *v, long count) { BRAID_ELEMENTWISE(v, count, BRAID_EXP8); }
+
+// Σ g[i]² in double: eight lanes of squares summed in order, then the lanes in a fixed tree,
+// then the last count mod 8 in order; the same on both paths (no contraction into FMA).
+#ifndef BRAID_SQUARES8
+typedef double v8d __attribute__((ext_vector_type(8)));
+#define BRAID_SQUARES8(g) ({ v8d d_ = __builtin_convertvector((g), v8d); d_ * d_; })
+#define BRAID_LANES_SUM(s) ((((s)[0] + (s)[1]) + ((s)[2] + (s)[3])) + (((s)[4] + (s)[5]) + ((s)[6] + (s)[7])))
+#endif
+
+KERNEL_ATTRIBUTES static double KERNEL(sum_of_squares)(const float *g, long count) {
+#pragma clang fp contract(off)
+    v8d lanes = 0;
+    long i = 0;
+    for (; i + 8 <= count; i += 8) lanes += BRAID_SQUARES8(load8(g + i));
+    double sum = BRAID_LANES_SUM(lanes);
+    for (; i < count; i++) sum += (double)g[i] * (double)g[i];
+    return sum;
+}
+
+// One Adam step, each value as the scalar update writes it and in its order of operations (no
+// FMA: the same bits on both paths): g·clip, m = β1·m + (1 − β1)·g, v = β2·v + (1 − β2)·g·g,
+// w = w·decay − rate·m/(√(v/c2) + ε), g = 0. Returns Σ g² of the gradient as given, summed as
+// braid_sum_of_squares sums it.
+KERNEL_ATTRIBUTES static double KERNEL(adam_step)(float *w, float *g, float *m, float *v, long count, float clip, float beta1,
+                                                  float beta2, float rate, float correction2, float epsilon, float decay) {
+#pragma clang fp contract(off)
+    v8d lanes = 0;
+    v8f b1 = beta1, b2 = beta2, c1 = 1.0f - beta1, c2 = 1.0f - beta2;
+    long i = 0;
+    for (; i + 8 <= count; i += 8) {
+        v8f raw = load8(g + i);
+        lanes += BRAID_SQUARES8(raw);
+        v8f gi = raw * clip;
+        v8f mi = b1 * load8(m + i) + c1 * gi;
+        v8f vi = b2 * load8(v + i) + c2 * gi * gi;
+        store8(m + i, mi);
+        store8(v + i, vi);
+        store8(w + i, load8(w + i) * decay - rate * mi / (__builtin_elementwise_sqrt(vi / correction2) + epsilon));
+        store8(g + i, (v8f)0);
+    }
+    double sum = BRAID_LANES_SUM(lanes);
+    for (; i < count; i++) {
+        float raw = g[i];
+        sum += (double)raw * (double)raw;
+        float gi = raw * clip;
+        m[i] = beta1 * m[i] + (1.0f - beta1) * gi;
+        v[i] = beta2 * v[i] + (1.0f - beta2) * gi * gi;
+        w[i] = w[i] * decay - rate * m[i] / (__builtin_sqrtf(v[i] / correction2) + epsilon);
+        g[i] = 0;
+    }
+    return sum;
+}

@@ -57,6 +57,11 @@ void braid_softmax(float *v, long n) { DISPATCH(softmax, v, n); }
 void braid_gelu(float *v, long count) { DISPATCH(gelu, v, count); }
 void braid_normal_cdf(float *v, long count) { DISPATCH(normal_cdf, v, count); }
 void braid_exp(float *v, long count) { DISPATCH(exp, v, count); }
+double braid_sum_of_squares(const float *g, long count) { return DISPATCH(sum_of_squares, g, count); }
+double braid_adam_step(float *w, float *g, float *m, float *v, long count, float clip, float beta1, float beta2, float rate,
+                       float correction2, float epsilon, float decay) {
+    return DISPATCH(adam_step, w, g, m, v, count, clip, beta1, beta2, rate, correction2, epsilon, decay);
+}
 void braid_lambdarank_pairs(const float *score, const float *gain, const float *discount, const float *weight,
                             float *gradient, float *hessian, long i, long start, long count, float sigma) {
     DISPATCH(lambdarank_pairs, score, gain, discount, weight, gradient, hessian, i, start, count, sigma);

@@ -50,6 +50,38 @@ import Testing
         #expect(zip(phi, expected).allSatisfy { abs($0 - $1) < 1e-6 }, "\(phi)")
     }
 
+    /// Adam's step in the C kernels over eleven values (a block of eight and a tail). First step
+    /// from zero moments: m̂ = g and v̂ = g², so each weight moves by lr·sign(g) after the decay
+    /// 1 − lr·wd = 0.999 (lr 0.01, wd 0.1): 0.989 for g > 0, 1.009 for g < 0, 0.999 for g = 0;
+    /// the gradient is zeroed and Σ g² returned. Then a second step, as a scalar loop in the
+    /// kernel's order of operations computes it, bit for bit.
+    @Test func adamStepKnownAnswers() {
+        let g0: [Float] = [0.5, -3, 2, -0.25, 1, -1, 4, 0.125, -2, 3, 0]
+        var w = [Float](repeating: 1, count: 11), g = g0, m = [Float](repeating: 0, count: 11), v = m
+        let first = VectorKernels.AdamStep(clip: 1, beta1: 0.9, beta2: 0.999, rate: 0.01 / 0.1, correction2: 1 - 0.999, epsilon: 1e-8, decay: 0.999)
+        let squares = VectorKernels.adamStep(&w, &g, &m, &v, 11, first)
+        #expect(squares == 44.328125)
+        #expect(zip(w, g0).allSatisfy { abs($0 - ($1 > 0 ? 0.989 : $1 < 0 ? 1.009 : 0.999)) < 1e-6 }, "\(w)")
+        #expect(g.allSatisfy { $0 == 0 })
+        // Step two, clipped by half: the scalar formula, value by value.
+        let g1: [Float] = [1, 0.5, -1.5, 2, -0.75, 0.25, 3, -4, 1.25, -0.5, 2.5]
+        let second = VectorKernels.AdamStep(clip: 0.5, beta1: 0.9, beta2: 0.999, rate: 0.01 / (1 - 0.81), correction2: 1 - 0.998001,
+                                           epsilon: 1e-8, decay: 0.999)
+        var (wr, mr, vr) = (w, m, v)
+        for i in 0..<11 {
+            let gi = g1[i] * second.clip
+            mr[i] = second.beta1 * mr[i] + (1 - second.beta1) * gi
+            vr[i] = second.beta2 * vr[i] + (1 - second.beta2) * gi * gi
+            wr[i] = wr[i] * second.decay - second.rate * mr[i] / ((vr[i] / second.correction2).squareRoot() + second.epsilon)
+        }
+        g = g1
+        _ = VectorKernels.adamStep(&w, &g, &m, &v, 11, second)
+        #expect(w.map(\.bitPattern) == wr.map(\.bitPattern) && m.map(\.bitPattern) == mr.map(\.bitPattern) && v.map(\.bitPattern) == vr.map(\.bitPattern))
+        // Σ k² for k = 1…17 is 17·18·35/6 = 1785 (two blocks and a tail).
+        let ramp = (1...17).map(Float.init)
+        #expect(VectorKernels.sumOfSquares(ramp, 17) == 1785)
+    }
+
     @Test func inverseOfAThreeByThreeMatrix() {
         var a: [Float] = [4, 2, 0,
                           2, 5, 1,

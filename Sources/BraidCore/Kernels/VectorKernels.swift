@@ -152,6 +152,29 @@ public enum VectorKernels {
         braid_normal_cdf(v, count)
     }
 
+    /// Σ g[i]² over `count` values, in double: eight lanes summed in order, then across the
+    /// lanes in a fixed tree, then the last `count` mod 8 in order; the same value on every path.
+    public static func sumOfSquares(_ g: UnsafePointer<Float>, _ count: Int) -> Double {
+        braid_sum_of_squares(g, count)
+    }
+
+    /// The constants of one Adam step (`adamStep`).
+    public struct AdamStep: Sendable {
+        public var clip, beta1, beta2, rate, correction2, epsilon, decay: Float
+        public init(clip: Float, beta1: Float, beta2: Float, rate: Float, correction2: Float, epsilon: Float, decay: Float) {
+            (self.clip, self.beta1, self.beta2, self.rate, self.correction2, self.epsilon, self.decay) = (clip, beta1, beta2, rate, correction2, epsilon, decay)
+        }
+    }
+
+    /// One Adam step over `count` values in the C kernels' lanes, each value as a scalar loop
+    /// writes it (no fused multiply-adds, so the same bits on every path): g ← g·clip,
+    /// m ← β1·m + (1 − β1)·g, v ← β2·v + (1 − β2)·g·g, w ← w·decay − rate·m/(√(v/correction2) + ε),
+    /// g ← 0. Returns Σ g² of the gradient as given, summed as `sumOfSquares` sums it.
+    public static func adamStep(_ w: UnsafeMutablePointer<Float>, _ g: UnsafeMutablePointer<Float>, _ m: UnsafeMutablePointer<Float>,
+                                _ v: UnsafeMutablePointer<Float>, _ count: Int, _ s: AdamStep) -> Double {
+        braid_adam_step(w, g, m, v, count, s.clip, s.beta1, s.beta2, s.rate, s.correction2, s.epsilon, s.decay)
+    }
+
     /// Solves `A x = b` in place for a symmetric positive definite row-major `n × n` matrix
     /// by Cholesky decomposition (A is overwritten by its factor, b by the solution).
     /// - Returns: false when A is not positive definite.

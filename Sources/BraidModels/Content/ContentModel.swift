@@ -284,15 +284,36 @@ extension SparseMatrix {
 
     /// The weighted sum of rows `history` (each weight 1 without `weights`), dense over the
     /// columns and scaled to unit length: a content profile. Nil when the sum is zero.
+    /// The norm sums the squares in column order over the columns the history wrote (a bit set
+    /// of them, read in ascending order), which is the sum over every column (each other one
+    /// adds an exact zero), and only they are scaled.
     func unitProfile(of history: [Int32], weights: [Float]? = nil) -> [Float]? {
         var profile = [Float](repeating: 0, count: columnCount)
+        var written = [UInt64](repeating: 0, count: (columnCount + 63) / 64)
         for (n, row) in history.enumerated() {
             let w = weights?[n] ?? 1
-            for k in entries(ofRow: Int(row)) { profile[Int(columns[k])] += w * values[k] }
+            for k in entries(ofRow: Int(row)) {
+                let column = Int(columns[k])
+                profile[column] += w * values[k]
+                written[column >> 6] |= 1 << UInt64(column & 63)
+            }
         }
-        let norm = profile.reduce(0) { $0 + $1 * $1 }.squareRoot()
+        // The written columns in ascending order, each once.
+        func forEachWritten(_ body: (Int) -> Void) {
+            for (word, bits) in written.enumerated() where bits != 0 {
+                var rest = bits
+                while rest != 0 {
+                    body(word << 6 | rest.trailingZeroBitCount)
+                    rest &= rest - 1
+                }
+            }
+        }
+        var sum: Float = 0
+        forEachWritten { sum += profile[$0] * profile[$0] }
+        let norm = sum.squareRoot()
         guard norm > 0 else { return nil }
-        return profile.map { $0 / norm }
+        forEachWritten { profile[$0] /= norm }
+        return profile
     }
 }
 

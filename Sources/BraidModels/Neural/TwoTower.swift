@@ -223,17 +223,29 @@ public struct TwoTower: RecommendationModel {
                 Matmul.multiply(content.values, w, m: content.rowCount, n: d, k: content.columnCount, into: &c)
                 return c
             }
-            Self.project(content, rows: 0..<content.rowCount, weights: w, width: d, into: &c)
+            // Each item's row is its own sum, so the rows run on the worker threads with the
+            // same values.
+            c.withUnsafeMutableBufferPointer { buffer in
+                let out = SharedBuffer(buffer)
+                parallelChunks(content.rowCount, minimumChunk: 256) { rows in Self.project(content, rows: rows, weights: w, width: d, into: out.base) }
+            }
             return c
         }
 
         /// Adds Σ_k x_ik · row k of `weights` (content columns × `width`) to row i of `out`
         /// (items × `width`) for every item i in `rows`.
         static func project(_ content: SparseMatrix, rows: Range<Int>, weights w: [Float], width d: Int, into out: inout [Float]) {
-            for item in rows {
-                for e in content.entries(ofRow: item) {
-                    let x = content.values[e], base = Int(content.columns[e]) * d
-                    for k in 0..<d { out[item * d + k] += x * w[base + k] }
+            guard !rows.isEmpty else { return }
+        out.withUnsafeMutableBufferPointer { project(content, rows: rows, weights: w, width: d, into: $0.baseAddress!) }
+        }
+
+        static func project(_ content: SparseMatrix, rows: Range<Int>, weights w: [Float], width d: Int, into out: UnsafeMutablePointer<Float>) {
+            w.withUnsafeBufferPointer { w in
+                for item in rows {
+                    for e in content.entries(ofRow: item) {
+                        let x = content.values[e], base = Int(content.columns[e]) * d
+                        for k in 0..<d { out[item * d + k] += x * w[base + k] }
+                    }
                 }
             }
         }
@@ -254,11 +266,23 @@ public struct TwoTower: RecommendationModel {
             }
             // One access to the gradient for the whole loop: an element access each time costs
             // a dynamic exclusivity check on the parameter, more than the multiply-add.
+            // The columns are split among the worker threads, each walking every item for its
+            // own, so each column's sum keeps the items' order.
+            let columns = content.columnCount, threads = Parallelism.threadCount
+            guard !dContent.isEmpty else { return }
             projection.gradient.withUnsafeMutableBufferPointer { g in
-                for item in items {
-                    for e in content.entries(ofRow: Int(item)) {
-                        let x = content.values[e], base = Int(content.columns[e]) * d
-                        for k in 0..<d { g[base + k] += x * dContent[Int(item) * d + k] }
+                let g = SharedBuffer(g)
+                dContent.withUnsafeBufferPointer { source in
+                    let source = UnsafeSendablePointer(source.baseAddress!)
+                    parallelChunks(columns, minimumChunk: max(256, (columns + threads - 1) / threads)) { range in
+                        let low = Int32(range.lowerBound), high = Int32(range.upperBound)
+                        for item in items {
+                            let row = source.pointer + Int(item) * d
+                            for e in content.entries(ofRow: Int(item)) where content.columns[e] >= low && content.columns[e] < high {
+                                let x = content.values[e], destination = g.base + Int(content.columns[e]) * d
+                                for k in 0..<d { destination[k] += x * row[k] }
+                            }
+                        }
                     }
                 }
             }
@@ -324,8 +348,10 @@ public struct TwoTower: RecommendationModel {
         for pair in pairs { frequency[Int(pair.item)] += 1 }
         let logQ = frequency.map { Foundation.log(max($0, 1) / Float(pairs.count)) }
         let sets = histories.map { Set($0) }
-        // The lexical profile's weight of a history item: the interaction's value.
+        // The lexical profile's weight of a history item: the interaction's value, looked up
+        // once for each of the training histories' items.
         @Sendable func value(_ user: Int, _ item: Int32) -> Float { data.byUser.value(row: user, column: Int(item)) ?? 1 }
+        let historyValues = histories.enumerated().map { u, items in items.map { value(u, $0) } }
 
         var adam = c.training.optimizer()
         let parameters = user.parameters + item.parameters
@@ -338,9 +364,13 @@ public struct TwoTower: RecommendationModel {
         try trainByEpochs(model: Self.name, parameters: parameters, settings: c.training, examples: pairs.count, step: { batch, generator in
             // The user side: each history without its target; the item side: the batch's
             // distinct items, ids dropped at random.
-            let userHistories = batch.map { k -> [Int32] in
+            var userHistories: [[Int32]] = [], weights: [[Float]] = []
+            for k in batch {
                 let (u, target) = pairs[k]
-                return histories[Int(u)].filter { $0 != target }
+                let items = histories[Int(u)], values = historyValues[Int(u)]
+                let kept = items.indices.filter { items[$0] != target }
+                userHistories.append(kept.map { items[$0] })
+                weights.append(kept.map { values[$0] })
             }
             var candidates: [Int32] = [], position: [Int32: Int32] = [:]
             for k in batch where position[pairs[k].item] == nil {
@@ -348,7 +378,6 @@ public struct TwoTower: RecommendationModel {
                 candidates.append(pairs[k].item)
             }
             let useID = candidates.map { _ in generator.nextUnit() >= Double(c.idDropout) }
-            let weights = zip(batch, userHistories).map { k, h in h.map { value(Int(pairs[k].user), $0) } }
             let loss = Self.lossAndGradients(user: user, item: item, content: content, histories: userHistories, weights: weights, candidates: candidates,
                                              targets: batch.map { position[pairs[$0].item]! }, useID: useID,
                                              logQ: candidates.map { logQ[Int($0)] }, temperature: c.temperature,
@@ -537,15 +566,18 @@ public struct TwoTower: RecommendationModel {
         var dContent = itemContent == nil ? [] : [Float](repeating: 0, count: itemCount * d)
         // Which items' content rows got a gradient: marks by index, read in ascending order.
         var touched = [Bool](repeating: false, count: dContent.isEmpty ? 0 : itemCount)
-        user.history.table.gradient.withUnsafeMutableBufferPointer { g in
-            for (r, items) in userHistories.enumerated() where !items.isEmpty {
-                let scale = 1 / Float(items.count)
-                for it in items {
-                    for k in 0..<d { g[Int(it) * d + k] += scale * dMu[r * d + k] }
-                    if !dContent.isEmpty {
-                        for k in 0..<d { dContent[Int(it) * d + k] += scale * dMu[r * d + k] }
-                        touched[Int(it)] = true
-                    }
+        for items in userHistories { for it in items where !touched.isEmpty { touched[Int(it)] = true } }
+        // Each history item's gradient, Σ over the rows whose history holds it of dMu[r]/|history|
+        // in row order: into its content row's gradient when there is content (then added to
+        // the history embedding's, zero before this step's, so the same sums), else straight
+        // into the history embedding's.
+        if dContent.isEmpty {
+            user.history.table.gradient.withUnsafeMutableBufferPointer { Self.scatterHistories(userHistories, dMu, width: d, into: $0) }
+        } else {
+            dContent.withUnsafeMutableBufferPointer { Self.scatterHistories(userHistories, dMu, width: d, into: $0) }
+            user.history.table.gradient.withUnsafeMutableBufferPointer { g in
+                for item in touched.indices where touched[item] {
+                    for k in (item * d)..<((item + 1) * d) { g[k] += dContent[k] }
                 }
             }
         }
@@ -564,6 +596,28 @@ public struct TwoTower: RecommendationModel {
         }
         item.backwardContent(dContent, items: touched.indices.filter { touched[$0] }.map(Int32.init), content: content)
         return loss
+    }
+
+    /// Adds dM[r]/|histories[r]| to row `item` of `out` (items × `d`) for every item of every
+    /// row's history, each item's additions in row order. The items are split among the worker
+    /// threads, each walking every history for its own, so every sum keeps that order.
+    static func scatterHistories(_ histories: [[Int32]], _ dM: [Float], width d: Int, into out: UnsafeMutableBufferPointer<Float>) {
+        guard !dM.isEmpty, d > 0 else { return }
+        let items = out.count / d, threads = Parallelism.threadCount
+        let target = SharedBuffer(out)
+        dM.withUnsafeBufferPointer { source in
+            let source = UnsafeSendablePointer(source.baseAddress!)
+            parallelChunks(items, minimumChunk: max(1024, (items + threads - 1) / threads)) { range in
+                let low = Int32(range.lowerBound), high = Int32(range.upperBound)
+                for (r, history) in histories.enumerated() where !history.isEmpty {
+                    let scale = 1 / Float(history.count), row = source.pointer + r * d
+                    for item in history where item >= low && item < high {
+                        let destination = target.base + Int(item) * d
+                        for k in 0..<d { destination[k] += scale * row[k] }
+                    }
+                }
+            }
+        }
     }
 
     static func scores(user: UserTower, history: [Int32], weights: [Float], itemVectors: [Float], itemContent: [Float]?,

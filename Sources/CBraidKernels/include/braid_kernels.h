@@ -55,6 +55,17 @@ void braid_normal_cdf(float *v, long count);
 /// In place, v[i] = e^v[i] (Cephes' method, inputs clamped to [−87.3, 88.3]).
 void braid_exp(float *v, long count);
 
+/// Σ g[i]² in double: eight lanes summed in order, then across the lanes in a fixed tree, then
+/// the last count mod 8 in order. The same value on every path.
+double braid_sum_of_squares(const float *g, long count);
+
+/// One Adam step over `count` values, each as a scalar loop writes it, in this order of
+/// operations and without fused multiply-adds (the same bits on every path): g ← g·clip,
+/// m ← β1·m + (1 − β1)·g, v ← β2·v + (1 − β2)·g·g, w ← w·decay − rate·m/(√(v/correction2) + ε),
+/// then g ← 0. Returns Σ g² of the gradient as given, as braid_sum_of_squares sums it.
+double braid_adam_step(float *w, float *g, float *m, float *v, long count, float clip, float beta1, float beta2, float rate,
+                       float correction2, float epsilon, float decay);
+
 /// Row i's LambdaRank pairs with the rows start..<count (each of a lower label than i's) of a
 /// query gathered in label order, eight at a time: ρ = 1/(1 + e^{σ(s_i − s_j)}) and
 /// |ΔNDCG| = |g_i − g_j|·|d_i − d_j|·w_j (gains divided by the ideal DCG, discounts
