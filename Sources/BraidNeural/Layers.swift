@@ -220,11 +220,21 @@ public enum Activation: String, Codable, Sendable, CaseIterable {
 
 /// Inverted dropout: each value kept with probability 1 − p and scaled by 1/(1 − p).
 public enum Dropout {
-    /// The mask (0 or 1/(1 − p) per value), or nil when nothing is dropped.
+    /// The mask (0 or 1/(1 − p) per value), or nil when nothing is dropped. Value i is dropped
+    /// when the generator's i-th next unit draw is below p; the draws are made on the worker
+    /// threads (`SeededGenerator.upcoming(_:)`), the same as drawn one by one.
     public static func mask(count: Int, probability p: Float, generator: inout SeededGenerator) -> [Float]? {
         guard p > 0 else { return nil }
-        let keep = 1 / (1 - p)
-        return (0..<count).map { _ in generator.nextUnit() < Double(p) ? 0 : keep }
+        let keep = 1 / (1 - p), threshold = Double(p)
+        var mask = [Float](repeating: 0, count: count)
+        let draws = generator.upcoming(count)
+        mask.withUnsafeMutableBufferPointer { buffer in
+            let out = SharedBuffer(buffer)
+            parallelChunks(count, minimumChunk: 4096) { range in
+                for i in range { out.base[i] = draws.unit(i) < threshold ? 0 : keep }
+            }
+        }
+        return mask
     }
 
     public static func apply(_ x: [Float], mask: [Float]?) -> [Float] {

@@ -122,6 +122,18 @@ import Testing
     /// Streams of one seed must not replay each other: the old per-worker seeds (seed + k·γ,
     /// γ SplitMix64's increment) made stream k + 1 stream k shifted by one draw, so BPR's epochs
     /// and the bootstrap's chunks reused almost the same samples.
+    /// Draws named by position are the draws made in turn, and the generator goes on after them.
+    /// SplitMix64 from state 0: its first output is 0xE220A8397B1DCDAF (Vigna's reference code).
+    @Test func upcomingDrawsAreTheDrawsInTurn() {
+        var inTurn = SeededGenerator(seed: 0), byPosition = SeededGenerator(seed: 0)
+        let draws = byPosition.upcoming(1000)
+        #expect(draws.value(0) == 0xE220A8397B1DCDAF)
+        let values = (0..<1000).map { _ in inTurn.next() }
+        #expect((0..<1000).map(draws.value) == values)
+        #expect(draws.unit(999) == Double(values[999] >> 11) * 0x1.0p-53)
+        #expect(byPosition.next() == inTurn.next())
+    }
+
     @Test func seededStreamsShareNoOutputs() {
         var seen = Set<UInt64>()
         for stream in 0..<8 as Range<UInt64> {

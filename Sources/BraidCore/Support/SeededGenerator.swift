@@ -31,12 +31,39 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
     }
 
     public mutating func next() -> UInt64 {
-        state &+= 0x9E3779B97F4A7C15
+        state &+= Self.increment
         return Self.mix(state)
     }
 
     /// A uniform value in [0, 1).
     public mutating func nextUnit() -> Double { Double(next() >> 11) * 0x1.0p-53 }
+
+    /// The next `count` draws, the generator moved past them: draw i of the result (0-based)
+    /// is the value the i-th call of `next()` or `nextUnit()` would have given, computed from
+    /// its position alone, so that workers can each compute a part of them. SplitMix64's state
+    /// only counts (the k-th draw from state s hashes s + k·γ).
+    public mutating func upcoming(_ count: Int) -> UpcomingDraws {
+        let draws = UpcomingDraws(base: state)
+        state &+= UInt64(truncatingIfNeeded: max(0, count)) &* Self.increment
+        return draws
+    }
+
+    /// Draws named by their position after a state (`upcoming(_:)`).
+    public struct UpcomingDraws: Sendable {
+        @usableFromInline let base: UInt64
+        init(base: UInt64) { self.base = base }
+
+        /// What the (i + 1)-th `next()` from the state would return.
+        @inlinable public func value(_ i: Int) -> UInt64 {
+            SeededGenerator.mix(base &+ UInt64(truncatingIfNeeded: i + 1) &* SeededGenerator.increment)
+        }
+
+        /// What the (i + 1)-th `nextUnit()` from the state would return.
+        @inlinable public func unit(_ i: Int) -> Double { Double(value(i) >> 11) * 0x1.0p-53 }
+    }
+
+    /// SplitMix64's increment γ (the golden ratio's fraction in 64 bits).
+    @usableFromInline static var increment: UInt64 { 0x9E3779B97F4A7C15 }
 
     /// A standard normal value (Box–Muller).
     public mutating func nextGaussian() -> Double { nextGaussianPair().0 }
