@@ -89,9 +89,15 @@ public struct NeuMF: RecommendationModel {
             let z2 = layer2.forward(a1, rows: rows)
             let a2 = Activation.relu.forward(z2)
             var joined = [Float](repeating: 0, count: rows * 2 * f)
-            for r in 0..<rows {
-                joined.replaceSubrange((r * 2 * f)..<(r * 2 * f + f), with: gmf[(r * f)..<((r + 1) * f)])
-                joined.replaceSubrange((r * 2 * f + f)..<((r + 1) * 2 * f), with: a2[(r * f)..<((r + 1) * f)])
+            joined.withUnsafeMutableBufferPointer { out in
+                gmf.withUnsafeBufferPointer { g in
+                    a2.withUnsafeBufferPointer { a in
+                        for r in 0..<rows {
+                            (out.baseAddress! + r * 2 * f).update(from: g.baseAddress! + r * f, count: f)
+                            (out.baseAddress! + r * 2 * f + f).update(from: a.baseAddress! + r * f, count: f)
+                        }
+                    }
+                }
             }
             return (output.forward(joined, rows: rows), z2, joined)
         }
@@ -108,14 +114,40 @@ public struct NeuMF: RecommendationModel {
 
         /// Every item's logit for `user`, equal to `forward` over every (user, item) pair.
         func allItemLogits(user: Int32, itemHalf: [Float]) -> [Float] {
-            let width = 2 * f, n = itemHalf.count / width, w = layer1.weight.value
-            let pm = userMLP.table.value[(Int(user) * width)..<((Int(user) + 1) * width)]
+            let width = 2 * f, n = itemHalf.count / width, f = f, u = Int(user)
+            // The same sums as element by element, through pointers: the loops vectorize.
             var userHalf = layer1.bias.value
-            for (k, x) in pm.enumerated() { for j in 0..<width { userHalf[j] += x * w[k * width + j] } }
+            layer1.weight.value.withUnsafeBufferPointer { w in
+                userMLP.table.value.withUnsafeBufferPointer { pm in
+                    userHalf.withUnsafeMutableBufferPointer { half in
+                        for k in 0..<width {
+                            let x = pm[u * width + k]
+                            for j in 0..<width { half[j] += x * w[k * width + j] }
+                        }
+                    }
+                }
+            }
             var a1 = itemHalf
-            for r in 0..<n { for j in 0..<width { a1[r * width + j] = max(0, a1[r * width + j] + userHalf[j]) } }
-            let pg = Array(userGMF.table.value[(Int(user) * f)..<((Int(user) + 1) * f)])
-            return upper(a1, gmf: itemGMF.table.value.enumerated().map { pg[$0.offset % f] * $0.element }, rows: n).logits
+            a1.withUnsafeMutableBufferPointer { a in
+                userHalf.withUnsafeBufferPointer { half in
+                    for r in 0..<n {
+                        let row = a.baseAddress! + r * width
+                        for j in 0..<width { row[j] = max(0, row[j] + half[j]) }
+                    }
+                }
+            }
+            var gmf = [Float](repeating: 0, count: n * f)
+            userGMF.table.value.withUnsafeBufferPointer { pg in
+                itemGMF.table.value.withUnsafeBufferPointer { qg in
+                    gmf.withUnsafeMutableBufferPointer { out in
+                        let p = pg.baseAddress! + u * f
+                        for r in 0..<n {
+                            for k in 0..<f { out[r * f + k] = p[k] * qg[r * f + k] }
+                        }
+                    }
+                }
+            }
+            return upper(a1, gmf: gmf, rows: n).logits
         }
 
         func backward(_ dLogits: [Float], tape: Tape, users: [Int32], items: [Int32]) {
