@@ -62,48 +62,87 @@ public struct LayerNorm: ParameterContainer, Sendable {
 
     public var parameters: [Parameter] { [gain, bias] }
 
-    /// The output, and per row x̂ and 1/σ for the backward pass.
+    /// The output, and per row x̂ and 1/σ for the backward pass. Rows are independent, so they
+    /// run on the worker threads with the same values.
     public func forward(_ x: [Float], rows: Int) -> (output: [Float], normalized: [Float], inverseStd: [Float]) {
         var y = [Float](repeating: 0, count: x.count), xhat = y
         var inverse = [Float](repeating: 0, count: rows)
-        let g = gain.value, b = bias.value, n = width
-        for r in 0..<rows {
-            let row = x[(r * n)..<(r * n + n)]
-            var mean: Float = 0
-            for v in row { mean += v }
-            mean /= Float(n)
-            var variance: Float = 0
-            for v in row { variance += (v - mean) * (v - mean) }
-            variance /= Float(n)
-            let s = 1 / (variance + epsilon).squareRoot()
-            inverse[r] = s
-            for j in 0..<n {
-                let h = (x[r * n + j] - mean) * s
-                xhat[r * n + j] = h
-                y[r * n + j] = g[j] * h + b[j]
+        let g = gain.value, b = bias.value, n = width, epsilon = epsilon
+        guard rows > 0, n > 0 else { return (y, xhat, inverse) }
+        y.withUnsafeMutableBufferPointer { yb in
+            xhat.withUnsafeMutableBufferPointer { hb in
+                inverse.withUnsafeMutableBufferPointer { ib in
+                    let (y, xhat, inverse) = (SharedBuffer(yb), SharedBuffer(hb), SharedBuffer(ib))
+                    parallelChunks(rows, minimumChunk: max(1, 4096 / n)) { range in
+                        x.withUnsafeBufferPointer { x in
+                            for r in range {
+                                let row = x.baseAddress! + r * n
+                                var mean: Float = 0
+                                for j in 0..<n { mean += row[j] }
+                                mean /= Float(n)
+                                var variance: Float = 0
+                                for j in 0..<n { variance += (row[j] - mean) * (row[j] - mean) }
+                                variance /= Float(n)
+                                let s = 1 / (variance + epsilon).squareRoot()
+                                inverse.base[r] = s
+                                for j in 0..<n {
+                                    let h = (row[j] - mean) * s
+                                    xhat.base[r * n + j] = h
+                                    y.base[r * n + j] = g[j] * h + b[j]
+                                }
+                            }
+                        }
+                    }
+                }
             }
         }
         return (y, xhat, inverse)
     }
 
+    /// dx row by row on the worker threads, then the gain's and the bias's gradients column by
+    /// column (each summed over the rows in order), so the same values as one pass.
     public func backward(_ dy: [Float], normalized xhat: [Float], inverseStd: [Float], rows: Int) -> [Float] {
         var dx = [Float](repeating: 0, count: dy.count)
         let g = gain.value, n = width
+        guard rows > 0, n > 0 else { return dx }
         var dGain = [Float](repeating: 0, count: n), dBias = dGain
-        for r in 0..<rows {
-            var meanD: Float = 0, meanDX: Float = 0
-            for j in 0..<n {
-                let d = dy[r * n + j] * g[j]
-                meanD += d
-                meanDX += d * xhat[r * n + j]
-                dGain[j] += dy[r * n + j] * xhat[r * n + j]
-                dBias[j] += dy[r * n + j]
-            }
-            meanD /= Float(n)
-            meanDX /= Float(n)
-            for j in 0..<n {
-                let d = dy[r * n + j] * g[j]
-                dx[r * n + j] = inverseStd[r] * (d - meanD - xhat[r * n + j] * meanDX)
+        dy.withUnsafeBufferPointer { dyb in
+            xhat.withUnsafeBufferPointer { hb in
+                let dy = UnsafeSendablePointer(dyb.baseAddress!), xhat = UnsafeSendablePointer(hb.baseAddress!)
+                dx.withUnsafeMutableBufferPointer { xb in
+                    let dx = SharedBuffer(xb)
+                    parallelChunks(rows, minimumChunk: max(1, 4096 / n)) { range in
+                        for r in range {
+                            let dyRow = dy.pointer + r * n, hRow = xhat.pointer + r * n
+                            var meanD: Float = 0, meanDX: Float = 0
+                            for j in 0..<n {
+                                let d = dyRow[j] * g[j]
+                                meanD += d
+                                meanDX += d * hRow[j]
+                            }
+                            meanD /= Float(n)
+                            meanDX /= Float(n)
+                            for j in 0..<n {
+                                let d = dyRow[j] * g[j]
+                                dx.base[r * n + j] = inverseStd[r] * (d - meanD - hRow[j] * meanDX)
+                            }
+                        }
+                    }
+                }
+                dGain.withUnsafeMutableBufferPointer { gb in
+                    dBias.withUnsafeMutableBufferPointer { bb in
+                        let (dGain, dBias) = (SharedBuffer(gb), SharedBuffer(bb))
+                        parallelChunks(n, minimumChunk: 8) { columns in
+                            for r in 0..<rows {
+                                let dyRow = dy.pointer + r * n, hRow = xhat.pointer + r * n
+                                for j in columns {
+                                    dGain.base[j] += dyRow[j] * hRow[j]
+                                    dBias.base[j] += dyRow[j]
+                                }
+                            }
+                        }
+                    }
+                }
             }
         }
         gain.gradient.withUnsafeMutableBufferPointer { g in for j in 0..<n { g[j] += dGain[j] } }
@@ -180,41 +219,67 @@ public enum Activation: String, Codable, Sendable, CaseIterable {
         }
     }
 
+    /// Values per chunk of the elementwise passes on the worker threads.
+    static let chunk = 16384
+
+    /// The activation of every value, in chunks on the worker threads (elementwise: the same
+    /// values as one pass).
     public func forward(_ x: [Float]) -> [Float] {
         var y = x
-        y.withUnsafeMutableBufferPointer { if let base = $0.baseAddress { apply(base, $0.count) } }
+        y.withUnsafeMutableBufferPointer { buffer in
+            let y = SharedBuffer(buffer)
+            parallelChunks(y.count, minimumChunk: Self.chunk) { range in apply(y.base + range.lowerBound, range.count) }
+        }
         return y
     }
 
-    /// dy · f′(x).
+    /// dy · f′(x), in chunks on the worker threads (elementwise: the same values as one pass).
     public func backward(_ dy: [Float], input x: [Float]) -> [Float] {
+        if self == .identity { return dy }
         var dx = [Float](repeating: 0, count: x.count)
+        guard !x.isEmpty else { return dx }
+        dx.withUnsafeMutableBufferPointer { out in
+            let dx = SharedBuffer(out)
+            dy.withUnsafeBufferPointer { dyb in
+                x.withUnsafeBufferPointer { xb in
+                    let dy = UnsafeSendablePointer(dyb.baseAddress!), x = UnsafeSendablePointer(xb.baseAddress!)
+                    parallelChunks(dx.count, minimumChunk: Self.chunk) { range in
+                        let i = range.lowerBound
+                        backward(dy.pointer + i, input: x.pointer + i, into: dx.base + i, range.count)
+                    }
+                }
+            }
+        }
+        return dx
+    }
+
+    /// dx[i] = dy[i] · f′(x[i]) for `count` values.
+    func backward(_ dy: UnsafePointer<Float>, input x: UnsafePointer<Float>, into dx: UnsafeMutablePointer<Float>, _ count: Int) {
         switch self {
         case .gelu:
             // d/dx [x·Φ(x)] = Φ(x) + x·φ(x); Φ from the same erf as the forward pass.
-            var cdf = x, density = x.map { -0.5 * $0 * $0 }
-            cdf.withUnsafeMutableBufferPointer { if let base = $0.baseAddress { VectorKernels.normalCDF(base, $0.count) } }
-            density.withUnsafeMutableBufferPointer { if let base = $0.baseAddress { VectorKernels.exp(base, $0.count) } }
+            var cdf = Array(UnsafeBufferPointer(start: x, count: count)), density = cdf.map { -0.5 * $0 * $0 }
+            cdf.withUnsafeMutableBufferPointer { VectorKernels.normalCDF($0.baseAddress!, count) }
+            density.withUnsafeMutableBufferPointer { VectorKernels.exp($0.baseAddress!, count) }
             let inverseRoot2Pi: Float = 0.3989422804014327
-            for i in x.indices { dx[i] = dy[i] * (cdf[i] + x[i] * inverseRoot2Pi * density[i]) }
+            for i in 0..<count { dx[i] = dy[i] * (cdf[i] + x[i] * inverseRoot2Pi * density[i]) }
         case .relu:
-            for i in x.indices { dx[i] = x[i] > 0 ? dy[i] : 0 }
+            for i in 0..<count { dx[i] = x[i] > 0 ? dy[i] : 0 }
         case .geluTanh:
             // With u = c·(x + 0.044715·x³) and t = tanh u: 0.5·(1 + t) + 0.5·x·(1 − t²)·c·(1 + 3·0.044715·x²).
-            for i in x.indices {
+            for i in 0..<count {
                 let v = x[i], t = Foundation.tanh(Self.tanhScale * (v + 0.044715 * v * v * v))
                 dx[i] = dy[i] * (0.5 * (1 + t) + 0.5 * v * (1 - t * t) * Self.tanhScale * (1 + 3 * 0.044715 * v * v))
             }
         case .silu:
-            for i in x.indices { let s = 1 / (1 + Foundation.exp(-x[i])); dx[i] = dy[i] * s * (1 + x[i] * (1 - s)) }
+            for i in 0..<count { let s = 1 / (1 + Foundation.exp(-x[i])); dx[i] = dy[i] * s * (1 + x[i] * (1 - s)) }
         case .tanh:
-            for i in x.indices { let t = Foundation.tanh(x[i]); dx[i] = dy[i] * (1 - t * t) }
+            for i in 0..<count { let t = Foundation.tanh(x[i]); dx[i] = dy[i] * (1 - t * t) }
         case .sigmoid:
-            for i in x.indices { let s = 1 / (1 + Foundation.exp(-x[i])); dx[i] = dy[i] * s * (1 - s) }
+            for i in 0..<count { let s = 1 / (1 + Foundation.exp(-x[i])); dx[i] = dy[i] * s * (1 - s) }
         case .identity:
-            dx = dy
+            dx.update(from: dy, count: count)
         }
-        return dx
     }
 }
 
