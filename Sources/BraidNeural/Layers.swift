@@ -24,9 +24,10 @@ public struct Linear: ParameterContainer, Sendable {
 
     public func forward(_ x: [Float], rows: Int) -> [Float] {
         var y = [Float](repeating: 0, count: rows * output)
-        let b = bias.value
-        y.withUnsafeMutableBufferPointer { out in
-            for r in 0..<rows { for j in 0..<output { out[r * output + j] = b[j] } }
+        bias.value.withUnsafeBufferPointer { b in
+            y.withUnsafeMutableBufferPointer { out in
+                for r in 0..<rows { (out.baseAddress! + r * output).update(from: b.baseAddress!, count: output) }
+            }
         }
         Matmul.multiply(x, weight.value, m: rows, n: output, k: input, into: &y, accumulate: true)
         return y

@@ -347,7 +347,6 @@ public struct TwoTower: RecommendationModel {
         var frequency = [Float](repeating: 0, count: itemCount)
         for pair in pairs { frequency[Int(pair.item)] += 1 }
         let logQ = frequency.map { Foundation.log(max($0, 1) / Float(pairs.count)) }
-        let sets = histories.map { Set($0) }
         // The lexical profile's weight of a history item: the interaction's value, looked up
         // once for each of the training histories' items.
         @Sendable func value(_ user: Int, _ item: Int32) -> Float { data.byUser.value(row: user, column: Int(item)) ?? 1 }
@@ -381,9 +380,8 @@ public struct TwoTower: RecommendationModel {
             let loss = Self.lossAndGradients(user: user, item: item, content: content, histories: userHistories, weights: weights, candidates: candidates,
                                              targets: batch.map { position[pairs[$0].item]! }, useID: useID,
                                              logQ: candidates.map { logQ[Int($0)] }, temperature: c.temperature,
-                                             excluded: batch.map { k in
-                                                 candidates.indices.filter { sets[Int(pairs[k].user)].contains(candidates[$0]) }.map(Int32.init)
-                                             })
+                                             excluded: Self.candidatesHeld(by: batch.map { histories[Int(pairs[$0].user)] }, candidates: candidates,
+                                                                           itemCount: itemCount))
             adam.update(parameters)
             return loss
         }, validate: validation.map { v in {
@@ -596,6 +594,23 @@ public struct TwoTower: RecommendationModel {
         }
         item.backwardContent(dContent, items: touched.indices.filter { touched[$0] }.map(Int32.init), content: content)
         return loss
+    }
+
+    /// For each history, the places in `candidates` (distinct items) of the items it holds,
+    /// ascending: the user's positives among the batch's items.
+    static func candidatesHeld(by histories: [[Int32]], candidates: [Int32], itemCount: Int) -> [[Int32]] {
+        var place = [Int32](repeating: -1, count: itemCount)
+        for (k, item) in candidates.enumerated() { place[Int(item)] = Int32(k) }
+        return histories.map { history in
+            var held = history.compactMap { place[Int($0)] >= 0 ? place[Int($0)] : nil }
+            held.sort()
+            var unique = 0
+            for k in held.indices where k == 0 || held[k] != held[k - 1] {
+                held[unique] = held[k]
+                unique += 1
+            }
+            return Array(held.prefix(unique))
+        }
     }
 
     /// Adds dM[r]/|histories[r]| to row `item` of `out` (items × `d`) for every item of every
