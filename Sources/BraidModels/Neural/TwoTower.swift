@@ -215,7 +215,10 @@ public struct TwoTower: RecommendationModel {
         }
 
         /// Every item's projected content Σ_k x_ik · row k (items × width), or nil without content.
-        func contentEmbeddings(_ content: SparseMatrix?) -> [Float]? {
+        ///
+        /// With `only` (ascending item indices), sparse content is projected for those items
+        /// alone and the other rows stay zero: a training step reads the batch's items only.
+        func contentEmbeddings(_ content: SparseMatrix?, only: [Int32]? = nil) -> [Float]? {
             guard let content, let projection else { return nil }
             let d = ids.width, w = projection.value
             var c = [Float](repeating: 0, count: content.rowCount * d)
@@ -227,7 +230,13 @@ public struct TwoTower: RecommendationModel {
             // same values.
             c.withUnsafeMutableBufferPointer { buffer in
                 let out = SharedBuffer(buffer)
-                parallelChunks(content.rowCount, minimumChunk: 256) { rows in Self.project(content, rows: rows, weights: w, width: d, into: out.base) }
+                if let only {
+                    parallelChunks(only.count, minimumChunk: 256) { part in
+                        for k in part { Self.project(content, rows: Int(only[k])..<Int(only[k]) + 1, weights: w, width: d, into: out.base) }
+                    }
+                } else {
+                    parallelChunks(content.rowCount, minimumChunk: 256) { rows in Self.project(content, rows: rows, weights: w, width: d, into: out.base) }
+                }
             }
             return c
         }
@@ -517,7 +526,13 @@ public struct TwoTower: RecommendationModel {
                                  excluded: [[Int32]]? = nil) -> Double {
         let rows = userHistories.count, d = user.outer.output, itemCount = user.history.count
         let inverseTemperature = 1 / temperature
-        let itemContent = item.contentEmbeddings(content)
+        // The batch's items (the histories' and the candidates'), ascending: the only content
+        // rows read, and the only ones that get a gradient.
+        var read = [Bool](repeating: false, count: content == nil ? 0 : itemCount)
+        for items in userHistories where !read.isEmpty { for it in items { read[Int(it)] = true } }
+        for it in candidates where !read.isEmpty { read[Int(it)] = true }
+        let batchItems = read.indices.filter { read[$0] }.map(Int32.init)
+        let itemContent = item.contentEmbeddings(content, only: batchItems)
         let uf = user.forward(userHistories, itemContent: itemContent)
         let vf = item.forward(candidates, useID: useID, itemContent: itemContent)
         // Logits (u·v + μ·cos(profile, content))/τ − log Q over the distinct items of the batch.
@@ -562,19 +577,16 @@ public struct TwoTower: RecommendationModel {
         let dAu = user.outer.backward(dZ2u, input: uf.a, rows: rows)
         let dMu = user.inner.backward(Activation.relu.backward(dAu, input: uf.z1), input: uf.m, rows: rows)
         var dContent = itemContent == nil ? [] : [Float](repeating: 0, count: itemCount * d)
-        // Which items' content rows got a gradient: marks by index, read in ascending order.
-        var touched = [Bool](repeating: false, count: dContent.isEmpty ? 0 : itemCount)
-        for items in userHistories { for it in items where !touched.isEmpty { touched[Int(it)] = true } }
         // Each history item's gradient, Σ over the rows whose history holds it of dMu[r]/|history|
         // in row order: into its content row's gradient when there is content (then added to
-        // the history embedding's, zero before this step's, so the same sums), else straight
-        // into the history embedding's.
+        // the history embedding's, zero before this step's, so the same sums; a candidate's
+        // row adds zero there), else straight into the history embedding's.
         if dContent.isEmpty {
             user.history.table.gradient.withUnsafeMutableBufferPointer { Self.scatterHistories(userHistories, dMu, width: d, into: $0) }
         } else {
             dContent.withUnsafeMutableBufferPointer { Self.scatterHistories(userHistories, dMu, width: d, into: $0) }
             user.history.table.gradient.withUnsafeMutableBufferPointer { g in
-                for item in touched.indices where touched[item] {
+                for item in batchItems.lazy.map(Int.init) {
                     for k in (item * d)..<((item + 1) * d) { g[k] += dContent[k] }
                 }
             }
@@ -588,11 +600,10 @@ public struct TwoTower: RecommendationModel {
                 if useID[r] { for k in 0..<d { g[Int(it) * d + k] += dH[r * d + k] } }
                 if !dContent.isEmpty {
                     for k in 0..<d { dContent[Int(it) * d + k] += dH[r * d + k] }
-                    touched[Int(it)] = true
                 }
             }
         }
-        item.backwardContent(dContent, items: touched.indices.filter { touched[$0] }.map(Int32.init), content: content)
+        item.backwardContent(dContent, items: batchItems, content: content)
         return loss
     }
 
