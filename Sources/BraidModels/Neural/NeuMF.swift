@@ -20,7 +20,7 @@ public struct NeuMF: RecommendationModel {
 
         public init() {}
 
-        static let factorRange = 1...4096
+        static let factorRange = NeuralTrainingSettings.factorRange
 
         public func checkSaved() throws(ModelError) { try expectSaved("factors", factors, in: Self.factorRange) }
 

@@ -68,7 +68,7 @@ public struct TwoTower: RecommendationModel {
 
         public init() {}
 
-        static let factorRange = 1...4096, hiddenRange = 1...65536
+        static let factorRange = NeuralTrainingSettings.factorRange, hiddenRange = 1...65536
 
         public func checkSaved() throws(ModelError) {
             try expectSaved("factors", factors, in: Self.factorRange)

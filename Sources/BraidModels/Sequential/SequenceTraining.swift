@@ -49,6 +49,9 @@ extension SequenceEncoder {
 
 /// The settings every neural model trained by epochs shares.
 public struct NeuralTrainingSettings: Codable, Sendable, Equatable {
+    /// The widths a neural model's `factors` may take (SASRec, BERT4Rec, two-tower, NeuMF).
+    static let factorRange = 1...4096
+
     public var epochs = 200
     /// Sequences (or examples) per gradient step.
     public var batchSize = 64
@@ -139,7 +142,7 @@ public struct SequenceEncoderSettings: Codable, Sendable, Equatable {
         }
     }
 
-    static let factorRange = 1...4096, layerRange = 0...64, headRange = 1...64, innerRange = 1...65536, lengthRange = 2...4096
+    static let factorRange = NeuralTrainingSettings.factorRange, layerRange = 0...64, headRange = 1...64, innerRange = 1...65536, lengthRange = 2...4096
 
     /// `ModelConfiguration.checkSaved()` for the encoder's settings in a model file: each in its
     /// parameter's range.
