@@ -245,7 +245,7 @@ public struct TwoTower: RecommendationModel {
         /// (items × `width`) for every item i in `rows`.
         static func project(_ content: SparseMatrix, rows: Range<Int>, weights w: [Float], width d: Int, into out: inout [Float]) {
             guard !rows.isEmpty else { return }
-        out.withUnsafeMutableBufferPointer { project(content, rows: rows, weights: w, width: d, into: $0.baseAddress!) }
+            out.withUnsafeMutableBufferPointer { project(content, rows: rows, weights: w, width: d, into: $0.baseAddress!) }
         }
 
         static func project(_ content: SparseMatrix, rows: Range<Int>, weights w: [Float], width d: Int, into out: UnsafeMutablePointer<Float>) {
