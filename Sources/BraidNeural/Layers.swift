@@ -70,14 +70,14 @@ public struct LayerNorm: ParameterContainer, Sendable {
         var inverse = [Float](repeating: 0, count: rows)
         let g = gain.value, b = bias.value, n = width, epsilon = epsilon
         guard rows > 0, n > 0 else { return (y, xhat, inverse) }
-        y.withUnsafeMutableBufferPointer { yb in
-            xhat.withUnsafeMutableBufferPointer { hb in
-                inverse.withUnsafeMutableBufferPointer { ib in
-                    let (y, xhat, inverse) = (SharedBuffer(yb), SharedBuffer(hb), SharedBuffer(ib))
-                    parallelChunks(rows, minimumChunk: max(1, 4096 / n)) { range in
-                        x.withUnsafeBufferPointer { x in
+        x.withUnsafeBufferPointer { xb in
+            y.withUnsafeMutableBufferPointer { yb in
+                xhat.withUnsafeMutableBufferPointer { hb in
+                    inverse.withUnsafeMutableBufferPointer { ib in
+                        let x = UnsafeSendablePointer(xb.baseAddress!), (y, xhat, inverse) = (SharedBuffer(yb), SharedBuffer(hb), SharedBuffer(ib))
+                        parallelChunks(rows, minimumChunk: max(1, 4096 / n)) { range in
                             for r in range {
-                                let row = x.baseAddress! + r * n
+                                let row = x.pointer + r * n
                                 var mean: Float = 0
                                 for j in 0..<n { mean += row[j] }
                                 mean /= Float(n)
@@ -133,7 +133,7 @@ public struct LayerNorm: ParameterContainer, Sendable {
                 dGain.withUnsafeMutableBufferPointer { gb in
                     dBias.withUnsafeMutableBufferPointer { bb in
                         let (dGain, dBias) = (SharedBuffer(gb), SharedBuffer(bb))
-                        parallelChunks(n, minimumChunk: 8) { columns in
+                        parallelParts(n, minimumPart: 8) { columns in
                             for r in 0..<rows {
                                 let dyRow = dy.pointer + r * n, hRow = xhat.pointer + r * n
                                 for j in columns {

@@ -81,6 +81,15 @@ final class ChunkCounter: @unchecked Sendable {
 /// The core Braid switched OpenBLAS to, if it did.
 let blasConfigured: String? = BLAS.configure()
 
+/// Runs `body` on contiguous parts of `0..<count`, one part per worker thread (each at least
+/// `minimumPart` long, so a small count runs inline as one part): for a pass in which every part
+/// walks the whole input and keeps only the writes that fall in its own part, so that the
+/// writes to each index stay in the input's order whatever the thread count.
+public func parallelParts(_ count: Int, minimumPart: Int = 1, _ body: @Sendable (Range<Int>) -> Void) {
+    let threads = Parallelism.threadCount
+    parallelChunks(count, minimumChunk: max(minimumPart, (count + threads - 1) / threads), body)
+}
+
 /// Runs `body(index)` for every index in `0..<count` on the worker threads.
 public func parallelFor(_ count: Int, minimumChunk: Int = 1, _ body: @Sendable (Int) -> Void) {
     parallelChunks(count, minimumChunk: minimumChunk) { range in

@@ -232,7 +232,7 @@ public struct TwoTower: RecommendationModel {
                 let out = SharedBuffer(buffer)
                 if let only {
                     parallelChunks(only.count, minimumChunk: 256) { part in
-                        for k in part { Self.project(content, rows: Int(only[k])..<Int(only[k]) + 1, weights: w, width: d, into: out.base) }
+                        Self.project(content, rows: only[part].lazy.map { Int($0) }, weights: w, width: d, into: out.base)
                     }
                 } else {
                     parallelChunks(content.rowCount, minimumChunk: 256) { rows in Self.project(content, rows: rows, weights: w, width: d, into: out.base) }
@@ -248,7 +248,7 @@ public struct TwoTower: RecommendationModel {
             out.withUnsafeMutableBufferPointer { project(content, rows: rows, weights: w, width: d, into: $0.baseAddress!) }
         }
 
-        static func project(_ content: SparseMatrix, rows: Range<Int>, weights w: [Float], width d: Int, into out: UnsafeMutablePointer<Float>) {
+        static func project(_ content: SparseMatrix, rows: some Sequence<Int>, weights w: [Float], width d: Int, into out: UnsafeMutablePointer<Float>) {
             w.withUnsafeBufferPointer { w in
                 for item in rows {
                     for e in content.entries(ofRow: item) {
@@ -277,13 +277,12 @@ public struct TwoTower: RecommendationModel {
             // a dynamic exclusivity check on the parameter, more than the multiply-add.
             // The columns are split among the worker threads, each walking every item for its
             // own, so each column's sum keeps the items' order.
-            let columns = content.columnCount, threads = Parallelism.threadCount
             guard !dContent.isEmpty else { return }
             projection.gradient.withUnsafeMutableBufferPointer { g in
                 let g = SharedBuffer(g)
                 dContent.withUnsafeBufferPointer { source in
                     let source = UnsafeSendablePointer(source.baseAddress!)
-                    parallelChunks(columns, minimumChunk: max(256, (columns + threads - 1) / threads)) { range in
+                    parallelParts(content.columnCount, minimumPart: 256) { range in
                         let low = Int32(range.lowerBound), high = Int32(range.upperBound)
                         for item in items {
                             let row = source.pointer + Int(item) * d
@@ -613,14 +612,9 @@ public struct TwoTower: RecommendationModel {
         var place = [Int32](repeating: -1, count: itemCount)
         for (k, item) in candidates.enumerated() { place[Int(item)] = Int32(k) }
         return histories.map { history in
-            var held = history.compactMap { place[Int($0)] >= 0 ? place[Int($0)] : nil }
-            held.sort()
-            var unique = 0
-            for k in held.indices where k == 0 || held[k] != held[k - 1] {
-                held[unique] = held[k]
-                unique += 1
-            }
-            return Array(held.prefix(unique))
+            var held = [Bool](repeating: false, count: candidates.count)
+            for item in history where place[Int(item)] >= 0 { held[Int(place[Int(item)])] = true }
+            return held.indices.filter { held[$0] }.map(Int32.init)
         }
     }
 
@@ -629,11 +623,10 @@ public struct TwoTower: RecommendationModel {
     /// threads, each walking every history for its own, so every sum keeps that order.
     static func scatterHistories(_ histories: [[Int32]], _ dM: [Float], width d: Int, into out: UnsafeMutableBufferPointer<Float>) {
         guard !dM.isEmpty, d > 0 else { return }
-        let items = out.count / d, threads = Parallelism.threadCount
         let target = SharedBuffer(out)
         dM.withUnsafeBufferPointer { source in
             let source = UnsafeSendablePointer(source.baseAddress!)
-            parallelChunks(items, minimumChunk: max(1024, (items + threads - 1) / threads)) { range in
+            parallelParts(out.count / d, minimumPart: 1024) { range in
                 let low = Int32(range.lowerBound), high = Int32(range.upperBound)
                 for (r, history) in histories.enumerated() where !history.isEmpty {
                     let scale = 1 / Float(history.count), row = source.pointer + r * d
