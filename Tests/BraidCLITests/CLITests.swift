@@ -549,6 +549,11 @@ struct CLI {
         #expect(ndcg["pairs"] as? Int == users)
         let interval = try #require(ndcg["ci95"] as? [Double])
         #expect(interval[0] <= (ndcg["difference"] as? Double ?? .nan) && (ndcg["difference"] as? Double ?? .nan) <= interval[1])
+        // The same file with Windows line ends pairs the same users.
+        let crlf = directory + "/crlf.jsonl"
+        try lines.joined(separator: "\r\n").appending("\r\n").write(toFile: crlf, atomically: true, encoding: .utf8)
+        let windows = try CLI.run(["compare", crlf, file, "--model-a", "itemknn", "--model-b", "random", "--metric", "ndcg@10", "--json"])
+        #expect(windows.status == 0 && ((windows.json["metrics"] as? [String: Any])?["ndcg@10"] as? [String: Any])?["pairs"] as? Int == users, "\(windows.stdout)")
         let ambiguous = try CLI.run(["compare", file, file, "--json"])
         #expect(ambiguous.status == 2 && ambiguous.stdout.contains("--model-a"))
         // Results of another protocol (ratings ≥ 4 relevant, not every rating) do not pair with

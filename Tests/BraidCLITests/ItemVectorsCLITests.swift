@@ -34,6 +34,19 @@ import Testing
         }
     }
 
+    /// `braid embed --input`: one text per line, whatever the line ends (a file with Windows line
+    /// ends was one text before), each embedded as it is alone.
+    @Test(.enabled(if: SentenceEncoder.defaultDirectory() != nil, "the text model is installed by scripts/setup"))
+    func embedReadsOneTextPerLine() throws {
+        let texts = ["Toy Story (1995) Adventure", "", "Heat (1995) Action|Crime"]
+        let file = Fixtures.temporaryFile(texts.joined(separator: "\r\n") + "\r\n", name: "texts.txt")
+        let fromFile = try CLI.run(["embed", "--input", file, "--no-cache", "--json"])
+        let alone = try CLI.run(["embed", texts[0], texts[2], "--no-cache", "--json"])
+        #expect(fromFile.status == 0 && alone.status == 0, "\(fromFile.stderr)")
+        let vectors = fromFile.json["embeddings"] as? [[Double]]
+        #expect(vectors?.count == 2 && vectors == alone.json["embeddings"] as? [[Double]])
+    }
+
     /// `--item-vectors text`: the items' texts embedded by the installed text model, as
     /// content-dense embeds them itself: the same lists from the supplied vectors as from its own,
     /// and the hybrid reads them (content=vectors). Without --items it is a clear error.

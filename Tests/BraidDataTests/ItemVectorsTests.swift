@@ -84,6 +84,8 @@ import Testing
         try Data(bytes).write(to: URL(fileURLWithPath: directory + "/v.npy"))
         try "x\ny\n".write(toFile: directory + "/v.ids", atomically: true, encoding: .utf8)
         #expect(try ItemVectorsImporter().importFile(directory + "/v.npy") == ["x": [1, 2, 3], "y": [4, 5, 6]])
+        try "x\r\ny\r\n".write(toFile: directory + "/v.ids", atomically: true, encoding: .utf8)
+        #expect(try ItemVectorsImporter().importFile(directory + "/v.npy") == ["x": [1, 2, 3], "y": [4, 5, 6]], "Windows line ends")
         try "x\n".write(toFile: directory + "/v.ids", atomically: true, encoding: .utf8)
         #expect(throws: DataError.self) { try ItemVectorsImporter().importFile(directory + "/v.npy") }
     }

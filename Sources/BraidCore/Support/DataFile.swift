@@ -24,6 +24,15 @@ public enum DataFile {
         return fallback.hasSuffix(".") ? String(fallback.dropLast()) : fallback
     }
 
+    /// The lines of `text`, numbered from 0 by place (empty ones kept), each without its line end:
+    /// "\n", or "\r\n" as Windows writes it. (Split by `Character`, a "\r\n" is one character and
+    /// no "\n" is found in a CRLF file, which would read as one line.)
+    public static func lines(_ text: String) -> [Substring] {
+        text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false).map { line in
+            Substring(line.last == "\r" ? line.dropLast() : line)
+        }
+    }
+
     /// Reads the whole file at `path`, memory-mapped when safe, with clear errors for a
     /// missing file or a directory; a gzip-compressed file (`ratings.csv.gz`, found by its
     /// first bytes, whatever its name) reads as the text inside.

@@ -172,8 +172,8 @@ public struct ItemVectorsImporter: Sendable {
     /// The item ids in the `.ids` file beside `path`, one per line, exactly `count` of them.
     func ids(beside path: String, count: Int) throws(DataError) -> [String] {
         let idsPath = (Gzip.uncompressedName(path) as NSString).deletingPathExtension + ".ids"
-        let ids = String(decoding: try DataFile.contents(of: idsPath), as: UTF8.self)
-            .split(separator: "\n", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+        let ids = DataFile.lines(String(decoding: try DataFile.contents(of: idsPath), as: UTF8.self))
+            .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
             .filter { !$0.isEmpty }
         guard ids.count == count else {
             throw DataError(.wrongColumnCount, "\(DataError.quotePath(idsPath)) lists \(ids.count) item ids for \(count) rows of \(DataError.quotePath(path))",

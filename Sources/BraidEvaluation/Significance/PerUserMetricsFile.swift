@@ -37,7 +37,7 @@ public enum PerUserMetricsFile {
         let data = try DataFile.contents(of: path)
         var records: [Record] = []
         let decoder = JSONDecoder()
-        for (number, line) in String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        for (number, line) in DataFile.lines(String(decoding: data, as: UTF8.self)).enumerated() {
             let text = line.trimmingCharacters(in: .whitespacesAndNewlines)
             if text.isEmpty { continue }
             do {

@@ -1,3 +1,4 @@
+internal import BraidCore
 internal import Foundation
 
 /// BERT's tokenizer, as Hugging Face's `transformers` runs it for sentence-transformers (its
@@ -75,9 +76,9 @@ public struct BertTokenizer: Sendable {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             throw TextModelError(.unreadable, "cannot read the vocabulary \(path)")
         }
-        var tokens = text.components(separatedBy: "\n")
+        var tokens = DataFile.lines(text)
         if tokens.last == "" { tokens.removeLast() }
-        try self.init(tokens: tokens.map { $0.hasSuffix("\r") ? String($0.dropLast()) : $0 }, lowercase: lowercase,
+        try self.init(tokens: tokens.map(String.init), lowercase: lowercase,
                       stripAccents: stripAccents, maximumLength: maximumLength, specialTokens: names, addedTokens: addedTokens,
                       vocabularyFile: path)
     }
