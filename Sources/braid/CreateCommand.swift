@@ -52,6 +52,7 @@ struct Create: ParsableCommand {
         try common.run {
             let started = System.monotonicSeconds()
             guard budget >= 1 else { throw CLIError("--budget must be at least 1 second, not \(budget)") }
+            try Tuner.checkMetric(metric, ranking: true)
             guard validationUsers >= 0 else { throw CLIError("--validation-users must be 0 (all) or more, not \(validationUsers)") }
             try OutputFiles.check(writes: [("--out", out), ("--report", report)], reads: [("--data", data)] + dataOptions.inputFiles)
             let table = dataOptions.filtered(try dataOptions.load([data])[0]).deduplicated(try dataOptions.duplicatePolicy()).0

@@ -20,6 +20,7 @@ struct Datasets: ParsableCommand {
 
         func run() throws {
             try common.run {
+                try OutputFiles.check(writes: [("--out", out)], reads: [])
                 var spec = try SyntheticInteractions(specification: "users=\(users),items=\(items),interactions=\(interactions),seed=\(seed)")
                 spec.clusters = max(1, clusters)
                 let started = System.monotonicSeconds()

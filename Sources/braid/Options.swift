@@ -126,7 +126,13 @@ struct DataOptions: ParsableArguments {
     /// vector whose item is neither in the catalogue nor among `knownItems` (the interactions'
     /// items) is an error; without it, the vectors' items are the catalogue (new items included).
     func catalog(knownItems: Vocabulary? = nil) throws -> ItemCatalog? {
-        var catalog = try items.map { try ItemCatalogImporter().importFile($0) }
+        var catalog = try items.map { path in
+            let imported = try ItemCatalogImporter().read(path)
+            if let (id, line) = imported.firstRepeat {
+                Console.progress("note: \(imported.repeatedLines) line(s) of \(DataError.quotePath(path)) give an item id an earlier line gave (the first: \(DataError.quote(id)) on line \(line)); each replaces the earlier line's record")
+            }
+            return imported.catalog
+        }
         guard let itemVectors else { return catalog }
         if itemVectors == Self.textVectors {
             guard let described = catalog else {

@@ -1,7 +1,8 @@
 import Braid
 import Foundation
 
-/// The files a command will write, checked before any work: no two of them the same file, and
+/// The files a command will write, checked before any work: each in a directory that exists
+/// and can be written (and not itself a directory), no two of them the same file, and
 /// none of them a file the command reads, since writing it would replace the data it was read
 /// from (`split --train-out` over `--data`, `train --out` over `--train`, `--test-out` equal
 /// to `--train-out`). Outputs are written to a temporary file renamed over the path, so what
@@ -13,6 +14,9 @@ enum OutputFiles {
         var written: [(flag: String, entry: String)] = []
         let read = inputs.compactMap { input in input.path.map { (flag: input.flag, entry: entry($0, followingLink: true)) } }
         for case let (flag, path?) in outputs {
+            if let problem = DataFile.pathProblem(path) {
+                throw CLIError("\(flag) \(DataError.quotePath(path)) cannot be written: \(problem). give a path in a writable directory")
+            }
             let entry = entry(path, followingLink: false)
             if let earlier = written.first(where: { $0.entry == entry }) {
                 throw CLIError("\(earlier.flag) and \(flag) both name \(DataError.quotePath(path)); give each its own file")

@@ -292,6 +292,9 @@ import Testing
         #expect(read["m7999"] == ItemRecord(id: "m7999", title: "Film 7999, part 1 (1969)", categories: ["Drama", "Genre2"],
                                             text: ["description": "words for item 7999"], attributes: ["year": 1969, "price": 79.5]))
         #expect(read["m17"]?.title == "Seventeen again" && read["m17"]?.text == ["description": "later"])
+        // The repeats are noted with the first one's later line (m17 on line 19, again on line 8,002).
+        let repeated = try ItemCatalogImporter().read(Fixtures.temporaryFile(rows.joined(separator: "\n") + "\nm3,Three again,,,\n", name: "items.csv"))
+        #expect(repeated.repeatedLines == 2 && repeated.firstRepeat?.id == "m17" && repeated.firstRepeat?.line == 8_002)
         rows[6_001] = "m6000,too,many,fields,here,now"
         rows[7_000] = "m6999,\"unclosed"
         let error = try #require(throws: DataError.self) { try catalog(rows.joined(separator: "\n"), name: "bad.csv") }
@@ -300,6 +303,10 @@ import Testing
         lines.append(#"{"id": "m17", "title": "Seventeen again"}"#)
         let json = try catalog(lines.joined(separator: "\n"), name: "items.jsonl")
         #expect(json.count == 8_000 && json["m17"]?.title == "Seventeen again" && json["m17"]?.attributes.isEmpty == true)
+        let jsonRepeat = try ItemCatalogImporter().read(Fixtures.temporaryFile(lines.joined(separator: "\n"), name: "items.jsonl"))
+        #expect(jsonRepeat.repeatedLines == 1 && jsonRepeat.firstRepeat?.id == "m17" && jsonRepeat.firstRepeat?.line == 8_001)
+        let unique = try ItemCatalogImporter().read(Fixtures.temporaryFile(lines.dropLast().joined(separator: "\n"), name: "items.jsonl"))
+        #expect(unique.repeatedLines == 0 && unique.firstRepeat == nil)
         #expect(json["m7998"] == ItemRecord(id: "m7998", title: "Film 7998", categories: ["Drama", "Genre1"], attributes: ["runtime": 198]))
         lines[5_999] = #"{"title": "no id"}"#
         lines[7_000] = "[1, 2]"

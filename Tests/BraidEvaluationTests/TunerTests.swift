@@ -48,6 +48,24 @@ import Testing
         #expect(!Tuner(evaluator: Evaluator(), metric: "ndcg@10").lowerIsBetter)
     }
 
+    /// A list metric is measured at the cutoff it names, and a name the evaluation does not
+    /// report is refused before any trial, with the nearest name when it is a slip.
+    @Test func metricsAreCheckedAndNameTheirCutoff() throws {
+        #expect(Tuner.cutoff(of: "recall@20") == 20 && Tuner.cutoff(of: "auc") == nil && Tuner.cutoff(of: "ndcg@0") == nil && Tuner.cutoff(of: "ndcg@x") == nil)
+        let tuner = Tuner(evaluator: Evaluator(), metric: "recall@3")
+        #expect(tuner.evaluator.evaluation.cutoff == 3)
+        let trials = try tuner.run(model: "itemknn", base: [:], candidates: [["neighbors": "5"]], split: try split())
+        #expect(trials.count == 1 && trials[0].value.isFinite)
+        for metric in ["ndcg@10", "cold-recall@5", "auc", "rmse", "gini@50"] { #expect(throws: Never.self) { try Tuner.checkMetric(metric) } }
+        func refusal(_ metric: String, ranking: Bool = false) -> String {
+            do { try Tuner.checkMetric(metric, ranking: ranking); return "accepted" } catch { return error.description }
+        }
+        #expect(refusal("ndgc@10").hasPrefix("there is no metric \"ndgc@10\" (did you mean \"ndcg@10\"?). metrics: ndcg@K, precision@K"))
+        #expect(refusal("ndcg@0").hasPrefix("there is no metric \"ndcg@0\"") && refusal("NDCG").hasPrefix("there is no metric \"NDCG\""))
+        #expect(refusal("rmse", ranking: true).hasPrefix("rmse measures rating predictions, not ranked lists") && !refusal("mae", ranking: true).contains("rmse,"))
+        #expect(throws: ModelError.self) { try Tuner(evaluator: Evaluator(), metric: "precison@10").check() }
+    }
+
     @Test func earlyStoppingRecordsTheBestIteration() throws {
         let split = try split()
         let tuner = Tuner(evaluator: Evaluator(), metric: "rmse", patience: 2)

@@ -70,18 +70,25 @@ public struct DataError: Error, Sendable, Equatable, CustomStringConvertible {
     /// A file's path, quoted whole: a message that names a file names all of it.
     public static func quotePath<S: StringProtocol>(_ path: S) -> String { quote(path, limit: .max) }
 
-    /// A quoted, shortened rendering of a value for an error message.
+    /// A quoted, shortened rendering of a value for an error message. What would not show is
+    /// written out: a tab, carriage return or line feed as `\t`, `\r`, `\n`, any other control or
+    /// format code point (a byte order mark, a zero-width space) as `\u{FEFF}`; so that
+    /// "964982703\r" does not read as the valid "964982703".
     public static func quote<S: StringProtocol>(_ value: S, limit: Int = 60) -> String {
-        var shown = String(value.prefix(limit))
-        if value.count > limit { shown += "…" }
-        shown = shown.replacingOccurrences(of: "\"", with: "\\\"")
-        return "\"" + shown + "\""
-    }
-}
-
-extension String {
-    func replacingOccurrences(of target: String, with replacement: String) -> String {
-        guard contains(target) else { return self }
-        return split(separator: target, omittingEmptySubsequences: false).joined(separator: replacement)
+        var shown = "\""
+        for scalar in value.prefix(limit).unicodeScalars {
+            switch scalar {
+            case "\"": shown += "\\\""
+            case "\t": shown += "\\t"
+            case "\r": shown += "\\r"
+            case "\n": shown += "\\n"
+            default:
+                switch scalar.properties.generalCategory {
+                case .control, .format: shown += "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
+                default: shown.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return shown + (value.count > limit ? "…\"" : "\"")
     }
 }

@@ -14,14 +14,25 @@ public enum DataFile {
     /// Why `path` cannot be written, in words: its directory missing, a file, or not writable,
     /// named; else `fallback` (the system's reason), without its closing full stop.
     public static func writeProblem(at path: String, otherwise fallback: String) -> String {
-        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        pathProblem(path) ?? (fallback.hasSuffix(".") ? String(fallback.dropLast()) : fallback)
+    }
+
+    /// Why no file can be written at `path`, as far as the file system tells before trying: the
+    /// path a directory, or its directory missing, a file, or not writable; nil when none of
+    /// these holds. Commands check their outputs with it before any work, so that a long fit does
+    /// not end in an error it could have given first.
+    public static func pathProblem(_ path: String) -> String? {
         var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+            return "\(DataError.quotePath(path)) is a directory, not a file"
+        }
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) else {
             return "the directory \(DataError.quotePath(directory)) does not exist"
         }
         guard isDirectory.boolValue else { return "\(DataError.quotePath(directory)) is a file, not a directory" }
         guard FileManager.default.isWritableFile(atPath: directory) else { return "the directory \(DataError.quotePath(directory)) is not writable" }
-        return fallback.hasSuffix(".") ? String(fallback.dropLast()) : fallback
+        return nil
     }
 
     /// The lines of `text`, numbered from 0 by place (empty ones kept), each without its line end:

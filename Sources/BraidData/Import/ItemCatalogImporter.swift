@@ -13,32 +13,54 @@ public struct ItemCatalogImporter: Sendable {
     ]
 
     /// Imports the file at `path`, choosing the layout by its name.
-    public func importFile(_ path: String) throws(DataError) -> ItemCatalog {
+    public func importFile(_ path: String) throws(DataError) -> ItemCatalog { try read(path).catalog }
+
+    /// The items a file describes, and the ids it gives again on a later line (whose record
+    /// replaces the earlier one).
+    public struct Imported: Sendable {
+        public var catalog = ItemCatalog()
+        /// How many lines give an id an earlier line gave.
+        public var repeatedLines = 0
+        /// The first of them: the id and its later line.
+        public var firstRepeat: (id: String, line: Int)?
+
+        /// Takes `record`, read from `line`, over any earlier record of its id.
+        mutating func add(_ record: ItemRecord, line: Int) {
+            if catalog[record.id] != nil {
+                repeatedLines += 1
+                if firstRepeat == nil { firstRepeat = (record.id, line) }
+            }
+            catalog[record.id] = record
+        }
+    }
+
+    /// Imports the file at `path`, choosing the layout by its name, noting repeated ids.
+    public func read(_ path: String) throws(DataError) -> Imported {
         let name = (Gzip.uncompressedName(path) as NSString).lastPathComponent.lowercased()
         let data = try DelimitedTextReader.contents(ofFile: path)
-        var catalog: ItemCatalog
+        var imported: Imported
         switch name {
         case "u.item":
-            catalog = try movieLens100k(data, fileName: path)
+            imported = try movieLens100k(data, fileName: path)
         case "movies.dat":
-            catalog = try movieLensDat(data, fileName: path)
+            imported = try movieLensDat(data, fileName: path)
         default:
             if name.hasSuffix(".jsonl") || name.hasSuffix(".ndjson") {
-                catalog = try jsonLines(data, fileName: path)
+                imported = try jsonLines(data, fileName: path)
             } else {
-                catalog = try delimited(data, fileName: path)
+                imported = try delimited(data, fileName: path)
             }
         }
         let tags = ((path as NSString).deletingLastPathComponent as NSString).appendingPathComponent("tags.csv")
         if name == "movies.csv", FileManager.default.fileExists(atPath: tags) {
-            try addMovieLensTags(from: tags, to: &catalog)
+            try addMovieLensTags(from: tags, to: &imported.catalog)
         }
-        return catalog
+        return imported
     }
 
     /// MovieLens 100k `u.item`: `id|title|release date|video date|IMDb URL|19 genre flags`, Latin-1.
-    func movieLens100k(_ data: Data, fileName: String) throws(DataError) -> ItemCatalog {
-        var catalog = ItemCatalog()
+    func movieLens100k(_ data: Data, fileName: String) throws(DataError) -> Imported {
+        var imported = Imported()
         let reader = DelimitedTextReader(fileName: fileName, delimiter: .pipe, encoding: .latin1)
         try reader.forEachRecord(in: data) { (record) throws(DataError) in
             let f = record.fields
@@ -47,16 +69,17 @@ public struct ItemCatalogImporter: Sendable {
                                 location: .init(file: fileName, line: record.line), hint: "is this MovieLens 100k's u.item?")
             }
             let genres = Self.movieLens100kGenres.enumerated().filter { f[5 + $0.offset] == "1" }.map(\.element)
+            let line = record.line
             var record = ItemRecord(id: f[0], title: f[1], categories: genres)
             if let year = Self.year(fromReleaseDate: f[2]) { record.attributes["year"] = year }
-            catalog[f[0]] = record
+            imported.add(record, line: line)
         }
-        return catalog
+        return imported
     }
 
     /// MovieLens 1M/10M `movies.dat`: `id::title::genre|genre`, Latin-1.
-    func movieLensDat(_ data: Data, fileName: String) throws(DataError) -> ItemCatalog {
-        var catalog = ItemCatalog()
+    func movieLensDat(_ data: Data, fileName: String) throws(DataError) -> Imported {
+        var imported = Imported()
         let reader = DelimitedTextReader(fileName: fileName, delimiter: .doubleColon, encoding: .latin1)
         try reader.forEachRecord(in: data) { (record) throws(DataError) in
             let f = record.fields
@@ -64,9 +87,9 @@ public struct ItemCatalogImporter: Sendable {
                 throw DataError(.wrongColumnCount, "expected 3 fields (id::title::genres), found \(f.count)",
                                 location: .init(file: fileName, line: record.line))
             }
-            catalog[f[0]] = Self.movie(id: f[0], title: f[1], genres: f[2])
+            imported.add(Self.movie(id: f[0], title: f[1], genres: f[2]), line: record.line)
         }
-        return catalog
+        return imported
     }
 
     /// Generic delimited metadata with a header: the first column (or one named like an item
@@ -74,12 +97,12 @@ public struct ItemCatalogImporter: Sendable {
     /// `|`-separated categories; numeric columns are attributes; other columns are text. The
     /// records are made on every thread (`DelimitedTextReader.forEachRecord(in:first:_:)`) and
     /// taken in file order, so a later line's record wins and the first bad line is the one named.
-    func delimited(_ data: Data, fileName: String) throws(DataError) -> ItemCatalog {
-        var catalog = ItemCatalog()
+    func delimited(_ data: Data, fileName: String) throws(DataError) -> Imported {
+        var imported = Imported()
         try DelimitedTextReader(fileName: fileName).forEachRecord(in: data, first: { (header, _) throws(DataError) in
             let names = header.fields
             let idColumn = names.firstIndex(where: Self.namesTheID) ?? 0
-            let transform: @Sendable (TextRecord) -> Result<ItemRecord, DataError> = { record in
+            let transform: @Sendable (TextRecord) -> Result<(ItemRecord, Int), DataError> = { record in
                 guard record.fields.count == names.count else {
                     return .failure(DataError(.wrongColumnCount, "expected \(names.count) fields, found \(record.fields.count)",
                                               location: .init(file: fileName, line: record.line),
@@ -87,29 +110,29 @@ public struct ItemCatalogImporter: Sendable {
                 }
                 var fields: [String: String] = [:]
                 for (index, name) in names.enumerated() where index != idColumn { fields[name] = record.fields[index] }
-                return .success(Self.record(id: record.fields[idColumn], fields: fields))
+                return .success((Self.record(id: record.fields[idColumn], fields: fields), record.line))
             }
             return (transform, false, nil)
-        }) { (made: Result<ItemRecord, DataError>) throws(DataError) in
-            let record = try made.get()
-            catalog[record.id] = record
+        }) { (made: Result<(ItemRecord, Int), DataError>) throws(DataError) in
+            let (record, line) = try made.get()
+            imported.add(record, line: line)
         }
-        return catalog
+        return imported
     }
 
     /// JSON Lines metadata: one object per item, fields as for `delimited`, read on every
     /// thread and taken in file order.
-    func jsonLines(_ data: Data, fileName: String) throws(DataError) -> ItemCatalog {
-        var catalog = ItemCatalog()
+    func jsonLines(_ data: Data, fileName: String) throws(DataError) -> Imported {
+        var imported = Imported()
         try DelimitedTextReader.withText(of: data) { (bytes) throws(DataError) in
-            try DelimitedTextReader.forEachLine(in: bytes, fileName: fileName, maximumLength: 1 << 24, transform: { (number, bytes) throws(DataError) -> ItemRecord? in
+            try DelimitedTextReader.forEachLine(in: bytes, fileName: fileName, maximumLength: 1 << 24, transform: { (number, bytes) throws(DataError) -> (ItemRecord, Int)? in
                 guard !PlainJSONObject.isBlank(bytes) else { return nil }
-                return try Self.jsonRecord(bytes, line: number, fileName: fileName)
-            }) { (record: ItemRecord) throws(DataError) in
-                catalog[record.id] = record
+                return (try Self.jsonRecord(bytes, line: number, fileName: fileName), number)
+            }) { (made: (ItemRecord, Int)) throws(DataError) in
+                imported.add(made.0, line: made.1)
             }
         }
-        return catalog
+        return imported
     }
 
     /// Whether a column or key holds the item id: named like an item id (`item`, `item_id`,

@@ -115,6 +115,7 @@ public struct ModelCreator: Sendable {
         let started = System.monotonicSeconds()
         let elapsed = { System.monotonicSeconds() - started }
         guard budget >= 1 else { throw ModelError(.invalidParameter, "the budget must be at least 1 second, not \(budget)") }
+        try Tuner.checkMetric(metric, ranking: true)
         let kind = ValueKind.detect(table.values)
         let threshold: Float? = kind == .ratings ? ((table.values.max() ?? 5) * 0.8).rounded() : nil
         let temporal = table.hasTimestamps
@@ -122,7 +123,7 @@ public struct ModelCreator: Sendable {
                  + (threshold.map { ", positives are ≥ \(System.fixed(Double($0)))" } ?? "")
                  + (temporal ? ", validation = each user's latest 20%" : ", validation = a random 20% per user"))
         let split = try Splitter(temporal ? .userTimeRatio(ratio: 0.8) : .userRatio(ratio: 0.8), seed: seed, unit: .rows).split(table)[0]
-        let evaluation = EvaluationProtocol(cutoff: 10, threshold: threshold, seed: seed)
+        let evaluation = EvaluationProtocol(cutoff: Tuner.cutoff(of: metric) ?? 10, threshold: threshold, seed: seed)
         let prepared = try PreparedSplit(split, protocol: evaluation, catalog: catalog, users: validationUsers)
         // Checked before any trial, so that such data does not spend the budget first.
         guard !prepared.relevant.isEmpty else {

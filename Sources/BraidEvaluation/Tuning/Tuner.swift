@@ -49,6 +49,8 @@ public struct Tuner: Sendable {
     public init(evaluator: Evaluator, metric: String, patience: Int? = nil, historyPriors: [HistoryPrior] = []) {
         var evaluator = evaluator
         evaluator.rankingMetrics = !(metric == "rmse" || metric == "mae")
+        // A list metric names its own cutoff: recall@20 is measured on lists of 20.
+        if let k = Self.cutoff(of: metric) { evaluator.evaluation.cutoff = k }
         self.evaluator = evaluator
         self.metric = metric
         self.patience = patience
@@ -65,8 +67,31 @@ public struct Tuner: Sendable {
         return lowerIsBetter ? a < b : a > b
     }
 
-    /// Throws when the protocol cannot carry the early stopping or the history priors asked for.
+    /// The cutoff K of a metric written `name@K` (nil for auc, rmse and mae, or without a whole K ≥ 1).
+    public static func cutoff(of metric: String) -> Int? {
+        guard let at = metric.lastIndex(of: "@"), let k = Int(metric[metric.index(after: at)...]), k >= 1 else { return nil }
+        return k
+    }
+
+    /// Throws unless the evaluation reports `metric` (`EvaluationResult.metricOrder`: a list
+    /// metric at any cutoff K ≥ 1, auc, rmse, mae), naming the nearest when it is a slip; with
+    /// `ranking`, rmse and mae (which rank nothing) are refused too.
+    public static func checkMetric(_ metric: String, ranking: Bool = false) throws(ModelError) {
+        let known = EvaluationResult.metricOrder(cutoff: cutoff(of: metric) ?? 10)
+        let pattern = EvaluationResult.metricOrder(cutoff: 1).filter { !ranking || ($0 != "rmse" && $0 != "mae") }
+            .map { $0.hasSuffix("@1") ? String($0.dropLast()) + "K" : $0 }
+        guard known.contains(metric), !ranking || (metric != "rmse" && metric != "mae") else {
+            let near = Spelling.suggestion(for: metric, among: known.filter { !ranking || ($0 != "rmse" && $0 != "mae") })
+            throw ModelError(.invalidParameter, (ranking && known.contains(metric) ? "\(metric) measures rating predictions, not ranked lists"
+                                                 : "there is no metric \"\(metric)\"" + near),
+                             hint: "metrics: \(pattern.joined(separator: ", ")) (K a whole number from 1)")
+        }
+    }
+
+    /// Throws when the metric is not one the evaluation reports, or the protocol cannot carry the
+    /// early stopping or the history priors asked for.
     public func check() throws(ModelError) {
+        try Self.checkMetric(metric)
         let mode = evaluator.evaluation.mode
         if let patience {
             guard patience >= 1 else { throw ModelError(.invalidParameter, "early stopping's patience must be at least 1, not \(patience)") }

@@ -1,3 +1,5 @@
+internal import BraidCore
+
 /// Model parameters as `key=value` text, as the CLI's `--param`, a config file and the
 /// tuner give them. Keys compare with `_` and `-` treated alike.
 public struct ModelParameters: Sendable, Equatable {
@@ -23,7 +25,7 @@ public struct ModelParameters: Sendable, Equatable {
     /// Fails when a key is not one of `known` (after applying `aliases`), naming the known keys.
     public func checkKnown(_ known: [String]) throws(ModelError) {
         for key in values.keys.sorted() where !known.contains(key) {
-            throw ModelError(.unknownParameter, "there is no parameter \"\(key)\"",
+            throw ModelError(.unknownParameter, "there is no parameter \"\(key)\"" + Spelling.suggestion(for: key, among: known),
                              hint: known.isEmpty ? "this model takes no parameters" : "its parameters are: \(known.joined(separator: ", "))")
         }
     }

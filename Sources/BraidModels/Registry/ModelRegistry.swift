@@ -29,7 +29,7 @@ public enum ModelRegistry {
     /// The model type called `name`.
     public static func model(named name: String) throws(ModelError) -> any RecommendationModel.Type {
         guard let type = models.first(where: { $0.name == name.lowercased() }) else {
-            throw ModelError(.unknownModel, "there is no model called \"\(name)\"", hint: "models: \(names.joined(separator: ", "))")
+            throw ModelError(.unknownModel, "there is no model called \"\(name)\"" + Spelling.suggestion(for: name, among: names), hint: "models: \(names.joined(separator: ", "))")
         }
         return type
     }
