@@ -190,7 +190,7 @@ struct Fields {
     /// Refuses fields the endpoint does not know (a typo would otherwise be silently ignored).
     func onlyKnown(_ keys: Set<String>) throws(APIError) {
         if let unknown = object.keys.sorted().first(where: { !keys.contains($0) }) {
-            throw APIError(.badRequest, "unknownField", "unknown field \(name(unknown)); known fields: \(keys.sorted().joined(separator: ", "))")
+            throw APIError(.badRequest, "unknownField", "unknown field \(name(unknown))\(Spelling.suggestion(for: unknown, among: keys.sorted())); known fields: \(keys.sorted().joined(separator: ", "))")
         }
     }
 

@@ -386,9 +386,10 @@ public final class RecommendationServer: Sendable {
 
         init(_ request: Request, limits: Limits) throws(APIError) {
             let parameters = request.uri.queryParameters
-            for key in parameters.map(\.key) where !["n", "exclude", "category", "explain"].contains(String(key)) {
+            let known = ["n", "exclude", "category", "explain"]
+            for key in parameters.map(\.key) where !known.contains(String(key)) {
                 let name = String(key).removingPercentEncoding ?? String(key)
-                throw APIError(.badRequest, "unknownParameter", "unknown query parameter \"\(name.prefix(60))\"; known: n, exclude, category, explain")
+                throw APIError(.badRequest, "unknownParameter", "unknown query parameter \(DataError.quote(name))\(Spelling.suggestion(for: name, among: known)); known: n, exclude, category, explain")
             }
             if let text = parameters.get("n") {
                 // Digits only, as the document's integer: "5.0" and "1e1" are refused like "five".

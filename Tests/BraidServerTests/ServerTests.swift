@@ -695,7 +695,7 @@ import Testing
         let (server, _) = try Self.server(limits: limits)
         let cases: [(String, String, String)] = [
             (#"{"feedback": [{"user": "a", "item": "b", "value": "5"}]}"#, "invalidField", "feedback[0].value"),
-            (#"{"feedback": [{"user": "a", "item": "b", "vaule": 5}]}"#, "unknownField", "feedback[0].vaule"),
+            (#"{"feedback": [{"user": "a", "item": "b", "vaule": 5}]}"#, "unknownField", #"unknown field feedback[0].vaule (did you mean "value"?); known fields:"#),
             (#"{"feedback": [{"user": "a", "item": "b", "value": 1e999}]}"#, "", ""),
             // Finite as a double, ∞ as the 32-bit float the models' data holds: accepted before.
             (#"{"feedback": [{"user": "a", "item": "b", "value": 1e39}]}"#, "invalidField", "feedback[0].value must be within ±3.4028234663852886e38"),
@@ -741,7 +741,9 @@ import Testing
             #expect(try await client.execute(uri: "/popular?exclude=", method: .get).status == .badRequest)
             #expect(try await client.execute(uri: "/popular?exclude=a%2C,b", method: .get).status == .ok)
             let unknown = try Self.json(try await client.execute(uri: "/popular?%C3%A9t%C3%A9=1", method: .get))["error"] as? [String: Any]
-            #expect((unknown?["message"] as? String)?.hasPrefix(#"unknown query parameter "été""#) == true, "\(unknown ?? [:])")
+            #expect((unknown?["message"] as? String)?.hasPrefix(#"unknown query parameter "été"; known"#) == true, "\(unknown ?? [:])")
+            let slip = try Self.json(try await client.execute(uri: "/popular?explian=true", method: .get))["error"] as? [String: Any]
+            #expect((slip?["message"] as? String)?.hasPrefix(#"unknown query parameter "explian" (did you mean "explain"?); known"#) == true, "\(slip ?? [:])")
             #expect(try await client.execute(uri: "/items/nothing/similar", method: .get).status == .notFound)
             let missing = try await client.execute(uri: "/no/such/route", method: .get)
             #expect(missing.status == .notFound)
