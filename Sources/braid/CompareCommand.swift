@@ -56,7 +56,7 @@ struct Compare: ParsableCommand {
             if let metric {
                 metrics = metric.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
                 for name in metrics where !shared.contains(name) {
-                    throw CLIError("metric \(name) is not in both files; they share \(shared.sorted().joined(separator: ", "))")
+                    throw CLIError("metric \(name) is not in both files\(Spelling.suggestion(for: name, among: shared.sorted())); they share \(shared.sorted().joined(separator: ", "))")
                 }
             } else {
                 metrics = shared.sorted()
@@ -107,7 +107,9 @@ struct Compare: ParsableCommand {
     static func select(_ records: [PerUserMetricsFile.Record], model: String?, file: String, option: String) throws -> (String, [PerUserMetricsFile.Record]) {
         let models = Array(Set(records.map(\.model))).sorted()
         if let model {
-            guard models.contains(model) else { throw CLIError("\(file) has no model \(model); it has \(models.joined(separator: ", "))") }
+            guard models.contains(model) else {
+                throw CLIError("\(file) has no model \(model)\(Spelling.suggestion(for: model, among: models)); it has \(models.joined(separator: ", "))")
+            }
             return (model, records.filter { $0.model == model })
         }
         guard models.count == 1 else { throw CLIError("\(file) holds several models (\(models.joined(separator: ", "))); choose one with \(option)") }

@@ -580,6 +580,10 @@ struct CLI {
         try lines.joined(separator: "\r\n").appending("\r\n").write(toFile: crlf, atomically: true, encoding: .utf8)
         let windows = try CLI.run(["compare", crlf, file, "--model-a", "itemknn", "--model-b", "random", "--metric", "ndcg@10", "--json"])
         #expect(windows.status == 0 && ((windows.json["metrics"] as? [String: Any])?["ndcg@10"] as? [String: Any])?["pairs"] as? Int == users, "\(windows.stdout)")
+        let slips = try CLI.run(["compare", file, file, "--model-a", "itemnn", "--model-b", "random", "--metric", "ndgc@10"])
+        #expect(slips.status != 0 && slips.stderr.contains("has no model itemnn (did you mean \"itemknn\"?)"), "\(slips.stderr)")
+        let metricSlip = try CLI.run(["compare", file, file, "--model-a", "itemknn", "--model-b", "random", "--metric", "ndgc@10"])
+        #expect(metricSlip.status != 0 && metricSlip.stderr.contains("metric ndgc@10 is not in both files (did you mean \"ndcg@10\"?)"), "\(metricSlip.stderr)")
         let ambiguous = try CLI.run(["compare", file, file, "--json"])
         #expect(ambiguous.status == 2 && ambiguous.stdout.contains("--model-a"))
         // Results of another protocol (ratings ≥ 4 relevant, not every rating) do not pair with
