@@ -12,6 +12,7 @@ struct Evaluate: ParsableCommand {
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var protocolOptions: ProtocolOptions
     @OptionGroup var priorOptions: HistoryPriorOptions
+    @OptionGroup var diversifyOptions: DiversifyOptions
 
     @Option(help: "Write every evaluated user's metrics here (JSON Lines: model, fold, user, metrics) for `braid compare`.")
     var perUser: String?
@@ -51,6 +52,7 @@ struct Evaluate: ParsableCommand {
             }
             var evaluator = Evaluator(protocol: evaluation, catalog: catalog, progress: { Console.progress($0) })
             evaluator.userAttributes = try protocolOptions.userOptions.load()
+            evaluator.diversification = try diversifyOptions.diversification(categories: catalog)
             // Each result is named as its entry was written, so `ease,ease(lambda=50)` are two rows.
             let results = evaluator.run(models: zip(names, entries).map { ($0, $1.model, $1.parameters) }, splits: splits) { result in
                 if let failure = result.failure {

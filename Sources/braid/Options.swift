@@ -208,6 +208,31 @@ struct HistoryPriorOptions: ParsableArguments {
     }
 }
 
+/// `--diversify W`: each list reordered for variety by the items' categories, as `recommend`
+/// lists them and `evaluate` measures them.
+struct DiversifyOptions: ParsableArguments {
+    @Option(parsing: .unconditional, help: ArgumentHelp("Reorder each list for variety by the items' categories, with this weight from 0 to 1.",
+                               discussion: "Maximal marginal relevance: each place takes the item with the largest (1 − W)·relevance − W·(its largest category overlap, Jaccard, with the items listed before it), relevance being the model's score scaled to 0…1 over the model's best --diversify-pool items. 0 keeps the model's order. Needs item categories (--items with genres or categories, or a model file that keeps them)."))
+    var diversify: Double?
+
+    @Option(help: "With --diversify: how many of the model's best items are reordered (default: 10 × --k, at least 50).")
+    var diversifyPool: Int?
+
+    /// The diversification asked for, checked against `catalog`'s categories; nil without `--diversify`.
+    func diversification(categories catalog: ItemCatalog?) throws -> Diversification? {
+        guard let diversify else {
+            if diversifyPool != nil { throw CLIError("--diversify-pool goes with --diversify W") }
+            return nil
+        }
+        let diversification: Diversification
+        do { diversification = try Diversification(weight: diversify, pool: diversifyPool) } catch { throw CLIError("--diversify: \(error)") }
+        guard let catalog, catalog.records.values.contains(where: { !$0.categories.isEmpty }) else {
+            throw CLIError("--diversify reorders lists by the items' categories, and \(catalog == nil ? "no item metadata is given" : "no item has any"): give --items FILE with genres or categories")
+        }
+        return diversification
+    }
+}
+
 /// How models are scored: the protocol `evaluate` and `tune` share.
 struct ProtocolOptions: ParsableArguments {
     @Option(name: .customLong("k"), help: "Cut-off of the @k metrics.")

@@ -142,15 +142,24 @@ struct Recommend: ParsableCommand {
 
     @OptionGroup var userOptions: UserAttributeOptions
     @OptionGroup var priorOptions: HistoryPriorOptions
+    @OptionGroup var diversifyOptions: DiversifyOptions
 
     @OptionGroup var common: CommonOptions
 
     func run() throws {
         try common.run {
             try CommonOptions.requirePositive(count, "--k")
-            let (model, titles, _) = try source.modelWithTitles(dataOptions)
+            let (model, titles, given) = try source.modelWithTitles(dataOptions)
             Console.keepUntilExit((model, titles))
             let data = model.data
+            // With --diversify, each list is chosen from a pool of the model's best, reordered.
+            let diversification = try diversifyOptions.diversification(categories: given ?? data.catalog)
+            let selected = diversification?.poolSize(for: count) ?? count
+            let categories = diversification.map { _ in CategorySets((given ?? data.catalog)?.categoryIndex(for: data.items) ?? []) }
+            func listed(_ pool: [ScoredIndex]) -> [ScoredIndex] {
+                guard let diversification, let categories else { return pool }
+                return diversification.rerank(pool, count: count, categories: categories)
+            }
             var filter = try RecommendationFilter(excludeSeen: !includeSeen, allowing: allow.map(Self.list), denying: deny.map(Self.list) ?? [],
                                                   items: data.items)
             // Each list with its label (a user, or "history") and, when asked for, its reasons, largest first.
@@ -179,7 +188,7 @@ struct Recommend: ParsableCommand {
                 let base = known.scores
                 let prior = try priorOptions.prior()
                 let scores = try model.newUserScores(history: items, values: values, priorScores: base, prior: prior)
-                let list = model.select(count, from: scores, user: nil, filter: filter)
+                let list = listed(model.select(selected, from: scores, user: nil, filter: filter))
                 seconds = System.monotonicSeconds() - started
                 let reasons = explain
                     ? try model.newUserExplanations(history: items, values: values, priorScores: base, prior: prior, listed: list.map { Int($0.index) })
@@ -194,7 +203,7 @@ struct Recommend: ParsableCommand {
                     ? (0..<data.userCount).filter { data.byUser.count(ofRow: $0) > 0 }.map { data.users[$0] }
                     : users.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
                 let indices = ids.map { data.users.index(of: $0).map(Int.init) ?? -1 }
-                var recommended = model.recommend(userIndices: indices, count: count, filter: filter)
+                var recommended = model.recommend(userIndices: indices, count: selected, filter: filter)
                 // Users without training interactions whose attributes are given: the items popular
                 // among the training users who share them.
                 let untrained = ids.indices.filter { indices[$0] < 0 || data.byUser.count(ofRow: indices[$0]) == 0 }
@@ -203,9 +212,10 @@ struct Recommend: ParsableCommand {
                     for k in untrained {
                         guard let record = records[ids[k]], let list = attributes.described(record) else { continue }
                         described[ids[k]] = list.tokens
-                        recommended[k] = model.select(count, from: list.scores, user: indices[k] < 0 ? nil : indices[k], filter: filter)
+                        recommended[k] = model.select(selected, from: list.scores, user: indices[k] < 0 ? nil : indices[k], filter: filter)
                     }
                 }
+                if diversification != nil { recommended = recommended.map(listed) }
                 seconds = System.monotonicSeconds() - started
                 let unknown = untrained.map { ids[$0] }.filter { described[$0] == nil && data.users.index(of: $0) == nil }
                 if !described.isEmpty {

@@ -391,6 +391,33 @@ struct CLI {
         #expect(!model.stderr.contains("did you mean"))
     }
 
+    /// `--diversify`: lists reordered by the items' categories, measured by evaluate. Weight 0 is
+    /// the model's own lists; a larger weight lists more varied ones from the same pool.
+    @Test func diversifiedListsAreReorderedAndMeasured() throws {
+        // Even items are dramas, odd ones comedies, and m0–m3 action films besides.
+        let items = Fixtures.temporaryFile("item,title,genres\n" + (0..<12).map { "m\($0),Film \($0),\($0 % 2 == 0 ? "Drama" : "Comedy")\($0 < 4 ? "|Action" : "")" }
+            .joined(separator: "\n") + "\n", name: "items.csv")
+        func evaluate(_ extra: [String]) throws -> [String: Double] {
+            let run = try CLI.run(["evaluate", "--train", train, "--test", test, "--items", items, "--model", "itemknn", "--k", "3", "--json"] + extra)
+            #expect(run.status == 0, "\(run.stderr)")
+            return ((run.json["metrics"] as? [String: Any]) ?? [:]).compactMapValues { $0 as? Double }
+        }
+        let plain = try evaluate([]), zero = try evaluate(["--diversify", "0"]), varied = try evaluate(["--diversify", "0.9"])
+        #expect(!plain.isEmpty && plain == zero)
+        #expect((varied["diversity@3"] ?? 0) > (plain["diversity@3"] ?? 1), "\(plain) \(varied)")
+        func list(_ extra: [String]) throws -> [String] {
+            let run = try CLI.run(["recommend", "--train", train, "--items", items, "--model", "itemknn", "--users", "u0", "--k", "3", "--json"] + extra)
+            #expect(run.status == 0, "\(run.stderr)")
+            return ((run.json["recommendations"] as? [[String: Any]])?.first?["items"] as? [[String: Any]] ?? []).compactMap { $0["item"] as? String }
+        }
+        let own = try list([]), diverse = try list(["--diversify", "1"])
+        #expect(own.count == 3 && diverse.count == 3 && diverse.first == own.first && own != diverse, "\(own) \(diverse)")
+        let bare = try CLI.run(["recommend", "--train", train, "--model", "itemknn", "--users", "u0", "--diversify", "0.2"])
+        #expect(bare.status != 0 && bare.stderr.contains("--diversify reorders lists by the items' categories, and no item metadata is given"), "\(bare.stderr)")
+        let wrong = try CLI.run(["recommend", "--train", train, "--items", items, "--model", "itemknn", "--users", "u0", "--diversify", "2"])
+        #expect(wrong.status != 0 && wrong.stderr.contains("the diversity weight must be a number from 0 to 1, not 2.0"), "\(wrong.stderr)")
+    }
+
     /// An items file that gives an id twice says so: the later line's record is the one used.
     @Test func repeatedItemIdsAreNoted() throws {
         let items = Fixtures.temporaryFile("item,title\nm0,First\nm1,One\nm0,Second\n", name: "items.csv")

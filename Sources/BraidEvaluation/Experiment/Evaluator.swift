@@ -117,6 +117,10 @@ public struct Evaluator: Sendable {
     /// protocol ranks for a user without training interactions by popularity among the
     /// training users who share their attributes (`RecommendationModel.newUserScores`).
     public var userAttributes: [String: UserRecord]?
+    /// Each list reordered for variety by the items' categories in `catalog` (maximal marginal
+    /// relevance over the model's best `poolSize` items), as `recommend --diversify` lists them;
+    /// AUC, which reads the scores rather than the list, is unchanged by it.
+    public var diversification: Diversification?
 
     public init(protocol evaluation: EvaluationProtocol = EvaluationProtocol(), catalog: ItemCatalog? = nil,
                 progress: (@Sendable (String) -> Void)? = nil) {
@@ -247,13 +251,18 @@ public struct Evaluator: Sendable {
         // The items outside the catalogue, scored −∞ for every user as the seen ones are: the
         // candidates are then the scores above −∞, ranked and counted in place.
         let outside = inCatalogue.indices.filter { !inCatalogue[$0] }
+        let diversification = diversification
+        let categorySets = diversification.map { _ in CategorySets(catalog?.categoryIndex(for: train.items) ?? []) }
         @Sendable func outcome(_ user: Int, _ scores: inout [Float]) -> PerUser {
             if excludeSeen { train.forEachSeenItem(ofUser: user) { scores[Int($0)] = -.infinity } }
             for item in outside { scores[item] = -.infinity }
             // Ties in the user's scores are ordered by a seeded pseudo-random key per item.
-            var selector = TopKSelector(count: k, tieBreakSeed: TopKSelector.tieKey(Int32(truncatingIfNeeded: user), seed: seed))
+            var selector = TopKSelector(count: diversification?.poolSize(for: k) ?? k,
+                                        tieBreakSeed: TopKSelector.tieKey(Int32(truncatingIfNeeded: user), seed: seed))
             scores.withUnsafeBufferPointer { selector.offer($0) { _ in true } }
-            let list = selector.sorted().map(\.index)
+            var ranked = selector.sorted()
+            if let diversification, let categorySets { ranked = diversification.rerank(ranked, count: k, categories: categorySets) }
+            let list = ranked.map(\.index)
             let relevant = split.relevant[Int32(user)]!
             // The candidates the protocol gives this user, whatever the model scores −∞.
             var candidates = catalogue.count

@@ -1,0 +1,95 @@
+public import BraidCore
+
+/// A list reordered for variety by maximal marginal relevance (Carbonell & Goldstein 1998):
+/// from the model's best `pool` items, each place of the list takes the item with the largest
+///
+///     (1 − weight) · relevance − weight · (its largest similarity to an item already listed),
+///
+/// where relevance is the model's score scaled to 0…1 over the pool (its best item 1, its
+/// worst 0) and similarity is the Jaccard index of two items' category sets (two items without
+/// categories count as alike, as `diversity@K` counts them). Weight 0 keeps the model's order;
+/// weight 1 lists the best item, then each time the item least like those listed. Equal values
+/// keep the model's order. The items keep the model's scores, so a reordered list's scores do
+/// not fall in order.
+public struct Diversification: Sendable, Equatable {
+    /// How much variety counts against relevance, 0…1.
+    public var weight: Double
+    /// How many of the model's best items are reordered (nil: `defaultPool(for:)`).
+    public var pool: Int?
+
+    public init(weight: Double, pool: Int? = nil) throws(ModelError) {
+        guard weight.isFinite, (0...1).contains(weight) else {
+            throw ModelError(.invalidParameter, "the diversity weight must be a number from 0 to 1, not \(weight)",
+                             hint: "0 keeps the model's order; 0.1–0.3 trades a little relevance for variety")
+        }
+        if let pool, pool < 1 { throw ModelError(.invalidParameter, "the diversity pool must be at least 1, not \(pool)") }
+        self.weight = weight
+        self.pool = pool
+    }
+
+    /// The pool a list of `count` items is chosen from: ten times the list, at least 50.
+    public static func defaultPool(for count: Int) -> Int { max(50, count.multipliedReportingOverflow(by: 10).partialValue) }
+
+    /// How many of the model's best items to select before `rerank(_:count:categories:)`.
+    public func poolSize(for count: Int) -> Int { max(count, pool ?? Self.defaultPool(for: count)) }
+
+    /// The `count` items of `ranked` (the model's best first, as many as `poolSize(for:)` or
+    /// fewer) in the order maximal marginal relevance lists them.
+    public func rerank(_ ranked: [ScoredIndex], count: Int, categories: CategorySets) -> [ScoredIndex] {
+        let pool = Array(ranked.prefix(poolSize(for: count)))
+        guard weight > 0, pool.count > 1, count > 1 else { return Array(pool.prefix(count)) }
+        let best = Double(pool.map(\.score).max()!), worst = Double(pool.map(\.score).min()!)
+        let relevance = pool.map { best > worst ? (Double($0.score) - worst) / (best - worst) : 1 }
+        // Each waiting item's largest similarity to the items listed so far.
+        var nearest = [Double](repeating: 0, count: pool.count)
+        var waiting = Array(pool.indices)
+        var listed: [ScoredIndex] = []
+        while listed.count < count, !waiting.isEmpty {
+            var chosen = 0, value = -Double.infinity
+            for (place, candidate) in waiting.enumerated() {
+                let marginal = (1 - weight) * relevance[candidate] - weight * nearest[candidate]
+                if marginal > value { (chosen, value) = (place, marginal) }
+            }
+            let item = waiting.remove(at: chosen)
+            listed.append(pool[item])
+            for candidate in waiting {
+                nearest[candidate] = max(nearest[candidate], categories.similarity(pool[item].index, pool[candidate].index))
+            }
+        }
+        return listed
+    }
+}
+
+/// Each item's categories as numbers, for the Jaccard index of two items' sets.
+public struct CategorySets: Sendable {
+    /// Per item index, its categories' numbers in ascending order.
+    let sets: [[Int32]]
+
+    /// The categories of each item index (`ItemCatalog.categoryIndex(for:)`).
+    public init(_ categories: [[String]]) {
+        var numbers: [String: Int32] = [:]
+        sets = categories.map { names in
+            Set(names).map { name in
+                if let number = numbers[name] { return number }
+                let number = Int32(numbers.count)
+                numbers[name] = number
+                return number
+            }.sorted()
+        }
+    }
+
+    /// Whether any item has a category.
+    public var isEmpty: Bool { sets.allSatisfy(\.isEmpty) }
+
+    /// |A ∩ B| / |A ∪ B| of the two items' sets; 1 when neither has a category (or an index is
+    /// outside the catalogue, which has none).
+    public func similarity(_ a: Int32, _ b: Int32) -> Double {
+        let x = Int(a) < sets.count && a >= 0 ? sets[Int(a)] : [], y = Int(b) < sets.count && b >= 0 ? sets[Int(b)] : []
+        guard !x.isEmpty || !y.isEmpty else { return 1 }
+        var i = 0, j = 0, shared = 0
+        while i < x.count, j < y.count {
+            if x[i] == y[j] { shared += 1; i += 1; j += 1 } else if x[i] < y[j] { i += 1 } else { j += 1 }
+        }
+        return Double(shared) / Double(x.count + y.count - shared)
+    }
+}

@@ -1,0 +1,51 @@
+import BraidCore
+import BraidModels
+import Testing
+
+/// Maximal marginal relevance on lists worked out by hand.
+@Suite struct DiversificationTests {
+    /// Four items scored 1, 0.9, 0.8, 0 (relevance the same, scaled over the pool); item 1 shares
+    /// item 0's one category, items 2 and 3 have their own.
+    let pool = [ScoredIndex(index: 0, score: 1), ScoredIndex(index: 1, score: 0.9), ScoredIndex(index: 2, score: 0.8), ScoredIndex(index: 3, score: 0)]
+    let categories = CategorySets([["A"], ["A"], ["B"], ["C"]])
+
+    func order(_ weight: Double, count: Int = 4) throws -> [Int32] {
+        try Diversification(weight: weight).rerank(pool, count: count, categories: categories).map(\.index)
+    }
+
+    /// Weight 0.5: item 0 first (relevance 1); then item 1 scores 0.5·0.9 − 0.5·1 = −0.05, item 2
+    /// 0.5·0.8 = 0.4, item 3 0: item 2; then item 3 (0) before item 1 (−0.05). Weight 0.1: item 2
+    /// scores 0.9·0.8 = 0.72 against item 1's 0.9·0.9 − 0.1 = 0.71, so only that near tie moves.
+    /// Weight 1: the best first, then each time the least like those listed, ties in the model's order.
+    @Test func listsKnownAnswers() throws {
+        #expect(try order(0) == [0, 1, 2, 3])
+        #expect(try order(0.5) == [0, 2, 3, 1])
+        #expect(try order(0.5, count: 2) == [0, 2])
+        #expect(try order(0.1) == [0, 2, 1, 3])
+        #expect(try order(1) == [0, 2, 3, 1])
+        let listed = try Diversification(weight: 0.5).rerank(pool, count: 4, categories: categories)
+        #expect(listed.map(\.score) == [1, 0.8, 0, 0.9], "the items keep the model's scores")
+        // Equal scores: every relevance 1, so the categories alone decide after the first.
+        let level = pool.map { ScoredIndex(index: $0.index, score: 2) }
+        #expect(try Diversification(weight: 0.3).rerank(level, count: 3, categories: categories).map(\.index) == [0, 2, 3])
+    }
+
+    /// Jaccard indices by hand: {A, B} and {B, C} share 1 of 3; no categories on either side is
+    /// alike (as `diversity@K` counts it), and so is an index outside the catalogue.
+    @Test func categorySimilarities() {
+        let sets = CategorySets([["A", "B"], ["C", "B"], [], ["A", "A"]])
+        #expect(sets.similarity(0, 1) == 1.0 / 3 && sets.similarity(1, 0) == 1.0 / 3)
+        #expect(sets.similarity(0, 3) == 0.5 && sets.similarity(0, 0) == 1)
+        #expect(sets.similarity(0, 2) == 0 && sets.similarity(2, 2) == 1 && sets.similarity(2, 9) == 1 && sets.similarity(-1, 0) == 0)
+        #expect(!sets.isEmpty && CategorySets([[], []]).isEmpty)
+    }
+
+    @Test func poolsAndWeightsAreChecked() throws {
+        #expect(try Diversification(weight: 0.2).poolSize(for: 10) == 100 && (try Diversification(weight: 0.2).poolSize(for: 3)) == 50)
+        #expect(try Diversification(weight: 0.2, pool: 5).poolSize(for: 10) == 10)
+        for weight in [-0.1, 1.5, .nan, .infinity] { #expect(throws: ModelError.self) { try Diversification(weight: weight) } }
+        #expect(throws: ModelError.self) { try Diversification(weight: 0.2, pool: 0) }
+        // A pool larger than asked for is cut to poolSize first: item 3 (the fourth) is never listed.
+        #expect(try Diversification(weight: 1, pool: 3).rerank(pool, count: 3, categories: categories).map(\.index) == [0, 2, 1])
+    }
+}
