@@ -320,7 +320,7 @@ public final class RecommendationServer: Sendable {
         }
         route(router, .post, "/recommendations", role: .read) { [self] request, _ in
             let body = try await fields(request)
-            try body.onlyKnown(["history", "n", "exclude", "category", "explain", "attributes"])
+            try body.onlyKnown(["history", "n", "exclude", "category", "explain", "attributes", "diversify"])
             var events: [FeedbackEvent] = []
             for entry in try body.batch("history") {
                 var event = try feedbackEvent(entry, session: true, time: 0)
@@ -332,6 +332,7 @@ public final class RecommendationServer: Sendable {
             query.exclude = Set(try body.strings("exclude") ?? [])
             query.category = try body.string("category", maxLength: configuration.limits.idLength)
             query.explain = try body.bool("explain") ?? false
+            if let weight = try body.number("diversify") { query.diversify = try ListQuery.diversity(weight, given: "\(weight)") }
             let served = slot.served
             let history = served.history(user: "", feedback: events, erased: true, policy: configuration.feedback)
             // A session without items the model knows, but with attributes: as a new user's list.
@@ -381,15 +382,17 @@ public final class RecommendationServer: Sendable {
         var exclude: Set<String> = []
         var category: String?
         var explain = false
+        /// The list reordered for variety by the items' categories with this weight (`Diversification`).
+        var diversify: Double?
 
         init(limits: Limits) {}
 
         init(_ request: Request, limits: Limits) throws(APIError) {
             let parameters = request.uri.queryParameters
-            let known = ["n", "exclude", "category", "explain"]
+            let known = ["n", "exclude", "category", "explain", "diversify"]
             for key in parameters.map(\.key) where !known.contains(String(key)) {
                 let name = String(key).removingPercentEncoding ?? String(key)
-                throw APIError(.badRequest, "unknownParameter", "unknown query parameter \(DataError.quote(name))\(Spelling.suggestion(for: name, among: known)); known: n, exclude, category, explain")
+                throw APIError(.badRequest, "unknownParameter", "unknown query parameter \(DataError.quote(name))\(Spelling.suggestion(for: name, among: known)); known: \(known.joined(separator: ", "))")
             }
             if let text = parameters.get("n") {
                 // Digits only, as the document's integer: "5.0" and "1e1" are refused like "five".
@@ -414,6 +417,17 @@ public final class RecommendationServer: Sendable {
                 guard let flag = Bool(text) else { throw APIError(.badRequest, "invalidParameter", "explain must be true or false, not \(text.prefix(40))") }
                 explain = flag
             }
+            if let text = parameters.get("diversify") {
+                diversify = try Self.diversity(Double(text), given: text)
+            }
+        }
+
+        /// A diversity weight, checked: a number from 0 to 1 (`given` as sent, for the message).
+        static func diversity(_ weight: Double?, given: String) throws(APIError) -> Double {
+            guard let weight, weight.isFinite, (0...1).contains(weight) else {
+                throw APIError(.badRequest, "invalidParameter", "diversify must be a number from 0 to 1, not \(DataError.quote(given, limit: 40))")
+            }
+            return weight
         }
 
         static func count(_ n: Double, limits: Limits) throws(APIError) -> Int {
@@ -573,6 +587,8 @@ public final class RecommendationServer: Sendable {
                 kept: KeptSums? = nil, blend: (HistoryPrior.Blend, folded: [Float], prior: [Float])? = nil,
                 adding extra: [String: JSONValue] = [:]) async throws -> JSONValue {
         let data = served.model.data
+        var chosen = chosen
+        if let weight = query.diversify { chosen = try await diversified(chosen, weight: weight, count: query.count, served: served) }
         // The reasons, one call for the whole list (the fusion scores its members once); a
         // blend's with its two parts.
         let reasons: [Explanation?] = if query.explain {
@@ -604,6 +620,21 @@ public final class RecommendationServer: Sendable {
         var result: [String: JSONValue] = ["items": .array(items), "method": .string(method), "model_version": .number(Double(served.version))]
         if let user { result["user"] = .string(user) }
         return .object(result.merging(extra) { a, _ in a })
+    }
+
+    /// The `count` items of `pool` (the best first) reordered for variety by their categories:
+    /// the store's, or else the served model's catalogue's (`Diversification`).
+    func diversified(_ pool: [ScoredIndex], weight: Double, count: Int, served: ServedModel) async throws -> [ScoredIndex] {
+        let data = served.model.data
+        let stored = try await categories.get({ try await self.store.itemCategories() })
+        let sets = CategorySets(pool.map { entry in
+            let id = data.items[entry.index]
+            return stored[id] ?? data.catalog?[id]?.categories ?? []
+        })
+        // The pool's own places as indices, so that the sets cover only its items.
+        let places = pool.enumerated().map { ScoredIndex(index: Int32($0.offset), score: $0.element.score) }
+        let diversification = try Diversification(weight: weight, pool: max(1, pool.count))
+        return diversification.rerank(places, count: count, categories: sets).map { pool[Int($0.index)] }
     }
 
     /// A query's filters, resolved to the served model's items once per list.
@@ -652,7 +683,9 @@ public final class RecommendationServer: Sendable {
             }
             allowed = inCategory
         }
-        return ListFilters(count: query.count, denied: denied, allowed: allowed)
+        // A diversified list is chosen from a pool of the best, reordered in `listed`.
+        let count = query.diversify == nil ? query.count : Diversification.defaultPool(for: query.count)
+        return ListFilters(count: count, denied: denied, allowed: allowed)
     }
 
     // MARK: Helpers

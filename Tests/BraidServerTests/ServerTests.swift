@@ -640,6 +640,40 @@ import Testing
         }
     }
 
+    /// `diversify`: the user's list reordered by the categories the store gives the items, from
+    /// the pool of the model's best (here every unseen item, fewer than 50), as the library's
+    /// `Diversification` orders that pool; 0 is the model's order, and a weight outside 0…1 is a 400.
+    @Test func diversifiedListsReorderByTheStoresCategories() async throws {
+        let (server, data) = try Self.server()
+        let user = data.users[2]
+        try await Self.run(server) { client in
+            let all = try Self.items(try await client.execute(uri: "/users/\(user)/recommendations?n=50", method: .get))
+            // The user's three best items share a category; every other item has its own.
+            let genres = Dictionary(uniqueKeysWithValues: all.enumerated().map { ($1.item, $0 < 3 ? ["a"] : ["b\($0)"]) })
+            let body = genres.map { #"{"id": "\#($0.key)", "categories": ["\#($0.value[0])"]}"# }
+            let stored = try await client.execute(uri: "/items", method: .post, body: Self.body(#"{"items": ["# + body.joined(separator: ", ") + "]}"))
+            #expect(stored.status == .ok)
+            let plain = try Self.items(try await client.execute(uri: "/users/\(user)/recommendations?n=5", method: .get)).map(\.item)
+            let zero = try Self.items(try await client.execute(uri: "/users/\(user)/recommendations?n=5&diversify=0", method: .get)).map(\.item)
+            #expect(plain.count == 5 && zero == plain && plain == all.prefix(5).map(\.item))
+            let pool = all.enumerated().map { ScoredIndex(index: Int32($0.offset), score: Float($0.element.score)) }
+            let sets = CategorySets(all.map { genres[$0.item]! })
+            let expected = try Diversification(weight: 0.6).rerank(pool, count: 5, categories: sets).map { all[Int($0.index)].item }
+            let varied = try Self.items(try await client.execute(uri: "/users/\(user)/recommendations?n=5&diversify=0.6", method: .get)).map(\.item)
+            // The best first; its two fellows (0.4·relevance − 0.6 < 0) after the items of their own.
+            #expect(varied == expected && varied.first == plain.first && !varied.prefix(3).contains(plain[1]), "\(varied) \(expected) \(plain)")
+            let session = try await client.execute(uri: "/recommendations", method: .post,
+                                                   body: Self.body(#"{"history": [{"item": "\#(data.items[1])"}], "n": 4, "diversify": 0.6}"#))
+            let sessionItems = try Self.items(session)
+            #expect(session.status == .ok && sessionItems.count == 4)
+            let wrong = try await client.execute(uri: "/users/\(user)/recommendations?diversify=2", method: .get)
+            #expect(wrong.status == .badRequest)
+            #expect((try Self.json(wrong)["error"] as? [String: Any])?["message"] as? String == #"diversify must be a number from 0 to 1, not "2""#)
+            let negative = try await client.execute(uri: "/recommendations", method: .post, body: Self.body(#"{"history": [], "diversify": -1}"#))
+            #expect(negative.status == .badRequest)
+        }
+    }
+
     /// DELETE /users/{id}: the rows leave the store, and EASE forgets the user exactly: the
     /// served scores equal those of EASE fitted without the user, to 1e-4.
     @Test func erasureIsExactForEASE() async throws {
