@@ -350,7 +350,7 @@ public final class RecommendationServer: Sendable {
         }
         route(router, .get, "/items/{id}/similar", role: .read) { [self] request, context in
             let id = try pathID(context, "id")
-            let query = try ListQuery(request, limits: configuration.limits)
+            let query = try ListQuery(request, limits: configuration.limits, accepting: ListQuery.plain)
             let served = slot.served
             let data = served.model.data
             guard let item = data.items.index(of: id) else {
@@ -367,7 +367,7 @@ public final class RecommendationServer: Sendable {
             return ["item": .string(id), "items": .array(chosen.map { ["item": .string(data.items[$0.index]), "score": .number(Double($0.score))] })]
         }
         route(router, .get, "/popular", role: .read) { [self] request, _ in
-            let query = try ListQuery(request, limits: configuration.limits)
+            let query = try ListQuery(request, limits: configuration.limits, accepting: ListQuery.plain)
             let served = slot.served
             let chosen = try await filters(query, served: served).select(served.model.popularityScores(), seen: [], from: served.model)
             return ["items": .array(chosen.map { ["item": .string(served.model.data.items[$0.index]), "score": .number(Double($0.score))] })]
@@ -387,9 +387,12 @@ public final class RecommendationServer: Sendable {
 
         init(limits: Limits) {}
 
-        init(_ request: Request, limits: Limits) throws(APIError) {
+        /// The query parameters of a user's list; similar and popular items take `plain` ones.
+        static let personal = ["n", "exclude", "category", "explain", "diversify"], plain = ["n", "exclude", "category"]
+
+        /// The query of `request`, which may give the parameters `known` and no others.
+        init(_ request: Request, limits: Limits, accepting known: [String] = personal) throws(APIError) {
             let parameters = request.uri.queryParameters
-            let known = ["n", "exclude", "category", "explain", "diversify"]
             for key in parameters.map(\.key) where !known.contains(String(key)) {
                 let name = String(key).removingPercentEncoding ?? String(key)
                 throw APIError(.badRequest, "unknownParameter", "unknown query parameter \(DataError.quote(name))\(Spelling.suggestion(for: name, among: known)); known: \(known.joined(separator: ", "))")

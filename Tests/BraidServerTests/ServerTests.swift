@@ -726,7 +726,7 @@ import Testing
         var limits = Limits()
         limits.body = 2_000
         limits.idLength = 20
-        let (server, _) = try Self.server(limits: limits)
+        let (server, data) = try Self.server(limits: limits)
         let cases: [(String, String, String)] = [
             (#"{"feedback": [{"user": "a", "item": "b", "value": "5"}]}"#, "invalidField", "feedback[0].value"),
             (#"{"feedback": [{"user": "a", "item": "b", "vaule": 5}]}"#, "unknownField", #"unknown field feedback[0].vaule (did you mean "value"?); known fields:"#),
@@ -776,8 +776,14 @@ import Testing
             #expect(try await client.execute(uri: "/popular?exclude=a%2C,b", method: .get).status == .ok)
             let unknown = try Self.json(try await client.execute(uri: "/popular?%C3%A9t%C3%A9=1", method: .get))["error"] as? [String: Any]
             #expect((unknown?["message"] as? String)?.hasPrefix(#"unknown query parameter "été"; known"#) == true, "\(unknown ?? [:])")
-            let slip = try Self.json(try await client.execute(uri: "/popular?explian=true", method: .get))["error"] as? [String: Any]
+            let slip = try Self.json(try await client.execute(uri: "/users/\(data.users[0])/recommendations?explian=true", method: .get))["error"] as? [String: Any]
             #expect((slip?["message"] as? String)?.hasPrefix(#"unknown query parameter "explian" (did you mean "explain"?); known"#) == true, "\(slip ?? [:])")
+            // Popular and similar items take no reasons and no reordering: refused, not ignored.
+            for uri in ["/popular?explain=true", "/popular?diversify=0.2", "/items/\(data.items[0])/similar?diversify=0.2"] {
+                let refused = try await client.execute(uri: uri, method: .get)
+                #expect(refused.status == .badRequest, "\(uri)")
+                #expect((try Self.json(refused)["error"] as? [String: Any])?["message"] as? String == #"unknown query parameter ""# + (uri.contains("explain") ? "explain" : "diversify") + #""; known: n, exclude, category"#)
+            }
             #expect(try await client.execute(uri: "/items/nothing/similar", method: .get).status == .notFound)
             let missing = try await client.execute(uri: "/no/such/route", method: .get)
             #expect(missing.status == .notFound)
