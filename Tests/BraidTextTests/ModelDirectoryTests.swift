@@ -270,4 +270,15 @@ struct HandBuiltModel {
         #expect(throws: TextModelError.self) { _ = try model.load() }
         do { _ = try model.load() } catch { #expect("\(error)".contains("vocab.txt or tokenizer.json are needed")) }
     }
+
+    /// `tokenize_chinese_chars: false` keeps CJK characters inside words, and says so in the settings.
+    @Test func chineseCharactersAreSplitUnlessTheConfigurationSaysNot() throws {
+        let model = try HandBuiltModel()
+        let split = try model.load()
+        try model.write(["do_lower_case": true, "tokenize_chinese_chars": false], "tokenizer_config.json")
+        let whole = try model.load()
+        #expect(split.tokenizer.basicTokens("a北京b") == ["a", "北", "京", "b"] && whole.tokenizer.basicTokens("a北京b") == ["a北京b"])
+        #expect(whole.settings.contains("accents stripped, CJK characters not split,") && whole.identity != split.identity, "\(whole.settings)")
+        #expect(!split.settings.contains("CJK"))
+    }
 }

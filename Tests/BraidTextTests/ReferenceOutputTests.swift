@@ -126,7 +126,7 @@ struct ReferenceOutputTests {
 
     @Test func idsEqualTransformers() throws {
         let cases = try Self.cases()
-        #expect(cases.count == 6)
+        #expect(cases.count == 8)
         for item in cases {
             let tokenizer = try Self.tokenizer(Self.directory(item["files"] as! [String: Any]))
             for text in item["texts"] as! [[String: Any]] {

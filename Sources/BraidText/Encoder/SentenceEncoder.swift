@@ -84,7 +84,8 @@ public struct SentenceEncoder: Sendable {
             token.content + (token.normalized ? " (normalized)" : "") + (token.singleWord ? " (single word)" : "")
         }.sorted()
         settings = (["vocabulary SHA-256 \(vocabularyDigest.prefix(12))", tokenizer.lowercase ? "uncased" : "cased"]
-                    + (tokenizer.stripAccents ? ["accents stripped"] : []) + (lowercasesInput ? ["input lowercased"] : [])
+                    + (tokenizer.stripAccents ? ["accents stripped"] : []) + (tokenizer.splitsCJK ? [] : ["CJK characters not split"])
+                    + (lowercasesInput ? ["input lowercased"] : [])
                     + (special == Self.bertSpecialTokens ? [] : ["special tokens " + special.joined(separator: " ")])
                     + ["at most \(tokenizer.maximumLength) tokens", "\(configuration.heads) heads", encoder.activation.rawValue,
                        "layer-norm ε \(configuration.layerNormEpsilon)"] + head.summary).joined(separator: ", ")

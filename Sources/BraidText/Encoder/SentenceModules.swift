@@ -201,12 +201,13 @@ enum ModelDirectory {
     struct TokenizerConfiguration: Decodable {
         var lowercase: Bool?
         var stripAccents: Bool?
+        var splitsCJK: Bool?
         var unknown: TokenName?, classification: TokenName?, separator: TokenName?, padding: TokenName?, mask: TokenName?
         var additional: [TokenName]?
         /// transformers' record of the added tokens by id.
         var addedTokens: [String: AddedTokenEntry]?
         enum CodingKeys: String, CodingKey {
-            case lowercase = "do_lower_case", stripAccents = "strip_accents", unknown = "unk_token", classification = "cls_token",
+            case lowercase = "do_lower_case", stripAccents = "strip_accents", splitsCJK = "tokenize_chinese_chars", unknown = "unk_token", classification = "cls_token",
                  separator = "sep_token", padding = "pad_token", mask = "mask_token", additional = "additional_special_tokens",
                  addedTokens = "added_tokens_decoder"
         }
@@ -289,7 +290,7 @@ enum ModelDirectory {
         let lowercase = configuration?.lowercase ?? true
         guard let file = try decode(TokenizerFile.self, "tokenizer.json", in: directory) else {
             return try BertTokenizer(vocabularyFile: path("vocab.txt"), lowercase: lowercase, stripAccents: configuration?.stripAccents,
-                                     maximumLength: maximumLength, specialTokens: names, addedTokens: added)
+                                     splitsCJK: configuration?.splitsCJK ?? true, maximumLength: maximumLength, specialTokens: names, addedTokens: added)
         }
         guard file.model.type == nil || file.model.type == "WordPiece" else {
             throw TextModelError(.invalidConfiguration, "\(path("tokenizer.json")) gives model.type \"\(file.model.type!)\": Braid's tokenizer is BERT's WordPiece",
@@ -308,7 +309,7 @@ enum ModelDirectory {
             added.insert(entry.token(id: id), at: n)
         }
         return try BertTokenizer(tokens: tokens.map { $0! }, lowercase: lowercase, stripAccents: configuration?.stripAccents,
-                                 maximumLength: maximumLength, specialTokens: names, addedTokens: added, vocabularyFile: path("tokenizer.json"))
+                                 splitsCJK: configuration?.splitsCJK ?? true, maximumLength: maximumLength, specialTokens: names, addedTokens: added, vocabularyFile: path("tokenizer.json"))
     }
 
     /// `sentence_bert_config.json`: the transformer module's own settings.

@@ -17,6 +17,8 @@ public struct BertTokenizer: Sendable {
     public let lowercase: Bool
     /// Strip accents (nil: when lowercasing, as BERT's uncased models do).
     public let stripAccents: Bool
+    /// Make each CJK character a word of its own (`tokenize_chinese_chars`, true by default).
+    public let splitsCJK: Bool
     public let maximumLength: Int
     public let unknown: Int32, classification: Int32, separator: Int32, padding: Int32
     /// The tokens matched in the text before WordPiece, longest first.
@@ -71,7 +73,7 @@ public struct BertTokenizer: Sendable {
     }
 
     /// Loads `vocab.txt` (one token per line, id = line number − 1).
-    public init(vocabularyFile path: String, lowercase: Bool, stripAccents: Bool? = nil, maximumLength: Int,
+    public init(vocabularyFile path: String, lowercase: Bool, stripAccents: Bool? = nil, splitsCJK: Bool = true, maximumLength: Int,
                 specialTokens names: SpecialTokenNames = SpecialTokenNames(), addedTokens: [AddedToken] = []) throws(TextModelError) {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             throw TextModelError(.unreadable, "cannot read the vocabulary \(path)")
@@ -79,15 +81,15 @@ public struct BertTokenizer: Sendable {
         var tokens = DataFile.lines(text)
         if tokens.last == "" { tokens.removeLast() }
         try self.init(tokens: tokens.map(String.init), lowercase: lowercase,
-                      stripAccents: stripAccents, maximumLength: maximumLength, specialTokens: names, addedTokens: addedTokens,
-                      vocabularyFile: path)
+                      stripAccents: stripAccents, splitsCJK: splitsCJK, maximumLength: maximumLength, specialTokens: names,
+                      addedTokens: addedTokens, vocabularyFile: path)
     }
 
     /// A tokenizer over the WordPiece vocabulary `tokens` (id = place). `addedTokens` are matched
     /// in the text besides the special tokens `names` names (the first of two with one content);
     /// one with an id past the vocabulary's end extends `tokens`, and those ids must follow on
     /// from it.
-    public init(tokens vocabulary: [String], lowercase: Bool, stripAccents: Bool? = nil, maximumLength: Int,
+    public init(tokens vocabulary: [String], lowercase: Bool, stripAccents: Bool? = nil, splitsCJK: Bool = true, maximumLength: Int,
                 specialTokens names: SpecialTokenNames = SpecialTokenNames(), addedTokens: [AddedToken] = [],
                 vocabularyFile: String = "the vocabulary") throws(TextModelError) {
         var ids: [String: Int32] = [:]
@@ -121,6 +123,7 @@ public struct BertTokenizer: Sendable {
         self.vocabularyFile = vocabularyFile
         self.lowercase = lowercase
         self.stripAccents = stripAccents ?? lowercase
+        self.splitsCJK = splitsCJK
         self.maximumLength = max(2, maximumLength)
         unknown = try id(names.unknown, "unk_token")
         classification = try id(names.classification, "cls_token")
@@ -139,7 +142,7 @@ public struct BertTokenizer: Sendable {
         var asWritten = Matcher(), inNormalized = Matcher()
         for token in self.addedTokens {
             // A normalized token is searched for as the normalizer leaves it ("北京" as " 北  京 ").
-            let scalars = token.normalized ? Array(Self.normalizedText(Array(token.content.unicodeScalars)[...], stripAccents: self.stripAccents, lowercase: lowercase).unicodeScalars)
+            let scalars = token.normalized ? Array(Self.normalizedText(Array(token.content.unicodeScalars)[...], stripAccents: self.stripAccents, lowercase: lowercase, splittingCJK: splitsCJK).unicodeScalars)
                                            : Array(token.content.unicodeScalars)
             guard !scalars.isEmpty else { continue }
             if token.normalized {
@@ -175,7 +178,7 @@ public struct BertTokenizer: Sendable {
             case .added(let id): out.append(id)
             case .text(let scalars):
                 guard let inNormalized else { out += basicTokens(scalars).flatMap(wordPieces); continue }
-                let normalized = Array(Self.normalizedText(scalars, stripAccents: stripAccents, lowercase: lowercase).unicodeScalars)
+                let normalized = Array(Self.normalizedText(scalars, stripAccents: stripAccents, lowercase: lowercase, splittingCJK: splitsCJK).unicodeScalars)
                 for part in Self.split(normalized[...], at: inNormalized) {
                     switch part {
                     case .added(let id): out.append(id)
@@ -229,13 +232,14 @@ public struct BertTokenizer: Sendable {
     }
 
     /// The text as BERT's normalizer leaves it: cleaned (see `basicTokens`), each CJK character
-    /// between spaces, then accents stripped and lowercased as `normalized` does a word.
-    static func normalizedText(_ text: ArraySlice<Unicode.Scalar>, stripAccents: Bool, lowercase: Bool) -> String {
+    /// between spaces (when `splittingCJK`), then accents stripped and lowercased as `normalized`
+    /// does a word.
+    static func normalizedText(_ text: ArraySlice<Unicode.Scalar>, stripAccents: Bool, lowercase: Bool, splittingCJK: Bool) -> String {
         var cleaned = String.UnicodeScalarView()
         for scalar in text where !isDropped(scalar) {
             if isWhitespace(scalar) {
                 cleaned.append(" ")
-            } else if isCJK(scalar.value) {
+            } else if splittingCJK && isCJK(scalar.value) {
                 cleaned.append(" "); cleaned.append(scalar); cleaned.append(" ")
             } else {
                 cleaned.append(scalar)
@@ -263,7 +267,7 @@ public struct BertTokenizer: Sendable {
         for scalar in text where !Self.isDropped(scalar) {
             if Self.isWhitespace(scalar) {
                 finish()
-            } else if Self.isCJK(scalar.value) {
+            } else if splitsCJK && Self.isCJK(scalar.value) {
                 finish()
                 word.append(scalar)
                 finish()
