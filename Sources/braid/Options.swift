@@ -208,8 +208,8 @@ struct HistoryPriorOptions: ParsableArguments {
     }
 }
 
-/// `--diversify W`: each list reordered for variety by the items' categories, as `recommend`
-/// lists them and `evaluate` measures them.
+/// `--diversify W`: each list reordered for variety by the items' categories or vectors, as
+/// `recommend` lists them and `evaluate` measures them.
 struct DiversifyOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: ArgumentHelp("Reorder each list for variety by the items' categories, with this weight from 0 to 1.",
                                discussion: "Maximal marginal relevance: each place takes the item with the largest (1 − W)·relevance − W·(its largest category overlap, Jaccard, with the items listed before it), relevance being the model's score scaled to 0…1 over the model's best --diversify-pool items. 0 keeps the model's order. Needs item categories (--items with genres or categories, or a model file that keeps them)."))
@@ -218,18 +218,35 @@ struct DiversifyOptions: ParsableArguments {
     @Option(help: "With --diversify: how many of the model's best items are reordered (default: 10 × --k, at least 50).")
     var diversifyPool: Int?
 
-    /// The diversification asked for, checked against `catalog`'s categories; nil without `--diversify`.
+    @Option(help: ArgumentHelp("With --diversify: what makes two items alike, categories (their Jaccard overlap) or vectors (their cosine: --item-vectors, or the vectors a model file keeps).",
+                               discussion: "Default: categories when any item has some, else vectors."))
+    var diversifyBy: String?
+
+    /// The diversification asked for, checked against what `catalog` holds; nil without `--diversify`.
     func diversification(categories catalog: ItemCatalog?) throws -> Diversification? {
         guard let diversify else {
-            if diversifyPool != nil { throw CLIError("--diversify-pool goes with --diversify W") }
+            if diversifyPool != nil || diversifyBy != nil { throw CLIError("--diversify-pool and --diversify-by go with --diversify W") }
             return nil
         }
-        let diversification: Diversification
-        do { diversification = try Diversification(weight: diversify, pool: diversifyPool) } catch { throw CLIError("--diversify: \(error)") }
-        guard let catalog, catalog.records.values.contains(where: { !$0.categories.isEmpty }) else {
-            throw CLIError("--diversify reorders lists by the items' categories, and \(catalog == nil ? "no item metadata is given" : "no item has any"): give --items FILE with genres or categories")
+        let records = catalog?.records.values
+        let categorized = records?.contains(where: { !$0.categories.isEmpty }) ?? false
+        let embedded = records?.contains(where: { $0.vector != nil }) ?? false
+        let names = Diversification.Basis.allCases.map(\.rawValue)
+        guard diversifyBy.map({ names.contains($0) }) != false else {
+            throw CLIError("--diversify-by is categories or vectors, not \(DataError.quote(diversifyBy!))\(Spelling.suggestion(for: diversifyBy!, among: names))")
         }
-        return diversification
+        let basis = diversifyBy.flatMap(Diversification.Basis.init(rawValue:)) ?? (categorized || !embedded ? .categories : .vectors)
+        do {
+            let diversification = try Diversification(weight: diversify, pool: diversifyPool, basis: basis)
+            guard basis == .categories ? categorized : embedded else {
+                throw CLIError(basis == .categories
+                    ? "--diversify reorders lists by the items' categories, and \(catalog == nil ? "no item metadata is given" : "no item has any"): give --items FILE with genres or categories (or --item-vectors FILE and --diversify-by vectors)"
+                    : "--diversify-by vectors needs the items' vectors, and \(catalog == nil ? "none are given" : "no item has one"): give --item-vectors FILE (or text, with --items)")
+            }
+            return diversification
+        } catch let error as ModelError {
+            throw CLIError("--diversify: \(error)")
+        }
     }
 }
 

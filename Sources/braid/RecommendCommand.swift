@@ -155,10 +155,10 @@ struct Recommend: ParsableCommand {
             // With --diversify, each list is chosen from a pool of the model's best, reordered.
             let diversification = try diversifyOptions.diversification(categories: given ?? data.catalog)
             let selected = diversification?.poolSize(for: count) ?? count
-            let categories = diversification.map { _ in CategorySets((given ?? data.catalog)?.categoryIndex(for: data.items) ?? []) }
+            let likeness = diversification?.similarity(items: data.items, catalog: given ?? data.catalog)
             func listed(_ pool: [ScoredIndex]) -> [ScoredIndex] {
-                guard let diversification, let categories else { return pool }
-                return diversification.rerank(pool, count: count, categories: categories)
+                guard let diversification, let likeness else { return pool }
+                return diversification.rerank(pool, count: count, similarity: likeness)
             }
             var filter = try RecommendationFilter(excludeSeen: !includeSeen, allowing: allow.map(Self.list), denying: deny.map(Self.list) ?? [],
                                                   items: data.items)

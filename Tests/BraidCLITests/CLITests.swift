@@ -416,6 +416,22 @@ struct CLI {
         #expect(bare.status != 0 && bare.stderr.contains("--diversify reorders lists by the items' categories, and no item metadata is given"), "\(bare.stderr)")
         let wrong = try CLI.run(["recommend", "--train", train, "--items", items, "--model", "itemknn", "--users", "u0", "--diversify", "2"])
         #expect(wrong.status != 0 && wrong.stderr.contains("the diversity weight must be a number from 0 to 1, not 2.0"), "\(wrong.stderr)")
+        // By vectors instead: without categories they are the default; the items' vectors here
+        // make m0–m3 alike and every other item unlike all.
+        let vectors = Fixtures.temporaryFile((0..<12).map { #"{"item": "m\#($0)", "vector": [\#($0 < 4 ? "1, 0" : "0, \($0)")]}"# }.joined(separator: "\n") + "\n",
+                                             name: "vectors.jsonl")
+        func evaluated(_ extra: [String]) throws -> [String: Double] {
+            let run = try CLI.run(["evaluate", "--train", train, "--test", test, "--item-vectors", vectors, "--model", "itemknn", "--k", "3", "--json"] + extra)
+            #expect(run.status == 0, "\(run.stderr)")
+            return ((run.json["metrics"] as? [String: Any]) ?? [:]).compactMapValues { $0 as? Double }
+        }
+        #expect(try evaluated([]) == (try evaluated(["--diversify", "0"])))
+        let byVectors = try CLI.run(["recommend", "--train", train, "--item-vectors", vectors, "--model", "itemknn", "--users", "u0", "--k", "3", "--diversify", "0.5", "--json"])
+        #expect(byVectors.status == 0, "\(byVectors.stderr)")
+        let slip = try CLI.run(["recommend", "--train", train, "--items", items, "--model", "itemknn", "--users", "u0", "--diversify", "0.2", "--diversify-by", "vector"])
+        #expect(slip.status != 0 && slip.stderr.contains(#"--diversify-by is categories or vectors, not "vector" (did you mean "vectors"?)"#), "\(slip.stderr)")
+        let none = try CLI.run(["recommend", "--train", train, "--items", items, "--model", "itemknn", "--users", "u0", "--diversify", "0.2", "--diversify-by", "vectors"])
+        #expect(none.status != 0 && none.stderr.contains("--diversify-by vectors needs the items' vectors, and no item has one"), "\(none.stderr)")
     }
 
     /// An items file that gives an id twice says so: the later line's record is the one used.

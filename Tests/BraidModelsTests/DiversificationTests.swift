@@ -48,4 +48,21 @@ import Testing
         // A pool larger than asked for is cut to poolSize first: item 3 (the fourth) is never listed.
         #expect(try Diversification(weight: 1, pool: 3).rerank(pool, count: 3, categories: categories).map(\.index) == [0, 2, 1])
     }
+
+    /// Vectors' cosine by hand: items 0 and 1 point the same way (cosine 1, whatever their
+    /// lengths), item 2 at right angles (0), item 3 between (1/√2); none for item 4. At weight
+    /// 0.5 over scores 1, 0.9, 0.8, 0.7 (relevance scaled over the pool: 1, 2/3, 1/3, 0): item 0;
+    /// then item 1 scores 0.5·(2/3) − 0.5·1 = −1/6, item 2 0.5·(1/3) = 1/6, item 3 −0.5·0.7071:
+    /// item 2; then item 1 (−1/6) before item 3 (−0.354, item 2 being 0.7071 from it too).
+    @Test func vectorsKnownAnswers() throws {
+        let vectors = VectorSimilarity([[1, 0], [3, 0], [0, 2], [1, 1], nil])
+        #expect(vectors.similarity(0, 1) == 1 && vectors.similarity(0, 2) == 0 && abs(vectors.similarity(0, 3) - 0.5.squareRoot()) < 1e-6)
+        #expect(vectors.similarity(0, 4) == 0 && vectors.similarity(4, 4) == 0 && vectors.similarity(0, 9) == 0 && !vectors.isEmpty)
+        let scored = [ScoredIndex(index: 0, score: 1), ScoredIndex(index: 1, score: 0.9), ScoredIndex(index: 2, score: 0.8), ScoredIndex(index: 3, score: 0.7)]
+        #expect(try Diversification(weight: 0.5, basis: .vectors).rerank(scored, count: 4, vectors: vectors).map(\.index) == [0, 2, 1, 3])
+        var catalog = ItemCatalog()
+        for (n, vector) in [[Float(1), 0], [3, 0], [0, 2]].enumerated() { catalog["i\(n)"] = ItemRecord(id: "i\(n)", vector: vector) }
+        let likeness = try Diversification(weight: 0.5, basis: .vectors).similarity(items: Vocabulary(["i0", "i1", "i2"]), catalog: catalog)
+        #expect(likeness(0, 1) == 1 && likeness(0, 2) == 0)
+    }
 }

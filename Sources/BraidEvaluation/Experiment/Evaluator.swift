@@ -117,8 +117,8 @@ public struct Evaluator: Sendable {
     /// protocol ranks for a user without training interactions by popularity among the
     /// training users who share their attributes (`RecommendationModel.newUserScores`).
     public var userAttributes: [String: UserRecord]?
-    /// Each list reordered for variety by the items' categories in `catalog` (maximal marginal
-    /// relevance over the model's best `poolSize` items), as `recommend --diversify` lists them;
+    /// Each list reordered for variety by the items' categories (or vectors) in `catalog` (maximal
+    /// marginal relevance over the model's best `poolSize` items), as `recommend --diversify` lists them;
     /// AUC, which reads the scores rather than the list, is unchanged by it.
     public var diversification: Diversification?
 
@@ -252,7 +252,7 @@ public struct Evaluator: Sendable {
         // candidates are then the scores above −∞, ranked and counted in place.
         let outside = inCatalogue.indices.filter { !inCatalogue[$0] }
         let diversification = diversification
-        let categorySets = diversification.map { _ in CategorySets(catalog?.categoryIndex(for: train.items) ?? []) }
+        let likeness = diversification?.similarity(items: train.items, catalog: catalog)
         @Sendable func outcome(_ user: Int, _ scores: inout [Float]) -> PerUser {
             if excludeSeen { train.forEachSeenItem(ofUser: user) { scores[Int($0)] = -.infinity } }
             for item in outside { scores[item] = -.infinity }
@@ -261,7 +261,7 @@ public struct Evaluator: Sendable {
                                         tieBreakSeed: TopKSelector.tieKey(Int32(truncatingIfNeeded: user), seed: seed))
             scores.withUnsafeBufferPointer { selector.offer($0) { _ in true } }
             var ranked = selector.sorted()
-            if let diversification, let categorySets { ranked = diversification.rerank(ranked, count: k, categories: categorySets) }
+            if let diversification, let likeness { ranked = diversification.rerank(ranked, count: k, similarity: likeness) }
             let list = ranked.map(\.index)
             let relevant = split.relevant[Int32(user)]!
             // The candidates the protocol gives this user, whatever the model scores −∞.

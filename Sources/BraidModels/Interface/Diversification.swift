@@ -7,7 +7,7 @@ public import BraidCore
 ///
 /// where relevance is the model's score scaled to 0…1 over the pool (its best item 1, its
 /// worst 0) and similarity is the Jaccard index of two items' category sets (two items without
-/// categories count as alike, as `diversity@K` counts them). Weight 0 keeps the model's order;
+/// categories count as alike, as `diversity@K` counts them) or the cosine of their vectors. Weight 0 keeps the model's order;
 /// weight 1 lists the best item, then each time the item least like those listed. Equal values
 /// keep the model's order. The items keep the model's scores, so a reordered list's scores do
 /// not fall in order.
@@ -16,8 +16,15 @@ public struct Diversification: Sendable, Equatable {
     public var weight: Double
     /// How many of the model's best items are reordered (nil: `defaultPool(for:)`).
     public var pool: Int?
+    /// What makes two items alike.
+    public var basis: Basis
 
-    public init(weight: Double, pool: Int? = nil) throws(ModelError) {
+    /// What makes two items alike: their categories (Jaccard) or their vectors (cosine).
+    public enum Basis: String, Sendable, CaseIterable, Equatable {
+        case categories, vectors
+    }
+
+    public init(weight: Double, pool: Int? = nil, basis: Basis = .categories) throws(ModelError) {
         guard weight.isFinite, (0...1).contains(weight) else {
             throw ModelError(.invalidParameter, "the diversity weight must be a number from 0 to 1, not \(weight)",
                              hint: "0 keeps the model's order; 0.1–0.3 trades a little relevance for variety")
@@ -25,6 +32,20 @@ public struct Diversification: Sendable, Equatable {
         if let pool, pool < 1 { throw ModelError(.invalidParameter, "the diversity pool must be at least 1, not \(pool)") }
         self.weight = weight
         self.pool = pool
+        self.basis = basis
+    }
+
+    /// How alike two indices of `items` are by `basis`, read from `catalog` (nothing is alike
+    /// by vectors without one; by categories, everything is).
+    public func similarity(items: Vocabulary, catalog: ItemCatalog?) -> @Sendable (Int32, Int32) -> Double {
+        switch basis {
+        case .categories:
+            let sets = CategorySets(catalog?.categoryIndex(for: items) ?? [])
+            return { sets.similarity($0, $1) }
+        case .vectors:
+            let vectors = VectorSimilarity(items.identifiers.map { catalog?[$0]?.vector })
+            return { vectors.similarity($0, $1) }
+        }
     }
 
     /// The pool a list of `count` items is chosen from: ten times the list, at least 50.
@@ -34,8 +55,18 @@ public struct Diversification: Sendable, Equatable {
     public func poolSize(for count: Int) -> Int { max(count, pool ?? Self.defaultPool(for: count)) }
 
     /// The `count` items of `ranked` (the model's best first, as many as `poolSize(for:)` or
-    /// fewer) in the order maximal marginal relevance lists them.
+    /// fewer) in the order maximal marginal relevance lists them, by their categories.
     public func rerank(_ ranked: [ScoredIndex], count: Int, categories: CategorySets) -> [ScoredIndex] {
+        rerank(ranked, count: count, similarity: categories.similarity)
+    }
+
+    /// As `rerank(_:count:categories:)`, by their vectors' cosine (`VectorSimilarity`).
+    public func rerank(_ ranked: [ScoredIndex], count: Int, vectors: VectorSimilarity) -> [ScoredIndex] {
+        rerank(ranked, count: count, similarity: vectors.similarity)
+    }
+
+    /// As `rerank(_:count:categories:)`, with `similarity` of two item indices.
+    public func rerank(_ ranked: [ScoredIndex], count: Int, similarity: (Int32, Int32) -> Double) -> [ScoredIndex] {
         let pool = Array(ranked.prefix(poolSize(for: count)))
         guard weight > 0, pool.count > 1, count > 1 else { return Array(pool.prefix(count)) }
         let best = Double(pool.map(\.score).max()!), worst = Double(pool.map(\.score).min()!)
@@ -53,7 +84,7 @@ public struct Diversification: Sendable, Equatable {
             let item = waiting.remove(at: chosen)
             listed.append(pool[item])
             for candidate in waiting {
-                nearest[candidate] = max(nearest[candidate], categories.similarity(pool[item].index, pool[candidate].index))
+                nearest[candidate] = max(nearest[candidate], similarity(pool[item].index, pool[candidate].index))
             }
         }
         return listed
@@ -91,5 +122,35 @@ public struct CategorySets: Sendable {
             if x[i] == y[j] { shared += 1; i += 1; j += 1 } else if x[i] < y[j] { i += 1 } else { j += 1 }
         }
         return Double(shared) / Double(x.count + y.count - shared)
+    }
+}
+
+/// The cosine of items' vectors (images', texts', any embedding's), for `Diversification` where
+/// items carry vectors rather than categories.
+public struct VectorSimilarity: Sendable {
+    /// Per item index, its vector scaled to length 1 (empty: none, or all zeros).
+    let units: [[Float]]
+
+    /// The vectors of each item index (nil: none).
+    public init(_ vectors: [[Float]?]) {
+        units = vectors.map { vector in
+            guard let vector else { return [] }
+            let norm = vector.reduce(Float(0)) { $0 + $1 * $1 }.squareRoot()
+            return norm > 0 && norm.isFinite ? vector.map { $0 / norm } : []
+        }
+    }
+
+    /// Whether any item has a vector.
+    public var isEmpty: Bool { units.allSatisfy(\.isEmpty) }
+
+    /// The cosine of the two items' vectors; 0 when either has none (or an index is outside the
+    /// catalogue), as nothing says they are alike.
+    public func similarity(_ a: Int32, _ b: Int32) -> Double {
+        guard a >= 0, b >= 0, Int(a) < units.count, Int(b) < units.count else { return 0 }
+        let x = units[Int(a)], y = units[Int(b)]
+        guard !x.isEmpty, x.count == y.count else { return 0 }
+        var dot: Float = 0
+        for k in x.indices { dot += x[k] * y[k] }
+        return Double(dot)
     }
 }
