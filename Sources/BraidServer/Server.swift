@@ -626,18 +626,21 @@ public final class RecommendationServer: Sendable {
     }
 
     /// The `count` items of `pool` (the best first) reordered for variety by their categories:
-    /// the store's, or else the served model's catalogue's (`Diversification`).
+    /// the store's, or else the served model's catalogue's; where none of the pool's items has a
+    /// category, by the cosine of their vectors in the served model's catalogue (`Diversification`).
     func diversified(_ pool: [ScoredIndex], weight: Double, count: Int, served: ServedModel) async throws -> [ScoredIndex] {
         let data = served.model.data
         let stored = try await categories.get({ try await self.store.itemCategories() })
-        let sets = CategorySets(pool.map { entry in
-            let id = data.items[entry.index]
-            return stored[id] ?? data.catalog?[id]?.categories ?? []
-        })
-        // The pool's own places as indices, so that the sets cover only its items.
+        let ids = pool.map { data.items[$0.index] }
+        let categories = ids.map { stored[$0] ?? data.catalog?[$0]?.categories ?? [] }
+        let vectors = VectorSimilarity(ids.map { data.catalog?[$0]?.vector })
+        let byVectors = categories.allSatisfy(\.isEmpty) && !vectors.isEmpty
+        // The pool's own places as indices, so that the sets and vectors cover only its items.
         let places = pool.enumerated().map { ScoredIndex(index: Int32($0.offset), score: $0.element.score) }
-        let diversification = try Diversification(weight: weight, pool: max(1, pool.count))
-        return diversification.rerank(places, count: count, categories: sets).map { pool[Int($0.index)] }
+        let diversification = try Diversification(weight: weight, pool: max(1, pool.count), basis: byVectors ? .vectors : .categories)
+        let listed = byVectors ? diversification.rerank(places, count: count, vectors: vectors)
+                               : diversification.rerank(places, count: count, categories: CategorySets(categories))
+        return listed.map { pool[Int($0.index)] }
     }
 
     /// A query's filters, resolved to the served model's items once per list.

@@ -674,6 +674,26 @@ import Testing
         }
     }
 
+    /// Without categories, `diversify` reorders by the cosine of the served model's item vectors.
+    @Test func diversifiedListsReorderByVectorsWithoutCategories() async throws {
+        var fitted = Fixtures.randomRatings(users: 30, items: 25, perUser: 6)
+        // Items alike in threes: the same direction for every item of a group.
+        let directions: [[Float]] = [[1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 1, 0], [0, 1, 1], [1, 0, 1], [1, 1, 1], [2, 1, 0], [0, 2, 1]]
+        fitted.catalog = ItemCatalog(fitted.items.identifiers.enumerated().map { n, id in ItemRecord(id: id, vector: directions[n / 3]) })
+        let data = fitted
+        let model = try EASE(fitting: data, configuration: EASE.Configuration(parameters: ModelParameters(["lambda": "1"])))
+        let (server, _) = try Self.server(model: model)
+        let user = data.users[2]
+        try await Self.run(server) { client in
+            let all = try Self.items(try await client.execute(uri: "/users/\(user)/recommendations?n=50", method: .get))
+            let pool = all.enumerated().map { ScoredIndex(index: Int32($0.offset), score: Float($0.element.score)) }
+            let vectors = VectorSimilarity(all.map { directions[Int(data.items.index(of: $0.item)!) / 3] })
+            let expected = try Diversification(weight: 0.7, basis: .vectors).rerank(pool, count: 6, vectors: vectors).map { all[Int($0.index)].item }
+            let varied = try Self.items(try await client.execute(uri: "/users/\(user)/recommendations?n=6&diversify=0.7", method: .get)).map(\.item)
+            #expect(varied == expected && varied != all.prefix(6).map(\.item), "\(varied) \(expected)")
+        }
+    }
+
     /// DELETE /users/{id}: the rows leave the store, and EASE forgets the user exactly: the
     /// served scores equal those of EASE fitted without the user, to 1e-4.
     @Test func erasureIsExactForEASE() async throws {
