@@ -60,6 +60,12 @@ import Testing
         #expect(vectors.similarity(0, 4) == 0 && vectors.similarity(4, 4) == 0 && vectors.similarity(0, 9) == 0 && !vectors.isEmpty)
         let scored = [ScoredIndex(index: 0, score: 1), ScoredIndex(index: 1, score: 0.9), ScoredIndex(index: 2, score: 0.8), ScoredIndex(index: 3, score: 0.7)]
         #expect(try Diversification(weight: 0.5, basis: .vectors).rerank(scored, count: 4, vectors: vectors).map(\.index) == [0, 2, 1, 3])
+        // A negative cosine counts: scores 1, 0.5, 0.6 (relevance 1, 0, 0.2) at weight 0.5 list item 0,
+        // then the item opposite it (0.5·0 + 0.5·1 = 0.5) before the one at right angles (0.5·0.2 = 0.1).
+        let opposite = VectorSimilarity([[1, 0], [-1, 0], [0, 1]])
+        let three = [ScoredIndex(index: 0, score: 1), ScoredIndex(index: 2, score: 0.6), ScoredIndex(index: 1, score: 0.5)]
+        #expect(opposite.similarity(0, 1) == -1)
+        #expect(try Diversification(weight: 0.5, basis: .vectors).rerank(three, count: 3, vectors: opposite).map(\.index) == [0, 1, 2])
         var catalog = ItemCatalog()
         for (n, vector) in [[Float(1), 0], [3, 0], [0, 2]].enumerated() { catalog["i\(n)"] = ItemRecord(id: "i\(n)", vector: vector) }
         let likeness = try Diversification(weight: 0.5, basis: .vectors).similarity(items: Vocabulary(["i0", "i1", "i2"]), catalog: catalog)

@@ -7,10 +7,11 @@ public import BraidCore
 ///
 /// where relevance is the model's score scaled to 0…1 over the pool (its best item 1, its
 /// worst 0) and similarity is the Jaccard index of two items' category sets (two items without
-/// categories count as alike, as `diversity@K` counts them) or the cosine of their vectors. Weight 0 keeps the model's order;
-/// weight 1 lists the best item, then each time the item least like those listed. Equal values
-/// keep the model's order. The items keep the model's scores, so a reordered list's scores do
-/// not fall in order.
+/// categories count as alike, as `diversity@K` counts them) or the cosine of their vectors (a
+/// negative cosine, an item opposite all those listed, counts for it). The first place takes
+/// the best item. Weight 0 keeps the model's order; weight 1 lists the best item, then each
+/// time the item least like those listed. Equal values keep the model's order. The items keep
+/// the model's scores, so a reordered list's scores do not fall in order.
 public struct Diversification: Sendable, Equatable {
     /// How much variety counts against relevance, 0…1.
     public var weight: Double
@@ -71,14 +72,14 @@ public struct Diversification: Sendable, Equatable {
         guard weight > 0, pool.count > 1, count > 1 else { return Array(pool.prefix(count)) }
         let best = Double(pool.map(\.score).max()!), worst = Double(pool.map(\.score).min()!)
         let relevance = pool.map { best > worst ? (Double($0.score) - worst) / (best - worst) : 1 }
-        // Each waiting item's largest similarity to the items listed so far.
-        var nearest = [Double](repeating: 0, count: pool.count)
+        // Each waiting item's largest similarity to the items listed so far (none yet: no term).
+        var nearest = [Double](repeating: -.infinity, count: pool.count)
         var waiting = Array(pool.indices)
         var listed: [ScoredIndex] = []
         while listed.count < count, !waiting.isEmpty {
             var chosen = 0, value = -Double.infinity
             for (place, candidate) in waiting.enumerated() {
-                let marginal = (1 - weight) * relevance[candidate] - weight * nearest[candidate]
+                let marginal = (1 - weight) * relevance[candidate] - (listed.isEmpty ? 0 : weight * nearest[candidate])
                 if marginal > value { (chosen, value) = (place, marginal) }
             }
             let item = waiting.remove(at: chosen)
