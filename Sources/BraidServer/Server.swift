@@ -631,16 +631,16 @@ public final class RecommendationServer: Sendable {
     func diversified(_ pool: [ScoredIndex], weight: Double, count: Int, served: ServedModel) async throws -> [ScoredIndex] {
         let data = served.model.data
         let stored = try await categories.get({ try await self.store.itemCategories() })
-        let ids = pool.map { data.items[$0.index] }
-        let categories = ids.map { stored[$0] ?? data.catalog?[$0]?.categories ?? [] }
-        let vectors = VectorSimilarity(ids.map { data.catalog?[$0]?.vector })
-        let byVectors = categories.allSatisfy(\.isEmpty) && !vectors.isEmpty
-        // The pool's own places as indices, so that the sets and vectors cover only its items.
+        // The pool's records, the store's categories over the catalogue's, by place in the pool.
+        let records = pool.map { entry in
+            let id = data.items[entry.index]
+            var record = data.catalog?[id] ?? ItemRecord(id: id)
+            if let categories = stored[id] { record.categories = categories }
+            return record
+        }
+        let diversification = try Diversification(weight: weight, pool: max(1, pool.count), basis: .default(for: records))
         let places = pool.enumerated().map { ScoredIndex(index: Int32($0.offset), score: $0.element.score) }
-        let diversification = try Diversification(weight: weight, pool: max(1, pool.count), basis: byVectors ? .vectors : .categories)
-        let listed = byVectors ? diversification.rerank(places, count: count, vectors: vectors)
-                               : diversification.rerank(places, count: count, categories: CategorySets(categories))
-        return listed.map { pool[Int($0.index)] }
+        return diversification.rerank(places, count: count, similarity: diversification.similarity(of: records)).map { pool[Int($0.index)] }
     }
 
     /// A query's filters, resolved to the served model's items once per list.

@@ -50,15 +50,14 @@ struct Embed: ParsableCommand {
         }
         var out: [String] = []
         for (n, line) in DataFile.lines(text).enumerated() {
-            let trimmed = String(line)
-            guard !trimmed.trimmingCharacters(in: .whitespaces).isEmpty else { continue }
-            if Gzip.uncompressedName(path).hasSuffix(".jsonl") || trimmed.hasPrefix("{") {
-                guard let object = try? JSONSerialization.jsonObject(with: Data(trimmed.utf8)) as? [String: Any], let value = object["text"] as? String else {
+            guard !line.trimmingCharacters(in: .whitespaces).isEmpty else { continue }
+            if Gzip.uncompressedName(path).hasSuffix(".jsonl") || line.hasPrefix("{") {
+                guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], let value = object["text"] as? String else {
                     throw DataError(.invalidValue, "the line is not a JSON object with a \"text\" string", location: .init(file: path, line: n + 1))
                 }
                 out.append(value)
             } else {
-                out.append(trimmed)
+                out.append(String(line))
             }
         }
         return out

@@ -228,25 +228,20 @@ struct DiversifyOptions: ParsableArguments {
             if diversifyPool != nil || diversifyBy != nil { throw CLIError("--diversify-pool and --diversify-by go with --diversify W") }
             return nil
         }
-        let records = catalog?.records.values
-        let categorized = records?.contains(where: { !$0.categories.isEmpty }) ?? false
-        let embedded = records?.contains(where: { $0.vector != nil }) ?? false
+        let records: [ItemRecord] = catalog.map { Array($0.records.values) } ?? []
         let names = Diversification.Basis.allCases.map(\.rawValue)
         guard diversifyBy.map({ names.contains($0) }) != false else {
             throw CLIError("--diversify-by is categories or vectors, not \(DataError.quote(diversifyBy!))\(Spelling.suggestion(for: diversifyBy!, among: names))")
         }
-        let basis = diversifyBy.flatMap(Diversification.Basis.init(rawValue:)) ?? (categorized || !embedded ? .categories : .vectors)
-        do {
-            let diversification = try Diversification(weight: diversify, pool: diversifyPool, basis: basis)
-            guard basis == .categories ? categorized : embedded else {
-                throw CLIError(basis == .categories
-                    ? "--diversify reorders lists by the items' categories, and \(catalog == nil ? "no item metadata is given" : "no item has any"): give --items FILE with genres or categories (or --item-vectors FILE and --diversify-by vectors)"
-                    : "--diversify-by vectors needs the items' vectors, and \(catalog == nil ? "none are given" : "no item has one"): give --item-vectors FILE (or text, with --items)")
-            }
-            return diversification
-        } catch let error as ModelError {
-            throw CLIError("--diversify: \(error)")
+        let basis = diversifyBy.flatMap(Diversification.Basis.init(rawValue:)) ?? .default(for: records)
+        let diversification: Diversification
+        do { diversification = try Diversification(weight: diversify, pool: diversifyPool, basis: basis) } catch { throw CLIError("--diversify: \(error)") }
+        guard records.contains(where: basis.describes) else {
+            throw CLIError(basis == .categories
+                ? "--diversify reorders lists by the items' categories, and \(catalog == nil ? "no item metadata is given" : "no item has any"): give --items FILE with genres or categories (or --item-vectors FILE and --diversify-by vectors)"
+                : "--diversify-by vectors needs the items' vectors, and \(catalog == nil ? "none are given" : "no item has one"): give --item-vectors FILE (or text, with --items)")
         }
+        return diversification
     }
 }
 

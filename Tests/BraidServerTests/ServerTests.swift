@@ -658,7 +658,7 @@ import Testing
             #expect(plain.count == 5 && zero == plain && plain == all.prefix(5).map(\.item))
             let pool = all.enumerated().map { ScoredIndex(index: Int32($0.offset), score: Float($0.element.score)) }
             let sets = CategorySets(all.map { genres[$0.item]! })
-            let expected = try Diversification(weight: 0.6).rerank(pool, count: 5, categories: sets).map { all[Int($0.index)].item }
+            let expected = try Diversification(weight: 0.6).rerank(pool, count: 5, similarity: sets.similarity).map { all[Int($0.index)].item }
             let varied = try Self.items(try await client.execute(uri: "/users/\(user)/recommendations?n=5&diversify=0.6", method: .get)).map(\.item)
             // The best first; its two fellows (0.4·relevance − 0.6 < 0) after the items of their own.
             #expect(varied == expected && varied.first == plain.first && !varied.prefix(3).contains(plain[1]), "\(varied) \(expected) \(plain)")
@@ -688,7 +688,7 @@ import Testing
             let all = try Self.items(try await client.execute(uri: "/users/\(user)/recommendations?n=50", method: .get))
             let pool = all.enumerated().map { ScoredIndex(index: Int32($0.offset), score: Float($0.element.score)) }
             let vectors = VectorSimilarity(all.map { directions[Int(data.items.index(of: $0.item)!) / 3] })
-            let expected = try Diversification(weight: 0.7, basis: .vectors).rerank(pool, count: 6, vectors: vectors).map { all[Int($0.index)].item }
+            let expected = try Diversification(weight: 0.7, basis: .vectors).rerank(pool, count: 6, similarity: vectors.similarity).map { all[Int($0.index)].item }
             let varied = try Self.items(try await client.execute(uri: "/users/\(user)/recommendations?n=6&diversify=0.7", method: .get)).map(\.item)
             #expect(varied == expected && varied != all.prefix(6).map(\.item), "\(varied) \(expected)")
         }

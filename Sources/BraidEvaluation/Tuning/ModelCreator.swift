@@ -123,7 +123,8 @@ public struct ModelCreator: Sendable {
                  + (threshold.map { ", positives are ≥ \(System.fixed(Double($0)))" } ?? "")
                  + (temporal ? ", validation = each user's latest 20%" : ", validation = a random 20% per user"))
         let split = try Splitter(temporal ? .userTimeRatio(ratio: 0.8) : .userRatio(ratio: 0.8), seed: seed, unit: .rows).split(table)[0]
-        let evaluation = EvaluationProtocol(cutoff: Tuner.cutoff(of: metric) ?? 10, threshold: threshold, seed: seed)
+        // The tuner measures at the cutoff the metric names (`Tuner.init`).
+        let evaluation = EvaluationProtocol(cutoff: 10, threshold: threshold, seed: seed)
         let prepared = try PreparedSplit(split, protocol: evaluation, catalog: catalog, users: validationUsers)
         // Checked before any trial, so that such data does not spend the budget first.
         guard !prepared.relevant.isEmpty else {

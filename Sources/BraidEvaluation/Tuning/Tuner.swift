@@ -48,7 +48,7 @@ public struct Tuner: Sendable {
     /// a history: `run` checks both (`check()`).
     public init(evaluator: Evaluator, metric: String, patience: Int? = nil, historyPriors: [HistoryPrior] = []) {
         var evaluator = evaluator
-        evaluator.rankingMetrics = !(metric == "rmse" || metric == "mae")
+        evaluator.rankingMetrics = !Self.measuresRatings(metric)
         // A list metric names its own cutoff: recall@20 is measured on lists of 20.
         if let k = Self.cutoff(of: metric) { evaluator.evaluation.cutoff = k }
         self.evaluator = evaluator
@@ -58,7 +58,10 @@ public struct Tuner: Sendable {
     }
 
     /// Whether smaller values of `metric` are better.
-    public var lowerIsBetter: Bool { metric == "rmse" || metric == "mae" || metric.hasPrefix("gini") }
+    public var lowerIsBetter: Bool { Self.measuresRatings(metric) || metric.hasPrefix("gini") }
+
+    /// Whether `metric` measures rating predictions (rmse, mae) rather than ranked lists.
+    static func measuresRatings(_ metric: String) -> Bool { metric == "rmse" || metric == "mae" }
 
     /// Whether `a` is a better value of the metric than `b` (non-finite values never are).
     public func better(_ a: Double, than b: Double) -> Bool {
@@ -77,15 +80,13 @@ public struct Tuner: Sendable {
     /// metric at any cutoff K ≥ 1, auc, rmse, mae), naming the nearest when it is a slip; with
     /// `ranking`, rmse and mae (which rank nothing) are refused too.
     public static func checkMetric(_ metric: String, ranking: Bool = false) throws(ModelError) {
-        let known = EvaluationResult.metricOrder(cutoff: cutoff(of: metric) ?? 10)
-        let pattern = EvaluationResult.metricOrder(cutoff: 1).filter { !ranking || ($0 != "rmse" && $0 != "mae") }
-            .map { $0.hasSuffix("@1") ? String($0.dropLast()) + "K" : $0 }
-        guard known.contains(metric), !ranking || (metric != "rmse" && metric != "mae") else {
-            let near = Spelling.suggestion(for: metric, among: known.filter { !ranking || ($0 != "rmse" && $0 != "mae") })
-            throw ModelError(.invalidParameter, (ranking && known.contains(metric) ? "\(metric) measures rating predictions, not ranked lists"
-                                                 : "there is no metric \"\(metric)\"" + near),
-                             hint: "metrics: \(pattern.joined(separator: ", ")) (K a whole number from 1)")
-        }
+        let allowed = { (name: String) in !ranking || !measuresRatings(name) }
+        let known = EvaluationResult.metricOrder(cutoff: cutoff(of: metric) ?? 10).filter(allowed)
+        guard !known.contains(metric) else { return }
+        let pattern = EvaluationResult.metricOrder(cutoff: 1).filter(allowed).map { $0.hasSuffix("@1") ? String($0.dropLast()) + "K" : $0 }
+        throw ModelError(.invalidParameter, allowed(metric) ? "there is no metric \"\(metric)\"" + Spelling.suggestion(for: metric, among: known)
+                                                            : "\(metric) measures rating predictions, not ranked lists",
+                         hint: "metrics: \(pattern.joined(separator: ", ")) (K a whole number from 1)")
     }
 
     /// Throws when the metric is not one the evaluation reports, or the protocol cannot carry the

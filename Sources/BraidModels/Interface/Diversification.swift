@@ -23,6 +23,19 @@ public struct Diversification: Sendable, Equatable {
     /// What makes two items alike: their categories (Jaccard) or their vectors (cosine).
     public enum Basis: String, Sendable, CaseIterable, Equatable {
         case categories, vectors
+
+        /// Whether `record` has what this basis reads.
+        public func describes(_ record: ItemRecord) -> Bool {
+            switch self {
+            case .categories: !record.categories.isEmpty
+            case .vectors: record.vector != nil
+            }
+        }
+
+        /// Categories when some record has one, else vectors when some record has one, else categories.
+        public static func `default`(for records: [ItemRecord]) -> Basis {
+            [.categories, .vectors].first { basis in records.contains(where: basis.describes) } ?? .categories
+        }
     }
 
     public init(weight: Double, pool: Int? = nil, basis: Basis = .categories) throws(ModelError) {
@@ -39,12 +52,17 @@ public struct Diversification: Sendable, Equatable {
     /// How alike two indices of `items` are by `basis`, read from `catalog` (nothing is alike
     /// by vectors without one; by categories, everything is).
     public func similarity(items: Vocabulary, catalog: ItemCatalog?) -> @Sendable (Int32, Int32) -> Double {
+        similarity(of: items.identifiers.map { catalog?[$0] })
+    }
+
+    /// How alike two indices of `records` are by `basis` (nil: an item nothing describes).
+    public func similarity(of records: [ItemRecord?]) -> @Sendable (Int32, Int32) -> Double {
         switch basis {
         case .categories:
-            let sets = CategorySets(catalog?.categoryIndex(for: items) ?? [])
+            let sets = CategorySets(records.map { $0?.categories ?? [] })
             return { sets.similarity($0, $1) }
         case .vectors:
-            let vectors = VectorSimilarity(items.identifiers.map { catalog?[$0]?.vector })
+            let vectors = VectorSimilarity(records.map { $0?.vector })
             return { vectors.similarity($0, $1) }
         }
     }
@@ -52,21 +70,12 @@ public struct Diversification: Sendable, Equatable {
     /// The pool a list of `count` items is chosen from: ten times the list, at least 50.
     public static func defaultPool(for count: Int) -> Int { max(50, count.multipliedReportingOverflow(by: 10).partialValue) }
 
-    /// How many of the model's best items to select before `rerank(_:count:categories:)`.
+    /// How many of the model's best items to select before `rerank(_:count:similarity:)`.
     public func poolSize(for count: Int) -> Int { max(count, pool ?? Self.defaultPool(for: count)) }
 
     /// The `count` items of `ranked` (the model's best first, as many as `poolSize(for:)` or
-    /// fewer) in the order maximal marginal relevance lists them, by their categories.
-    public func rerank(_ ranked: [ScoredIndex], count: Int, categories: CategorySets) -> [ScoredIndex] {
-        rerank(ranked, count: count, similarity: categories.similarity)
-    }
-
-    /// As `rerank(_:count:categories:)`, by their vectors' cosine (`VectorSimilarity`).
-    public func rerank(_ ranked: [ScoredIndex], count: Int, vectors: VectorSimilarity) -> [ScoredIndex] {
-        rerank(ranked, count: count, similarity: vectors.similarity)
-    }
-
-    /// As `rerank(_:count:categories:)`, with `similarity` of two item indices.
+    /// fewer) in the order maximal marginal relevance lists them, two item indices being as alike
+    /// as `similarity` says (`similarity(items:catalog:)`, `CategorySets`, `VectorSimilarity`).
     public func rerank(_ ranked: [ScoredIndex], count: Int, similarity: (Int32, Int32) -> Double) -> [ScoredIndex] {
         let pool = Array(ranked.prefix(poolSize(for: count)))
         guard weight > 0, pool.count > 1, count > 1 else { return Array(pool.prefix(count)) }

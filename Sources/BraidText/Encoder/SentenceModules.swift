@@ -304,12 +304,15 @@ enum ModelDirectory {
             }
             tokens[id] = token
         }
+        var fromFile: [BertTokenizer.AddedToken] = []
         for (n, entry) in (file.addedTokens ?? []).enumerated() {
             guard let id = entry.id, id >= 0 else { throw invalid("tokenizer.json", "gives added_tokens[\(n)] (\"\(entry.content)\") no token id") }
-            added.insert(entry.token(id: id), at: n)
+            fromFile.append(entry.token(id: id))
         }
+        // The file's added tokens before transformers' record of them (the first of one content is kept).
         return try BertTokenizer(tokens: tokens.map { $0! }, lowercase: lowercase, stripAccents: configuration?.stripAccents,
-                                 splitsCJK: configuration?.splitsCJK ?? true, maximumLength: maximumLength, specialTokens: names, addedTokens: added, vocabularyFile: path("tokenizer.json"))
+                                 splitsCJK: configuration?.splitsCJK ?? true, maximumLength: maximumLength, specialTokens: names,
+                                 addedTokens: fromFile + added, vocabularyFile: path("tokenizer.json"))
     }
 
     /// `sentence_bert_config.json`: the transformer module's own settings.

@@ -54,10 +54,12 @@ public struct BertTokenizer: Sendable {
 
     /// The added tokens of one kind as they are searched: longest first, each with its id.
     struct Matcher: Sendable {
-        var scalars: [[Unicode.Scalar]] = []
-        var ids: [Int32] = []
-        var singleWord: [Bool] = []
-        var isEmpty: Bool { scalars.isEmpty }
+        struct Entry: Sendable {
+            var scalars: [Unicode.Scalar]
+            var id: Int32
+            var singleWord: Bool
+        }
+        var entries: [Entry]
     }
 
     /// The names of a tokenizer's special tokens (`tokenizer_config.json`'s `unk_token`,
@@ -139,24 +141,17 @@ public struct BertTokenizer: Sendable {
             a.content.unicodeScalars.count != b.content.unicodeScalars.count
                 ? a.content.unicodeScalars.count > b.content.unicodeScalars.count : a.content < b.content
         }
-        var asWritten = Matcher(), inNormalized = Matcher()
-        for token in self.addedTokens {
+        let stripping = self.stripAccents
+        let searched = self.addedTokens.compactMap { token -> (normalized: Bool, entry: Matcher.Entry)? in
             // A normalized token is searched for as the normalizer leaves it ("北京" as " 北  京 ").
-            let scalars = token.normalized ? Array(Self.normalizedText(Array(token.content.unicodeScalars)[...], stripAccents: self.stripAccents, lowercase: lowercase, splittingCJK: splitsCJK).unicodeScalars)
+            let scalars = token.normalized ? Array(Self.normalizedText(Array(token.content.unicodeScalars)[...], stripAccents: stripping, lowercase: lowercase, splittingCJK: splitsCJK).unicodeScalars)
                                            : Array(token.content.unicodeScalars)
-            guard !scalars.isEmpty else { continue }
-            if token.normalized {
-                inNormalized.scalars.append(scalars); inNormalized.ids.append(token.id!); inNormalized.singleWord.append(token.singleWord)
-            } else {
-                asWritten.scalars.append(scalars); asWritten.ids.append(token.id!); asWritten.singleWord.append(token.singleWord)
-            }
+            return scalars.isEmpty ? nil : (token.normalized, Matcher.Entry(scalars: scalars, id: token.id!, singleWord: token.singleWord))
         }
+        asWritten = Matcher(entries: searched.filter { !$0.normalized }.map(\.entry))
         // Longest first once normalized too, so that each place takes the longest match.
-        let order = inNormalized.scalars.indices.sorted { inNormalized.scalars[$0].count > inNormalized.scalars[$1].count }
-        inNormalized = Matcher(scalars: order.map { inNormalized.scalars[$0] }, ids: order.map { inNormalized.ids[$0] },
-                               singleWord: order.map { inNormalized.singleWord[$0] })
-        self.asWritten = asWritten
-        self.inNormalized = inNormalized.isEmpty ? nil : inNormalized
+        let normalized = searched.filter(\.normalized).map(\.entry).sorted { $0.scalars.count > $1.scalars.count }
+        inNormalized = normalized.isEmpty ? nil : Matcher(entries: normalized)
     }
 
     /// The word pieces of `text`, without `[CLS]`, `[SEP]` or truncation.
@@ -201,16 +196,16 @@ public struct BertTokenizer: Sendable {
         var out: [Segment] = []
         var start = scalars.startIndex, position = scalars.startIndex
         scan: while position < scalars.endIndex {
-            for (n, token) in matcher.scalars.enumerated()
-            where token.first == scalars[position] && scalars[position...].starts(with: token) {
-                let end = position + token.count
-                if matcher.singleWord[n], (position > scalars.startIndex && isWordCharacter(scalars[position - 1]))
+            for token in matcher.entries
+            where token.scalars.first == scalars[position] && scalars[position...].starts(with: token.scalars) {
+                let end = position + token.scalars.count
+                if token.singleWord, (position > scalars.startIndex && isWordCharacter(scalars[position - 1]))
                     || (end < scalars.endIndex && isWordCharacter(scalars[end])) {
                     position = end
                     continue scan
                 }
                 if start < position { out.append(.text(scalars[start..<position])) }
-                out.append(.added(matcher.ids[n]))
+                out.append(.added(token.id))
                 position = end
                 start = position
                 continue scan
